@@ -1,0 +1,117 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import type { z } from 'zod';
+import type { AnnounceNode } from '../../application/announce-node.js';
+import type { ReceiveMessage } from '../../application/receive-message.js';
+import type { RemoveNode } from '../../application/remove-node.js';
+import { UnknownNode } from '../../domain/errors.js';
+import { assertNodeId } from '../../domain/node-record.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import { CONTENT_SECURITY_POLICY, type WebAssets } from '../web/web-assets.js';
+import { errorBody, HttpRefusal, statusFor, toErrorBody } from './error-table.js';
+import { describeIssues, inboundMessageBody, nodeUrlBody } from './wire-schemas.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+
+export interface HttpAppDeps {
+  readonly registry: PeerRegistry;
+  readonly announce: AnnounceNode;
+  readonly remove: RemoveNode;
+  readonly receive: ReceiveMessage;
+  readonly web: WebAssets;
+  readonly maxBodyBytes?: number;
+  /** Called with every failure this node could not map to a client's mistake (a 500). */
+  readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+/** Reads a JSON body and checks it against a wire schema; every failure is a 4xx with a sentence. */
+async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new HttpRefusal(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
+  }
+  const text = await c.req.text();
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new HttpRefusal(400, 'malformed_json', 'The request body is not valid JSON.');
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new HttpRefusal(400, 'invalid_body', describeIssues(parsed.error));
+  return parsed.data;
+}
+
+/** The node's HTTP API: SPEC section 1 with the rules of section 2, plus the web page. Handlers stay thin. */
+export function createHttpApp(deps: HttpAppDeps): Hono {
+  const { registry, announce, remove, receive, web } = deps;
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    const status = statusFor(error);
+    if (status === 500) deps.onInternalError?.(error, { method: c.req.method, path: c.req.path });
+    return c.json(toErrorBody(error), status);
+  });
+  app.notFound((c) => c.json(errorBody('not_found', `There is no ${c.req.method} ${c.req.path} on this node.`), 404));
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, allowed) =>
+        c.json(
+          errorBody('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(', ')}.`),
+          405,
+          { Allow: allowed.join(', ') },
+        ),
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json(
+          errorBody('body_too_large', `The request body is larger than ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes.`),
+          413,
+        ),
+    }),
+  );
+
+  app.get('/nodes', (c) => c.json(registry.list()));
+
+  app.get('/nodes/:id', (c) => {
+    const id = assertNodeId(c.req.param('id'));
+    const node = registry.get(id);
+    if (!node) throw new UnknownNode(id);
+    return c.json({ url: node.url });
+  });
+
+  app.put('/nodes/:id', async (c) => {
+    const id = c.req.param('id');
+    const { url } = await readBody(c, nodeUrlBody);
+    const result = announce.execute({ id, url });
+    return c.json({ ok: true, result, node: registry.get(id) });
+  });
+
+  app.delete('/nodes/:id', async (c) => {
+    const id = c.req.param('id');
+    const { url } = await readBody(c, nodeUrlBody);
+    remove.execute({ id, url });
+    return c.json({ ok: true });
+  });
+
+  app.put('/msg', async (c) => {
+    const body = await readBody(c, inboundMessageBody);
+    const outcome = await receive.execute(body);
+    return c.json({ ok: true, ...outcome });
+  });
+
+  const page = (body: string | undefined, type: string) => (c: Context) =>
+    body === undefined
+      ? c.json(errorBody('not_built', 'The web client is not built; run "npm run build".'), 404)
+      : c.body(body, 200, { 'Content-Type': type, 'Content-Security-Policy': CONTENT_SECURITY_POLICY });
+  app.get('/', page(web.html, 'text/html; charset=utf-8'));
+  app.get('/style.css', page(web.css, 'text/css; charset=utf-8'));
+  app.get('/app.js', page(web.script, 'text/javascript; charset=utf-8'));
+
+  return app;
+}

@@ -1,0 +1,27 @@
+import type { ForwardMessage, SendOutcome } from '../../application/forward-message.js';
+import { MeshError } from '../../domain/errors.js';
+
+/**
+ * A user's send request from any front end, turned into the outcome the user is told. Never throws: bad input
+ * and every failure become `{ ok: false, error }`, so nothing a user sends disappears silently.
+ */
+export async function sendFromUser(
+  forward: ForwardMessage,
+  payload: unknown,
+  onInternalError: (error: unknown) => void,
+): Promise<SendOutcome> {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return failure('invalid_message', 'A message must be an object {to, msg, user?}.');
+  }
+  try {
+    return await forward.execute(payload as { to?: unknown; msg?: unknown; user?: unknown });
+  } catch (error) {
+    if (error instanceof MeshError) return failure(error.code, error.message);
+    onInternalError(error);
+    return failure('internal_error', 'The node failed to handle this message; the failure has been logged.');
+  }
+}
+
+function failure(code: string, message: string): SendOutcome {
+  return { ok: false, error: { code, message } };
+}

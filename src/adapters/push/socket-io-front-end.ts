@@ -1,0 +1,65 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { ForwardMessage } from '../../application/forward-message.js';
+import type { UserPush } from '../../application/ports/user-push.js';
+import type { ChatMessage } from '../../domain/message.js';
+import type { NodeRecord } from '../../domain/node-record.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import { sendFromUser } from './send-from-user.js';
+
+/** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
+const MAX_PACKET_BYTES = 512 * 1024;
+
+/**
+ * Users on socket.io (SPEC section 3), at the node's URL with the default path. Receives `msg` events with an
+ * optional acknowledgement; pushes `hello`, `nodes` and `msg` events.
+ */
+export class SocketIoFrontEnd implements UserPush {
+  #io: Server | undefined;
+
+  constructor(
+    private readonly deps: {
+      registry: PeerRegistry;
+      onInternalError: (error: unknown) => void;
+    },
+  ) {}
+
+  /** Starts serving users on `server`; what they send goes to `forward`. */
+  attach(server: HttpServer, forward: ForwardMessage): void {
+    const io = new Server(server, { maxHttpBufferSize: MAX_PACKET_BYTES, destroyUpgrade: false });
+    io.on('connection', (socket) => {
+      const { registry } = this.deps;
+      socket.emit('hello', { node: registry.self });
+      socket.emit('nodes', registry.list());
+      socket.on('msg', async (payload: unknown, ack?: unknown) => {
+        const outcome = await sendFromUser(forward, payload, this.deps.onInternalError);
+        if (typeof ack === 'function') ack(outcome);
+        else if (!outcome.ok) socket.emit('error', { error: outcome.error });
+      });
+    });
+    this.#io = io;
+  }
+
+  pushMessage(message: ChatMessage): number {
+    if (!this.#io) return 0;
+    this.#io.emit('msg', message);
+    return this.#io.of('/').sockets.size;
+  }
+
+  pushNodes(nodes: readonly NodeRecord[]): void {
+    this.#io?.emit('nodes', nodes);
+  }
+
+  get connectedUsers(): number {
+    return this.#io?.of('/').sockets.size ?? 0;
+  }
+
+  async close(): Promise<void> {
+    const io = this.#io;
+    this.#io = undefined;
+    if (!io) return;
+    io.disconnectSockets(true);
+    // io.close() would also close the shared HTTP server, which the server adapter owns.
+    io.engine.close();
+  }
+}

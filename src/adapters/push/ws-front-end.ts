@@ -1,0 +1,130 @@
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { ForwardMessage } from '../../application/forward-message.js';
+import type { UserPush } from '../../application/ports/user-push.js';
+import type { ChatMessage } from '../../domain/message.js';
+import type { NodeRecord } from '../../domain/node-record.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import { sendFromUser } from './send-from-user.js';
+
+export const WS_PATH = '/ws';
+const MAX_FRAME_BYTES = 512 * 1024;
+/** A user whose unsent frames pass this is too slow to keep up; it is disconnected rather than buffered. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const HEARTBEAT_MS = 30_000;
+
+/**
+ * Users on a plain WebSocket at `/ws` (SPEC section 3): JSON text frames. A frame that cannot be understood is
+ * answered with an `error` frame; the connection stays open.
+ */
+export class WsFrontEnd implements UserPush {
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  readonly #alive = new WeakSet<WebSocket>();
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: {
+      registry: PeerRegistry;
+      onInternalError: (error: unknown) => void;
+    },
+  ) {}
+
+  /** Starts serving users on `server`; what they send goes to `forward`. */
+  attach(server: HttpServer, forward: ForwardMessage): void {
+    this.#wss.on('connection', (ws) => this.#accept(ws, forward));
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (request.url ?? '').split('?')[0];
+      if (path === WS_PATH) {
+        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
+      } else if (!path?.startsWith('/socket.io/')) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      }
+    });
+    this.#heartbeat = setInterval(() => this.#checkAlive(), HEARTBEAT_MS).unref();
+  }
+
+  #accept(ws: WebSocket, forward: ForwardMessage): void {
+    const { registry } = this.deps;
+    this.#alive.add(ws);
+    ws.on('pong', () => this.#alive.add(ws));
+    ws.on('error', () => ws.terminate());
+    send(ws, { type: 'hello', node: registry.self });
+    send(ws, { type: 'nodes', nodes: registry.list() });
+    ws.on('message', async (data, isBinary) => {
+      const frame = isBinary ? undefined : parseFrame(data.toString());
+      if (!frame || frame.type !== 'msg') {
+        send(ws, {
+          type: 'error',
+          error: {
+            code: 'invalid_frame',
+            message: 'Send JSON text frames like {"type":"msg","to":"<node id>","msg":"<text>"}.',
+          },
+        });
+        return;
+      }
+      const outcome = await sendFromUser(forward, frame, this.deps.onInternalError);
+      const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
+      send(ws, { type: 'ack', ...ref, ...outcome });
+    });
+  }
+
+  #checkAlive(): void {
+    for (const ws of this.#wss.clients) {
+      if (!this.#alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.#alive.delete(ws);
+      ws.ping();
+    }
+  }
+
+  pushMessage(message: ChatMessage): number {
+    return this.#broadcast({ type: 'msg', ...message });
+  }
+
+  pushNodes(nodes: readonly NodeRecord[]): void {
+    this.#broadcast({ type: 'nodes', nodes });
+  }
+
+  get connectedUsers(): number {
+    return this.#wss.clients.size;
+  }
+
+  #broadcast(frame: object): number {
+    const text = JSON.stringify(frame);
+    let sent = 0;
+    for (const ws of this.#wss.clients) {
+      if (ws.readyState !== ws.OPEN) continue;
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        ws.terminate();
+        continue;
+      }
+      ws.send(text);
+      sent++;
+    }
+    return sent;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    for (const ws of this.#wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+}
+
+function send(ws: WebSocket, frame: object): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+}
+
+function parseFrame(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

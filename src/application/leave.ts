@@ -1,0 +1,46 @@
+import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { Clock } from './ports/clock.js';
+import type { PeerClient } from './ports/peer-client.js';
+
+export const LEAVE_TIMEOUT_MS = 3_000;
+
+export interface LeaveResult {
+  /** Ids of the nodes that confirmed this node's `DELETE /nodes/:id`. */
+  readonly notified: string[];
+  /** Ids of the nodes that refused, failed or had not answered when the timeout struck. */
+  readonly unreachable: string[];
+}
+
+/**
+ * Tells every known node that this node leaves (`DELETE /nodes/<own id> {url}`), all at once, waiting at most
+ * `timeoutMs`. Idempotent: later calls return the first call's outcome without calling anyone again.
+ */
+export class Leave {
+  #outcome: Promise<LeaveResult> | undefined;
+
+  constructor(
+    private readonly deps: { registry: PeerRegistry; peers: PeerClient; clock: Clock },
+    private readonly settings: { timeoutMs?: number } = {},
+  ) {}
+
+  execute(): Promise<LeaveResult> {
+    this.#outcome ??= this.#leave();
+    return this.#outcome;
+  }
+
+  async #leave(): Promise<LeaveResult> {
+    const { registry, peers, clock } = this.deps;
+    const self = registry.self;
+    const targets = registry.peers();
+    const notified = new Set<string>();
+    const calls = targets.map((node) =>
+      peers.withdraw(node.url, self).then(
+        () => void notified.add(node.id),
+        () => undefined,
+      ),
+    );
+    await Promise.race([Promise.all(calls), clock.sleep(this.settings.timeoutMs ?? LEAVE_TIMEOUT_MS)]);
+    const done = [...notified].sort();
+    return { notified: done, unreachable: targets.map((n) => n.id).filter((id) => !notified.has(id)) };
+  }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { runChat } from './cli/chat.js';
+import { runDemo } from './cli/demo.js';
+import { createNode } from './container.js';
+import { runNode } from './main.js';
+
+const USAGE = `Usage: meshchat <command> [options]
+
+Commands:
+  node    run a node (meshchat node --help)
+  chat    chat through a node: meshchat chat --node <url> [--to ID] [--user NAME] [--json]
+  demo    three local nodes joined together, and how to chat between them
+  help    show this help`;
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'node':
+      return runNode(rest);
+    case 'chat':
+      return runChat(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'demo':
+      return runDemo(createNode, process.stdout);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    default:
+      process.stderr.write(
+        command === undefined
+          ? `meshchat: missing command (node, chat, demo or help)\n`
+          : `meshchat: unknown command '${command}' (node, chat, demo or help)\n`,
+      );
+      return 2;
+  }
+}
+
+dispatch(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Open handles (sockets being torn down, timers) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`meshchat: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { isValidNodeId, normalizeNodeUrl } from '../domain/node-record.js';
+import type { NodeConfig } from '../node-config.js';
+import { UsageError, usageErrorFrom } from './args.js';
+
+export const NODE_USAGE = `Usage: meshchat node [options]
+
+  --id ID            node id, 1-64 of [A-Za-z0-9._-] (env MESHCHAT_ID; default: node-<random>)
+  --port N           port to listen on, 0 picks a free one (env PORT; default 8080)
+  --host ADDR        address to listen on (env MESHCHAT_HOST; default 127.0.0.1, or 0.0.0.0 with --public-url)
+  --public-url URL   URL other nodes reach this node at (env MESHCHAT_PUBLIC_URL)
+  --join URL         a node of the network to join; repeatable (env MESHCHAT_JOIN, comma-separated)
+  --tunnel MODE      none or ngrok (env MESHCHAT_TUNNEL; default none; ngrok needs NGROK_AUTHTOKEN)
+  --data-dir DIR     where the node keeps its state (env MESHCHAT_DATA_DIR; default .meshchat/<id>)
+  --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
+  --help             show this help`;
+
+const idField = z.string().refine(isValidNodeId, {
+  message: 'must be 1 to 64 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
+const urlField = z.string().transform((value, ctx) => {
+  try {
+    return normalizeNodeUrl(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^Node url /, 'must be a URL that ').replace(/\.$/, '') });
+    return z.NEVER;
+  }
+});
+
+/** The node's settings as flags and environment give them, each checked with a sentence naming the flag. */
+const nodeFlags = z.object({
+  id: idField.optional(),
+  port: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be from 0 to 65535')
+    .max(65535, 'must be from 0 to 65535')
+    .default(8080),
+  host: z.string().min(1, 'must not be empty').optional(),
+  'public-url': urlField.optional(),
+  join: z.array(urlField).default([]),
+  tunnel: z.enum(['none', 'ngrok'], { message: 'must be "none" or "ngrok"' }).default('none'),
+  'data-dir': z.string().min(1, 'must not be empty').optional(),
+  'log-level': z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+});
+
+export interface NodeCommand {
+  readonly help: boolean;
+  readonly config: NodeConfig;
+  readonly logLevel: string;
+}
+
+/** Flags win over environment, environment over defaults. Throws `UsageError` (one line) on anything unusable. */
+export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv): NodeCommand {
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        id: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'public-url': { type: 'string' },
+        join: { type: 'string', multiple: true },
+        tunnel: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    throw usageErrorFrom(error);
+  }
+  const fromEnv = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const envJoin = fromEnv('MESHCHAT_JOIN')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const parsed = nodeFlags.safeParse({
+    id: values.id ?? fromEnv('MESHCHAT_ID'),
+    port: values.port ?? fromEnv('PORT'),
+    host: values.host ?? fromEnv('MESHCHAT_HOST'),
+    'public-url': values['public-url'] ?? fromEnv('MESHCHAT_PUBLIC_URL'),
+    join: values.join ?? envJoin,
+    tunnel: values.tunnel ?? fromEnv('MESHCHAT_TUNNEL'),
+    'data-dir': values['data-dir'] ?? fromEnv('MESHCHAT_DATA_DIR'),
+    'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = String(issue?.path[0] ?? '');
+    const shown = issue && 'input' in issue && typeof issue.input === 'string' ? ` (got "${issue.input}")` : '';
+    throw new UsageError(`--${flag} ${issue?.message ?? 'is not valid'}${shown}`);
+  }
+  const flags = parsed.data;
+  const id = flags.id ?? `node-${randomBytes(3).toString('hex')}`;
+  const ngrokAuthtoken = fromEnv('NGROK_AUTHTOKEN');
+  const ngrokDomain = fromEnv('NGROK_DOMAIN');
+  return {
+    help: values.help === true,
+    logLevel: flags['log-level'],
+    config: {
+      id,
+      port: flags.port,
+      host: flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1'),
+      join: flags.join,
+      tunnel: flags.tunnel,
+      dataDir: flags['data-dir'] ?? `.meshchat/${id}`,
+      ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
+      ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),
+      ...(ngrokDomain ? { ngrokDomain } : {}),
+    },
+  };
+}

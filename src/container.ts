@@ -1,0 +1,130 @@
+import { container as rootContainer, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
+import { AnnounceNode } from './application/announce-node.js';
+import { DeliverLocally } from './application/deliver-locally.js';
+import { ForwardMessage } from './application/forward-message.js';
+import { JoinNetwork } from './application/join-network.js';
+import { Leave } from './application/leave.js';
+import type { Clock } from './application/ports/clock.js';
+import type { IdGenerator } from './application/ports/id-generator.js';
+import type { PeerClient } from './application/ports/peer-client.js';
+import type { PublicEndpoint } from './application/ports/public-endpoint.js';
+import type { UserPush } from './application/ports/user-push.js';
+import { ReceiveMessage } from './application/receive-message.js';
+import { RemoveNode } from './application/remove-node.js';
+import { createHttpApp } from './adapters/http/create-http-app.js';
+import { NodeHttpServer } from './adapters/http/node-http-server.js';
+import { type Logger, silentLogger } from './adapters/log/logger.js';
+import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
+import { FanOutUserPush } from './adapters/push/fan-out-user-push.js';
+import { SocketIoFrontEnd } from './adapters/push/socket-io-front-end.js';
+import { WsFrontEnd } from './adapters/push/ws-front-end.js';
+import { SystemClock } from './adapters/system/system-clock.js';
+import { UuidGenerator } from './adapters/system/uuid-generator.js';
+import { LocalPublicEndpoint } from './adapters/tunnel/local-public-endpoint.js';
+import { NgrokPublicEndpoint } from './adapters/tunnel/ngrok-public-endpoint.js';
+import { loadWebAssets } from './adapters/web/web-assets.js';
+import { assertNodeId } from './domain/node-record.js';
+import { PeerRegistry } from './domain/peer-registry.js';
+import { RecentIds } from './domain/recent-ids.js';
+import type { NodeConfig } from './node-config.js';
+import { MeshNode } from './mesh-node.js';
+
+/** Adapters a test may swap; everything else is built from the config. */
+export interface NodeOverrides {
+  readonly peers?: PeerClient;
+  readonly endpoint?: PublicEndpoint;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  /** Extra push targets beside socket.io and /ws (a recorder in tests). */
+  readonly push?: readonly UserPush[];
+  readonly log?: Logger;
+}
+
+export const TOKENS = {
+  config: Symbol('NodeConfig'),
+  log: Symbol('Logger'),
+  registry: Symbol('PeerRegistry'),
+  peers: Symbol('PeerClient'),
+  endpoint: Symbol('PublicEndpoint'),
+  clock: Symbol('Clock'),
+  ids: Symbol('IdGenerator'),
+  socketIo: Symbol('SocketIoFrontEnd'),
+  ws: Symbol('WsFrontEnd'),
+  push: Symbol('UserPush'),
+  forward: Symbol('ForwardMessage'),
+  receive: Symbol('ReceiveMessage'),
+  join: Symbol('JoinNetwork'),
+  leave: Symbol('Leave'),
+  http: Symbol('NodeHttpServer'),
+} as const;
+
+/** The composition root: one child container per node, so several nodes can live in one process. */
+export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}): DependencyContainer {
+  const c = rootContainer.createChildContainer();
+  const one = <T>(token: symbol, make: (c: DependencyContainer) => T) =>
+    c.register(token, { useFactory: instanceCachingFactory(make) });
+  const get = <T>(token: symbol) => c.resolve<T>(token);
+  const onInternalError = (error: unknown) => get<Logger>(TOKENS.log).error({ err: error }, 'internal error');
+
+  c.registerInstance(TOKENS.config, config);
+  c.registerInstance(TOKENS.log, overrides.log ?? silentLogger);
+  one(TOKENS.registry, () => new PeerRegistry({ id: assertNodeId(config.id), url: `http://127.0.0.1:${config.port}` }));
+  one(TOKENS.peers, () => overrides.peers ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
+  one(TOKENS.clock, () => overrides.clock ?? new SystemClock());
+  one(TOKENS.ids, () => overrides.ids ?? new UuidGenerator());
+  one(TOKENS.endpoint, () =>
+    overrides.endpoint ??
+    (config.tunnel === 'ngrok'
+      ? new NgrokPublicEndpoint({ authtoken: config.ngrokAuthtoken, domain: config.ngrokDomain })
+      : new LocalPublicEndpoint(config.publicUrl)),
+  );
+  const frontEndDeps = () => ({ registry: get<PeerRegistry>(TOKENS.registry), onInternalError });
+  one(TOKENS.socketIo, () => new SocketIoFrontEnd(frontEndDeps()));
+  one(TOKENS.ws, () => new WsFrontEnd(frontEndDeps()));
+  one(TOKENS.push, () => new FanOutUserPush([get(TOKENS.socketIo), get(TOKENS.ws), ...(overrides.push ?? [])]));
+  const core = () => ({
+    registry: get<PeerRegistry>(TOKENS.registry),
+    peers: get<PeerClient>(TOKENS.peers),
+    clock: get<Clock>(TOKENS.clock),
+    ids: get<IdGenerator>(TOKENS.ids),
+    local: new DeliverLocally({ push: get<UserPush>(TOKENS.push), seen: deliveredIds }),
+  });
+  const deliveredIds = new RecentIds();
+  one(TOKENS.forward, () => new ForwardMessage(core()));
+  one(TOKENS.receive, () => new ReceiveMessage(core()));
+  one(TOKENS.join, () => new JoinNetwork(core()));
+  one(TOKENS.leave, () => new Leave(core(), { timeoutMs: config.leaveTimeoutMs }));
+  one(TOKENS.http, () => {
+    const registry = get<PeerRegistry>(TOKENS.registry);
+    const app = createHttpApp({
+      registry,
+      announce: new AnnounceNode({ registry }),
+      remove: new RemoveNode({ registry }),
+      receive: get(TOKENS.receive),
+      web: loadWebAssets(),
+      maxBodyBytes: config.maxBodyBytes,
+      onInternalError,
+    });
+    return new NodeHttpServer(app);
+  });
+  return c;
+}
+
+/** Builds a node from its config; nothing listens until `start()`. */
+export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): MeshNode {
+  const c = buildContainer(config, overrides);
+  const get = <T>(token: symbol) => c.resolve<T>(token);
+  return new MeshNode({
+    config,
+    log: get(TOKENS.log),
+    registry: get(TOKENS.registry),
+    http: get(TOKENS.http),
+    socketIo: get(TOKENS.socketIo),
+    ws: get(TOKENS.ws),
+    push: get(TOKENS.push),
+    endpoint: get(TOKENS.endpoint),
+    join: get(TOKENS.join),
+    leave: get(TOKENS.leave),
+    forward: get(TOKENS.forward),
+  });
+}

@@ -1,0 +1,73 @@
+import { InvalidInput, TooLarge } from './errors.js';
+import { assertNodeId } from './node-record.js';
+
+export const MESSAGE_MAX_BYTES = 64 * 1024;
+export const USER_NAME_MAX_LENGTH = 64;
+/** A node never relays a message that has already been relayed this many times. */
+export const MAX_RELAY_HOPS = 2;
+
+/** A message as it travels between nodes and to users (SPEC sections 1 and 2). */
+export interface ChatMessage {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly msg: string;
+  readonly ts: string;
+  readonly user?: string;
+  readonly hops?: number;
+}
+
+/** What a node may receive on `PUT /msg`: the base protocol needs only `msg`; the rest is optional. */
+export interface InboundMessage {
+  readonly msg: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly id?: string;
+  readonly ts?: string;
+  readonly user?: string;
+  readonly hops?: number;
+  readonly [extra: string]: unknown;
+}
+
+/** What a user asks its node to send. */
+export interface OutgoingText {
+  readonly to: string;
+  readonly msg: string;
+  readonly user?: string;
+}
+
+const encoder = new TextEncoder();
+
+export function utf8Length(text: string): number {
+  return encoder.encode(text).byteLength;
+}
+
+export function assertMessageText(msg: unknown): string {
+  if (typeof msg !== 'string') throw new InvalidInput('invalid_message', 'The field "msg" must be a string.');
+  if (msg.length > MESSAGE_MAX_BYTES || utf8Length(msg) > MESSAGE_MAX_BYTES) {
+    throw new TooLarge(
+      'message_too_large',
+      `The message text is longer than ${MESSAGE_MAX_BYTES} bytes (UTF-8); split it into smaller messages.`,
+    );
+  }
+  return msg;
+}
+
+export function assertUserName(user: unknown): string | undefined {
+  if (user === undefined || user === null || user === '') return undefined;
+  if (typeof user !== 'string' || user.length > USER_NAME_MAX_LENGTH) {
+    throw new InvalidInput(
+      'invalid_user',
+      `The display name "user" must be a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
+    );
+  }
+  return user;
+}
+
+/** Checks what a user asked to send; `from` is never taken from the user. */
+export function outgoingText(input: { to?: unknown; msg?: unknown; user?: unknown }): OutgoingText {
+  const to = assertNodeId(input.to);
+  const msg = assertMessageText(input.msg);
+  const user = assertUserName(input.user);
+  return user === undefined ? { to, msg } : { to, msg, user };
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { UsageError, USAGE_EXIT_CODE } from './cli/args.js';
+import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
+import { createLogger } from './adapters/log/logger.js';
+import { createNode } from './container.js';
+
+/**
+ * `meshchat node`: read the config, build the node, start it, print one line with its URL, and on SIGINT or
+ * SIGTERM leave the network and exit 0. Startup failures are one line on stderr and exit 1; bad flags exit 2.
+ */
+export async function runNode(argv: readonly string[]): Promise<number> {
+  let command: ReturnType<typeof parseNodeFlags>;
+  try {
+    command = parseNodeFlags(argv, process.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`meshchat node: ${error.message}\n`);
+    return USAGE_EXIT_CODE;
+  }
+  if (command.help) {
+    process.stdout.write(`${NODE_USAGE}\n`);
+    return 0;
+  }
+  const log = createLogger({ level: command.logLevel, pretty: process.stderr.isTTY, destination: 2 });
+  const node = createNode(command.config, { log });
+  try {
+    const joined = await node.start();
+    process.stdout.write(`meshchat node ${node.id} listening at ${node.url}\n`);
+    if (joined) {
+      process.stdout.write(
+        `joined through ${joined.seeds.join(', ')}: ${joined.joined.length} node(s) told` +
+          (joined.unreachable.length ? `, unreachable: ${joined.unreachable.join(', ')}` : '') +
+          '\n',
+      );
+    }
+  } catch (error) {
+    process.stderr.write(`meshchat node: ${error instanceof Error ? error.message : String(error)}\n`);
+    await node.stop({ leave: false });
+    return 1;
+  }
+  return new Promise((resolve) => {
+    const shutdown = async (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'leaving the network');
+      const left = await node.stop();
+      log.info({ notified: left?.notified, unreachable: left?.unreachable }, 'left the network');
+      log.flush?.();
+      resolve(0);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+}

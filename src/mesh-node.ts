@@ -1,0 +1,112 @@
+import type { ForwardMessage } from './application/forward-message.js';
+import type { JoinNetwork, JoinResult } from './application/join-network.js';
+import type { Leave, LeaveResult } from './application/leave.js';
+import type { PublicEndpoint } from './application/ports/public-endpoint.js';
+import type { UserPush } from './application/ports/user-push.js';
+import type { NodeHttpServer } from './adapters/http/node-http-server.js';
+import type { Logger } from './adapters/log/logger.js';
+import type { SocketIoFrontEnd } from './adapters/push/socket-io-front-end.js';
+import type { WsFrontEnd } from './adapters/push/ws-front-end.js';
+import type { NodeRecord } from './domain/node-record.js';
+import type { PeerRegistry } from './domain/peer-registry.js';
+import type { NodeConfig } from './node-config.js';
+
+/** What a node is made of; the composition root builds them. */
+export interface NodeParts {
+  readonly config: NodeConfig;
+  readonly log: Logger;
+  readonly registry: PeerRegistry;
+  readonly http: NodeHttpServer;
+  readonly socketIo: SocketIoFrontEnd;
+  readonly ws: WsFrontEnd;
+  readonly push: UserPush;
+  readonly endpoint: PublicEndpoint;
+  readonly join: JoinNetwork;
+  readonly leave: Leave;
+  readonly forward: ForwardMessage;
+}
+
+/**
+ * A running node's handle. `start` listens, opens the public endpoint, announces the URL and joins the seeds;
+ * `stop` leaves the network (bounded by the leave timeout) and releases everything in reverse order.
+ */
+export class MeshNode {
+  #started = false;
+  #stopping: Promise<LeaveResult | undefined> | undefined;
+  #port = 0;
+
+  constructor(private readonly parts: NodeParts) {}
+
+  get config(): NodeConfig {
+    return this.parts.config;
+  }
+
+  get id(): string {
+    return this.parts.config.id;
+  }
+
+  /** The announced URL (meaningful once started). */
+  get url(): string {
+    return this.registry.self.url;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get registry(): PeerRegistry {
+    return this.parts.registry;
+  }
+
+  get nodes(): NodeRecord[] {
+    return this.registry.list();
+  }
+
+  /** Resolves with the join outcome when seeds were given. Rejects (after releasing what it opened) on failure. */
+  async start(): Promise<JoinResult | undefined> {
+    if (this.#started) throw new Error(`Node ${this.id} is already started.`);
+    this.#started = true;
+    const { http, registry, socketIo, ws, push, endpoint, join, log, forward } = this.parts;
+    socketIo.attach(http.server, forward);
+    ws.attach(http.server, forward);
+    let scheduled = false;
+    registry.onChange(() => {
+      if (scheduled) return;
+      scheduled = true;
+      queueMicrotask(() => {
+        scheduled = false;
+        push.pushNodes(registry.list());
+      });
+    });
+    try {
+      this.#port = await http.listen(this.config.port, this.config.host);
+      registry.setSelfUrl(await endpoint.open(this.#port));
+      const joined = this.config.join.length > 0 ? await join.execute(this.config.join) : undefined;
+      log.info({ node: registry.self, joined }, 'node started');
+      return joined;
+    } catch (error) {
+      await this.#release();
+      throw error;
+    }
+  }
+
+  /** Leaves the network (unless `leave: false`, which simulates a crash) and releases everything. Idempotent. */
+  stop(options: { leave?: boolean } = {}): Promise<LeaveResult | undefined> {
+    this.#stopping ??= (async () => {
+      const left =
+        this.#started && options.leave !== false ? await this.parts.leave.execute() : undefined;
+      await this.#release();
+      this.parts.log.info({ left }, 'node stopped');
+      return left;
+    })();
+    return this.#stopping;
+  }
+
+  async #release(): Promise<void> {
+    const { socketIo, ws, http, endpoint } = this.parts;
+    await socketIo.close();
+    await ws.close();
+    await http.close();
+    await endpoint.close();
+  }
+}
