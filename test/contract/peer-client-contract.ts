@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PeerCallFailed } from '../../src/application/errors.js';
+import type { PeerClient } from '../../src/application/ports/peer-client.js';
+import type { ChatMessage } from '../../src/domain/message.js';
+import type { NodeRecord } from '../../src/domain/node-record.js';
+
+/** A node the client under test talks to, and a way to look inside it. */
+export interface ContractTarget {
+  readonly client: PeerClient;
+  readonly target: { readonly id: string; readonly url: string };
+  /** What the target node knows now. */
+  nodes(): NodeRecord[];
+  /** What the target pushed to its users. */
+  delivered(): ChatMessage[];
+  /** A URL where nothing answers. */
+  readonly deadUrl: string;
+  close(): Promise<void>;
+}
+
+async function failure(call: Promise<unknown>): Promise<PeerCallFailed> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PeerCallFailed);
+  return error as PeerCallFailed;
+}
+
+/** What every PeerClient must do, whatever carries the calls. */
+export function describePeerClientContract(name: string, setup: () => Promise<ContractTarget>): void {
+  describe(`PeerClient contract: ${name}`, () => {
+    let t: ContractTarget;
+    beforeEach(async () => {
+      t = await setup();
+    });
+    afterEach(async () => {
+      await t.close();
+    });
+
+    it('lists the nodes the target knows, itself included', async () => {
+      expect(await t.client.listNodes(t.target.url)).toEqual([{ id: t.target.id, url: t.target.url }]);
+    });
+
+    it('announce adds a node at the target, idempotently, and withdraw removes it', async () => {
+      const node = { id: 'newcomer', url: 'http://127.0.0.1:9' };
+      await t.client.announce(t.target.url, node);
+      await t.client.announce(t.target.url, node);
+      expect(t.nodes()).toContainEqual(node);
+      expect(await t.client.listNodes(t.target.url)).toHaveLength(2);
+      await t.client.withdraw(t.target.url, node);
+      expect(t.nodes().map((n) => n.id)).toEqual([t.target.id]);
+    });
+
+    it('a refused call rejects with peer_rejected, the status and the peer code', async () => {
+      await t.client.announce(t.target.url, { id: 'other', url: 'http://127.0.0.1:9' });
+      const mismatch = await failure(t.client.withdraw(t.target.url, { id: 'other', url: 'http://127.0.0.1:10' }));
+      expect(mismatch).toMatchObject({ code: 'peer_rejected', status: 409, peerCode: 'url_mismatch' });
+      const taken = await failure(t.client.announce(t.target.url, { id: t.target.id, url: 'http://127.0.0.1:11' }));
+      expect(taken).toMatchObject({ code: 'peer_rejected', status: 409, peerCode: 'id_in_use' });
+      expect(t.nodes()).toContainEqual({ id: 'other', url: 'http://127.0.0.1:9' });
+    });
+
+    it('sendMessage hands a message to the target users, once per id', async () => {
+      const message: ChatMessage = {
+        id: 'contract-1',
+        from: 'someone',
+        to: t.target.id,
+        msg: 'hello ✓',
+        ts: '2026-01-01T00:00:00.000Z',
+        user: 'ana',
+      };
+      await t.client.sendMessage(t.target.url, message);
+      await t.client.sendMessage(t.target.url, message);
+      expect(t.delivered()).toEqual([message]);
+    });
+
+    it('a message for an unknown node rejects with 404 unknown_node', async () => {
+      const error = await failure(t.client.sendMessage(t.target.url, { to: 'nobody', msg: 'x' }));
+      expect(error).toMatchObject({ code: 'peer_rejected', status: 404, peerCode: 'unknown_node' });
+      expect(t.delivered()).toEqual([]);
+    });
+
+    it('an unreachable node rejects with peer_unreachable naming it', async () => {
+      const error = await failure(t.client.listNodes(t.deadUrl));
+      expect(error.code).toBe('peer_unreachable');
+      expect(error.message).toContain(t.deadUrl);
+    });
+  });
+}

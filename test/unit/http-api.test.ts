@@ -1,0 +1,167 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { AnnounceNode } from '../../src/application/announce-node.js';
+import { RemoveNode } from '../../src/application/remove-node.js';
+import { createHttpApp } from '../../src/adapters/http/create-http-app.js';
+import { MESSAGE_MAX_BYTES } from '../../src/domain/message.js';
+import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
+
+type App = ReturnType<typeof createHttpApp>;
+
+const json = (method: string, body: unknown, type = 'application/json') => ({
+  method,
+  headers: { 'Content-Type': type },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+async function expectError(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toContain('application/json');
+  const body = (await response.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  expect(body.error.message).toMatch(/^[A-Z"].{10,}[.)]$/);
+  return body.error.message;
+}
+
+describe('HTTP API (app.request)', () => {
+  let net: InMemoryNetwork;
+  let a: MemoryNode;
+  let b: MemoryNode;
+  let app: App;
+
+  beforeEach(async () => {
+    net = new InMemoryNetwork();
+    a = createMemoryNode(net, 'a');
+    b = createMemoryNode(net, 'b');
+    await b.join.execute([a.url]);
+    app = createHttpApp({
+      registry: a.registry,
+      announce: new AnnounceNode({ registry: a.registry }),
+      remove: new RemoveNode({ registry: a.registry }),
+      receive: a.receive,
+      web: { html: '<p>chat</p>', css: 'p{}', script: 'void 0' },
+      maxBodyBytes: 512 * 1024,
+    });
+  });
+
+  describe('GET /nodes and GET /nodes/:id', () => {
+    it('lists every known node, itself included', async () => {
+      const response = await app.request('/nodes');
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual([
+        { id: 'a', url: a.url },
+        { id: 'b', url: b.url },
+      ]);
+    });
+
+    it('answers the url of a known node, 404 for an unknown one, 400 for a bad id', async () => {
+      expect(await (await app.request('/nodes/b')).json()).toEqual({ url: b.url });
+      await expectError(await app.request('/nodes/zz'), 404, 'unknown_node');
+      await expectError(await app.request('/nodes/-bad'), 400, 'invalid_node_id');
+    });
+  });
+
+  describe('PUT /nodes/:id', () => {
+    it('adds a node, then moves it to a new url', async () => {
+      expect((await app.request('/nodes/c', json('PUT', { url: 'http://c.example:9/' }))).status).toBe(200);
+      expect(a.registry.get('c')?.url).toBe('http://c.example:9');
+      const moved = await app.request('/nodes/c', json('PUT', { url: 'http://c2.example' }));
+      expect(await moved.json()).toMatchObject({ ok: true, result: 'updated' });
+    });
+
+    it.each([
+      ['a bad id', '/nodes/bad%20id', { url: 'http://x' }, 400, 'invalid_node_id'],
+      ['a bad url', '/nodes/c', { url: 'ftp://x' }, 400, 'invalid_node_url'],
+      ['a url with credentials', '/nodes/c', { url: 'http://u:p@x' }, 400, 'invalid_node_url'],
+      ['a url of the wrong type', '/nodes/c', { url: 42 }, 400, 'invalid_body'],
+      ['no url', '/nodes/c', {}, 400, 'invalid_body'],
+      ['an array', '/nodes/c', [], 400, 'invalid_body'],
+      ["this node's own id at another url", '/nodes/a', { url: 'http://evil' }, 409, 'id_in_use'],
+    ])('refuses %s', async (_what, path, body, status, code) => {
+      await expectError(await app.request(path, json('PUT', body)), status, code);
+      expect(a.registry.list().map((n) => n.id)).toEqual(['a', 'b']);
+    });
+
+    it('refuses malformed JSON with 400 and a body that is not JSON with 415', async () => {
+      await expectError(await app.request('/nodes/c', json('PUT', '{"url":')), 400, 'malformed_json');
+      await expectError(await app.request('/nodes/c', json('PUT', 'url=x', 'text/plain')), 415, 'unsupported_media_type');
+    });
+  });
+
+  describe('DELETE /nodes/:id', () => {
+    it('removes a node only when id and url match', async () => {
+      const message = await expectError(
+        await app.request('/nodes/b', json('DELETE', { url: 'http://impostor' })),
+        409,
+        'url_mismatch',
+      );
+      expect(message).toContain(b.url);
+      expect(a.registry.get('b')).toBeDefined();
+      expect((await app.request('/nodes/b', json('DELETE', { url: b.url }))).status).toBe(200);
+      expect(a.registry.get('b')).toBeUndefined();
+    });
+
+    it('answers 404 for an unknown node and 409 for itself', async () => {
+      await expectError(await app.request('/nodes/zz', json('DELETE', { url: 'http://zz' })), 404, 'unknown_node');
+      await expectError(await app.request('/nodes/a', json('DELETE', { url: a.url })), 409, 'cannot_remove_self');
+    });
+  });
+
+  describe('PUT /msg', () => {
+    it('delivers a message addressed to this node to its users, once per id', async () => {
+      const message = { id: 'x1', from: 'b', to: 'a', msg: 'hi', ts: '2026-01-01T00:00:00.000Z', extra: 1 };
+      const first = await app.request('/msg', json('PUT', message));
+      expect(await first.json()).toEqual({ ok: true, status: 'delivered', id: 'x1' });
+      const again = await app.request('/msg', json('PUT', message));
+      expect(await again.json()).toMatchObject({ status: 'duplicate' });
+      expect(a.users.texts()).toEqual(['hi']);
+    });
+
+    it('accepts the echo client (msg only) and relays for other nodes', async () => {
+      expect((await app.request('/msg', json('PUT', { msg: 'eco' }))).status).toBe(200);
+      expect(a.users.texts()).toEqual(['eco']);
+      const relayed = await app.request('/msg', json('PUT', { from: 'p', to: 'b', msg: 'via a' }));
+      expect(await relayed.json()).toMatchObject({ ok: true, status: 'relayed' });
+      expect(b.users.texts()).toEqual(['via a']);
+    });
+
+    it.each([
+      ['no msg', { to: 'a' }, 400, 'invalid_body'],
+      ['a number for msg', { to: 'a', msg: 5 }, 400, 'invalid_body'],
+      ['a bad destination id', { to: 'a b', msg: 'x' }, 400, 'invalid_node_id'],
+      ['an unknown destination', { to: 'zz', msg: 'x' }, 404, 'unknown_node'],
+      ['a message relayed twice already', { to: 'b', msg: 'x', hops: 2 }, 400, 'hop_limit'],
+      ['a user name over 64 characters', { to: 'a', msg: 'x', user: 'u'.repeat(65) }, 400, 'invalid_body'],
+      ['text over 64 KiB', { to: 'a', msg: 'x'.repeat(MESSAGE_MAX_BYTES + 1) }, 413, 'message_too_large'],
+    ])('refuses %s', async (_what, body, status, code) => {
+      await expectError(await app.request('/msg', json('PUT', body)), status, code);
+      expect(a.users.messages).toEqual([]);
+      expect(b.users.messages).toEqual([]);
+    });
+
+    it('refuses a body over the limit with 413 before parsing it', async () => {
+      const huge = `{"msg":"${'x'.repeat(600 * 1024)}"`; // not even valid JSON: it must not be parsed
+      await expectError(await app.request('/msg', json('PUT', huge)), 413, 'body_too_large');
+    });
+
+    it('answers 502 with the reason when the relay target is down', async () => {
+      net.setDown(b.url, true);
+      const message = await expectError(await app.request('/msg', json('PUT', { to: 'b', msg: 'x' })), 502, 'peer_unreachable');
+      expect(message).toContain(b.url);
+    });
+  });
+
+  it('answers unknown routes with 404 and wrong methods with 405, in JSON', async () => {
+    await expectError(await app.request('/nope'), 404, 'not_found');
+    const response = await app.request('/msg', { method: 'POST' });
+    await expectError(response, 405, 'method_not_allowed');
+    expect(response.headers.get('allow')).toContain('PUT');
+  });
+
+  it('serves the chat page with a strict Content-Security-Policy', async () => {
+    const response = await app.request('/');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('<p>chat</p>');
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect((await app.request('/app.js')).headers.get('content-type')).toContain('javascript');
+  });
+});

@@ -1,0 +1,154 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { JoinFailed } from '../../src/application/errors.js';
+import { HopLimitReached, InvalidInput, UnknownNode } from '../../src/domain/errors.js';
+import { FakeClock } from '../fakes/fake-clock.js';
+import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
+
+const ids = (node: MemoryNode) => node.registry.list().map((n) => n.id).sort();
+
+describe('use cases on an in-memory network', () => {
+  let net: InMemoryNetwork;
+  let clock: FakeClock;
+  let a: MemoryNode;
+  let b: MemoryNode;
+  let c: MemoryNode;
+
+  beforeEach(async () => {
+    net = new InMemoryNetwork();
+    clock = new FakeClock();
+    [a, b, c] = ['a', 'b', 'c'].map((id) => createMemoryNode(net, id, { clock })) as [MemoryNode, MemoryNode, MemoryNode];
+    await b.join.execute([a.url]);
+    await c.join.execute([b.url]);
+  });
+
+  describe('JoinNetwork', () => {
+    it('learns every node a seed lists and announces itself to all of them', () => {
+      for (const node of [a, b, c]) expect(ids(node)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('reports who it joined and who was unreachable', async () => {
+      net.setDown(c.url, true);
+      const d = createMemoryNode(net, 'd', { clock });
+      const result = await d.join.execute([a.url]);
+      expect(result.joined).toEqual(['a', 'b']);
+      expect(result.unreachable).toEqual(['c']);
+      expect(result.seeds).toEqual([a.url]);
+    });
+
+    it('fails only when no seed answers', async () => {
+      const d = createMemoryNode(net, 'd', { clock });
+      const partly = await d.join.execute(['http://gone.mesh.test', a.url]);
+      expect(partly.failedSeeds.map((f) => f.url)).toEqual(['http://gone.mesh.test']);
+      const e = createMemoryNode(net, 'e', { clock });
+      await expect(e.join.execute(['http://gone.mesh.test'])).rejects.toThrow(JoinFailed);
+    });
+
+    it('merges two networks when a node joins through a seed of each', async () => {
+      const x = createMemoryNode(net, 'x', { clock });
+      const y = createMemoryNode(net, 'y', { clock });
+      await y.join.execute([x.url]);
+      const bridge = createMemoryNode(net, 'z', { clock });
+      await bridge.join.execute([a.url, x.url]);
+      expect(ids(bridge)).toEqual(['a', 'b', 'c', 'x', 'y', 'z']);
+      expect(ids(x)).toContain('z');
+      expect(ids(a)).toContain('z');
+    });
+  });
+
+  describe('ForwardMessage', () => {
+    it('stamps from, id and ts at the origin and delivers to the destination users only', async () => {
+      const outcome = await a.forward.execute({ to: 'c', msg: 'hello', user: 'ana' });
+      expect(outcome).toEqual({ ok: true, id: 'a-1', status: 'delivered' });
+      expect(c.users.messages).toEqual([
+        { id: 'a-1', from: 'a', to: 'c', msg: 'hello', user: 'ana', ts: new Date(clock.now()).toISOString() },
+      ]);
+      expect(a.users.messages).toEqual([]);
+      expect(b.users.messages).toEqual([]);
+    });
+
+    it('delivers a message to its own node locally', async () => {
+      await b.forward.execute({ to: 'b', msg: 'note to self' });
+      expect(b.users.texts()).toEqual(['note to self']);
+    });
+
+    it('tells the user when the destination is unknown or does not answer', async () => {
+      expect(await a.forward.execute({ to: 'nobody', msg: 'x' })).toMatchObject({
+        ok: false,
+        error: { code: 'unknown_node' },
+      });
+      net.setDown(c.url, true);
+      const outcome = await a.forward.execute({ to: 'c', msg: 'x' });
+      expect(outcome).toMatchObject({ ok: false, error: { code: 'peer_unreachable' } });
+      expect(outcome.ok ? '' : outcome.error.message).toContain('"c" did not accept the message');
+    });
+
+    it('refuses bad input with InvalidInput', async () => {
+      await expect(a.forward.execute({ to: 'c', msg: 7 })).rejects.toThrow(InvalidInput);
+      await expect(a.forward.execute({ to: '', msg: 'x' })).rejects.toThrow(InvalidInput);
+    });
+  });
+
+  describe('ReceiveMessage', () => {
+    it('pushes the same id to users once, however often it arrives', async () => {
+      const message = { id: 'dup-1', from: 'a', to: 'b', msg: 'once', ts: '2026-01-01T00:00:00.000Z' };
+      const outcomes = [];
+      for (let i = 0; i < 3; i++) outcomes.push(await b.receive.execute(message));
+      expect(outcomes.map((o) => o.status)).toEqual(['delivered', 'duplicate', 'duplicate']);
+      expect(b.users.texts()).toEqual(['once']);
+    });
+
+    it('accepts the assignment echo client: msg alone goes to its own users', async () => {
+      await b.receive.execute({ msg: 'eco' });
+      expect(b.users.messages).toMatchObject([{ msg: 'eco', from: 'b', to: 'b' }]);
+      expect(b.users.messages[0]?.id).toBeTruthy();
+    });
+
+    it('relays a message for another known node with hops counted', async () => {
+      const outcome = await a.receive.execute({ from: 'plain', to: 'c', msg: 'via a' });
+      expect(outcome.status).toBe('relayed');
+      expect(c.users.messages).toMatchObject([{ from: 'plain', to: 'c', msg: 'via a' }]);
+      expect(c.users.messages[0]).not.toHaveProperty('hops');
+    });
+
+    it('never relays a message already relayed twice, so stale lists cannot make it circle', async () => {
+      await expect(a.receive.execute({ from: 'x', to: 'c', msg: 'loop', hops: 2 })).rejects.toThrow(HopLimitReached);
+      // Two nodes that each believe the other hosts "ghost" bounce a message at most twice.
+      a.registry.upsert({ id: 'ghost', url: b.url });
+      b.registry.upsert({ id: 'ghost', url: a.url });
+      const callsBefore = net.calls;
+      await expect(a.receive.execute({ to: 'ghost', msg: 'circle' })).rejects.toThrow('relayed 2 times');
+      expect(net.calls - callsBefore).toBe(2);
+    });
+
+    it('refuses an unknown destination', async () => {
+      await expect(a.receive.execute({ to: 'nobody', msg: 'x' })).rejects.toThrow(UnknownNode);
+    });
+  });
+
+  describe('Leave', () => {
+    it('removes the node from every list and is idempotent', async () => {
+      const first = await c.leave.execute();
+      expect(first).toEqual({ notified: ['a', 'b'], unreachable: [] });
+      expect(ids(a)).toEqual(['a', 'b']);
+      expect(ids(b)).toEqual(['a', 'b']);
+      const callsBefore = net.calls;
+      expect(await c.leave.execute()).toBe(first);
+      expect(net.calls).toBe(callsBefore);
+    });
+
+    it('gives up on a peer that never answers once the timeout passes', async () => {
+      net.setHanging(a.url, true);
+      const leaving = c.leave.execute();
+      await vi.waitFor(() => expect(ids(b)).toEqual(['a', 'b']));
+      await clock.advance(2_999);
+      let settled = false;
+      void leaving.then(() => {
+        settled = true;
+      });
+      await clock.advance(0);
+      expect(settled).toBe(false);
+      await clock.advance(1);
+      expect(await leaving).toEqual({ notified: ['b'], unreachable: ['a'] });
+    });
+  });
+});

@@ -1,0 +1,900 @@
+// meshchat web client: plain TypeScript against the browser's WebSocket.
+//
+// Security rule for this file: every string that comes from the network (node ids, urls, user names,
+// message text, error messages) is put into the page with textContent / createTextNode only.
+
+// ---------------------------------------------------------------------------------------------------------
+// Wire types (node -> page frames are validated field by field, never trusted).
+
+type NodeState = 'alive' | 'suspect' | 'dead';
+
+interface NodeInfo {
+  id: string;
+  url: string;
+  state?: string;
+}
+
+interface ChatMessage {
+  id?: string;
+  from: string;
+  to: string;
+  msg: string;
+  ts?: string;
+  user?: string;
+}
+
+type DeliveryStatus = 'sending' | 'delivered' | 'queued' | 'expired' | 'failed' | 'unconfirmed' | 'sent';
+
+interface OutgoingFrame {
+  type: 'msg';
+  to: string;
+  msg: string;
+  user?: string;
+  ref: string;
+}
+
+type ConnState = 'connecting' | 'open' | 'waiting' | 'offline';
+
+// ---------------------------------------------------------------------------------------------------------
+// Constants.
+
+const MAX_MSG_BYTES = 64 * 1024;
+const MAX_USER_CHARS = 64;
+const LONG_MESSAGE_CHARS = 2500;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+const MAX_LOG_ITEMS = 2000;
+const MAX_REMEMBERED_IDS = 500;
+const STORAGE_USER = 'meshchat.user';
+const STORAGE_DEST = 'meshchat.to';
+const STORAGE_SENT = 'meshchat.sentIds';
+const HUES = 8;
+
+// ---------------------------------------------------------------------------------------------------------
+// Small helpers.
+
+function byId<T extends HTMLElement>(id: string, ctor: { new (): T }): T {
+  const el = document.getElementById(id);
+  if (!(el instanceof ctor)) throw new Error(`meshchat: missing #${id}`);
+  return el;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function storageGet(key: string): string | null {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function storageSet(key: string, value: string): void {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    // Storage may be disabled (private mode, quota): the page works without it.
+  }
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function parseTime(ts: string | undefined): Date {
+  if (ts) {
+    const d = new Date(ts);
+    if (!Number.isNaN(d.getTime())) return d;
+  }
+  return new Date();
+}
+
+function hhmm(d: Date): string {
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+function hueClass(id: string): string {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
+  return `hue-${h % HUES}`;
+}
+
+const encoder = new TextEncoder();
+function utf8Bytes(s: string): number {
+  return encoder.encode(s).length;
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+function limitChars(s: string, max: number): string {
+  const chars = Array.from(s);
+  return chars.length > max ? chars.slice(0, max).join('') : s;
+}
+
+// crypto.randomUUID only exists in secure contexts; a node reached over plain http on a LAN is not one.
+let refCounter = 0;
+function newRef(): string {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  let hex = '';
+  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  refCounter += 1;
+  return `web-${Date.now().toString(36)}-${refCounter}-${hex}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// DOM references.
+
+const ui = {
+  selfId: byId('self-id', HTMLElement),
+  selfUrl: byId('self-url', HTMLElement),
+  connState: byId('conn-state', HTMLElement),
+  connText: byId('conn-text', HTMLElement),
+  connAnnounce: byId('conn-announce', HTMLElement),
+  reconnectNow: byId('reconnect-now', HTMLButtonElement),
+  sidebar: byId('sidebar', HTMLElement),
+  nodesToggle: byId('nodes-toggle', HTMLButtonElement),
+  nodeCount: byId('node-count', HTMLElement),
+  nodeList: byId('node-list', HTMLUListElement),
+  nodesEmpty: byId('nodes-empty', HTMLElement),
+  log: byId('log', HTMLOListElement),
+  jumpLatest: byId('jump-latest', HTMLButtonElement),
+  composer: byId('composer', HTMLFormElement),
+  destId: byId('dest-id', HTMLElement),
+  displayName: byId('display-name', HTMLInputElement),
+  message: byId('message', HTMLTextAreaElement),
+  send: byId('send', HTMLButtonElement),
+  hint: byId('composer-hint', HTMLElement),
+};
+
+const DEFAULT_HINT = ui.hint.textContent ?? '';
+
+// ---------------------------------------------------------------------------------------------------------
+// State.
+
+interface SentEntry {
+  ref: string;
+  id?: string;
+  item: HTMLLIElement;
+  tick: HTMLElement;
+  status: DeliveryStatus;
+}
+
+interface LogEntry {
+  time: number;
+  item: HTMLLIElement;
+}
+
+let selfNode: NodeInfo | undefined;
+let nodes: NodeInfo[] = [];
+let destination: string | undefined = storageGet(STORAGE_DEST) ?? undefined;
+let destinationChosen = destination !== undefined;
+
+const sentByRef = new Map<string, SentEntry>();
+const sentById = new Map<string, SentEntry>();
+/** Status frames that arrived before the ack that tells us which message they belong to. */
+const earlyStatus = new Map<string, DeliveryStatus>();
+/** Message ids already in the log (de-duplication across history, echo and reconnects). */
+const shownIds = new Map<string, HTMLLIElement>();
+const logEntries: LogEntry[] = [];
+/** Ids of messages this browser sent in earlier page loads, so history shows them as ours. */
+const rememberedSentIds = loadRememberedIds();
+
+let unread = 0;
+
+function loadRememberedIds(): Set<string> {
+  const raw = storageGet(STORAGE_SENT);
+  if (!raw) return new Set();
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (Array.isArray(parsed)) return new Set(parsed.filter((x): x is string => typeof x === 'string'));
+  } catch {
+    // ignore corrupt storage
+  }
+  return new Set();
+}
+
+function rememberSentId(id: string): void {
+  rememberedSentIds.add(id);
+  const all = Array.from(rememberedSentIds);
+  storageSet(STORAGE_SENT, JSON.stringify(all.slice(-MAX_REMEMBERED_IDS)));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Connection with automatic reconnect and exponential backoff.
+
+let socket: WebSocket | undefined;
+let connState: ConnState = 'connecting';
+let attempt = 0;
+let retryTimer: number | undefined;
+let countdownTimer: number | undefined;
+let connectTimer: number | undefined;
+let everConnected = false;
+let lostNoticeShown = false;
+
+function wsUrl(): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${window.location.host}/ws`;
+}
+
+const ANNOUNCE: Record<ConnState, string> = {
+  connecting: 'Connecting to the node',
+  open: 'Connected to the node',
+  waiting: 'Disconnected from the node; reconnecting automatically',
+  offline: 'Offline; will reconnect when the network is back',
+};
+
+function setConnState(state: ConnState, text: string): void {
+  // The visible pill may tick every second; screen readers only hear real state changes.
+  if (state !== connState || ui.connAnnounce.textContent === '')
+    ui.connAnnounce.textContent = ANNOUNCE[state];
+  connState = state;
+  ui.connState.dataset.state = state;
+  ui.connText.textContent = text;
+  ui.reconnectNow.hidden = state === 'open' || state === 'connecting';
+  ui.send.disabled = state !== 'open';
+  document.body.dataset.conn = state;
+}
+
+function clearTimers(): void {
+  if (retryTimer !== undefined) window.clearTimeout(retryTimer);
+  if (countdownTimer !== undefined) window.clearInterval(countdownTimer);
+  if (connectTimer !== undefined) window.clearTimeout(connectTimer);
+  retryTimer = undefined;
+  countdownTimer = undefined;
+  connectTimer = undefined;
+}
+
+function connect(): void {
+  clearTimers();
+  if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) return;
+
+  setConnState('connecting', attempt === 0 ? 'Connecting…' : `Reconnecting… (attempt ${attempt + 1})`);
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(wsUrl());
+  } catch {
+    scheduleReconnect();
+    return;
+  }
+  socket = ws;
+
+  connectTimer = window.setTimeout(() => {
+    if (ws.readyState === WebSocket.CONNECTING) ws.close();
+  }, CONNECT_TIMEOUT_MS);
+
+  ws.addEventListener('open', () => {
+    if (socket !== ws) return;
+    if (connectTimer !== undefined) window.clearTimeout(connectTimer);
+    connectTimer = undefined;
+    setConnState('open', 'Connected');
+    if (everConnected && lostNoticeShown) addNotice('Reconnected.');
+    everConnected = true;
+    lostNoticeShown = false;
+  });
+
+  ws.addEventListener('message', (ev: MessageEvent) => {
+    if (socket !== ws) return;
+    if (typeof ev.data !== 'string') return;
+    let frame: unknown;
+    try {
+      frame = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    handleFrame(frame);
+  });
+
+  ws.addEventListener('close', () => {
+    if (socket !== ws) return;
+    socket = undefined;
+    failPending();
+    if (everConnected && !lostNoticeShown) {
+      addNotice('Connection to the node lost. Reconnecting automatically…');
+      lostNoticeShown = true;
+    }
+    scheduleReconnect();
+  });
+  // 'error' is always followed by 'close'; nothing to do here.
+}
+
+function scheduleReconnect(): void {
+  clearTimers();
+  const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  const delay = Math.round(exp * (0.75 + Math.random() * 0.5));
+  attempt += 1;
+  const due = Date.now() + delay;
+  const render = (): void => {
+    const secs = Math.max(1, Math.ceil((due - Date.now()) / 1000));
+    const offline = navigator.onLine === false;
+    setConnState(
+      offline ? 'offline' : 'waiting',
+      offline ? `Offline · retrying in ${secs}s` : `Disconnected · retrying in ${secs}s`,
+    );
+  };
+  render();
+  countdownTimer = window.setInterval(render, 1000);
+  retryTimer = window.setTimeout(connect, delay);
+}
+
+function reconnectNow(): void {
+  attempt = 0;
+  connect();
+}
+
+function sendFrame(frame: OutgoingFrame): boolean {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(JSON.stringify(frame));
+  return true;
+}
+
+/** Messages still waiting for an ack when the socket drops may or may not have been delivered. */
+function failPending(): void {
+  for (const entry of sentByRef.values()) {
+    if (entry.status === 'sending') {
+      setTick(entry, 'unconfirmed', 'connection lost before the node confirmed');
+    }
+  }
+  sentByRef.clear();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Incoming frames.
+
+function handleFrame(frame: unknown): void {
+  if (!isRecord(frame)) return;
+  switch (frame.type) {
+    case 'hello':
+      onHello(frame);
+      break;
+    case 'nodes':
+      onNodes(frame);
+      break;
+    case 'msg': {
+      const m = parseMessage(frame);
+      if (m) addIncoming(m, true);
+      break;
+    }
+    case 'ack':
+      onAck(frame);
+      break;
+    case 'status':
+      onStatus(frame);
+      break;
+    case 'history':
+      onHistory(frame);
+      break;
+    case 'error': {
+      const err = parseError(frame.error);
+      addNotice(`Node error${err.code ? ` (${err.code})` : ''}: ${err.message}`, true);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+function onHello(frame: Record<string, unknown>): void {
+  const node = frame.node;
+  if (!isRecord(node)) return;
+  const id = str(node.id);
+  if (!id) return;
+  selfNode = { id, url: str(node.url) ?? '' };
+  attempt = 0; // a healthy handshake resets the backoff
+  ui.selfId.textContent = id;
+  ui.selfUrl.textContent = selfNode.url;
+  ui.selfUrl.title = selfNode.url;
+  document.title = titleText();
+  if (!destinationChosen || !destination) destination = id;
+  renderDestination();
+  renderNodes();
+}
+
+function onNodes(frame: Record<string, unknown>): void {
+  if (!Array.isArray(frame.nodes)) return;
+  const list: NodeInfo[] = [];
+  const seen = new Set<string>();
+  for (const raw of frame.nodes) {
+    if (!isRecord(raw)) continue;
+    const id = str(raw.id);
+    if (!id || seen.has(id)) continue;
+    seen.add(id);
+    const info: NodeInfo = { id, url: str(raw.url) ?? '' };
+    const state = str(raw.state);
+    if (state) info.state = state;
+    list.push(info);
+  }
+  nodes = list;
+  renderNodes();
+  renderDestination();
+}
+
+function parseMessage(raw: Record<string, unknown>): ChatMessage | undefined {
+  const from = str(raw.from);
+  const msg = str(raw.msg);
+  if (from === undefined || msg === undefined) return undefined;
+  const m: ChatMessage = { from, to: str(raw.to) ?? '', msg };
+  const id = str(raw.id);
+  const ts = str(raw.ts);
+  const user = str(raw.user);
+  if (id) m.id = id;
+  if (ts) m.ts = ts;
+  if (user) m.user = limitChars(user, MAX_USER_CHARS);
+  return m;
+}
+
+function parseError(raw: unknown): { code: string; message: string } {
+  if (!isRecord(raw)) return { code: '', message: 'unknown error' };
+  return { code: str(raw.code) ?? '', message: str(raw.message) ?? str(raw.code) ?? 'unknown error' };
+}
+
+function parseStatus(raw: unknown): DeliveryStatus | undefined {
+  switch (raw) {
+    case 'delivered':
+    case 'queued':
+    case 'expired':
+    case 'failed':
+      return raw;
+    default:
+      return undefined;
+  }
+}
+
+function onAck(frame: Record<string, unknown>): void {
+  const ref = str(frame.ref);
+  if (!ref) return;
+  const entry = sentByRef.get(ref);
+  if (!entry) return;
+  sentByRef.delete(ref);
+
+  if (frame.ok !== true) {
+    const err = parseError(frame.error);
+    setTick(
+      entry,
+      'failed',
+      err.code && err.message !== err.code ? `${err.message} (${err.code})` : err.message,
+    );
+    return;
+  }
+  const id = str(frame.id);
+  let status = parseStatus(frame.status) ?? 'delivered';
+  if (id) {
+    entry.id = id;
+    entry.item.dataset.id = id;
+    sentById.set(id, entry);
+    rememberSentId(id);
+    const early = earlyStatus.get(id);
+    if (early) {
+      earlyStatus.delete(id);
+      status = early;
+    }
+    // Our node may have pushed the message back to us before acking it: keep only our own copy.
+    const dup = shownIds.get(id);
+    if (dup && dup !== entry.item) removeLogItem(dup);
+    shownIds.set(id, entry.item);
+  }
+  setTick(entry, status);
+}
+
+function onStatus(frame: Record<string, unknown>): void {
+  const id = str(frame.id);
+  const status = parseStatus(frame.status);
+  if (!id || !status) return;
+  const entry = sentById.get(id);
+  if (entry) {
+    setTick(entry, status);
+  } else {
+    earlyStatus.set(id, status);
+    if (earlyStatus.size > 200) {
+      const oldest = earlyStatus.keys().next().value;
+      if (oldest !== undefined) earlyStatus.delete(oldest);
+    }
+  }
+}
+
+function onHistory(frame: Record<string, unknown>): void {
+  if (!Array.isArray(frame.messages)) return;
+  ui.log.setAttribute('aria-busy', 'true');
+  const stick = isNearBottom();
+  for (const raw of frame.messages) {
+    if (!isRecord(raw)) continue;
+    const m = parseMessage(raw);
+    if (m) addIncoming(m, false);
+  }
+  ui.log.removeAttribute('aria-busy');
+  if (stick) scrollToBottom();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rendering: node list.
+
+function stateOf(n: NodeInfo): NodeState | undefined {
+  return n.state === 'alive' || n.state === 'suspect' || n.state === 'dead' ? n.state : undefined;
+}
+
+function renderNodes(): void {
+  const focusedId =
+    document.activeElement instanceof HTMLElement && ui.nodeList.contains(document.activeElement)
+      ? document.activeElement.dataset.nodeId
+      : undefined;
+
+  const selfId = selfNode?.id;
+  const sorted = [...nodes].sort((a, b) => {
+    if (a.id === selfId) return -1;
+    if (b.id === selfId) return 1;
+    const rank = (n: NodeInfo): number => (stateOf(n) === 'dead' ? 1 : 0);
+    return rank(a) - rank(b) || a.id.localeCompare(b.id);
+  });
+
+  const frag = document.createDocumentFragment();
+  for (const n of sorted) {
+    const li = el('li');
+    const btn = el('button', 'node');
+    btn.type = 'button';
+    btn.dataset.nodeId = n.id;
+    const state = stateOf(n);
+    if (state) btn.dataset.state = state;
+    const selected = n.id === destination;
+    btn.setAttribute('aria-pressed', selected ? 'true' : 'false');
+    if (n.id === selfId) btn.classList.add('is-self');
+
+    const avatar = el('span', `avatar ${hueClass(n.id)}`, Array.from(n.id)[0]?.toUpperCase() ?? '?');
+    avatar.setAttribute('aria-hidden', 'true');
+    btn.append(avatar);
+
+    const body = el('span', 'node-body');
+    const line = el('span', 'node-line');
+    line.append(el('span', 'node-id', n.id));
+    if (n.id === selfId) line.append(el('span', 'badge badge-self', 'you'));
+    if (n.state) {
+      const badge = el('span', `badge badge-state state-${state ?? 'other'}`, n.state);
+      line.append(badge);
+    }
+    body.append(line);
+    if (n.url) body.append(el('span', 'node-url', n.url));
+    btn.append(body);
+    btn.title = n.url ? `${n.id} — ${n.url}` : n.id;
+
+    btn.addEventListener('click', () => chooseDestination(n.id));
+    li.append(btn);
+    frag.append(li);
+  }
+  ui.nodeList.replaceChildren(frag);
+  ui.nodeCount.textContent = nodes.length ? String(nodes.length) : '';
+  ui.nodesEmpty.hidden = nodes.length > 0;
+
+  if (focusedId !== undefined) {
+    for (const b of ui.nodeList.querySelectorAll<HTMLButtonElement>('button.node')) {
+      if (b.dataset.nodeId === focusedId) b.focus();
+    }
+  }
+}
+
+function chooseDestination(id: string): void {
+  destination = id;
+  destinationChosen = true;
+  storageSet(STORAGE_DEST, id);
+  renderNodes();
+  renderDestination();
+  if (isNarrow()) setSidebarExpanded(false);
+  ui.message.focus();
+}
+
+function renderDestination(): void {
+  const dest = destination;
+  ui.destId.replaceChildren();
+  if (!dest) {
+    ui.destId.textContent = '—';
+    return;
+  }
+  ui.destId.append(document.createTextNode(dest));
+  const node = nodes.find((n) => n.id === dest);
+  if (dest === selfNode?.id) ui.destId.append(el('span', 'dest-note', ' (this node)'));
+  else if (nodes.length && !node) ui.destId.append(el('span', 'dest-note warn', ' (not in node list)'));
+  else if (node && stateOf(node) && stateOf(node) !== 'alive') {
+    ui.destId.append(el('span', `dest-note state-${stateOf(node) ?? 'other'}`, ` (${node.state ?? ''})`));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rendering: message log.
+
+function isNearBottom(): boolean {
+  const l = ui.log;
+  return l.scrollHeight - l.scrollTop - l.clientHeight < 80;
+}
+
+function scrollToBottom(): void {
+  ui.log.scrollTop = ui.log.scrollHeight;
+  ui.jumpLatest.hidden = true;
+}
+
+function insertLogItem(item: HTMLLIElement, time: number, inOrder: boolean): void {
+  const entry: LogEntry = { time, item };
+  // Live messages go at the end; history is placed by its timestamp.
+  let index = logEntries.length;
+  if (inOrder) {
+    while (index > 0 && (logEntries[index - 1]?.time ?? 0) > time) index--;
+  }
+  const before = logEntries[index]?.item ?? null;
+  ui.log.insertBefore(item, before);
+  logEntries.splice(index, 0, entry);
+
+  while (logEntries.length > MAX_LOG_ITEMS) {
+    const old = logEntries.shift();
+    if (!old) break;
+    old.item.remove();
+    const oldId = old.item.dataset.id;
+    if (oldId && shownIds.get(oldId) === old.item) shownIds.delete(oldId);
+  }
+}
+
+function removeLogItem(item: HTMLLIElement): void {
+  const i = logEntries.findIndex((e) => e.item === item);
+  if (i >= 0) logEntries.splice(i, 1);
+  item.remove();
+}
+
+function buildMessageItem(m: ChatMessage, mine: boolean): { item: HTMLLIElement; time: Date } {
+  const time = parseTime(m.ts);
+  const item = el('li', mine ? 'msg mine' : 'msg');
+  if (m.id) item.dataset.id = m.id;
+
+  const meta = el('div', 'msg-meta');
+  const who = el('span', 'msg-user', mine ? (m.user ? `${m.user} (you)` : 'You') : (m.user ?? 'anonymous'));
+  if (!m.user && !mine) who.classList.add('is-anon');
+  meta.append(who);
+
+  const from = el('span', `msg-from ${hueClass(m.from)}`);
+  from.append(document.createTextNode(`@${m.from}`));
+  from.title = `sent from node ${m.from}`;
+  meta.append(from);
+
+  if (m.to === '*') {
+    meta.append(el('span', 'msg-to', '→ everyone'));
+  } else if (mine || (m.to && selfNode && m.to !== selfNode.id)) {
+    meta.append(el('span', 'msg-to', `→ ${m.to}`));
+  }
+
+  const t = el('time', 'msg-time', hhmm(time));
+  t.dateTime = time.toISOString();
+  t.title = time.toLocaleString();
+  meta.append(t);
+  item.append(meta);
+
+  const text = el('div', 'msg-text', m.msg);
+  item.append(text);
+
+  if (m.msg.length > LONG_MESSAGE_CHARS) {
+    text.classList.add('is-clamped');
+    const more = el(
+      'button',
+      'btn btn-link msg-more',
+      `Show full message (${formatBytes(utf8Bytes(m.msg))})`,
+    );
+    more.type = 'button';
+    more.setAttribute('aria-expanded', 'false');
+    more.addEventListener('click', () => {
+      const expanded = text.classList.toggle('is-clamped') === false;
+      more.setAttribute('aria-expanded', expanded ? 'true' : 'false');
+      more.textContent = expanded ? 'Show less' : `Show full message (${formatBytes(utf8Bytes(m.msg))})`;
+    });
+    item.append(more);
+  }
+  return { item, time };
+}
+
+function addIncoming(m: ChatMessage, live: boolean): void {
+  if (m.id) {
+    if (shownIds.has(m.id) || sentById.has(m.id)) return;
+  }
+  const mine = m.id !== undefined && rememberedSentIds.has(m.id);
+  const stick = isNearBottom();
+  const { item, time } = buildMessageItem(m, mine);
+  if (mine) {
+    const tick = el('div', 'tick', 'sent');
+    tick.dataset.status = 'sent';
+    item.append(tick);
+  }
+  if (m.id) shownIds.set(m.id, item);
+  insertLogItem(item, time.getTime(), !live);
+  if (live) {
+    if (stick) scrollToBottom();
+    else ui.jumpLatest.hidden = false;
+    if (document.hidden) {
+      unread += 1;
+      document.title = titleText();
+    }
+  }
+}
+
+function addNotice(text: string, isError = false): void {
+  const stick = isNearBottom();
+  const item = el('li', isError ? 'notice notice-error' : 'notice', text);
+  insertLogItem(item, Date.now(), false);
+  if (stick) scrollToBottom();
+}
+
+const TICK_TEXT: Record<DeliveryStatus, string> = {
+  sending: 'sending…',
+  delivered: '✓ delivered',
+  queued: '◷ queued',
+  expired: '✗ expired',
+  failed: '✗ failed',
+  unconfirmed: '? not confirmed',
+  sent: 'sent',
+};
+
+function setTick(entry: SentEntry, status: DeliveryStatus, detail?: string): void {
+  entry.status = status;
+  entry.tick.dataset.status = status;
+  entry.item.dataset.status = status;
+  entry.tick.textContent = detail ? `${TICK_TEXT[status]}: ${detail}` : TICK_TEXT[status];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sending.
+
+function currentUser(): string | undefined {
+  const name = limitChars(ui.displayName.value.trim(), MAX_USER_CHARS);
+  return name === '' ? undefined : name;
+}
+
+function showHint(text: string, isError = false): void {
+  ui.hint.textContent = text;
+  ui.hint.classList.toggle('is-error', isError);
+}
+
+function submitMessage(): void {
+  const text = ui.message.value;
+  if (text.trim() === '') {
+    showHint('Type a message first.', true);
+    return;
+  }
+  const to = destination;
+  if (!to) {
+    showHint('Choose a node to send to.', true);
+    return;
+  }
+  const bytes = utf8Bytes(text);
+  if (bytes > MAX_MSG_BYTES) {
+    showHint(`Message too long: ${formatBytes(bytes)} (limit 64 KiB).`, true);
+    return;
+  }
+  if (connState !== 'open') {
+    showHint('Not connected to the node; your text is kept. It can be sent once reconnected.', true);
+    return;
+  }
+
+  const user = currentUser();
+  const ref = newRef();
+  const frame: OutgoingFrame = { type: 'msg', to, msg: text, ref };
+  if (user) frame.user = user;
+
+  const from = selfNode?.id ?? 'this node';
+  const draft: ChatMessage = { from, to, msg: text, ts: new Date().toISOString() };
+  if (user) draft.user = user;
+  const { item, time } = buildMessageItem(draft, true);
+  const tick = el('div', 'tick');
+  item.append(tick);
+  const entry: SentEntry = { ref, item, tick, status: 'sending' };
+  setTick(entry, 'sending');
+
+  if (!sendFrame(frame)) {
+    setTick(entry, 'failed', 'not connected');
+  } else {
+    sentByRef.set(ref, entry);
+  }
+  insertLogItem(item, time.getTime(), false);
+  scrollToBottom();
+
+  ui.message.value = '';
+  resizeComposer();
+  showHint(DEFAULT_HINT);
+}
+
+function resizeComposer(): void {
+  const lines = ui.message.value.split('\n').length;
+  ui.message.rows = Math.min(6, Math.max(1, lines));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sidebar (collapsible on narrow screens).
+
+const narrowQuery = window.matchMedia('(max-width: 720px)');
+
+function isNarrow(): boolean {
+  return narrowQuery.matches;
+}
+
+function setSidebarExpanded(expanded: boolean): void {
+  ui.sidebar.classList.toggle('is-collapsed', !expanded);
+  ui.nodesToggle.setAttribute('aria-expanded', expanded ? 'true' : 'false');
+  ui.nodesToggle.textContent = expanded ? 'Hide' : 'Show';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Title / unread counter.
+
+function titleText(): string {
+  const base = selfNode ? `meshchat · ${selfNode.id}` : 'meshchat';
+  return unread > 0 ? `(${unread}) ${base}` : base;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Wiring.
+
+function init(): void {
+  ui.displayName.value = limitChars(storageGet(STORAGE_USER) ?? '', MAX_USER_CHARS);
+  ui.displayName.addEventListener('input', () => {
+    storageSet(STORAGE_USER, limitChars(ui.displayName.value.trim(), MAX_USER_CHARS));
+  });
+
+  ui.composer.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    submitMessage();
+  });
+
+  ui.message.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.isComposing) {
+      ev.preventDefault();
+      submitMessage();
+    }
+  });
+  ui.message.addEventListener('input', () => {
+    resizeComposer();
+    const bytes = utf8Bytes(ui.message.value);
+    if (bytes > MAX_MSG_BYTES) showHint(`Message too long: ${formatBytes(bytes)} (limit 64 KiB).`, true);
+    else if (bytes > MAX_MSG_BYTES - 4096) showHint(`${formatBytes(bytes)} of 64 KiB`);
+    else if (ui.hint.classList.contains('is-error') || ui.hint.textContent !== DEFAULT_HINT) {
+      showHint(DEFAULT_HINT);
+    }
+  });
+
+  ui.nodesToggle.addEventListener('click', () => {
+    setSidebarExpanded(ui.sidebar.classList.contains('is-collapsed'));
+  });
+  setSidebarExpanded(false);
+
+  ui.reconnectNow.addEventListener('click', reconnectNow);
+  ui.jumpLatest.addEventListener('click', scrollToBottom);
+  ui.log.addEventListener('scroll', () => {
+    if (isNearBottom()) ui.jumpLatest.hidden = true;
+  });
+
+  window.addEventListener('online', () => {
+    if (connState === 'waiting' || connState === 'offline') reconnectNow();
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) {
+      unread = 0;
+      document.title = titleText();
+      if (connState === 'waiting' || connState === 'offline') reconnectNow();
+    }
+  });
+
+  renderDestination();
+  connect();
+}
+
+init();
