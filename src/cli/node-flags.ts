@@ -24,7 +24,7 @@ const urlField = z.string().transform((value, ctx) => {
   try {
     return normalizeNodeUrl(value);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^Node url /, 'must be a URL that ').replace(/\.$/, '') });
+    ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^Node url /, '').replace(/\.$/, '') });
     return z.NEVER;
   }
 });
@@ -84,7 +84,7 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const parsed = nodeFlags.safeParse({
+  const raw: Record<string, unknown> = {
     id: values.id ?? fromEnv('MESHCHAT_ID'),
     port: values.port ?? fromEnv('PORT'),
     host: values.host ?? fromEnv('MESHCHAT_HOST'),
@@ -93,11 +93,13 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
     tunnel: values.tunnel ?? fromEnv('MESHCHAT_TUNNEL'),
     'data-dir': values['data-dir'] ?? fromEnv('MESHCHAT_DATA_DIR'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
-  });
+  };
+  const parsed = nodeFlags.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const flag = String(issue?.path[0] ?? '');
-    const shown = issue && 'input' in issue && typeof issue.input === 'string' ? ` (got "${issue.input}")` : '';
+    const value = issue?.path.length === 2 ? (raw[flag] as unknown[])[Number(issue.path[1])] : raw[flag];
+    const shown = typeof value === 'string' ? ` (got "${value.length > 60 ? `${value.slice(0, 57)}...` : value}")` : '';
     throw new UsageError(`--${flag} ${issue?.message ?? 'is not valid'}${shown}`);
   }
   const flags = parsed.data;

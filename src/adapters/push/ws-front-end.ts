@@ -53,7 +53,7 @@ export class WsFrontEnd implements UserPush {
     send(ws, { type: 'nodes', nodes: registry.list() });
     ws.on('message', async (data, isBinary) => {
       const frame = isBinary ? undefined : parseFrame(data.toString());
-      if (!frame || frame.type !== 'msg') {
+      if (frame?.type !== 'msg') {
         send(ws, {
           type: 'error',
           error: {

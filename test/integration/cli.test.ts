@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { MeshNode } from '../../src/mesh-node.js';
+import { startTestNode, stopAll } from '../support/nodes.js';
+import { type CliProcess, runCli } from '../support/processes.js';
+import { connectSocketIoUser, type TestUser } from '../support/users.js';
+
+const WAIT = { timeout: 10_000, interval: 25 };
+
+describe('the meshchat command', () => {
+  const nodes: MeshNode[] = [];
+  const processes: CliProcess[] = [];
+  const users: TestUser[] = [];
+
+  afterEach(async () => {
+    for (const user of users.splice(0)) user.close();
+    for (const p of processes.splice(0)) p.child.kill('SIGKILL');
+    await stopAll(nodes);
+  });
+
+  it('runs a node that joins, and on SIGTERM leaves every list and exits 0', async () => {
+    nodes.push(await startTestNode('a'));
+    nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));
+    const child = runCli(['node', '--id', 'proc', '--port', '0', '--join', nodes[0]?.url ?? '']);
+    processes.push(child);
+    const [, url] = (await child.waitForOutput(/meshchat node proc listening at (http:\/\/127\.0\.0\.1:\d+)/)) ?? [];
+    for (const node of nodes) {
+      await vi.waitFor(() => expect(node.registry.get('proc')?.url).toBe(url), WAIT);
+    }
+    child.child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+    for (const node of nodes) expect(node.registry.get('proc')).toBeUndefined();
+  });
+
+  it.each([
+    [['node', '--port', 'abc'], /^meshchat node: --port must be a number \(got "abc"\)$/],
+    [['node', '--port', '70000'], /^meshchat node: --port must be from 0 to 65535/],
+    [['node', '--id', 'bad id'], /^meshchat node: --id must be 1 to 64 characters/],
+    [['node', '--join', 'ftp://x'], /^meshchat node: --join must use http or https \(got "ftp:\/\/x"\)$/],
+    [['node', '--tunnel', 'carrier-pigeon'], /^meshchat node: --tunnel must be "none" or "ngrok"/],
+    [['node', '--frobnicate'], /^meshchat node: unknown flag '--frobnicate'$/],
+    [['chat'], /^meshchat chat: .*--node/],
+    [['teleport'], /^meshchat: unknown command 'teleport'/],
+  ])('refuses %j with one line and exit code 2', async (args, message) => {
+    const child = runCli(args);
+    processes.push(child);
+    expect(await child.exited).toBe(2);
+    expect(child.stderr().trim().split('\n')).toHaveLength(1);
+    expect(child.stderr().trim()).toMatch(message);
+  });
+
+  it('takes its settings from the environment', async () => {
+    const child = runCli(['node'], { MESHCHAT_ID: 'from-env', PORT: '0', MESHCHAT_PUBLIC_URL: 'http://127.0.0.1:1/' });
+    processes.push(child);
+    await child.waitForOutput(/meshchat node from-env listening at http:\/\/127\.0\.0\.1:1\n/);
+    child.child.kill('SIGINT');
+    expect(await child.exited).toBe(0);
+  });
+
+  it('exits 1 with one line when no seed answers', async () => {
+    const child = runCli(['node', '--port', '0', '--join', 'http://127.0.0.1:9']);
+    processes.push(child);
+    expect(await child.exited).toBe(1);
+    expect(child.stderr().trim()).toMatch(/^meshchat node: No seed node answered/);
+  });
+
+  it('chat --json sends JSON lines from stdin and prints every received message as one JSON line', async () => {
+    nodes.push(await startTestNode('a'));
+    nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));
+    const onB = await connectSocketIoUser(nodes[1]?.url ?? '');
+    users.push(onB);
+    const chat = runCli(['chat', '--node', nodes[0]?.url ?? '', '--json', '--user', 'script']);
+    processes.push(chat);
+    chat.child.stdin.write(`${JSON.stringify({ to: 'b', msg: 'from the script' })}\n`);
+    await vi.waitFor(() => expect(onB.messages.map((m) => m.msg)).toEqual(['from the script']), WAIT);
+    expect(onB.messages[0]).toMatchObject({ from: 'a', to: 'b', user: 'script' });
+
+    const onA = await connectSocketIoUser(nodes[1]?.url ?? '');
+    users.push(onA);
+    expect(await onA.send('a', 'to the script')).toMatchObject({ ok: true });
+    const [line] = await chat.waitForOutput(/^.*to the script.*$/m);
+    expect(JSON.parse(line)).toMatchObject({ from: 'b', to: 'a', msg: 'to the script' });
+    chat.child.stdin.end();
+    expect(await chat.exited).toBe(0);
+    expect(chat.stdout().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('demo starts three joined nodes and says how to chat between them', async () => {
+    const demo = runCli(['demo']);
+    processes.push(demo);
+    await demo.waitForOutput(/Press Ctrl-C to stop/);
+    const urls = [...demo.stdout().matchAll(/^ {2}(alpha|bravo|charlie)\s+(http:\S+)$/gm)].map((m) => m[2] ?? '');
+    expect(urls).toHaveLength(3);
+    const list = (await (await fetch(`${urls[2]}/nodes`)).json()) as { id: string }[];
+    expect(list.map((n) => n.id).sort()).toEqual(['alpha', 'bravo', 'charlie']);
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+  });
+});

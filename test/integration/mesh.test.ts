@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { MeshNode } from '../../src/mesh-node.js';
+import { startTestNode, stopAll } from '../support/nodes.js';
+import { connectSocketIoUser, connectWsUser, type TestUser } from '../support/users.js';
+
+const WAIT = { timeout: 10_000, interval: 20 };
+const sortedIds = (nodes: { id: string }[]) => nodes.map((n) => n.id).sort();
+
+async function listOf(url: string): Promise<string[]> {
+  return sortedIds((await (await fetch(`${url}/nodes`)).json()) as { id: string }[]);
+}
+
+describe('a mesh of real nodes on 127.0.0.1', () => {
+  const nodes: MeshNode[] = [];
+  const users: TestUser[] = [];
+
+  afterEach(async () => {
+    for (const user of users.splice(0)) user.close();
+    await stopAll(nodes);
+  });
+
+  it('five nodes joining through different seeds all list all five', async () => {
+    nodes.push(await startTestNode('n1'));
+    for (const [id, seed] of [
+      ['n2', 0],
+      ['n3', 1],
+      ['n4', 0],
+      ['n5', 2],
+    ] as const) {
+      nodes.push(await startTestNode(id, { join: [nodes[seed]?.url ?? ''] }));
+    }
+    for (const node of nodes) {
+      expect(await listOf(node.url)).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
+    }
+  });
+
+  describe.each([
+    ['socket.io', connectSocketIoUser],
+    ['plain WebSocket /ws', connectWsUser],
+  ])('users on %s', (_frontEnd, connect) => {
+    it('exchange messages between three nodes in every direction, each delivered exactly once, only to the destination', async () => {
+      nodes.push(await startTestNode('a'));
+      nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));
+      nodes.push(await startTestNode('c', { join: [nodes[1]?.url ?? ''] }));
+      const usersOf = new Map<string, TestUser[]>();
+      for (const node of nodes) {
+        const pair = [await connect(node.url), await connect(node.url)];
+        users.push(...pair);
+        usersOf.set(node.id, pair);
+      }
+
+      const expected = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
+      const sends: Promise<void>[] = [];
+      for (const from of nodes) {
+        for (const to of nodes) {
+          for (let i = 0; i < 3; i++) {
+            const text = `${from.id}->${to.id} #${i}`;
+            expected.get(to.id)?.push(text);
+            const sender = usersOf.get(from.id)?.[i % 2];
+            if (!sender) throw new Error(`no user on ${from.id}`);
+            sends.push(
+              sender.send(to.id, text, `user-${from.id}`).then((ack) => {
+                expect(ack).toMatchObject({ ok: true, status: 'delivered' });
+              }),
+            );
+          }
+        }
+      }
+      await Promise.all(sends);
+
+      for (const node of nodes) {
+        for (const user of usersOf.get(node.id) ?? []) {
+          const want = [...(expected.get(node.id) ?? [])].sort();
+          await vi.waitFor(() => expect(user.messages.length).toBeGreaterThanOrEqual(want.length), WAIT);
+          expect(user.messages.map((m) => m.msg).sort()).toEqual(want);
+          for (const m of user.messages) {
+            expect(m.to).toBe(node.id);
+            expect(m.from).toBe(m.msg.split('->')[0]);
+            expect(m.user).toBe(`user-${m.from}`);
+            expect(new Date(m.ts).getTime()).not.toBeNaN();
+          }
+          expect(new Set(user.messages.map((m) => m.id)).size).toBe(want.length);
+        }
+      }
+    });
+  });
+
+  it('tells a user at once when the destination is unknown or unreachable', async () => {
+    nodes.push(await startTestNode('a'));
+    nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));
+    const user = await connectSocketIoUser(nodes[0]?.url ?? '');
+    users.push(user);
+    expect(await user.send('nobody', 'x')).toMatchObject({ ok: false, error: { code: 'unknown_node' } });
+    await nodes[1]?.stop({ leave: false });
+    const ack = await user.send('b', 'are you there?');
+    expect(ack).toMatchObject({ ok: false, error: { code: 'peer_unreachable' } });
+    expect(ack.error?.message).toContain('"b"');
+    const bad = await user.send('b', 42 as unknown as string);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+  });
+
+  it('pushes the node list to users on connect and whenever it changes', async () => {
+    nodes.push(await startTestNode('a'));
+    const user = await connectSocketIoUser(nodes[0]?.url ?? '');
+    users.push(user);
+    await vi.waitFor(() => expect(user.nodeLists.at(-1)?.map((n) => n.id)).toEqual(['a']), WAIT);
+    nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));
+    await vi.waitFor(() => expect(user.nodeLists.at(-1)?.map((n) => n.id)).toEqual(['a', 'b']), WAIT);
+    await nodes[1]?.stop();
+    await vi.waitFor(() => expect(user.nodeLists.at(-1)?.map((n) => n.id)).toEqual(['a']), WAIT);
+  });
+
+  it('answers an unparsable /ws frame with an error frame and keeps the connection', async () => {
+    nodes.push(await startTestNode('a'));
+    const user = await connectWsUser(nodes[0]?.url ?? '');
+    users.push(user);
+    user.raw.send('this is not json');
+    await vi.waitFor(() => expect(user.frames.some((f) => f.type === 'error')).toBe(true), WAIT);
+    expect(await user.send('a', 'still here')).toMatchObject({ ok: true, status: 'delivered' });
+    await vi.waitFor(() => expect(user.messages.map((m) => m.msg)).toEqual(['still here']), WAIT);
+  });
+});

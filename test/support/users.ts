@@ -1,0 +1,84 @@
+import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+import type { NodeRecord } from '../../src/domain/node-record.js';
+
+export interface ReceivedMessage {
+  id: string;
+  from: string;
+  to: string;
+  msg: string;
+  ts: string;
+  user?: string;
+}
+
+export interface Ack {
+  ok: boolean;
+  id?: string;
+  status?: string;
+  error?: { code: string; message: string };
+}
+
+/** A person on a node, through some front end: what they received, and a way to send. */
+export interface TestUser {
+  readonly messages: ReceivedMessage[];
+  readonly nodeLists: NodeRecord[][];
+  send(to: string, msg: string, user?: string): Promise<Ack>;
+  close(): void;
+}
+
+export async function connectSocketIoUser(url: string): Promise<TestUser & { socket: Socket }> {
+  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const messages: ReceivedMessage[] = [];
+  const nodeLists: NodeRecord[][] = [];
+  socket.on('msg', (m: ReceivedMessage) => messages.push(m));
+  socket.on('nodes', (n: NodeRecord[]) => nodeLists.push(n));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return {
+    socket,
+    messages,
+    nodeLists,
+    send: (to, msg, user) => socket.timeout(10_000).emitWithAck('msg', { to, msg, ...(user ? { user } : {}) }),
+    close: () => socket.close(),
+  };
+}
+
+export async function connectWsUser(url: string): Promise<TestUser & { frames: Record<string, unknown>[]; raw: WebSocket }> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`);
+  const messages: ReceivedMessage[] = [];
+  const nodeLists: NodeRecord[][] = [];
+  const frames: Record<string, unknown>[] = [];
+  const pending = new Map<string, (ack: Ack) => void>();
+  let ref = 0;
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data.toString()) as Record<string, unknown>;
+    frames.push(frame);
+    if (frame.type === 'msg') {
+      const { type: _type, ...message } = frame;
+      messages.push(message as unknown as ReceivedMessage);
+    } else if (frame.type === 'nodes') nodeLists.push(frame.nodes as NodeRecord[]);
+    else if (frame.type === 'ack' && typeof frame.ref === 'string') {
+      pending.get(frame.ref)?.(frame as unknown as Ack);
+      pending.delete(frame.ref);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return {
+    raw: ws,
+    frames,
+    messages,
+    nodeLists,
+    send: (to, msg, user) =>
+      new Promise<Ack>((resolve) => {
+        const r = `r${++ref}`;
+        pending.set(r, resolve);
+        ws.send(JSON.stringify({ type: 'msg', to, msg, ref: r, ...(user ? { user } : {}) }));
+      }),
+    close: () => ws.close(),
+  };
+}

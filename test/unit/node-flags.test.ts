@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/args.js';
+import { parseNodeFlags } from '../../src/cli/node-flags.js';
+
+describe('meshchat node flags and environment', () => {
+  it('has defaults a person expects', () => {
+    const { config, logLevel } = parseNodeFlags([], {});
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', join: [], tunnel: 'none' });
+    expect(config.id).toMatch(/^node-[0-9a-f]{6}$/);
+    expect(config.dataDir).toBe(`.meshchat/${config.id}`);
+    expect(logLevel).toBe('info');
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = {
+      MESHCHAT_ID: 'env-id',
+      PORT: '9000',
+      MESHCHAT_JOIN: 'http://a:1/, http://b:2',
+      MESHCHAT_TUNNEL: 'ngrok',
+      NGROK_AUTHTOKEN: 'tok',
+      MESHCHAT_DATA_DIR: '/tmp/x',
+    };
+    expect(parseNodeFlags([], env).config).toMatchObject({
+      id: 'env-id',
+      port: 9000,
+      join: ['http://a:1', 'http://b:2'],
+      tunnel: 'ngrok',
+      ngrokAuthtoken: 'tok',
+      dataDir: '/tmp/x',
+    });
+    const flags = ['--id', 'flag-id', '--port', '0', '--join', 'http://c:3', '--join', 'http://d:4'];
+    expect(parseNodeFlags(flags, env).config).toMatchObject({
+      id: 'flag-id',
+      port: 0,
+      join: ['http://c:3', 'http://d:4'],
+    });
+  });
+
+  it('listens on every interface when a public URL is given, unless --host says otherwise', () => {
+    expect(parseNodeFlags(['--public-url', 'https://me.example'], {}).config).toMatchObject({
+      host: '0.0.0.0',
+      publicUrl: 'https://me.example',
+    });
+    expect(parseNodeFlags(['--public-url', 'https://me.example', '--host', '10.0.0.1'], {}).config.host).toBe(
+      '10.0.0.1',
+    );
+  });
+
+  it('names the flag and the bad value in one line', () => {
+    expect(() => parseNodeFlags(['--join', 'http://ok', '--join', 'nope'], {})).toThrow(
+      new UsageError('--join must be an absolute http or https URL (got "nope")'),
+    );
+    expect(() => parseNodeFlags([], { PORT: '-1' })).toThrow('--port must be from 0 to 65535 (got "-1")');
+    expect(() => parseNodeFlags(['--log-level', 'loud'], {})).toThrow('--log-level must be one of');
+  });
+});
