@@ -1,0 +1,95 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PeerCallFailed } from '../../src/application/errors.js';
+import { OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
+
+/** A bare HTTP peer that counts connections and concurrent requests, and answers as the test says. */
+async function countingPeer(answer: (req: IncomingMessage, res: ServerResponse) => void) {
+  const stats = { connections: 0, inFlight: 0, maxInFlight: 0, requests: 0 };
+  const server: Server = createServer((req, res) => {
+    stats.requests++;
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    res.on('close', () => stats.inFlight--);
+    req.resume();
+    req.on('end', () => answer(req, res));
+  });
+  server.on('connection', () => stats.connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const message = { to: 'x', msg: 'hi' };
+
+describe('OfetchPeerClient', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of cleanups.splice(0)) await close();
+  });
+
+  it('accepts any 2xx, including a plain node answering the text OK', async () => {
+    const peer = await countingPeer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('OK'));
+    cleanups.push(peer.close);
+    await expect(new OfetchPeerClient().sendMessage(peer.url, message)).resolves.toBeUndefined();
+  });
+
+  it('bounds calls in flight per destination and reuses a few kept-alive connections for a burst', async () => {
+    const peer = await countingPeer((_req, res) => setTimeout(() => res.writeHead(200).end('OK'), 5));
+    cleanups.push(peer.close);
+    const client = new OfetchPeerClient({ maxInFlightPerPeer: 4 });
+    await Promise.all(Array.from({ length: 200 }, () => client.sendMessage(peer.url, message)));
+    expect(peer.stats.requests).toBe(200);
+    expect(peer.stats.maxInFlight).toBeLessThanOrEqual(4);
+    // fetch's pool may open a fresh socket when a slot frees a tick before its socket does: a few, never one per call.
+    expect(peer.stats.connections).toBeLessThanOrEqual(8);
+  });
+
+  it('refuses at once with peer_busy when too many calls already wait for one destination', async () => {
+    const peer = await countingPeer((_req, res) => setTimeout(() => res.writeHead(200).end('OK'), 50));
+    cleanups.push(peer.close);
+    const client = new OfetchPeerClient({ maxInFlightPerPeer: 1, maxWaitingPerPeer: 2 });
+    const calls = Array.from({ length: 5 }, () =>
+      client.sendMessage(peer.url, message).then(
+        () => 'ok',
+        (e: PeerCallFailed) => e.code,
+      ),
+    );
+    expect(await Promise.all(calls)).toEqual(['ok', 'ok', 'ok', 'peer_busy', 'peer_busy']);
+  });
+
+  it('gives up with peer_timeout when the peer does not answer in time', async () => {
+    const peer = await countingPeer(() => {});
+    cleanups.push(peer.close);
+    const error = await new OfetchPeerClient({ timeoutMs: 200 }).listNodes(peer.url).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PeerCallFailed);
+    expect(error).toMatchObject({ code: 'peer_timeout' });
+    expect((error as Error).message).toContain('200 ms');
+  });
+
+  it('drops node list entries that break the rules and refuses an answer that is not a list', async () => {
+    const lists = [
+      JSON.stringify([
+        { id: 'good', url: 'http://127.0.0.1:1/' },
+        { id: 'bad id', url: 'http://x' },
+        { id: 'x', url: 'javascript:alert(1)' },
+      ]),
+      '{"not":"a list"}',
+    ];
+    const peer = await countingPeer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(lists.shift()),
+    );
+    cleanups.push(peer.close);
+    const client = new OfetchPeerClient();
+    expect(await client.listNodes(peer.url)).toEqual([{ id: 'good', url: 'http://127.0.0.1:1' }]);
+    await expect(client.listNodes(peer.url)).rejects.toMatchObject({ code: 'peer_bad_answer' });
+  });
+});
