@@ -58,6 +58,11 @@ export class MeshNode {
     return this.parts.registry;
   }
 
+  /** Users connected right now, over every front end. */
+  get connectedUsers(): number {
+    return this.parts.socketIo.connectedUsers + this.parts.ws.connectedUsers;
+  }
+
   get nodes(): NodeRecord[] {
     return this.registry.list();
   }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
-import { connectSocketIoUser, connectWsUser, type TestUser } from '../support/users.js';
+import { connectCliUser, connectSocketIoUser, connectWsUser, type TestUser } from '../support/users.js';
 
 const WAIT = { timeout: 10_000, interval: 20 };
 const sortedIds = (nodes: { id: string }[]) => nodes.map((n) => n.id).sort();
@@ -35,8 +35,15 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
   });
 
   describe.each([
-    ['socket.io', connectSocketIoUser],
-    ['plain WebSocket /ws', connectWsUser],
+    ['socket.io', (node: MeshNode) => connectSocketIoUser(node.url)],
+    ['plain WebSocket /ws', (node: MeshNode) => connectWsUser(node.url)],
+    [
+      "the CLI's --json mode",
+      (node: MeshNode) => {
+        const before = node.connectedUsers;
+        return connectCliUser(node.url, () => node.connectedUsers > before);
+      },
+    ],
   ])('users on %s', (_frontEnd, connect) => {
     it('exchange messages between three nodes in every direction, each delivered exactly once, only to the destination', async () => {
       nodes.push(await startTestNode('a'));
@@ -44,7 +51,7 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
       nodes.push(await startTestNode('c', { join: [nodes[1]?.url ?? ''] }));
       const usersOf = new Map<string, TestUser[]>();
       for (const node of nodes) {
-        const pair = [await connect(node.url), await connect(node.url)];
+        const pair = [await connect(node), await connect(node)];
         users.push(...pair);
         usersOf.set(node.id, pair);
       }
@@ -60,7 +67,7 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
             if (!sender) throw new Error(`no user on ${from.id}`);
             sends.push(
               sender.send(to.id, text, `user-${from.id}`).then((ack) => {
-                expect(ack).toMatchObject({ ok: true, status: 'delivered' });
+                if (ack) expect(ack).toMatchObject({ ok: true, status: 'delivered' });
               }),
             );
           }
@@ -80,6 +87,7 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
             expect(new Date(m.ts).getTime()).not.toBeNaN();
           }
           expect(new Set(user.messages.map((m) => m.id)).size).toBe(want.length);
+          expect(user.errors()).toEqual([]);
         }
       }
     });
@@ -94,7 +102,7 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await nodes[1]?.stop({ leave: false });
     const ack = await user.send('b', 'are you there?');
     expect(ack).toMatchObject({ ok: false, error: { code: 'peer_unreachable' } });
-    expect(ack.error?.message).toContain('"b"');
+    expect(ack?.error?.message).toContain('"b"');
     const bad = await user.send('b', 42 as unknown as string);
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
   });

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { runCli } from './processes.js';
 import type { NodeRecord } from '../../src/domain/node-record.js';
 
 export interface ReceivedMessage {
@@ -22,7 +23,10 @@ export interface Ack {
 export interface TestUser {
   readonly messages: ReceivedMessage[];
   readonly nodeLists: NodeRecord[][];
-  send(to: string, msg: string, user?: string): Promise<Ack>;
+  /** Resolves with the node's acknowledgement; undefined where the front end gives none (the CLI's --json). */
+  send(to: string, msg: string, user?: string): Promise<Ack | undefined>;
+  /** Failures the front end reported outside acknowledgements. */
+  errors(): string[];
   close(): void;
 }
 
@@ -41,6 +45,7 @@ export async function connectSocketIoUser(url: string): Promise<TestUser & { soc
     messages,
     nodeLists,
     send: (to, msg, user) => socket.timeout(10_000).emitWithAck('msg', { to, msg, ...(user ? { user } : {}) }),
+    errors: () => [],
     close: () => socket.close(),
   };
 }
@@ -79,6 +84,36 @@ export async function connectWsUser(url: string): Promise<TestUser & { frames: R
         pending.set(r, resolve);
         ws.send(JSON.stringify({ type: 'msg', to, msg, ref: r, ...(user ? { user } : {}) }));
       }),
+    errors: () => frames.filter((f) => f.type === 'error').map((f) => JSON.stringify(f)),
     close: () => ws.close(),
+  };
+}
+
+/**
+ * A script on `meshchat chat --json` as a child process: lines to stdin, one JSON line per received message
+ * on stdout, failures on stderr. `connected` is how the caller learns the node has seen it connect.
+ */
+export async function connectCliUser(url: string, connected: () => boolean): Promise<TestUser> {
+  const chat = runCli(['chat', '--node', url, '--json']);
+  const deadline = Date.now() + 10_000;
+  while (!connected()) {
+    if (Date.now() > deadline) throw new Error(`meshchat chat did not connect to ${url}: ${chat.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    get messages() {
+      return chat
+        .stdout()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as ReceivedMessage);
+    },
+    nodeLists: [],
+    send: async (to, msg, user) => {
+      chat.child.stdin.write(`${JSON.stringify({ to, msg, ...(user ? { user } : {}) })}\n`);
+      return undefined;
+    },
+    errors: () => chat.stderr().split('\n').filter(Boolean),
+    close: () => chat.child.kill('SIGKILL'),
   };
 }
