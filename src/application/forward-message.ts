@@ -1,10 +1,6 @@
+import type { MessageDeps } from './message-deps.js';
 import { type ChatMessage, outgoingText } from '../domain/message.js';
-import type { PeerRegistry } from '../domain/peer-registry.js';
-import type { DeliverLocally } from './deliver-locally.js';
 import { PeerCallFailed } from './errors.js';
-import type { Clock } from './ports/clock.js';
-import type { IdGenerator } from './ports/id-generator.js';
-import type { PeerClient } from './ports/peer-client.js';
 
 export type DeliveryStatus = 'delivered';
 
@@ -19,15 +15,7 @@ export type SendOutcome =
  * Bad input throws `InvalidInput`; every delivery outcome, good or bad, is a returned `SendOutcome`.
  */
 export class ForwardMessage {
-  constructor(
-    private readonly deps: {
-      registry: PeerRegistry;
-      peers: PeerClient;
-      local: DeliverLocally;
-      clock: Clock;
-      ids: IdGenerator;
-    },
-  ) {}
+  constructor(private readonly deps: MessageDeps) {}
 
   async execute(input: { to?: unknown; msg?: unknown; user?: unknown }): Promise<SendOutcome> {
     const text = outgoingText(input);

@@ -1,3 +1,4 @@
+import type { MessageDeps } from './message-deps.js';
 import { HopLimitReached, UnknownNode } from '../domain/errors.js';
 import {
   assertMessageText,
@@ -7,11 +8,6 @@ import {
   MAX_RELAY_HOPS,
 } from '../domain/message.js';
 import { assertNodeId } from '../domain/node-record.js';
-import type { PeerRegistry } from '../domain/peer-registry.js';
-import type { DeliverLocally } from './deliver-locally.js';
-import type { Clock } from './ports/clock.js';
-import type { IdGenerator } from './ports/id-generator.js';
-import type { PeerClient } from './ports/peer-client.js';
 
 export type ReceiveOutcome = { readonly status: 'delivered' | 'duplicate' | 'relayed'; readonly id?: string };
 
@@ -22,15 +18,7 @@ export type ReceiveOutcome = { readonly status: 'delivered' | 'duplicate' | 'rel
  * with the peer's `PeerCallFailed`, so the caller learns the message did not get through.
  */
 export class ReceiveMessage {
-  constructor(
-    private readonly deps: {
-      registry: PeerRegistry;
-      peers: PeerClient;
-      local: DeliverLocally;
-      clock: Clock;
-      ids: IdGenerator;
-    },
-  ) {}
+  constructor(private readonly deps: MessageDeps) {}
 
   async execute(input: InboundMessage): Promise<ReceiveOutcome> {
     const { registry, peers, local, clock, ids } = this.deps;

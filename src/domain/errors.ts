@@ -9,8 +9,8 @@ export abstract class MeshError extends Error {
   }
 }
 
-/** Input that breaks a wire rule (id, url, message size, ...). */
-export class InvalidInput extends MeshError {
+/** An error whose code is chosen where it is raised, from a family the class names. */
+abstract class CodedError extends MeshError {
   constructor(
     readonly code: string,
     message: string,
@@ -18,6 +18,9 @@ export class InvalidInput extends MeshError {
     super(message);
   }
 }
+
+/** Input that breaks a wire rule (id, url, message fields, ...). */
+export class InvalidInput extends CodedError {}
 
 /** A node id that this node has never heard of. */
 export class UnknownNode extends MeshError {
@@ -28,14 +31,7 @@ export class UnknownNode extends MeshError {
 }
 
 /** A request that contradicts what this node knows (for example, someone claiming this node's own id). */
-export class Conflict extends MeshError {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class Conflict extends CodedError {}
 
 /** A message that has been relayed as often as the hop limit allows. */
 export class HopLimitReached extends MeshError {
@@ -46,11 +42,4 @@ export class HopLimitReached extends MeshError {
 }
 
 /** Input over a size limit (a message text over 64 KiB, ...). */
-export class TooLarge extends MeshError {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class TooLarge extends CodedError {}
