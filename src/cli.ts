@@ -21,6 +21,10 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'chat':
       return runChat(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     case 'demo':
+      if (rest.length > 0) {
+        process.stderr.write(`meshchat demo: takes no arguments (got '${rest[0]}')\n`);
+        return 2;
+      }
       return runDemo(createNode, process.stdout);
     case 'help':
     case '--help':

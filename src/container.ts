@@ -16,8 +16,8 @@ import { NodeHttpServer } from './adapters/http/node-http-server.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
 import { FanOutUserPush } from './adapters/push/fan-out-user-push.js';
-import { SocketIoFrontEnd } from './adapters/push/socket-io-front-end.js';
-import { WsFrontEnd } from './adapters/push/ws-front-end.js';
+import { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
+import { WsUserPush } from './adapters/push/ws-user-push.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { UuidGenerator } from './adapters/system/uuid-generator.js';
 import { LocalPublicEndpoint } from './adapters/tunnel/local-public-endpoint.js';
@@ -48,8 +48,8 @@ export const TOKENS = {
   endpoint: Symbol('PublicEndpoint'),
   clock: Symbol('Clock'),
   ids: Symbol('IdGenerator'),
-  socketIo: Symbol('SocketIoFrontEnd'),
-  ws: Symbol('WsFrontEnd'),
+  socketIo: Symbol('SocketIoUserPush'),
+  ws: Symbol('WsUserPush'),
   push: Symbol('UserPush'),
   forward: Symbol('ForwardMessage'),
   receive: Symbol('ReceiveMessage'),
@@ -79,8 +79,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
       : new LocalPublicEndpoint(config.publicUrl)),
   );
   const frontEndDeps = () => ({ registry: get<PeerRegistry>(TOKENS.registry), onInternalError });
-  one(TOKENS.socketIo, () => new SocketIoFrontEnd(frontEndDeps()));
-  one(TOKENS.ws, () => new WsFrontEnd(frontEndDeps()));
+  one(TOKENS.socketIo, () => new SocketIoUserPush(frontEndDeps()));
+  one(TOKENS.ws, () => new WsUserPush(frontEndDeps()));
   one(TOKENS.push, () => new FanOutUserPush([get(TOKENS.socketIo), get(TOKENS.ws), ...(overrides.push ?? [])]));
   const core = () => ({
     registry: get<PeerRegistry>(TOKENS.registry),

@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { UsageError, USAGE_EXIT_CODE } from './cli/args.js';
 import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
 import { createLogger } from './adapters/log/logger.js';
@@ -23,6 +22,15 @@ export async function runNode(argv: readonly string[]): Promise<number> {
   }
   const log = createLogger({ level: command.logLevel, pretty: process.stderr.isTTY, destination: 2 });
   const node = createNode(command.config, { log });
+  // Signals are taken from the start: one that arrives while the node is still joining waits for that, then
+  // leaves, so no peer keeps a node that announced itself and vanished.
+  let stopRequested: (signal: NodeJS.Signals) => void = () => {};
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    stopRequested = resolve;
+  });
+  process.on('SIGINT', stopRequested);
+  process.on('SIGTERM', stopRequested);
+
   try {
     const joined = await node.start();
     process.stdout.write(`meshchat node ${node.id} listening at ${node.url}\n`);
@@ -38,15 +46,9 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     await node.stop({ leave: false });
     return 1;
   }
-  return new Promise((resolve) => {
-    const shutdown = async (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'leaving the network');
-      const left = await node.stop();
-      log.info({ notified: left?.notified, unreachable: left?.unreachable }, 'left the network');
-      log.flush?.();
-      resolve(0);
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
+  const signal = await stopSignal;
+  log.info({ signal }, 'leaving the network');
+  const left = await node.stop();
+  log.info({ notified: left?.notified, unreachable: left?.unreachable }, 'left the network');
+  return 0;
 }

@@ -5,8 +5,8 @@ import type { PublicEndpoint } from './application/ports/public-endpoint.js';
 import type { UserPush } from './application/ports/user-push.js';
 import type { NodeHttpServer } from './adapters/http/node-http-server.js';
 import type { Logger } from './adapters/log/logger.js';
-import type { SocketIoFrontEnd } from './adapters/push/socket-io-front-end.js';
-import type { WsFrontEnd } from './adapters/push/ws-front-end.js';
+import type { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
+import type { WsUserPush } from './adapters/push/ws-user-push.js';
 import type { NodeRecord } from './domain/node-record.js';
 import type { PeerRegistry } from './domain/peer-registry.js';
 import type { NodeConfig } from './node-config.js';
@@ -17,8 +17,8 @@ export interface NodeParts {
   readonly log: Logger;
   readonly registry: PeerRegistry;
   readonly http: NodeHttpServer;
-  readonly socketIo: SocketIoFrontEnd;
-  readonly ws: WsFrontEnd;
+  readonly socketIo: SocketIoUserPush;
+  readonly ws: WsUserPush;
   readonly push: UserPush;
   readonly endpoint: PublicEndpoint;
   readonly join: JoinNetwork;
@@ -108,10 +108,11 @@ export class MeshNode {
   }
 
   async #release(): Promise<void> {
+    // The reverse of start: the public endpoint, then the front ends, then the server under them.
     const { socketIo, ws, http, endpoint } = this.parts;
+    await endpoint.close();
     await socketIo.close();
     await ws.close();
     await http.close();
-    await endpoint.close();
   }
 }

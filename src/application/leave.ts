@@ -1,4 +1,5 @@
 import type { PeerRegistry } from '../domain/peer-registry.js';
+import { PeerCallFailed } from './errors.js';
 import type { Clock } from './ports/clock.js';
 import type { PeerClient } from './ports/peer-client.js';
 
@@ -13,7 +14,7 @@ export interface LeaveResult {
 
 /**
  * Tells every known node that this node leaves (`DELETE /nodes/<own id> {url}`), all at once, waiting at most
- * `timeoutMs`. Idempotent: later calls return the first call's outcome without calling anyone again.
+ * `timeoutMs`. A peer that answers 404 (it no longer lists this node) counts as notified. Idempotent: later calls return the first call's outcome without calling anyone again.
  */
 export class Leave {
   #outcome: Promise<LeaveResult> | undefined;
@@ -36,7 +37,10 @@ export class Leave {
     const calls = targets.map((node) =>
       peers.withdraw(node.url, self).then(
         () => void notified.add(node.id),
-        () => undefined,
+        (error: unknown) => {
+          // A peer that no longer lists this node has already let it go.
+          if (error instanceof PeerCallFailed && error.status === 404) notified.add(node.id);
+        },
       ),
     );
     await Promise.race([Promise.all(calls), clock.sleep(this.settings.timeoutMs ?? LEAVE_TIMEOUT_MS)]);

@@ -2,6 +2,7 @@ import type { MessageDeps } from './message-deps.js';
 import { HopLimitReached, UnknownNode } from '../domain/errors.js';
 import {
   assertMessageText,
+  assertTimestamp,
   assertUserName,
   type ChatMessage,
   type InboundMessage,
@@ -24,16 +25,18 @@ export class ReceiveMessage {
     const { registry, peers, local, clock, ids } = this.deps;
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
+    const ts = assertTimestamp(input.ts);
     const self = registry.self.id;
+    const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertNodeId(input.to);
 
     if (to === self) {
       const message: ChatMessage = {
         id: input.id ?? ids.next(),
-        from: input.from === undefined ? self : assertNodeId(input.from),
+        from,
         to,
         msg: input.msg,
-        ts: input.ts ?? new Date(clock.now()).toISOString(),
+        ts: ts ?? new Date(clock.now()).toISOString(),
         ...(user === undefined ? {} : { user }),
       };
       const outcome = local.execute(message);

@@ -37,12 +37,10 @@ export async function runDemo(
     'Press Ctrl-C to stop.',
   ];
   out.write(`${lines.join('\n')}\n`);
-  return new Promise((resolve) => {
-    const shutdown = async () => {
-      await Promise.all(nodes.map((n) => n.stop()));
-      resolve(0);
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+  await new Promise((resolve) => {
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
   });
+  await Promise.all(nodes.map((n) => n.stop()));
+  return 0;
 }

@@ -32,11 +32,11 @@ const urlField = z.string().transform((value, ctx) => {
 /** The node's settings as flags and environment give them, each checked with a sentence naming the flag. */
 const nodeFlags = z.object({
   id: idField.optional(),
-  port: z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number')
-    .min(0, 'must be from 0 to 65535')
-    .max(65535, 'must be from 0 to 65535')
+  port: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number from 0 to 65535')
+    .transform(Number)
+    .pipe(z.number().max(65535, 'must be a whole number from 0 to 65535'))
     .default(8080),
   host: z.string().min(1, 'must not be empty').optional(),
   'public-url': urlField.optional(),
@@ -103,6 +103,11 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
     throw new UsageError(`--${flag} ${issue?.message ?? 'is not valid'}${shown}`);
   }
   const flags = parsed.data;
+  if (flags.tunnel === 'ngrok' && !fromEnv('NGROK_AUTHTOKEN')) {
+    throw new UsageError(
+      '--tunnel ngrok needs NGROK_AUTHTOKEN: export your token from the ngrok dashboard, or use --tunnel none',
+    );
+  }
   const id = flags.id ?? `node-${randomBytes(3).toString('hex')}`;
   const ngrokAuthtoken = fromEnv('NGROK_AUTHTOKEN');
   const ngrokDomain = fromEnv('NGROK_DOMAIN');

@@ -64,6 +64,17 @@ export function assertUserName(user: unknown): string | undefined {
   return user;
 }
 
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/** `ts`, when present, is an ISO-8601 date and time with a zone, as the origin node stamped it. */
+export function assertTimestamp(ts: unknown): string | undefined {
+  if (ts === undefined) return undefined;
+  if (typeof ts !== 'string' || !ISO_8601.test(ts) || Number.isNaN(Date.parse(ts))) {
+    throw new InvalidInput('invalid_timestamp', 'The field "ts" must be an ISO-8601 time such as 2026-01-01T12:00:00.000Z.');
+  }
+  return ts;
+}
+
 /** Checks what a user asked to send; `from` is never taken from the user. */
 export function outgoingText(input: { to?: unknown; msg?: unknown; user?: unknown }): OutgoingText {
   const to = assertNodeId(input.to);

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
@@ -32,20 +33,44 @@ describe('the meshchat command', () => {
   });
 
   it.each([
-    [['node', '--port', 'abc'], /^meshchat node: --port must be a number \(got "abc"\)$/],
-    [['node', '--port', '70000'], /^meshchat node: --port must be from 0 to 65535/],
+    [['node', '--port', 'abc'], /^meshchat node: --port must be a whole number from 0 to 65535 \(got "abc"\)$/],
+    [['node', '--port', '70000'], /^meshchat node: --port must be a whole number from 0 to 65535 \(got "70000"\)/],
     [['node', '--id', 'bad id'], /^meshchat node: --id must be 1 to 64 characters/],
     [['node', '--join', 'ftp://x'], /^meshchat node: --join must use http or https \(got "ftp:\/\/x"\)$/],
     [['node', '--tunnel', 'carrier-pigeon'], /^meshchat node: --tunnel must be "none" or "ngrok"/],
     [['node', '--frobnicate'], /^meshchat node: unknown flag '--frobnicate'$/],
     [['chat'], /^meshchat chat: .*--node/],
     [['teleport'], /^meshchat: unknown command 'teleport'/],
+    [['demo', '--now'], /^meshchat demo: takes no arguments \(got '--now'\)$/],
+    [['node', '--tunnel', 'ngrok'], /^meshchat node: --tunnel ngrok needs NGROK_AUTHTOKEN/],
   ])('refuses %j with one line and exit code 2', async (args, message) => {
     const child = runCli(args);
     processes.push(child);
     expect(await child.exited).toBe(2);
     expect(child.stderr().trim().split('\n')).toHaveLength(1);
     expect(child.stderr().trim()).toMatch(message);
+  });
+
+  it('a signal during the join waits for it, then leaves and exits 0', async () => {
+    const seed = await startTestNode('seed');
+    nodes.push(seed);
+    // A peer the seed lists that accepts connections and never answers: the join waits on it.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    seed.registry.upsert({ id: 'silent', url: silentUrl });
+    try {
+      const child = runCli(['node', '--id', 'early', '--port', '0', '--join', seed.url]);
+      processes.push(child);
+      await vi.waitFor(() => expect(seed.registry.get('early')).toBeDefined(), WAIT);
+      child.child.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+      expect(seed.registry.get('early')).toBeUndefined();
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
   });
 
   it('takes its settings from the environment', async () => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
@@ -75,10 +76,21 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
       }
       await Promise.all(sends);
 
+      // A fence behind everything: once each user has it, a duplicate of anything earlier would have arrived.
+      for (const from of nodes) {
+        for (const to of nodes) {
+          const text = `${from.id}->${to.id} fence`;
+          expected.get(to.id)?.push(text);
+          await usersOf.get(from.id)?.[0]?.send(to.id, text, `user-${from.id}`);
+        }
+      }
       for (const node of nodes) {
         for (const user of usersOf.get(node.id) ?? []) {
           const want = [...(expected.get(node.id) ?? [])].sort();
-          await vi.waitFor(() => expect(user.messages.length).toBeGreaterThanOrEqual(want.length), WAIT);
+          await vi.waitFor(() => {
+            expect(user.messages.filter((m) => m.msg.endsWith('fence'))).toHaveLength(nodes.length);
+            expect(user.messages.length).toBeGreaterThanOrEqual(want.length);
+          }, WAIT);
           expect(user.messages.map((m) => m.msg).sort()).toEqual(want);
           for (const m of user.messages) {
             expect(m.to).toBe(node.id);
@@ -116,6 +128,34 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await vi.waitFor(() => expect(user.nodeLists.at(-1)?.map((n) => n.id)).toEqual(['a', 'b']), WAIT);
     await nodes[1]?.stop();
     await vi.waitFor(() => expect(user.nodeLists.at(-1)?.map((n) => n.id)).toEqual(['a']), WAIT);
+  });
+
+  it('survives a WebSocket upgrade to an unknown path that is then reset, and still stops at once', async () => {
+    const node = await startTestNode('a');
+    nodes.push(node);
+    const { port } = new URL(node.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'GET /elsewhere HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+            'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        );
+      });
+      socket.once('data', (data) => {
+        socket.resetAndDestroy();
+        resolve(data.toString());
+      });
+      socket.once('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 404/);
+    expect(await (await fetch(`${node.url}/nodes`)).json()).toEqual([{ id: 'a', url: node.url }]);
+
+    // A client that upgrades and then goes silent must not hold the node open when it stops.
+    const silent = await connectWsUser(node.url);
+    users.push(silent);
+    silent.raw.pause();
+    await node.stop();
+    expect(node.connectedUsers).toBe(0);
   });
 
   it('answers an unparsable /ws frame with an error frame and keeps the connection', async () => {

@@ -10,11 +10,19 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
+/** Every module a file loads: `import … from`, `export … from`, bare `import '…'`, `import(…)`, `require(…)`. */
 function importsOf(file: string): string[] {
+  return importStatements(file).map((statement) => statement.spec);
+}
+
+function importStatements(file: string): { spec: string; typeOnly: boolean }[] {
   const text = readFileSync(join(root, file), 'utf8');
-  return [...text.matchAll(/(?:^|\s)(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
-    (m) => (m[1] ?? m[2]) as string,
-  );
+  const pattern =
+    /(?:^|[\s;])(import|export)(\s+type)?\b[^'";]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g;
+  return [...text.matchAll(pattern)].map((m) => ({
+    spec: (m[3] ?? m[4] ?? m[5]) as string,
+    typeOnly: m[2] !== undefined,
+  }));
 }
 
 describe('the hexagon', () => {
@@ -32,6 +40,15 @@ describe('the hexagon', () => {
     });
   }
 
+  it('the use cases see their ports as types only', () => {
+    const valueImports = sourceFiles('src/application').flatMap((file) =>
+      importStatements(file)
+        .filter((statement) => statement.spec.includes('/ports/') && !statement.typeOnly)
+        .map((statement) => `${file} imports ${statement.spec} as a value`),
+    );
+    expect(valueImports).toEqual([]);
+  });
+
   it('the domain is synchronous', () => {
     const asyncCode = sourceFiles('src/domain').filter((file) => /\basync\b|\bawait\b|Promise/.test(readFileSync(join(root, file), 'utf8')));
     expect(asyncCode).toEqual([]);
@@ -42,8 +59,11 @@ describe('the hexagon', () => {
     expect(users.sort()).toEqual(['src/container.ts']);
   });
 
-  it('the checker itself sees imports (it would catch a violation)', () => {
+  it('the checker itself sees every form of import (it would catch a violation)', () => {
     expect(importsOf('src/adapters/http/create-http-app.ts')).toContain('hono');
     expect(importsOf('src/application/forward-message.ts')).toContain('../domain/message.js');
+    expect(importsOf('src/cli.ts')).toContain('reflect-metadata');
+    expect(importsOf('src/adapters/tunnel/ngrok-public-endpoint.ts')).toContain('@ngrok/ngrok');
+    expect(importStatements('src/application/leave.ts')).toContainEqual({ spec: './ports/clock.js', typeOnly: true });
   });
 });

@@ -132,10 +132,41 @@ describe('HTTP API (app.request)', () => {
       ['a message relayed twice already', { to: 'b', msg: 'x', hops: 2 }, 400, 'hop_limit'],
       ['a user name over 64 characters', { to: 'a', msg: 'x', user: 'u'.repeat(65) }, 400, 'invalid_body'],
       ['text over 64 KiB', { to: 'a', msg: 'x'.repeat(MESSAGE_MAX_BYTES + 1) }, 413, 'message_too_large'],
+      ['a bad from on a message to relay', { from: 'no spaces!', to: 'b', msg: 'x' }, 400, 'invalid_node_id'],
+      ['a ts that is not ISO-8601', { to: 'a', msg: 'x', ts: 'yesterday' }, 400, 'invalid_timestamp'],
+      ['hops that are not a count', { to: 'b', msg: 'x', hops: -1 }, 400, 'invalid_body'],
     ])('refuses %s', async (_what, body, status, code) => {
       await expectError(await app.request('/msg', json('PUT', body)), status, code);
       expect(a.users.messages).toEqual([]);
       expect(b.users.messages).toEqual([]);
+    });
+
+    it.each([
+      ['PUT', '/msg'],
+      ['DELETE', '/nodes/b'],
+    ])('%s %s refuses malformed JSON with 400 and a body that is not JSON with 415', async (method, path) => {
+      await expectError(await app.request(path, json(method, '{"msg":')), 400, 'malformed_json');
+      await expectError(await app.request(path, json(method, 'msg=x', 'text/plain')), 415, 'unsupported_media_type');
+      await expectError(await app.request(path, { method }), 415, 'unsupported_media_type');
+      expect(a.registry.get('b')).toBeDefined();
+    });
+
+    it('refuses a streamed body (no Content-Length) once it passes the limit', async () => {
+      const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 16) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      const request = new Request('http://node/msg', {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      await expectError(await app.request(request), 413, 'body_too_large');
     });
 
     it('refuses a body over the limit with 413 before parsing it', async () => {

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EndpointUnavailable } from '../../src/application/errors.js';
+import { createServer } from 'node:net';
 import { NgrokPublicEndpoint } from '../../src/adapters/tunnel/ngrok-public-endpoint.js';
+import { createNode } from '../../src/container.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 
@@ -67,9 +69,15 @@ describe('NgrokPublicEndpoint with the ngrok module replaced', () => {
 
   it('a node whose tunnel fails does not start and releases its port', async () => {
     ngrok.forward.mockRejectedValue(new Error('ERR_NGROK_108 too many sessions'));
-    await expect(startTestNode('x', { config: { tunnel: 'ngrok', ngrokAuthtoken: 'tok' } })).rejects.toThrow(
-      'ERR_NGROK_108',
-    );
+    const node = createNode({ id: 'x', port: 0, host: '127.0.0.1', join: [], tunnel: 'ngrok', ngrokAuthtoken: 'tok' });
+    await expect(node.start()).rejects.toThrow('ERR_NGROK_108');
+    expect(node.port).toBeGreaterThan(0);
+    const again = createServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(node.port, '127.0.0.1', resolve);
+    });
+    await new Promise((resolve) => again.close(resolve));
   });
 
   it('refuses a tunnel that reports no URL', async () => {

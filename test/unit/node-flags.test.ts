@@ -50,7 +50,9 @@ describe('meshchat node flags and environment', () => {
     expect(() => parseNodeFlags(['--join', 'http://ok', '--join', 'nope'], {})).toThrow(
       new UsageError('--join must be an absolute http or https URL (got "nope")'),
     );
-    expect(() => parseNodeFlags([], { PORT: '-1' })).toThrow('--port must be from 0 to 65535 (got "-1")');
+    expect(() => parseNodeFlags([], { PORT: '-1' })).toThrow('--port must be a whole number from 0 to 65535 (got "-1")');
+    expect(() => parseNodeFlags(['--port', ''], {})).toThrow('--port must be a whole number');
+    expect(() => parseNodeFlags(['--tunnel', 'ngrok'], {})).toThrow('--tunnel ngrok needs NGROK_AUTHTOKEN');
     expect(() => parseNodeFlags(['--log-level', 'loud'], {})).toThrow('--log-level must be one of');
   });
 });

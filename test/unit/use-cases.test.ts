@@ -136,6 +136,16 @@ describe('use cases on an in-memory network', () => {
       expect(net.calls).toBe(callsBefore);
     });
 
+    it('counts a peer that no longer lists the node as notified', async () => {
+      a.registry.remove({ id: 'c', url: c.url });
+      expect(await c.leave.execute()).toEqual({ notified: ['a', 'b'], unreachable: [] });
+    });
+
+    it('reports a peer that is down as unreachable', async () => {
+      net.setDown(a.url, true);
+      expect(await c.leave.execute()).toEqual({ notified: ['b'], unreachable: ['a'] });
+    });
+
     it('gives up on a peer that never answers once the timeout passes', async () => {
       net.setHanging(a.url, true);
       const leaving = c.leave.execute();

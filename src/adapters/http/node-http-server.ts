@@ -1,15 +1,21 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 
 /** The node's one HTTP server: the Hono API plus whatever front ends attach to its upgrade event. */
 export class NodeHttpServer {
   readonly server: Server;
+  /** Every socket, upgraded ones included: `closeAllConnections` does not reach those. */
+  readonly #sockets = new Set<Socket>();
 
   constructor(app: Hono) {
     this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
     this.server.keepAliveTimeout = 65_000;
+    this.server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
   }
 
   /** Listens and resolves with the actual port (`port` 0 picks a free one). */
@@ -34,11 +40,12 @@ export class NodeHttpServer {
     });
   }
 
+  /** Stops listening and drops every connection still open, so stopping never waits on a client. */
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      for (const socket of this.#sockets) socket.destroy();
     });
   }
 }

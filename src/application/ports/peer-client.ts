@@ -11,8 +11,9 @@ import type { NodeRecord } from '../../domain/node-record.js';
  *   `peer_bad_answer` (a 2xx whose body is not what the protocol says).
  * - Calls to one destination are bounded in flight; further calls wait their turn, which counts against the
  *   timeout. Never blocks the caller synchronously.
- * - `listNodes` is idempotent; `announce` and `withdraw` are idempotent at the receiver; `sendMessage` is safe to
- *   repeat only for a message with an `id`, on which meshchat receivers de-duplicate.
+ * - `listNodes` and `announce` are idempotent. `withdraw` changes the receiver once; repeated, it rejects with
+ *   `peer_rejected` and status 404 (the peer no longer lists the node). `sendMessage` is safe to repeat only for
+ *   a message with an `id`, on which meshchat receivers de-duplicate.
  */
 export interface PeerClient {
   /** `GET /nodes`: the peer's list. Entries that break the id/url rules are dropped, not trusted. */

@@ -18,7 +18,7 @@ const HEARTBEAT_MS = 30_000;
  * Users on a plain WebSocket at `/ws` (SPEC section 3): JSON text frames. A frame that cannot be understood is
  * answered with an `error` frame; the connection stays open.
  */
-export class WsFrontEnd implements UserPush {
+export class WsUserPush implements UserPush {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   readonly #alive = new WeakSet<WebSocket>();
   #heartbeat: NodeJS.Timeout | undefined;
@@ -38,7 +38,9 @@ export class WsFrontEnd implements UserPush {
       if (path === WS_PATH) {
         this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
       } else if (!path?.startsWith('/socket.io/')) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        // An upgraded socket has no error listener of Node's any more: a reset must not crash the node.
+        socket.on('error', () => socket.destroy());
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
     });
     this.#heartbeat = setInterval(() => this.#checkAlive(), HEARTBEAT_MS).unref();

@@ -14,7 +14,7 @@ const MAX_PACKET_BYTES = 512 * 1024;
  * Users on socket.io (SPEC section 3), at the node's URL with the default path. Receives `msg` events with an
  * optional acknowledgement; pushes `hello`, `nodes` and `msg` events.
  */
-export class SocketIoFrontEnd implements UserPush {
+export class SocketIoUserPush implements UserPush {
   #io: Server | undefined;
 
   constructor(

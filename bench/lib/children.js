@@ -1,0 +1,121 @@
+// Child processes for the bench: start one, wait for the line that says it is ready, stop it, and make sure
+// none outlives the bench (killed on exit; children also exit when their stdin closes, see guarded-cli.js).
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const START_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 3_000;
+
+const running = new Set();
+
+/** SIGKILLs every child still running (synchronous: safe in an `exit` handler). */
+export function killAllChildren() {
+  for (const child of running) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+process.on('exit', killAllChildren);
+
+function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+let ticksPerSecond;
+function clockTicks() {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined where that is not available. */
+export function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return (utime + stime) / clockTicks();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Spawns `node <args>` and resolves once a stdout line matches `ready` (its first capture group is the url).
+ * Output is always drained (a full pipe would block the child); the last few KiB of stderr go in errors.
+ */
+export async function startChild({ name, args, env = {}, ready, timeoutMs = START_TIMEOUT_MS }) {
+  const child = spawn(process.execPath, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  child.stdin.on('error', () => {}); // EPIPE when the child is already gone
+
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4096);
+  });
+  const lines = createInterface({ input: child.stdout });
+
+  const url = await new Promise((resolve, reject) => {
+    const fail = (why) => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(new Error(`${name} ${why}${stderr ? `\n--- stderr of ${name} ---\n${stderr.trim()}` : ''}`));
+    };
+    const onExit = (code, signal) => fail(`exited before it was ready (code ${code}, signal ${signal})`);
+    const onError = (error) => fail(`could not start: ${error.message}`);
+    const timer = setTimeout(() => fail(`was not ready after ${timeoutMs} ms`), timeoutMs);
+    const onLine = (line) => {
+      const match = ready.exec(line);
+      if (!match) return;
+      cleanup();
+      resolve(match[1]);
+    };
+    function cleanup() {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      lines.off('line', onLine); // the interface keeps draining stdout
+    }
+    lines.on('line', onLine);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+
+  return {
+    name,
+    url,
+    pid: child.pid,
+    child,
+    stderr: () => stderr,
+    cpuSeconds: () => processCpuSeconds(child.pid),
+    /** SIGTERM (SIGKILL after a few seconds); resolves with the exit code, null when killed by a signal. */
+    stop(signal = 'SIGTERM') {
+      return new Promise((resolve) => {
+        if (exited(child)) return resolve(child.exitCode);
+        const kill = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        child.once('exit', (code) => {
+          clearTimeout(kill);
+          resolve(code);
+        });
+        child.kill(signal);
+      });
+    },
+  };
+}

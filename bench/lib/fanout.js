@@ -1,0 +1,352 @@
+// The measurement engine: one socket.io user on node A sends `msg {to: B, msg}`; `receivers` users on node B
+// receive it. A message counts as delivered when every receiver got it, and its latency is the time from the
+// emit on A to the moment the last receiver got it (one clock: every user lives in this process).
+//
+// Phases, each with its own message tag so a late message of one phase is never mistaken for another's:
+//   warm-up     windowed sends, not measured (JIT, connection pools, TCP slow start);
+//   latency     `count` messages one at a time: the next is sent once the previous one reached every receiver;
+//   throughput  `count` messages with at most `window` in flight; delivered msgs/s over the whole phase.
+// After each phase a short drain lets late or duplicated copies arrive before the exactly-once check.
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { summarize } from './stats.js';
+import { connectUser, connectUsers, disconnectAll } from './users.js';
+
+const PREFIX = 'bench:';
+
+/** Everything sent in one phase and every copy received of it. */
+class PhaseTracker {
+  constructor(tag, receivers) {
+    this.tag = tag;
+    this.receivers = receivers;
+    /** seq -> { sentAt, copies: Uint16Array(receivers), got, doneAt, onDone } */
+    this.messages = new Map();
+    this.unknownSeq = 0;
+    this.lastReceiptAt = 0;
+  }
+
+  sent(seq) {
+    const entry = {
+      sentAt: performance.now(),
+      copies: new Uint16Array(this.receivers),
+      got: 0,
+      doneAt: undefined,
+      onDone: undefined,
+    };
+    this.messages.set(seq, entry);
+    return entry;
+  }
+
+  received(user, seq, at) {
+    this.lastReceiptAt = at;
+    const entry = this.messages.get(seq);
+    if (!entry) {
+      this.unknownSeq++;
+      return;
+    }
+    entry.copies[user]++;
+    if (entry.copies[user] !== 1) return;
+    entry.got++;
+    if (entry.got === this.receivers) {
+      entry.doneAt = at;
+      entry.onDone?.();
+    }
+  }
+
+  /** Exactly-once accounting over every message sent in this phase. */
+  delivery() {
+    let delivered = 0;
+    let incomplete = 0;
+    let missingCopies = 0;
+    let duplicateCopies = 0;
+    let duplicatedMessages = 0;
+    for (const entry of this.messages.values()) {
+      if (entry.got === this.receivers) delivered++;
+      else incomplete++;
+      missingCopies += this.receivers - entry.got;
+      let extra = 0;
+      for (const n of entry.copies) if (n > 1) extra += n - 1;
+      duplicateCopies += extra;
+      if (extra > 0) duplicatedMessages++;
+    }
+    return {
+      sent: this.messages.size,
+      delivered,
+      lost: incomplete, // messages that did not reach every receiver
+      lostCopies: missingCopies, // (message, receiver) pairs that never arrived
+      duplicated: duplicatedMessages, // messages some receiver got more than once
+      duplicateCopies, // extra copies in total
+      unknown: this.unknownSeq, // copies with a sequence number this phase never sent
+    };
+  }
+}
+
+function payload(tag, seq, padBytes) {
+  const head = `${PREFIX}${tag}:${seq}:`;
+  return padBytes > head.length ? head.padEnd(padBytes, 'x') : head;
+}
+
+function parsePayload(text) {
+  if (typeof text !== 'string' || !text.startsWith(PREFIX)) return undefined;
+  const tagEnd = text.indexOf(':', PREFIX.length);
+  const seqEnd = text.indexOf(':', tagEnd + 1);
+  if (tagEnd < 0 || seqEnd < 0) return undefined;
+  const seq = Number(text.slice(tagEnd + 1, seqEnd));
+  return Number.isInteger(seq) ? { tag: text.slice(PREFIX.length, tagEnd), seq } : undefined;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until nothing has arrived for `quietMs` (at most `maxMs`). */
+async function drain(tracker, { quietMs = 300, maxMs = 2_000 } = {}) {
+  const until = performance.now() + maxMs;
+  while (performance.now() < until) {
+    const idle = performance.now() - tracker.lastReceiptAt;
+    if (idle >= quietMs) return;
+    await sleep(Math.min(quietMs - idle + 1, until - performance.now()));
+  }
+}
+
+/**
+ * Sends `count` messages with at most `window` outstanding. A message that has not reached every receiver
+ * after `messageTimeoutMs` gives its slot up (it is then counted as lost unless it completes later). No new
+ * message is sent once `phaseTimeoutMs` has passed. Resolves with timing once every sent message completed or
+ * gave its slot up.
+ */
+function windowed({ sender, to, tracker, count, window, messageTimeoutMs, phaseTimeoutMs, padBytes }) {
+  return new Promise((resolve) => {
+    const startedAt = performance.now();
+    const deadline = startedAt + phaseTimeoutMs;
+    let next = 0;
+    let inFlight = 0;
+    let timedOut = 0;
+    let lastSettledAt = startedAt;
+    let finished = false;
+
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      resolve({ startedAt, endedAt: lastSettledAt, sent: next, timedOut, stoppedEarly: next < count });
+    };
+    const pump = () => {
+      while (inFlight < window && next < count && performance.now() < deadline) {
+        const seq = next++;
+        inFlight++;
+        const entry = tracker.sent(seq);
+        const release = (timeout) => {
+          if (entry.released) return;
+          entry.released = true;
+          clearTimeout(entry.timer);
+          if (timeout) timedOut++;
+          inFlight--;
+          lastSettledAt = performance.now();
+          pump();
+        };
+        entry.onDone = () => release(false);
+        entry.timer = setTimeout(() => release(true), messageTimeoutMs);
+        sender.emit('msg', { to, msg: payload(tracker.tag, seq, padBytes) });
+      }
+      if (inFlight === 0 && (next >= count || performance.now() >= deadline)) finish();
+    };
+    pump();
+  });
+}
+
+function latencies(tracker) {
+  const out = [];
+  for (const entry of tracker.messages.values())
+    if (entry.doneAt !== undefined) out.push(entry.doneAt - entry.sentAt);
+  return out;
+}
+
+/** Busy CPU seconds of the whole machine (every core, steal included), from /proc/stat; undefined elsewhere. */
+function machineCpuSeconds() {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal = 0] = fields.map(Number);
+    return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds used so far by node A, node B, this (client) process, and the whole machine. */
+function cpuSnapshot(cpuSeconds) {
+  const nodes = cpuSeconds?.() ?? {};
+  const client = process.cpuUsage();
+  return {
+    a: nodes.a,
+    b: nodes.b,
+    client: (client.user + client.system) / 1e6,
+    machine: machineCpuSeconds(),
+  };
+}
+
+/**
+ * Utilisation during a phase, in % of one core: node A, node B, the bench client, the whole machine, and
+ * `unattributed` (the machine minus those three: other processes, and kernel work such as loopback TCP that is
+ * not charged to a process; a new connection per message shows up here). Plus the CPU time
+ * the two nodes spent per delivered message.
+ */
+function cpuUse(before, after, seconds, delivered) {
+  const used = (k) =>
+    typeof before[k] === 'number' && typeof after[k] === 'number' ? after[k] - before[k] : undefined;
+  const pct = (v) => (v === undefined ? null : Math.round((v / seconds) * 1000) / 10);
+  const [a, b, client, machine] = ['a', 'b', 'client', 'machine'].map(used);
+  const unattributed = [a, b, client, machine].every((v) => v !== undefined)
+    ? Math.max(0, machine - a - b - client)
+    : undefined;
+  return {
+    percent: {
+      a: pct(a),
+      b: pct(b),
+      client: pct(client),
+      machine: pct(machine),
+      unattributed: pct(unattributed),
+    },
+    nodesMsPerMsg:
+      a !== undefined && b !== undefined && delivered > 0
+        ? Math.round(((a + b) / delivered) * 1e6) / 1e3
+        : null,
+  };
+}
+
+/**
+ * Runs warm-up, latency and throughput phases between a sender on `senderUrl` and `receivers` users on
+ * `receiverUrl`, messages addressed to node id `to`. Returns plain numbers (JSON-ready).
+ */
+export async function runFanout({
+  senderUrl,
+  receiverUrl,
+  to,
+  receivers = 10,
+  warmup = { count: 1000, window: 50, maxMs: 5_000 },
+  latency = { count: 1000, maxMs: 10_000 },
+  throughput = { count: 10000, window: 100, maxMs: 15_000 },
+  messageTimeoutMs = 5_000,
+  padBytes = 0,
+  cpuSeconds,
+  log = () => {},
+}) {
+  const loadBefore = Math.round(loadavg()[0] * 100) / 100;
+  const users = await connectUsers(receiverUrl, receivers);
+  let sender;
+  try {
+    sender = await connectUser(senderUrl);
+  } catch (error) {
+    disconnectAll(users);
+    throw error;
+  }
+
+  const trackers = new Map();
+  const track = (tag) => {
+    const tracker = new PhaseTracker(tag, receivers);
+    trackers.set(tag, tracker);
+    return tracker;
+  };
+  let strays = 0; // messages on B that are not the bench's (another user, or a malformed echo)
+  users.forEach((socket, user) => {
+    socket.on('msg', (data) => {
+      const at = performance.now();
+      const parsed = parsePayload(data?.msg);
+      const tracker = parsed && trackers.get(parsed.tag);
+      if (tracker) tracker.received(user, parsed.seq, at);
+      else strays++;
+    });
+  });
+  const senderErrors = { count: 0, codes: {} };
+  sender.on('error', (data) => {
+    senderErrors.count++;
+    const code = data?.error?.code ?? 'unknown';
+    senderErrors.codes[code] = (senderErrors.codes[code] ?? 0) + 1;
+  });
+  let disconnects = 0;
+  for (const socket of [sender, ...users]) socket.on('disconnect', () => disconnects++);
+
+  try {
+    // Warm-up.
+    log(`warm-up: ${warmup.count} messages, window ${warmup.window}`);
+    const w = track('w');
+    await windowed({
+      sender,
+      to,
+      tracker: w,
+      count: warmup.count,
+      window: warmup.window,
+      messageTimeoutMs,
+      phaseTimeoutMs: warmup.maxMs,
+      padBytes,
+    });
+    await drain(w);
+
+    // Latency: one message at a time.
+    log(`latency: ${latency.count} sequential messages`);
+    const l = track('l');
+    const latencyRun = await windowed({
+      sender,
+      to,
+      tracker: l,
+      count: latency.count,
+      window: 1,
+      messageTimeoutMs,
+      phaseTimeoutMs: latency.maxMs,
+      padBytes,
+    });
+    await drain(l);
+
+    // Throughput: bounded window.
+    log(`throughput: ${throughput.count} messages, window ${throughput.window}`);
+    const t = track('t');
+    const cpuBefore = cpuSnapshot(cpuSeconds);
+    const throughputRun = await windowed({
+      sender,
+      to,
+      tracker: t,
+      count: throughput.count,
+      window: throughput.window,
+      messageTimeoutMs,
+      phaseTimeoutMs: throughput.maxMs,
+      padBytes,
+    });
+    const cpuAfter = cpuSnapshot(cpuSeconds);
+    await drain(t);
+
+    const seconds = (throughputRun.endedAt - throughputRun.startedAt) / 1000;
+    const tDelivery = t.delivery();
+    // Throughput counts what was complete when the phase ended, not copies that straggled in while draining.
+    let inPhase = 0;
+    for (const entry of t.messages.values())
+      if (entry.doneAt !== undefined && entry.doneAt <= throughputRun.endedAt) inPhase++;
+    return {
+      receivers,
+      warmup: { count: warmup.count, window: warmup.window, delivery: w.delivery() },
+      latency: {
+        count: latency.count,
+        stoppedEarly: latencyRun.stoppedEarly,
+        timedOut: latencyRun.timedOut,
+        ms: summarize(latencies(l)),
+        delivery: l.delivery(),
+      },
+      throughput: {
+        count: throughput.count,
+        window: throughput.window,
+        stoppedEarly: throughputRun.stoppedEarly,
+        timedOut: throughputRun.timedOut,
+        seconds: Math.round(seconds * 1000) / 1000,
+        deliveredInPhase: inPhase,
+        msgsPerSec: seconds > 0 ? Math.round((inPhase / seconds) * 10) / 10 : null,
+        copiesPerSec: seconds > 0 ? Math.round(((inPhase * receivers) / seconds) * 10) / 10 : null,
+        ms: summarize(latencies(t)),
+        delivery: tDelivery,
+        cpu: cpuUse(cpuBefore, cpuAfter, seconds, inPhase),
+      },
+      loadAverage1m: { before: loadBefore, after: Math.round(loadavg()[0] * 100) / 100 },
+      strays,
+      senderErrors,
+      disconnects,
+    };
+  } finally {
+    disconnectAll([sender, ...users]);
+  }
+}

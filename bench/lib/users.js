@@ -1,0 +1,45 @@
+// socket.io users for the bench, over the websocket transport only (no long-polling start), one connection
+// each (forceNew: socket.io-client would otherwise multiplex every user of one URL over a single connection).
+import { io } from 'socket.io-client';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export function connectUser(url, { timeoutMs = CONNECT_TIMEOUT_MS } = {}) {
+  const socket = io(url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    timeout: timeoutMs,
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => fail(new Error(`no socket.io connection to ${url} after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    function fail(error) {
+      clearTimeout(timer);
+      socket.disconnect();
+      reject(error);
+    }
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('connect_error', fail);
+      resolve(socket);
+    });
+    socket.once('connect_error', fail);
+  });
+}
+
+export async function connectUsers(url, count) {
+  const settled = await Promise.allSettled(Array.from({ length: count }, () => connectUser(url)));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    for (const s of settled) if (s.status === 'fulfilled') s.value.disconnect();
+    throw failed.reason;
+  }
+  return settled.map((s) => s.value);
+}
+
+export function disconnectAll(sockets) {
+  for (const socket of sockets) socket.disconnect();
+}

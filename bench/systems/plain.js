@@ -1,0 +1,40 @@
+// Two plain nodes (the assignment's express + body-parser + socket.io + axios node used by the interop tests),
+// each a child process, B joined to A.
+import { fileURLToPath } from 'node:url';
+import { startChild } from '../lib/children.js';
+
+const PLAIN_SERVER = fileURLToPath(new URL('../../test/interop/plain-node/server.js', import.meta.url));
+
+export async function startPlainPair({ ids = ['plain-a', 'plain-b'] } = {}) {
+  const started = [];
+  const stop = async () => {
+    await Promise.all(started.reverse().map((p) => p.stop()));
+  };
+  const startNode = async (id, joinUrl) => {
+    const args = [PLAIN_SERVER, '--id', id, '--port', '0'];
+    if (joinUrl) args.push('--join', joinUrl);
+    const node = await startChild({
+      name: `plain node ${id}`,
+      args,
+      env: { PLAIN_NODE_EXIT_ON_STDIN_END: '1' },
+      ready: /^PLAIN_NODE_URL=(\S+)$/,
+    });
+    started.push(node);
+    return node;
+  };
+  try {
+    const a = await startNode(ids[0]);
+    const b = await startNode(ids[1], a.url);
+    return {
+      system: 'plain',
+      mode: 'process',
+      a: { id: ids[0], url: a.url, pid: a.pid },
+      b: { id: ids[1], url: b.url, pid: b.pid },
+      cpuSeconds: () => ({ a: a.cpuSeconds(), b: b.cpuSeconds() }),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
