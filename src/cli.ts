@@ -25,7 +25,7 @@ async function dispatch(argv: string[]): Promise<number> {
         process.stderr.write(`meshchat demo: takes no arguments (got '${rest[0]}')\n`);
         return 2;
       }
-      return runDemo(createNode, process.stdout);
+      return runDemo(createNode, process.stdout, process.stderr);
     case 'help':
     case '--help':
     case '-h':

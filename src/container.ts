@@ -41,13 +41,13 @@ export interface NodeOverrides {
 }
 
 export const TOKENS = {
-  config: Symbol('NodeConfig'),
   log: Symbol('Logger'),
   registry: Symbol('PeerRegistry'),
   peers: Symbol('PeerClient'),
   endpoint: Symbol('PublicEndpoint'),
   clock: Symbol('Clock'),
   ids: Symbol('IdGenerator'),
+  local: Symbol('DeliverLocally'),
   socketIo: Symbol('SocketIoUserPush'),
   ws: Symbol('WsUserPush'),
   push: Symbol('UserPush'),
@@ -66,7 +66,6 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   const get = <T>(token: symbol) => c.resolve<T>(token);
   const onInternalError = (error: unknown) => get<Logger>(TOKENS.log).error({ err: error }, 'internal error');
 
-  c.registerInstance(TOKENS.config, config);
   c.registerInstance(TOKENS.log, overrides.log ?? silentLogger);
   one(TOKENS.registry, () => new PeerRegistry({ id: assertNodeId(config.id), url: `http://127.0.0.1:${config.port}` }));
   one(TOKENS.peers, () => overrides.peers ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
@@ -82,18 +81,18 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   one(TOKENS.socketIo, () => new SocketIoUserPush(frontEndDeps()));
   one(TOKENS.ws, () => new WsUserPush(frontEndDeps()));
   one(TOKENS.push, () => new FanOutUserPush([get(TOKENS.socketIo), get(TOKENS.ws), ...(overrides.push ?? [])]));
-  const core = () => ({
-    registry: get<PeerRegistry>(TOKENS.registry),
-    peers: get<PeerClient>(TOKENS.peers),
+  one(TOKENS.local, () => new DeliverLocally({ push: get(TOKENS.push), seen: new RecentIds() }));
+  const membership = () => ({ registry: get<PeerRegistry>(TOKENS.registry), peers: get<PeerClient>(TOKENS.peers) });
+  const messaging = () => ({
+    ...membership(),
+    local: get<DeliverLocally>(TOKENS.local),
     clock: get<Clock>(TOKENS.clock),
     ids: get<IdGenerator>(TOKENS.ids),
-    local: new DeliverLocally({ push: get<UserPush>(TOKENS.push), seen: deliveredIds }),
   });
-  const deliveredIds = new RecentIds();
-  one(TOKENS.forward, () => new ForwardMessage(core()));
-  one(TOKENS.receive, () => new ReceiveMessage(core()));
-  one(TOKENS.join, () => new JoinNetwork(core()));
-  one(TOKENS.leave, () => new Leave(core(), { timeoutMs: config.leaveTimeoutMs }));
+  one(TOKENS.forward, () => new ForwardMessage(messaging()));
+  one(TOKENS.receive, () => new ReceiveMessage(messaging()));
+  one(TOKENS.join, () => new JoinNetwork(membership()));
+  one(TOKENS.leave, () => new Leave({ ...membership(), clock: get(TOKENS.clock) }, { timeoutMs: config.leaveTimeoutMs }));
   one(TOKENS.http, () => {
     const registry = get<PeerRegistry>(TOKENS.registry);
     const app = createHttpApp({

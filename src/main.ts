@@ -42,8 +42,8 @@ export async function runNode(argv: readonly string[]): Promise<number> {
       );
     }
   } catch (error) {
+    // start() has already released whatever it had opened.
     process.stderr.write(`meshchat node: ${error instanceof Error ? error.message : String(error)}\n`);
-    await node.stop({ leave: false });
     return 1;
   }
   const signal = await stopSignal;

@@ -7,7 +7,6 @@ import type { NodeHttpServer } from './adapters/http/node-http-server.js';
 import type { Logger } from './adapters/log/logger.js';
 import type { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
 import type { WsUserPush } from './adapters/push/ws-user-push.js';
-import type { NodeRecord } from './domain/node-record.js';
 import type { PeerRegistry } from './domain/peer-registry.js';
 import type { NodeConfig } from './node-config.js';
 
@@ -33,6 +32,7 @@ export interface NodeParts {
 export class MeshNode {
   #started = false;
   #stopping: Promise<LeaveResult | undefined> | undefined;
+  #released: Promise<void> | undefined;
   #port = 0;
 
   constructor(private readonly parts: NodeParts) {}
@@ -63,17 +63,13 @@ export class MeshNode {
     return this.parts.socketIo.connectedUsers + this.parts.ws.connectedUsers;
   }
 
-  get nodes(): NodeRecord[] {
-    return this.registry.list();
-  }
-
   /** Resolves with the join outcome when seeds were given. Rejects (after releasing what it opened) on failure. */
   async start(): Promise<JoinResult | undefined> {
     if (this.#started) throw new Error(`Node ${this.id} is already started.`);
     this.#started = true;
     const { http, registry, socketIo, ws, push, endpoint, join, log, forward } = this.parts;
-    socketIo.attach(http.server, forward);
-    ws.attach(http.server, forward);
+    socketIo.attach(http, forward);
+    ws.attach(http, forward);
     let scheduled = false;
     registry.onChange(() => {
       if (scheduled) return;
@@ -107,12 +103,16 @@ export class MeshNode {
     return this.#stopping;
   }
 
-  async #release(): Promise<void> {
-    // The reverse of start: the public endpoint, then the front ends, then the server under them.
-    const { socketIo, ws, http, endpoint } = this.parts;
-    await endpoint.close();
-    await socketIo.close();
-    await ws.close();
-    await http.close();
+  /** Runs once, whether a failed start or `stop` gets there first. */
+  #release(): Promise<void> {
+    this.#released ??= (async () => {
+      // The reverse of start: the public endpoint, then the front ends, then the server under them.
+      const { socketIo, ws, http, endpoint } = this.parts;
+      await endpoint.close();
+      await socketIo.close();
+      await ws.close();
+      await http.close();
+    })();
+    return this.#released;
   }
 }

@@ -10,6 +10,7 @@ export const DEMO_IDS = ['alpha', 'bravo', 'charlie'] as const;
 export async function runDemo(
   createNode: (config: NodeConfig) => MeshNode,
   out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
 ): Promise<number> {
   const nodes: MeshNode[] = [];
   try {
@@ -19,7 +20,7 @@ export async function runDemo(
       await node.start();
     }
   } catch (error) {
-    out.write(`meshchat demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    err.write(`meshchat demo: ${error instanceof Error ? error.message : String(error)}\n`);
     await Promise.all(nodes.map((n) => n.stop({ leave: false })));
     return 1;
   }

@@ -103,13 +103,13 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
     throw new UsageError(`--${flag} ${issue?.message ?? 'is not valid'}${shown}`);
   }
   const flags = parsed.data;
-  if (flags.tunnel === 'ngrok' && !fromEnv('NGROK_AUTHTOKEN')) {
+  const ngrokAuthtoken = fromEnv('NGROK_AUTHTOKEN');
+  if (flags.tunnel === 'ngrok' && !ngrokAuthtoken) {
     throw new UsageError(
       '--tunnel ngrok needs NGROK_AUTHTOKEN: export your token from the ngrok dashboard, or use --tunnel none',
     );
   }
   const id = flags.id ?? `node-${randomBytes(3).toString('hex')}`;
-  const ngrokAuthtoken = fromEnv('NGROK_AUTHTOKEN');
   const ngrokDomain = fromEnv('NGROK_DOMAIN');
   return {
     help: values.help === true,

@@ -65,14 +65,11 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
         ),
     }),
   );
+  const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   app.use(
     bodyLimit({
-      maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      onError: (c) =>
-        c.json(
-          errorBody('body_too_large', `The request body is larger than ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes.`),
-          413,
-        ),
+      maxSize,
+      onError: (c) => c.json(errorBody('body_too_large', `The request body is larger than ${maxSize} bytes.`), 413),
     }),
   );
 

@@ -1,5 +1,6 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 
@@ -8,6 +9,7 @@ export class NodeHttpServer {
   readonly server: Server;
   /** Every socket, upgraded ones included: `closeAllConnections` does not reach those. */
   readonly #sockets = new Set<Socket>();
+  readonly #upgradePaths = new Set<string>();
 
   constructor(app: Hono) {
     this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -16,6 +18,28 @@ export class NodeHttpServer {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
+    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+      const path = (request.url ?? '').split('?')[0] ?? '';
+      if (this.#claimed(path)) return;
+      // An upgraded socket has no error listener of Node's any more: a reset must not crash the node.
+      socket.on('error', () => socket.destroy());
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+  }
+
+  /**
+   * A front end serves WebSocket upgrades at `path` (exact, or every path below it when it ends in "/"); an
+   * upgrade to a path no front end claims is answered 404.
+   */
+  claimUpgrades(path: string): void {
+    this.#upgradePaths.add(path);
+  }
+
+  #claimed(path: string): boolean {
+    for (const claimed of this.#upgradePaths) {
+      if (claimed.endsWith('/') ? path.startsWith(claimed) : path === claimed) return true;
+    }
+    return false;
   }
 
   /** Listens and resolves with the actual port (`port` 0 picks a free one). */

@@ -1,10 +1,10 @@
-import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { ForwardMessage } from '../../application/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { ChatMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { NodeHttpServer } from '../http/node-http-server.js';
 import { sendFromUser } from './send-from-user.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
@@ -25,8 +25,10 @@ export class SocketIoUserPush implements UserPush {
   ) {}
 
   /** Starts serving users on `server`; what they send goes to `forward`. */
-  attach(server: HttpServer, forward: ForwardMessage): void {
-    const io = new Server(server, { maxHttpBufferSize: MAX_PACKET_BYTES, destroyUpgrade: false });
+  attach(http: NodeHttpServer, forward: ForwardMessage): void {
+    // Upgrades elsewhere are the server's to refuse, not socket.io's to destroy.
+    const io = new Server(http.server, { maxHttpBufferSize: MAX_PACKET_BYTES, destroyUpgrade: false });
+    http.claimUpgrades('/socket.io/');
     io.on('connection', (socket) => {
       const { registry } = this.deps;
       socket.emit('hello', { node: registry.self });

@@ -1,4 +1,4 @@
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ForwardMessage } from '../../application/forward-message.js';
@@ -6,6 +6,7 @@ import type { UserPush } from '../../application/ports/user-push.js';
 import type { ChatMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { NodeHttpServer } from '../http/node-http-server.js';
 import { sendFromUser } from './send-from-user.js';
 
 export const WS_PATH = '/ws';
@@ -31,16 +32,12 @@ export class WsUserPush implements UserPush {
   ) {}
 
   /** Starts serving users on `server`; what they send goes to `forward`. */
-  attach(server: HttpServer, forward: ForwardMessage): void {
+  attach(http: NodeHttpServer, forward: ForwardMessage): void {
     this.#wss.on('connection', (ws) => this.#accept(ws, forward));
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = (request.url ?? '').split('?')[0];
-      if (path === WS_PATH) {
+    http.claimUpgrades(WS_PATH);
+    http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if ((request.url ?? '').split('?')[0] === WS_PATH) {
         this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
-      } else if (!path?.startsWith('/socket.io/')) {
-        // An upgraded socket has no error listener of Node's any more: a reset must not crash the node.
-        socket.on('error', () => socket.destroy());
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
     });
     this.#heartbeat = setInterval(() => this.#checkAlive(), HEARTBEAT_MS).unref();
