@@ -42,6 +42,16 @@ const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 const DEFAULT_RECONNECTION_DELAY_MS = 1_000;
 const USER_MAX_CHARS = 64;
 
+/** The commands of interactive mode: one list for `--help` and for `/help`. */
+const INTERACTIVE_COMMANDS = [
+  '  /nodes         list the nodes (* = the node you are on, > = the destination)',
+  '  /to <id>       send your messages to node <id>',
+  '  /name <user>   set your display name (/name - clears it)',
+  '  /help          show the commands',
+  '  /quit          leave (Ctrl-D works too)',
+  'A line starting with "//" sends the text with a single leading "/".',
+];
+
 export const CHAT_USAGE = `Usage: meshchat chat --node <url> [--user NAME] [--to ID] [--json]
 
 Chat through a meshchat node (socket.io at the node's URL).
@@ -57,23 +67,10 @@ Options:
   -h, --help     show this help
 
 Interactive commands:
-  /nodes         list the nodes (* = the node you are on, > = the destination)
-  /to <id>       send your messages to node <id>
-  /name <user>   set your display name (/name - clears it)
-  /help          show the commands
-  /quit          leave (Ctrl-D works too)
-A line starting with "//" sends the text with a single leading "/".
+${INTERACTIVE_COMMANDS.join('\n')}
 `;
 
-const INTERACTIVE_HELP = [
-  'commands:',
-  '  /nodes         list the nodes (* = the node you are on, > = the destination)',
-  '  /to <id>       send your messages to node <id>',
-  '  /name <user>   set your display name (/name - clears it)',
-  '  /help          show this help',
-  '  /quit          leave (Ctrl-D works too)',
-  'any other line is sent to the destination; start it with "//" to send a line beginning with "/"',
-];
+const INTERACTIVE_HELP = ['commands:', ...INTERACTIVE_COMMANDS];
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire shapes (everything received is untrusted and checked at run time)
