@@ -51,6 +51,12 @@ describe('OfetchPeerClient', () => {
     expect(peer.stats.maxInFlight).toBeLessThanOrEqual(4);
     // fetch's pool may open a fresh socket when a slot frees a tick before its socket does: a few, never one per call.
     expect(peer.stats.connections).toBeLessThanOrEqual(8);
+
+    // A second burst finds those connections kept alive and opens at most one per slot.
+    const opened = peer.stats.connections;
+    await Promise.all(Array.from({ length: 200 }, () => client.sendMessage(peer.url, message)));
+    expect(peer.stats.requests).toBe(400);
+    expect(peer.stats.connections - opened).toBeLessThanOrEqual(4);
   });
 
   it('refuses at once with peer_busy when too many calls already wait for one destination', async () => {
