@@ -4,6 +4,11 @@ import { DeliverLocally } from './application/deliver-locally.js';
 import { ForwardMessage } from './application/forward-message.js';
 import { JoinNetwork } from './application/join-network.js';
 import { Leave } from './application/leave.js';
+import { MembershipProtocol } from './application/membership/membership-protocol.js';
+import { RememberNodes } from './application/membership/remember-nodes.js';
+import { MEMBERSHIP_PROFILES } from './application/membership/settings.js';
+import type { MembershipStore } from './application/ports/membership-store.js';
+import { ProbeForPeer } from './application/probe-for-peer.js';
 import type { Clock } from './application/ports/clock.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
 import type { PeerClient } from './application/ports/peer-client.js';
@@ -20,6 +25,7 @@ import { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
 import { WsUserPush } from './adapters/push/ws-user-push.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { UuidGenerator } from './adapters/system/uuid-generator.js';
+import { openDatabase, SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { LocalPublicEndpoint } from './adapters/tunnel/local-public-endpoint.js';
 import { NgrokPublicEndpoint } from './adapters/tunnel/ngrok-public-endpoint.js';
 import { loadWebAssets } from './adapters/web/web-assets.js';
@@ -38,7 +44,14 @@ export interface NodeOverrides {
   /** Extra push targets beside socket.io and /ws (a recorder in tests). */
   readonly push?: readonly UserPush[];
   readonly log?: Logger;
+  /** Where the known-node list is kept; by default SQLite in `config.dataDir`, or nothing without one. */
+  readonly store?: MembershipStore;
+  /** Randomness of the membership protocol (seeded in tests). */
+  readonly random?: () => number;
 }
+
+/** Remembers nothing: a node without a data dir. */
+const forgetfulStore: MembershipStore = { load: () => undefined, save: () => {}, close: () => {} };
 
 export const TOKENS = {
   log: Symbol('Logger'),
@@ -56,6 +69,9 @@ export const TOKENS = {
   join: Symbol('JoinNetwork'),
   leave: Symbol('Leave'),
   http: Symbol('NodeHttpServer'),
+  store: Symbol('MembershipStore'),
+  membership: Symbol('MembershipProtocol'),
+  remember: Symbol('RememberNodes'),
 } as const;
 
 /** The composition root: one child container per node, so several nodes can live in one process. */
@@ -67,7 +83,15 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   const onInternalError = (error: unknown) => get<Logger>(TOKENS.log).error({ err: error }, 'internal error');
 
   c.registerInstance(TOKENS.log, overrides.log ?? silentLogger);
-  one(TOKENS.registry, () => new PeerRegistry({ id: assertNodeId(config.id), url: `http://127.0.0.1:${config.port}` }));
+  one(TOKENS.store, () =>
+    overrides.store ?? (config.dataDir ? new SqliteMembershipStore(openDatabase(config.dataDir)) : forgetfulStore),
+  );
+  one(TOKENS.registry, () => {
+    // A new incarnation is above the last one stored and, across a lost data dir, above any earlier start.
+    const remembered = get<MembershipStore>(TOKENS.store).load();
+    const incarnation = Math.max(get<Clock>(TOKENS.clock).now(), (remembered?.incarnation ?? 0) + 1);
+    return new PeerRegistry({ id: assertNodeId(config.id), url: `http://127.0.0.1:${config.port}` }, incarnation);
+  });
   one(TOKENS.peers, () => overrides.peers ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
   one(TOKENS.clock, () => overrides.clock ?? new SystemClock());
   one(TOKENS.ids, () => overrides.ids ?? new UuidGenerator());
@@ -92,13 +116,28 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   one(TOKENS.forward, () => new ForwardMessage(messaging()));
   one(TOKENS.receive, () => new ReceiveMessage(messaging()));
   one(TOKENS.join, () => new JoinNetwork(membership()));
+  const settings = {
+    ...MEMBERSHIP_PROFILES[config.profile ?? (config.tunnel === 'ngrok' ? 'tunnel' : 'lan')],
+    ...config.membership,
+  };
+  one(TOKENS.membership, () =>
+    new MembershipProtocol({ ...membership(), clock: get(TOKENS.clock), random: overrides.random, onError: onInternalError }, settings),
+  );
+  one(TOKENS.remember, () =>
+    new RememberNodes(
+      { registry: get(TOKENS.registry), store: get(TOKENS.store), clock: get(TOKENS.clock), onError: onInternalError },
+      settings,
+    ),
+  );
   one(TOKENS.leave, () => new Leave({ ...membership(), clock: get(TOKENS.clock) }, { timeoutMs: config.leaveTimeoutMs }));
   one(TOKENS.http, () => {
     const registry = get<PeerRegistry>(TOKENS.registry);
+    const protocol = get<MembershipProtocol>(TOKENS.membership);
     const app = createHttpApp({
       registry,
       announce: new AnnounceNode({ registry }),
-      remove: new RemoveNode({ registry }),
+      remove: new RemoveNode({ registry, clock: get(TOKENS.clock), refute: () => protocol.refute() }),
+      probe: new ProbeForPeer({ registry, probe: (target) => protocol.probeFor(target) }),
       receive: get(TOKENS.receive),
       web: loadWebAssets(),
       maxBodyBytes: config.maxBodyBytes,
@@ -125,5 +164,8 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
     join: get(TOKENS.join),
     leave: get(TOKENS.leave),
     forward: get(TOKENS.forward),
+    membership: get(TOKENS.membership),
+    remember: get(TOKENS.remember),
+    remembered: get<MembershipStore>(TOKENS.store).load()?.nodes.map((n) => n.url) ?? [],
   });
 }

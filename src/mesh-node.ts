@@ -1,6 +1,8 @@
 import type { ForwardMessage } from './application/forward-message.js';
 import type { JoinNetwork, JoinResult } from './application/join-network.js';
 import type { Leave, LeaveResult } from './application/leave.js';
+import type { MembershipProtocol } from './application/membership/membership-protocol.js';
+import type { RememberNodes } from './application/membership/remember-nodes.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
 import type { UserPush } from './application/ports/user-push.js';
 import type { NodeHttpServer } from './adapters/http/node-http-server.js';
@@ -23,6 +25,10 @@ export interface NodeParts {
   readonly join: JoinNetwork;
   readonly leave: Leave;
   readonly forward: ForwardMessage;
+  readonly membership: MembershipProtocol;
+  readonly remember: RememberNodes;
+  /** URLs of the nodes known before a restart: rejoin candidates besides the seeds. */
+  readonly remembered: readonly string[];
 }
 
 /**
@@ -67,7 +73,7 @@ export class MeshNode {
   async start(): Promise<JoinResult | undefined> {
     if (this.#started) throw new Error(`Node ${this.id} is already started.`);
     this.#started = true;
-    const { http, registry, socketIo, ws, push, endpoint, join, log, forward } = this.parts;
+    const { http, registry, socketIo, ws, push, endpoint, join, log, forward, membership, remember, remembered } = this.parts;
     socketIo.attach(http, forward);
     ws.attach(http, forward);
     let scheduled = false;
@@ -82,7 +88,10 @@ export class MeshNode {
     try {
       this.#port = await http.listen(this.config.port, this.config.host);
       registry.setSelfUrl(await endpoint.open(this.#port));
-      const joined = this.config.join.length > 0 ? await join.execute(this.config.join) : undefined;
+      const seeds = this.config.join.length > 0 || remembered.length > 0;
+      const joined = seeds ? await join.execute(this.config.join, remembered) : undefined;
+      membership.start();
+      remember.start();
       log.info({ node: registry.self, joined }, 'node started');
       return joined;
     } catch (error) {
@@ -94,6 +103,7 @@ export class MeshNode {
   /** Leaves the network (unless `leave: false`, which simulates a crash) and releases everything. Idempotent. */
   stop(options: { leave?: boolean } = {}): Promise<LeaveResult | undefined> {
     this.#stopping ??= (async () => {
+      await this.parts.membership.stop();
       const left =
         this.#started && options.leave !== false ? await this.parts.leave.execute() : undefined;
       await this.#release();
@@ -107,7 +117,9 @@ export class MeshNode {
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
-      const { socketIo, ws, http, endpoint } = this.parts;
+      const { socketIo, ws, http, endpoint, membership, remember } = this.parts;
+      await membership.stop();
+      remember.stop();
       await endpoint.close();
       await socketIo.close();
       await ws.close();

@@ -1,3 +1,5 @@
+import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
+
 /** Everything a node needs to start; `src/cli/node-command.ts` builds it from flags and environment. */
 export interface NodeConfig {
   readonly id: string;
@@ -11,7 +13,12 @@ export interface NodeConfig {
   readonly tunnel: 'none' | 'ngrok';
   readonly ngrokAuthtoken?: string;
   readonly ngrokDomain?: string;
+  /** Where the known-node list survives a restart (SQLite); without it nothing is written to disk. */
   readonly dataDir?: string;
+  /** Membership timing: `lan` by default, `tunnel` (ngrok's free quota) when the tunnel is ngrok. */
+  readonly profile?: MembershipProfile;
+  /** Overrides of single membership settings on top of the profile (tests, benchmarks, tuning). */
+  readonly membership?: Partial<MembershipSettings>;
   readonly maxBodyBytes?: number;
   readonly leaveTimeoutMs?: number;
   readonly peerTimeoutMs?: number;

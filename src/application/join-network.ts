@@ -1,6 +1,6 @@
 import { MeshError } from '../domain/errors.js';
 import { normalizeNodeUrl } from '../domain/node-record.js';
-import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { NodeReport, PeerRegistry } from '../domain/peer-registry.js';
 import { JoinFailed } from './errors.js';
 import type { PeerClient } from './ports/peer-client.js';
 
@@ -16,32 +16,33 @@ export interface JoinResult {
 }
 
 /**
- * Joins the network(s) the seeds belong to: learns every node each seed lists, then announces this node to
- * every node it knows. Partial failure is an outcome; it throws `JoinFailed` only when no seed answered.
+ * Joins the network(s) the seeds belong to: learns every node each seed lists, then announces this node (with
+ * its incarnation) to every node it knows. `remembered` are the URLs a restarted node knew before; they are
+ * asked like seeds, so the node rejoins through any of them. Partial failure is an outcome; it throws
+ * `JoinFailed` only when seeds were given and neither they nor any remembered node answered.
  */
 export class JoinNetwork {
   constructor(private readonly deps: { registry: PeerRegistry; peers: PeerClient }) {}
 
-  async execute(seedUrls: readonly string[]): Promise<JoinResult> {
+  async execute(seedUrls: readonly string[], remembered: readonly string[] = []): Promise<JoinResult> {
     const { registry, peers } = this.deps;
-    const seeds = [...new Set(seedUrls.map((url) => normalizeNodeUrl(url)))].filter(
-      (url) => url !== registry.self.url,
-    );
+    const others = (urls: readonly string[]) =>
+      urls.map((url) => normalizeNodeUrl(url)).filter((url) => url !== registry.self.url);
+    const configured = others(seedUrls);
+    const seeds = [...new Set([...configured, ...others(remembered)])];
     const failedSeeds: { url: string; reason: string }[] = [];
     const answered: string[] = [];
     await Promise.all(
       seeds.map(async (url) => {
         try {
-          for (const node of await peers.listNodes(url)) {
-            if (node.id !== registry.self.id) registry.upsert(node);
-          }
+          for (const report of await peers.listNodes(url)) learn(registry, report);
           answered.push(url);
         } catch (error) {
           failedSeeds.push({ url, reason: error instanceof Error ? error.message : String(error) });
         }
       }),
     );
-    if (seeds.length > 0 && answered.length === 0) {
+    if (configured.length > 0 && answered.length === 0) {
       const reasons = failedSeeds.map((f) => `${f.url}: ${f.reason}`).join('; ');
       throw new JoinFailed(`No seed node answered, so this node joined no network (${reasons}).`);
     }
@@ -51,7 +52,8 @@ export class JoinNetwork {
     await Promise.all(
       registry.peers().map(async (node) => {
         try {
-          await peers.announce(node.url, registry.self);
+          const { id, url, incarnation } = registry.self;
+          await peers.announce(node.url, { id, url, incarnation });
           joined.push(node.id);
         } catch (error) {
           if (!(error instanceof MeshError)) throw error;
@@ -60,5 +62,18 @@ export class JoinNetwork {
       }),
     );
     return { seeds: answered, failedSeeds, joined: joined.sort(), unreachable: unreachable.sort() };
+  }
+}
+
+/** A seed's list is taken as the base protocol takes it, except what is stale, down, or about this node. */
+function learn(registry: PeerRegistry, report: NodeReport): void {
+  const verdict = registry.assess(report);
+  if (verdict.action === 'accept') registry.accept(report);
+  else if (verdict.action === 'verify' && verdict.why !== 'down_hint') {
+    try {
+      registry.confirm(report);
+    } catch (error) {
+      if (!(error instanceof MeshError)) throw error;
+    }
   }
 }

@@ -78,7 +78,8 @@ const INTERACTIVE_HELP = ['commands:', ...INTERACTIVE_COMMANDS];
 interface NodeInfo {
   id: string;
   url: string;
-  state?: string;
+  /** `alive` or `suspect` (missed its probes, may be down); a node that sends no state is alive. */
+  state: string;
 }
 
 interface ChatMessage {
@@ -128,9 +129,11 @@ function optionalString(value: unknown): string | undefined {
 
 function asNode(value: unknown): NodeInfo | undefined {
   if (!isRecord(value) || typeof value.id !== 'string' || value.id === '') return undefined;
-  const node: NodeInfo = { id: value.id, url: typeof value.url === 'string' ? value.url : '' };
-  if (typeof value.state === 'string') node.state = value.state;
-  return node;
+  return {
+    id: value.id,
+    url: typeof value.url === 'string' ? value.url : '',
+    state: typeof value.state === 'string' && value.state !== '' ? value.state : 'alive',
+  };
 }
 
 function asNodes(value: unknown): NodeInfo[] | undefined {
@@ -145,6 +148,31 @@ function asNodes(value: unknown): NodeInfo[] | undefined {
 
 function asHello(value: unknown): NodeInfo | undefined {
   return isRecord(value) ? asNode(value.node) : undefined;
+}
+
+/** How a node's state reads to a person; a state this client does not know is shown as sent. */
+function stateLabel(state: string): string {
+  if (state === 'alive') return 'up';
+  if (state === 'suspect') return 'not answering';
+  return state;
+}
+
+/**
+ * What changed between two node lists, in list order, removals last: `+id` (joined, with its state when it
+ * is not up), `id not answering`, `id back`, `id <state>` for any other state change, `-id`.
+ */
+function nodeChanges(previous: readonly NodeInfo[], next: readonly NodeInfo[]): string[] {
+  const before = new Map(previous.map((n) => [n.id, n]));
+  const changes: string[] = [];
+  for (const n of next) {
+    const old = before.get(n.id);
+    if (!old) changes.push(n.state === 'alive' ? `+${n.id}` : `+${n.id} (${stateLabel(n.state)})`);
+    else if (old.state !== n.state)
+      changes.push(`${n.id} ${n.state === 'alive' ? 'back' : stateLabel(n.state)}`);
+  }
+  const after = new Set(next.map((n) => n.id));
+  for (const p of previous) if (!after.has(p.id)) changes.push(`-${p.id}`);
+  return changes;
 }
 
 function asMessage(value: unknown): ChatMessage | undefined {
@@ -608,16 +636,8 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
     if (!next) return;
     const previous = nodes;
     nodes = next;
-    if (previous) {
-      const changes: string[] = [];
-      for (const n of next) {
-        const before = previous.find((p) => p.id === n.id);
-        if (!before) changes.push(`+${n.id}`);
-        else if (n.state && before.state !== n.state) changes.push(`${n.id} ${n.state}`);
-      }
-      for (const p of previous) if (!next.some((n) => n.id === p.id)) changes.push(`-${p.id}`);
-      if (changes.length > 0) print(`nodes: ${clean(changes.join(', '), true)}`);
-    }
+    const changes = previous ? nodeChanges(previous, next) : [];
+    if (changes.length > 0) print(`nodes: ${clean(changes.join(', '), true)}`);
     updatePrompt();
   });
   socket.on('msg', onMessage);
@@ -695,7 +715,7 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
     for (const n of nodes) {
       const mark = `${n.id === here ? '*' : ' '}${n.id === dest ? '>' : ' '}`;
       const notes = [
-        n.state,
+        stateLabel(n.state),
         n.id === here ? 'you are here' : undefined,
         n.id === dest ? 'destination' : undefined,
       ]
@@ -755,8 +775,11 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
         }
         destination = arg;
         updatePrompt();
-        if (nodes && !nodes.some((n) => n.id === arg)) {
+        const target = nodes?.find((n) => n.id === arg);
+        if (nodes && !target) {
           print(`! node ${arg} is not in the node list; messages to it may be queued or refused`);
+        } else if (target && target.state !== 'alive') {
+          print(`! node ${arg} is ${clean(stateLabel(target.state), true)}; messages to it may fail`);
         }
         print(`messages go to ${arg}`);
         return;

@@ -1,43 +1,106 @@
 import { Conflict, UnknownNode } from './errors.js';
 import type { NodeRecord } from './node-record.js';
 
-export type RegistryChange = { readonly kind: 'added' | 'updated' | 'removed'; readonly node: NodeRecord };
+/** A member is `alive`, or `suspect` once it missed its probes and may be down (it stays listed until dead). */
+export type MemberState = 'alive' | 'suspect';
+
+/**
+ * A node this node lists. `incarnation` is the version a meshchat node stamps on its own record (it grows when
+ * the node restarts, moves to a new URL or refutes a suspicion); plain nodes have none.
+ */
+export interface Member extends NodeRecord {
+  readonly incarnation?: number;
+  readonly state: MemberState;
+}
+
+/**
+ * What remains of a node that left (`DELETE`) or was found dead: enough to keep stale gossip from bringing it
+ * back. A newer incarnation, or the node itself announcing or answering again, lifts it.
+ */
+export interface Tombstone extends NodeRecord {
+  readonly incarnation?: number;
+  readonly reason: 'left' | 'dead';
+  /** When it was laid, in clock milliseconds. */
+  readonly since: number;
+}
+
+/** What another node says about a node: a `GET /nodes` entry or a `PUT /nodes/:id` body. */
+export interface NodeReport extends NodeRecord {
+  readonly incarnation?: number;
+  readonly state?: MemberState | 'dead' | 'left';
+}
+
+export type RegistryChange = {
+  readonly kind: 'added' | 'updated' | 'removed';
+  readonly node: Member;
+};
 export type UpsertResult = 'added' | 'updated' | 'unchanged';
 
 /**
- * The nodes this node knows: itself plus its peers, keyed by id. Pure state; callers are told of every
- * change through `onChange` so front ends can push the list when it moves.
+ * How to treat a gossiped report, decided without any I/O:
+ * - `ignore`: nothing new, or stale.
+ * - `accept`: a newer version of a live member at the same URL; take it as it is.
+ * - `verify`: it may be true but must be checked with a probe first (an unknown node, a URL move, a node
+ *   this node buried that may be back, or a hint that a member this node thinks alive is down).
+ * - `refute`: it says this node itself is down; this node must announce a newer incarnation.
+ */
+export type Assessment =
+  | { readonly action: 'ignore' }
+  | { readonly action: 'accept' }
+  | { readonly action: 'verify'; readonly why: 'unknown' | 'moved' | 'revived' | 'down_hint' }
+  | { readonly action: 'refute'; readonly seen: number };
+
+/** Known nodes are capped so a hostile peer cannot grow this node's memory without bound. */
+export const MAX_MEMBERS = 4_096;
+export const MAX_TOMBSTONES = 4_096;
+
+const isNewer = (a: number | undefined, b: number | undefined) => a !== undefined && (b === undefined || a > b);
+const byId = (a: NodeRecord, b: NodeRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The membership table: this node plus its peers with their state, and the tombstones of nodes that are
+ * gone. Pure and synchronous; the failure detector and gossip (application layer) drive it, and every change
+ * is told through `onChange` so front ends can push the list.
  */
 export class PeerRegistry {
-  #self: NodeRecord;
-  readonly #peers = new Map<string, NodeRecord>();
+  #self: Member;
+  readonly #peers = new Map<string, Member>();
+  readonly #tombstones = new Map<string, Tombstone>();
   readonly #listeners = new Set<(change: RegistryChange) => void>();
 
-  constructor(self: NodeRecord) {
-    this.#self = self;
+  constructor(self: NodeRecord, incarnation = 0) {
+    this.#self = { id: self.id, url: self.url, incarnation, state: 'alive' };
   }
 
-  get self(): NodeRecord {
-    return this.#self;
+  get self(): Member & { readonly incarnation: number } {
+    return this.#self as Member & { readonly incarnation: number };
   }
 
-  /** The node's own URL becomes known only once it listens (or its tunnel opens). */
+  /** The node's own URL becomes known only once it listens (or its tunnel opens); a move is a new version. */
   setSelfUrl(url: string): void {
     if (url === this.#self.url) return;
-    this.#self = { id: this.#self.id, url };
-    this.#emit({ kind: 'updated', node: this.#self });
+    this.#self = { ...this.#self, url, incarnation: this.self.incarnation + 1 };
+    this.#emit('updated', this.#self);
   }
 
-  /** Every node known, itself first, then peers by id. */
-  list(): NodeRecord[] {
+  /** Answers a report that this node is down with an incarnation above anything seen; returns the new one. */
+  refute(seen = 0): number {
+    const incarnation = Math.max(this.self.incarnation, seen) + 1;
+    this.#self = { ...this.#self, incarnation };
+    this.#emit('updated', this.#self);
+    return incarnation;
+  }
+
+  /** Every member, itself first, then peers by id. */
+  list(): Member[] {
     return [this.#self, ...this.peers()];
   }
 
-  peers(): NodeRecord[] {
-    return [...this.#peers.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  peers(): Member[] {
+    return [...this.#peers.values()].sort(byId);
   }
 
-  get(id: string): NodeRecord | undefined {
+  get(id: string): Member | undefined {
     return id === this.#self.id ? this.#self : this.#peers.get(id);
   }
 
@@ -45,38 +108,161 @@ export class PeerRegistry {
     return this.#peers.size + 1;
   }
 
-  /**
-   * Adds a node or moves it to a new URL. A record for this node's own id is accepted only when it carries
-   * this node's URL (an echo of itself); any other URL for that id is a conflict.
-   */
-  upsert(node: NodeRecord): UpsertResult {
-    if (node.id === this.#self.id) {
-      if (node.url === this.#self.url) return 'unchanged';
-      throw new Conflict('id_in_use', `The id "${node.id}" belongs to this node, which listens at ${this.#self.url}.`);
-    }
-    const known = this.#peers.get(node.id);
-    if (known && known.url === node.url) return 'unchanged';
-    const record = { id: node.id, url: node.url };
-    this.#peers.set(node.id, record);
-    this.#emit({ kind: known ? 'updated' : 'added', node: record });
-    return known ? 'updated' : 'added';
+  tombstones(): Tombstone[] {
+    return [...this.#tombstones.values()].sort(byId);
   }
 
-  /** Removes a peer, honoured only when both id and url match what is known (the base protocol's rule). */
-  remove(node: NodeRecord): void {
+  tombstone(id: string): Tombstone | undefined {
+    return this.#tombstones.get(id);
+  }
+
+  /**
+   * `PUT /nodes/:id`: a node says where it listens (the base protocol's join, or a meshchat re-announce). It
+   * adds the node, lifts its tombstone, or moves it to a new URL. Moving a live member needs a newer
+   * incarnation; a plain node (no versions) can move once its old address stopped answering (it is suspect).
+   */
+  announce(report: NodeReport): UpsertResult {
+    const { id, url, incarnation } = report;
+    if (id === this.#self.id) {
+      if (url === this.#self.url) return 'unchanged';
+      throw new Conflict('id_in_use', `The id "${id}" belongs to this node, which listens at ${this.#self.url}.`);
+    }
+    if (url === this.#self.url) {
+      throw new Conflict('url_in_use', `This node listens at ${url} itself, so "${id}" cannot be there.`);
+    }
+    const known = this.#peers.get(id);
+    if (!known) return this.#add({ id, url, incarnation, state: 'alive' });
+    if (known.url !== url && !isNewer(incarnation, known.incarnation) && known.state === 'alive') {
+      throw new Conflict(
+        'stale_record',
+        `Node "${id}" is live at ${known.url}${known.incarnation === undefined ? '' : ` (incarnation ${known.incarnation})`}; ` +
+          'moving it to another URL needs a newer incarnation, or waiting until the old address stops answering.',
+      );
+    }
+    if (incarnation !== undefined && known.incarnation !== undefined && incarnation < known.incarnation) {
+      throw new Conflict('stale_record', `Node "${id}" is known at incarnation ${known.incarnation}, newer than ${incarnation}.`);
+    }
+    return this.#replace(known, { id, url, incarnation: incarnation ?? known.incarnation, state: 'alive' });
+  }
+
+  /** Compatibility name for `announce` (the base protocol's upsert). */
+  upsert(node: NodeReport): UpsertResult {
+    return this.announce(node);
+  }
+
+  /**
+   * `DELETE /nodes/:id {url}`: the node leaves, honoured only when both id and url match what is known (the
+   * base protocol's rule). A tombstone keeps stale gossip from bringing it back.
+   */
+  remove(node: NodeRecord, now = 0): void {
     if (node.id === this.#self.id) {
       throw new Conflict('cannot_remove_self', 'A node cannot be removed from its own list.');
     }
     const known = this.#peers.get(node.id);
     if (!known) throw new UnknownNode(node.id);
     if (known.url !== node.url) {
-      throw new Conflict(
-        'url_mismatch',
-        `Node "${node.id}" is known at ${known.url}, not ${node.url}; it was not removed.`,
-      );
+      throw new Conflict('url_mismatch', `Node "${node.id}" is known at ${known.url}, not ${node.url}; it was not removed.`);
     }
-    this.#peers.delete(node.id);
-    this.#emit({ kind: 'removed', node: known });
+    this.#bury(known, 'left', now);
+  }
+
+  /** Decides what a gossiped report deserves (see `Assessment`). */
+  assess(report: NodeReport): Assessment {
+    const down = report.state === 'dead' || report.state === 'left' || report.state === 'suspect';
+    if (report.id === this.#self.id) {
+      const about = report.incarnation ?? -1;
+      return down && about >= this.self.incarnation ? { action: 'refute', seen: about } : { action: 'ignore' };
+    }
+    if (report.url === this.#self.url) return { action: 'ignore' };
+    const known = this.#peers.get(report.id);
+    if (!known) {
+      if (down) return { action: 'ignore' };
+      const grave = this.#tombstones.get(report.id);
+      if (!grave) return { action: 'verify', why: 'unknown' };
+      // A tombstone yields to a newer version, or (for a node found dead, not one that left) to a report that
+      // it is alive at the same version: it may be back after a partition. A probe decides.
+      if (isNewer(report.incarnation, grave.incarnation)) return { action: 'verify', why: 'revived' };
+      const sameVersion = report.incarnation !== undefined && report.incarnation === grave.incarnation;
+      return grave.reason === 'dead' && sameVersion ? { action: 'verify', why: 'revived' } : { action: 'ignore' };
+    }
+    if (isNewer(report.incarnation, known.incarnation)) {
+      if (report.url !== known.url) return { action: 'verify', why: 'moved' };
+      return down ? { action: 'verify', why: 'down_hint' } : { action: 'accept' };
+    }
+    const sameVersion = report.incarnation === known.incarnation;
+    if (down && sameVersion && known.state === 'alive' && report.url === known.url) {
+      return { action: 'verify', why: 'down_hint' };
+    }
+    return { action: 'ignore' };
+  }
+
+  /** Takes a report that `assess` called `accept`: a newer incarnation of a member at the same URL. */
+  accept(report: NodeReport): void {
+    const known = this.#peers.get(report.id);
+    if (!known || !isNewer(report.incarnation, known.incarnation)) return;
+    this.#replace(known, { ...known, incarnation: report.incarnation, state: known.state });
+  }
+
+  /**
+   * The node answered a probe at `url`: it is alive. Adds it, lifts its tombstone, or moves it, unless a
+   * member with a newer incarnation is already known.
+   */
+  confirm(node: NodeRecord & { readonly incarnation?: number }): UpsertResult {
+    if (node.id === this.#self.id || node.url === this.#self.url) return 'unchanged';
+    const known = this.#peers.get(node.id);
+    if (!known) return this.#add({ id: node.id, url: node.url, incarnation: node.incarnation, state: 'alive' });
+    if (node.url !== known.url && !isNewer(node.incarnation, known.incarnation)) return 'unchanged';
+    const incarnation = isNewer(node.incarnation, known.incarnation) ? node.incarnation : known.incarnation;
+    return this.#replace(known, { id: node.id, url: node.url, incarnation, state: 'alive' });
+  }
+
+  /** A member missed its probes. Returns false when it is not a member (or already suspect). */
+  suspect(id: string): boolean {
+    const known = this.#peers.get(id);
+    if (!known || known.state === 'suspect') return false;
+    this.#replace(known, { ...known, state: 'suspect' });
+    return true;
+  }
+
+  /** A suspect was not cleared in time: it is dead and leaves the list. Returns the member it was. */
+  declareDead(id: string, now: number): Member | undefined {
+    const known = this.#peers.get(id);
+    if (!known) return undefined;
+    this.#bury(known, 'dead', now);
+    return known;
+  }
+
+  /** Records that a node learned from gossip did not answer, so the same rumour is not checked again soon. */
+  buryUnknown(report: NodeReport, now: number): void {
+    if (this.#peers.has(report.id) || report.id === this.#self.id) return;
+    const grave = this.#tombstones.get(report.id);
+    const incarnation = isNewer(report.incarnation, grave?.incarnation) ? report.incarnation : grave?.incarnation;
+    this.#setTombstone({ id: report.id, url: grave?.url ?? report.url, incarnation, reason: 'dead', since: now });
+  }
+
+  /** Forgets tombstones laid before `before` (clock milliseconds). */
+  pruneTombstones(before: number): void {
+    for (const [id, grave] of this.#tombstones) if (grave.since < before) this.#tombstones.delete(id);
+  }
+
+  /**
+   * The members this node watches: walking the ring of members ordered by id from this node onwards, every
+   * member up to and including the `monitors`-th meshchat member (plain nodes never probe anyone, so they are
+   * watched on top). Every member is watched by `monitors` meshchat nodes when that many exist. Suspects are
+   * skipped: whoever suspected them keeps probing them.
+   */
+  watched(monitors: number): Member[] {
+    const ring = this.list().sort(byId);
+    const start = ring.findIndex((m) => m.id === this.#self.id);
+    const picked: Member[] = [];
+    let meshchat = 0;
+    for (let step = 1; step < ring.length && meshchat < monitors; step++) {
+      const member = ring[(start + step) % ring.length] as Member;
+      if (member.state !== 'alive') continue;
+      picked.push(member);
+      if (member.incarnation !== undefined) meshchat++;
+    }
+    return picked;
   }
 
   onChange(listener: (change: RegistryChange) => void): () => void {
@@ -84,7 +270,50 @@ export class PeerRegistry {
     return () => this.#listeners.delete(listener);
   }
 
-  #emit(change: RegistryChange): void {
-    for (const listener of this.#listeners) listener(change);
+  #add(member: Member): UpsertResult {
+    if (this.#peers.size + 1 >= MAX_MEMBERS) {
+      throw new Conflict('too_many_nodes', `This node already lists ${MAX_MEMBERS} nodes, the most it keeps.`);
+    }
+    const clean = withoutUndefined(member);
+    this.#tombstones.delete(member.id);
+    this.#peers.set(member.id, clean);
+    this.#emit('added', clean);
+    return 'added';
   }
+
+  #replace(known: Member, next: Member): UpsertResult {
+    const clean = withoutUndefined(next);
+    if (known.url === clean.url && known.incarnation === clean.incarnation && known.state === clean.state) {
+      return 'unchanged';
+    }
+    this.#peers.set(clean.id, clean);
+    this.#emit('updated', clean);
+    return 'updated';
+  }
+
+  #bury(member: Member, reason: Tombstone['reason'], since: number): void {
+    this.#peers.delete(member.id);
+    this.#setTombstone({ id: member.id, url: member.url, incarnation: member.incarnation, reason, since });
+    this.#emit('removed', member);
+  }
+
+  #setTombstone(grave: Tombstone): void {
+    this.#tombstones.delete(grave.id);
+    this.#tombstones.set(grave.id, withoutUndefined(grave));
+    if (this.#tombstones.size > MAX_TOMBSTONES) {
+      // Maps keep insertion order, so the first key is the oldest tombstone.
+      const oldest = this.#tombstones.keys().next().value;
+      if (oldest !== undefined) this.#tombstones.delete(oldest);
+    }
+  }
+
+  #emit(kind: RegistryChange['kind'], node: Member): void {
+    for (const listener of this.#listeners) listener({ kind, node });
+  }
+}
+
+function withoutUndefined<T extends { incarnation?: number }>(record: T): T {
+  if (record.incarnation !== undefined) return record;
+  const { incarnation: _, ...rest } = record;
+  return rest as T;
 }

@@ -4,36 +4,57 @@ import { PeerCallFailed } from '../../src/application/errors.js';
 import { ForwardMessage } from '../../src/application/forward-message.js';
 import { JoinNetwork } from '../../src/application/join-network.js';
 import { Leave } from '../../src/application/leave.js';
-import type { PeerClient } from '../../src/application/ports/peer-client.js';
+import { MembershipProtocol } from '../../src/application/membership/membership-protocol.js';
+import type { MembershipSettings } from '../../src/application/membership/settings.js';
+import type { Clock } from '../../src/application/ports/clock.js';
+import type { CallOptions, NodeAnswer, PeerClient, ProbeVerdict } from '../../src/application/ports/peer-client.js';
+import { ProbeForPeer } from '../../src/application/probe-for-peer.js';
 import { ReceiveMessage } from '../../src/application/receive-message.js';
 import { RemoveNode } from '../../src/application/remove-node.js';
 import { statusFor } from '../../src/adapters/http/error-table.js';
-import { MeshError } from '../../src/domain/errors.js';
+import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
+import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
-import { PeerRegistry } from '../../src/domain/peer-registry.js';
+import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
 import { RecentIds } from '../../src/domain/recent-ids.js';
 import { FakeClock } from './fake-clock.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';
 
 /** The server side of a node as other nodes see it: what the HTTP API would call. */
 export interface InboundPeerApi {
-  listNodes(): NodeRecord[];
-  announce(node: { id: string; url: string }): void;
+  listNodes(includeDead: boolean): NodeReport[];
+  getNode(id: string): NodeAnswer;
+  announce(node: { id: string; url: string; incarnation?: number }): void;
   withdraw(node: { id: string; url: string }): void;
   receive(message: InboundMessage): Promise<unknown>;
+  probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
 }
 
 /**
  * Nodes wired to each other with no sockets: each node's `PeerClient` calls straight into the other nodes'
  * use cases. Everything crosses as JSON (as on the wire), and errors come back as the status the HTTP API
  * would give, so the fake tells the same story as the real adapter (the contract suite checks that).
+ *
+ * Faults: a node can be down (refuses at once) or hanging (never answers); with a clock, calls can also be
+ * dropped at random or cut by a partition, and then fail with `peer_timeout` when their deadline passes on
+ * that clock, as a lost packet does.
  */
 export class InMemoryNetwork {
   readonly #nodes = new Map<string, InboundPeerApi>();
   readonly #down = new Set<string>();
   readonly #hanging = new Set<string>();
+  readonly #side = new Map<string, number>();
+  readonly #clock: Clock | undefined;
+  readonly #random: () => number;
+  #dropRate = 0;
   calls = 0;
+  dropped = 0;
+
+  constructor(options: { clock?: Clock; random?: () => number } = {}) {
+    this.#clock = options.clock;
+    this.#random = options.random ?? Math.random;
+  }
 
   register(url: string, api: InboundPeerApi): void {
     this.#nodes.set(url, api);
@@ -55,14 +76,37 @@ export class InMemoryNetwork {
     else this.#hanging.delete(url);
   }
 
-  client(): PeerClient {
-    return new InMemoryPeerClient(this);
+  /** Loses this share of calls (0 to 1); needs a clock. */
+  setDropRate(rate: number): void {
+    this.#dropRate = rate;
   }
 
-  async call<T>(url: string, use: (api: InboundPeerApi) => T | Promise<T>): Promise<T> {
+  /** Splits the network: calls between nodes of different groups are lost. Nodes in no group reach everyone. */
+  partition(...groups: readonly string[][]): void {
+    this.#side.clear();
+    groups.forEach((urls, side) => {
+      for (const url of urls) this.#side.set(url, side);
+    });
+  }
+
+  heal(): void {
+    this.#side.clear();
+  }
+
+  /** A client for calls made by the node at `from` (partitions need to know who calls). */
+  client(from?: string): PeerClient {
+    return new InMemoryPeerClient(this, from);
+  }
+
+  async call<T>(url: string, use: (api: InboundPeerApi) => T | Promise<T>, from?: string, timeoutMs = 5_000): Promise<T> {
     this.calls++;
     await Promise.resolve();
     if (this.#hanging.has(url)) return new Promise<T>(() => {});
+    if (this.#clock && (this.#cut(from, url) || (this.#dropRate > 0 && this.#random() < this.#dropRate))) {
+      this.dropped++;
+      await this.#clock.sleep(timeoutMs);
+      throw new PeerCallFailed('peer_timeout', `${url} did not answer within ${timeoutMs} ms (in-memory network).`);
+    }
     const api = this.#nodes.get(url);
     if (!api || this.#down.has(url)) {
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${url}: ECONNREFUSED (in-memory network).`);
@@ -79,35 +123,59 @@ export class InMemoryNetwork {
       );
     }
   }
+
+  #cut(from: string | undefined, to: string): boolean {
+    if (from === undefined) return false;
+    const a = this.#side.get(from);
+    const b = this.#side.get(to);
+    return a !== undefined && b !== undefined && a !== b;
+  }
 }
 
 export class InMemoryPeerClient implements PeerClient {
-  constructor(private readonly network: InMemoryNetwork) {}
+  constructor(
+    private readonly network: InMemoryNetwork,
+    private readonly from?: string,
+  ) {}
 
-  async listNodes(url: string): Promise<NodeRecord[]> {
-    const list = await this.network.call(url, (api) => api.listNodes());
+  #call<T>(url: string, use: (api: InboundPeerApi) => T | Promise<T>, options: CallOptions = {}): Promise<T> {
+    return this.network.call(url, use, this.from, options.timeoutMs);
+  }
+
+  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
+    const list = await this.#call(url, (api) => api.listNodes(options.includeDead ?? false), options);
     return list.flatMap((entry) => {
       try {
-        return [nodeRecord(entry.id, entry.url)];
+        return [{ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry as unknown as Record<string, unknown>) }];
       } catch {
         return [];
       }
     });
   }
 
-  async announce(url: string, node: NodeRecord): Promise<void> {
-    const wire = { id: node.id, url: node.url };
-    await this.network.call(url, (api) => api.announce(wire));
+  getNode(url: string, id: string, options: CallOptions = {}): Promise<NodeAnswer> {
+    return this.#call(url, (api) => api.getNode(id), options);
   }
 
-  async withdraw(url: string, node: NodeRecord): Promise<void> {
-    const wire = { id: node.id, url: node.url };
-    await this.network.call(url, (api) => api.withdraw(wire));
+  async announce(url: string, node: NodeReport, options: CallOptions = {}): Promise<void> {
+    const wire = node.incarnation === undefined ? { id: node.id, url: node.url } : { id: node.id, url: node.url, incarnation: node.incarnation };
+    await this.#call(url, (api) => api.announce(wire), options);
   }
 
-  async sendMessage(url: string, message: ChatMessage | InboundMessage): Promise<void> {
+  async withdraw(url: string, node: NodeRecord, options: CallOptions = {}): Promise<void> {
+    const wire = { id: node.id, url: node.url };
+    await this.#call(url, (api) => api.withdraw(wire), options);
+  }
+
+  async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {
     const wire = JSON.parse(JSON.stringify(message)) as InboundMessage;
-    await this.network.call(url, (api) => api.receive(wire));
+    await this.#call(url, (api) => api.receive(wire), options);
+  }
+
+  async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {
+    const wire = { id: target.id, url: target.url };
+    const { alive, incarnation } = await this.#call(url, (api) => api.probe(wire), options);
+    return incarnation === undefined ? { alive } : { alive, incarnation };
   }
 }
 
@@ -121,6 +189,11 @@ export interface MemoryNode {
   readonly receive: ReceiveMessage;
   readonly join: JoinNetwork;
   readonly leave: Leave;
+  readonly membership: MembershipProtocol;
+  readonly announce: AnnounceNode;
+  readonly remove: RemoveNode;
+  readonly probe: ProbeForPeer;
+  readonly clock: FakeClock;
   readonly api: InboundPeerApi;
 }
 
@@ -131,27 +204,45 @@ export function memoryUrl(id: string): string {
 export function createMemoryNode(
   network: InMemoryNetwork,
   id: string,
-  options: { clock?: FakeClock; leaveTimeoutMs?: number } = {},
+  options: {
+    clock?: FakeClock;
+    leaveTimeoutMs?: number;
+    membership?: Partial<MembershipSettings>;
+    random?: () => number;
+    incarnation?: number;
+  } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
-  const registry = new PeerRegistry({ id, url });
+  const registry = new PeerRegistry({ id, url }, options.incarnation ?? 1);
   const users = new RecordingPushNotifier();
   const clock = options.clock ?? new FakeClock();
+  const peers = network.client(url);
   const deps = {
     registry,
-    peers: network.client(),
+    peers,
     clock,
     ids: new SequentialIds(id),
     local: new DeliverLocally({ push: users, seen: new RecentIds() }),
   };
+  const membership = new MembershipProtocol({ registry, peers, clock, random: options.random }, options.membership);
   const announce = new AnnounceNode({ registry });
-  const remove = new RemoveNode({ registry });
+  const remove = new RemoveNode({ registry, clock, refute: () => membership.refute() });
+  const probe = new ProbeForPeer({ registry, probe: (target) => membership.probeFor(target) });
   const receive = new ReceiveMessage(deps);
   const api: InboundPeerApi = {
-    listNodes: () => registry.list(),
+    listNodes: (includeDead) => [
+      ...registry.list(),
+      ...(includeDead ? registry.tombstones().map((t) => ({ id: t.id, url: t.url, incarnation: t.incarnation, state: t.reason })) : []),
+    ],
+    getNode: (nodeId) => {
+      const node = registry.get(nodeId);
+      if (!node) throw new UnknownNode(nodeId);
+      return { url: node.url, incarnation: node.incarnation, state: node.state };
+    },
     announce: (node) => void announce.execute(node),
     withdraw: (node) => remove.execute(node),
     receive: (message) => receive.execute(message),
+    probe: (target) => probe.execute(target),
   };
   network.register(url, api);
   return {
@@ -163,6 +254,11 @@ export function createMemoryNode(
     receive,
     join: new JoinNetwork(deps),
     leave: new Leave(deps, { timeoutMs: options.leaveTimeoutMs ?? 3_000 }),
+    membership,
+    announce,
+    remove,
+    probe,
+    clock,
     api,
   };
 }

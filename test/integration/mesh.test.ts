@@ -148,7 +148,9 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
       socket.once('error', reject);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 404/);
-    expect(await (await fetch(`${node.url}/nodes`)).json()).toEqual([{ id: 'a', url: node.url }]);
+    expect(await (await fetch(`${node.url}/nodes`)).json()).toEqual([
+      { id: 'a', url: node.url, incarnation: node.registry.self.incarnation, state: 'alive' },
+    ]);
 
     // A client that upgrades and then goes silent must not hold the node open when it stops.
     const silent = await connectWsUser(node.url);

@@ -232,8 +232,12 @@ describe('meshchat chat (interactive)', () => {
     await waitFor(() => chat.out.text.includes('https://n3.example'), 4000, 'the node list');
     const listing = chat.out.lines();
     expect(listing).toContainEqual(expect.stringMatching(/^nodes \(3\):$/));
-    expect(listing).toContainEqual(expect.stringMatching(/^\*> n1 .*alive, you are here, destination/));
-    expect(listing).toContainEqual(expect.stringMatching(/^ {3}n2 .*http:\/\/127\.0\.0\.1:9\/.*suspect/));
+    expect(listing).toContainEqual(expect.stringMatching(/^\*> n1 .*\(up, you are here, destination\)$/));
+    expect(listing).toContainEqual(
+      expect.stringMatching(/^ {3}n2 .*http:\/\/127\.0\.0\.1:9\/ {2}\(not answering\)$/),
+    );
+    // n3 sends no state (an older node): it counts as up
+    expect(listing).toContainEqual(expect.stringMatching(/^ {3}n3 .*https:\/\/n3\.example {2}\(up\)$/));
 
     chat.stdin.write('/to n2\n');
     chat.stdin.write('hello world\n');
@@ -257,6 +261,56 @@ describe('meshchat chat (interactive)', () => {
     expect(chat.out.lines()).toContain(`[${hhmmss}] n3 (carol) → n1: good morning`);
 
     chat.stdin.write('/quit\n');
+    expect(await chat.done).toBe(0);
+    expect(chat.err.text).toBe('');
+  });
+
+  it('reports nodes that join, stop answering, come back or leave, and lists their state', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url]);
+    await waitFor(() => chat.out.text.includes('you are on node n1'), 4000, 'the hello line');
+    const self = { id: 'n1', url: node.url, state: 'alive', incarnation: 0 };
+
+    // The same list again with only incarnations changed: nothing to report.
+    node.io.emit('nodes', [
+      self,
+      { id: 'n2', url: 'http://127.0.0.1:9/', state: 'suspect', incarnation: 4 },
+      { id: 'n3', url: 'https://n3.example', state: 'alive', incarnation: 1 },
+    ]);
+    node.io.emit('nodes', [
+      self,
+      { id: 'n2', url: 'http://127.0.0.1:9/', state: 'alive', incarnation: 5 },
+      { id: 'n3', url: 'https://n3.example', state: 'suspect', incarnation: 1 },
+      { id: 'n4', url: 'https://n4.example', state: 'alive' },
+    ]);
+    node.io.emit('nodes', [
+      self,
+      { id: 'n2', url: 'http://127.0.0.1:9/' },
+      { id: 'n3', url: 'https://n3.example', state: 'suspect', incarnation: 1 },
+      { id: 'n5', url: 'https://n5.example', state: 'suspect' },
+    ]);
+    await waitFor(() => chat.out.text.includes('-n4'), 4000, 'the departure of n4');
+    expect(chat.out.lines().filter((line) => line.startsWith('nodes:'))).toEqual([
+      'nodes: n2 back, n3 not answering, +n4',
+      'nodes: +n5 (not answering), -n4',
+    ]);
+
+    chat.stdin.write('/nodes\n');
+    await waitFor(() => chat.out.text.includes('https://n5.example'), 4000, 'the node list');
+    const listing = chat.out.lines();
+    expect(listing).toContain('nodes (4):');
+    expect(listing).toContainEqual(expect.stringMatching(/^ {3}n2 .* {2}\(up\)$/));
+    expect(listing).toContainEqual(expect.stringMatching(/^ {3}n3 .* {2}\(not answering\)$/));
+    expect(listing).toContainEqual(expect.stringMatching(/^ {3}n5 .* {2}\(not answering\)$/));
+
+    chat.stdin.write('/to n3\n');
+    await waitFor(() => chat.out.text.includes('messages go to n3'), 4000, 'the /to answer');
+    expect(chat.out.lines()).toContain('! node n3 is not answering; messages to it may fail');
+    chat.stdin.write('/to n2\n');
+    await waitFor(() => chat.out.text.includes('messages go to n2'), 4000, 'the second /to answer');
+    expect(chat.out.text).not.toContain('! node n2');
+
+    chat.stdin.end();
     expect(await chat.done).toBe(0);
     expect(chat.err.text).toBe('');
   });

@@ -72,8 +72,14 @@ describe('PeerRegistry', () => {
     registry.onChange((c) => changes.push(c));
     expect(registry.upsert({ id: 'b', url: 'http://b' })).toBe('added');
     expect(registry.upsert({ id: 'b', url: 'http://b' })).toBe('unchanged');
+    expect(registry.suspect('b')).toBe(true);
+    // A plain node (no incarnation) may move once its old address stopped answering.
     expect(registry.upsert({ id: 'b', url: 'http://b2' })).toBe('updated');
-    expect(changes.map((c) => `${c.kind}:${c.node.url}`)).toEqual(['added:http://b', 'updated:http://b2']);
+    expect(changes.map((c) => `${c.kind}:${c.node.url}:${c.node.state}`)).toEqual([
+      'added:http://b:alive',
+      'updated:http://b:suspect',
+      'updated:http://b2:alive',
+    ]);
   });
 
   it('removes a peer only when both id and url match', () => {
@@ -91,7 +97,7 @@ describe('PeerRegistry', () => {
     expect(registry.upsert({ id: 'a', url: 'http://a' })).toBe('unchanged');
     expect(() => registry.upsert({ id: 'a', url: 'http://elsewhere' })).toThrow(Conflict);
     expect(() => registry.remove(self)).toThrow(Conflict);
-    expect(registry.list()).toEqual([self]);
+    expect(registry.list()).toEqual([{ ...self, incarnation: 0, state: 'alive' }]);
   });
 });
 

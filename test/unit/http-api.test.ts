@@ -1,6 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { AnnounceNode } from '../../src/application/announce-node.js';
-import { RemoveNode } from '../../src/application/remove-node.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHttpApp } from '../../src/adapters/http/create-http-app.js';
 import { MESSAGE_MAX_BYTES } from '../../src/domain/message.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
@@ -35,8 +33,9 @@ describe('HTTP API (app.request)', () => {
     await b.join.execute([a.url]);
     app = createHttpApp({
       registry: a.registry,
-      announce: new AnnounceNode({ registry: a.registry }),
-      remove: new RemoveNode({ registry: a.registry }),
+      announce: a.announce,
+      remove: a.remove,
+      probe: a.probe,
       receive: a.receive,
       web: { html: '<p>chat</p>', css: 'p{}', script: 'void 0' },
       maxBodyBytes: 512 * 1024,
@@ -48,24 +47,56 @@ describe('HTTP API (app.request)', () => {
       const response = await app.request('/nodes');
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual([
-        { id: 'a', url: a.url },
-        { id: 'b', url: b.url },
+        { id: 'a', url: a.url, incarnation: 1, state: 'alive' },
+        { id: 'b', url: b.url, incarnation: 1, state: 'alive' },
+      ]);
+    });
+
+    it('adds the tombstones with ?include=dead (a meshchat extension), never without it', async () => {
+      a.registry.remove({ id: 'b', url: b.url });
+      expect(await (await app.request('/nodes')).json()).toEqual([{ id: 'a', url: a.url, incarnation: 1, state: 'alive' }]);
+      expect(await (await app.request('/nodes?include=dead')).json()).toEqual([
+        { id: 'a', url: a.url, incarnation: 1, state: 'alive' },
+        { id: 'b', url: b.url, incarnation: 1, state: 'left' },
       ]);
     });
 
     it('answers the url of a known node, 404 for an unknown one, 400 for a bad id', async () => {
-      expect(await (await app.request('/nodes/b')).json()).toEqual({ url: b.url });
+      expect(await (await app.request('/nodes/b')).json()).toEqual({ url: b.url, incarnation: 1, state: 'alive' });
       await expectError(await app.request('/nodes/zz'), 404, 'unknown_node');
       await expectError(await app.request('/nodes/-bad'), 400, 'invalid_node_id');
     });
   });
 
   describe('PUT /nodes/:id', () => {
-    it('adds a node, then moves it to a new url', async () => {
-      expect((await app.request('/nodes/c', json('PUT', { url: 'http://c.example:9/' }))).status).toBe(200);
-      expect(a.registry.get('c')?.url).toBe('http://c.example:9');
-      const moved = await app.request('/nodes/c', json('PUT', { url: 'http://c2.example' }));
-      expect(await moved.json()).toMatchObject({ ok: true, result: 'updated' });
+    it('adds a node, then moves it to a new url only with a newer incarnation', async () => {
+      expect((await app.request('/nodes/c', json('PUT', { url: 'http://c.example:9/', incarnation: 3 }))).status).toBe(200);
+      expect(a.registry.get('c')).toEqual({ id: 'c', url: 'http://c.example:9', incarnation: 3, state: 'alive' });
+      const message = await expectError(
+        await app.request('/nodes/c', json('PUT', { url: 'http://c2.example', incarnation: 3 })),
+        409,
+        'stale_record',
+      );
+      expect(message).toContain('http://c.example:9');
+      await expectError(await app.request('/nodes/c', json('PUT', { url: 'http://c2.example' })), 409, 'stale_record');
+      const moved = await app.request('/nodes/c', json('PUT', { url: 'http://c2.example', incarnation: 4 }));
+      expect(await moved.json()).toMatchObject({ ok: true, result: 'updated', node: { url: 'http://c2.example', incarnation: 4 } });
+    });
+
+    it('lets a plain node (no incarnation) move once its old address stopped answering', async () => {
+      await app.request('/nodes/p', json('PUT', { url: 'http://p.example' }));
+      await expectError(await app.request('/nodes/p', json('PUT', { url: 'http://p2.example' })), 409, 'stale_record');
+      a.registry.suspect('p');
+      const moved = await app.request('/nodes/p', json('PUT', { url: 'http://p2.example' }));
+      expect(await moved.json()).toMatchObject({ result: 'updated', node: { url: 'http://p2.example', state: 'alive' } });
+    });
+
+    it('brings back a node that left when it announces itself again', async () => {
+      await app.request('/nodes/b', json('DELETE', { url: b.url }));
+      expect(a.registry.get('b')).toBeUndefined();
+      const back = await app.request('/nodes/b', json('PUT', { url: b.url, incarnation: 1 }));
+      expect(await back.json()).toMatchObject({ result: 'added', node: { id: 'b', state: 'alive' } });
+      expect(a.registry.tombstone('b')).toBeUndefined();
     });
 
     it.each([
@@ -75,6 +106,9 @@ describe('HTTP API (app.request)', () => {
       ['a url of the wrong type', '/nodes/c', { url: 42 }, 400, 'invalid_body'],
       ['no url', '/nodes/c', {}, 400, 'invalid_body'],
       ['an array', '/nodes/c', [], 400, 'invalid_body'],
+      ['a negative incarnation', '/nodes/c', { url: 'http://x', incarnation: -1 }, 400, 'invalid_body'],
+      ['an incarnation that is not an integer', '/nodes/c', { url: 'http://x', incarnation: '7' }, 400, 'invalid_body'],
+      ["another id at this node's own url", '/nodes/c', { url: 'http://a.mesh.test' }, 409, 'url_in_use'],
       ["this node's own id at another url", '/nodes/a', { url: 'http://evil' }, 409, 'id_in_use'],
     ])('refuses %s', async (_what, path, body, status, code) => {
       await expectError(await app.request(path, json('PUT', body)), status, code);
@@ -103,6 +137,32 @@ describe('HTTP API (app.request)', () => {
     it('answers 404 for an unknown node and 409 for itself', async () => {
       await expectError(await app.request('/nodes/zz', json('DELETE', { url: 'http://zz' })), 404, 'unknown_node');
       await expectError(await app.request('/nodes/a', json('DELETE', { url: a.url })), 409, 'cannot_remove_self');
+    });
+
+    it('refutes a DELETE of itself (someone declared it dead) with a newer incarnation told to every member', async () => {
+      const before = a.registry.self.incarnation;
+      await expectError(await app.request('/nodes/a', json('DELETE', { url: a.url })), 409, 'cannot_remove_self');
+      expect(a.registry.self.incarnation).toBeGreaterThan(before);
+      await vi.waitFor(() => expect(b.registry.get('a')?.incarnation).toBe(a.registry.self.incarnation));
+    });
+  });
+
+  describe('POST /probe (indirect probe)', () => {
+    it('probes a member it lists and says whether it answered', async () => {
+      const answer = await app.request('/probe', json('POST', { id: 'b', url: b.url }));
+      expect(await answer.json()).toEqual({ id: 'b', url: b.url, alive: true, incarnation: 1 });
+      net.setDown(b.url, true);
+      const down = await app.request('/probe', json('POST', { id: 'b', url: b.url }));
+      expect(await down.json()).toEqual({ id: 'b', url: b.url, alive: false });
+    });
+
+    it('refuses to probe what it does not list (so it cannot be sent to arbitrary addresses)', async () => {
+      const calls = net.calls;
+      await expectError(await app.request('/probe', json('POST', { id: 'zz', url: 'http://zz' })), 404, 'unknown_node');
+      await expectError(await app.request('/probe', json('POST', { id: 'b', url: 'http://elsewhere' })), 404, 'unknown_node');
+      await expectError(await app.request('/probe', json('POST', { id: 'b' })), 400, 'invalid_body');
+      await expectError(await app.request('/probe', json('POST', { id: 'b', url: 'nope' })), 400, 'invalid_node_url');
+      expect(net.calls).toBe(calls);
     });
   });
 

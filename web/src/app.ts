@@ -11,7 +11,10 @@ type NodeState = 'alive' | 'suspect' | 'dead';
 interface NodeInfo {
   id: string;
   url: string;
+  /** `alive` or `suspect` (missed its probes, may be down); absent (older nodes) means alive. */
   state?: string;
+  /** The node's version of its own record; shown only as a detail. */
+  incarnation?: number;
 }
 
 interface ChatMessage {
@@ -46,6 +49,8 @@ const BACKOFF_MAX_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_LOG_ITEMS = 2000;
 const MAX_REMEMBERED_IDS = 500;
+/** Node-list changes beyond this many in one update are summed up in one line (a network merge). */
+const MAX_NODE_NOTICES = 5;
 const STORAGE_USER = 'meshchat.user';
 const STORAGE_DEST = 'meshchat.to';
 const STORAGE_SENT = 'meshchat.sentIds';
@@ -187,6 +192,8 @@ interface LogEntry {
 
 let selfNode: NodeInfo | undefined;
 let nodes: NodeInfo[] = [];
+/** False until the first node list of this connection: that one sets the baseline and is not announced. */
+let nodesSynced = false;
 let destination: string | undefined = storageGet(STORAGE_DEST) ?? undefined;
 let destinationChosen = destination !== undefined;
 
@@ -288,6 +295,7 @@ function connect(): void {
     if (connectTimer !== undefined) window.clearTimeout(connectTimer);
     connectTimer = undefined;
     setConnState('open', 'Connected');
+    nodesSynced = false;
     if (everConnected && lostNoticeShown) addNotice('Reconnected.');
     everConnected = true;
     lostNoticeShown = false;
@@ -422,11 +430,17 @@ function onNodes(frame: Record<string, unknown>): void {
     const info: NodeInfo = { id, url: str(raw.url) ?? '' };
     const state = str(raw.state);
     if (state) info.state = state;
+    const incarnation = raw.incarnation;
+    if (typeof incarnation === 'number' && Number.isSafeInteger(incarnation) && incarnation >= 0)
+      info.incarnation = incarnation;
     list.push(info);
   }
+  const previous = nodes;
   nodes = list;
   renderNodes();
   renderDestination();
+  if (nodesSynced) announceNodeChanges(previous, list);
+  nodesSynced = true;
 }
 
 function parseMessage(raw: Record<string, unknown>): ChatMessage | undefined {
@@ -529,7 +543,67 @@ function onHistory(frame: Record<string, unknown>): void {
 // Rendering: node list.
 
 function stateOf(n: NodeInfo): NodeState | undefined {
-  return n.state === 'alive' || n.state === 'suspect' || n.state === 'dead' ? n.state : undefined;
+  const state = n.state ?? 'alive';
+  return state === 'alive' || state === 'suspect' || state === 'dead' ? state : undefined;
+}
+
+const STATE_TEXT: Record<NodeState, string> = {
+  alive: 'up',
+  suspect: 'not answering',
+  dead: 'down',
+};
+
+/** A state this page does not know is shown as the node sent it. */
+function stateText(n: NodeInfo): string {
+  const state = stateOf(n);
+  return state ? STATE_TEXT[state] : (n.state ?? '');
+}
+
+function nodeTitle(n: NodeInfo): string {
+  const parts = [n.url ? `${n.id} — ${n.url}` : n.id, stateText(n)];
+  if (n.incarnation !== undefined) parts.push(`incarnation ${n.incarnation}`);
+  return parts.join(' · ');
+}
+
+/** The log line for a peer whose state changed between two lists, or undefined when it did not. */
+function stateChangeText(before: NodeInfo, after: NodeInfo): string | undefined {
+  if ((before.state ?? 'alive') === (after.state ?? 'alive')) return undefined;
+  switch (stateOf(after)) {
+    case 'alive':
+      return `${after.id} is back`;
+    case 'suspect':
+      return `${after.id} is not answering`;
+    case 'dead':
+      return `${after.id} left or went down`;
+    default:
+      return `${after.id} is ${stateText(after)}`;
+  }
+}
+
+/** One log line per peer that joined, changed state or left; the node itself is not a peer. */
+function nodeChangeLines(previous: readonly NodeInfo[], next: readonly NodeInfo[]): string[] {
+  const before = new Map(previous.map((n) => [n.id, n]));
+  const after = new Set(next.map((n) => n.id));
+  const lines: string[] = [];
+  for (const n of next) {
+    if (n.id === selfNode?.id) continue;
+    const old = before.get(n.id);
+    const text = old ? stateChangeText(old, n) : `${n.id} joined`;
+    if (text) lines.push(text);
+  }
+  for (const n of previous) {
+    if (!after.has(n.id) && n.id !== selfNode?.id) lines.push(`${n.id} left or went down`);
+  }
+  return lines;
+}
+
+function announceNodeChanges(previous: readonly NodeInfo[], next: readonly NodeInfo[]): void {
+  const lines = nodeChangeLines(previous, next);
+  for (const line of lines.slice(0, MAX_NODE_NOTICES)) addNotice(line, false, 'notice-node');
+  const more = lines.length - MAX_NODE_NOTICES;
+  if (more > 0) {
+    addNotice(`…and ${more} more change${more === 1 ? '' : 's'} to the node list`, false, 'notice-node');
+  }
 }
 
 function renderNodes(): void {
@@ -552,8 +626,7 @@ function renderNodes(): void {
     const btn = el('button', 'node');
     btn.type = 'button';
     btn.dataset.nodeId = n.id;
-    const state = stateOf(n);
-    if (state) btn.dataset.state = state;
+    btn.dataset.state = stateOf(n) ?? 'other';
     const selected = n.id === destination;
     btn.setAttribute('aria-pressed', selected ? 'true' : 'false');
     if (n.id === selfId) btn.classList.add('is-self');
@@ -566,14 +639,11 @@ function renderNodes(): void {
     const line = el('span', 'node-line');
     line.append(el('span', 'node-id', n.id));
     if (n.id === selfId) line.append(el('span', 'badge badge-self', 'you'));
-    if (n.state) {
-      const badge = el('span', `badge badge-state state-${state ?? 'other'}`, n.state);
-      line.append(badge);
-    }
     body.append(line);
+    body.append(renderNodeState(n));
     if (n.url) body.append(el('span', 'node-url', n.url));
     btn.append(body);
-    btn.title = n.url ? `${n.id} — ${n.url}` : n.id;
+    btn.title = nodeTitle(n);
 
     btn.addEventListener('click', () => chooseDestination(n.id));
     li.append(btn);
@@ -588,6 +658,15 @@ function renderNodes(): void {
       if (b.dataset.nodeId === focusedId) b.focus();
     }
   }
+}
+
+/** A dot (its shape differs per state, not only its colour) followed by the state in words. */
+function renderNodeState(n: NodeInfo): HTMLElement {
+  const state = el('span', `node-state state-${stateOf(n) ?? 'other'}`);
+  const dot = el('span', 'state-dot');
+  dot.setAttribute('aria-hidden', 'true');
+  state.append(dot, document.createTextNode(stateText(n)));
+  return state;
 }
 
 function chooseDestination(id: string): void {
@@ -611,8 +690,8 @@ function renderDestination(): void {
   const node = nodes.find((n) => n.id === dest);
   if (dest === selfNode?.id) ui.destId.append(el('span', 'dest-note', ' (this node)'));
   else if (nodes.length && !node) ui.destId.append(el('span', 'dest-note warn', ' (not in node list)'));
-  else if (node && stateOf(node) && stateOf(node) !== 'alive') {
-    ui.destId.append(el('span', `dest-note state-${stateOf(node) ?? 'other'}`, ` (${node.state ?? ''})`));
+  else if (node && stateOf(node) !== 'alive') {
+    ui.destId.append(el('span', `dest-note state-${stateOf(node) ?? 'other'}`, ` (${stateText(node)})`));
   }
 }
 
@@ -728,9 +807,10 @@ function addIncoming(m: ChatMessage, live: boolean): void {
   }
 }
 
-function addNotice(text: string, isError = false): void {
+function addNotice(text: string, isError = false, extraClass?: string): void {
   const stick = isNearBottom();
   const item = el('li', isError ? 'notice notice-error' : 'notice', text);
+  if (extraClass) item.classList.add(extraClass);
   insertLogItem(item, Date.now(), false);
   if (stick) scrollToBottom();
 }

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { z } from 'zod';
 import type { AnnounceNode } from '../../application/announce-node.js';
+import type { ProbeForPeer } from '../../application/probe-for-peer.js';
 import type { ReceiveMessage } from '../../application/receive-message.js';
 import type { RemoveNode } from '../../application/remove-node.js';
 import { UnknownNode } from '../../domain/errors.js';
@@ -10,7 +11,7 @@ import { assertNodeId } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { CONTENT_SECURITY_POLICY, type WebAssets } from '../web/web-assets.js';
 import { errorBody, HttpRefusal, statusFor, toErrorBody } from './error-table.js';
-import { describeIssues, inboundMessageBody, nodeUrlBody } from './wire-schemas.js';
+import { describeIssues, inboundMessageBody, nodeAnnounceBody, nodeUrlBody, probeBody } from './wire-schemas.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
 
@@ -18,6 +19,7 @@ export interface HttpAppDeps {
   readonly registry: PeerRegistry;
   readonly announce: AnnounceNode;
   readonly remove: RemoveNode;
+  readonly probe: ProbeForPeer;
   readonly receive: ReceiveMessage;
   readonly web: WebAssets;
   readonly maxBodyBytes?: number;
@@ -45,7 +47,7 @@ async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.o
 
 /** The node's HTTP API: SPEC section 1 with the rules of section 2, plus the web page. Handlers stay thin. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
-  const { registry, announce, remove, receive, web } = deps;
+  const { registry, announce, remove, probe, receive, web } = deps;
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -73,19 +75,25 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     }),
   );
 
-  app.get('/nodes', (c) => c.json(registry.list()));
+  // `?include=dead` (a meshchat extension) adds the tombstones, so gossip carries who is gone.
+  app.get('/nodes', (c) => {
+    const members: object[] = registry.list();
+    if (c.req.query('include') !== 'dead') return c.json(members);
+    const gone = registry.tombstones().map(({ id, url, incarnation, reason }) => ({ id, url, incarnation, state: reason }));
+    return c.json([...members, ...gone]);
+  });
 
   app.get('/nodes/:id', (c) => {
     const id = assertNodeId(c.req.param('id'));
     const node = registry.get(id);
     if (!node) throw new UnknownNode(id);
-    return c.json({ url: node.url });
+    return c.json({ url: node.url, incarnation: node.incarnation, state: node.state });
   });
 
   app.put('/nodes/:id', async (c) => {
     const id = c.req.param('id');
-    const { url } = await readBody(c, nodeUrlBody);
-    const result = announce.execute({ id, url });
+    const body = await readBody(c, nodeAnnounceBody);
+    const result = announce.execute({ id, ...body });
     return c.json({ ok: true, result, node: registry.get(id) });
   });
 
@@ -95,6 +103,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     remove.execute({ id, url });
     return c.json({ ok: true });
   });
+
+  app.post('/probe', async (c) => c.json(await probe.execute(await readBody(c, probeBody))));
 
   app.put('/msg', async (c) => {
     const body = await readBody(c, inboundMessageBody);

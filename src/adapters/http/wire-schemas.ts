@@ -1,12 +1,21 @@
 import { z } from 'zod';
 import { USER_NAME_MAX_LENGTH } from '../../domain/message.js';
-import { NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
+import { NODE_ID_MAX_LENGTH, NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
+import { MAX_MEMBERS, MAX_TOMBSTONES, type NodeReport } from '../../domain/peer-registry.js';
 
 /**
  * Wire shapes of the node-to-node API. They check types and sizes; the domain then applies its own rules
  * (id syntax, URL form, byte length) so the in-memory network and HTTP enforce the same thing.
  */
 export const nodeUrlBody = z.object({ url: z.string().max(NODE_URL_MAX_LENGTH) });
+
+const incarnation = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** `PUT /nodes/:id`: the base protocol's `{url}`, plus the meshchat node's `incarnation`. */
+export const nodeAnnounceBody = z.object({ url: z.string().max(NODE_URL_MAX_LENGTH), incarnation: incarnation.optional() });
+
+/** `POST /probe`: the member to probe. */
+export const probeBody = z.object({ id: z.string().max(NODE_ID_MAX_LENGTH), url: z.string().max(NODE_URL_MAX_LENGTH) });
 
 const optional = <T extends z.ZodType>(schema: T) =>
   schema
@@ -25,6 +34,27 @@ export const inboundMessageBody = z.looseObject({
 });
 
 export const nodeListAnswer = z.array(z.object({ id: z.string(), url: z.string() }).loose());
+
+/** `GET /nodes/:id` answered by any node: `{url}`, with `incarnation` and `state` from a meshchat node. */
+export const nodeAnswer = z.object({ url: z.string() }).loose();
+
+/** `POST /probe` answered by a meshchat node. */
+export const probeAnswer = z.object({ alive: z.boolean() }).loose();
+
+/** Most entries taken from one `GET /nodes` answer; a longer list is cut, not trusted whole. */
+export const MAX_LIST_ENTRIES = MAX_MEMBERS + MAX_TOMBSTONES;
+
+const reportState = z.enum(['alive', 'suspect', 'dead', 'left']);
+
+/** The meshchat extension fields of a node entry, each kept only when it is well formed (plain nodes send none). */
+export function extensionFields(entry: Record<string, unknown>): Pick<NodeReport, 'incarnation' | 'state'> {
+  const version = incarnation.safeParse(entry.incarnation);
+  const state = reportState.safeParse(entry.state);
+  return {
+    ...(version.success ? { incarnation: version.data } : {}),
+    ...(state.success ? { state: state.data } : {}),
+  };
+}
 
 /** One sentence naming the first problem, e.g. `Field "msg": Invalid input: expected string, received number.` */
 export function describeIssues(error: z.ZodError): string {

@@ -1,10 +1,18 @@
 import { FetchError, ofetch } from 'ofetch';
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { z } from 'zod';
 import { PeerCallFailed } from '../../application/errors.js';
-import type { PeerClient } from '../../application/ports/peer-client.js';
+import type { CallOptions, NodeAnswer, PeerClient, ProbeVerdict } from '../../application/ports/peer-client.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
-import { type NodeRecord, nodeRecord } from '../../domain/node-record.js';
-import { nodeListAnswer } from '../http/wire-schemas.js';
+import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
+import type { NodeReport } from '../../domain/peer-registry.js';
+import {
+  extensionFields,
+  MAX_LIST_ENTRIES,
+  nodeAnswer,
+  nodeListAnswer,
+  probeAnswer,
+} from '../http/wire-schemas.js';
 
 export const PEER_TIMEOUT_MS = 5_000;
 export const MAX_IN_FLIGHT_PER_PEER = 8;
@@ -36,22 +44,13 @@ export class OfetchPeerClient implements PeerClient {
     this.#maxWaiting = settings.maxWaitingPerPeer ?? MAX_WAITING_PER_PEER;
   }
 
-  async listNodes(url: string): Promise<NodeRecord[]> {
-    const text = await this.#call(url, 'GET', '/nodes');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new PeerCallFailed('peer_bad_answer', `${url} answered GET /nodes with something that is not JSON.`);
-    }
-    const list = nodeListAnswer.safeParse(parsed);
-    if (!list.success) {
-      throw new PeerCallFailed('peer_bad_answer', `${url} answered GET /nodes with something that is not a node list.`);
-    }
-    const nodes: NodeRecord[] = [];
-    for (const entry of list.data) {
+  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
+    const path = options.includeDead ? '/nodes?include=dead' : '/nodes';
+    const list = parseAnswer(url, 'GET /nodes', await this.#call(url, 'GET', path, undefined, options), nodeListAnswer, 'a node list');
+    const nodes: NodeReport[] = [];
+    for (const entry of list.slice(0, MAX_LIST_ENTRIES)) {
       try {
-        nodes.push(nodeRecord(entry.id, entry.url));
+        nodes.push({ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry) });
       } catch {
         // An entry that breaks the id or url rules is not trusted; the rest of the list still is.
       }
@@ -59,19 +58,37 @@ export class OfetchPeerClient implements PeerClient {
     return nodes;
   }
 
-  async announce(url: string, node: NodeRecord): Promise<void> {
-    await this.#call(url, 'PUT', `/nodes/${encodeURIComponent(node.id)}`, { url: node.url });
+  async getNode(url: string, id: string, options: CallOptions = {}): Promise<NodeAnswer> {
+    const path = `/nodes/${encodeURIComponent(id)}`;
+    const answer = parseAnswer(url, `GET ${path}`, await this.#call(url, 'GET', path, undefined, options), nodeAnswer, 'a node');
+    try {
+      return { url: normalizeNodeUrl(answer.url), ...extensionFields(answer) };
+    } catch {
+      throw new PeerCallFailed('peer_bad_answer', `${url} answered GET ${path} with a url that is not valid.`);
+    }
   }
 
-  async withdraw(url: string, node: NodeRecord): Promise<void> {
-    await this.#call(url, 'DELETE', `/nodes/${encodeURIComponent(node.id)}`, { url: node.url });
+  async announce(url: string, node: NodeReport, options: CallOptions = {}): Promise<void> {
+    const body = node.incarnation === undefined ? { url: node.url } : { url: node.url, incarnation: node.incarnation };
+    await this.#call(url, 'PUT', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async sendMessage(url: string, message: ChatMessage | InboundMessage): Promise<void> {
-    await this.#call(url, 'PUT', '/msg', message);
+  async withdraw(url: string, node: NodeRecord, options: CallOptions = {}): Promise<void> {
+    await this.#call(url, 'DELETE', `/nodes/${encodeURIComponent(node.id)}`, { url: node.url }, options);
   }
 
-  async #call(base: string, method: string, path: string, body?: object): Promise<string> {
+  async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {
+    await this.#call(url, 'PUT', '/msg', message, options);
+  }
+
+  async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {
+    const text = await this.#call(url, 'POST', '/probe', { id: target.id, url: target.url }, options);
+    const answer = parseAnswer(url, 'POST /probe', text, probeAnswer, 'a probe verdict');
+    const { incarnation } = extensionFields(answer);
+    return incarnation === undefined ? { alive: answer.alive } : { alive: answer.alive, incarnation };
+  }
+
+  async #call(base: string, method: string, path: string, body: object | undefined, options: CallOptions): Promise<string> {
     const origin = new URL(base).origin;
     let limit = this.#limits.get(origin);
     if (!limit) {
@@ -81,8 +98,9 @@ export class OfetchPeerClient implements PeerClient {
     if (limit.pendingCount >= this.#maxWaiting) {
       throw new PeerCallFailed('peer_busy', `Too many calls are already waiting for ${base}.`);
     }
-    const signal = AbortSignal.timeout(this.#timeoutMs);
-    const run = limit(() => this.#fetch(base, method, path, body, signal));
+    const timeoutMs = Math.min(options.timeoutMs ?? this.#timeoutMs, this.#timeoutMs);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const run = limit(() => this.#fetch(base, method, path, body, signal, timeoutMs));
     try {
       return await run;
     } finally {
@@ -90,8 +108,8 @@ export class OfetchPeerClient implements PeerClient {
     }
   }
 
-  async #fetch(base: string, method: string, path: string, body: object | undefined, signal: AbortSignal) {
-    if (signal.aborted) throw timedOut(base, this.#timeoutMs);
+  async #fetch(base: string, method: string, path: string, body: object | undefined, signal: AbortSignal, timeoutMs: number) {
+    if (signal.aborted) throw timedOut(base, timeoutMs);
     let response: Awaited<ReturnType<typeof ofetch.raw<string, 'text'>>>;
     try {
       response = await ofetch.raw(base + path, {
@@ -103,7 +121,7 @@ export class OfetchPeerClient implements PeerClient {
         ignoreResponseError: true,
       });
     } catch (error) {
-      if (signal.aborted) throw timedOut(base, this.#timeoutMs);
+      if (signal.aborted) throw timedOut(base, timeoutMs);
       const cause = error instanceof FetchError ? error.cause : error;
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
@@ -118,6 +136,18 @@ export class OfetchPeerClient implements PeerClient {
       peerError?.code,
     );
   }
+}
+
+function parseAnswer<T extends z.ZodType>(base: string, call: string, text: string, schema: T, what: string): z.output<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new PeerCallFailed('peer_bad_answer', `${base} answered ${call} with something that is not JSON.`);
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw new PeerCallFailed('peer_bad_answer', `${base} answered ${call} with something that is not ${what}.`);
+  return result.data;
 }
 
 function timedOut(base: string, ms: number): PeerCallFailed {

@@ -1,27 +1,54 @@
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { NodeReport } from '../../domain/peer-registry.js';
+
+/** Per-call options. `timeoutMs` shortens the adapter's deadline for this call (probes use a short one). */
+export interface CallOptions {
+  readonly timeoutMs?: number;
+}
+
+/** What `GET /nodes/:id` answered: where the node is, and its version and state when the peer is meshchat. */
+export interface NodeAnswer {
+  readonly url: string;
+  readonly incarnation?: number;
+  readonly state?: string;
+}
+
+/** What a meshchat helper answered to `POST /probe`: whether the target answered its probe. */
+export interface ProbeVerdict {
+  readonly alive: boolean;
+  readonly incarnation?: number;
+}
 
 /**
- * Talks to one other node, addressed by its base URL, over the base protocol (SPEC section 1).
+ * Talks to one other node, addressed by its base URL, over the base protocol (SPEC section 1) and the
+ * meshchat membership extensions (`?include=dead`, `incarnation`, `POST /probe`).
  *
  * - Resolves when the peer answers 2xx, whatever the body (a plain node may answer the text `OK`).
  * - Rejects only with `PeerCallFailed`: `peer_unreachable` (no connection), `peer_timeout` (no answer within
- *   the adapter's timeout, 5 s by default), `peer_rejected` (a non-2xx answer, with `status` and the peer's
- *   error code when it sent one), `peer_busy` (too many calls already waiting for that peer) or
- *   `peer_bad_answer` (a 2xx whose body is not what the protocol says).
+ *   the adapter's timeout, 5 s by default, or the call's shorter `timeoutMs`), `peer_rejected` (a non-2xx
+ *   answer, with `status` and the peer's error code when it sent one), `peer_busy` (too many calls already
+ *   waiting for that peer) or `peer_bad_answer` (a 2xx whose body is not what the protocol says).
  * - Calls to one destination are bounded in flight; further calls wait their turn, which counts against the
  *   timeout. Never blocks the caller synchronously.
- * - `listNodes` and `announce` are idempotent. `withdraw` changes the receiver once; repeated, it rejects with
- *   `peer_rejected` and status 404 (the peer no longer lists the node). `sendMessage` is safe to repeat only for
- *   a message with an `id`, on which meshchat receivers de-duplicate.
+ * - `listNodes`, `getNode`, `announce` and `probeVia` are idempotent. `withdraw` changes the receiver once;
+ *   repeated, it rejects with `peer_rejected` and status 404 (the peer no longer lists the node).
+ *   `sendMessage` is safe to repeat only for a message with an `id`, on which meshchat receivers de-duplicate.
  */
 export interface PeerClient {
-  /** `GET /nodes`: the peer's list. Entries that break the id/url rules are dropped, not trusted. */
-  listNodes(url: string): Promise<NodeRecord[]>;
-  /** `PUT /nodes/:id {url}`: tells the peer where `node` listens. */
-  announce(url: string, node: NodeRecord): Promise<void>;
-  /** `DELETE /nodes/:id {url}`: tells the peer that `node` leaves. */
-  withdraw(url: string, node: NodeRecord): Promise<void>;
+  /**
+   * `GET /nodes`: the peer's list. Entries that break the id/url rules are dropped, extension fields that
+   * break theirs are stripped. With `includeDead` (meshchat peers only) the list also holds its tombstones.
+   */
+  listNodes(url: string, options?: CallOptions & { readonly includeDead?: boolean }): Promise<NodeReport[]>;
+  /** `GET /nodes/:id`: where the peer says node `id` is. A probe asks a node about itself. */
+  getNode(url: string, id: string, options?: CallOptions): Promise<NodeAnswer>;
+  /** `PUT /nodes/:id {url, incarnation?}`: tells the peer where `node` listens. */
+  announce(url: string, node: NodeReport, options?: CallOptions): Promise<void>;
+  /** `DELETE /nodes/:id {url}`: tells the peer that `node` leaves (or was found dead). */
+  withdraw(url: string, node: NodeRecord, options?: CallOptions): Promise<void>;
   /** `PUT /msg`: hands a message to the peer. */
-  sendMessage(url: string, message: ChatMessage | InboundMessage): Promise<void>;
+  sendMessage(url: string, message: ChatMessage | InboundMessage, options?: CallOptions): Promise<void>;
+  /** `POST /probe {id, url}` (meshchat peers only): asks the peer to probe `target` on this node's behalf. */
+  probeVia(url: string, target: NodeRecord, options?: CallOptions): Promise<ProbeVerdict>;
 }

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { MembershipStore, RememberedMembership } from '../../application/ports/membership-store.js';
+import type { NodeReport } from '../../domain/peer-registry.js';
+
+export const DATABASE_FILE = 'meshchat.db';
+
+/**
+ * Opens (creating when needed) the node's SQLite database in its data dir, in WAL mode. One file per node;
+ * later adapters (the outbox) add their own tables to it.
+ */
+export function openDatabase(dataDir: string): Database.Database {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    const db = new Database(join(dataDir, DATABASE_FILE));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 2000');
+    return db;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot open the data dir ${dataDir}: ${why}`);
+  }
+}
+
+/** `MembershipStore` in SQLite: one row per known node and the incarnation in a meta table, replaced in one transaction. */
+export class SqliteMembershipStore implements MembershipStore {
+  readonly #db: Database.Database;
+  readonly #ownsDb: boolean;
+  #closed = false;
+
+  constructor(db: Database.Database, options: { ownsDb?: boolean } = {}) {
+    this.#db = db;
+    this.#ownsDb = options.ownsDb ?? true;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS known_nodes (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        incarnation INTEGER
+      );
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+  }
+
+  load(): RememberedMembership | undefined {
+    if (this.#closed) return undefined;
+    const meta = this.#db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'incarnation'").get();
+    if (!meta) return undefined;
+    const rows = this.#db
+      .prepare<[], { id: string; url: string; incarnation: number | null }>('SELECT id, url, incarnation FROM known_nodes ORDER BY id')
+      .all();
+    const nodes: NodeReport[] = rows.map(({ id, url, incarnation }) =>
+      incarnation === null ? { id, url } : { id, url, incarnation },
+    );
+    return { incarnation: Number(meta.value), nodes };
+  }
+
+  save(membership: RememberedMembership): void {
+    if (this.#closed) return;
+    const db = this.#db;
+    const insert = db.prepare('INSERT INTO known_nodes (id, url, incarnation) VALUES (?, ?, ?)');
+    db.transaction(() => {
+      db.prepare('DELETE FROM known_nodes').run();
+      for (const node of membership.nodes) insert.run(node.id, node.url, node.incarnation ?? null);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('incarnation', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
+        String(membership.incarnation),
+      );
+    })();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsDb) this.#db.close();
+  }
+}

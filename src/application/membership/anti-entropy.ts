@@ -1,0 +1,86 @@
+import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
+import type { Clock } from '../ports/clock.js';
+import type { PeerClient } from '../ports/peer-client.js';
+import { sample, within } from './deadline.js';
+import type { FailureDetector } from './failure-detector.js';
+import type { Prober } from './prober.js';
+import type { MembershipSettings } from './settings.js';
+
+/** At most this many rumours are being checked at once; the rest wait for a later round. */
+export const MAX_CHECKS_IN_FLIGHT = 16;
+
+export interface AntiEntropyDeps {
+  readonly registry: PeerRegistry;
+  readonly peers: PeerClient;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly prober: Prober;
+  readonly detector: FailureDetector;
+  /** This node was reported down: it must announce a newer incarnation. */
+  readonly refute: (seen: number) => void;
+  /** Tells a newly confirmed node about this node, so knowledge is symmetric. */
+  readonly introduce: (url: string) => void;
+}
+
+/**
+ * Anti-entropy: each round pulls `GET /nodes` from one random live member (with its tombstones when it is a
+ * meshchat node) and merges it. Nothing learned this way is trusted before it is checked: an unknown node is
+ * probed before it is listed (and then told about this node), and a report that a member is down only makes
+ * the failure detector probe it now.
+ */
+export class AntiEntropy {
+  readonly #checking = new Set<string>();
+
+  constructor(
+    private readonly deps: AntiEntropyDeps,
+    private readonly settings: Pick<MembershipSettings, 'probeTimeoutMs'>,
+  ) {}
+
+  async round(): Promise<void> {
+    const { registry, peers, clock, random } = this.deps;
+    const [source] = sample(
+      registry.peers().filter((m) => m.state === 'alive'),
+      1,
+      random,
+    );
+    if (!source) return;
+    const timeoutMs = 2 * this.settings.probeTimeoutMs;
+    const includeDead = source.incarnation !== undefined;
+    const reports = await within(clock, timeoutMs, peers.listNodes(source.url, { includeDead, timeoutMs }));
+    if (reports) this.merge(reports);
+  }
+
+  /** Merges a list another node sent (gossip, or the list a seed answered). */
+  merge(reports: readonly NodeReport[]): void {
+    const { registry, detector, refute } = this.deps;
+    for (const report of reports) {
+      const verdict = registry.assess(report);
+      if (verdict.action === 'accept') registry.accept(report);
+      else if (verdict.action === 'refute') refute(verdict.seen);
+      else if (verdict.action === 'verify') {
+        const member = registry.get(report.id);
+        if (verdict.why === 'down_hint' && member) void detector.check(member);
+        else void this.#verify(report);
+      }
+    }
+  }
+
+  async #verify(report: NodeReport): Promise<void> {
+    const { registry, prober, clock, introduce } = this.deps;
+    if (this.#checking.has(report.id) || this.#checking.size >= MAX_CHECKS_IN_FLIGHT) return;
+    this.#checking.add(report.id);
+    try {
+      const result = await prober.direct(report);
+      if (!result.alive) {
+        registry.buryUnknown(report, clock.now());
+        return;
+      }
+      const incarnation = result.incarnation ?? report.incarnation;
+      if (registry.confirm({ id: report.id, url: report.url, incarnation }) === 'added') introduce(report.url);
+    } catch {
+      // The list is full (too_many_nodes): the rumour waits until there is room.
+    } finally {
+      this.#checking.delete(report.id);
+    }
+  }
+}

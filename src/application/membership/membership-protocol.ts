@@ -1,0 +1,125 @@
+import type { NodeRecord } from '../../domain/node-record.js';
+import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
+import type { Clock } from '../ports/clock.js';
+import type { PeerClient, ProbeVerdict } from '../ports/peer-client.js';
+import { AntiEntropy } from './anti-entropy.js';
+import { sample, within } from './deadline.js';
+import { FailureDetector } from './failure-detector.js';
+import { Prober } from './prober.js';
+import { MEMBERSHIP_PROFILES, type MembershipSettings } from './settings.js';
+
+export interface MembershipDeps {
+  readonly registry: PeerRegistry;
+  readonly peers: PeerClient;
+  readonly clock: Clock;
+  /** Uniform in [0, 1): picks gossip partners, helpers and start offsets (seeded in tests). */
+  readonly random?: () => number;
+  /** Told of a round that failed unexpectedly (a bug, not a peer failure: those are outcomes). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Keeps the membership list correct while the node runs: the failure detector every probe interval,
+ * anti-entropy every gossip interval, a reconnect attempt to one dead node every reconnect interval (which is
+ * how two halves of a split network find each other again), and tombstone pruning. It also answers for this
+ * node: when someone says it is down, it refutes with a newer incarnation announced to every member.
+ */
+export class MembershipProtocol {
+  readonly settings: MembershipSettings;
+  readonly prober: Prober;
+  readonly detector: FailureDetector;
+  readonly antiEntropy: AntiEntropy;
+  readonly #random: () => number;
+  #running: Promise<unknown> | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly deps: MembershipDeps,
+    settings: Partial<MembershipSettings> = {},
+  ) {
+    this.settings = { ...MEMBERSHIP_PROFILES.lan, ...settings };
+    this.#random = deps.random ?? Math.random;
+    const core = { ...deps, random: this.#random };
+    this.prober = new Prober(core, this.settings);
+    this.detector = new FailureDetector({ ...core, prober: this.prober }, this.settings);
+    this.antiEntropy = new AntiEntropy(
+      {
+        ...core,
+        prober: this.prober,
+        detector: this.detector,
+        refute: (seen) => this.refute(seen),
+        introduce: (url) => void this.#announceTo(url),
+      },
+      this.settings,
+    );
+  }
+
+  /** Starts the periodic work; each loop begins at a random offset so nodes started together do not align. */
+  start(): void {
+    if (this.#running || this.#stopped) return;
+    const s = this.settings;
+    this.#running = Promise.all([
+      this.#every(s.probeIntervalMs, () => this.detector.round()),
+      this.#every(s.gossipIntervalMs, async () => {
+        await this.antiEntropy.round();
+        this.deps.registry.pruneTombstones(this.deps.clock.now() - s.tombstoneTtlMs);
+      }),
+      this.#every(s.reconnectIntervalMs, () => this.reconnect()),
+    ]);
+  }
+
+  /** Stops the loops; calls in flight finish on their own deadlines and change nothing more. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.detector.stop();
+  }
+
+  /** This node was reported suspect or dead: take a newer incarnation and announce it to every member. */
+  refute(seen = 0): void {
+    if (this.#stopped) return;
+    this.deps.registry.refute(seen);
+    for (const member of this.deps.registry.peers()) void this.#announceTo(member.url);
+  }
+
+  /** `POST /probe`: probes a member on another node's behalf. */
+  probeFor(target: NodeRecord): Promise<ProbeVerdict> {
+    return this.prober.direct(target);
+  }
+
+  /** Probes one node this node found dead; if it answers, it is listed again and told about this node. */
+  async reconnect(): Promise<void> {
+    const { registry } = this.deps;
+    const [grave] = sample(
+      registry.tombstones().filter((t) => t.reason === 'dead'),
+      1,
+      this.#random,
+    );
+    if (!grave) return;
+    const result = await this.prober.direct(grave);
+    if (!result.alive || this.#stopped) return;
+    const incarnation = result.incarnation ?? grave.incarnation;
+    if (registry.confirm({ id: grave.id, url: grave.url, incarnation }) === 'added') void this.#announceTo(grave.url);
+  }
+
+  async #announceTo(url: string): Promise<void> {
+    const { peers, clock, registry } = this.deps;
+    const self: NodeReport = registry.self;
+    const timeoutMs = 4 * this.settings.probeTimeoutMs;
+    await within(clock, timeoutMs, peers.announce(url, { id: self.id, url: self.url, incarnation: self.incarnation }, { timeoutMs }));
+  }
+
+  async #every(intervalMs: number, task: () => unknown): Promise<void> {
+    const { clock } = this.deps;
+    await clock.sleep(Math.floor(this.#random() * intervalMs));
+    while (!this.#stopped) {
+      try {
+        await task();
+      } catch (error) {
+        // One failed round must not end the loop; the next round starts over.
+        this.deps.onError?.(error);
+      }
+      if (this.#stopped) break;
+      await clock.sleep(intervalMs);
+    }
+  }
+}

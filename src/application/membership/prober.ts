@@ -1,0 +1,62 @@
+import type { NodeRecord } from '../../domain/node-record.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { Clock } from '../ports/clock.js';
+import type { PeerClient } from '../ports/peer-client.js';
+import { sample, within } from './deadline.js';
+import type { MembershipSettings } from './settings.js';
+
+export type ProbeResult = { readonly alive: true; readonly incarnation?: number } | { readonly alive: false };
+
+export interface ProberDeps {
+  readonly registry: PeerRegistry;
+  readonly peers: PeerClient;
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+/**
+ * Asks whether a node is alive. The direct probe is `GET /nodes/<its id>` at its URL, which every plain node
+ * answers: the node is alive when it answers 2xx with its own URL (a 404 or another URL means someone else
+ * now listens there). The indirect probe asks up to `monitors` other meshchat members to probe it
+ * (`POST /probe`), so one bad link does not kill a node.
+ */
+export class Prober {
+  constructor(
+    private readonly deps: ProberDeps,
+    private readonly settings: Pick<MembershipSettings, 'probeTimeoutMs' | 'monitors'>,
+  ) {}
+
+  async direct(target: NodeRecord): Promise<ProbeResult> {
+    const { peers, clock } = this.deps;
+    const timeoutMs = this.settings.probeTimeoutMs;
+    const answer = await within(clock, timeoutMs, peers.getNode(target.url, target.id, { timeoutMs }));
+    if (answer?.url !== target.url) return { alive: false };
+    return answer.incarnation === undefined ? { alive: true } : { alive: true, incarnation: answer.incarnation };
+  }
+
+  async indirect(target: NodeRecord): Promise<ProbeResult> {
+    const { registry, peers, clock, random } = this.deps;
+    const helpers = registry
+      .peers()
+      .filter((m) => m.id !== target.id && m.state === 'alive' && m.incarnation !== undefined);
+    const timeoutMs = 2 * this.settings.probeTimeoutMs;
+    const asks = sample(helpers, this.settings.monitors, random).map(async (helper) => {
+      const verdict = await within(clock, timeoutMs, peers.probeVia(helper.url, target, { timeoutMs }));
+      if (!verdict?.alive) throw new Error('not confirmed');
+      return verdict;
+    });
+    if (asks.length === 0) return { alive: false };
+    try {
+      const verdict = await Promise.any(asks);
+      return verdict.incarnation === undefined ? { alive: true } : { alive: true, incarnation: verdict.incarnation };
+    } catch {
+      return { alive: false };
+    }
+  }
+
+  /** The direct probe, then the indirect one when the direct one failed. */
+  async check(target: NodeRecord): Promise<ProbeResult> {
+    const direct = await this.direct(target);
+    return direct.alive ? direct : this.indirect(target);
+  }
+}

@@ -1,0 +1,65 @@
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { Clock } from '../ports/clock.js';
+import type { MembershipStore } from '../ports/membership-store.js';
+import type { MembershipSettings } from './settings.js';
+
+/**
+ * Writes the known-node list and this node's incarnation to the store when they change (at most once per save
+ * interval, and once more on stop), so a restarted node can rejoin through any node it knew.
+ */
+export class RememberNodes {
+  #dirty = false;
+  #stopped = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly deps: {
+      registry: PeerRegistry;
+      store: MembershipStore;
+      clock: Clock;
+      onError?: (error: unknown) => void;
+    },
+    private readonly settings: Pick<MembershipSettings, 'saveIntervalMs'>,
+  ) {}
+
+  start(): void {
+    if (this.#unsubscribe || this.#stopped) return;
+    this.#dirty = true;
+    this.#unsubscribe = this.deps.registry.onChange(() => {
+      this.#dirty = true;
+    });
+    void this.#loop();
+  }
+
+  /** Saves a last time and closes the store. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    this.#flush();
+    this.deps.store.close();
+  }
+
+  #flush(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    const { registry, store } = this.deps;
+    store.save({
+      incarnation: registry.self.incarnation,
+      nodes: registry.peers().map(({ id, url, incarnation }) => (incarnation === undefined ? { id, url } : { id, url, incarnation })),
+    });
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        this.#flush();
+      } catch (error) {
+        // A failed write (disk full, ...) is reported and retried; the node keeps running.
+        this.#dirty = true;
+        this.deps.onError?.(error);
+      }
+      await this.deps.clock.sleep(this.settings.saveIntervalMs);
+    }
+  }
+}
