@@ -1,17 +1,55 @@
-// `npm run bench` (builds, then runs this): end-to-end benchmarks of meshchat against the assignment's plain
-// node. Progress goes to stderr; the report tables and, as the very last stdout line, one JSON object with every
-// number go to stdout (`node bench/run.js | tail -n 1` gives the JSON).
+// `npm run bench` (builds, then runs this): end-to-end benchmarks of meshchat. Progress goes to stderr; the
+// report tables and, as the very last stdout line, one JSON object with every number go to stdout
+// (`node bench/run.js | tail -n 1` gives the JSON). `node bench/run.js --help` lists the options.
 //
-// Options: --quick (small counts, a smoke test), --scenario NAME (repeatable), --messages N (throughput phase),
-// --latency N (sequential messages), --warmup N, --window N (in-flight cap), --receivers N, --pad BYTES
-// (message size), --rounds N (default 2, order alternating), --meshchat process|inprocess, --order meshchat,plain.
+// Two groups of scenarios: `fanout` (meshchat against the assignment's plain node, messages from one user to
+// ten) and `membership` (join convergence, crash detection and requests at rest of N in-process nodes).
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { killAllChildren } from './lib/children.js';
-import { scenarios } from './scenarios/index.js';
+import { groups, scenarios } from './scenarios/index.js';
 
-const HARD_LIMIT_MS = 180_000; // whatever happens, the bench ends (and takes its children with it)
+// Whatever happens, the bench ends (and takes its children with it): after the sum of the selected scenarios'
+// worst cases (their `budgetMs`, else this), plus a margin.
+const DEFAULT_BUDGET_MS = 180_000;
+const MARGIN_MS = 15_000;
+
+const HELP = `Usage: node bench/run.js [options]        (npm run bench -- [options] builds first)
+
+Runs every scenario unless --scenario picks some. Progress goes to stderr; the tables and, as the last stdout
+line, one JSON object with every number go to stdout.
+
+Scenarios (--scenario takes a name or a group; repeatable):
+${scenarios.map((s) => `  ${s.name.padEnd(18)} [${s.group}] ${s.title}`).join('\n')}
+  e.g. --scenario membership (the three membership scenarios), --scenario fanout
+
+General:
+  --quick              small counts, a smoke test
+  --help               this text
+
+fanout (meshchat vs the plain node):
+  --messages N         throughput phase messages (10000; quick 1000)
+  --latency N          sequential messages (1000; quick 200)
+  --warmup N           warm-up messages (2000; quick 200)
+  --window N           messages in flight in the throughput phase (100)
+  --receivers N        users on node B (10)
+  --pad BYTES          message size padding (0)
+  --rounds N           rounds, order alternating (2; quick 1)
+  --meshchat MODE      process (default) or inprocess
+  --order LIST         meshchat,plain (default) or one of them
+
+membership (nodes built in the bench process with createNode, LAN profile, on 127.0.0.1):
+  --join-sizes LIST    network sizes for join convergence (10,25,50; quick 10,25)
+  --join-batch LIST    nodes started concurrently per batch: 1 = one after another, each start awaited
+                       (1,5); every node joins through a random node started before its batch
+  --crash-nodes N      network size for crash detection (10)
+  --crashes N          crashes to time per mode, a fresh node replacing each one (3; quick 2)
+  --crash-modes LIST   refused (the node's port is closed) and/or hung (it accepts, never answers)
+                       (refused,hung)
+  --rest-sizes LIST    network sizes for requests at rest (10,25; quick 10)
+  --rest-seconds N     counting window at rest (10; quick 5)
+`;
 
 function fail(message, code = 2) {
   process.stderr.write(`bench: ${message}\n`);
@@ -24,6 +62,7 @@ function options() {
   try {
     ({ values } = parseArgs({
       options: {
+        help: { type: 'boolean', short: 'h', default: false },
         quick: { type: 'boolean', default: false },
         scenario: { type: 'string', multiple: true },
         messages: { type: 'string' },
@@ -35,6 +74,13 @@ function options() {
         rounds: { type: 'string' },
         meshchat: { type: 'string', default: 'process' },
         order: { type: 'string', default: 'meshchat,plain' },
+        'join-sizes': { type: 'string' },
+        'join-batch': { type: 'string' },
+        'crash-nodes': { type: 'string' },
+        crashes: { type: 'string' },
+        'crash-modes': { type: 'string' },
+        'rest-sizes': { type: 'string' },
+        'rest-seconds': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -46,6 +92,23 @@ function options() {
     if (!Number.isInteger(n) || n < min || n > max)
       fail(`--${flag} must be a whole number from ${min} to ${max}`);
     return n;
+  };
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const list = (flag, fallback, min, max) => {
+    if (values[flag] === undefined) return fallback;
+    const items = values[flag].split(',').map((v) => Number(v.trim()));
+    if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < min || n > max))
+      fail(`--${flag} must be a comma-separated list of whole numbers from ${min} to ${max}`);
+    return items;
+  };
+  const crashModes = (value = 'refused,hung') => {
+    const modes = [...new Set(value.split(',').map((m) => m.trim()))];
+    if (modes.length === 0 || modes.some((m) => !['refused', 'hung'].includes(m)))
+      fail('--crash-modes lists refused and/or hung');
+    return modes;
   };
   if (!['process', 'inprocess'].includes(values.meshchat))
     fail('--meshchat must be "process" or "inprocess"');
@@ -68,6 +131,17 @@ function options() {
     throughputMaxMs: 12_000,
     meshchatMode: values.meshchat,
     order,
+    // membership
+    joinSizes: list('join-sizes', quick ? [10, 25] : [10, 25, 50], 2, 100),
+    joinBatches: list('join-batch', [1, 5], 1, 100),
+    crashNodes: int('crash-nodes', 10, 3, 100),
+    crashes: int('crashes', quick ? 2 : 3, 1, 20),
+    crashModes: crashModes(values['crash-modes']),
+    restSizes: list('rest-sizes', quick ? [10] : [10, 25], 2, 100),
+    restSeconds: int('rest-seconds', quick ? 5 : 10, 1, 120),
+    restSettleMs: 3_000, // after convergence, before counting at rest (join-time announces and probes end)
+    convergeMaxMs: 60_000, // a network not converged by then is reported as such
+    detectMaxMs: 30_000, // a crashed node still listed by then is reported as not detected
   };
 }
 
@@ -75,13 +149,19 @@ async function main() {
   const opts = options();
   if (!existsSync(new URL('../dist/container.js', import.meta.url)))
     fail('dist/ is missing: run `npm run build` first');
-  const selected = opts.scenarios ? scenarios.filter((s) => opts.scenarios.includes(s.name)) : scenarios;
-  if (selected.length === 0)
-    fail(`no scenario named ${opts.scenarios.join(', ')} (have: ${scenarios.map((s) => s.name).join(', ')})`);
+  const known = [...scenarios.map((s) => s.name), ...groups];
+  const unknown = (opts.scenarios ?? []).filter((n) => !known.includes(n));
+  if (unknown.length > 0)
+    fail(`no scenario or group named ${unknown.join(', ')} (have: ${known.join(', ')})`);
+  const selected = opts.scenarios
+    ? scenarios.filter((s) => opts.scenarios.includes(s.name) || opts.scenarios.includes(s.group))
+    : scenarios;
 
+  const hardLimitMs =
+    selected.reduce((sum, s) => sum + (s.budgetMs ? s.budgetMs(opts) : DEFAULT_BUDGET_MS), 0) + MARGIN_MS;
   const hardLimit = setTimeout(
-    () => fail(`still running after ${HARD_LIMIT_MS / 1000} s: stopped`, 1),
-    HARD_LIMIT_MS,
+    () => fail(`still running after ${Math.round(hardLimitMs / 1000)} s: stopped`, 1),
+    hardLimitMs,
   );
   hardLimit.unref();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
@@ -98,9 +178,15 @@ async function main() {
     cpuModel: cpu[0]?.model?.trim(),
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
   };
+  const where = [];
+  if (selected.some((s) => s.group === 'fanout'))
+    where.push(
+      `fan-out: meshchat nodes ${opts.meshchatMode === 'process' ? 'as child processes' : 'in the bench process'}, plain nodes as child processes`,
+    );
+  if (selected.some((s) => s.group === 'membership'))
+    where.push('membership: meshchat nodes in the bench process');
   process.stdout.write(
-    `meshchat bench: ${environment.node}, ${environment.cpus} x ${environment.cpuModel ?? 'cpu'}, ` +
-      `meshchat nodes ${opts.meshchatMode === 'process' ? 'as child processes' : 'in the bench process'}, plain nodes as child processes\n`,
+    `meshchat bench: ${environment.node}, ${environment.cpus} x ${environment.cpuModel ?? 'cpu'}; ${where.join('; ')}\n`,
   );
 
   const results = {};

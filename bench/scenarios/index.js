@@ -1,8 +1,20 @@
 // Every scenario `bench/run.js` knows, in the order it runs them. A scenario module exports:
 //   name    short id (the key in the JSON line, and what --scenario selects)
+//   group   a family of scenarios (--scenario GROUP selects all of them)
 //   title   one line for the report
 //   run({ options, log })  -> a JSON-ready result; set `ok: false` when something failed
 //   report(result)         -> the text (table) printed for it
+//   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
 import * as fanout1x10 from './fanout-1x10.js';
+import * as membershipCrash from './membership-crash.js';
+import * as membershipJoin from './membership-join.js';
+import * as membershipRest from './membership-rest.js';
 
-export const scenarios = [fanout1x10];
+export const scenarios = [
+  { ...fanout1x10, group: 'fanout', budgetMs: () => 180_000 },
+  membershipJoin,
+  membershipCrash,
+  membershipRest,
+];
+
+export const groups = [...new Set(scenarios.map((s) => s.group))];

@@ -14,6 +14,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --join URL         a node of the network to join; repeatable (env MESHCHAT_JOIN, comma-separated)
   --tunnel MODE      none or ngrok (env MESHCHAT_TUNNEL; default none; ngrok needs NGROK_AUTHTOKEN)
   --data-dir DIR     where the node keeps its state (env MESHCHAT_DATA_DIR; default .meshchat/<id>)
+  --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
+                     (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
   --help             show this help`;
 
@@ -43,6 +45,7 @@ const nodeFlags = z.object({
   join: z.array(urlField).default([]),
   tunnel: z.enum(['none', 'ngrok'], { message: 'must be "none" or "ngrok"' }).default('none'),
   'data-dir': z.string().min(1, 'must not be empty').optional(),
+  profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
   'log-level': z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -72,6 +75,7 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
         join: { type: 'string', multiple: true },
         tunnel: { type: 'string' },
         'data-dir': { type: 'string' },
+        profile: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -92,6 +96,7 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
     join: values.join ?? envJoin,
     tunnel: values.tunnel ?? fromEnv('MESHCHAT_TUNNEL'),
     'data-dir': values['data-dir'] ?? fromEnv('MESHCHAT_DATA_DIR'),
+    profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
   };
   const parsed = nodeFlags.safeParse(raw);
@@ -121,6 +126,7 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
       join: flags.join,
       tunnel: flags.tunnel,
       dataDir: flags['data-dir'] ?? `.meshchat/${id}`,
+      profile: flags.profile ?? (flags.tunnel === 'ngrok' ? 'tunnel' : 'lan'),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
       ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),
       ...(ngrokDomain ? { ngrokDomain } : {}),

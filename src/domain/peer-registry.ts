@@ -154,7 +154,7 @@ export class PeerRegistry {
    * `DELETE /nodes/:id {url}`: the node leaves, honoured only when both id and url match what is known (the
    * base protocol's rule). A tombstone keeps stale gossip from bringing it back.
    */
-  remove(node: NodeRecord, now = 0): void {
+  remove(node: NodeRecord, now = 0, reason: Tombstone['reason'] = 'left'): void {
     if (node.id === this.#self.id) {
       throw new Conflict('cannot_remove_self', 'A node cannot be removed from its own list.');
     }
@@ -163,7 +163,7 @@ export class PeerRegistry {
     if (known.url !== node.url) {
       throw new Conflict('url_mismatch', `Node "${node.id}" is known at ${known.url}, not ${node.url}; it was not removed.`);
     }
-    this.#bury(known, 'left', now);
+    this.#bury(known, reason, now);
   }
 
   /** Decides what a gossiped report deserves (see `Assessment`). */

@@ -20,7 +20,10 @@ describePeerClientContract('InMemoryPeerClient', async () => {
 
 describePeerClientContract('OfetchPeerClient against a real node on 127.0.0.1', async () => {
   const users = new RecordingPushNotifier();
-  const target = await startTestNode('target', { push: [users] });
+  // The target's own membership loops stay quiet, so nothing it does on its own races the contract's steps.
+  const hour = 3_600_000;
+  const membership = { probeIntervalMs: hour, gossipIntervalMs: hour, reconnectIntervalMs: hour };
+  const target = await startTestNode('target', { push: [users], config: { membership } });
   return {
     client: new OfetchPeerClient({ timeoutMs: 2_000 }),
     target,

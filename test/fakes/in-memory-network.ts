@@ -26,7 +26,7 @@ export interface InboundPeerApi {
   listNodes(includeDead: boolean): NodeReport[];
   getNode(id: string): NodeAnswer;
   announce(node: { id: string; url: string; incarnation?: number }): void;
-  withdraw(node: { id: string; url: string }): void;
+  withdraw(node: { id: string; url: string; reason?: 'dead' | 'left' }): void;
   receive(message: InboundMessage): Promise<unknown>;
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
 }
@@ -162,8 +162,8 @@ export class InMemoryPeerClient implements PeerClient {
     await this.#call(url, (api) => api.announce(wire), options);
   }
 
-  async withdraw(url: string, node: NodeRecord, options: CallOptions = {}): Promise<void> {
-    const wire = { id: node.id, url: node.url };
+  async withdraw(url: string, node: NodeRecord & { reason?: 'dead' }, options: CallOptions = {}): Promise<void> {
+    const wire = node.reason ? { id: node.id, url: node.url, reason: node.reason } : { id: node.id, url: node.url };
     await this.#call(url, (api) => api.withdraw(wire), options);
   }
 
@@ -261,4 +261,29 @@ export function createMemoryNode(
     clock,
     api,
   };
+}
+
+/**
+ * A plain node on the in-memory network: the assignment's protocol only. It lists itself, keeps whatever it is
+ * told, never probes or gossips, and has no `POST /probe` (a meshchat node must never need it).
+ */
+export function createPlainMemoryNode(network: InMemoryNetwork, id: string): { id: string; url: string; nodes: Map<string, string> } {
+  const url = memoryUrl(id);
+  const nodes = new Map<string, string>([[id, url]]);
+  const notFound = () => new UnknownNode(id);
+  network.register(url, {
+    listNodes: () => [...nodes].map(([nodeId, nodeUrl]) => ({ id: nodeId, url: nodeUrl })),
+    getNode: (nodeId) => {
+      const nodeUrl = nodes.get(nodeId);
+      if (!nodeUrl) throw new UnknownNode(nodeId);
+      return { url: nodeUrl };
+    },
+    announce: (node) => void nodes.set(node.id, node.url),
+    withdraw: (node) => {
+      if (nodes.get(node.id) === node.url) nodes.delete(node.id);
+    },
+    receive: async () => ({ ok: true }),
+    probe: () => Promise.reject(notFound()),
+  });
+  return { id, url, nodes };
 }

@@ -1,4 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -18,11 +21,21 @@ export interface CliProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-/** Runs the built `meshchat` CLI as a child process. */
+/** A fresh data dir under the system's temp dir, so test nodes never share or litter state. */
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'meshchat-test-'));
+}
+
+/**
+ * Runs the built `meshchat` CLI as a child process. Unless `env` names a data dir, the child gets a fresh one,
+ * removed when it exits.
+ */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const ownDataDir = env.MESHCHAT_DATA_DIR === undefined ? tempDataDir() : undefined;
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, MESHCHAT_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, MESHCHAT_LOG_LEVEL: 'warn', MESHCHAT_DATA_DIR: ownDataDir, ...env },
   });
+  if (ownDataDir) child.on('exit', () => rmSync(ownDataDir, { recursive: true, force: true }));
   running.add(child);
   let out = '';
   let err = '';

@@ -5,7 +5,7 @@ import { parseNodeFlags } from '../../src/cli/node-flags.js';
 describe('meshchat node flags and environment', () => {
   it('has defaults a person expects', () => {
     const { config, logLevel } = parseNodeFlags([], {});
-    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', join: [], tunnel: 'none' });
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', join: [], tunnel: 'none', profile: 'lan' });
     expect(config.id).toMatch(/^node-[0-9a-f]{6}$/);
     expect(config.dataDir).toBe(`.meshchat/${config.id}`);
     expect(logLevel).toBe('info');
@@ -27,7 +27,10 @@ describe('meshchat node flags and environment', () => {
       tunnel: 'ngrok',
       ngrokAuthtoken: 'tok',
       dataDir: '/tmp/x',
+      profile: 'tunnel',
     });
+    expect(parseNodeFlags(['--profile', 'lan'], env).config.profile).toBe('lan');
+    expect(parseNodeFlags([], { MESHCHAT_PROFILE: 'tunnel' }).config.profile).toBe('tunnel');
     const flags = ['--id', 'flag-id', '--port', '0', '--join', 'http://c:3', '--join', 'http://d:4'];
     expect(parseNodeFlags(flags, env).config).toMatchObject({
       id: 'flag-id',
@@ -54,5 +57,6 @@ describe('meshchat node flags and environment', () => {
     expect(() => parseNodeFlags(['--port', ''], {})).toThrow('--port must be a whole number');
     expect(() => parseNodeFlags(['--tunnel', 'ngrok'], {})).toThrow('--tunnel ngrok needs NGROK_AUTHTOKEN');
     expect(() => parseNodeFlags(['--log-level', 'loud'], {})).toThrow('--log-level must be one of');
+    expect(() => parseNodeFlags(['--profile', 'wan'], {})).toThrow('--profile must be "lan" or "tunnel" (got "wan")');
   });
 });

@@ -11,7 +11,7 @@ import { assertNodeId } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { CONTENT_SECURITY_POLICY, type WebAssets } from '../web/web-assets.js';
 import { errorBody, HttpRefusal, statusFor, toErrorBody } from './error-table.js';
-import { describeIssues, inboundMessageBody, nodeAnnounceBody, nodeUrlBody, probeBody } from './wire-schemas.js';
+import { describeIssues, inboundMessageBody, nodeAnnounceBody, nodeWithdrawBody, probeBody } from './wire-schemas.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
 
@@ -99,8 +99,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
 
   app.delete('/nodes/:id', async (c) => {
     const id = c.req.param('id');
-    const { url } = await readBody(c, nodeUrlBody);
-    remove.execute({ id, url });
+    remove.execute({ id, ...(await readBody(c, nodeWithdrawBody)) });
     return c.json({ ok: true });
   });
 

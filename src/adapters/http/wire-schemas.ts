@@ -9,6 +9,9 @@ import { MAX_MEMBERS, MAX_TOMBSTONES, type NodeReport } from '../../domain/peer-
  */
 export const nodeUrlBody = z.object({ url: z.string().max(NODE_URL_MAX_LENGTH) });
 
+/** `DELETE /nodes/:id`: the base protocol's `{url}`, plus `reason: "dead"` when a meshchat node found it dead. */
+export const nodeWithdrawBody = nodeUrlBody.extend({ reason: z.enum(['left', 'dead']).optional() });
+
 const incarnation = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** `PUT /nodes/:id`: the base protocol's `{url}`, plus the meshchat node's `incarnation`. */

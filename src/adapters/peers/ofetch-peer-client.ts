@@ -73,8 +73,9 @@ export class OfetchPeerClient implements PeerClient {
     await this.#call(url, 'PUT', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async withdraw(url: string, node: NodeRecord, options: CallOptions = {}): Promise<void> {
-    await this.#call(url, 'DELETE', `/nodes/${encodeURIComponent(node.id)}`, { url: node.url }, options);
+  async withdraw(url: string, node: NodeRecord & { reason?: 'dead' }, options: CallOptions = {}): Promise<void> {
+    const body = node.reason ? { url: node.url, reason: node.reason } : { url: node.url };
+    await this.#call(url, 'DELETE', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
   async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {

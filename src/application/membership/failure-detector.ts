@@ -81,10 +81,10 @@ export class FailureDetector {
     // Cleared meanwhile: it answered a probe, announced itself or moved.
     if (current?.state !== 'suspect' || current.url !== member.url) return;
     registry.declareDead(member.id, clock.now());
-    this.#tellEveryone({ id: member.id, url: member.url });
+    this.#tellEveryone({ id: member.id, url: member.url, reason: 'dead' });
   }
 
-  #tellEveryone(dead: { id: string; url: string }): void {
+  #tellEveryone(dead: { id: string; url: string; reason: 'dead' }): void {
     const { registry, peers, clock } = this.deps;
     const timeoutMs = 4 * this.settings.probeTimeoutMs;
     for (const member of registry.peers()) void within(clock, timeoutMs, peers.withdraw(member.url, dead, { timeoutMs }));

@@ -45,8 +45,11 @@ export interface PeerClient {
   getNode(url: string, id: string, options?: CallOptions): Promise<NodeAnswer>;
   /** `PUT /nodes/:id {url, incarnation?}`: tells the peer where `node` listens. */
   announce(url: string, node: NodeReport, options?: CallOptions): Promise<void>;
-  /** `DELETE /nodes/:id {url}`: tells the peer that `node` leaves (or was found dead). */
-  withdraw(url: string, node: NodeRecord, options?: CallOptions): Promise<void>;
+  /**
+   * `DELETE /nodes/:id {url, reason?}`: tells the peer that `node` leaves, or with `reason: 'dead'` that this
+   * node found it dead (plain nodes ignore the reason and remove it either way).
+   */
+  withdraw(url: string, node: NodeRecord & { readonly reason?: 'dead' }, options?: CallOptions): Promise<void>;
   /** `PUT /msg`: hands a message to the peer. */
   sendMessage(url: string, message: ChatMessage | InboundMessage, options?: CallOptions): Promise<void>;
   /** `POST /probe {id, url}` (meshchat peers only): asks the peer to probe `target` on this node's behalf. */

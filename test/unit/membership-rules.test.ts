@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RememberNodes } from '../../src/application/membership/remember-nodes.js';
+import { openDatabase, SqliteMembershipStore } from '../../src/adapters/storage/sqlite-membership-store.js';
+import { Conflict } from '../../src/domain/errors.js';
+import { PeerRegistry } from '../../src/domain/peer-registry.js';
+import { FakeClock } from '../fakes/fake-clock.js';
+import { MemoryMembershipStore } from '../fakes/memory-membership-store.js';
+
+const self = { id: 'me', url: 'http://me' };
+const fresh = () => {
+  const r = new PeerRegistry(self, 10);
+  r.announce({ id: 'b', url: 'http://b', incarnation: 5 });
+  r.announce({ id: 'p', url: 'http://p' });
+  return r;
+};
+
+describe('PeerRegistry: versions, states and tombstones', () => {
+  it('a stale report never overrides a newer record; a newer one at the same url is taken as it is', () => {
+    const r = fresh();
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 4 })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5 })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 6 })).toEqual({ action: 'accept' });
+    r.accept({ id: 'b', url: 'http://b', incarnation: 6 });
+    expect(r.get('b')?.incarnation).toBe(6);
+    expect(() => r.announce({ id: 'b', url: 'http://b', incarnation: 5 })).toThrow(Conflict);
+  });
+
+  it('checks before trusting: an unknown node, a URL move or a "down" rumour about a live member must be verified', () => {
+    const r = fresh();
+    expect(r.assess({ id: 'new', url: 'http://new' })).toEqual({ action: 'verify', why: 'unknown' });
+    expect(r.assess({ id: 'b', url: 'http://b2', incarnation: 6 })).toEqual({ action: 'verify', why: 'moved' });
+    expect(r.assess({ id: 'b', url: 'http://b2', incarnation: 5 })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5, state: 'dead' })).toEqual({ action: 'verify', why: 'down_hint' });
+    expect(r.assess({ id: 'new', url: 'http://new', state: 'suspect' })).toEqual({ action: 'ignore' });
+    // Nobody else can be at this node's own address.
+    expect(r.assess({ id: 'other', url: 'http://me' })).toEqual({ action: 'ignore' });
+  });
+
+  it('refutes a report that it is itself down, with an incarnation above anything seen', () => {
+    const r = fresh();
+    expect(r.assess({ id: 'me', url: 'http://me', incarnation: 10, state: 'suspect' })).toEqual({ action: 'refute', seen: 10 });
+    expect(r.assess({ id: 'me', url: 'http://me', incarnation: 9, state: 'dead' })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'me', url: 'http://me', incarnation: 10 })).toEqual({ action: 'ignore' });
+    expect(r.refute(12)).toBe(13);
+    expect(r.self.incarnation).toBe(13);
+  });
+
+  it('tombstones keep stale gossip from resurrecting a node; a newer version, or a node found dead reported alive, is checked', () => {
+    const r = fresh();
+    r.suspect('b');
+    r.declareDead('b', 1_000);
+    r.remove({ id: 'p', url: 'http://p' }, 1_000);
+    expect(r.list().map((m) => m.id)).toEqual(['me']);
+    expect(r.tombstones().map((t) => `${t.id}:${t.reason}`)).toEqual(['b:dead', 'p:left']);
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 4 })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5 })).toEqual({ action: 'verify', why: 'revived' });
+    expect(r.assess({ id: 'p', url: 'http://p' })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5, state: 'dead' })).toEqual({ action: 'ignore' });
+    // A node that left comes back by announcing itself (or with a newer incarnation).
+    expect(r.announce({ id: 'p', url: 'http://p' })).toBe('added');
+    expect(r.tombstone('p')).toBeUndefined();
+    r.pruneTombstones(1_001);
+    expect(r.tombstones()).toEqual([]);
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 1 })).toEqual({ action: 'verify', why: 'unknown' });
+  });
+
+  it('a rumour that failed its check is buried, so it is not checked again every round', () => {
+    const r = fresh();
+    r.buryUnknown({ id: 'ghost', url: 'http://ghost', incarnation: 3 }, 50);
+    expect(r.tombstone('ghost')).toMatchObject({ reason: 'dead', incarnation: 3, since: 50 });
+    expect(r.assess({ id: 'ghost', url: 'http://ghost', incarnation: 2 })).toEqual({ action: 'ignore' });
+  });
+
+  it('watches its ring successors up to the n-th meshchat one, plain nodes on top, skipping suspects', () => {
+    const r = new PeerRegistry({ id: 'c', url: 'http://c' }, 1);
+    for (const id of ['a', 'b', 'd', 'e', 'f', 'g']) r.announce({ id, url: `http://${id}`, incarnation: 1 });
+    r.announce({ id: 'dd', url: 'http://dd' });
+    expect(r.watched(2).map((m) => m.id)).toEqual(['d', 'dd', 'e']);
+    r.suspect('e');
+    expect(r.watched(2).map((m) => m.id)).toEqual(['d', 'dd', 'f']);
+    expect(r.watched(3).map((m) => m.id)).toEqual(['d', 'dd', 'f', 'g']);
+    // The ring wraps around, and never includes the node itself.
+    expect(r.watched(10).map((m) => m.id)).toEqual(['d', 'dd', 'f', 'g', 'a', 'b']);
+  });
+
+  it('a probe that finds a node alive lists it, lifts a tombstone, and clears a suspicion', () => {
+    const r = fresh();
+    r.suspect('b');
+    expect(r.confirm({ id: 'b', url: 'http://b', incarnation: 5 })).toBe('updated');
+    expect(r.get('b')?.state).toBe('alive');
+    r.declareDead('b', 0);
+    expect(r.confirm({ id: 'b', url: 'http://b', incarnation: 5 })).toBe('added');
+    expect(r.tombstone('b')).toBeUndefined();
+    // An older answer cannot move a member.
+    expect(r.confirm({ id: 'b', url: 'http://b-old', incarnation: 4 })).toBe('unchanged');
+    expect(r.get('b')?.url).toBe('http://b');
+  });
+});
+
+describe('remembering the known nodes', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('SqliteMembershipStore keeps the list and the incarnation across a reopen, replacing it whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshchat-store-'));
+    dirs.push(dir);
+    const first = new SqliteMembershipStore(openDatabase(dir));
+    expect(first.load()).toBeUndefined();
+    first.save({ incarnation: 7, nodes: [{ id: 'a', url: 'http://a', incarnation: 3 }, { id: 'p', url: 'http://p' }] });
+    first.save({ incarnation: 8, nodes: [{ id: 'b', url: 'http://b', incarnation: 1 }, { id: 'p', url: 'http://p' }] });
+    first.close();
+    const again = new SqliteMembershipStore(openDatabase(dir));
+    expect(again.load()).toEqual({
+      incarnation: 8,
+      nodes: [
+        { id: 'b', url: 'http://b', incarnation: 1 },
+        { id: 'p', url: 'http://p' },
+      ],
+    });
+    again.close();
+  });
+
+  it('a data dir that cannot be created is a one-line error naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshchat-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    expect(() => openDatabase(join(file, 'data'))).toThrow(`Cannot open the data dir ${join(file, 'data')}: `);
+  });
+
+  it('RememberNodes writes at most once per interval, only after a change, and once more on stop', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryMembershipStore();
+    const registry = new PeerRegistry(self, 4);
+    const remember = new RememberNodes({ registry, store, clock }, { saveIntervalMs: 1_000 });
+    remember.start();
+    expect(store.saves).toBe(1);
+    await clock.advance(1_000);
+    expect(store.saves).toBe(1);
+    registry.announce({ id: 'b', url: 'http://b', incarnation: 2 });
+    registry.announce({ id: 'c', url: 'http://c' });
+    expect(store.saves).toBe(1);
+    await clock.advance(1_000);
+    expect(store.saves).toBe(2);
+    expect(store.load()).toEqual({
+      incarnation: 4,
+      nodes: [
+        { id: 'b', url: 'http://b', incarnation: 2 },
+        { id: 'c', url: 'http://c' },
+      ],
+    });
+    registry.refute();
+    remember.stop();
+    expect(store.load()?.incarnation).toBe(5);
+  });
+});
