@@ -135,8 +135,13 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     const protocol = get<MembershipProtocol>(TOKENS.membership);
     const app = createHttpApp({
       registry,
-      announce: new AnnounceNode({ registry }),
-      remove: new RemoveNode({ registry, clock: get(TOKENS.clock), refute: () => protocol.refute() }),
+      announce: new AnnounceNode({ registry, clock: get(TOKENS.clock), onRefusedMove: (claim) => void protocol.claim(claim) }),
+      remove: new RemoveNode({
+        registry,
+        clock: get(TOKENS.clock),
+        refute: () => protocol.refute(),
+        isAlive: (node) => protocol.answers(node),
+      }),
       probe: new ProbeForPeer({ registry, probe: (target) => protocol.probeFor(target) }),
       receive: get(TOKENS.receive),
       web: loadWebAssets(),
@@ -166,6 +171,6 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
     forward: get(TOKENS.forward),
     membership: get(TOKENS.membership),
     remember: get(TOKENS.remember),
-    remembered: get<MembershipStore>(TOKENS.store).load()?.nodes.map((n) => n.url) ?? [],
+    remembered: get<MembershipStore>(TOKENS.store).load()?.nodes ?? [],
   });
 }

@@ -9,7 +9,7 @@ import type { NodeHttpServer } from './adapters/http/node-http-server.js';
 import type { Logger } from './adapters/log/logger.js';
 import type { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
 import type { WsUserPush } from './adapters/push/ws-user-push.js';
-import type { PeerRegistry } from './domain/peer-registry.js';
+import type { NodeReport, PeerRegistry } from './domain/peer-registry.js';
 import type { NodeConfig } from './node-config.js';
 
 /** What a node is made of; the composition root builds them. */
@@ -27,8 +27,8 @@ export interface NodeParts {
   readonly forward: ForwardMessage;
   readonly membership: MembershipProtocol;
   readonly remember: RememberNodes;
-  /** URLs of the nodes known before a restart: rejoin candidates besides the seeds. */
-  readonly remembered: readonly string[];
+  /** The nodes known before a restart: rejoin candidates besides the seeds. */
+  readonly remembered: readonly NodeReport[];
 }
 
 /**
@@ -89,8 +89,8 @@ export class MeshNode {
       this.#port = await http.listen(this.config.port, this.config.host);
       registry.setSelfUrl(await endpoint.open(this.#port));
       const seeds = this.config.join.length > 0 || remembered.length > 0;
-      const joined = seeds ? await join.execute(this.config.join, remembered) : undefined;
-      membership.start();
+      const joined = seeds ? await join.execute(this.config.join, remembered.map((n) => n.url)) : undefined;
+      membership.start(remembered);
       remember.start();
       log.info({ node: registry.self, joined }, 'node started');
       return joined;

@@ -2,8 +2,10 @@
 // (run `npm run build` first), all in the bench process on 127.0.0.1, each with its own real OfetchPeerClient
 // wrapped so every outgoing peer call is counted per node, per method and per destination.
 //
-// Every node shares the bench's event loop (and its 2 CPUs at most), so the numbers say as much about that
-// loop as about the protocol; each phase therefore also reports the event-loop delay and the bench's CPU use.
+// Every node shares the bench's one event loop (one thread, so one CPU at most for all of them, bar libuv's
+// helpers), so the numbers say as much about that loop as about the protocol: each phase also reports the
+// event-loop delay and the bench process's CPU use. When the loop lags past the probe timeout (500 ms), live
+// nodes miss probes and get suspected.
 import { createServer } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -97,7 +99,8 @@ function diff(after, before) {
  * watches whom follows start order.
  */
 export class Network {
-  nodes = []; // { id, node, peers: CountingPeerClient, events }
+  nodes = []; // { id, node, peers: CountingPeerClient, events, stopped, failed? }
+  #holes = []; // black holes listening on the ports of hung nodes
   #prefix;
   #membership;
   #random;
@@ -111,10 +114,6 @@ export class Network {
 
   get size() {
     return this.nodes.length;
-  }
-
-  ids() {
-    return this.nodes.map((n) => n.id);
   }
 
   /** Starts one node joining through `seedUrl` (none for the first); resolves once its start() resolved. */
@@ -215,8 +214,6 @@ export class Network {
     });
     this.#holes.push({ server, sockets });
   }
-
-  #holes = [];
 
   /** A snapshot of every node's counts (running or not); `callRates` takes the difference of two. */
   counts() {

@@ -1,16 +1,36 @@
+import { InvalidInput } from '../domain/errors.js';
 import { assertNodeId, normalizeNodeUrl } from '../domain/node-record.js';
-import type { PeerRegistry, UpsertResult } from '../domain/peer-registry.js';
+import { isPlausibleIncarnation, type PeerRegistry, type UpsertResult } from '../domain/peer-registry.js';
+import type { Clock } from './ports/clock.js';
 
 /**
  * `PUT /nodes/:id {url, incarnation?}`: a node tells this node where it listens (joining, re-announcing a newer
  * incarnation, or after a URL change). Refused with a conflict when it would move a live node without a newer
- * incarnation.
+ * incarnation; `onRefusedMove` then lets the membership protocol check the old address, so a plain node that
+ * restarted elsewhere (it announces only once) is moved as soon as its old address is found silent.
  */
 export class AnnounceNode {
-  constructor(private readonly deps: { registry: PeerRegistry }) {}
+  constructor(
+    private readonly deps: {
+      registry: PeerRegistry;
+      clock: Clock;
+      onRefusedMove?: (claim: { id: string; url: string }) => void;
+    },
+  ) {}
 
   execute(input: { id: unknown; url: unknown; incarnation?: number }): UpsertResult {
+    const { registry, clock, onRefusedMove } = this.deps;
     const report = { id: assertNodeId(input.id), url: normalizeNodeUrl(input.url) };
-    return this.deps.registry.announce(input.incarnation === undefined ? report : { ...report, incarnation: input.incarnation });
+    const { incarnation } = input;
+    if (!isPlausibleIncarnation(incarnation, clock.now())) {
+      throw new InvalidInput('invalid_incarnation', 'The incarnation is more than a day ahead of this node\'s clock.');
+    }
+    const known = registry.get(report.id);
+    try {
+      return registry.announce(incarnation === undefined ? report : { ...report, incarnation });
+    } catch (error) {
+      if (known && known.url !== report.url && incarnation === undefined) onRefusedMove?.(report);
+      throw error;
+    }
   }
 }

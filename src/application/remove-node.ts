@@ -1,21 +1,37 @@
+import { Conflict } from '../domain/errors.js';
 import { nodeRecord } from '../domain/node-record.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
 import type { Clock } from './ports/clock.js';
 
 /**
  * `DELETE /nodes/:id {url, reason?}`: a node says it leaves, or a meshchat node says it found it dead
- * (`reason: 'dead'`, so this node will also try to reconnect to it after a partition). Honoured only
- * when id and url both match; otherwise the registry throws `UnknownNode` or `Conflict`, so the caller learns
- * why nothing changed. A `DELETE` of this node itself at its own URL means someone declared it dead: it is
- * refused, and `refute` lets the network know this node is alive.
+ * (`reason: 'dead'`). Honoured only when id and url both match; otherwise the registry throws `UnknownNode` or
+ * `Conflict`, so the caller learns why nothing changed.
+ *
+ * - A death notice is checked with one direct probe first: one watcher's bad link must not remove a live node
+ *   everywhere. A node that still answers is kept (`409 node_alive`).
+ * - A `DELETE` of this node itself at its own URL means someone declared it dead: it is refused, and `refute`
+ *   lets the network know this node is alive.
  */
 export class RemoveNode {
-  constructor(private readonly deps: { registry: PeerRegistry; clock: Clock; refute?: () => void }) {}
+  constructor(
+    private readonly deps: {
+      registry: PeerRegistry;
+      clock: Clock;
+      refute?: () => void;
+      isAlive?: (node: { id: string; url: string }) => Promise<boolean>;
+    },
+  ) {}
 
-  execute(input: { id: unknown; url: unknown; reason?: 'left' | 'dead' }): void {
-    const { registry, clock, refute } = this.deps;
+  async execute(input: { id: unknown; url: unknown; reason?: 'left' | 'dead' }): Promise<void> {
+    const { registry, clock, refute, isAlive } = this.deps;
     const node = nodeRecord(input.id, input.url);
+    const reason = input.reason ?? 'left';
     if (node.id === registry.self.id && node.url === registry.self.url) refute?.();
-    registry.remove(node, clock.now(), input.reason ?? 'left');
+    const known = registry.get(node.id);
+    if (reason === 'dead' && known?.url === node.url && node.id !== registry.self.id && (await isAlive?.(node))) {
+      throw new Conflict('node_alive', `Node "${node.id}" still answers at ${node.url}; it was not removed.`);
+    }
+    registry.remove(node, clock.now(), reason);
   }
 }

@@ -50,6 +50,16 @@ export type Assessment =
   | { readonly action: 'verify'; readonly why: 'unknown' | 'moved' | 'revived' | 'down_hint' }
   | { readonly action: 'refute'; readonly seen: number };
 
+/**
+ * Incarnations start from the clock's milliseconds, so one far in the future is forged or broken: taking it
+ * would let a peer claim a node's record for good (its owner could never announce a newer one).
+ */
+export const MAX_INCARNATION_AHEAD_MS = 24 * 60 * 60_000;
+
+export function isPlausibleIncarnation(incarnation: number | undefined, now: number): boolean {
+  return incarnation === undefined || incarnation <= now + MAX_INCARNATION_AHEAD_MS;
+}
+
 /** Known nodes are capped so a hostile peer cannot grow this node's memory without bound. */
 export const MAX_MEMBERS = 4_096;
 export const MAX_TOMBSTONES = 4_096;
@@ -131,7 +141,13 @@ export class PeerRegistry {
       throw new Conflict('url_in_use', `This node listens at ${url} itself, so "${id}" cannot be there.`);
     }
     const known = this.#peers.get(id);
-    if (!known) return this.#add({ id, url, incarnation, state: 'alive' });
+    if (!known) {
+      const grave = this.#tombstones.get(id);
+      if (grave && incarnation !== undefined && isNewer(grave.incarnation, incarnation)) {
+        throw new Conflict('stale_record', `Node "${id}" is gone since incarnation ${grave.incarnation}, newer than ${incarnation}.`);
+      }
+      return this.#add({ id, url, incarnation, state: 'alive' });
+    }
     if (known.url !== url && !isNewer(incarnation, known.incarnation) && known.state === 'alive') {
       throw new Conflict(
         'stale_record',
@@ -143,11 +159,6 @@ export class PeerRegistry {
       throw new Conflict('stale_record', `Node "${id}" is known at incarnation ${known.incarnation}, newer than ${incarnation}.`);
     }
     return this.#replace(known, { id, url, incarnation: incarnation ?? known.incarnation, state: 'alive' });
-  }
-
-  /** Compatibility name for `announce` (the base protocol's upsert). */
-  upsert(node: NodeReport): UpsertResult {
-    return this.announce(node);
   }
 
   /**
@@ -168,10 +179,14 @@ export class PeerRegistry {
 
   /** Decides what a gossiped report deserves (see `Assessment`). */
   assess(report: NodeReport): Assessment {
-    const down = report.state === 'dead' || report.state === 'left' || report.state === 'suspect';
+    // A suspicion is another node's doubt, not news: only reports that a node is gone make this node check.
+    const gone = report.state === 'dead' || report.state === 'left';
+    const down = gone || report.state === 'suspect';
     if (report.id === this.#self.id) {
+      // Reported down, or at another URL (a stale move, or someone claiming this id): a newer incarnation wins.
       const about = report.incarnation ?? -1;
-      return down && about >= this.self.incarnation ? { action: 'refute', seen: about } : { action: 'ignore' };
+      const wrong = down || report.url !== this.#self.url;
+      return wrong && about >= this.self.incarnation ? { action: 'refute', seen: about } : { action: 'ignore' };
     }
     if (report.url === this.#self.url) return { action: 'ignore' };
     const known = this.#peers.get(report.id);
@@ -183,35 +198,48 @@ export class PeerRegistry {
       // it is alive at the same version: it may be back after a partition. A probe decides.
       if (isNewer(report.incarnation, grave.incarnation)) return { action: 'verify', why: 'revived' };
       const sameVersion = report.incarnation !== undefined && report.incarnation === grave.incarnation;
-      return grave.reason === 'dead' && sameVersion ? { action: 'verify', why: 'revived' } : { action: 'ignore' };
+      // A plain node has no versions: found dead at one URL and reported at another, it may have restarted there.
+      const plainElsewhere = report.incarnation === undefined && grave.incarnation === undefined && report.url !== grave.url;
+      return grave.reason === 'dead' && (sameVersion || plainElsewhere) ? { action: 'verify', why: 'revived' } : { action: 'ignore' };
     }
+    // Only the node itself can give a plain record a version: check with it.
+    if (known.incarnation === undefined && report.incarnation !== undefined) return { action: 'verify', why: 'moved' };
     if (isNewer(report.incarnation, known.incarnation)) {
       if (report.url !== known.url) return { action: 'verify', why: 'moved' };
-      return down ? { action: 'verify', why: 'down_hint' } : { action: 'accept' };
+      if (gone) return { action: 'verify', why: 'down_hint' };
+      return report.state === 'suspect' ? { action: 'ignore' } : { action: 'accept' };
     }
     const sameVersion = report.incarnation === known.incarnation;
-    if (down && sameVersion && known.state === 'alive' && report.url === known.url) {
+    if (gone && sameVersion && known.state === 'alive' && report.url === known.url) {
       return { action: 'verify', why: 'down_hint' };
     }
     return { action: 'ignore' };
   }
 
-  /** Takes a report that `assess` called `accept`: a newer incarnation of a member at the same URL. */
+  /**
+   * Takes a report that `assess` called `accept`: a newer incarnation of a member at the same URL. A newer
+   * incarnation is the node's own word that it is alive, so it also clears a suspicion (SWIM's refutation).
+   */
   accept(report: NodeReport): void {
     const known = this.#peers.get(report.id);
-    if (!known || !isNewer(report.incarnation, known.incarnation)) return;
-    this.#replace(known, { ...known, incarnation: report.incarnation, state: known.state });
+    if (!known || known.incarnation === undefined || !isNewer(report.incarnation, known.incarnation)) return;
+    this.#replace(known, { ...known, incarnation: report.incarnation, state: 'alive' });
   }
 
   /**
-   * The node answered a probe at `url`: it is alive. Adds it, lifts its tombstone, or moves it, unless a
-   * member with a newer incarnation is already known.
+   * The node answered a probe at `url`: it is alive. Adds it, lifts its tombstone (a node that left only with
+   * a newer incarnation), or moves it when it has a newer incarnation or its old address stopped answering.
    */
   confirm(node: NodeRecord & { readonly incarnation?: number }): UpsertResult {
     if (node.id === this.#self.id || node.url === this.#self.url) return 'unchanged';
     const known = this.#peers.get(node.id);
-    if (!known) return this.#add({ id: node.id, url: node.url, incarnation: node.incarnation, state: 'alive' });
-    if (node.url !== known.url && !isNewer(node.incarnation, known.incarnation)) return 'unchanged';
+    if (!known) {
+      const grave = this.#tombstones.get(node.id);
+      if (grave?.reason === 'left' && !isNewer(node.incarnation, grave.incarnation)) return 'unchanged';
+      if (grave && isNewer(grave.incarnation, node.incarnation)) return 'unchanged';
+      return this.#add({ id: node.id, url: node.url, incarnation: node.incarnation, state: 'alive' });
+    }
+    if (node.url !== known.url && !isNewer(node.incarnation, known.incarnation) && known.state === 'alive') return 'unchanged';
     const incarnation = isNewer(node.incarnation, known.incarnation) ? node.incarnation : known.incarnation;
     return this.#replace(known, { id: node.id, url: node.url, incarnation, state: 'alive' });
   }
@@ -243,26 +271,6 @@ export class PeerRegistry {
   /** Forgets tombstones laid before `before` (clock milliseconds). */
   pruneTombstones(before: number): void {
     for (const [id, grave] of this.#tombstones) if (grave.since < before) this.#tombstones.delete(id);
-  }
-
-  /**
-   * The members this node watches: walking the ring of members ordered by id from this node onwards, every
-   * member up to and including the `monitors`-th meshchat member (plain nodes never probe anyone, so they are
-   * watched on top). Every member is watched by `monitors` meshchat nodes when that many exist. Suspects are
-   * skipped: whoever suspected them keeps probing them.
-   */
-  watched(monitors: number): Member[] {
-    const ring = this.list().sort(byId);
-    const start = ring.findIndex((m) => m.id === this.#self.id);
-    const picked: Member[] = [];
-    let meshchat = 0;
-    for (let step = 1; step < ring.length && meshchat < monitors; step++) {
-      const member = ring[(start + step) % ring.length] as Member;
-      if (member.state !== 'alive') continue;
-      picked.push(member);
-      if (member.incarnation !== undefined) meshchat++;
-    }
-    return picked;
   }
 
   onChange(listener: (change: RegistryChange) => void): () => void {

@@ -26,7 +26,7 @@ export interface InboundPeerApi {
   listNodes(includeDead: boolean): NodeReport[];
   getNode(id: string): NodeAnswer;
   announce(node: { id: string; url: string; incarnation?: number }): void;
-  withdraw(node: { id: string; url: string; reason?: 'dead' | 'left' }): void;
+  withdraw(node: { id: string; url: string; reason?: 'dead' | 'left' }): Promise<void>;
   receive(message: InboundMessage): Promise<unknown>;
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
 }
@@ -225,8 +225,8 @@ export function createMemoryNode(
     local: new DeliverLocally({ push: users, seen: new RecentIds() }),
   };
   const membership = new MembershipProtocol({ registry, peers, clock, random: options.random }, options.membership);
-  const announce = new AnnounceNode({ registry });
-  const remove = new RemoveNode({ registry, clock, refute: () => membership.refute() });
+  const announce = new AnnounceNode({ registry, clock, onRefusedMove: (claim) => void membership.claim(claim) });
+  const remove = new RemoveNode({ registry, clock, refute: () => membership.refute(), isAlive: (node) => membership.answers(node) });
   const probe = new ProbeForPeer({ registry, probe: (target) => membership.probeFor(target) });
   const receive = new ReceiveMessage(deps);
   const api: InboundPeerApi = {
@@ -265,25 +265,35 @@ export function createMemoryNode(
 
 /**
  * A plain node on the in-memory network: the assignment's protocol only. It lists itself, keeps whatever it is
- * told, never probes or gossips, and has no `POST /probe` (a meshchat node must never need it).
+ * told, never probes or gossips, and has no `POST /probe`. `extensionCalls` counts every call that used a
+ * meshchat extension on it (`?include=dead`, `POST /probe`): a meshchat node must never send one.
  */
-export function createPlainMemoryNode(network: InMemoryNetwork, id: string): { id: string; url: string; nodes: Map<string, string> } {
-  const url = memoryUrl(id);
+export function createPlainMemoryNode(
+  network: InMemoryNetwork,
+  id: string,
+  url = memoryUrl(id),
+): { id: string; url: string; nodes: Map<string, string>; extensionCalls: () => number } {
   const nodes = new Map<string, string>([[id, url]]);
-  const notFound = () => new UnknownNode(id);
+  let extensionCalls = 0;
   network.register(url, {
-    listNodes: () => [...nodes].map(([nodeId, nodeUrl]) => ({ id: nodeId, url: nodeUrl })),
+    listNodes: (includeDead) => {
+      if (includeDead) extensionCalls++;
+      return [...nodes].map(([nodeId, nodeUrl]) => ({ id: nodeId, url: nodeUrl }));
+    },
     getNode: (nodeId) => {
       const nodeUrl = nodes.get(nodeId);
       if (!nodeUrl) throw new UnknownNode(nodeId);
       return { url: nodeUrl };
     },
     announce: (node) => void nodes.set(node.id, node.url),
-    withdraw: (node) => {
+    withdraw: async (node) => {
       if (nodes.get(node.id) === node.url) nodes.delete(node.id);
     },
     receive: async () => ({ ok: true }),
-    probe: () => Promise.reject(notFound()),
+    probe: () => {
+      extensionCalls++;
+      return Promise.reject(new UnknownNode(id));
+    },
   });
-  return { id, url, nodes };
+  return { id, url, nodes, extensionCalls: () => extensionCalls };
 }

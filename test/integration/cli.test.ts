@@ -59,7 +59,7 @@ describe('the meshchat command', () => {
     const silent = createServer((socket) => void held.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
-    seed.registry.upsert({ id: 'silent', url: silentUrl });
+    seed.registry.announce({ id: 'silent', url: silentUrl });
     try {
       const child = runCli(['node', '--id', 'early', '--port', '0', '--join', seed.url]);
       processes.push(child);

@@ -61,8 +61,8 @@ describe('PeerRegistry', () => {
 
   it('lists itself first and its peers by id', () => {
     const registry = new PeerRegistry(self);
-    registry.upsert({ id: 'c', url: 'http://c' });
-    registry.upsert({ id: 'b', url: 'http://b' });
+    registry.announce({ id: 'c', url: 'http://c' });
+    registry.announce({ id: 'b', url: 'http://b' });
     expect(registry.list().map((n) => n.id)).toEqual(['a', 'b', 'c']);
   });
 
@@ -70,11 +70,11 @@ describe('PeerRegistry', () => {
     const registry = new PeerRegistry(self);
     const changes: RegistryChange[] = [];
     registry.onChange((c) => changes.push(c));
-    expect(registry.upsert({ id: 'b', url: 'http://b' })).toBe('added');
-    expect(registry.upsert({ id: 'b', url: 'http://b' })).toBe('unchanged');
+    expect(registry.announce({ id: 'b', url: 'http://b' })).toBe('added');
+    expect(registry.announce({ id: 'b', url: 'http://b' })).toBe('unchanged');
     expect(registry.suspect('b')).toBe(true);
     // A plain node (no incarnation) may move once its old address stopped answering.
-    expect(registry.upsert({ id: 'b', url: 'http://b2' })).toBe('updated');
+    expect(registry.announce({ id: 'b', url: 'http://b2' })).toBe('updated');
     expect(changes.map((c) => `${c.kind}:${c.node.url}:${c.node.state}`)).toEqual([
       'added:http://b:alive',
       'updated:http://b:suspect',
@@ -84,7 +84,7 @@ describe('PeerRegistry', () => {
 
   it('removes a peer only when both id and url match', () => {
     const registry = new PeerRegistry(self);
-    registry.upsert({ id: 'b', url: 'http://b' });
+    registry.announce({ id: 'b', url: 'http://b' });
     expect(() => registry.remove({ id: 'b', url: 'http://other' })).toThrow(Conflict);
     expect(registry.get('b')).toBeDefined();
     expect(() => registry.remove({ id: 'zz', url: 'http://b' })).toThrow(UnknownNode);
@@ -94,8 +94,8 @@ describe('PeerRegistry', () => {
 
   it('keeps its own id: an echo of itself is harmless, another url for it is a conflict', () => {
     const registry = new PeerRegistry(self);
-    expect(registry.upsert({ id: 'a', url: 'http://a' })).toBe('unchanged');
-    expect(() => registry.upsert({ id: 'a', url: 'http://elsewhere' })).toThrow(Conflict);
+    expect(registry.announce({ id: 'a', url: 'http://a' })).toBe('unchanged');
+    expect(() => registry.announce({ id: 'a', url: 'http://elsewhere' })).toThrow(Conflict);
     expect(() => registry.remove(self)).toThrow(Conflict);
     expect(registry.list()).toEqual([{ ...self, incarnation: 0, state: 'alive' }]);
   });

@@ -139,6 +139,15 @@ describe('HTTP API (app.request)', () => {
       await expectError(await app.request('/nodes/a', json('DELETE', { url: a.url })), 409, 'cannot_remove_self');
     });
 
+    it('keeps a node that another node says is dead while it still answers a probe (409 node_alive)', async () => {
+      await expectError(await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'dead' })), 409, 'node_alive');
+      expect(a.registry.get('b')?.state).toBe('alive');
+      net.setDown(b.url, true);
+      expect((await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'dead' }))).status).toBe(200);
+      expect(a.registry.tombstone('b')?.reason).toBe('dead');
+      await expectError(await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'gone' })), 400, 'invalid_body');
+    });
+
     it('refutes a DELETE of itself (someone declared it dead) with a newer incarnation told to every member', async () => {
       const before = a.registry.self.incarnation;
       await expectError(await app.request('/nodes/a', json('DELETE', { url: a.url })), 409, 'cannot_remove_self');

@@ -6,10 +6,12 @@ import { RememberNodes } from '../../src/application/membership/remember-nodes.j
 import { openDatabase, SqliteMembershipStore } from '../../src/adapters/storage/sqlite-membership-store.js';
 import { Conflict } from '../../src/domain/errors.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
+import { watchedMembers } from '../../src/domain/watch-ring.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { MemoryMembershipStore } from '../fakes/memory-membership-store.js';
 
 const self = { id: 'me', url: 'http://me' };
+const watch = (r: PeerRegistry, monitors: number, maxPlain?: number) => watchedMembers(r.list(), r.self.id, monitors, maxPlain);
 const fresh = () => {
   const r = new PeerRegistry(self, 10);
   r.announce({ id: 'b', url: 'http://b', incarnation: 5 });
@@ -67,6 +69,32 @@ describe('PeerRegistry: versions, states and tombstones', () => {
     expect(r.assess({ id: 'b', url: 'http://b', incarnation: 1 })).toEqual({ action: 'verify', why: 'unknown' });
   });
 
+  it('a tombstone with a newer incarnation refuses an older PUT, and a node that left is not revived by an old probe answer', () => {
+    const r = fresh();
+    r.remove({ id: 'b', url: 'http://b' }, 0);
+    expect(() => r.announce({ id: 'b', url: 'http://b-old', incarnation: 4 })).toThrow('incarnation 5');
+    expect(r.confirm({ id: 'b', url: 'http://b', incarnation: 5 })).toBe('unchanged');
+    expect(r.confirm({ id: 'b', url: 'http://b', incarnation: 6 })).toBe('added');
+  });
+
+  it('a newer incarnation is the node refuting: it clears a suspicion; only the node itself gives a plain record a version', () => {
+    const r = fresh();
+    r.suspect('b');
+    r.accept({ id: 'b', url: 'http://b', incarnation: 6 });
+    expect(r.get('b')).toMatchObject({ incarnation: 6, state: 'alive' });
+    expect(r.assess({ id: 'p', url: 'http://p', incarnation: 3 })).toEqual({ action: 'verify', why: 'moved' });
+    r.accept({ id: 'p', url: 'http://p', incarnation: 3 });
+    expect(r.get('p')?.incarnation).toBeUndefined();
+    // Reports that it is suspect are another node's doubt: no check, no change.
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 6, state: 'suspect' })).toEqual({ action: 'ignore' });
+  });
+
+  it('a report that this node lives elsewhere, at an incarnation not below its own, is refuted', () => {
+    const r = fresh();
+    expect(r.assess({ id: 'me', url: 'http://forged', incarnation: 10 })).toEqual({ action: 'refute', seen: 10 });
+    expect(r.assess({ id: 'me', url: 'http://forged', incarnation: 9 })).toEqual({ action: 'ignore' });
+  });
+
   it('a rumour that failed its check is buried, so it is not checked again every round', () => {
     const r = fresh();
     r.buryUnknown({ id: 'ghost', url: 'http://ghost', incarnation: 3 }, 50);
@@ -78,12 +106,17 @@ describe('PeerRegistry: versions, states and tombstones', () => {
     const r = new PeerRegistry({ id: 'c', url: 'http://c' }, 1);
     for (const id of ['a', 'b', 'd', 'e', 'f', 'g']) r.announce({ id, url: `http://${id}`, incarnation: 1 });
     r.announce({ id: 'dd', url: 'http://dd' });
-    expect(r.watched(2).map((m) => m.id)).toEqual(['d', 'dd', 'e']);
+    expect(watch(r, 2).map((m) => m.id)).toEqual(['d', 'dd', 'e']);
     r.suspect('e');
-    expect(r.watched(2).map((m) => m.id)).toEqual(['d', 'dd', 'f']);
-    expect(r.watched(3).map((m) => m.id)).toEqual(['d', 'dd', 'f', 'g']);
+    expect(watch(r, 2).map((m) => m.id)).toEqual(['d', 'dd', 'f']);
+    expect(watch(r, 3).map((m) => m.id)).toEqual(['d', 'dd', 'f', 'g']);
     // The ring wraps around, and never includes the node itself.
-    expect(r.watched(10).map((m) => m.id)).toEqual(['d', 'dd', 'f', 'g', 'a', 'b']);
+    expect(watch(r, 10).map((m) => m.id)).toEqual(['d', 'dd', 'f', 'g', 'a', 'b']);
+    // A run of plain records (anyone can PUT them) is watched only up to the cap.
+    for (let i = 0; i < 20; i++) r.announce({ id: `d${String(i).padStart(2, '0')}x`, url: `http://x${i}` });
+    const watched = watch(r, 2, 4);
+    expect(watched.filter((m) => m.incarnation === undefined)).toHaveLength(4);
+    expect(watched.filter((m) => m.incarnation !== undefined).map((m) => m.id)).toEqual(['d', 'f']);
   });
 
   it('a probe that finds a node alive lists it, lifts a tombstone, and clears a suspicion', () => {

@@ -184,6 +184,7 @@ describe('membership on the in-memory network (fake clock)', () => {
     const told = await mesh.runUntil(() => !plain.nodes.has(victim.id), BOUND);
     expect(told).toBeLessThanOrEqual(BOUND);
 
+    expect(plain.extensionCalls()).toBe(0);
     mesh.net.setDown(plain.url, true);
     const gone = await mesh.runUntil(() => mesh?.nodes.every((n) => n === victim || !n.registry.get('plain')) ?? false, BOUND);
     expect(gone).toBeLessThanOrEqual(BOUND);
@@ -209,11 +210,104 @@ describe('membership on the in-memory network (fake clock)', () => {
     mesh = await Mesh.of(8);
     const slow = mesh.nodes[2] as MemoryNode;
     const others = mesh.nodes.filter((n) => n !== slow);
+    let dropped = false;
+    for (const n of others) n.registry.onChange((c) => (dropped ||= c.kind === 'removed'));
     mesh.net.setHanging(slow.url, true);
     const suspected = await mesh.runUntil(() => others.some((n) => n.registry.get(slow.id)?.state === 'suspect'), BOUND);
     expect(suspected).toBeLessThan(Number.POSITIVE_INFINITY);
     mesh.net.setHanging(slow.url, false);
     await mesh.run(LAN.suspicionTimeoutMs + 3 * LAN.probeIntervalMs);
     for (const n of others) expect(n.registry.get(slow.id)?.state).toBe('alive');
+    expect(dropped).toBe(false);
+  });
+
+  it('a plain node restarted at a new URL (it announces once, and is refused while its old record lives) is moved everywhere', async () => {
+    mesh = await Mesh.of(5);
+    const first = mesh.nodes[0] as MemoryNode;
+    const old = createPlainMemoryNode(mesh.net, 'plain');
+    for (const node of mesh.nodes) await node.api.announce({ id: old.id, url: old.url });
+    // It restarts elsewhere: the old address goes silent, and the new one joins the assignment's way.
+    mesh.net.setDown(old.url, true);
+    const fresh = createPlainMemoryNode(mesh.net, 'plain', 'http://plain-restarted.mesh.test');
+    const refused: string[] = [];
+    for (const node of await first.api.listNodes(false)) if (node.id !== fresh.id) fresh.nodes.set(node.id, node.url);
+    for (const node of mesh.nodes) {
+      try {
+        await node.api.announce({ id: fresh.id, url: fresh.url });
+      } catch (error) {
+        refused.push((error as { code?: string }).code ?? 'error');
+      }
+    }
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(refused)).toEqual(new Set(['stale_record']));
+    const moved = await mesh.runUntil(() => mesh?.nodes.every((n) => n.registry.get('plain')?.url === fresh.url) ?? false, BOUND);
+    expect(moved).toBeLessThanOrEqual(BOUND);
+  });
+
+  it('a forged record (another URL, a higher incarnation) is refuted by the node itself and undone everywhere', async () => {
+    mesh = await Mesh.of(6);
+    const victim = mesh.nodes[2] as MemoryNode;
+    const evil = 'http://evil.mesh.test';
+    // The forger answers probes for the victim's id at its own address.
+    mesh.net.register(evil, {
+      listNodes: () => [],
+      getNode: () => ({ url: evil }),
+      announce: () => {},
+      withdraw: async () => {},
+      receive: async () => ({}),
+      probe: async () => ({ alive: true }),
+    });
+    const forged = victim.registry.self.incarnation + 5;
+    const target = mesh.nodes[0] as MemoryNode;
+    await target.api.announce({ id: victim.id, url: evil, incarnation: forged });
+    expect(target.registry.get(victim.id)?.url).toBe(evil);
+    // A far-future incarnation is refused outright.
+    const farAhead = mesh.clock.now() + 2 * 86_400_000;
+    expect(() => target.announce.execute({ id: victim.id, url: evil, incarnation: farAhead })).toThrow(
+      'more than a day ahead',
+    );
+
+    const undone = await mesh.runUntil(
+      () => mesh?.nodes.every((n) => n === victim || n.registry.get(victim.id)?.url === victim.url) ?? false,
+      30_000,
+    );
+    expect(undone).toBeLessThan(30_000);
+    expect(victim.registry.self.incarnation).toBeGreaterThan(forged);
+    // No other node took the forged move from gossip while the victim still answered at its own address.
+    for (const n of mesh.nodes) if (n !== victim) expect(n.registry.get(victim.id)?.incarnation).toBe(victim.registry.self.incarnation);
+  });
+
+  it('a node restarted while the network was unreachable keeps trying the nodes it remembers and rejoins', async () => {
+    mesh = await Mesh.of(4);
+    const remembered = mesh.nodes.map((n) => ({ id: n.id, url: n.url, incarnation: n.registry.self.incarnation }));
+    for (const n of mesh.nodes) mesh.net.setDown(n.url, true);
+    const back = mesh.add('restarted');
+    const joined = await back.join.execute([], remembered.map((n) => n.url));
+    expect(joined.seeds).toEqual([]);
+    back.membership.start(remembered);
+    expect(back.registry.tombstones().map((t) => t.id)).toEqual(remembered.map((n) => n.id));
+    await mesh.run(10_000);
+    for (const n of mesh.nodes) if (n !== back) mesh.net.setDown(n.url, false);
+    const everyone = idsOf(mesh.nodes).join();
+    const rejoined = await mesh.runUntil(() => mesh?.nodes.every((n) => ids(n).join() === everyone) ?? false, 60_000);
+    expect(rejoined).toBeLessThan(60_000);
+  });
+
+  it('many reports that this node is down cost one refutation, not one per report', async () => {
+    mesh = new Mesh();
+    const quiet = { probeIntervalMs: 3_600_000, gossipIntervalMs: 3_600_000, reconnectIntervalMs: 3_600_000 };
+    const nodes = ['q0', 'q1', 'q2', 'q3'].map((id) =>
+      createMemoryNode(mesh?.net as InMemoryNetwork, id, { clock: mesh?.clock, membership: quiet, incarnation: 1 }),
+    );
+    for (const node of nodes.slice(1)) await node.join.execute([(nodes[0] as MemoryNode).url]);
+    const me = nodes[0] as MemoryNode;
+    const calls = mesh.net.calls;
+    const reports = Array.from({ length: 200 }, (_, i) => ({ id: me.id, url: me.url, incarnation: 1 + i, state: 'dead' as const }));
+    me.membership.antiEntropy.merge(reports);
+    me.membership.antiEntropy.merge(reports);
+    await mesh.run(500);
+    expect(me.registry.self.incarnation).toBe(201);
+    expect(mesh.net.calls - calls).toBe(3);
+    for (const n of nodes.slice(1)) expect(n.registry.get(me.id)?.incarnation).toBe(201);
   });
 });

@@ -113,8 +113,8 @@ describe('use cases on an in-memory network', () => {
     it('never relays a message already relayed twice, so stale lists cannot make it circle', async () => {
       await expect(a.receive.execute({ from: 'x', to: 'c', msg: 'loop', hops: 2 })).rejects.toThrow(HopLimitReached);
       // Two nodes that each believe the other hosts "ghost" bounce a message at most twice.
-      a.registry.upsert({ id: 'ghost', url: b.url });
-      b.registry.upsert({ id: 'ghost', url: a.url });
+      a.registry.announce({ id: 'ghost', url: b.url });
+      b.registry.announce({ id: 'ghost', url: a.url });
       const callsBefore = net.calls;
       await expect(a.receive.execute({ to: 'ghost', msg: 'circle' })).rejects.toThrow('relayed 2 times');
       expect(net.calls - callsBefore).toBe(2);

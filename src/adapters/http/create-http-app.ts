@@ -99,7 +99,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
 
   app.delete('/nodes/:id', async (c) => {
     const id = c.req.param('id');
-    remove.execute({ id, ...(await readBody(c, nodeWithdrawBody)) });
+    await remove.execute({ id, ...(await readBody(c, nodeWithdrawBody)) });
     return c.json({ ok: true });
   });
 

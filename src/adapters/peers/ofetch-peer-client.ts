@@ -99,7 +99,7 @@ export class OfetchPeerClient implements PeerClient {
     if (limit.pendingCount >= this.#maxWaiting) {
       throw new PeerCallFailed('peer_busy', `Too many calls are already waiting for ${base}.`);
     }
-    const timeoutMs = Math.min(options.timeoutMs ?? this.#timeoutMs, this.#timeoutMs);
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const signal = AbortSignal.timeout(timeoutMs);
     const run = limit(() => this.#fetch(base, method, path, body, signal, timeoutMs));
     try {

@@ -24,7 +24,10 @@ export function openDatabase(dataDir: string): Database.Database {
   }
 }
 
-/** `MembershipStore` in SQLite: one row per known node and the incarnation in a meta table, replaced in one transaction. */
+/**
+ * `MembershipStore` in SQLite: one row per known node (`state` is `dead` for a node found dead, else empty) and
+ * the incarnation in a meta table, replaced in one transaction.
+ */
 export class SqliteMembershipStore implements MembershipStore {
   readonly #db: Database.Database;
   readonly #ownsDb: boolean;
@@ -37,10 +40,13 @@ export class SqliteMembershipStore implements MembershipStore {
       CREATE TABLE IF NOT EXISTS known_nodes (
         id TEXT PRIMARY KEY,
         url TEXT NOT NULL,
-        incarnation INTEGER
+        incarnation INTEGER,
+        state TEXT
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(known_nodes)').all();
+    if (!columns.some((c) => c.name === 'state')) db.exec('ALTER TABLE known_nodes ADD COLUMN state TEXT');
   }
 
   load(): RememberedMembership | undefined {
@@ -48,21 +54,26 @@ export class SqliteMembershipStore implements MembershipStore {
     const meta = this.#db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'incarnation'").get();
     if (!meta) return undefined;
     const rows = this.#db
-      .prepare<[], { id: string; url: string; incarnation: number | null }>('SELECT id, url, incarnation FROM known_nodes ORDER BY id')
+      .prepare<[], { id: string; url: string; incarnation: number | null; state: string | null }>(
+        'SELECT id, url, incarnation, state FROM known_nodes ORDER BY id',
+      )
       .all();
-    const nodes: NodeReport[] = rows.map(({ id, url, incarnation }) =>
-      incarnation === null ? { id, url } : { id, url, incarnation },
-    );
+    const nodes: NodeReport[] = rows.map(({ id, url, incarnation, state }) => ({
+      id,
+      url,
+      ...(incarnation === null ? {} : { incarnation }),
+      ...(state === 'dead' ? { state } : {}),
+    }));
     return { incarnation: Number(meta.value), nodes };
   }
 
   save(membership: RememberedMembership): void {
     if (this.#closed) return;
     const db = this.#db;
-    const insert = db.prepare('INSERT INTO known_nodes (id, url, incarnation) VALUES (?, ?, ?)');
+    const insert = db.prepare('INSERT INTO known_nodes (id, url, incarnation, state) VALUES (?, ?, ?, ?)');
     db.transaction(() => {
       db.prepare('DELETE FROM known_nodes').run();
-      for (const node of membership.nodes) insert.run(node.id, node.url, node.incarnation ?? null);
+      for (const node of membership.nodes) insert.run(node.id, node.url, node.incarnation ?? null, node.state ?? null);
       db.prepare("INSERT INTO meta (key, value) VALUES ('incarnation', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
         String(membership.incarnation),
       );

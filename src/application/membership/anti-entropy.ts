@@ -1,4 +1,5 @@
-import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
+import { MeshError } from '../../domain/errors.js';
+import { isPlausibleIncarnation, type Member, type NodeReport, type PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
 import type { PeerClient } from '../ports/peer-client.js';
 import { sample, within } from './deadline.js';
@@ -30,6 +31,7 @@ export interface AntiEntropyDeps {
  */
 export class AntiEntropy {
   readonly #checking = new Set<string>();
+  #stopped = false;
 
   constructor(
     private readonly deps: AntiEntropyDeps,
@@ -47,38 +49,55 @@ export class AntiEntropy {
     const timeoutMs = 2 * this.settings.probeTimeoutMs;
     const includeDead = source.incarnation !== undefined;
     const reports = await within(clock, timeoutMs, peers.listNodes(source.url, { includeDead, timeoutMs }));
-    if (reports) this.merge(reports);
+    if (reports && !this.#stopped) this.merge(reports);
   }
 
-  /** Merges a list another node sent (gossip, or the list a seed answered). */
+  /** After this, nothing learned from a round still in flight changes the registry or calls anyone. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Merges a list another node sent. Reports with a forged-looking incarnation are dropped; one refutation at most. */
   merge(reports: readonly NodeReport[]): void {
-    const { registry, detector, refute } = this.deps;
+    const { registry, detector, refute, clock } = this.deps;
+    let refuteAbove: number | undefined;
     for (const report of reports) {
+      if (!isPlausibleIncarnation(report.incarnation, clock.now())) continue;
       const verdict = registry.assess(report);
       if (verdict.action === 'accept') registry.accept(report);
-      else if (verdict.action === 'refute') refute(verdict.seen);
+      else if (verdict.action === 'refute') refuteAbove = Math.max(refuteAbove ?? 0, verdict.seen);
       else if (verdict.action === 'verify') {
         const member = registry.get(report.id);
         if (verdict.why === 'down_hint' && member) void detector.check(member);
-        else void this.#verify(report);
+        else void this.#verify(report, verdict.why === 'moved' ? member : undefined);
       }
     }
+    if (refuteAbove !== undefined) refute(refuteAbove);
   }
 
-  async #verify(report: NodeReport): Promise<void> {
+  /**
+   * Probes the node where the report says it is. For a move (`previous` is the known record), the old address
+   * must also have stopped answering as that node, so a forged move cannot take a live node's record.
+   */
+  async #verify(report: NodeReport, previous?: Member): Promise<void> {
     const { registry, prober, clock, introduce } = this.deps;
     if (this.#checking.has(report.id) || this.#checking.size >= MAX_CHECKS_IN_FLIGHT) return;
     this.#checking.add(report.id);
     try {
-      const result = await prober.direct(report);
+      const [result, old] = await Promise.all([
+        prober.direct(report),
+        previous && previous.url !== report.url ? prober.direct(previous) : Promise.resolve({ alive: false } as const),
+      ]);
+      if (this.#stopped || old.alive) return;
       if (!result.alive) {
         registry.buryUnknown(report, clock.now());
         return;
       }
       const incarnation = result.incarnation ?? report.incarnation;
       if (registry.confirm({ id: report.id, url: report.url, incarnation }) === 'added') introduce(report.url);
-    } catch {
+    } catch (error) {
       // The list is full (too_many_nodes): the rumour waits until there is room.
+      if (!(error instanceof MeshError)) throw error;
     } finally {
       this.#checking.delete(report.id);
     }

@@ -32,6 +32,10 @@ export class MembershipProtocol {
   readonly #random: () => number;
   #running: Promise<unknown> | undefined;
   #stopped = false;
+  /** Refutations are sent at most once per probe interval, with the highest incarnation asked for meanwhile. */
+  #lastRefuteAt = Number.NEGATIVE_INFINITY;
+  #pendingRefute: number | undefined;
+  readonly #claims = new Set<string>();
 
   constructor(
     private readonly deps: MembershipDeps,
@@ -54,9 +58,15 @@ export class MembershipProtocol {
     );
   }
 
-  /** Starts the periodic work; each loop begins at a random offset so nodes started together do not align. */
-  start(): void {
+  /**
+   * Starts the periodic work; each loop begins at a random offset so nodes started together do not align.
+   * `remembered` nodes (from before a restart) that the join did not reach are kept as found dead, so the
+   * reconnect loop keeps trying them: a node restarted while the network was unreachable finds it again.
+   */
+  start(remembered: readonly NodeReport[] = []): void {
     if (this.#running || this.#stopped) return;
+    const { registry, clock } = this.deps;
+    for (const node of remembered) if (!registry.get(node.id)) registry.buryUnknown(node, clock.now());
     const s = this.settings;
     this.#running = Promise.all([
       this.#every(s.probeIntervalMs, () => this.detector.round()),
@@ -72,18 +82,65 @@ export class MembershipProtocol {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.detector.stop();
+    this.antiEntropy.stop();
   }
 
-  /** This node was reported suspect or dead: take a newer incarnation and announce it to every member. */
+  /**
+   * This node was reported down, or at another URL: take an incarnation above `seen` and announce it to every
+   * member. Coalesced: at most one refutation per probe interval, so a flood of reports costs one round of PUTs.
+   */
   refute(seen = 0): void {
     if (this.#stopped) return;
-    this.deps.registry.refute(seen);
-    for (const member of this.deps.registry.peers()) void this.#announceTo(member.url);
+    const { clock } = this.deps;
+    const waitMs = this.#lastRefuteAt + this.settings.probeIntervalMs - clock.now();
+    const first = this.#pendingRefute === undefined;
+    this.#pendingRefute = Math.max(this.#pendingRefute ?? 0, seen);
+    if (!first) return;
+    if (waitMs <= 0) this.#sendRefutation();
+    else void clock.sleep(waitMs).then(() => this.#sendRefutation());
   }
 
-  /** `POST /probe`: probes a member on another node's behalf. */
-  probeFor(target: NodeRecord): Promise<ProbeVerdict> {
-    return this.prober.direct(target);
+  /** `POST /probe`: probes a member on another node's behalf (inconclusive counts as not answering). */
+  async probeFor(target: NodeRecord): Promise<ProbeVerdict> {
+    const result = await this.prober.direct(target);
+    return result.alive ? result : { alive: false };
+  }
+
+  /** Whether a node answers one direct probe now; an inconclusive probe (this node lagging) counts as alive. */
+  async answers(node: NodeRecord): Promise<boolean> {
+    const result = await this.prober.direct(node);
+    return result.alive || result.inconclusive === true;
+  }
+
+  /**
+   * A `PUT` tried to move a live node (without versions) to `claim.url`. If the old address no longer
+   * answers, and the new one answers as that node, the node has moved: a plain node that restarted elsewhere
+   * announces itself only once, so this is its only chance.
+   */
+  async claim(claim: NodeRecord): Promise<void> {
+    const { registry } = this.deps;
+    if (this.#stopped || this.#claims.has(claim.id) || this.#claims.size >= 64) return;
+    this.#claims.add(claim.id);
+    try {
+      const known = registry.get(claim.id);
+      if (!known) return;
+      const [old, next] = await Promise.all([this.prober.check(known), this.prober.direct(claim)]);
+      const current = registry.get(claim.id);
+      if (this.#stopped || old.alive || !next.alive || current?.url !== known.url) return;
+      registry.suspect(claim.id);
+      registry.confirm({ id: claim.id, url: claim.url, incarnation: next.incarnation });
+    } finally {
+      this.#claims.delete(claim.id);
+    }
+  }
+
+  #sendRefutation(): void {
+    const seen = this.#pendingRefute ?? 0;
+    this.#pendingRefute = undefined;
+    if (this.#stopped) return;
+    this.#lastRefuteAt = this.deps.clock.now();
+    this.deps.registry.refute(seen);
+    for (const member of this.deps.registry.peers()) void this.#announceTo(member.url);
   }
 
   /** Probes one node this node found dead; if it answers, it is listed again and told about this node. */

@@ -5,7 +5,16 @@ import type { PeerClient } from '../ports/peer-client.js';
 import { sample, within } from './deadline.js';
 import type { MembershipSettings } from './settings.js';
 
-export type ProbeResult = { readonly alive: true; readonly incarnation?: number } | { readonly alive: false };
+/**
+ * `inconclusive`: the probe failed, but this node waited far longer than the timeout, so its own event loop
+ * was lagging (overload) and the silence proves nothing about the target (Lifeguard's local-health idea).
+ */
+export type ProbeResult =
+  | { readonly alive: true; readonly incarnation?: number }
+  | { readonly alive: false; readonly inconclusive?: true };
+
+/** A failed probe that took longer than this many timeouts says more about this node than about the target. */
+export const LAG_FACTOR = 1.5;
 
 export interface ProberDeps {
   readonly registry: PeerRegistry;
@@ -29,8 +38,9 @@ export class Prober {
   async direct(target: NodeRecord): Promise<ProbeResult> {
     const { peers, clock } = this.deps;
     const timeoutMs = this.settings.probeTimeoutMs;
+    const started = clock.now();
     const answer = await within(clock, timeoutMs, peers.getNode(target.url, target.id, { timeoutMs }));
-    if (answer?.url !== target.url) return { alive: false };
+    if (answer?.url !== target.url) return failure(clock.now() - started, timeoutMs);
     return answer.incarnation === undefined ? { alive: true } : { alive: true, incarnation: answer.incarnation };
   }
 
@@ -40,6 +50,7 @@ export class Prober {
       .peers()
       .filter((m) => m.id !== target.id && m.state === 'alive' && m.incarnation !== undefined);
     const timeoutMs = 2 * this.settings.probeTimeoutMs;
+    const started = clock.now();
     const asks = sample(helpers, this.settings.monitors, random).map(async (helper) => {
       const verdict = await within(clock, timeoutMs, peers.probeVia(helper.url, target, { timeoutMs }));
       if (!verdict?.alive) throw new Error('not confirmed');
@@ -50,13 +61,18 @@ export class Prober {
       const verdict = await Promise.any(asks);
       return verdict.incarnation === undefined ? { alive: true } : { alive: true, incarnation: verdict.incarnation };
     } catch {
-      return { alive: false };
+      return failure(clock.now() - started, timeoutMs);
     }
   }
 
   /** The direct probe, then the indirect one when the direct one failed. */
   async check(target: NodeRecord): Promise<ProbeResult> {
     const direct = await this.direct(target);
-    return direct.alive ? direct : this.indirect(target);
+    if (direct.alive || direct.inconclusive) return direct;
+    return this.indirect(target);
   }
+}
+
+function failure(waitedMs: number, timeoutMs: number): ProbeResult {
+  return waitedMs > LAG_FACTOR * timeoutMs ? { alive: false, inconclusive: true } : { alive: false };
 }

@@ -1,7 +1,10 @@
-import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
 import type { MembershipStore } from '../ports/membership-store.js';
 import type { MembershipSettings } from './settings.js';
+
+/** How many nodes found dead are remembered across a restart, besides every member. */
+export const MAX_REMEMBERED_DEAD = 256;
 
 /**
  * Writes the known-node list and this node's incarnation to the store when they change (at most once per save
@@ -36,7 +39,11 @@ export class RememberNodes {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#unsubscribe?.();
-    this.#flush();
+    try {
+      this.#flush();
+    } catch (error) {
+      this.deps.onError?.(error);
+    }
     this.deps.store.close();
   }
 
@@ -44,9 +51,17 @@ export class RememberNodes {
     if (!this.#dirty) return;
     this.#dirty = false;
     const { registry, store } = this.deps;
+    const record = ({ id, url, incarnation }: NodeReport): NodeReport => (incarnation === undefined ? { id, url } : { id, url, incarnation });
+    // Nodes found dead are kept too (newest first, a bounded number): a node restarted while the network is
+    // unreachable must still know whom to try when it comes back.
+    const dead = registry
+      .tombstones()
+      .filter((t) => t.reason === 'dead')
+      .sort((a, b) => b.since - a.since)
+      .slice(0, MAX_REMEMBERED_DEAD);
     store.save({
       incarnation: registry.self.incarnation,
-      nodes: registry.peers().map(({ id, url, incarnation }) => (incarnation === undefined ? { id, url } : { id, url, incarnation })),
+      nodes: [...registry.peers().map(record), ...dead.map((t) => ({ ...record(t), state: 'dead' as const }))],
     });
   }
 
