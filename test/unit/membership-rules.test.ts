@@ -8,7 +8,7 @@ import { Conflict } from '../../src/domain/errors.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { watchedMembers } from '../../src/domain/watch-ring.js';
 import { FakeClock } from '../fakes/fake-clock.js';
-import { MemoryMembershipStore } from '../fakes/memory-membership-store.js';
+import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js';
 
 const self = { id: 'me', url: 'http://me' };
 const watch = (r: PeerRegistry, monitors: number, maxPlain?: number) => watchedMembers(r.list(), r.self.id, monitors, maxPlain);
@@ -168,7 +168,7 @@ describe('remembering the known nodes', () => {
 
   it('RememberNodes writes at most once per interval, only after a change, and once more on stop', async () => {
     const clock = new FakeClock();
-    const store = new MemoryMembershipStore();
+    const store = new InMemoryMembershipStore();
     const registry = new PeerRegistry(self, 4);
     const remember = new RememberNodes({ registry, store, clock }, { saveIntervalMs: 1_000 });
     remember.start();

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerCallFailed } from '../../src/application/errors.js';
-import { OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
+import { MAX_ANSWER_BYTES, OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
 
 /** A bare HTTP peer that counts connections and concurrent requests, and answers as the test says. */
 async function countingPeer(answer: (req: IncomingMessage, res: ServerResponse) => void) {
@@ -97,5 +97,30 @@ describe('OfetchPeerClient', () => {
     const client = new OfetchPeerClient();
     expect(await client.listNodes(peer.url)).toEqual([{ id: 'good', url: 'http://127.0.0.1:1' }]);
     await expect(client.listNodes(peer.url)).rejects.toMatchObject({ code: 'peer_bad_answer' });
+  });
+
+  it('refuses an answer body over the limit without buffering it all, and strips bad extension fields', async () => {
+    let written = 0;
+    const peer = await countingPeer((req, res) => {
+      if (req.url?.startsWith('/nodes/')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"url":"http://127.0.0.1:1","incarnation":-4,"state":"zombie"}');
+        return;
+      }
+      // An endless list: the client must stop reading.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      const chunk = `${JSON.stringify({ id: 'n', url: 'http://127.0.0.1:1' })},`.repeat(1_000);
+      const pump = () => {
+        while (!res.destroyed && written < 64 * MAX_ANSWER_BYTES && res.write(chunk)) written += chunk.length;
+        if (!res.destroyed && written < 64 * MAX_ANSWER_BYTES) res.once('drain', pump);
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    cleanups.push(peer.close);
+    const client = new OfetchPeerClient();
+    await expect(client.listNodes(peer.url)).rejects.toMatchObject({ code: 'peer_bad_answer', message: expect.stringContaining('more than') });
+    expect(written).toBeLessThan(8 * MAX_ANSWER_BYTES);
+    expect(await client.getNode(peer.url, 'n')).toEqual({ url: 'http://127.0.0.1:1' });
   });
 });

@@ -17,6 +17,8 @@ import {
 export const PEER_TIMEOUT_MS = 5_000;
 export const MAX_IN_FLIGHT_PER_PEER = 8;
 export const MAX_WAITING_PER_PEER = 5_000;
+/** Largest answer body read from a peer (a full node list is well under it); a longer one is refused, not buffered. */
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 export interface OfetchPeerClientSettings {
   /** Whole-call deadline, waiting for a free slot included. */
@@ -111,23 +113,25 @@ export class OfetchPeerClient implements PeerClient {
 
   async #fetch(base: string, method: string, path: string, body: object | undefined, signal: AbortSignal, timeoutMs: number) {
     if (signal.aborted) throw timedOut(base, timeoutMs);
-    let response: Awaited<ReturnType<typeof ofetch.raw<string, 'text'>>>;
+    let response: Awaited<ReturnType<typeof ofetch.raw<ReadableStream<Uint8Array>, 'stream'>>>;
+    let text: string;
     try {
       response = await ofetch.raw(base + path, {
         method,
         ...(body === undefined ? {} : { body }),
         signal,
         retry: false,
-        responseType: 'text',
+        responseType: 'stream',
         ignoreResponseError: true,
       });
+      text = await readAtMost(response._data, MAX_ANSWER_BYTES, () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`);
     } catch (error) {
+      if (error instanceof PeerCallFailed) throw error;
       if (signal.aborted) throw timedOut(base, timeoutMs);
       const cause = error instanceof FetchError ? error.cause : error;
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
     }
-    const text = response._data ?? '';
     if (response.status >= 200 && response.status < 300) return text;
     const peerError = parseErrorBody(text);
     throw new PeerCallFailed(
@@ -137,6 +141,25 @@ export class OfetchPeerClient implements PeerClient {
       peerError?.code,
     );
   }
+}
+
+/** Reads a body as UTF-8 text, refusing (and cancelling) one longer than `max` bytes. */
+async function readAtMost(stream: ReadableStream<Uint8Array> | undefined, max: number, tooLong: () => string): Promise<string> {
+  if (!stream) return '';
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new PeerCallFailed('peer_bad_answer', tooLong());
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseAnswer<T extends z.ZodType>(base: string, call: string, text: string, schema: T, what: string): z.output<T> {

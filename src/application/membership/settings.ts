@@ -48,10 +48,10 @@ export const MEMBERSHIP_PROFILES: Readonly<Record<MembershipProfile, MembershipS
 };
 
 /**
- * The longest a crashed member stays listed by the nodes that watch it: until the next probe, the direct and
- * indirect probes, then the suspicion timeout. The others drop it when the watcher's `DELETE` reaches them,
- * or within one more gossip interval and suspicion timeout if that call is lost.
+ * The longest a crashed member stays listed anywhere: until the next probe, the direct and indirect probes,
+ * the suspicion timeout, then the one probe each receiver of the watcher's `DELETE` makes to check it. If that
+ * call is lost, a node drops it within one more gossip interval, check and suspicion timeout.
  */
 export function detectionBoundMs(s: MembershipSettings): number {
-  return s.probeIntervalMs + 3 * s.probeTimeoutMs + s.suspicionTimeoutMs;
+  return s.probeIntervalMs + 4 * s.probeTimeoutMs + s.suspicionTimeoutMs;
 }

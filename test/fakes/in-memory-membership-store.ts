@@ -1,7 +1,7 @@
 import type { MembershipStore, RememberedMembership } from '../../src/application/ports/membership-store.js';
 
 /** A store that lives as long as the test: hand the same one to a "restarted" node. */
-export class MemoryMembershipStore implements MembershipStore {
+export class InMemoryMembershipStore implements MembershipStore {
   saved: RememberedMembership | undefined;
   saves = 0;
 
