@@ -4,17 +4,13 @@ import type { Clock } from '../ports/clock.js';
 import type { PeerClient } from '../ports/peer-client.js';
 import { sample, within } from './deadline.js';
 import type { FailureDetector } from './failure-detector.js';
-import type { Prober } from './prober.js';
+import type { Prober, ProberDeps } from './prober.js';
 import type { MembershipSettings } from './settings.js';
 
 /** At most this many rumours are being checked at once; the rest wait for a later round. */
 export const MAX_CHECKS_IN_FLIGHT = 16;
 
-export interface AntiEntropyDeps {
-  readonly registry: PeerRegistry;
-  readonly peers: PeerClient;
-  readonly clock: Clock;
-  readonly random: () => number;
+export interface AntiEntropyDeps extends ProberDeps {
   readonly prober: Prober;
   readonly detector: FailureDetector;
   /** This node was reported down: it must announce a newer incarnation. */
