@@ -1,7 +1,5 @@
 import { MeshError } from '../../domain/errors.js';
-import { isPlausibleIncarnation, type Member, type NodeReport, type PeerRegistry } from '../../domain/peer-registry.js';
-import type { Clock } from '../ports/clock.js';
-import type { PeerClient } from '../ports/peer-client.js';
+import { isPlausibleIncarnation, type Member, type NodeReport } from '../../domain/peer-registry.js';
 import { sample, within } from './deadline.js';
 import type { FailureDetector } from './failure-detector.js';
 import type { Prober, ProberDeps } from './prober.js';
