@@ -7,7 +7,7 @@ import { Leave } from './application/leave.js';
 import { MembershipProtocol } from './application/membership/membership-protocol.js';
 import { RememberNodes } from './application/membership/remember-nodes.js';
 import { MEMBERSHIP_PROFILES } from './application/membership/settings.js';
-import type { MembershipStore } from './application/ports/membership-store.js';
+import type { MembershipStore, RememberedMembership } from './application/ports/membership-store.js';
 import { ProbeForPeer } from './application/probe-for-peer.js';
 import type { Clock } from './application/ports/clock.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
@@ -70,6 +70,7 @@ export const TOKENS = {
   leave: Symbol('Leave'),
   http: Symbol('NodeHttpServer'),
   store: Symbol('MembershipStore'),
+  remembered: Symbol('RememberedMembership'),
   membership: Symbol('MembershipProtocol'),
   remember: Symbol('RememberNodes'),
 } as const;
@@ -86,10 +87,13 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   one(TOKENS.store, () =>
     overrides.store ?? (config.dataDir ? new SqliteMembershipStore(openDatabase(config.dataDir)) : forgetfulStore),
   );
+  // Read once at start (boxed: the caching factory would call again for an empty store's undefined): the
+  // registry takes the incarnation from it, the join the nodes to rejoin through.
+  one(TOKENS.remembered, () => ({ membership: get<MembershipStore>(TOKENS.store).load() }));
+  const remembered = () => get<{ membership?: RememberedMembership }>(TOKENS.remembered).membership;
   one(TOKENS.registry, () => {
     // A new incarnation is above the last one stored and, across a lost data dir, above any earlier start.
-    const remembered = get<MembershipStore>(TOKENS.store).load();
-    const incarnation = Math.max(get<Clock>(TOKENS.clock).now(), (remembered?.incarnation ?? 0) + 1);
+    const incarnation = Math.max(get<Clock>(TOKENS.clock).now(), (remembered()?.incarnation ?? 0) + 1);
     return new PeerRegistry({ id: assertNodeId(config.id), url: `http://127.0.0.1:${config.port}` }, incarnation);
   });
   one(TOKENS.peers, () => overrides.peers ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
@@ -171,6 +175,6 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
     forward: get(TOKENS.forward),
     membership: get(TOKENS.membership),
     remember: get(TOKENS.remember),
-    remembered: get<MembershipStore>(TOKENS.store).load()?.nodes ?? [],
+    remembered: get<{ membership?: RememberedMembership }>(TOKENS.remembered).membership?.nodes ?? [],
   });
 }

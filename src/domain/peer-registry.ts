@@ -126,6 +126,11 @@ export class PeerRegistry {
     return this.#tombstones.get(id);
   }
 
+  /** The tombstones as `GET /nodes?include=dead` reports them: state `left` or `dead`. */
+  goneReports(): NodeReport[] {
+    return this.tombstones().map(({ id, url, incarnation, reason }) => withoutUndefined({ id, url, incarnation, state: reason }));
+  }
+
   /**
    * `PUT /nodes/:id`: a node says where it listens (the base protocol's join, or a meshchat re-announce). It
    * adds the node, lifts its tombstone, or moves it to a new URL. Moving a live member needs a newer
@@ -228,9 +233,10 @@ export class PeerRegistry {
 
   /**
    * The node answered a probe at `url`: it is alive. Adds it, lifts its tombstone (a node that left only with
-   * a newer incarnation), or moves it when it has a newer incarnation or its old address stopped answering.
+   * a newer incarnation), or moves it when it has a newer incarnation, or when its old address stopped
+   * answering: it is suspect, or the caller just found it silent (`oldAddressSilent`).
    */
-  confirm(node: NodeRecord & { readonly incarnation?: number }): UpsertResult {
+  confirm(node: NodeRecord & { readonly incarnation?: number }, options: { oldAddressSilent?: boolean } = {}): UpsertResult {
     if (node.id === this.#self.id || node.url === this.#self.url) return 'unchanged';
     const known = this.#peers.get(node.id);
     if (!known) {
@@ -239,7 +245,8 @@ export class PeerRegistry {
       if (grave && isNewer(grave.incarnation, node.incarnation)) return 'unchanged';
       return this.#add({ id: node.id, url: node.url, incarnation: node.incarnation, state: 'alive' });
     }
-    if (node.url !== known.url && !isNewer(node.incarnation, known.incarnation) && known.state === 'alive') return 'unchanged';
+    const mayMove = isNewer(node.incarnation, known.incarnation) || known.state === 'suspect' || options.oldAddressSilent;
+    if (node.url !== known.url && !mayMove) return 'unchanged';
     const incarnation = isNewer(node.incarnation, known.incarnation) ? node.incarnation : known.incarnation;
     return this.#replace(known, { id: node.id, url: node.url, incarnation, state: 'alive' });
   }
@@ -252,12 +259,10 @@ export class PeerRegistry {
     return true;
   }
 
-  /** A suspect was not cleared in time: it is dead and leaves the list. Returns the member it was. */
-  declareDead(id: string, now: number): Member | undefined {
+  /** A suspect was not cleared in time: it is dead and leaves the list. */
+  declareDead(id: string, now: number): void {
     const known = this.#peers.get(id);
-    if (!known) return undefined;
-    this.#bury(known, 'dead', now);
-    return known;
+    if (known) this.#bury(known, 'dead', now);
   }
 
   /** Records that a node learned from gossip did not answer, so the same rumour is not checked again soon. */

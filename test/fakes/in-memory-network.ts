@@ -232,7 +232,7 @@ export function createMemoryNode(
   const api: InboundPeerApi = {
     listNodes: (includeDead) => [
       ...registry.list(),
-      ...(includeDead ? registry.tombstones().map((t) => ({ id: t.id, url: t.url, incarnation: t.incarnation, state: t.reason })) : []),
+      ...(includeDead ? registry.goneReports() : []),
     ],
     getNode: (nodeId) => {
       const node = registry.get(nodeId);

@@ -9,6 +9,7 @@ import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { watchedMembers } from '../../src/domain/watch-ring.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js';
+import { createMemoryNode, InMemoryNetwork } from '../fakes/in-memory-network.js';
 
 const self = { id: 'me', url: 'http://me' };
 const watch = (r: PeerRegistry, monitors: number, maxPlain?: number) => watchedMembers(r.list(), r.self.id, monitors, maxPlain);
@@ -190,5 +191,29 @@ describe('remembering the known nodes', () => {
     registry.refute();
     remember.stop();
     expect(store.load()?.incarnation).toBe(5);
+  });
+});
+
+describe('Prober', () => {
+  it('a probe that timed out counts as a failure, unless this node itself lagged far past the timeout', async () => {
+    const clock = new FakeClock();
+    const net = new InMemoryNetwork({ clock });
+    const prober = createMemoryNode(net, 'asker', { clock }).membership.prober;
+    const target = createMemoryNode(net, 'target', { clock });
+    net.setHanging(target.url, true);
+
+    const onTime = prober.direct(target);
+    await clock.advance(500);
+    expect(await onTime).toEqual({ alive: false });
+
+    // The timer fired, but only after this node's clock had moved on twice as far: its own loop was stuck.
+    const late = prober.direct(target);
+    await clock.advance(1_000);
+    expect(await late).toEqual({ alive: false, inconclusive: true });
+
+    net.setHanging(target.url, false);
+    const answered = prober.direct(target);
+    await clock.advance(0);
+    expect(await answered).toEqual({ alive: true, incarnation: 1 });
   });
 });

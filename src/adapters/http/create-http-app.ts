@@ -77,10 +77,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
 
   // `?include=dead` (a meshchat extension) adds the tombstones, so gossip carries who is gone.
   app.get('/nodes', (c) => {
-    const members: object[] = registry.list();
-    if (c.req.query('include') !== 'dead') return c.json(members);
-    const gone = registry.tombstones().map(({ id, url, incarnation, reason }) => ({ id, url, incarnation, state: reason }));
-    return c.json([...members, ...gone]);
+    const members = registry.list();
+    return c.json(c.req.query('include') === 'dead' ? [...members, ...registry.goneReports()] : members);
   });
 
   app.get('/nodes/:id', (c) => {

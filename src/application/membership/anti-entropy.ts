@@ -70,19 +70,23 @@ export class AntiEntropy {
   }
 
   /**
-   * Probes the node where the report says it is. For a move (`previous` is the known record), the old address
-   * must also have stopped answering as that node, so a forged move cannot take a live node's record.
+   * Probes the node where the report says it is. For a move (`previous` is the known record at another URL),
+   * the old address must also be silent, so a forged move cannot take a live node's record.
    */
   async #verify(report: NodeReport, previous?: Member): Promise<void> {
     const { registry, prober, clock, introduce } = this.deps;
     if (this.#checking.has(report.id) || this.#checking.size >= MAX_CHECKS_IN_FLIGHT) return;
     this.#checking.add(report.id);
     try {
-      const [result, old] = await Promise.all([
-        prober.direct(report),
-        previous && previous.url !== report.url ? prober.direct(previous) : Promise.resolve({ alive: false } as const),
-      ]);
-      if (this.#stopped || old.alive) return;
+      if (previous && previous.url !== report.url) {
+        const answer = await prober.moved(previous, report);
+        if (this.#stopped || !answer) return;
+        const incarnation = answer.incarnation ?? report.incarnation;
+        registry.confirm({ id: report.id, url: report.url, incarnation }, { oldAddressSilent: true });
+        return;
+      }
+      const result = await prober.direct(report);
+      if (this.#stopped) return;
       if (!result.alive) {
         registry.buryUnknown(report, clock.now());
         return;

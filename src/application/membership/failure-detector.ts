@@ -57,11 +57,6 @@ export class FailureDetector {
     }
   }
 
-  /** Ids this node suspects right now. */
-  suspected(): string[] {
-    return [...this.#suspicions.keys()].sort();
-  }
-
   stop(): void {
     this.#stopped = true;
     this.#suspicions.clear();

@@ -30,7 +30,7 @@ export class MembershipProtocol {
   readonly detector: FailureDetector;
   readonly antiEntropy: AntiEntropy;
   readonly #random: () => number;
-  #running: Promise<unknown> | undefined;
+  #started = false;
   #stopped = false;
   /** Refutations are sent at most once per probe interval, with the highest incarnation asked for meanwhile. */
   #lastRefuteAt = Number.NEGATIVE_INFINITY;
@@ -64,18 +64,17 @@ export class MembershipProtocol {
    * reconnect loop keeps trying them: a node restarted while the network was unreachable finds it again.
    */
   start(remembered: readonly NodeReport[] = []): void {
-    if (this.#running || this.#stopped) return;
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
     const { registry, clock } = this.deps;
     for (const node of remembered) if (!registry.get(node.id)) registry.buryUnknown(node, clock.now());
     const s = this.settings;
-    this.#running = Promise.all([
-      this.#every(s.probeIntervalMs, () => this.detector.round()),
-      this.#every(s.gossipIntervalMs, async () => {
-        await this.antiEntropy.round();
-        this.deps.registry.pruneTombstones(this.deps.clock.now() - s.tombstoneTtlMs);
-      }),
-      this.#every(s.reconnectIntervalMs, () => this.reconnect()),
-    ]);
+    void this.#every(s.probeIntervalMs, () => this.detector.round());
+    void this.#every(s.gossipIntervalMs, async () => {
+      await this.antiEntropy.round();
+      registry.pruneTombstones(clock.now() - s.tombstoneTtlMs);
+    });
+    void this.#every(s.reconnectIntervalMs, () => this.reconnect());
   }
 
   /** Stops the loops; calls in flight finish on their own deadlines and change nothing more. */
@@ -124,11 +123,9 @@ export class MembershipProtocol {
     try {
       const known = registry.get(claim.id);
       if (!known) return;
-      const [old, next] = await Promise.all([this.prober.check(known), this.prober.direct(claim)]);
-      const current = registry.get(claim.id);
-      if (this.#stopped || old.alive || !next.alive || current?.url !== known.url) return;
-      registry.suspect(claim.id);
-      registry.confirm({ id: claim.id, url: claim.url, incarnation: next.incarnation });
+      const answer = await this.prober.moved(known, claim);
+      if (this.#stopped || !answer || registry.get(claim.id)?.url !== known.url) return;
+      registry.confirm({ id: claim.id, url: claim.url, incarnation: answer.incarnation }, { oldAddressSilent: true });
     } finally {
       this.#claims.delete(claim.id);
     }

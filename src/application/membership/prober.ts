@@ -65,6 +65,15 @@ export class Prober {
     }
   }
 
+  /**
+   * Whether a node really moved from `previous` to `next.url`: it answers there, and its old address is
+   * silent (checked directly and indirectly). Returns the answer at the new address, or `undefined`.
+   */
+  async moved(previous: NodeRecord, next: NodeRecord): Promise<{ readonly incarnation?: number } | undefined> {
+    const [old, now] = await Promise.all([this.check(previous), this.direct(next)]);
+    return !old.alive && now.alive ? now : undefined;
+  }
+
   /** The direct probe, then the indirect one when the direct one failed. */
   async check(target: NodeRecord): Promise<ProbeResult> {
     const direct = await this.direct(target);
