@@ -1,5 +1,7 @@
+import type Database from 'better-sqlite3';
 import { container as rootContainer, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { AnnounceNode } from './application/announce-node.js';
+import { Courier } from './application/delivery/courier.js';
 import { DeliverLocally } from './application/deliver-locally.js';
 import { ForwardMessage } from './application/forward-message.js';
 import { JoinNetwork } from './application/join-network.js';
@@ -8,6 +10,7 @@ import { MembershipProtocol } from './application/membership/membership-protocol
 import { RememberNodes } from './application/membership/remember-nodes.js';
 import { MEMBERSHIP_PROFILES } from './application/membership/settings.js';
 import type { MembershipStore, RememberedMembership } from './application/ports/membership-store.js';
+import type { MessageStore } from './application/ports/message-store.js';
 import { ProbeForPeer } from './application/probe-for-peer.js';
 import type { Clock } from './application/ports/clock.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
@@ -15,6 +18,7 @@ import type { PeerClient } from './application/ports/peer-client.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
 import type { UserPush } from './application/ports/user-push.js';
 import { ReceiveMessage } from './application/receive-message.js';
+import { ReceiveMessages } from './application/receive-messages.js';
 import { RemoveNode } from './application/remove-node.js';
 import { createHttpApp } from './adapters/http/create-http-app.js';
 import { NodeHttpServer } from './adapters/http/node-http-server.js';
@@ -25,13 +29,16 @@ import { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
 import { WsUserPush } from './adapters/push/ws-user-push.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { UuidGenerator } from './adapters/system/uuid-generator.js';
-import { openDatabase, SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
+import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
+import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
+import { openDatabase } from './adapters/storage/open-database.js';
+import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
+import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
 import { LocalPublicEndpoint } from './adapters/tunnel/local-public-endpoint.js';
 import { NgrokPublicEndpoint } from './adapters/tunnel/ngrok-public-endpoint.js';
 import { loadWebAssets } from './adapters/web/web-assets.js';
 import { assertNodeId } from './domain/node-record.js';
 import { PeerRegistry } from './domain/peer-registry.js';
-import { RecentIds } from './domain/recent-ids.js';
 import type { NodeConfig } from './node-config.js';
 import { MeshNode } from './mesh-node.js';
 
@@ -46,6 +53,8 @@ export interface NodeOverrides {
   readonly log?: Logger;
   /** Where the known-node list is kept; by default SQLite in `config.dataDir`, or nothing without one. */
   readonly store?: MembershipStore;
+  /** Where messages are kept (outbox, history, seen ids); by default SQLite in `config.dataDir`, else memory. */
+  readonly messages?: MessageStore;
   /** Randomness of the membership protocol (seeded in tests). */
   readonly random?: () => number;
 }
@@ -73,6 +82,10 @@ export const TOKENS = {
   remembered: Symbol('RememberedMembership'),
   membership: Symbol('MembershipProtocol'),
   remember: Symbol('RememberNodes'),
+  database: Symbol('Database'),
+  messages: Symbol('MessageStore'),
+  courier: Symbol('Courier'),
+  receiveMany: Symbol('ReceiveMessages'),
 } as const;
 
 /** The composition root: one child container per node, so several nodes can live in one process. */
@@ -84,9 +97,18 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   const onInternalError = (error: unknown) => get<Logger>(TOKENS.log).error({ err: error }, 'internal error');
 
   c.registerInstance(TOKENS.log, overrides.log ?? silentLogger);
-  one(TOKENS.store, () =>
-    overrides.store ?? (config.dataDir ? new SqliteMembershipStore(openDatabase(config.dataDir)) : forgetfulStore),
-  );
+  // One SQLite connection per node (boxed: no data dir means none), shared by the stores; closed last.
+  one(TOKENS.database, () => ({ db: config.dataDir ? openDatabase(config.dataDir) : undefined }));
+  const db = () => get<{ db?: Database.Database }>(TOKENS.database).db;
+  one(TOKENS.store, () => {
+    const open = db();
+    return overrides.store ?? (open ? new SqliteMembershipStore(open, { ownsDb: false }) : forgetfulStore);
+  });
+  one(TOKENS.messages, () => {
+    const settings = { ...DEFAULT_MESSAGE_STORE_SETTINGS, ...(config.historySize !== undefined ? { historySize: config.historySize } : {}) };
+    const open = db();
+    return overrides.messages ?? (open ? new SqliteMessageStore(open, settings, { ownsDb: false }) : new MemoryMessageStore(settings));
+  });
   // Read once at start (boxed: the caching factory would call again for an empty store's undefined): the
   // registry takes the incarnation from it, the join the nodes to rejoin through.
   one(TOKENS.remembered, () => ({ membership: get<MembershipStore>(TOKENS.store).load() }));
@@ -105,20 +127,41 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
       ? new NgrokPublicEndpoint({ authtoken: config.ngrokAuthtoken, domain: config.ngrokDomain })
       : new LocalPublicEndpoint(config.publicUrl)),
   );
-  const frontEndDeps = () => ({ registry: get<PeerRegistry>(TOKENS.registry), onInternalError });
+  const frontEndDeps = () => ({
+    registry: get<PeerRegistry>(TOKENS.registry),
+    history: (since?: number) => get<MessageStore>(TOKENS.messages).history(since),
+    onInternalError,
+  });
   one(TOKENS.socketIo, () => new SocketIoUserPush(frontEndDeps()));
   one(TOKENS.ws, () => new WsUserPush(frontEndDeps()));
   one(TOKENS.push, () => new FanOutUserPush([get(TOKENS.socketIo), get(TOKENS.ws), ...(overrides.push ?? [])]));
-  one(TOKENS.local, () => new DeliverLocally({ push: get(TOKENS.push), seen: new RecentIds() }));
+  one(TOKENS.local, () =>
+    new DeliverLocally({ push: get(TOKENS.push), store: get(TOKENS.messages), clock: get(TOKENS.clock) }),
+  );
   const membership = () => ({ registry: get<PeerRegistry>(TOKENS.registry), peers: get<PeerClient>(TOKENS.peers) });
+  one(TOKENS.courier, () =>
+    new Courier(
+      {
+        ...membership(),
+        store: get(TOKENS.messages),
+        clock: get(TOKENS.clock),
+        random: overrides.random,
+        onStatus: (update) => get<UserPush>(TOKENS.push).pushStatus(update),
+        onError: onInternalError,
+      },
+      config.delivery,
+    ),
+  );
   const messaging = () => ({
-    ...membership(),
+    registry: get<PeerRegistry>(TOKENS.registry),
+    courier: get<Courier>(TOKENS.courier),
     local: get<DeliverLocally>(TOKENS.local),
     clock: get<Clock>(TOKENS.clock),
     ids: get<IdGenerator>(TOKENS.ids),
   });
   one(TOKENS.forward, () => new ForwardMessage(messaging()));
   one(TOKENS.receive, () => new ReceiveMessage(messaging()));
+  one(TOKENS.receiveMany, () => new ReceiveMessages({ receive: get(TOKENS.receive) }));
   one(TOKENS.join, () => new JoinNetwork(membership()));
   const settings = {
     ...MEMBERSHIP_PROFILES[config.profile ?? (config.tunnel === 'ngrok' ? 'tunnel' : 'lan')],
@@ -148,6 +191,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
       }),
       probe: new ProbeForPeer({ registry, probe: (target) => protocol.probeFor(target) }),
       receive: get(TOKENS.receive),
+      receiveMany: get(TOKENS.receiveMany),
       web: loadWebAssets(),
       maxBodyBytes: config.maxBodyBytes,
       onInternalError,
@@ -175,6 +219,9 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
     forward: get(TOKENS.forward),
     membership: get(TOKENS.membership),
     remember: get(TOKENS.remember),
+    courier: get(TOKENS.courier),
+    messages: get(TOKENS.messages),
+    closeDatabase: () => get<{ db?: Database.Database }>(TOKENS.database).db?.close(),
     remembered: get<{ membership?: RememberedMembership }>(TOKENS.remembered).membership?.nodes ?? [],
   });
 }

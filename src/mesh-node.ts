@@ -1,8 +1,10 @@
+import type { Courier } from './application/delivery/courier.js';
 import type { ForwardMessage } from './application/forward-message.js';
 import type { JoinNetwork, JoinResult } from './application/join-network.js';
 import type { Leave, LeaveResult } from './application/leave.js';
 import type { MembershipProtocol } from './application/membership/membership-protocol.js';
 import type { RememberNodes } from './application/membership/remember-nodes.js';
+import type { MessageStore } from './application/ports/message-store.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
 import type { UserPush } from './application/ports/user-push.js';
 import type { NodeHttpServer } from './adapters/http/node-http-server.js';
@@ -27,6 +29,10 @@ export interface NodeParts {
   readonly forward: ForwardMessage;
   readonly membership: MembershipProtocol;
   readonly remember: RememberNodes;
+  readonly courier: Courier;
+  readonly messages: MessageStore;
+  /** Closes the node's database, if it has one, after every store on it is closed. */
+  readonly closeDatabase: () => void;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
 }
@@ -64,6 +70,11 @@ export class MeshNode {
     return this.parts.registry;
   }
 
+  /** Messages in the outbox, waiting for their destination. */
+  get outboxDepth(): number {
+    return this.parts.courier.depth;
+  }
+
   /** Users connected right now, over every front end. */
   get connectedUsers(): number {
     return this.parts.socketIo.connectedUsers + this.parts.ws.connectedUsers;
@@ -73,7 +84,8 @@ export class MeshNode {
   async start(): Promise<JoinResult | undefined> {
     if (this.#started) throw new Error(`Node ${this.id} is already started.`);
     this.#started = true;
-    const { http, registry, socketIo, ws, push, endpoint, join, log, forward, membership, remember, remembered } = this.parts;
+    const { http, registry, socketIo, ws, push, endpoint, join, log, forward, membership, remember, remembered, courier } =
+      this.parts;
     socketIo.attach(http, forward);
     ws.attach(http, forward);
     let scheduled = false;
@@ -92,6 +104,7 @@ export class MeshNode {
       const joined = seeds ? await join.execute(this.config.join, remembered.map((n) => n.url)) : undefined;
       membership.start(remembered);
       remember.start();
+      courier.start();
       log.info({ node: registry.self, joined }, 'node started');
       return joined;
     } catch (error) {
@@ -117,13 +130,17 @@ export class MeshNode {
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
-      const { socketIo, ws, http, endpoint, membership, remember } = this.parts;
+      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, closeDatabase } = this.parts;
+      courier.stop();
       await membership.stop();
-      remember.stop();
       await endpoint.close();
       await socketIo.close();
       await ws.close();
       await http.close();
+      // Nothing can reach the stores any more: flush them and close the database under them.
+      remember.stop();
+      await messages.close();
+      closeDatabase();
     })();
     return this.#released;
   }

@@ -1,3 +1,4 @@
+import type { DeliverySettings } from './application/delivery/settings.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
 
 /** Everything a node needs to start; `src/cli/node-command.ts` builds it from flags and environment. */
@@ -13,12 +14,19 @@ export interface NodeConfig {
   readonly tunnel: 'none' | 'ngrok';
   readonly ngrokAuthtoken?: string;
   readonly ngrokDomain?: string;
-  /** Where the known-node list survives a restart (SQLite); without it nothing is written to disk. */
+  /**
+   * Where the known-node list, the outbox, history and seen message ids survive a restart (SQLite); without
+   * it they are kept in memory only.
+   */
   readonly dataDir?: string;
   /** Membership timing: `lan` by default, `tunnel` (ngrok's free quota) when the tunnel is ngrok. */
   readonly profile?: MembershipProfile;
   /** Overrides of single membership settings on top of the profile (tests, benchmarks, tuning). */
   readonly membership?: Partial<MembershipSettings>;
+  /** Outbox timing (time to live, retries); defaults in `application/delivery/settings.ts`. */
+  readonly delivery?: Partial<DeliverySettings>;
+  /** How many recent messages history keeps for users who connect (default 1000). */
+  readonly historySize?: number;
   readonly maxBodyBytes?: number;
   readonly leaveTimeoutMs?: number;
   readonly peerTimeoutMs?: number;

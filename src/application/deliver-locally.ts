@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../domain/message.js';
-import type { RecentIds } from '../domain/recent-ids.js';
+import type { Clock } from './ports/clock.js';
+import type { MessageStore } from './ports/message-store.js';
 import type { UserPush } from './ports/user-push.js';
 
 export interface LocalDelivery {
@@ -9,15 +10,17 @@ export interface LocalDelivery {
 }
 
 /**
- * Hands a message addressed to this node to every user connected to it, once per message id: a second copy
- * of an id already delivered (a retry by some hop) is dropped and reported as a duplicate.
+ * Hands a message addressed to this node to every user connected to it, once per message id: the id and the
+ * message are stored (de-duplication window and history) before anyone sees it, so a retry by some hop, even
+ * after a restart, is dropped and reported as a duplicate, and a user who was away finds it in history.
  */
 export class DeliverLocally {
-  constructor(private readonly deps: { push: UserPush; seen: RecentIds }) {}
+  constructor(private readonly deps: { push: UserPush; store: MessageStore; clock: Clock }) {}
 
-  execute(message: ChatMessage): LocalDelivery {
-    if (!this.deps.seen.add(message.id)) return { duplicate: true, users: 0 };
+  async execute(message: ChatMessage): Promise<LocalDelivery> {
     const { hops: _relayCount, ...forUsers } = message;
-    return { duplicate: false, users: this.deps.push.pushMessage(forUsers) };
+    const entry = await this.deps.store.accept(forUsers, this.deps.clock.now());
+    if (!entry) return { duplicate: true, users: 0 };
+    return { duplicate: false, users: this.deps.push.pushMessage(entry) };
   }
 }

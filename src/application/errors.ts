@@ -25,3 +25,25 @@ export class JoinFailed extends MeshError {
 export class EndpointUnavailable extends MeshError {
   readonly code = 'endpoint_unavailable';
 }
+
+/**
+ * The node a message was relayed to refused it for good (a 4xx): the relaying node answers with the same status
+ * and code, so the sender sees the refusal as if it had called that node itself, and does not retry.
+ */
+export class RelayRefused extends MeshError {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The node's message store is closed (the node is stopping): nothing new can be kept, so nothing is taken. */
+export class StoreClosed extends MeshError {
+  readonly code = 'node_stopping';
+  constructor() {
+    super('This node is stopping and took nothing; send the message again to another node or later.');
+  }
+}

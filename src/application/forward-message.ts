@@ -1,25 +1,27 @@
-import type { MessageDeps } from './message-deps.js';
+import { BROADCAST, broadcastTargets } from '../domain/delivery.js';
 import { type ChatMessage, outgoingText } from '../domain/message.js';
-import { PeerCallFailed } from './errors.js';
-
-export type DeliveryStatus = 'delivered';
+import type { FirstOutcome } from './delivery/courier.js';
+import type { MessageDeps } from './message-deps.js';
 
 /** What the sending user is told. */
 export type SendOutcome =
-  | { readonly ok: true; readonly id: string; readonly status: DeliveryStatus }
+  | { readonly ok: true; readonly id: string; readonly status: 'delivered' | 'queued' }
   | { readonly ok: false; readonly id?: string; readonly error: { readonly code: string; readonly message: string } };
 
 /**
  * A user's message: stamped here with `from` (this node: a user cannot forge it), `id` and `ts`, then
- * delivered to this node's users when addressed to it, or handed to the destination with `PUT /msg`.
- * Bad input throws `InvalidInput`; every delivery outcome, good or bad, is a returned `SendOutcome`.
+ * delivered to this node's users when addressed to it, put in the outbox for its destination, or for `*` both:
+ * this node's users and every other node. A destination this node has never heard of is refused; one that is
+ * down or found dead but remembered gets the message queued. Bad input throws `InvalidInput`; every delivery
+ * outcome is a returned `SendOutcome`: `delivered` when the destination took it at once, `queued` when it is
+ * kept for retries (its fate comes later as a status event).
  */
 export class ForwardMessage {
   constructor(private readonly deps: MessageDeps) {}
 
   async execute(input: { to?: unknown; msg?: unknown; user?: unknown }): Promise<SendOutcome> {
     const text = outgoingText(input);
-    const { registry, peers, local, clock, ids } = this.deps;
+    const { registry, courier, local, clock, ids } = this.deps;
     const message: ChatMessage = {
       ...text,
       id: ids.next(),
@@ -27,10 +29,16 @@ export class ForwardMessage {
       ts: new Date(clock.now()).toISOString(),
     };
     if (message.to === registry.self.id) {
-      local.execute(message);
+      await local.execute(message);
       return { ok: true, id: message.id, status: 'delivered' };
     }
-    const destination = registry.get(message.to);
+    if (message.to === BROADCAST) {
+      await local.execute(message);
+      const outcomes = await courier.send(message, broadcastTargets(registry), { notify: true });
+      const all = outcomes.every((o) => o.status === 'delivered');
+      return { ok: true, id: message.id, status: all ? 'delivered' : 'queued' };
+    }
+    const destination = registry.get(message.to) ?? registry.tombstone(message.to);
     if (!destination) {
       return {
         ok: false,
@@ -38,16 +46,11 @@ export class ForwardMessage {
         error: { code: 'unknown_node', message: `No node with id "${message.to}" is known to this node.` },
       };
     }
-    try {
-      await peers.sendMessage(destination.url, message);
-      return { ok: true, id: message.id, status: 'delivered' };
-    } catch (error) {
-      if (!(error instanceof PeerCallFailed)) throw error;
-      return {
-        ok: false,
-        id: message.id,
-        error: { code: error.code, message: `Node "${message.to}" did not accept the message: ${error.message}` },
-      };
+    const [outcome] = (await courier.send(message, [destination], { notify: true, outgoing: true })) as [FirstOutcome];
+    if (outcome.status === 'failed') {
+      const { code, message: why } = outcome.error;
+      return { ok: false, id: message.id, error: { code, message: `Node "${message.to}" refused the message: ${why}` } };
     }
+    return { ok: true, id: message.id, status: outcome.status };
   }
 }

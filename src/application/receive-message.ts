@@ -1,6 +1,7 @@
-import type { MessageDeps } from './message-deps.js';
+import { BROADCAST, broadcastTargets } from '../domain/delivery.js';
 import { HopLimitReached, UnknownNode } from '../domain/errors.js';
 import {
+  assertDestination,
   assertMessageText,
   assertTimestamp,
   assertUserName,
@@ -9,45 +10,66 @@ import {
   MAX_RELAY_HOPS,
 } from '../domain/message.js';
 import { assertNodeId } from '../domain/node-record.js';
+import type { FirstOutcome } from './delivery/courier.js';
+import { RelayRefused } from './errors.js';
+import type { MessageDeps } from './message-deps.js';
 
-export type ReceiveOutcome = { readonly status: 'delivered' | 'duplicate' | 'relayed'; readonly id?: string };
+export type ReceiveOutcome = {
+  readonly status: 'delivered' | 'duplicate' | 'relayed' | 'queued';
+  readonly id: string;
+};
 
 /**
- * A `PUT /msg` from another node (or a plain client). Addressed to this node, or to nobody (the assignment's
- * echo mode): pushed to this node's users, once per id. Addressed to another known node: relayed to it with
- * `hops` counted, at most `MAX_RELAY_HOPS` times. Unknown destination: `UnknownNode`. A failed relay rejects
- * with the peer's `PeerCallFailed`, so the caller learns the message did not get through.
+ * A `PUT /msg` from another node (or a plain client).
+ * - Addressed to this node, or to nobody (the assignment's echo mode): pushed to this node's users, once per id.
+ * - Addressed to `*`: pushed to this node's users once per id. A copy that carries an `id` is one node's share
+ *   of a broadcast and goes no further; one without (from a plain node) is a new broadcast, sent on from here
+ *   to every other node.
+ * - Addressed to another node this node knows, or remembers as dead: relayed through the outbox (`relayed`, or
+ *   `queued` when it is down), with `hops` counted, at most `MAX_RELAY_HOPS` times. A message without an id
+ *   gets one here, so the relay itself can be retried safely.
+ * - Unknown destination: `UnknownNode`. A relay the destination refuses for good: `RelayRefused`, with its
+ *   status and code.
  */
 export class ReceiveMessage {
   constructor(private readonly deps: MessageDeps) {}
 
   async execute(input: InboundMessage): Promise<ReceiveOutcome> {
-    const { registry, peers, local, clock, ids } = this.deps;
+    const { registry, courier, local, clock, ids } = this.deps;
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
     const self = registry.self.id;
     const from = input.from === undefined ? self : assertNodeId(input.from);
-    const to = input.to === undefined || input.to === '' ? self : assertNodeId(input.to);
+    const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
+    const message: ChatMessage = {
+      id: input.id ?? ids.next(),
+      from,
+      to,
+      msg: input.msg,
+      ts: ts ?? new Date(clock.now()).toISOString(),
+      ...(user === undefined ? {} : { user }),
+    };
 
-    if (to === self) {
-      const message: ChatMessage = {
-        id: input.id ?? ids.next(),
-        from,
-        to,
-        msg: input.msg,
-        ts: ts ?? new Date(clock.now()).toISOString(),
-        ...(user === undefined ? {} : { user }),
-      };
-      const outcome = local.execute(message);
-      return { status: outcome.duplicate ? 'duplicate' : 'delivered', id: message.id };
+    if (to === self || to === BROADCAST) {
+      const delivery = await local.execute(message);
+      if (to === BROADCAST && input.id === undefined) {
+        await courier.send(message, broadcastTargets(registry, from), { notify: false });
+      }
+      return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
     }
 
-    const destination = registry.get(to);
+    const destination = registry.get(to) ?? registry.tombstone(to);
     if (!destination) throw new UnknownNode(to);
     const hops = input.hops ?? 0;
     if (hops >= MAX_RELAY_HOPS) throw new HopLimitReached(hops);
-    await peers.sendMessage(destination.url, { ...input, hops: hops + 1 });
-    return { status: 'relayed', ...(input.id === undefined ? {} : { id: input.id }) };
+    const [outcome] = (await courier.send({ ...message, hops: hops + 1 }, [destination], { notify: false })) as [
+      FirstOutcome,
+    ];
+    if (outcome.status === 'failed') {
+      const { code, message: why, status } = outcome.error;
+      throw new RelayRefused(code, `Node "${to}" refused the message: ${why}`, status);
+    }
+    return { status: outcome.status === 'delivered' ? 'relayed' : 'queued', id: message.id };
   }
 }

@@ -6,6 +6,11 @@
 // - Interactive mode (default): a readline prompt; incoming messages are printed above the prompt line.
 // - `--json` mode (scripts): JSON lines `{"to", "msg", "user"?}` on stdin are sent; every received message is
 //   printed as one JSON line on stdout and nothing else goes to stdout; failures go to stderr as JSON lines.
+//
+// History: on every connection the node sends one `history` event (the messages it kept, or on a reconnect
+// only those added or changed after the `since` cursor this client sends in its handshake). The client keeps
+// the highest `seq` it has seen (messages, history entries, status events) and sends it as `since` on every
+// reconnect, so a reconnect shows only what was missed; message ids already shown are never shown twice.
 
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -45,7 +50,7 @@ const USER_MAX_CHARS = 64;
 /** The commands of interactive mode: one list for `--help` and for `/help`. */
 const INTERACTIVE_COMMANDS = [
   '  /nodes         list the nodes (* = the node you are on, > = the destination)',
-  '  /to <id>       send your messages to node <id>',
+  '  /to <id>       send your messages to node <id>; /to * sends to every node (broadcast)',
   '  /name <user>   set your display name (/name - clears it)',
   '  /help          show the commands',
   '  /quit          leave (Ctrl-D works too)',
@@ -59,11 +64,13 @@ Chat through a meshchat node (socket.io at the node's URL).
 Options:
   --node <url>   the node to connect to (http:// or https:// URL), required
   --user <name>  display name sent with your messages (at most ${USER_MAX_CHARS} characters)
-  --to <id>      destination node id (default: the node you are connected to)
-  --json         script mode: read JSON lines {"to", "msg", "user"?} on stdin and send each; print every
-                 received message as one JSON line on stdout (nothing else goes to stdout); failed sends,
-                 bad input lines and node errors go to stderr as JSON lines. When stdin ends, waits for the
-                 pending acknowledgements and exits 0, or 1 if any line could not be sent.
+  --to <id>      destination node id, or * for every node (default: the node you are connected to)
+  --json         script mode: read JSON lines {"to", "msg", "user"?} on stdin ("to" may be "*") and send
+                 each; print every received message as one JSON line on stdout (nothing else goes to
+                 stdout); messages from the node's history are printed the same way with "history": true.
+                 Failed sends, bad input lines, delivery status events and node errors go to stderr as JSON
+                 lines. When stdin ends, waits for the pending acknowledgements and exits 0, or 1 if any
+                 line could not be sent.
   -h, --help     show this help
 
 Interactive commands:
@@ -82,13 +89,28 @@ interface NodeInfo {
   state: string;
 }
 
-interface ChatMessage {
+/** A live message or a history entry. `status` is only on history entries sent from this node to others. */
+export interface ChatMessage {
   id?: string;
   from?: string;
   to?: string;
   msg: string;
   ts?: string;
   user?: string;
+  /** The node's history cursor for this message (its last change). */
+  seq?: number;
+  /** `queued` | `delivered` | `expired` | `failed` (any other string is shown as sent). */
+  status?: string;
+}
+
+/** A `status` event: message `id`, sent earlier to `to` (`*` for a broadcast), reached `status` at `node`. */
+export interface StatusEvent {
+  id: string;
+  to?: string;
+  node?: string;
+  status: string;
+  seq?: number;
+  error?: WireError;
 }
 
 interface OutgoingMessage {
@@ -97,12 +119,12 @@ interface OutgoingMessage {
   user?: string;
 }
 
-interface WireError {
+export interface WireError {
   code: string;
   message: string;
 }
 
-type AckResult = { ok: true; id?: string; status: string } | { ok: false; error: WireError };
+export type AckResult = { ok: true; id?: string; status: string } | { ok: false; error: WireError };
 
 interface ServerToClientEvents {
   hello: (payload: unknown) => void;
@@ -175,6 +197,11 @@ function nodeChanges(previous: readonly NodeInfo[], next: readonly NodeInfo[]): 
   return changes;
 }
 
+/** A history cursor: a non-negative safe integer, else undefined. */
+function asSeq(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
 function asMessage(value: unknown): ChatMessage | undefined {
   if (!isRecord(value) || typeof value.msg !== 'string') return undefined;
   const message: ChatMessage = { msg: value.msg };
@@ -188,7 +215,24 @@ function asMessage(value: unknown): ChatMessage | undefined {
   if (ts !== undefined) message.ts = ts;
   const user = optionalString(value.user);
   if (user !== undefined) message.user = user;
+  const seq = asSeq(value.seq);
+  if (seq !== undefined) message.seq = seq;
+  const status = optionalString(value.status);
+  if (status !== undefined) message.status = status;
   return message;
+}
+
+function asStatusEvent(value: unknown): StatusEvent | undefined {
+  if (!isRecord(value) || typeof value.id !== 'string' || typeof value.status !== 'string') return undefined;
+  const event: StatusEvent = { id: value.id, status: value.status };
+  const to = optionalString(value.to);
+  if (to !== undefined) event.to = to;
+  const node = optionalString(value.node);
+  if (node !== undefined) event.node = node;
+  const seq = asSeq(value.seq);
+  if (seq !== undefined) event.seq = seq;
+  if (value.error !== undefined) event.error = asWireError(value.error);
+  return event;
 }
 
 function asWireError(value: unknown): WireError {
@@ -252,6 +296,9 @@ function safeWrite(stream: NodeJS.WritableStream, text: string): void {
 class RecentIds {
   private readonly ids = new Set<string>();
   constructor(private readonly limit = 5000) {}
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
   /** True when the id was new (and is now remembered). */
   add(id: string): boolean {
     if (this.ids.has(id)) return false;
@@ -264,8 +311,71 @@ class RecentIds {
   }
 }
 
-/** socket.io treats a URL path as a namespace; we want the default namespace at `<url path>/socket.io/`. */
-function createSocket(node: URL, timing: Timing): ChatSocket {
+/** What a history entry means to a client that may have seen it before (see {@link MessageLedger}). */
+export type HistoryDecision = 'show' | 'status' | 'skip';
+
+/**
+ * What this client knows about the conversation: the message ids already shown, the last known delivery
+ * status of messages sent from this node (from acks, status events and history), and the history cursor
+ * (the highest `seq` seen), which every reconnect sends as `since`.
+ */
+export class MessageLedger {
+  private readonly shown = new RecentIds();
+  private readonly sent = new Map<string, string>();
+  private cursor: number | undefined;
+
+  constructor(private readonly limit = 5000) {}
+
+  /** The highest seq seen so far; undefined until the node sent one. */
+  get since(): number | undefined {
+    return this.cursor;
+  }
+
+  seeSeq(seq: number | undefined): void {
+    if (seq !== undefined && (this.cursor === undefined || seq > this.cursor)) this.cursor = seq;
+  }
+
+  /** Records the status of a message sent from this node (an ack or a status event). */
+  noteStatus(id: string, status: string): void {
+    this.sent.delete(id);
+    this.sent.set(id, status);
+    if (this.sent.size > this.limit) {
+      const oldest = this.sent.keys().next();
+      if (!oldest.done) this.sent.delete(oldest.value);
+    }
+  }
+
+  /** A live message: true when it should be shown (not seen before). */
+  live(message: ChatMessage): boolean {
+    this.seeSeq(message.seq);
+    return message.id === undefined || this.shown.add(message.id);
+  }
+
+  /**
+   * A history entry: `show` a message not seen before; `status` for a message already known whose status
+   * changed to a final one while this client was away (show that change instead); `skip` otherwise.
+   */
+  history(entry: ChatMessage): HistoryDecision {
+    this.seeSeq(entry.seq);
+    const id = entry.id;
+    if (id === undefined) return 'show';
+    if (entry.status === undefined) return this.shown.add(id) ? 'show' : 'skip';
+    const known = this.shown.has(id) || this.sent.has(id);
+    const previous = this.sent.get(id);
+    this.noteStatus(id, entry.status);
+    if (!known) {
+      this.shown.add(id);
+      return 'show';
+    }
+    return previous !== entry.status && entry.status !== 'queued' ? 'status' : 'skip';
+  }
+}
+
+/**
+ * socket.io treats a URL path as a namespace; we want the default namespace at `<url path>/socket.io/`.
+ * `since` is asked on every (re)connection attempt, so each handshake carries the current history cursor.
+ */
+function createSocket(node: URL, timing: Timing, since: () => number | undefined): ChatSocket {
   const prefix = node.pathname.replace(/\/+$/, '');
   return connectSocket(node.origin, {
     path: `${prefix}/socket.io/`,
@@ -273,6 +383,10 @@ function createSocket(node: URL, timing: Timing): ChatSocket {
     reconnection: true,
     reconnectionDelay: timing.reconnectionDelayMs,
     reconnectionDelayMax: Math.max(5_000, timing.reconnectionDelayMs),
+    auth: (cb) => {
+      const cursor = since();
+      cb(cursor === undefined ? {} : { since: cursor });
+    },
   });
 }
 
@@ -355,12 +469,76 @@ function clock(ts: string | undefined): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-/** `[HH:MM:SS] <from>[ (user)] → <to>: <msg>` */
+/** How a destination reads: a node id, or `* (every node)` for a broadcast. */
+export function destinationLabel(to: string): string {
+  return to === '*' ? '* (every node)' : clean(to, true);
+}
+
+/**
+ * `[HH:MM:SS] <from>[ (user)] → <to>: <msg>`; a broadcast reads `→ * (every node)`; a message sent from this
+ * node (a history entry with a status) ends with `  [<status>]`.
+ */
 export function formatMessage(message: ChatMessage): string {
   const from = clean(message.from ?? '?', true);
   const user = message.user !== undefined && message.user !== '' ? ` (${clean(message.user, true)})` : '';
-  const to = clean(message.to ?? '?', true);
-  return `[${clock(message.ts)}] ${from}${user} → ${to}: ${clean(message.msg)}`;
+  const to = message.to === undefined ? '?' : destinationLabel(message.to);
+  const status = message.status !== undefined ? `  [${clean(message.status, true)}]` : '';
+  return `[${clock(message.ts)}] ${from}${user} → ${to}: ${clean(message.msg)}${status}`;
+}
+
+/** The line for the node's answer to a message this client sent to `to`. */
+export function formatAck(result: AckResult, to: string): string {
+  if (!result.ok) return `✗ ${clean(result.error.message, true)}`;
+  const id = result.id !== undefined ? ` ${clean(result.id, true)}` : '';
+  if (result.status === 'queued') {
+    return to === '*'
+      ? `◷ queued${id} (not every node took it at once; will retry the others)`
+      : `◷ queued${id} (node ${clean(to, true)} is not reachable; will retry)`;
+  }
+  if (result.status === 'delivered' && to === '*') return `✓ delivered${id} to every node`;
+  return `✓ ${clean(result.status, true)}${id}`;
+}
+
+/**
+ * The line for a status event (or a status change found in the history): `✓ delivered <id> to <node> (was
+ * queued)`, `✗ expired <id> to <node> (never delivered)`, `✗ failed <id> to <node>: <why>`. For one node of a
+ * broadcast the node is named and `broadcast` noted; a broadcast as a whole reads `to every node`.
+ */
+export function formatStatus(event: StatusEvent): string {
+  const id = clean(event.id, true);
+  const notes: string[] = [];
+  let where = id;
+  if (event.node !== undefined && event.node !== '') {
+    where = `${id} to ${clean(event.node, true)}`;
+    if (event.to === '*') notes.push('broadcast');
+  } else if (event.to !== undefined && event.to !== '') {
+    where = `${id} to ${event.to === '*' ? 'every node' : clean(event.to, true)}`;
+  }
+  if (event.status === 'delivered') notes.push('was queued');
+  if (event.status === 'expired') notes.push('never delivered');
+  const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  switch (event.status) {
+    case 'delivered':
+      return `✓ delivered ${where}${note}`;
+    case 'expired':
+      return `✗ expired ${where}${note}`;
+    case 'failed':
+      return `✗ failed ${where}${note}${event.error ? `: ${clean(event.error.message, true)}` : ''}`;
+    case 'queued':
+      return `◷ queued ${where}${note}`;
+    default:
+      return `• ${where}${note}: ${clean(event.status, true)}`;
+  }
+}
+
+/**
+ * The line before the history of a connection: always on the first one (`history: none` when empty), only
+ * when something was missed on a reconnect.
+ */
+export function formatHistoryHeader(count: number, reconnect: boolean): string | undefined {
+  const plural = count === 1 ? '' : 's';
+  if (reconnect) return count === 0 ? undefined : `history: ${count} missed message${plural}`;
+  return count === 0 ? 'history: none' : `history: ${count} message${plural}`;
 }
 
 function isTty(stream: NodeJS.ReadableStream | NodeJS.WritableStream): boolean {
@@ -440,7 +618,7 @@ function parseChatArgs(argv: string[]): ChatConfig | 'help' {
   return {
     node,
     user: values.user === undefined ? undefined : parseUserNameFlag('--user', values.user),
-    to: values.to === undefined ? undefined : parseNodeIdFlag('--to', values.to),
+    to: values.to === undefined || values.to === '*' ? values.to : parseNodeIdFlag('--to', values.to),
     json: values.json === true,
   };
 }
@@ -456,17 +634,38 @@ async function runJsonMode(config: ChatConfig, io: ChatIo, timing: Timing): Prom
   let nodes: NodeInfo[] = [];
   let closing = false;
   let retryTimer: NodeJS.Timeout | undefined;
-  const seen = new RecentIds();
+  const ledger = new MessageLedger();
 
-  const socket = createSocket(config.node, timing);
+  const socket = createSocket(config.node, timing, () => ledger.since);
   const onMessage = (raw: unknown) => {
     const message = asMessage(raw);
     if (!message) {
       report({ error: { code: 'bad_event', message: 'ignored a malformed msg event from the node' } });
       return;
     }
-    if (message.id !== undefined && !seen.add(message.id)) return;
-    printMessage(raw);
+    if (ledger.live(message)) printMessage(raw);
+  };
+  const onHistory = (payload: unknown) => {
+    if (!Array.isArray(payload)) {
+      report({ error: { code: 'bad_event', message: 'ignored a malformed history event from the node' } });
+      return;
+    }
+    for (const raw of payload) {
+      const entry = asMessage(raw);
+      if (!entry || !isRecord(raw)) {
+        report({ error: { code: 'bad_event', message: 'ignored a malformed history entry from the node' } });
+        continue;
+      }
+      const decision = ledger.history(entry);
+      if (decision === 'show') printMessage({ ...raw, history: true });
+      else if (decision === 'status' && entry.id !== undefined && entry.status !== undefined) {
+        // A message already printed whose delivery status changed while the client was away.
+        const status: Record<string, unknown> = { id: entry.id, status: entry.status };
+        if (entry.to !== undefined) status.to = entry.to;
+        if (entry.seq !== undefined) status.seq = entry.seq;
+        report({ status, history: true });
+      }
+    }
   };
   // Every listener is registered before the connection opens so nothing sent on connect is missed.
   socket.on('hello', (payload) => {
@@ -476,10 +675,15 @@ async function runJsonMode(config: ChatConfig, io: ChatIo, timing: Timing): Prom
     nodes = asNodes(payload) ?? nodes;
   });
   socket.on('msg', onMessage);
-  socket.on('history', (payload) => {
-    if (Array.isArray(payload)) for (const item of payload) onMessage(item);
+  socket.on('history', onHistory);
+  socket.on('status', (payload) => {
+    const event = asStatusEvent(payload);
+    if (event) {
+      ledger.seeSeq(event.seq);
+      ledger.noteStatus(event.id, event.status);
+    }
+    report({ status: payload });
   });
-  socket.on('status', (payload) => report({ status: payload }));
   socket.on('error', (payload) => report({ error: asWireError(payload) }));
   let connectedOnce = false;
   socket.on('connect', () => {
@@ -559,6 +763,8 @@ async function runJsonMode(config: ChatConfig, io: ChatIo, timing: Timing): Prom
       if (!result.ok) {
         failed = true;
         report({ error: result.error, line: n });
+      } else if (result.id !== undefined) {
+        ledger.noteStatus(result.id, result.status);
       }
     });
     pending.add(sent);
@@ -589,7 +795,8 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
   let nodes: NodeInfo[] | undefined;
   let destination = config.to;
   let user = config.user;
-  const seen = new RecentIds();
+  let histories = 0;
+  const ledger = new MessageLedger();
   const pending = new Set<Promise<void>>();
 
   /** Prints whole lines without garbling what the user is typing: clear the line, print, redraw the prompt. */
@@ -605,17 +812,43 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
   };
   const self = () => findSelf(hello, nodes ?? [], config.node);
   const currentDestination = () => destination ?? self()?.id;
-  const updatePrompt = () => rl?.setPrompt(`${user ? `${user} ` : ''}→ ${currentDestination() ?? '?'}> `);
+  const currentLabel = () => {
+    const dest = currentDestination();
+    return dest === undefined ? '?' : destinationLabel(dest);
+  };
+  const updatePrompt = () => rl?.setPrompt(`${user ? `${clean(user, true)} ` : ''}→ ${currentLabel()}> `);
   const showPrompt = () => {
     if (rl && terminal && inputOpen) rl.prompt(true);
   };
 
-  const socket = createSocket(config.node, timing);
+  const socket = createSocket(config.node, timing, () => ledger.since);
   const onMessage = (raw: unknown) => {
     const message = asMessage(raw);
     if (!message) return;
-    if (message.id !== undefined && !seen.add(message.id)) return;
-    print(formatMessage(message));
+    if (ledger.live(message)) print(formatMessage(message));
+  };
+  const onHistory = (payload: unknown) => {
+    if (!Array.isArray(payload)) return;
+    const reconnect = histories > 0;
+    histories += 1;
+    const lines: string[] = [];
+    let count = 0;
+    for (const raw of payload) {
+      const entry = asMessage(raw);
+      if (!entry) continue;
+      const decision = ledger.history(entry);
+      if (decision === 'show') {
+        count += 1;
+        lines.push(formatMessage(entry));
+      } else if (decision === 'status' && entry.id !== undefined && entry.status !== undefined) {
+        const change: StatusEvent = { id: entry.id, status: entry.status };
+        if (entry.to !== undefined) change.to = entry.to;
+        lines.push(formatStatus(change));
+      }
+    }
+    const header = formatHistoryHeader(count, reconnect);
+    if (header !== undefined) print(header);
+    for (const line of lines) print(line);
   };
   socket.on('hello', (payload) => {
     const node = asHello(payload);
@@ -623,11 +856,10 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
     const changed = hello?.id !== node.id;
     hello = node;
     if (changed) {
-      const dest = currentDestination();
       updatePrompt();
       print(
         `you are on node ${clean(node.id, true)}${node.url ? ` (${clean(node.url, true)})` : ''}; ` +
-          `messages go to ${dest ? clean(dest, true) : '?'}`,
+          `messages go to ${currentLabel()}`,
       );
     }
   });
@@ -641,16 +873,13 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
     updatePrompt();
   });
   socket.on('msg', onMessage);
-  socket.on('history', (payload) => {
-    if (Array.isArray(payload)) for (const item of payload) onMessage(item);
-  });
+  socket.on('history', onHistory);
   socket.on('status', (payload) => {
-    if (!isRecord(payload)) return;
-    const id = typeof payload.id === 'string' ? clean(payload.id, true) : '?';
-    const status = typeof payload.status === 'string' ? clean(payload.status, true) : '?';
-    if (status === 'delivered') print(`✓ delivered ${id} (was queued)`);
-    else if (status === 'expired') print(`✗ expired ${id} (never delivered)`);
-    else print(`• ${id}: ${status}`);
+    const event = asStatusEvent(payload);
+    if (!event) return;
+    ledger.seeSeq(event.seq);
+    ledger.noteStatus(event.id, event.status);
+    print(formatStatus(event));
   });
   socket.on('error', (payload) => {
     const error = asWireError(payload);
@@ -725,7 +954,8 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
         `${mark} ${clean(n.id.padEnd(width), true)}  ${clean(n.url, true)}${notes ? `  (${notes})` : ''}`,
       );
     }
-    if (dest !== undefined && !nodes.some((n) => n.id === dest))
+    if (dest === '*') lines.push(' > *  (every node: broadcast)');
+    else if (dest !== undefined && !nodes.some((n) => n.id === dest))
       lines.push(` > ${clean(dest, true)}  (not in the list)`);
     for (const line of lines) print(line);
   };
@@ -739,13 +969,8 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
     const payload: OutgoingMessage = { to, msg: text };
     if (user !== undefined) payload.user = user;
     const sent = sendMessage(socket, payload, timing.ackTimeoutMs).then((result) => {
-      if (result.ok) {
-        const id = result.id !== undefined ? ` ${clean(result.id, true)}` : '';
-        if (result.status === 'queued') print(`… queued${id}`);
-        else print(`✓ ${clean(result.status, true)}${id}`);
-      } else {
-        print(`✗ ${clean(result.error.message, true)}`);
-      }
+      if (result.ok && result.id !== undefined) ledger.noteStatus(result.id, result.status);
+      print(formatAck(result, to));
     });
     pending.add(sent);
     void sent.finally(() => pending.delete(sent));
@@ -761,15 +986,22 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
         return;
       case 'to': {
         if (arg === '') {
-          const dest = currentDestination();
           print(
-            dest ? `messages go to ${clean(dest, true)}` : 'no destination yet: choose one with /to <id>',
+            currentDestination() !== undefined
+              ? `messages go to ${currentLabel()}`
+              : 'no destination yet: choose one with /to <id> (or /to * for every node)',
           );
+          return;
+        }
+        if (arg === '*') {
+          destination = arg;
+          updatePrompt();
+          print('messages go to every node (*)');
           return;
         }
         if (!isNodeId(arg)) {
           print(
-            `✗ '${clean(arg, true)}' is not a node id (letters, digits, '.', '_', '-'; at most 64 characters)`,
+            `✗ '${clean(arg, true)}' is not a node id (letters, digits, '.', '_', '-'; at most 64 characters; * for every node)`,
           );
           return;
         }

@@ -13,7 +13,13 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --public-url URL   URL other nodes reach this node at (env MESHCHAT_PUBLIC_URL)
   --join URL         a node of the network to join; repeatable (env MESHCHAT_JOIN, comma-separated)
   --tunnel MODE      none or ngrok (env MESHCHAT_TUNNEL; default none; ngrok needs NGROK_AUTHTOKEN)
-  --data-dir DIR     where the node keeps its state (env MESHCHAT_DATA_DIR; default .meshchat/<id>)
+  --data-dir DIR     where the node keeps its state: known nodes, outbox, history, seen message ids
+                     (env MESHCHAT_DATA_DIR; default .meshchat/<id>)
+  --in-memory        keep nothing on disk: queued messages and history are lost on exit
+                     (env MESHCHAT_IN_MEMORY=1)
+  --message-ttl TIME how long an undelivered message is retried before its sender is told it expired:
+                     seconds, or a number with s, m, h or d (env MESHCHAT_MESSAGE_TTL; default 24h)
+  --history N        messages kept for users who connect later (env MESHCHAT_HISTORY; default 1000)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
@@ -31,6 +37,8 @@ const urlField = z.string().transform((value, ctx) => {
   }
 });
 
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
 /** The node's settings as flags and environment give them, each checked with a sentence naming the flag. */
 const nodeFlags = z.object({
   id: idField.optional(),
@@ -45,6 +53,18 @@ const nodeFlags = z.object({
   join: z.array(urlField).default([]),
   tunnel: z.enum(['none', 'ngrok'], { message: 'must be "none" or "ngrok"' }).default('none'),
   'data-dir': z.string().min(1, 'must not be empty').optional(),
+  'message-ttl': z
+    .string()
+    .regex(/^\d+(?:\.\d+)?[smhd]?$/, 'must be seconds, or a number with s, m, h or d (such as 90s, 30m, 24h)')
+    .transform((value) => Math.round(Number.parseFloat(value) * (UNIT_MS[value.at(-1) ?? 's'] ?? 1_000)))
+    .pipe(z.number().min(1_000, 'must be at least 1 second').max(365 * 86_400_000, 'must be at most 365 days'))
+    .optional(),
+  history: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number from 0 to 100000')
+    .transform(Number)
+    .pipe(z.number().max(100_000, 'must be a whole number from 0 to 100000'))
+    .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
   'log-level': z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -75,6 +95,9 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
         join: { type: 'string', multiple: true },
         tunnel: { type: 'string' },
         'data-dir': { type: 'string' },
+        'in-memory': { type: 'boolean' },
+        'message-ttl': { type: 'string' },
+        history: { type: 'string' },
         profile: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
@@ -96,6 +119,8 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
     join: values.join ?? envJoin,
     tunnel: values.tunnel ?? fromEnv('MESHCHAT_TUNNEL'),
     'data-dir': values['data-dir'] ?? fromEnv('MESHCHAT_DATA_DIR'),
+    'message-ttl': values['message-ttl'] ?? fromEnv('MESHCHAT_MESSAGE_TTL'),
+    history: values.history ?? fromEnv('MESHCHAT_HISTORY'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
   };
@@ -114,6 +139,10 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
       '--tunnel ngrok needs NGROK_AUTHTOKEN: export your token from the ngrok dashboard, or use --tunnel none',
     );
   }
+  const inMemory = values['in-memory'] === true || /^(1|true|yes)$/i.test(fromEnv('MESHCHAT_IN_MEMORY') ?? '');
+  if (inMemory && flags['data-dir']) {
+    throw new UsageError('--in-memory and --data-dir contradict each other: a node in memory has no data dir');
+  }
   const id = flags.id ?? `node-${randomBytes(3).toString('hex')}`;
   const ngrokDomain = fromEnv('NGROK_DOMAIN');
   return {
@@ -125,7 +154,9 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
       host: flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1'),
       join: flags.join,
       tunnel: flags.tunnel,
-      dataDir: flags['data-dir'] ?? `.meshchat/${id}`,
+      ...(inMemory ? {} : { dataDir: flags['data-dir'] ?? `.meshchat/${id}` }),
+      ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
+      ...(flags.history === undefined ? {} : { historySize: flags.history }),
       profile: flags.profile ?? (flags.tunnel === 'ngrok' ? 'tunnel' : 'lan'),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
       ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),

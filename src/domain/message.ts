@@ -1,3 +1,4 @@
+import { BROADCAST } from './delivery.js';
 import { InvalidInput, TooLarge } from './errors.js';
 import { assertNodeId } from './node-record.js';
 
@@ -75,9 +76,14 @@ export function assertTimestamp(ts: unknown): string | undefined {
   return ts;
 }
 
+/** `to` of a message: a node id, or `*` for every node of the network. */
+export function assertDestination(to: unknown): string {
+  return to === BROADCAST ? BROADCAST : assertNodeId(to);
+}
+
 /** Checks what a user asked to send; `from` is never taken from the user. */
 export function outgoingText(input: { to?: unknown; msg?: unknown; user?: unknown }): OutgoingText {
-  const to = assertNodeId(input.to);
+  const to = assertDestination(input.to);
   const msg = assertMessageText(input.msg);
   const user = assertUserName(input.user);
   return user === undefined ? { to, msg } : { to, msg, user };

@@ -104,7 +104,24 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
       };
       await t.client.sendMessage(t.target.url, message);
       await t.client.sendMessage(t.target.url, message);
-      expect(t.delivered()).toEqual([message]);
+      expect(t.delivered()).toEqual([{ ...message, seq: expect.any(Number) }]);
+    });
+
+    it('sendMessages hands a batch over in order, with one result per message', async () => {
+      const base = { from: 'someone', to: t.target.id, ts: '2026-01-01T00:00:00.000Z' };
+      const results = await t.client.sendMessages(t.target.url, [
+        { ...base, id: 'batch-1', msg: 'first' },
+        { ...base, id: 'batch-2', msg: 'second', to: 'nobody' },
+        { ...base, id: 'batch-1', msg: 'first again' },
+        { ...base, id: 'batch-3', msg: 'third' },
+      ]);
+      expect(results).toEqual([
+        { ok: true },
+        { ok: false, status: 404, code: 'unknown_node', message: expect.stringContaining('nobody') },
+        { ok: true },
+        { ok: true },
+      ]);
+      expect(t.delivered().map((m) => m.msg)).toEqual(['first', 'third']);
     });
 
     it('a message for an unknown node rejects with 404 unknown_node', async () => {

@@ -1,4 +1,6 @@
 import { AnnounceNode } from '../../src/application/announce-node.js';
+import { Courier } from '../../src/application/delivery/courier.js';
+import type { DeliverySettings } from '../../src/application/delivery/settings.js';
 import { DeliverLocally } from '../../src/application/deliver-locally.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import { ForwardMessage } from '../../src/application/forward-message.js';
@@ -7,17 +9,26 @@ import { Leave } from '../../src/application/leave.js';
 import { MembershipProtocol } from '../../src/application/membership/membership-protocol.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import type { Clock } from '../../src/application/ports/clock.js';
-import type { CallOptions, NodeAnswer, PeerClient, ProbeVerdict } from '../../src/application/ports/peer-client.js';
+import type { MessageStore } from '../../src/application/ports/message-store.js';
+import type {
+  BatchItemResult,
+  CallOptions,
+  NodeAnswer,
+  PeerClient,
+  ProbeVerdict,
+} from '../../src/application/ports/peer-client.js';
 import { ProbeForPeer } from '../../src/application/probe-for-peer.js';
 import { ReceiveMessage } from '../../src/application/receive-message.js';
+import { ReceiveMessages } from '../../src/application/receive-messages.js';
 import { RemoveNode } from '../../src/application/remove-node.js';
-import { statusFor } from '../../src/adapters/http/error-table.js';
+import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
 import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
+import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
+import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
-import { RecentIds } from '../../src/domain/recent-ids.js';
 import { FakeClock } from './fake-clock.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';
 
@@ -28,6 +39,8 @@ export interface InboundPeerApi {
   announce(node: { id: string; url: string; incarnation?: number }): void;
   withdraw(node: { id: string; url: string; reason?: 'dead' | 'left' }): Promise<void>;
   receive(message: InboundMessage): Promise<unknown>;
+  /** `POST /msgs`; a plain node has none (it rejects with 404 as the HTTP API would). */
+  receiveBatch(messages: InboundMessage[]): Promise<BatchItemResult[]>;
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
 }
 
@@ -172,6 +185,11 @@ export class InMemoryPeerClient implements PeerClient {
     await this.#call(url, (api) => api.receive(wire), options);
   }
 
+  sendMessages(url: string, messages: readonly ChatMessage[], options: CallOptions = {}): Promise<BatchItemResult[]> {
+    const wire = JSON.parse(JSON.stringify(messages)) as InboundMessage[];
+    return this.#call(url, (api) => api.receiveBatch(wire), options);
+  }
+
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {
     const wire = { id: target.id, url: target.url };
     const { alive, incarnation } = await this.#call(url, (api) => api.probe(wire), options);
@@ -187,6 +205,9 @@ export interface MemoryNode {
   readonly users: RecordingPushNotifier;
   readonly forward: ForwardMessage;
   readonly receive: ReceiveMessage;
+  readonly receiveMany: ReceiveMessages;
+  readonly courier: Courier;
+  readonly store: MessageStore;
   readonly join: JoinNetwork;
   readonly leave: Leave;
   readonly membership: MembershipProtocol;
@@ -210,6 +231,9 @@ export function createMemoryNode(
     membership?: Partial<MembershipSettings>;
     random?: () => number;
     incarnation?: number;
+    delivery?: Partial<DeliverySettings>;
+    /** The node's message store (pass the one of an earlier node to simulate a restart). */
+    store?: MessageStore;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -217,18 +241,25 @@ export function createMemoryNode(
   const users = new RecordingPushNotifier();
   const clock = options.clock ?? new FakeClock();
   const peers = network.client(url);
+  const store = options.store ?? new MemoryMessageStore(DEFAULT_MESSAGE_STORE_SETTINGS);
+  const courier = new Courier(
+    { registry, peers, store, clock, random: options.random, onStatus: (update) => users.pushStatus(update) },
+    options.delivery,
+  );
   const deps = {
     registry,
     peers,
     clock,
+    courier,
     ids: new SequentialIds(id),
-    local: new DeliverLocally({ push: users, seen: new RecentIds() }),
+    local: new DeliverLocally({ push: users, store, clock }),
   };
   const membership = new MembershipProtocol({ registry, peers, clock, random: options.random }, options.membership);
   const announce = new AnnounceNode({ registry, clock, onRefusedMove: (claim) => void membership.claim(claim) });
   const remove = new RemoveNode({ registry, clock, refute: () => membership.refute(), isAlive: (node) => membership.answers(node) });
   const probe = new ProbeForPeer({ registry, probe: (target) => membership.probeFor(target) });
   const receive = new ReceiveMessage(deps);
+  const receiveMany = new ReceiveMessages({ receive });
   const api: InboundPeerApi = {
     listNodes: (includeDead) => [
       ...registry.list(),
@@ -242,9 +273,16 @@ export function createMemoryNode(
     announce: (node) => void announce.execute(node),
     withdraw: (node) => remove.execute(node),
     receive: (message) => receive.execute(message),
+    receiveBatch: async (messages) =>
+      (await receiveMany.execute(messages)).map((outcome) =>
+        outcome.ok
+          ? { ok: true }
+          : { ok: false, status: statusFor(outcome.error), code: outcome.error.code, message: outcome.error.message },
+      ),
     probe: (target) => probe.execute(target),
   };
   network.register(url, api);
+  courier.start();
   return {
     id,
     url,
@@ -252,6 +290,9 @@ export function createMemoryNode(
     users,
     forward: new ForwardMessage(deps),
     receive,
+    receiveMany,
+    courier,
+    store,
     join: new JoinNetwork(deps),
     leave: new Leave(deps, { timeoutMs: options.leaveTimeoutMs ?? 3_000 }),
     membership,
@@ -265,15 +306,17 @@ export function createMemoryNode(
 
 /**
  * A plain node on the in-memory network: the assignment's protocol only. It lists itself, keeps whatever it is
- * told, never probes or gossips, and has no `POST /probe`. `extensionCalls` counts every call that used a
- * meshchat extension on it (`?include=dead`, `POST /probe`): a meshchat node must never send one.
+ * told, never probes or gossips, and has no `POST /probe` or `POST /msgs`. `extensionCalls` counts every call
+ * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`): a meshchat node must
+ * never send one. `received` is every `PUT /msg` it was sent, as its users would see it.
  */
 export function createPlainMemoryNode(
   network: InMemoryNetwork,
   id: string,
   url = memoryUrl(id),
-): { id: string; url: string; nodes: Map<string, string>; extensionCalls: () => number } {
+): { id: string; url: string; nodes: Map<string, string>; received: InboundMessage[]; extensionCalls: () => number } {
   const nodes = new Map<string, string>([[id, url]]);
+  const received: InboundMessage[] = [];
   let extensionCalls = 0;
   network.register(url, {
     listNodes: (includeDead) => {
@@ -289,11 +332,18 @@ export function createPlainMemoryNode(
     withdraw: async (node) => {
       if (nodes.get(node.id) === node.url) nodes.delete(node.id);
     },
-    receive: async () => ({ ok: true }),
+    receive: async (message) => {
+      received.push(message);
+      return 'OK';
+    },
+    receiveBatch: () => {
+      extensionCalls++;
+      return Promise.reject(new HttpRefusal(404, 'not_found', 'There is no POST /msgs on this node.'));
+    },
     probe: () => {
       extensionCalls++;
       return Promise.reject(new UnknownNode(id));
     },
   });
-  return { id, url, nodes, extensionCalls: () => extensionCalls };
+  return { id, url, nodes, received, extensionCalls: () => extensionCalls };
 }

@@ -1,17 +1,22 @@
 import type { UserPush } from '../../src/application/ports/user-push.js';
-import type { ChatMessage } from '../../src/domain/message.js';
+import type { HistoryEntry, StatusUpdate } from '../../src/domain/delivery.js';
 import type { NodeRecord } from '../../src/domain/node-record.js';
 
 /** Stands for the users of one node: records what they were pushed. */
 export class RecordingPushNotifier implements UserPush {
-  readonly messages: ChatMessage[] = [];
+  readonly messages: HistoryEntry[] = [];
+  readonly statuses: StatusUpdate[] = [];
   readonly nodeLists: NodeRecord[][] = [];
 
   constructor(private readonly users = 1) {}
 
-  pushMessage(message: ChatMessage): number {
+  pushMessage(message: HistoryEntry): number {
     this.messages.push(structuredClone(message));
     return this.users;
+  }
+
+  pushStatus(update: StatusUpdate): void {
+    this.statuses.push(structuredClone(update));
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {

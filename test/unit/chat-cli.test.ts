@@ -3,7 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ChatOptions, runChat } from '../../src/cli/chat.js';
+import {
+  type ChatOptions,
+  formatAck,
+  formatHistoryHeader,
+  formatMessage,
+  formatStatus,
+  MessageLedger,
+  runChat,
+} from '../../src/cli/chat.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
@@ -45,29 +53,46 @@ interface FakeNode {
   sockets: ServerSocket[];
   received: OutgoingPayload[];
   heldAcks: AckFn[];
+  /** The handshake `auth` of every connection, in order. */
+  auths: unknown[];
+  /** The history sent on the next connections (given the handshake's `since`); empty by default. */
+  history: (since: unknown) => unknown[];
 }
 
 const nodes: FakeNode[] = [];
 
 /**
- * A socket.io server behaving like a meshchat node `n1`: hello + nodes on connect, acks `msg` events.
- * msg "please fail" → refused; msg "slow" → ack held in `heldAcks`; msg "no ack" → never acknowledged.
+ * A socket.io server behaving like a meshchat node `n1`: hello + nodes + history on connect, acks `msg`
+ * events. msg "please fail" → refused; msg "slow" → ack held in `heldAcks`; msg "no ack" → never
+ * acknowledged; msg "all at once" → delivered; anything else is delivered to n1 and queued for other nodes.
  */
 async function startNode(): Promise<FakeNode> {
   const http = createServer();
   const io = new Server(http);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
-  const node: FakeNode = { url: `http://127.0.0.1:${port}`, io, sockets: [], received: [], heldAcks: [] };
+  const node: FakeNode = {
+    url: `http://127.0.0.1:${port}`,
+    io,
+    sockets: [],
+    received: [],
+    heldAcks: [],
+    auths: [],
+    history: () => [],
+  };
   let counter = 0;
   io.on('connection', (socket) => {
     node.sockets.push(socket);
+    const auth: unknown = socket.handshake.auth;
+    node.auths.push(auth);
     socket.emit('hello', { node: { id: 'n1', url: node.url } });
     socket.emit('nodes', [
       { id: 'n1', url: node.url, state: 'alive' },
       { id: 'n2', url: 'http://127.0.0.1:9/', state: 'suspect' },
       { id: 'n3', url: 'https://n3.example' },
     ]);
+    const since = typeof auth === 'object' && auth !== null ? (auth as { since?: unknown }).since : undefined;
+    socket.emit('history', node.history(since));
     socket.on('msg', (payload: OutgoingPayload, ack: AckFn) => {
       node.received.push(payload);
       counter += 1;
@@ -76,7 +101,8 @@ async function startNode(): Promise<FakeNode> {
       } else if (payload.msg === 'slow') {
         node.heldAcks.push(ack);
       } else if (payload.msg !== 'no ack') {
-        ack({ ok: true, id: `m${counter}`, status: payload.to === 'n1' ? 'delivered' : 'queued' });
+        const delivered = payload.to === 'n1' || payload.msg === 'all at once';
+        ack({ ok: true, id: `m${counter}`, status: delivered ? 'delivered' : 'queued' });
       }
     });
   });
@@ -243,7 +269,8 @@ describe('meshchat chat (interactive)', () => {
     chat.stdin.write('hello world\n');
     await waitFor(() => node.received.length === 1, 4000, 'the message at the node');
     expect(node.received[0]).toEqual({ to: 'n2', msg: 'hello world', user: 'bob' });
-    await waitFor(() => chat.out.text.includes('… queued m1'), 4000, 'the ack line');
+    await waitFor(() => chat.out.text.includes('◷ queued m1'), 4000, 'the ack line');
+    expect(chat.out.lines()).toContain('◷ queued m1 (node n2 is not reachable; will retry)');
 
     chat.stdin.write('/to ghost\n');
     chat.stdin.write('please fail\n');
@@ -329,7 +356,7 @@ describe('meshchat chat (interactive)', () => {
     chat2.stdin.end('//slash\n');
     expect(await chat2.done).toBe(0);
     expect(node.received[1]).toEqual({ to: 'n3', msg: '/slash' });
-    expect(chat2.out.text).toContain('… queued m2');
+    expect(chat2.out.lines()).toContain('◷ queued m2 (node n3 is not reachable; will retry)');
   });
 
   it('prints status and error events and shows connection lost / reconnected', async () => {
@@ -340,7 +367,7 @@ describe('meshchat chat (interactive)', () => {
     node.io.emit('status', { id: 'm7', status: 'expired' });
     node.io.emit('error', { error: { code: 'rate_limited', message: 'slow down' } });
     await waitFor(() => chat.out.text.includes('slow down'), 4000, 'the error event');
-    expect(chat.out.text).toContain('✗ expired m7');
+    expect(chat.out.lines()).toContain('✗ expired m7 (never delivered)');
     expect(chat.out.text).toContain('✗ node error: slow down (rate_limited)');
 
     node.sockets[0]?.conn.close();
@@ -360,6 +387,308 @@ describe('meshchat chat (interactive)', () => {
     expect(chat.err.text).toMatch(
       /^meshchat chat: cannot reach the node at http:\/\/127\.0\.0\.1:\d+\/ within 0\.5 s/,
     );
+  });
+});
+
+/** The local `HH:MM:SS` the client prints for an ISO timestamp. */
+function hhmmss(ts: string): string {
+  const d = new Date(ts);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+const T1 = '2024-05-01T08:00:01.000Z';
+const T2 = '2024-05-01T08:00:02.000Z';
+const T3 = '2024-05-01T08:00:03.000Z';
+
+describe('chat output helpers', () => {
+  it('formats acks: delivered, queued (direct and broadcast) and refused', () => {
+    expect(formatAck({ ok: true, id: 'm1', status: 'delivered' }, 'n1')).toBe('✓ delivered m1');
+    expect(formatAck({ ok: true, id: 'm2', status: 'queued' }, 'b')).toBe(
+      '◷ queued m2 (node b is not reachable; will retry)',
+    );
+    expect(formatAck({ ok: true, id: 'm3', status: 'delivered' }, '*')).toBe('✓ delivered m3 to every node');
+    expect(formatAck({ ok: true, id: 'm4', status: 'queued' }, '*')).toBe(
+      '◷ queued m4 (not every node took it at once; will retry the others)',
+    );
+    expect(formatAck({ ok: false, error: { code: 'unknown_node', message: 'no such node' } }, 'x')).toBe(
+      '✗ no such node',
+    );
+  });
+
+  it('formats status events with the destination node, for direct messages and broadcasts', () => {
+    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 })).toBe(
+      '✓ delivered m1 to b (was queued)',
+    );
+    expect(formatStatus({ id: 'm2', to: 'b', node: 'b', status: 'expired' })).toBe(
+      '✗ expired m2 to b (never delivered)',
+    );
+    expect(
+      formatStatus({
+        id: 'm3',
+        to: 'b',
+        node: 'b',
+        status: 'failed',
+        error: { code: 'too_large', message: 'message too large' },
+      }),
+    ).toBe('✗ failed m3 to b: message too large');
+    expect(formatStatus({ id: 'm4', to: '*', node: 'c', status: 'delivered' })).toBe(
+      '✓ delivered m4 to c (broadcast; was queued)',
+    );
+    expect(formatStatus({ id: 'm5', to: '*', node: 'c', status: 'expired' })).toBe(
+      '✗ expired m5 to c (broadcast; never delivered)',
+    );
+    // a status change found in the history has no node: a broadcast reads "to every node"
+    expect(formatStatus({ id: 'm6', to: '*', status: 'expired' })).toBe(
+      '✗ expired m6 to every node (never delivered)',
+    );
+    // an older node without to/node, and a status this client does not know
+    expect(formatStatus({ id: 'm7', status: 'expired' })).toBe('✗ expired m7 (never delivered)');
+    expect(formatStatus({ id: 'm8', to: 'b', node: 'b', status: 'bounced' })).toBe('• m8 to b: bounced');
+    // remote text never reaches the terminal raw
+    expect(
+      formatStatus({
+        id: 'm\u001b[2J',
+        node: 'b\n',
+        status: 'failed',
+        error: { code: 'x', message: 'a\rb' },
+      }),
+    ).toBe('✗ failed m\\x1b[2J to b\\x0a: a\\x0db');
+  });
+
+  it('formats the history header: always on the first connection, only when something was missed later', () => {
+    expect(formatHistoryHeader(0, false)).toBe('history: none');
+    expect(formatHistoryHeader(1, false)).toBe('history: 1 message');
+    expect(formatHistoryHeader(3, false)).toBe('history: 3 messages');
+    expect(formatHistoryHeader(0, true)).toBeUndefined();
+    expect(formatHistoryHeader(1, true)).toBe('history: 1 missed message');
+    expect(formatHistoryHeader(2, true)).toBe('history: 2 missed messages');
+  });
+
+  it('formats sent history entries with their status and broadcasts as "* (every node)"', () => {
+    expect(
+      formatMessage({ id: 'h1', from: 'a', to: 'b', msg: 'hello', ts: T1, status: 'queued', seq: 3 }),
+    ).toBe(`[${hhmmss(T1)}] a → b: hello  [queued]`);
+    expect(formatMessage({ from: 'a', to: '*', msg: 'hi all', ts: T2, user: 'ann' })).toBe(
+      `[${hhmmss(T2)}] a (ann) → * (every node): hi all`,
+    );
+  });
+
+  it('MessageLedger keeps the highest seq seen and decides what a history entry shows', () => {
+    const ledger = new MessageLedger();
+    expect(ledger.since).toBeUndefined();
+    expect(ledger.history({ id: 'h1', from: 'b', to: 'a', msg: 'x', seq: 2 })).toBe('show');
+    expect(ledger.history({ id: 'h2', from: 'a', to: 'b', msg: 'y', seq: 7, status: 'queued' })).toBe('show');
+    expect(ledger.history({ id: 'h3', from: 'c', to: 'a', msg: 'z', seq: 5 })).toBe('show');
+    expect(ledger.since).toBe(7); // non-monotonic seqs: the max is kept
+    expect(ledger.live({ id: 'h3', from: 'c', to: 'a', msg: 'z', seq: 5 })).toBe(false);
+    expect(ledger.live({ id: 'l1', from: 'c', to: 'a', msg: 'new', seq: 8 })).toBe(true);
+    ledger.seeSeq(6);
+    expect(ledger.since).toBe(8);
+    // seen again after a reconnect: an unchanged message is skipped, a new final status is reported
+    expect(ledger.history({ id: 'h1', from: 'b', to: 'a', msg: 'x', seq: 2 })).toBe('skip');
+    expect(ledger.history({ id: 'h2', from: 'a', to: 'b', msg: 'y', seq: 9, status: 'delivered' })).toBe(
+      'status',
+    );
+    expect(ledger.history({ id: 'h2', from: 'a', to: 'b', msg: 'y', seq: 9, status: 'delivered' })).toBe(
+      'skip',
+    );
+    // a message this client sent (known from its ack) is not shown again, only its new status
+    ledger.noteStatus('s1', 'queued');
+    expect(ledger.history({ id: 's1', from: 'a', to: 'b', msg: 'mine', seq: 10, status: 'queued' })).toBe(
+      'skip',
+    );
+    expect(ledger.history({ id: 's1', from: 'a', to: 'b', msg: 'mine', seq: 11, status: 'expired' })).toBe(
+      'status',
+    );
+    // …and a status event already told us: nothing more to say
+    ledger.noteStatus('s2', 'queued');
+    ledger.noteStatus('s2', 'delivered');
+    expect(ledger.history({ id: 's2', from: 'a', to: 'b', msg: 'm', seq: 12, status: 'delivered' })).toBe(
+      'skip',
+    );
+    expect(ledger.since).toBe(12);
+  });
+});
+
+describe('meshchat chat: history, reconnect cursor and delivery status', () => {
+  it('prints the history once with a header, then only what was missed after a reconnect (since = max seq)', async () => {
+    const node = await startNode();
+    node.history = (since) =>
+      since === undefined
+        ? [
+            { id: 'h1', from: 'n2', to: 'n1', msg: 'earlier', ts: T1, user: 'bob', seq: 1 },
+            { id: 'h2', from: 'n1', to: 'n2', msg: 'hello', ts: T2, seq: 6, status: 'queued' },
+            { id: 'h3', from: 'n1', to: '*', msg: 'hi all', ts: T3, user: 'ann', seq: 4, status: 'expired' },
+          ]
+        : [];
+    const chat = startChat(['--node', node.url], { reconnectionDelayMs: 50 });
+    await waitFor(() => chat.out.text.includes('hi all'), 4000, 'the history');
+    const lines = chat.out.lines();
+    const header = lines.indexOf('history: 3 messages');
+    expect(header).toBeGreaterThan(lines.findIndex((l) => l.startsWith('you are on node n1')));
+    expect(lines.slice(header + 1, header + 4)).toEqual([
+      `[${hhmmss(T1)}] n2 (bob) → n1: earlier`,
+      `[${hhmmss(T2)}] n1 → n2: hello  [queued]`,
+      `[${hhmmss(T3)}] n1 (ann) → * (every node): hi all  [expired]`,
+    ]);
+    expect(node.auths[0]).toEqual({}); // the first connection sends no cursor
+
+    // a live copy of a history message is not printed again; live messages and status events move the cursor
+    node.io.emit('msg', { id: 'h1', from: 'n2', to: 'n1', msg: 'earlier', ts: T1, seq: 1 });
+    node.io.emit('msg', { id: 'l1', from: 'n3', to: 'n1', msg: 'live one', ts: T1, seq: 8 });
+    node.io.emit('status', { id: 'h2', to: 'n2', node: 'n2', status: 'delivered', seq: 9 });
+    await waitFor(() => chat.out.text.includes('✓ delivered h2'), 4000, 'the status line');
+    expect(chat.out.lines()).toContain('✓ delivered h2 to n2 (was queued)');
+    expect(chat.out.text.match(/earlier/g)).toHaveLength(1);
+
+    node.history = (since) =>
+      since === 9
+        ? [
+            { id: 'l1', from: 'n3', to: 'n1', msg: 'live one', ts: T1, seq: 8 }, // already shown
+            { id: 'h4', from: 'n3', to: 'n1', msg: 'while you were away', ts: T3, seq: 10 },
+            { id: 'h5', from: 'n1', to: '*', msg: 'mine', ts: T3, seq: 12, status: 'queued' },
+            { id: 'h2', from: 'n1', to: 'n2', msg: 'hello', ts: T2, seq: 11, status: 'delivered' }, // known
+          ]
+        : [];
+    node.sockets[0]?.conn.close();
+    await waitFor(() => chat.out.text.includes('while you were away'), 4000, 'the missed messages');
+    expect(node.auths[1]).toEqual({ since: 9 });
+    const after = chat.out.lines();
+    const missed = after.indexOf('history: 2 missed messages');
+    expect(missed).toBeGreaterThan(after.indexOf(`reconnected to ${node.url}/`));
+    expect(after.slice(missed + 1)).toEqual([
+      `[${hhmmss(T3)}] n3 → n1: while you were away`,
+      `[${hhmmss(T3)}] n1 → * (every node): mine  [queued]`,
+    ]);
+
+    // nothing missed: no header at all, and the next reconnect sends the new maximum
+    node.history = () => [];
+    node.sockets[1]?.conn.close();
+    await waitFor(() => node.auths.length === 3, 4000, 'the second reconnection');
+    expect(node.auths[2]).toEqual({ since: 12 });
+    await waitFor(() => chat.out.text.split('reconnected to').length === 3, 4000, 'the reconnected line');
+    chat.stdin.end();
+    expect(await chat.done).toBe(0);
+    expect(chat.out.lines().filter((l) => l.startsWith('history:'))).toEqual([
+      'history: 3 messages',
+      'history: 2 missed messages',
+    ]);
+  });
+
+  it('says "history: none" for an empty history and reports a status that changed while away', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url, '--to', 'n2'], { reconnectionDelayMs: 50 });
+    await waitFor(() => chat.out.text.includes('history: none'), 4000, 'the empty history header');
+    chat.stdin.write('hello\n');
+    await waitFor(() => chat.out.text.includes('◷ queued m1'), 4000, 'the queued ack');
+
+    // the message was delivered while the client was disconnected: the reconnect history says so
+    node.history = () => [
+      { id: 'm1', from: 'n1', to: 'n2', msg: 'hello', ts: T1, seq: 3, status: 'delivered' },
+    ];
+    node.sockets[0]?.conn.close();
+    await waitFor(() => chat.out.text.includes('✓ delivered m1'), 4000, 'the status change');
+    expect(chat.out.lines()).toContain('✓ delivered m1 to n2 (was queued)');
+    expect(chat.out.text).not.toContain('missed');
+    expect(chat.out.text).not.toContain('hello  [');
+    expect(node.auths).toEqual([{}, {}]); // no seq was ever seen: no cursor
+
+    chat.stdin.end();
+    expect(await chat.done).toBe(0);
+  });
+
+  it('/to * broadcasts, and status events name each destination node', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url]);
+    await waitFor(() => chat.out.text.includes('you are on node n1'), 4000, 'the hello line');
+    chat.stdin.write('/help\n');
+    chat.stdin.write('/to *\n');
+    chat.stdin.write('all at once\n');
+    chat.stdin.write('to all\n');
+    await waitFor(() => chat.out.text.includes('◷ queued m2'), 4000, 'the second ack');
+    expect(node.received).toEqual([
+      { to: '*', msg: 'all at once' },
+      { to: '*', msg: 'to all' },
+    ]);
+    const lines = chat.out.lines();
+    expect(lines).toContainEqual(expect.stringMatching(/\/to \* sends to every node/));
+    expect(lines).toContain('messages go to every node (*)');
+    expect(lines).toContain('✓ delivered m1 to every node');
+    expect(lines).toContain('◷ queued m2 (not every node took it at once; will retry the others)');
+
+    node.io.emit('status', { id: 'm2', to: '*', node: 'n2', status: 'delivered', seq: 5 });
+    node.io.emit('status', { id: 'm2', to: '*', node: 'n3', status: 'expired', seq: 6 });
+    node.io.emit('status', {
+      id: 'm2',
+      to: '*',
+      node: 'n4',
+      status: 'failed',
+      seq: 7,
+      error: { code: 'too_large', message: 'message too large' },
+    });
+    await waitFor(() => chat.out.text.includes('✗ failed m2'), 4000, 'the status lines');
+    expect(chat.out.lines()).toEqual(
+      expect.arrayContaining([
+        '✓ delivered m2 to n2 (broadcast; was queued)',
+        '✗ expired m2 to n3 (broadcast; never delivered)',
+        '✗ failed m2 to n4 (broadcast): message too large',
+      ]),
+    );
+    chat.stdin.write('/nodes\n');
+    await waitFor(() => chat.out.text.includes('(every node: broadcast)'), 4000, 'the node list');
+    chat.stdin.end();
+    expect(await chat.done).toBe(0);
+  });
+
+  it('--to * is accepted', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url, '--to', '*']);
+    chat.stdin.end('all at once\n');
+    expect(await chat.done).toBe(0);
+    expect(node.received).toEqual([{ to: '*', msg: 'all at once' }]);
+    expect(chat.out.lines()).toContain('✓ delivered m1 to every node');
+  });
+
+  it('--json prints history entries with "history": true, once, and sends since on reconnect', async () => {
+    const node = await startNode();
+    const h1 = { id: 'h1', from: 'n2', to: 'n1', msg: 'earlier', ts: T1, seq: 2 };
+    const h2 = { id: 'h2', from: 'n1', to: 'n2', msg: 'hello', ts: T2, seq: 5, status: 'queued' };
+    node.history = (since) => (since === undefined ? [h1, h2] : []);
+    const chat = startChat(['--node', node.url, '--json'], { reconnectionDelayMs: 50 });
+    await waitFor(() => chat.out.lines().length === 2, 4000, 'the history lines');
+    expect(jsonLines(chat.out.text)).toEqual([
+      { ...h1, history: true },
+      { ...h2, history: true },
+    ]);
+
+    const live = { id: 'l1', from: 'n3', to: 'n1', msg: 'live', seq: 7 };
+    node.io.emit('msg', { ...h1 }); // already printed
+    node.io.emit('msg', live);
+    await waitFor(() => chat.out.lines().length === 3, 4000, 'the live line');
+    expect(jsonLines(chat.out.text)[2]).toEqual(live);
+
+    const h3 = { id: 'h3', from: 'n3', to: 'n1', msg: 'missed', ts: T3, seq: 8 };
+    node.history = (since) =>
+      since === 7 ? [live, h3, { ...h2, seq: 9, status: 'expired' }] : [{ id: 'wrong', from: 'x', msg: '?' }];
+    node.sockets[0]?.conn.close();
+    await waitFor(() => chat.out.lines().length === 4, 4000, 'the missed message');
+    expect(node.auths).toEqual([{}, { since: 7 }]);
+    expect(jsonLines(chat.out.text)[3]).toEqual({ ...h3, history: true });
+    await waitFor(() => chat.err.text.includes('"expired"'), 4000, 'the status change');
+    const errors = jsonLines(chat.err.text);
+    expect(errors).toContainEqual({
+      status: { id: 'h2', status: 'expired', to: 'n2', seq: 9 },
+      history: true,
+    });
+
+    node.io.emit('status', { id: 'h9', to: '*', node: 'n2', status: 'delivered', seq: 10 });
+    await waitFor(() => chat.err.text.includes('h9'), 4000, 'the status event');
+    expect(jsonLines(chat.err.text)).toContainEqual({
+      status: { id: 'h9', to: '*', node: 'n2', status: 'delivered', seq: 10 },
+    });
+    chat.stdin.end();
+    expect(await chat.done).toBe(0);
+    expect(chat.out.lines()).toHaveLength(4);
   });
 });
 

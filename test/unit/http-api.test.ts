@@ -37,6 +37,7 @@ describe('HTTP API (app.request)', () => {
       remove: a.remove,
       probe: a.probe,
       receive: a.receive,
+      receiveMany: a.receiveMany,
       web: { html: '<p>chat</p>', css: 'p{}', script: 'void 0' },
       maxBodyBytes: 512 * 1024,
     });
@@ -243,10 +244,58 @@ describe('HTTP API (app.request)', () => {
       await expectError(await app.request('/msg', json('PUT', huge)), 413, 'body_too_large');
     });
 
-    it('answers 502 with the reason when the relay target is down', async () => {
+    it('queues a relay whose target is down, and delivers it once the target is back', async () => {
       net.setDown(b.url, true);
-      const message = await expectError(await app.request('/msg', json('PUT', { to: 'b', msg: 'x' })), 502, 'peer_unreachable');
-      expect(message).toContain(b.url);
+      const response = await app.request('/msg', json('PUT', { to: 'b', msg: 'later' }));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ ok: true, status: 'queued' });
+      net.setDown(b.url, false);
+      b.registry.refute();
+      a.registry.accept(b.registry.self);
+      await vi.waitFor(() => expect(b.users.texts()).toEqual(['later']), { timeout: 5_000 });
+    });
+
+    it('answers a relay the target refuses for good with the target\'s status and code', async () => {
+      const response = await app.request('/msg', json('PUT', { to: 'b', msg: 'x', ts: 'yesterday' }));
+      await expectError(response, 400, 'invalid_timestamp');
+      const relayed = await app.request('/msg', json('PUT', { to: 'b', msg: 'x', hops: 1, id: 'r-1' }));
+      expect(relayed.status).toBe(200);
+      b.registry.announce({ id: 'ghost', url: a.url });
+      a.registry.announce({ id: 'ghost', url: b.url });
+      const message = await expectError(await app.request('/msg', json('PUT', { to: 'ghost', msg: 'loop' })), 400, 'hop_limit');
+      expect(message).toContain('Node "ghost" refused the message');
+    });
+  });
+
+  describe('POST /msgs (batch)', () => {
+    it('takes each message on its own, in order, with one result per message', async () => {
+      const batch = {
+        messages: [
+          { id: 'x-1', from: 'b', to: 'a', msg: 'one' },
+          { id: 'x-2', from: 'b', to: 'a', msg: 7 },
+          { id: 'x-1', from: 'b', to: 'a', msg: 'one again' },
+          { id: 'x-3', from: 'b', to: 'nobody', msg: 'lost' },
+          { id: 'x-4', from: 'b', to: 'a', msg: 'two' },
+        ],
+      };
+      const response = await app.request('/msgs', json('POST', batch));
+      expect(response.status).toBe(200);
+      const { results } = (await response.json()) as { results: Record<string, unknown>[] };
+      expect(results).toMatchObject([
+        { ok: true, status: 'delivered', id: 'x-1' },
+        { ok: false, httpStatus: 400, error: { code: 'invalid_body' } },
+        { ok: true, status: 'duplicate', id: 'x-1' },
+        { ok: false, httpStatus: 404, error: { code: 'unknown_node' } },
+        { ok: true, status: 'delivered', id: 'x-4' },
+      ]);
+      expect(a.users.texts()).toEqual(['one', 'two']);
+    });
+
+    it('refuses a body that is not a list of 1 to 256 messages', async () => {
+      await expectError(await app.request('/msgs', json('POST', { messages: [] })), 400, 'invalid_body');
+      await expectError(await app.request('/msgs', json('POST', [{ msg: 'x' }])), 400, 'invalid_body');
+      const many = { messages: Array.from({ length: 257 }, (_, i) => ({ msg: `m${i}` })) };
+      await expectError(await app.request('/msgs', json('POST', many)), 400, 'invalid_body');
     });
   });
 

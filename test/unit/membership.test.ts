@@ -255,6 +255,7 @@ describe('membership on the in-memory network (fake clock)', () => {
       announce: () => {},
       withdraw: async () => {},
       receive: async () => ({}),
+      receiveBatch: async () => [],
       probe: async () => ({ alive: true }),
     });
     const forged = victim.registry.self.incarnation + 5;

@@ -24,6 +24,8 @@ interface ChatMessage {
   msg: string;
   ts?: string;
   user?: string;
+  /** History entries only: the delivery status of a message sent from this node to other nodes. */
+  status?: DeliveryStatus;
 }
 
 type DeliveryStatus = 'sending' | 'delivered' | 'queued' | 'expired' | 'failed' | 'unconfirmed' | 'sent';
@@ -49,6 +51,12 @@ const BACKOFF_MAX_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_LOG_ITEMS = 2000;
 const MAX_REMEMBERED_IDS = 500;
+/** Sent messages whose ack was lost with the connection, kept to be matched with the history on reconnect. */
+const MAX_UNCONFIRMED = 50;
+/** Status frames kept for messages this page does not know (yet). */
+const MAX_EARLY_STATUS = 200;
+/** The destination that means every node (a broadcast). */
+const EVERYONE = '*';
 /** Node-list changes beyond this many in one update are summed up in one line (a network merge). */
 const MAX_NODE_NOTICES = 5;
 const STORAGE_USER = 'meshchat.user';
@@ -177,12 +185,29 @@ const DEFAULT_HINT = ui.hint.textContent ?? '';
 // ---------------------------------------------------------------------------------------------------------
 // State.
 
+/** A final status reported for one message (and, for a broadcast, one destination node). */
+interface StatusUpdate {
+  node?: string;
+  status: DeliveryStatus;
+  error?: string;
+}
+
+/** A message sent from this node (by this page, or known from the history), shown with a delivery tick. */
 interface SentEntry {
-  ref: string;
+  ref?: string;
   id?: string;
+  to: string;
+  msg: string;
+  user?: string;
   item: HTMLLIElement;
   tick: HTMLElement;
+  /** What the tick shows now (see renderTick). */
   status: DeliveryStatus;
+  /** The status of the message as a whole: from the ack, the history, or (direct messages) a status frame. */
+  base: DeliveryStatus;
+  detail?: string;
+  /** Broadcasts: the final status per destination node, from status frames. */
+  perNode: Map<string, StatusUpdate>;
 }
 
 interface LogEntry {
@@ -199,8 +224,12 @@ let destinationChosen = destination !== undefined;
 
 const sentByRef = new Map<string, SentEntry>();
 const sentById = new Map<string, SentEntry>();
-/** Status frames that arrived before the ack that tells us which message they belong to. */
-const earlyStatus = new Map<string, DeliveryStatus>();
+/** Status frames that arrived before the ack (or history entry) that tells us which message they belong to. */
+const earlyStatus = new Map<string, StatusUpdate[]>();
+/** Messages whose ack was lost when the connection dropped; the reconnect history may tell what became of them. */
+const unconfirmed: SentEntry[] = [];
+/** The highest history cursor (`seq`) seen in msg, history and status frames; sent as `since` on reconnect. */
+let maxSeq: number | undefined;
 /** Message ids already in the log (de-duplication across history, echo and reconnects). */
 const shownIds = new Map<string, HTMLLIElement>();
 const logEntries: LogEntry[] = [];
@@ -241,7 +270,13 @@ let lostNoticeShown = false;
 
 function wsUrl(): string {
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${window.location.host}/ws`;
+  const since = maxSeq === undefined ? '' : `?since=${maxSeq}`;
+  return `${scheme}//${window.location.host}/ws${since}`;
+}
+
+function seeSeq(raw: unknown): void {
+  if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw < 0) return;
+  if (maxSeq === undefined || raw > maxSeq) maxSeq = raw;
 }
 
 const ANNOUNCE: Record<ConnState, string> = {
@@ -359,8 +394,12 @@ function sendFrame(frame: OutgoingFrame): boolean {
 /** Messages still waiting for an ack when the socket drops may or may not have been delivered. */
 function failPending(): void {
   for (const entry of sentByRef.values()) {
-    if (entry.status === 'sending') {
-      setTick(entry, 'unconfirmed', 'connection lost before the node confirmed');
+    if (entry.base === 'sending') {
+      entry.base = 'unconfirmed';
+      entry.detail = 'connection lost before the node confirmed';
+      renderTick(entry);
+      unconfirmed.push(entry);
+      if (unconfirmed.length > MAX_UNCONFIRMED) unconfirmed.shift();
     }
   }
   sentByRef.clear();
@@ -379,6 +418,7 @@ function handleFrame(frame: unknown): void {
       onNodes(frame);
       break;
     case 'msg': {
+      seeSeq(frame.seq);
       const m = parseMessage(frame);
       if (m) addIncoming(m, true);
       break;
@@ -483,46 +523,75 @@ function onAck(frame: Record<string, unknown>): void {
 
   if (frame.ok !== true) {
     const err = parseError(frame.error);
-    setTick(
-      entry,
-      'failed',
-      err.code && err.message !== err.code ? `${err.message} (${err.code})` : err.message,
-    );
+    entry.base = 'failed';
+    entry.detail = err.code && err.message !== err.code ? `${err.message} (${err.code})` : err.message;
+    renderTick(entry);
     return;
   }
+  entry.base = parseStatus(frame.status) ?? 'delivered';
+  entry.detail = undefined;
   const id = str(frame.id);
-  let status = parseStatus(frame.status) ?? 'delivered';
   if (id) {
-    entry.id = id;
-    entry.item.dataset.id = id;
-    sentById.set(id, entry);
     rememberSentId(id);
-    const early = earlyStatus.get(id);
-    if (early) {
-      earlyStatus.delete(id);
-      status = early;
-    }
     // Our node may have pushed the message back to us before acking it: keep only our own copy.
     const dup = shownIds.get(id);
     if (dup && dup !== entry.item) removeLogItem(dup);
-    shownIds.set(id, entry.item);
+    registerSent(entry, id);
   }
-  setTick(entry, status);
+  renderTick(entry);
+}
+
+function parseStatusFrame(frame: Record<string, unknown>): StatusUpdate | undefined {
+  const status = parseStatus(frame.status);
+  if (!status) return undefined;
+  const update: StatusUpdate = { status };
+  const node = str(frame.node);
+  if (node) update.node = node;
+  if (frame.error !== undefined) update.error = parseError(frame.error).message;
+  return update;
 }
 
 function onStatus(frame: Record<string, unknown>): void {
+  seeSeq(frame.seq);
   const id = str(frame.id);
-  const status = parseStatus(frame.status);
-  if (!id || !status) return;
+  const update = parseStatusFrame(frame);
+  if (!id || !update) return;
   const entry = sentById.get(id);
   if (entry) {
-    setTick(entry, status);
+    applyStatus(entry, update);
+    renderTick(entry);
+    return;
+  }
+  const early = earlyStatus.get(id) ?? [];
+  early.push(update);
+  earlyStatus.delete(id);
+  earlyStatus.set(id, early);
+  if (earlyStatus.size > MAX_EARLY_STATUS) {
+    const oldest = earlyStatus.keys().next().value;
+    if (oldest !== undefined) earlyStatus.delete(oldest);
+  }
+}
+
+/** A status frame for a message: per node for a broadcast, for the whole message otherwise. */
+function applyStatus(entry: SentEntry, update: StatusUpdate): void {
+  if (entry.to === EVERYONE && update.node !== undefined) {
+    entry.perNode.set(update.node, update);
   } else {
-    earlyStatus.set(id, status);
-    if (earlyStatus.size > 200) {
-      const oldest = earlyStatus.keys().next().value;
-      if (oldest !== undefined) earlyStatus.delete(oldest);
-    }
+    entry.base = update.status;
+    entry.detail = update.error;
+  }
+}
+
+/** Files a sent message under its id (status frames find it there) and applies any status that came early. */
+function registerSent(entry: SentEntry, id: string): void {
+  entry.id = id;
+  entry.item.dataset.id = id;
+  sentById.set(id, entry);
+  shownIds.set(id, entry.item);
+  const early = earlyStatus.get(id);
+  if (early) {
+    earlyStatus.delete(id);
+    for (const update of early) applyStatus(entry, update);
   }
 }
 
@@ -532,11 +601,48 @@ function onHistory(frame: Record<string, unknown>): void {
   const stick = isNearBottom();
   for (const raw of frame.messages) {
     if (!isRecord(raw)) continue;
+    seeSeq(raw.seq);
     const m = parseMessage(raw);
-    if (m) addIncoming(m, false);
+    if (!m) continue;
+    const status = parseStatus(raw.status);
+    const known = m.id ? sentById.get(m.id) : undefined;
+    if (known) {
+      // A message we already show as sent: the history brings its latest status (a change while away).
+      if (status) {
+        known.base = status;
+        known.detail = undefined;
+        renderTick(known);
+      }
+      continue;
+    }
+    if (status && m.from === selfNode?.id) {
+      m.status = status;
+      if (adoptUnconfirmed(m, status)) continue;
+    }
+    addIncoming(m, false);
   }
   ui.log.removeAttribute('aria-busy');
   if (stick) scrollToBottom();
+}
+
+/**
+ * A message sent from this page whose ack was lost with the connection, found again in the history (same
+ * destination, text and name): it gets its id and its real status instead of a second copy in the log.
+ */
+function adoptUnconfirmed(m: ChatMessage, status: DeliveryStatus): boolean {
+  if (!m.id || shownIds.has(m.id)) return false;
+  const i = unconfirmed.findIndex(
+    (e) => e.id === undefined && e.to === m.to && e.msg === m.msg && (e.user ?? '') === (m.user ?? ''),
+  );
+  const entry = unconfirmed[i];
+  if (!entry) return false;
+  unconfirmed.splice(i, 1);
+  rememberSentId(m.id);
+  entry.base = status;
+  entry.detail = undefined;
+  registerSent(entry, m.id);
+  renderTick(entry);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -621,6 +727,7 @@ function renderNodes(): void {
   });
 
   const frag = document.createDocumentFragment();
+  if (nodes.length > 0) frag.append(renderEveryoneItem());
   for (const n of sorted) {
     const li = el('li');
     const btn = el('button', 'node');
@@ -660,6 +767,27 @@ function renderNodes(): void {
   }
 }
 
+/** The first entry of the node list: send to every node (a broadcast). */
+function renderEveryoneItem(): HTMLLIElement {
+  const li = el('li');
+  const btn = el('button', 'node node-everyone');
+  btn.type = 'button';
+  btn.dataset.nodeId = EVERYONE;
+  btn.dataset.state = 'all';
+  btn.setAttribute('aria-pressed', destination === EVERYONE ? 'true' : 'false');
+  const avatar = el('span', `avatar ${hueClass(EVERYONE)}`, '*');
+  avatar.setAttribute('aria-hidden', 'true');
+  const body = el('span', 'node-body');
+  const line = el('span', 'node-line');
+  line.append(el('span', 'node-id', 'Everyone'));
+  body.append(line, el('span', 'node-url', `broadcast to all ${nodes.length} nodes`));
+  btn.append(avatar, body);
+  btn.title = 'Send to every node (broadcast)';
+  btn.addEventListener('click', () => chooseDestination(EVERYONE));
+  li.append(btn);
+  return li;
+}
+
 /** A dot (its shape differs per state, not only its colour) followed by the state in words. */
 function renderNodeState(n: NodeInfo): HTMLElement {
   const state = el('span', `node-state state-${stateOf(n) ?? 'other'}`);
@@ -684,6 +812,10 @@ function renderDestination(): void {
   ui.destId.replaceChildren();
   if (!dest) {
     ui.destId.textContent = '—';
+    return;
+  }
+  if (dest === EVERYONE) {
+    ui.destId.append(document.createTextNode('Everyone'), el('span', 'dest-note', ' (every node)'));
     return;
   }
   ui.destId.append(document.createTextNode(dest));
@@ -725,6 +857,7 @@ function insertLogItem(item: HTMLLIElement, time: number, inOrder: boolean): voi
     old.item.remove();
     const oldId = old.item.dataset.id;
     if (oldId && shownIds.get(oldId) === old.item) shownIds.delete(oldId);
+    if (oldId && sentById.get(oldId)?.item === old.item) sentById.delete(oldId);
   }
 }
 
@@ -734,13 +867,24 @@ function removeLogItem(item: HTMLLIElement): void {
   item.remove();
 }
 
-function buildMessageItem(m: ChatMessage, mine: boolean): { item: HTMLLIElement; time: Date } {
+/**
+ * `mine`: sent from this node. `byThisPage`: sent from this browser (labelled "you"); a message another user
+ * of this node sent is labelled with its name and "this node".
+ */
+function buildMessageItem(
+  m: ChatMessage,
+  mine: boolean,
+  byThisPage = true,
+): { item: HTMLLIElement; time: Date } {
   const time = parseTime(m.ts);
   const item = el('li', mine ? 'msg mine' : 'msg');
   if (m.id) item.dataset.id = m.id;
 
   const meta = el('div', 'msg-meta');
-  const who = el('span', 'msg-user', mine ? (m.user ? `${m.user} (you)` : 'You') : (m.user ?? 'anonymous'));
+  let label = m.user ?? 'anonymous';
+  if (mine && byThisPage) label = m.user ? `${m.user} (you)` : 'You';
+  else if (mine) label = m.user ? `${m.user} (this node)` : 'Sent from this node';
+  const who = el('span', 'msg-user', label);
   if (!m.user && !mine) who.classList.add('is-anon');
   meta.append(who);
 
@@ -783,17 +927,33 @@ function buildMessageItem(m: ChatMessage, mine: boolean): { item: HTMLLIElement;
   return { item, time };
 }
 
+/**
+ * Shows a received or history message once per id. It is ours (with a tick that status frames update) when
+ * this browser remembers sending it, or when it is a history entry with a status sent from this node.
+ */
 function addIncoming(m: ChatMessage, live: boolean): void {
   if (m.id) {
     if (shownIds.has(m.id) || sentById.has(m.id)) return;
   }
-  const mine = m.id !== undefined && rememberedSentIds.has(m.id);
+  const remembered = m.id !== undefined && rememberedSentIds.has(m.id);
+  const mine = remembered || (m.status !== undefined && m.from === selfNode?.id);
   const stick = isNearBottom();
-  const { item, time } = buildMessageItem(m, mine);
+  const { item, time } = buildMessageItem(m, mine, remembered);
   if (mine) {
-    const tick = el('div', 'tick', 'sent');
-    tick.dataset.status = 'sent';
+    const tick = el('div', 'tick');
     item.append(tick);
+    const entry: SentEntry = {
+      to: m.to,
+      msg: m.msg,
+      item,
+      tick,
+      status: 'sent',
+      base: m.status ?? 'sent',
+      perNode: new Map(),
+    };
+    if (m.user) entry.user = m.user;
+    if (m.id) registerSent(entry, m.id);
+    renderTick(entry);
   }
   if (m.id) shownIds.set(m.id, item);
   insertLogItem(item, time.getTime(), !live);
@@ -825,11 +985,63 @@ const TICK_TEXT: Record<DeliveryStatus, string> = {
   sent: 'sent',
 };
 
-function setTick(entry: SentEntry, status: DeliveryStatus, detail?: string): void {
+function setTick(entry: SentEntry, status: DeliveryStatus, text: string): void {
   entry.status = status;
   entry.tick.dataset.status = status;
   entry.item.dataset.status = status;
-  entry.tick.textContent = detail ? `${TICK_TEXT[status]}: ${detail}` : TICK_TEXT[status];
+  entry.tick.textContent = text;
+}
+
+function nodeOutcome(u: StatusUpdate, node: string): string {
+  return u.status === 'failed' && u.error ? `${node} (failed: ${u.error})` : `${node} (${u.status})`;
+}
+
+/**
+ * Shows a sent message's status. A direct message shows its own status. A broadcast never shows more than is
+ * known: any node that reported expired/failed makes it "not delivered to …" (failed wins over expired), even
+ * when other nodes got it; it is "delivered" only when the node said so for the whole broadcast.
+ */
+function renderTick(entry: SentEntry): void {
+  const base = entry.base;
+  const plain = (status: DeliveryStatus): string =>
+    entry.detail ? `${TICK_TEXT[status]}: ${entry.detail}` : TICK_TEXT[status];
+  if (entry.to !== EVERYONE || base === 'sending') {
+    setTick(entry, base, plain(base));
+    return;
+  }
+  const bad: string[] = [];
+  const good: string[] = [];
+  let worst: DeliveryStatus | undefined;
+  for (const [node, u] of entry.perNode) {
+    if (u.status === 'failed' || u.status === 'expired') {
+      bad.push(nodeOutcome(u, node));
+      if (worst !== 'failed') worst = u.status;
+    } else if (u.status === 'delivered') {
+      good.push(node);
+    }
+  }
+  if (base === 'failed' || base === 'expired')
+    worst = worst === 'failed' || base === 'failed' ? 'failed' : base;
+  if (worst) {
+    const parts = [bad.length > 0 ? `✗ not delivered to ${bad.join(', ')}` : `${TICK_TEXT[worst]}`];
+    if (bad.length === 0 && entry.detail) parts[0] = `${parts[0]}: ${entry.detail}`;
+    if (good.length > 0) parts.push(`delivered to ${good.join(', ')}`);
+    setTick(entry, worst, parts.join('; '));
+  } else if (base === 'delivered') {
+    setTick(entry, 'delivered', '✓ delivered to every node');
+  } else if (base === 'queued') {
+    setTick(
+      entry,
+      'queued',
+      good.length > 0
+        ? `◷ delivered to ${good.join(', ')}; queued for the others`
+        : '◷ queued: not every node took it yet',
+    );
+  } else if (good.length > 0) {
+    setTick(entry, base, `${plain(base)} · delivered to ${good.join(', ')}`);
+  } else {
+    setTick(entry, base, plain(base));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -877,14 +1089,25 @@ function submitMessage(): void {
   const { item, time } = buildMessageItem(draft, true);
   const tick = el('div', 'tick');
   item.append(tick);
-  const entry: SentEntry = { ref, item, tick, status: 'sending' };
-  setTick(entry, 'sending');
+  const entry: SentEntry = {
+    ref,
+    to,
+    msg: text,
+    item,
+    tick,
+    status: 'sending',
+    base: 'sending',
+    perNode: new Map(),
+  };
+  if (user) entry.user = user;
 
   if (!sendFrame(frame)) {
-    setTick(entry, 'failed', 'not connected');
+    entry.base = 'failed';
+    entry.detail = 'not connected';
   } else {
     sentByRef.set(ref, entry);
   }
+  renderTick(entry);
   insertLogItem(item, time.getTime(), false);
   scrollToBottom();
 

@@ -5,13 +5,21 @@ import type { z } from 'zod';
 import type { AnnounceNode } from '../../application/announce-node.js';
 import type { ProbeForPeer } from '../../application/probe-for-peer.js';
 import type { ReceiveMessage } from '../../application/receive-message.js';
+import type { ReceiveMessages } from '../../application/receive-messages.js';
 import type { RemoveNode } from '../../application/remove-node.js';
 import { UnknownNode } from '../../domain/errors.js';
 import { assertNodeId } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { CONTENT_SECURITY_POLICY, type WebAssets } from '../web/web-assets.js';
 import { errorBody, HttpRefusal, statusFor, toErrorBody } from './error-table.js';
-import { describeIssues, inboundMessageBody, nodeAnnounceBody, nodeWithdrawBody, probeBody } from './wire-schemas.js';
+import {
+  describeIssues,
+  inboundBatchBody,
+  inboundMessageBody,
+  nodeAnnounceBody,
+  nodeWithdrawBody,
+  probeBody,
+} from './wire-schemas.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
 
@@ -21,6 +29,7 @@ export interface HttpAppDeps {
   readonly remove: RemoveNode;
   readonly probe: ProbeForPeer;
   readonly receive: ReceiveMessage;
+  readonly receiveMany: ReceiveMessages;
   readonly web: WebAssets;
   readonly maxBodyBytes?: number;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
@@ -47,7 +56,7 @@ async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.o
 
 /** The node's HTTP API: SPEC section 1 with the rules of section 2, plus the web page. Handlers stay thin. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
-  const { registry, announce, remove, probe, receive, web } = deps;
+  const { registry, announce, remove, probe, receive, receiveMany, web } = deps;
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -107,6 +116,26 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     const body = await readBody(c, inboundMessageBody);
     const outcome = await receive.execute(body);
     return c.json({ ok: true, ...outcome });
+  });
+
+  // A meshchat extension: a batch from a meshchat node's outbox. Each message gets its own result; a bad one
+  // does not stop the others.
+  app.post('/msgs', async (c) => {
+    const { messages } = await readBody(c, inboundBatchBody);
+    const checked = messages.map((m) => inboundMessageBody.safeParse(m));
+    const outcomes = await receiveMany.execute(checked.flatMap((m) => (m.success ? [m.data] : [])));
+    let next = 0;
+    const results = checked.map((m, i) => {
+      if (!m.success) {
+        const why = `Message ${i + 1}: ${describeIssues(m.error)}`;
+        return { ok: false, httpStatus: 400, error: errorBody('invalid_body', why).error };
+      }
+      const outcome = outcomes[next++] as (typeof outcomes)[number];
+      return outcome.ok
+        ? outcome
+        : { ok: false, httpStatus: statusFor(outcome.error), ...toErrorBody(outcome.error) };
+    });
+    return c.json({ ok: true, results });
   });
 
   const page = (body: string | undefined, type: string) => (c: Context) =>

@@ -36,6 +36,28 @@ export const inboundMessageBody = z.looseObject({
   hops: optional(z.number().int().min(0).max(1000)),
 });
 
+/** Most messages in one `POST /msgs` batch. */
+export const MAX_BATCH_MESSAGES = 256;
+
+/** `POST /msgs` (meshchat extension): messages from a meshchat node's outbox, each checked on its own. */
+export const inboundBatchBody = z.object({ messages: z.array(z.unknown()).min(1).max(MAX_BATCH_MESSAGES) });
+
+/** `POST /msgs` answered by a meshchat node: one result per message, in order. */
+export const batchAnswer = z.object({
+  results: z.array(
+    z.union([
+      z.object({ ok: z.literal(true) }).loose(),
+      z
+        .object({
+          ok: z.literal(false),
+          httpStatus: z.number().int(),
+          error: z.object({ code: z.string(), message: z.string() }).loose(),
+        })
+        .loose(),
+    ]),
+  ),
+});
+
 export const nodeListAnswer = z.array(z.object({ id: z.string(), url: z.string() }).loose());
 
 /** `GET /nodes/:id` answered by any node: `{url}`, with `incarnation` and `state` from a meshchat node. */

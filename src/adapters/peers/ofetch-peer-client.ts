@@ -2,11 +2,18 @@ import { FetchError, ofetch } from 'ofetch';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { z } from 'zod';
 import { PeerCallFailed } from '../../application/errors.js';
-import type { CallOptions, NodeAnswer, PeerClient, ProbeVerdict } from '../../application/ports/peer-client.js';
+import type {
+  BatchItemResult,
+  CallOptions,
+  NodeAnswer,
+  PeerClient,
+  ProbeVerdict,
+} from '../../application/ports/peer-client.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
 import {
+  batchAnswer,
   extensionFields,
   MAX_LIST_ENTRIES,
   nodeAnswer,
@@ -82,6 +89,17 @@ export class OfetchPeerClient implements PeerClient {
 
   async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {
     await this.#call(url, 'PUT', '/msg', message, options);
+  }
+
+  async sendMessages(url: string, messages: readonly ChatMessage[], options: CallOptions = {}): Promise<BatchItemResult[]> {
+    const text = await this.#call(url, 'POST', '/msgs', { messages }, options);
+    const { results } = parseAnswer(url, 'POST /msgs', text, batchAnswer, 'a list of results');
+    if (results.length !== messages.length) {
+      throw new PeerCallFailed('peer_bad_answer', `${url} answered ${results.length} results for ${messages.length} messages.`);
+    }
+    return results.map((r) =>
+      r.ok ? { ok: true } : { ok: false, status: r.httpStatus, code: r.error.code, message: r.error.message },
+    );
   }
 
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {

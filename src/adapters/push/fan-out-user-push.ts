@@ -1,13 +1,17 @@
 import type { UserPush } from '../../application/ports/user-push.js';
-import type { ChatMessage } from '../../domain/message.js';
+import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 
 /** One `UserPush` over every front end the node runs. */
 export class FanOutUserPush implements UserPush {
   constructor(private readonly targets: readonly UserPush[]) {}
 
-  pushMessage(message: ChatMessage): number {
+  pushMessage(message: HistoryEntry): number {
     return this.targets.reduce((users, target) => users + target.pushMessage(message), 0);
+  }
+
+  pushStatus(update: StatusUpdate): void {
+    for (const target of this.targets) target.pushStatus(update);
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {

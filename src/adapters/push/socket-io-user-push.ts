@@ -1,10 +1,11 @@
 import { Server } from 'socket.io';
 import type { ForwardMessage } from '../../application/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
-import type { ChatMessage } from '../../domain/message.js';
+import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
+import { historyCursor } from './history-cursor.js';
 import { sendFromUser } from './send-from-user.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
@@ -12,7 +13,8 @@ const MAX_PACKET_BYTES = 512 * 1024;
 
 /**
  * Users on socket.io (SPEC section 3), at the node's URL with the default path. Receives `msg` events with an
- * optional acknowledgement; pushes `hello`, `nodes` and `msg` events.
+ * optional acknowledgement; pushes `hello`, `nodes`, one `history` (what the user missed since the cursor in
+ * its handshake `auth.since` or query `since`, else all kept), then `msg` and `status` events.
  */
 export class SocketIoUserPush implements UserPush {
   #io: Server | undefined;
@@ -20,6 +22,7 @@ export class SocketIoUserPush implements UserPush {
   constructor(
     private readonly deps: {
       registry: PeerRegistry;
+      history: (since?: number) => HistoryEntry[];
       onInternalError: (error: unknown) => void;
     },
   ) {}
@@ -33,6 +36,8 @@ export class SocketIoUserPush implements UserPush {
       const { registry } = this.deps;
       socket.emit('hello', { node: registry.self });
       socket.emit('nodes', registry.list());
+      const { auth, query } = socket.handshake;
+      socket.emit('history', this.deps.history(historyCursor(auth?.since) ?? historyCursor(query.since)));
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
         const outcome = await sendFromUser(forward, payload, this.deps.onInternalError);
         if (typeof ack === 'function') ack(outcome);
@@ -42,7 +47,11 @@ export class SocketIoUserPush implements UserPush {
     this.#io = io;
   }
 
-  pushMessage(message: ChatMessage): number {
+  pushStatus(update: StatusUpdate): void {
+    this.#io?.emit('status', update);
+  }
+
+  pushMessage(message: HistoryEntry): number {
     if (!this.#io) return 0;
     this.#io.emit('msg', message);
     return this.#io.of('/').sockets.size;

@@ -3,10 +3,11 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ForwardMessage } from '../../application/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
-import type { ChatMessage } from '../../domain/message.js';
+import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
+import { historyCursor } from './history-cursor.js';
 import { sendFromUser } from './send-from-user.js';
 
 export const WS_PATH = '/ws';
@@ -16,8 +17,10 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
 
 /**
- * Users on a plain WebSocket at `/ws` (SPEC section 3): JSON text frames. A frame that cannot be understood is
- * answered with an `error` frame; the connection stays open.
+ * Users on a plain WebSocket at `/ws` (SPEC section 3): JSON text frames. On connect: `hello`, `nodes`, one
+ * `history` frame (what the user missed since `/ws?since=<cursor>`, else all kept); then `msg`, `status`,
+ * `nodes` and `ack` frames. A frame that cannot be understood is answered with an `error` frame; the
+ * connection stays open.
  */
 export class WsUserPush implements UserPush {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -27,13 +30,14 @@ export class WsUserPush implements UserPush {
   constructor(
     private readonly deps: {
       registry: PeerRegistry;
+      history: (since?: number) => HistoryEntry[];
       onInternalError: (error: unknown) => void;
     },
   ) {}
 
   /** Starts serving users on `server`; what they send goes to `forward`. */
   attach(http: NodeHttpServer, forward: ForwardMessage): void {
-    this.#wss.on('connection', (ws) => this.#accept(ws, forward));
+    this.#wss.on('connection', (ws, request: IncomingMessage) => this.#accept(ws, request, forward));
     http.claimUpgrades(WS_PATH);
     http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if ((request.url ?? '').split('?')[0] === WS_PATH) {
@@ -43,13 +47,15 @@ export class WsUserPush implements UserPush {
     this.#heartbeat = setInterval(() => this.#checkAlive(), HEARTBEAT_MS).unref();
   }
 
-  #accept(ws: WebSocket, forward: ForwardMessage): void {
+  #accept(ws: WebSocket, request: IncomingMessage, forward: ForwardMessage): void {
     const { registry } = this.deps;
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));
     ws.on('error', () => ws.terminate());
     send(ws, { type: 'hello', node: registry.self });
     send(ws, { type: 'nodes', nodes: registry.list() });
+    const since = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
+    send(ws, { type: 'history', messages: this.deps.history(historyCursor(since)) });
     ws.on('message', async (data, isBinary) => {
       const frame = isBinary ? undefined : parseFrame(data.toString());
       if (frame?.type !== 'msg') {
@@ -79,7 +85,11 @@ export class WsUserPush implements UserPush {
     }
   }
 
-  pushMessage(message: ChatMessage): number {
+  pushStatus(update: StatusUpdate): void {
+    this.#broadcast({ type: 'status', ...update });
+  }
+
+  pushMessage(message: HistoryEntry): number {
     return this.#broadcast({ type: 'msg', ...message });
   }
 

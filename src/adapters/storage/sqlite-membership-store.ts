@@ -1,28 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { MembershipStore, RememberedMembership } from '../../application/ports/membership-store.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
-
-export const DATABASE_FILE = 'meshchat.db';
-
-/**
- * Opens (creating when needed) the node's SQLite database in its data dir, in WAL mode. One file per node;
- * later adapters (the outbox) add their own tables to it.
- */
-export function openDatabase(dataDir: string): Database.Database {
-  try {
-    mkdirSync(dataDir, { recursive: true });
-    const db = new Database(join(dataDir, DATABASE_FILE));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 2000');
-    return db;
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot open the data dir ${dataDir}: ${why}`);
-  }
-}
 
 /**
  * `MembershipStore` in SQLite: one row per known node (`state` is `dead` for a node found dead, else empty) and

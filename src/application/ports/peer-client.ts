@@ -20,6 +20,11 @@ export interface ProbeVerdict {
   readonly incarnation?: number;
 }
 
+/** What a meshchat node answered for one message of a `POST /msgs` batch. */
+export type BatchItemResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+
 /**
  * Talks to one other node, addressed by its base URL, over the base protocol (SPEC section 1) and the
  * meshchat membership extensions (`?include=dead`, `incarnation`, `POST /probe`).
@@ -52,6 +57,12 @@ export interface PeerClient {
   withdraw(url: string, node: NodeRecord & { readonly reason?: 'dead' }, options?: CallOptions): Promise<void>;
   /** `PUT /msg`: hands a message to the peer. */
   sendMessage(url: string, message: ChatMessage | InboundMessage, options?: CallOptions): Promise<void>;
+  /**
+   * `POST /msgs {messages}` (meshchat peers only): hands several messages over in one call, in order. Resolves
+   * with one result per message, in the same order; a whole call that fails rejects as `sendMessage` does (a
+   * peer without the endpoint: `peer_rejected` with status 404 or 405). Safe to repeat: every message has an id.
+   */
+  sendMessages(url: string, messages: readonly ChatMessage[], options?: CallOptions): Promise<BatchItemResult[]>;
   /** `POST /probe {id, url}` (meshchat peers only): asks the peer to probe `target` on this node's behalf. */
   probeVia(url: string, target: NodeRecord, options?: CallOptions): Promise<ProbeVerdict>;
 }

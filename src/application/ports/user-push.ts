@@ -1,15 +1,18 @@
-import type { ChatMessage } from '../../domain/message.js';
+import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 
 /**
  * Pushes to the users connected to this node through one front end (socket.io, plain WebSocket, ...).
  *
- * Both methods return at once and never throw: a slow or broken user connection is that front end's problem,
- * not the caller's. Delivery to a user is best effort per connection; a later issue adds history for catch-up.
+ * Every method returns at once and never throws: a slow or broken user connection is that front end's problem,
+ * not the caller's. Delivery to a connection is best effort; a user who was away catches up from history
+ * when it connects again (front ends send it on connect).
  */
 export interface UserPush {
-  /** Hands `message` to every connected user; returns how many users it was handed to. */
-  pushMessage(message: ChatMessage): number;
+  /** Hands `message` (stored in history, with its cursor) to every connected user; returns how many. */
+  pushMessage(message: HistoryEntry): number;
+  /** Tells every connected user how a message sent from this node settled after it was acknowledged. */
+  pushStatus(update: StatusUpdate): void;
   /** Sends the current node list (the node itself first). */
   pushNodes(nodes: readonly NodeRecord[]): void;
 }

@@ -1,0 +1,9 @@
+/**
+ * The history cursor a user reconnects with (`since`, from socket.io's handshake `auth` or a query string):
+ * a non-negative integer, as a number or in decimal. Anything else means "no cursor": the user gets the
+ * whole kept history, which is always safe (clients de-duplicate by message id).
+ */
+export function historyCursor(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}

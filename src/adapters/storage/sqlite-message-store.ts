@@ -1,0 +1,437 @@
+import { StoreClosed } from '../../application/errors.js';
+import type Database from 'better-sqlite3';
+import type { MessageStore, NewOutboxEntry } from '../../application/ports/message-store.js';
+import type { DeliveryStatus, HistoryEntry, OutboxEntry } from '../../domain/delivery.js';
+import type { ChatMessage } from '../../domain/message.js';
+import {
+  DEFAULT_MESSAGE_STORE_SETTINGS,
+  type MessageStoreSettings,
+  SEEN_PRUNE_INTERVAL_MS,
+} from './message-store-settings.js';
+
+interface HistoryRow {
+  readonly pos: number;
+  readonly id: string;
+  readonly seq: number;
+  readonly status: DeliveryStatus | null;
+  readonly message: string;
+}
+
+interface OutboxRow {
+  readonly key: number;
+  readonly node: string;
+  readonly url: string;
+  readonly message: string;
+  readonly expires_at: number;
+  readonly notify: number;
+}
+
+/** Row counts as the open transaction changes them; adopted when it commits. */
+interface Counts {
+  history: number;
+  seen: number;
+}
+
+/** One write call waiting for its batch: the SQL it runs (none for a no-op) and how its promise settles. */
+interface Queued {
+  readonly apply: ((counts: Counts) => void) | undefined;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * A history entry changed by the batch not yet committed: either added by it (`index` among its additions) or
+ * a committed row (`pos`, and the `seq` it has on disk) whose status it changed.
+ */
+interface Change {
+  readonly entry: HistoryEntry;
+  readonly index?: number;
+  readonly pos?: number;
+  readonly committedSeq?: number;
+}
+
+const toEntry = (row: HistoryRow): HistoryEntry => ({
+  ...(JSON.parse(row.message) as ChatMessage),
+  seq: row.seq,
+  ...(row.status === null ? {} : { status: row.status }),
+});
+
+const toOutboxEntry = (row: OutboxRow): OutboxEntry => ({
+  key: row.key,
+  node: row.node,
+  url: row.url,
+  message: JSON.parse(row.message) as ChatMessage,
+  expiresAt: row.expires_at,
+  notify: row.notify !== 0,
+});
+
+/**
+ * `MessageStore` in SQLite, in tables of its own next to the membership store's (`seen_ids`, `history`,
+ * `outbox`).
+ *
+ * Batching: each write call updates the in-memory view at once and queues its SQL; every call made in one turn
+ * of the event loop is committed in one transaction on `setImmediate` (or by `close`), then their promises
+ * resolve in call order. Reads are SQLite (by indexed, prepared statements) plus an overlay of what the queued
+ * batch changes, so they see every write already called. The outbox is mirrored in memory whole (loaded at
+ * open); ids and history are read from SQLite.
+ *
+ * Failure: when the transaction throws, nothing of the batch is on disk (it is rolled back), every promise of
+ * the batch rejects with that error (no-op calls too, such as a duplicate `accept`, whose answer may rest on a
+ * write that failed), and the overlay is dropped, so reads show what is on disk again. The history cursor and
+ * the outbox key keep growing past the values the failed batch handed out, so none is handed out twice within
+ * one open store. Later batches are tried as usual.
+ *
+ * History holds one entry per id: adding an id already in history (an outgoing message also accepted locally)
+ * keeps the existing entry as it is. The history cap is applied after every addition, so a status change for an
+ * entry that an addition has just pushed out resolves `undefined`; the entry with the highest cursor is thus
+ * always kept, and the cursor restarts from `max(seq)` without going back.
+ */
+export class SqliteMessageStore implements MessageStore {
+  readonly #db: Database.Database;
+  readonly #ownsDb: boolean;
+  readonly #historySize: number;
+  readonly #dedupWindowMs: number;
+  readonly #maxSeenIds: number;
+  readonly #sql: ReturnType<typeof prepare>;
+  readonly #commit: (batch: readonly Queued[], counts: Counts) => void;
+
+  #seq: number;
+  #key: number;
+  #lastPrune = Number.NEGATIVE_INFINITY;
+  #closed = false;
+  #timer: NodeJS.Immediate | undefined;
+  #batch: Queued[] = [];
+
+  /** Committed row counts. */
+  #historyRows: number;
+  #seenRows: number;
+  /** The committed outbox, by key (insertion order is key order). */
+  readonly #outbox = new Map<number, OutboxEntry>();
+
+  // The overlay: what the queued batch changes.
+  readonly #acceptedIds = new Set<string>();
+  readonly #changes = new Map<string, Change>();
+  /** Ids added to history by the batch, in order (an id may appear twice when its first addition was dropped). */
+  readonly #added: string[] = [];
+  readonly #outboxAdded = new Map<number, OutboxEntry>();
+  readonly #outboxSettled = new Set<number>();
+  /** `pos` at or below which committed history rows are pushed out by the batch's additions, for `drop` rows. */
+  #threshold: { readonly drop: number; readonly pos: number } | undefined;
+
+  /**
+   * Creates the tables when needed and loads the outbox. `ownsDb` (default true): `close` also closes `db`;
+   * pass false when another adapter shares the connection and closes it.
+   */
+  constructor(
+    db: Database.Database,
+    settings: MessageStoreSettings = DEFAULT_MESSAGE_STORE_SETTINGS,
+    options: { ownsDb?: boolean } = {},
+  ) {
+    this.#db = db;
+    this.#ownsDb = options.ownsDb ?? true;
+    this.#historySize = Math.max(0, settings.historySize);
+    this.#dedupWindowMs = settings.dedupWindowMs;
+    this.#maxSeenIds = Math.max(0, settings.maxSeenIds ?? DEFAULT_MESSAGE_STORE_SETTINGS.maxSeenIds);
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS seen_ids (id TEXT PRIMARY KEY, at INTEGER);
+      CREATE INDEX IF NOT EXISTS seen_ids_at ON seen_ids (at);
+      CREATE TABLE IF NOT EXISTS history (
+        pos INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT UNIQUE,
+        seq INTEGER,
+        status TEXT,
+        message TEXT
+      );
+      CREATE INDEX IF NOT EXISTS history_seq ON history (seq);
+      CREATE TABLE IF NOT EXISTS outbox (
+        key INTEGER PRIMARY KEY AUTOINCREMENT,
+        node TEXT,
+        url TEXT,
+        message TEXT,
+        expires_at INTEGER,
+        notify INTEGER
+      );
+    `);
+    const sql = prepare(db);
+    this.#sql = sql;
+    this.#commit = db.transaction((batch: readonly Queued[], counts: Counts) => {
+      for (const queued of batch) queued.apply?.(counts);
+      if (counts.seen > this.#maxSeenIds) {
+        counts.seen -= sql.capSeen.run(counts.seen - this.#maxSeenIds).changes;
+      }
+    });
+
+    // Settings may have shrunk since the last run: apply them now, so the overlay arithmetic starts from a
+    // table within its caps.
+    db.transaction(() => {
+      const historyRows = sql.countHistory.get() as number;
+      if (historyRows > this.#historySize) sql.trimHistory.run(historyRows - this.#historySize);
+      const seenRows = sql.countSeen.get() as number;
+      if (seenRows > this.#maxSeenIds) sql.capSeen.run(seenRows - this.#maxSeenIds);
+    })();
+    this.#historyRows = sql.countHistory.get() as number;
+    this.#seenRows = sql.countSeen.get() as number;
+    this.#seq = (sql.maxSeq.get() as number | null) ?? 0;
+    const rows = sql.allOutbox.all() as OutboxRow[];
+    for (const row of rows) this.#outbox.set(row.key, toOutboxEntry(row));
+    // AUTOINCREMENT remembers the largest key ever used, so keys keep growing after the outbox empties.
+    this.#key = Math.max((sql.lastKey.get() as number | undefined) ?? 0, rows.at(-1)?.key ?? 0);
+  }
+
+  seen(id: string): boolean {
+    if (this.#closed) return false;
+    return this.#acceptedIds.has(id) || this.#sql.seen.get(id) !== undefined;
+  }
+
+  accept(message: ChatMessage, now: number): Promise<HistoryEntry | undefined> {
+    if (this.#closed) return Promise.reject(new StoreClosed());
+    try {
+      if (this.seen(message.id)) return this.#queue(undefined, undefined);
+      const sql = this.#sql;
+      const prune = now - this.#lastPrune >= SEEN_PRUNE_INTERVAL_MS;
+      if (prune) this.#lastPrune = now;
+      const cutoff = now - this.#dedupWindowMs;
+      const existing = this.#lookup(message.id);
+      this.#acceptedIds.add(message.id);
+      const entry = existing ?? this.#add({ ...message, seq: ++this.#seq });
+      const json = existing ? undefined : JSON.stringify(message);
+      return this.#queue(entry.entry, (counts) => {
+        if (prune) counts.seen -= sql.pruneSeen.run(cutoff).changes;
+        counts.seen += sql.insertSeen.run(message.id, now).changes;
+        if (json !== undefined) this.#insertHistory(counts, entry.entry, json);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  enqueue(
+    entries: readonly NewOutboxEntry[],
+    options: { readonly outgoing?: ChatMessage } = {},
+  ): Promise<OutboxEntry[]> {
+    if (this.#closed) return Promise.reject(new StoreClosed());
+    try {
+      const sql = this.#sql;
+      const queued = entries.map((entry): OutboxEntry => ({ ...entry, key: ++this.#key }));
+      for (const entry of queued) this.#outboxAdded.set(entry.key, entry);
+      const { outgoing } = options;
+      const added =
+        outgoing && !this.#lookup(outgoing.id)
+          ? this.#add({ ...outgoing, seq: ++this.#seq, status: 'queued' })
+          : undefined;
+      const outgoingJson = outgoing && added ? JSON.stringify(outgoing) : undefined;
+      return this.#queue(queued, (counts) => {
+        for (const e of queued) {
+          sql.insertOutbox.run(
+            e.key,
+            e.node,
+            e.url,
+            JSON.stringify(e.message),
+            e.expiresAt,
+            e.notify ? 1 : 0,
+          );
+        }
+        if (added && outgoingJson !== undefined) this.#insertHistory(counts, added.entry, outgoingJson);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  settle(keys: readonly number[]): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const known: number[] = [];
+    for (const key of keys) {
+      if (this.#outboxAdded.delete(key)) known.push(key);
+      else if (this.#outbox.has(key) && !this.#outboxSettled.has(key)) {
+        this.#outboxSettled.add(key);
+        known.push(key);
+      }
+    }
+    const sql = this.#sql;
+    return this.#queue(
+      undefined,
+      known.length === 0
+        ? undefined
+        : () => {
+            for (const key of known) sql.deleteOutbox.run(key);
+          },
+    );
+  }
+
+  setStatus(id: string, status: DeliveryStatus): Promise<HistoryEntry | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    try {
+      const current = this.#lookup(id);
+      if (!current) return this.#queue(undefined, undefined);
+      const entry: HistoryEntry = { ...current.entry, status, seq: ++this.#seq };
+      this.#changes.set(id, { ...current, entry });
+      const sql = this.#sql;
+      return this.#queue(entry, () => {
+        sql.setStatus.run(status, entry.seq, id);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  pending(): OutboxEntry[] {
+    if (this.#closed) return [];
+    const entries: OutboxEntry[] = [];
+    for (const [key, entry] of this.#outbox) if (!this.#outboxSettled.has(key)) entries.push(entry);
+    for (const entry of this.#outboxAdded.values()) entries.push(entry);
+    return entries;
+  }
+
+  history(since?: number): HistoryEntry[] {
+    if (this.#closed) return [];
+    const after = since === undefined || since > this.#seq ? Number.NEGATIVE_INFINITY : since;
+    const threshold = this.#droppedUpTo();
+    const rows = (
+      after === Number.NEGATIVE_INFINITY ? this.#sql.allHistory.all() : this.#sql.historySince.all(after)
+    ) as HistoryRow[];
+    const kept: { pos: number; entry: HistoryEntry }[] = [];
+    for (const row of rows) {
+      if (row.pos <= threshold) continue;
+      const change = this.#changes.get(row.id);
+      if (change?.pos === undefined) kept.push({ pos: row.pos, entry: toEntry(row) });
+      else if (change.entry.seq > after) kept.push({ pos: row.pos, entry: change.entry });
+    }
+    // Committed rows the batch changed whose seq on disk is at or below `after` (so the query missed them).
+    let missed = false;
+    for (const change of this.#changes.values()) {
+      const { pos, committedSeq } = change;
+      if (pos === undefined || committedSeq === undefined || pos <= threshold) continue;
+      if (committedSeq > after || change.entry.seq <= after) continue;
+      kept.push({ pos, entry: change.entry });
+      missed = true;
+    }
+    if (missed) kept.sort((a, b) => a.pos - b.pos);
+    const entries = kept.map((k) => k.entry);
+    for (let i = Math.max(0, this.#added.length - this.#historySize); i < this.#added.length; i++) {
+      const change = this.#changes.get(this.#added[i] as string);
+      if (change?.index === i && change.entry.seq > after) entries.push(change.entry);
+    }
+    return entries;
+  }
+
+  /** Commits what is queued, then releases the store; rejects with the commit's error if that fails. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#timer) clearImmediate(this.#timer);
+    this.#timer = undefined;
+    const error = this.#flush();
+    this.#closed = true;
+    if (this.#ownsDb) this.#db.close();
+    if (error !== undefined) throw error;
+  }
+
+  #queue<T>(value: T, apply: Queued['apply']): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#batch.push({ apply, resolve: () => resolve(value), reject });
+      this.#timer ??= setImmediate(() => {
+        this.#timer = undefined;
+        this.#flush();
+      });
+    });
+  }
+
+  /** Commits the queued batch in one transaction and settles its promises; returns the error if it failed. */
+  #flush(): unknown {
+    const batch = this.#batch;
+    if (batch.length === 0) return undefined;
+    this.#batch = [];
+    const counts: Counts = { history: this.#historyRows, seen: this.#seenRows };
+    try {
+      // A batch of no-ops (duplicates, unknown ids) touches no storage, so it cannot fail.
+      if (batch.some((queued) => queued.apply !== undefined)) this.#commit(batch, counts);
+    } catch (error) {
+      this.#dropOverlay();
+      for (const queued of batch) queued.reject(error);
+      return error;
+    }
+    this.#historyRows = counts.history;
+    this.#seenRows = counts.seen;
+    for (const key of this.#outboxSettled) this.#outbox.delete(key);
+    for (const [key, entry] of this.#outboxAdded) this.#outbox.set(key, entry);
+    this.#dropOverlay();
+    for (const queued of batch) queued.resolve();
+    return undefined;
+  }
+
+  #dropOverlay(): void {
+    this.#acceptedIds.clear();
+    this.#changes.clear();
+    this.#added.length = 0;
+    this.#outboxAdded.clear();
+    this.#outboxSettled.clear();
+    this.#threshold = undefined;
+  }
+
+  #insertHistory(counts: Counts, entry: HistoryEntry, json: string): void {
+    counts.history += this.#sql.insertHistory.run(entry.id, entry.seq, entry.status ?? null, json).changes;
+    if (counts.history > this.#historySize) {
+      counts.history -= this.#sql.trimHistory.run(counts.history - this.#historySize).changes;
+    }
+  }
+
+  /** Adds an entry to the overlay as the batch's newest addition. */
+  #add(entry: HistoryEntry): Change {
+    const change: Change = { entry, index: this.#added.length };
+    this.#added.push(entry.id);
+    this.#changes.set(entry.id, change);
+    return change;
+  }
+
+  /** The entry for `id` as reads see it, unless it is not (or no longer) in history. */
+  #lookup(id: string): Change | undefined {
+    const change = this.#changes.get(id);
+    if (change) {
+      if (change.index !== undefined)
+        return change.index < this.#added.length - this.#historySize ? undefined : change;
+      return (change.pos as number) <= this.#droppedUpTo() ? undefined : change;
+    }
+    const row = this.#sql.historyById.get(id) as HistoryRow | undefined;
+    if (!row || row.pos <= this.#droppedUpTo()) return undefined;
+    return { entry: toEntry(row), pos: row.pos, committedSeq: row.seq };
+  }
+
+  /** The `pos` at or below which committed rows are pushed out by the batch's additions (0: none). */
+  #droppedUpTo(): number {
+    const drop = Math.min(this.#historyRows, this.#historyRows + this.#added.length - this.#historySize);
+    if (drop <= 0) return 0;
+    if (this.#threshold?.drop !== drop) {
+      this.#threshold = { drop, pos: this.#sql.nthPos.get(drop - 1) as number };
+    }
+    return this.#threshold.pos;
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    seen: db.prepare('SELECT 1 FROM seen_ids WHERE id = ?'),
+    insertSeen: db.prepare('INSERT OR IGNORE INTO seen_ids (id, at) VALUES (?, ?)'),
+    pruneSeen: db.prepare('DELETE FROM seen_ids WHERE at < ?'),
+    capSeen: db.prepare(
+      'DELETE FROM seen_ids WHERE rowid IN (SELECT rowid FROM seen_ids ORDER BY rowid LIMIT ?)',
+    ),
+    countSeen: db.prepare('SELECT count(*) FROM seen_ids').pluck(),
+    insertHistory: db.prepare('INSERT OR IGNORE INTO history (id, seq, status, message) VALUES (?, ?, ?, ?)'),
+    trimHistory: db.prepare(
+      'DELETE FROM history WHERE pos IN (SELECT pos FROM history ORDER BY pos LIMIT ?)',
+    ),
+    setStatus: db.prepare('UPDATE history SET status = ?, seq = ? WHERE id = ?'),
+    historyById: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE id = ?'),
+    allHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos'),
+    historySince: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE seq > ? ORDER BY pos'),
+    countHistory: db.prepare('SELECT count(*) FROM history').pluck(),
+    maxSeq: db.prepare('SELECT max(seq) FROM history').pluck(),
+    nthPos: db.prepare('SELECT pos FROM history ORDER BY pos LIMIT 1 OFFSET ?').pluck(),
+    insertOutbox: db.prepare(
+      'INSERT INTO outbox (key, node, url, message, expires_at, notify) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    deleteOutbox: db.prepare('DELETE FROM outbox WHERE key = ?'),
+    allOutbox: db.prepare('SELECT key, node, url, message, expires_at, notify FROM outbox ORDER BY key'),
+    lastKey: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").pluck(),
+  };
+}
