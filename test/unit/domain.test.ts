@@ -3,7 +3,6 @@ import { Conflict, InvalidInput, TooLarge, UnknownNode } from '../../src/domain/
 import { assertMessageText, MESSAGE_MAX_BYTES, outgoingText } from '../../src/domain/message.js';
 import { isValidNodeId, normalizeNodeUrl } from '../../src/domain/node-record.js';
 import { PeerRegistry, type RegistryChange } from '../../src/domain/peer-registry.js';
-import { RecentIds } from '../../src/domain/recent-ids.js';
 
 describe('node id and url rules', () => {
   it.each(['a', 'A1', 'g7-node.x_y', 'x'.repeat(64)])('accepts id %s', (id) => {
@@ -98,17 +97,5 @@ describe('PeerRegistry', () => {
     expect(() => registry.announce({ id: 'a', url: 'http://elsewhere' })).toThrow(Conflict);
     expect(() => registry.remove(self)).toThrow(Conflict);
     expect(registry.list()).toEqual([{ ...self, incarnation: 0, state: 'alive' }]);
-  });
-});
-
-describe('RecentIds', () => {
-  it('reports a repeat and forgets the oldest beyond its capacity', () => {
-    const ids = new RecentIds(2);
-    expect(ids.add('x')).toBe(true);
-    expect(ids.add('x')).toBe(false);
-    ids.add('y');
-    ids.add('z');
-    expect(ids.has('x')).toBe(false);
-    expect(ids.has('z')).toBe(true);
   });
 });

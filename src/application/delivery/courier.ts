@@ -94,7 +94,10 @@ export class Courier {
   start(): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
+    // Messages sent before the start (a relay that came in while joining) are in lanes already.
+    const inLanes = new Set([...this.#lanes.values()].flatMap((lane) => lane.parcels.map((p) => p.entry.key)));
     for (const entry of this.deps.store.pending()) {
+      if (inLanes.has(entry.key)) continue;
       if (entry.notify) this.#track(entry.message.id, 1);
       this.#add(entry, undefined);
     }
