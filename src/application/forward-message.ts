@@ -34,9 +34,10 @@ export class ForwardMessage {
     }
     if (message.to === BROADCAST) {
       await local.execute(message);
+      // `queued` while any copy waits; a copy refused for good is told as a `failed` status event.
       const outcomes = await courier.send(message, broadcastTargets(registry), { notify: true });
-      const all = outcomes.every((o) => o.status === 'delivered');
-      return { ok: true, id: message.id, status: all ? 'delivered' : 'queued' };
+      const waiting = outcomes.some((o) => o.status === 'queued');
+      return { ok: true, id: message.id, status: waiting ? 'queued' : 'delivered' };
     }
     const destination = registry.get(message.to) ?? registry.tombstone(message.to);
     if (!destination) {

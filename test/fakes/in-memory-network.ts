@@ -332,8 +332,15 @@ export function createPlainMemoryNode(
     withdraw: async (node) => {
       if (nodes.get(node.id) === node.url) nodes.delete(node.id);
     },
+    // As the assignment's node: its own id (or none) goes to its users, a known id is relayed, else 404.
     receive: async (message) => {
-      received.push(message);
+      if (!message.to || message.to === id) {
+        received.push(message);
+        return 'OK';
+      }
+      const next = nodes.get(message.to);
+      if (!next) throw new UnknownNode(message.to);
+      await network.call(next, (api) => api.receive(message), url);
       return 'OK';
     },
     receiveBatch: () => {

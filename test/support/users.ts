@@ -10,6 +10,20 @@ export interface ReceivedMessage {
   msg: string;
   ts: string;
   user?: string;
+  /** The node's history cursor for this entry (meshchat nodes only). */
+  seq?: number;
+  /** Set on history entries of messages this node's users sent. */
+  status?: string;
+}
+
+/** A `status` event: how a message acknowledged `queued` settled at one destination node. */
+export interface StatusEvent {
+  id: string;
+  to: string;
+  node: string;
+  status: 'delivered' | 'expired' | 'failed';
+  seq?: number;
+  error?: { code: string; message: string };
 }
 
 export interface Ack {
@@ -30,12 +44,32 @@ export interface TestUser {
   close(): void;
 }
 
-export async function connectSocketIoUser(url: string): Promise<TestUser & { socket: Socket }> {
-  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+export interface SocketIoTestUser extends TestUser {
+  readonly socket: Socket;
+  /** Every `history` event, in order (a meshchat node sends one on connect). */
+  readonly histories: ReceivedMessage[][];
+  readonly statuses: StatusEvent[];
+}
+
+/** `auth` is the socket.io handshake's, such as `{ since: 42 }` for the history cursor. */
+export async function connectSocketIoUser(
+  url: string,
+  options: { auth?: Record<string, unknown> } = {},
+): Promise<SocketIoTestUser> {
+  const socket = io(url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    ...(options.auth ? { auth: options.auth } : {}),
+  });
   const messages: ReceivedMessage[] = [];
   const nodeLists: NodeRecord[][] = [];
+  const histories: ReceivedMessage[][] = [];
+  const statuses: StatusEvent[] = [];
   socket.on('msg', (m: ReceivedMessage) => messages.push(m));
   socket.on('nodes', (n: NodeRecord[]) => nodeLists.push(n));
+  socket.on('history', (h: ReceivedMessage[]) => histories.push(h));
+  socket.on('status', (s: StatusEvent) => statuses.push(s));
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
@@ -44,14 +78,22 @@ export async function connectSocketIoUser(url: string): Promise<TestUser & { soc
     socket,
     messages,
     nodeLists,
-    send: (to, msg, user) => socket.timeout(10_000).emitWithAck('msg', { to, msg, ...(user ? { user } : {}) }),
+    histories,
+    statuses,
+    send: (to, msg, user) =>
+      socket.timeout(10_000).emitWithAck('msg', { to, msg, ...(user ? { user } : {}) }),
     errors: () => [],
     close: () => socket.close(),
   };
 }
 
-export async function connectWsUser(url: string): Promise<TestUser & { frames: Record<string, unknown>[]; raw: WebSocket }> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`);
+/** `since` is the history cursor, sent as `/ws?since=N`. */
+export async function connectWsUser(
+  url: string,
+  options: { since?: number } = {},
+): Promise<TestUser & { frames: Record<string, unknown>[]; raw: WebSocket }> {
+  const query = options.since === undefined ? '' : `?since=${options.since}`;
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws${query}`);
   const messages: ReceivedMessage[] = [];
   const nodeLists: NodeRecord[][] = [];
   const frames: Record<string, unknown>[] = [];

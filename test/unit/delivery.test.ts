@@ -208,7 +208,7 @@ describe('delivery through the outbox (in-memory network, fake clock)', () => {
     const ack = await a.forward.execute({ to: BROADCAST, msg: 'hello all' });
     expect(ack).toMatchObject({ ok: true, status: 'delivered' });
     for (const node of nodes) expect(node.users.texts()).toEqual(['hello all']);
-    expect(plain.received).toMatchObject([{ to: '*', from: 'a', msg: 'hello all' }]);
+    expect(plain.received).toMatchObject([{ to: 'plain', from: 'a', msg: 'hello all' }]);
     expect(plain.extensionCalls()).toBe(0);
     await clock.advance(60 * SECOND);
     for (const node of nodes) expect(node.users.messages).toHaveLength(1);

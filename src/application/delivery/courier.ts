@@ -222,14 +222,18 @@ export class Courier {
     const batch = this.#take(lane);
     const head = batch[0] as Parcel;
     const { registry, peers } = this.deps;
-    const url = registry.get(lane.node)?.url ?? registry.tombstone(lane.node)?.url ?? head.entry.url;
+    const record = registry.get(lane.node) ?? registry.tombstone(lane.node);
+    const url = record?.url ?? head.entry.url;
     for (const parcel of batch) parcel.inFlight = true;
     let results: BatchItemResult[];
     try {
       if (batch.length > 1) {
         results = await peers.sendMessages(url, batch.map((p) => p.entry.message));
       } else {
-        await peers.sendMessage(url, head.entry.message);
+        // A plain node takes only its own id as `to`: its share of a broadcast is addressed to it.
+        const { message } = head.entry;
+        const plain = record?.incarnation === undefined && message.to === BROADCAST;
+        await peers.sendMessage(url, plain ? { ...message, to: lane.node } : message);
         results = [{ ok: true }];
       }
     } catch (error) {
