@@ -2,8 +2,10 @@
 // report tables and, as the very last stdout line, one JSON object with every number go to stdout
 // (`node bench/run.js | tail -n 1` gives the JSON). `node bench/run.js --help` lists the options.
 //
-// Two groups of scenarios: `fanout` (meshchat against the assignment's plain node, messages from one user to
-// ten) and `membership` (join convergence, crash detection and requests at rest of N in-process nodes).
+// Three groups of scenarios: `fanout` (meshchat against the assignment's plain node, messages from one user to
+// ten), `delivery` (meshchat with its durable outbox against meshchat --in-memory: the same fan-out, plus a
+// backlog drain after a crash) and `membership` (join convergence, crash detection and requests at rest of N
+// in-process nodes).
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -22,7 +24,7 @@ line, one JSON object with every number go to stdout.
 
 Scenarios (--scenario takes a name or a group; repeatable):
 ${scenarios.map((s) => `  ${s.name.padEnd(18)} [${s.group}] ${s.title}`).join('\n')}
-  e.g. --scenario membership (the three membership scenarios), --scenario fanout
+  e.g. --scenario membership (the three membership scenarios), --scenario fanout, --scenario delivery
 
 General:
   --quick              small counts, a smoke test
@@ -38,6 +40,11 @@ fanout (meshchat vs the plain node):
   --rounds N           rounds, order alternating (2; quick 1)
   --meshchat MODE      process (default) or inprocess
   --order LIST         meshchat,plain (default) or one of them
+
+delivery (meshchat --data-dir vs --in-memory, child processes; --messages, --latency, --warmup, --window,
+          --receivers, --pad and --rounds as for fanout; about 1 min by default, 15 s with --quick):
+  --backlog N          messages queued at A while B is down (SIGKILL), then drained when B restarts with the
+                       same id, port and data dir (2000; quick 500)
 
 membership (nodes built in the bench process with createNode, LAN profile, on 127.0.0.1):
   --join-sizes LIST    network sizes for join convergence (10,25,50; quick 10,25)
@@ -72,6 +79,7 @@ function options() {
         receivers: { type: 'string' },
         pad: { type: 'string' },
         rounds: { type: 'string' },
+        backlog: { type: 'string' },
         meshchat: { type: 'string', default: 'process' },
         order: { type: 'string', default: 'meshchat,plain' },
         'join-sizes': { type: 'string' },
@@ -124,6 +132,7 @@ function options() {
     window: int('window', 100, 1, 10_000),
     padBytes: int('pad', 0, 0, 60_000),
     rounds: int('rounds', quick ? 1 : 2, 1, 10),
+    backlog: int('backlog', quick ? 500 : 2000, 1, 100_000),
     messageTimeoutMs: 5_000, // a message not at every receiver by then frees its window slot (counted lost)
     // Time limits per phase, so a slow or overloaded machine still finishes in about two minutes.
     warmupMaxMs: 4_000,
@@ -183,6 +192,8 @@ async function main() {
     where.push(
       `fan-out: meshchat nodes ${opts.meshchatMode === 'process' ? 'as child processes' : 'in the bench process'}, plain nodes as child processes`,
     );
+  if (selected.some((s) => s.group === 'delivery'))
+    where.push('delivery: meshchat nodes as child processes, --data-dir (temp dirs) vs --in-memory');
   if (selected.some((s) => s.group === 'membership'))
     where.push('membership: meshchat nodes in the bench process');
   process.stdout.write(

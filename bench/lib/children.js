@@ -53,11 +53,19 @@ export function processCpuSeconds(pid) {
 }
 
 /**
- * Spawns `node <args>` and resolves once a stdout line matches `ready` (its first capture group is the url).
+ * Spawns `node <execArgv> <args>` and resolves once a stdout line matches `ready` (its first capture group is the
+ * url). `execArgv` are options for node itself, such as `--cpu-prof` (not allowed in NODE_OPTIONS).
  * Output is always drained (a full pipe would block the child); the last few KiB of stderr go in errors.
  */
-export async function startChild({ name, args, env = {}, ready, timeoutMs = START_TIMEOUT_MS }) {
-  const child = spawn(process.execPath, args, {
+export async function startChild({
+  name,
+  args,
+  execArgv = [],
+  env = {},
+  ready,
+  timeoutMs = START_TIMEOUT_MS,
+}) {
+  const child = spawn(process.execPath, [...execArgv, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

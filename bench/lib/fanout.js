@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { summarize } from './stats.js';
+import { median, summarize } from './stats.js';
 import { connectUser, connectUsers, disconnectAll } from './users.js';
 
 const PREFIX = 'bench:';
@@ -82,12 +82,14 @@ class PhaseTracker {
   }
 }
 
-function payload(tag, seq, padBytes) {
+/** The text of bench message `seq` of phase `tag`, padded to `padBytes`. */
+export function payload(tag, seq, padBytes = 0) {
   const head = `${PREFIX}${tag}:${seq}:`;
   return padBytes > head.length ? head.padEnd(padBytes, 'x') : head;
 }
 
-function parsePayload(text) {
+/** `{tag, seq}` of a bench message's text; undefined for any other text. */
+export function parsePayload(text) {
   if (typeof text !== 'string' || !text.startsWith(PREFIX)) return undefined;
   const tagEnd = text.indexOf(':', PREFIX.length);
   const seqEnd = text.indexOf(':', tagEnd + 1);
@@ -349,4 +351,72 @@ export async function runFanout({
   } finally {
     disconnectAll([sender, ...users]);
   }
+}
+
+/** `runFanout` from a started pair's node A to its node B, with the bench's fan-out options. */
+export function runFanoutOnPair(pair, options, log) {
+  return runFanout({
+    senderUrl: pair.a.url,
+    receiverUrl: pair.b.url,
+    to: pair.b.id,
+    receivers: options.receivers,
+    warmup: { count: options.warmup, window: Math.min(50, options.window), maxMs: options.warmupMaxMs },
+    latency: { count: options.latency, maxMs: options.latencyMaxMs },
+    throughput: { count: options.messages, window: options.window, maxMs: options.throughputMaxMs },
+    messageTimeoutMs: options.messageTimeoutMs,
+    padBytes: options.padBytes,
+    cpuSeconds: pair.cpuSeconds,
+    log,
+  });
+}
+
+/** Medians of the headline numbers over the rounds that ran; delivery problems summed over all of them. */
+export function summarizeFanoutRounds(rounds) {
+  const good = rounds.filter((r) => !r.error);
+  if (good.length === 0) return { error: rounds[0]?.error ?? 'no round ran' };
+  const med = (f) => median(good.map(f).filter((v) => typeof v === 'number'));
+  const sum = (f) => good.reduce((n, r) => n + (f(r) ?? 0), 0);
+  const cpu = (k) => med((r) => r.throughput.cpu.percent[k]);
+  return {
+    rounds: good.length,
+    failedRounds: rounds.length - good.length,
+    latency: {
+      p50: med((r) => r.latency.ms.p50),
+      p99: med((r) => r.latency.ms.p99),
+      mean: med((r) => r.latency.ms.mean),
+      max: Math.max(...good.map((r) => r.latency.ms.max ?? 0)),
+      sent: sum((r) => r.latency.delivery.sent),
+      delivered: sum((r) => r.latency.delivery.delivered),
+      timedOut: sum((r) => r.latency.timedOut),
+      lost: sum((r) => r.latency.delivery.lost),
+      duplicated: sum((r) => r.latency.delivery.duplicated),
+    },
+    throughput: {
+      msgsPerSec: med((r) => r.throughput.msgsPerSec),
+      perRound: good.map((r) => r.throughput.msgsPerSec),
+      copiesPerSec: med((r) => r.throughput.copiesPerSec),
+      loadedP50: med((r) => r.throughput.ms.p50),
+      loadedP99: med((r) => r.throughput.ms.p99),
+      seconds: med((r) => r.throughput.seconds),
+      sent: sum((r) => r.throughput.delivery.sent),
+      delivered: sum((r) => r.throughput.delivery.delivered),
+      lost: sum((r) => r.throughput.delivery.lost),
+      lostCopies: sum((r) => r.throughput.delivery.lostCopies),
+      duplicated: sum((r) => r.throughput.delivery.duplicated),
+      duplicateCopies: sum((r) => r.throughput.delivery.duplicateCopies),
+      unknown: sum((r) => r.throughput.delivery.unknown),
+      stoppedEarlyRounds: good.filter((r) => r.throughput.stoppedEarly).length,
+      cpuPercent: { a: cpu('a'), b: cpu('b'), client: cpu('client'), unattributed: cpu('unattributed') },
+      nodesCpuMsPerMsg: med((r) => r.throughput.cpu.nodesMsPerMsg),
+    },
+    warmupLost: sum((r) => r.warmup.delivery.lost),
+    warmupDuplicated: sum((r) => r.warmup.delivery.duplicated),
+    strays: sum((r) => r.strays),
+    senderErrors: sum((r) => r.senderErrors.count),
+    senderErrorCodes: good.reduce((codes, r) => {
+      for (const [code, n] of Object.entries(r.senderErrors.codes)) codes[code] = (codes[code] ?? 0) + n;
+      return codes;
+    }, {}),
+    disconnects: sum((r) => r.disconnects),
+  };
 }

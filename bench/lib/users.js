@@ -4,13 +4,18 @@ import { io } from 'socket.io-client';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export function connectUser(url, { timeoutMs = CONNECT_TIMEOUT_MS } = {}) {
+/**
+ * `on`: event name -> listener, attached before the connection opens (socket.io drops an event nobody listens to,
+ * and `history` arrives right after `connect`, possibly before the caller could attach anything).
+ */
+export function connectUser(url, { timeoutMs = CONNECT_TIMEOUT_MS, on = {} } = {}) {
   const socket = io(url, {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
     timeout: timeoutMs,
   });
+  for (const [event, listener] of Object.entries(on)) socket.on(event, listener);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => fail(new Error(`no socket.io connection to ${url} after ${timeoutMs} ms`)),

@@ -3,8 +3,8 @@
 // (never both at once, so they do not compete for the CPU), in `rounds` rounds with the order alternating
 // (meshchat, plain, then plain, meshchat, ...) so slow drift in the machine's load hits both alike. Each system
 // gets fresh nodes every round. A system's numbers are the median over its rounds; losses are summed.
-import { runFanout } from '../lib/fanout.js';
-import { median, ratio } from '../lib/stats.js';
+import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { ratio } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
 import { startPlainPair } from '../systems/plain.js';
@@ -18,19 +18,7 @@ async function measureOnce(label, start, options, log) {
   try {
     pair = await start();
     log(`${label}: A ${pair.a.url}, B ${pair.b.url} (${pair.mode})`);
-    const result = await runFanout({
-      senderUrl: pair.a.url,
-      receiverUrl: pair.b.url,
-      to: pair.b.id,
-      receivers: options.receivers,
-      warmup: { count: options.warmup, window: Math.min(50, options.window), maxMs: options.warmupMaxMs },
-      latency: { count: options.latency, maxMs: options.latencyMaxMs },
-      throughput: { count: options.messages, window: options.window, maxMs: options.throughputMaxMs },
-      messageTimeoutMs: options.messageTimeoutMs,
-      padBytes: options.padBytes,
-      cpuSeconds: pair.cpuSeconds,
-      log: (line) => log(`${label}: ${line}`),
-    });
+    const result = await runFanoutOnPair(pair, options, (line) => log(`${label}: ${line}`));
     return { mode: pair.mode, ...result, wallSeconds: (Date.now() - started) / 1000 };
   } catch (error) {
     log(`${label}: FAILED: ${error.message}`);
@@ -38,54 +26,6 @@ async function measureOnce(label, start, options, log) {
   } finally {
     await pair?.stop();
   }
-}
-
-/** Medians of the headline numbers over the rounds that ran; delivery problems summed over all of them. */
-function summarizeRounds(rounds) {
-  const good = rounds.filter((r) => !r.error);
-  if (good.length === 0) return { error: rounds[0]?.error ?? 'no round ran' };
-  const med = (f) => median(good.map(f).filter((v) => typeof v === 'number'));
-  const sum = (f) => good.reduce((n, r) => n + (f(r) ?? 0), 0);
-  const cpu = (k) => med((r) => r.throughput.cpu.percent[k]);
-  return {
-    rounds: good.length,
-    failedRounds: rounds.length - good.length,
-    latency: {
-      p50: med((r) => r.latency.ms.p50),
-      p99: med((r) => r.latency.ms.p99),
-      mean: med((r) => r.latency.ms.mean),
-      max: Math.max(...good.map((r) => r.latency.ms.max ?? 0)),
-      sent: sum((r) => r.latency.delivery.sent),
-      delivered: sum((r) => r.latency.delivery.delivered),
-      timedOut: sum((r) => r.latency.timedOut),
-    },
-    throughput: {
-      msgsPerSec: med((r) => r.throughput.msgsPerSec),
-      perRound: good.map((r) => r.throughput.msgsPerSec),
-      copiesPerSec: med((r) => r.throughput.copiesPerSec),
-      loadedP50: med((r) => r.throughput.ms.p50),
-      loadedP99: med((r) => r.throughput.ms.p99),
-      seconds: med((r) => r.throughput.seconds),
-      sent: sum((r) => r.throughput.delivery.sent),
-      delivered: sum((r) => r.throughput.delivery.delivered),
-      lost: sum((r) => r.throughput.delivery.lost),
-      lostCopies: sum((r) => r.throughput.delivery.lostCopies),
-      duplicated: sum((r) => r.throughput.delivery.duplicated),
-      duplicateCopies: sum((r) => r.throughput.delivery.duplicateCopies),
-      unknown: sum((r) => r.throughput.delivery.unknown),
-      stoppedEarlyRounds: good.filter((r) => r.throughput.stoppedEarly).length,
-      cpuPercent: { a: cpu('a'), b: cpu('b'), client: cpu('client'), unattributed: cpu('unattributed') },
-      nodesCpuMsPerMsg: med((r) => r.throughput.cpu.nodesMsPerMsg),
-    },
-    warmupLost: sum((r) => r.warmup.delivery.lost),
-    strays: sum((r) => r.strays),
-    senderErrors: sum((r) => r.senderErrors.count),
-    senderErrorCodes: good.reduce((codes, r) => {
-      for (const [code, n] of Object.entries(r.senderErrors.codes)) codes[code] = (codes[code] ?? 0) + n;
-      return codes;
-    }, {}),
-    disconnects: sum((r) => r.disconnects),
-  };
 }
 
 export async function run({ options, log }) {
@@ -103,7 +43,7 @@ export async function run({ options, log }) {
 
   const systems = {};
   for (const system of options.order)
-    systems[system] = { summary: summarizeRounds(rounds[system]), rounds: rounds[system] };
+    systems[system] = { summary: summarizeFanoutRounds(rounds[system]), rounds: rounds[system] };
   const m = systems.meshchat?.summary;
   const p = systems.plain?.summary;
   const ratios = {

@@ -5,6 +5,7 @@
 //   run({ options, log })  -> a JSON-ready result; set `ok: false` when something failed
 //   report(result)         -> the text (table) printed for it
 //   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
+import * as delivery from './delivery.js';
 import * as fanout1x10 from './fanout-1x10.js';
 import * as membershipCrash from './membership-crash.js';
 import * as membershipJoin from './membership-join.js';
@@ -12,6 +13,7 @@ import * as membershipRest from './membership-rest.js';
 
 export const scenarios = [
   { ...fanout1x10, group: 'fanout', budgetMs: () => 180_000 },
+  delivery,
   membershipJoin,
   membershipCrash,
   membershipRest,

@@ -3,12 +3,19 @@
 //   neither node shares an event loop with the other or with the bench's socket.io clients.
 // mode 'inprocess': both nodes are created with createNode() inside the bench process (handy for profiling;
 //   the bench's own clients then compete with the nodes for the same event loop).
+// storage 'disk': each node keeps its state in SQLite in a temp data dir (removed at stop); 'memory': nothing on
+//   disk (`--in-memory`). Default: disk for processes, memory in process (what each mode always did).
+// fixedPorts (process mode): free ports are picked up front and given as `--port`, so `restart` brings a node
+//   back with exactly the arguments, and at the URL, it had.
+// execArgv (process mode): options for node itself in each child, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR]
+//   (a profile is written when a node exits on SIGTERM, as `stop` does; not after `kill` with SIGKILL).
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild } from '../lib/children.js';
+import { freePorts } from '../lib/ports.js';
 
 const GUARDED_CLI = fileURLToPath(new URL('../lib/guarded-cli.js', import.meta.url));
 
@@ -18,69 +25,122 @@ process.on('exit', () => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-export async function startMeshchatPair({ mode = 'process', ids = ['mesh-a', 'mesh-b'] } = {}) {
-  return mode === 'inprocess' ? startInProcess(ids) : startProcesses(ids);
+export async function startMeshchatPair({
+  mode = 'process',
+  ids = ['mesh-a', 'mesh-b'],
+  storage = mode === 'process' ? 'disk' : 'memory',
+  fixedPorts = false,
+  execArgv = [],
+} = {}) {
+  if (!['disk', 'memory'].includes(storage)) throw new Error(`unknown storage "${storage}"`);
+  return mode === 'inprocess'
+    ? startInProcess(ids, storage)
+    : startProcesses(ids, storage, fixedPorts, execArgv);
 }
 
-async function startProcesses([idA, idB]) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'meshchat-bench-'));
-  dataDirs.add(dataDir);
+async function startProcesses([idA, idB], storage, fixedPorts, execArgv) {
+  const dataDir = storage === 'disk' ? await mkdtemp(join(tmpdir(), 'meshchat-bench-')) : undefined;
+  if (dataDir) dataDirs.add(dataDir);
+  const [portA, portB] = fixedPorts ? await freePorts(2) : [0, 0];
   const started = [];
   const stop = async () => {
     await Promise.all(started.reverse().map((p) => p.stop()));
-    await rm(dataDir, { recursive: true, force: true });
-    dataDirs.delete(dataDir);
+    if (dataDir) {
+      await rm(dataDir, { recursive: true, force: true });
+      dataDirs.delete(dataDir);
+    }
   };
-  const startNode = async (id, joinUrl) => {
+  const startNode = async (id, port, joinUrl, extraArgs = []) => {
     const args = [
       GUARDED_CLI,
       'node',
       '--id',
       id,
       '--port',
-      '0',
+      String(port),
       '--host',
       '127.0.0.1',
       '--log-level',
       'silent',
     ];
-    args.push('--data-dir', join(dataDir, id));
+    if (dataDir) args.push('--data-dir', join(dataDir, id));
+    else args.push('--in-memory');
     if (joinUrl) args.push('--join', joinUrl);
+    args.push(...extraArgs);
     const node = await startChild({
       name: `meshchat node ${id}`,
       args,
+      execArgv,
       // Not inherited from the bench's environment: they would override nothing given as a flag, but be safe.
-      env: { MESHCHAT_JOIN: '', MESHCHAT_PUBLIC_URL: '', MESHCHAT_TUNNEL: 'none' },
+      env: {
+        MESHCHAT_JOIN: '',
+        MESHCHAT_PUBLIC_URL: '',
+        MESHCHAT_TUNNEL: 'none',
+        MESHCHAT_DATA_DIR: '',
+        MESHCHAT_IN_MEMORY: '',
+        MESHCHAT_HISTORY: '',
+      },
       ready: /^meshchat node \S+ listening at (\S+)$/,
     });
     started.push(node);
     return node;
   };
   try {
-    const a = await startNode(idA);
-    const b = await startNode(idB, a.url);
-    return {
+    const nodes = {};
+    nodes.a = await startNode(idA, portA);
+    nodes.b = await startNode(idB, portB, nodes.a.url);
+    const plan = { a: { id: idA, port: portA }, b: { id: idB, port: portB, join: () => nodes.a.url } };
+    const pair = {
       system: 'meshchat',
       mode: 'process',
-      a: { id: idA, url: a.url, pid: a.pid },
-      b: { id: idB, url: b.url, pid: b.pid },
-      cpuSeconds: () => ({ a: a.cpuSeconds(), b: b.cpuSeconds() }),
+      storage,
+      a: { id: idA, url: nodes.a.url, pid: nodes.a.pid },
+      b: { id: idB, url: nodes.b.url, pid: nodes.b.pid },
+      cpuSeconds: () => ({ a: nodes.a.cpuSeconds(), b: nodes.b.cpuSeconds() }),
+      /** Stops node 'a' or 'b' with `signal` (SIGKILL: a crash; its data dir stays as the crash left it). */
+      kill: (which, signal = 'SIGKILL') => nodes[which].stop(signal),
+      /**
+       * Starts node 'a' or 'b' again after `kill`: same id, port (with fixedPorts), data dir and join; `args`
+       * are added to its flags. Resolves once it is listening (it has joined by then).
+       */
+      restart: async (which, { args = [] } = {}) => {
+        const { id, port, join: joinUrl } = plan[which];
+        if (port === 0) throw new Error('restart needs fixedPorts: the node would come back at another URL');
+        nodes[which] = await startNode(id, port, joinUrl?.(), args);
+        pair[which] = { id, url: nodes[which].url, pid: nodes[which].pid };
+        return pair[which];
+      },
       stop,
     };
+    return pair;
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-async function startInProcess([idA, idB]) {
+async function startInProcess([idA, idB], storage) {
   await import('reflect-metadata');
   const { createNode } = await import('../../dist/container.js');
-  const config = (id, join) => ({ id, port: 0, host: '127.0.0.1', join, tunnel: 'none' });
+  const dataDir = storage === 'disk' ? await mkdtemp(join(tmpdir(), 'meshchat-bench-')) : undefined;
+  if (dataDir) dataDirs.add(dataDir);
+  const config = (id, join) => ({
+    id,
+    port: 0,
+    host: '127.0.0.1',
+    join,
+    tunnel: 'none',
+    ...(dataDir ? { dataDir: `${dataDir}/${id}` } : {}),
+  });
   const nodes = [];
   const stop = async () => {
     for (const node of nodes.reverse()) await node.stop();
+    if (dataDir) {
+      await rm(dataDir, { recursive: true, force: true });
+      dataDirs.delete(dataDir);
+    }
   };
+  const unsupported = () => Promise.reject(new Error('kill and restart need mode "process"'));
   try {
     const a = createNode(config(idA, []));
     nodes.push(a);
@@ -91,9 +151,12 @@ async function startInProcess([idA, idB]) {
     return {
       system: 'meshchat',
       mode: 'inprocess',
+      storage,
       a: { id: idA, url: a.url },
       b: { id: idB, url: b.url },
       cpuSeconds: () => ({ a: undefined, b: undefined }),
+      kill: unsupported,
+      restart: unsupported,
       stop,
     };
   } catch (error) {

@@ -1,0 +1,295 @@
+// Scenario: what the durable outbox costs. The same two-node meshchat setup as fanout-1x10 (node A and node B,
+// B joined to A, each a child process), once with `--data-dir` (SQLite in a temp dir, WAL: every accepted
+// message is written before it is acknowledged or pushed) and once with `--in-memory`. One variant at a time, in
+// `rounds` rounds with the order alternating (durable, in-memory, then in-memory, durable, ...); fresh nodes and
+// data dirs for every run. Each run measures, on the same pair of nodes:
+//   fan-out   warm-up, latency (sequential messages) and throughput (`window` in flight) from one socket.io user
+//             on A to `receivers` users on B, exactly as fanout-1x10 (bench/lib/fanout.js);
+//   backlog   B is SIGKILLed, A's user sends `backlog` messages (all acknowledged `queued`), B is restarted with
+//             the same id, port and data dir, and the time until B's user has them all is measured
+//             (bench/lib/backlog.js).
+// A variant's numbers are medians over its rounds; losses and duplicates are summed, and any makes `ok` false.
+import { runBacklogDrain } from '../lib/backlog.js';
+import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { median, ratio } from '../lib/stats.js';
+import { fixed, table } from '../lib/table.js';
+import { startMeshchatPair } from '../systems/meshchat.js';
+
+export const name = 'delivery';
+export const group = 'delivery';
+export const title = 'durable outbox (--data-dir) vs --in-memory: fan-out 1 -> N users, and a backlog drain';
+
+const VARIANTS = ['durable', 'in-memory'];
+const STORAGE = { durable: 'disk', 'in-memory': 'memory' };
+/** The durable variant should keep at least this share of the in-memory throughput. */
+const THROUGHPUT_GOAL = 0.5;
+
+function backlogLimits(options) {
+  const scaled = Math.ceil(options.backlog * 5); // 5 ms a message: 200 msgs/s would be very slow already
+  return { queueMaxMs: 10_000 + scaled, restartMaxMs: 20_000, drainMaxMs: 10_000 + scaled };
+}
+
+export function budgetMs(options) {
+  const b = backlogLimits(options);
+  const fanout =
+    options.warmupMaxMs +
+    options.latencyMaxMs +
+    options.throughputMaxMs +
+    3 * (options.messageTimeoutMs + 2_000);
+  const backlog = 2_000 + b.queueMaxMs + b.restartMaxMs + b.drainMaxMs + 2_000 + 3_000;
+  const startStop = 2 * 15_000 + 6_000;
+  return options.rounds * VARIANTS.length * (fanout + backlog + startStop);
+}
+
+async function measureOnce(label, variant, options, log) {
+  const started = Date.now();
+  let pair;
+  try {
+    pair = await startMeshchatPair({ mode: 'process', storage: STORAGE[variant], fixedPorts: true });
+    log(
+      `${label}: A ${pair.a.url}, B ${pair.b.url} (${pair.storage === 'disk' ? '--data-dir' : '--in-memory'})`,
+    );
+    const fanout = await runFanoutOnPair(pair, options, (line) => log(`${label}: ${line}`));
+    let backlog;
+    try {
+      log(`${label}: backlog: B killed, ${options.backlog} messages to it from A's user`);
+      backlog = await runBacklogDrain({
+        pair,
+        count: options.backlog,
+        window: options.window,
+        // Messages that reach B before its user connects are replayed from history: keep room for all of them.
+        restartArgs: ['--history', String(Math.max(1000, options.backlog))],
+        ...backlogLimits(options),
+        log: (line) => log(`${label}: ${line}`),
+      });
+      log(
+        `${label}: backlog: drained ${backlog.delivery.received}/${backlog.count} in ${fixed(backlog.drain.ms, 0)} ms ` +
+          `(${fixed(backlog.drain.msgsPerSec, 0)} msgs/s)`,
+      );
+    } catch (error) {
+      log(`${label}: backlog FAILED: ${error.message}`);
+      backlog = { error: error.message, ok: false };
+    }
+    return { variant, mode: pair.mode, ...fanout, backlog, wallSeconds: (Date.now() - started) / 1000 };
+  } catch (error) {
+    log(`${label}: FAILED: ${error.message}`);
+    return { variant, error: error.message, wallSeconds: (Date.now() - started) / 1000 };
+  } finally {
+    await pair?.stop();
+  }
+}
+
+function summarizeBacklog(rounds) {
+  const good = rounds.filter((r) => !r.error && r.backlog && !r.backlog.error).map((r) => r.backlog);
+  if (good.length === 0)
+    return { error: rounds.find((r) => r.backlog?.error)?.backlog.error ?? 'no backlog ran' };
+  const med = (f) => median(good.map(f).filter((v) => typeof v === 'number'));
+  const sum = (f) => good.reduce((n, b) => n + (f(b) ?? 0), 0);
+  return {
+    rounds: good.length,
+    count: good[0].count,
+    queueMsgsPerSec: med((b) => b.queue.msgsPerSec),
+    readyMs: med((b) => b.restart.readyMs),
+    aliveAtAMs: med((b) => b.restart.aliveAtAMs),
+    userConnectedMs: med((b) => b.restart.userConnectedMs),
+    drainMs: med((b) => b.drain.ms),
+    drainMsgsPerSec: med((b) => b.drain.msgsPerSec),
+    drainPerRound: good.map((b) => b.drain.msgsPerSec),
+    totalFromRestartMs: med((b) => b.drain.totalFromRestartMs),
+    sent: sum((b) => b.sent),
+    ackedQueued: sum((b) => b.acks.queued),
+    notQueued: sum((b) => b.acks.delivered + b.acks.refused + b.acks.none),
+    received: sum((b) => b.delivery.received),
+    lost: sum((b) => b.count - b.delivery.received),
+    duplicated: sum((b) => b.delivery.duplicated),
+    outOfOrder: sum((b) => b.delivery.outOfOrder),
+    unknown: sum((b) => b.delivery.unknown),
+    viaHistory: sum((b) => b.delivery.viaHistory),
+    overlap: sum((b) => b.delivery.overlap),
+    statusDelivered: sum((b) => b.statusDelivered),
+    drainFromReadyRounds: good.filter((b) => b.drain.from !== 'alive-at-A').length,
+  };
+}
+
+/** Every delivery problem of one variant's summary, as `what: n` strings (empty: none). */
+function problems(summary) {
+  const f = summary.fanout ?? {};
+  const b = summary.backlog ?? {};
+  const found = {
+    'failed rounds': f.failedRounds,
+    'warm-up lost': f.warmupLost,
+    'warm-up duplicated': f.warmupDuplicated,
+    'latency lost': f.latency?.lost,
+    'latency duplicated': f.latency?.duplicated,
+    'throughput lost': f.throughput?.lost,
+    'throughput duplicated': f.throughput?.duplicated,
+    'throughput unknown': f.throughput?.unknown,
+    'backlog not acked queued': b.notQueued,
+    'backlog lost': b.lost,
+    'backlog duplicated': b.duplicated,
+    'backlog out of order': b.outOfOrder,
+    'backlog unknown': b.unknown,
+  };
+  const list = Object.entries(found)
+    .filter(([, n]) => typeof n === 'number' && n > 0)
+    .map(([what, n]) => `${what}: ${n}`);
+  if (f.error) list.push(`fan-out: ${f.error}`);
+  if (b.error) list.push(`backlog: ${b.error}`);
+  return list;
+}
+
+export async function run({ options, log }) {
+  const rounds = { durable: [], 'in-memory': [] };
+  for (let round = 0; round < options.rounds; round++) {
+    const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+    for (const variant of order) {
+      rounds[variant].push(await measureOnce(`round ${round + 1} ${variant}`, variant, options, log));
+    }
+  }
+
+  const variants = {};
+  for (const variant of VARIANTS) {
+    const summary = {
+      fanout: summarizeFanoutRounds(rounds[variant]),
+      backlog: summarizeBacklog(rounds[variant]),
+    };
+    summary.problems = problems(summary);
+    variants[variant] = { summary, rounds: rounds[variant] };
+  }
+  const d = variants.durable.summary;
+  const m = variants['in-memory'].summary;
+  const ratios = {
+    throughput: ratio(d.fanout.throughput?.msgsPerSec, m.fanout.throughput?.msgsPerSec),
+    latencyP50: ratio(d.fanout.latency?.p50, m.fanout.latency?.p50),
+    latencyP99: ratio(d.fanout.latency?.p99, m.fanout.latency?.p99),
+    loadedP99: ratio(d.fanout.throughput?.loadedP99, m.fanout.throughput?.loadedP99),
+    nodesCpuMsPerMsg: ratio(d.fanout.throughput?.nodesCpuMsPerMsg, m.fanout.throughput?.nodesCpuMsPerMsg),
+    queueMsgsPerSec: ratio(d.backlog.queueMsgsPerSec, m.backlog.queueMsgsPerSec),
+    drainMsgsPerSec: ratio(d.backlog.drainMsgsPerSec, m.backlog.drainMsgsPerSec),
+    // Same-round pairs (run back to back), so a load spike shows up as disagreement between rounds.
+    throughputPerRound: rounds.durable.map((r, i) =>
+      ratio(r.throughput?.msgsPerSec, rounds['in-memory'][i]?.throughput?.msgsPerSec),
+    ),
+  };
+  const failures = VARIANTS.flatMap((v) => variants[v].summary.problems.map((p) => `${v}: ${p}`));
+  return {
+    params: {
+      rounds: options.rounds,
+      receivers: options.receivers,
+      warmupMessages: options.warmup,
+      latencyMessages: options.latency,
+      throughputMessages: options.messages,
+      window: options.window,
+      padBytes: options.padBytes,
+      backlogMessages: options.backlog,
+      messageTimeoutMs: options.messageTimeoutMs,
+      phaseLimitsMs: {
+        warmup: options.warmupMaxMs,
+        latency: options.latencyMaxMs,
+        throughput: options.throughputMaxMs,
+        ...backlogLimits(options),
+      },
+      meshchatMode: 'process',
+      transport: 'websocket',
+    },
+    variants,
+    ratios,
+    throughputGoal: {
+      min: THROUGHPUT_GOAL,
+      met: ratios.throughput !== null && ratios.throughput >= THROUGHPUT_GOAL,
+    },
+    ok: failures.length === 0,
+    failures,
+  };
+}
+
+/** The human-readable report of `run`'s result. */
+export function report(result) {
+  const { variants, ratios, params, throughputGoal } = result;
+  const d = variants.durable.summary;
+  const m = variants['in-memory'].summary;
+  const row = (label, f, decimals, r) => [label, fixed(f(d), decimals), fixed(f(m), decimals), fixed(r, 3)];
+  const text = (label, f) => [label, f(d), f(m), ''];
+  const t = (s) => s.fanout.throughput ?? {};
+  const l = (s) => s.fanout.latency ?? {};
+  const b = (s) => s.backlog ?? {};
+  const rows = [
+    ['', 'durable', 'in-memory', 'durable/in-memory'],
+    [
+      `throughput (msgs/s; ${params.throughputMessages} msgs, window ${params.window}, ${params.receivers} users on B)`,
+      fixed(t(d).msgsPerSec, 0),
+      fixed(t(m).msgsPerSec, 0),
+      `${fixed(ratios.throughput, 3)} (goal >= ${throughputGoal.min}: ${throughputGoal.met ? 'met' : 'NOT met'})`,
+    ],
+    [
+      '  per round (msgs/s)',
+      (t(d).perRound ?? []).map((v) => fixed(v, 0)).join(', '),
+      (t(m).perRound ?? []).map((v) => fixed(v, 0)).join(', '),
+      ratios.throughputPerRound.map((v) => fixed(v, 3)).join(', '),
+    ],
+    row('  latency under load p99 (ms)', (s) => t(s).loadedP99, 2, ratios.loadedP99),
+    text('  CPU % node A / node B / bench', (s) => {
+      const c = t(s).cpuPercent;
+      return c ? [c.a, c.b, c.client].map((v) => fixed(v, 0)).join(' / ') : '-';
+    }),
+    row('  node CPU ms per msg (A + B)', (s) => t(s).nodesCpuMsPerMsg, 3, ratios.nodesCpuMsPerMsg),
+    row(`latency p50 (ms; ${params.latencyMessages} sequential msgs)`, (s) => l(s).p50, 3, ratios.latencyP50),
+    row('latency p99 (ms)', (s) => l(s).p99, 3, ratios.latencyP99),
+    text('fan-out lost / duplicated msgs (all phases)', (s) => {
+      const f = s.fanout;
+      const lost = (f.warmupLost ?? 0) + (l(s).lost ?? 0) + (t(s).lost ?? 0);
+      const dup = (f.warmupDuplicated ?? 0) + (l(s).duplicated ?? 0) + (t(s).duplicated ?? 0);
+      return f.error ? '-' : `${lost} / ${dup}`;
+    }),
+    row(
+      `backlog: A queues ${params.backlogMessages} msgs, B down (acks/s)`,
+      (s) => b(s).queueMsgsPerSec,
+      0,
+      ratios.queueMsgsPerSec,
+    ),
+    text(
+      '  B restart: listening / alive at A (ms)',
+      (s) => `${fixed(b(s).readyMs, 0)} / ${fixed(b(s).aliveAtAMs, 0)}`,
+    ),
+    row('  drain (msgs/s, from B alive at A)', (s) => b(s).drainMsgsPerSec, 0, ratios.drainMsgsPerSec),
+    text('    per round (msgs/s)', (s) => (b(s).drainPerRound ?? []).map((v) => fixed(v, 0)).join(', ')),
+    text(
+      '    drain / restart to all received (ms)',
+      (s) => `${fixed(b(s).drainMs, 0)} / ${fixed(b(s).totalFromRestartMs, 0)}`,
+    ),
+    text('  received / lost / duplicated / out of order', (s) =>
+      b(s).error ? '-' : `${b(s).received} / ${b(s).lost} / ${b(s).duplicated} / ${b(s).outOfOrder}`,
+    ),
+    text('  via history (B user connected late) / also live', (s) =>
+      b(s).error ? '-' : `${b(s).viaHistory} / ${b(s).overlap}`,
+    ),
+    text('  acked queued / A told delivered', (s) =>
+      b(s).error ? '-' : `${b(s).ackedQueued}/${b(s).sent} / ${b(s).statusDelivered}`,
+    ),
+  ];
+  const lines = [table(rows)];
+  for (const variant of Object.keys(variants)) {
+    variants[variant].rounds.forEach((r, i) => {
+      if (r.error) lines.push(`  ${variant} round ${i + 1} FAILED: ${r.error.split('\n')[0]}`);
+      else if (r.backlog?.error)
+        lines.push(`  ${variant} round ${i + 1} backlog FAILED: ${r.backlog.error.split('\n')[0]}`);
+    });
+    const { summary } = variants[variant];
+    if (summary.fanout.throughput?.stoppedEarlyRounds)
+      lines.push(
+        `  ${variant}: the throughput phase hit its time limit in ${summary.fanout.throughput.stoppedEarlyRounds} round(s)`,
+      );
+    if (summary.backlog.drainFromReadyRounds)
+      lines.push(`  ${variant}: A's user saw no 'nodes' push with B back; drain timed from B listening`);
+  }
+  if (result.failures.length > 0) lines.push(`  PROBLEMS: ${result.failures.join('; ')}`);
+  lines.push(
+    `  ${params.rounds > 1 ? `medians of ${params.rounds} rounds (order alternates); ` : ''}` +
+      'ratios durable/in-memory: throughput and rates < 1 = durable slower; latency and CPU > 1 = durable slower.',
+  );
+  lines.push(
+    `  backlog: B SIGKILLed, restarted with the same id, port and data dir (plus --history ${Math.max(1000, params.backlogMessages)}); ` +
+      "drain = from the nodes push showing B alive at A until B's user holds every message.",
+  );
+  return lines.join('\n');
+}
