@@ -156,6 +156,10 @@ export class SqliteMessageStore implements MessageStore {
     this.#sql = sql;
     this.#commit = db.transaction((batch: readonly Queued[], counts: Counts) => {
       for (const queued of batch) queued.apply?.(counts);
+      // Caps are applied once per batch: the oldest rows go, as if trimmed after each insert.
+      if (counts.history > this.#historySize) {
+        counts.history -= sql.trimHistory.run(counts.history - this.#historySize).changes;
+      }
       if (counts.seen > this.#maxSeenIds) {
         counts.seen -= sql.capSeen.run(counts.seen - this.#maxSeenIds).changes;
       }
@@ -370,9 +374,6 @@ export class SqliteMessageStore implements MessageStore {
 
   #insertHistory(counts: Counts, entry: HistoryEntry, json: string): void {
     counts.history += this.#sql.insertHistory.run(entry.id, entry.seq, entry.status ?? null, json).changes;
-    if (counts.history > this.#historySize) {
-      counts.history -= this.#sql.trimHistory.run(counts.history - this.#historySize).changes;
-    }
   }
 
   /** Adds an entry to the overlay as the batch's newest addition. */
