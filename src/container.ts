@@ -146,6 +146,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
         store: get(TOKENS.messages),
         clock: get(TOKENS.clock),
         random: overrides.random,
+        onSent: (entry, origin) => get<UserPush>(TOKENS.push).pushMessage(entry, origin),
         onStatus: (update) => get<UserPush>(TOKENS.push).pushStatus(update),
         onError: onInternalError,
       },

@@ -40,6 +40,11 @@ export class RelayRefused extends MeshError {
   }
 }
 
+/** The outbox is at its bounds (in total, or for one destination): the message is not taken. */
+export class OutboxFull extends MeshError {
+  readonly code = 'outbox_full';
+}
+
 /** The node's message store is closed (the node is stopping): nothing new can be kept, so nothing is taken. */
 export class StoreClosed extends MeshError {
   readonly code = 'node_stopping';

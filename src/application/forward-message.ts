@@ -1,6 +1,5 @@
 import { BROADCAST, broadcastTargets } from '../domain/delivery.js';
 import { type ChatMessage, outgoingText } from '../domain/message.js';
-import type { FirstOutcome } from './delivery/courier.js';
 import type { MessageDeps } from './message-deps.js';
 
 /** What the sending user is told. */
@@ -10,16 +9,17 @@ export type SendOutcome =
 
 /**
  * A user's message: stamped here with `from` (this node: a user cannot forge it), `id` and `ts`, then
- * delivered to this node's users when addressed to it, put in the outbox for its destination, or for `*` both:
- * this node's users and every other node. A destination this node has never heard of is refused; one that is
- * down or found dead but remembered gets the message queued. Bad input throws `InvalidInput`; every delivery
- * outcome is a returned `SendOutcome`: `delivered` when the destination took it at once, `queued` when it is
- * kept for retries (its fate comes later as a status event).
+ * delivered to this node's users when addressed to it, or put in the outbox for its destination, or for `*`
+ * for every other node (this node's users see it as sent, like any message they send). A destination this node
+ * has never heard of is refused; one that is down or found dead but remembered gets the message queued. Bad
+ * input throws `InvalidInput`; every delivery outcome is a returned `SendOutcome`: `delivered` when the
+ * destination took it at once, `queued` when it is kept for retries (its fate comes later as a status event).
+ * `origin` names the user connection it came from, which is not shown the message again.
  */
 export class ForwardMessage {
   constructor(private readonly deps: MessageDeps) {}
 
-  async execute(input: { to?: unknown; msg?: unknown; user?: unknown }): Promise<SendOutcome> {
+  async execute(input: { to?: unknown; msg?: unknown; user?: unknown }, origin?: string): Promise<SendOutcome> {
     const text = outgoingText(input);
     const { registry, courier, local, clock, ids } = this.deps;
     const message: ChatMessage = {
@@ -32,26 +32,24 @@ export class ForwardMessage {
       await local.execute(message);
       return { ok: true, id: message.id, status: 'delivered' };
     }
-    if (message.to === BROADCAST) {
-      await local.execute(message);
-      // `queued` while any copy waits; a copy refused for good is told as a `failed` status event.
-      const outcomes = await courier.send(message, broadcastTargets(registry), { notify: true });
-      const waiting = outcomes.some((o) => o.status === 'queued');
-      return { ok: true, id: message.id, status: waiting ? 'queued' : 'delivered' };
-    }
+    const broadcast = message.to === BROADCAST;
     const destination = registry.get(message.to) ?? registry.tombstone(message.to);
-    if (!destination) {
+    if (!broadcast && !destination) {
       return {
         ok: false,
         id: message.id,
         error: { code: 'unknown_node', message: `No node with id "${message.to}" is known to this node.` },
       };
     }
-    const [outcome] = (await courier.send(message, [destination], { notify: true, outgoing: true })) as [FirstOutcome];
-    if (outcome.status === 'failed') {
-      const { code, message: why } = outcome.error;
+    const targets = broadcast ? broadcastTargets(registry) : [destination as NonNullable<typeof destination>];
+    const outcomes = await courier.send(message, targets, { notify: true, outgoing: true, origin });
+    const refusal = outcomes.find((o) => o.status === 'failed');
+    // A broadcast copy refused for good is told as a `failed` status event; the ack says whether any waits.
+    if (!broadcast && refusal?.status === 'failed') {
+      const { code, message: why } = refusal.error;
       return { ok: false, id: message.id, error: { code, message: `Node "${message.to}" refused the message: ${why}` } };
     }
-    return { ok: true, id: message.id, status: outcome.status };
+    const waiting = outcomes.some((o) => o.status === 'queued');
+    return { ok: true, id: message.id, status: waiting ? 'queued' : 'delivered' };
   }
 }

@@ -52,10 +52,13 @@ export class ReceiveMessage {
     };
 
     if (to === self || to === BROADCAST) {
-      const delivery = await local.execute(message);
-      if (to === BROADCAST && input.id === undefined) {
-        await courier.send(message, broadcastTargets(registry, from), { notify: false });
-      }
+      // A new broadcast is stored for this node's users and for every other node in one turn, so in one store
+      // transaction: a crash cannot leave it delivered here and lost for the others.
+      const fanOut =
+        to === BROADCAST && input.id === undefined
+          ? courier.send(message, broadcastTargets(registry, from), { notify: false })
+          : undefined;
+      const [delivery] = await Promise.all([local.execute(message), fanOut]);
       return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
     }
 

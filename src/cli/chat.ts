@@ -335,6 +335,17 @@ export class MessageLedger {
     if (seq !== undefined && (this.cursor === undefined || seq > this.cursor)) this.cursor = seq;
   }
 
+  /**
+   * Whether a status event tells this user something: the node reports every copy's outcome, also one the
+   * acknowledgement already gave (`delivered` at once). A broadcast's per-node `delivered` is news only after
+   * it was acknowledged `queued`.
+   */
+  isNews(event: StatusEvent): boolean {
+    const known = this.sent.get(event.id);
+    if (event.to === '*') return event.status !== 'delivered' || known !== 'delivered';
+    return known !== event.status;
+  }
+
   /** Records the status of a message sent from this node (an ack or a status event). */
   noteStatus(id: string, status: string): void {
     this.sent.delete(id);
@@ -878,8 +889,10 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
     const event = asStatusEvent(payload);
     if (!event) return;
     ledger.seeSeq(event.seq);
-    ledger.noteStatus(event.id, event.status);
-    print(formatStatus(event));
+    const news = ledger.isNews(event);
+    // A broadcast's summary stays what the ack said until a copy fails; a unicast's status is the event's.
+    if (event.to !== '*' || event.status !== 'delivered') ledger.noteStatus(event.id, event.status);
+    if (news) print(formatStatus(event));
   });
   socket.on('error', (payload) => {
     const error = asWireError(payload);

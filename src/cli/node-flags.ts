@@ -18,8 +18,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --in-memory        keep nothing on disk: queued messages and history are lost on exit
                      (env MESHCHAT_IN_MEMORY=1)
   --message-ttl TIME how long an undelivered message is retried before its sender is told it expired:
-                     seconds, or a number with s, m, h or d (env MESHCHAT_MESSAGE_TTL; default 24h)
-  --history N        messages kept for users who connect later (env MESHCHAT_HISTORY; default 1000)
+                     seconds, or a number with s, m, h or d, at most 7d (env MESHCHAT_MESSAGE_TTL; default 24h)
+  --history N        messages kept for users who connect later, 0 to 10000 (env MESHCHAT_HISTORY; default 1000)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
@@ -57,13 +57,13 @@ const nodeFlags = z.object({
     .string()
     .regex(/^\d+(?:\.\d+)?[smhd]?$/, 'must be seconds, or a number with s, m, h or d (such as 90s, 30m, 24h)')
     .transform((value) => Math.round(Number.parseFloat(value) * (UNIT_MS[value.at(-1) ?? 's'] ?? 1_000)))
-    .pipe(z.number().min(1_000, 'must be at least 1 second').max(365 * 86_400_000, 'must be at most 365 days'))
+    .pipe(z.number().min(1_000, 'must be at least 1 second').max(7 * 86_400_000, 'must be at most 7 days'))
     .optional(),
   history: z
     .string()
-    .regex(/^\d+$/, 'must be a whole number from 0 to 100000')
+    .regex(/^\d+$/, 'must be a whole number from 0 to 10000')
     .transform(Number)
-    .pipe(z.number().max(100_000, 'must be a whole number from 0 to 100000'))
+    .pipe(z.number().max(10_000, 'must be a whole number from 0 to 10000'))
     .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
   'log-level': z

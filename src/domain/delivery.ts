@@ -10,7 +10,7 @@ export const BROADCAST = '*';
  * - `queued`: kept in the outbox, retried until delivered or its time to live runs out;
  * - `delivered`: the destination node accepted it (any 2xx);
  * - `expired`: the time to live ran out before the destination accepted it;
- * - `failed`: the destination refused it for good (a 4xx other than 408/429), so it is not retried.
+ * - `failed`: the destination refused it for good (a 4xx other than 408, 425 and 429), so it is not retried.
  */
 export type DeliveryStatus = 'queued' | 'delivered' | 'expired' | 'failed';
 

@@ -174,7 +174,7 @@ export function describeMessageStoreContract(
       let { store, reopen } = await start();
       const first = store.enqueue([outboxEntry('x', 'b'), outboxEntry('x', 'c')]);
       const second = store.enqueue([outboxEntry('y', 'b')]);
-      const entries = [...(await first), ...(await second)];
+      const entries = [...(await first).entries, ...(await second).entries];
       expect(entries).toEqual([
         { ...outboxEntry('x', 'b'), key: expect.any(Number) },
         { ...outboxEntry('x', 'c'), key: expect.any(Number) },
@@ -186,17 +186,15 @@ export function describeMessageStoreContract(
       await store.settle(keys);
       expect(store.pending()).toEqual([]);
       if (reopen) store = await reopen();
-      const [next] = await store.enqueue([outboxEntry('z')]);
+      const [next] = (await store.enqueue([outboxEntry('z')])).entries;
       expect(next?.key).toBeGreaterThan(Math.max(...keys));
     });
 
     it('pending() reflects enqueue and settle at once, before they are durable, and after a reopen', async () => {
       let { store, reopen } = await start();
-      const [k1, k2, k3] = await store.enqueue([
-        outboxEntry('a', 'b'),
-        outboxEntry('a', 'c'),
-        outboxEntry('b', 'c', false),
-      ]);
+      const [k1, k2, k3] = (
+        await store.enqueue([outboxEntry('a', 'b'), outboxEntry('a', 'c'), outboxEntry('b', 'c', false)])
+      ).entries;
       const settled = store.settle([k2?.key as number, 999_999]);
       const added = store.enqueue([outboxEntry('c', 'd')]);
       const [k4] = store.pending().slice(-1);
@@ -206,7 +204,7 @@ export function describeMessageStoreContract(
       const settledNew = store.settle([k4?.key as number]);
       expect(store.pending()).toEqual([k1, k3]);
       await Promise.all([settled, added, settledNew]);
-      expect(await added).toEqual([k4]);
+      expect(await added).toEqual({ entries: [k4] });
       expect(store.pending()).toEqual([k1, k3]);
       if (reopen) {
         store = await reopen();
@@ -218,10 +216,13 @@ export function describeMessageStoreContract(
     it('enqueue with outgoing adds the message to history as queued; history keeps one entry per id', async () => {
       let { store, reopen } = await start();
       const sent = message('s', '*');
-      const entries = await store.enqueue([outboxEntry('s', 'b'), outboxEntry('s', 'c')], { outgoing: sent });
+      const { entries, outgoing } = await store.enqueue([outboxEntry('s', 'b'), outboxEntry('s', 'c')], { outgoing: sent });
       expect(entries).toHaveLength(2);
       const [queued] = store.history();
       expect(store.history()).toEqual([{ ...sent, seq: expect.any(Number), status: 'queued' }]);
+      expect(outgoing).toEqual(queued);
+      // Enqueued again (a retry by the caller), the history entry is not added twice.
+      expect((await store.enqueue([], { outgoing: sent })).outgoing).toBeUndefined();
       // The same message accepted for this node's users (a broadcast) is remembered without a second entry.
       expect(await store.accept(sent, 0)).toEqual(queued);
       expect(store.seen('s')).toBe(true);
@@ -288,7 +289,7 @@ export function describeMessageStoreContract(
       const enqueued = store.enqueue([outboxEntry('x')], { outgoing: message('x', 'b') });
       const accepted = store.accept(message('y'), 0);
       await store.close();
-      const [entry] = await enqueued;
+      const [entry] = (await enqueued).entries;
       const entry2 = await accepted;
       expect(entry).toMatchObject({ node: 'b', message: message('x', 'b') });
       expect(entry2).toMatchObject({ id: 'y' });

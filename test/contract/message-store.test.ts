@@ -118,7 +118,7 @@ describe('SqliteMessageStore: batches and failures', () => {
     const store = new SqliteMessageStore(db, SETTINGS);
     try {
       const kept = await store.accept(message('kept'), 0);
-      const queued = await store.enqueue([toB('q')]);
+      const { entries: queued } = await store.enqueue([toB('q')]);
       db.pragma('query_only = ON');
       const writes = [
         store.accept(message('lost'), 0),
@@ -140,7 +140,7 @@ describe('SqliteMessageStore: batches and failures', () => {
       const again = await store.accept(message('lost'), 0);
       expect(again?.seq).toBeGreaterThan(kept?.seq as number);
       expect(store.history().map((e) => e.id)).toEqual(['kept', 'lost']);
-      const [next] = await store.enqueue([toB('s')]);
+      const [next] = (await store.enqueue([toB('s')])).entries;
       // The failed batch's key is not handed out again.
       expect(next?.key).toBe((queued[0]?.key as number) + 2);
     } finally {
@@ -166,7 +166,7 @@ describe('SqliteMessageStore: batches and failures', () => {
     const membership = new SqliteMembershipStore(db, { ownsDb: false });
     const messages = new SqliteMessageStore(db, SETTINGS, { ownsDb: false });
     membership.save({ incarnation: 2, nodes: [{ id: 'b', url: 'http://b' }] });
-    const [entry] = await messages.enqueue([toB('x')]);
+    const [entry] = (await messages.enqueue([toB('x')])).entries;
     await messages.close();
     membership.close();
     expect(db.open).toBe(true);

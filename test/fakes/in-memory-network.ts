@@ -234,6 +234,10 @@ export function createMemoryNode(
     delivery?: Partial<DeliverySettings>;
     /** The node's message store (pass the one of an earlier node to simulate a restart). */
     store?: MessageStore;
+    /** Leave the courier unstarted (the test starts it), as a node is while it joins. */
+    startCourier?: boolean;
+    /** Told of unexpected failures in the courier. */
+    onError?: (error: unknown) => void;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -243,7 +247,16 @@ export function createMemoryNode(
   const peers = network.client(url);
   const store = options.store ?? new MemoryMessageStore(DEFAULT_MESSAGE_STORE_SETTINGS);
   const courier = new Courier(
-    { registry, peers, store, clock, random: options.random, onStatus: (update) => users.pushStatus(update) },
+    {
+      registry,
+      peers,
+      store,
+      clock,
+      random: options.random,
+      onSent: (entry, origin) => users.pushMessage(entry, origin),
+      onStatus: (update) => users.pushStatus(update),
+      onError: options.onError,
+    },
     options.delivery,
   );
   const deps = {
@@ -282,7 +295,7 @@ export function createMemoryNode(
     probe: (target) => probe.execute(target),
   };
   network.register(url, api);
-  courier.start();
+  if (options.startCourier !== false) courier.start();
   return {
     id,
     url,

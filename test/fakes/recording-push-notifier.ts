@@ -10,8 +10,12 @@ export class RecordingPushNotifier implements UserPush {
 
   constructor(private readonly users = 1) {}
 
-  pushMessage(message: HistoryEntry): number {
+  /** Messages pushed with `except`: shown to every user but the one who sent them. */
+  readonly exceptions: (string | undefined)[] = [];
+
+  pushMessage(message: HistoryEntry, except?: string): number {
     this.messages.push(structuredClone(message));
+    this.exceptions.push(except);
     return this.users;
   }
 

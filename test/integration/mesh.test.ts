@@ -85,20 +85,28 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
         }
       }
       for (const node of nodes) {
-        for (const user of usersOf.get(node.id) ?? []) {
+        for (const [index, user] of (usersOf.get(node.id) ?? []).entries()) {
           const want = [...(expected.get(node.id) ?? [])].sort();
+          // Messages delivered to this node; those with a `status` are ones its other user sent elsewhere.
+          const delivered = () => user.messages.filter((m) => m.status === undefined);
           await vi.waitFor(() => {
-            expect(user.messages.filter((m) => m.msg.endsWith('fence'))).toHaveLength(nodes.length);
-            expect(user.messages.length).toBeGreaterThanOrEqual(want.length);
+            expect(delivered().filter((m) => m.msg.endsWith('fence'))).toHaveLength(nodes.length);
+            expect(delivered().length).toBeGreaterThanOrEqual(want.length);
           }, WAIT);
-          expect(user.messages.map((m) => m.msg).sort()).toEqual(want);
-          for (const m of user.messages) {
+          expect(delivered().map((m) => m.msg).sort()).toEqual(want);
+          for (const m of delivered()) {
             expect(m.to).toBe(node.id);
             expect(m.from).toBe(m.msg.split('->')[0]);
             expect(m.user).toBe(`user-${m.from}`);
             expect(new Date(m.ts).getTime()).not.toBeNaN();
           }
-          expect(new Set(user.messages.map((m) => m.id)).size).toBe(want.length);
+          expect(new Set(delivered().map((m) => m.id)).size).toBe(want.length);
+          // The users of one node share its conversations: each sees what the other sent to other nodes, once.
+          const sentByOther = nodes
+            .filter((to) => to.id !== node.id)
+            .flatMap((to) => [0, 1, 2].filter((i) => i % 2 !== index).map((i) => `${node.id}->${to.id} #${i}`));
+          const shown = user.messages.filter((m) => m.status !== undefined && !m.msg.endsWith('fence'));
+          expect(shown.map((m) => m.msg).sort()).toEqual(sentByOther.sort());
           expect(user.errors()).toEqual([]);
         }
       }

@@ -155,7 +155,12 @@ export async function connectCliUser(url: string, connected: () => boolean): Pro
       chat.child.stdin.write(`${JSON.stringify({ to, msg, ...(user ? { user } : {}) })}\n`);
       return undefined;
     },
-    errors: () => chat.stderr().split('\n').filter(Boolean),
+    // Status events are reported on stderr too (as `{"status": …}` lines); they are not errors.
+    errors: () =>
+      chat
+        .stderr()
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('{"status"')),
     close: () => chat.child.kill('SIGKILL'),
   };
 }

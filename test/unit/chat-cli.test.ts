@@ -473,6 +473,19 @@ describe('chat output helpers', () => {
     );
   });
 
+  it('MessageLedger prints a status event only when it is news to this user', () => {
+    const ledger = new MessageLedger();
+    ledger.noteStatus('u1', 'delivered');
+    expect(ledger.isNews({ id: 'u1', to: 'b', node: 'b', status: 'delivered' })).toBe(false);
+    ledger.noteStatus('u2', 'queued');
+    expect(ledger.isNews({ id: 'u2', to: 'b', node: 'b', status: 'delivered' })).toBe(true);
+    ledger.noteStatus('b1', 'delivered');
+    expect(ledger.isNews({ id: 'b1', to: '*', node: 'c', status: 'delivered' })).toBe(false);
+    expect(ledger.isNews({ id: 'b1', to: '*', node: 'd', status: 'failed' })).toBe(true);
+    ledger.noteStatus('b2', 'queued');
+    expect(ledger.isNews({ id: 'b2', to: '*', node: 'c', status: 'delivered' })).toBe(true);
+  });
+
   it('MessageLedger keeps the highest seq seen and decides what a history entry shows', () => {
     const ledger = new MessageLedger();
     expect(ledger.since).toBeUndefined();

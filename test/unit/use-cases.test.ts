@@ -56,13 +56,13 @@ describe('use cases on an in-memory network', () => {
   });
 
   describe('ForwardMessage', () => {
-    it('stamps from, id and ts at the origin and delivers to the destination users only', async () => {
+    it('stamps from, id and ts at the origin, delivers to the destination users, and shows it as sent at the origin', async () => {
       const outcome = await a.forward.execute({ to: 'c', msg: 'hello', user: 'ana' });
       expect(outcome).toEqual({ ok: true, id: 'a-1', status: 'delivered' });
       expect(c.users.messages).toEqual([
         { id: 'a-1', from: 'a', to: 'c', msg: 'hello', user: 'ana', ts: new Date(clock.now()).toISOString(), seq: 1 },
       ]);
-      expect(a.users.messages).toEqual([]);
+      expect(a.users.messages).toMatchObject([{ id: 'a-1', from: 'a', to: 'c', status: 'queued' }]);
       expect(b.users.messages).toEqual([]);
     });
 

@@ -1,5 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { JoinFailed, PeerCallFailed, RelayRefused, StoreClosed } from '../../application/errors.js';
+import { JoinFailed, OutboxFull, PeerCallFailed, RelayRefused, StoreClosed } from '../../application/errors.js';
 import { Conflict, HopLimitReached, InvalidInput, MeshError, TooLarge, UnknownNode } from '../../domain/errors.js';
 
 export interface ErrorBody {
@@ -28,8 +28,9 @@ export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof InvalidInput || error instanceof HopLimitReached) return 400;
   if (error instanceof UnknownNode) return 404;
   if (error instanceof Conflict) return 409;
-  if (error instanceof StoreClosed) return 503;
-  if (error instanceof RelayRefused) return error.status as ContentfulStatusCode;
+  if (error instanceof StoreClosed || error instanceof OutboxFull) return 503;
+  // A relay refused for good carries the destination's 4xx; anything else it claims is not believed.
+  if (error instanceof RelayRefused) return (error.status >= 400 && error.status < 500 ? error.status : 502) as ContentfulStatusCode;
   if (error instanceof PeerCallFailed) return error.code === 'peer_timeout' ? 504 : 502;
   if (error instanceof JoinFailed) return 502;
   return 500;

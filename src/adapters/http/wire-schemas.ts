@@ -50,7 +50,7 @@ export const batchAnswer = z.object({
       z
         .object({
           ok: z.literal(false),
-          httpStatus: z.number().int(),
+          httpStatus: z.number().int().min(400).max(599),
           error: z.object({ code: z.string(), message: z.string() }).loose(),
         })
         .loose(),

@@ -6,8 +6,8 @@ import type { NodeRecord } from '../../domain/node-record.js';
 export class FanOutUserPush implements UserPush {
   constructor(private readonly targets: readonly UserPush[]) {}
 
-  pushMessage(message: HistoryEntry): number {
-    return this.targets.reduce((users, target) => users + target.pushMessage(message), 0);
+  pushMessage(message: HistoryEntry, except?: string): number {
+    return this.targets.reduce((users, target) => users + target.pushMessage(message, except), 0);
   }
 
   pushStatus(update: StatusUpdate): void {

@@ -9,12 +9,13 @@ export async function sendFromUser(
   forward: ForwardMessage,
   payload: unknown,
   onInternalError: (error: unknown) => void,
+  origin?: string,
 ): Promise<SendOutcome> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return failure('invalid_message', 'A message must be an object {to, msg, user?}.');
   }
   try {
-    return await forward.execute(payload as { to?: unknown; msg?: unknown; user?: unknown });
+    return await forward.execute(payload as { to?: unknown; msg?: unknown; user?: unknown }, origin);
   } catch (error) {
     if (error instanceof MeshError) return failure(error.code, error.message);
     onInternalError(error);

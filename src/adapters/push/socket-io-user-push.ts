@@ -5,7 +5,7 @@ import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
-import { historyCursor } from './history-cursor.js';
+import { boundedHistory, historyCursor } from './history-cursor.js';
 import { sendFromUser } from './send-from-user.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
@@ -37,9 +37,10 @@ export class SocketIoUserPush implements UserPush {
       socket.emit('hello', { node: registry.self });
       socket.emit('nodes', registry.list());
       const { auth, query } = socket.handshake;
-      socket.emit('history', this.deps.history(historyCursor(auth?.since) ?? historyCursor(query.since)));
+      const since = historyCursor(auth?.since) ?? historyCursor(query.since);
+      socket.emit('history', boundedHistory(this.deps.history(since)));
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
-        const outcome = await sendFromUser(forward, payload, this.deps.onInternalError);
+        const outcome = await sendFromUser(forward, payload, this.deps.onInternalError, socket.id);
         if (typeof ack === 'function') ack(outcome);
         else if (!outcome.ok) socket.emit('error', { error: outcome.error });
       });
@@ -51,10 +52,16 @@ export class SocketIoUserPush implements UserPush {
     this.#io?.emit('status', update);
   }
 
-  pushMessage(message: HistoryEntry): number {
-    if (!this.#io) return 0;
-    this.#io.emit('msg', message);
-    return this.#io.of('/').sockets.size;
+  pushMessage(message: HistoryEntry, except?: string): number {
+    const io = this.#io;
+    if (!io) return 0;
+    const sockets = io.of('/').sockets;
+    if (except !== undefined && sockets.has(except)) {
+      io.except(except).emit('msg', message);
+      return sockets.size - 1;
+    }
+    io.emit('msg', message);
+    return sockets.size;
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {

@@ -7,7 +7,7 @@ import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
-import { historyCursor } from './history-cursor.js';
+import { boundedHistory, historyCursor } from './history-cursor.js';
 import { sendFromUser } from './send-from-user.js';
 
 export const WS_PATH = '/ws';
@@ -25,6 +25,9 @@ const HEARTBEAT_MS = 30_000;
 export class WsUserPush implements UserPush {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   readonly #alive = new WeakSet<WebSocket>();
+  /** Each connection's id, so a message is not pushed back to the connection that sent it. */
+  readonly #ids = new WeakMap<WebSocket, string>();
+  #nextId = 0;
   #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -50,12 +53,13 @@ export class WsUserPush implements UserPush {
   #accept(ws: WebSocket, request: IncomingMessage, forward: ForwardMessage): void {
     const { registry } = this.deps;
     this.#alive.add(ws);
+    this.#ids.set(ws, `ws-${++this.#nextId}`);
     ws.on('pong', () => this.#alive.add(ws));
     ws.on('error', () => ws.terminate());
     send(ws, { type: 'hello', node: registry.self });
     send(ws, { type: 'nodes', nodes: registry.list() });
     const since = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
-    send(ws, { type: 'history', messages: this.deps.history(historyCursor(since)) });
+    send(ws, { type: 'history', messages: boundedHistory(this.deps.history(historyCursor(since))) });
     ws.on('message', async (data, isBinary) => {
       const frame = isBinary ? undefined : parseFrame(data.toString());
       if (frame?.type !== 'msg') {
@@ -68,7 +72,7 @@ export class WsUserPush implements UserPush {
         });
         return;
       }
-      const outcome = await sendFromUser(forward, frame, this.deps.onInternalError);
+      const outcome = await sendFromUser(forward, frame, this.deps.onInternalError, this.#ids.get(ws));
       const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
       send(ws, { type: 'ack', ...ref, ...outcome });
     });
@@ -89,8 +93,8 @@ export class WsUserPush implements UserPush {
     this.#broadcast({ type: 'status', ...update });
   }
 
-  pushMessage(message: HistoryEntry): number {
-    return this.#broadcast({ type: 'msg', ...message });
+  pushMessage(message: HistoryEntry, except?: string): number {
+    return this.#broadcast({ type: 'msg', ...message }, except);
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {
@@ -101,11 +105,11 @@ export class WsUserPush implements UserPush {
     return this.#wss.clients.size;
   }
 
-  #broadcast(frame: object): number {
+  #broadcast(frame: object, except?: string): number {
     const text = JSON.stringify(frame);
     let sent = 0;
     for (const ws of this.#wss.clients) {
-      if (ws.readyState !== ws.OPEN) continue;
+      if (ws.readyState !== ws.OPEN || (except !== undefined && this.#ids.get(ws) === except)) continue;
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
         ws.terminate();
         continue;

@@ -1,5 +1,5 @@
 import { StoreClosed } from '../../application/errors.js';
-import type { MessageStore, NewOutboxEntry } from '../../application/ports/message-store.js';
+import type { Enqueued, MessageStore, NewOutboxEntry } from '../../application/ports/message-store.js';
 import type { DeliveryStatus, HistoryEntry, OutboxEntry } from '../../domain/delivery.js';
 import type { ChatMessage } from '../../domain/message.js';
 import {
@@ -60,14 +60,13 @@ export class MemoryMessageStore implements MessageStore {
   enqueue(
     entries: readonly NewOutboxEntry[],
     options: { readonly outgoing?: ChatMessage } = {},
-  ): Promise<OutboxEntry[]> {
+  ): Promise<Enqueued> {
     if (this.#closed) return Promise.reject(new StoreClosed());
     const queued = entries.map((entry) => ({ ...entry, key: ++this.#key }));
     for (const entry of queued) this.#outbox.set(entry.key, entry);
     const { outgoing } = options;
-    if (outgoing && !this.#history.has(outgoing.id))
-      this.#add({ ...outgoing, seq: ++this.#seq, status: 'queued' });
-    return Promise.resolve(queued);
+    if (!outgoing || this.#history.has(outgoing.id)) return Promise.resolve({ entries: queued });
+    return Promise.resolve({ entries: queued, outgoing: this.#add({ ...outgoing, seq: ++this.#seq, status: 'queued' }) });
   }
 
   settle(keys: readonly number[]): Promise<void> {

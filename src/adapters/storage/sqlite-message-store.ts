@@ -1,6 +1,6 @@
 import { StoreClosed } from '../../application/errors.js';
 import type Database from 'better-sqlite3';
-import type { MessageStore, NewOutboxEntry } from '../../application/ports/message-store.js';
+import type { Enqueued, MessageStore, NewOutboxEntry } from '../../application/ports/message-store.js';
 import type { DeliveryStatus, HistoryEntry, OutboxEntry } from '../../domain/delivery.js';
 import type { ChatMessage } from '../../domain/message.js';
 import {
@@ -212,7 +212,7 @@ export class SqliteMessageStore implements MessageStore {
   enqueue(
     entries: readonly NewOutboxEntry[],
     options: { readonly outgoing?: ChatMessage } = {},
-  ): Promise<OutboxEntry[]> {
+  ): Promise<Enqueued> {
     if (this.#closed) return Promise.reject(new StoreClosed());
     try {
       const sql = this.#sql;
@@ -224,7 +224,8 @@ export class SqliteMessageStore implements MessageStore {
           ? this.#add({ ...outgoing, seq: ++this.#seq, status: 'queued' })
           : undefined;
       const outgoingJson = outgoing && added ? JSON.stringify(outgoing) : undefined;
-      return this.#queue(queued, (counts) => {
+      const result: Enqueued = added ? { entries: queued, outgoing: added.entry } : { entries: queued };
+      return this.#queue(result, (counts) => {
         for (const e of queued) {
           sql.insertOutbox.run(
             e.key,

@@ -1,6 +1,7 @@
 import {
   BROADCAST,
   type DeliveryStatus,
+  type HistoryEntry,
   isRetryableStatus,
   type OutboxEntry,
   retryDelay,
@@ -9,11 +10,15 @@ import {
 import type { ChatMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
-import { PeerCallFailed } from '../errors.js';
+import { OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
+import { Fates } from './fates.js';
+import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './settings.js';
+
+export type { FirstOutcome, Refusal } from './lane.js';
 
 export interface CourierDeps {
   readonly registry: PeerRegistry;
@@ -22,48 +27,22 @@ export interface CourierDeps {
   readonly clock: Clock;
   /** Uniform in [0, 1): retry jitter (seeded in tests). */
   readonly random?: () => number;
-  /** Told when a message its users sent settles after they were acknowledged (`queued` → final). */
+  /** A message this node's users sent entered history: shown to every user but the sending connection. */
+  readonly onSent: (entry: HistoryEntry, origin?: string) => void;
+  /** A sent message's copy settled (delivered, expired, failed): told to this node's users. */
   readonly onStatus: (update: StatusUpdate) => void;
   /** Told of an unexpected failure (a bug or a storage failure, not a peer's: those are outcomes). */
   readonly onError?: (error: unknown) => void;
 }
 
-/** Why a destination refused a message for good: its error code and sentence, and its HTTP status. */
-export type Refusal = { readonly code: string; readonly message: string; readonly status: number };
-
-/** What the sender of a message is acknowledged with, per destination. */
-export type FirstOutcome =
-  | { readonly status: 'delivered' | 'queued' }
-  | { readonly status: 'failed'; readonly error: Refusal };
-
-/** A message for one destination, in memory beside its outbox row. */
-interface Parcel {
-  readonly entry: OutboxEntry;
-  readonly bytes: number;
-  /** The sender still waiting for its first outcome; cleared once answered. */
-  answer: ((outcome: FirstOutcome) => void) | undefined;
-  inFlight: boolean;
+export interface SendOptions {
+  /** This node's users are told how each copy settles (false for messages this node only relays). */
+  readonly notify: boolean;
+  /** The message enters history as sent by this node's users. */
+  readonly outgoing?: boolean;
+  /** The user connection it came from, which hears of it through its acknowledgement instead. */
+  readonly origin?: string;
 }
-
-/** The messages for one destination, sent strictly in order, one call at a time. */
-interface Lane {
-  readonly node: string;
-  readonly parcels: Parcel[];
-  failures: number;
-  retryAt: number;
-  running: boolean;
-  /** The peer has no `POST /msgs` (an older meshchat): one message per call. */
-  noBatch: boolean;
-  wake: (() => void) | undefined;
-}
-
-/** How a message this node's users sent stands over all its destinations (one, or every node for a broadcast). */
-interface Tracked {
-  open: number;
-  worst: DeliveryStatus;
-}
-
-const SEVERITY: Record<DeliveryStatus, number> = { queued: 0, delivered: 1, expired: 2, failed: 3 };
 
 /**
  * Delivers the outbox: every message is written to the store before the first attempt, then sent to its
@@ -71,12 +50,14 @@ const SEVERITY: Record<DeliveryStatus, number> = { queued: 0, delivered: 1, expi
  * node, one `PUT /msg` to a plain node). A failed call is retried with exponential backoff and jitter; the
  * backoff restarts as soon as the registry sees the destination alive. A message is given up as `expired` when
  * its time to live runs out, or as `failed` when the destination refuses it for good (a 4xx that retrying
- * cannot change). Settled messages leave the store; a restart resumes whatever was still pending.
+ * cannot change). Settled messages leave the store; `start` resumes whatever was still pending, and nothing is
+ * sent before it (so stored messages keep their place ahead of new ones).
  */
 export class Courier {
   readonly settings: DeliverySettings;
   readonly #lanes = new Map<string, Lane>();
-  readonly #tracked = new Map<string, Tracked>();
+  readonly #parcels = new Map<number, Parcel>();
+  readonly #fates = new Fates();
   readonly #random: () => number;
   #started = false;
   #stopped = false;
@@ -90,20 +71,18 @@ export class Courier {
     this.#random = deps.random ?? Math.random;
   }
 
-  /** Resumes the stored outbox and starts watching for expiry and for destinations coming back. */
+  /** Resumes the stored outbox, then starts sending and watching for expiry and destinations coming back. */
   start(): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
-    // Messages sent before the start (a relay that came in while joining) are in lanes already.
-    const inLanes = new Set([...this.#lanes.values()].flatMap((lane) => lane.parcels.map((p) => p.entry.key)));
-    for (const entry of this.deps.store.pending()) {
-      if (inLanes.has(entry.key)) continue;
-      if (entry.notify) this.#track(entry.message.id, 1);
-      this.#add(entry, undefined);
-    }
-    this.#unsubscribe = this.deps.registry.onChange((change) => {
+    const { store, registry } = this.deps;
+    const stored = store.pending().filter((entry) => !this.#parcels.has(entry.key));
+    const told = new Map(stored.some((e) => e.notify) ? store.history().map((h) => [h.id, h.status]) : []);
+    for (const entry of stored) this.#add(entry, undefined, told.get(entry.message.id));
+    this.#unsubscribe = registry.onChange((change) => {
       if (change.kind !== 'removed' && change.node.state === 'alive') this.#seenAlive(change.node.id);
     });
+    for (const lane of this.#lanes.values()) void this.#run(lane);
     void this.#expiryLoop();
   }
 
@@ -120,28 +99,28 @@ export class Courier {
 
   /** Messages waiting for delivery, over every destination. */
   get depth(): number {
-    let depth = 0;
-    for (const lane of this.#lanes.values()) depth += lane.parcels.length;
-    return depth;
+    return this.#parcels.size;
   }
 
   /**
-   * Stores `message` for each of `targets`, then waits for the first attempts at most `ackWaitMs`. With
-   * `notify`, this node's users are told later how each queued copy settled; with `outgoing` as well, the
-   * message enters history as sent by them. Rejects only when the store cannot keep the message.
+   * Stores `message` for each of `targets`, then waits for the first attempts at most `ackWaitMs`. Rejects
+   * with `StoreClosed` once stopped (nothing is taken), `OutboxFull` when the outbox is at its bounds, or the
+   * store's error when it cannot keep the message.
    */
-  async send(
-    message: ChatMessage,
-    targets: readonly NodeRecord[],
-    options: { readonly notify: boolean; readonly outgoing?: boolean },
-  ): Promise<FirstOutcome[]> {
+  async send(message: ChatMessage, targets: readonly NodeRecord[], options: SendOptions): Promise<FirstOutcome[]> {
+    if (this.#stopped) throw new StoreClosed();
+    this.#checkRoom(message, targets);
     const { store, clock } = this.deps;
     const expiresAt = clock.now() + this.settings.ttlMs;
-    const entries = await store.enqueue(
+    const { entries, outgoing } = await store.enqueue(
       targets.map((t) => ({ node: t.id, url: t.url, message, expiresAt, notify: options.notify })),
       options.outgoing ? { outgoing: message } : undefined,
     );
-    if (options.notify) this.#track(message.id, entries.length);
+    if (outgoing) this.deps.onSent(outgoing, options.origin);
+    if (entries.length === 0) {
+      if (outgoing) await this.#tell({ id: message.id, to: message.to, node: message.to, status: 'delivered' }, 'delivered');
+      return [];
+    }
     const outcomes: (FirstOutcome | undefined)[] = entries.map(() => undefined);
     let waiting = entries.length;
     let allAnswered = () => {};
@@ -162,11 +141,34 @@ export class Courier {
     });
   }
 
-  #add(entry: OutboxEntry, answer: Parcel['answer']): Parcel {
+  #checkRoom(message: ChatMessage, targets: readonly NodeRecord[]): void {
+    const { maxQueued, maxQueuedPerNode } = this.settings;
+    if (this.#parcels.size + targets.length > maxQueued) {
+      throw new OutboxFull(`This node already keeps ${this.#parcels.size} undelivered messages, the most it keeps.`);
+    }
+    // A broadcast is bounded by the total only, so one node that is gone for good cannot block them all.
+    if (message.to === BROADCAST) return;
+    for (const target of targets) {
+      if ((this.#lanes.get(target.id)?.parcels.length ?? 0) >= maxQueuedPerNode) {
+        throw new OutboxFull(
+          `This node already keeps ${maxQueuedPerNode} undelivered messages for node "${target.id}"; try again once it is back.`,
+        );
+      }
+    }
+  }
+
+  /** Puts a stored entry in its lane (once: a second add only attaches the waiting sender). */
+  #add(entry: OutboxEntry, answer: Parcel['answer'], told?: DeliveryStatus): Parcel {
+    const known = this.#parcels.get(entry.key);
+    if (known) {
+      known.answer ??= answer;
+      return known;
+    }
     const now = this.deps.clock.now();
     let lane = this.#lanes.get(entry.node);
     if (!lane) {
-      lane = { node: entry.node, parcels: [], failures: 0, retryAt: 0, running: false, noBatch: false, wake: undefined };
+      const { batchMaxMessages: messages, batchMaxBytes: bytes } = this.settings;
+      lane = new Lane(entry.node, { messages, bytes });
       // A node found dead is not tried at once: the first try waits as after one failure.
       if (!this.deps.registry.get(entry.node)) {
         lane.failures = 1;
@@ -174,10 +176,11 @@ export class Courier {
       }
       this.#lanes.set(entry.node, lane);
     }
-    const parcel: Parcel = { entry, bytes: JSON.stringify(entry.message).length, answer, inFlight: false };
-    lane.parcels.push(parcel);
+    const parcel = lane.insert(entry, answer);
+    this.#parcels.set(entry.key, parcel);
+    if (entry.notify) this.#fates.open(entry.message.id, told);
     if (lane.retryAt > now) this.#answer(parcel, { status: 'queued' });
-    void this.#run(lane);
+    if (this.#started) void this.#run(lane);
     return parcel;
   }
 
@@ -198,10 +201,15 @@ export class Courier {
           await this.#pause(lane, lane.retryAt - now);
           continue;
         }
-        await this.#attempt(lane);
+        try {
+          await this.#attempt(lane);
+        } catch (error) {
+          // A bug, not a peer's answer: reported, and the lane goes on as after a failed call.
+          this.deps.onError?.(error);
+          for (const parcel of lane.parcels) parcel.inFlight = false;
+          this.#failed(lane);
+        }
       }
-    } catch (error) {
-      this.deps.onError?.(error);
     } finally {
       lane.running = false;
       if (lane.parcels.length === 0 && this.#lanes.get(lane.node) === lane) this.#lanes.delete(lane.node);
@@ -219,10 +227,11 @@ export class Courier {
 
   /** One call to the destination with the messages at the head of its lane. */
   async #attempt(lane: Lane): Promise<void> {
-    const batch = this.#take(lane);
-    const head = batch[0] as Parcel;
     const { registry, peers } = this.deps;
     const record = registry.get(lane.node) ?? registry.tombstone(lane.node);
+    // Only a meshchat node (its record has an incarnation) gets batches.
+    const batch = lane.take(record?.incarnation !== undefined);
+    const head = batch[0] as Parcel;
     const url = record?.url ?? head.entry.url;
     for (const parcel of batch) parcel.inFlight = true;
     let results: BatchItemResult[];
@@ -239,16 +248,18 @@ export class Courier {
     } catch (error) {
       for (const parcel of batch) parcel.inFlight = false;
       if (!(error instanceof PeerCallFailed)) throw error;
-      if (batch.length > 1 && error.code === 'peer_rejected' && !isRetryableStatus(error.status)) {
-        // No `POST /msgs` there, or a batch it would not take: one message per call from now on.
+      const refused = error.code === 'peer_rejected' && !isRetryableStatus(error.status);
+      if (batch.length > 1 && (refused || error.code === 'peer_bad_answer')) {
+        // No `POST /msgs` there, or a batch it would not take: one message per call while this backlog lasts.
         lane.noBatch = true;
         return;
       }
-      if (error.code === 'peer_rejected' && !isRetryableStatus(error.status)) {
+      if (refused) {
         const refusal = { code: error.peerCode ?? error.code, message: error.message, status: error.status ?? 400 };
         this.#settle(lane, head, 'failed', refusal);
         return;
       }
+      if (batch.length > 1 && error.code === 'peer_timeout') lane.batchLimit = Math.max(1, batch.length >> 1);
       this.#failed(lane);
       return;
     }
@@ -266,21 +277,7 @@ export class Courier {
     }
     lane.failures = 0;
     lane.retryAt = 0;
-  }
-
-  /** The head of the lane: one message, or for a meshchat destination as many as fit in one batch. */
-  #take(lane: Lane): Parcel[] {
-    const record = this.deps.registry.get(lane.node) ?? this.deps.registry.tombstone(lane.node);
-    const [head, ...rest] = lane.parcels as [Parcel, ...Parcel[]];
-    const batch = [head];
-    if (lane.noBatch || record?.incarnation === undefined) return batch;
-    let bytes = head.bytes;
-    for (const parcel of rest) {
-      if (batch.length >= this.settings.batchMaxMessages || bytes + parcel.bytes > this.settings.batchMaxBytes) break;
-      batch.push(parcel);
-      bytes += parcel.bytes;
-    }
-    return batch;
+    lane.batchLimit = Math.min(this.settings.batchMaxMessages, lane.batchLimit * 2);
   }
 
   #failed(lane: Lane): void {
@@ -318,12 +315,10 @@ export class Courier {
     }
   }
 
-  #answer(parcel: Parcel, outcome: FirstOutcome): boolean {
+  #answer(parcel: Parcel, outcome: FirstOutcome): void {
     const answer = parcel.answer;
-    if (!answer) return false;
     parcel.answer = undefined;
-    answer(outcome);
-    return true;
+    answer?.(outcome);
   }
 
   #answerQueued(lane: Lane): void {
@@ -332,48 +327,30 @@ export class Courier {
 
   /** Takes a message out of the outbox for good and tells whoever must know. */
   #settle(lane: Lane, parcel: Parcel, status: Exclude<DeliveryStatus, 'queued'>, error?: Refusal): void {
-    const index = lane.parcels.indexOf(parcel);
-    if (index >= 0) lane.parcels.splice(index, 1);
+    lane.remove(parcel);
     const { entry } = parcel;
+    this.#parcels.delete(entry.key);
     this.deps.store.settle([entry.key]).catch((e: unknown) => this.deps.onError?.(e));
-    // The sender's acknowledgement tells a first-attempt outcome; a broadcast's refusals also come as events,
-    // since its acknowledgement is one word for every node. Expiry is always an event.
-    let acknowledged = false;
-    if (status === 'expired') this.#answer(parcel, { status: 'queued' });
-    else {
-      acknowledged =
-        this.#answer(parcel, status === 'failed' ? { status, error: error as Refusal } : { status }) &&
-        (status === 'delivered' || entry.message.to !== BROADCAST);
-    }
+    this.#answer(parcel, status === 'failed' ? { status, error: error as Refusal } : { status: status === 'expired' ? 'queued' : status });
     if (!entry.notify) return;
+    const { id, to } = entry.message;
     const update: StatusUpdate = {
-      id: entry.message.id,
-      to: entry.message.to,
+      id,
+      to,
       node: entry.node,
       status,
       ...(error ? { error: { code: error.code, message: error.message } } : {}),
     };
-    const tracked = this.#tracked.get(entry.message.id);
-    if (tracked) {
-      tracked.open--;
-      if (SEVERITY[status] > SEVERITY[tracked.worst]) tracked.worst = status;
-    }
-    if (tracked && tracked.open > 0) {
-      if (!acknowledged) this.deps.onStatus(update);
-      return;
-    }
-    this.#tracked.delete(entry.message.id);
-    this.deps.store
-      .setStatus(entry.message.id, tracked?.worst ?? status)
-      .then((kept) => {
-        if (!acknowledged) this.deps.onStatus(kept ? { ...update, seq: kept.seq } : update);
-      })
-      .catch((e: unknown) => this.deps.onError?.(e));
+    void this.#tell(update, this.#fates.settle(id, status));
   }
 
-  #track(id: string, copies: number): void {
-    const tracked = this.#tracked.get(id);
-    if (tracked) tracked.open += copies;
-    else this.#tracked.set(id, { open: copies, worst: 'delivered' });
+  /** Records a sent message's new status in history (when it changed) and tells this node's users. */
+  async #tell(update: StatusUpdate, kept: DeliveryStatus | undefined): Promise<void> {
+    try {
+      const entry = kept === undefined ? undefined : await this.deps.store.setStatus(update.id, kept);
+      this.deps.onStatus(entry ? { ...update, seq: entry.seq } : update);
+    } catch (error) {
+      this.deps.onError?.(error);
+    }
   }
 }

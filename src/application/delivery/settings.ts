@@ -12,6 +12,9 @@ export interface DeliverySettings {
   /** Most messages, and about most bytes of JSON, sent to a meshchat node in one `POST /msgs`. */
   readonly batchMaxMessages: number;
   readonly batchMaxBytes: number;
+  /** Most undelivered messages kept in total, and for one destination (broadcasts count only in the total). */
+  readonly maxQueued: number;
+  readonly maxQueuedPerNode: number;
 }
 
 export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
@@ -22,4 +25,6 @@ export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
   expiryCheckMs: 1_000,
   batchMaxMessages: 100,
   batchMaxBytes: 256 * 1024,
+  maxQueued: 100_000,
+  maxQueuedPerNode: 10_000,
 };

@@ -4,6 +4,12 @@ import type { ChatMessage } from '../../domain/message.js';
 /** A message to put in the outbox for one destination node. */
 export type NewOutboxEntry = Omit<OutboxEntry, 'key'>;
 
+/** What `enqueue` stored: the outbox entries, and the history entry it added for an outgoing message. */
+export interface Enqueued {
+  readonly entries: OutboxEntry[];
+  readonly outgoing?: HistoryEntry;
+}
+
 /**
  * Where a node keeps what must survive a restart about messages: the ids it accepted (de-duplication), the
  * history its users see, and the outbox of messages not yet delivered to other nodes.
@@ -31,10 +37,10 @@ export interface MessageStore {
   accept(message: ChatMessage, now: number): Promise<HistoryEntry | undefined>;
   /**
    * Puts a message in the outbox, one entry per destination, in one atomic write. With `outgoing`, the message
-   * is also added to history with status `queued` (a message this node's users sent). Resolves with the
-   * entries, their keys growing in call order.
+   * is also added to history with status `queued` (a message this node's users sent) unless its id is there
+   * already. Resolves with the entries, their keys growing in call order, and the history entry it added.
    */
-  enqueue(entries: readonly NewOutboxEntry[], options?: { readonly outgoing?: ChatMessage }): Promise<OutboxEntry[]>;
+  enqueue(entries: readonly NewOutboxEntry[], options?: { readonly outgoing?: ChatMessage }): Promise<Enqueued>;
   /** Removes entries from the outbox (delivered, expired or failed). Unknown keys are ignored. */
   settle(keys: readonly number[]): Promise<void>;
   /**

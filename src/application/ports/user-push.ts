@@ -9,8 +9,12 @@ import type { NodeRecord } from '../../domain/node-record.js';
  * when it connects again (front ends send it on connect).
  */
 export interface UserPush {
-  /** Hands `message` (stored in history, with its cursor) to every connected user; returns how many. */
-  pushMessage(message: HistoryEntry): number;
+  /**
+   * Hands `message` (stored in history, with its cursor) to every connected user except the connection
+   * `except` (a front end's connection id: the user who sent it and hears of it through its ack); returns how
+   * many users it was handed to.
+   */
+  pushMessage(message: HistoryEntry, except?: string): number;
   /** Tells every connected user how a message sent from this node settled after it was acknowledged. */
   pushStatus(update: StatusUpdate): void;
   /** Sends the current node list (the node itself first). */
