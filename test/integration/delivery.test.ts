@@ -3,12 +3,12 @@
 // node too, and history with a `since` cursor. Run `npm run build` first: these tests run dist/cli.js. Every
 // wait polls a condition with a deadline; "nothing more arrives" is shown with a marker message sent after, on
 // the same path, rather than by watching for a while.
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { detectionBoundMs, MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
-import { type PlainNode, startPlainNode } from '../interop/plain-node/spawn.js';
+import { startPlainNode } from '../interop/plain-node/spawn.js';
 import { closedPort } from '../support/free-port.js';
 import { type CliProcess, runCli, tempDataDir } from '../support/processes.js';
+import { stopAfterEach } from '../support/started.js';
 import {
   type Ack,
   connectSocketIoUser,
@@ -45,22 +45,7 @@ interface NodeOptions {
   extra?: string[];
 }
 
-const processes: CliProcess[] = [];
-const plainNodes: PlainNode[] = [];
-const users: TestUser[] = [];
-const dataDirs: string[] = [];
-
-afterEach(async () => {
-  for (const user of users.splice(0)) user.close();
-  await Promise.all(
-    processes.splice(0).map((p) => {
-      p.child.kill('SIGKILL');
-      return p.exited;
-    }),
-  );
-  await Promise.all(plainNodes.splice(0).map((p) => p.stop('SIGKILL')));
-  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const { processes, plainNodes, users, dataDirs } = stopAfterEach();
 
 /** Starts `meshchat node` and waits for its "listening" line. */
 async function startNode(id: string, options: NodeOptions = {}): Promise<RunningNode> {

@@ -1,11 +1,11 @@
 // The membership protocol (failure detection, anti-entropy, remembered nodes) between real `meshchat node`
 // processes on 127.0.0.1 and random ports, with crashes made by SIGKILL. Run `npm run build` first: these
 // tests run dist/cli.js. Every wait polls for a condition with a deadline derived from the LAN profile.
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { detectionBoundMs, MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
-import { type PlainNode, startPlainNode } from '../interop/plain-node/spawn.js';
+import { startPlainNode } from '../interop/plain-node/spawn.js';
 import { type CliProcess, runCli, tempDataDir } from '../support/processes.js';
+import { stopAfterEach } from '../support/started.js';
 import { connectSocketIoUser, type TestUser } from '../support/users.js';
 
 const LAN = MEMBERSHIP_PROFILES.lan;
@@ -34,22 +34,7 @@ interface RunningNode {
   proc: CliProcess;
 }
 
-const processes: CliProcess[] = [];
-const plainNodes: PlainNode[] = [];
-const users: TestUser[] = [];
-const dataDirs: string[] = [];
-
-afterEach(async () => {
-  for (const user of users.splice(0)) user.close();
-  await Promise.all(
-    processes.splice(0).map((p) => {
-      p.child.kill('SIGKILL');
-      return p.exited;
-    }),
-  );
-  await Promise.all(plainNodes.splice(0).map((p) => p.stop('SIGKILL')));
-  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const { processes, plainNodes, users, dataDirs } = stopAfterEach();
 
 /** Starts `meshchat node` and waits for its "listening" line. */
 async function startNode(id: string, join: string[] = [], extra: string[] = []): Promise<RunningNode> {

@@ -1,5 +1,15 @@
 import type { ForwardMessage, SendOutcome } from '../../application/forward-message.js';
+import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+
+/** What every user front end needs besides the use case it drives. */
+export interface FrontEndDeps {
+  readonly registry: PeerRegistry;
+  /** History for a user who connects, after the cursor it gives (all kept without one). */
+  readonly history: (since?: number) => HistoryEntry[];
+  readonly onInternalError: (error: unknown) => void;
+}
 
 /**
  * A user's send request from any front end, turned into the outcome the user is told. Never throws: bad input

@@ -5,10 +5,9 @@ import type { ForwardMessage } from '../../application/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
-import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { boundedHistory, historyCursor } from './history-cursor.js';
-import { sendFromUser } from './send-from-user.js';
+import { type FrontEndDeps, sendFromUser } from './send-from-user.js';
 
 export const WS_PATH = '/ws';
 const MAX_FRAME_BYTES = 512 * 1024;
@@ -31,11 +30,7 @@ export class WsUserPush implements UserPush {
   #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly deps: {
-      registry: PeerRegistry;
-      history: (since?: number) => HistoryEntry[];
-      onInternalError: (error: unknown) => void;
-    },
+    private readonly deps: FrontEndDeps,
   ) {}
 
   /** Starts serving users on `server`; what they send goes to `forward`. */
