@@ -1,4 +1,5 @@
 import { BROADCAST, broadcastTargets } from '../domain/delivery.js';
+import { UnknownNode } from '../domain/errors.js';
 import { type ChatMessage, outgoingText } from '../domain/message.js';
 import type { MessageDeps } from './message-deps.js';
 
@@ -33,13 +34,10 @@ export class ForwardMessage {
       return { ok: true, id: message.id, status: 'delivered' };
     }
     const broadcast = message.to === BROADCAST;
-    const destination = registry.get(message.to) ?? registry.tombstone(message.to);
+    const destination = registry.known(message.to);
     if (!broadcast && !destination) {
-      return {
-        ok: false,
-        id: message.id,
-        error: { code: 'unknown_node', message: `No node with id "${message.to}" is known to this node.` },
-      };
+      const { code, message: why } = new UnknownNode(message.to);
+      return { ok: false, id: message.id, error: { code, message: why } };
     }
     const targets = broadcast ? broadcastTargets(registry) : [destination as NonNullable<typeof destination>];
     const outcomes = await courier.send(message, targets, { notify: true, outgoing: true, origin });

@@ -62,7 +62,7 @@ export class ReceiveMessage {
       return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
     }
 
-    const destination = registry.get(to) ?? registry.tombstone(to);
+    const destination = registry.known(to);
     if (!destination) throw new UnknownNode(to);
     const hops = input.hops ?? 0;
     if (hops >= MAX_RELAY_HOPS) throw new HopLimitReached(hops);

@@ -126,6 +126,11 @@ export class PeerRegistry {
     return this.#tombstones.get(id);
   }
 
+  /** A node this network has had: a member, or one remembered as gone (its tombstone). */
+  known(id: string): Member | Tombstone | undefined {
+    return this.get(id) ?? this.#tombstones.get(id);
+  }
+
   /** The tombstones as `GET /nodes?include=dead` reports them: state `left` or `dead`. */
   goneReports(): NodeReport[] {
     return this.tombstones().map(({ id, url, incarnation, reason }) => withoutUndefined({ id, url, incarnation, state: reason }));

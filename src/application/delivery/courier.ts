@@ -228,7 +228,7 @@ export class Courier {
   /** One call to the destination with the messages at the head of its lane. */
   async #attempt(lane: Lane): Promise<void> {
     const { registry, peers } = this.deps;
-    const record = registry.get(lane.node) ?? registry.tombstone(lane.node);
+    const record = registry.known(lane.node);
     // Only a meshchat node (its record has an incarnation) gets batches.
     const batch = lane.take(record?.incarnation !== undefined);
     const head = batch[0] as Parcel;

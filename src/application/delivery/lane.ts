@@ -12,8 +12,8 @@ export type Refusal = { readonly code: string; readonly message: string; readonl
 /** A message for one destination, in memory beside its outbox row. */
 export interface Parcel {
   readonly entry: OutboxEntry;
-  /** Its size on the wire (UTF-8 bytes of its JSON), for sizing batches. */
-  readonly bytes: number;
+  /** Its size on the wire (UTF-8 bytes of its JSON), measured when a batch is first sized with it. */
+  bytes?: number;
   /** The sender still waiting for its first outcome; cleared once answered. */
   answer: ((outcome: FirstOutcome) => void) | undefined;
   inFlight: boolean;
@@ -42,7 +42,7 @@ export class Lane {
 
   /** Adds a message in key order (keys grow in call order, so this is almost always an append). */
   insert(entry: OutboxEntry, answer: Parcel['answer']): Parcel {
-    const parcel: Parcel = { entry, bytes: utf8Length(JSON.stringify(entry.message)), answer, inFlight: false };
+    const parcel: Parcel = { entry, answer, inFlight: false };
     let at = this.parcels.length;
     while (at > 0 && (this.parcels[at - 1] as Parcel).entry.key > entry.key) at--;
     this.parcels.splice(at, 0, parcel);
@@ -59,12 +59,19 @@ export class Lane {
     const [head, ...rest] = this.parcels as [Parcel, ...Parcel[]];
     const taken = [head];
     if (!batch || this.noBatch) return taken;
-    let bytes = head.bytes;
+    let bytes = sizeOf(head);
     for (const parcel of rest) {
-      if (taken.length >= this.batchLimit || bytes + parcel.bytes > this.batchMax.bytes) break;
+      if (taken.length >= this.batchLimit) break;
+      bytes += sizeOf(parcel);
+      if (bytes > this.batchMax.bytes) break;
       taken.push(parcel);
-      bytes += parcel.bytes;
     }
     return taken;
   }
+}
+
+/** Measured once, and only for messages that may go in a batch (a lone message needs no size). */
+function sizeOf(parcel: Parcel): number {
+  parcel.bytes ??= utf8Length(JSON.stringify(parcel.entry.message));
+  return parcel.bytes;
 }
