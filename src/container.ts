@@ -8,7 +8,7 @@ import { JoinNetwork } from './application/join-network.js';
 import { Leave } from './application/leave.js';
 import { MembershipProtocol } from './application/membership/membership-protocol.js';
 import { RememberNodes } from './application/membership/remember-nodes.js';
-import { MEMBERSHIP_PROFILES } from './application/membership/settings.js';
+import { defaultProfile, MEMBERSHIP_PROFILES } from './application/membership/settings.js';
 import type { MembershipStore, RememberedMembership } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import { ProbeForPeer } from './application/probe-for-peer.js';
@@ -165,7 +165,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   one(TOKENS.receiveMany, () => new ReceiveMessages({ receive: get(TOKENS.receive) }));
   one(TOKENS.join, () => new JoinNetwork(membership()));
   const settings = {
-    ...MEMBERSHIP_PROFILES[config.profile ?? (config.tunnel === 'ngrok' ? 'tunnel' : 'lan')],
+    ...MEMBERSHIP_PROFILES[config.profile ?? defaultProfile(config.tunnel)],
     ...config.membership,
   };
   one(TOKENS.membership, () =>

@@ -70,11 +70,6 @@ export class MeshNode {
     return this.parts.registry;
   }
 
-  /** Messages in the outbox, waiting for their destination. */
-  get outboxDepth(): number {
-    return this.parts.courier.depth;
-  }
-
   /** Users connected right now, over every front end. */
   get connectedUsers(): number {
     return this.parts.socketIo.connectedUsers + this.parts.ws.connectedUsers;

@@ -2,6 +2,9 @@
 // A problem with a flag is reported as a UsageError whose message is ONE line naming the flag; the command
 // prints it as `meshchat <command>: <message>` and exits with code 2 (never a stack trace).
 
+import { USER_NAME_MAX_LENGTH } from '../domain/message.js';
+import { isValidNodeId } from '../domain/node-record.js';
+
 /** A bad, missing or unusable command-line flag. The message is a single line that names the flag. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -88,16 +91,9 @@ export function parseHttpUrlFlag(flag: string, value: string): URL {
   return url;
 }
 
-const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-/** True when `id` is a valid node id: 1 to 64 characters, `[A-Za-z0-9][A-Za-z0-9._-]*`. */
-export function isNodeId(id: string): boolean {
-  return NODE_ID.test(id);
-}
-
 /** Checks a flag whose value must be a node id. */
 export function parseNodeIdFlag(flag: string, value: string): string {
-  if (!isNodeId(value)) {
+  if (!isValidNodeId(value)) {
     throw new UsageError(
       `${flag} must be a node id (1 to 64 characters: letters, digits, '.', '_', '-', starting with a letter or digit), got '${value}'`,
     );
@@ -105,11 +101,13 @@ export function parseNodeIdFlag(flag: string, value: string): string {
   return value;
 }
 
-/** Checks a user display name: non-empty, at most 64 characters, no control characters. */
+/** Checks a user display name: non-empty, at most `USER_NAME_MAX_LENGTH` characters, no control characters. */
 export function parseUserNameFlag(flag: string, value: string): string {
   const name = value.trim();
   if (name === '') throw new UsageError(`${flag} must not be empty`);
-  if (name.length > 64) throw new UsageError(`${flag} must be at most 64 characters`);
+  if (name.length > USER_NAME_MAX_LENGTH) {
+    throw new UsageError(`${flag} must be at most ${USER_NAME_MAX_LENGTH} characters`);
+  }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name))
     throw new UsageError(`${flag} must not contain control characters`);

@@ -1,7 +1,7 @@
 // `meshchat chat --node <url> [--user NAME] [--to ID] [--json]`: the command-line chat client.
 //
 // A standalone front end: it speaks only the user wire protocol (socket.io at the node's URL, SPEC §3) and
-// imports nothing from the node's own layers.
+// takes nothing from the node but the domain's wire rules (node ids, name length).
 //
 // - Interactive mode (default): a readline prompt; incoming messages are printed above the prompt line.
 // - `--json` mode (scripts): JSON lines `{"to", "msg", "user"?}` on stdin are sent; every received message is
@@ -15,8 +15,9 @@
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { io as connectSocket, type Socket } from 'socket.io-client';
+import { USER_NAME_MAX_LENGTH } from '../domain/message.js';
+import { isValidNodeId } from '../domain/node-record.js';
 import {
-  isNodeId,
   parseHttpUrlFlag,
   parseNodeIdFlag,
   parseUserNameFlag,
@@ -45,7 +46,6 @@ export interface ChatOptions {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 const DEFAULT_RECONNECTION_DELAY_MS = 1_000;
-const USER_MAX_CHARS = 64;
 
 /** The commands of interactive mode: one list for `--help` and for `/help`. */
 const INTERACTIVE_COMMANDS = [
@@ -63,7 +63,7 @@ Chat through a meshchat node (socket.io at the node's URL).
 
 Options:
   --node <url>   the node to connect to (http:// or https:// URL), required
-  --user <name>  display name sent with your messages (at most ${USER_MAX_CHARS} characters)
+  --user <name>  display name sent with your messages (at most ${USER_NAME_MAX_LENGTH} characters)
   --to <id>      destination node id, or * for every node (default: the node you are connected to)
   --json         script mode: read JSON lines {"to", "msg", "user"?} on stdin ("to" may be "*") and send
                  each; print every received message as one JSON line on stdout (nothing else goes to
@@ -344,6 +344,17 @@ export class MessageLedger {
     const known = this.sent.get(event.id);
     if (event.to === '*') return event.status !== 'delivered' || known !== 'delivered';
     return known !== event.status;
+  }
+
+  /**
+   * Takes a status event: records it (a broadcast's summary stays what the ack said until a copy fails; a
+   * unicast's status is the event's) and returns whether it is news to this user.
+   */
+  status(event: StatusEvent): boolean {
+    this.seeSeq(event.seq);
+    const news = this.isNews(event);
+    if (event.to !== '*' || event.status !== 'delivered') this.noteStatus(event.id, event.status);
+    return news;
   }
 
   /** Records the status of a message sent from this node (an ack or a status event). */
@@ -689,10 +700,7 @@ async function runJsonMode(config: ChatConfig, io: ChatIo, timing: Timing): Prom
   socket.on('history', onHistory);
   socket.on('status', (payload) => {
     const event = asStatusEvent(payload);
-    if (event) {
-      ledger.seeSeq(event.seq);
-      ledger.noteStatus(event.id, event.status);
-    }
+    if (event) ledger.status(event);
     report({ status: payload });
   });
   socket.on('error', (payload) => report({ error: asWireError(payload) }));
@@ -887,12 +895,7 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
   socket.on('history', onHistory);
   socket.on('status', (payload) => {
     const event = asStatusEvent(payload);
-    if (!event) return;
-    ledger.seeSeq(event.seq);
-    const news = ledger.isNews(event);
-    // A broadcast's summary stays what the ack said until a copy fails; a unicast's status is the event's.
-    if (event.to !== '*' || event.status !== 'delivered') ledger.noteStatus(event.id, event.status);
-    if (news) print(formatStatus(event));
+    if (event && ledger.status(event)) print(formatStatus(event));
   });
   socket.on('error', (payload) => {
     const error = asWireError(payload);
@@ -1012,7 +1015,7 @@ async function runInteractive(config: ChatConfig, io: ChatIo, timing: Timing): P
           print('messages go to every node (*)');
           return;
         }
-        if (!isNodeId(arg)) {
+        if (!isValidNodeId(arg)) {
           print(
             `✗ '${clean(arg, true)}' is not a node id (letters, digits, '.', '_', '-'; at most 64 characters; * for every node)`,
           );

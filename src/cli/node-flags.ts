@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { defaultProfile } from '../application/membership/settings.js';
+import { MESSAGE_ID_MEMORY_MS } from '../domain/delivery.js';
 import { isValidNodeId, normalizeNodeUrl } from '../domain/node-record.js';
 import type { NodeConfig } from '../node-config.js';
 import { UsageError, usageErrorFrom } from './args.js';
@@ -57,7 +59,12 @@ const nodeFlags = z.object({
     .string()
     .regex(/^\d+(?:\.\d+)?[smhd]?$/, 'must be seconds, or a number with s, m, h or d (such as 90s, 30m, 24h)')
     .transform((value) => Math.round(Number.parseFloat(value) * (UNIT_MS[value.at(-1) ?? 's'] ?? 1_000)))
-    .pipe(z.number().min(1_000, 'must be at least 1 second').max(7 * 86_400_000, 'must be at most 7 days'))
+    .pipe(
+      z
+        .number()
+        .min(1_000, 'must be at least 1 second')
+        .max(MESSAGE_ID_MEMORY_MS, `must be at most ${MESSAGE_ID_MEMORY_MS / 86_400_000} days`),
+    )
     .optional(),
   history: z
     .string()
@@ -157,7 +164,7 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
       ...(inMemory ? {} : { dataDir: flags['data-dir'] ?? `.meshchat/${id}` }),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
-      profile: flags.profile ?? (flags.tunnel === 'ngrok' ? 'tunnel' : 'lan'),
+      profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
       ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),
       ...(ngrokDomain ? { ngrokDomain } : {}),

@@ -6,6 +6,12 @@ import type { PeerRegistry } from './peer-registry.js';
 export const BROADCAST = '*';
 
 /**
+ * How long receivers remember a message id. No message is retried longer than this (its time to live is at
+ * most this), so every retry of it is still recognized as a duplicate.
+ */
+export const MESSAGE_ID_MEMORY_MS = 7 * 24 * 3_600_000;
+
+/**
  * Where a message stands for the users of the node that accepted it:
  * - `queued`: kept in the outbox, retried until delivered or its time to live runs out;
  * - `delivered`: the destination node accepted it (any 2xx);

@@ -1,3 +1,5 @@
+import { MESSAGE_ID_MEMORY_MS } from '../../domain/delivery.js';
+
 /** How much a `MessageStore` remembers. */
 export interface MessageStoreSettings {
   /** History keeps the newest this many entries (by when they were added); older ones are dropped. */
@@ -10,7 +12,7 @@ export interface MessageStoreSettings {
 
 export const DEFAULT_MESSAGE_STORE_SETTINGS = {
   historySize: 1000,
-  dedupWindowMs: 7 * 24 * 3600_000,
+  dedupWindowMs: MESSAGE_ID_MEMORY_MS,
   maxSeenIds: 1_000_000,
 } as const satisfies Required<MessageStoreSettings>;
 

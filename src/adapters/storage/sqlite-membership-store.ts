@@ -10,6 +10,8 @@ export class SqliteMembershipStore implements MembershipStore {
   readonly #db: Database.Database;
   readonly #ownsDb: boolean;
   #closed = false;
+  /** Replaces the stored list and incarnation in one transaction (statements prepared once). */
+  readonly #replace: (membership: RememberedMembership) => void;
 
   constructor(db: Database.Database, options: { ownsDb?: boolean } = {}) {
     this.#db = db;
@@ -23,8 +25,16 @@ export class SqliteMembershipStore implements MembershipStore {
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
-    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(known_nodes)').all();
-    if (!columns.some((c) => c.name === 'state')) db.exec('ALTER TABLE known_nodes ADD COLUMN state TEXT');
+    const insert = db.prepare('INSERT INTO known_nodes (id, url, incarnation, state) VALUES (?, ?, ?, ?)');
+    const clear = db.prepare('DELETE FROM known_nodes');
+    const setIncarnation = db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('incarnation', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
+    this.#replace = db.transaction((membership: RememberedMembership) => {
+      clear.run();
+      for (const node of membership.nodes) insert.run(node.id, node.url, node.incarnation ?? null, node.state ?? null);
+      setIncarnation.run(String(membership.incarnation));
+    });
   }
 
   load(): RememberedMembership | undefined {
@@ -47,15 +57,7 @@ export class SqliteMembershipStore implements MembershipStore {
 
   save(membership: RememberedMembership): void {
     if (this.#closed) return;
-    const db = this.#db;
-    const insert = db.prepare('INSERT INTO known_nodes (id, url, incarnation, state) VALUES (?, ?, ?, ?)');
-    db.transaction(() => {
-      db.prepare('DELETE FROM known_nodes').run();
-      for (const node of membership.nodes) insert.run(node.id, node.url, node.incarnation ?? null, node.state ?? null);
-      db.prepare("INSERT INTO meta (key, value) VALUES ('incarnation', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
-        String(membership.incarnation),
-      );
-    })();
+    this.#replace(membership);
   }
 
   close(): void {

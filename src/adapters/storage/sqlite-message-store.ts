@@ -167,14 +167,15 @@ export class SqliteMessageStore implements MessageStore {
 
     // Settings may have shrunk since the last run: apply them now, so the overlay arithmetic starts from a
     // table within its caps.
-    db.transaction(() => {
-      const historyRows = sql.countHistory.get() as number;
-      if (historyRows > this.#historySize) sql.trimHistory.run(historyRows - this.#historySize);
-      const seenRows = sql.countSeen.get() as number;
-      if (seenRows > this.#maxSeenIds) sql.capSeen.run(seenRows - this.#maxSeenIds);
+    const counts = db.transaction(() => {
+      let history = sql.countHistory.get() as number;
+      if (history > this.#historySize) history -= sql.trimHistory.run(history - this.#historySize).changes;
+      let seen = sql.countSeen.get() as number;
+      if (seen > this.#maxSeenIds) seen -= sql.capSeen.run(seen - this.#maxSeenIds).changes;
+      return { history, seen };
     })();
-    this.#historyRows = sql.countHistory.get() as number;
-    this.#seenRows = sql.countSeen.get() as number;
+    this.#historyRows = counts.history;
+    this.#seenRows = counts.seen;
     this.#seq = (sql.maxSeq.get() as number | null) ?? 0;
     const rows = sql.allOutbox.all() as OutboxRow[];
     for (const row of rows) this.#outbox.set(row.key, toOutboxEntry(row));
@@ -223,20 +224,21 @@ export class SqliteMessageStore implements MessageStore {
         outgoing && !this.#lookup(outgoing.id)
           ? this.#add({ ...outgoing, seq: ++this.#seq, status: 'queued' })
           : undefined;
-      const outgoingJson = outgoing && added ? JSON.stringify(outgoing) : undefined;
       const result: Enqueued = added ? { entries: queued, outgoing: added.entry } : { entries: queued };
+      // The copies of one message (a broadcast's) share its JSON: it is written once per copy, built once.
+      const json = new Map<ChatMessage, string>();
+      const jsonOf = (message: ChatMessage) => {
+        const known = json.get(message);
+        if (known !== undefined) return known;
+        const text = JSON.stringify(message);
+        json.set(message, text);
+        return text;
+      };
       return this.#queue(result, (counts) => {
         for (const e of queued) {
-          sql.insertOutbox.run(
-            e.key,
-            e.node,
-            e.url,
-            JSON.stringify(e.message),
-            e.expiresAt,
-            e.notify ? 1 : 0,
-          );
+          sql.insertOutbox.run(e.key, e.node, e.url, jsonOf(e.message), e.expiresAt, e.notify ? 1 : 0);
         }
-        if (added && outgoingJson !== undefined) this.#insertHistory(counts, added.entry, outgoingJson);
+        if (outgoing && added) this.#insertHistory(counts, added.entry, jsonOf(outgoing));
       });
     } catch (error) {
       return Promise.reject(error);

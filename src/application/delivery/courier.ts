@@ -3,6 +3,7 @@ import {
   type DeliveryStatus,
   type HistoryEntry,
   isRetryableStatus,
+  MESSAGE_ID_MEMORY_MS,
   type OutboxEntry,
   retryDelay,
   type StatusUpdate,
@@ -67,7 +68,9 @@ export class Courier {
     private readonly deps: CourierDeps,
     settings: Partial<DeliverySettings> = {},
   ) {
-    this.settings = { ...DEFAULT_DELIVERY_SETTINGS, ...settings };
+    const merged = { ...DEFAULT_DELIVERY_SETTINGS, ...settings };
+    // A message retried after receivers forgot its id could be delivered twice.
+    this.settings = { ...merged, ttlMs: Math.min(merged.ttlMs, MESSAGE_ID_MEMORY_MS) };
     this.#random = deps.random ?? Math.random;
   }
 

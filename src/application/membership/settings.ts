@@ -24,6 +24,11 @@ export interface MembershipSettings {
 
 export type MembershipProfile = 'lan' | 'tunnel';
 
+/** The profile a node gets when none is chosen: `tunnel` behind ngrok (its request quota), else `lan`. */
+export function defaultProfile(tunnel: 'none' | 'ngrok'): MembershipProfile {
+  return tunnel === 'ngrok' ? 'tunnel' : 'lan';
+}
+
 export const MEMBERSHIP_PROFILES: Readonly<Record<MembershipProfile, MembershipSettings>> = {
   lan: {
     probeIntervalMs: 1_000,
