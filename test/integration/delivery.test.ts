@@ -6,9 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { detectionBoundMs, MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
 import { startPlainNode } from '../interop/plain-node/spawn.js';
-import { closedPort } from '../support/free-port.js';
-import { type CliProcess, runCli, tempDataDir } from '../support/processes.js';
-import { stopAfterEach } from '../support/started.js';
+import { CI_MARGIN_MS, cliNodes, POLL_MS } from '../support/cli-nodes.js';
 import {
   type Ack,
   connectSocketIoUser,
@@ -18,8 +16,6 @@ import {
   type TestUser,
 } from '../support/users.js';
 
-/** Slack for a loaded CI machine: process start, scheduling, HTTP round trips, the polling itself. */
-const CI_MARGIN_MS = 4_500;
 /** A crashed node is off every list by then (6 s on the LAN profile, plus the margin). */
 const DROP_DEADLINE_MS = detectionBoundMs(MEMBERSHIP_PROFILES.lan) + CI_MARGIN_MS;
 /**
@@ -29,56 +25,8 @@ const DROP_DEADLINE_MS = detectionBoundMs(MEMBERSHIP_PROFILES.lan) + CI_MARGIN_M
 const REDELIVERY_DEADLINE_MS = 25_000;
 /** What happens at once on a quiet machine (a push, a history event, a message delivered on first try). */
 const SOON_MS = 5_000;
-const POLL_MS = 50;
 
-interface RunningNode {
-  id: string;
-  url: string;
-  proc: CliProcess;
-}
-
-/** How a node is started: a fixed port and its own data dir let it come back at the same URL with its state. */
-interface NodeOptions {
-  port?: number;
-  dataDir?: string;
-  join?: string[];
-  extra?: string[];
-}
-
-const { processes, plainNodes, users, dataDirs } = stopAfterEach();
-
-/** Starts `meshchat node` and waits for its "listening" line. */
-async function startNode(id: string, options: NodeOptions = {}): Promise<RunningNode> {
-  const { port = 0, dataDir, join = [], extra = [] } = options;
-  const proc = runCli(
-    ['node', '--id', id, '--port', String(port), ...join.flatMap((url) => ['--join', url]), ...extra],
-    dataDir === undefined ? {} : { MESHCHAT_DATA_DIR: dataDir },
-  );
-  processes.push(proc);
-  const match = await proc.waitForOutput(
-    new RegExp(`meshchat node ${id} listening at (http://127\\.0\\.0\\.1:\\d+)\\n`),
-  );
-  return { id, url: match[1] ?? '', proc };
-}
-
-/** A port and a data dir of its own, for a node that is to be restarted as itself. */
-async function durable(): Promise<{ port: number; dataDir: string }> {
-  const dataDir = tempDataDir();
-  dataDirs.push(dataDir);
-  return { port: await closedPort(), dataDir };
-}
-
-/** SIGKILL: a crash, with no goodbye and no flush. Resolves once the process is gone. */
-async function crash(node: RunningNode): Promise<void> {
-  node.proc.child.kill('SIGKILL');
-  expect(await node.proc.exited).toBe('SIGKILL');
-}
-
-async function connectUser(url: string, auth?: Record<string, unknown>): Promise<SocketIoTestUser> {
-  const user = await connectSocketIoUser(url, auth ? { auth } : {});
-  users.push(user);
-  return user;
-}
+const { plainNodes, users, startNode, durable, crash, connectUser } = cliNodes();
 
 /** The `history` event a node sends on connect. */
 async function firstHistory(user: SocketIoTestUser): Promise<ReceivedMessage[]> {
@@ -109,6 +57,25 @@ function countById(messages: readonly { id?: string }[]): Map<string | undefined
   const counts = new Map<string | undefined, number>();
   for (const m of messages) counts.set(m.id, (counts.get(m.id) ?? 0) + 1);
   return counts;
+}
+
+/**
+ * Waits until `user` has the marker sent after `sent` on the same lane from node a, then checks it holds every
+ * one of `sent` (with their `ids`) exactly once and in order, the marker last.
+ */
+async function expectOnceInOrderAfterMarker(
+  user: SocketIoTestUser,
+  sent: readonly string[],
+  ids: readonly (string | undefined)[],
+): Promise<void> {
+  await vi.waitFor(() => expect(user.messages.map((m) => m.msg)).toContain('marker'), {
+    timeout: SOON_MS,
+    interval: POLL_MS,
+  });
+  const seen = seenFrom(user, 'a');
+  expect(seen.map((m) => m.msg)).toEqual([...sent, 'marker']);
+  expect(seen.slice(0, sent.length).map((m) => m.id)).toEqual(ids);
+  expect([...countById(seen).values()].every((n) => n === 1)).toBe(true);
 }
 
 async function sendAll(user: TestUser, to: string, texts: readonly string[]): Promise<(Ack | undefined)[]> {
@@ -179,15 +146,7 @@ describe('durable delivery between meshchat processes', () => {
 
     // One more on the same lane: once bob has it, no copy of the 20 can still be on its way.
     expect(await alice.send('b', 'marker')).toMatchObject({ ok: true, status: 'delivered' });
-    await vi.waitFor(() => expect(bob.messages.map((m) => m.msg)).toContain('marker'), {
-      timeout: SOON_MS,
-      interval: POLL_MS,
-    });
-
-    const seen = seenFrom(bob, 'a');
-    expect(seen.map((m) => m.msg)).toEqual([...sent, 'marker']);
-    expect(seen.slice(0, 20).map((m) => m.id)).toEqual(ids);
-    expect([...countById(seen).values()].every((n) => n === 1)).toBe(true);
+    await expectOnceInOrderAfterMarker(bob, sent, ids);
     for (const m of bob.messages) expect(m.seq).toEqual(expect.any(Number));
 
     expect(alice.statuses).toHaveLength(20);
@@ -246,14 +205,7 @@ describe('durable delivery between meshchat processes', () => {
     const alice2 = await connectUser(aAgain.url);
     expect(await alice2.send('b', 'marker')).toMatchObject({ ok: true, status: 'delivered' });
     for (const bob of bobs) {
-      await vi.waitFor(() => expect(bob.messages.map((m) => m.msg)).toContain('marker'), {
-        timeout: SOON_MS,
-        interval: POLL_MS,
-      });
-      const seen = seenFrom(bob, 'a');
-      expect(seen.map((m) => m.msg)).toEqual([...sent, 'marker']);
-      expect(seen.slice(0, 20).map((m) => m.id)).toEqual(ids);
-      expect([...countById(seen).values()].every((n) => n === 1)).toBe(true);
+      await expectOnceInOrderAfterMarker(bob, sent, ids);
     }
   }, 60_000);
 

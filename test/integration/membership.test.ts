@@ -4,22 +4,18 @@
 import { describe, expect, it, vi } from 'vitest';
 import { detectionBoundMs, MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
 import { startPlainNode } from '../interop/plain-node/spawn.js';
-import { type CliProcess, runCli, tempDataDir } from '../support/processes.js';
-import { stopAfterEach } from '../support/started.js';
-import { connectSocketIoUser, type TestUser } from '../support/users.js';
+import { tempDataDir } from '../support/processes.js';
+import { CI_MARGIN_MS, cliNodes, POLL_MS, type RunningNode } from '../support/cli-nodes.js';
 
 const LAN = MEMBERSHIP_PROFILES.lan;
 /** How long any node may keep listing a crashed member (6 s on the LAN profile). */
 const BOUND_MS = detectionBoundMs(LAN);
-/** Slack for a loaded CI machine: process scheduling, HTTP round trips, the polling itself. */
-const CI_MARGIN_MS = 4_500;
 /** Every survivor drops a crashed node by then. */
 const DROP_DEADLINE_MS = BOUND_MS + CI_MARGIN_MS;
 /** Two crashes at once: a DELETE may be lost with a dead node, so allow one more gossip round. */
 const DOUBLE_DROP_DEADLINE_MS = BOUND_MS + LAN.gossipIntervalMs + CI_MARGIN_MS;
 /** Separate networks merged by one node: a few gossip rounds until everyone has pulled everyone. */
 const CONVERGE_DEADLINE_MS = 6 * LAN.gossipIntervalMs + CI_MARGIN_MS;
-const POLL_MS = 50;
 
 interface Listed {
   id: string;
@@ -28,37 +24,9 @@ interface Listed {
   state?: string;
 }
 
-interface RunningNode {
-  id: string;
-  url: string;
-  proc: CliProcess;
-}
-
-const { processes, plainNodes, users, dataDirs } = stopAfterEach();
-
-/** Starts `meshchat node` and waits for its "listening" line. */
-async function startNode(id: string, join: string[] = [], extra: string[] = []): Promise<RunningNode> {
-  const proc = runCli([
-    'node',
-    '--id',
-    id,
-    '--port',
-    '0',
-    ...join.flatMap((url) => ['--join', url]),
-    ...extra,
-  ]);
-  processes.push(proc);
-  const match = await proc.waitForOutput(
-    new RegExp(`meshchat node ${id} listening at (http://127\\.0\\.0\\.1:\\d+)\\n`),
-  );
-  return { id, url: match[1] ?? '', proc };
-}
-
-/** SIGKILL: a crash, with no goodbye. Resolves once the process is gone. */
-async function crash(node: RunningNode): Promise<void> {
-  node.proc.child.kill('SIGKILL');
-  expect(await node.proc.exited).toBe('SIGKILL');
-}
+const { plainNodes, dataDirs, startNode: start, crash, connectUser } = cliNodes();
+/** Starts `meshchat node`, joined to `join`, with `extra` flags. */
+const startNode = (id: string, join: string[] = [], extra: string[] = []) => start(id, { join, extra });
 
 async function listOf(url: string): Promise<Listed[]> {
   const response = await fetch(`${url}/nodes`, { signal: AbortSignal.timeout(2_000) });
@@ -84,12 +52,6 @@ async function waitUntilAllList(nodes: RunningNode[], ids: string[], timeoutMs: 
     { timeout: timeoutMs, interval: POLL_MS },
   );
   return Date.now() - started;
-}
-
-async function connectUser(url: string): Promise<TestUser> {
-  const user = await connectSocketIoUser(url);
-  users.push(user);
-  return user;
 }
 
 describe('membership between meshchat processes', () => {

@@ -1,3 +1,4 @@
+import { closedPort } from '../support/free-port.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -135,11 +136,7 @@ function startChat(argv: string[], options?: ChatOptions): RunningChat {
 
 /** A local port nothing listens on. */
 async function closedPortUrl(): Promise<string> {
-  const http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  await new Promise<void>((resolve) => http.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await closedPort()}`;
 }
 
 function jsonLines(text: string): unknown[] {
