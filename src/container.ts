@@ -147,7 +147,9 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
         clock: get(TOKENS.clock),
         random: overrides.random,
         onSent: (entry, origin) => get<UserPush>(TOKENS.push).pushMessage(entry, origin),
-        onStatus: (update) => get<UserPush>(TOKENS.push).pushStatus(update),
+        // After the current turn: a copy delivered at the first attempt settles before the sender's ack is
+        // written (the ack waits for the same outcome), and the ack must reach the sender first.
+        onStatus: (update) => setImmediate(() => get<UserPush>(TOKENS.push).pushStatus(update)),
         onError: onInternalError,
       },
       config.delivery,

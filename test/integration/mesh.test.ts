@@ -113,6 +113,31 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     });
   });
 
+  it('acknowledges a message delivered at once before its status event reaches the sender', async () => {
+    // These nodes keep their messages in memory, where every store write resolves at once: the case where the
+    // status of a copy delivered at the first attempt is ready before the ack.
+    nodes.push(await startTestNode('a'));
+    nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));
+    const user = await connectSocketIoUser(nodes[0]?.url ?? '');
+    users.push(user);
+    const order: string[] = [];
+    user.socket.on('status', (update: { id: string }) => order.push(`status ${update.id}`));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Recorded in the ack callback itself: both arrive on one socket, in the order they were sent.
+      const ack = await new Promise<{ ok: boolean; id: string; status: string }>((resolve) =>
+        user.socket.emit('msg', { to: 'b', msg: `m${i}` }, (answer: { ok: boolean; id: string; status: string }) => {
+          order.push(`ack ${answer.id}`);
+          resolve(answer);
+        }),
+      );
+      expect(ack).toMatchObject({ ok: true, status: 'delivered' });
+      ids.push(ack.id);
+    }
+    await vi.waitFor(() => expect(order.filter((e) => e.startsWith('status'))).toHaveLength(5), WAIT);
+    for (const id of ids) expect(order.indexOf(`ack ${id}`)).toBeLessThan(order.indexOf(`status ${id}`));
+  });
+
   it('refuses a destination never seen at once, and queues for one that stopped answering', async () => {
     nodes.push(await startTestNode('a'));
     nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));

@@ -30,7 +30,10 @@ export interface CourierDeps {
   readonly random?: () => number;
   /** A message this node's users sent entered history: shown to every user but the sending connection. */
   readonly onSent: (entry: HistoryEntry, origin?: string) => void;
-  /** A sent message's copy settled (delivered, expired, failed): told to this node's users. */
+  /**
+   * A sent message's copy settled (delivered, expired, failed): told to this node's users. It may be called
+   * in the same turn as the sender's acknowledgement is answered; the caller pushes it after the ack.
+   */
   readonly onStatus: (update: StatusUpdate) => void;
   /** Told of an unexpected failure (a bug or a storage failure, not a peer's: those are outcomes). */
   readonly onError?: (error: unknown) => void;
