@@ -1,12 +1,14 @@
 import type Database from 'better-sqlite3';
 import { container as rootContainer, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { AnnounceNode } from './application/announce-node.js';
+import { CheckHealth, RecentErrors } from './application/check-health.js';
 import { Courier } from './application/delivery/courier.js';
 import { DeliverLocally } from './application/deliver-locally.js';
 import { ForwardMessage } from './application/forward-message.js';
 import { JoinNetwork } from './application/join-network.js';
 import { Leave } from './application/leave.js';
 import { MembershipProtocol } from './application/membership/membership-protocol.js';
+import { MeshMap } from './application/membership/mesh-map.js';
 import { RememberNodes } from './application/membership/remember-nodes.js';
 import { defaultProfile, MEMBERSHIP_PROFILES } from './application/membership/settings.js';
 import type { MembershipStore, RememberedMembership } from './application/ports/membership-store.js';
@@ -16,13 +18,17 @@ import type { Clock } from './application/ports/clock.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
 import type { PeerClient } from './application/ports/peer-client.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
+import type { Telemetry } from './application/ports/telemetry.js';
+import { fanOutTelemetry } from './application/telemetry.js';
 import type { UserPush } from './application/ports/user-push.js';
 import { ReceiveMessage } from './application/receive-message.js';
 import { ReceiveMessages } from './application/receive-messages.js';
 import { RemoveNode } from './application/remove-node.js';
 import { createHttpApp } from './adapters/http/create-http-app.js';
 import { NodeHttpServer } from './adapters/http/node-http-server.js';
+import { AuditLog } from './adapters/log/audit-log.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
+import { PromMetrics } from './adapters/metrics/prom-metrics.js';
 import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
 import { FanOutUserPush } from './adapters/push/fan-out-user-push.js';
 import { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
@@ -40,7 +46,7 @@ import { loadWebAssets } from './adapters/web/web-assets.js';
 import { assertNodeId } from './domain/node-record.js';
 import { PeerRegistry } from './domain/peer-registry.js';
 import type { NodeConfig } from './node-config.js';
-import { MeshNode } from './mesh-node.js';
+import { MeshNode, type PhaseBox } from './mesh-node.js';
 
 /** Adapters a test may swap; everything else is built from the config. */
 export interface NodeOverrides {
@@ -57,6 +63,8 @@ export interface NodeOverrides {
   readonly messages?: MessageStore;
   /** Randomness of the membership protocol (seeded in tests). */
   readonly random?: () => number;
+  /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
+  readonly processMetrics?: boolean;
 }
 
 /** Remembers nothing: a node without a data dir. */
@@ -86,6 +94,12 @@ export const TOKENS = {
   messages: Symbol('MessageStore'),
   courier: Symbol('Courier'),
   receiveMany: Symbol('ReceiveMessages'),
+  phase: Symbol('NodePhase'),
+  errors: Symbol('RecentErrors'),
+  metrics: Symbol('PromMetrics'),
+  meshMap: Symbol('MeshMap'),
+  telemetry: Symbol('Telemetry'),
+  health: Symbol('CheckHealth'),
 } as const;
 
 /** The composition root: one child container per node, so several nodes can live in one process. */
@@ -94,9 +108,14 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   const one = <T>(token: symbol, make: (c: DependencyContainer) => T) =>
     c.register(token, { useFactory: instanceCachingFactory(make) });
   const get = <T>(token: symbol) => c.resolve<T>(token);
-  const onInternalError = (error: unknown) => get<Logger>(TOKENS.log).error({ err: error }, 'internal error');
+  const onInternalError = (error: unknown) => {
+    get<RecentErrors>(TOKENS.errors).note(get<Clock>(TOKENS.clock).now());
+    get<Logger>(TOKENS.log).error({ err: error }, 'internal error');
+  };
 
   c.registerInstance(TOKENS.log, overrides.log ?? silentLogger);
+  c.registerInstance(TOKENS.phase, { phase: 'starting' } satisfies PhaseBox);
+  c.registerInstance(TOKENS.errors, new RecentErrors());
   // One SQLite connection per node (boxed: no data dir means none), shared by the stores; closed last.
   one(TOKENS.database, () => ({ db: config.dataDir ? openDatabase(config.dataDir) : undefined }));
   const db = () => get<{ db?: Database.Database }>(TOKENS.database).db;
@@ -127,16 +146,49 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
       ? new NgrokPublicEndpoint({ authtoken: config.ngrokAuthtoken, domain: config.ngrokDomain })
       : new LocalPublicEndpoint(config.publicUrl)),
   );
+  const users = () => ({
+    socketio: get<SocketIoUserPush>(TOKENS.socketIo).connectedUsers,
+    ws: get<WsUserPush>(TOKENS.ws).connectedUsers,
+  });
+  one(TOKENS.metrics, () =>
+    new PromMetrics({
+      registry: get(TOKENS.registry),
+      outboxDepth: () => get<Courier>(TOKENS.courier).depth,
+      users,
+      processMetrics: overrides.processMetrics,
+    }),
+  );
+  one(TOKENS.meshMap, () => new MeshMap(get(TOKENS.registry)));
+  one(TOKENS.telemetry, () =>
+    fanOutTelemetry([
+      get<PromMetrics>(TOKENS.metrics),
+      new AuditLog(get(TOKENS.log), get(TOKENS.registry)),
+      get<MeshMap>(TOKENS.meshMap),
+    ]),
+  );
+  const telemetry = () => get<Telemetry>(TOKENS.telemetry);
+  one(TOKENS.health, () =>
+    new CheckHealth({
+      registry: get(TOKENS.registry),
+      clock: get(TOKENS.clock),
+      phase: () => get<PhaseBox>(TOKENS.phase).phase,
+      outboxDepth: () => get<Courier>(TOKENS.courier).depth,
+      users: () => Object.values(users()).reduce((a, b) => a + b, 0),
+      errors: get(TOKENS.errors),
+      bornAt: get<Clock>(TOKENS.clock).now(),
+    }),
+  );
   const frontEndDeps = () => ({
     registry: get<PeerRegistry>(TOKENS.registry),
     history: (since?: number) => get<MessageStore>(TOKENS.messages).history(since),
+    mesh: () => get<MeshMap>(TOKENS.meshMap).snapshot(),
     onInternalError,
   });
   one(TOKENS.socketIo, () => new SocketIoUserPush(frontEndDeps()));
   one(TOKENS.ws, () => new WsUserPush(frontEndDeps()));
   one(TOKENS.push, () => new FanOutUserPush([get(TOKENS.socketIo), get(TOKENS.ws), ...(overrides.push ?? [])]));
   one(TOKENS.local, () =>
-    new DeliverLocally({ push: get(TOKENS.push), store: get(TOKENS.messages), clock: get(TOKENS.clock) }),
+    new DeliverLocally({ push: get(TOKENS.push), store: get(TOKENS.messages), clock: get(TOKENS.clock), telemetry: telemetry() }),
   );
   const membership = () => ({ registry: get<PeerRegistry>(TOKENS.registry), peers: get<PeerClient>(TOKENS.peers) });
   one(TOKENS.courier, () =>
@@ -151,6 +203,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
         // written (the ack waits for the same outcome), and the ack must reach the sender first.
         onStatus: (update) => setImmediate(() => get<UserPush>(TOKENS.push).pushStatus(update)),
         onError: onInternalError,
+        telemetry: telemetry(),
       },
       config.delivery,
     ),
@@ -161,6 +214,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     local: get<DeliverLocally>(TOKENS.local),
     clock: get<Clock>(TOKENS.clock),
     ids: get<IdGenerator>(TOKENS.ids),
+    telemetry: telemetry(),
   });
   one(TOKENS.forward, () => new ForwardMessage(messaging()));
   one(TOKENS.receive, () => new ReceiveMessage(messaging()));
@@ -171,7 +225,10 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     ...config.membership,
   };
   one(TOKENS.membership, () =>
-    new MembershipProtocol({ ...membership(), clock: get(TOKENS.clock), random: overrides.random, onError: onInternalError }, settings),
+    new MembershipProtocol(
+      { ...membership(), clock: get(TOKENS.clock), random: overrides.random, onError: onInternalError, telemetry: telemetry() },
+      settings,
+    ),
   );
   one(TOKENS.remember, () =>
     new RememberNodes(
@@ -196,6 +253,11 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
       receive: get(TOKENS.receive),
       receiveMany: get(TOKENS.receiveMany),
       web: loadWebAssets(),
+      ops: {
+        health: get(TOKENS.health),
+        metrics: get<PromMetrics>(TOKENS.metrics),
+        mesh: () => get<MeshMap>(TOKENS.meshMap).snapshot(),
+      },
       maxBodyBytes: config.maxBodyBytes,
       onInternalError,
     });
@@ -224,6 +286,8 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
     remember: get(TOKENS.remember),
     courier: get(TOKENS.courier),
     messages: get(TOKENS.messages),
+    meshMap: get(TOKENS.meshMap),
+    phase: get(TOKENS.phase),
     closeDatabase: () => get<{ db?: Database.Database }>(TOKENS.database).db?.close(),
     remembered: get<{ membership?: RememberedMembership }>(TOKENS.remembered).membership?.nodes ?? [],
   });

@@ -1,8 +1,10 @@
+import type { NodePhase } from './application/check-health.js';
 import type { Courier } from './application/delivery/courier.js';
 import type { ForwardMessage } from './application/forward-message.js';
 import type { JoinNetwork, JoinResult } from './application/join-network.js';
 import type { Leave, LeaveResult } from './application/leave.js';
 import type { MembershipProtocol } from './application/membership/membership-protocol.js';
+import type { MeshMap } from './application/membership/mesh-map.js';
 import type { RememberNodes } from './application/membership/remember-nodes.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
@@ -13,6 +15,14 @@ import type { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
 import type { WsUserPush } from './adapters/push/ws-user-push.js';
 import type { NodeReport, PeerRegistry } from './domain/peer-registry.js';
 import type { NodeConfig } from './node-config.js';
+
+/** Users are sent the network map at most this often. */
+export const MESH_PUSH_INTERVAL_MS = 1_000;
+
+/** Where a node is in its life, set here and read by the health check. */
+export interface PhaseBox {
+  phase: NodePhase;
+}
 
 /** What a node is made of; the composition root builds them. */
 export interface NodeParts {
@@ -31,6 +41,9 @@ export interface NodeParts {
   readonly remember: RememberNodes;
   readonly courier: Courier;
   readonly messages: MessageStore;
+  readonly meshMap: MeshMap;
+  /** Where the node is in its life, as the health check reports it. */
+  readonly phase: PhaseBox;
   /** Closes the node's database, if it has one, after every store on it is closed. */
   readonly closeDatabase: () => void;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
@@ -46,6 +59,8 @@ export class MeshNode {
   #stopping: Promise<LeaveResult | undefined> | undefined;
   #released: Promise<void> | undefined;
   #port = 0;
+  #meshTimer: NodeJS.Timeout | undefined;
+  #meshPushedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly parts: NodeParts) {}
 
@@ -79,7 +94,7 @@ export class MeshNode {
   async start(): Promise<JoinResult | undefined> {
     if (this.#started) throw new Error(`Node ${this.id} is already started.`);
     this.#started = true;
-    const { http, registry, socketIo, ws, push, endpoint, join, log, forward, membership, remember, remembered, courier } =
+    const { http, registry, socketIo, ws, push, endpoint, join, log, forward, membership, remember, remembered, courier, meshMap } =
       this.parts;
     socketIo.attach(http, forward);
     ws.attach(http, forward);
@@ -91,7 +106,9 @@ export class MeshNode {
         scheduled = false;
         push.pushNodes(registry.list());
       });
+      this.#meshChanged();
     });
+    meshMap.onChange(() => this.#meshChanged());
     try {
       this.#port = await http.listen(this.config.port, this.config.host);
       registry.setSelfUrl(await endpoint.open(this.#port));
@@ -100,6 +117,7 @@ export class MeshNode {
       membership.start(remembered);
       remember.start();
       courier.start();
+      this.parts.phase.phase = 'running';
       log.info({ node: registry.self, joined }, 'node started');
       return joined;
     } catch (error) {
@@ -111,6 +129,7 @@ export class MeshNode {
   /** Leaves the network (unless `leave: false`, which simulates a crash) and releases everything. Idempotent. */
   stop(options: { leave?: boolean } = {}): Promise<LeaveResult | undefined> {
     this.#stopping ??= (async () => {
+      this.parts.phase.phase = 'stopping';
       await this.parts.membership.stop();
       const left =
         this.#started && options.leave !== false ? await this.parts.leave.execute() : undefined;
@@ -121,11 +140,27 @@ export class MeshNode {
     return this.#stopping;
   }
 
+  /**
+   * The map changed: users get it at most once per `MESH_PUSH_INTERVAL_MS` (a burst of membership changes is
+   * one frame, sent at the end of the interval with the map as it is then).
+   */
+  #meshChanged(): void {
+    if (this.#meshTimer || this.#released) return;
+    const wait = Math.max(0, this.#meshPushedAt + MESH_PUSH_INTERVAL_MS - Date.now());
+    this.#meshTimer = setTimeout(() => {
+      this.#meshTimer = undefined;
+      this.#meshPushedAt = Date.now();
+      this.parts.push.pushMesh(this.parts.meshMap.snapshot());
+    }, wait);
+    this.#meshTimer.unref();
+  }
+
   /** Runs once, whether a failed start or `stop` gets there first. */
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
       const { socketIo, ws, http, endpoint, membership, remember, courier, messages, closeDatabase } = this.parts;
+      clearTimeout(this.#meshTimer);
       courier.stop();
       await membership.stop();
       await endpoint.close();

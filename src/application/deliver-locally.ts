@@ -1,6 +1,8 @@
 import type { ChatMessage } from '../domain/message.js';
 import type { Clock } from './ports/clock.js';
 import type { MessageStore } from './ports/message-store.js';
+import type { Telemetry } from './ports/telemetry.js';
+import { NO_TELEMETRY } from './telemetry.js';
 import type { UserPush } from './ports/user-push.js';
 
 export interface LocalDelivery {
@@ -15,12 +17,13 @@ export interface LocalDelivery {
  * after a restart, is dropped and reported as a duplicate, and a user who was away finds it in history.
  */
 export class DeliverLocally {
-  constructor(private readonly deps: { push: UserPush; store: MessageStore; clock: Clock }) {}
+  constructor(private readonly deps: { push: UserPush; store: MessageStore; clock: Clock; telemetry?: Telemetry }) {}
 
   async execute(message: ChatMessage): Promise<LocalDelivery> {
     const { hops: _relayCount, ...forUsers } = message;
     const entry = await this.deps.store.accept(forUsers, this.deps.clock.now());
     if (!entry) return { duplicate: true, users: 0 };
+    (this.deps.telemetry ?? NO_TELEMETRY).deliveredLocally(forUsers);
     return { duplicate: false, users: this.deps.push.pushMessage(entry) };
   }
 }

@@ -2,6 +2,7 @@ import { BROADCAST, broadcastTargets } from '../domain/delivery.js';
 import { UnknownNode } from '../domain/errors.js';
 import { type ChatMessage, outgoingText } from '../domain/message.js';
 import type { MessageDeps } from './message-deps.js';
+import { NO_TELEMETRY } from './telemetry.js';
 
 /** What the sending user is told. */
 export type SendOutcome =
@@ -22,7 +23,7 @@ export class ForwardMessage {
 
   async execute(input: { to?: unknown; msg?: unknown; user?: unknown }, origin?: string): Promise<SendOutcome> {
     const text = outgoingText(input);
-    const { registry, courier, local, clock, ids } = this.deps;
+    const { registry, courier, local, clock, ids, telemetry = NO_TELEMETRY } = this.deps;
     const message: ChatMessage = {
       ...text,
       id: ids.next(),
@@ -31,6 +32,7 @@ export class ForwardMessage {
     };
     if (message.to === registry.self.id) {
       await local.execute(message);
+      telemetry.messageAccepted(message, 'user');
       return { ok: true, id: message.id, status: 'delivered' };
     }
     const broadcast = message.to === BROADCAST;
@@ -41,6 +43,7 @@ export class ForwardMessage {
     }
     const targets = broadcast ? broadcastTargets(registry) : [destination as NonNullable<typeof destination>];
     const outcomes = await courier.send(message, targets, { notify: true, outgoing: true, origin });
+    telemetry.messageAccepted(message, 'user');
     const refusal = outcomes.find((o) => o.status === 'failed');
     // A broadcast copy refused for good is told as a `failed` status event; the ack says whether any waits.
     if (!broadcast && refusal?.status === 'failed') {

@@ -3,6 +3,7 @@ import type { Courier } from './delivery/courier.js';
 import type { DeliverLocally } from './deliver-locally.js';
 import type { Clock } from './ports/clock.js';
 import type { IdGenerator } from './ports/id-generator.js';
+import type { Telemetry } from './ports/telemetry.js';
 
 /** What the use cases that move messages (from users, from peers) work with. */
 export interface MessageDeps {
@@ -11,4 +12,6 @@ export interface MessageDeps {
   readonly local: DeliverLocally;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Told of every message accepted (metrics, audit log); nobody by default. */
+  readonly telemetry?: Telemetry;
 }

@@ -13,6 +13,7 @@ import { assertNodeId } from '../domain/node-record.js';
 import type { FirstOutcome } from './delivery/courier.js';
 import { RelayRefused } from './errors.js';
 import type { MessageDeps } from './message-deps.js';
+import { NO_TELEMETRY } from './telemetry.js';
 
 export type ReceiveOutcome = {
   readonly status: 'delivered' | 'duplicate' | 'relayed' | 'queued';
@@ -35,7 +36,7 @@ export class ReceiveMessage {
   constructor(private readonly deps: MessageDeps) {}
 
   async execute(input: InboundMessage): Promise<ReceiveOutcome> {
-    const { registry, courier, local, clock, ids } = this.deps;
+    const { registry, courier, local, clock, ids, telemetry = NO_TELEMETRY } = this.deps;
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
@@ -59,6 +60,7 @@ export class ReceiveMessage {
           ? courier.send(message, broadcastTargets(registry, from), { notify: false })
           : undefined;
       const [delivery] = await Promise.all([local.execute(message), fanOut]);
+      if (!delivery.duplicate) telemetry.messageAccepted(message, 'peer');
       return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
     }
 
@@ -66,9 +68,9 @@ export class ReceiveMessage {
     if (!destination) throw new UnknownNode(to);
     const hops = input.hops ?? 0;
     if (hops >= MAX_RELAY_HOPS) throw new HopLimitReached(hops);
-    const [outcome] = (await courier.send({ ...message, hops: hops + 1 }, [destination], { notify: false })) as [
-      FirstOutcome,
-    ];
+    const relayed = { ...message, hops: hops + 1 };
+    const [outcome] = (await courier.send(relayed, [destination], { notify: false })) as [FirstOutcome];
+    telemetry.messageAccepted(relayed, 'peer');
     if (outcome.status === 'failed') {
       const { code, message: why, status } = outcome.error;
       throw new RelayRefused(code, `Node "${to}" refused the message: ${why}`, status);

@@ -10,6 +10,7 @@ import { MembershipProtocol } from '../../src/application/membership/membership-
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
+import type { Telemetry } from '../../src/application/ports/telemetry.js';
 import type {
   BatchItemResult,
   CallOptions,
@@ -238,6 +239,8 @@ export function createMemoryNode(
     startCourier?: boolean;
     /** Told of unexpected failures in the courier. */
     onError?: (error: unknown) => void;
+    /** Told of what the use cases do (metrics, the mesh map). */
+    telemetry?: Telemetry;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -256,6 +259,7 @@ export function createMemoryNode(
       onSent: (entry, origin) => users.pushMessage(entry, origin),
       onStatus: (update) => users.pushStatus(update),
       onError: options.onError,
+      telemetry: options.telemetry,
     },
     options.delivery,
   );
@@ -265,9 +269,13 @@ export function createMemoryNode(
     clock,
     courier,
     ids: new SequentialIds(id),
-    local: new DeliverLocally({ push: users, store, clock }),
+    local: new DeliverLocally({ push: users, store, clock, telemetry: options.telemetry }),
+    telemetry: options.telemetry,
   };
-  const membership = new MembershipProtocol({ registry, peers, clock, random: options.random }, options.membership);
+  const membership = new MembershipProtocol(
+    { registry, peers, clock, random: options.random, telemetry: options.telemetry },
+    options.membership,
+  );
   const announce = new AnnounceNode({ registry, clock, onRefusedMove: (claim) => void membership.claim(claim) });
   const remove = new RemoveNode({ registry, clock, refute: () => membership.refute(), isAlive: (node) => membership.answers(node) });
   const probe = new ProbeForPeer({ registry, probe: (target) => membership.probeFor(target) });

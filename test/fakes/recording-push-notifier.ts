@@ -1,12 +1,14 @@
 import type { UserPush } from '../../src/application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../src/domain/delivery.js';
 import type { NodeRecord } from '../../src/domain/node-record.js';
+import type { MeshGraph } from '../../src/application/membership/mesh-map.js';
 
 /** Stands for the users of one node: records what they were pushed. */
 export class RecordingPushNotifier implements UserPush {
   readonly messages: HistoryEntry[] = [];
   readonly statuses: StatusUpdate[] = [];
   readonly nodeLists: NodeRecord[][] = [];
+  readonly meshes: MeshGraph[] = [];
 
   constructor(private readonly users = 1) {}
 
@@ -25,6 +27,10 @@ export class RecordingPushNotifier implements UserPush {
 
   pushNodes(nodes: readonly NodeRecord[]): void {
     this.nodeLists.push(structuredClone([...nodes]));
+  }
+
+  pushMesh(graph: MeshGraph): void {
+    this.meshes.push(structuredClone(graph));
   }
 
   texts(): string[] {

@@ -1,7 +1,10 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHttpApp } from '../../src/adapters/http/create-http-app.js';
+import { PromMetrics } from '../../src/adapters/metrics/prom-metrics.js';
+import { CheckHealth, RecentErrors } from '../../src/application/check-health.js';
+import { MeshMap } from '../../src/application/membership/mesh-map.js';
 import { MESSAGE_MAX_BYTES } from '../../src/domain/message.js';
-import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
+import { createMemoryNode, InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
 
 type App = ReturnType<typeof createHttpApp>;
 
@@ -25,12 +28,33 @@ describe('HTTP API (app.request)', () => {
   let a: MemoryNode;
   let b: MemoryNode;
   let app: App;
+  let metrics: PromMetrics;
+  let mesh: MeshMap;
+  let errors: RecentErrors;
+  let health: CheckHealth;
 
   beforeEach(async () => {
     net = new InMemoryNetwork();
-    a = createMemoryNode(net, 'a');
+    metrics = new PromMetrics({
+      registry: { peers: () => a.registry.peers(), tombstones: () => a.registry.tombstones() },
+      outboxDepth: () => a.courier.depth,
+      users: () => ({ socketio: 2, ws: 1 }),
+      processMetrics: false,
+    });
+    a = createMemoryNode(net, 'a', { telemetry: metrics });
     b = createMemoryNode(net, 'b');
     await b.join.execute([a.url]);
+    mesh = new MeshMap(a.registry);
+    errors = new RecentErrors();
+    health = new CheckHealth({
+      registry: a.registry,
+      clock: a.clock,
+      phase: () => 'running',
+      outboxDepth: () => a.courier.depth,
+      users: () => 3,
+      errors,
+      bornAt: a.clock.now(),
+    });
     app = createHttpApp({
       registry: a.registry,
       announce: a.announce,
@@ -39,6 +63,7 @@ describe('HTTP API (app.request)', () => {
       receive: a.receive,
       receiveMany: a.receiveMany,
       web: { html: '<p>chat</p>', css: 'p{}', script: 'void 0' },
+      ops: { health, metrics, mesh: () => mesh.snapshot() },
       maxBodyBytes: 512 * 1024,
     });
   });
@@ -296,6 +321,67 @@ describe('HTTP API (app.request)', () => {
       await expectError(await app.request('/msgs', json('POST', [{ msg: 'x' }])), 400, 'invalid_body');
       const many = { messages: Array.from({ length: 257 }, (_, i) => ({ msg: `m${i}` })) };
       await expectError(await app.request('/msgs', json('POST', many)), 400, 'invalid_body');
+    });
+  });
+
+  describe('operations: GET /healthz, /metrics, /mesh', () => {
+    it('/healthz is 200 "ok" with the counts when every peer answers, never cached', async () => {
+      const response = await app.request('/healthz');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(await response.json()).toMatchObject({
+        status: 'ok',
+        reasons: [],
+        node: { id: 'a', url: a.url },
+        phase: 'running',
+        peers: { alive: 1, suspect: 0, dead: 0, left: 0 },
+        outbox: 0,
+        users: 3,
+      });
+    });
+
+    it('/healthz is 503 "degraded", with a sentence per reason, when no peer answers and errors happened', async () => {
+      a.registry.suspect('b');
+      errors.note(a.clock.now());
+      const response = await app.request('/healthz');
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as { status: string; reasons: { code: string; message: string }[] };
+      expect(body.status).toBe('degraded');
+      expect(body.reasons.map((r) => r.code)).toEqual(['isolated', 'internal_errors']);
+      for (const reason of body.reasons) expect(reason.message).toMatch(/^[A-Z0-9].{10,}\.$/);
+    });
+
+    it('/metrics is Prometheus text whose counters move with the messages', async () => {
+      const scrape = async () => {
+        const response = await app.request('/metrics');
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toContain('text/plain');
+        return response.text();
+      };
+      const before = await scrape();
+      expect(before).toContain('meshchat_messages_accepted_total{source="peer"} 0');
+      expect(before).toContain('meshchat_peers{state="alive"} 1');
+      expect(before).toContain('meshchat_connected_users{frontend="socketio"} 2');
+      await app.request('/msg', json('PUT', { id: 'm-1', from: 'b', to: 'a', msg: 'hi' }));
+      // A relay to a node found dead is queued (its lane waits as after a failure).
+      a.registry.buryUnknown({ id: 'c', url: memoryUrl('c') }, a.clock.now());
+      await app.request('/msg', json('PUT', { id: 'm-2', from: 'b', to: 'c', msg: 'later' }));
+      const after = await scrape();
+      expect(after).toContain('meshchat_messages_accepted_total{source="peer"} 2');
+      expect(after).toContain('meshchat_messages_delivered_total{where="local"} 1');
+      expect(after).toContain('meshchat_messages_queued_total 1');
+      expect(after).toContain('meshchat_outbox_depth 1');
+      expect(after).toContain('meshchat_peers{state="dead"} 1');
+    });
+
+    it('/mesh lists the nodes with their state and which node knows which', async () => {
+      expect(await (await app.request('/mesh')).json()).toEqual({
+        nodes: [
+          { id: 'a', url: a.url, state: 'alive' },
+          { id: 'b', url: b.url, state: 'alive' },
+        ],
+        links: [{ from: 'a', to: 'b' }],
+      });
     });
   });
 

@@ -3,6 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { z } from 'zod';
 import type { AnnounceNode } from '../../application/announce-node.js';
+import type { CheckHealth } from '../../application/check-health.js';
+import type { MeshGraph } from '../../application/membership/mesh-map.js';
 import type { ProbeForPeer } from '../../application/probe-for-peer.js';
 import type { ReceiveMessage } from '../../application/receive-message.js';
 import type { ReceiveMessages } from '../../application/receive-messages.js';
@@ -11,7 +13,9 @@ import { UnknownNode } from '../../domain/errors.js';
 import { assertNodeId } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { CONTENT_SECURITY_POLICY, type WebAssets } from '../web/web-assets.js';
+import { DOCS_CSS, docsPage } from './docs-page.js';
 import { errorBody, HttpRefusal, statusFor, toErrorBody } from './error-table.js';
+import { openApiDocument } from './openapi.js';
 import {
   describeIssues,
   inboundBatchBody,
@@ -31,9 +35,17 @@ export interface HttpAppDeps {
   readonly receive: ReceiveMessage;
   readonly receiveMany: ReceiveMessages;
   readonly web: WebAssets;
+  /** What operators read: `/healthz`, `/metrics`, `/mesh`. */
+  readonly ops: OpsDeps;
   readonly maxBodyBytes?: number;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+export interface OpsDeps {
+  readonly health: CheckHealth;
+  readonly metrics: { readonly contentType: string; text(): Promise<string> };
+  readonly mesh: () => MeshGraph;
 }
 
 /** Reads a JSON body and checks it against a wire schema; every failure is a 4xx with a sentence. */
@@ -56,7 +68,7 @@ async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.o
 
 /** The node's HTTP API: SPEC section 1 with the rules of section 2, plus the web page. Handlers stay thin. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
-  const { registry, announce, remove, probe, receive, receiveMany, web } = deps;
+  const { registry, announce, remove, probe, receive, receiveMany, web, ops } = deps;
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -137,6 +149,23 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     });
     return c.json({ ok: true, results });
   });
+
+  // Operations (meshchat extensions). `/healthz` answers 503 when degraded, so a plain HTTP check notices.
+  app.get('/healthz', (c) => {
+    const report = ops.health.execute();
+    return c.json(report, report.status === 'ok' ? 200 : 503, { 'Cache-Control': 'no-store' });
+  });
+  app.get('/metrics', async (c) =>
+    c.body(await ops.metrics.text(), 200, { 'Content-Type': ops.metrics.contentType, 'Cache-Control': 'no-store' }),
+  );
+  app.get('/mesh', (c) => c.json(ops.mesh()));
+
+  // The API described (meshchat extensions): OpenAPI 3.1 generated from the zod schemas, and as a page.
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/docs', (c) => c.html(docsPage(), 200, { 'Content-Security-Policy': CONTENT_SECURITY_POLICY }));
+  app.get('/docs.css', (c) =>
+    c.body(DOCS_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Content-Security-Policy': CONTENT_SECURITY_POLICY }),
+  );
 
   const page = (body: string | undefined, type: string) => (c: Context) =>
     body === undefined

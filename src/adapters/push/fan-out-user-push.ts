@@ -1,6 +1,7 @@
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { MeshGraph } from '../../application/membership/mesh-map.js';
 
 /** One `UserPush` over every front end the node runs. */
 export class FanOutUserPush implements UserPush {
@@ -16,5 +17,9 @@ export class FanOutUserPush implements UserPush {
 
   pushNodes(nodes: readonly NodeRecord[]): void {
     for (const target of this.targets) target.pushNodes(nodes);
+  }
+
+  pushMesh(graph: MeshGraph): void {
+    for (const target of this.targets) target.pushMesh(graph);
   }
 }

@@ -2,12 +2,15 @@ import type { ForwardMessage, SendOutcome } from '../../application/forward-mess
 import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { MeshGraph } from '../../application/membership/mesh-map.js';
 
 /** What every user front end needs besides the use case it drives. */
 export interface FrontEndDeps {
   readonly registry: PeerRegistry;
   /** History for a user who connects, after the cursor it gives (all kept without one). */
   readonly history: (since?: number) => HistoryEntry[];
+  /** The network map, sent to each user on connect. */
+  readonly mesh: () => MeshGraph;
   readonly onInternalError: (error: unknown) => void;
 }
 

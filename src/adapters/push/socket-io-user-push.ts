@@ -3,6 +3,7 @@ import type { ForwardMessage } from '../../application/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { MeshGraph } from '../../application/membership/mesh-map.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { boundedHistory, historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, sendFromUser } from './send-from-user.js';
@@ -13,7 +14,8 @@ const MAX_PACKET_BYTES = 512 * 1024;
 /**
  * Users on socket.io (SPEC section 3), at the node's URL with the default path. Receives `msg` events with an
  * optional acknowledgement; pushes `hello`, `nodes`, one `history` (what the user missed since the cursor in
- * its handshake `auth.since` or query `since`, else all kept), then `msg` and `status` events.
+ * its handshake `auth.since` or query `since`, else all kept) and `mesh`, then `msg`, `status`, `nodes` and
+ * `mesh` events.
  */
 export class SocketIoUserPush implements UserPush {
   #io: Server | undefined;
@@ -34,6 +36,7 @@ export class SocketIoUserPush implements UserPush {
       const { auth, query } = socket.handshake;
       const since = historyCursor(auth?.since) ?? historyCursor(query.since);
       socket.emit('history', boundedHistory(this.deps.history(since)));
+      socket.emit('mesh', this.deps.mesh());
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
         const outcome = await sendFromUser(forward, payload, this.deps.onInternalError, socket.id);
         if (typeof ack === 'function') ack(outcome);
@@ -61,6 +64,10 @@ export class SocketIoUserPush implements UserPush {
 
   pushNodes(nodes: readonly NodeRecord[]): void {
     this.#io?.emit('nodes', nodes);
+  }
+
+  pushMesh(graph: MeshGraph): void {
+    this.#io?.emit('mesh', graph);
   }
 
   get connectedUsers(): number {

@@ -5,6 +5,7 @@ import type { ForwardMessage } from '../../application/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { MeshGraph } from '../../application/membership/mesh-map.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { boundedHistory, historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, sendFromUser } from './send-from-user.js';
@@ -17,9 +18,9 @@ const HEARTBEAT_MS = 30_000;
 
 /**
  * Users on a plain WebSocket at `/ws` (SPEC section 3): JSON text frames. On connect: `hello`, `nodes`, one
- * `history` frame (what the user missed since `/ws?since=<cursor>`, else all kept); then `msg`, `status`,
- * `nodes` and `ack` frames. A frame that cannot be understood is answered with an `error` frame; the
- * connection stays open.
+ * `history` frame (what the user missed since `/ws?since=<cursor>`, else all kept) and `mesh`; then `msg`,
+ * `status`, `nodes`, `mesh` and `ack` frames. A frame that cannot be understood is answered with an `error`
+ * frame; the connection stays open.
  */
 export class WsUserPush implements UserPush {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -55,6 +56,7 @@ export class WsUserPush implements UserPush {
     send(ws, { type: 'nodes', nodes: registry.list() });
     const since = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
     send(ws, { type: 'history', messages: boundedHistory(this.deps.history(historyCursor(since))) });
+    send(ws, { type: 'mesh', ...this.deps.mesh() });
     ws.on('message', async (data, isBinary) => {
       const frame = isBinary ? undefined : parseFrame(data.toString());
       if (frame?.type !== 'msg') {
@@ -94,6 +96,10 @@ export class WsUserPush implements UserPush {
 
   pushNodes(nodes: readonly NodeRecord[]): void {
     this.#broadcast({ type: 'nodes', nodes });
+  }
+
+  pushMesh(graph: MeshGraph): void {
+    this.#broadcast({ type: 'mesh', ...graph });
   }
 
   get connectedUsers(): number {

@@ -43,7 +43,9 @@ export class AntiEntropy {
     const timeoutMs = 2 * this.settings.probeTimeoutMs;
     const includeDead = source.incarnation !== undefined;
     const reports = await within(clock, timeoutMs, peers.listNodes(source.url, { includeDead, timeoutMs }));
-    if (reports && !this.#stopped) this.merge(reports);
+    if (!reports || this.#stopped) return;
+    this.deps.telemetry?.viewReceived(source, reports);
+    this.merge(reports);
   }
 
   /** After this, nothing learned from a round still in flight changes the registry or calls anyone. */

@@ -2,6 +2,7 @@ import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
 import type { PeerClient, ProbeVerdict } from '../ports/peer-client.js';
+import type { Telemetry } from '../ports/telemetry.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { sample, within } from './deadline.js';
 import { FailureDetector } from './failure-detector.js';
@@ -16,6 +17,8 @@ export interface MembershipDeps {
   readonly random?: () => number;
   /** Told of a round that failed unexpectedly (a bug, not a peer failure: those are outcomes). */
   readonly onError?: (error: unknown) => void;
+  /** Told of probe round-trips and of the node lists pulled (metrics, the mesh map); nobody by default. */
+  readonly telemetry?: Telemetry;
 }
 
 /**

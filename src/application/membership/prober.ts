@@ -2,6 +2,7 @@ import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
 import type { PeerClient } from '../ports/peer-client.js';
+import type { Telemetry } from '../ports/telemetry.js';
 import { sample, within } from './deadline.js';
 import type { MembershipSettings } from './settings.js';
 
@@ -21,6 +22,8 @@ export interface ProberDeps {
   readonly peers: PeerClient;
   readonly clock: Clock;
   readonly random: () => number;
+  /** Told of every direct probe's outcome and round-trip time, and of every node list pulled. */
+  readonly telemetry?: Telemetry;
 }
 
 /**
@@ -40,7 +43,9 @@ export class Prober {
     const timeoutMs = this.settings.probeTimeoutMs;
     const started = clock.now();
     const answer = await within(clock, timeoutMs, peers.getNode(target.url, target.id, { timeoutMs }));
-    if (answer?.url !== target.url) return failure(clock.now() - started, timeoutMs);
+    const alive = answer?.url === target.url;
+    this.deps.telemetry?.probed(target, alive, clock.now() - started);
+    if (!alive) return failure(clock.now() - started, timeoutMs);
     return answer.incarnation === undefined ? { alive: true } : { alive: true, incarnation: answer.incarnation };
   }
 

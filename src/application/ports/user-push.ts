@@ -1,5 +1,6 @@
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { MeshGraph } from '../membership/mesh-map.js';
 
 /**
  * Pushes to the users connected to this node through one front end (socket.io, plain WebSocket, ...).
@@ -19,4 +20,6 @@ export interface UserPush {
   pushStatus(update: StatusUpdate): void;
   /** Sends the current node list (the node itself first). */
   pushNodes(nodes: readonly NodeRecord[]): void;
+  /** Sends the network map: every node this node knows of, and which node knows which. */
+  pushMesh(graph: MeshGraph): void;
 }

@@ -1,0 +1,142 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { MessageSource, Telemetry } from '../../application/ports/telemetry.js';
+import type { DeliveryStatus } from '../../domain/delivery.js';
+import type { NodeRecord } from '../../domain/node-record.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+
+export interface MetricsSources {
+  /** Who this node knows (members and tombstones), read at each scrape. */
+  readonly registry: Pick<PeerRegistry, 'peers' | 'tombstones'>;
+  readonly outboxDepth: () => number;
+  /** Users connected right now, per front end. */
+  readonly users: () => Readonly<Record<'socketio' | 'ws', number>>;
+  /** Process metrics (CPU, memory, event loop lag) as prom-client collects them; on by default. */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * The node's Prometheus metrics (`GET /metrics`), one prom-client registry per node, so several nodes in one
+ * process keep their own numbers. Counters move with the telemetry events; gauges are read at each scrape.
+ */
+export class PromMetrics implements Telemetry {
+  readonly registry = new Registry();
+  readonly #accepted: Counter<'source'>;
+  readonly #delivered: Counter<'where'>;
+  readonly #queued: Counter;
+  readonly #expired: Counter;
+  readonly #failed: Counter;
+  readonly #probes: Counter<'result'>;
+  readonly #probeRtt: Histogram;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    this.#accepted = new Counter({
+      name: 'meshchat_messages_accepted_total',
+      help: 'Messages new to this node that it took, by where they came from (a user of this node, or a peer).',
+      labelNames: ['source'],
+      registers,
+    });
+    this.#delivered = new Counter({
+      name: 'meshchat_messages_delivered_total',
+      help: "Messages delivered: handed to this node's users (local), or outbox copies a destination took (remote).",
+      labelNames: ['where'],
+      registers,
+    });
+    this.#queued = new Counter({
+      name: 'meshchat_messages_queued_total',
+      help: 'Outbox copies not delivered at their first attempt, kept for retries.',
+      registers,
+    });
+    this.#expired = new Counter({
+      name: 'meshchat_messages_expired_total',
+      help: 'Outbox copies given up because their time to live ran out before the destination took them.',
+      registers,
+    });
+    this.#failed = new Counter({
+      name: 'meshchat_messages_failed_total',
+      help: 'Outbox copies given up because the destination refused them for good (a 4xx answer).',
+      registers,
+    });
+    // Both labels exist from the start, so a dashboard sees 0 rather than no series.
+    for (const source of ['user', 'peer']) this.#accepted.inc({ source }, 0);
+    for (const where of ['local', 'remote']) this.#delivered.inc({ where }, 0);
+    this.#probes = new Counter({
+      name: 'meshchat_probes_total',
+      help: 'Direct probes of other nodes, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['answered', 'silent']) this.#probes.inc({ result }, 0);
+    this.#probeRtt = new Histogram({
+      name: 'meshchat_probe_rtt_seconds',
+      help: 'Round-trip time of direct probes that were answered.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    const { registry } = sources;
+    new Gauge({
+      name: 'meshchat_peers',
+      help: 'Other nodes this node knows, by state (dead and left are remembered for a while).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const counts = { alive: 0, suspect: 0, dead: 0, left: 0 };
+        for (const member of registry.peers()) counts[member.state]++;
+        for (const grave of registry.tombstones()) counts[grave.reason]++;
+        for (const [state, value] of Object.entries(counts)) this.set({ state }, value);
+      },
+    });
+    new Gauge({
+      name: 'meshchat_connected_users',
+      help: 'Users connected to this node now, by front end.',
+      labelNames: ['frontend'],
+      registers,
+      collect() {
+        for (const [frontend, value] of Object.entries(sources.users())) this.set({ frontend }, value);
+      },
+    });
+    new Gauge({
+      name: 'meshchat_outbox_depth',
+      help: 'Message copies waiting in the outbox for their destination.',
+      registers,
+      collect() {
+        this.set(sources.outboxDepth());
+      },
+    });
+    if (sources.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text for a scrape. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  messageAccepted(_message: unknown, source: MessageSource): void {
+    this.#accepted.inc({ source });
+  }
+
+  deliveredLocally(): void {
+    this.#delivered.inc({ where: 'local' });
+  }
+
+  copyQueued(): void {
+    this.#queued.inc();
+  }
+
+  copySettled(_node: string, status: Exclude<DeliveryStatus, 'queued'>): void {
+    if (status === 'delivered') this.#delivered.inc({ where: 'remote' });
+    else if (status === 'expired') this.#expired.inc();
+    else this.#failed.inc();
+  }
+
+  probed(_node: NodeRecord, alive: boolean, rttMs: number): void {
+    this.#probes.inc({ result: alive ? 'answered' : 'silent' });
+    if (alive) this.#probeRtt.observe(rttMs / 1000);
+  }
+
+  viewReceived(): void {}
+}

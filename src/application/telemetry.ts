@@ -1,0 +1,28 @@
+import type { Telemetry } from './ports/telemetry.js';
+
+/** Tells nobody. */
+export const NO_TELEMETRY: Telemetry = {
+  messageAccepted: () => {},
+  deliveredLocally: () => {},
+  copyQueued: () => {},
+  copySettled: () => {},
+  probed: () => {},
+  viewReceived: () => {},
+};
+
+/** One `Telemetry` that tells each of `parts` (each may implement only some events). */
+export function fanOutTelemetry(parts: readonly Partial<Telemetry>[]): Telemetry {
+  const each =
+    <K extends keyof Telemetry>(key: K) =>
+    (...args: Parameters<Telemetry[K]>): void => {
+      for (const part of parts) (part[key] as ((...a: Parameters<Telemetry[K]>) => void) | undefined)?.(...args);
+    };
+  return {
+    messageAccepted: each('messageAccepted'),
+    deliveredLocally: each('deliveredLocally'),
+    copyQueued: each('copyQueued'),
+    copySettled: each('copySettled'),
+    probed: each('probed'),
+    viewReceived: each('viewReceived'),
+  };
+}

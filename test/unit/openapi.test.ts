@@ -1,0 +1,511 @@
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import type { healthReport, meshGraph } from '../../src/adapters/http/api-schemas.js';
+import { createHttpApp } from '../../src/adapters/http/create-http-app.js';
+import { escapeHtml, renderDocsPage } from '../../src/adapters/http/docs-page.js';
+import {
+  documentedSchema,
+  type OpenApiDocument,
+  type OpenApiOperation,
+  openApiDocument,
+} from '../../src/adapters/http/openapi.js';
+import {
+  inboundBatchBody,
+  inboundMessageBody,
+  nodeAnnounceBody,
+} from '../../src/adapters/http/wire-schemas.js';
+import { CONTENT_SECURITY_POLICY, type WebAssets } from '../../src/adapters/web/web-assets.js';
+import { CheckHealth, type HealthReport, RecentErrors } from '../../src/application/check-health.js';
+import { type MeshGraph, MeshMap } from '../../src/application/membership/mesh-map.js';
+import { isValidNodeId } from '../../src/domain/node-record.js';
+import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
+
+type App = ReturnType<typeof createHttpApp>;
+type Json = { [key: string]: unknown };
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+
+const json = (method: string, body: unknown, type = 'application/json') => ({
+  method,
+  headers: { 'Content-Type': type },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+/** A JSON pointer inside the document (`#/components/schemas/Error`), or undefined when it points nowhere. */
+function resolve(doc: unknown, ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  let at: unknown = doc;
+  for (const raw of ref.slice(2).split('/')) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Json)[key];
+  }
+  return at;
+}
+
+/** Every `$ref` in a JSON value. */
+function refsIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refsIn);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) =>
+    key === '$ref' && typeof child === 'string' ? [child] : refsIn(child),
+  );
+}
+
+/** The schema with every `$ref` replaced by what it points to (the components have no cycles). */
+function inlined(doc: unknown, schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => inlined(doc, s));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const { $ref, ...rest } = schema as Json;
+  if (typeof $ref === 'string') return inlined(doc, { ...(resolve(doc, $ref) as Json), ...rest });
+  return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, inlined(doc, v)]));
+}
+
+/** What zod makes of the schema, as the document should state it. */
+function converted(schema: z.ZodType, io: 'input' | 'output'): unknown {
+  const { $schema, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+  });
+  expect($schema).toBe('https://json-schema.org/draft/2020-12/schema');
+  return JSON.parse(JSON.stringify(rest));
+}
+
+function operationsOf(doc: OpenApiDocument): { method: string; path: string; operation: OpenApiOperation }[] {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({
+      method,
+      path,
+      operation: operation as OpenApiOperation,
+    })),
+  );
+}
+
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+describe('OpenAPI document and /docs', () => {
+  let net: InMemoryNetwork;
+  let a: MemoryNode;
+  let b: MemoryNode;
+  let errors: RecentErrors;
+  let served: OpenApiDocument;
+  let app: App;
+
+  const build = (web: WebAssets = { html: '<p>chat</p>', css: 'p{}', script: 'void 0' }): App => {
+    const mesh = new MeshMap(a.registry);
+    const health = new CheckHealth({
+      registry: a.registry,
+      clock: a.clock,
+      phase: () => 'running',
+      outboxDepth: () => a.courier.depth,
+      users: () => 2,
+      errors,
+      bornAt: a.clock.now(),
+    });
+    const metrics = {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      text: async () => 'meshchat_up 1\n',
+    };
+    return createHttpApp({
+      registry: a.registry,
+      announce: a.announce,
+      remove: a.remove,
+      probe: a.probe,
+      receive: a.receive,
+      receiveMany: a.receiveMany,
+      web,
+      ops: { health, metrics, mesh: () => mesh.snapshot() },
+    });
+  };
+
+  beforeEach(async () => {
+    net = new InMemoryNetwork();
+    a = createMemoryNode(net, 'a');
+    b = createMemoryNode(net, 'b');
+    await b.join.execute([a.url]);
+    errors = new RecentErrors();
+    app = build();
+    const response = await app.request('/openapi.json');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json\b/);
+    served = (await response.json()) as OpenApiDocument;
+  });
+
+  it('serves the document it builds', () => {
+    expect(served).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+  });
+
+  describe('every route is documented, and only real routes', () => {
+    it('has one operation for each method and path the app routes, and no other', () => {
+      const routed = app.routes
+        .filter((r) => r.method !== 'ALL')
+        .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z_]\w*)/g, '{$1}')}`);
+      expect(routed).toContain('GET /nodes/{id}');
+      expect(routed).toContain('GET /openapi.json');
+      expect(new Set(routed).size).toBe(routed.length);
+      const documented = operationsOf(served).map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+      expect([...documented].sort()).toEqual([...routed].sort());
+    });
+  });
+
+  describe('the document matches what the code answers', () => {
+    /**
+     * Checks a real answer against the document: its status is documented for that operation, with its media
+     * type; a JSON body passes the zod schema the document names, and the document's schema is exactly what
+     * `z.toJSONSchema` makes of that zod schema.
+     */
+    async function expectDocumented(response: Response, method: string, path: string): Promise<unknown> {
+      const operation = served.paths[path]?.[method as 'get'];
+      expect(operation, `${method} ${path} is documented`).toBeDefined();
+      const status = String(response.status);
+      const key = operation?.responses[status] ? status : `${status.charAt(0)}XX`;
+      const documented = operation?.responses[key];
+      expect(documented, `${method} ${path} documents ${status}`).toBeDefined();
+      const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim();
+      const media = Object.keys(documented?.content ?? {});
+      expect(media.map((m) => m.split(';')[0]?.trim())).toContain(type);
+      if (type !== 'application/json' || path === '/openapi.json') return undefined;
+      const body: unknown = await response.json();
+      const source = documentedSchema(method, path, key);
+      expect(source?.io, `a zod schema of ${method} ${path} ${key}, converted as output`).toBe('output');
+      if (!source) return body;
+      const checked = source.schema.safeParse(body);
+      expect(checked.error?.issues, `${method} ${path} ${status}: ${JSON.stringify(body)}`).toBeUndefined();
+      expect(inlined(served, documented?.content?.['application/json']?.schema)).toEqual(
+        converted(source.schema, source.io),
+      );
+      return body;
+    }
+
+    it('GET /nodes, with and without the tombstones', async () => {
+      const list = await expectDocumented(await app.request('/nodes'), 'get', '/nodes');
+      expect(list).toHaveLength(2);
+      a.registry.remove({ id: 'b', url: b.url });
+      const all = await expectDocumented(await app.request('/nodes?include=dead'), 'get', '/nodes');
+      expect(all).toMatchObject([{ id: 'a' }, { id: 'b', state: 'left' }]);
+    });
+
+    it('GET /nodes/{id}: a member, an unknown id, a bad id', async () => {
+      expect(await expectDocumented(await app.request('/nodes/b'), 'get', '/nodes/{id}')).toMatchObject({
+        url: b.url,
+      });
+      const unknown = await expectDocumented(await app.request('/nodes/zz'), 'get', '/nodes/{id}');
+      expect(unknown).toMatchObject({ error: { code: 'unknown_node' } });
+      await expectDocumented(await app.request('/nodes/-bad'), 'get', '/nodes/{id}');
+    });
+
+    it('PUT and DELETE /nodes/{id}: taken, refused', async () => {
+      const put = (body: unknown, type?: string) => app.request('/nodes/c', json('PUT', body, type));
+      const added = await expectDocumented(
+        await put({ url: 'http://c.example', incarnation: 3 }),
+        'put',
+        '/nodes/{id}',
+      );
+      expect(added).toMatchObject({
+        ok: true,
+        result: 'added',
+        node: { id: 'c', incarnation: 3, state: 'alive' },
+      });
+      const stale = await expectDocumented(
+        await put({ url: 'http://c2.example', incarnation: 2 }),
+        'put',
+        '/nodes/{id}',
+      );
+      expect(stale).toMatchObject({ error: { code: 'stale_record' } });
+      await expectDocumented(await put('{"url":'), 'put', '/nodes/{id}');
+      await expectDocumented(await put('url=x', 'text/plain'), 'put', '/nodes/{id}');
+      const del = (id: string, body: unknown) => app.request(`/nodes/${id}`, json('DELETE', body));
+      expect(
+        await expectDocumented(await del('c', { url: 'http://c.example' }), 'delete', '/nodes/{id}'),
+      ).toEqual({ ok: true });
+      await expectDocumented(await del('zz', { url: 'http://zz' }), 'delete', '/nodes/{id}');
+      await expectDocumented(await del('a', { url: a.url }), 'delete', '/nodes/{id}');
+    });
+
+    it('POST /probe', async () => {
+      const verdict = await expectDocumented(
+        await app.request('/probe', json('POST', { id: 'b', url: b.url })),
+        'post',
+        '/probe',
+      );
+      expect(verdict).toMatchObject({ alive: true });
+      await expectDocumented(
+        await app.request('/probe', json('POST', { id: 'zz', url: 'http://zz' })),
+        'post',
+        '/probe',
+      );
+    });
+
+    it('PUT /msg: delivered, relayed, and refused', async () => {
+      const send = (body: unknown) => app.request('/msg', json('PUT', body));
+      const delivered = await expectDocumented(
+        await send({ id: 'm1', from: 'b', to: 'a', msg: 'hi' }),
+        'put',
+        '/msg',
+      );
+      expect(delivered).toEqual({ ok: true, status: 'delivered', id: 'm1' });
+      expect(await expectDocumented(await send({ to: 'b', msg: 'via a' }), 'put', '/msg')).toMatchObject({
+        status: 'relayed',
+      });
+      const unknown = await expectDocumented(await send({ to: 'zz', msg: 'x' }), 'put', '/msg');
+      expect(unknown).toMatchObject({ error: { code: 'unknown_node' } });
+      await expectDocumented(await send({ to: 'b', msg: 'x', hops: 2 }), 'put', '/msg');
+      await expectDocumented(await send({ to: 'a', msg: 'x'.repeat(70_000) }), 'put', '/msg');
+      await expectDocumented(await send(`{"msg":"${'x'.repeat(600 * 1024)}"}`), 'put', '/msg');
+    });
+
+    it('POST /msgs: one result per message, good and bad', async () => {
+      const batch = {
+        messages: [{ id: 'x-1', from: 'b', to: 'a', msg: 'one' }, { msg: 7 }, { to: 'nobody', msg: 'x' }],
+      };
+      const answer = await expectDocumented(await app.request('/msgs', json('POST', batch)), 'post', '/msgs');
+      expect(answer).toMatchObject({
+        ok: true,
+        results: [{ ok: true }, { ok: false, httpStatus: 400 }, { ok: false, httpStatus: 404 }],
+      });
+      await expectDocumented(await app.request('/msgs', json('POST', { messages: [] })), 'post', '/msgs');
+    });
+
+    it('GET /healthz: ok (200) and degraded (503), the same body', async () => {
+      const ok = await app.request('/healthz');
+      expect(ok.status).toBe(200);
+      expect(await expectDocumented(ok, 'get', '/healthz')).toMatchObject({ status: 'ok' });
+      a.registry.suspect('b');
+      errors.note(a.clock.now());
+      const degraded = await app.request('/healthz');
+      expect(degraded.status).toBe(503);
+      expect(await expectDocumented(degraded, 'get', '/healthz')).toMatchObject({ status: 'degraded' });
+    });
+
+    it('GET /mesh, GET /metrics, the web client and the docs', async () => {
+      const map = await expectDocumented(await app.request('/mesh'), 'get', '/mesh');
+      expect(map).toMatchObject({ links: [{ from: 'a', to: 'b' }] });
+      await expectDocumented(await app.request('/metrics'), 'get', '/metrics');
+      for (const path of ['/', '/style.css', '/app.js', '/docs', '/docs.css', '/openapi.json']) {
+        await expectDocumented(await app.request(path), 'get', path);
+      }
+      const unbuilt = build({ html: undefined, css: undefined, script: undefined });
+      const notBuilt = await expectDocumented(await unbuilt.request('/'), 'get', '/');
+      expect(notBuilt).toMatchObject({ error: { code: 'not_built' } });
+    });
+
+    it('documents every JSON answer with the zod schema it comes from', () => {
+      for (const { method, path, operation } of operationsOf(served)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const schema = response.content?.['application/json']?.schema;
+          if (!schema || path === '/openapi.json') continue;
+          const source = documentedSchema(method, path, status);
+          expect(source, `${method} ${path} ${status}`).toBeDefined();
+          if (source) expect(inlined(served, schema)).toEqual(converted(source.schema, source.io));
+        }
+      }
+    });
+
+    it('documents request bodies with the wire schemas the handlers validate with', () => {
+      expect(documentedSchema('put', '/msg')?.schema).toBe(inboundMessageBody);
+      expect(documentedSchema('put', '/nodes/{id}')?.schema).toBe(nodeAnnounceBody);
+      for (const { method, path, operation } of operationsOf(served)) {
+        const schema = operation.requestBody?.content['application/json']?.schema;
+        const source = documentedSchema(method, path);
+        expect(Boolean(schema), `${method} ${path}`).toBe(Boolean(source));
+        if (source) {
+          expect(source.io).toBe('input');
+          expect(inlined(served, schema)).toEqual(converted(source.schema, 'input'));
+        }
+      }
+      // The batch is documented as a list of messages; the handler reads any items and checks each alone.
+      const batch = inlined(served, { $ref: '#/components/schemas/MessageBatchRequest' }) as Json;
+      const { messages: documented } = batch.properties as { messages: Json };
+      const { messages: read } = (converted(inboundBatchBody, 'input') as { properties: { messages: Json } })
+        .properties;
+      expect([documented.minItems, documented.maxItems]).toEqual([read.minItems, read.maxItems]);
+    });
+
+    it('states the node id rule the domain enforces', () => {
+      const parameter = served.paths['/nodes/{id}']?.get?.parameters?.find((p) => p.name === 'id');
+      expect(parameter).toBeDefined();
+      const { pattern, minLength, maxLength } = (parameter?.schema ?? {}) as {
+        pattern: string;
+        minLength: number;
+        maxLength: number;
+      };
+      const byDocument = (id: string) =>
+        new RegExp(pattern).test(id) && id.length >= minLength && id.length <= maxLength;
+      for (const id of [
+        'a',
+        'B-1.c_d',
+        '0',
+        '-a',
+        '.a',
+        '',
+        'a b',
+        'é',
+        'x'.repeat(64),
+        'x'.repeat(65),
+        'a/b',
+      ]) {
+        expect(byDocument(id), id).toBe(isValidNodeId(id));
+      }
+    });
+
+    it('describes exactly the types the use cases return', () => {
+      expectTypeOf<DeepReadonly<z.output<typeof healthReport>>>().toEqualTypeOf<DeepReadonly<HealthReport>>();
+      expectTypeOf<DeepReadonly<z.output<typeof meshGraph>>>().toEqualTypeOf<DeepReadonly<MeshGraph>>();
+    });
+  });
+
+  describe('the document is OpenAPI 3.1 in shape', () => {
+    it('has the version, info, tags and responses OpenAPI requires', () => {
+      expect(served.openapi).toMatch(/^3\.1\.\d+$/);
+      expect(served.info.title).toBeTruthy();
+      expect(served.info.version).toMatch(/^\d+\.\d+\.\d+/);
+      const tags = served.tags.map((t) => t.name);
+      const operations = operationsOf(served);
+      expect(operations.length).toBeGreaterThanOrEqual(16);
+      for (const { method, path, operation } of operations) {
+        const where = `${method} ${path}`;
+        expect(path, where).toMatch(/^\//);
+        expect(METHODS, where).toContain(method);
+        expect(operation.summary, where).toBeTruthy();
+        expect(Object.keys(operation.responses).length, where).toBeGreaterThan(0);
+        for (const [status, response] of Object.entries(operation.responses)) {
+          expect(status, where).toMatch(/^(?:[1-5](?:\d\d|XX)|default)$/);
+          expect(typeof response.description, `${where} ${status}`).toBe('string');
+        }
+        for (const tag of operation.tags) expect(tags, where).toContain(tag);
+        expect(operation.tags, where).toEqual([
+          operation['x-meshchat-extension'] ? 'meshchat extension' : 'base protocol',
+        ]);
+        const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+        const declared = (operation.parameters ?? []).filter((p) => p.in === 'path');
+        expect(declared.map((p) => p.name).sort(), where).toEqual(inPath.sort());
+        for (const p of declared) expect(p.required, where).toBe(true);
+      }
+    });
+
+    it('has unique operationIds', () => {
+      const ids = operationsOf(served).map(({ operation }) => operation.operationId);
+      expect(ids.every((id) => /^[A-Za-z][A-Za-z0-9]*$/.test(id))).toBe(true);
+      expect(new Set(ids).size).toBe(ids.length);
+    });
+
+    it('resolves every $ref within the document, and every component is used', () => {
+      const refs = refsIn(served);
+      expect(refs.length).toBeGreaterThan(10);
+      for (const ref of refs) expect(resolve(served, ref), ref).toBeDefined();
+      const used = new Set(refs);
+      for (const name of Object.keys(served.components.schemas))
+        expect(used, name).toContain(`#/components/schemas/${name}`);
+      expect(JSON.stringify(served)).not.toMatch(/"\$(?:schema|id)"/);
+    });
+
+    it('marks the base protocol of the SPEC apart from the meshchat extensions', () => {
+      const base = operationsOf(served)
+        .filter(({ operation }) => !operation['x-meshchat-extension'])
+        .map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+      expect(base.sort()).toEqual([
+        'DELETE /nodes/{id}',
+        'GET /nodes',
+        'GET /nodes/{id}',
+        'PUT /msg',
+        'PUT /nodes/{id}',
+      ]);
+      expect(served.info.description).toContain('/socket.io/');
+      expect(served.info.description).toContain('`/ws`');
+    });
+  });
+
+  describe('GET /docs', () => {
+    it('is an HTML page under the CSP, with no script, no inline style, and its stylesheet served', async () => {
+      const response = await app.request('/docs');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      const html = await response.text();
+      expect(html).toMatch(/^<!doctype html>/i);
+      expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+      expect(html).not.toMatch(/<script/i);
+      expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=|javascript:/i);
+      const sheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1] as string);
+      expect(sheets).toHaveLength(1);
+      const css = await app.request(new URL(sheets[0] as string, 'http://node/docs').pathname);
+      expect(css.status).toBe(200);
+      expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+      expect(CONTENT_SECURITY_POLICY).toContain("style-src 'self'");
+    });
+
+    it('lists every operation of the document in its table of contents, each linked to its section', async () => {
+      const html = await (await app.request('/docs')).text();
+      const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+      const links = [...html.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]);
+      for (const link of links) expect(ids, `#${link}`).toContain(link);
+      const toc = html.slice(html.indexOf('<nav'), html.indexOf('</nav>'));
+      for (const { path, operation } of operationsOf(served)) {
+        expect(toc).toContain(`href="#op-${operation.operationId}"`);
+        expect(toc).toContain(`<code>${escapeHtml(path)}</code>`);
+        expect(html).toContain(`id="op-${operation.operationId}"`);
+      }
+      for (const name of Object.keys(served.components.schemas))
+        expect(html).toContain(`id="schema-${name}"`);
+      expect(html).toContain('/socket.io/');
+      expect(html).toContain('<code>/ws</code>');
+    });
+
+    it('escapes every string it takes from the document', () => {
+      const doc: OpenApiDocument = {
+        openapi: '3.1.0',
+        info: {
+          title: 'T <1>',
+          version: '1',
+          description: 'Intro <i>x</i> & `a<b>`',
+          license: { name: 'MIT', identifier: 'MIT' },
+        },
+        tags: [{ name: 'base protocol', description: 'd "q"' }],
+        paths: {
+          '/x/{id}<y>': {
+            get: {
+              operationId: 'op"1',
+              summary: '<script>alert(1)</script>',
+              description: 'a < b & "c" \'d\'',
+              tags: ['base protocol'],
+              'x-meshchat-extension': false,
+              parameters: [
+                {
+                  name: 'id<',
+                  in: 'path',
+                  required: true,
+                  description: '<id>',
+                  schema: { pattern: '^<a>$' },
+                },
+              ],
+              responses: {
+                '200': {
+                  description: 'ok <b>',
+                  content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } },
+                },
+              },
+            },
+          },
+        },
+        components: { schemas: { Thing: { type: 'string', description: '</pre><script>x</script>' } } },
+      };
+      const html = renderDocsPage(doc);
+      expect(html).not.toMatch(/<script|<i>|<b>|<y>|<id>|<a>|<1>/);
+      expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(html).toContain('a &lt; b &amp; &quot;c&quot; &#39;d&#39;');
+      expect(html).toContain('<code>/x/{id}&lt;y&gt;</code>');
+      expect(html).toContain('Intro &lt;i&gt;x&lt;/i&gt; &amp; <code>a&lt;b&gt;</code>');
+      expect(html).toContain('href="#op-op&quot;1"');
+      expect(html).toContain('&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;');
+      expect(html).toContain('&quot;^&lt;a&gt;$&quot;');
+      expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+        '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+      );
+    });
+  });
+});
