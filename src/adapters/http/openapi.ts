@@ -23,9 +23,9 @@ import {
 import { inboundMessageBody, nodeAnnounceBody, nodeWithdrawBody, probeBody } from './wire-schemas.js';
 
 /**
- * The OpenAPI 3.1 document of a node's HTTP API (`GET /openapi.json`). Bodies are converted from the zod
- * schemas the node validates with (requests, as input) and answers with (responses, as output); only the
- * skeleton (paths, summaries, statuses) is written here.
+ * The OpenAPI 3.1 document of a node's HTTP API (`GET /openapi.json`). Bodies are converted from zod schemas:
+ * requests from the ones the node validates with (as input), responses from `api-schemas.ts` (as output), which
+ * the tests check real answers against. Only the skeleton (paths, summaries, statuses) is written here.
  */
 
 export type JsonSchema = { readonly [key: string]: unknown };
