@@ -26,7 +26,9 @@
 //   {"type":"error","error":{"code","message"}}
 //   {"type":"mesh","nodes":[{"id","url","state"}],"links":[{"from","to"}]}
 //                                                             the network as this node sees it: `from` lists
-//                                                             `to` as a member. Sent on connect and on change.
+//                                                             `to` as a member; state `alive`, `suspect`,
+//                                                             `dead` or `left` (both drawn as down). Sent on
+//                                                             connect and on change.
 //                                                             Until one arrives (or with a node that never
 //                                                             sends it) the map is a star: this node knows every
 //                                                             node of its `nodes` list.
@@ -924,6 +926,8 @@ function onMesh(frame: Record<string, unknown>): void {
 
 function stateOfRaw(state: string | undefined): ShownState {
   const s = state ?? 'alive';
+  // A node that left on purpose is as gone as one found dead: both are drawn as down.
+  if (s === 'left') return 'dead';
   return s === 'alive' || s === 'suspect' || s === 'dead' ? s : 'other';
 }
 
@@ -948,6 +952,7 @@ const STATE_TEXT: Record<NodeState, string> = {
 
 /** A state this page does not know is shown as the node sent it. */
 function stateWords(state: ShownState, raw?: string): string {
+  if (raw === 'left') return 'left';
   return state === 'other' ? raw || 'unknown' : STATE_TEXT[state];
 }
 
@@ -1671,7 +1676,7 @@ const NODE_R = 18;
 const MESH_MIN = { width: 420, height: 340 };
 
 function currentGraph(): MeshGraph {
-  if (meshFrame) return { source: 'mesh', nodes: meshFrame.nodes, links: meshFrame.links };
+  if (meshFrame) return { source: 'mesh', nodes: withGoneNodes(meshFrame.nodes), links: meshFrame.links };
   const selfId = selfNode?.id;
   const list: MeshNode[] = nodes
     .slice(0, MAX_MESH_NODES)
@@ -1681,7 +1686,21 @@ function currentGraph(): MeshGraph {
   }
   const links =
     selfId === undefined ? [] : list.filter((n) => n.id !== selfId).map((n) => ({ from: selfId, to: n.id }));
-  return { source: 'star', nodes: list, links };
+  return { source: 'star', nodes: withGoneNodes(list), links };
+}
+
+/**
+ * Nodes that dropped out of this page's node list are shown as down, on the map as in the list: those the
+ * map does not draw already are added, as down and with no links.
+ */
+function withGoneNodes(drawn: MeshNode[]): MeshNode[] {
+  const ids = new Set(drawn.map((n) => n.id));
+  const gone: MeshNode[] = [];
+  for (const n of goneNodes.values()) {
+    if (drawn.length + gone.length >= MAX_MESH_NODES) break;
+    if (!ids.has(n.id) && n.id !== selfNode?.id) gone.push({ id: n.id, url: n.url, state: 'dead' });
+  }
+  return gone.length > 0 ? [...drawn, ...gone] : drawn;
 }
 
 /** This node at the top, the others clockwise in id order, on one circle sized so neighbours keep apart. */
