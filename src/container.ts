@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { container as rootContainer, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { AnnounceNode } from './application/announce-node.js';
-import { CheckHealth, RecentErrors } from './application/check-health.js';
+import { CheckHealth, type PhaseBox, RecentErrors } from './application/check-health.js';
 import { Courier } from './application/delivery/courier.js';
 import { DeliverLocally } from './application/deliver-locally.js';
 import { ForwardMessage } from './application/forward-message.js';
@@ -46,7 +46,7 @@ import { loadWebAssets } from './adapters/web/web-assets.js';
 import { assertNodeId } from './domain/node-record.js';
 import { PeerRegistry } from './domain/peer-registry.js';
 import type { NodeConfig } from './node-config.js';
-import { MeshNode, type PhaseBox } from './mesh-node.js';
+import { MeshNode } from './mesh-node.js';
 
 /** Adapters a test may swap; everything else is built from the config. */
 export interface NodeOverrides {
@@ -146,38 +146,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
       ? new NgrokPublicEndpoint({ authtoken: config.ngrokAuthtoken, domain: config.ngrokDomain })
       : new LocalPublicEndpoint(config.publicUrl)),
   );
-  const users = () => ({
-    socketio: get<SocketIoUserPush>(TOKENS.socketIo).connectedUsers,
-    ws: get<WsUserPush>(TOKENS.ws).connectedUsers,
-  });
-  one(TOKENS.metrics, () =>
-    new PromMetrics({
-      registry: get(TOKENS.registry),
-      outboxDepth: () => get<Courier>(TOKENS.courier).depth,
-      users,
-      processMetrics: overrides.processMetrics,
-    }),
-  );
-  one(TOKENS.meshMap, () => new MeshMap(get(TOKENS.registry)));
-  one(TOKENS.telemetry, () =>
-    fanOutTelemetry([
-      get<PromMetrics>(TOKENS.metrics),
-      new AuditLog(get(TOKENS.log), get(TOKENS.registry)),
-      get<MeshMap>(TOKENS.meshMap),
-    ]),
-  );
+  registerOperations(c, overrides, onInternalError);
   const telemetry = () => get<Telemetry>(TOKENS.telemetry);
-  one(TOKENS.health, () =>
-    new CheckHealth({
-      registry: get(TOKENS.registry),
-      clock: get(TOKENS.clock),
-      phase: () => get<PhaseBox>(TOKENS.phase).phase,
-      outboxDepth: () => get<Courier>(TOKENS.courier).depth,
-      users: () => Object.values(users()).reduce((a, b) => a + b, 0),
-      errors: get(TOKENS.errors),
-      bornAt: get<Clock>(TOKENS.clock).now(),
-    }),
-  );
   const frontEndDeps = () => ({
     registry: get<PeerRegistry>(TOKENS.registry),
     history: (since?: number) => get<MessageStore>(TOKENS.messages).history(since),
@@ -264,6 +234,46 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     return new NodeHttpServer(app);
   });
   return c;
+}
+
+/**
+ * What operators and the use cases' telemetry need: prom-client metrics, the mesh map, the audit log (fanned
+ * out as one `Telemetry`), and the health check.
+ */
+function registerOperations(c: DependencyContainer, overrides: NodeOverrides, onInternalError: (error: unknown) => void): void {
+  const one = <T>(token: symbol, make: () => T) => c.register(token, { useFactory: instanceCachingFactory(make) });
+  const get = <T>(token: symbol) => c.resolve<T>(token);
+  const users = () => ({
+    socketio: get<SocketIoUserPush>(TOKENS.socketIo).connectedUsers,
+    ws: get<WsUserPush>(TOKENS.ws).connectedUsers,
+  });
+  one(TOKENS.metrics, () =>
+    new PromMetrics({
+      registry: get(TOKENS.registry),
+      outboxDepth: () => get<Courier>(TOKENS.courier).depth,
+      users,
+      processMetrics: overrides.processMetrics,
+    }),
+  );
+  one(TOKENS.meshMap, () => new MeshMap(get(TOKENS.registry)));
+  one(TOKENS.telemetry, () =>
+    fanOutTelemetry([
+      get<PromMetrics>(TOKENS.metrics),
+      new AuditLog(get(TOKENS.log), get(TOKENS.registry)),
+      get<MeshMap>(TOKENS.meshMap),
+    ], onInternalError),
+  );
+  one(TOKENS.health, () =>
+    new CheckHealth({
+      registry: get(TOKENS.registry),
+      clock: get(TOKENS.clock),
+      phase: () => get<PhaseBox>(TOKENS.phase).phase,
+      outboxDepth: () => get<Courier>(TOKENS.courier).depth,
+      users: () => Object.values(users()).reduce((a, b) => a + b, 0),
+      errors: get(TOKENS.errors),
+      bornAt: get<Clock>(TOKENS.clock).now(),
+    }),
+  );
 }
 
 /** Builds a node from its config; nothing listens until `start()`. */

@@ -1,4 +1,4 @@
-import type { NodePhase } from './application/check-health.js';
+import type { PhaseBox } from './application/check-health.js';
 import type { Courier } from './application/delivery/courier.js';
 import type { ForwardMessage } from './application/forward-message.js';
 import type { JoinNetwork, JoinResult } from './application/join-network.js';
@@ -18,11 +18,6 @@ import type { NodeConfig } from './node-config.js';
 
 /** Users are sent the network map at most this often. */
 export const MESH_PUSH_INTERVAL_MS = 1_000;
-
-/** Where a node is in its life, set here and read by the health check. */
-export interface PhaseBox {
-  phase: NodePhase;
-}
 
 /** What a node is made of; the composition root builds them. */
 export interface NodeParts {

@@ -4,6 +4,11 @@ import type { Clock } from './ports/clock.js';
 /** Where a node is in its life: it answers HTTP while it joins and while it leaves, but is not fully there. */
 export type NodePhase = 'starting' | 'running' | 'stopping';
 
+/** A node's phase, set by its lifecycle and read by the health check. */
+export interface PhaseBox {
+  phase: NodePhase;
+}
+
 export interface HealthReason {
   readonly code: 'starting' | 'stopping' | 'isolated' | 'peers_suspect' | 'outbox_backlog' | 'internal_errors';
   readonly message: string;
@@ -59,8 +64,9 @@ export interface HealthDeps {
 
 /**
  * `GET /healthz`: `ok`, or `degraded` with a sentence per reason. Degraded means the node answers but cannot
- * do all its work: it is joining or leaving, it lost every peer it had, peers stop answering, its outbox
- * backs up, or it hit internal errors lately. A lone node that never had peers is `ok`.
+ * do all its work: it is joining or leaving, no peer answers while some are suspect or messages wait for dead
+ * ones, some peers stop answering, its outbox backs up, or it hit internal errors lately. A lone node that never
+ * had peers, or whose peers left, is `ok`.
  */
 export class CheckHealth {
   constructor(
@@ -85,10 +91,12 @@ export class CheckHealth {
     const reasons: HealthReason[] = [];
     if (phase === 'starting') reasons.push({ code: 'starting', message: 'The node is still joining the network.' });
     if (phase === 'stopping') reasons.push({ code: 'stopping', message: 'The node is leaving the network and shutting down.' });
-    if (peers.alive === 0 && (peers.suspect > 0 || peers.dead > 0)) {
+    // Alone with dead nodes remembered is only a problem while messages wait for them (a tombstone stays for
+    // the profile's tombstone time, long after the network is fine without the node).
+    if (peers.alive === 0 && (peers.suspect > 0 || (peers.dead > 0 && outbox > 0))) {
       reasons.push({
         code: 'isolated',
-        message: `No other node answers: ${peers.suspect} suspect, ${peers.dead} found dead; messages to them wait in the outbox.`,
+        message: `No other node answers (${peers.suspect} suspect, ${peers.dead} found dead); ${outbox} messages wait in the outbox.`,
       });
     } else if (peers.suspect > 0) {
       reasons.push({

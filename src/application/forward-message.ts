@@ -43,13 +43,13 @@ export class ForwardMessage {
     }
     const targets = broadcast ? broadcastTargets(registry) : [destination as NonNullable<typeof destination>];
     const outcomes = await courier.send(message, targets, { notify: true, outgoing: true, origin });
-    telemetry.messageAccepted(message, 'user');
     const refusal = outcomes.find((o) => o.status === 'failed');
     // A broadcast copy refused for good is told as a `failed` status event; the ack says whether any waits.
     if (!broadcast && refusal?.status === 'failed') {
       const { code, message: why } = refusal.error;
       return { ok: false, id: message.id, error: { code, message: `Node "${message.to}" refused the message: ${why}` } };
     }
+    telemetry.messageAccepted(message, 'user');
     const waiting = outcomes.some((o) => o.status === 'queued');
     return { ok: true, id: message.id, status: waiting ? 'queued' : 'delivered' };
   }

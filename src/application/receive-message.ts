@@ -70,11 +70,11 @@ export class ReceiveMessage {
     if (hops >= MAX_RELAY_HOPS) throw new HopLimitReached(hops);
     const relayed = { ...message, hops: hops + 1 };
     const [outcome] = (await courier.send(relayed, [destination], { notify: false })) as [FirstOutcome];
-    telemetry.messageAccepted(relayed, 'peer');
     if (outcome.status === 'failed') {
       const { code, message: why, status } = outcome.error;
       throw new RelayRefused(code, `Node "${to}" refused the message: ${why}`, status);
     }
+    telemetry.messageAccepted(relayed, 'relay');
     return { status: outcome.status === 'delivered' ? 'relayed' : 'queued', id: message.id };
   }
 }

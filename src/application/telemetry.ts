@@ -10,12 +10,21 @@ export const NO_TELEMETRY: Telemetry = {
   viewReceived: () => {},
 };
 
-/** One `Telemetry` that tells each of `parts` (each may implement only some events). */
-export function fanOutTelemetry(parts: readonly Partial<Telemetry>[]): Telemetry {
+/**
+ * One `Telemetry` that tells each of `parts` (each may implement only some events). A part that throws is
+ * reported to `onError` and does not keep the others, or the use case, from going on.
+ */
+export function fanOutTelemetry(parts: readonly Partial<Telemetry>[], onError: (error: unknown) => void): Telemetry {
   const each =
     <K extends keyof Telemetry>(key: K) =>
     (...args: Parameters<Telemetry[K]>): void => {
-      for (const part of parts) (part[key] as ((...a: Parameters<Telemetry[K]>) => void) | undefined)?.(...args);
+      for (const part of parts) {
+        try {
+          (part[key] as ((...a: Parameters<Telemetry[K]>) => void) | undefined)?.(...args);
+        } catch (error) {
+          onError(error);
+        }
+      }
     };
   return {
     messageAccepted: each('messageAccepted'),

@@ -11,6 +11,7 @@ import type { MembershipSettings } from '../../src/application/membership/settin
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
 import type { Telemetry } from '../../src/application/ports/telemetry.js';
+import { fanOutTelemetry } from '../../src/application/telemetry.js';
 import type {
   BatchItemResult,
   CallOptions,
@@ -239,8 +240,8 @@ export function createMemoryNode(
     startCourier?: boolean;
     /** Told of unexpected failures in the courier. */
     onError?: (error: unknown) => void;
-    /** Told of what the use cases do (metrics, the mesh map). */
-    telemetry?: Telemetry;
+    /** Told of what the use cases do (metrics, the mesh map); a part that throws fails the test's call. */
+    telemetry?: Partial<Telemetry>;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -249,6 +250,11 @@ export function createMemoryNode(
   const clock = options.clock ?? new FakeClock();
   const peers = network.client(url);
   const store = options.store ?? new MemoryMessageStore(DEFAULT_MESSAGE_STORE_SETTINGS);
+  const telemetry = options.telemetry
+    ? fanOutTelemetry([options.telemetry], (error) => {
+        throw error;
+      })
+    : undefined;
   const courier = new Courier(
     {
       registry,
@@ -259,7 +265,7 @@ export function createMemoryNode(
       onSent: (entry, origin) => users.pushMessage(entry, origin),
       onStatus: (update) => users.pushStatus(update),
       onError: options.onError,
-      telemetry: options.telemetry,
+      telemetry,
     },
     options.delivery,
   );
@@ -269,11 +275,11 @@ export function createMemoryNode(
     clock,
     courier,
     ids: new SequentialIds(id),
-    local: new DeliverLocally({ push: users, store, clock, telemetry: options.telemetry }),
-    telemetry: options.telemetry,
+    local: new DeliverLocally({ push: users, store, clock, telemetry }),
+    telemetry,
   };
   const membership = new MembershipProtocol(
-    { registry, peers, clock, random: options.random, telemetry: options.telemetry },
+    { registry, peers, clock, random: options.random, telemetry },
     options.membership,
   );
   const announce = new AnnounceNode({ registry, clock, onRefusedMove: (claim) => void membership.claim(claim) });

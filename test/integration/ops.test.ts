@@ -34,7 +34,7 @@ const linksOf = (graph: Graph) => graph.links.map((l) => `${l.from}>${l.to}`).so
 const statesOf = (graph: Graph) => Object.fromEntries(graph.nodes.map((n) => [n.id, n.state]));
 
 describe('operations on real nodes', () => {
-  it('metrics count the messages, users and peers; health goes from ok to degraded when the only peer crashes', async () => {
+  it('metrics count the messages, users and peers; health goes from ok to degraded when the only peer crashes with messages waiting', async () => {
     const a = await startNode('ops-a');
     const b = await startNode('ops-b', { join: [a.url] });
     expect(await metric(a, 'meshchat_peers{state="alive"}')).toBe(1);
@@ -66,7 +66,8 @@ describe('operations on real nodes', () => {
     await vi.waitFor(
       async () => {
         const degraded = await get(`${a.url}/healthz`);
-        expect(degraded.status).toBe(503);
+        // Degraded but running: still ready for its users, so 200 (503 is for joining and leaving).
+        expect(degraded.status).toBe(200);
         const body = (await degraded.json()) as { status: string; reasons: { code: string }[] };
         expect(body.status).toBe('degraded');
         expect(body.reasons.map((r) => r.code)).toContain('isolated');
@@ -81,12 +82,12 @@ describe('operations on real nodes', () => {
 
   it('the mesh map shows which node knows which, over HTTP and pushed on /ws, and a crashed node as dead', async () => {
     const a = await startNode('map-a');
-    const b = await startNode('map-b', { join: [a.url] });
+    await startNode('map-b', { join: [a.url] });
     const c = await startNode('map-c', { join: [a.url] });
     const user = await connectWsUser(a.url);
     users.push(user);
     const meshFrames = () => user.frames.filter((f) => f.type === 'mesh') as unknown as Graph[];
-    await vi.waitFor(() => expect(meshFrames().length).toBeGreaterThan(0), { timeout: 2_000, interval: POLL_MS });
+    await vi.waitFor(() => expect(meshFrames().length).toBeGreaterThan(0), { timeout: CI_MARGIN_MS, interval: POLL_MS });
 
     const full = ['map-a>map-b', 'map-a>map-c', 'map-b>map-a', 'map-b>map-c', 'map-c>map-a', 'map-c>map-b'];
     await vi.waitFor(
@@ -104,12 +105,11 @@ describe('operations on real nodes', () => {
       () => {
         const last = meshFrames().at(-1) as Graph;
         expect(statesOf(last)).toEqual({ 'map-a': 'alive', 'map-b': 'alive', 'map-c': 'dead' });
-        // A dead node has no links of its own, and this node no longer lists it.
-        expect(linksOf(last).filter((l) => l.startsWith('map-c>') || l === 'map-a>map-c')).toEqual([]);
+        // A dead node has no links of its own, and none leads to it (b's last list still named it).
+        expect(linksOf(last)).toEqual(['map-a>map-b', 'map-b>map-a']);
       },
       { timeout: DROP_DEADLINE_MS, interval: POLL_MS },
     );
-    expect(b.id).toBe('map-b');
   });
 
   it('writes a JSON audit line on stderr for each membership change and each accepted message, never the text', async () => {
@@ -124,7 +124,10 @@ describe('operations on real nodes', () => {
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>)
         .filter((l) => l.audit === true);
-    await vi.waitFor(() => expect(audit().some((l) => l.event === 'message')).toBe(true), { timeout: 2_000, interval: POLL_MS });
+    await vi.waitFor(() => expect(audit().some((l) => l.event === 'message')).toBe(true), {
+      timeout: CI_MARGIN_MS,
+      interval: POLL_MS,
+    });
     expect(audit().find((l) => l.event === 'membership' && l.op === 'joined')).toMatchObject({ node: { id: 'log-b', url: b.url } });
     expect(audit().find((l) => l.event === 'message')).toMatchObject({ source: 'peer', from: 'log-b', to: 'log-a', user: 'ana', bytes: 16 });
     expect(a.proc.stderr()).not.toContain('top secret');

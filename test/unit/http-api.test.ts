@@ -1,10 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHttpApp } from '../../src/adapters/http/create-http-app.js';
-import { PromMetrics } from '../../src/adapters/metrics/prom-metrics.js';
-import { CheckHealth, RecentErrors } from '../../src/application/check-health.js';
-import { MeshMap } from '../../src/application/membership/mesh-map.js';
+import type { createHttpApp } from '../../src/adapters/http/create-http-app.js';
+import type { PhaseBox, RecentErrors } from '../../src/application/check-health.js';
 import { MESSAGE_MAX_BYTES } from '../../src/domain/message.js';
-import { createMemoryNode, InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
+import { type InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
+import { memoryHttpApp } from '../support/http-app.js';
 
 type App = ReturnType<typeof createHttpApp>;
 
@@ -28,44 +27,11 @@ describe('HTTP API (app.request)', () => {
   let a: MemoryNode;
   let b: MemoryNode;
   let app: App;
-  let metrics: PromMetrics;
-  let mesh: MeshMap;
   let errors: RecentErrors;
-  let health: CheckHealth;
+  let phase: PhaseBox;
 
   beforeEach(async () => {
-    net = new InMemoryNetwork();
-    metrics = new PromMetrics({
-      registry: { peers: () => a.registry.peers(), tombstones: () => a.registry.tombstones() },
-      outboxDepth: () => a.courier.depth,
-      users: () => ({ socketio: 2, ws: 1 }),
-      processMetrics: false,
-    });
-    a = createMemoryNode(net, 'a', { telemetry: metrics });
-    b = createMemoryNode(net, 'b');
-    await b.join.execute([a.url]);
-    mesh = new MeshMap(a.registry);
-    errors = new RecentErrors();
-    health = new CheckHealth({
-      registry: a.registry,
-      clock: a.clock,
-      phase: () => 'running',
-      outboxDepth: () => a.courier.depth,
-      users: () => 3,
-      errors,
-      bornAt: a.clock.now(),
-    });
-    app = createHttpApp({
-      registry: a.registry,
-      announce: a.announce,
-      remove: a.remove,
-      probe: a.probe,
-      receive: a.receive,
-      receiveMany: a.receiveMany,
-      web: { html: '<p>chat</p>', css: 'p{}', script: 'void 0' },
-      ops: { health, metrics, mesh: () => mesh.snapshot() },
-      maxBodyBytes: 512 * 1024,
-    });
+    ({ net, a, b, app, errors, phase } = await memoryHttpApp());
   });
 
   describe('GET /nodes and GET /nodes/:id', () => {
@@ -340,15 +306,24 @@ describe('HTTP API (app.request)', () => {
       });
     });
 
-    it('/healthz is 503 "degraded", with a sentence per reason, when no peer answers and errors happened', async () => {
+    it('/healthz is 200 "degraded", with a sentence per reason, when no peer answers and errors happened', async () => {
       a.registry.suspect('b');
       errors.note(a.clock.now());
       const response = await app.request('/healthz');
-      expect(response.status).toBe(503);
+      expect(response.status).toBe(200);
       const body = (await response.json()) as { status: string; reasons: { code: string; message: string }[] };
       expect(body.status).toBe('degraded');
       expect(body.reasons.map((r) => r.code)).toEqual(['isolated', 'internal_errors']);
       for (const reason of body.reasons) expect(reason.message).toMatch(/^[A-Z0-9].{10,}\.$/);
+    });
+
+    it('/healthz is 503 while the node joins or leaves: it is not ready for users', async () => {
+      for (const now of ['starting', 'stopping'] as const) {
+        phase.phase = now;
+        const response = await app.request('/healthz');
+        expect(response.status).toBe(503);
+        expect(await response.json()).toMatchObject({ status: 'degraded', phase: now, reasons: [{ code: now }] });
+      }
     });
 
     it('/metrics is Prometheus text whose counters move with the messages', async () => {
@@ -367,7 +342,8 @@ describe('HTTP API (app.request)', () => {
       a.registry.buryUnknown({ id: 'c', url: memoryUrl('c') }, a.clock.now());
       await app.request('/msg', json('PUT', { id: 'm-2', from: 'b', to: 'c', msg: 'later' }));
       const after = await scrape();
-      expect(after).toContain('meshchat_messages_accepted_total{source="peer"} 2');
+      expect(after).toContain('meshchat_messages_accepted_total{source="peer"} 1');
+      expect(after).toContain('meshchat_messages_accepted_total{source="relay"} 1');
       expect(after).toContain('meshchat_messages_delivered_total{where="local"} 1');
       expect(after).toContain('meshchat_messages_queued_total 1');
       expect(after).toContain('meshchat_outbox_depth 1');
@@ -386,7 +362,10 @@ describe('HTTP API (app.request)', () => {
   });
 
   it('answers unknown routes with 404 and wrong methods with 405, in JSON', async () => {
-    await expectError(await app.request('/nope'), 404, 'not_found');
+    const missing = await app.request('/nope');
+    expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
+    await expectError(missing, 404, 'not_found');
+    expect((await app.request('/nodes')).headers.get('x-content-type-options')).toBe('nosniff');
     const response = await app.request('/msg', { method: 'POST' });
     await expectError(response, 405, 'method_not_allowed');
     expect(response.headers.get('allow')).toContain('PUT');

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import type { healthReport, meshGraph } from '../../src/adapters/http/api-schemas.js';
-import { createHttpApp } from '../../src/adapters/http/create-http-app.js';
+import type { createHttpApp } from '../../src/adapters/http/create-http-app.js';
 import { escapeHtml, renderDocsPage } from '../../src/adapters/http/docs-page.js';
 import {
   documentedSchema,
@@ -15,10 +15,11 @@ import {
   nodeAnnounceBody,
 } from '../../src/adapters/http/wire-schemas.js';
 import { CONTENT_SECURITY_POLICY, type WebAssets } from '../../src/adapters/web/web-assets.js';
-import { CheckHealth, type HealthReport, RecentErrors } from '../../src/application/check-health.js';
-import { type MeshGraph, MeshMap } from '../../src/application/membership/mesh-map.js';
+import type { HealthReport, PhaseBox, RecentErrors } from '../../src/application/check-health.js';
+import type { MeshGraph } from '../../src/domain/mesh-graph.js';
 import { isValidNodeId } from '../../src/domain/node-record.js';
-import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
+import type { InMemoryNetwork, MemoryNode } from '../fakes/in-memory-network.js';
+import { memoryHttpApp } from '../support/http-app.js';
 
 type App = ReturnType<typeof createHttpApp>;
 type Json = { [key: string]: unknown };
@@ -93,43 +94,13 @@ describe('OpenAPI document and /docs', () => {
   let a: MemoryNode;
   let b: MemoryNode;
   let errors: RecentErrors;
+  let phase: PhaseBox;
   let served: OpenApiDocument;
   let app: App;
-
-  const build = (web: WebAssets = { html: '<p>chat</p>', css: 'p{}', script: 'void 0' }): App => {
-    const mesh = new MeshMap(a.registry);
-    const health = new CheckHealth({
-      registry: a.registry,
-      clock: a.clock,
-      phase: () => 'running',
-      outboxDepth: () => a.courier.depth,
-      users: () => 2,
-      errors,
-      bornAt: a.clock.now(),
-    });
-    const metrics = {
-      contentType: 'text/plain; version=0.0.4; charset=utf-8',
-      text: async () => 'meshchat_up 1\n',
-    };
-    return createHttpApp({
-      registry: a.registry,
-      announce: a.announce,
-      remove: a.remove,
-      probe: a.probe,
-      receive: a.receive,
-      receiveMany: a.receiveMany,
-      web,
-      ops: { health, metrics, mesh: () => mesh.snapshot() },
-    });
-  };
+  let build: (web?: WebAssets) => App;
 
   beforeEach(async () => {
-    net = new InMemoryNetwork();
-    a = createMemoryNode(net, 'a');
-    b = createMemoryNode(net, 'b');
-    await b.join.execute([a.url]);
-    errors = new RecentErrors();
-    app = build();
+    ({ net, a, b, errors, phase, build, app } = await memoryHttpApp());
     const response = await app.request('/openapi.json');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json\b/);
@@ -271,15 +242,19 @@ describe('OpenAPI document and /docs', () => {
       await expectDocumented(await app.request('/msgs', json('POST', { messages: [] })), 'post', '/msgs');
     });
 
-    it('GET /healthz: ok (200) and degraded (503), the same body', async () => {
+    it('GET /healthz: ok and degraded (200) while running, 503 while leaving, the same body', async () => {
       const ok = await app.request('/healthz');
       expect(ok.status).toBe(200);
       expect(await expectDocumented(ok, 'get', '/healthz')).toMatchObject({ status: 'ok' });
       a.registry.suspect('b');
       errors.note(a.clock.now());
       const degraded = await app.request('/healthz');
-      expect(degraded.status).toBe(503);
+      expect(degraded.status).toBe(200);
       expect(await expectDocumented(degraded, 'get', '/healthz')).toMatchObject({ status: 'degraded' });
+      phase.phase = 'stopping';
+      const leaving = await app.request('/healthz');
+      expect(leaving.status).toBe(503);
+      expect(await expectDocumented(leaving, 'get', '/healthz')).toMatchObject({ status: 'degraded', phase: 'stopping' });
     });
 
     it('GET /mesh, GET /metrics, the web client and the docs', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/adapters/log/audit-log.js';
 import { PromMetrics } from '../../src/adapters/metrics/prom-metrics.js';
 import { CheckHealth, type NodePhase, RecentErrors } from '../../src/application/check-health.js';
-import { MeshMap } from '../../src/application/membership/mesh-map.js';
+import { MAX_MESH_LINKS, MeshMap } from '../../src/application/membership/mesh-map.js';
 import type { Telemetry } from '../../src/application/ports/telemetry.js';
 import { fanOutTelemetry } from '../../src/application/telemetry.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
@@ -24,7 +24,7 @@ describe('MeshMap', () => {
     const registry = registryOf('b', 'c');
     registry.buryUnknown(node('d'), 0);
     const map = new MeshMap(registry);
-    map.viewReceived(node('b'), [
+    map.viewReceived('b', [
       { ...node('a'), state: 'alive' },
       { ...node('b'), state: 'alive' },
       { ...node('c'), state: 'suspect' },
@@ -53,10 +53,10 @@ describe('MeshMap', () => {
     const map = new MeshMap(registry);
     let changes = 0;
     map.onChange(() => changes++);
-    map.viewReceived(node('b'), [node('a'), node('c')]);
-    map.viewReceived(node('b'), [node('c'), node('a')]);
+    map.viewReceived('b', [node('a'), node('c')]);
+    map.viewReceived('b', [node('c'), node('a')]);
     expect(changes).toBe(1);
-    map.viewReceived(node('b'), [node('a')]);
+    map.viewReceived('b', [node('a')]);
     expect(changes).toBe(2);
     registry.remove(node('b'), 5, 'left');
     expect(changes).toBe(3);
@@ -65,16 +65,43 @@ describe('MeshMap', () => {
     expect(graph.nodes).toContainEqual({ ...node('b'), state: 'left' });
   });
 
+  it('keeps only links between current members: a member that dies loses its links and every link to it', () => {
+    const registry = registryOf('b', 'c');
+    const map = new MeshMap(registry);
+    map.viewReceived('b', [node('a'), node('c')]);
+    map.viewReceived('c', [node('a'), node('b')]);
+    registry.declareDead('c', 5);
+    const graph = map.snapshot();
+    expect(graph.links).toEqual([
+      { from: 'a', to: 'b' },
+      { from: 'b', to: 'a' },
+    ]);
+    expect(graph.nodes).toContainEqual({ ...node('c'), state: 'dead' });
+  });
+
+  it('keeps no more than MAX_MESH_LINKS ids over all views, whatever the peers send', () => {
+    const registry = new PeerRegistry(node('a'), 1);
+    const ids = Array.from({ length: 200 }, (_, i) => `n${String(i).padStart(3, '0')}`);
+    for (const id of ids) registry.announce({ ...node(id), incarnation: 1 });
+    const map = new MeshMap(registry);
+    const made = Array.from({ length: 5_000 }, (_, i) => node(`fake-${i}`));
+    // 200 members each listing every member (199 others + a) and 5,000 ids nobody lists: only members count.
+    for (const id of ids) map.viewReceived(id, [node('a'), ...ids.map(node), ...made]);
+    const links = map.snapshot().links;
+    expect(links.length).toBe(MAX_MESH_LINKS);
+    expect(links.some((l) => l.to.startsWith('fake-'))).toBe(false);
+  });
+
   it('ignores a list from a node that is not a member', () => {
     const map = new MeshMap(registryOf('b'));
-    map.viewReceived(node('z'), [node('a'), node('b')]);
+    map.viewReceived('z', [node('a'), node('b')]);
     expect(map.snapshot().links).toEqual([{ from: 'a', to: 'b' }]);
   });
 
   it('learns the views from real anti-entropy rounds on the in-memory network', async () => {
     const net = new InMemoryNetwork();
     const late: Partial<Telemetry> = {};
-    const a = createMemoryNode(net, 'a', { telemetry: fanOutTelemetry([late]) });
+    const a = createMemoryNode(net, 'a', { telemetry: fanOutTelemetry([late], (error) => expect.unreachable(String(error))) });
     const b = createMemoryNode(net, 'b');
     const c = createMemoryNode(net, 'c');
     await b.join.execute([a.url]);
@@ -86,6 +113,28 @@ describe('MeshMap', () => {
     expect(new Set(map.snapshot().links.map((l) => `${l.from}>${l.to}`))).toEqual(
       new Set(['a>b', 'a>c', 'b>a', 'b>c', 'c>a', 'c>b']),
     );
+  });
+});
+
+describe('fanOutTelemetry', () => {
+  it('tells every part, and a part that throws is reported without stopping the others', () => {
+    const errors: unknown[] = [];
+    const seen: string[] = [];
+    const telemetry = fanOutTelemetry(
+      [
+        {
+          copyQueued: () => {
+            throw new Error('broken part');
+          },
+        },
+        { copyQueued: (node) => seen.push(node) },
+      ],
+      (error) => errors.push(error),
+    );
+    telemetry.copyQueued('b');
+    telemetry.probed('b', true, 1);
+    expect(seen).toEqual(['b']);
+    expect(errors).toEqual([new Error('broken part')]);
   });
 });
 
@@ -128,6 +177,16 @@ describe('CheckHealth', () => {
     expect(codes()).toEqual(['peers_suspect']);
     registry.declareDead('c', clock.now());
     expect(codes()).toEqual(['isolated']);
+  });
+
+  it('alone with only dead peers remembered, is isolated only while messages wait for them', () => {
+    const idle = setup({ members: ['b'] });
+    idle.registry.declareDead('b', 0);
+    expect(idle.codes()).toEqual([]);
+    const waiting = setup({ members: ['b'], outbox: 3 });
+    waiting.registry.declareDead('b', 0);
+    expect(waiting.codes()).toEqual(['isolated']);
+    expect(waiting.health.execute().reasons[0]?.message).toBe('No other node answers (0 suspect, 1 found dead); 3 messages wait in the outbox.');
   });
 
   it('reports a backed-up outbox from the limit on', () => {
@@ -173,7 +232,7 @@ describe('PromMetrics on the in-memory network', () => {
     const bMetrics = new PromMetrics({ registry: { peers: () => [], tombstones: () => [] }, outboxDepth: () => 0, users: () => ({ socketio: 0, ws: 0 }), processMetrics: false });
     const b = createMemoryNode(net, 'b', { clock, telemetry: bMetrics });
     await b.join.execute([a.url]);
-    return { clock, a, b, metrics, bMetrics };
+    return { clock, net, a, b, metrics, bMetrics };
   }
 
   it('counts a message accepted from a user, delivered remotely, and accepted and delivered locally by the peer', async () => {
@@ -188,6 +247,22 @@ describe('PromMetrics on the in-memory network', () => {
     const [entry] = b.users.messages;
     await b.receive.execute({ ...entry, msg: 'hello' } as never);
     expect(await sample(bMetrics, 'meshchat_messages_accepted_total', { source: 'peer' })).toBe(1);
+  });
+
+  it('counts a relay per call, apart from messages for its own users, and a broadcast once with a copy per node', async () => {
+    const { clock, net, a, metrics } = await pair();
+    const c = createMemoryNode(net, 'c', { clock });
+    await c.join.execute([a.url]);
+    for (let i = 0; i < 3; i++) {
+      expect(await a.receive.execute({ id: 'r-1', from: 'b', to: 'c', msg: 'via a' })).toMatchObject({ status: 'relayed' });
+    }
+    // The destination de-duplicates: its users saw it once; the relaying node counts each call it took.
+    expect(c.users.texts()).toEqual(['via a']);
+    expect(await sample(metrics, 'meshchat_messages_accepted_total', { source: 'relay' })).toBe(3);
+    expect(await sample(metrics, 'meshchat_messages_accepted_total', { source: 'peer' })).toBe(0);
+    expect(await a.forward.execute({ to: '*', msg: 'all' })).toMatchObject({ ok: true, status: 'delivered' });
+    expect(await sample(metrics, 'meshchat_messages_accepted_total', { source: 'user' })).toBe(1);
+    expect(await sample(metrics, 'meshchat_messages_delivered_total', { where: 'remote' })).toBe(3 + 2);
   });
 
   it('counts a copy queued for a node found dead, then expired when its time to live runs out', async () => {

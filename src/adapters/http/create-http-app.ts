@@ -4,7 +4,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { z } from 'zod';
 import type { AnnounceNode } from '../../application/announce-node.js';
 import type { CheckHealth } from '../../application/check-health.js';
-import type { MeshGraph } from '../../application/membership/mesh-map.js';
+import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { ProbeForPeer } from '../../application/probe-for-peer.js';
 import type { ReceiveMessage } from '../../application/receive-message.js';
 import type { ReceiveMessages } from '../../application/receive-messages.js';
@@ -75,6 +75,11 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     const status = statusFor(error);
     if (status === 500) deps.onInternalError?.(error, { method: c.req.method, path: c.req.path });
     return c.json(toErrorBody(error), status);
+  });
+  // No answer of this node is to be sniffed into another type (a JSON error rendered as HTML, say).
+  app.use(async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
   });
   app.notFound((c) => c.json(errorBody('not_found', `There is no ${c.req.method} ${c.req.path} on this node.`), 404));
   app.use(
@@ -150,15 +155,17 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     return c.json({ ok: true, results });
   });
 
-  // Operations (meshchat extensions). `/healthz` answers 503 when degraded, so a plain HTTP check notices.
+  // Operations (meshchat extensions). `/healthz` is 503 only while the node joins or leaves (not ready for
+  // users); degraded but running is 200, with the reasons in the body: a flaky peer must not take a node that
+  // serves its users out of a load balancer.
   app.get('/healthz', (c) => {
     const report = ops.health.execute();
-    return c.json(report, report.status === 'ok' ? 200 : 503, { 'Cache-Control': 'no-store' });
+    return c.json(report, report.phase === 'running' ? 200 : 503, { 'Cache-Control': 'no-store' });
   });
   app.get('/metrics', async (c) =>
     c.body(await ops.metrics.text(), 200, { 'Content-Type': ops.metrics.contentType, 'Cache-Control': 'no-store' }),
   );
-  app.get('/mesh', (c) => c.json(ops.mesh()));
+  app.get('/mesh', (c) => c.json(ops.mesh(), 200, { 'Cache-Control': 'no-store' }));
 
   // The API described (meshchat extensions): OpenAPI 3.1 generated from the zod schemas, and as a page.
   app.get('/openapi.json', (c) => c.json(openApiDocument()));

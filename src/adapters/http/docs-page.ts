@@ -221,6 +221,7 @@ ${schemasSection(doc)}
 `;
 }
 
+/** Rendered on first use from the frozen document: the same for every node in the process. */
 let rendered: string | undefined;
 
 /** The page of this node's own document, rendered on first use. */

@@ -335,13 +335,19 @@ const operations: readonly OperationSpec[] = [
     operationId: 'getHealth',
     summary: 'Health check',
     description:
-      'Degraded while the node joins or leaves, when it lost every peer it had, when peers stop answering, when ' +
-      'its outbox backs up, or after internal errors in the last minutes. A lone node that never had peers is ok.',
+      'Degraded while the node joins or leaves, when no peer answers while some are suspect or messages wait for ' +
+      'dead ones, when some peers stop answering, when its outbox backs up, or after internal errors in the last ' +
+      'minutes. A lone node that never had peers, or whose peers left, is ok. The status code says whether the ' +
+      'node is ready for users (200 while running, 503 while it joins or leaves); the body says how well it works.',
     extension: true,
     responses: {
-      '200': { description: '`status: "ok"`.', json: 'HealthReport', headers: NO_STORE },
+      '200': {
+        description: 'The node runs: `status: "ok"`, or `"degraded"` with one reason per problem.',
+        json: 'HealthReport',
+        headers: NO_STORE,
+      },
       '503': {
-        description: '`status: "degraded"`, with one reason per problem.',
+        description: 'The node is joining or leaving (`phase` `starting` or `stopping`): `status: "degraded"`.',
         json: 'HealthReport',
         headers: NO_STORE,
       },
@@ -573,6 +579,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Built on first use and frozen: derived from constants only, the same for every node in the process. */
 let built: OpenApiDocument | undefined;
 
 /** The document, built on first use and frozen: it depends on nothing but the code. */

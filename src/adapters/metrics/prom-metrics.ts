@@ -1,7 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { MessageSource, Telemetry } from '../../application/ports/telemetry.js';
 import type { DeliveryStatus } from '../../domain/delivery.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 
 export interface MetricsSources {
@@ -18,7 +17,7 @@ export interface MetricsSources {
  * The node's Prometheus metrics (`GET /metrics`), one prom-client registry per node, so several nodes in one
  * process keep their own numbers. Counters move with the telemetry events; gauges are read at each scrape.
  */
-export class PromMetrics implements Telemetry {
+export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
   readonly registry = new Registry();
   readonly #accepted: Counter<'source'>;
   readonly #delivered: Counter<'where'>;
@@ -32,7 +31,7 @@ export class PromMetrics implements Telemetry {
     const registers = [this.registry];
     this.#accepted = new Counter({
       name: 'meshchat_messages_accepted_total',
-      help: 'Messages new to this node that it took, by where they came from (a user of this node, or a peer).',
+      help: 'Messages this node took: from its users, from peers for its users (new ids only), or to relay (per call).',
       labelNames: ['source'],
       registers,
     });
@@ -58,7 +57,7 @@ export class PromMetrics implements Telemetry {
       registers,
     });
     // Both labels exist from the start, so a dashboard sees 0 rather than no series.
-    for (const source of ['user', 'peer']) this.#accepted.inc({ source }, 0);
+    for (const source of ['user', 'peer', 'relay']) this.#accepted.inc({ source }, 0);
     for (const where of ['local', 'remote']) this.#delivered.inc({ where }, 0);
     this.#probes = new Counter({
       name: 'meshchat_probes_total',
@@ -133,10 +132,8 @@ export class PromMetrics implements Telemetry {
     else this.#failed.inc();
   }
 
-  probed(_node: NodeRecord, alive: boolean, rttMs: number): void {
+  probed(_node: string, alive: boolean, rttMs: number): void {
     this.#probes.inc({ result: alive ? 'answered' : 'silent' });
     if (alive) this.#probeRtt.observe(rttMs / 1000);
   }
-
-  viewReceived(): void {}
 }

@@ -1,7 +1,7 @@
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
-import type { MeshGraph } from '../../application/membership/mesh-map.js';
+import type { MeshGraph } from '../../domain/mesh-graph.js';
 
 /** One `UserPush` over every front end the node runs. */
 export class FanOutUserPush implements UserPush {

@@ -2,7 +2,7 @@ import type { ForwardMessage, SendOutcome } from '../../application/forward-mess
 import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
-import type { MeshGraph } from '../../application/membership/mesh-map.js';
+import type { MeshGraph } from '../../domain/mesh-graph.js';
 
 /** What every user front end needs besides the use case it drives. */
 export interface FrontEndDeps {

@@ -5,7 +5,7 @@ import type { ForwardMessage } from '../../application/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
-import type { MeshGraph } from '../../application/membership/mesh-map.js';
+import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { boundedHistory, historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, sendFromUser } from './send-from-user.js';

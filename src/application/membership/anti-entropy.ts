@@ -44,7 +44,7 @@ export class AntiEntropy {
     const includeDead = source.incarnation !== undefined;
     const reports = await within(clock, timeoutMs, peers.listNodes(source.url, { includeDead, timeoutMs }));
     if (!reports || this.#stopped) return;
-    this.deps.telemetry?.viewReceived(source, reports);
+    this.deps.telemetry?.viewReceived(source.id, reports);
     this.merge(reports);
   }
 

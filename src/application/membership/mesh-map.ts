@@ -1,24 +1,6 @@
-import type { NodeRecord } from '../../domain/node-record.js';
-import { MAX_MEMBERS, type NodeReport, type PeerRegistry } from '../../domain/peer-registry.js';
+import type { MeshGraph, MeshLink, MeshNodeView } from '../../domain/mesh-graph.js';
+import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
 import type { Telemetry } from '../ports/telemetry.js';
-
-/** A node on the map: members are `alive` or `suspect`; a node that is gone is `dead` or `left`. */
-export interface MeshNodeView {
-  readonly id: string;
-  readonly url: string;
-  readonly state: 'alive' | 'suspect' | 'dead' | 'left';
-}
-
-/** `from` lists `to` as a member. */
-export interface MeshLink {
-  readonly from: string;
-  readonly to: string;
-}
-
-export interface MeshGraph {
-  readonly nodes: readonly MeshNodeView[];
-  readonly links: readonly MeshLink[];
-}
 
 /** Most links on one map; a bigger network's map is cut (the web page draws far fewer anyway). */
 export const MAX_MESH_LINKS = 20_000;
@@ -26,34 +8,37 @@ export const MAX_MESH_LINKS = 20_000;
 /**
  * The network as this node sees it: every node it lists or remembers as gone, and which node knows which.
  * This node's own links are its member list; another member's are the last `GET /nodes` it answered to this
- * node's anti-entropy (each member is asked in turn, so a map of n nodes is complete after about n gossip
- * rounds). A member's view is dropped when it leaves the list, so a dead node has no links.
+ * node's anti-entropy, which asks a random live member each round (so a map of n nodes is complete after about
+ * n·ln n gossip rounds). Links go only between current members: a node that is gone has none, and no member
+ * keeps a link to it on the map. A view keeps only ids this node lists, and all views together at most
+ * `MAX_MESH_LINKS` ids, so a peer's list, however long or made up, cannot grow the map.
  */
 export class MeshMap implements Pick<Telemetry, 'viewReceived'> {
   readonly #views = new Map<string, readonly string[]>();
+  #stored = 0;
   readonly #listeners = new Set<() => void>();
 
   constructor(private readonly registry: PeerRegistry) {
     registry.onChange((change) => {
-      if (change.kind === 'removed' && this.#views.delete(change.node.id)) this.#changed();
+      if (change.kind === 'removed' && this.#setView(change.node.id, undefined)) this.#changed();
     });
   }
 
-  viewReceived(source: NodeRecord, reports: readonly NodeReport[]): void {
-    if (!this.registry.get(source.id) || source.id === this.registry.self.id) return;
+  viewReceived(source: string, reports: readonly NodeReport[]): void {
+    const { registry } = this;
+    if (source === registry.self.id || !registry.get(source)) return;
+    const room = MAX_MESH_LINKS - (this.#stored - (this.#views.get(source)?.length ?? 0));
     const knows = [
       ...new Set(
         reports
-          .filter((r) => r.id !== source.id && (r.state === undefined || r.state === 'alive' || r.state === 'suspect'))
-          .map((r) => r.id),
+          .filter((r) => r.id !== source && (r.state === undefined || r.state === 'alive' || r.state === 'suspect'))
+          .map((r) => r.id)
+          .filter((id) => registry.get(id) !== undefined),
       ),
     ]
-      .slice(0, MAX_MEMBERS)
-      .sort();
-    const before = this.#views.get(source.id);
-    if (before && before.length === knows.length && before.every((id, i) => id === knows[i])) return;
-    this.#views.set(source.id, knows);
-    this.#changed();
+      .sort()
+      .slice(0, Math.max(0, room));
+    if (this.#setView(source, knows)) this.#changed();
   }
 
   /** Called when a member's view changed (membership changes come from the registry's own `onChange`). */
@@ -65,20 +50,28 @@ export class MeshMap implements Pick<Telemetry, 'viewReceived'> {
   snapshot(): MeshGraph {
     const { registry } = this;
     const self = registry.self;
+    const members = registry.peers();
     const nodes: MeshNodeView[] = [
       { id: self.id, url: self.url, state: 'alive' },
-      ...registry.peers().map((m) => ({ id: m.id, url: m.url, state: m.state })),
+      ...members.map((m) => ({ id: m.id, url: m.url, state: m.state })),
       ...registry.tombstones().map((t) => ({ id: t.id, url: t.url, state: t.reason })),
     ];
-    const shown = new Set(nodes.map((n) => n.id));
-    const links: MeshLink[] = registry.peers().map((m) => ({ from: self.id, to: m.id }));
+    const links: MeshLink[] = members.map((m) => ({ from: self.id, to: m.id }));
     for (const [from, knows] of this.#views) {
-      for (const to of knows) {
-        if (links.length >= MAX_MESH_LINKS) return { nodes, links };
-        if (shown.has(to)) links.push({ from, to });
-      }
+      for (const to of knows) if (registry.get(to)) links.push({ from, to });
     }
-    return { nodes, links };
+    return { nodes, links: links.slice(0, MAX_MESH_LINKS) };
+  }
+
+  /** Replaces (or with `undefined` drops) a member's view; says whether anything changed. */
+  #setView(source: string, knows: readonly string[] | undefined): boolean {
+    const before = this.#views.get(source);
+    if (before === undefined && knows === undefined) return false;
+    if (before && knows && before.length === knows.length && before.every((id, i) => id === knows[i])) return false;
+    this.#stored += (knows?.length ?? 0) - (before?.length ?? 0);
+    if (knows) this.#views.set(source, knows);
+    else this.#views.delete(source);
+    return true;
   }
 
   #changed(): void {

@@ -44,7 +44,7 @@ export class Prober {
     const started = clock.now();
     const answer = await within(clock, timeoutMs, peers.getNode(target.url, target.id, { timeoutMs }));
     const alive = answer?.url === target.url;
-    this.deps.telemetry?.probed(target, alive, clock.now() - started);
+    this.deps.telemetry?.probed(target.id, alive, clock.now() - started);
     if (!alive) return failure(clock.now() - started, timeoutMs);
     return answer.incarnation === undefined ? { alive: true } : { alive: true, incarnation: answer.incarnation };
   }

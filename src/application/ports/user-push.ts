@@ -1,6 +1,6 @@
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';
-import type { MeshGraph } from '../membership/mesh-map.js';
+import type { MeshGraph } from '../../domain/mesh-graph.js';
 
 /**
  * Pushes to the users connected to this node through one front end (socket.io, plain WebSocket, ...).
