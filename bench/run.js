@@ -2,9 +2,10 @@
 // report tables and, as the very last stdout line, one JSON object with every number go to stdout
 // (`node bench/run.js | tail -n 1` gives the JSON). `node bench/run.js --help` lists the options.
 //
-// Three groups of scenarios: `fanout` (meshchat against the assignment's plain node, messages from one user to
+// Four groups of scenarios: `fanout` (meshchat against the assignment's plain node, messages from one user to
 // ten), `delivery` (meshchat with its durable outbox against meshchat --in-memory: the same fan-out, plus a
-// backlog drain after a crash) and `membership` (join convergence, crash detection and requests at rest of N
+// backlog drain after a crash), `ops` (the same fan-out with --log-level info and /metrics scrapes against
+// --log-level silent) and `membership` (join convergence, crash detection and requests at rest of N
 // in-process nodes).
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -24,7 +25,8 @@ line, one JSON object with every number go to stdout.
 
 Scenarios (--scenario takes a name or a group; repeatable):
 ${scenarios.map((s) => `  ${s.name.padEnd(18)} [${s.group}] ${s.title}`).join('\n')}
-  e.g. --scenario membership (the three membership scenarios), --scenario fanout, --scenario delivery
+  e.g. --scenario membership (the three membership scenarios), --scenario fanout, --scenario delivery,
+  --scenario ops
 
 General:
   --quick              small counts, a smoke test
@@ -45,6 +47,11 @@ delivery (meshchat --data-dir vs --in-memory, child processes; --messages, --lat
           --receivers, --pad and --rounds as for fanout; about 1 min by default, 15 s with --quick):
   --backlog N          messages queued at A while B is down (SIGKILL), then drained when B restarts with the
                        same id, port and data dir (2000; quick 500)
+
+ops (meshchat --log-level info, /metrics of both nodes scraped every second during throughput, vs --log-level
+     silent; child processes with their data dirs; --messages, --latency, --warmup, --window, --receivers, --pad
+     and --rounds as for fanout; about 75 s by default, 20 s with --quick). The audit lines on each node's stderr
+     are counted and checked against the messages it accepted.
 
 membership (nodes built in the bench process with createNode, LAN profile, on 127.0.0.1):
   --join-sizes LIST    network sizes for join convergence (10,25,50; quick 10,25)
@@ -194,6 +201,8 @@ async function main() {
     );
   if (selected.some((s) => s.group === 'delivery'))
     where.push('delivery: meshchat nodes as child processes, --data-dir (temp dirs) vs --in-memory');
+  if (selected.some((s) => s.group === 'ops'))
+    where.push('ops: meshchat nodes as child processes, --log-level info (+ /metrics scrapes) vs silent');
   if (selected.some((s) => s.group === 'membership'))
     where.push('membership: meshchat nodes in the bench process');
   process.stdout.write(

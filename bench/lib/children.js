@@ -56,6 +56,8 @@ export function processCpuSeconds(pid) {
  * Spawns `node <execArgv> <args>` and resolves once a stdout line matches `ready` (its first capture group is the
  * url). `execArgv` are options for node itself, such as `--cpu-prof` (not allowed in NODE_OPTIONS).
  * Output is always drained (a full pipe would block the child); the last few KiB of stderr go in errors.
+ * `onStderr(chunk)`, if given, also sees every chunk of stderr as it arrives (utf8 text, lines may be split
+ * across chunks), e.g. to count log lines; it must be quick, it runs in the bench's event loop.
  */
 export async function startChild({
   name,
@@ -64,6 +66,7 @@ export async function startChild({
   env = {},
   ready,
   timeoutMs = START_TIMEOUT_MS,
+  onStderr,
 }) {
   const child = spawn(process.execPath, [...execArgv, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -77,6 +80,7 @@ export async function startChild({
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4096);
+    onStderr?.(chunk);
   });
   const lines = createInterface({ input: child.stdout });
 

@@ -217,6 +217,8 @@ function cpuUse(before, after, seconds, delivered) {
 /**
  * Runs warm-up, latency and throughput phases between a sender on `senderUrl` and `receivers` users on
  * `receiverUrl`, messages addressed to node id `to`. Returns plain numbers (JSON-ready).
+ * `onPhase(phase, 'start' | 'end')`, if given, is called as each phase ('warmup', 'latency', 'throughput')
+ * starts sending and once its last message settled (before the drain); awaited, so keep it short.
  */
 export async function runFanout({
   senderUrl,
@@ -230,6 +232,7 @@ export async function runFanout({
   padBytes = 0,
   cpuSeconds,
   log = () => {},
+  onPhase = () => {},
 }) {
   const loadBefore = Math.round(loadavg()[0] * 100) / 100;
   const users = await connectUsers(receiverUrl, receivers);
@@ -270,6 +273,7 @@ export async function runFanout({
     // Warm-up.
     log(`warm-up: ${warmup.count} messages, window ${warmup.window}`);
     const w = track('w');
+    await onPhase('warmup', 'start');
     await windowed({
       sender,
       to,
@@ -280,11 +284,13 @@ export async function runFanout({
       phaseTimeoutMs: warmup.maxMs,
       padBytes,
     });
+    await onPhase('warmup', 'end');
     await drain(w);
 
     // Latency: one message at a time.
     log(`latency: ${latency.count} sequential messages`);
     const l = track('l');
+    await onPhase('latency', 'start');
     const latencyRun = await windowed({
       sender,
       to,
@@ -295,11 +301,13 @@ export async function runFanout({
       phaseTimeoutMs: latency.maxMs,
       padBytes,
     });
+    await onPhase('latency', 'end');
     await drain(l);
 
     // Throughput: bounded window.
     log(`throughput: ${throughput.count} messages, window ${throughput.window}`);
     const t = track('t');
+    await onPhase('throughput', 'start');
     const cpuBefore = cpuSnapshot(cpuSeconds);
     const throughputRun = await windowed({
       sender,
@@ -312,6 +320,7 @@ export async function runFanout({
       padBytes,
     });
     const cpuAfter = cpuSnapshot(cpuSeconds);
+    await onPhase('throughput', 'end');
     await drain(t);
 
     const seconds = (throughputRun.endedAt - throughputRun.startedAt) / 1000;
@@ -353,8 +362,8 @@ export async function runFanout({
   }
 }
 
-/** `runFanout` from a started pair's node A to its node B, with the bench's fan-out options. */
-export function runFanoutOnPair(pair, options, log) {
+/** `runFanout` from a started pair's node A to its node B, with the bench's fan-out options (and `onPhase`). */
+export function runFanoutOnPair(pair, options, log, { onPhase } = {}) {
   return runFanout({
     senderUrl: pair.a.url,
     receiverUrl: pair.b.url,
@@ -367,7 +376,21 @@ export function runFanoutOnPair(pair, options, log) {
     padBytes: options.padBytes,
     cpuSeconds: pair.cpuSeconds,
     log,
+    onPhase,
   });
+}
+
+/**
+ * The longest `runFanoutOnPair` may take with the bench's options: its phase limits, plus a message timeout and
+ * a drain after each phase.
+ */
+export function fanoutBudgetMs(options) {
+  return (
+    options.warmupMaxMs +
+    options.latencyMaxMs +
+    options.throughputMaxMs +
+    3 * (options.messageTimeoutMs + 2_000)
+  );
 }
 
 /** Medians of the headline numbers over the rounds that ran; delivery problems summed over all of them. */

@@ -10,7 +10,18 @@
 //             (bench/lib/backlog.js).
 // A variant's numbers are medians over its rounds; losses and duplicates are summed, and any makes `ok` false.
 import { runBacklogDrain } from '../lib/backlog.js';
-import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import {
+  alternateRounds,
+  comparisonRows,
+  fanoutParams,
+  fanoutProblemCounts,
+  fanoutRatios,
+  fanoutRows,
+  problemList,
+  roundsNote,
+  stoppedEarlyNotes,
+} from '../lib/compare.js';
+import { fanoutBudgetMs, runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
 import { median, ratio } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
@@ -31,11 +42,7 @@ function backlogLimits(options) {
 
 export function budgetMs(options) {
   const b = backlogLimits(options);
-  const fanout =
-    options.warmupMaxMs +
-    options.latencyMaxMs +
-    options.throughputMaxMs +
-    3 * (options.messageTimeoutMs + 2_000);
+  const fanout = fanoutBudgetMs(options);
   const backlog = 2_000 + b.queueMaxMs + b.restartMaxMs + b.drainMaxMs + 2_000 + 3_000;
   const startStop = 2 * 15_000 + 6_000;
   return options.rounds * VARIANTS.length * (fanout + backlog + startStop);
@@ -115,37 +122,23 @@ function summarizeBacklog(rounds) {
 function problems(summary) {
   const f = summary.fanout ?? {};
   const b = summary.backlog ?? {};
-  const found = {
-    'failed rounds': f.failedRounds,
-    'warm-up lost': f.warmupLost,
-    'warm-up duplicated': f.warmupDuplicated,
-    'latency lost': f.latency?.lost,
-    'latency duplicated': f.latency?.duplicated,
-    'throughput lost': f.throughput?.lost,
-    'throughput duplicated': f.throughput?.duplicated,
-    'throughput unknown': f.throughput?.unknown,
+  const list = problemList({
+    ...fanoutProblemCounts(f),
     'backlog not acked queued': b.notQueued,
     'backlog lost': b.lost,
     'backlog duplicated': b.duplicated,
     'backlog out of order': b.outOfOrder,
     'backlog unknown': b.unknown,
-  };
-  const list = Object.entries(found)
-    .filter(([, n]) => typeof n === 'number' && n > 0)
-    .map(([what, n]) => `${what}: ${n}`);
+  });
   if (f.error) list.push(`fan-out: ${f.error}`);
   if (b.error) list.push(`backlog: ${b.error}`);
   return list;
 }
 
 export async function run({ options, log }) {
-  const rounds = { durable: [], 'in-memory': [] };
-  for (let round = 0; round < options.rounds; round++) {
-    const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-    for (const variant of order) {
-      rounds[variant].push(await measureOnce(`round ${round + 1} ${variant}`, variant, options, log));
-    }
-  }
+  const rounds = await alternateRounds(VARIANTS, options.rounds, (variant, label) =>
+    measureOnce(label, variant, options, log),
+  );
 
   const variants = {};
   for (const variant of VARIANTS) {
@@ -158,40 +151,25 @@ export async function run({ options, log }) {
   }
   const d = variants.durable.summary;
   const m = variants['in-memory'].summary;
+  const { throughputPerRound, ...fanoutRatio } = fanoutRatios(
+    d.fanout,
+    m.fanout,
+    rounds.durable,
+    rounds['in-memory'],
+  );
   const ratios = {
-    throughput: ratio(d.fanout.throughput?.msgsPerSec, m.fanout.throughput?.msgsPerSec),
-    latencyP50: ratio(d.fanout.latency?.p50, m.fanout.latency?.p50),
-    latencyP99: ratio(d.fanout.latency?.p99, m.fanout.latency?.p99),
-    loadedP99: ratio(d.fanout.throughput?.loadedP99, m.fanout.throughput?.loadedP99),
-    nodesCpuMsPerMsg: ratio(d.fanout.throughput?.nodesCpuMsPerMsg, m.fanout.throughput?.nodesCpuMsPerMsg),
+    ...fanoutRatio,
     queueMsgsPerSec: ratio(d.backlog.queueMsgsPerSec, m.backlog.queueMsgsPerSec),
     drainMsgsPerSec: ratio(d.backlog.drainMsgsPerSec, m.backlog.drainMsgsPerSec),
-    // Same-round pairs (run back to back), so a load spike shows up as disagreement between rounds.
-    throughputPerRound: rounds.durable.map((r, i) =>
-      ratio(r.throughput?.msgsPerSec, rounds['in-memory'][i]?.throughput?.msgsPerSec),
-    ),
+    throughputPerRound,
   };
   const failures = VARIANTS.flatMap((v) => variants[v].summary.problems.map((p) => `${v}: ${p}`));
   return {
-    params: {
-      rounds: options.rounds,
-      receivers: options.receivers,
-      warmupMessages: options.warmup,
-      latencyMessages: options.latency,
-      throughputMessages: options.messages,
-      window: options.window,
-      padBytes: options.padBytes,
-      backlogMessages: options.backlog,
-      messageTimeoutMs: options.messageTimeoutMs,
-      phaseLimitsMs: {
-        warmup: options.warmupMaxMs,
-        latency: options.latencyMaxMs,
-        throughput: options.throughputMaxMs,
-        ...backlogLimits(options),
-      },
-      meshchatMode: 'process',
-      transport: 'websocket',
-    },
+    params: fanoutParams(options, {
+      workload: { backlogMessages: options.backlog },
+      limits: backlogLimits(options),
+      setup: { meshchatMode: 'process' },
+    }),
     variants,
     ratios,
     throughputGoal: {
@@ -208,38 +186,12 @@ export function report(result) {
   const { variants, ratios, params, throughputGoal } = result;
   const d = variants.durable.summary;
   const m = variants['in-memory'].summary;
-  const row = (label, f, decimals, r) => [label, fixed(f(d), decimals), fixed(f(m), decimals), fixed(r, 3)];
-  const text = (label, f) => [label, f(d), f(m), ''];
-  const t = (s) => s.fanout.throughput ?? {};
-  const l = (s) => s.fanout.latency ?? {};
+  const labels = ['durable', 'in-memory'];
+  const { row, text } = comparisonRows(d, m, labels);
   const b = (s) => s.backlog ?? {};
   const rows = [
-    ['', 'durable', 'in-memory', 'durable/in-memory'],
-    [
-      `throughput (msgs/s; ${params.throughputMessages} msgs, window ${params.window}, ${params.receivers} users on B)`,
-      fixed(t(d).msgsPerSec, 0),
-      fixed(t(m).msgsPerSec, 0),
-      `${fixed(ratios.throughput, 3)} (goal >= ${throughputGoal.min}: ${throughputGoal.met ? 'met' : 'NOT met'})`,
-    ],
-    [
-      '  per round (msgs/s)',
-      (t(d).perRound ?? []).map((v) => fixed(v, 0)).join(', '),
-      (t(m).perRound ?? []).map((v) => fixed(v, 0)).join(', '),
-      ratios.throughputPerRound.map((v) => fixed(v, 3)).join(', '),
-    ],
-    row('  latency under load p99 (ms)', (s) => t(s).loadedP99, 2, ratios.loadedP99),
-    text('  CPU % node A / node B / bench', (s) => {
-      const c = t(s).cpuPercent;
-      return c ? [c.a, c.b, c.client].map((v) => fixed(v, 0)).join(' / ') : '-';
-    }),
-    row('  node CPU ms per msg (A + B)', (s) => t(s).nodesCpuMsPerMsg, 3, ratios.nodesCpuMsPerMsg),
-    row(`latency p50 (ms; ${params.latencyMessages} sequential msgs)`, (s) => l(s).p50, 3, ratios.latencyP50),
-    row('latency p99 (ms)', (s) => l(s).p99, 3, ratios.latencyP99),
-    text('fan-out lost / duplicated msgs (all phases)', (s) => {
-      const f = s.fanout;
-      const lost = (f.warmupLost ?? 0) + (l(s).lost ?? 0) + (t(s).lost ?? 0);
-      const dup = (f.warmupDuplicated ?? 0) + (l(s).duplicated ?? 0) + (t(s).duplicated ?? 0);
-      return f.error ? '-' : `${lost} / ${dup}`;
+    ...fanoutRows(d.fanout, m.fanout, ratios, params, labels, {
+      throughputNote: ` (goal >= ${throughputGoal.min}: ${throughputGoal.met ? 'met' : 'NOT met'})`,
     }),
     row(
       `backlog: A queues ${params.backlogMessages} msgs, B down (acks/s)`,
@@ -275,17 +227,14 @@ export function report(result) {
         lines.push(`  ${variant} round ${i + 1} backlog FAILED: ${r.backlog.error.split('\n')[0]}`);
     });
     const { summary } = variants[variant];
-    if (summary.fanout.throughput?.stoppedEarlyRounds)
-      lines.push(
-        `  ${variant}: the throughput phase hit its time limit in ${summary.fanout.throughput.stoppedEarlyRounds} round(s)`,
-      );
+    lines.push(...stoppedEarlyNotes(variant, summary.fanout));
     if (summary.backlog.drainFromReadyRounds)
       lines.push(`  ${variant}: A's user saw no 'nodes' push with B back; drain timed from B listening`);
   }
   if (result.failures.length > 0) lines.push(`  PROBLEMS: ${result.failures.join('; ')}`);
   lines.push(
-    `  ${params.rounds > 1 ? `medians of ${params.rounds} rounds (order alternates); ` : ''}` +
-      'ratios durable/in-memory: throughput and rates < 1 = durable slower; latency and CPU > 1 = durable slower.',
+    `  ${roundsNote(params)}ratios durable/in-memory: throughput and rates < 1 = durable slower; ` +
+      'latency and CPU > 1 = durable slower.',
   );
   lines.push(
     `  backlog: B SIGKILLed, restarted with the same id, port and data dir (plus --history ${Math.max(1000, params.backlogMessages)}); ` +

@@ -3,8 +3,16 @@
 // (never both at once, so they do not compete for the CPU), in `rounds` rounds with the order alternating
 // (meshchat, plain, then plain, meshchat, ...) so slow drift in the machine's load hits both alike. Each system
 // gets fresh nodes every round. A system's numbers are the median over its rounds; losses are summed.
+import {
+  alternateRounds,
+  comparisonRows,
+  fanoutParams,
+  fanoutRatios,
+  perRoundRow,
+  roundsNote,
+  stoppedEarlyNotes,
+} from '../lib/compare.js';
 import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
-import { ratio } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
 import { startPlainPair } from '../systems/plain.js';
@@ -33,52 +41,23 @@ export async function run({ options, log }) {
     meshchat: () => startMeshchatPair({ mode: options.meshchatMode }),
     plain: () => startPlainPair(),
   };
-  const rounds = { meshchat: [], plain: [] };
-  for (let round = 0; round < options.rounds; round++) {
-    const order = round % 2 === 0 ? options.order : [...options.order].reverse();
-    for (const system of order) {
-      rounds[system].push(await measureOnce(`round ${round + 1} ${system}`, starters[system], options, log));
-    }
-  }
+  const rounds = await alternateRounds(options.order, options.rounds, (system, label) =>
+    measureOnce(label, starters[system], options, log),
+  );
 
   const systems = {};
   for (const system of options.order)
     systems[system] = { summary: summarizeFanoutRounds(rounds[system]), rounds: rounds[system] };
-  const m = systems.meshchat?.summary;
-  const p = systems.plain?.summary;
-  const ratios = {
-    throughput: ratio(m?.throughput?.msgsPerSec, p?.throughput?.msgsPerSec),
-    latencyP50: ratio(m?.latency?.p50, p?.latency?.p50),
-    latencyP99: ratio(m?.latency?.p99, p?.latency?.p99),
-    loadedP50: ratio(m?.throughput?.loadedP50, p?.throughput?.loadedP50),
-    loadedP99: ratio(m?.throughput?.loadedP99, p?.throughput?.loadedP99),
-    nodesCpuMsPerMsg: ratio(m?.throughput?.nodesCpuMsPerMsg, p?.throughput?.nodesCpuMsPerMsg),
-    // Same-round pairs (run back to back), so a load spike shows up as disagreement between rounds.
-    throughputPerRound: (rounds.meshchat ?? []).map((r, i) =>
-      ratio(r.throughput?.msgsPerSec, rounds.plain?.[i]?.throughput?.msgsPerSec),
-    ),
-  };
-  const failed = Object.entries(rounds)
-    .filter(([, rs]) => rs.some((r) => r.error))
-    .map(([s]) => s);
+  const ratios = fanoutRatios(
+    systems.meshchat?.summary,
+    systems.plain?.summary,
+    rounds.meshchat,
+    rounds.plain,
+    { loadedP50: true },
+  );
+  const failed = ['meshchat', 'plain'].filter((s) => rounds[s]?.some((r) => r.error));
   return {
-    params: {
-      rounds: options.rounds,
-      receivers: options.receivers,
-      warmupMessages: options.warmup,
-      latencyMessages: options.latency,
-      throughputMessages: options.messages,
-      window: options.window,
-      padBytes: options.padBytes,
-      messageTimeoutMs: options.messageTimeoutMs,
-      phaseLimitsMs: {
-        warmup: options.warmupMaxMs,
-        latency: options.latencyMaxMs,
-        throughput: options.throughputMaxMs,
-      },
-      meshchatMode: options.meshchatMode,
-      transport: 'websocket',
-    },
+    params: fanoutParams(options, { setup: { meshchatMode: options.meshchatMode } }),
     systems,
     ratios,
     ok: failed.length === 0,
@@ -91,61 +70,41 @@ export function report(result) {
   const { systems, ratios, params } = result;
   const m = systems.meshchat?.summary ?? {};
   const p = systems.plain?.summary ?? {};
-  const both = (f, decimals) => [fixed(f(m), decimals), fixed(f(p), decimals)];
-  const each = (f) => [f(m), f(p)];
+  const { header, row, text } = comparisonRows(m, p, ['meshchat', 'plain']);
   const t = (r) => r.throughput ?? {};
   const rows = [
-    ['', 'meshchat', 'plain', 'meshchat/plain'],
-    [
+    header(),
+    row(
       `latency p50 (ms; ${params.latencyMessages} sequential msgs)`,
-      ...both((r) => r.latency?.p50, 3),
-      fixed(ratios.latencyP50, 3),
-    ],
-    ['latency p99 (ms)', ...both((r) => r.latency?.p99, 3), fixed(ratios.latencyP99, 3)],
-    [
-      'latency mean / max (ms)',
-      ...each((r) => `${fixed(r.latency?.mean, 3)} / ${fixed(r.latency?.max, 1)}`),
-      '',
-    ],
-    [
-      'latency msgs delivered/sent',
-      ...each((r) => `${r.latency?.delivered ?? '-'}/${r.latency?.sent ?? '-'}`),
-      '',
-    ],
-    [
+      (r) => r.latency?.p50,
+      3,
+      ratios.latencyP50,
+    ),
+    row('latency p99 (ms)', (r) => r.latency?.p99, 3, ratios.latencyP99),
+    text('latency mean / max (ms)', (r) => `${fixed(r.latency?.mean, 3)} / ${fixed(r.latency?.max, 1)}`),
+    text('latency msgs delivered/sent', (r) => `${r.latency?.delivered ?? '-'}/${r.latency?.sent ?? '-'}`),
+    row(
       `throughput (msgs/s; ${params.throughputMessages} msgs, window ${params.window})`,
-      ...both((r) => t(r).msgsPerSec, 0),
-      fixed(ratios.throughput, 3),
-    ],
-    [
-      '  per round (msgs/s)',
-      ...each((r) => (t(r).perRound ?? []).map((v) => fixed(v, 0)).join(', ')),
-      ratios.throughputPerRound.map((v) => fixed(v, 3)).join(', '),
-    ],
-    [`  = copies received/s by the ${params.receivers} users`, ...both((r) => t(r).copiesPerSec, 0), ''],
-    ['  latency under load p50 (ms)', ...both((r) => t(r).loadedP50, 2), fixed(ratios.loadedP50, 3)],
-    ['  latency under load p99 (ms)', ...both((r) => t(r).loadedP99, 2), fixed(ratios.loadedP99, 3)],
-    ['  msgs delivered to all / sent', ...each((r) => `${t(r).delivered ?? '-'}/${t(r).sent ?? '-'}`), ''],
-    ['  lost msgs / missing copies', ...each((r) => `${t(r).lost ?? '-'} / ${t(r).lostCopies ?? '-'}`), ''],
-    [
+      (r) => t(r).msgsPerSec,
+      0,
+      ratios.throughput,
+    ),
+    perRoundRow(m, p, ratios),
+    text(`  = copies received/s by the ${params.receivers} users`, (r) => fixed(t(r).copiesPerSec, 0)),
+    row('  latency under load p50 (ms)', (r) => t(r).loadedP50, 2, ratios.loadedP50),
+    row('  latency under load p99 (ms)', (r) => t(r).loadedP99, 2, ratios.loadedP99),
+    text('  msgs delivered to all / sent', (r) => `${t(r).delivered ?? '-'}/${t(r).sent ?? '-'}`),
+    text('  lost msgs / missing copies', (r) => `${t(r).lost ?? '-'} / ${t(r).lostCopies ?? '-'}`),
+    text(
       '  duplicated msgs / extra copies',
-      ...each((r) => `${t(r).duplicated ?? '-'} / ${t(r).duplicateCopies ?? '-'}`),
-      '',
-    ],
-    [
-      '  CPU % node A / node B / bench / rest',
-      ...each((r) => {
-        const c = t(r).cpuPercent;
-        return c ? [c.a, c.b, c.client, c.unattributed].map((v) => fixed(v, 0)).join(' / ') : '-';
-      }),
-      '',
-    ],
-    [
-      '  node CPU ms per msg (A + B)',
-      ...both((r) => t(r).nodesCpuMsPerMsg, 3),
-      fixed(ratios.nodesCpuMsPerMsg, 3),
-    ],
-    ['sender errors / disconnects', ...each((r) => `${r.senderErrors ?? '-'} / ${r.disconnects ?? '-'}`), ''],
+      (r) => `${t(r).duplicated ?? '-'} / ${t(r).duplicateCopies ?? '-'}`,
+    ),
+    text('  CPU % node A / node B / bench / rest', (r) => {
+      const c = t(r).cpuPercent;
+      return c ? [c.a, c.b, c.client, c.unattributed].map((v) => fixed(v, 0)).join(' / ') : '-';
+    }),
+    row('  node CPU ms per msg (A + B)', (r) => t(r).nodesCpuMsPerMsg, 3, ratios.nodesCpuMsPerMsg),
+    text('sender errors / disconnects', (r) => `${r.senderErrors ?? '-'} / ${r.disconnects ?? '-'}`),
   ];
   const lines = [table(rows)];
   for (const [system, { summary, rounds }] of Object.entries(systems)) {
@@ -154,18 +113,14 @@ export function report(result) {
     });
     if (summary.senderErrors)
       lines.push(`  ${system} sender error codes: ${JSON.stringify(summary.senderErrorCodes)}`);
-    if (summary.throughput?.stoppedEarlyRounds) {
-      lines.push(
-        `  ${system}: the throughput phase hit its time limit in ${summary.throughput.stoppedEarlyRounds} round(s)`,
-      );
-    }
+    lines.push(...stoppedEarlyNotes(system, summary));
     if (summary.latency?.sent < params.latencyMessages * summary.rounds) {
       lines.push(`  ${system}: the latency phase hit its time limit (${summary.latency.sent} msgs measured)`);
     }
   }
   lines.push(
-    `  ${params.rounds > 1 ? `medians of ${params.rounds} rounds (order alternates); ` : ''}` +
-      'throughput ratio > 1: meshchat faster; latency and CPU ratios < 1: meshchat faster.',
+    `  ${roundsNote(params)}throughput ratio > 1: meshchat faster; ` +
+      'latency and CPU ratios < 1: meshchat faster.',
   );
   lines.push(
     "  CPU 'rest': machine CPU not charged to the nodes or the bench (other processes, kernel TCP work). " +

@@ -10,10 +10,12 @@ import * as fanout1x10 from './fanout-1x10.js';
 import * as membershipCrash from './membership-crash.js';
 import * as membershipJoin from './membership-join.js';
 import * as membershipRest from './membership-rest.js';
+import * as ops from './ops.js';
 
 export const scenarios = [
   { ...fanout1x10, group: 'fanout', budgetMs: () => 180_000 },
   delivery,
+  ops,
   membershipJoin,
   membershipCrash,
   membershipRest,

@@ -9,6 +9,10 @@
 //   back with exactly the arguments, and at the URL, it had.
 // execArgv (process mode): options for node itself in each child, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR]
 //   (a profile is written when a node exits on SIGTERM, as `stop` does; not after `kill` with SIGKILL).
+// logLevel (process mode): each node's `--log-level` ('silent' unless given; at 'info' a node writes its JSON
+//   log, audit lines included, to stderr). onStderr(which, chunk) (process mode): also sees every chunk of
+//   the stderr of node `which` ('a' or 'b') as it arrives (stderr is drained to a pipe either way), a
+//   restarted node's too.
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,14 +35,18 @@ export async function startMeshchatPair({
   storage = mode === 'process' ? 'disk' : 'memory',
   fixedPorts = false,
   execArgv = [],
+  logLevel = 'silent',
+  onStderr,
 } = {}) {
   if (!['disk', 'memory'].includes(storage)) throw new Error(`unknown storage "${storage}"`);
+  if (mode === 'inprocess' && (logLevel !== 'silent' || onStderr))
+    throw new Error('logLevel and onStderr need mode "process"');
   return mode === 'inprocess'
     ? startInProcess(ids, storage)
-    : startProcesses(ids, storage, fixedPorts, execArgv);
+    : startProcesses(ids, storage, fixedPorts, execArgv, logLevel, onStderr);
 }
 
-async function startProcesses([idA, idB], storage, fixedPorts, execArgv) {
+async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLevel, onStderr) {
   const dataDir = storage === 'disk' ? await mkdtemp(join(tmpdir(), 'meshchat-bench-')) : undefined;
   if (dataDir) dataDirs.add(dataDir);
   const [portA, portB] = fixedPorts ? await freePorts(2) : [0, 0];
@@ -50,7 +58,7 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv) {
       dataDirs.delete(dataDir);
     }
   };
-  const startNode = async (id, port, joinUrl, extraArgs = []) => {
+  const startNode = async (which, id, port, joinUrl, extraArgs = []) => {
     const args = [
       GUARDED_CLI,
       'node',
@@ -61,7 +69,7 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv) {
       '--host',
       '127.0.0.1',
       '--log-level',
-      'silent',
+      logLevel,
     ];
     if (dataDir) args.push('--data-dir', join(dataDir, id));
     else args.push('--in-memory');
@@ -81,14 +89,15 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv) {
         MESHCHAT_HISTORY: '',
       },
       ready: /^meshchat node \S+ listening at (\S+)$/,
+      onStderr: onStderr && ((chunk) => onStderr(which, chunk)),
     });
     started.push(node);
     return node;
   };
   try {
     const nodes = {};
-    nodes.a = await startNode(idA, portA);
-    nodes.b = await startNode(idB, portB, nodes.a.url);
+    nodes.a = await startNode('a', idA, portA);
+    nodes.b = await startNode('b', idB, portB, nodes.a.url);
     const plan = { a: { id: idA, port: portA }, b: { id: idB, port: portB, join: () => nodes.a.url } };
     const pair = {
       system: 'meshchat',
@@ -106,7 +115,7 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv) {
       restart: async (which, { args = [] } = {}) => {
         const { id, port, join: joinUrl } = plan[which];
         if (port === 0) throw new Error('restart needs fixedPorts: the node would come back at another URL');
-        nodes[which] = await startNode(id, port, joinUrl?.(), args);
+        nodes[which] = await startNode(which, id, port, joinUrl?.(), args);
         pair[which] = { id, url: nodes[which].url, pid: nodes[which].pid };
         return pair[which];
       },
