@@ -18,7 +18,7 @@ import { CONTENT_SECURITY_POLICY, type WebAssets } from '../../src/adapters/web/
 import type { HealthReport, PhaseBox, RecentErrors } from '../../src/application/check-health.js';
 import type { MeshGraph } from '../../src/domain/mesh-graph.js';
 import { isValidNodeId } from '../../src/domain/node-record.js';
-import type { InMemoryNetwork, MemoryNode } from '../fakes/in-memory-network.js';
+import type { MemoryNode } from '../fakes/in-memory-network.js';
 import { memoryHttpApp } from '../support/http-app.js';
 
 type App = ReturnType<typeof createHttpApp>;
@@ -90,7 +90,6 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
     : T;
 
 describe('OpenAPI document and /docs', () => {
-  let net: InMemoryNetwork;
   let a: MemoryNode;
   let b: MemoryNode;
   let errors: RecentErrors;
@@ -100,7 +99,7 @@ describe('OpenAPI document and /docs', () => {
   let build: (web?: WebAssets) => App;
 
   beforeEach(async () => {
-    ({ net, a, b, errors, phase, build, app } = await memoryHttpApp());
+    ({ a, b, errors, phase, build, app } = await memoryHttpApp());
     const response = await app.request('/openapi.json');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json\b/);
