@@ -145,7 +145,8 @@ export class MeshNode {
     this.#meshTimer = setTimeout(() => {
       this.#meshTimer = undefined;
       this.#meshPushedAt = Date.now();
-      this.parts.push.pushMesh(this.parts.meshMap.snapshot());
+      // Nobody to tell: whoever connects later gets the map as it is then.
+      if (this.connectedUsers > 0) this.parts.push.pushMesh(this.parts.meshMap.snapshot());
     }, wait);
     this.#meshTimer.unref();
   }

@@ -77,14 +77,7 @@ export class CheckHealth {
   execute(): HealthReport {
     const { registry, clock } = this.deps;
     const now = clock.now();
-    const members = registry.peers();
-    const graves = registry.tombstones();
-    const peers = {
-      alive: members.filter((m) => m.state === 'alive').length,
-      suspect: members.filter((m) => m.state === 'suspect').length,
-      dead: graves.filter((t) => t.reason === 'dead').length,
-      left: graves.filter((t) => t.reason === 'left').length,
-    };
+    const peers = registry.countByState();
     const phase = this.deps.phase();
     const outbox = this.deps.outboxDepth();
     const errors = this.deps.errors.since(now - this.limits.errorWindowMs);
@@ -101,7 +94,7 @@ export class CheckHealth {
     } else if (peers.suspect > 0) {
       reasons.push({
         code: 'peers_suspect',
-        message: `${peers.suspect} of ${members.length} peers do not answer their probes.`,
+        message: `${peers.suspect} of ${peers.alive + peers.suspect} peers do not answer their probes.`,
       });
     }
     if (outbox >= this.limits.outboxBacklog) {

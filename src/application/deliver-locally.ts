@@ -2,7 +2,6 @@ import type { ChatMessage } from '../domain/message.js';
 import type { Clock } from './ports/clock.js';
 import type { MessageStore } from './ports/message-store.js';
 import type { Telemetry } from './ports/telemetry.js';
-import { NO_TELEMETRY } from './telemetry.js';
 import type { UserPush } from './ports/user-push.js';
 
 export interface LocalDelivery {
@@ -23,7 +22,7 @@ export class DeliverLocally {
     const { hops: _relayCount, ...forUsers } = message;
     const entry = await this.deps.store.accept(forUsers, this.deps.clock.now());
     if (!entry) return { duplicate: true, users: 0 };
-    (this.deps.telemetry ?? NO_TELEMETRY).deliveredLocally(forUsers);
+    this.deps.telemetry?.deliveredLocally(forUsers);
     return { duplicate: false, users: this.deps.push.pushMessage(entry) };
   }
 }

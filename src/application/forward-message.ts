@@ -2,7 +2,6 @@ import { BROADCAST, broadcastTargets } from '../domain/delivery.js';
 import { UnknownNode } from '../domain/errors.js';
 import { type ChatMessage, outgoingText } from '../domain/message.js';
 import type { MessageDeps } from './message-deps.js';
-import { NO_TELEMETRY } from './telemetry.js';
 
 /** What the sending user is told. */
 export type SendOutcome =
@@ -23,7 +22,7 @@ export class ForwardMessage {
 
   async execute(input: { to?: unknown; msg?: unknown; user?: unknown }, origin?: string): Promise<SendOutcome> {
     const text = outgoingText(input);
-    const { registry, courier, local, clock, ids, telemetry = NO_TELEMETRY } = this.deps;
+    const { registry, courier, local, clock, ids, telemetry } = this.deps;
     const message: ChatMessage = {
       ...text,
       id: ids.next(),
@@ -32,7 +31,7 @@ export class ForwardMessage {
     };
     if (message.to === registry.self.id) {
       await local.execute(message);
-      telemetry.messageAccepted(message, 'user');
+      telemetry?.messageAccepted(message, 'user');
       return { ok: true, id: message.id, status: 'delivered' };
     }
     const broadcast = message.to === BROADCAST;
@@ -49,7 +48,7 @@ export class ForwardMessage {
       const { code, message: why } = refusal.error;
       return { ok: false, id: message.id, error: { code, message: `Node "${message.to}" refused the message: ${why}` } };
     }
-    telemetry.messageAccepted(message, 'user');
+    telemetry?.messageAccepted(message, 'user');
     const waiting = outcomes.some((o) => o.status === 'queued');
     return { ok: true, id: message.id, status: waiting ? 'queued' : 'delivered' };
   }

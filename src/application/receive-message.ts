@@ -13,7 +13,6 @@ import { assertNodeId } from '../domain/node-record.js';
 import type { FirstOutcome } from './delivery/courier.js';
 import { RelayRefused } from './errors.js';
 import type { MessageDeps } from './message-deps.js';
-import { NO_TELEMETRY } from './telemetry.js';
 
 export type ReceiveOutcome = {
   readonly status: 'delivered' | 'duplicate' | 'relayed' | 'queued';
@@ -36,7 +35,7 @@ export class ReceiveMessage {
   constructor(private readonly deps: MessageDeps) {}
 
   async execute(input: InboundMessage): Promise<ReceiveOutcome> {
-    const { registry, courier, local, clock, ids, telemetry = NO_TELEMETRY } = this.deps;
+    const { registry, courier, local, clock, ids, telemetry } = this.deps;
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
@@ -60,7 +59,7 @@ export class ReceiveMessage {
           ? courier.send(message, broadcastTargets(registry, from), { notify: false })
           : undefined;
       const [delivery] = await Promise.all([local.execute(message), fanOut]);
-      if (!delivery.duplicate) telemetry.messageAccepted(message, 'peer');
+      if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');
       return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
     }
 
@@ -74,7 +73,7 @@ export class ReceiveMessage {
       const { code, message: why, status } = outcome.error;
       throw new RelayRefused(code, `Node "${to}" refused the message: ${why}`, status);
     }
-    telemetry.messageAccepted(relayed, 'relay');
+    telemetry?.messageAccepted(relayed, 'relay');
     return { status: outcome.status === 'delivered' ? 'relayed' : 'queued', id: message.id };
   }
 }

@@ -1,15 +1,5 @@
 import type { Telemetry } from './ports/telemetry.js';
 
-/** Tells nobody. */
-export const NO_TELEMETRY: Telemetry = {
-  messageAccepted: () => {},
-  deliveredLocally: () => {},
-  copyQueued: () => {},
-  copySettled: () => {},
-  probed: () => {},
-  viewReceived: () => {},
-};
-
 /**
  * One `Telemetry` that tells each of `parts` (each may implement only some events). A part that throws is
  * reported to `onError` and does not keep the others, or the use case, from going on.

@@ -33,7 +33,12 @@ export interface NodeReport extends NodeRecord {
 export type RegistryChange = {
   readonly kind: 'added' | 'updated' | 'removed';
   readonly node: Member;
+  /** An update's state before it (a suspect that answered again was `suspect`). */
+  readonly before?: MemberState;
 };
+
+/** How many other nodes are in each state: members `alive` or `suspect`, tombstones `dead` or `left`. */
+export type StateCounts = Record<MemberState | Tombstone['reason'], number>;
 export type UpsertResult = 'added' | 'updated' | 'unchanged';
 
 /**
@@ -116,6 +121,14 @@ export class PeerRegistry {
 
   get size(): number {
     return this.#peers.size + 1;
+  }
+
+  /** Other nodes by state (this node is not counted). */
+  countByState(): StateCounts {
+    const counts: StateCounts = { alive: 0, suspect: 0, dead: 0, left: 0 };
+    for (const member of this.#peers.values()) counts[member.state]++;
+    for (const grave of this.#tombstones.values()) counts[grave.reason]++;
+    return counts;
   }
 
   tombstones(): Tombstone[] {
@@ -305,7 +318,7 @@ export class PeerRegistry {
       return 'unchanged';
     }
     this.#peers.set(clean.id, clean);
-    this.#emit('updated', clean);
+    this.#emit('updated', clean, known.state);
     return 'updated';
   }
 
@@ -325,8 +338,9 @@ export class PeerRegistry {
     }
   }
 
-  #emit(kind: RegistryChange['kind'], node: Member): void {
-    for (const listener of this.#listeners) listener({ kind, node });
+  #emit(kind: RegistryChange['kind'], node: Member, before?: MemberState): void {
+    const change = before === undefined ? { kind, node } : { kind, node, before };
+    for (const listener of this.#listeners) listener(change);
   }
 }
 

@@ -19,7 +19,7 @@ export async function memoryHttpApp() {
   let a: MemoryNode | undefined;
   const node = () => a as MemoryNode;
   const metrics = new PromMetrics({
-    registry: { peers: () => node().registry.peers(), tombstones: () => node().registry.tombstones() },
+    registry: { countByState: () => node().registry.countByState() },
     outboxDepth: () => node().courier.depth,
     users: () => TEST_USERS,
     processMetrics: false,

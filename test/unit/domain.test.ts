@@ -74,6 +74,8 @@ describe('PeerRegistry', () => {
     expect(registry.suspect('b')).toBe(true);
     // A plain node (no incarnation) may move once its old address stopped answering.
     expect(registry.announce({ id: 'b', url: 'http://b2' })).toBe('updated');
+    // An update says the state it replaced: the move lifted b's suspicion.
+    expect(changes.map((c) => c.before)).toEqual([undefined, 'alive', 'suspect']);
     expect(changes.map((c) => `${c.kind}:${c.node.url}:${c.node.state}`)).toEqual([
       'added:http://b:alive',
       'updated:http://b:suspect',

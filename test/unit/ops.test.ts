@@ -160,6 +160,14 @@ describe('CheckHealth', () => {
     return { clock, registry, errors, health, codes };
   }
 
+  it('counts the other nodes by state from the registry', () => {
+    const { registry, health, clock } = setup({ members: ['b', 'c', 'd'] });
+    registry.suspect('b');
+    registry.declareDead('c', clock.now());
+    registry.remove(node('d'), clock.now(), 'left');
+    expect(health.execute().peers).toEqual({ alive: 0, suspect: 1, dead: 1, left: 1 });
+  });
+
   it('is ok for a lone node that never had peers, and for one whose peers left', () => {
     const { health, registry } = setup({ members: ['b'] });
     registry.remove(node('b'), 0, 'left');
@@ -223,13 +231,13 @@ describe('PromMetrics on the in-memory network', () => {
     const net = new InMemoryNetwork({ clock });
     let a: MemoryNode | undefined;
     const metrics = new PromMetrics({
-      registry: { peers: () => a?.registry.peers() ?? [], tombstones: () => a?.registry.tombstones() ?? [] },
+      registry: { countByState: () => (a as MemoryNode).registry.countByState() },
       outboxDepth: () => a?.courier.depth ?? 0,
       users: () => ({ socketio: 0, ws: 0 }),
       processMetrics: false,
     });
     a = createMemoryNode(net, 'a', { clock, telemetry: metrics, delivery: { ttlMs: 5_000 } });
-    const bMetrics = new PromMetrics({ registry: { peers: () => [], tombstones: () => [] }, outboxDepth: () => 0, users: () => ({ socketio: 0, ws: 0 }), processMetrics: false });
+    const bMetrics = new PromMetrics({ registry: new PeerRegistry(node('b'), 1), outboxDepth: () => 0, users: () => ({ socketio: 0, ws: 0 }), processMetrics: false });
     const b = createMemoryNode(net, 'b', { clock, telemetry: bMetrics });
     await b.join.execute([a.url]);
     return { clock, net, a, b, metrics, bMetrics };

@@ -13,8 +13,6 @@ export type MembershipOp = 'joined' | 'suspect' | 'alive' | 'updated' | 'dead' |
  */
 export class AuditLog implements Pick<Telemetry, 'messageAccepted'> {
   readonly #log: Logger;
-  /** The last state logged per member, to tell a suspect coming back from any other update. */
-  readonly #states = new Map<string, string>();
 
   constructor(log: Logger, private readonly registry: PeerRegistry) {
     this.#log = log.child({ audit: true });
@@ -29,8 +27,7 @@ export class AuditLog implements Pick<Telemetry, 'messageAccepted'> {
     );
   }
 
-  #membership({ kind, node }: RegistryChange): void {
-    const before = this.#states.get(node.id);
+  #membership({ kind, node, before }: RegistryChange): void {
     const op: MembershipOp =
       kind === 'added'
         ? 'joined'
@@ -41,8 +38,6 @@ export class AuditLog implements Pick<Telemetry, 'messageAccepted'> {
             : before === 'suspect'
               ? 'alive'
               : 'updated';
-    if (kind === 'removed') this.#states.delete(node.id);
-    else this.#states.set(node.id, node.state);
     const { id, url, incarnation, state } = node;
     this.#log.info(
       { event: 'membership', op, node: { id, url, incarnation, state: kind === 'removed' ? op : state } },

@@ -5,7 +5,7 @@ import type { PeerRegistry } from '../../domain/peer-registry.js';
 
 export interface MetricsSources {
   /** Who this node knows (members and tombstones), read at each scrape. */
-  readonly registry: Pick<PeerRegistry, 'peers' | 'tombstones'>;
+  readonly registry: Pick<PeerRegistry, 'countByState'>;
   readonly outboxDepth: () => number;
   /** Users connected right now, per front end. */
   readonly users: () => Readonly<Record<'socketio' | 'ws', number>>;
@@ -79,10 +79,7 @@ export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
       labelNames: ['state'],
       registers,
       collect() {
-        const counts = { alive: 0, suspect: 0, dead: 0, left: 0 };
-        for (const member of registry.peers()) counts[member.state]++;
-        for (const grave of registry.tombstones()) counts[grave.reason]++;
-        for (const [state, value] of Object.entries(counts)) this.set({ state }, value);
+        for (const [state, value] of Object.entries(registry.countByState())) this.set({ state }, value);
       },
     });
     new Gauge({

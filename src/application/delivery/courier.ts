@@ -16,7 +16,6 @@ import type { Clock } from '../ports/clock.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
-import { NO_TELEMETRY } from '../telemetry.js';
 import { Fates } from './fates.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './settings.js';
@@ -148,7 +147,7 @@ export class Courier {
       // Still in flight after the wait: the sender hears `queued` now and the rest as a status event.
       parcel.answer = undefined;
       const outcome = outcomes[i] ?? { status: 'queued' };
-      if (outcome.status === 'queued') this.#telemetry.copyQueued(parcel.entry.node);
+      if (outcome.status === 'queued') this.deps.telemetry?.copyQueued(parcel.entry.node);
       return outcome;
     });
   }
@@ -194,10 +193,6 @@ export class Courier {
     if (lane.retryAt > now) this.#answer(parcel, { status: 'queued' });
     if (this.#started) void this.#run(lane);
     return parcel;
-  }
-
-  get #telemetry(): Telemetry {
-    return this.deps.telemetry ?? NO_TELEMETRY;
   }
 
   get #backoff() {
@@ -347,7 +342,7 @@ export class Courier {
     const { entry } = parcel;
     this.#parcels.delete(entry.key);
     this.deps.store.settle([entry.key]).catch((e: unknown) => this.deps.onError?.(e));
-    this.#telemetry.copySettled(entry.node, status);
+    this.deps.telemetry?.copySettled(entry.node, status);
     this.#answer(parcel, status === 'failed' ? { status, error: error as Refusal } : { status: status === 'expired' ? 'queued' : status });
     if (!entry.notify) return;
     const { id, to } = entry.message;
