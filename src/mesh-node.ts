@@ -1,18 +1,18 @@
-import type { PhaseBox } from './application/check-health.js';
-import type { Courier } from './application/delivery/courier.js';
-import type { ForwardMessage } from './application/forward-message.js';
-import type { JoinNetwork, JoinResult } from './application/join-network.js';
-import type { Leave, LeaveResult } from './application/leave.js';
+import type { PhaseBox } from './application/operations/check-health.js';
+import type { Courier } from './application/messaging/courier.js';
+import type { ForwardMessage } from './application/messaging/forward-message.js';
+import type { JoinNetwork, JoinResult } from './application/membership/join-network.js';
+import type { Leave, LeaveResult } from './application/membership/leave.js';
 import type { MembershipProtocol } from './application/membership/membership-protocol.js';
-import type { MeshMap } from './application/membership/mesh-map.js';
+import type { MeshMap } from './application/operations/mesh-map.js';
 import type { RememberNodes } from './application/membership/remember-nodes.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
 import type { UserPush } from './application/ports/user-push.js';
 import type { NodeHttpServer } from './adapters/http/node-http-server.js';
 import type { Logger } from './adapters/log/logger.js';
-import type { SocketIoUserPush } from './adapters/push/socket-io-user-push.js';
-import type { WsUserPush } from './adapters/push/ws-user-push.js';
+import type { SocketIoUserPush } from './adapters/users/socket-io-user-push.js';
+import type { WsUserPush } from './adapters/users/ws-user-push.js';
 import type { NodeReport, PeerRegistry } from './domain/peer-registry.js';
 import type { NodeConfig } from './node-config.js';
 

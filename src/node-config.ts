@@ -1,4 +1,4 @@
-import type { DeliverySettings } from './application/delivery/settings.js';
+import type { DeliverySettings } from './application/messaging/delivery-settings.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
 
 /** Everything a node needs to start; `src/cli/node-command.ts` builds it from flags and environment. */
@@ -23,7 +23,7 @@ export interface NodeConfig {
   readonly profile?: MembershipProfile;
   /** Overrides of single membership settings on top of the profile (tests, benchmarks, tuning). */
   readonly membership?: Partial<MembershipSettings>;
-  /** Outbox timing (time to live, retries); defaults in `application/delivery/settings.ts`. */
+  /** Outbox timing (time to live, retries); defaults in `application/messaging/delivery-settings.ts`. */
   readonly delivery?: Partial<DeliverySettings>;
   /** How many recent messages history keeps for users who connect (default 1000). */
   readonly historySize?: number;

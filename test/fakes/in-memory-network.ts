@@ -1,17 +1,17 @@
-import { AnnounceNode } from '../../src/application/announce-node.js';
-import { Courier } from '../../src/application/delivery/courier.js';
-import type { DeliverySettings } from '../../src/application/delivery/settings.js';
-import { DeliverLocally } from '../../src/application/deliver-locally.js';
+import { AnnounceNode } from '../../src/application/membership/announce-node.js';
+import { Courier } from '../../src/application/messaging/courier.js';
+import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import { DeliverLocally } from '../../src/application/messaging/deliver-locally.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
-import { ForwardMessage } from '../../src/application/forward-message.js';
-import { JoinNetwork } from '../../src/application/join-network.js';
-import { Leave } from '../../src/application/leave.js';
+import { ForwardMessage } from '../../src/application/messaging/forward-message.js';
+import { JoinNetwork } from '../../src/application/membership/join-network.js';
+import { Leave } from '../../src/application/membership/leave.js';
 import { MembershipProtocol } from '../../src/application/membership/membership-protocol.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
 import type { Telemetry } from '../../src/application/ports/telemetry.js';
-import { fanOutTelemetry } from '../../src/application/telemetry.js';
+import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type {
   BatchItemResult,
   CallOptions,
@@ -19,10 +19,10 @@ import type {
   PeerClient,
   ProbeVerdict,
 } from '../../src/application/ports/peer-client.js';
-import { ProbeForPeer } from '../../src/application/probe-for-peer.js';
-import { ReceiveMessage } from '../../src/application/receive-message.js';
-import { ReceiveMessages } from '../../src/application/receive-messages.js';
-import { RemoveNode } from '../../src/application/remove-node.js';
+import { ProbeForPeer } from '../../src/application/membership/probe-for-peer.js';
+import { ReceiveMessage } from '../../src/application/messaging/receive-message.js';
+import { ReceiveMessages } from '../../src/application/messaging/receive-messages.js';
+import { RemoveNode } from '../../src/application/membership/remove-node.js';
 import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
 import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';

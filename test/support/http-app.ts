@@ -1,8 +1,8 @@
 import { createHttpApp } from '../../src/adapters/http/create-http-app.js';
 import { PromMetrics } from '../../src/adapters/metrics/prom-metrics.js';
 import type { WebAssets } from '../../src/adapters/web/web-assets.js';
-import { CheckHealth, type PhaseBox, RecentErrors } from '../../src/application/check-health.js';
-import { MeshMap } from '../../src/application/membership/mesh-map.js';
+import { CheckHealth, type PhaseBox, RecentErrors } from '../../src/application/operations/check-health.js';
+import { MeshMap } from '../../src/application/operations/mesh-map.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
 
 export const TEST_WEB: WebAssets = { html: '<p>chat</p>', css: 'p{}', script: 'void 0' };

@@ -61,9 +61,9 @@ describe('the hexagon', () => {
 
   it('the checker itself sees every form of import (it would catch a violation)', () => {
     expect(importsOf('src/adapters/http/create-http-app.ts')).toContain('hono');
-    expect(importsOf('src/application/forward-message.ts')).toContain('../domain/message.js');
+    expect(importsOf('src/application/messaging/forward-message.ts')).toContain('../../domain/message.js');
     expect(importsOf('src/cli.ts')).toContain('reflect-metadata');
     expect(importsOf('src/adapters/tunnel/ngrok-public-endpoint.ts')).toContain('@ngrok/ngrok');
-    expect(importStatements('src/application/leave.ts')).toContainEqual({ spec: './ports/clock.js', typeOnly: true });
+    expect(importStatements('src/application/membership/leave.ts')).toContainEqual({ spec: '../ports/clock.js', typeOnly: true });
   });
 });

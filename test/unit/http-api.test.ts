@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { createHttpApp } from '../../src/adapters/http/create-http-app.js';
-import type { PhaseBox, RecentErrors } from '../../src/application/check-health.js';
+import type { PhaseBox, RecentErrors } from '../../src/application/operations/check-health.js';
 import { MESSAGE_MAX_BYTES } from '../../src/domain/message.js';
 import { type InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
 import { memoryHttpApp } from '../support/http-app.js';

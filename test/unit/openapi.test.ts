@@ -15,7 +15,7 @@ import {
   nodeAnnounceBody,
 } from '../../src/adapters/http/wire-schemas.js';
 import { CONTENT_SECURITY_POLICY, type WebAssets } from '../../src/adapters/web/web-assets.js';
-import type { HealthReport, PhaseBox, RecentErrors } from '../../src/application/check-health.js';
+import type { HealthReport, PhaseBox, RecentErrors } from '../../src/application/operations/check-health.js';
 import type { MeshGraph } from '../../src/domain/mesh-graph.js';
 import { isValidNodeId } from '../../src/domain/node-record.js';
 import type { MemoryNode } from '../fakes/in-memory-network.js';

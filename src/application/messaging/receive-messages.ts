@@ -1,5 +1,5 @@
-import { MeshError } from '../domain/errors.js';
-import type { InboundMessage } from '../domain/message.js';
+import { MeshError } from '../../domain/errors.js';
+import type { InboundMessage } from '../../domain/message.js';
 import type { ReceiveMessage, ReceiveOutcome } from './receive-message.js';
 
 /** The outcome of one message of a batch: what `ReceiveMessage` returned, or the rule it broke. */

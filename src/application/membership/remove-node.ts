@@ -1,7 +1,7 @@
-import { Conflict } from '../domain/errors.js';
-import { nodeRecord } from '../domain/node-record.js';
-import type { PeerRegistry } from '../domain/peer-registry.js';
-import type { Clock } from './ports/clock.js';
+import { Conflict } from '../../domain/errors.js';
+import { nodeRecord } from '../../domain/node-record.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { Clock } from '../ports/clock.js';
 
 /**
  * `DELETE /nodes/:id {url, reason?}`: a node says it leaves, or a meshchat node says it found it dead

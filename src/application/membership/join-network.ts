@@ -1,8 +1,8 @@
-import { MeshError } from '../domain/errors.js';
-import { normalizeNodeUrl } from '../domain/node-record.js';
-import type { NodeReport, PeerRegistry } from '../domain/peer-registry.js';
-import { JoinFailed } from './errors.js';
-import type { PeerClient } from './ports/peer-client.js';
+import { MeshError } from '../../domain/errors.js';
+import { normalizeNodeUrl } from '../../domain/node-record.js';
+import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
+import { JoinFailed } from '../errors.js';
+import type { PeerClient } from '../ports/peer-client.js';
 
 export interface JoinResult {
   /** Seeds that answered `GET /nodes`. */

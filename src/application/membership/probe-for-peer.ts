@@ -1,7 +1,7 @@
-import { UnknownNode } from '../domain/errors.js';
-import { nodeRecord } from '../domain/node-record.js';
-import type { PeerRegistry } from '../domain/peer-registry.js';
-import type { ProbeVerdict } from './ports/peer-client.js';
+import { UnknownNode } from '../../domain/errors.js';
+import { nodeRecord } from '../../domain/node-record.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { ProbeVerdict } from '../ports/peer-client.js';
 
 /**
  * `POST /probe {id, url}`: another meshchat node asks this one to probe a member it cannot reach (SWIM's

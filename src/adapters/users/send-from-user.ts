@@ -1,4 +1,4 @@
-import type { ForwardMessage, SendOutcome } from '../../application/forward-message.js';
+import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
 import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';

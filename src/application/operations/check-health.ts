@@ -1,5 +1,5 @@
-import type { PeerRegistry } from '../domain/peer-registry.js';
-import type { Clock } from './ports/clock.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { Clock } from '../ports/clock.js';
 
 /** Where a node is in its life: it answers HTTP while it joins and while it leaves, but is not fully there. */
 export type NodePhase = 'starting' | 'running' | 'stopping';

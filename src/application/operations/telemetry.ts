@@ -1,4 +1,4 @@
-import type { Telemetry } from './ports/telemetry.js';
+import type { Telemetry } from '../ports/telemetry.js';
 
 /**
  * One `Telemetry` that tells each of `parts` (each may implement only some events). A part that throws is

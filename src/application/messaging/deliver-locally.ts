@@ -1,8 +1,8 @@
-import type { ChatMessage } from '../domain/message.js';
-import type { Clock } from './ports/clock.js';
-import type { MessageStore } from './ports/message-store.js';
-import type { Telemetry } from './ports/telemetry.js';
-import type { UserPush } from './ports/user-push.js';
+import type { ChatMessage } from '../../domain/message.js';
+import type { Clock } from '../ports/clock.js';
+import type { MessageStore } from '../ports/message-store.js';
+import type { Telemetry } from '../ports/telemetry.js';
+import type { UserPush } from '../ports/user-push.js';
 
 export interface LocalDelivery {
   readonly duplicate: boolean;

@@ -1,7 +1,7 @@
-import { InvalidInput } from '../domain/errors.js';
-import { assertNodeId, normalizeNodeUrl } from '../domain/node-record.js';
-import { isPlausibleIncarnation, type PeerRegistry, type UpsertResult } from '../domain/peer-registry.js';
-import type { Clock } from './ports/clock.js';
+import { InvalidInput } from '../../domain/errors.js';
+import { assertNodeId, normalizeNodeUrl } from '../../domain/node-record.js';
+import { isPlausibleIncarnation, type PeerRegistry, type UpsertResult } from '../../domain/peer-registry.js';
+import type { Clock } from '../ports/clock.js';
 
 /**
  * `PUT /nodes/:id {url, incarnation?}`: a node tells this node where it listens (joining, re-announcing a newer

@@ -1,5 +1,5 @@
 import { Server } from 'socket.io';
-import type { ForwardMessage } from '../../application/forward-message.js';
+import type { ForwardMessage } from '../../application/messaging/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { NodeRecord } from '../../domain/node-record.js';

@@ -1,5 +1,5 @@
-import { BROADCAST, broadcastTargets } from '../domain/delivery.js';
-import { HopLimitReached, UnknownNode } from '../domain/errors.js';
+import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
+import { HopLimitReached, UnknownNode } from '../../domain/errors.js';
 import {
   assertDestination,
   assertMessageText,
@@ -8,10 +8,10 @@ import {
   type ChatMessage,
   type InboundMessage,
   MAX_RELAY_HOPS,
-} from '../domain/message.js';
-import { assertNodeId } from '../domain/node-record.js';
-import type { FirstOutcome } from './delivery/courier.js';
-import { RelayRefused } from './errors.js';
+} from '../../domain/message.js';
+import { assertNodeId } from '../../domain/node-record.js';
+import type { FirstOutcome } from './courier.js';
+import { RelayRefused } from '../errors.js';
 import type { MessageDeps } from './message-deps.js';
 
 export type ReceiveOutcome = {

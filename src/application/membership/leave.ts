@@ -1,7 +1,7 @@
-import type { PeerRegistry } from '../domain/peer-registry.js';
-import { PeerCallFailed } from './errors.js';
-import type { Clock } from './ports/clock.js';
-import type { PeerClient } from './ports/peer-client.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import { PeerCallFailed } from '../errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { PeerClient } from '../ports/peer-client.js';
 
 export const LEAVE_TIMEOUT_MS = 3_000;
 

@@ -1,6 +1,6 @@
-import { BROADCAST, broadcastTargets } from '../domain/delivery.js';
-import { UnknownNode } from '../domain/errors.js';
-import { type ChatMessage, outgoingText } from '../domain/message.js';
+import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
+import { UnknownNode } from '../../domain/errors.js';
+import { type ChatMessage, outgoingText } from '../../domain/message.js';
 import type { MessageDeps } from './message-deps.js';
 
 /** What the sending user is told. */

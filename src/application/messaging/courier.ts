@@ -18,7 +18,7 @@ import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { Fates } from './fates.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
-import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './settings.js';
+import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
 
 export type { FirstOutcome, Refusal } from './lane.js';
 
