@@ -2,16 +2,29 @@
 // against plain (fanout-1x10), durable against in-memory (delivery), info against silent (ops). The rounds in
 // alternating order, the `params` and `ratios` blocks of their results, the fan-out's delivery problems and the
 // report rows of the fan-out part.
+import { ran } from './fanout.js';
 import { ratio } from './stats.js';
 import { fixed } from './table.js';
+
+/** @import { Failed, FanoutRun, FanoutSummary } from './fanout.js' */
+/** @import { Cell } from './table.js' */
+/** @import { BenchOptions } from '../run.js' */
 
 /**
  * Runs `measure(variant, label)` `count` times for every variant, one at a time, the order alternating round by
  * round (x, y, then y, x, ...) so slow drift in the machine's load hits both alike. Returns each variant's
  * results in round order.
+ * @template {string} V
+ * @template R
+ * @param {readonly V[]} variants
+ * @param {number} count
+ * @param {(variant: V, label: string) => Promise<R>} measure
+ * @returns {Promise<Record<V, R[]>>}
  */
 export async function alternateRounds(variants, count, measure) {
-  const rounds = Object.fromEntries(variants.map((variant) => [variant, []]));
+  const rounds = /** @type {Record<V, R[]>} */ (
+    Object.fromEntries(variants.map((variant) => [variant, /** @type {R[]} */ ([])]))
+  );
   for (let round = 0; round < count; round++) {
     const order = round % 2 === 0 ? variants : [...variants].reverse();
     for (const variant of order)
@@ -24,8 +37,14 @@ export async function alternateRounds(variants, count, measure) {
  * The `params` block of a fan-out scenario, from the bench's options. `workload` (more messages the scenario
  * sends) follows the fan-out's counts, `limits` joins its phase limits, and `setup` (how the nodes ran) comes
  * last, before the transport.
+ * @template {object} [W={}]
+ * @template {object} [L={}]
+ * @template {object} [S={}]
+ * @param {BenchOptions} options
+ * @param {{ workload?: W, limits?: L, setup?: S }} [extra]
  */
-export function fanoutParams(options, { workload = {}, limits = {}, setup = {} } = {}) {
+export function fanoutParams(options, extra = {}) {
+  const { workload = /** @type {W} */ ({}), limits = /** @type {L} */ ({}), setup = /** @type {S} */ ({}) } = extra;
   return {
     rounds: options.rounds,
     receivers: options.receivers,
@@ -50,9 +69,17 @@ export function fanoutParams(options, { workload = {}, limits = {}, setup = {} }
 /**
  * x/y ratios of two fan-out summaries (`summarizeFanoutRounds`; either may be missing), plus the throughput
  * ratio of each round's pair of runs. `loadedP50` adds the ratio of the latency under load p50.
+ * @param {FanoutSummary | undefined} x
+ * @param {FanoutSummary | undefined} y
+ * @param {readonly (FanoutRun | Failed)[]} [roundsX]
+ * @param {readonly (FanoutRun | Failed)[]} [roundsY]
+ * @param {{ loadedP50?: boolean }} [options]
  */
 export function fanoutRatios(x, y, roundsX = [], roundsY = [], { loadedP50 = false } = {}) {
+  /** @param {(s: Partial<FanoutSummary>) => number | null | undefined} f */
   const of = (f) => ratio(f(x ?? {}), f(y ?? {}));
+  /** @param {FanoutRun | Failed | undefined} r */
+  const msgsPerSec = (r) => (r && ran(r) ? r.throughput.msgsPerSec : undefined);
   return {
     throughput: of((s) => s.throughput?.msgsPerSec),
     latencyP50: of((s) => s.latency?.p50),
@@ -61,13 +88,17 @@ export function fanoutRatios(x, y, roundsX = [], roundsY = [], { loadedP50 = fal
     loadedP99: of((s) => s.throughput?.loadedP99),
     nodesCpuMsPerMsg: of((s) => s.throughput?.nodesCpuMsPerMsg),
     // Same-round pairs (run back to back), so a load spike shows up as disagreement between rounds.
-    throughputPerRound: roundsX.map((r, i) =>
-      ratio(r.throughput?.msgsPerSec, roundsY?.[i]?.throughput?.msgsPerSec),
-    ),
+    throughputPerRound: roundsX.map((r, i) => ratio(msgsPerSec(r), msgsPerSec(roundsY?.[i]))),
   };
 }
 
-/** The delivery problems of a fan-out summary as `what: n` counts, for `problemList`. */
+/** @typedef {ReturnType<typeof fanoutRatios>} FanoutRatios */
+/** @typedef {ReturnType<typeof fanoutParams>} FanoutParams */
+
+/**
+ * The delivery problems of a fan-out summary as `what: n` counts, for `problemList`.
+ * @param {Partial<FanoutSummary>} f
+ */
 export function fanoutProblemCounts(f) {
   return {
     'failed rounds': f.failedRounds,
@@ -81,7 +112,10 @@ export function fanoutProblemCounts(f) {
   };
 }
 
-/** `what: n` strings of the counts above zero (missing counts are none). */
+/**
+ * `what: n` strings of the counts above zero (missing counts are none).
+ * @param {Record<string, unknown>} counts
+ */
 export function problemList(counts) {
   return Object.entries(counts)
     .filter(([, n]) => typeof n === 'number' && n > 0)
@@ -91,17 +125,41 @@ export function problemList(counts) {
 /**
  * Report row makers for summaries `x` and `y`: `header` (column names from `labels`, [x, y]), `row` (a number
  * of each, with `decimals`, and a ratio), `text` (a string of each, no ratio).
+ * @template T
+ * @param {T} x
+ * @param {T} y
+ * @param {readonly [string, string]} labels
  */
 export function comparisonRows(x, y, labels) {
   return {
+    /** @returns {Cell[]} */
     header: () => ['', labels[0], labels[1], `${labels[0]}/${labels[1]}`],
+    /**
+     * @param {string} label
+     * @param {(s: T) => unknown} f
+     * @param {number} decimals
+     * @param {number | null} r
+     * @returns {Cell[]}
+     */
     row: (label, f, decimals, r) => [label, fixed(f(x), decimals), fixed(f(y), decimals), fixed(r, 3)],
+    /**
+     * @param {string} label
+     * @param {(s: T) => Cell} f
+     * @returns {Cell[]}
+     */
     text: (label, f) => [label, f(x), f(y), ''],
   };
 }
 
-/** The per-round throughputs of two fan-out summaries, and the ratio of each round's pair. */
+/**
+ * The per-round throughputs of two fan-out summaries, and the ratio of each round's pair.
+ * @param {Partial<FanoutSummary>} x
+ * @param {Partial<FanoutSummary>} y
+ * @param {Pick<FanoutRatios, 'throughputPerRound'>} ratios
+ * @returns {Cell[]}
+ */
 export function perRoundRow(x, y, ratios) {
+  /** @param {Partial<FanoutSummary>} s */
   const each = (s) => (s.throughput?.perRound ?? []).map((v) => fixed(v, 0)).join(', ');
   return [
     '  per round (msgs/s)',
@@ -114,10 +172,19 @@ export function perRoundRow(x, y, ratios) {
 /**
  * The header and the fan-out rows of a report comparing fan-out summaries `x` and `y` (columns `labels`):
  * throughput, latency under load, CPU, latency and losses. `throughputNote` follows the throughput ratio.
+ * @param {FanoutSummary} x
+ * @param {FanoutSummary} y
+ * @param {Omit<FanoutRatios, 'loadedP50'>} ratios
+ * @param {FanoutParams} params
+ * @param {readonly [string, string]} labels
+ * @param {{ throughputNote?: string }} [options]
+ * @returns {Cell[][]}
  */
 export function fanoutRows(x, y, ratios, params, labels, { throughputNote = '' } = {}) {
   const { header, row, text } = comparisonRows(x, y, labels);
+  /** @param {FanoutSummary} s @returns {Partial<NonNullable<FanoutSummary['throughput']>>} */
   const t = (s) => s.throughput ?? {};
+  /** @param {FanoutSummary} s @returns {Partial<NonNullable<FanoutSummary['latency']>>} */
   const l = (s) => s.latency ?? {};
   return [
     header(),
@@ -144,13 +211,20 @@ export function fanoutRows(x, y, ratios, params, labels, { throughputNote = '' }
   ];
 }
 
-/** The report's note (none, or one line) on a variant whose throughput phase stopped at its time limit. */
+/**
+ * The report's note (none, or one line) on a variant whose throughput phase stopped at its time limit.
+ * @param {string} variant
+ * @param {Partial<FanoutSummary>} f
+ */
 export function stoppedEarlyNotes(variant, f) {
   const n = f.throughput?.stoppedEarlyRounds;
   return n ? [`  ${variant}: the throughput phase hit its time limit in ${n} round(s)`] : [];
 }
 
-/** The start of a report's closing note on how the numbers were taken ('' for a single round). */
+/**
+ * The start of a report's closing note on how the numbers were taken ('' for a single round).
+ * @param {{ rounds: number }} params
+ */
 export function roundsNote(params) {
   return params.rounds > 1 ? `medians of ${params.rounds} rounds (order alternates); ` : '';
 }

@@ -510,6 +510,8 @@ export function ran(r) {
   return !('error' in r && r.error);
 }
 
+/** @typedef {ReturnType<typeof summarizeFanoutRounds>} FanoutSummary the fan-out's numbers over rounds */
+
 /**
  * Medians of the headline numbers over the rounds that ran; delivery problems summed over all of them.
  * @param {readonly (FanoutRun | Failed)[]} rounds
