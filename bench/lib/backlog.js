@@ -11,7 +11,8 @@
 // protocol says clients de-duplicate by id) and is counted as `overlap`.
 import { performance } from 'node:perf_hooks';
 import { parsePayload, payload } from './fanout.js';
-import { connectUser, disconnectAll, field } from './users.js';
+import { field } from './field.js';
+import { connectUser, disconnectAll } from './users.js';
 
 /** @import { MeshchatPair } from '../systems/meshchat.js' */
 

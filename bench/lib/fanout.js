@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { median, summarize } from './stats.js';
-import { connectUser, connectUsers, disconnectAll, field } from './users.js';
+import { field } from './field.js';
+import { connectUser, connectUsers, disconnectAll } from './users.js';
 
 /** @import { Socket } from 'socket.io-client' */
 /** @import { BenchOptions } from '../run.js' */

@@ -61,13 +61,3 @@ export function disconnectAll(sockets) {
   for (const socket of sockets) socket.disconnect();
 }
 
-/**
- * Field `key` of an event's data when that is an object, else undefined: socket.io events are untyped, so what
- * the bench reads of them goes through here and is checked where it is used.
- * @param {unknown} data
- * @param {string} key
- * @returns {unknown}
- */
-export function field(data, key) {
-  return typeof data === 'object' && data !== null ? /** @type {Record<string, unknown>} */ (data)[key] : undefined;
-}
