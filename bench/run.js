@@ -109,6 +109,22 @@ function flags() {
   }
 }
 
+/**
+ * @param {string} s
+ * @returns {s is 'meshchat' | 'plain'}
+ */
+function isSystem(s) {
+  return s === 'meshchat' || s === 'plain';
+}
+
+/**
+ * @param {string} s
+ * @returns {s is 'refused' | 'hung'}
+ */
+function isCrashMode(s) {
+  return s === 'refused' || s === 'hung';
+}
+
 /** @typedef {ReturnType<typeof options>} BenchOptions the bench's settings, what every scenario is given */
 
 function options() {
@@ -146,14 +162,16 @@ function options() {
   };
   const crashModes = (value = 'refused,hung') => {
     const modes = [...new Set(value.split(',').map((m) => m.trim()))];
-    if (modes.length === 0 || modes.some((m) => !['refused', 'hung'].includes(m)))
-      fail('--crash-modes lists refused and/or hung');
-    return modes;
+    return modes.length > 0 && modes.every(isCrashMode) ? modes : fail('--crash-modes lists refused and/or hung');
   };
-  if (!['process', 'inprocess'].includes(values.meshchat))
-    fail('--meshchat must be "process" or "inprocess"');
-  const order = values.order.split(',').map((s) => s.trim());
-  if (order.some((s) => !['meshchat', 'plain'].includes(s))) fail('--order lists meshchat and/or plain');
+  /** @type {'process' | 'inprocess'} */
+  const meshchatMode =
+    values.meshchat === 'process' || values.meshchat === 'inprocess'
+      ? values.meshchat
+      : fail('--meshchat must be "process" or "inprocess"');
+  const systems = values.order.split(',').map((s) => s.trim());
+  /** @type {('meshchat' | 'plain')[]} */
+  const order = systems.every(isSystem) ? systems : fail('--order lists meshchat and/or plain');
   const quick = values.quick;
   return {
     scenarios: values.scenario,
@@ -170,7 +188,7 @@ function options() {
     warmupMaxMs: 4_000,
     latencyMaxMs: 8_000,
     throughputMaxMs: 12_000,
-    meshchatMode: values.meshchat,
+    meshchatMode,
     order,
     // membership
     joinSizes: list('join-sizes', quick ? [10, 25] : [10, 25, 50], 2, 100),

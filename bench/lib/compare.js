@@ -2,13 +2,57 @@
 // against plain (fanout-1x10), durable against in-memory (delivery), info against silent (ops). The rounds in
 // alternating order, the `params` and `ratios` blocks of their results, the fan-out's delivery problems and the
 // report rows of the fan-out part.
-import { ran } from './fanout.js';
+import { fanoutBudgetMs, ran } from './fanout.js';
 import { ratio } from './stats.js';
 import { fixed } from './table.js';
 
 /** @import { Failed, FanoutRun, FanoutSummary } from './fanout.js' */
 /** @import { Cell } from './table.js' */
 /** @import { BenchOptions } from '../run.js' */
+
+/** Starting a pair of nodes and stopping it, at worst (two starts and their stops). */
+const PAIR_START_STOP_MS = 2 * 15_000 + 6_000;
+
+/**
+ * The longest a scenario may take that runs the fan-out on a fresh pair for each of `variants` in every round,
+ * plus `moreMs` of its own work per run.
+ * @param {BenchOptions} options
+ * @param {readonly string[]} variants
+ * @param {number} moreMs
+ */
+export function pairRunsBudgetMs(options, variants, moreMs) {
+  return options.rounds * variants.length * (fanoutBudgetMs(options) + moreMs + PAIR_START_STOP_MS);
+}
+
+/**
+ * One run on a fresh pair of nodes: `start` it, `measure` on it (`say` prefixes the run's `label`), and stop it
+ * whatever happens. Resolves with the pair's mode and what `measure` found, or with `error` when either threw
+ * (logged); `wallSeconds` last.
+ * @template {{ mode: string, stop(): Promise<unknown> }} P
+ * @template {object} R
+ * @param {string} label
+ * @param {(line: string) => void} log
+ * @param {() => Promise<P>} start
+ * @param {(pair: P, say: (line: string) => void) => Promise<R>} measure
+ * @returns {Promise<({ mode: string, wallSeconds: number, error?: undefined } & R) | { error: string, wallSeconds: number }>}
+ */
+export async function measureOnPair(label, log, start, measure) {
+  const started = Date.now();
+  const say = (/** @type {string} */ line) => log(`${label}: ${line}`);
+  /** @type {P | undefined} */
+  let pair;
+  try {
+    pair = await start();
+    const result = { mode: pair.mode, ...(await measure(pair, say)) };
+    return { ...result, wallSeconds: (Date.now() - started) / 1000 };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    say(`FAILED: ${message}`);
+    return { error: message, wallSeconds: (Date.now() - started) / 1000 };
+  } finally {
+    await pair?.stop();
+  }
+}
 
 /**
  * Runs `measure(variant, label)` `count` times for every variant, one at a time, the order alternating round by
@@ -96,10 +140,43 @@ export function fanoutRatios(x, y, roundsX = [], roundsY = [], { loadedP50 = fal
 /** @typedef {ReturnType<typeof fanoutParams>} FanoutParams */
 
 /**
+ * Each variant's summary, with its `problems` (`problems(summary)`) last, and its rounds; plus `failures`, every
+ * variant's problems as `variant: problem`.
+ * @template {string} V
+ * @template R
+ * @template {object} S
+ * @param {readonly V[]} variants
+ * @param {Record<V, R[]>} rounds
+ * @param {(rounds: R[], variant: V) => S} summarize
+ * @param {(summary: S) => string[]} problems
+ */
+export function summarizeVariants(variants, rounds, summarize, problems) {
+  const byVariant = /** @type {Record<V, { summary: S & { problems: string[] }, rounds: R[] }>} */ ({});
+  for (const variant of variants) {
+    const summary = summarize(rounds[variant], variant);
+    byVariant[variant] = { summary: { ...summary, problems: problems(summary) }, rounds: rounds[variant] };
+  }
+  const failures = variants.flatMap((v) => byVariant[v].summary.problems.map((p) => `${v}: ${p}`));
+  return { variants: byVariant, failures };
+}
+
+/**
+ * The problems of a fan-out summary and of what a scenario adds (`counts`, `what: n`), as `what: n` strings of
+ * the counts above zero, then the fan-out's error, if any.
+ * @param {Partial<FanoutSummary>} f
+ * @param {Record<string, unknown>} counts
+ */
+export function fanoutProblems(f, counts) {
+  const list = problemList({ ...fanoutProblemCounts(f), ...counts });
+  if (f.error) list.push(`fan-out: ${f.error}`);
+  return list;
+}
+
+/**
  * The delivery problems of a fan-out summary as `what: n` counts, for `problemList`.
  * @param {Partial<FanoutSummary>} f
  */
-export function fanoutProblemCounts(f) {
+function fanoutProblemCounts(f) {
   return {
     'failed rounds': f.failedRounds,
     'warm-up lost': f.warmupLost,
@@ -116,7 +193,7 @@ export function fanoutProblemCounts(f) {
  * `what: n` strings of the counts above zero (missing counts are none).
  * @param {Record<string, unknown>} counts
  */
-export function problemList(counts) {
+function problemList(counts) {
   return Object.entries(counts)
     .filter(([, n]) => typeof n === 'number' && n > 0)
     .map(([what, n]) => `${what}: ${n}`);
@@ -138,7 +215,7 @@ export function comparisonRows(x, y, labels) {
      * @param {string} label
      * @param {(s: T) => unknown} f
      * @param {number} decimals
-     * @param {number | null} r
+     * @param {number | null | undefined} r
      * @returns {Cell[]}
      */
     row: (label, f, decimals, r) => [label, fixed(f(x), decimals), fixed(f(y), decimals), fixed(r, 3)],
@@ -209,6 +286,25 @@ export function fanoutRows(x, y, ratios, params, labels, { throughputNote = '' }
       return s.error ? '-' : `${lost} / ${dup}`;
     }),
   ];
+}
+
+/**
+ * The report's lines on the failed rounds of `variant`: `  <variant> round <n> FAILED: <error's first line>`.
+ * `failedPart(round)` may name a part that failed in a round that ran, as [what, error].
+ * @template {{ error?: string | undefined }} R
+ * @param {string} variant
+ * @param {readonly R[]} rounds
+ * @param {(round: R) => [string, string] | undefined} [failedPart]
+ */
+export function failedRoundNotes(variant, rounds, failedPart = () => undefined) {
+  /** @type {string[]} */
+  const lines = [];
+  rounds.forEach((r, i) => {
+    const part = r.error ? undefined : failedPart(r);
+    if (r.error) lines.push(`  ${variant} round ${i + 1} FAILED: ${r.error.split('\n')[0]}`);
+    else if (part) lines.push(`  ${variant} round ${i + 1} ${part[0]} FAILED: ${part[1].split('\n')[0]}`);
+  });
+  return lines;
 }
 
 /**
