@@ -502,10 +502,10 @@ export function fanoutBudgetMs(options) {
 /** @typedef {{ error: string }} Failed a run that threw, and why */
 
 /**
- * Whether a run ran (its result is no `Failed`).
- * @template {object} T
- * @param {T | Failed} r
- * @returns {r is T}
+ * Whether a run ran: its result is no `Failed` (it has no `error`, or an empty one).
+ * @template {object} R
+ * @param {R} r
+ * @returns {r is Exclude<R, Failed>}
  */
 export function ran(r) {
   return !('error' in r && r.error);

@@ -22,7 +22,14 @@ import { field } from './field.js';
 /** @typedef {NonNullable<NonNullable<Parameters<Dist['createNode']>[1]>['peers']>} PeerClient */
 /** @typedef {Dist['MEMBERSHIP_PROFILES']['lan']} MembershipSettings */
 
-export const PEER_METHODS = ['getNode', 'listNodes', 'probeVia', 'announce', 'withdraw', 'sendMessage'];
+export const PEER_METHODS = /** @type {const} */ ([
+  'getNode',
+  'listNodes',
+  'probeVia',
+  'announce',
+  'withdraw',
+  'sendMessage',
+]);
 
 const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,6 +95,7 @@ export class CountingPeerClient {
     const own = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this));
     // Every method of the real client, not only the known ones: one added to PeerClient later is still
     // delegated (and counted under its own name).
+    /** @type {Set<string>} */
     const methods = new Set(PEER_METHODS);
     for (let proto = Object.getPrototypeOf(inner); proto && proto !== Object.prototype; ) {
       for (const key of Object.getOwnPropertyNames(proto))

@@ -102,14 +102,6 @@ async function measureOnce(label, variant, options, log) {
 
 /**
  * @param {BacklogRun} b
- * @returns {b is Backlog}
- */
-function drained(b) {
-  return ran(b);
-}
-
-/**
- * @param {BacklogRun} b
  * @returns {b is { error: string, ok: false }}
  */
 function failed(b) {
@@ -119,7 +111,7 @@ function failed(b) {
 /** @param {Round[]} rounds */
 function summarizeBacklog(rounds) {
   const backlogs = rounds.flatMap((r) => ('backlog' in r ? [r.backlog] : []));
-  const good = backlogs.filter(drained);
+  const good = backlogs.filter(ran);
   const first = good[0];
   if (!first) return { error: backlogs.find(failed)?.error ?? 'no backlog ran' };
   /** @param {(b: Backlog) => number | null | undefined} f */

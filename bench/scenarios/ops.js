@@ -26,7 +26,7 @@ import {
   stoppedEarlyNotes,
   summarizeVariants,
 } from '../lib/compare.js';
-import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { ran, runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
 import { median, summarize } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
@@ -36,7 +36,7 @@ export const group = 'ops';
 export const title = 'observability: --log-level info (audit log) + /metrics scrapes vs --log-level silent';
 
 /** @import { BenchOptions } from '../run.js' */
-/** @import { FanoutRun, FanoutSummary } from '../lib/fanout.js' */
+/** @import { Failed, FanoutRun, FanoutSummary } from '../lib/fanout.js' */
 /** @import { MeshchatPair, Which } from '../systems/meshchat.js' */
 
 /** @typedef {'info' | 'silent'} Variant */
@@ -332,15 +332,7 @@ async function measureOnce(label, variant, options, log) {
 }
 
 /** @typedef {Awaited<ReturnType<typeof measureOnce>>} Round */
-/** @typedef {Extract<Round, { audit: unknown }>} Measured a round that ran */
-
-/**
- * @param {Round} r
- * @returns {r is Measured}
- */
-function measured(r) {
-  return !r.error;
-}
+/** @typedef {Exclude<Round, Failed>} Measured a round that ran */
 
 /**
  * @param {Sample} s
@@ -357,7 +349,7 @@ function answered(s) {
  * @param {boolean} scrapedUnderLoad
  */
 function summarizeScrapes(rounds, scrapedUnderLoad) {
-  const good = rounds.filter(measured);
+  const good = rounds.filter(ran);
   const under = good.flatMap((r) => r.scrapes?.samples ?? []);
   const idle = good.flatMap((r) => NODES.map((node) => ({ node, ...r.idleScrape[node] })));
   /**
@@ -398,7 +390,7 @@ function summarizeScrapes(rounds, scrapedUnderLoad) {
 
 /** @param {Round[]} rounds */
 function summarizeLogs(rounds) {
-  const good = rounds.filter(measured);
+  const good = rounds.filter(ran);
   /** @param {(r: Measured) => number} f */
   const sum = (f) => good.reduce((n, r) => n + f(r), 0);
   const sent = sum((r) => r.audit.sent);
