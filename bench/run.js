@@ -162,7 +162,9 @@ function options() {
   };
   const crashModes = (value = 'refused,hung') => {
     const modes = [...new Set(value.split(',').map((m) => m.trim()))];
-    return modes.length > 0 && modes.every(isCrashMode) ? modes : fail('--crash-modes lists refused and/or hung');
+    return modes.length > 0 && modes.every(isCrashMode)
+      ? modes
+      : fail('--crash-modes lists refused and/or hung');
   };
   /** @type {'process' | 'inprocess'} */
   const meshchatMode =

@@ -197,7 +197,8 @@ export async function runBacklogDrain({
       },
       status: (update) => {
         const id = field(update, 'id');
-        if (typeof id === 'string' && field(update, 'node') === bId) statuses.set(id, field(update, 'status'));
+        if (typeof id === 'string' && field(update, 'node') === bId)
+          statuses.set(id, field(update, 'status'));
       },
     },
   });
@@ -209,7 +210,13 @@ export async function runBacklogDrain({
     await pair.kill('b', 'SIGKILL');
 
     // A's user sends the backlog, at most `window` unacknowledged.
-    const acks = { queued: 0, delivered: 0, refused: 0, none: 0, codes: /** @type {Record<string, number>} */ ({}) };
+    const acks = {
+      queued: 0,
+      delivered: 0,
+      refused: 0,
+      none: 0,
+      codes: /** @type {Record<string, number>} */ ({}),
+    };
     /** @type {Set<unknown>} */
     const ids = new Set();
     const queueStart = performance.now();
@@ -225,21 +232,25 @@ export async function runBacklogDrain({
           inFlight++;
           sender
             .timeout(Math.max(1, deadline - performance.now()))
-            .emit('msg', { to: bId, msg: payload(TAG, seq) }, (/** @type {Error | null} */ error, /** @type {unknown} */ outcome) => {
-              inFlight--;
-              lastAckAt = performance.now();
-              if (error) acks.none++;
-              else if (field(outcome, 'ok') !== true) {
-                acks.refused++;
-                const code = String(field(field(outcome, 'error'), 'code') ?? 'unknown');
-                acks.codes[code] = (acks.codes[code] ?? 0) + 1;
-              } else {
-                ids.add(field(outcome, 'id'));
-                if (field(outcome, 'status') === 'queued') acks.queued++;
-                else acks.delivered++;
-              }
-              pump();
-            });
+            .emit(
+              'msg',
+              { to: bId, msg: payload(TAG, seq) },
+              (/** @type {Error | null} */ error, /** @type {unknown} */ outcome) => {
+                inFlight--;
+                lastAckAt = performance.now();
+                if (error) acks.none++;
+                else if (field(outcome, 'ok') !== true) {
+                  acks.refused++;
+                  const code = String(field(field(outcome, 'error'), 'code') ?? 'unknown');
+                  acks.codes[code] = (acks.codes[code] ?? 0) + 1;
+                } else {
+                  ids.add(field(outcome, 'id'));
+                  if (field(outcome, 'status') === 'queued') acks.queued++;
+                  else acks.delivered++;
+                }
+                pump();
+              },
+            );
         }
         if (inFlight === 0 && (next >= count || performance.now() >= deadline)) resolve(next);
       };
@@ -320,7 +331,8 @@ export async function runBacklogDrain({
         from: aliveAt === undefined ? 'ready' : 'alive-at-A',
         firstMs: ms(receipts.firstAt === undefined ? undefined : receipts.firstAt - drainFrom),
         ms: ms(drainMs),
-        msgsPerSec: drainMs !== undefined && drainMs > 0 ? Math.round((count / drainMs) * 1000 * 10) / 10 : null,
+        msgsPerSec:
+          drainMs !== undefined && drainMs > 0 ? Math.round((count / drainMs) * 1000 * 10) / 10 : null,
         totalFromRestartMs: ms(
           receipts.completeAt === undefined ? undefined : receipts.completeAt - restartAt,
         ),

@@ -2,11 +2,13 @@
 // against plain (fanout-1x10), durable against in-memory (delivery), info against silent (ops). The rounds in
 // alternating order, the `params` and `ratios` blocks of their results, the fan-out's delivery problems and the
 // report rows of the fan-out part.
-import { fanoutBudgetMs, ran } from './fanout.js';
+import { fanoutBudgetMs } from './fanout.js';
+import { ran } from './ran.js';
 import { ratio } from './stats.js';
 import { fixed } from './table.js';
 
-/** @import { Failed, FanoutRun, FanoutSummary } from './fanout.js' */
+/** @import { FanoutRun, FanoutSummary } from './fanout.js' */
+/** @import { Failed } from './ran.js' */
 /** @import { Cell } from './table.js' */
 /** @import { BenchOptions } from '../run.js' */
 
@@ -88,7 +90,11 @@ export async function alternateRounds(variants, count, measure) {
  * @param {{ workload?: W, limits?: L, setup?: S }} [extra]
  */
 export function fanoutParams(options, extra = {}) {
-  const { workload = /** @type {W} */ ({}), limits = /** @type {L} */ ({}), setup = /** @type {S} */ ({}) } = extra;
+  const {
+    workload = /** @type {W} */ ({}),
+    limits = /** @type {L} */ ({}),
+    setup = /** @type {S} */ ({}),
+  } = extra;
   return {
     rounds: options.rounds,
     receivers: options.receivers,
@@ -140,6 +146,27 @@ export function fanoutRatios(x, y, roundsX = [], roundsY = [], { loadedP50 = fal
 /** @typedef {ReturnType<typeof fanoutParams>} FanoutParams */
 
 /**
+ * A comparison of two variants on fresh pairs: `measure` each in `count` rounds (`alternateRounds`), summarize
+ * each variant's rounds (`summarizeVariants`), and take the fan-out ratios of the first against the second.
+ * @template {string} V
+ * @template {FanoutRun | Failed} R
+ * @template {{ fanout: FanoutSummary }} S
+ * @param {readonly [V, V]} variants
+ * @param {number} count
+ * @param {(variant: V, label: string) => Promise<R>} measure
+ * @param {(rounds: R[], variant: V) => S} summarize
+ * @param {(summary: S) => string[]} problems
+ */
+export async function compareVariants(variants, count, measure, summarize, problems) {
+  const rounds = await alternateRounds(variants, count, measure);
+  const summaries = summarizeVariants(variants, rounds, summarize, problems);
+  const [x, y] = variants;
+  const fanout = (/** @type {V} */ v) => summaries.variants[v].summary.fanout;
+  const ratios = fanoutRatios(fanout(x), fanout(y), rounds[x], rounds[y]);
+  return { rounds, ...summaries, ratios };
+}
+
+/**
  * Each variant's summary, with its `problems` (`problems(summary)`) last, and its rounds; plus `failures`, every
  * variant's problems as `variant: problem`.
  * @template {string} V
@@ -150,7 +177,7 @@ export function fanoutRatios(x, y, roundsX = [], roundsY = [], { loadedP50 = fal
  * @param {(rounds: R[], variant: V) => S} summarize
  * @param {(summary: S) => string[]} problems
  */
-export function summarizeVariants(variants, rounds, summarize, problems) {
+function summarizeVariants(variants, rounds, summarize, problems) {
   const byVariant = /** @type {Record<V, { summary: S & { problems: string[] }, rounds: R[] }>} */ ({});
   for (const variant of variants) {
     const summary = summarize(rounds[variant], variant);

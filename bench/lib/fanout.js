@@ -10,12 +10,14 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { median, summarize } from './stats.js';
 import { field } from './field.js';
+import { ran } from './ran.js';
+import { median, summarize } from './stats.js';
 import { connectUser, connectUsers, disconnectAll } from './users.js';
 
 /** @import { Socket } from 'socket.io-client' */
 /** @import { BenchOptions } from '../run.js' */
+/** @import { Failed } from './ran.js' */
 
 const PREFIX = 'bench:';
 
@@ -235,7 +237,8 @@ function latencies(tracker) {
 function machineCpuSeconds() {
   try {
     const [, ...fields] = (readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '').trim().split(/\s+/);
-    const [user = NaN, nice = NaN, system = NaN, , , irq = NaN, softirq = NaN, steal = 0] = fields.map(Number);
+    const [user = NaN, nice = NaN, system = NaN, , , irq = NaN, softirq = NaN, steal = 0] =
+      fields.map(Number);
     return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
   } catch {
     return undefined;
@@ -499,18 +502,6 @@ export function fanoutBudgetMs(options) {
 }
 
 /** @typedef {Awaited<ReturnType<typeof runFanout>>} FanoutRun what one run of the fan-out measured */
-/** @typedef {{ error: string }} Failed a run that threw, and why */
-
-/**
- * Whether a run ran: its result is no `Failed` (it has no `error`, or an empty one).
- * @template {object} R
- * @param {R} r
- * @returns {r is Exclude<R, Failed>}
- */
-export function ran(r) {
-  return !('error' in r && r.error);
-}
-
 /** @typedef {ReturnType<typeof summarizeFanoutRounds>} FanoutSummary the fan-out's numbers over rounds */
 
 /**
@@ -563,10 +554,13 @@ export function summarizeFanoutRounds(rounds) {
     warmupDuplicated: sum((r) => r.warmup.delivery.duplicated),
     strays: sum((r) => r.strays),
     senderErrors: sum((r) => r.senderErrors.count),
-    senderErrorCodes: good.reduce((codes, r) => {
-      for (const [code, n] of Object.entries(r.senderErrors.codes)) codes[code] = (codes[code] ?? 0) + n;
-      return codes;
-    }, /** @type {Record<string, number>} */ ({})),
+    senderErrorCodes: good.reduce(
+      (codes, r) => {
+        for (const [code, n] of Object.entries(r.senderErrors.codes)) codes[code] = (codes[code] ?? 0) + n;
+        return codes;
+      },
+      /** @type {Record<string, number>} */ ({}),
+    ),
     disconnects: sum((r) => r.disconnects),
   };
 }

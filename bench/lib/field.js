@@ -7,5 +7,7 @@
  * @returns {unknown}
  */
 export function field(data, key) {
-  return typeof data === 'object' && data !== null ? /** @type {Record<string, unknown>} */ (data)[key] : undefined;
+  return typeof data === 'object' && data !== null
+    ? /** @type {Record<string, unknown>} */ (data)[key]
+    : undefined;
 }

@@ -92,7 +92,6 @@ export class CountingPeerClient {
   constructor(inner) {
     this.#inner = inner;
     const members = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (inner));
-    const own = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this));
     // Every method of the real client, not only the known ones: one added to PeerClient later is still
     // delegated (and counted under its own name).
     /** @type {Set<string>} */
@@ -104,8 +103,10 @@ export class CountingPeerClient {
     }
     for (const method of methods) {
       const call = /** @type {(...args: unknown[]) => Promise<unknown>} */ (members[method]);
-      own[method] = (/** @type {string} */ url, /** @type {unknown[]} */ ...args) =>
-        this.#count(method, url, () => call.call(this.#inner, url, ...args));
+      Object.assign(this, {
+        [method]: (/** @type {string} */ url, /** @type {unknown[]} */ ...args) =>
+          this.#count(method, url, () => call.call(this.#inner, url, ...args)),
+      });
     }
   }
 

@@ -24,7 +24,9 @@ export async function freePorts(count, host = '127.0.0.1') {
     return servers.map((server) => /** @type {import('node:net').AddressInfo} */ (server.address()).port);
   } finally {
     await Promise.all(
-      servers.map((server) => /** @type {Promise<void>} */ (new Promise((resolve) => server.close(() => resolve())))),
+      servers.map(
+        (server) => /** @type {Promise<void>} */ (new Promise((resolve) => server.close(() => resolve()))),
+      ),
     );
   }
 }

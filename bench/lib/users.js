@@ -60,4 +60,3 @@ export async function connectUsers(url, count) {
 export function disconnectAll(sockets) {
   for (const socket of sockets) socket.disconnect();
 }
-

@@ -11,20 +11,19 @@
 // A variant's numbers are medians over its rounds; losses and duplicates are summed, and any makes `ok` false.
 import { runBacklogDrain } from '../lib/backlog.js';
 import {
-  alternateRounds,
+  compareVariants,
   comparisonRows,
   failedRoundNotes,
   fanoutParams,
   fanoutProblems,
-  fanoutRatios,
   fanoutRows,
   measureOnPair,
   pairRunsBudgetMs,
   roundsNote,
   stoppedEarlyNotes,
-  summarizeVariants,
 } from '../lib/compare.js';
-import { ran, runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { ran } from '../lib/ran.js';
 import { median, ratio } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
@@ -38,7 +37,7 @@ export const title = 'durable outbox (--data-dir) vs --in-memory: fan-out 1 -> N
 
 /** @typedef {'durable' | 'in-memory'} Variant */
 
-/** @type {readonly Variant[]} */
+/** @type {readonly [Variant, Variant]} */
 const VARIANTS = ['durable', 'in-memory'];
 /** @type {Record<Variant, 'disk' | 'memory'>} */
 const STORAGE = { durable: 'disk', 'in-memory': 'memory' };
@@ -164,24 +163,17 @@ function problems(summary) {
 
 /** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
-  const rounds = await alternateRounds(VARIANTS, options.rounds, (variant, label) =>
-    measureOnce(label, variant, options, log),
-  );
-
-  const { variants, failures } = summarizeVariants(
+  const compared = await compareVariants(
     VARIANTS,
-    rounds,
+    options.rounds,
+    (variant, label) => measureOnce(label, variant, options, log),
     (runs) => ({ fanout: summarizeFanoutRounds(runs), backlog: summarizeBacklog(runs) }),
     problems,
   );
+  const { variants, failures } = compared;
   const d = variants.durable.summary;
   const m = variants['in-memory'].summary;
-  const { throughputPerRound, ...fanoutRatio } = fanoutRatios(
-    d.fanout,
-    m.fanout,
-    rounds.durable,
-    rounds['in-memory'],
-  );
+  const { throughputPerRound, ...fanoutRatio } = compared.ratios;
   const ratios = {
     ...fanoutRatio,
     queueMsgsPerSec: ratio(d.backlog.queueMsgsPerSec, m.backlog.queueMsgsPerSec),

@@ -60,7 +60,9 @@ export async function run({ options, log }) {
     rounds.plain,
     { loadedP50: true },
   );
-  const failed = /** @type {System[]} */ (['meshchat', 'plain']).filter((s) => rounds[s]?.some((r) => r.error));
+  const failed = /** @type {System[]} */ (['meshchat', 'plain']).filter((s) =>
+    rounds[s]?.some((r) => r.error),
+  );
   return {
     params: fanoutParams(options, { setup: { meshchatMode: options.meshchatMode } }),
     systems,

@@ -5,8 +5,9 @@
 // waits for convergence. The time runs from the first join call until every node's `registry.list()` holds
 // all N nodes, every one alive (polled every 20 ms, deadline `convergeMaxMs`). All nodes live in the bench
 // process (see ../lib/membership-net.js).
+
 import { callRates, converge, grow, laggards, Network, processMeter } from '../lib/membership-net.js';
-import { ran } from '../lib/fanout.js';
+import { ran } from '../lib/ran.js';
 import { fixed, table } from '../lib/table.js';
 
 /** @import { BenchOptions } from '../run.js' */
@@ -137,7 +138,9 @@ export function report(result) {
     rows.push([
       r.nodes,
       join,
-      r.converged && r.ms !== null ? fixed(r.ms / 1000, 2) : `did not converge (${fixed(r.waitedMs / 1000, 0)} s)`,
+      r.converged && r.ms !== null
+        ? fixed(r.ms / 1000, 2)
+        : `did not converge (${fixed(r.waitedMs / 1000, 0)} s)`,
       fixed(r.startMs / 1000, 2),
       `${r.complete}/${r.joined}`,
       fixed(r.calls.perNodePerSec, 1),

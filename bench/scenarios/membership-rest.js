@@ -3,6 +3,7 @@
 // makes is counted over `restSeconds`. Each call one node sends is one call another node receives, so the
 // average sent per node per second is also the average received. It is compared with the budget the settings
 // imply: monitors / probe interval (direct probes) + 1 / gossip interval (anti-entropy pulls), per node.
+
 import {
   callRates,
   converge,
@@ -14,7 +15,7 @@ import {
   restBudget,
   sleep,
 } from '../lib/membership-net.js';
-import { ran } from '../lib/fanout.js';
+import { ran } from '../lib/ran.js';
 import { fixed, table } from '../lib/table.js';
 
 /** @import { BenchOptions } from '../run.js' */

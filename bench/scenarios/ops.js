@@ -13,20 +13,19 @@
 // A variant's numbers are medians over its rounds; losses and duplicates are summed, and any makes `ok` false.
 import { performance } from 'node:perf_hooks';
 import {
-  alternateRounds,
+  compareVariants,
   comparisonRows,
   failedRoundNotes,
   fanoutParams,
   fanoutProblems,
-  fanoutRatios,
   fanoutRows,
   measureOnPair,
   pairRunsBudgetMs,
   roundsNote,
   stoppedEarlyNotes,
-  summarizeVariants,
 } from '../lib/compare.js';
-import { ran, runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { ran } from '../lib/ran.js';
 import { median, summarize } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
@@ -36,12 +35,13 @@ export const group = 'ops';
 export const title = 'observability: --log-level info (audit log) + /metrics scrapes vs --log-level silent';
 
 /** @import { BenchOptions } from '../run.js' */
-/** @import { Failed, FanoutRun, FanoutSummary } from '../lib/fanout.js' */
+/** @import { FanoutRun, FanoutSummary } from '../lib/fanout.js' */
+/** @import { Failed } from '../lib/ran.js' */
 /** @import { MeshchatPair, Which } from '../systems/meshchat.js' */
 
 /** @typedef {'info' | 'silent'} Variant */
 
-/** @type {readonly Variant[]} */
+/** @type {readonly [Variant, Variant]} */
 const VARIANTS = ['info', 'silent'];
 /** @type {readonly Which[]} */
 const NODES = ['a', 'b'];
@@ -430,25 +430,16 @@ function problems(summary) {
 
 /** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
-  const rounds = await alternateRounds(VARIANTS, options.rounds, (variant, label) =>
-    measureOnce(label, variant, options, log),
-  );
-
-  const { variants, failures } = summarizeVariants(
+  const { variants, failures, ratios } = await compareVariants(
     VARIANTS,
-    rounds,
+    options.rounds,
+    (variant, label) => measureOnce(label, variant, options, log),
     (runs, variant) => ({
       fanout: summarizeFanoutRounds(runs),
       logs: summarizeLogs(runs),
       scrapes: summarizeScrapes(runs, variant === 'info'), // silent: not scraped while measuring
     }),
     problems,
-  );
-  const ratios = fanoutRatios(
-    variants.info.summary.fanout,
-    variants.silent.summary.fanout,
-    rounds.info,
-    rounds.silent,
   );
   return {
     params: fanoutParams(options, {
