@@ -13,6 +13,8 @@ import { parseArgs } from 'node:util';
 import { killAllChildren } from './lib/children.js';
 import { groups, scenarios } from './scenarios/index.js';
 
+/** @import { ScenarioResult } from './scenarios/index.js' */
+
 // Whatever happens, the bench ends (and takes its children with it): after the sum of the selected scenarios'
 // worst cases (their `budgetMs`, else this), plus a margin.
 const DEFAULT_BUDGET_MS = 180_000;
@@ -65,16 +67,20 @@ membership (nodes built in the bench process with createNode, LAN profile, on 12
   --rest-seconds N     counting window at rest (10; quick 5)
 `;
 
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function fail(message, code = 2) {
   process.stderr.write(`bench: ${message}\n`);
   killAllChildren();
   process.exit(code);
 }
 
-function options() {
-  let values;
+/** The command line's flags as given (no defaults applied but the booleans', --meshchat's and --order's). */
+function flags() {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       options: {
         help: { type: 'boolean', short: 'h', default: false },
         quick: { type: 'boolean', default: false },
@@ -97,10 +103,38 @@ function options() {
         'rest-sizes': { type: 'string' },
         'rest-seconds': { type: 'string' },
       },
-    }));
+    }).values;
   } catch (error) {
-    fail(error.message);
+    return fail(error instanceof Error ? error.message : String(error));
   }
+}
+
+/**
+ * @param {string} s
+ * @returns {s is 'meshchat' | 'plain'}
+ */
+function isSystem(s) {
+  return s === 'meshchat' || s === 'plain';
+}
+
+/**
+ * @param {string} s
+ * @returns {s is 'refused' | 'hung'}
+ */
+function isCrashMode(s) {
+  return s === 'refused' || s === 'hung';
+}
+
+/** @typedef {ReturnType<typeof options>} BenchOptions the bench's settings, what every scenario is given */
+
+function options() {
+  const values = flags();
+  /**
+   * @param {keyof typeof values} flag
+   * @param {number} fallback
+   * @param {number} min
+   * @param {number} max
+   */
   const int = (flag, fallback, min, max) => {
     if (values[flag] === undefined) return fallback;
     const n = Number(values[flag]);
@@ -112,23 +146,34 @@ function options() {
     process.stdout.write(HELP);
     process.exit(0);
   }
+  /**
+   * @param {keyof typeof values} flag
+   * @param {number[]} fallback
+   * @param {number} min
+   * @param {number} max
+   */
   const list = (flag, fallback, min, max) => {
-    if (values[flag] === undefined) return fallback;
-    const items = values[flag].split(',').map((v) => Number(v.trim()));
+    const value = values[flag];
+    if (typeof value !== 'string') return fallback;
+    const items = value.split(',').map((v) => Number(v.trim()));
     if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < min || n > max))
       fail(`--${flag} must be a comma-separated list of whole numbers from ${min} to ${max}`);
     return items;
   };
   const crashModes = (value = 'refused,hung') => {
     const modes = [...new Set(value.split(',').map((m) => m.trim()))];
-    if (modes.length === 0 || modes.some((m) => !['refused', 'hung'].includes(m)))
-      fail('--crash-modes lists refused and/or hung');
-    return modes;
+    return modes.length > 0 && modes.every(isCrashMode)
+      ? modes
+      : fail('--crash-modes lists refused and/or hung');
   };
-  if (!['process', 'inprocess'].includes(values.meshchat))
-    fail('--meshchat must be "process" or "inprocess"');
-  const order = values.order.split(',').map((s) => s.trim());
-  if (order.some((s) => !['meshchat', 'plain'].includes(s))) fail('--order lists meshchat and/or plain');
+  /** @type {'process' | 'inprocess'} */
+  const meshchatMode =
+    values.meshchat === 'process' || values.meshchat === 'inprocess'
+      ? values.meshchat
+      : fail('--meshchat must be "process" or "inprocess"');
+  const systems = values.order.split(',').map((s) => s.trim());
+  /** @type {('meshchat' | 'plain')[]} */
+  const order = systems.every(isSystem) ? systems : fail('--order lists meshchat and/or plain');
   const quick = values.quick;
   return {
     scenarios: values.scenario,
@@ -145,7 +190,7 @@ function options() {
     warmupMaxMs: 4_000,
     latencyMaxMs: 8_000,
     throughputMaxMs: 12_000,
-    meshchatMode: values.meshchat,
+    meshchatMode,
     order,
     // membership
     joinSizes: list('join-sizes', quick ? [10, 25] : [10, 25, 50], 2, 100),
@@ -169,8 +214,9 @@ async function main() {
   const unknown = (opts.scenarios ?? []).filter((n) => !known.includes(n));
   if (unknown.length > 0)
     fail(`no scenario or group named ${unknown.join(', ')} (have: ${known.join(', ')})`);
-  const selected = opts.scenarios
-    ? scenarios.filter((s) => opts.scenarios.includes(s.name) || opts.scenarios.includes(s.group))
+  const picked = opts.scenarios;
+  const selected = picked
+    ? scenarios.filter((s) => picked.includes(s.name) || picked.includes(s.group))
     : scenarios;
 
   const hardLimitMs =
@@ -184,8 +230,9 @@ async function main() {
     process.once(signal, () => fail(`${signal}: stopped`, 130));
 
   const startedAt = new Date();
+  /** @param {string} line */
   const log = (line) =>
-    process.stderr.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${line}\n`);
+    process.stderr.write(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s] ${line}\n`);
   const cpu = cpus();
   const environment = {
     node: process.version,
@@ -209,10 +256,12 @@ async function main() {
     `meshchat bench: ${environment.node}, ${environment.cpus} x ${environment.cpuModel ?? 'cpu'}; ${where.join('; ')}\n`,
   );
 
+  /** @type {Record<string, ScenarioResult>} */
   const results = {};
   let ok = true;
   for (const scenario of selected) {
     log(`scenario ${scenario.name}: ${scenario.title}`);
+    /** @type {ScenarioResult} */
     let result;
     try {
       result = await scenario.run({ options: opts, log });
@@ -228,7 +277,7 @@ async function main() {
   const summary = {
     bench: 'meshchat',
     startedAt: startedAt.toISOString(),
-    seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    seconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
     ok,
     environment,
     options: opts,

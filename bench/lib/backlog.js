@@ -11,13 +11,21 @@
 // protocol says clients de-duplicate by id) and is counted as `overlap`.
 import { performance } from 'node:perf_hooks';
 import { parsePayload, payload } from './fanout.js';
+import { field } from './field.js';
 import { connectUser, disconnectAll } from './users.js';
 
-const TAG = 'd';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const ms = (v) => (v === undefined ? null : Math.round(v * 10) / 10);
+/** @import { MeshchatPair } from '../systems/meshchat.js' */
 
-/** Polls `test` every `intervalMs` until it returns something truthy (resolved with it) or `maxMs` passed. */
+const TAG = 'd';
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const ms = (/** @type {number | undefined} */ v) => (v === undefined ? null : Math.round(v * 10) / 10);
+
+/**
+ * Polls `test` every `intervalMs` until it returns something truthy (resolved with it) or `maxMs` passed.
+ * @template T
+ * @param {() => T} test
+ * @param {{ maxMs: number, intervalMs?: number }} options
+ */
 async function waitFor(test, { maxMs, intervalMs = 5 }) {
   const until = performance.now() + maxMs;
   for (;;) {
@@ -27,22 +35,36 @@ async function waitFor(test, { maxMs, intervalMs = 5 }) {
   }
 }
 
+/** @typedef {'live' | 'history'} Via how a copy reached B's user */
+
 /** What B's user received of the backlog, by message id and by sequence number. */
 class Receipts {
+  /** @param {number} count */
   constructor(count) {
     this.count = count;
+    /** @type {Map<unknown, { seq: number, live: number, history: number, firstVia: Via }>} */
     this.byId = new Map(); // id -> { seq, live, history }
+    /** @type {Map<number, number>} */
     this.idsBySeq = new Map(); // seq -> number of distinct ids carrying it
+    /** @type {number[]} */
     this.order = []; // seqs in the order their first copy arrived
+    /** @type {number | undefined} */
     this.firstAt = undefined;
+    /** @type {number | undefined} */
     this.completeAt = undefined;
+    /** @type {number | undefined} */
     this.lastAt = undefined;
     this.unknown = 0; // backlog-tagged copies with a seq never sent
     this.others = 0; // copies of anything else (older history: the fan-out phases)
   }
 
+  /**
+   * @param {unknown} entry a message as the node pushed it
+   * @param {Via} via
+   * @param {number} at
+   */
   add(entry, via, at) {
-    const parsed = parsePayload(entry?.msg);
+    const parsed = parsePayload(field(entry, 'msg'));
     if (!parsed || parsed.tag !== TAG) {
       this.others++;
       return;
@@ -53,10 +75,11 @@ class Receipts {
       return;
     }
     this.lastAt = at;
-    let record = this.byId.get(entry.id);
+    const id = field(entry, 'id');
+    let record = this.byId.get(id);
     if (!record) {
       record = { seq, live: 0, history: 0, firstVia: via };
-      this.byId.set(entry.id, record);
+      this.byId.set(id, record);
       const ids = (this.idsBySeq.get(seq) ?? 0) + 1;
       this.idsBySeq.set(seq, ids);
       if (ids === 1) {
@@ -105,9 +128,14 @@ class Receipts {
   }
 }
 
-/** Connects to `url` as soon as something listens there (retrying every 10 ms), up to `maxMs`. */
+/**
+ * Connects to `url` as soon as something listens there (retrying every 10 ms), up to `maxMs`.
+ * @param {string} url
+ * @param {{ on: Record<string, (data: unknown) => void>, maxMs: number, gaveUp: () => boolean }} options
+ */
 async function connectWhenUp(url, { on, maxMs, gaveUp }) {
   const until = performance.now() + maxMs;
+  /** @type {unknown} */
   let lastError;
   while (performance.now() < until && !gaveUp()) {
     try {
@@ -120,12 +148,23 @@ async function connectWhenUp(url, { on, maxMs, gaveUp }) {
       await sleep(10);
     }
   }
-  throw new Error(`no user connection to ${url}: ${lastError?.message ?? 'gave up'}`);
+  const why = lastError instanceof Error ? lastError.message : undefined;
+  throw new Error(`no user connection to ${url}: ${why ?? 'gave up'}`);
 }
 
 /**
  * Runs the backlog drain on a started pair (process mode, fixed ports). `restartArgs` are added to B's flags
  * when it comes back. Returns plain numbers (JSON-ready); throws only when B cannot be restarted.
+ * @param {object} run
+ * @param {MeshchatPair} run.pair
+ * @param {number} run.count
+ * @param {number} [run.window]
+ * @param {string[]} [run.restartArgs]
+ * @param {number} [run.queueMaxMs]
+ * @param {number} [run.restartMaxMs]
+ * @param {number} [run.drainMaxMs]
+ * @param {number} [run.quietMs]
+ * @param {(line: string) => void} [run.log]
  */
 export async function runBacklogDrain({
   pair,
@@ -140,16 +179,26 @@ export async function runBacklogDrain({
 }) {
   const bId = pair.b.id;
   const bUrl = pair.b.url;
-  const views = []; // B in the `nodes` lists pushed to A's user: { at, state, incarnation }
+  /** @type {{ at: number, state: unknown, incarnation: number | undefined }[]} */
+  const views = []; // B in the `nodes` lists pushed to A's user
+  /** @type {Map<unknown, unknown>} */
   const statuses = new Map(); // message id -> last status pushed to A's user
   const sender = await connectUser(pair.a.url, {
     on: {
       nodes: (list) => {
-        const b = Array.isArray(list) ? list.find((n) => n?.id === bId) : undefined;
-        views.push({ at: performance.now(), state: b?.state, incarnation: b?.incarnation });
+        /** @type {unknown} */
+        const b = Array.isArray(list) ? list.find((n) => field(n, 'id') === bId) : undefined;
+        const incarnation = field(b, 'incarnation');
+        views.push({
+          at: performance.now(),
+          state: field(b, 'state'),
+          incarnation: typeof incarnation === 'number' ? incarnation : undefined,
+        });
       },
       status: (update) => {
-        if (typeof update?.id === 'string' && update.node === bId) statuses.set(update.id, update.status);
+        const id = field(update, 'id');
+        if (typeof id === 'string' && field(update, 'node') === bId)
+          statuses.set(id, field(update, 'status'));
       },
     },
   });
@@ -161,10 +210,18 @@ export async function runBacklogDrain({
     await pair.kill('b', 'SIGKILL');
 
     // A's user sends the backlog, at most `window` unacknowledged.
-    const acks = { queued: 0, delivered: 0, refused: 0, none: 0, codes: {} };
+    const acks = {
+      queued: 0,
+      delivered: 0,
+      refused: 0,
+      none: 0,
+      codes: /** @type {Record<string, number>} */ ({}),
+    };
+    /** @type {Set<unknown>} */
     const ids = new Set();
     const queueStart = performance.now();
     let lastAckAt = queueStart;
+    /** @type {number} */
     const sent = await new Promise((resolve) => {
       const deadline = queueStart + queueMaxMs;
       let next = 0;
@@ -175,21 +232,25 @@ export async function runBacklogDrain({
           inFlight++;
           sender
             .timeout(Math.max(1, deadline - performance.now()))
-            .emit('msg', { to: bId, msg: payload(TAG, seq) }, (error, outcome) => {
-              inFlight--;
-              lastAckAt = performance.now();
-              if (error) acks.none++;
-              else if (outcome?.ok !== true) {
-                acks.refused++;
-                const code = outcome?.error?.code ?? 'unknown';
-                acks.codes[code] = (acks.codes[code] ?? 0) + 1;
-              } else {
-                ids.add(outcome.id);
-                if (outcome.status === 'queued') acks.queued++;
-                else acks.delivered++;
-              }
-              pump();
-            });
+            .emit(
+              'msg',
+              { to: bId, msg: payload(TAG, seq) },
+              (/** @type {Error | null} */ error, /** @type {unknown} */ outcome) => {
+                inFlight--;
+                lastAckAt = performance.now();
+                if (error) acks.none++;
+                else if (field(outcome, 'ok') !== true) {
+                  acks.refused++;
+                  const code = String(field(field(outcome, 'error'), 'code') ?? 'unknown');
+                  acks.codes[code] = (acks.codes[code] ?? 0) + 1;
+                } else {
+                  ids.add(field(outcome, 'id'));
+                  if (field(outcome, 'status') === 'queued') acks.queued++;
+                  else acks.delivered++;
+                }
+                pump();
+              },
+            );
         }
         if (inFlight === 0 && (next >= count || performance.now() >= deadline)) resolve(next);
       };
@@ -201,13 +262,15 @@ export async function runBacklogDrain({
     // B comes back; its user connects as soon as it listens.
     const receipts = new Receipts(count);
     const restartAt = performance.now();
+    /** @type {number | undefined} */
     let readyAt;
+    /** @type {unknown} */
     let restartError;
     const restarting = pair.restart('b', { args: restartArgs }).then(
       () => {
         readyAt = performance.now();
       },
-      (error) => {
+      (/** @type {unknown} */ error) => {
         restartError = error;
       },
     );
@@ -215,7 +278,7 @@ export async function runBacklogDrain({
     try {
       receiver = await connectWhenUp(bUrl, {
         on: {
-          history: (entries) => {
+          history: (/** @type {unknown} */ entries) => {
             const at = performance.now();
             if (Array.isArray(entries)) for (const entry of entries) receipts.add(entry, 'history', at);
           },
@@ -231,6 +294,7 @@ export async function runBacklogDrain({
     }
     await restarting;
     if (restartError) throw restartError;
+    const listeningAt = /** @type {number} */ (readyAt); // the restart resolved, so it was set
 
     // Until B's user has everything and A's user was told `delivered` for everything (or time is up).
     const delivered = () => [...ids].filter((id) => statuses.get(id) === 'delivered').length;
@@ -239,13 +303,14 @@ export async function runBacklogDrain({
       (v) =>
         v.at >= restartAt &&
         v.state === 'alive' &&
-        (before?.incarnation === undefined || v.incarnation > before.incarnation),
+        (before?.incarnation === undefined ||
+          (v.incarnation !== undefined && v.incarnation > before.incarnation)),
     );
     // Late or duplicated copies.
     await waitFor(() => performance.now() - (receipts.lastAt ?? 0) >= quietMs, { maxMs: 2_000 });
 
     const aliveAt = back?.at;
-    const drainFrom = aliveAt ?? readyAt;
+    const drainFrom = aliveAt ?? listeningAt;
     const drainMs = receipts.completeAt === undefined ? undefined : receipts.completeAt - drainFrom;
     const delivery = receipts.delivery();
     return {
@@ -257,7 +322,7 @@ export async function runBacklogDrain({
         msgsPerSec: queueSeconds > 0 ? Math.round((acks.queued / queueSeconds) * 10) / 10 : null,
       },
       restart: {
-        readyMs: ms(readyAt - restartAt),
+        readyMs: ms(listeningAt - restartAt),
         aliveAtAMs: ms(aliveAt === undefined ? undefined : aliveAt - restartAt),
         userConnectedMs: ms(connectedAt - restartAt),
         args: restartArgs,
@@ -266,7 +331,8 @@ export async function runBacklogDrain({
         from: aliveAt === undefined ? 'ready' : 'alive-at-A',
         firstMs: ms(receipts.firstAt === undefined ? undefined : receipts.firstAt - drainFrom),
         ms: ms(drainMs),
-        msgsPerSec: drainMs > 0 ? Math.round((count / drainMs) * 1000 * 10) / 10 : null,
+        msgsPerSec:
+          drainMs !== undefined && drainMs > 0 ? Math.round((count / drainMs) * 1000 * 10) / 10 : null,
         totalFromRestartMs: ms(
           receipts.completeAt === undefined ? undefined : receipts.completeAt - restartAt,
         ),

@@ -7,6 +7,9 @@ import { createInterface } from 'node:readline';
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 3_000;
 
+/** @import { ChildProcessWithoutNullStreams } from 'node:child_process' */
+
+/** @type {Set<ChildProcessWithoutNullStreams>} */
 const running = new Set();
 
 /** SIGKILLs every child still running (synchronous: safe in an `exit` handler). */
@@ -22,10 +25,12 @@ export function killAllChildren() {
 }
 process.on('exit', killAllChildren);
 
+/** @param {ChildProcessWithoutNullStreams} child */
 function exited(child) {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
+/** @type {number | undefined} */
 let ticksPerSecond;
 function clockTicks() {
   if (ticksPerSecond === undefined) {
@@ -38,7 +43,11 @@ function clockTicks() {
   return ticksPerSecond;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc; undefined where that is not available. */
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc; undefined where that is not available.
+ * @param {number | undefined} pid
+ * @returns {number | undefined}
+ */
 export function processCpuSeconds(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -53,11 +62,32 @@ export function processCpuSeconds(pid) {
 }
 
 /**
+ * A started child process.
+ * @typedef {object} Child
+ * @property {string} name
+ * @property {string} url what its ready line said (the first capture group of `ready`)
+ * @property {number | undefined} pid
+ * @property {ChildProcessWithoutNullStreams} child
+ * @property {() => string} stderr the last few KiB of its stderr
+ * @property {() => number | undefined} cpuSeconds
+ * @property {(signal?: NodeJS.Signals) => Promise<number | null>} stop
+ */
+
+/**
  * Spawns `node <execArgv> <args>` and resolves once a stdout line matches `ready` (its first capture group is the
  * url). `execArgv` are options for node itself, such as `--cpu-prof` (not allowed in NODE_OPTIONS).
  * Output is always drained (a full pipe would block the child); the last few KiB of stderr go in errors.
  * `onStderr(chunk)`, if given, also sees every chunk of stderr as it arrives (utf8 text, lines may be split
  * across chunks), e.g. to count log lines; it must be quick, it runs in the bench's event loop.
+ * @param {object} spec
+ * @param {string} spec.name
+ * @param {readonly string[]} spec.args
+ * @param {readonly string[]} [spec.execArgv]
+ * @param {Record<string, string>} [spec.env]
+ * @param {RegExp} spec.ready
+ * @param {number} [spec.timeoutMs]
+ * @param {(chunk: string) => void} [spec.onStderr]
+ * @returns {Promise<Child>}
  */
 export async function startChild({
   name,
@@ -84,20 +114,25 @@ export async function startChild({
   });
   const lines = createInterface({ input: child.stdout });
 
+  /** @type {string} */
   const url = await new Promise((resolve, reject) => {
+    /** @param {string} why */
     const fail = (why) => {
       cleanup();
       child.kill('SIGKILL');
       reject(new Error(`${name} ${why}${stderr ? `\n--- stderr of ${name} ---\n${stderr.trim()}` : ''}`));
     };
+    /** @param {number | null} code @param {NodeJS.Signals | null} signal */
     const onExit = (code, signal) => fail(`exited before it was ready (code ${code}, signal ${signal})`);
+    /** @param {Error} error */
     const onError = (error) => fail(`could not start: ${error.message}`);
     const timer = setTimeout(() => fail(`was not ready after ${timeoutMs} ms`), timeoutMs);
+    /** @param {string} line */
     const onLine = (line) => {
       const match = ready.exec(line);
       if (!match) return;
       cleanup();
-      resolve(match[1]);
+      resolve(match[1] ?? '');
     };
     function cleanup() {
       clearTimeout(timer);
@@ -117,7 +152,11 @@ export async function startChild({
     child,
     stderr: () => stderr,
     cpuSeconds: () => processCpuSeconds(child.pid),
-    /** SIGTERM (SIGKILL after a few seconds); resolves with the exit code, null when killed by a signal. */
+    /**
+     * SIGTERM (SIGKILL after a few seconds); resolves with the exit code, null when killed by a signal.
+     * @param {NodeJS.Signals} [signal]
+     * @returns {Promise<number | null>}
+     */
     stop(signal = 'SIGTERM') {
       return new Promise((resolve) => {
         if (exited(child)) return resolve(child.exitCode);

@@ -10,34 +10,82 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { field } from './field.js';
+import { ran } from './ran.js';
 import { median, summarize } from './stats.js';
 import { connectUser, connectUsers, disconnectAll } from './users.js';
 
+/** @import { Socket } from 'socket.io-client' */
+/** @import { BenchOptions } from '../run.js' */
+/** @import { Failed } from './ran.js' */
+
 const PREFIX = 'bench:';
+
+/**
+ * One message of a phase: when it was sent, copies per receiver, and its window slot.
+ * @typedef {object} Sent
+ * @property {number} sentAt
+ * @property {Uint16Array} copies
+ * @property {number} got receivers that have it
+ * @property {number | undefined} doneAt when the last receiver got it
+ * @property {(() => void) | undefined} onDone
+ * @property {boolean} released its window slot was given up
+ * @property {NodeJS.Timeout | undefined} timer
+ */
+
+/**
+ * CPU seconds each node of a pair has used so far (missing where the pair cannot tell, e.g. in process).
+ * @typedef {{ a?: number | undefined, b?: number | undefined }} NodesCpu
+ */
+
+/**
+ * Two started nodes, B joined to A, that the fan-out runs between (meshchat or plain).
+ * @typedef {object} FanoutPair
+ * @property {{ id: string, url: string }} a
+ * @property {{ id: string, url: string }} b
+ * @property {() => NodesCpu} [cpuSeconds]
+ */
+
+/**
+ * @typedef {(phase: 'warmup' | 'latency' | 'throughput', edge: 'start' | 'end') => void | Promise<void>} OnPhase
+ */
 
 /** Everything sent in one phase and every copy received of it. */
 class PhaseTracker {
+  /**
+   * @param {string} tag
+   * @param {number} receivers
+   */
   constructor(tag, receivers) {
     this.tag = tag;
     this.receivers = receivers;
-    /** seq -> { sentAt, copies: Uint16Array(receivers), got, doneAt, onDone } */
+    /** @type {Map<number, Sent>} seq -> what was sent */
     this.messages = new Map();
     this.unknownSeq = 0;
     this.lastReceiptAt = 0;
   }
 
+  /** @param {number} seq */
   sent(seq) {
+    /** @type {Sent} */
     const entry = {
       sentAt: performance.now(),
       copies: new Uint16Array(this.receivers),
       got: 0,
       doneAt: undefined,
       onDone: undefined,
+      released: false,
+      timer: undefined,
     };
     this.messages.set(seq, entry);
     return entry;
   }
 
+  /**
+   * @param {number} user index of the receiver
+   * @param {number} seq
+   * @param {number} at
+   */
   received(user, seq, at) {
     this.lastReceiptAt = at;
     const entry = this.messages.get(seq);
@@ -45,8 +93,9 @@ class PhaseTracker {
       this.unknownSeq++;
       return;
     }
-    entry.copies[user]++;
-    if (entry.copies[user] !== 1) return;
+    const copies = (entry.copies[user] ?? 0) + 1;
+    entry.copies[user] = copies;
+    if (copies !== 1) return;
     entry.got++;
     if (entry.got === this.receivers) {
       entry.doneAt = at;
@@ -82,13 +131,20 @@ class PhaseTracker {
   }
 }
 
-/** The text of bench message `seq` of phase `tag`, padded to `padBytes`. */
+/**
+ * The text of bench message `seq` of phase `tag`, padded to `padBytes`.
+ * @param {string} tag
+ * @param {number} seq
+ */
 export function payload(tag, seq, padBytes = 0) {
   const head = `${PREFIX}${tag}:${seq}:`;
   return padBytes > head.length ? head.padEnd(padBytes, 'x') : head;
 }
 
-/** `{tag, seq}` of a bench message's text; undefined for any other text. */
+/**
+ * `{tag, seq}` of a bench message's text; undefined for any other text.
+ * @param {unknown} text
+ */
 export function parsePayload(text) {
   if (typeof text !== 'string' || !text.startsWith(PREFIX)) return undefined;
   const tagEnd = text.indexOf(':', PREFIX.length);
@@ -98,9 +154,12 @@ export function parsePayload(text) {
   return Number.isInteger(seq) ? { tag: text.slice(PREFIX.length, tagEnd), seq } : undefined;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until nothing has arrived for `quietMs` (at most `maxMs`). */
+/**
+ * Waits until nothing has arrived for `quietMs` (at most `maxMs`).
+ * @param {PhaseTracker} tracker
+ */
 async function drain(tracker, { quietMs = 300, maxMs = 2_000 } = {}) {
   const until = performance.now() + maxMs;
   while (performance.now() < until) {
@@ -115,6 +174,16 @@ async function drain(tracker, { quietMs = 300, maxMs = 2_000 } = {}) {
  * after `messageTimeoutMs` gives its slot up (it is then counted as lost unless it completes later). No new
  * message is sent once `phaseTimeoutMs` has passed. Resolves with timing once every sent message completed or
  * gave its slot up.
+ * @param {object} run
+ * @param {Socket} run.sender
+ * @param {string} run.to
+ * @param {PhaseTracker} run.tracker
+ * @param {number} run.count
+ * @param {number} run.window
+ * @param {number} run.messageTimeoutMs
+ * @param {number} run.phaseTimeoutMs
+ * @param {number} run.padBytes
+ * @returns {Promise<{ startedAt: number, endedAt: number, sent: number, timedOut: number, stoppedEarly: boolean }>}
  */
 function windowed({ sender, to, tracker, count, window, messageTimeoutMs, phaseTimeoutMs, padBytes }) {
   return new Promise((resolve) => {
@@ -136,7 +205,7 @@ function windowed({ sender, to, tracker, count, window, messageTimeoutMs, phaseT
         const seq = next++;
         inFlight++;
         const entry = tracker.sent(seq);
-        const release = (timeout) => {
+        const release = (/** @type {boolean} */ timeout) => {
           if (entry.released) return;
           entry.released = true;
           clearTimeout(entry.timer);
@@ -155,7 +224,9 @@ function windowed({ sender, to, tracker, count, window, messageTimeoutMs, phaseT
   });
 }
 
+/** @param {PhaseTracker} tracker */
 function latencies(tracker) {
+  /** @type {number[]} */
   const out = [];
   for (const entry of tracker.messages.values())
     if (entry.doneAt !== undefined) out.push(entry.doneAt - entry.sentAt);
@@ -165,16 +236,21 @@ function latencies(tracker) {
 /** Busy CPU seconds of the whole machine (every core, steal included), from /proc/stat; undefined elsewhere. */
 function machineCpuSeconds() {
   try {
-    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
-    const [user, nice, system, , , irq, softirq, steal = 0] = fields.map(Number);
+    const [, ...fields] = (readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '').trim().split(/\s+/);
+    const [user = NaN, nice = NaN, system = NaN, , , irq = NaN, softirq = NaN, steal = 0] =
+      fields.map(Number);
     return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
   } catch {
     return undefined;
   }
 }
 
-/** CPU seconds used so far by node A, node B, this (client) process, and the whole machine. */
+/**
+ * CPU seconds used so far by node A, node B, this (client) process, and the whole machine.
+ * @param {(() => NodesCpu) | undefined} cpuSeconds
+ */
 function cpuSnapshot(cpuSeconds) {
+  /** @type {NodesCpu} */
   const nodes = cpuSeconds?.() ?? {};
   const client = process.cpuUsage();
   return {
@@ -190,15 +266,25 @@ function cpuSnapshot(cpuSeconds) {
  * `unattributed` (the machine minus those three: other processes, and kernel work such as loopback TCP that is
  * not charged to a process; a new connection per message shows up here). Plus the CPU time
  * the two nodes spent per delivered message.
+ * @param {ReturnType<typeof cpuSnapshot>} before
+ * @param {ReturnType<typeof cpuSnapshot>} after
+ * @param {number} seconds
+ * @param {number} delivered
  */
 function cpuUse(before, after, seconds, delivered) {
-  const used = (k) =>
-    typeof before[k] === 'number' && typeof after[k] === 'number' ? after[k] - before[k] : undefined;
+  /** @param {keyof typeof before} k */
+  const used = (k) => {
+    const was = before[k];
+    const is = after[k];
+    return typeof was === 'number' && typeof is === 'number' ? is - was : undefined;
+  };
+  /** @param {number | undefined} v */
   const pct = (v) => (v === undefined ? null : Math.round((v / seconds) * 1000) / 10);
-  const [a, b, client, machine] = ['a', 'b', 'client', 'machine'].map(used);
-  const unattributed = [a, b, client, machine].every((v) => v !== undefined)
-    ? Math.max(0, machine - a - b - client)
-    : undefined;
+  const [a, b, client, machine] = [used('a'), used('b'), used('client'), used('machine')];
+  const unattributed =
+    a !== undefined && b !== undefined && client !== undefined && machine !== undefined
+      ? Math.max(0, machine - a - b - client)
+      : undefined;
   return {
     percent: {
       a: pct(a),
@@ -219,6 +305,19 @@ function cpuUse(before, after, seconds, delivered) {
  * `receiverUrl`, messages addressed to node id `to`. Returns plain numbers (JSON-ready).
  * `onPhase(phase, 'start' | 'end')`, if given, is called as each phase ('warmup', 'latency', 'throughput')
  * starts sending and once its last message settled (before the drain); awaited, so keep it short.
+ * @param {object} run
+ * @param {string} run.senderUrl
+ * @param {string} run.receiverUrl
+ * @param {string} run.to
+ * @param {number} [run.receivers]
+ * @param {{ count: number, window: number, maxMs: number }} [run.warmup]
+ * @param {{ count: number, maxMs: number }} [run.latency]
+ * @param {{ count: number, window: number, maxMs: number }} [run.throughput]
+ * @param {number} [run.messageTimeoutMs]
+ * @param {number} [run.padBytes]
+ * @param {() => NodesCpu} [run.cpuSeconds]
+ * @param {(line: string) => void} [run.log]
+ * @param {OnPhase} [run.onPhase]
  */
 export async function runFanout({
   senderUrl,
@@ -234,7 +333,7 @@ export async function runFanout({
   log = () => {},
   onPhase = () => {},
 }) {
-  const loadBefore = Math.round(loadavg()[0] * 100) / 100;
+  const loadBefore = loadAverage1m();
   const users = await connectUsers(receiverUrl, receivers);
   let sender;
   try {
@@ -244,7 +343,9 @@ export async function runFanout({
     throw error;
   }
 
+  /** @type {Map<string, PhaseTracker>} */
   const trackers = new Map();
+  /** @param {string} tag */
   const track = (tag) => {
     const tracker = new PhaseTracker(tag, receivers);
     trackers.set(tag, tracker);
@@ -254,16 +355,16 @@ export async function runFanout({
   users.forEach((socket, user) => {
     socket.on('msg', (data) => {
       const at = performance.now();
-      const parsed = parsePayload(data?.msg);
+      const parsed = parsePayload(field(data, 'msg'));
       const tracker = parsed && trackers.get(parsed.tag);
-      if (tracker) tracker.received(user, parsed.seq, at);
+      if (parsed && tracker) tracker.received(user, parsed.seq, at);
       else strays++;
     });
   });
-  const senderErrors = { count: 0, codes: {} };
+  const senderErrors = { count: 0, codes: /** @type {Record<string, number>} */ ({}) };
   sender.on('error', (data) => {
     senderErrors.count++;
-    const code = data?.error?.code ?? 'unknown';
+    const code = String(field(field(data, 'error'), 'code') ?? 'unknown');
     senderErrors.codes[code] = (senderErrors.codes[code] ?? 0) + 1;
   });
   let disconnects = 0;
@@ -352,7 +453,7 @@ export async function runFanout({
         delivery: tDelivery,
         cpu: cpuUse(cpuBefore, cpuAfter, seconds, inPhase),
       },
-      loadAverage1m: { before: loadBefore, after: Math.round(loadavg()[0] * 100) / 100 },
+      loadAverage1m: { before: loadBefore, after: loadAverage1m() },
       strays,
       senderErrors,
       disconnects,
@@ -362,7 +463,13 @@ export async function runFanout({
   }
 }
 
-/** `runFanout` from a started pair's node A to its node B, with the bench's fan-out options (and `onPhase`). */
+/**
+ * `runFanout` from a started pair's node A to its node B, with the bench's fan-out options (and `onPhase`).
+ * @param {FanoutPair} pair
+ * @param {BenchOptions} options
+ * @param {(line: string) => void} log
+ * @param {{ onPhase?: OnPhase | undefined }} [hooks]
+ */
 export function runFanoutOnPair(pair, options, log, { onPhase } = {}) {
   return runFanout({
     senderUrl: pair.a.url,
@@ -383,6 +490,7 @@ export function runFanoutOnPair(pair, options, log, { onPhase } = {}) {
 /**
  * The longest `runFanoutOnPair` may take with the bench's options: its phase limits, plus a message timeout and
  * a drain after each phase.
+ * @param {BenchOptions} options
  */
 export function fanoutBudgetMs(options) {
   return (
@@ -393,12 +501,22 @@ export function fanoutBudgetMs(options) {
   );
 }
 
-/** Medians of the headline numbers over the rounds that ran; delivery problems summed over all of them. */
+/** @typedef {Awaited<ReturnType<typeof runFanout>>} FanoutRun what one run of the fan-out measured */
+/** @typedef {ReturnType<typeof summarizeFanoutRounds>} FanoutSummary the fan-out's numbers over rounds */
+
+/**
+ * Medians of the headline numbers over the rounds that ran; delivery problems summed over all of them.
+ * @param {readonly (FanoutRun | Failed)[]} rounds
+ */
 export function summarizeFanoutRounds(rounds) {
-  const good = rounds.filter((r) => !r.error);
-  if (good.length === 0) return { error: rounds[0]?.error ?? 'no round ran' };
+  const good = rounds.filter(ran);
+  const first = rounds[0];
+  if (good.length === 0) return { error: (first && !ran(first) ? first.error : undefined) ?? 'no round ran' };
+  /** @param {(r: FanoutRun) => number | null | undefined} f */
   const med = (f) => median(good.map(f).filter((v) => typeof v === 'number'));
+  /** @param {(r: FanoutRun) => number | undefined} f */
   const sum = (f) => good.reduce((n, r) => n + (f(r) ?? 0), 0);
+  /** @param {keyof FanoutRun['throughput']['cpu']['percent']} k */
   const cpu = (k) => med((r) => r.throughput.cpu.percent[k]);
   return {
     rounds: good.length,
@@ -436,10 +554,18 @@ export function summarizeFanoutRounds(rounds) {
     warmupDuplicated: sum((r) => r.warmup.delivery.duplicated),
     strays: sum((r) => r.strays),
     senderErrors: sum((r) => r.senderErrors.count),
-    senderErrorCodes: good.reduce((codes, r) => {
-      for (const [code, n] of Object.entries(r.senderErrors.codes)) codes[code] = (codes[code] ?? 0) + n;
-      return codes;
-    }, {}),
+    senderErrorCodes: good.reduce(
+      (codes, r) => {
+        for (const [code, n] of Object.entries(r.senderErrors.codes)) codes[code] = (codes[code] ?? 0) + n;
+        return codes;
+      },
+      /** @type {Record<string, number>} */ ({}),
+    ),
     disconnects: sum((r) => r.disconnects),
   };
+}
+
+/** The 1-minute load average, to 2 decimals. */
+function loadAverage1m() {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
 }

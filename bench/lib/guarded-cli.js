@@ -8,5 +8,5 @@ process.stdin.on('error', () => process.exit(1));
 process.stdin.resume();
 
 const cli = new URL('../../dist/cli.js', import.meta.url);
-process.argv = [process.argv[0], fileURLToPath(cli), ...process.argv.slice(2)];
+process.argv = [process.execPath, fileURLToPath(cli), ...process.argv.slice(2)];
 await import(cli.href);

@@ -8,11 +8,32 @@
 // nodes miss probes and get suspected.
 import { createServer } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { field } from './field.js';
 
-export const PEER_METHODS = ['getNode', 'listNodes', 'probeVia', 'announce', 'withdraw', 'sendMessage'];
+/**
+ * The compiled modules the membership benchmarks use.
+ * @typedef {object} Dist
+ * @property {typeof import('../../dist/container.js').createNode} createNode
+ * @property {typeof import('../../dist/adapters/peers/ofetch-peer-client.js').OfetchPeerClient} OfetchPeerClient
+ * @property {typeof import('../../dist/application/membership/settings.js').MEMBERSHIP_PROFILES} MEMBERSHIP_PROFILES
+ * @property {typeof import('../../dist/application/membership/settings.js').detectionBoundMs} detectionBoundMs
+ */
+/** @typedef {ReturnType<Dist['createNode']>} MeshNode */
+/** @typedef {NonNullable<NonNullable<Parameters<Dist['createNode']>[1]>['peers']>} PeerClient */
+/** @typedef {Dist['MEMBERSHIP_PROFILES']['lan']} MembershipSettings */
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const PEER_METHODS = /** @type {const} */ ([
+  'getNode',
+  'listNodes',
+  'probeVia',
+  'announce',
+  'withdraw',
+  'sendMessage',
+]);
 
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** @type {Dist | undefined} */
 let dist;
 /** The compiled modules the membership benchmarks use (imported once, after reflect-metadata). */
 export async function loadDist() {
@@ -33,7 +54,18 @@ export async function loadDist() {
   return dist;
 }
 
-/** Counts of calls: `calls[method]`, `failed[method]` (rejected, whatever the reason), and calls per destination. */
+/**
+ * @typedef {object} CallCounts
+ * @property {Record<string, number>} calls by method
+ * @property {Record<string, number>} failed by method
+ * @property {Record<string, number>} failureCodes by `<method> <code>[ <status>[ <peer code>]]`
+ * @property {Map<string, number>} byDestination by the URL called
+ */
+
+/**
+ * Counts of calls: `calls[method]`, `failed[method]` (rejected, whatever the reason), and calls per destination.
+ * @returns {CallCounts}
+ */
 function emptyCounts() {
   const zero = () => Object.fromEntries(PEER_METHODS.map((m) => [m, 0]));
   return { calls: zero(), failed: zero(), failureCodes: {}, byDestination: new Map() };
@@ -41,27 +73,48 @@ function emptyCounts() {
 
 /**
  * A PeerClient that hands every call to a real one and counts it. `snapshot()` copies the counts, so a window is
- * the difference of two snapshots.
+ * the difference of two snapshots. Its methods are made in the constructor, one per method of the client it
+ * wraps, so the checker cannot see them: `create` gives it typed as the PeerClient it is.
  */
 export class CountingPeerClient {
   #inner;
   #counts = emptyCounts();
 
+  /**
+   * @param {PeerClient} inner
+   * @returns {CountingPeerClient & PeerClient}
+   */
+  static create(inner) {
+    return /** @type {CountingPeerClient & PeerClient} */ (new CountingPeerClient(inner));
+  }
+
+  /** @param {PeerClient} inner */
   constructor(inner) {
     this.#inner = inner;
+    const members = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (inner));
     // Every method of the real client, not only the known ones: one added to PeerClient later is still
     // delegated (and counted under its own name).
+    /** @type {Set<string>} */
     const methods = new Set(PEER_METHODS);
     for (let proto = Object.getPrototypeOf(inner); proto && proto !== Object.prototype; ) {
       for (const key of Object.getOwnPropertyNames(proto))
-        if (key !== 'constructor' && typeof inner[key] === 'function') methods.add(key);
+        if (key !== 'constructor' && typeof members[key] === 'function') methods.add(key);
       proto = Object.getPrototypeOf(proto);
     }
     for (const method of methods) {
-      this[method] = (url, ...args) => this.#count(method, url, () => this.#inner[method](url, ...args));
+      const call = /** @type {(...args: unknown[]) => Promise<unknown>} */ (members[method]);
+      Object.assign(this, {
+        [method]: (/** @type {string} */ url, /** @type {unknown[]} */ ...args) =>
+          this.#count(method, url, () => call.call(this.#inner, url, ...args)),
+      });
     }
   }
 
+  /**
+   * @param {string} method
+   * @param {string} url
+   * @param {() => Promise<unknown>} call
+   */
   async #count(method, url, call) {
     const c = this.#counts;
     c.calls[method] = (c.calls[method] ?? 0) + 1;
@@ -70,14 +123,18 @@ export class CountingPeerClient {
       return await call();
     } catch (error) {
       c.failed[method] = (c.failed[method] ?? 0) + 1;
+      const peerCode = field(error, 'peerCode');
       const status =
-        error?.status === undefined ? '' : ` ${error.status}${error.peerCode ? ` ${error.peerCode}` : ''}`;
-      const code = `${method} ${error?.code ?? 'error'}${status}`;
+        field(error, 'status') === undefined
+          ? ''
+          : ` ${field(error, 'status')}${peerCode ? ` ${peerCode}` : ''}`;
+      const code = `${method} ${field(error, 'code') ?? 'error'}${status}`;
       c.failureCodes[code] = (c.failureCodes[code] ?? 0) + 1;
       throw error;
     }
   }
 
+  /** @returns {CallCounts} */
   snapshot() {
     const c = this.#counts;
     return {
@@ -89,23 +146,46 @@ export class CountingPeerClient {
   }
 }
 
-/** after - before, key by key, for plain objects of numbers (the keys of `after`). */
+/**
+ * after - before, key by key, for plain objects of numbers (the keys of `after`).
+ * @param {Record<string, number>} after
+ * @param {Record<string, number>} before
+ */
 function diff(after, before) {
   return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
 }
+
+/**
+ * One node of a network, and what the bench counts of it.
+ * @typedef {object} NetNode
+ * @property {string} id
+ * @property {MeshNode} node
+ * @property {CountingPeerClient} peers
+ * @property {{ suspected: number, removed: string[] }} events suspicions it saw, ids it removed
+ * @property {boolean} stopped
+ * @property {string} [failed] why its start failed
+ */
 
 /**
  * A network of in-process nodes. Node ids are `<prefix>-<index>` (zero-padded), so the ring that decides who
  * watches whom follows start order.
  */
 export class Network {
-  nodes = []; // { id, node, peers: CountingPeerClient, events, stopped, failed? }
+  /** @type {NetNode[]} */
+  nodes = [];
+  /** @type {{ server: import('node:net').Server, sockets: Set<import('node:net').Socket> }[]} */
   #holes = []; // black holes listening on the ports of hung nodes
   #prefix;
   #membership;
   #random;
   #next = 0;
 
+  /**
+   * @param {object} options
+   * @param {string} options.prefix
+   * @param {Partial<MembershipSettings>} [options.membership]
+   * @param {() => number} [options.random]
+   */
   constructor({ prefix, membership = {}, random = Math.random }) {
     this.#prefix = prefix;
     this.#membership = membership;
@@ -116,11 +196,14 @@ export class Network {
     return this.nodes.length;
   }
 
-  /** Starts one node joining through `seedUrl` (none for the first); resolves once its start() resolved. */
+  /**
+   * Starts one node joining through `seedUrl` (none for the first); resolves once its start() resolved.
+   * @param {string} [seedUrl]
+   */
   async startNode(seedUrl) {
     const { createNode, OfetchPeerClient } = await loadDist();
     const id = `${this.#prefix}-${String(this.#next++).padStart(3, '0')}`;
-    const peers = new CountingPeerClient(new OfetchPeerClient());
+    const peers = CountingPeerClient.create(new OfetchPeerClient());
     const node = createNode(
       {
         id,
@@ -134,11 +217,12 @@ export class Network {
       { peers },
     );
     // Registry events, to count suspicions (a member turning suspect) and removals this node made.
-    const events = { suspected: 0, removed: [] };
+    const events = { suspected: 0, removed: /** @type {string[]} */ ([]) };
     node.registry.onChange((change) => {
       if (change.kind === 'updated' && change.node.state === 'suspect') events.suspected++;
       if (change.kind === 'removed') events.removed.push(change.node.id);
     });
+    /** @type {NetNode} */
     const entry = { id, node, peers, events, stopped: false };
     this.nodes.push(entry);
     try {
@@ -152,10 +236,15 @@ export class Network {
     return entry;
   }
 
-  /** A random node started so far (and still running), to join through. */
+  /**
+   * A random node started so far (and still running), to join through.
+   * @param {readonly NetNode[]} [among]
+   */
   randomSeed(among = this.nodes) {
     const running = among.filter((n) => !n.stopped);
-    return running[Math.floor(this.#random() * running.length)];
+    const seed = running[Math.floor(this.#random() * running.length)];
+    if (!seed) throw new Error('no node is running to join through');
+    return seed;
   }
 
   running() {
@@ -187,7 +276,10 @@ export class Network {
     return { nodes: running.length, complete, missing, suspect, extra };
   }
 
-  /** Crashes one node: sockets closed at once, no DELETE sent (connection refused from then on). */
+  /**
+   * Crashes one node: sockets closed at once, no DELETE sent (connection refused from then on).
+   * @param {NetNode} entry
+   */
   async crash(entry) {
     entry.stopped = true;
     await entry.node.stop({ leave: false });
@@ -197,10 +289,12 @@ export class Network {
    * Makes one node hang, as a frozen process or a dead link would: the node is crashed as above, and at once a
    * "black hole" listens on its port, accepting connections and never answering, so every call to it runs
    * into its timeout instead of being refused.
+   * @param {NetNode} entry
    */
   async hang(entry) {
     const { port } = entry.node;
     await this.crash(entry);
+    /** @type {Set<import('node:net').Socket>} */
     const sockets = new Set();
     const server = createServer((socket) => {
       sockets.add(socket);
@@ -208,10 +302,12 @@ export class Network {
       socket.once('close', () => sockets.delete(socket));
       socket.resume(); // read and drop whatever arrives
     });
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
+    await /** @type {Promise<void>} */ (
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve());
+      })
+    );
     this.#holes.push({ server, sockets });
   }
 
@@ -241,13 +337,23 @@ export class Network {
   }
 }
 
-/** Per-method totals and per-node extremes between two `counts()` of one network, over `seconds`. */
+/** @typedef {ReturnType<Network['counts']>} Counts every node's counts at one moment */
+
+/**
+ * Per-method totals and per-node extremes between two `counts()` of one network, over `seconds`.
+ * @param {Counts} before
+ * @param {Counts} after
+ * @param {number} seconds
+ * @param {{ nodes?: number }} [options]
+ */
 export function callRates(before, after, seconds, { nodes } = {}) {
   const byId = new Map(before.map((b) => [b.id, b]));
   const urlToId = new Map(after.map((a) => [a.url, a.id]));
   const totals = Object.fromEntries(PEER_METHODS.map((m) => [m, 0]));
   const failed = Object.fromEntries(PEER_METHODS.map((m) => [m, 0]));
+  /** @type {Record<string, number>} */
   const failureCodes = {};
+  /** @type {Map<string, number>} */
   const sentBy = new Map();
   const receivedBy = new Map(after.map((a) => [a.id, 0]));
   let suspicions = 0;
@@ -276,7 +382,7 @@ export function callRates(before, after, seconds, { nodes } = {}) {
     for (const id of a.removedLog.slice(b?.events.removed ?? 0, a.events.removed)) removedIds.add(id);
   }
   const n = nodes ?? after.length;
-  const perNodePerSec = (v) => Math.round((v / n / seconds) * 1000) / 1000;
+  const perNodePerSec = (/** @type {number} */ v) => Math.round((v / n / seconds) * 1000) / 1000;
   const total = Object.values(totals).reduce((s, v) => s + v, 0);
   const sent = [...sentBy.values()];
   const received = [...receivedBy.values()];
@@ -297,16 +403,24 @@ export function callRates(before, after, seconds, { nodes } = {}) {
   };
 }
 
-/** min / max over nodes of a count, as a rate per second. */
+/**
+ * min / max over nodes of a count, as a rate per second.
+ * @param {number[]} values
+ * @param {number} seconds
+ */
 function spread(values, seconds) {
   if (values.length === 0) return { min: null, max: null };
-  const r = (v) => Math.round((v / seconds) * 100) / 100;
+  const r = (/** @type {number} */ v) => Math.round((v / seconds) * 100) / 100;
   return { min: r(Math.min(...values)), max: r(Math.max(...values)) };
 }
 
 /**
  * Polls `check` every `intervalMs` until it returns a truthy value or `maxMs` pass. Resolves with
  * { ok, ms, value } where ms is the time from `since` (default: now) to the first successful check.
+ * @template T
+ * @param {() => T} check
+ * @param {{ since?: number, maxMs: number, intervalMs?: number }} options
+ * @returns {Promise<{ ok: true, ms: number, value: T } | { ok: false, ms: number, value?: undefined }>}
  */
 export async function pollUntil(check, { since = performance.now(), maxMs, intervalMs = 20 }) {
   const deadline = since + maxMs;
@@ -334,7 +448,7 @@ export function processMeter() {
       const cpu = process.cpuUsage(cpu0);
       const seconds = (performance.now() - t0) / 1000;
       // The histogram holds each timer's whole wait, resolution included: subtract it to get the delay.
-      const ms = (ns) => Math.max(0, Math.round((ns - 10e6) / 1e4) / 100);
+      const ms = (/** @type {number} */ ns) => Math.max(0, Math.round((ns - 10e6) / 1e4) / 100);
       return {
         loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
         cpuPercent: seconds > 0 ? Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 1000) / 10 : null,
@@ -355,12 +469,18 @@ const START_ATTEMPTS = 3;
  * and another seed. Growing stops early (`gaveUp` says why) when one place fails START_ATTEMPTS times or
  * `maxMs` have passed. Resolves with t0 (performance.now() just before the first join call), how long the
  * starts took, the failed joins, and how many nodes run.
+ * @param {Network} net
+ * @param {number} size
+ * @param {{ batch?: number, maxMs?: number }} [options]
  */
 export async function grow(net, size, { batch = 1, maxMs = Number.POSITIVE_INFINITY } = {}) {
   if (net.size === 0) await net.startNode();
   const t0 = performance.now();
+  /** @type {{ atMs: number, error: string }[]} */
   const failedJoins = [];
+  /** @type {string | undefined} */
   let gaveUp;
+  /** @param {NetNode[]} before */
   const startOne = async (before) => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -389,10 +509,14 @@ export async function grow(net, size, { batch = 1, maxMs = Number.POSITIVE_INFIN
 /**
  * Waits until every running node lists every running node alive (and nothing else). Samples the progress once
  * a second for the report. Resolves with { ok, ms (from `since`), last convergence(), timeline }.
+ * @param {Network} net
+ * @param {{ since?: number, maxMs: number, intervalMs?: number }} options
  */
 export async function converge(net, { since = performance.now(), maxMs, intervalMs = 20 }) {
+  /** @type {{ s: number, complete: number, missing: number }[]} */
   const timeline = [];
   let nextSample = since;
+  /** @type {Convergence | undefined} */
   let last;
   const result = await pollUntil(
     () => {
@@ -410,10 +534,16 @@ export async function converge(net, { since = performance.now(), maxMs, interval
     },
     { since, maxMs, intervalMs },
   );
-  return { ok: result.ok, ms: result.ms, last, timeline };
+  // pollUntil checks at least once, so `last` is set.
+  return { ok: result.ok, ms: result.ms, last: /** @type {Convergence} */ (last), timeline };
 }
 
-/** Ids of running nodes missing (or not alive) in the most lists, most first: who did not get around. */
+/** @typedef {ReturnType<Network['convergence']>} Convergence */
+
+/**
+ * Ids of running nodes missing (or not alive) in the most lists, most first: who did not get around.
+ * @param {Network} net
+ */
 export function laggards(net, top = 5) {
   const running = net.running();
   const misses = new Map(running.map((n) => [n.id, 0]));
@@ -424,7 +554,7 @@ export function laggards(net, top = 5) {
         .filter((m) => m.state === 'alive')
         .map((m) => m.id),
     );
-    for (const id of misses.keys()) if (!alive.has(id)) misses.set(id, misses.get(id) + 1);
+    for (const [id, n] of misses) if (!alive.has(id)) misses.set(id, n + 1);
   }
   return [...misses]
     .filter(([, n]) => n > 0)
@@ -433,7 +563,11 @@ export function laggards(net, top = 5) {
     .map(([id, missingFrom]) => ({ id, missingFrom }));
 }
 
-/** Calls per node per second the protocol is designed to make at rest: probes plus one gossip pull. */
+/**
+ * Calls per node per second the protocol is designed to make at rest: probes plus one gossip pull.
+ * @param {MembershipSettings} settings
+ * @param {number} nodes
+ */
 export function restBudget(settings, nodes) {
   const watched = Math.min(settings.monitors, Math.max(0, nodes - 1));
   const probes = (watched * 1000) / settings.probeIntervalMs;
@@ -441,7 +575,12 @@ export function restBudget(settings, nodes) {
   return { probes, gossip, total: probes + gossip };
 }
 
-/** Calls every node sent to `url` between two `counts()` (all methods together). */
+/**
+ * Calls every node sent to `url` between two `counts()` (all methods together).
+ * @param {Counts} before
+ * @param {Counts} after
+ * @param {string} url
+ */
 export function callsTo(before, after, url) {
   const was = new Map(before.map((b) => [b.id, b.byDestination.get(url) ?? 0]));
   return after.reduce((sum, a) => sum + (a.byDestination.get(url) ?? 0) - (was.get(a.id) ?? 0), 0);

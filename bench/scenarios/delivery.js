@@ -11,17 +11,19 @@
 // A variant's numbers are medians over its rounds; losses and duplicates are summed, and any makes `ok` false.
 import { runBacklogDrain } from '../lib/backlog.js';
 import {
-  alternateRounds,
+  compareVariants,
   comparisonRows,
+  failedRoundNotes,
   fanoutParams,
-  fanoutProblemCounts,
-  fanoutRatios,
+  fanoutProblems,
   fanoutRows,
-  problemList,
+  measureOnPair,
+  pairRunsBudgetMs,
   roundsNote,
   stoppedEarlyNotes,
 } from '../lib/compare.js';
-import { fanoutBudgetMs, runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { ran } from '../lib/ran.js';
 import { median, ratio } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
@@ -30,36 +32,46 @@ export const name = 'delivery';
 export const group = 'delivery';
 export const title = 'durable outbox (--data-dir) vs --in-memory: fan-out 1 -> N users, and a backlog drain';
 
+/** @import { BenchOptions } from '../run.js' */
+/** @import { FanoutSummary } from '../lib/fanout.js' */
+
+/** @typedef {'durable' | 'in-memory'} Variant */
+
+/** @type {readonly [Variant, Variant]} */
 const VARIANTS = ['durable', 'in-memory'];
+/** @type {Record<Variant, 'disk' | 'memory'>} */
 const STORAGE = { durable: 'disk', 'in-memory': 'memory' };
 /** The durable variant should keep at least this share of the in-memory throughput. */
 const THROUGHPUT_GOAL = 0.5;
 
+/** @param {BenchOptions} options */
 function backlogLimits(options) {
   const scaled = Math.ceil(options.backlog * 5); // 5 ms a message: 200 msgs/s would be very slow already
   return { queueMaxMs: 10_000 + scaled, restartMaxMs: 20_000, drainMaxMs: 10_000 + scaled };
 }
 
+/** @param {BenchOptions} options */
 export function budgetMs(options) {
   const b = backlogLimits(options);
-  const fanout = fanoutBudgetMs(options);
   const backlog = 2_000 + b.queueMaxMs + b.restartMaxMs + b.drainMaxMs + 2_000 + 3_000;
-  const startStop = 2 * 15_000 + 6_000;
-  return options.rounds * VARIANTS.length * (fanout + backlog + startStop);
+  return pairRunsBudgetMs(options, VARIANTS, backlog);
 }
 
+/**
+ * @param {string} label
+ * @param {Variant} variant
+ * @param {BenchOptions} options
+ * @param {(line: string) => void} log
+ */
 async function measureOnce(label, variant, options, log) {
-  const started = Date.now();
-  let pair;
-  try {
-    pair = await startMeshchatPair({ mode: 'process', storage: STORAGE[variant], fixedPorts: true });
-    log(
-      `${label}: A ${pair.a.url}, B ${pair.b.url} (${pair.storage === 'disk' ? '--data-dir' : '--in-memory'})`,
-    );
-    const fanout = await runFanoutOnPair(pair, options, (line) => log(`${label}: ${line}`));
+  const start = () => startMeshchatPair({ mode: 'process', storage: STORAGE[variant], fixedPorts: true });
+  const run = await measureOnPair(label, log, start, async (pair, say) => {
+    say(`A ${pair.a.url}, B ${pair.b.url} (${pair.storage === 'disk' ? '--data-dir' : '--in-memory'})`);
+    const fanout = await runFanoutOnPair(pair, options, say);
+    /** @type {BacklogRun} */
     let backlog;
     try {
-      log(`${label}: backlog: B killed, ${options.backlog} messages to it from A's user`);
+      say(`backlog: B killed, ${options.backlog} messages to it from A's user`);
       backlog = await runBacklogDrain({
         pair,
         count: options.backlog,
@@ -67,34 +79,47 @@ async function measureOnce(label, variant, options, log) {
         // Messages that reach B before its user connects are replayed from history: keep room for all of them.
         restartArgs: ['--history', String(Math.max(1000, options.backlog))],
         ...backlogLimits(options),
-        log: (line) => log(`${label}: ${line}`),
+        log: say,
       });
-      log(
-        `${label}: backlog: drained ${backlog.delivery.received}/${backlog.count} in ${fixed(backlog.drain.ms, 0)} ms ` +
+      say(
+        `backlog: drained ${backlog.delivery.received}/${backlog.count} in ${fixed(backlog.drain.ms, 0)} ms ` +
           `(${fixed(backlog.drain.msgsPerSec, 0)} msgs/s)`,
       );
     } catch (error) {
-      log(`${label}: backlog FAILED: ${error.message}`);
-      backlog = { error: error.message, ok: false };
+      const message = error instanceof Error ? error.message : String(error);
+      say(`backlog FAILED: ${message}`);
+      backlog = { error: message, ok: false };
     }
-    return { variant, mode: pair.mode, ...fanout, backlog, wallSeconds: (Date.now() - started) / 1000 };
-  } catch (error) {
-    log(`${label}: FAILED: ${error.message}`);
-    return { variant, error: error.message, wallSeconds: (Date.now() - started) / 1000 };
-  } finally {
-    await pair?.stop();
-  }
+    return { ...fanout, backlog };
+  });
+  return { variant, ...run };
 }
 
+/** @typedef {Awaited<ReturnType<typeof measureOnce>>} Round */
+/** @typedef {Awaited<ReturnType<typeof runBacklogDrain>>} Backlog */
+/** @typedef {Backlog | { error: string, ok: false }} BacklogRun the backlog drain of a run, or why it failed */
+
+/**
+ * @param {BacklogRun} b
+ * @returns {b is { error: string, ok: false }}
+ */
+function failed(b) {
+  return !ran(b);
+}
+
+/** @param {Round[]} rounds */
 function summarizeBacklog(rounds) {
-  const good = rounds.filter((r) => !r.error && r.backlog && !r.backlog.error).map((r) => r.backlog);
-  if (good.length === 0)
-    return { error: rounds.find((r) => r.backlog?.error)?.backlog.error ?? 'no backlog ran' };
+  const backlogs = rounds.flatMap((r) => ('backlog' in r ? [r.backlog] : []));
+  const good = backlogs.filter(ran);
+  const first = good[0];
+  if (!first) return { error: backlogs.find(failed)?.error ?? 'no backlog ran' };
+  /** @param {(b: Backlog) => number | null | undefined} f */
   const med = (f) => median(good.map(f).filter((v) => typeof v === 'number'));
+  /** @param {(b: Backlog) => number} f */
   const sum = (f) => good.reduce((n, b) => n + (f(b) ?? 0), 0);
   return {
     rounds: good.length,
-    count: good[0].count,
+    count: first.count,
     queueMsgsPerSec: med((b) => b.queue.msgsPerSec),
     readyMs: med((b) => b.restart.readyMs),
     aliveAtAMs: med((b) => b.restart.aliveAtAMs),
@@ -118,52 +143,43 @@ function summarizeBacklog(rounds) {
   };
 }
 
-/** Every delivery problem of one variant's summary, as `what: n` strings (empty: none). */
+/**
+ * Every delivery problem of one variant's summary, as `what: n` strings (empty: none).
+ * @param {{ fanout: FanoutSummary, backlog: BacklogSummary }} summary
+ */
 function problems(summary) {
   const f = summary.fanout ?? {};
   const b = summary.backlog ?? {};
-  const list = problemList({
-    ...fanoutProblemCounts(f),
+  const list = fanoutProblems(f, {
     'backlog not acked queued': b.notQueued,
     'backlog lost': b.lost,
     'backlog duplicated': b.duplicated,
     'backlog out of order': b.outOfOrder,
     'backlog unknown': b.unknown,
   });
-  if (f.error) list.push(`fan-out: ${f.error}`);
   if (b.error) list.push(`backlog: ${b.error}`);
   return list;
 }
 
+/** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
-  const rounds = await alternateRounds(VARIANTS, options.rounds, (variant, label) =>
-    measureOnce(label, variant, options, log),
+  const compared = await compareVariants(
+    VARIANTS,
+    options.rounds,
+    (variant, label) => measureOnce(label, variant, options, log),
+    (runs) => ({ fanout: summarizeFanoutRounds(runs), backlog: summarizeBacklog(runs) }),
+    problems,
   );
-
-  const variants = {};
-  for (const variant of VARIANTS) {
-    const summary = {
-      fanout: summarizeFanoutRounds(rounds[variant]),
-      backlog: summarizeBacklog(rounds[variant]),
-    };
-    summary.problems = problems(summary);
-    variants[variant] = { summary, rounds: rounds[variant] };
-  }
+  const { variants, failures } = compared;
   const d = variants.durable.summary;
   const m = variants['in-memory'].summary;
-  const { throughputPerRound, ...fanoutRatio } = fanoutRatios(
-    d.fanout,
-    m.fanout,
-    rounds.durable,
-    rounds['in-memory'],
-  );
+  const { throughputPerRound, ...fanoutRatio } = compared.ratios;
   const ratios = {
     ...fanoutRatio,
     queueMsgsPerSec: ratio(d.backlog.queueMsgsPerSec, m.backlog.queueMsgsPerSec),
     drainMsgsPerSec: ratio(d.backlog.drainMsgsPerSec, m.backlog.drainMsgsPerSec),
     throughputPerRound,
   };
-  const failures = VARIANTS.flatMap((v) => variants[v].summary.problems.map((p) => `${v}: ${p}`));
   return {
     params: fanoutParams(options, {
       workload: { backlogMessages: options.backlog },
@@ -181,13 +197,20 @@ export async function run({ options, log }) {
   };
 }
 
-/** The human-readable report of `run`'s result. */
+/** @typedef {ReturnType<typeof summarizeBacklog>} BacklogSummary */
+
+/**
+ * The human-readable report of `run`'s result.
+ * @param {Awaited<ReturnType<typeof run>>} result
+ */
 export function report(result) {
   const { variants, ratios, params, throughputGoal } = result;
   const d = variants.durable.summary;
   const m = variants['in-memory'].summary;
+  /** @type {[string, string]} */
   const labels = ['durable', 'in-memory'];
   const { row, text } = comparisonRows(d, m, labels);
+  /** @param {typeof d} s @returns {Partial<BacklogSummary>} */
   const b = (s) => s.backlog ?? {};
   const rows = [
     ...fanoutRows(d.fanout, m.fanout, ratios, params, labels, {
@@ -220,13 +243,13 @@ export function report(result) {
     ),
   ];
   const lines = [table(rows)];
-  for (const variant of Object.keys(variants)) {
-    variants[variant].rounds.forEach((r, i) => {
-      if (r.error) lines.push(`  ${variant} round ${i + 1} FAILED: ${r.error.split('\n')[0]}`);
-      else if (r.backlog?.error)
-        lines.push(`  ${variant} round ${i + 1} backlog FAILED: ${r.backlog.error.split('\n')[0]}`);
-    });
-    const { summary } = variants[variant];
+  for (const variant of VARIANTS) {
+    const { summary, rounds } = variants[variant];
+    lines.push(
+      ...failedRoundNotes(variant, rounds, (r) =>
+        'backlog' in r && failed(r.backlog) ? ['backlog', r.backlog.error] : undefined,
+      ),
+    );
     lines.push(...stoppedEarlyNotes(variant, summary.fanout));
     if (summary.backlog.drainFromReadyRounds)
       lines.push(`  ${variant}: A's user saw no 'nodes' push with B back; drain timed from B listening`);

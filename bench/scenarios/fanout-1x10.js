@@ -6,8 +6,10 @@
 import {
   alternateRounds,
   comparisonRows,
+  failedRoundNotes,
   fanoutParams,
   fanoutRatios,
+  measureOnPair,
   perRoundRow,
   roundsNote,
   stoppedEarlyNotes,
@@ -20,22 +22,24 @@ import { startPlainPair } from '../systems/plain.js';
 export const name = 'fanout-1x10';
 export const title = '1 socket.io user on node A -> 10 socket.io users on node B';
 
-async function measureOnce(label, start, options, log) {
-  const started = Date.now();
-  let pair;
-  try {
-    pair = await start();
-    log(`${label}: A ${pair.a.url}, B ${pair.b.url} (${pair.mode})`);
-    const result = await runFanoutOnPair(pair, options, (line) => log(`${label}: ${line}`));
-    return { mode: pair.mode, ...result, wallSeconds: (Date.now() - started) / 1000 };
-  } catch (error) {
-    log(`${label}: FAILED: ${error.message}`);
-    return { error: error.message, wallSeconds: (Date.now() - started) / 1000 };
-  } finally {
-    await pair?.stop();
-  }
+/** @import { BenchOptions } from '../run.js' */
+/** @import { FanoutSummary } from '../lib/fanout.js' */
+/** @import { MeshchatPair } from '../systems/meshchat.js' */
+
+/**
+ * @param {string} label
+ * @param {() => Promise<MeshchatPair | Awaited<ReturnType<typeof startPlainPair>>>} start
+ * @param {BenchOptions} options
+ * @param {(line: string) => void} log
+ */
+function measureOnce(label, start, options, log) {
+  return measureOnPair(label, log, start, (pair, say) => {
+    say(`A ${pair.a.url}, B ${pair.b.url} (${pair.mode})`);
+    return runFanoutOnPair(pair, options, say);
+  });
 }
 
+/** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
   const starters = {
     meshchat: () => startMeshchatPair({ mode: options.meshchatMode }),
@@ -45,6 +49,7 @@ export async function run({ options, log }) {
     measureOnce(label, starters[system], options, log),
   );
 
+  /** @type {Partial<Record<System, { summary: FanoutSummary, rounds: Round[] }>>} */
   const systems = {};
   for (const system of options.order)
     systems[system] = { summary: summarizeFanoutRounds(rounds[system]), rounds: rounds[system] };
@@ -55,7 +60,9 @@ export async function run({ options, log }) {
     rounds.plain,
     { loadedP50: true },
   );
-  const failed = ['meshchat', 'plain'].filter((s) => rounds[s]?.some((r) => r.error));
+  const failed = /** @type {System[]} */ (['meshchat', 'plain']).filter((s) =>
+    rounds[s]?.some((r) => r.error),
+  );
   return {
     params: fanoutParams(options, { setup: { meshchatMode: options.meshchatMode } }),
     systems,
@@ -65,12 +72,21 @@ export async function run({ options, log }) {
   };
 }
 
-/** The human-readable report of `run`'s result. */
+/** @typedef {BenchOptions['order'][number]} System */
+/** @typedef {Awaited<ReturnType<typeof measureOnce>>} Round */
+
+/**
+ * The human-readable report of `run`'s result.
+ * @param {Awaited<ReturnType<typeof run>>} result
+ */
 export function report(result) {
   const { systems, ratios, params } = result;
+  /** @type {Partial<FanoutSummary>} */
   const m = systems.meshchat?.summary ?? {};
+  /** @type {Partial<FanoutSummary>} */
   const p = systems.plain?.summary ?? {};
   const { header, row, text } = comparisonRows(m, p, ['meshchat', 'plain']);
+  /** @param {Partial<FanoutSummary>} r @returns {Partial<NonNullable<FanoutSummary['throughput']>>} */
   const t = (r) => r.throughput ?? {};
   const rows = [
     header(),
@@ -108,13 +124,15 @@ export function report(result) {
   ];
   const lines = [table(rows)];
   for (const [system, { summary, rounds }] of Object.entries(systems)) {
-    rounds.forEach((r, i) => {
-      if (r.error) lines.push(`  ${system} round ${i + 1} FAILED: ${r.error.split('\n')[0]}`);
-    });
+    lines.push(...failedRoundNotes(system, rounds));
     if (summary.senderErrors)
       lines.push(`  ${system} sender error codes: ${JSON.stringify(summary.senderErrorCodes)}`);
     lines.push(...stoppedEarlyNotes(system, summary));
-    if (summary.latency?.sent < params.latencyMessages * summary.rounds) {
+    if (
+      summary.latency &&
+      summary.rounds !== undefined &&
+      summary.latency.sent < params.latencyMessages * summary.rounds
+    ) {
       lines.push(`  ${system}: the latency phase hit its time limit (${summary.latency.sent} msgs measured)`);
     }
   }

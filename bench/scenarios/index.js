@@ -12,6 +12,27 @@ import * as membershipJoin from './membership-join.js';
 import * as membershipRest from './membership-rest.js';
 import * as ops from './ops.js';
 
+/** @import { BenchOptions } from '../run.js' */
+
+/**
+ * What every scenario's result has: `ok: false` when something failed, `error` when it could not run at all.
+ * @typedef {{ ok?: boolean, error?: string }} ScenarioResult
+ */
+
+/**
+ * A scenario as run.js sees it. `report` is declared as a method, so a scenario's own (narrower) result type
+ * is accepted: run.js hands `report` only what that scenario's `run` returned.
+ * @typedef {{
+ *   name: string,
+ *   group: string,
+ *   title: string,
+ *   run(context: { options: BenchOptions, log: (line: string) => void }): Promise<ScenarioResult>,
+ *   report(result: ScenarioResult): string,
+ *   budgetMs?: (options: BenchOptions) => number,
+ * }} Scenario
+ */
+
+/** @type {Scenario[]} */
 export const scenarios = [
   { ...fanout1x10, group: 'fanout', budgetMs: () => 180_000 },
   delivery,

@@ -26,19 +26,30 @@ export const name = 'membership-crash';
 export const group = 'membership';
 export const title = 'time until every survivor drops a crashed node';
 
+/** @import { BenchOptions } from '../run.js' */
+
 const SETTLE_MS = 1_000;
 
+/** @param {BenchOptions} options */
 export function budgetMs(options) {
   const crashes = options.crashes * options.crashModes.length;
   return options.convergeMaxMs + 20_000 + crashes * (options.detectMaxMs + options.convergeMaxMs + 5_000);
 }
 
+/**
+ * @param {Network} net
+ * @param {BenchOptions['crashModes'][number]} mode
+ * @param {BenchOptions} options
+ * @param {number} bound
+ */
 async function crashOne(net, mode, options, bound) {
   const victim = net.randomSeed();
   const survivors = net.running().filter((n) => n !== victim);
   const before = net.counts();
   const meter = processMeter();
+  /** @type {Map<string, number>} */
   const droppedAt = new Map();
+  /** @type {number | undefined} */
   let suspectAt;
   const t0 = performance.now();
   if (mode === 'hung') await net.hang(victim);
@@ -60,7 +71,7 @@ async function crashOne(net, mode, options, bound) {
   const after = net.counts();
   const calls = callRates(before, after, result.ms / 1000, { nodes: survivors.length });
   const times = [...droppedAt.values()].sort((a, b) => a - b);
-  const r = (v) => (v === undefined ? null : Math.round(v));
+  const r = (/** @type {number | undefined} */ v) => (v === undefined ? null : Math.round(v));
   return {
     mode,
     victim: victim.id,
@@ -79,19 +90,24 @@ async function crashOne(net, mode, options, bound) {
     },
     // Nodes that told the others (one DELETE per other survivor each); ideally one.
     declarers:
-      survivors.length > 1 ? Math.round((calls.calls.withdraw / (survivors.length - 1)) * 10) / 10 : 0,
+      survivors.length > 1 ? Math.round(((calls.calls.withdraw ?? 0) / (survivors.length - 1)) * 10) / 10 : 0,
     otherRemovals: calls.removedIds.filter((id) => id !== victim.id),
     process: meter.stop(),
   };
 }
 
+/** @typedef {Awaited<ReturnType<typeof crashOne>> & { replacementConvergedMs?: number }} Crash */
+
+/** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
   const { detectionBoundMs, MEMBERSHIP_PROFILES } = await loadDist();
   const settings = MEMBERSHIP_PROFILES.lan;
   const bound = detectionBoundMs(settings);
   const size = options.crashNodes;
   const net = new Network({ prefix: 'crash' });
+  /** @type {Crash[]} */
   const crashes = [];
+  /** @type {string | undefined} */
   let error;
   try {
     await net.startNode();
@@ -105,6 +121,7 @@ export async function run({ options, log }) {
     const plan = options.crashModes.flatMap((mode) => Array.from({ length: options.crashes }, () => mode));
     for (const [i, mode] of plan.entries()) {
       await sleep(SETTLE_MS);
+      /** @type {Crash} */
       const crash = await crashOne(net, mode, options, bound);
       crashes.push(crash);
       log(
@@ -124,8 +141,9 @@ export async function run({ options, log }) {
   } finally {
     await net.stopAll();
   }
+  /** @param {Crash[]} list */
   const summarize = (list) => {
-    const detected = list.filter((c) => c.detected).map((c) => c.allDroppedMs);
+    const detected = list.flatMap((c) => (c.detected && c.allDroppedMs !== null ? [c.allDroppedMs] : []));
     return {
       crashes: list.length,
       detected: detected.length,
@@ -159,8 +177,10 @@ export async function run({ options, log }) {
   };
 }
 
+/** @param {Awaited<ReturnType<typeof run>>} result */
 export function report(result) {
   const { boundMs, crashes, summary, params } = result;
+  /** @type {import('../lib/table.js').Cell[][]} */
   const rows = [
     [
       `crash in ${params.nodes} nodes`,

@@ -5,18 +5,32 @@
 // waits for convergence. The time runs from the first join call until every node's `registry.list()` holds
 // all N nodes, every one alive (polled every 20 ms, deadline `convergeMaxMs`). All nodes live in the bench
 // process (see ../lib/membership-net.js).
+
 import { callRates, converge, grow, laggards, Network, processMeter } from '../lib/membership-net.js';
+import { ran } from '../lib/ran.js';
 import { fixed, table } from '../lib/table.js';
+
+/** @import { BenchOptions } from '../run.js' */
+/** @import { Cell } from '../lib/table.js' */
 
 export const name = 'membership-join';
 export const group = 'membership';
 export const title = 'join convergence of N in-process nodes on loopback';
 
-/** Worst case for the hard time limit: every network runs into its deadline. */
+/**
+ * Worst case for the hard time limit: every network runs into its deadline.
+ * @param {BenchOptions} options
+ */
 export function budgetMs(options) {
   return options.joinSizes.length * options.joinBatches.length * (options.convergeMaxMs + 20_000);
 }
 
+/**
+ * @param {number} size
+ * @param {number} batch
+ * @param {BenchOptions} options
+ * @param {(line: string) => void} log
+ */
 async function measure(size, batch, options, log) {
   const net = new Network({ prefix: `j${size}b${batch}` });
   const meter = processMeter();
@@ -66,14 +80,17 @@ async function measure(size, batch, options, log) {
     );
     return out;
   } catch (error) {
-    log(`join ${size} nodes, batch ${batch}: FAILED: ${error.message}`);
-    return { nodes: size, batch, error: error.message, process: meter.stop() };
+    const message = error instanceof Error ? error.message : String(error);
+    log(`join ${size} nodes, batch ${batch}: FAILED: ${message}`);
+    return { nodes: size, batch, error: message, process: meter.stop() };
   } finally {
     await net.stopAll();
   }
 }
 
+/** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
+  /** @type {Awaited<ReturnType<typeof measure>>[]} */
   const runs = [];
   for (const batch of options.joinBatches)
     for (const size of options.joinSizes) runs.push(await measure(size, batch, options, log));
@@ -87,11 +104,13 @@ export async function run({ options, log }) {
     },
     runs,
     // Not converging is a result (reported), not a failure of the bench; only an error is.
-    ok: runs.every((r) => !r.error),
+    ok: runs.every(ran),
   };
 }
 
+/** @param {Awaited<ReturnType<typeof run>>} result */
 export function report(result) {
+  /** @type {Cell[][]} */
   const rows = [
     [
       'nodes',
@@ -110,7 +129,7 @@ export function report(result) {
   const lines = [];
   for (const r of result.runs) {
     const join = r.batch === 1 ? 'one by one' : `${r.batch} at once`;
-    if (r.error) {
+    if (!ran(r)) {
       rows.push([r.nodes, join, 'FAILED', '', '', '', '', '', '', '', '']);
       lines.push(`  ${r.nodes} nodes (${join}) FAILED: ${r.error.split('\n')[0]}`);
       continue;
@@ -119,7 +138,9 @@ export function report(result) {
     rows.push([
       r.nodes,
       join,
-      r.converged ? fixed(r.ms / 1000, 2) : `did not converge (${fixed(r.waitedMs / 1000, 0)} s)`,
+      r.converged && r.ms !== null
+        ? fixed(r.ms / 1000, 2)
+        : `did not converge (${fixed(r.waitedMs / 1000, 0)} s)`,
       fixed(r.startMs / 1000, 2),
       `${r.complete}/${r.joined}`,
       fixed(r.calls.perNodePerSec, 1),
@@ -140,10 +161,11 @@ export function report(result) {
     }
     if (r.joined < r.nodes)
       lines.push(`  ${r.nodes} nodes (${join}): only ${r.joined} nodes running: ${r.gaveUp}`);
-    if (r.failedJoins.length > 0)
+    const firstFailure = r.failedJoins[0];
+    if (firstFailure)
       lines.push(
         `  ${r.nodes} nodes (${join}): ${r.failedJoins.length} join(s) failed and were retried with a new node: ` +
-          `${r.failedJoins[0].error.split('\n')[0]}`,
+          `${firstFailure.error.split('\n')[0]}`,
       );
     if (r.falselyRemoved.length > 0)
       lines.push(`  ${r.nodes} nodes (${join}): live nodes declared dead: ${r.falselyRemoved.join(', ')}`);

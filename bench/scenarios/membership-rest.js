@@ -3,6 +3,7 @@
 // makes is counted over `restSeconds`. Each call one node sends is one call another node receives, so the
 // average sent per node per second is also the average received. It is compared with the budget the settings
 // imply: monitors / probe interval (direct probes) + 1 / gossip interval (anti-entropy pulls), per node.
+
 import {
   callRates,
   converge,
@@ -14,12 +15,17 @@ import {
   restBudget,
   sleep,
 } from '../lib/membership-net.js';
+import { ran } from '../lib/ran.js';
 import { fixed, table } from '../lib/table.js';
+
+/** @import { BenchOptions } from '../run.js' */
+/** @import { MembershipSettings } from '../lib/membership-net.js' */
 
 export const name = 'membership-rest';
 export const group = 'membership';
 export const title = 'peer calls per node per second in a converged, quiet network';
 
+/** @param {BenchOptions} options */
 export function budgetMs(options) {
   return (
     options.restSizes.length *
@@ -27,6 +33,12 @@ export function budgetMs(options) {
   );
 }
 
+/**
+ * @param {number} size
+ * @param {BenchOptions} options
+ * @param {MembershipSettings} settings
+ * @param {(line: string) => void} log
+ */
 async function measure(size, options, settings, log) {
   const net = new Network({ prefix: `r${size}` });
   try {
@@ -44,12 +56,13 @@ async function measure(size, options, settings, log) {
     const started = performance.now();
     await sleep(options.restSeconds * 1000);
     const seconds = (performance.now() - started) / 1000;
-    const rates = callRates(before, net.counts(), seconds, { nodes: size });
+    // `nodes` comes first, as callRates counted it (size).
+    const { nodes, ...rates } = callRates(before, net.counts(), seconds, { nodes: size });
     const process = meter.stop();
     const end = net.convergence();
     const budget = restBudget(settings, size);
     const out = {
-      nodes: size,
+      nodes,
       convergedMs: Math.round(joined.ms),
       ...rates,
       budget,
@@ -62,16 +75,19 @@ async function measure(size, options, settings, log) {
     );
     return out;
   } catch (error) {
-    log(`rest ${size} nodes: FAILED: ${error.message}`);
-    return { nodes: size, error: error.message };
+    const message = error instanceof Error ? error.message : String(error);
+    log(`rest ${size} nodes: FAILED: ${message}`);
+    return { nodes: size, error: message };
   } finally {
     await net.stopAll();
   }
 }
 
+/** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
   const { MEMBERSHIP_PROFILES } = await loadDist();
   const settings = MEMBERSHIP_PROFILES.lan;
+  /** @type {Awaited<ReturnType<typeof measure>>[]} */
   const runs = [];
   for (const size of options.restSizes) runs.push(await measure(size, options, settings, log));
   return {
@@ -86,10 +102,11 @@ export async function run({ options, log }) {
       },
     },
     runs,
-    ok: runs.every((r) => !r.error),
+    ok: runs.every(ran),
   };
 }
 
+/** @type {Record<(typeof PEER_METHODS)[number], string>} */
 const LABELS = {
   getNode: 'GET /nodes/:id (probes)',
   listNodes: 'GET /nodes (gossip)',
@@ -99,9 +116,11 @@ const LABELS = {
   sendMessage: 'PUT /msg',
 };
 
+/** @param {Awaited<ReturnType<typeof run>>} result */
 export function report(result) {
   const { runs, params } = result;
-  const ok = runs.filter((r) => !r.error);
+  const ok = runs.filter(ran);
+  /** @param {(r: (typeof ok)[number]) => import('../lib/table.js').Cell} f */
   const cols = (f) => ok.map(f);
   const s = params.settings;
   const rows = [
@@ -133,7 +152,7 @@ export function report(result) {
     ],
   ];
   const lines = [table(rows)];
-  for (const r of runs) if (r.error) lines.push(`  ${r.nodes} nodes FAILED: ${r.error.split('\n')[0]}`);
+  for (const r of runs) if (!ran(r)) lines.push(`  ${r.nodes} nodes FAILED: ${r.error.split('\n')[0]}`);
   for (const r of ok) {
     const failures = Object.entries(r.failureCodes);
     if (failures.length > 0)

@@ -13,17 +13,19 @@
 // A variant's numbers are medians over its rounds; losses and duplicates are summed, and any makes `ok` false.
 import { performance } from 'node:perf_hooks';
 import {
-  alternateRounds,
+  compareVariants,
   comparisonRows,
+  failedRoundNotes,
   fanoutParams,
-  fanoutProblemCounts,
-  fanoutRatios,
+  fanoutProblems,
   fanoutRows,
-  problemList,
+  measureOnPair,
+  pairRunsBudgetMs,
   roundsNote,
   stoppedEarlyNotes,
 } from '../lib/compare.js';
-import { fanoutBudgetMs, runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { runFanoutOnPair, summarizeFanoutRounds } from '../lib/fanout.js';
+import { ran } from '../lib/ran.js';
 import { median, summarize } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
@@ -32,7 +34,16 @@ export const name = 'ops';
 export const group = 'ops';
 export const title = 'observability: --log-level info (audit log) + /metrics scrapes vs --log-level silent';
 
+/** @import { BenchOptions } from '../run.js' */
+/** @import { FanoutRun, FanoutSummary } from '../lib/fanout.js' */
+/** @import { Failed } from '../lib/ran.js' */
+/** @import { MeshchatPair, Which } from '../systems/meshchat.js' */
+
+/** @typedef {'info' | 'silent'} Variant */
+
+/** @type {readonly [Variant, Variant]} */
 const VARIANTS = ['info', 'silent'];
+/** @type {readonly Which[]} */
 const NODES = ['a', 'b'];
 const SCRAPE_EVERY_MS = 1_000;
 const SCRAPE_TIMEOUT_MS = 5_000;
@@ -40,14 +51,12 @@ const SCRAPE_TIMEOUT_MS = 5_000;
 const SETTLE_QUIET_MS = 500;
 const SETTLE_MAX_MS = 5_000;
 
+/** @param {BenchOptions} options */
 export function budgetMs(options) {
-  const fanout = fanoutBudgetMs(options);
-  const checks = 2 * SCRAPE_TIMEOUT_MS + SETTLE_MAX_MS;
-  const startStop = 2 * 15_000 + 6_000;
-  return options.rounds * VARIANTS.length * (fanout + checks + startStop);
+  return pairRunsBudgetMs(options, VARIANTS, 2 * SCRAPE_TIMEOUT_MS + SETTLE_MAX_MS);
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Counts one node's stderr as it arrives: lines, bytes, and the audit lines by kind. Plain substring tests
@@ -60,11 +69,13 @@ class StderrTally {
     this.bytes = 0;
     this.lines = 0;
     this.messages = { user: 0, peer: 0, other: 0 };
+    /** @type {Record<string, number>} */
     this.membership = {};
     this.otherAudit = 0;
     this.lastAt = 0;
   }
 
+  /** @param {string} chunk */
   push(chunk) {
     this.bytes += Buffer.byteLength(chunk);
     this.lastAt = performance.now();
@@ -77,6 +88,7 @@ class StderrTally {
     this.partial = text.slice(start);
   }
 
+  /** @param {string} line */
   #line(line) {
     this.lines++;
     if (!line.includes('"audit":true')) return;
@@ -106,7 +118,13 @@ class StderrTally {
   }
 }
 
-/** One `GET /metrics`: how long until the whole body was in, its size, and the body. */
+/** @typedef {{ ms: number, error: string } | { ms: number, bytes: number }} Timing one scrape, as reported */
+
+/**
+ * One `GET /metrics`: how long until the whole body was in, its size, and the body.
+ * @param {string} url
+ * @returns {Promise<Timing & { body?: string }>}
+ */
 async function scrape(url) {
   const started = performance.now();
   try {
@@ -116,13 +134,17 @@ async function scrape(url) {
     if (!response.ok) return { ms, error: `HTTP ${response.status}` };
     return { ms, bytes: Buffer.byteLength(body), body };
   } catch (error) {
-    return { ms: Math.round((performance.now() - started) * 1000) / 1000, error: error.message };
+    const message = error instanceof Error ? error.message : String(error);
+    return { ms: Math.round((performance.now() - started) * 1000) / 1000, error: message };
   }
 }
 
-/** `meshchat_messages_accepted_total` by source, from an exposition text; undefined where missing. */
+/**
+ * `meshchat_messages_accepted_total` by source, from an exposition text; undefined where missing.
+ * @param {string | undefined} body
+ */
 function acceptedCounters(body) {
-  const read = (source) => {
+  const read = (/** @type {string} */ source) => {
     const match = new RegExp(`^meshchat_messages_accepted_total\\{source="${source}"\\} (\\S+)$`, 'm').exec(
       body ?? '',
     );
@@ -134,10 +156,14 @@ function acceptedCounters(body) {
 /**
  * Scrapes both nodes now and then every `SCRAPE_EVERY_MS` until `stop` (which waits for scrapes in flight). A
  * node whose previous scrape has not answered yet is skipped that second, as Prometheus never overlaps them.
+ * @param {MeshchatPair} pair
  */
 function startScraping(pair) {
+  /** @type {Sample[]} */
   const samples = [];
+  /** @type {Set<Which>} */
   const busy = new Set();
+  /** @type {Set<Promise<void>>} */
   const pending = new Set();
   let skipped = 0;
   const tick = () => {
@@ -166,7 +192,14 @@ function startScraping(pair) {
   };
 }
 
-/** Waits until every tally has what the counters say (or stderr was quiet for a while). */
+/** @typedef {{ node: Which } & Timing} Sample one timed scrape of a node */
+/** @typedef {Record<Which, StderrTally>} Tallies */
+
+/**
+ * Waits until every tally has what the counters say (or stderr was quiet for a while).
+ * @param {Tallies} tallies
+ * @param {Record<Which, { source: 'user' | 'peer', count: number | undefined }>} want
+ */
 async function settle(tallies, want) {
   const until = performance.now() + SETTLE_MAX_MS;
   while (performance.now() < until) {
@@ -183,7 +216,10 @@ async function settle(tallies, want) {
   }
 }
 
-/** Messages the bench's sender emitted in every phase (each one A should accept, and B after it). */
+/**
+ * Messages the bench's sender emitted in every phase (each one A should accept, and B after it).
+ * @param {FanoutRun} fanout
+ */
 function sentByBench(fanout) {
   return fanout.warmup.delivery.sent + fanout.latency.delivery.sent + fanout.throughput.delivery.sent;
 }
@@ -191,10 +227,17 @@ function sentByBench(fanout) {
 /**
  * The audit check of one run: A's `source: user` lines, B's `source: peer` lines, against the node's own
  * counter and the bench's count (info), or none at all (silent). Problems are sentences; empty means all agree.
+ * @param {Variant} variant
+ * @param {number} sent
+ * @param {Record<Which, ReturnType<typeof acceptedCounters>>} counters
+ * @param {Record<Which, ReturnType<StderrTally['snapshot']>>} logs
  */
 function checkAudit(variant, sent, counters, logs) {
+  /** @type {string[]} */
   const problems = [];
+  /** @type {Record<Which, 'user' | 'peer'>} */
   const expect = { a: 'user', b: 'peer' };
+  /** @type {Partial<Record<Which, number>>} */
   const lines = {};
   for (const node of NODES) {
     const source = expect[node];
@@ -222,35 +265,42 @@ function checkAudit(variant, sent, counters, logs) {
   return { sent, counters, lines, ok: problems.length === 0, problems };
 }
 
+/**
+ * @param {string} label
+ * @param {Variant} variant
+ * @param {BenchOptions} options
+ * @param {(line: string) => void} log
+ */
 async function measureOnce(label, variant, options, log) {
-  const started = Date.now();
+  /** @type {Tallies} */
   const tallies = { a: new StderrTally(), b: new StderrTally() };
-  const say = (line) => log(`${label}: ${line}`);
-  let pair;
-  try {
-    pair = await startMeshchatPair({
+  const start = () =>
+    startMeshchatPair({
       mode: 'process',
       storage: 'disk',
       logLevel: variant,
       onStderr: (which, chunk) => tallies[which].push(chunk),
     });
+  const run = await measureOnPair(label, log, start, async (pair, say) => {
     say(`A ${pair.a.url}, B ${pair.b.url} (--log-level ${variant})`);
 
+    /** @type {ReturnType<typeof startScraping> | undefined} */
     let scraper;
+    /** @type {Awaited<ReturnType<ReturnType<typeof startScraping>['stop']>> | undefined} */
     let scrapes;
+    /** @type {import('../lib/fanout.js').OnPhase | undefined} */
     const onPhase =
       variant === 'info'
         ? async (phase, edge) => {
             if (phase !== 'throughput') return;
             if (edge === 'start') scraper = startScraping(pair);
-            else scrapes = await scraper.stop();
+            else scrapes = await scraper?.stop();
           }
         : undefined;
     const fanout = await runFanoutOnPair(pair, options, say, { onPhase });
 
     // Outside the measurement: one scrape of each node for its counters, then the audit lines must match.
-    const final = {};
-    for (const node of NODES) final[node] = await scrape(pair[node].url);
+    const final = { a: await scrape(pair.a.url), b: await scrape(pair.b.url) };
     const counters = { a: acceptedCounters(final.a.body), b: acceptedCounters(final.b.body) };
     const sent = sentByBench(fanout);
     if (variant === 'info')
@@ -266,74 +316,91 @@ async function measureOnce(label, variant, options, log) {
       say(
         `audit: A ${audit.lines.a} user-message lines, B ${audit.lines.b} peer-message lines, as sent (${sent})`,
       );
-    const idleScrape = {};
-    for (const node of NODES) {
+    const idle = (/** @type {Which} */ node) => {
       const { body: _body, ...sample } = final[node];
-      idleScrape[node] = sample;
-    }
+      return sample;
+    };
     return {
-      variant,
-      mode: pair.mode,
       ...fanout,
       audit,
       logs,
       scrapes: scrapes ?? null,
-      idleScrape,
-      wallSeconds: (Date.now() - started) / 1000,
+      idleScrape: { a: idle('a'), b: idle('b') },
     };
-  } catch (error) {
-    say(`FAILED: ${error.message}`);
-    return { variant, error: error.message, wallSeconds: (Date.now() - started) / 1000 };
-  } finally {
-    await pair?.stop();
-  }
+  });
+  return { variant, ...run };
 }
 
-/** Scrape timings and sizes over every round of the info variant, per node. */
-function summarizeScrapes(rounds) {
-  const good = rounds.filter((r) => !r.error);
+/** @typedef {Awaited<ReturnType<typeof measureOnce>>} Round */
+/** @typedef {Exclude<Round, Failed>} Measured a round that ran */
+
+/**
+ * @param {Sample} s
+ * @returns {s is Extract<Sample, { bytes: number }>}
+ */
+function answered(s) {
+  return !('error' in s && s.error);
+}
+
+/**
+ * Scrape timings and sizes over every round of the info variant, per node; `underLoad` only when the variant
+ * was scraped while measuring (null otherwise).
+ * @param {Round[]} rounds
+ * @param {boolean} scrapedUnderLoad
+ */
+function summarizeScrapes(rounds, scrapedUnderLoad) {
+  const good = rounds.filter(ran);
   const under = good.flatMap((r) => r.scrapes?.samples ?? []);
   const idle = good.flatMap((r) => NODES.map((node) => ({ node, ...r.idleScrape[node] })));
-  const ok = (samples) => samples.filter((s) => !s.error);
+  /**
+   * @template T
+   * @param {Sample[]} samples
+   * @param {(values: Extract<Sample, { bytes: number }>[]) => T} f
+   */
   const perNode = (samples, f) => {
+    /** @type {Partial<Record<Which, T | null>>} */
     const out = {};
     for (const node of NODES) {
-      const values = ok(samples).filter((s) => s.node === node);
+      const values = samples.filter(answered).filter((s) => s.node === node);
       out[node] = values.length ? f(values) : null;
     }
     return out;
   };
   return {
     everyMs: SCRAPE_EVERY_MS,
-    underLoad: {
-      count: under.length,
-      errors: under.length - ok(under).length,
-      skipped: good.reduce((n, r) => n + (r.scrapes?.skipped ?? 0), 0),
-      ms: summarize(ok(under).map((s) => s.ms)),
-      medianMs: perNode(under, (v) => median(v.map((s) => s.ms))),
-      maxMs: perNode(under, (v) => Math.max(...v.map((s) => s.ms))),
-      bytes: perNode(under, (v) => median(v.map((s) => s.bytes))),
-    },
+    underLoad: scrapedUnderLoad
+      ? {
+          count: under.length,
+          errors: under.length - under.filter(answered).length,
+          skipped: good.reduce((n, r) => n + (r.scrapes?.skipped ?? 0), 0),
+          ms: summarize(under.filter(answered).map((s) => s.ms)),
+          medianMs: perNode(under, (v) => median(v.map((s) => s.ms))),
+          maxMs: perNode(under, (v) => Math.max(...v.map((s) => s.ms))),
+          bytes: perNode(under, (v) => median(v.map((s) => s.bytes))),
+        }
+      : null,
     idle: {
       count: idle.length,
-      errors: idle.length - ok(idle).length,
+      errors: idle.length - idle.filter(answered).length,
       medianMs: perNode(idle, (v) => median(v.map((s) => s.ms))),
       bytes: perNode(idle, (v) => median(v.map((s) => s.bytes))),
     },
   };
 }
 
+/** @param {Round[]} rounds */
 function summarizeLogs(rounds) {
-  const good = rounds.filter((r) => !r.error);
+  const good = rounds.filter(ran);
+  /** @param {(r: Measured) => number} f */
   const sum = (f) => good.reduce((n, r) => n + f(r), 0);
   const sent = sum((r) => r.audit.sent);
   const bytes = { a: sum((r) => r.logs.a.bytes), b: sum((r) => r.logs.b.bytes) };
-  const membership = {};
+  /** @type {Record<Which, Record<string, number>>} */
+  const membership = { a: {}, b: {} };
   for (const node of NODES) {
-    membership[node] = {};
+    const ops = membership[node];
     for (const r of good)
-      for (const [op, n] of Object.entries(r.logs[node].membershipLines))
-        membership[node][op] = (membership[node][op] ?? 0) + n;
+      for (const [op, n] of Object.entries(r.logs[node].membershipLines)) ops[op] = (ops[op] ?? 0) + n;
   }
   return {
     sent,
@@ -350,41 +417,30 @@ function summarizeLogs(rounds) {
   };
 }
 
-/** Every problem of one variant's summary, as strings (empty: none). */
+/**
+ * Every problem of one variant's summary, as strings (empty: none).
+ * @param {{ fanout: FanoutSummary, logs: ReturnType<typeof summarizeLogs>, scrapes: ReturnType<typeof summarizeScrapes> }} summary
+ */
 function problems(summary) {
   const f = summary.fanout ?? {};
-  const list = problemList({
-    ...fanoutProblemCounts(f),
-    'scrape errors': summary.scrapes?.underLoad?.errors,
-  });
-  if (f.error) list.push(`fan-out: ${f.error}`);
+  const list = fanoutProblems(f, { 'scrape errors': summary.scrapes?.underLoad?.errors });
   for (const p of summary.logs?.auditProblems ?? []) list.push(`audit mismatch, ${p}`);
   return list;
 }
 
+/** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
-  const rounds = await alternateRounds(VARIANTS, options.rounds, (variant, label) =>
-    measureOnce(label, variant, options, log),
+  const { variants, failures, ratios } = await compareVariants(
+    VARIANTS,
+    options.rounds,
+    (variant, label) => measureOnce(label, variant, options, log),
+    (runs, variant) => ({
+      fanout: summarizeFanoutRounds(runs),
+      logs: summarizeLogs(runs),
+      scrapes: summarizeScrapes(runs, variant === 'info'), // silent: not scraped while measuring
+    }),
+    problems,
   );
-
-  const variants = {};
-  for (const variant of VARIANTS) {
-    const summary = {
-      fanout: summarizeFanoutRounds(rounds[variant]),
-      logs: summarizeLogs(rounds[variant]),
-      scrapes: summarizeScrapes(rounds[variant]),
-    };
-    if (variant === 'silent') summary.scrapes.underLoad = null; // not scraped while measuring
-    summary.problems = problems(summary);
-    variants[variant] = { summary, rounds: rounds[variant] };
-  }
-  const ratios = fanoutRatios(
-    variants.info.summary.fanout,
-    variants.silent.summary.fanout,
-    rounds.info,
-    rounds.silent,
-  );
-  const failures = VARIANTS.flatMap((v) => variants[v].summary.problems.map((p) => `${v}: ${p}`));
   return {
     params: fanoutParams(options, {
       setup: { scrapeEveryMs: SCRAPE_EVERY_MS, meshchatMode: 'process', storage: 'disk' },
@@ -396,13 +452,21 @@ export async function run({ options, log }) {
   };
 }
 
-/** The human-readable report of `run`'s result. */
+/**
+ * The human-readable report of `run`'s result.
+ * @param {Awaited<ReturnType<typeof run>>} result
+ */
 export function report(result) {
   const { variants, ratios, params } = result;
   const i = variants.info.summary;
   const s = variants.silent.summary;
+  /** @type {[string, string]} */
   const labels = ['info', 'silent'];
   const { text } = comparisonRows(i, s, labels);
+  /**
+   * @param {Partial<Record<Which, unknown>> | undefined} o
+   * @param {number} [decimals]
+   */
   const pair = (o, decimals = 0) => (o ? `${fixed(o.a, decimals)} / ${fixed(o.b, decimals)}` : '-');
   const under = i.scrapes.underLoad;
   const rows = [
@@ -425,7 +489,7 @@ export function report(result) {
       v.fanout.error ? '-' : `${v.logs.auditLines.a} / ${v.logs.auditLines.b} / ${v.logs.sent}`,
     ),
     text('  membership audit lines A / B', (v) => {
-      const count = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+      const count = (/** @type {Record<string, number>} */ o) => Object.values(o).reduce((a, b) => a + b, 0);
       return `${count(v.logs.membershipLines.a)} / ${count(v.logs.membershipLines.b)}`;
     }),
     text(
@@ -434,10 +498,8 @@ export function report(result) {
     ),
   ];
   const lines = [table(rows)];
-  for (const variant of Object.keys(variants)) {
-    variants[variant].rounds.forEach((r, k) => {
-      if (r.error) lines.push(`  ${variant} round ${k + 1} FAILED: ${r.error.split('\n')[0]}`);
-    });
+  for (const variant of VARIANTS) {
+    lines.push(...failedRoundNotes(variant, variants[variant].rounds));
     lines.push(...stoppedEarlyNotes(variant, variants[variant].summary.fanout));
   }
   const audit = VARIANTS.flatMap((v) => variants[v].summary.logs.auditProblems.map((p) => `${v} ${p}`));

@@ -21,14 +21,47 @@ import { fileURLToPath } from 'node:url';
 import { startChild } from '../lib/children.js';
 import { freePorts } from '../lib/ports.js';
 
+/** @import { Child } from '../lib/children.js' */
+/** @import { NodesCpu } from '../lib/fanout.js' */
+/** @typedef {Parameters<typeof import('../../dist/container.js').createNode>[0]} NodeConfig */
+
+/** @typedef {'a' | 'b'} Which one node of a pair */
+/** @typedef {{ id: string, url: string, pid?: number | undefined }} PairNode */
+
+/**
+ * Two meshchat nodes, B joined to A.
+ * @typedef {object} MeshchatPair
+ * @property {'meshchat'} system
+ * @property {'process' | 'inprocess'} mode
+ * @property {'disk' | 'memory'} storage
+ * @property {PairNode} a
+ * @property {PairNode} b
+ * @property {() => NodesCpu} cpuSeconds
+ * @property {(which: Which, signal?: NodeJS.Signals) => Promise<number | null>} kill
+ * @property {(which: Which, options?: { args?: string[] }) => Promise<PairNode>} restart
+ * @property {() => Promise<void>} stop
+ */
+
 const GUARDED_CLI = fileURLToPath(new URL('../lib/guarded-cli.js', import.meta.url));
 
 // Data directories still to remove if the bench exits early (Ctrl-C, time limit).
+/** @type {Set<string>} */
 const dataDirs = new Set();
 process.on('exit', () => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * @param {object} [options]
+ * @param {'process' | 'inprocess'} [options.mode]
+ * @param {readonly [string, string]} [options.ids]
+ * @param {'disk' | 'memory'} [options.storage]
+ * @param {boolean} [options.fixedPorts]
+ * @param {readonly string[]} [options.execArgv]
+ * @param {string} [options.logLevel]
+ * @param {(which: Which, chunk: string) => void} [options.onStderr]
+ * @returns {Promise<MeshchatPair>}
+ */
 export async function startMeshchatPair({
   mode = 'process',
   ids = ['mesh-a', 'mesh-b'],
@@ -46,10 +79,20 @@ export async function startMeshchatPair({
     : startProcesses(ids, storage, fixedPorts, execArgv, logLevel, onStderr);
 }
 
+/**
+ * @param {readonly [string, string]} ids
+ * @param {'disk' | 'memory'} storage
+ * @param {boolean} fixedPorts
+ * @param {readonly string[]} execArgv
+ * @param {string} logLevel
+ * @param {((which: Which, chunk: string) => void) | undefined} onStderr
+ * @returns {Promise<MeshchatPair>}
+ */
 async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLevel, onStderr) {
   const dataDir = storage === 'disk' ? await mkdtemp(join(tmpdir(), 'meshchat-bench-')) : undefined;
   if (dataDir) dataDirs.add(dataDir);
-  const [portA, portB] = fixedPorts ? await freePorts(2) : [0, 0];
+  const [portA = 0, portB = 0] = fixedPorts ? await freePorts(2) : [];
+  /** @type {Child[]} */
   const started = [];
   const stop = async () => {
     await Promise.all(started.reverse().map((p) => p.stop()));
@@ -58,6 +101,13 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLeve
       dataDirs.delete(dataDir);
     }
   };
+  /**
+   * @param {Which} which
+   * @param {string} id
+   * @param {number} port
+   * @param {string} [joinUrl]
+   * @param {readonly string[]} [extraArgs]
+   */
   const startNode = async (which, id, port, joinUrl, extraArgs = []) => {
     const args = [
       GUARDED_CLI,
@@ -95,10 +145,11 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLeve
     return node;
   };
   try {
-    const nodes = {};
-    nodes.a = await startNode('a', idA, portA);
-    nodes.b = await startNode('b', idB, portB, nodes.a.url);
+    const a = await startNode('a', idA, portA);
+    const nodes = { a, b: await startNode('b', idB, portB, a.url) };
+    /** @type {Record<Which, { id: string, port: number, join?: () => string }>} */
     const plan = { a: { id: idA, port: portA }, b: { id: idB, port: portB, join: () => nodes.a.url } };
+    /** @type {MeshchatPair} */
     const pair = {
       system: 'meshchat',
       mode: 'process',
@@ -128,11 +179,21 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLeve
   }
 }
 
+/**
+ * @param {readonly [string, string]} ids
+ * @param {'disk' | 'memory'} storage
+ * @returns {Promise<MeshchatPair>}
+ */
 async function startInProcess([idA, idB], storage) {
   await import('reflect-metadata');
   const { createNode } = await import('../../dist/container.js');
   const dataDir = storage === 'disk' ? await mkdtemp(join(tmpdir(), 'meshchat-bench-')) : undefined;
   if (dataDir) dataDirs.add(dataDir);
+  /**
+   * @param {string} id
+   * @param {string[]} join
+   * @returns {NodeConfig}
+   */
   const config = (id, join) => ({
     id,
     port: 0,
@@ -141,6 +202,7 @@ async function startInProcess([idA, idB], storage) {
     tunnel: 'none',
     ...(dataDir ? { dataDir: `${dataDir}/${id}` } : {}),
   });
+  /** @type {ReturnType<typeof createNode>[]} */
   const nodes = [];
   const stop = async () => {
     for (const node of nodes.reverse()) await node.stop();

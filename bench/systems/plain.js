@@ -5,11 +5,19 @@ import { startChild } from '../lib/children.js';
 
 const PLAIN_SERVER = fileURLToPath(new URL('../../test/interop/plain-node/server.js', import.meta.url));
 
+/** @import { Child } from '../lib/children.js' */
+
+/** @param {{ ids?: readonly [string, string] }} [options] */
 export async function startPlainPair({ ids = ['plain-a', 'plain-b'] } = {}) {
+  /** @type {Child[]} */
   const started = [];
   const stop = async () => {
     await Promise.all(started.reverse().map((p) => p.stop()));
   };
+  /**
+   * @param {string} id
+   * @param {string} [joinUrl]
+   */
   const startNode = async (id, joinUrl) => {
     const args = [PLAIN_SERVER, '--id', id, '--port', '0'];
     if (joinUrl) args.push('--join', joinUrl);
