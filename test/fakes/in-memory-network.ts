@@ -105,18 +105,29 @@ export class InMemoryNetwork {
     return new InMemoryPeerClient(this, from);
   }
 
-  async call<T>(url: string, use: (api: InboundPeerApi) => T | Promise<T>, from?: string, timeoutMs = 5_000): Promise<T> {
+  async call<T>(
+    url: string,
+    use: (api: InboundPeerApi) => T | Promise<T>,
+    from?: string,
+    timeoutMs = 5_000,
+  ): Promise<T> {
     this.calls++;
     await Promise.resolve();
     if (this.#hanging.has(url)) return new Promise<T>(() => {});
     if (this.#clock && (this.#cut(from, url) || (this.#dropRate > 0 && this.#random() < this.#dropRate))) {
       this.dropped++;
       await this.#clock.sleep(timeoutMs);
-      throw new PeerCallFailed('peer_timeout', `${url} did not answer within ${timeoutMs} ms (in-memory network).`);
+      throw new PeerCallFailed(
+        'peer_timeout',
+        `${url} did not answer within ${timeoutMs} ms (in-memory network).`,
+      );
     }
     const api = this.#nodes.get(url);
     if (!api || this.#down.has(url)) {
-      throw new PeerCallFailed('peer_unreachable', `Could not reach ${url}: ECONNREFUSED (in-memory network).`);
+      throw new PeerCallFailed(
+        'peer_unreachable',
+        `Could not reach ${url}: ECONNREFUSED (in-memory network).`,
+      );
     }
     try {
       return JSON.parse(JSON.stringify((await use(api)) ?? null)) as T;
@@ -153,7 +164,12 @@ export class InMemoryPeerClient implements PeerClient {
     const list = await this.#call(url, (api) => api.listNodes(options.includeDead ?? false), options);
     return list.flatMap((entry) => {
       try {
-        return [{ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry as unknown as Record<string, unknown>) }];
+        return [
+          {
+            ...nodeRecord(entry.id, entry.url),
+            ...extensionFields(entry as unknown as Record<string, unknown>),
+          },
+        ];
       } catch {
         return [];
       }
@@ -165,21 +181,38 @@ export class InMemoryPeerClient implements PeerClient {
   }
 
   async announce(url: string, node: NodeReport, options: CallOptions = {}): Promise<void> {
-    const wire = node.incarnation === undefined ? { id: node.id, url: node.url } : { id: node.id, url: node.url, incarnation: node.incarnation };
+    const wire =
+      node.incarnation === undefined
+        ? { id: node.id, url: node.url }
+        : { id: node.id, url: node.url, incarnation: node.incarnation };
     await this.#call(url, (api) => api.announce(wire), options);
   }
 
-  async withdraw(url: string, node: NodeRecord & { reason?: 'dead' }, options: CallOptions = {}): Promise<void> {
-    const wire = node.reason ? { id: node.id, url: node.url, reason: node.reason } : { id: node.id, url: node.url };
+  async withdraw(
+    url: string,
+    node: NodeRecord & { reason?: 'dead' },
+    options: CallOptions = {},
+  ): Promise<void> {
+    const wire = node.reason
+      ? { id: node.id, url: node.url, reason: node.reason }
+      : { id: node.id, url: node.url };
     await this.#call(url, (api) => api.withdraw(wire), options);
   }
 
-  async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {
+  async sendMessage(
+    url: string,
+    message: ChatMessage | InboundMessage,
+    options: CallOptions = {},
+  ): Promise<void> {
     const wire = JSON.parse(JSON.stringify(message)) as InboundMessage;
     await this.#call(url, (api) => api.receive(wire), options);
   }
 
-  sendMessages(url: string, messages: readonly ChatMessage[], options: CallOptions = {}): Promise<BatchItemResult[]> {
+  sendMessages(
+    url: string,
+    messages: readonly ChatMessage[],
+    options: CallOptions = {},
+  ): Promise<BatchItemResult[]> {
     const wire = JSON.parse(JSON.stringify(messages)) as InboundMessage[];
     return this.#call(url, (api) => api.receiveBatch(wire), options);
   }
@@ -255,10 +288,7 @@ export function createMemoryNode(
   const { announce, remove, probe } = membership;
   const { receive, receiveMany } = messaging;
   const api: InboundPeerApi = {
-    listNodes: (includeDead) => [
-      ...registry.list(),
-      ...(includeDead ? registry.goneReports() : []),
-    ],
+    listNodes: (includeDead) => [...registry.list(), ...(includeDead ? registry.goneReports() : [])],
     getNode: (nodeId) => {
       const node = registry.get(nodeId);
       if (!node) throw new UnknownNode(nodeId);
@@ -271,7 +301,12 @@ export function createMemoryNode(
       (await receiveMany.execute(messages)).map((outcome) =>
         outcome.ok
           ? { ok: true }
-          : { ok: false, status: statusFor(outcome.error), code: outcome.error.code, message: outcome.error.message },
+          : {
+              ok: false,
+              status: statusFor(outcome.error),
+              code: outcome.error.code,
+              message: outcome.error.message,
+            },
       ),
     probe: (target) => probe.execute(target),
   };
@@ -290,7 +325,13 @@ export function createPlainMemoryNode(
   network: InMemoryNetwork,
   id: string,
   url = memoryUrl(id),
-): { id: string; url: string; nodes: Map<string, string>; received: InboundMessage[]; extensionCalls: () => number } {
+): {
+  id: string;
+  url: string;
+  nodes: Map<string, string>;
+  received: InboundMessage[];
+  extensionCalls: () => number;
+} {
   const nodes = new Map<string, string>([[id, url]]);
   const received: InboundMessage[] = [];
   let extensionCalls = 0;
