@@ -18,6 +18,7 @@ import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { UserPush } from '../ports/user-push.js';
 import { Fates } from './fates.js';
+import { HeldStatuses } from './held-statuses.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
 
@@ -70,8 +71,8 @@ export class Courier {
   readonly #parcels = new Map<number, Parcel>();
   readonly #fates = new Fates();
   readonly #random: () => number;
-  /** Status updates held for messages whose `send` has not returned yet (or returned this turn). */
-  readonly #held = new Map<string, { sends: number; updates: StatusUpdate[] }>();
+  /** Held for messages whose `send` has not returned yet, or returned this turn. */
+  readonly #statuses: HeldStatuses;
   #started = false;
   #stopped = false;
   #unsubscribe: (() => void) | undefined;
@@ -84,6 +85,7 @@ export class Courier {
     // A message retried after receivers forgot its id could be delivered twice.
     this.settings = { ...merged, ttlMs: Math.min(merged.ttlMs, MESSAGE_ID_MEMORY_MS) };
     this.#random = deps.random ?? Math.random;
+    this.#statuses = new HeldStatuses(deps.users);
   }
 
   /** Resumes the stored outbox, then starts sending and watching for expiry and destinations coming back. */
@@ -126,11 +128,11 @@ export class Courier {
     if (this.#stopped) throw new StoreClosed();
     this.#checkRoom(message, targets);
     if (!options.notify) return this.#enqueue(message, targets, options);
-    this.#hold(message.id);
+    this.#statuses.hold(message.id);
     try {
       return await this.#enqueue(message, targets, options);
     } finally {
-      void this.deps.clock.sleep(0).then(() => this.#release(message.id));
+      void this.deps.clock.sleep(0).then(() => this.#statuses.release(message.id));
     }
   }
 
@@ -372,31 +374,11 @@ export class Courier {
     void this.#tell(update, this.#fates.settle(id, status));
   }
 
-  #hold(id: string): void {
-    const held = this.#held.get(id);
-    if (held) held.sends++;
-    else this.#held.set(id, { sends: 1, updates: [] });
-  }
-
-  /** A `send` of message `id` returned a turn ago: its held updates go out, in the order they came. */
-  #release(id: string): void {
-    const held = this.#held.get(id);
-    if (!held || --held.sends > 0) return;
-    this.#held.delete(id);
-    for (const update of held.updates) this.deps.users.pushStatus(update);
-  }
-
-  #push(update: StatusUpdate): void {
-    const held = this.#held.get(update.id);
-    if (held) held.updates.push(update);
-    else this.deps.users.pushStatus(update);
-  }
-
   /** Records a sent message's new status in history (when it changed) and tells this node's users. */
   async #tell(update: StatusUpdate, kept: DeliveryStatus | undefined): Promise<void> {
     try {
       const entry = kept === undefined ? undefined : await this.deps.store.setStatus(update.id, kept);
-      this.#push(entry ? { ...update, seq: entry.seq } : update);
+      this.#statuses.push(entry ? { ...update, seq: entry.seq } : update);
     } catch (error) {
       this.deps.errors?.report(error);
     }
