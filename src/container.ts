@@ -28,7 +28,8 @@ import { type WiredNode, wireNode } from './wiring/wire-node.js';
 export type { NodeOverrides } from './node-overrides.js';
 
 export const TOKENS = {
-  database: token<Database.Database>('Database'),
+  /** Registered only with a data dir; closed by the node after the stores on it. */
+  database: token<{ close(): unknown }>('Database'),
   log: token<Logger>('Logger'),
   clock: token<Clock>('Clock'),
   ids: token<IdGenerator>('IdGenerator'),
