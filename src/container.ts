@@ -21,6 +21,7 @@ import type { PublicEndpoint } from './application/ports/public-endpoint.js';
 import { MeshNode } from './mesh-node.js';
 import type { NodeConfig } from './node-config.js';
 import type { NodeOverrides } from './node-overrides.js';
+import type { NodeAdapters } from './wiring/node-adapters.js';
 import { nodeSettings } from './wiring/node-settings.js';
 import { type Token, token } from './wiring/token.js';
 import { type WiredNode, wireNode } from './wiring/wire-node.js';
@@ -64,7 +65,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));
   put(TOKENS.messages, overrides.messages ?? messageStore(config, db));
-  const adapters = {
+  const adapters: NodeAdapters = {
     peers: get(TOKENS.peers),
     endpoint: get(TOKENS.endpoint),
     clock: get(TOKENS.clock),

@@ -40,6 +40,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web } = adapters;
   const saved = membershipStore.load();
   const registry = new PeerRegistry(settings.self, startIncarnation(saved, clock.now()));
+  // The metrics and the health check read the courier and the front ends built below, only when asked.
   const operations = wireOperations({
     registry,
     clock,
