@@ -1,12 +1,5 @@
-import { AnnounceNode } from '../../src/application/membership/announce-node.js';
-import { Courier } from '../../src/application/messaging/courier.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
-import { DeliverLocally } from '../../src/application/messaging/deliver-locally.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
-import { ForwardMessage } from '../../src/application/messaging/forward-message.js';
-import { JoinNetwork } from '../../src/application/membership/join-network.js';
-import { Leave } from '../../src/application/membership/leave.js';
-import { MembershipProtocol } from '../../src/application/membership/membership-protocol.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
@@ -19,10 +12,6 @@ import type {
   PeerClient,
   ProbeVerdict,
 } from '../../src/application/ports/peer-client.js';
-import { ProbeForPeer } from '../../src/application/membership/probe-for-peer.js';
-import { ReceiveMessage } from '../../src/application/messaging/receive-message.js';
-import { ReceiveMessages } from '../../src/application/messaging/receive-messages.js';
-import { RemoveNode } from '../../src/application/membership/remove-node.js';
 import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
 import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
@@ -31,7 +20,10 @@ import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
+import { wireMembership, type MembershipWiring } from '../../src/wiring/wire-membership.js';
+import { wireMessaging, type MessagingWiring } from '../../src/wiring/wire-messaging.js';
 import { FakeClock } from './fake-clock.js';
+import { InMemoryMembershipStore } from './in-memory-membership-store.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';
 
 /** The server side of a node as other nodes see it: what the HTTP API would call. */
@@ -113,18 +105,29 @@ export class InMemoryNetwork {
     return new InMemoryPeerClient(this, from);
   }
 
-  async call<T>(url: string, use: (api: InboundPeerApi) => T | Promise<T>, from?: string, timeoutMs = 5_000): Promise<T> {
+  async call<T>(
+    url: string,
+    use: (api: InboundPeerApi) => T | Promise<T>,
+    from?: string,
+    timeoutMs = 5_000,
+  ): Promise<T> {
     this.calls++;
     await Promise.resolve();
     if (this.#hanging.has(url)) return new Promise<T>(() => {});
     if (this.#clock && (this.#cut(from, url) || (this.#dropRate > 0 && this.#random() < this.#dropRate))) {
       this.dropped++;
       await this.#clock.sleep(timeoutMs);
-      throw new PeerCallFailed('peer_timeout', `${url} did not answer within ${timeoutMs} ms (in-memory network).`);
+      throw new PeerCallFailed(
+        'peer_timeout',
+        `${url} did not answer within ${timeoutMs} ms (in-memory network).`,
+      );
     }
     const api = this.#nodes.get(url);
     if (!api || this.#down.has(url)) {
-      throw new PeerCallFailed('peer_unreachable', `Could not reach ${url}: ECONNREFUSED (in-memory network).`);
+      throw new PeerCallFailed(
+        'peer_unreachable',
+        `Could not reach ${url}: ECONNREFUSED (in-memory network).`,
+      );
     }
     try {
       return JSON.parse(JSON.stringify((await use(api)) ?? null)) as T;
@@ -161,7 +164,12 @@ export class InMemoryPeerClient implements PeerClient {
     const list = await this.#call(url, (api) => api.listNodes(options.includeDead ?? false), options);
     return list.flatMap((entry) => {
       try {
-        return [{ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry as unknown as Record<string, unknown>) }];
+        return [
+          {
+            ...nodeRecord(entry.id, entry.url),
+            ...extensionFields(entry as unknown as Record<string, unknown>),
+          },
+        ];
       } catch {
         return [];
       }
@@ -173,21 +181,38 @@ export class InMemoryPeerClient implements PeerClient {
   }
 
   async announce(url: string, node: NodeReport, options: CallOptions = {}): Promise<void> {
-    const wire = node.incarnation === undefined ? { id: node.id, url: node.url } : { id: node.id, url: node.url, incarnation: node.incarnation };
+    const wire =
+      node.incarnation === undefined
+        ? { id: node.id, url: node.url }
+        : { id: node.id, url: node.url, incarnation: node.incarnation };
     await this.#call(url, (api) => api.announce(wire), options);
   }
 
-  async withdraw(url: string, node: NodeRecord & { reason?: 'dead' }, options: CallOptions = {}): Promise<void> {
-    const wire = node.reason ? { id: node.id, url: node.url, reason: node.reason } : { id: node.id, url: node.url };
+  async withdraw(
+    url: string,
+    node: NodeRecord & { reason?: 'dead' },
+    options: CallOptions = {},
+  ): Promise<void> {
+    const wire = node.reason
+      ? { id: node.id, url: node.url, reason: node.reason }
+      : { id: node.id, url: node.url };
     await this.#call(url, (api) => api.withdraw(wire), options);
   }
 
-  async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {
+  async sendMessage(
+    url: string,
+    message: ChatMessage | InboundMessage,
+    options: CallOptions = {},
+  ): Promise<void> {
     const wire = JSON.parse(JSON.stringify(message)) as InboundMessage;
     await this.#call(url, (api) => api.receive(wire), options);
   }
 
-  sendMessages(url: string, messages: readonly ChatMessage[], options: CallOptions = {}): Promise<BatchItemResult[]> {
+  sendMessages(
+    url: string,
+    messages: readonly ChatMessage[],
+    options: CallOptions = {},
+  ): Promise<BatchItemResult[]> {
     const wire = JSON.parse(JSON.stringify(messages)) as InboundMessage[];
     return this.#call(url, (api) => api.receiveBatch(wire), options);
   }
@@ -200,22 +225,12 @@ export class InMemoryPeerClient implements PeerClient {
 }
 
 /** One node on the in-memory network: its state, use cases and a recorder standing for its users. */
-export interface MemoryNode {
+export interface MemoryNode extends MembershipWiring, MessagingWiring {
   readonly id: string;
   readonly url: string;
   readonly registry: PeerRegistry;
   readonly users: RecordingPushNotifier;
-  readonly forward: ForwardMessage;
-  readonly receive: ReceiveMessage;
-  readonly receiveMany: ReceiveMessages;
-  readonly courier: Courier;
   readonly store: MessageStore;
-  readonly join: JoinNetwork;
-  readonly leave: Leave;
-  readonly membership: MembershipProtocol;
-  readonly announce: AnnounceNode;
-  readonly remove: RemoveNode;
-  readonly probe: ProbeForPeer;
   readonly clock: FakeClock;
   readonly api: InboundPeerApi;
 }
@@ -224,6 +239,7 @@ export function memoryUrl(id: string): string {
   return `http://${id.toLowerCase()}.mesh.test`;
 }
 
+/** The membership and messaging of a node, as `wireNode` builds them, over fakes and this network. */
 export function createMemoryNode(
   network: InMemoryNetwork,
   id: string,
@@ -238,60 +254,41 @@ export function createMemoryNode(
     store?: MessageStore;
     /** Leave the courier unstarted (the test starts it), as a node is while it joins. */
     startCourier?: boolean;
-    /** Told of unexpected failures in the courier. */
+    /** Told of unexpected failures (in the courier, the membership rounds). */
     onError?: (error: unknown) => void;
     /** Told of what the use cases do (metrics, the mesh map); a part that throws fails the test's call. */
     telemetry?: Partial<Telemetry>;
+    /** The node's registry, when the test built what reads it first (its operations). */
+    registry?: PeerRegistry;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
-  const registry = new PeerRegistry({ id, url }, options.incarnation ?? 1);
+  const registry = options.registry ?? new PeerRegistry({ id, url }, options.incarnation ?? 1);
   const users = new RecordingPushNotifier();
   const clock = options.clock ?? new FakeClock();
   const peers = network.client(url);
   const store = options.store ?? new MemoryMessageStore(DEFAULT_MESSAGE_STORE_SETTINGS);
-  const telemetry = options.telemetry
-    ? fanOutTelemetry([options.telemetry], (error) => {
-        throw error;
-      })
-    : undefined;
-  const courier = new Courier(
-    {
-      registry,
-      peers,
-      store,
-      clock,
-      random: options.random,
-      onSent: (entry, origin) => users.pushMessage(entry, origin),
-      onStatus: (update) => users.pushStatus(update),
-      onError: options.onError,
-      telemetry,
+  const rethrow = {
+    report: (error: unknown) => {
+      throw error;
     },
-    options.delivery,
-  );
-  const deps = {
-    registry,
-    peers,
-    clock,
-    courier,
-    ids: new SequentialIds(id),
-    local: new DeliverLocally({ push: users, store, clock, telemetry }),
-    telemetry,
   };
-  const membership = new MembershipProtocol(
-    { registry, peers, clock, random: options.random, telemetry },
-    options.membership,
+  const telemetry = options.telemetry ? fanOutTelemetry([options.telemetry], rethrow) : undefined;
+  const { onError } = options;
+  const errors = onError ? { report: (error: unknown) => onError(error) } : undefined;
+  const { random } = options;
+  const messaging = wireMessaging(
+    { registry, peers, clock, ids: new SequentialIds(id), store, push: users, random, errors, telemetry },
+    options,
   );
-  const announce = new AnnounceNode({ registry, clock, onRefusedMove: (claim) => void membership.claim(claim) });
-  const remove = new RemoveNode({ registry, clock, refute: () => membership.refute(), isAlive: (node) => membership.answers(node) });
-  const probe = new ProbeForPeer({ registry, probe: (target) => membership.probeFor(target) });
-  const receive = new ReceiveMessage(deps);
-  const receiveMany = new ReceiveMessages({ receive });
+  const membership = wireMembership(
+    { registry, peers, clock, store: new InMemoryMembershipStore(), random, errors, telemetry },
+    { membership: options.membership, leaveTimeoutMs: options.leaveTimeoutMs },
+  );
+  const { announce, remove, probe } = membership;
+  const { receive, receiveMany } = messaging;
   const api: InboundPeerApi = {
-    listNodes: (includeDead) => [
-      ...registry.list(),
-      ...(includeDead ? registry.goneReports() : []),
-    ],
+    listNodes: (includeDead) => [...registry.list(), ...(includeDead ? registry.goneReports() : [])],
     getNode: (nodeId) => {
       const node = registry.get(nodeId);
       if (!node) throw new UnknownNode(nodeId);
@@ -304,31 +301,18 @@ export function createMemoryNode(
       (await receiveMany.execute(messages)).map((outcome) =>
         outcome.ok
           ? { ok: true }
-          : { ok: false, status: statusFor(outcome.error), code: outcome.error.code, message: outcome.error.message },
+          : {
+              ok: false,
+              status: statusFor(outcome.error),
+              code: outcome.error.code,
+              message: outcome.error.message,
+            },
       ),
     probe: (target) => probe.execute(target),
   };
   network.register(url, api);
-  if (options.startCourier !== false) courier.start();
-  return {
-    id,
-    url,
-    registry,
-    users,
-    forward: new ForwardMessage(deps),
-    receive,
-    receiveMany,
-    courier,
-    store,
-    join: new JoinNetwork(deps),
-    leave: new Leave(deps, { timeoutMs: options.leaveTimeoutMs ?? 3_000 }),
-    membership,
-    announce,
-    remove,
-    probe,
-    clock,
-    api,
-  };
+  if (options.startCourier !== false) messaging.courier.start();
+  return { ...membership, ...messaging, id, url, registry, users, store, clock, api };
 }
 
 /**
@@ -341,7 +325,13 @@ export function createPlainMemoryNode(
   network: InMemoryNetwork,
   id: string,
   url = memoryUrl(id),
-): { id: string; url: string; nodes: Map<string, string>; received: InboundMessage[]; extensionCalls: () => number } {
+): {
+  id: string;
+  url: string;
+  nodes: Map<string, string>;
+  received: InboundMessage[];
+  extensionCalls: () => number;
+} {
   const nodes = new Map<string, string>([[id, url]]);
   const received: InboundMessage[] = [];
   let extensionCalls = 0;

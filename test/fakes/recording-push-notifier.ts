@@ -10,7 +10,12 @@ export class RecordingPushNotifier implements UserPush {
   readonly nodeLists: NodeRecord[][] = [];
   readonly meshes: MeshGraph[] = [];
 
+  /** `users` stand behind it: what `pushMessage` says it reached, and `connectedUsers`. */
   constructor(private readonly users = 1) {}
+
+  get connectedUsers(): number {
+    return this.users;
+  }
 
   /** Messages pushed with `except`: shown to every user but the one who sent them. */
   readonly exceptions: (string | undefined)[] = [];

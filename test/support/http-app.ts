@@ -1,9 +1,10 @@
-import { createHttpApp } from '../../src/adapters/http/create-http-app.js';
-import { PromMetrics } from '../../src/adapters/metrics/prom-metrics.js';
+import { silentLogger } from '../../src/adapters/log/logger.js';
 import type { WebAssets } from '../../src/adapters/web/web-assets.js';
-import { CheckHealth, type PhaseBox, RecentErrors } from '../../src/application/operations/check-health.js';
-import { MeshMap } from '../../src/application/operations/mesh-map.js';
-import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
+import { PeerRegistry } from '../../src/domain/peer-registry.js';
+import { wireHttpApp } from '../../src/wiring/wire-http-app.js';
+import { wireOperations } from '../../src/wiring/wire-operations.js';
+import { FakeClock } from '../fakes/fake-clock.js';
+import { createMemoryNode, InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
 
 export const TEST_WEB: WebAssets = { html: '<p>chat</p>', css: 'p{}', script: 'void 0' };
 
@@ -16,40 +17,22 @@ export const TEST_USERS = { socketio: 2, ws: 1 };
  */
 export async function memoryHttpApp() {
   const net = new InMemoryNetwork();
-  let a: MemoryNode | undefined;
-  const node = () => a as MemoryNode;
-  const metrics = new PromMetrics({
-    registry: { countByState: () => node().registry.countByState() },
-    outboxDepth: () => node().courier.depth,
+  const clock = new FakeClock();
+  const registry = new PeerRegistry({ id: 'a', url: memoryUrl('a') }, 1);
+  const ops = wireOperations({
+    registry,
+    clock,
+    log: silentLogger,
+    outboxDepth: () => a.courier.depth,
     users: () => TEST_USERS,
     processMetrics: false,
   });
-  a = createMemoryNode(net, 'a', { telemetry: metrics });
+  ops.phase.phase = 'running';
+  const a: MemoryNode = createMemoryNode(net, 'a', { registry, clock, telemetry: ops.telemetry });
   const b = createMemoryNode(net, 'b');
   await b.join.execute([a.url]);
-  const errors = new RecentErrors();
-  const phase: PhaseBox = { phase: 'running' };
-  const mesh = new MeshMap(a.registry);
-  const health = new CheckHealth({
-    registry: a.registry,
-    clock: a.clock,
-    phase: () => phase.phase,
-    outboxDepth: () => node().courier.depth,
-    users: () => TEST_USERS.socketio + TEST_USERS.ws,
-    errors,
-    bornAt: a.clock.now(),
-  });
   const build = (web: WebAssets = TEST_WEB) =>
-    createHttpApp({
-      registry: node().registry,
-      announce: node().announce,
-      remove: node().remove,
-      probe: node().probe,
-      receive: node().receive,
-      receiveMany: node().receiveMany,
-      web,
-      ops: { health, metrics, mesh: () => mesh.snapshot() },
-      maxBodyBytes: 512 * 1024,
-    });
+    wireHttpApp({ ...a, ...ops }, { web, maxBodyBytes: 512 * 1024 });
+  const { metrics, recentErrors: errors, phase } = ops;
   return { net, a, b, metrics, errors, phase, build, app: build() };
 }

@@ -6,7 +6,11 @@ const root = join(import.meta.dirname, '..', '..');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
   );
 }
 
@@ -32,7 +36,9 @@ describe('the hexagon', () => {
       for (const file of sourceFiles(layer)) {
         for (const spec of importsOf(file)) {
           const resolved = spec.startsWith('.') ? relative(root, join(root, file, '..', spec)) : spec;
-          const inside = resolved.startsWith('src/domain/') || (layer === 'src/application' && resolved.startsWith('src/application/'));
+          const inside =
+            resolved.startsWith('src/domain/') ||
+            (layer === 'src/application' && resolved.startsWith('src/application/'));
           if (!inside) offenders.push(`${file} imports ${spec}`);
         }
       }
@@ -50,8 +56,23 @@ describe('the hexagon', () => {
   });
 
   it('the domain is synchronous', () => {
-    const asyncCode = sourceFiles('src/domain').filter((file) => /\basync\b|\bawait\b|Promise/.test(readFileSync(join(root, file), 'utf8')));
+    const asyncCode = sourceFiles('src/domain').filter((file) =>
+      /\basync\b|\bawait\b|Promise/.test(readFileSync(join(root, file), 'utf8')),
+    );
     expect(asyncCode).toEqual([]);
+  });
+
+  it('the use cases and the wiring take time from the Clock port only (timers included)', () => {
+    const timed = [
+      ...sourceFiles('src/domain'),
+      ...sourceFiles('src/application'),
+      ...sourceFiles('src/wiring'),
+      'src/container.ts',
+      'src/mesh-node.ts',
+    ].filter((file) =>
+      /\b(?:Date\.now|setTimeout|setInterval|setImmediate)\b/.test(readFileSync(join(root, file), 'utf8')),
+    );
+    expect(timed).toEqual([]);
   });
 
   it('only the composition root and the entry point touch tsyringe', () => {
@@ -64,6 +85,9 @@ describe('the hexagon', () => {
     expect(importsOf('src/application/messaging/forward-message.ts')).toContain('../../domain/message.js');
     expect(importsOf('src/cli.ts')).toContain('reflect-metadata');
     expect(importsOf('src/adapters/tunnel/ngrok-public-endpoint.ts')).toContain('@ngrok/ngrok');
-    expect(importStatements('src/application/membership/leave.ts')).toContainEqual({ spec: '../ports/clock.js', typeOnly: true });
+    expect(importStatements('src/application/membership/leave.ts')).toContainEqual({
+      spec: '../ports/clock.js',
+      typeOnly: true,
+    });
   });
 });

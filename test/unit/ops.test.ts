@@ -101,7 +101,7 @@ describe('MeshMap', () => {
   it('learns the views from real anti-entropy rounds on the in-memory network', async () => {
     const net = new InMemoryNetwork();
     const late: Partial<Telemetry> = {};
-    const a = createMemoryNode(net, 'a', { telemetry: fanOutTelemetry([late], (error) => expect.unreachable(String(error))) });
+    const a = createMemoryNode(net, 'a', { telemetry: fanOutTelemetry([late], { report: (error) => expect.unreachable(String(error)) }) });
     const b = createMemoryNode(net, 'b');
     const c = createMemoryNode(net, 'c');
     await b.join.execute([a.url]);
@@ -129,7 +129,7 @@ describe('fanOutTelemetry', () => {
         },
         { copyQueued: (node) => seen.push(node) },
       ],
-      (error) => errors.push(error),
+      { report: (error) => void errors.push(error) },
     );
     telemetry.copyQueued('b');
     telemetry.probed('b', true, 1);

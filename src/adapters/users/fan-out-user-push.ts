@@ -7,6 +7,10 @@ import type { MeshGraph } from '../../domain/mesh-graph.js';
 export class FanOutUserPush implements UserPush {
   constructor(private readonly targets: readonly UserPush[]) {}
 
+  get connectedUsers(): number {
+    return this.targets.reduce((users, target) => users + target.connectedUsers, 0);
+  }
+
   pushMessage(message: HistoryEntry, except?: string): number {
     return this.targets.reduce((users, target) => users + target.pushMessage(message, except), 0);
   }

@@ -1,3 +1,4 @@
+import type { InternalErrors } from '../../application/ports/internal-errors.js';
 import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
 import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
@@ -11,7 +12,8 @@ export interface FrontEndDeps {
   readonly history: (since?: number) => HistoryEntry[];
   /** The network map, sent to each user on connect. */
   readonly mesh: () => MeshGraph;
-  readonly onInternalError: (error: unknown) => void;
+  /** Told of a send that failed for a reason other than the user's input. */
+  readonly errors: InternalErrors;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface FrontEndDeps {
 export async function sendFromUser(
   forward: ForwardMessage,
   payload: unknown,
-  onInternalError: (error: unknown) => void,
+  errors: InternalErrors,
   origin?: string,
 ): Promise<SendOutcome> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
@@ -31,7 +33,7 @@ export async function sendFromUser(
     return await forward.execute(payload as { to?: unknown; msg?: unknown; user?: unknown }, origin);
   } catch (error) {
     if (error instanceof MeshError) return failure(error.code, error.message);
-    onInternalError(error);
+    errors.report(error);
     return failure('internal_error', 'The node failed to handle this message; the failure has been logged.');
   }
 }

@@ -38,7 +38,7 @@ export class SocketIoUserPush implements UserPush {
       socket.emit('history', boundedHistory(this.deps.history(since)));
       socket.emit('mesh', this.deps.mesh());
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
-        const outcome = await sendFromUser(forward, payload, this.deps.onInternalError, socket.id);
+        const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id);
         if (typeof ack === 'function') ack(outcome);
         else if (!outcome.ok) socket.emit('error', { error: outcome.error });
       });

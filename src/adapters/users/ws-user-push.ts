@@ -69,7 +69,7 @@ export class WsUserPush implements UserPush {
         });
         return;
       }
-      const outcome = await sendFromUser(forward, frame, this.deps.onInternalError, this.#ids.get(ws));
+      const outcome = await sendFromUser(forward, frame, this.deps.errors, this.#ids.get(ws));
       const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
       send(ws, { type: 'ack', ...ref, ...outcome });
     });

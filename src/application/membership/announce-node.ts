@@ -2,11 +2,12 @@ import { InvalidInput } from '../../domain/errors.js';
 import { assertNodeId, normalizeNodeUrl } from '../../domain/node-record.js';
 import { isPlausibleIncarnation, type PeerRegistry, type UpsertResult } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
+import type { MembershipChecks } from './membership-checks.js';
 
 /**
  * `PUT /nodes/:id {url, incarnation?}`: a node tells this node where it listens (joining, re-announcing a newer
  * incarnation, or after a URL change). Refused with a conflict when it would move a live node without a newer
- * incarnation; `onRefusedMove` then lets the membership protocol check the old address, so a plain node that
+ * incarnation; the membership protocol is then asked to check the old address, so a plain node that
  * restarted elsewhere (it announces only once) is moved as soon as its old address is found silent.
  */
 export class AnnounceNode {
@@ -14,12 +15,12 @@ export class AnnounceNode {
     private readonly deps: {
       registry: PeerRegistry;
       clock: Clock;
-      onRefusedMove?: (claim: { id: string; url: string }) => void;
+      membership: Pick<MembershipChecks, 'claim'>;
     },
   ) {}
 
   execute(input: { id: unknown; url: unknown; incarnation?: number }): UpsertResult {
-    const { registry, clock, onRefusedMove } = this.deps;
+    const { registry, clock, membership } = this.deps;
     const report = { id: assertNodeId(input.id), url: normalizeNodeUrl(input.url) };
     const { incarnation } = input;
     if (!isPlausibleIncarnation(incarnation, clock.now())) {
@@ -29,7 +30,7 @@ export class AnnounceNode {
     try {
       return registry.announce(incarnation === undefined ? report : { ...report, incarnation });
     } catch (error) {
-      if (known && known.url !== report.url && incarnation === undefined) onRefusedMove?.(report);
+      if (known && known.url !== report.url && incarnation === undefined) void membership.claim(report);
       throw error;
     }
   }

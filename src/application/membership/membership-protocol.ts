@@ -1,11 +1,13 @@
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
+import type { InternalErrors } from '../ports/internal-errors.js';
 import type { PeerClient, ProbeVerdict } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { sample, within } from './deadline.js';
 import { FailureDetector } from './failure-detector.js';
+import type { MembershipChecks } from './membership-checks.js';
 import { Prober } from './prober.js';
 import { MEMBERSHIP_PROFILES, type MembershipSettings } from './settings.js';
 
@@ -16,7 +18,7 @@ export interface MembershipDeps {
   /** Uniform in [0, 1): picks gossip partners, helpers and start offsets (seeded in tests). */
   readonly random?: () => number;
   /** Told of a round that failed unexpectedly (a bug, not a peer failure: those are outcomes). */
-  readonly onError?: (error: unknown) => void;
+  readonly errors?: InternalErrors;
   /** Told of probe round-trips and of the node lists pulled (metrics, the mesh map); nobody by default. */
   readonly telemetry?: Telemetry;
 }
@@ -27,7 +29,7 @@ export interface MembershipDeps {
  * how two halves of a split network find each other again), and tombstone pruning. It also answers for this
  * node: when someone says it is down, it refutes with a newer incarnation announced to every member.
  */
-export class MembershipProtocol {
+export class MembershipProtocol implements MembershipChecks {
   readonly settings: MembershipSettings;
   readonly prober: Prober;
   readonly detector: FailureDetector;
@@ -173,7 +175,7 @@ export class MembershipProtocol {
         await task();
       } catch (error) {
         // One failed round must not end the loop; the next round starts over.
-        this.deps.onError?.(error);
+        this.deps.errors?.report(error);
       }
       if (this.#stopped) break;
       await clock.sleep(intervalMs);

@@ -2,6 +2,7 @@ import { UnknownNode } from '../../domain/errors.js';
 import { nodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { ProbeVerdict } from '../ports/peer-client.js';
+import type { MembershipChecks } from './membership-checks.js';
 
 /**
  * `POST /probe {id, url}`: another meshchat node asks this one to probe a member it cannot reach (SWIM's
@@ -9,15 +10,13 @@ import type { ProbeVerdict } from '../ports/peer-client.js';
  * this node call arbitrary addresses.
  */
 export class ProbeForPeer {
-  constructor(
-    private readonly deps: { registry: PeerRegistry; probe: (target: { id: string; url: string }) => Promise<ProbeVerdict> },
-  ) {}
+  constructor(private readonly deps: { registry: PeerRegistry; membership: Pick<MembershipChecks, 'probeFor'> }) {}
 
   async execute(input: { id: unknown; url: unknown }): Promise<ProbeVerdict & { id: string; url: string }> {
     const target = nodeRecord(input.id, input.url);
     const known = this.deps.registry.get(target.id);
     if (!known || known.url !== target.url) throw new UnknownNode(target.id);
     if (target.id === this.deps.registry.self.id) return { ...target, alive: true, incarnation: this.deps.registry.self.incarnation };
-    return { ...target, ...(await this.deps.probe(target)) };
+    return { ...target, ...(await this.deps.membership.probeFor(target)) };
   }
 }

@@ -1,10 +1,19 @@
 import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
-import type { MembershipStore } from '../ports/membership-store.js';
+import type { InternalErrors } from '../ports/internal-errors.js';
+import type { MembershipStore, RememberedMembership } from '../ports/membership-store.js';
 import type { MembershipSettings } from './settings.js';
 
 /** How many nodes found dead are remembered across a restart, besides every member. */
 export const MAX_REMEMBERED_DEAD = 256;
+
+/**
+ * The incarnation a node starts with: above the last one it stored and, should its data dir be lost, above any
+ * earlier start's (incarnations taken from the clock grow with every start).
+ */
+export function startIncarnation(remembered: RememberedMembership | undefined, now: number): number {
+  return Math.max(now, (remembered?.incarnation ?? 0) + 1);
+}
 
 /**
  * Writes the known-node list and this node's incarnation to the store when they change (at most once per save
@@ -20,7 +29,7 @@ export class RememberNodes {
       registry: PeerRegistry;
       store: MembershipStore;
       clock: Clock;
-      onError?: (error: unknown) => void;
+      errors?: InternalErrors;
     },
     private readonly settings: Pick<MembershipSettings, 'saveIntervalMs'>,
   ) {}
@@ -42,7 +51,7 @@ export class RememberNodes {
     try {
       this.#flush();
     } catch (error) {
-      this.deps.onError?.(error);
+      this.deps.errors?.report(error);
     }
     this.deps.store.close();
   }
@@ -72,7 +81,7 @@ export class RememberNodes {
       } catch (error) {
         // A failed write (disk full, ...) is reported and retried; the node keeps running.
         this.#dirty = true;
-        this.deps.onError?.(error);
+        this.deps.errors?.report(error);
       }
       await this.deps.clock.sleep(this.settings.saveIntervalMs);
     }

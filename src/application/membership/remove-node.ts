@@ -2,6 +2,7 @@ import { Conflict } from '../../domain/errors.js';
 import { nodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
+import type { MembershipChecks } from './membership-checks.js';
 
 /**
  * `DELETE /nodes/:id {url, reason?}`: a node says it leaves, or a meshchat node says it found it dead
@@ -18,18 +19,17 @@ export class RemoveNode {
     private readonly deps: {
       registry: PeerRegistry;
       clock: Clock;
-      refute?: () => void;
-      isAlive?: (node: { id: string; url: string }) => Promise<boolean>;
+      membership: Pick<MembershipChecks, 'refute' | 'answers'>;
     },
   ) {}
 
   async execute(input: { id: unknown; url: unknown; reason?: 'left' | 'dead' }): Promise<void> {
-    const { registry, clock, refute, isAlive } = this.deps;
+    const { registry, clock, membership } = this.deps;
     const node = nodeRecord(input.id, input.url);
     const reason = input.reason ?? 'left';
-    if (node.id === registry.self.id && node.url === registry.self.url) refute?.();
+    if (node.id === registry.self.id && node.url === registry.self.url) membership.refute();
     const known = registry.get(node.id);
-    if (reason === 'dead' && known?.url === node.url && node.id !== registry.self.id && (await isAlive?.(node))) {
+    if (reason === 'dead' && known?.url === node.url && node.id !== registry.self.id && (await membership.answers(node))) {
       throw new Conflict('node_alive', `Node "${node.id}" still answers at ${node.url}; it was not removed.`);
     }
     registry.remove(node, clock.now(), reason);

@@ -1,7 +1,6 @@
 import {
   BROADCAST,
   type DeliveryStatus,
-  type HistoryEntry,
   isRetryableStatus,
   MESSAGE_ID_MEMORY_MS,
   type OutboxEntry,
@@ -13,10 +12,13 @@ import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
+import type { InternalErrors } from '../ports/internal-errors.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
+import type { UserPush } from '../ports/user-push.js';
 import { Fates } from './fates.js';
+import { HeldStatuses } from './held-statuses.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
 
@@ -29,15 +31,13 @@ export interface CourierDeps {
   readonly clock: Clock;
   /** Uniform in [0, 1): retry jitter (seeded in tests). */
   readonly random?: () => number;
-  /** A message this node's users sent entered history: shown to every user but the sending connection. */
-  readonly onSent: (entry: HistoryEntry, origin?: string) => void;
   /**
-   * A sent message's copy settled (delivered, expired, failed): told to this node's users. It may be called
-   * in the same turn as the sender's acknowledgement is answered; the caller pushes it after the ack.
+   * This node's users: shown a message they sent once it entered history (every user but the sending
+   * connection), then each status update of its copies (delivered, expired, failed).
    */
-  readonly onStatus: (update: StatusUpdate) => void;
+  readonly users: Pick<UserPush, 'pushMessage' | 'pushStatus'>;
   /** Told of an unexpected failure (a bug or a storage failure, not a peer's: those are outcomes). */
-  readonly onError?: (error: unknown) => void;
+  readonly errors?: InternalErrors;
   /** Told of copies queued and settled (metrics); nobody by default. */
   readonly telemetry?: Telemetry;
 }
@@ -59,6 +59,11 @@ export interface SendOptions {
  * its time to live runs out, or as `failed` when the destination refuses it for good (a 4xx that retrying
  * cannot change). Settled messages leave the store; `start` resumes whatever was still pending, and nothing is
  * sent before it (so stored messages keep their place ahead of new ones).
+ *
+ * Acknowledgements come before status events: a status update for a message is pushed to users only after the
+ * `send` that carries it has returned its outcome, and not in the turn it returned (it waits for a zero sleep
+ * on the clock). So a caller that answers its sender in the turn `send` resolves, without awaiting anything
+ * else, has that answer out before the sender hears of the same message again.
  */
 export class Courier {
   readonly settings: DeliverySettings;
@@ -66,6 +71,8 @@ export class Courier {
   readonly #parcels = new Map<number, Parcel>();
   readonly #fates = new Fates();
   readonly #random: () => number;
+  /** Held for messages whose `send` has not returned yet, or returned this turn. */
+  readonly #statuses: HeldStatuses;
   #started = false;
   #stopped = false;
   #unsubscribe: (() => void) | undefined;
@@ -78,6 +85,7 @@ export class Courier {
     // A message retried after receivers forgot its id could be delivered twice.
     this.settings = { ...merged, ttlMs: Math.min(merged.ttlMs, MESSAGE_ID_MEMORY_MS) };
     this.#random = deps.random ?? Math.random;
+    this.#statuses = new HeldStatuses(deps.users);
   }
 
   /** Resumes the stored outbox, then starts sending and watching for expiry and destinations coming back. */
@@ -119,13 +127,23 @@ export class Courier {
   async send(message: ChatMessage, targets: readonly NodeRecord[], options: SendOptions): Promise<FirstOutcome[]> {
     if (this.#stopped) throw new StoreClosed();
     this.#checkRoom(message, targets);
+    if (!options.notify) return this.#enqueue(message, targets, options);
+    this.#statuses.hold(message.id);
+    try {
+      return await this.#enqueue(message, targets, options);
+    } finally {
+      void this.deps.clock.sleep(0).then(() => this.#statuses.release(message.id));
+    }
+  }
+
+  async #enqueue(message: ChatMessage, targets: readonly NodeRecord[], options: SendOptions): Promise<FirstOutcome[]> {
     const { store, clock } = this.deps;
     const expiresAt = clock.now() + this.settings.ttlMs;
     const { entries, outgoing } = await store.enqueue(
       targets.map((t) => ({ node: t.id, url: t.url, message, expiresAt, notify: options.notify })),
       options.outgoing ? { outgoing: message } : undefined,
     );
-    if (outgoing) this.deps.onSent(outgoing, options.origin);
+    if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
     if (entries.length === 0) {
       if (outgoing) await this.#tell({ id: message.id, to: message.to, node: message.to, status: 'delivered' }, 'delivered');
       return [];
@@ -216,7 +234,7 @@ export class Courier {
           await this.#attempt(lane);
         } catch (error) {
           // A bug, not a peer's answer: reported, and the lane goes on as after a failed call.
-          this.deps.onError?.(error);
+          this.deps.errors?.report(error);
           for (const parcel of lane.parcels) parcel.inFlight = false;
           this.#failed(lane);
         }
@@ -341,7 +359,7 @@ export class Courier {
     lane.remove(parcel);
     const { entry } = parcel;
     this.#parcels.delete(entry.key);
-    this.deps.store.settle([entry.key]).catch((e: unknown) => this.deps.onError?.(e));
+    this.deps.store.settle([entry.key]).catch((e: unknown) => this.deps.errors?.report(e));
     this.deps.telemetry?.copySettled(entry.node, status);
     this.#answer(parcel, status === 'failed' ? { status, error: error as Refusal } : { status: status === 'expired' ? 'queued' : status });
     if (!entry.notify) return;
@@ -360,9 +378,9 @@ export class Courier {
   async #tell(update: StatusUpdate, kept: DeliveryStatus | undefined): Promise<void> {
     try {
       const entry = kept === undefined ? undefined : await this.deps.store.setStatus(update.id, kept);
-      this.deps.onStatus(entry ? { ...update, seq: entry.seq } : update);
+      this.#statuses.push(entry ? { ...update, seq: entry.seq } : update);
     } catch (error) {
-      this.deps.onError?.(error);
+      this.deps.errors?.report(error);
     }
   }
 }

@@ -1,10 +1,11 @@
+import type { InternalErrors } from '../ports/internal-errors.js';
 import type { Telemetry } from '../ports/telemetry.js';
 
 /**
  * One `Telemetry` that tells each of `parts` (each may implement only some events). A part that throws is
- * reported to `onError` and does not keep the others, or the use case, from going on.
+ * reported to `errors` and does not keep the others, or the use case, from going on.
  */
-export function fanOutTelemetry(parts: readonly Partial<Telemetry>[], onError: (error: unknown) => void): Telemetry {
+export function fanOutTelemetry(parts: readonly Partial<Telemetry>[], errors: InternalErrors): Telemetry {
   const each =
     <K extends keyof Telemetry>(key: K) =>
     (...args: Parameters<Telemetry[K]>): void => {
@@ -12,7 +13,7 @@ export function fanOutTelemetry(parts: readonly Partial<Telemetry>[], onError: (
         try {
           (part[key] as ((...a: Parameters<Telemetry[K]>) => void) | undefined)?.(...args);
         } catch (error) {
-          onError(error);
+          errors.report(error);
         }
       }
     };

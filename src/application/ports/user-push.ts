@@ -10,6 +10,8 @@ import type { MeshGraph } from '../../domain/mesh-graph.js';
  * when it connects again (front ends send it on connect).
  */
 export interface UserPush {
+  /** Users connected through this front end right now. */
+  readonly connectedUsers: number;
   /**
    * Hands `message` (stored in history, with its cursor) to every connected user except the connection
    * `except` (a front end's connection id: the user who sent it and hears of it through its ack); returns how

@@ -1,0 +1,27 @@
+import type { Logger } from './adapters/log/logger.js';
+import type { Clock } from './application/ports/clock.js';
+import type { IdGenerator } from './application/ports/id-generator.js';
+import type { MembershipStore } from './application/ports/membership-store.js';
+import type { MessageStore } from './application/ports/message-store.js';
+import type { PeerClient } from './application/ports/peer-client.js';
+import type { PublicEndpoint } from './application/ports/public-endpoint.js';
+import type { UserPush } from './application/ports/user-push.js';
+
+/** Adapters a test may swap; everything else is built from the config. */
+export interface NodeOverrides {
+  readonly peers?: PeerClient;
+  readonly endpoint?: PublicEndpoint;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  /** Extra push targets beside socket.io and /ws (a recorder in tests). */
+  readonly push?: readonly UserPush[];
+  readonly log?: Logger;
+  /** Where the known-node list is kept; by default SQLite in `config.dataDir`, or nothing without one. */
+  readonly store?: MembershipStore;
+  /** Where messages are kept (outbox, history, seen ids); by default SQLite in `config.dataDir`, else memory. */
+  readonly messages?: MessageStore;
+  /** Randomness of the membership protocol and the outbox (seeded in tests). */
+  readonly random?: () => number;
+  /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
+  readonly processMetrics?: boolean;
+}

@@ -1,0 +1,27 @@
+import type { Logger } from '../adapters/log/logger.js';
+import type { WebAssets } from '../adapters/web/web-assets.js';
+import type { Clock } from '../application/ports/clock.js';
+import type { IdGenerator } from '../application/ports/id-generator.js';
+import type { MembershipStore } from '../application/ports/membership-store.js';
+import type { MessageStore } from '../application/ports/message-store.js';
+import type { PeerClient } from '../application/ports/peer-client.js';
+import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
+import type { UserPush } from '../application/ports/user-push.js';
+
+/** The outside world of one node: what `wireNode` builds on and never chooses. */
+export interface NodeAdapters {
+  readonly peers: PeerClient;
+  readonly endpoint: PublicEndpoint;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  /** Read once when wired (the last incarnation, the nodes to rejoin), saved while the node runs. */
+  readonly membershipStore: MembershipStore;
+  readonly messages: MessageStore;
+  readonly log: Logger;
+  /** Push targets beside the node's own socket.io and /ws front ends (a recorder in tests). */
+  readonly push: readonly UserPush[];
+  /** Uniform in [0, 1): gossip partners, retry jitter (seeded in tests). */
+  readonly random?: () => number;
+  /** The web page's files. */
+  readonly web: WebAssets;
+}

@@ -1,0 +1,38 @@
+import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
+import {
+  defaultProfile,
+  MEMBERSHIP_PROFILES,
+  type MembershipSettings,
+} from '../application/membership/settings.js';
+import { assertNodeId } from '../domain/node-record.js';
+import type { NodeConfig } from '../node-config.js';
+
+/** The numbers and names `wireNode` builds with: the node config, without the choice of adapters. */
+export interface NodeSettings {
+  /** This node, at the URL it has until its public endpoint is open. */
+  readonly self: { readonly id: string; readonly url: string };
+  readonly membership: MembershipSettings;
+  readonly delivery?: Partial<DeliverySettings>;
+  readonly leaveTimeoutMs?: number;
+  readonly maxBodyBytes?: number;
+  /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
+  readonly processMetrics?: boolean;
+}
+
+/** Throws `InvalidInput` for an id that is not a node id. */
+export function nodeSettings(
+  config: NodeConfig,
+  options: { readonly processMetrics?: boolean } = {},
+): NodeSettings {
+  return {
+    self: { id: assertNodeId(config.id), url: `http://127.0.0.1:${config.port}` },
+    membership: {
+      ...MEMBERSHIP_PROFILES[config.profile ?? defaultProfile(config.tunnel)],
+      ...config.membership,
+    },
+    delivery: config.delivery,
+    leaveTimeoutMs: config.leaveTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
+    processMetrics: options.processMetrics,
+  };
+}

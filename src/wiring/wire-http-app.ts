@@ -1,0 +1,29 @@
+import type { Hono } from 'hono';
+import { createHttpApp } from '../adapters/http/create-http-app.js';
+import type { WebAssets } from '../adapters/web/web-assets.js';
+import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { MembershipWiring } from './wire-membership.js';
+import type { MessagingWiring } from './wire-messaging.js';
+import type { OperationsWiring } from './wire-operations.js';
+
+/** The node API over the use cases it drives, with the web page and what operators read. */
+export function wireHttpApp(
+  parts: { readonly registry: PeerRegistry } & Pick<MembershipWiring, 'announce' | 'remove' | 'probe'> &
+    Pick<MessagingWiring, 'receive' | 'receiveMany'> &
+    Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'>,
+  settings: { readonly web: WebAssets; readonly maxBodyBytes?: number },
+): Hono {
+  const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
+  return createHttpApp({
+    registry,
+    announce,
+    remove,
+    probe,
+    receive,
+    receiveMany,
+    web: settings.web,
+    ops: { health, metrics, mesh: () => meshMap.snapshot() },
+    maxBodyBytes: settings.maxBodyBytes,
+    onInternalError: (error) => errors.report(error),
+  });
+}

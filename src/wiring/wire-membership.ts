@@ -1,0 +1,59 @@
+import { AnnounceNode } from '../application/membership/announce-node.js';
+import { JoinNetwork } from '../application/membership/join-network.js';
+import { Leave } from '../application/membership/leave.js';
+import { MembershipProtocol } from '../application/membership/membership-protocol.js';
+import { ProbeForPeer } from '../application/membership/probe-for-peer.js';
+import { RememberNodes } from '../application/membership/remember-nodes.js';
+import { RemoveNode } from '../application/membership/remove-node.js';
+import type { MembershipSettings } from '../application/membership/settings.js';
+import type { Clock } from '../application/ports/clock.js';
+import type { InternalErrors } from '../application/ports/internal-errors.js';
+import type { MembershipStore } from '../application/ports/membership-store.js';
+import type { PeerClient } from '../application/ports/peer-client.js';
+import type { Telemetry } from '../application/ports/telemetry.js';
+import type { PeerRegistry } from '../domain/peer-registry.js';
+
+export interface MembershipParts {
+  readonly registry: PeerRegistry;
+  readonly peers: PeerClient;
+  readonly clock: Clock;
+  /** Where the known-node list is saved for a restart. */
+  readonly store: MembershipStore;
+  readonly random?: () => number;
+  readonly errors?: InternalErrors;
+  readonly telemetry?: Telemetry;
+}
+
+export interface MembershipSettingsOfNode {
+  /** Over the `lan` profile. */
+  readonly membership?: Partial<MembershipSettings>;
+  readonly leaveTimeoutMs?: number;
+}
+
+/** Who is in the network: the protocol that keeps the list, and the use cases that change it. */
+export interface MembershipWiring {
+  readonly membership: MembershipProtocol;
+  readonly remember: RememberNodes;
+  readonly join: JoinNetwork;
+  readonly leave: Leave;
+  readonly announce: AnnounceNode;
+  readonly remove: RemoveNode;
+  readonly probe: ProbeForPeer;
+}
+
+export function wireMembership(parts: MembershipParts, settings: MembershipSettingsOfNode): MembershipWiring {
+  const { registry, peers, clock, store, random, errors, telemetry } = parts;
+  const membership = new MembershipProtocol(
+    { registry, peers, clock, random, errors, telemetry },
+    settings.membership,
+  );
+  return {
+    membership,
+    remember: new RememberNodes({ registry, store, clock, errors }, membership.settings),
+    join: new JoinNetwork({ registry, peers }),
+    leave: new Leave({ registry, peers, clock }, { timeoutMs: settings.leaveTimeoutMs }),
+    announce: new AnnounceNode({ registry, clock, membership }),
+    remove: new RemoveNode({ registry, clock, membership }),
+    probe: new ProbeForPeer({ registry, membership }),
+  };
+}

@@ -1,0 +1,89 @@
+import { NodeHttpServer } from '../adapters/http/node-http-server.js';
+import type { Logger } from '../adapters/log/logger.js';
+import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
+import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
+import { WsUserPush } from '../adapters/users/ws-user-push.js';
+import { startIncarnation } from '../application/membership/remember-nodes.js';
+import { NetworkPush } from '../application/operations/network-push.js';
+import type { MessageStore } from '../application/ports/message-store.js';
+import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
+import type { UserPush } from '../application/ports/user-push.js';
+import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
+import type { NodeAdapters } from './node-adapters.js';
+import type { NodeSettings } from './node-settings.js';
+import { wireHttpApp } from './wire-http-app.js';
+import { type MembershipWiring, wireMembership } from './wire-membership.js';
+import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
+import { type OperationsWiring, wireOperations } from './wire-operations.js';
+
+/** One node's whole graph, built and not started: `MeshNode` starts and stops it. */
+export interface WiredNode extends MembershipWiring, MessagingWiring, OperationsWiring {
+  readonly registry: PeerRegistry;
+  /** The nodes known before a restart: rejoin candidates besides the seeds. */
+  readonly remembered: readonly NodeReport[];
+  readonly socketIo: SocketIoUserPush;
+  readonly ws: WsUserPush;
+  /** Every front end and extra push target as one. */
+  readonly push: UserPush;
+  readonly networkPush: NetworkPush;
+  readonly http: NodeHttpServer;
+  readonly endpoint: PublicEndpoint;
+  readonly messages: MessageStore;
+  readonly log: Logger;
+}
+
+/**
+ * Builds a node from its adapters with plain constructors; nothing listens, sends or reads a clock loop until
+ * `MeshNode.start`. Reads the membership store once, for the incarnation and the nodes to rejoin.
+ */
+export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredNode {
+  const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web } = adapters;
+  const saved = membershipStore.load();
+  const registry = new PeerRegistry(settings.self, startIncarnation(saved, clock.now()));
+  // The metrics and the health check read the courier and the front ends built below, only when asked.
+  const operations = wireOperations({
+    registry,
+    clock,
+    log,
+    outboxDepth: () => messaging.courier.depth,
+    users: () => ({ socketio: socketIo.connectedUsers, ws: ws.connectedUsers }),
+    processMetrics: settings.processMetrics,
+  });
+  const { errors, telemetry, meshMap } = operations;
+  const frontEnd = {
+    registry,
+    history: (since?: number) => messages.history(since),
+    mesh: () => meshMap.snapshot(),
+    errors,
+  };
+  const socketIo = new SocketIoUserPush(frontEnd);
+  const ws = new WsUserPush(frontEnd);
+  const push = new FanOutUserPush([socketIo, ws, ...adapters.push]);
+  const messaging = wireMessaging(
+    { registry, peers, clock, ids, store: messages, push, random, errors, telemetry },
+    settings,
+  );
+  const membership = wireMembership(
+    { registry, peers, clock, store: membershipStore, random, errors, telemetry },
+    settings,
+  );
+  const app = wireHttpApp(
+    { registry, ...membership, ...messaging, ...operations },
+    { web, maxBodyBytes: settings.maxBodyBytes },
+  );
+  return {
+    ...operations,
+    ...messaging,
+    ...membership,
+    registry,
+    remembered: saved?.nodes ?? [],
+    socketIo,
+    ws,
+    push,
+    networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
+    http: new NodeHttpServer(app),
+    endpoint,
+    messages,
+    log,
+  };
+}
