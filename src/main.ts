@@ -2,6 +2,7 @@ import { UsageError, USAGE_EXIT_CODE } from './cli/args.js';
 import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
 import { createLogger } from './adapters/log/logger.js';
 import { createNode } from './container.js';
+import type { MeshNode } from './mesh-node.js';
 
 /**
  * `meshchat node`: read the config, build the node, start it, print one line with its URL, and on SIGINT or
@@ -21,7 +22,14 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: command.logLevel, pretty: process.stderr.isTTY, destination: 2 });
-  const node = createNode(command.config, { log });
+  let node: MeshNode;
+  try {
+    node = createNode(command.config, { log });
+  } catch (error) {
+    // An unusable data dir: the same one line as any other startup failure.
+    process.stderr.write(`meshchat node: ${failure(error)}\n`);
+    return 1;
+  }
   // Signals are taken from the start: one that arrives while the node is still joining waits for that, then
   // leaves, so no peer keeps a node that announced itself and vanished.
   let stopRequested: (signal: NodeJS.Signals) => void = () => {};
@@ -43,7 +51,7 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     }
   } catch (error) {
     // start() has already released whatever it had opened.
-    process.stderr.write(`meshchat node: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`meshchat node: ${failure(error)}\n`);
     return 1;
   }
   const signal = await stopSignal;
@@ -51,4 +59,8 @@ export async function runNode(argv: readonly string[]): Promise<number> {
   const left = await node.stop();
   log.info({ notified: left?.notified, unreachable: left?.unreachable }, 'left the network');
   return 0;
+}
+
+function failure(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,7 @@
 import type { DeliverySettings } from './application/messaging/delivery-settings.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
 
-/** Everything a node needs to start; `src/cli/node-command.ts` builds it from flags and environment. */
+/** Everything a node needs to start; `src/cli/node-flags.ts` builds it from flags and environment. */
 export interface NodeConfig {
   readonly id: string;
   /** 0 picks a free port. */

@@ -1,6 +1,6 @@
 /**
  * Timing of the membership protocol. Two profiles: `lan` (fast detection, a few requests per second per node)
- * and `tunnel` (sized to ngrok's free quota of 20,000 requests a month per account; see the README's request
+ * and `tunnel` (sized to ngrok's free quota of 20,000 requests a month per account; see docs/membership.md, request
  * budget). Every field can be overridden one by one.
  */
 export interface MembershipSettings {
