@@ -1,14 +1,21 @@
+import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import type { healthReport, meshGraph } from '../../src/adapters/http/api-schemas.js';
 import type { createHttpApp } from '../../src/adapters/http/create-http-app.js';
-import { escapeHtml, renderDocsPage } from '../../src/adapters/http/docs-page.js';
+import { renderDocsPage } from '../../src/adapters/http/docs/docs-page.js';
+import { escapeHtml } from '../../src/adapters/http/docs/escape-html.js';
+import { ERROR_CODES } from '../../src/adapters/http/error-codes.js';
 import {
-  documentedSchema,
+  buildOpenApiDocument,
+  errorCodesOf,
   type OpenApiDocument,
   type OpenApiOperation,
   openApiDocument,
+  responsesOf,
 } from '../../src/adapters/http/openapi.js';
+import { honoPath, type Route } from '../../src/adapters/http/route.js';
+import { ALL_ROUTES } from '../../src/adapters/http/routes/all-routes.js';
 import {
   inboundBatchBody,
   inboundMessageBody,
@@ -83,6 +90,25 @@ function operationsOf(doc: OpenApiDocument): { method: string; path: string; ope
   );
 }
 
+/** The route the table declares for an operation of the document. */
+function routeOf(method: string, path: string): Route | undefined {
+  return ALL_ROUTES.find((r) => r.method === method && r.path === path);
+}
+
+/** The zod schema a documented JSON answer comes from, by the status key the document uses. */
+function answerSchema(method: string, path: string, status: string): z.ZodType | undefined {
+  const route = routeOf(method, path);
+  return route ? responsesOf(route)[status]?.json : undefined;
+}
+
+/** A request that reaches the route (a node id for a path parameter); what it answers does not matter. */
+function requestFor(method: string, path: string): Request {
+  return new Request(`http://node${path.replace(/\{\w+\}/g, 'b')}`, {
+    method: method.toUpperCase(),
+    ...(method === 'get' ? {} : { headers: { 'Content-Type': 'application/json' }, body: '{}' }),
+  });
+}
+
 type DeepReadonly<T> = T extends readonly (infer U)[]
   ? readonly DeepReadonly<U>[]
   : T extends object
@@ -121,6 +147,37 @@ describe('OpenAPI document and /docs', () => {
       const documented = operationsOf(served).map(({ method, path }) => `${method.toUpperCase()} ${path}`);
       expect([...documented].sort()).toEqual([...routed].sort());
     });
+
+    it('answers every documented operation with a route of its own, and documents every route served', async () => {
+      for (const { method, path } of operationsOf(served)) {
+        const response = await app.request(requestFor(method, path));
+        const body = response.headers.get('content-type')?.startsWith('application/json')
+          ? ((await response.json()) as { error?: { code?: string } })
+          : {};
+        expect(body.error?.code, `${method} ${path}`).not.toBe('not_found');
+        expect(body.error?.code, `${method} ${path}`).not.toBe('method_not_allowed');
+      }
+      // A route served but missing from the document, or documented but not served, is a difference here.
+      const served404 = await app.request('/no-such-route');
+      expect(((await served404.json()) as { error: { code: string } }).error.code).toBe('not_found');
+      const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`);
+      const table = ALL_ROUTES.map((r) => `${r.method.toUpperCase()} ${honoPath(r.path)}`);
+      expect([...routes].sort()).toEqual([...table].sort());
+      const partial = buildOpenApiDocument(ALL_ROUTES.slice(1));
+      expect(operationsOf(partial)).toHaveLength(operationsOf(served).length - 1);
+    });
+
+    it('documents every error code of every route under the status the error table gives it', () => {
+      for (const route of ALL_ROUTES) {
+        const operation = served.paths[route.path]?.[route.method];
+        for (const code of errorCodesOf(route)) {
+          const status = String(ERROR_CODES[code].status);
+          expect(operation?.responses[status]?.description, `${route.method} ${route.path} ${code}`).toContain(
+            `\`${code}\``,
+          );
+        }
+      }
+    });
   });
 
   describe('the document matches what the code answers', () => {
@@ -139,15 +196,21 @@ describe('OpenAPI document and /docs', () => {
       const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim();
       const media = Object.keys(documented?.content ?? {});
       expect(media.map((m) => m.split(';')[0]?.trim())).toContain(type);
+      for (const [name, header] of Object.entries(documented?.headers ?? {})) {
+        const value = (header.schema as { const?: string }).const;
+        if (value !== undefined) expect(response.headers.get(name), `${method} ${path} ${name}`).toBe(value);
+      }
       if (type !== 'application/json' || path === '/openapi.json') return undefined;
       const body: unknown = await response.json();
-      const source = documentedSchema(method, path, key);
-      expect(source?.io, `a zod schema of ${method} ${path} ${key}, converted as output`).toBe('output');
+      const source = answerSchema(method, path, key);
+      expect(source, `a zod schema of ${method} ${path} ${key}`).toBeDefined();
       if (!source) return body;
-      const checked = source.schema.safeParse(body);
+      const checked = source.safeParse(body);
       expect(checked.error?.issues, `${method} ${path} ${status}: ${JSON.stringify(body)}`).toBeUndefined();
+      // A schema that drops unknown fields (one peers are read with too) must not hide a field it does not state.
+      expect(checked.data, `${method} ${path} ${status} sends only documented fields`).toEqual(body);
       expect(inlined(served, documented?.content?.['application/json']?.schema)).toEqual(
-        converted(source.schema, source.io),
+        converted(source, 'output'),
       );
       return body;
     }
@@ -273,24 +336,21 @@ describe('OpenAPI document and /docs', () => {
         for (const [status, response] of Object.entries(operation.responses)) {
           const schema = response.content?.['application/json']?.schema;
           if (!schema || path === '/openapi.json') continue;
-          const source = documentedSchema(method, path, status);
+          const source = answerSchema(method, path, status);
           expect(source, `${method} ${path} ${status}`).toBeDefined();
-          if (source) expect(inlined(served, schema)).toEqual(converted(source.schema, source.io));
+          if (source) expect(inlined(served, schema)).toEqual(converted(source, 'output'));
         }
       }
     });
 
     it('documents request bodies with the wire schemas the handlers validate with', () => {
-      expect(documentedSchema('put', '/msg')?.schema).toBe(inboundMessageBody);
-      expect(documentedSchema('put', '/nodes/{id}')?.schema).toBe(nodeAnnounceBody);
+      expect(routeOf('put', '/msg')?.body?.schema).toBe(inboundMessageBody);
+      expect(routeOf('put', '/nodes/{id}')?.body?.schema).toBe(nodeAnnounceBody);
       for (const { method, path, operation } of operationsOf(served)) {
         const schema = operation.requestBody?.content['application/json']?.schema;
-        const source = documentedSchema(method, path);
-        expect(Boolean(schema), `${method} ${path}`).toBe(Boolean(source));
-        if (source) {
-          expect(source.io).toBe('input');
-          expect(inlined(served, schema)).toEqual(converted(source.schema, 'input'));
-        }
+        const body = routeOf(method, path)?.body;
+        expect(Boolean(schema), `${method} ${path}`).toBe(Boolean(body));
+        if (body) expect(inlined(served, schema)).toEqual(converted(body.documented ?? body.schema, 'input'));
       }
       // The batch is documented as a list of messages; the handler reads any items and checks each alone.
       const batch = inlined(served, { $ref: '#/components/schemas/MessageBatchRequest' }) as Json;
@@ -430,6 +490,52 @@ describe('OpenAPI document and /docs', () => {
       expect(html).toContain('<code>/ws</code>');
     });
 
+    it('renders schemas as tables of fields, not as raw JSON', async () => {
+      const html = await (await app.request('/docs')).text();
+      expect(html).not.toMatch(/<pre/);
+      const section = (name: string) => {
+        const start = html.indexOf(`<section class="schema" id="schema-${name}">`);
+        expect(start, name).toBeGreaterThan(0);
+        return html.slice(start, html.indexOf('</section>', start));
+      };
+      const row = (field: string, type: string, required: string, constraints: string) =>
+        `<tr><td><code>${field}</code></td><td>${type}</td><td>${required}</td><td>${constraints}</td>`;
+      expect(section('Message')).toContain(row('msg', 'string', 'yes', ''));
+      expect(section('Message')).toContain(row('hops', 'integer or null', 'no', '≥ 0; ≤ 1000'));
+      expect(section('NodeAnnounceRequest')).toContain(row('url', 'string', 'yes', 'at most 2048 characters'));
+      expect(section('HealthReport')).toContain(row('peers.alive', 'integer', 'yes', '≥ 0'));
+      expect(section('HealthReport')).toContain('<td><code>reasons[].code</code></td><td>one of <code>&quot;starting&quot;</code>');
+      expect(section('BatchAnswer')).toContain(
+        row('results', 'list of <a href="#schema-BatchItemResult">BatchItemResult</a>', 'yes', ''),
+      );
+      expect(section('BatchItemResult')).toContain('<p>One of:</p>');
+      expect(section('NodeList')).toContain('list of <a href="#schema-NodeEntry">NodeEntry</a>');
+      // An operation shows its request and answer tables where it is described.
+      const put = html.slice(html.indexOf('id="op-receiveMessage"'), html.indexOf('id="op-receiveMessages"'));
+      expect(put).toContain(row('msg', 'string', 'yes', ''));
+      expect(put).toContain('<td><code>status</code></td><td>one of <code>&quot;delivered&quot;</code>');
+    });
+
+    it('describes every event and frame the user front ends push, and says the web page uses /ws', async () => {
+      const html = await (await app.request('/docs')).text();
+      const section = html.slice(html.indexOf('<section id="front-ends">'), html.indexOf('<section id="schemas">'));
+      const sources = ['socket-io-user-push.ts', 'ws-user-push.ts'].map((f) =>
+        readFileSync(new URL(`../../src/adapters/users/${f}`, import.meta.url), 'utf8'),
+      );
+      const pushed = new Set(
+        sources.flatMap((source) => [...source.matchAll(/(?:emit\('|type: ')([a-z]+)'/g)].map((m) => m[1] as string)),
+      );
+      pushed.delete('connection');
+      expect([...pushed].sort()).toEqual(['ack', 'error', 'hello', 'history', 'mesh', 'msg', 'nodes', 'status']);
+      const [socketIo, ws] = section.split('<h3>Plain WebSocket');
+      for (const event of pushed) {
+        if (event !== 'ack') expect(socketIo, `socket.io ${event}`).toContain(`<td><code>${event}</code></td>`);
+        expect(ws, `/ws ${event}`).toContain(`<td><code>${event}</code></td>`);
+      }
+      expect(section).toContain('The web page at <code>/</code> uses the plain WebSocket <code>/ws</code>');
+      expect(html).not.toMatch(/page[^.]*over socket\.io/);
+    });
+
     it('escapes every string it takes from the document', () => {
       const doc: OpenApiDocument = {
         openapi: '3.1.0',
@@ -466,17 +572,30 @@ describe('OpenAPI document and /docs', () => {
             },
           },
         },
-        components: { schemas: { Thing: { type: 'string', description: '</pre><script>x</script>' } } },
+        components: {
+          schemas: {
+            Thing: {
+              type: 'object',
+              description: '</pre><script>x</script>',
+              properties: { 'f<i>': { type: 'string', enum: ['<b>'], description: '<u>', pattern: '<q>' } },
+              required: ['f<i>'],
+            },
+          },
+        },
       };
       const html = renderDocsPage(doc);
-      expect(html).not.toMatch(/<script|<i>|<b>|<y>|<id>|<a>|<1>/);
+      expect(html).not.toMatch(/<script|<i>|<b>|<u>|<q>|<y>|<id>|<a>|<1>/);
       expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
       expect(html).toContain('a &lt; b &amp; &quot;c&quot; &#39;d&#39;');
       expect(html).toContain('<code>/x/{id}&lt;y&gt;</code>');
       expect(html).toContain('Intro &lt;i&gt;x&lt;/i&gt; &amp; <code>a&lt;b&gt;</code>');
       expect(html).toContain('href="#op-op&quot;1"');
       expect(html).toContain('&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;');
-      expect(html).toContain('&quot;^&lt;a&gt;$&quot;');
+      expect(html).toContain('pattern <code>^&lt;a&gt;$</code>');
+      expect(html).toContain(
+        '<td><code>f&lt;i&gt;</code></td><td>one of <code>&quot;&lt;b&gt;&quot;</code></td><td>yes</td>' +
+          '<td>pattern <code>&lt;q&gt;</code></td><td>&lt;u&gt;</td>',
+      );
       expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
         '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
       );
