@@ -172,9 +172,10 @@ describe('OpenAPI document and /docs', () => {
         const operation = served.paths[route.path]?.[route.method];
         for (const code of errorCodesOf(route)) {
           const status = String(ERROR_CODES[code].status);
-          expect(operation?.responses[status]?.description, `${route.method} ${route.path} ${code}`).toContain(
-            `\`${code}\``,
-          );
+          expect(
+            operation?.responses[status]?.description,
+            `${route.method} ${route.path} ${code}`,
+          ).toContain(`\`${code}\``);
         }
       }
     });
@@ -316,7 +317,10 @@ describe('OpenAPI document and /docs', () => {
       phase.phase = 'stopping';
       const leaving = await app.request('/healthz');
       expect(leaving.status).toBe(503);
-      expect(await expectDocumented(leaving, 'get', '/healthz')).toMatchObject({ status: 'degraded', phase: 'stopping' });
+      expect(await expectDocumented(leaving, 'get', '/healthz')).toMatchObject({
+        status: 'degraded',
+        phase: 'stopping',
+      });
     });
 
     it('GET /mesh, GET /metrics, the web client and the docs', async () => {
@@ -502,9 +506,13 @@ describe('OpenAPI document and /docs', () => {
         `<tr><td><code>${field}</code></td><td>${type}</td><td>${required}</td><td>${constraints}</td>`;
       expect(section('Message')).toContain(row('msg', 'string', 'yes', ''));
       expect(section('Message')).toContain(row('hops', 'integer or null', 'no', '≥ 0; ≤ 1000'));
-      expect(section('NodeAnnounceRequest')).toContain(row('url', 'string', 'yes', 'at most 2048 characters'));
+      expect(section('NodeAnnounceRequest')).toContain(
+        row('url', 'string', 'yes', 'at most 2048 characters'),
+      );
       expect(section('HealthReport')).toContain(row('peers.alive', 'integer', 'yes', '≥ 0'));
-      expect(section('HealthReport')).toContain('<td><code>reasons[].code</code></td><td>one of <code>&quot;starting&quot;</code>');
+      expect(section('HealthReport')).toContain(
+        '<td><code>reasons[].code</code></td><td>one of <code>&quot;starting&quot;</code>',
+      );
       expect(section('BatchAnswer')).toContain(
         row('results', 'list of <a href="#schema-BatchItemResult">BatchItemResult</a>', 'yes', ''),
       );
@@ -518,18 +526,33 @@ describe('OpenAPI document and /docs', () => {
 
     it('describes every event and frame the user front ends push, and says the web page uses /ws', async () => {
       const html = await (await app.request('/docs')).text();
-      const section = html.slice(html.indexOf('<section id="front-ends">'), html.indexOf('<section id="schemas">'));
+      const section = html.slice(
+        html.indexOf('<section id="front-ends">'),
+        html.indexOf('<section id="schemas">'),
+      );
       const sources = ['socket-io-user-push.ts', 'ws-user-push.ts'].map((f) =>
         readFileSync(new URL(`../../src/adapters/users/${f}`, import.meta.url), 'utf8'),
       );
       const pushed = new Set(
-        sources.flatMap((source) => [...source.matchAll(/(?:emit\('|type: ')([a-z]+)'/g)].map((m) => m[1] as string)),
+        sources.flatMap((source) =>
+          [...source.matchAll(/(?:emit\('|type: ')([a-z]+)'/g)].map((m) => m[1] as string),
+        ),
       );
       pushed.delete('connection');
-      expect([...pushed].sort()).toEqual(['ack', 'error', 'hello', 'history', 'mesh', 'msg', 'nodes', 'status']);
+      expect([...pushed].sort()).toEqual([
+        'ack',
+        'error',
+        'hello',
+        'history',
+        'mesh',
+        'msg',
+        'nodes',
+        'status',
+      ]);
       const [socketIo, ws] = section.split('<h3>Plain WebSocket');
       for (const event of pushed) {
-        if (event !== 'ack') expect(socketIo, `socket.io ${event}`).toContain(`<td><code>${event}</code></td>`);
+        if (event !== 'ack')
+          expect(socketIo, `socket.io ${event}`).toContain(`<td><code>${event}</code></td>`);
         expect(ws, `/ws ${event}`).toContain(`<td><code>${event}</code></td>`);
       }
       expect(section).toContain('The web page at <code>/</code> uses the plain WebSocket <code>/ws</code>');

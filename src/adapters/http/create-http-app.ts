@@ -60,7 +60,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       app,
       onMethodNotAllowed: (c, allowed) =>
         c.json(
-          errorBody('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(', ')}.`),
+          errorBody(
+            'method_not_allowed',
+            `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(', ')}.`,
+          ),
           HTTP_REFUSALS.method_not_allowed,
           { Allow: allowed.join(', ') },
         ),

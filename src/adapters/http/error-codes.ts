@@ -1,6 +1,19 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { JoinFailed, OutboxFull, PeerCallFailed, type PeerFailure, StoreClosed } from '../../application/errors.js';
-import { Conflict, HopLimitReached, InvalidInput, type MeshError, TooLarge, UnknownNode } from '../../domain/errors.js';
+import {
+  JoinFailed,
+  OutboxFull,
+  PeerCallFailed,
+  type PeerFailure,
+  StoreClosed,
+} from '../../application/errors.js';
+import {
+  Conflict,
+  HopLimitReached,
+  InvalidInput,
+  type MeshError,
+  TooLarge,
+  UnknownNode,
+} from '../../domain/errors.js';
 import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES } from '../../domain/message.js';
 import { MAX_MEMBERS } from '../../domain/peer-registry.js';
 import { type HttpRefusalCode, httpRefusal, statusFor } from './error-table.js';
@@ -41,10 +54,13 @@ export const ERROR_CODES = {
     unsupported_media_type: 'The body was not sent with `Content-Type: application/json`.',
   }),
   ...family((code) => new InvalidInput(code, ''), {
-    invalid_node_id: 'A node id breaks the id rule: 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit.',
-    invalid_node_url: 'A node url is not an absolute `http:` or `https:` URL without user-info of at most 2048 characters.',
+    invalid_node_id:
+      'A node id breaks the id rule: 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit.',
+    invalid_node_url:
+      'A node url is not an absolute `http:` or `https:` URL without user-info of at most 2048 characters.',
     invalid_incarnation: "The incarnation is more than a day ahead of this node's clock.",
-    invalid_message: 'The field `msg` is not a string, or a user sent something that is not a message object.',
+    invalid_message:
+      'The field `msg` is not a string, or a user sent something that is not a message object.',
     invalid_user: 'The display name `user` is not a string of at most 64 characters.',
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
   }),
@@ -85,7 +101,8 @@ export const ERROR_CODES = {
   internal_error: {
     status: 500,
     raisedBy: 'any other error',
-    meaning: 'A fault in this node (a bug, a failed disk write); it is logged. A client mistake never gets it.',
+    meaning:
+      'A fault in this node (a bug, a failed disk write); it is logged. A client mistake never gets it.',
   },
 } satisfies Record<string, ErrorCodeEntry>;
 

@@ -1,6 +1,19 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { JoinFailed, OutboxFull, PeerCallFailed, RelayRefused, StoreClosed } from '../../application/errors.js';
-import { Conflict, HopLimitReached, InvalidInput, MeshError, TooLarge, UnknownNode } from '../../domain/errors.js';
+import {
+  JoinFailed,
+  OutboxFull,
+  PeerCallFailed,
+  RelayRefused,
+  StoreClosed,
+} from '../../application/errors.js';
+import {
+  Conflict,
+  HopLimitReached,
+  InvalidInput,
+  MeshError,
+  TooLarge,
+  UnknownNode,
+} from '../../domain/errors.js';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };

@@ -113,7 +113,12 @@ const RESPONSE_COMPONENTS = {
 } satisfies Record<string, z.ZodType>;
 
 /** What every route with a JSON body can be refused with before its handler runs. */
-const BODY_REFUSALS: readonly ErrorCode[] = ['malformed_json', 'invalid_body', 'body_too_large', 'unsupported_media_type'];
+const BODY_REFUSALS: readonly ErrorCode[] = [
+  'malformed_json',
+  'invalid_body',
+  'body_too_large',
+  'unsupported_media_type',
+];
 
 /** Every code a route may answer with: its own, the body refusals when it takes a body, `internal_error`. */
 export function errorCodesOf(route: Route): ErrorCode[] {
@@ -134,11 +139,15 @@ export function responsesOf(route: Route): { readonly [status: string]: Response
     .sort(([a], [b]) => a - b)
     .map(([status, codes]): [string, ResponseSpec] => [
       String(status),
-      { description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].meaning}`).join(' '), json: errorBody },
+      {
+        description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].meaning}`).join(' '),
+        json: errorBody,
+      },
     ]);
   const all = { ...route.responses };
   for (const [status, spec] of errors) {
-    if (all[status]) throw new Error(`${route.method} ${route.path} declares ${status} and has error codes with it.`);
+    if (all[status])
+      throw new Error(`${route.method} ${route.path} declares ${status} and has error codes with it.`);
     all[status] = spec;
   }
   return all;
@@ -203,7 +212,11 @@ function response(spec: ResponseSpec): OpenApiResponse {
   const content = spec.json
     ? { 'application/json': { schema: schemaRef(spec.json, RESPONSE_COMPONENTS, 'output') } }
     : spec.media
-      ? { [spec.media]: { schema: spec.media === 'application/json' ? { type: 'object' } : { type: 'string' } } }
+      ? {
+          [spec.media]: {
+            schema: spec.media === 'application/json' ? { type: 'object' } : { type: 'string' },
+          },
+        }
       : undefined;
   const headers = spec.headers
     ? Object.fromEntries(
@@ -241,7 +254,9 @@ function operation(route: Route): OpenApiOperation {
           },
         }
       : {}),
-    responses: Object.fromEntries(Object.entries(responsesOf(route)).map(([status, r]) => [status, response(r)])),
+    responses: Object.fromEntries(
+      Object.entries(responsesOf(route)).map(([status, r]) => [status, response(r)]),
+    ),
   };
 }
 
@@ -275,8 +290,14 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags: [
-      { name: BASE_PROTOCOL_TAG, description: "The assignment's protocol: every node, plain or meshchat, has these." },
-      { name: EXTENSION_TAG, description: 'Added by meshchat; a plain node has none of these and ignores them.' },
+      {
+        name: BASE_PROTOCOL_TAG,
+        description: "The assignment's protocol: every node, plain or meshchat, has these.",
+      },
+      {
+        name: EXTENSION_TAG,
+        description: 'Added by meshchat; a plain node has none of these and ignores them.',
+      },
     ],
     paths,
     components: {

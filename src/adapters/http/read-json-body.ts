@@ -7,7 +7,10 @@ import { describeIssues } from './wire-schemas.js';
 export async function readJsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    throw httpRefusal('unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
+    throw httpRefusal(
+      'unsupported_media_type',
+      'Send the body as JSON with "Content-Type: application/json".',
+    );
   }
   const text = await c.req.text();
   let data: unknown;

@@ -15,15 +15,18 @@ export const nodeWithdrawBody = nodeUrlBody.extend({ reason: z.enum(['left', 'de
 const incarnation = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** `PUT /nodes/:id`: the base protocol's `{url}`, plus the meshchat node's `incarnation`. */
-export const nodeAnnounceBody = z.object({ url: z.string().max(NODE_URL_MAX_LENGTH), incarnation: incarnation.optional() });
+export const nodeAnnounceBody = z.object({
+  url: z.string().max(NODE_URL_MAX_LENGTH),
+  incarnation: incarnation.optional(),
+});
 
 /** `POST /probe`: the member to probe. */
-export const probeBody = z.object({ id: z.string().max(NODE_ID_MAX_LENGTH), url: z.string().max(NODE_URL_MAX_LENGTH) });
+export const probeBody = z.object({
+  id: z.string().max(NODE_ID_MAX_LENGTH),
+  url: z.string().max(NODE_URL_MAX_LENGTH),
+});
 
-const optional = <T extends z.ZodType>(schema: T) =>
-  schema
-    .nullish()
-    .transform((v) => v ?? undefined);
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
 /** `PUT /msg`: only `msg` is required (the assignment's echo client sends nothing else); unknown fields pass. */
 export const inboundMessageBody = z.looseObject({

@@ -64,7 +64,10 @@ function requestBody(doc: OpenApiDocument, operation: OpenApiOperation): string 
 function responses(doc: OpenApiDocument, operation: OpenApiOperation): string {
   const items = Object.entries(operation.responses).map(([status, r]) => {
     const headers = Object.entries(r.headers ?? {})
-      .map(([name, h]) => `<p class="header">Header <code>${escapeHtml(name)}</code>: ${inline(h.description)}</p>`)
+      .map(
+        ([name, h]) =>
+          `<p class="header">Header <code>${escapeHtml(name)}</code>: ${inline(h.description)}</p>`,
+      )
       .join('\n');
     return (
       `<div class="response"><h5><span class="status s${escapeHtml(status.charAt(0))}">${escapeHtml(status)}</span> ` +
@@ -74,7 +77,9 @@ function responses(doc: OpenApiDocument, operation: OpenApiOperation): string {
   return `<h4>Responses</h4>\n${items.join('\n')}`;
 }
 
-function operationsOf(doc: OpenApiDocument): { path: string; method: HttpMethod; operation: OpenApiOperation }[] {
+function operationsOf(
+  doc: OpenApiDocument,
+): { path: string; method: HttpMethod; operation: OpenApiOperation }[] {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
     METHODS.flatMap((method) => {
       const operation = item[method];
@@ -83,7 +88,12 @@ function operationsOf(doc: OpenApiDocument): { path: string; method: HttpMethod;
   );
 }
 
-function operationSection(doc: OpenApiDocument, path: string, method: HttpMethod, operation: OpenApiOperation): string {
+function operationSection(
+  doc: OpenApiDocument,
+  path: string,
+  method: HttpMethod,
+  operation: OpenApiOperation,
+): string {
   const tags = operation.tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join(' ');
   return `<section class="operation" id="${anchor(operation)}">
 <h3><span class="method ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>

@@ -62,7 +62,8 @@ export function constraintsOf(schema: JsonSchema): string {
     const value = schema[key];
     // The largest safe integer is no limit a person needs to read.
     if (value === Number.MAX_SAFE_INTEGER) continue;
-    if (typeof value === 'number' || typeof value === 'string') parts.push(escapeHtml(label.replace('%s', String(value))));
+    if (typeof value === 'number' || typeof value === 'string')
+      parts.push(escapeHtml(label.replace('%s', String(value))));
   }
   if (typeof schema.pattern === 'string') parts.push(`pattern <code>${escapeHtml(schema.pattern)}</code>`);
   // A field that may also be null (`x or null`) keeps the constraints of its other variant.
@@ -118,7 +119,9 @@ export function schemaTable(schema: JsonSchema): string {
   const intro = typeof schema.description === 'string' ? `<p>${inline(schema.description)}</p>\n` : '';
   const variants = variantsOf(schema);
   if (variants) {
-    const items = variants.map((v) => `<li>${refName(v) ? schemaLink(refName(v) as string) : schemaTable(v)}</li>`);
+    const items = variants.map(
+      (v) => `<li>${refName(v) ? schemaLink(refName(v) as string) : schemaTable(v)}</li>`,
+    );
     return `${intro}<p>One of:</p>\n<ul class="variants">${items.join('\n')}</ul>`;
   }
   if (schema.type === 'object' || schema.properties !== undefined) return `${intro}${fieldsTable(schema)}`;

@@ -5,4 +5,9 @@ import { OPS_ROUTES } from './ops-routes.js';
 import { PAGE_ROUTES } from './page-routes.js';
 
 /** Every route of a node's HTTP app, in the order the app mounts them and the document lists them. */
-export const ALL_ROUTES: readonly Route[] = [...NODE_ROUTES, ...MESSAGE_ROUTES, ...OPS_ROUTES, ...PAGE_ROUTES];
+export const ALL_ROUTES: readonly Route[] = [
+  ...NODE_ROUTES,
+  ...MESSAGE_ROUTES,
+  ...OPS_ROUTES,
+  ...PAGE_ROUTES,
+];

@@ -73,10 +73,16 @@ export const MESSAGE_ROUTES = [
       const results = checked.map((m, i) => {
         if (!m.success) {
           const why = `Message ${i + 1}: ${describeIssues(m.error)}`;
-          return { ok: false, httpStatus: HTTP_REFUSALS.invalid_body, error: errorBody('invalid_body', why).error };
+          return {
+            ok: false,
+            httpStatus: HTTP_REFUSALS.invalid_body,
+            error: errorBody('invalid_body', why).error,
+          };
         }
         const outcome = outcomes[next++] as (typeof outcomes)[number];
-        return outcome.ok ? outcome : { ok: false, httpStatus: statusFor(outcome.error), ...toErrorBody(outcome.error) };
+        return outcome.ok
+          ? outcome
+          : { ok: false, httpStatus: statusFor(outcome.error), ...toErrorBody(outcome.error) };
       });
       return c.json({ ok: true, results });
     },

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { UnknownNode } from '../../../domain/errors.js';
 import { assertNodeId } from '../../../domain/node-record.js';
-import { includeParam, nodeAnnounceAnswer, nodeDetail, nodeIdParam, nodeList, okAnswer } from '../api-schemas.js';
+import {
+  includeParam,
+  nodeAnnounceAnswer,
+  nodeDetail,
+  nodeIdParam,
+  nodeList,
+  okAnswer,
+} from '../api-schemas.js';
 import { route } from '../route.js';
 import { nodeAnnounceBody, nodeWithdrawBody, probeAnswer, probeBody } from '../wire-schemas.js';
 
@@ -95,7 +102,14 @@ export const NODE_ROUTES = [
       description: 'The base protocol sends `{url}`; `reason` is a meshchat extension.',
     },
     responses: { '200': { description: 'Removed.', json: okAnswer } },
-    errors: ['invalid_node_id', 'invalid_node_url', 'unknown_node', 'url_mismatch', 'node_alive', 'cannot_remove_self'],
+    errors: [
+      'invalid_node_id',
+      'invalid_node_url',
+      'unknown_node',
+      'url_mismatch',
+      'node_alive',
+      'cannot_remove_self',
+    ],
     handle: async ({ deps: { remove }, param, body, c }) => {
       await remove.execute({ id: param('id'), ...body });
       return c.json({ ok: true });

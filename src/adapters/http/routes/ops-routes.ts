@@ -23,7 +23,8 @@ export const OPS_ROUTES = [
         headers: NO_STORE,
       },
       '503': {
-        description: 'The node is joining or leaving (`phase` `starting` or `stopping`): `status: "degraded"`.',
+        description:
+          'The node is joining or leaving (`phase` `starting` or `stopping`): `status: "degraded"`.',
         json: healthReport,
         headers: NO_STORE,
       },
@@ -40,7 +41,8 @@ export const OPS_ROUTES = [
     path: '/metrics',
     operationId: 'getMetrics',
     summary: 'Prometheus metrics',
-    description: 'Counters and gauges (messages, deliveries, outbox, peers, users) in the Prometheus text format.',
+    description:
+      'Counters and gauges (messages, deliveries, outbox, peers, users) in the Prometheus text format.',
     tag: 'extension',
     responses: {
       '200': {

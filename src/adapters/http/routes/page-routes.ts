@@ -24,7 +24,8 @@ export const PAGE_ROUTES = [
     path: '/',
     operationId: 'getWebClient',
     summary: 'The web chat client',
-    description: 'A chat page for a person in a browser; it talks to this node over the plain WebSocket `/ws`.',
+    description:
+      'A chat page for a person in a browser; it talks to this node over the plain WebSocket `/ws`.',
     tag: 'extension',
     responses: { '200': page('The page.', 'text/html; charset=utf-8') },
     errors: ['not_built'],
@@ -57,7 +58,8 @@ export const PAGE_ROUTES = [
     path: '/openapi.json',
     operationId: 'getOpenApiDocument',
     summary: 'This document',
-    description: 'The OpenAPI 3.1 description of this API, generated from the route table and its zod schemas.',
+    description:
+      'The OpenAPI 3.1 description of this API, generated from the route table and its zod schemas.',
     tag: 'extension',
     responses: { '200': { description: 'An OpenAPI 3.1 document.', media: 'application/json' } },
     handle: ({ described, c }) => c.json(described.document()),
