@@ -4,15 +4,13 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { DOCS_CSS } from './docs/docs-css.js';
 import { docsPage } from './docs/docs-page.js';
 import { errorBody, HTTP_REFUSALS, statusFor, toErrorBody } from './error-table.js';
-import type { HttpAppDeps } from './http-app-deps.js';
+import { DEFAULT_MAX_BODY_BYTES, type HttpAppDeps } from './http-app-deps.js';
 import { openApiDocument } from './openapi.js';
 import { readJsonBody } from './read-json-body.js';
 import { type ApiDescription, honoPath, type Route } from './route.js';
 import { ALL_ROUTES } from './routes/all-routes.js';
 
-export type { HttpAppDeps, OpsDeps } from './http-app-deps.js';
-
-export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+export { DEFAULT_MAX_BODY_BYTES, type HttpAppDeps, type OpsDeps } from './http-app-deps.js';
 
 const DESCRIBED: ApiDescription = { document: openApiDocument, page: docsPage, css: DOCS_CSS };
 

@@ -14,9 +14,11 @@ import {
   TooLarge,
   UnknownNode,
 } from '../../domain/errors.js';
-import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES } from '../../domain/message.js';
+import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES, USER_NAME_MAX_LENGTH } from '../../domain/message.js';
+import { NODE_ID_MAX_LENGTH, NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
 import { MAX_MEMBERS } from '../../domain/peer-registry.js';
 import { type HttpRefusalCode, httpRefusal, statusFor } from './error-table.js';
+import { DEFAULT_MAX_BODY_BYTES } from './http-app-deps.js';
 
 /** One error code this node answers with: its HTTP status (from `statusFor`) and what it means. */
 export interface ErrorCodeEntry {
@@ -50,18 +52,16 @@ export const ERROR_CODES = {
     not_found: 'There is no such route on this node.',
     not_built: 'The web client is not built; run `npm run build`.',
     method_not_allowed: 'The route does not take this method; the `Allow` header lists the ones it takes.',
-    body_too_large: 'The request body is over the limit (512 KiB by default); it was not read.',
+    body_too_large: `The request body is over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default); it was not read.`,
     unsupported_media_type: 'The body was not sent with `Content-Type: application/json`.',
   }),
   ...family((code) => new InvalidInput(code, ''), {
-    invalid_node_id:
-      'A node id breaks the id rule: 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit.',
-    invalid_node_url:
-      'A node url is not an absolute `http:` or `https:` URL without user-info of at most 2048 characters.',
+    invalid_node_id: `A node id breaks the id rule: 1 to ${NODE_ID_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\`, starting with a letter or digit.`,
+    invalid_node_url: `A node url is not an absolute \`http:\` or \`https:\` URL without user-info of at most ${NODE_URL_MAX_LENGTH} characters.`,
     invalid_incarnation: "The incarnation is more than a day ahead of this node's clock.",
     invalid_message:
       'The field `msg` is not a string, or a user sent something that is not a message object.',
-    invalid_user: 'The display name `user` is not a string of at most 64 characters.',
+    invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
   }),
   ...family(() => new HopLimitReached(MAX_RELAY_HOPS), {
@@ -107,3 +107,10 @@ export const ERROR_CODES = {
 } satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Codes only the user front ends send (a `/ws` error frame, a `status` event), never an HTTP answer. */
+export const FRONT_END_ONLY_CODES = {
+  expired:
+    "A `status` event's error: the destination did not take the message before its time to live ran out.",
+  invalid_frame: 'A `/ws` frame that is not JSON text or not a `msg` frame; the connection stays open.',
+} satisfies Record<string, string>;

@@ -8,6 +8,9 @@ import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { WebAssets } from '../web/web-assets.js';
 
+/** The request body limit when `maxBodyBytes` is not set. */
+export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+
 export interface HttpAppDeps {
   readonly registry: PeerRegistry;
   readonly announce: AnnounceNode;

@@ -12,6 +12,7 @@ import {
   okAnswer,
 } from './api-schemas.js';
 import { type ErrorCode, ERROR_CODES } from './error-codes.js';
+import { DEFAULT_MAX_BODY_BYTES } from './http-app-deps.js';
 import type { HttpMethod, ResponseSpec, Route } from './route.js';
 import { ALL_ROUTES } from './routes/all-routes.js';
 import {
@@ -157,7 +158,7 @@ const DESCRIPTION = `The HTTP API of one meshchat node: the calls between nodes,
 
 Operations tagged **${BASE_PROTOCOL_TAG}** are the classroom assignment's protocol, kept exactly: a plain node implements only those, and a meshchat node never requires more from a peer that has not shown it supports it. Those tagged **${EXTENSION_TAG}** (\`x-meshchat-extension: true\`) are meshchat's additions. Extension fields of base operations are marked in their descriptions.
 
-Every error is JSON, \`{"error": {"code", "message"}}\`. Any path answers \`404 not_found\` when there is no such route, and \`405 method_not_allowed\` (with an \`Allow\` header) for a method it does not take. A request body over the limit (512 KiB by default) is refused with \`413 body_too_large\` before it is parsed. A client's mistake never gets a 5xx.
+Every error is JSON, \`{"error": {"code", "message"}}\`. Any path answers \`404 not_found\` when there is no such route, and \`405 method_not_allowed\` (with an \`Allow\` header) for a method it does not take. A request body over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default) is refused with \`413 body_too_large\` before it is parsed. A client's mistake never gets a 5xx.
 
 Users do not use this API: they connect with socket.io (path \`/socket.io/\`, events \`msg\`, \`nodes\`, \`mesh\`, \`history\`, \`status\`, \`hello\`, \`error\`) or with a plain WebSocket at \`/ws\` (JSON text frames of the same types, plus \`ack\`); the web page uses \`/ws\`. Both are WebSocket upgrades, not HTTP operations; \`/docs\` describes them.`;
 
