@@ -11,9 +11,16 @@ import {
   nodeList,
   okAnswer,
 } from './api-schemas.js';
-import { type ErrorCode, ERROR_CODES } from './error-codes.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-app-deps.js';
+import type {
+  JsonSchema,
+  OpenApiDocument,
+  OpenApiOperation,
+  OpenApiParameter,
+  OpenApiResponse,
+} from './openapi-document.js';
 import type { HttpMethod, ResponseSpec, Route } from './route.js';
+import { responsesOf } from './route-responses.js';
 import { ALL_ROUTES } from './routes/all-routes.js';
 import {
   batchAnswer,
@@ -32,57 +39,6 @@ import {
  * parameters, bodies and answers from each route's zod schemas (requests as input, answers as output), error
  * answers from its codes and the statuses the error table gives them. Nothing here describes a route by hand.
  */
-
-export type JsonSchema = { readonly [key: string]: unknown };
-
-export interface OpenApiParameter {
-  readonly name: string;
-  readonly in: 'path' | 'query';
-  readonly required: boolean;
-  readonly description: string;
-  readonly schema: JsonSchema;
-}
-
-export interface OpenApiMediaType {
-  readonly schema: JsonSchema;
-}
-
-export interface OpenApiResponse {
-  readonly description: string;
-  readonly headers?: {
-    readonly [name: string]: { readonly description: string; readonly schema: JsonSchema };
-  };
-  readonly content?: { readonly [mediaType: string]: OpenApiMediaType };
-}
-
-export interface OpenApiOperation {
-  readonly operationId: string;
-  readonly summary: string;
-  readonly description: string;
-  readonly tags: readonly string[];
-  /** `false` for the assignment's protocol, `true` for what meshchat adds. */
-  readonly 'x-meshchat-extension': boolean;
-  readonly parameters?: readonly OpenApiParameter[];
-  readonly requestBody?: {
-    readonly required: true;
-    readonly description: string;
-    readonly content: { readonly [mediaType: string]: OpenApiMediaType };
-  };
-  readonly responses: { readonly [status: string]: OpenApiResponse };
-}
-
-export interface OpenApiDocument {
-  readonly openapi: string;
-  readonly info: {
-    readonly title: string;
-    readonly version: string;
-    readonly description: string;
-    readonly license: { readonly name: string; readonly identifier: string };
-  };
-  readonly tags: readonly { readonly name: string; readonly description: string }[];
-  readonly paths: { readonly [path: string]: { readonly [method in HttpMethod]?: OpenApiOperation } };
-  readonly components: { readonly schemas: { readonly [name: string]: JsonSchema } };
-}
 
 export const BASE_PROTOCOL_TAG = 'base protocol';
 export const EXTENSION_TAG = 'meshchat extension';
@@ -112,47 +68,6 @@ const RESPONSE_COMPONENTS = {
   HealthReport: healthReport,
   MeshGraph: meshGraph,
 } satisfies Record<string, z.ZodType>;
-
-/** What every route with a JSON body can be refused with before its handler runs. */
-const BODY_REFUSALS: readonly ErrorCode[] = [
-  'malformed_json',
-  'invalid_body',
-  'body_too_large',
-  'unsupported_media_type',
-];
-
-/** Every code a route may answer with: its own, the body refusals when it takes a body, `internal_error`. */
-export function errorCodesOf(route: Route): ErrorCode[] {
-  return [...(route.errors ?? []), ...(route.body ? BODY_REFUSALS : []), 'internal_error'];
-}
-
-/**
- * Every answer a route documents, by status: its declared ones, then one per status its error codes get from the
- * error table, with the `Error` body and each code's meaning.
- */
-export function responsesOf(route: Route): { readonly [status: string]: ResponseSpec } {
-  const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of errorCodesOf(route)) {
-    const { status } = ERROR_CODES[code];
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-  }
-  const errors = [...byStatus]
-    .sort(([a], [b]) => a - b)
-    .map(([status, codes]): [string, ResponseSpec] => [
-      String(status),
-      {
-        description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].meaning}`).join(' '),
-        json: errorBody,
-      },
-    ]);
-  const all = { ...route.responses };
-  for (const [status, spec] of errors) {
-    if (all[status])
-      throw new Error(`${route.method} ${route.path} declares ${status} and has error codes with it.`);
-    all[status] = spec;
-  }
-  return all;
-}
 
 const DESCRIPTION = `The HTTP API of one meshchat node: the calls between nodes, the operators' endpoints, the web client.
 

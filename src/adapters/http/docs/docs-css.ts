@@ -15,10 +15,8 @@ h3 { font-size: 1.1rem; margin: 0 0 0.5rem; overflow-wrap: anywhere; }
 h4 { font-size: 1rem; margin: 1rem 0 0.25rem; }
 h5 { font-size: 0.95rem; font-weight: normal; margin: 0.75rem 0 0.25rem; }
 a { color: var(--accent); }
-code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.875em; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.875em; }
 code { background: var(--code); padding: 0 0.2em; border-radius: 3px; overflow-wrap: anywhere; }
-pre { background: var(--code); padding: 0.75rem; border-radius: 6px; overflow-x: auto; max-height: 28rem; }
-pre code { background: none; padding: 0; }
 nav ul { padding-left: 1.25rem; }
 nav li { margin: 0.2rem 0; }
 nav a { text-decoration: none; }
@@ -39,5 +37,5 @@ table.fields td:first-child { white-space: nowrap; }
 .fields, .variants { margin: 0.25rem 0; }
 .variants { padding-left: 1.25rem; }
 th, td { text-align: left; vertical-align: top; border-bottom: 1px solid var(--border); padding: 0.35rem 0.5rem; }
-@media (max-width: 40rem) { body { font-size: 15px; } .operation, .schema { padding: 0.6rem; } pre { font-size: 0.8em; } }
+@media (max-width: 40rem) { body { font-size: 15px; } .operation, .schema { padding: 0.6rem; } }
 `;

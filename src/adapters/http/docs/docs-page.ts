@@ -4,7 +4,7 @@ import type {
   OpenApiOperation,
   OpenApiParameter,
   OpenApiResponse,
-} from '../openapi.js';
+} from '../openapi-document.js';
 import { openApiDocument } from '../openapi.js';
 import type { HttpMethod } from '../route.js';
 import { escapeHtml, inline, paragraphs } from './escape-html.js';

@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../openapi.js';
+import type { JsonSchema } from '../openapi-document.js';
 import { escapeHtml, inline } from './escape-html.js';
 
 /**
