@@ -2,19 +2,18 @@ import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import type { healthReport, meshGraph } from '../../src/adapters/http/api-schemas.js';
 import type { createHttpApp } from '../../src/adapters/http/create-http-app.js';
-import { escapeHtml, renderDocsPage } from '../../src/adapters/http/docs-page.js';
-import {
-  documentedSchema,
-  type OpenApiDocument,
-  type OpenApiOperation,
-  openApiDocument,
-} from '../../src/adapters/http/openapi.js';
+import { ERROR_CODES } from '../../src/adapters/http/error-codes.js';
+import { buildOpenApiDocument, openApiDocument } from '../../src/adapters/http/openapi.js';
+import type { OpenApiDocument, OpenApiOperation } from '../../src/adapters/http/openapi-document.js';
+import { errorCodesOf, responsesOf } from '../../src/adapters/http/route-responses.js';
+import { honoPath, type Route } from '../../src/adapters/http/route.js';
+import { ALL_ROUTES } from '../../src/adapters/http/routes/all-routes.js';
 import {
   inboundBatchBody,
   inboundMessageBody,
   nodeAnnounceBody,
 } from '../../src/adapters/http/wire-schemas.js';
-import { CONTENT_SECURITY_POLICY, type WebAssets } from '../../src/adapters/web/web-assets.js';
+import type { WebAssets } from '../../src/adapters/web/web-assets.js';
 import type { HealthReport, PhaseBox, RecentErrors } from '../../src/application/operations/check-health.js';
 import type { MeshGraph } from '../../src/domain/mesh-graph.js';
 import { isValidNodeId } from '../../src/domain/node-record.js';
@@ -83,13 +82,32 @@ function operationsOf(doc: OpenApiDocument): { method: string; path: string; ope
   );
 }
 
+/** The route the table declares for an operation of the document. */
+function routeOf(method: string, path: string): Route | undefined {
+  return ALL_ROUTES.find((r) => r.method === method && r.path === path);
+}
+
+/** The zod schema a documented JSON answer comes from, by the status key the document uses. */
+function answerSchema(method: string, path: string, status: string): z.ZodType | undefined {
+  const route = routeOf(method, path);
+  return route ? responsesOf(route)[status]?.json : undefined;
+}
+
+/** A request that reaches the route (a node id for a path parameter); what it answers does not matter. */
+function requestFor(method: string, path: string): Request {
+  return new Request(`http://node${path.replace(/\{\w+\}/g, 'b')}`, {
+    method: method.toUpperCase(),
+    ...(method === 'get' ? {} : { headers: { 'Content-Type': 'application/json' }, body: '{}' }),
+  });
+}
+
 type DeepReadonly<T> = T extends readonly (infer U)[]
   ? readonly DeepReadonly<U>[]
   : T extends object
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-describe('OpenAPI document and /docs', () => {
+describe('OpenAPI document', () => {
   let a: MemoryNode;
   let b: MemoryNode;
   let errors: RecentErrors;
@@ -121,6 +139,38 @@ describe('OpenAPI document and /docs', () => {
       const documented = operationsOf(served).map(({ method, path }) => `${method.toUpperCase()} ${path}`);
       expect([...documented].sort()).toEqual([...routed].sort());
     });
+
+    it('answers every documented operation with a route of its own, and documents every route served', async () => {
+      for (const { method, path } of operationsOf(served)) {
+        const response = await app.request(requestFor(method, path));
+        const body = response.headers.get('content-type')?.startsWith('application/json')
+          ? ((await response.json()) as { error?: { code?: string } })
+          : {};
+        expect(body.error?.code, `${method} ${path}`).not.toBe('not_found');
+        expect(body.error?.code, `${method} ${path}`).not.toBe('method_not_allowed');
+      }
+      // A route served but missing from the document, or documented but not served, is a difference here.
+      const served404 = await app.request('/no-such-route');
+      expect(((await served404.json()) as { error: { code: string } }).error.code).toBe('not_found');
+      const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`);
+      const table = ALL_ROUTES.map((r) => `${r.method.toUpperCase()} ${honoPath(r.path)}`);
+      expect([...routes].sort()).toEqual([...table].sort());
+      const partial = buildOpenApiDocument(ALL_ROUTES.slice(1));
+      expect(operationsOf(partial)).toHaveLength(operationsOf(served).length - 1);
+    });
+
+    it('documents every error code of every route under the status the error table gives it', () => {
+      for (const route of ALL_ROUTES) {
+        const operation = served.paths[route.path]?.[route.method];
+        for (const code of errorCodesOf(route)) {
+          const status = String(ERROR_CODES[code].status);
+          expect(
+            operation?.responses[status]?.description,
+            `${route.method} ${route.path} ${code}`,
+          ).toContain(`\`${code}\``);
+        }
+      }
+    });
   });
 
   describe('the document matches what the code answers', () => {
@@ -139,15 +189,21 @@ describe('OpenAPI document and /docs', () => {
       const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim();
       const media = Object.keys(documented?.content ?? {});
       expect(media.map((m) => m.split(';')[0]?.trim())).toContain(type);
+      for (const [name, header] of Object.entries(documented?.headers ?? {})) {
+        const value = (header.schema as { const?: string }).const;
+        if (value !== undefined) expect(response.headers.get(name), `${method} ${path} ${name}`).toBe(value);
+      }
       if (type !== 'application/json' || path === '/openapi.json') return undefined;
       const body: unknown = await response.json();
-      const source = documentedSchema(method, path, key);
-      expect(source?.io, `a zod schema of ${method} ${path} ${key}, converted as output`).toBe('output');
+      const source = answerSchema(method, path, key);
+      expect(source, `a zod schema of ${method} ${path} ${key}`).toBeDefined();
       if (!source) return body;
-      const checked = source.schema.safeParse(body);
+      const checked = source.safeParse(body);
       expect(checked.error?.issues, `${method} ${path} ${status}: ${JSON.stringify(body)}`).toBeUndefined();
+      // A schema that drops unknown fields (one peers are read with too) must not hide a field it does not state.
+      expect(checked.data, `${method} ${path} ${status} sends only documented fields`).toEqual(body);
       expect(inlined(served, documented?.content?.['application/json']?.schema)).toEqual(
-        converted(source.schema, source.io),
+        converted(source, 'output'),
       );
       return body;
     }
@@ -253,7 +309,10 @@ describe('OpenAPI document and /docs', () => {
       phase.phase = 'stopping';
       const leaving = await app.request('/healthz');
       expect(leaving.status).toBe(503);
-      expect(await expectDocumented(leaving, 'get', '/healthz')).toMatchObject({ status: 'degraded', phase: 'stopping' });
+      expect(await expectDocumented(leaving, 'get', '/healthz')).toMatchObject({
+        status: 'degraded',
+        phase: 'stopping',
+      });
     });
 
     it('GET /mesh, GET /metrics, the web client and the docs', async () => {
@@ -273,24 +332,21 @@ describe('OpenAPI document and /docs', () => {
         for (const [status, response] of Object.entries(operation.responses)) {
           const schema = response.content?.['application/json']?.schema;
           if (!schema || path === '/openapi.json') continue;
-          const source = documentedSchema(method, path, status);
+          const source = answerSchema(method, path, status);
           expect(source, `${method} ${path} ${status}`).toBeDefined();
-          if (source) expect(inlined(served, schema)).toEqual(converted(source.schema, source.io));
+          if (source) expect(inlined(served, schema)).toEqual(converted(source, 'output'));
         }
       }
     });
 
     it('documents request bodies with the wire schemas the handlers validate with', () => {
-      expect(documentedSchema('put', '/msg')?.schema).toBe(inboundMessageBody);
-      expect(documentedSchema('put', '/nodes/{id}')?.schema).toBe(nodeAnnounceBody);
+      expect(routeOf('put', '/msg')?.body?.schema).toBe(inboundMessageBody);
+      expect(routeOf('put', '/nodes/{id}')?.body?.schema).toBe(nodeAnnounceBody);
       for (const { method, path, operation } of operationsOf(served)) {
         const schema = operation.requestBody?.content['application/json']?.schema;
-        const source = documentedSchema(method, path);
-        expect(Boolean(schema), `${method} ${path}`).toBe(Boolean(source));
-        if (source) {
-          expect(source.io).toBe('input');
-          expect(inlined(served, schema)).toEqual(converted(source.schema, 'input'));
-        }
+        const body = routeOf(method, path)?.body;
+        expect(Boolean(schema), `${method} ${path}`).toBe(Boolean(body));
+        if (body) expect(inlined(served, schema)).toEqual(converted(body.documented ?? body.schema, 'input'));
       }
       // The batch is documented as a list of messages; the handler reads any items and checks each alone.
       const batch = inlined(served, { $ref: '#/components/schemas/MessageBatchRequest' }) as Json;
@@ -391,95 +447,6 @@ describe('OpenAPI document and /docs', () => {
       ]);
       expect(served.info.description).toContain('/socket.io/');
       expect(served.info.description).toContain('`/ws`');
-    });
-  });
-
-  describe('GET /docs', () => {
-    it('is an HTML page under the CSP, with no script, no inline style, and its stylesheet served', async () => {
-      const response = await app.request('/docs');
-      expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
-      const html = await response.text();
-      expect(html).toMatch(/^<!doctype html>/i);
-      expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
-      expect(html).not.toMatch(/<script/i);
-      expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=|javascript:/i);
-      const sheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1] as string);
-      expect(sheets).toHaveLength(1);
-      const css = await app.request(new URL(sheets[0] as string, 'http://node/docs').pathname);
-      expect(css.status).toBe(200);
-      expect(css.headers.get('content-type')).toMatch(/^text\/css/);
-      expect(CONTENT_SECURITY_POLICY).toContain("style-src 'self'");
-    });
-
-    it('lists every operation of the document in its table of contents, each linked to its section', async () => {
-      const html = await (await app.request('/docs')).text();
-      const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
-      const links = [...html.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]);
-      for (const link of links) expect(ids, `#${link}`).toContain(link);
-      const toc = html.slice(html.indexOf('<nav'), html.indexOf('</nav>'));
-      for (const { path, operation } of operationsOf(served)) {
-        expect(toc).toContain(`href="#op-${operation.operationId}"`);
-        expect(toc).toContain(`<code>${escapeHtml(path)}</code>`);
-        expect(html).toContain(`id="op-${operation.operationId}"`);
-      }
-      for (const name of Object.keys(served.components.schemas))
-        expect(html).toContain(`id="schema-${name}"`);
-      expect(html).toContain('/socket.io/');
-      expect(html).toContain('<code>/ws</code>');
-    });
-
-    it('escapes every string it takes from the document', () => {
-      const doc: OpenApiDocument = {
-        openapi: '3.1.0',
-        info: {
-          title: 'T <1>',
-          version: '1',
-          description: 'Intro <i>x</i> & `a<b>`',
-          license: { name: 'MIT', identifier: 'MIT' },
-        },
-        tags: [{ name: 'base protocol', description: 'd "q"' }],
-        paths: {
-          '/x/{id}<y>': {
-            get: {
-              operationId: 'op"1',
-              summary: '<script>alert(1)</script>',
-              description: 'a < b & "c" \'d\'',
-              tags: ['base protocol'],
-              'x-meshchat-extension': false,
-              parameters: [
-                {
-                  name: 'id<',
-                  in: 'path',
-                  required: true,
-                  description: '<id>',
-                  schema: { pattern: '^<a>$' },
-                },
-              ],
-              responses: {
-                '200': {
-                  description: 'ok <b>',
-                  content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } },
-                },
-              },
-            },
-          },
-        },
-        components: { schemas: { Thing: { type: 'string', description: '</pre><script>x</script>' } } },
-      };
-      const html = renderDocsPage(doc);
-      expect(html).not.toMatch(/<script|<i>|<b>|<y>|<id>|<a>|<1>/);
-      expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-      expect(html).toContain('a &lt; b &amp; &quot;c&quot; &#39;d&#39;');
-      expect(html).toContain('<code>/x/{id}&lt;y&gt;</code>');
-      expect(html).toContain('Intro &lt;i&gt;x&lt;/i&gt; &amp; <code>a&lt;b&gt;</code>');
-      expect(html).toContain('href="#op-op&quot;1"');
-      expect(html).toContain('&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;');
-      expect(html).toContain('&quot;^&lt;a&gt;$&quot;');
-      expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
-        '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
-      );
     });
   });
 });

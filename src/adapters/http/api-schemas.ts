@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { NODE_ID_MAX_LENGTH } from '../../domain/node-record.js';
-import { MAX_BATCH_MESSAGES, inboundMessageBody } from './wire-schemas.js';
+import { errorDetail, inboundMessageBody, MAX_BATCH_MESSAGES } from './wire-schemas.js';
 
 /**
- * What this node answers, as zod schemas: the source of the OpenAPI document (`openapi.ts`). Objects are
- * strict because they state exactly what this node sends; the schemas this node uses to read other nodes'
- * answers (`wire-schemas.ts`) stay loose, since a peer may send more.
+ * What this node answers and no peer is read with, as zod schemas for the route table and its OpenAPI document.
+ * Objects are strict because they state exactly what this node sends. The answers this node also reads from
+ * its peers (`batchAnswer`, `probeAnswer`) are in `wire-schemas.ts`, once for both sides.
  */
 
 const incarnation = z
@@ -27,11 +27,6 @@ export const nodeIdParam = z
 export const includeParam = z
   .enum(['dead'])
   .meta({ description: 'Also list the nodes that left or were found dead (meshchat extension).' });
-
-export const errorDetail = z.strictObject({
-  code: z.string().meta({ description: 'A stable machine code, e.g. `unknown_node`.' }),
-  message: z.string().meta({ description: 'One sentence a person can act on.' }),
-});
 
 /** Every error this node answers over HTTP. */
 export const errorBody = z
@@ -62,39 +57,6 @@ export const nodeAnnounceAnswer = z.strictObject({
 });
 
 export const okAnswer = z.strictObject({ ok: z.literal(true) });
-
-export const probeAnswer = z
-  .strictObject({ id: z.string(), url: z.string(), alive: z.boolean(), incarnation: incarnation.optional() })
-  .meta({ description: "Whether the member answered this node's direct probe." });
-
-const messageOutcome = {
-  status: z.enum(['delivered', 'duplicate', 'relayed', 'queued']).meta({
-    description:
-      "`delivered` to this node's users; `duplicate`: this id was delivered before, nothing pushed again; " +
-      '`relayed` to the destination node; `queued` in the outbox while the destination is down.',
-  }),
-  id: z.string().meta({ description: 'The message id (set here when the message had none).' }),
-};
-
-export const messageAnswer = z.strictObject({ ok: z.literal(true), ...messageOutcome });
-
-export const batchItemResult = z.union([
-  z.strictObject({ ok: z.literal(true), ...messageOutcome }),
-  z.strictObject({
-    ok: z.literal(false),
-    httpStatus: z
-      .number()
-      .int()
-      .min(400)
-      .max(599)
-      .meta({ description: 'The status a `PUT /msg` would have had.' }),
-    error: errorDetail,
-  }),
-]);
-
-export const batchAnswer = z
-  .strictObject({ ok: z.literal(true), results: z.array(batchItemResult) })
-  .meta({ description: 'One result per message, in the order sent.' });
 
 /**
  * `POST /msgs` as a sender should build it. The node reads the list with `inboundBatchBody` (1 to 256 items of

@@ -1,6 +1,19 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { JoinFailed, OutboxFull, PeerCallFailed, RelayRefused, StoreClosed } from '../../application/errors.js';
-import { Conflict, HopLimitReached, InvalidInput, MeshError, TooLarge, UnknownNode } from '../../domain/errors.js';
+import {
+  JoinFailed,
+  OutboxFull,
+  PeerCallFailed,
+  RelayRefused,
+  StoreClosed,
+} from '../../application/errors.js';
+import {
+  Conflict,
+  HopLimitReached,
+  InvalidInput,
+  MeshError,
+  TooLarge,
+  UnknownNode,
+} from '../../domain/errors.js';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };
@@ -9,6 +22,19 @@ export interface ErrorBody {
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
+
+/** The refusals the HTTP edge makes itself, before any use case runs, with their statuses. */
+export const HTTP_REFUSALS = {
+  malformed_json: 400,
+  invalid_body: 400,
+  not_found: 404,
+  not_built: 404,
+  method_not_allowed: 405,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type HttpRefusalCode = keyof typeof HTTP_REFUSALS;
 
 /** An HTTP-only refusal (unsupported media type, malformed JSON, ...) with its own status. */
 export class HttpRefusal extends MeshError {
@@ -21,6 +47,11 @@ export class HttpRefusal extends MeshError {
   }
 }
 
+/** A refusal of the HTTP edge, its status taken from `HTTP_REFUSALS`. */
+export function httpRefusal(code: HttpRefusalCode, message: string): HttpRefusal {
+  return new HttpRefusal(HTTP_REFUSALS[code], code, message);
+}
+
 /** The one table from error classes to HTTP statuses. Anything not listed is a bug in this node: 500. */
 export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof HttpRefusal) return error.status;
@@ -30,7 +61,8 @@ export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof Conflict) return 409;
   if (error instanceof StoreClosed || error instanceof OutboxFull) return 503;
   // A relay refused for good carries the destination's 4xx; anything else it claims is not believed.
-  if (error instanceof RelayRefused) return (error.status >= 400 && error.status < 500 ? error.status : 502) as ContentfulStatusCode;
+  if (error instanceof RelayRefused)
+    return (error.status >= 400 && error.status < 500 ? error.status : 502) as ContentfulStatusCode;
   if (error instanceof PeerCallFailed) return error.code === 'peer_timeout' ? 504 : 502;
   if (error instanceof JoinFailed) return 502;
   return 500;

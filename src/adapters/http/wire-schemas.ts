@@ -15,15 +15,18 @@ export const nodeWithdrawBody = nodeUrlBody.extend({ reason: z.enum(['left', 'de
 const incarnation = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** `PUT /nodes/:id`: the base protocol's `{url}`, plus the meshchat node's `incarnation`. */
-export const nodeAnnounceBody = z.object({ url: z.string().max(NODE_URL_MAX_LENGTH), incarnation: incarnation.optional() });
+export const nodeAnnounceBody = z.object({
+  url: z.string().max(NODE_URL_MAX_LENGTH),
+  incarnation: incarnation.optional(),
+});
 
 /** `POST /probe`: the member to probe. */
-export const probeBody = z.object({ id: z.string().max(NODE_ID_MAX_LENGTH), url: z.string().max(NODE_URL_MAX_LENGTH) });
+export const probeBody = z.object({
+  id: z.string().max(NODE_ID_MAX_LENGTH),
+  url: z.string().max(NODE_URL_MAX_LENGTH),
+});
 
-const optional = <T extends z.ZodType>(schema: T) =>
-  schema
-    .nullish()
-    .transform((v) => v ?? undefined);
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
 /** `PUT /msg`: only `msg` is required (the assignment's echo client sends nothing else); unknown fields pass. */
 export const inboundMessageBody = z.looseObject({
@@ -42,29 +45,56 @@ export const MAX_BATCH_MESSAGES = 256;
 /** `POST /msgs` (meshchat extension): messages from a meshchat node's outbox, each checked on its own. */
 export const inboundBatchBody = z.object({ messages: z.array(z.unknown()).min(1).max(MAX_BATCH_MESSAGES) });
 
-/** `POST /msgs` answered by a meshchat node: one result per message, in order. */
-export const batchAnswer = z.object({
-  results: z.array(
-    z.union([
-      z.object({ ok: z.literal(true) }).loose(),
-      z
-        .object({
-          ok: z.literal(false),
-          httpStatus: z.number().int().min(400).max(599),
-          error: z.object({ code: z.string(), message: z.string() }).loose(),
-        })
-        .loose(),
-    ]),
-  ),
+/** The `{code, message}` of every error answer. */
+export const errorDetail = z.object({
+  code: z.string().meta({ description: 'A stable machine code, e.g. `unknown_node`.' }),
+  message: z.string().meta({ description: 'One sentence a person can act on.' }),
 });
+
+const messageOutcome = {
+  status: z.enum(['delivered', 'duplicate', 'relayed', 'queued']).meta({
+    description:
+      "`delivered` to this node's users; `duplicate`: this id was delivered before, nothing pushed again; " +
+      '`relayed` to the destination node; `queued` in the outbox while the destination is down.',
+  }),
+  id: z.string().meta({ description: 'The message id (set here when the message had none).' }),
+};
+
+/** `PUT /msg` answered by a meshchat node. */
+export const messageAnswer = z.object({ ok: z.literal(true), ...messageOutcome });
+
+/** One message's result in a `POST /msgs` answer. */
+export const batchItemResult = z.union([
+  messageAnswer,
+  z.object({
+    ok: z.literal(false),
+    httpStatus: z
+      .number()
+      .int()
+      .min(400)
+      .max(599)
+      .meta({ description: 'The status a `PUT /msg` would have had.' }),
+    error: errorDetail,
+  }),
+]);
+
+/**
+ * `POST /msgs` answered by a meshchat node: one result per message, in order. The one schema for both sides:
+ * this node documents its answers with it and reads its peers' answers with it (unknown fields are dropped).
+ */
+export const batchAnswer = z
+  .object({ ok: z.literal(true), results: z.array(batchItemResult) })
+  .meta({ description: 'One result per message, in the order sent.' });
 
 export const nodeListAnswer = z.array(z.object({ id: z.string(), url: z.string() }).loose());
 
 /** `GET /nodes/:id` answered by any node: `{url}`, with `incarnation` and `state` from a meshchat node. */
 export const nodeAnswer = z.object({ url: z.string() }).loose();
 
-/** `POST /probe` answered by a meshchat node. */
-export const probeAnswer = z.object({ alive: z.boolean() }).loose();
+/** `POST /probe` answered by a meshchat node; read from peers with the same schema (unknown fields dropped). */
+export const probeAnswer = z
+  .object({ id: z.string(), url: z.string(), alive: z.boolean(), incarnation: incarnation.optional() })
+  .meta({ description: "Whether the member answered this node's direct probe." });
 
 /** Most entries taken from one `GET /nodes` answer; a longer list is cut, not trusted whole. */
 export const MAX_LIST_ENTRIES = MAX_MEMBERS + MAX_TOMBSTONES;

@@ -1,0 +1,116 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  JoinFailed,
+  OutboxFull,
+  PeerCallFailed,
+  type PeerFailure,
+  StoreClosed,
+} from '../../application/errors.js';
+import {
+  Conflict,
+  HopLimitReached,
+  InvalidInput,
+  type MeshError,
+  TooLarge,
+  UnknownNode,
+} from '../../domain/errors.js';
+import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES, USER_NAME_MAX_LENGTH } from '../../domain/message.js';
+import { NODE_ID_MAX_LENGTH, NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
+import { MAX_MEMBERS } from '../../domain/peer-registry.js';
+import { type HttpRefusalCode, httpRefusal, statusFor } from './error-table.js';
+import { DEFAULT_MAX_BODY_BYTES } from './http-app-deps.js';
+
+/** One error code this node answers with: its HTTP status (from `statusFor`) and what it means. */
+export interface ErrorCodeEntry {
+  readonly status: ContentfulStatusCode;
+  /** The error class that raises it, or `HttpRefusal` for the HTTP edge's own refusals. */
+  readonly raisedBy: string;
+  readonly meaning: string;
+}
+
+/**
+ * Codes raised by one error class. The status is asked of `statusFor` with an error of that class, so the error
+ * table stays the one place that decides statuses; `raise` is the class's constructor for that code.
+ */
+function family<C extends string>(raise: (code: C) => MeshError, meanings: Record<C, string>) {
+  return Object.fromEntries(
+    Object.entries<string>(meanings).map(([code, meaning]) => {
+      const sample = raise(code as C);
+      return [code, { status: statusFor(sample), raisedBy: sample.name, meaning }];
+    }),
+  ) as Record<C, ErrorCodeEntry>;
+}
+
+/**
+ * Every error code a client of this node's HTTP API can read, the one list (`docs/errors.md` is generated from
+ * it). User front ends (socket.io acknowledgements, `/ws` frames) carry the same codes without a status.
+ */
+export const ERROR_CODES = {
+  ...family((code: HttpRefusalCode) => httpRefusal(code, ''), {
+    malformed_json: 'The request body is not valid JSON.',
+    invalid_body: 'A field of the body is missing, of the wrong type or over its size limit.',
+    not_found: 'There is no such route on this node.',
+    not_built: 'The web client is not built; run `npm run build`.',
+    method_not_allowed: 'The route does not take this method; the `Allow` header lists the ones it takes.',
+    body_too_large: `The request body is over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default); it was not read.`,
+    unsupported_media_type: 'The body was not sent with `Content-Type: application/json`.',
+  }),
+  ...family((code) => new InvalidInput(code, ''), {
+    invalid_node_id: `A node id breaks the id rule: 1 to ${NODE_ID_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\`, starting with a letter or digit.`,
+    invalid_node_url: `A node url is not an absolute \`http:\` or \`https:\` URL without user-info of at most ${NODE_URL_MAX_LENGTH} characters.`,
+    invalid_incarnation: "The incarnation is more than a day ahead of this node's clock.",
+    invalid_message:
+      'The field `msg` is not a string, or a user sent something that is not a message object.',
+    invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
+    invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
+  }),
+  ...family(() => new HopLimitReached(MAX_RELAY_HOPS), {
+    hop_limit: `The message was already relayed ${MAX_RELAY_HOPS} times; it is not relayed again.`,
+  }),
+  ...family(() => new UnknownNode(''), {
+    unknown_node: 'This node neither lists that node id nor remembers it as gone.',
+  }),
+  ...family((code) => new Conflict(code, ''), {
+    id_in_use: "The id is this node's own, at another url.",
+    url_in_use: "The url is this node's own, claimed by another id.",
+    stale_record: 'The record is older than the one known, or moves a live node without a newer incarnation.',
+    too_many_nodes: `This node already lists ${MAX_MEMBERS} nodes, the most it keeps.`,
+    url_mismatch: 'The node is listed at another url; it was not removed.',
+    node_alive: 'A death notice for a node that still answers; it was not removed.',
+    cannot_remove_self: 'A node cannot be removed from its own list.',
+  }),
+  ...family((code) => new TooLarge(code, ''), {
+    message_too_large: `The message text is over ${MESSAGE_MAX_BYTES} bytes of UTF-8.`,
+  }),
+  ...family(() => new StoreClosed(), {
+    node_stopping: 'The node is shutting down and took nothing; send again later or to another node.',
+  }),
+  ...family(() => new OutboxFull(''), {
+    outbox_full: 'The outbox already holds as many undelivered messages as it keeps; nothing was taken.',
+  }),
+  ...family((code: PeerFailure) => new PeerCallFailed(code, ''), {
+    peer_unreachable: 'Another node could not be reached.',
+    peer_timeout: 'Another node did not answer in time.',
+    peer_rejected: 'Another node refused the call.',
+    peer_busy: 'Too many calls to another node are already waiting.',
+    peer_bad_answer: 'Another node answered with something that is not what the protocol says.',
+  }),
+  ...family(() => new JoinFailed(''), {
+    join_failed: 'No seed node answered, so the node joined no network.',
+  }),
+  internal_error: {
+    status: 500,
+    raisedBy: 'any other error',
+    meaning:
+      'A fault in this node (a bug, a failed disk write); it is logged. A client mistake never gets it.',
+  },
+} satisfies Record<string, ErrorCodeEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Codes only the user front ends send (a `/ws` error frame, a `status` event), never an HTTP answer. */
+export const FRONT_END_ONLY_CODES = {
+  expired:
+    "A `status` event's error: the destination did not take the message before its time to live ran out.",
+  invalid_frame: 'A `/ws` frame that is not JSON text or not a `msg` frame; the connection stays open.',
+} satisfies Record<string, string>;

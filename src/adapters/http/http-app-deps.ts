@@ -1,0 +1,33 @@
+import type { AnnounceNode } from '../../application/membership/announce-node.js';
+import type { ProbeForPeer } from '../../application/membership/probe-for-peer.js';
+import type { RemoveNode } from '../../application/membership/remove-node.js';
+import type { ReceiveMessage } from '../../application/messaging/receive-message.js';
+import type { ReceiveMessages } from '../../application/messaging/receive-messages.js';
+import type { CheckHealth } from '../../application/operations/check-health.js';
+import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { WebAssets } from '../web/web-assets.js';
+
+/** The request body limit when `maxBodyBytes` is not set. */
+export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+
+export interface HttpAppDeps {
+  readonly registry: PeerRegistry;
+  readonly announce: AnnounceNode;
+  readonly remove: RemoveNode;
+  readonly probe: ProbeForPeer;
+  readonly receive: ReceiveMessage;
+  readonly receiveMany: ReceiveMessages;
+  readonly web: WebAssets;
+  /** What operators read: `/healthz`, `/metrics`, `/mesh`. */
+  readonly ops: OpsDeps;
+  readonly maxBodyBytes?: number;
+  /** Called with every failure this node could not map to a client's mistake (a 500). */
+  readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+export interface OpsDeps {
+  readonly health: CheckHealth;
+  readonly metrics: { readonly contentType: string; text(): Promise<string> };
+  readonly mesh: () => MeshGraph;
+}

@@ -1,0 +1,44 @@
+import { errorBody } from './api-schemas.js';
+import { type ErrorCode, ERROR_CODES } from './error-codes.js';
+import type { ResponseSpec, Route } from './route.js';
+
+/** What every route with a JSON body can be refused with before its handler runs. */
+const BODY_REFUSALS: readonly ErrorCode[] = [
+  'malformed_json',
+  'invalid_body',
+  'body_too_large',
+  'unsupported_media_type',
+];
+
+/** Every code a route may answer with: its own, the body refusals when it takes a body, `internal_error`. */
+export function errorCodesOf(route: Route): ErrorCode[] {
+  return [...(route.errors ?? []), ...(route.body ? BODY_REFUSALS : []), 'internal_error'];
+}
+
+/**
+ * Every answer a route documents, by status: its declared ones, then one per status its error codes get from the
+ * error table, with the `Error` body and each code's meaning.
+ */
+export function responsesOf(route: Route): { readonly [status: string]: ResponseSpec } {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of errorCodesOf(route)) {
+    const { status } = ERROR_CODES[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const errors = [...byStatus]
+    .sort(([a], [b]) => a - b)
+    .map(([status, codes]): [string, ResponseSpec] => [
+      String(status),
+      {
+        description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].meaning}`).join(' '),
+        json: errorBody,
+      },
+    ]);
+  const all = { ...route.responses };
+  for (const [status, spec] of errors) {
+    if (all[status])
+      throw new Error(`${route.method} ${route.path} declares ${status} and has error codes with it.`);
+    all[status] = spec;
+  }
+  return all;
+}

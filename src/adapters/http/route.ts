@@ -1,0 +1,87 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { ErrorCode } from './error-codes.js';
+import type { HttpAppDeps } from './http-app-deps.js';
+
+export type HttpMethod = 'get' | 'put' | 'post' | 'delete';
+
+/** Base protocol (the assignment, SPEC section 1) or a meshchat extension. */
+export type RouteTag = 'base' | 'extension';
+
+/** A documented header of an answer. `value` is the one value it always has, when it has one. */
+export interface HeaderSpec {
+  readonly description: string;
+  readonly value?: string;
+}
+
+/** One documented answer: a JSON body described by a zod schema (as output), or another media type. */
+export interface ResponseSpec {
+  readonly description: string;
+  readonly json?: z.ZodType;
+  readonly media?: string;
+  readonly headers?: { readonly [name: string]: HeaderSpec };
+}
+
+export interface BodySpec<S extends z.ZodType> {
+  /** The wire schema the body is parsed with; a failure is `400 invalid_body` before the handler runs. */
+  readonly schema: S;
+  /** What the document shows a sender, when it is more precise than what is parsed (the batch's items). */
+  readonly documented?: z.ZodType;
+  readonly description: string;
+}
+
+/** What a handler gets: the parsed body, the raw path and query values, its app's deps and the Hono context. */
+export interface RouteRequest<B> {
+  readonly body: B;
+  /**
+   * A path parameter as sent. Path and query values are documented by `params` and `query` but checked by the
+   * use case or the domain, so HTTP and the in-memory network refuse the same input with the same code.
+   */
+  param(name: string): string;
+  query(name: string): string | undefined;
+  readonly deps: HttpAppDeps;
+  /** The API described: what `/openapi.json`, `/docs` and `/docs.css` serve. */
+  readonly described: ApiDescription;
+  readonly c: Context;
+}
+
+export interface ApiDescription {
+  /** The OpenAPI document, as JSON. */
+  document(): object;
+  page(): string;
+  readonly css: string;
+}
+
+export interface RouteSpec<S extends z.ZodType> {
+  readonly method: HttpMethod;
+  /** In OpenAPI form, `/nodes/{id}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description: string;
+  readonly tag: RouteTag;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: BodySpec<S>;
+  /** The answers that are not errors, and error answers no code of the table describes (a relayed 4xx). */
+  readonly responses: { readonly [status: string]: ResponseSpec };
+  /**
+   * The codes of `ERROR_CODES` the handler's use case may answer with; they are documented by the status the
+   * error table gives them. A route with a body also gets the body refusals, and every route `internal_error`.
+   */
+  readonly errors?: readonly ErrorCode[];
+  handle(request: RouteRequest<z.output<S>>): Response | Promise<Response>;
+}
+
+/** A route as the app and the document read it. */
+export type Route = RouteSpec<z.ZodType>;
+
+/** Declares a route; the body's type flows from its schema to the handler. */
+export function route<S extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<S>): Route {
+  return spec as unknown as Route;
+}
+
+/** `/nodes/{id}` as Hono writes it: `/nodes/:id`. */
+export function honoPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}

@@ -1,0 +1,90 @@
+import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES, USER_NAME_MAX_LENGTH } from '../../../domain/message.js';
+import { errorBody as errorAnswer, messageBatchBody } from '../api-schemas.js';
+import { errorBody, HTTP_REFUSALS, statusFor, toErrorBody } from '../error-table.js';
+import { route } from '../route.js';
+import {
+  batchAnswer,
+  describeIssues,
+  inboundBatchBody,
+  inboundMessageBody,
+  messageAnswer,
+} from '../wire-schemas.js';
+
+/** Messages between nodes: the base protocol's `PUT /msg` and meshchat's batch from an outbox. */
+export const MESSAGE_ROUTES = [
+  route({
+    method: 'put',
+    path: '/msg',
+    operationId: 'receiveMessage',
+    summary: 'Deliver a message to the users of node `to`',
+    description:
+      "Addressed to this node, or to nobody (the assignment's echo client sends only `msg`): pushed to this " +
+      "node's users, once per `id`. Addressed to `*`: a broadcast. Addressed to another node this node knows: " +
+      `relayed to it through the outbox (queued while it is down), at most ${MAX_RELAY_HOPS} times (\`hops\`). ` +
+      '`id`, `ts`, `user`, `hops` and the relaying are meshchat extensions.',
+    tag: 'base',
+    body: {
+      schema: inboundMessageBody,
+      description:
+        `\`msg\` is at most ${MESSAGE_MAX_BYTES} bytes of UTF-8; \`from\` and \`to\` are node ids (\`to\` may be \`*\`); ` +
+        `\`id\` de-duplicates; \`ts\` is an ISO-8601 time; \`user\` a display name of at most ${USER_NAME_MAX_LENGTH} ` +
+        'characters; `hops` counts relays. Unknown fields are accepted and dropped.',
+    },
+    responses: {
+      '200': { description: 'Taken.', json: messageAnswer },
+      '4XX': {
+        description: 'A relayed message the destination refused for good: its status and code.',
+        json: errorAnswer,
+      },
+    },
+    errors: [
+      'invalid_message',
+      'invalid_user',
+      'invalid_timestamp',
+      'invalid_node_id',
+      'hop_limit',
+      'unknown_node',
+      'message_too_large',
+      'node_stopping',
+      'outbox_full',
+    ],
+    handle: async ({ deps: { receive }, body, c }) => c.json({ ok: true, ...(await receive.execute(body)) }),
+  }),
+  route({
+    method: 'post',
+    path: '/msgs',
+    operationId: 'receiveMessages',
+    summary: "A batch of messages from a meshchat node's outbox",
+    description:
+      'Each message is taken as `PUT /msg` would take it, in order. A message that breaks the rules (or the ' +
+      '`Message` schema) gets its own error result and does not stop the others. Sent only to nodes whose ' +
+      'records carry an `incarnation`.',
+    tag: 'extension',
+    body: {
+      schema: inboundBatchBody,
+      documented: messageBatchBody,
+      description: 'The messages, each as `PUT /msg` takes it.',
+    },
+    responses: { '200': { description: 'One result per message, in order.', json: batchAnswer } },
+    handle: async ({ deps: { receiveMany }, body: { messages }, c }) => {
+      const checked = messages.map((m) => inboundMessageBody.safeParse(m));
+      const outcomes = await receiveMany.execute(checked.flatMap((m) => (m.success ? [m.data] : [])));
+      let next = 0;
+      const results = checked.map((m, i) => {
+        if (!m.success) {
+          const why = `Message ${i + 1}: ${describeIssues(m.error)}`;
+          return {
+            ok: false,
+            httpStatus: HTTP_REFUSALS.invalid_body,
+            error: errorBody('invalid_body', why).error,
+          };
+        }
+        const outcome = outcomes[next++] as (typeof outcomes)[number];
+        return outcome.ok
+          ? outcome
+          : { ok: false, httpStatus: statusFor(outcome.error), ...toErrorBody(outcome.error) };
+      });
+      return c.json({ ok: true, results });
+    },
+  }),
+];

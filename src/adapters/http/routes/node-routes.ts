@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { UnknownNode } from '../../../domain/errors.js';
+import { assertNodeId } from '../../../domain/node-record.js';
+import {
+  includeParam,
+  nodeAnnounceAnswer,
+  nodeDetail,
+  nodeIdParam,
+  nodeList,
+  okAnswer,
+} from '../api-schemas.js';
+import { route } from '../route.js';
+import { nodeAnnounceBody, nodeWithdrawBody, probeAnswer, probeBody } from '../wire-schemas.js';
+
+const byId = z.object({ id: nodeIdParam });
+
+/** Membership: the base protocol's node list, join and leave (SPEC section 1), and the indirect probe. */
+export const NODE_ROUTES = [
+  route({
+    method: 'get',
+    path: '/nodes',
+    operationId: 'listNodes',
+    summary: 'List the nodes this node knows',
+    description:
+      'Every node this node lists, itself first. Entries carry `incarnation` and `state` (meshchat extension; a ' +
+      'plain node sends only `id` and `url`). With `?include=dead` (meshchat extension) the nodes that left or ' +
+      'were found dead are added, so gossip cannot bring them back. Any other value of `include` is ignored.',
+    tag: 'base',
+    query: z.object({ include: includeParam.optional() }),
+    responses: { '200': { description: 'The node list.', json: nodeList } },
+    handle: ({ deps: { registry }, query, c }) => {
+      const members = registry.list();
+      return c.json(query('include') === 'dead' ? [...members, ...registry.goneReports()] : members);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/nodes/{id}',
+    operationId: 'getNode',
+    summary: 'Where a node listens',
+    description: 'The `url` of a member, with its `incarnation` and `state` (meshchat extension).',
+    tag: 'base',
+    params: byId,
+    responses: { '200': { description: 'The member.', json: nodeDetail } },
+    errors: ['invalid_node_id', 'unknown_node'],
+    handle: ({ deps: { registry }, param, c }) => {
+      const id = assertNodeId(param('id'));
+      const node = registry.get(id);
+      if (!node) throw new UnknownNode(id);
+      return c.json({ url: node.url, incarnation: node.incarnation, state: node.state });
+    },
+  }),
+  route({
+    method: 'put',
+    path: '/nodes/{id}',
+    operationId: 'announceNode',
+    summary: 'A node says where it listens (join, re-announce, move)',
+    description:
+      'Adds the node, brings back one that left or was found dead, or moves it to a new `url`. `incarnation` is ' +
+      'a meshchat extension: a record older than the known one is refused, and moving a live node needs a newer ' +
+      'one (a plain node without one moves once its old address stopped answering).',
+    tag: 'base',
+    params: byId,
+    body: {
+      schema: nodeAnnounceBody,
+      description: 'The base protocol sends `{url}`; a meshchat node adds `incarnation`.',
+    },
+    responses: {
+      '200': {
+        description: 'Taken: `added`, `updated` or `unchanged`, with the record as now listed.',
+        json: nodeAnnounceAnswer,
+      },
+    },
+    errors: [
+      'invalid_node_id',
+      'invalid_node_url',
+      'invalid_incarnation',
+      'id_in_use',
+      'url_in_use',
+      'stale_record',
+      'too_many_nodes',
+    ],
+    handle: ({ deps: { announce, registry }, param, body, c }) => {
+      const id = param('id');
+      const result = announce.execute({ id, ...body });
+      return c.json({ ok: true, result, node: registry.get(id) });
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/nodes/{id}',
+    operationId: 'removeNode',
+    summary: 'A node leaves, or is reported dead',
+    description:
+      'Honoured only when both id and url match the listed node. `reason: "dead"` (meshchat extension) is a ' +
+      'death notice: it is checked with one probe first. A `DELETE` of this node itself is refused, and the node ' +
+      'then announces a newer incarnation to everyone.',
+    tag: 'base',
+    params: byId,
+    body: {
+      schema: nodeWithdrawBody,
+      description: 'The base protocol sends `{url}`; `reason` is a meshchat extension.',
+    },
+    responses: { '200': { description: 'Removed.', json: okAnswer } },
+    errors: [
+      'invalid_node_id',
+      'invalid_node_url',
+      'unknown_node',
+      'url_mismatch',
+      'node_alive',
+      'cannot_remove_self',
+    ],
+    handle: async ({ deps: { remove }, param, body, c }) => {
+      await remove.execute({ id: param('id'), ...body });
+      return c.json({ ok: true });
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/probe',
+    operationId: 'probeNode',
+    summary: 'Indirect probe: check a member for another node',
+    description:
+      'The receiving node probes a member it lists at that url and says whether it answered. A node it does not ' +
+      'list at that url is refused, so this call makes the node contact no address it would not probe anyway. ' +
+      'Sent only to nodes whose records carry an `incarnation`.',
+    tag: 'extension',
+    body: { schema: probeBody, description: 'The member to probe.' },
+    responses: { '200': { description: 'The verdict of one direct probe.', json: probeAnswer } },
+    errors: ['invalid_node_id', 'invalid_node_url', 'unknown_node'],
+    handle: async ({ deps: { probe }, body, c }) => c.json(await probe.execute(body)),
+  }),
+];
