@@ -1,6 +1,6 @@
 import { InvalidInput } from './errors.js';
-import { isValidNodeId } from './node-record.js';
 import { utf8Length } from './message.js';
+import { isValidNodeId } from './node-record.js';
 
 export const ACCOUNT_NAME_MAX_LENGTH = 32;
 export const PASSWORD_MIN_LENGTH = 8;
@@ -17,7 +17,8 @@ export interface UserAddress {
 
 /** The lower-case form of `name` when it is a valid account name, else `undefined`. Names are case-insensitive. */
 export function canonicalAccountName(name: unknown): string | undefined {
-  if (typeof name !== 'string' || name.length === 0 || name.length > ACCOUNT_NAME_MAX_LENGTH) return undefined;
+  if (typeof name !== 'string' || name.length === 0 || name.length > ACCOUNT_NAME_MAX_LENGTH)
+    return undefined;
   return ACCOUNT_NAME_PATTERN.test(name) ? name.toLowerCase() : undefined;
 }
 
@@ -42,10 +43,16 @@ export function assertNewPassword(password: unknown): string {
     throw new InvalidInput('invalid_password', 'The password must be a string.');
   }
   if (!isPasswordWithinBounds(password)) {
-    throw new InvalidInput('invalid_password', `The password must be at most ${PASSWORD_MAX_BYTES} bytes (UTF-8).`);
+    throw new InvalidInput(
+      'invalid_password',
+      `The password must be at most ${PASSWORD_MAX_BYTES} bytes (UTF-8).`,
+    );
   }
   if ([...password].length < PASSWORD_MIN_LENGTH) {
-    throw new InvalidInput('weak_password', `The password must be at least ${PASSWORD_MIN_LENGTH} characters.`);
+    throw new InvalidInput(
+      'weak_password',
+      `The password must be at least ${PASSWORD_MIN_LENGTH} characters.`,
+    );
   }
   return password;
 }

@@ -36,3 +36,11 @@ export class Unauthenticated extends MeshError {
 export class Forbidden extends MeshError {
   readonly code = 'forbidden';
 }
+
+/** The account store is closed: the node is stopping (503). */
+export class AccountsClosed extends MeshError {
+  readonly code = 'node_stopping';
+  constructor() {
+    super('This node is stopping; try again on another node or later.');
+  }
+}

@@ -37,7 +37,8 @@ export class Authenticate {
     if (!session || !store.getAccount(session.name)) {
       throw new Unauthenticated('This login token is unknown or was revoked; log in again.');
     }
-    if (session.expiresAt <= clock.now()) throw new Unauthenticated('This login token has expired; log in again.');
+    if (session.expiresAt <= clock.now())
+      throw new Unauthenticated('This login token has expired; log in again.');
     return {
       name: session.name,
       user: formatUserAddress({ name: session.name, node }),

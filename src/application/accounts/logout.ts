@@ -12,7 +12,12 @@ export class Logout {
   execute(token: unknown): { user: string } {
     const session = this.deps.authenticate.execute(token);
     this.deps.store.deleteSession(session.tokenHash);
-    audit(this.deps, { user: session.name, op: 'logout', object: sessionObject(session.tokenHash), outcome: 'ok' });
+    audit(this.deps, {
+      user: session.name,
+      op: 'logout',
+      object: sessionObject(session.tokenHash),
+      outcome: 'ok',
+    });
     return { user: session.user };
   }
 }

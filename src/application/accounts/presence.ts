@@ -46,14 +46,24 @@ export class Presence {
     if (open.has(connectionId)) return;
     open.add(connectionId);
     this.#connections.set(name, open);
-    audit(this.deps, { user: name, op: 'connect', object: `${transport} connection ${connectionId}`, outcome: 'ok' });
+    audit(this.deps, {
+      user: name,
+      op: 'connect',
+      object: `${transport} connection ${connectionId}`,
+      outcome: 'ok',
+    });
     if (open.size === 1) this.#emit(name, true, this.deps.store.getAccount(name)?.lastSeen);
   }
 
   closed(name: string, connectionId: string, transport: string): void {
     const open = this.#connections.get(name);
     if (!open?.delete(connectionId)) return;
-    audit(this.deps, { user: name, op: 'disconnect', object: `${transport} connection ${connectionId}`, outcome: 'ok' });
+    audit(this.deps, {
+      user: name,
+      op: 'disconnect',
+      object: `${transport} connection ${connectionId}`,
+      outcome: 'ok',
+    });
     if (open.size > 0) return;
     this.#connections.delete(name);
     const now = this.deps.clock.now();

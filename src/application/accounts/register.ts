@@ -33,7 +33,8 @@ export class Register {
       audit(this.deps, { user: name, op: 'register', object, outcome: 'ok' });
       return { user: formatUserAddress({ name, node }), createdAt: new Date(createdAt).toISOString() };
     } catch (error) {
-      if (error instanceof MeshError) audit(this.deps, { user: name, op: 'register', object, outcome: error.code });
+      if (error instanceof MeshError)
+        audit(this.deps, { user: name, op: 'register', object, outcome: error.code });
       throw error;
     }
   }

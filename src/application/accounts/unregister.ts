@@ -29,7 +29,12 @@ export class Unregister {
     },
   ) {}
 
-  async execute(input: { token: unknown; name: unknown; password: unknown; client?: string }): Promise<Unregistered> {
+  async execute(input: {
+    token: unknown;
+    name: unknown;
+    password: unknown;
+    client?: string;
+  }): Promise<Unregistered> {
     const { store, hasher, authenticate, throttle, node } = this.deps;
     const session = authenticate.execute(input.token);
     const name = canonicalAccountName(input.name) ?? String(input.name).slice(0, 40);

@@ -25,10 +25,11 @@ export interface SessionRecord {
  * - `createAccount` is atomic: of two calls with one name, exactly one returns true.
  * - `deleteAccount` removes the account and all its sessions at once; it returns the number of sessions it
  *   removed, or `undefined` when there was no such account.
- * - A session belongs to an existing account: `addSession` for an unknown name returns false and keeps nothing.
+ * - A session belongs to an existing account: `addSession` for an unknown name, or with a token hash already
+ *   stored, returns false and keeps nothing.
  * - Sessions are returned whatever their expiry: expiry is the caller's rule, and `deleteExpiredSessions`
  *   only frees space.
- * - `close` releases the store (and the database when the adapter owns it); later calls throw.
+ * - `close` releases the store (and the database when the adapter owns it); later calls throw `AccountsClosed`.
  */
 export interface AccountStore {
   createAccount(account: AccountRecord): boolean;
