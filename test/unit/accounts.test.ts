@@ -76,6 +76,10 @@ describe('Login and Authenticate', () => {
     expect(authenticate.execute('token-1').name).toBe('alice');
     await clock.advance(1);
     expect(() => authenticate.execute('token-1')).toThrow(/expired/);
+    expect(store.getSession('hash(token-1)')).toBeDefined();
+    // The next login sweeps it away.
+    await login.execute({ name: 'alice', password: PASSWORD });
+    expect(store.getSession('hash(token-1)')).toBeUndefined();
   });
 
   it('answers an unknown name, a wrong password and a malformed name alike, each after one verification', async () => {

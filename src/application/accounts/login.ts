@@ -28,7 +28,8 @@ export interface LoginSettings {
  * `POST /sessions {name, password}`: opens a session. A wrong password, an unknown name and a malformed one all
  * throw the same `BadCredentials` after one password verification each, so neither the answer nor its time
  * tells whether the name exists. Over the throttle's limits it throws `RateLimited` without verifying anything.
- * `client` is the caller's network address, for the per-address limit. Every attempt is audited.
+ * `client` is the caller's network address, for the per-address limit. Every attempt is audited. A successful
+ * login also removes every expired session of the node.
  */
 export class Login {
   readonly #settings: LoginSettings;
@@ -75,6 +76,8 @@ export class Login {
       audit(this.deps, { user: name, op: 'login', object, outcome: 'bad_credentials' });
       throw new BadCredentials();
     }
+    // Expired sessions are refused anyway; sweeping them here bounds the table without a timer.
+    store.deleteExpiredSessions(now);
     audit(this.deps, { user: name, op: 'login', object: sessionObject(tokenHash), outcome: 'ok' });
     return {
       token,
