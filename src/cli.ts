@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { runAudit } from './cli/audit.js';
 import { runChat } from './cli/chat.js';
 import { runDemo } from './cli/demo.js';
 import { createNode } from './container.js';
@@ -11,6 +12,7 @@ Commands:
   node    run a node (meshchat node --help)
   chat    chat through a node: meshchat chat --node <url> [--to ID] [--user NAME] [--json]
   demo    three local nodes joined together, and how to chat between them
+  audit   print a node's audit trail: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
   help    show this help`;
 
 async function dispatch(argv: string[]): Promise<number> {
@@ -20,6 +22,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return runNode(rest);
     case 'chat':
       return runChat(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'audit':
+      return runAudit(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'demo':
       if (rest.length > 0) {
         process.stderr.write(`meshchat demo: takes no arguments (got '${rest[0]}')\n`);
@@ -34,8 +38,8 @@ async function dispatch(argv: string[]): Promise<number> {
     default:
       process.stderr.write(
         command === undefined
-          ? `meshchat: missing command (node, chat, demo or help)\n`
-          : `meshchat: unknown command '${command}' (node, chat, demo or help)\n`,
+          ? `meshchat: missing command (node, chat, demo, audit or help)\n`
+          : `meshchat: unknown command '${command}' (node, chat, demo, audit or help)\n`,
       );
       return 2;
   }

@@ -1,6 +1,7 @@
 import { UsageError, USAGE_EXIT_CODE } from './cli/args.js';
 import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
 import { createLogger } from './adapters/log/logger.js';
+import { type DataDirLock, lockDataDir } from './adapters/storage/data-dir-lock.js';
 import { createNode } from './container.js';
 import type { MeshNode } from './mesh-node.js';
 
@@ -21,6 +22,16 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${NODE_USAGE}\n`);
     return 0;
   }
+  // Taken before anything opens the data dir, and held until the process ends: two processes must never
+  // share one database.
+  let lock: DataDirLock | undefined;
+  try {
+    lock = command.config.dataDir === undefined ? undefined : lockDataDir(command.config.dataDir);
+  } catch (error) {
+    process.stderr.write(`meshchat node: ${failure(error)}\n`);
+    return 1;
+  }
+  process.once('exit', () => lock?.release());
   const log = createLogger({ level: command.logLevel, pretty: process.stderr.isTTY, destination: 2 });
   let node: MeshNode;
   try {
@@ -28,6 +39,7 @@ export async function runNode(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // An unusable data dir: the same one line as any other startup failure.
     process.stderr.write(`meshchat node: ${failure(error)}\n`);
+    lock?.release();
     return 1;
   }
   // Signals are taken from the start: one that arrives while the node is still joining waits for that, then
@@ -52,12 +64,14 @@ export async function runNode(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // start() has already released whatever it had opened.
     process.stderr.write(`meshchat node: ${failure(error)}\n`);
+    lock?.release();
     return 1;
   }
   const signal = await stopSignal;
   log.info({ signal }, 'leaving the network');
   const left = await node.stop();
   log.info({ notified: left?.notified, unreachable: left?.unreachable }, 'left the network');
+  lock?.release();
   return 0;
 }
 

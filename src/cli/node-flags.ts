@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_DATA_DIR, NodeIdentityUnusable, randomNodeId, storedNodeId } from '../adapters/storage/node-identity.js';
 import { defaultProfile } from '../application/membership/settings.js';
 import { MESSAGE_ID_MEMORY_MS } from '../domain/delivery.js';
 import { isValidNodeId, normalizeNodeUrl } from '../domain/node-record.js';
@@ -9,14 +9,15 @@ import { UsageError, usageErrorFrom } from './args.js';
 
 export const NODE_USAGE = `Usage: meshchat node [options]
 
-  --id ID            node id, 1-64 of [A-Za-z0-9._-] (env MESHCHAT_ID; default: node-<random>)
+  --id ID            node id, 1-64 of [A-Za-z0-9._-] (env MESHCHAT_ID; default: the id kept in the data
+                     dir, node-<random> on its first start)
   --port N           port to listen on, 0 picks a free one (env PORT; default 8080)
   --host ADDR        address to listen on (env MESHCHAT_HOST; default 127.0.0.1, or 0.0.0.0 with --public-url)
   --public-url URL   URL other nodes reach this node at (env MESHCHAT_PUBLIC_URL)
   --join URL         a node of the network to join; repeatable (env MESHCHAT_JOIN, comma-separated)
   --tunnel MODE      none or ngrok (env MESHCHAT_TUNNEL; default none; ngrok needs NGROK_AUTHTOKEN)
   --data-dir DIR     where the node keeps its state: known nodes, outbox, history, seen message ids
-                     (env MESHCHAT_DATA_DIR; default .meshchat/<id>)
+                     (env MESHCHAT_DATA_DIR; default .meshchat/<id> with --id, else .meshchat/node)
   --in-memory        keep nothing on disk: queued messages and history are lost on exit
                      (env MESHCHAT_IN_MEMORY=1)
   --message-ttl TIME how long an undelivered message is retried before its sender is told it expired:
@@ -86,8 +87,15 @@ export interface NodeCommand {
   readonly logLevel: string;
 }
 
-/** Flags win over environment, environment over defaults. Throws `UsageError` (one line) on anything unusable. */
-export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv): NodeCommand {
+/**
+ * Flags win over environment, environment over defaults. Throws `UsageError` (one line) on anything unusable.
+ * Without an id, the node's id is the one kept in its data dir (`nodeIdIn`, which stores a new one on first use).
+ */
+export function parseNodeFlags(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: { nodeIdIn?: (dataDir: string) => string } = {},
+): NodeCommand {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -150,10 +158,18 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (inMemory && flags['data-dir']) {
     throw new UsageError('--in-memory and --data-dir contradict each other: a node in memory has no data dir');
   }
-  const id = flags.id ?? `node-${randomBytes(3).toString('hex')}`;
+  const help = values.help === true;
+  const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
+  let id = flags.id;
+  try {
+    id ??= inMemory || help ? randomNodeId() : (options.nodeIdIn ?? storedNodeId)(dataDir);
+  } catch (error) {
+    if (error instanceof NodeIdentityUnusable) throw new UsageError(`--data-dir: ${error.message}`);
+    throw error;
+  }
   const ngrokDomain = fromEnv('NGROK_DOMAIN');
   return {
-    help: values.help === true,
+    help,
     logLevel: flags['log-level'],
     config: {
       id,
@@ -161,7 +177,7 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
       host: flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1'),
       join: flags.join,
       tunnel: flags.tunnel,
-      ...(inMemory ? {} : { dataDir: flags['data-dir'] ?? `.meshchat/${id}` }),
+      ...(inMemory ? {} : { dataDir }),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),

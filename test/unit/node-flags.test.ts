@@ -2,13 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/args.js';
 import { parseNodeFlags } from '../../src/cli/node-flags.js';
 
+/** Stands for the id file of the default data dir, so these tests write nothing. */
+const stored = { nodeIdIn: (dataDir: string) => `stored-in-${dataDir.replace(/\W/g, '')}` };
+
 describe('meshchat node flags and environment', () => {
   it('has defaults a person expects', () => {
-    const { config, logLevel } = parseNodeFlags([], {});
+    const { config, logLevel } = parseNodeFlags([], {}, stored);
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', join: [], tunnel: 'none', profile: 'lan' });
-    expect(config.id).toMatch(/^node-[0-9a-f]{6}$/);
-    expect(config.dataDir).toBe(`.meshchat/${config.id}`);
+    expect(config.id).toBe('stored-in-meshchatnode');
+    expect(config.dataDir).toBe('.meshchat/node');
     expect(logLevel).toBe('info');
+  });
+
+  it('keeps .meshchat/<id> for an explicit id, and a random id for a node in memory', () => {
+    expect(parseNodeFlags(['--id', 'x'], {}, stored).config).toMatchObject({ id: 'x', dataDir: '.meshchat/x' });
+    expect(parseNodeFlags([], { MESHCHAT_ID: 'y' }, stored).config).toMatchObject({ id: 'y', dataDir: '.meshchat/y' });
+    const inMemory = parseNodeFlags(['--in-memory'], {}, stored).config;
+    expect(inMemory.id).toMatch(/^node-[0-9a-f]{6}$/);
+    expect(inMemory.dataDir).toBeUndefined();
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -30,7 +41,7 @@ describe('meshchat node flags and environment', () => {
       profile: 'tunnel',
     });
     expect(parseNodeFlags(['--profile', 'lan'], env).config.profile).toBe('lan');
-    expect(parseNodeFlags([], { MESHCHAT_PROFILE: 'tunnel' }).config.profile).toBe('tunnel');
+    expect(parseNodeFlags([], { MESHCHAT_PROFILE: 'tunnel' }, stored).config.profile).toBe('tunnel');
     const flags = ['--id', 'flag-id', '--port', '0', '--join', 'http://c:3', '--join', 'http://d:4'];
     expect(parseNodeFlags(flags, env).config).toMatchObject({
       id: 'flag-id',
@@ -40,11 +51,11 @@ describe('meshchat node flags and environment', () => {
   });
 
   it('listens on every interface when a public URL is given, unless --host says otherwise', () => {
-    expect(parseNodeFlags(['--public-url', 'https://me.example'], {}).config).toMatchObject({
+    expect(parseNodeFlags(['--public-url', 'https://me.example'], {}, stored).config).toMatchObject({
       host: '0.0.0.0',
       publicUrl: 'https://me.example',
     });
-    expect(parseNodeFlags(['--public-url', 'https://me.example', '--host', '10.0.0.1'], {}).config.host).toBe(
+    expect(parseNodeFlags(['--public-url', 'https://me.example', '--host', '10.0.0.1'], {}, stored).config.host).toBe(
       '10.0.0.1',
     );
   });
