@@ -115,6 +115,8 @@ describe('the meshchat command', () => {
     await demo.waitForOutput(/Press Ctrl-C to stop/);
     const urls = [...demo.stdout().matchAll(/^ {2}(alpha|bravo|charlie)\s+(http:\S+)$/gm)].map((m) => m[2] ?? '');
     expect(urls).toHaveLength(3);
+    expect(demo.stdout()).toContain(`  in a terminal: npx meshchat chat --node ${urls[0]} --to bravo`);
+    expect(demo.stdout()).toContain(`                 npx meshchat chat --node ${urls[1]} --to alpha`);
     const list = (await (await fetch(`${urls[2]}/nodes`)).json()) as { id: string }[];
     expect(list.map((n) => n.id).sort()).toEqual(['alpha', 'bravo', 'charlie']);
     demo.child.kill('SIGINT');
