@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { runChat } from './cli/chat.js';
+import { runChat } from './cli/chat/run-chat.js';
 import { runDemo } from './cli/demo.js';
 import { createNode } from './container.js';
 import { runNode } from './main.js';

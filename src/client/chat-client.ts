@@ -18,7 +18,13 @@ import {
   type WireError,
 } from './frames.js';
 import { MessageLedger } from './message-ledger.js';
-import { DEFAULT_GONE_NOTICE_MS, NodeDirectory, type NodeNotice, type PeerState, type PeerView } from './node-directory.js';
+import {
+  DEFAULT_GONE_NOTICE_MS,
+  NodeDirectory,
+  type NodeNotice,
+  type PeerState,
+  type PeerView,
+} from './node-directory.js';
 import { SentLedger, type StatusReport } from './sent-ledger.js';
 import { systemTimers, type TimerHandle, type Timers } from './timers.js';
 import type { InboundFrame, OutgoingMessage, Transport } from './transport.js';
@@ -54,7 +60,12 @@ export interface ReceivedMessage {
  * send of this client whose ack was lost), or the new status of a message seen before (`status`).
  */
 export type HistoryItem =
-  | { readonly kind: 'message'; readonly message: ChatMessage; readonly raw: Record<string, unknown>; readonly ownRef?: string }
+  | {
+      readonly kind: 'message';
+      readonly message: ChatMessage;
+      readonly raw: Record<string, unknown>;
+      readonly ownRef?: string;
+    }
   | { readonly kind: 'status'; readonly change: StatusEvent; readonly previous: string | undefined };
 
 export interface HistoryBatch {
@@ -167,13 +178,17 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const loseWritten = () => {
     for (const out of [...outgoing.values()]) {
       if (!out.written) continue;
-      finish(out, {
-        ok: false,
-        error: {
-          code: 'connection_lost',
-          message: 'the connection was lost before the node acknowledged the message; it may still arrive',
+      finish(
+        out,
+        {
+          ok: false,
+          error: {
+            code: 'connection_lost',
+            message: 'the connection was lost before the node acknowledged the message; it may still arrive',
+          },
         },
-      }, 'lost');
+        'lost',
+      );
     }
   };
 
@@ -256,7 +271,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     const message = parseMessage(data);
     if (!message || !isRecord(data)) return events.emit('malformed', 'a msg frame without a text');
     if (!ledger.live(message)) return;
-    const ownRef = message.from !== undefined && message.from === self?.id ? sent.claim(message, false) : undefined;
+    const ownRef =
+      message.from !== undefined && message.from === self?.id ? sent.claim(message, false) : undefined;
     events.emit('message', { message, raw: data, ...(ownRef === undefined ? {} : { ownRef }) });
   };
 
@@ -293,7 +309,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     stop: () => {
       connection.stop();
       for (const out of [...outgoing.values()]) {
-        finish(out, { ok: false, error: { code: 'connection_lost', message: 'the client was stopped' } }, 'lost');
+        finish(
+          out,
+          { ok: false, error: { code: 'connection_lost', message: 'the client was stopped' } },
+          'lost',
+        );
       }
     },
     reconnectNow: () => connection.reconnectNow(),
@@ -329,7 +349,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         settle,
         timer: timers.setTimeout(() => {
           const seconds = Math.round(ackTimeoutMs / 100) / 10;
-          const error = { code: 'ack_timeout', message: `no acknowledgement from the node within ${seconds} s` };
+          const error = {
+            code: 'ack_timeout',
+            message: `no acknowledgement from the node within ${seconds} s`,
+          };
           finish(out, { ok: false, error }, 'timeout');
         }, ackTimeoutMs),
       };

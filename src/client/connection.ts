@@ -136,7 +136,12 @@ export class Connection {
   #closed(close: TransportClose): void {
     if (close.refused) {
       this.#clearTimers();
-      this.#set({ state: 'closed', failures: this.#status.failures + 1, lastError: close.reason, refused: true });
+      this.#set({
+        state: 'closed',
+        failures: this.#status.failures + 1,
+        lastError: close.reason,
+        refused: true,
+      });
       return;
     }
     this.#failed(close.reason);

@@ -80,7 +80,8 @@ export function parseSeq(value: unknown): number | undefined {
 }
 
 export function parseNode(value: unknown): NodeInfo | undefined {
-  if (!isRecord(value) || typeof value.id !== 'string' || value.id === '' || value.id === EVERYONE) return undefined;
+  if (!isRecord(value) || typeof value.id !== 'string' || value.id === '' || value.id === EVERYONE)
+    return undefined;
   const incarnation = parseSeq(value.incarnation);
   return {
     id: value.id,
@@ -141,7 +142,9 @@ export function parseWireError(value: unknown): WireError {
   if (isRecord(inner)) {
     const code = typeof inner.code === 'string' ? inner.code : 'error';
     const message =
-      typeof inner.message === 'string' ? inner.message : JSON.stringify(inner) || 'unknown error from the node';
+      typeof inner.message === 'string'
+        ? inner.message
+        : JSON.stringify(inner) || 'unknown error from the node';
     return { code, message };
   }
   if (typeof inner === 'string') return { code: 'error', message: inner };
@@ -151,7 +154,10 @@ export function parseWireError(value: unknown): WireError {
 /** An acknowledgement; one this client does not understand is a failure `bad_ack`, never a success. */
 export function parseAck(value: unknown): AckResult {
   if (isRecord(value) && value.ok === true) {
-    const result: AckResult = { ok: true, status: typeof value.status === 'string' ? value.status : 'delivered' };
+    const result: AckResult = {
+      ok: true,
+      status: typeof value.status === 'string' ? value.status : 'delivered',
+    };
     if (typeof value.id === 'string') result.id = value.id;
     return result;
   }
@@ -162,7 +168,10 @@ export function parseAck(value: unknown): AckResult {
   }
   return {
     ok: false,
-    error: { code: 'bad_ack', message: 'the node answered with an acknowledgement this client does not understand' },
+    error: {
+      code: 'bad_ack',
+      message: 'the node answered with an acknowledgement this client does not understand',
+    },
   };
 }
 

@@ -14,8 +14,25 @@ export type {
 } from './chat-client.js';
 export { createChatClient, DEFAULT_ACK_TIMEOUT_MS } from './chat-client.js';
 export type { ConnectionStatus, ConnState } from './connection.js';
-export type { AckResult, ChatMessage, MeshGraph, MeshLink, NodeInfo, StatusEvent, WireError } from './frames.js';
-export { EVERYONE, parseAck, parseMesh, parseMessage, parseNodes, parseStatusEvent, parseWireError } from './frames.js';
+export type {
+  AckResult,
+  ChatMessage,
+  MeshGraph,
+  MeshLink,
+  NodeInfo,
+  StatusEvent,
+  WireError,
+} from './frames.js';
+export {
+  EVERYONE,
+  isRecord,
+  parseAck,
+  parseMesh,
+  parseMessage,
+  parseNodes,
+  parseStatusEvent,
+  parseWireError,
+} from './frames.js';
 export type { HistoryDecision } from './message-ledger.js';
 export { MessageLedger } from './message-ledger.js';
 export type { NodeNotice, NodeNoticeKind, PeerState, PeerView } from './node-directory.js';
@@ -23,5 +40,12 @@ export { noticeText } from './node-directory.js';
 export type { StatusReport } from './sent-ledger.js';
 export type { TimerHandle, Timers } from './timers.js';
 export { systemTimers } from './timers.js';
-export type { FrameType, InboundFrame, OutgoingMessage, Transport, TransportClose, TransportHandlers } from './transport.js';
+export type {
+  FrameType,
+  InboundFrame,
+  OutgoingMessage,
+  Transport,
+  TransportClose,
+  TransportHandlers,
+} from './transport.js';
 export { parseWsFrame, wsPath, wsSendFrame } from './ws-frames.js';

@@ -24,7 +24,15 @@ export interface PeerView {
  *   `recovered`: answers again; `state`: any other state change;
  * - `left`: left the network; `dead`: went down (given up as dead); `gone`: one of the two, the node did not say.
  */
-export type NodeNoticeKind = 'joined' | 'came-back' | 'suspect' | 'recovered' | 'state' | 'left' | 'dead' | 'gone';
+export type NodeNoticeKind =
+  | 'joined'
+  | 'came-back'
+  | 'suspect'
+  | 'recovered'
+  | 'state'
+  | 'left'
+  | 'dead'
+  | 'gone';
 
 export interface NodeNotice {
   readonly kind: NodeNoticeKind;
@@ -166,7 +174,8 @@ export class NodeDirectory {
       entry.state = node.state;
       entry.info = { ...entry.info, state: node.state };
       this.#stopWaiting(node.id);
-      if (tell && node.id !== this.#self) notices.push(notice(node.state === 'left' ? 'left' : 'dead', node.id, node.state));
+      if (tell && node.id !== this.#self)
+        notices.push(notice(node.state === 'left' ? 'left' : 'dead', node.id, node.state));
     }
     // The map does not know why these went: say so now rather than wait.
     const untold = [...this.#waitingReasons.keys()].filter((id) => !onMap.has(id));
@@ -176,7 +185,8 @@ export class NodeDirectory {
   #arrival(info: NodeInfo, before: Entry | undefined): NodeNotice | undefined {
     if (!before) return notice('joined', info.id, info.state);
     if (GONE_STATES.has(before.state)) return notice('came-back', info.id, info.state);
-    if (before.state === 'unknown' || before.state === 'leaving' || before.state === info.state) return undefined;
+    if (before.state === 'unknown' || before.state === 'leaving' || before.state === info.state)
+      return undefined;
     if (info.state === 'suspect') return notice('suspect', info.id, info.state);
     if (info.state === 'alive' && before.state === 'suspect') return notice('recovered', info.id, info.state);
     return notice('state', info.id, info.state);
@@ -205,7 +215,7 @@ export class NodeDirectory {
     for (const id of ids) {
       const entry = this.#entries.get(id);
       this.#stopWaiting(id);
-      if (!entry || entry.state !== 'leaving') continue;
+      if (entry?.state !== 'leaving') continue;
       entry.state = 'gone';
       notices.push(notice('gone', id, 'gone'));
     }
@@ -214,7 +224,13 @@ export class NodeDirectory {
 
   #view(entry: Entry): PeerView {
     const state = !this.#reachable ? 'unknown' : entry.state === 'leaving' ? 'gone' : entry.state;
-    return { id: entry.info.id, url: entry.info.url, state, self: entry.info.id === this.#self, listed: entry.listed };
+    return {
+      id: entry.info.id,
+      url: entry.info.url,
+      state,
+      self: entry.info.id === this.#self,
+      listed: entry.listed,
+    };
   }
 }
 
@@ -226,7 +242,9 @@ function notice(kind: NodeNoticeKind, id: string, state: PeerState): NodeNotice 
 export function noticeText(kind: NodeNoticeKind, id: string, state: PeerState): string {
   switch (kind) {
     case 'joined':
-      return state === 'alive' ? `${id} joined` : `${id} joined (${state === 'suspect' ? 'not answering' : state})`;
+      return state === 'alive'
+        ? `${id} joined`
+        : `${id} joined (${state === 'suspect' ? 'not answering' : state})`;
     case 'came-back':
       return `${id} came back`;
     case 'suspect':

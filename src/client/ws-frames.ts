@@ -1,7 +1,16 @@
 import { isRecord } from './frames.js';
 import type { FrameType, InboundFrame, OutgoingMessage } from './transport.js';
 
-const TYPES: ReadonlySet<string> = new Set<FrameType>(['hello', 'nodes', 'history', 'mesh', 'msg', 'status', 'error', 'ack']);
+const TYPES: ReadonlySet<string> = new Set<FrameType>([
+  'hello',
+  'nodes',
+  'history',
+  'mesh',
+  'msg',
+  'status',
+  'error',
+  'ack',
+]);
 
 /**
  * A `/ws` text frame (SPEC §3) in the shape every transport hands the client: `nodes` and `history` unwrap
@@ -30,7 +39,13 @@ export function parseWsFrame(text: string): InboundFrame | undefined {
 
 /** The `/ws` text frame that sends `message`; its ack will carry `ref`. */
 export function wsSendFrame(message: OutgoingMessage, ref: string): string {
-  return JSON.stringify({ type: 'msg', to: message.to, msg: message.msg, ...(message.user === undefined ? {} : { user: message.user }), ref });
+  return JSON.stringify({
+    type: 'msg',
+    to: message.to,
+    msg: message.msg,
+    ...(message.user === undefined ? {} : { user: message.user }),
+    ref,
+  });
 }
 
 /** The `/ws` path with the history cursor, relative to the node's origin. */

@@ -4,15 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type ChatOptions,
-  formatAck,
-  formatHistoryHeader,
-  formatMessage,
-  formatStatus,
-  MessageLedger,
-  runChat,
-} from '../../src/cli/chat.js';
+import { MessageLedger } from '../../src/client/index.js';
+import { formatAck, formatHistoryHeader, formatMessage, formatStatus } from '../../src/cli/chat/format.js';
+import { type ChatOptions, runChat } from '../../src/cli/chat/run-chat.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
@@ -368,7 +362,12 @@ describe('meshchat chat (interactive)', () => {
     expect(chat.out.text).toContain('✗ node error: slow down (rate_limited)');
 
     node.sockets[0]?.conn.close();
-    await waitFor(() => chat.out.text.includes('connection lost'), 4000, 'the connection-lost line');
+    // said at once, naming the node, not after socket.io gave up on its own
+    await waitFor(
+      () => chat.out.lines().includes(`connection to ${node.url}/ lost; reconnecting…`),
+      4000,
+      'the connection-lost line',
+    );
     await waitFor(() => chat.out.text.includes('reconnected to'), 4000, 'the reconnected line');
     expect(node.sockets).toHaveLength(2);
 
@@ -413,8 +412,13 @@ describe('chat output helpers', () => {
   });
 
   it('formats status events with the destination node, for direct messages and broadcasts', () => {
-    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 })).toBe(
+    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 }, 'queued')).toBe(
       '✓ delivered m1 to b (was queued)',
+    );
+    // "was queued" only when the user was told so: never for a copy delivered at the first attempt
+    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 })).toBe('✓ delivered m1 to b');
+    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered' }, 'delivered')).toBe(
+      '✓ delivered m1 to b',
     );
     expect(formatStatus({ id: 'm2', to: 'b', node: 'b', status: 'expired' })).toBe(
       '✗ expired m2 to b (never delivered)',
@@ -428,7 +432,7 @@ describe('chat output helpers', () => {
         error: { code: 'too_large', message: 'message too large' },
       }),
     ).toBe('✗ failed m3 to b: message too large');
-    expect(formatStatus({ id: 'm4', to: '*', node: 'c', status: 'delivered' })).toBe(
+    expect(formatStatus({ id: 'm4', to: '*', node: 'c', status: 'delivered' }, 'queued')).toBe(
       '✓ delivered m4 to c (broadcast; was queued)',
     );
     expect(formatStatus({ id: 'm5', to: '*', node: 'c', status: 'expired' })).toBe(
