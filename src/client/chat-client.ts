@@ -130,7 +130,10 @@ export interface ChatClient {
   nodeState(id: string): PeerState | undefined;
   /** The latest mesh map of this connection, if the node sent one. */
   readonly mesh: MeshGraph | undefined;
-  /** Sends now, or as soon as the connection is open (within the ack timeout). */
+  /**
+   * Sends now, or as soon as the connection is open (within the ack timeout); while the client is stopped or
+   * was refused, it fails at once with `closed`.
+   */
   send(message: OutgoingMessage): SendHandle;
   /** Sends not yet acknowledged. */
   readonly pending: number;
@@ -357,7 +360,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         }, ackTimeoutMs),
       };
       outgoing.set(ref, out);
-      flush();
+      // Stopped or refused: nothing will open the connection again unless `start` is called.
+      if (connection.status.state === 'closed') {
+        finish(
+          out,
+          { ok: false, error: { code: 'closed', message: 'not connected: the client is stopped' } },
+          'lost',
+        );
+      } else {
+        flush();
+      }
       return { ref, done };
     },
   };

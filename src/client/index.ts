@@ -26,6 +26,8 @@ export type {
 export {
   EVERYONE,
   isRecord,
+  MAX_MESH_LINKS,
+  MAX_MESH_NODES,
   parseAck,
   parseMesh,
   parseMessage,
