@@ -11,7 +11,7 @@ export type {
   HistoryItem,
   ReceivedMessage,
   SendHandle,
-} from './chat-client.js';
+} from './chat-client-api.js';
 export { createChatClient, DEFAULT_ACK_TIMEOUT_MS } from './chat-client.js';
 export type { ConnectionStatus, ConnState } from './connection.js';
 export type {
