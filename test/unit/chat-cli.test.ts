@@ -54,6 +54,8 @@ interface FakeNode {
   history: (since: unknown) => unknown[];
   /** The node list sent to the connection with this index (0 for the first); n1, n2 and n3 by default. */
   nodeList: (connection: number) => unknown[];
+  /** While set, connections are refused with this error (as a private node refuses anonymous users). */
+  refuse?: string;
 }
 
 const nodes: FakeNode[] = [];
@@ -83,6 +85,7 @@ async function startNode(): Promise<FakeNode> {
     ],
   };
   let counter = 0;
+  io.use((_socket, next) => next(node.refuse === undefined ? undefined : new Error(node.refuse)));
   io.on('connection', (socket) => {
     node.sockets.push(socket);
     const auth: unknown = socket.handshake.auth;
@@ -449,6 +452,34 @@ describe('meshchat chat: what a new user found', () => {
     node.io.emit('nodes', all);
     await waitFor(() => chat.out.text.includes('came back'), 4000, 'the return');
     expect(chat.out.lines()).toContain('nodes: n2 came back, n3 came back');
+    chat.stdin.end();
+    expect(await chat.done).toBe(0);
+  });
+});
+
+describe('meshchat chat: a node that turns the client away', () => {
+  it('says so and exits 1 when its node refuses it after a drop, instead of retrying for ever', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url], { reconnectionDelayMs: 50 });
+    await waitFor(() => chat.out.text.includes('history: none'), 4000, 'the first connection');
+    node.refuse = 'auth_required';
+    node.sockets[0]?.conn.close();
+    expect(await chat.done).toBe(1);
+    expect(chat.out.lines()).toContain(`✗ the node at ${node.url}/ refused the connection (auth_required); giving up`);
+    expect(node.sockets).toHaveLength(1);
+  });
+
+  it('--json reports the refusal on stderr', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url, '--json'], { reconnectionDelayMs: 50 });
+    await waitFor(() => node.sockets.length === 1, 4000, 'the first connection');
+    node.refuse = 'auth_required';
+    node.sockets[0]?.conn.close();
+    await waitFor(() => chat.err.text.includes('refused'), 4000, 'the refusal');
+    expect(jsonLines(chat.err.text)).toEqual([
+      { event: 'disconnected', reason: 'the connection closed' },
+      { error: { code: 'refused', message: `the node at ${node.url}/ refused the connection: auth_required` } },
+    ]);
     chat.stdin.end();
     expect(await chat.done).toBe(0);
   });

@@ -84,6 +84,7 @@ function showEvents(session: ChatSession, onRefused: () => void): void {
   const { client, terminal, config } = session;
   const print = (text: string) => terminal.print(text);
   let wasOpen = false;
+  let everOpen = false;
   client.on('connection', (status) => {
     if (status.state === 'open') {
       print(
@@ -91,7 +92,7 @@ function showEvents(session: ChatSession, onRefused: () => void): void {
           ? `reconnected to ${config.node.href}`
           : `connected to ${config.node.href}; type /help for commands`,
       );
-    } else if (wasOpen && status.refused) {
+    } else if (everOpen && status.refused) {
       print(
         `✗ the node at ${config.node.href} refused the connection (${clean(status.lastError ?? 'refused', true)}); giving up`,
       );
@@ -101,6 +102,7 @@ function showEvents(session: ChatSession, onRefused: () => void): void {
       print(`connection to ${config.node.href} lost; reconnecting…`);
     }
     wasOpen = status.state === 'open';
+    everOpen ||= wasOpen;
   });
   let helloId: string | undefined;
   client.on('hello', (node) => {

@@ -109,16 +109,18 @@ function reportEvents(
   report: (entry: Record<string, unknown>) => void,
 ): void {
   let wasOpen = false;
+  let everOpen = false;
   client.on('connection', (status) => {
     if (status.state === 'open' && status.reconnected)
       report({ event: 'reconnected', node: config.node.href });
-    else if (
-      wasOpen &&
-      (status.state === 'waiting' || status.state === 'offline' || status.refused === true)
-    ) {
+    else if (everOpen && status.refused) {
+      const message = `the node at ${config.node.href} refused the connection: ${status.lastError ?? 'refused'}`;
+      report({ error: { code: 'refused', message } });
+    } else if (wasOpen && (status.state === 'waiting' || status.state === 'offline')) {
       report({ event: 'disconnected', reason: status.lastError ?? status.state });
     }
     wasOpen = status.state === 'open';
+    everOpen ||= wasOpen;
   });
   client.on('message', ({ raw }) => printMessage(raw));
   client.on('history', (batch) => {
