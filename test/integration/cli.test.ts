@@ -109,12 +109,43 @@ describe('the meshchat command', () => {
     expect(chat.stdout().trim().split('\n')).toHaveLength(1);
   });
 
+  it('chat on a real node: acks only, and a restart of its node is told at once and adds no node notices', async () => {
+    const a = await startTestNode('a');
+    nodes.push(a);
+    const b = await startTestNode('b', { join: [a.url] });
+    nodes.push(b);
+    const chat = runCli(['chat', '--node', a.url, '--to', 'b']);
+    processes.push(chat);
+    await chat.waitForOutput(/you are on node a/);
+    for (let i = 1; i <= 9; i++) chat.child.stdin.write(`hello ${i}\n`);
+    await vi.waitFor(() => expect(chat.stdout().match(/^✓ delivered \S+$/gm)).toHaveLength(9), WAIT);
+    // every copy was taken at once: no status line, and never "was queued"
+    expect(chat.stdout()).not.toMatch(/was queued|^✓ delivered \S+ to b/m);
+
+    const port = Number(new URL(a.url).port);
+    await a.stop({ leave: false });
+    nodes.splice(nodes.indexOf(a), 1);
+    await chat.waitForOutput(new RegExp(`^connection to ${a.url}/ lost; reconnecting…$`, 'm'), 3_000);
+    const again = await startTestNode('a', { join: [b.url], config: { port } });
+    nodes.push(again);
+    // the backoff is capped near 2 s: the node that is back is found within a few seconds
+    await chat.waitForOutput(/^reconnected to /m, 5_000);
+    await vi.waitFor(() => expect(again.registry.get('b')).toBeDefined(), WAIT);
+    chat.child.stdin.write('/nodes\n');
+    await chat.waitForOutput(/^ > b .*\(up, destination\)$/m);
+    expect(chat.stdout()).not.toMatch(/^nodes:/m);
+    chat.child.stdin.end();
+    expect(await chat.exited).toBe(0);
+  });
+
   it('demo starts three joined nodes and says how to chat between them', async () => {
     const demo = runCli(['demo']);
     processes.push(demo);
     await demo.waitForOutput(/Press Ctrl-C to stop/);
     const urls = [...demo.stdout().matchAll(/^ {2}(alpha|bravo|charlie)\s+(http:\S+)$/gm)].map((m) => m[2] ?? '');
     expect(urls).toHaveLength(3);
+    expect(demo.stdout()).toContain(`  in a terminal: npx meshchat chat --node ${urls[0]} --to bravo`);
+    expect(demo.stdout()).toContain(`                 npx meshchat chat --node ${urls[1]} --to alpha`);
     const list = (await (await fetch(`${urls[2]}/nodes`)).json()) as { id: string }[];
     expect(list.map((n) => n.id).sort()).toEqual(['alpha', 'bravo', 'charlie']);
     demo.child.kill('SIGINT');
