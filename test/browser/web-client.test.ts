@@ -270,6 +270,8 @@ describe.skipIf(skip)(
       await page.locator('#message').waitFor({ state: 'visible' });
       expect(await page.locator('#node-list').isVisible()).toBe(false);
       expect(await page.locator('#back').isVisible()).toBe(true);
+      // No keyboard on a phone: the keyboard hint is not shown.
+      expect(await page.locator('#composer-hint').isVisible()).toBe(false);
 
       await page.locator('#message').fill('sent from a phone');
       await page.locator('#send').tap();
@@ -311,6 +313,8 @@ describe.skipIf(skip)(
       await page.keyboard.press('Enter');
       await page.waitForSelector('#chat[data-node-id="bravo"]');
       await page.waitForSelector('#message:focus');
+      expect(await page.locator('#composer-hint').textContent()).toContain('Shift+Enter');
+      expect(await page.locator('#composer-hint').isVisible()).toBe(true);
 
       await page.keyboard.type('first line');
       await page.keyboard.press('Shift+Enter');

@@ -32,6 +32,12 @@ export function dayKey(t: number): string {
   return new Date(t).toDateString();
 }
 
+/** The local calendar day of `t` as YYYY-MM-DD (a `<time>` element's datetime). */
+export function isoDay(t: number): string {
+  const d = new Date(t);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
 /** A day separator's words: Today, Yesterday, or the date (with the year when it is not this year's). */
 export function dayLabel(t: number, now = new Date()): string {
   const d = new Date(t);

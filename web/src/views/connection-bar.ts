@@ -43,6 +43,7 @@ export class ConnectionBar {
       ui.connAnnounce.textContent = ANNOUNCE[conn.state];
     }
     ui.connState.dataset.state = conn.state;
+    ui.connState.dataset.attempt = String(conn.attempt);
     ui.reconnectNow.hidden = conn.state === 'open' || conn.state === 'connecting';
     ui.send.disabled = conn.state !== 'open';
     document.body.dataset.conn = conn.state;

@@ -1,6 +1,6 @@
 import { convName, sentCounts } from '../conversations.js';
 import { el, reconcile } from '../dom.js';
-import { dayKey, dayLabel, hueClass, initial, plural } from '../format.js';
+import { dayKey, dayLabel, hueClass, initial, isoDay, plural } from '../format.js';
 import { broadcastReach, peerInfo, peerState } from '../peers.js';
 import { EVERYONE } from '../protocol/frames.js';
 import type { AppState, Conversation, LogItem, MessageItem } from '../state.js';
@@ -99,7 +99,7 @@ export class ConversationView {
       li.setAttribute('role', 'separator');
       li.dataset.testid = 'day-separator';
       const t = el('time', undefined, dayLabel(time));
-      t.dateTime = new Date(time).toISOString().slice(0, 10);
+      t.dateTime = isoDay(time);
       li.append(t);
       this.#days.set(key, li);
     }
