@@ -247,6 +247,14 @@ describe.skipIf(skip)(
         for (const id of ['charlie', 'delta']) {
           await page.waitForSelector(`#node-list button[data-node-id=${attr(id)}][data-state="dead"]`);
         }
+        // Every node is still listed and counted; a broadcast still goes to the crashed one (a copy waits for
+        // it), not to the one that left, which only the node's map can tell.
+        expect(await page.locator('#node-count').textContent()).toBe('4');
+        if (!star) {
+          expect(await listItem(page, '*').locator('.node-state').textContent()).toBe(
+            'broadcast · 2 other nodes, 1 down',
+          );
+        }
         console.info(
           `${star ? 'star' : 'mesh'} map: a node that left shown down after ${leftShownMs} ms, a crashed one after ${crashShownMs} ms`,
         );

@@ -99,7 +99,7 @@ describe.skipIf(skip)(
         );
         const body = item?.querySelector('.msg-text');
         const name = item?.querySelector('.msg-user');
-        const preview = win.document.querySelector('#node-list [data-node-id="alpha"] .conv-preview');
+        const preview = win.document.querySelector('#node-list [data-node-id="alpha"] .conv-preview bdi');
         if (!body || !name || !preview) throw new Error('message, name or preview not found');
         return {
           dirs: [body.dir, name.dir, preview.dir],

@@ -42,7 +42,7 @@ function insert(conv: Conversation, item: LogItem, inOrder: boolean): void {
 function notePreview(conv: Conversation, who: string, text: string, time: number): void {
   if (time < conv.lastTime) return;
   conv.lastTime = time;
-  conv.preview = `${who}: ${ellipsize(text, PREVIEW_CHARS)}`;
+  conv.preview = { who, text: ellipsize(text, PREVIEW_CHARS) };
 }
 
 export function markRead(state: AppState, conv: Conversation): void {

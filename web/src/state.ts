@@ -36,7 +36,8 @@ export interface Conversation {
   unread: number;
   /** The highest history cursor among its messages (what "read up to here" stores). */
   maxSeq?: number;
-  preview?: string;
+  /** The latest message: who sent it and its start, each in its own writing direction. */
+  preview?: { who: string; text: string };
   lastTime: number;
   /** The first message the user had not read when opening it: the "new messages" line goes above it. */
   newFrom?: LogItem;

@@ -104,7 +104,8 @@ export class ConversationList {
       shown,
       info?.state,
       url,
-      conv.preview,
+      conv.preview?.who,
+      conv.preview?.text,
       when,
       conv.unread,
       key === state.openKey,
@@ -137,8 +138,13 @@ export class ConversationList {
     if (key === EVERYONE) sub.append(el('span', 'node-state state-all', `broadcast · ${reach}`));
     else sub.append(stateLabel(shown, info?.state));
     if (conv.preview !== undefined) {
-      const preview = el('span', 'conv-preview', conv.preview);
-      preview.dir = 'auto';
+      // Each part keeps its own direction: an Arabic name does not turn an English text around.
+      const preview = el('span', 'conv-preview');
+      const who = el('bdi', undefined, conv.preview.who);
+      const text = el('bdi', undefined, conv.preview.text);
+      who.dir = 'auto';
+      text.dir = 'auto';
+      preview.append(who, ': ', text);
       sub.append(preview);
     } else if (url) sub.append(el('span', 'node-url', url));
     body.append(sub);
