@@ -1,20 +1,10 @@
-import {
-  addIncoming,
-  addNotice,
-  addSend,
-  conversation,
-  dropDuplicate,
-  openForReading,
-  totalUnread,
-  touchSent,
-} from './conversations.js';
-import { plural } from './format.js';
-import { peerInfo } from './peers.js';
-import { type ClientEvents, ProtocolClient } from './protocol/client.js';
+import { addSend, conversation, openForReading, totalUnread } from './conversations.js';
+import { ProtocolClient } from './protocol/client.js';
 import { EVERYONE } from './protocol/frames.js';
 import { type AppState, createState, type MessageItem } from './state.js';
 import { PageStorage } from './storage.js';
 import { Store } from './store.js';
+import { storeEvents } from './store-events.js';
 import { renderAnnouncements } from './views/announcer.js';
 import { Composer } from './views/composer.js';
 import { ConnectionBar } from './views/connection-bar.js';
@@ -23,9 +13,6 @@ import { ConversationView } from './views/conversation-view.js';
 import { MeshMap } from './views/mesh-map.js';
 import { Panes } from './views/panes.js';
 import { findUi } from './views/ui.js';
-
-/** Node-list changes beyond this many in one update are summed up in one line (a network merge). */
-const MAX_NODE_NOTICES = 5;
 
 export interface App {
   readonly store: Store<AppState>;
@@ -106,67 +93,11 @@ export function startApp(doc: Document = document): App {
     },
   });
 
-  const events: ClientEvents = {
-    connection: (status) =>
-      store.update((s) => {
-        s.conn = status;
-      }),
-    hello: (self) =>
-      store.update((s) => {
-        s.self = self;
-        conversation(s, self.id);
-      }),
-    nodes: (nodes, changes) =>
-      store.update((s) => {
-        const listed = new Set(nodes.map((n) => n.id));
-        for (const n of s.nodes) if (!listed.has(n.id)) s.gone.set(n.id, n);
-        for (const n of nodes) {
-          s.gone.delete(n.id);
-          conversation(s, n.id);
-        }
-        s.nodes = nodes;
-        for (const change of changes.slice(0, MAX_NODE_NOTICES))
-          addNotice(s, change.id, change.text, { node: true });
-        if (changes.length > MAX_NODE_NOTICES)
-          s.announcements.push(`${plural(changes.length, 'change')} to the node list`);
-      }),
-    mesh: (frame) =>
-      store.update((s) => {
-        if (frame) s.mesh = frame;
-        else delete s.mesh;
-      }),
-    history: (batch) =>
-      store.update((s) => {
-        if (!s.firstHistorySeen) {
-          s.firstHistorySeen = true;
-          settleReadMarks(s, client.cursor ?? 0);
-        }
-        for (const incoming of batch) addIncoming(s, incoming, false);
-        forgetStaleOpenConversation(s);
-      }),
-    message: (incoming) => store.update((s) => addIncoming(s, incoming, true)),
-    sent: (entries) => store.update((s) => touchSent(s, entries)),
-    duplicate: (id, keep) => store.update((s) => dropDuplicate(s, id, keep)),
-    nodeError: (error) => {
-      const text = `Node error${error.code ? ` (${error.code})` : ''}: ${error.message}`;
-      store.update((s) => {
-        if (s.openKey !== undefined) addNotice(s, s.openKey, text, { error: true });
-      });
-      composer.showHint(text, true);
-    },
-  };
-
-  /**
-   * A conversation remembered from an earlier visit with a node this network does not know (any more), and
-   * nothing in it: the page opens Everyone instead of an empty conversation with a stranger.
-   */
-  const forgetStaleOpenConversation = (s: AppState): void => {
-    const key = s.openKey;
-    if (key === undefined || key === EVERYONE || key === s.self?.id || s.nodes.length === 0) return;
-    if (peerInfo(s, key) || (s.conversations.get(key)?.items.length ?? 0) > 0) return;
-    s.conversations.delete(key);
-    queueMicrotask(() => selectConversation(EVERYONE));
-  };
+  const events = storeEvents(store, {
+    cursor: () => client.cursor,
+    openEveryone: () => selectConversation(EVERYONE),
+    nodeError: (text) => composer.showHint(text, true),
+  });
 
   const client = new ProtocolClient(events, {
     url: (since) => {
@@ -215,15 +146,4 @@ export function startApp(doc: Document = document): App {
   panes.setView(panes.defaultView(), false);
   client.start();
   return { store, stop: () => client.stop() };
-}
-
-/**
- * The first history of a page load decides whether the stored read marks still fit this node: on a first
- * visit, or when the node's history cursor went back (it lost its data), everything in it counts as read.
- */
-function settleReadMarks(s: AppState, top: number): void {
-  if (!s.readMarks || top < s.readMarks.top) {
-    s.readMarks = { base: top, top, convs: {} };
-    s.readMarksDirty = true;
-  }
 }
