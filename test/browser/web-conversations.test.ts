@@ -193,6 +193,50 @@ describe.skipIf(skip)(
       expect(await page.locator('#conv-sub').textContent()).not.toContain('not delivered');
     });
 
+    it('offers to send a refused message again, and the new attempt is delivered', async () => {
+      const [alpha] = await web.network(['alpha', 'bravo']);
+      if (!alpha) throw new Error('nodes did not start');
+      const session = await web.browser();
+      const page = await session.newPage('page on alpha');
+      // The node refuses the page's first send (as it would over its rate limit); the rest pass through.
+      let refused = false;
+      await page.routeWebSocket(
+        (url) => url.pathname === '/ws',
+        (ws) => {
+          const server = ws.connectToServer();
+          ws.onMessage((message) => {
+            const frame = typeof message === 'string' ? JSON.parse(message) : undefined;
+            if (refused || frame?.type !== 'msg') return server.send(message);
+            refused = true;
+            const error = { code: 'rate_limited', message: 'Too many messages; try again in a moment.' };
+            ws.send(JSON.stringify({ type: 'ack', ref: frame.ref, ok: false, error }));
+          });
+        },
+      );
+      await page.goto(alpha.url);
+      await waitConnected(page, 'alpha');
+      await openConversation(page, 'bravo');
+
+      await sendMessage(page, 'hello again');
+      await waitForMessage(page, 'hello again', { status: 'failed' });
+      const resend = page.locator('#log li.msg').first().locator('[data-testid="resend"]');
+      await resend.waitFor({ state: 'visible' });
+      await page.waitForSelector('#conv-sub [data-testid="conv-note"]:has-text("not delivered: send again")');
+      await resend.click();
+      await page.waitForFunction(() => {
+        const { document } = globalThis as unknown as PageGlobals;
+        const items = Array.from(document.querySelectorAll('#log li.msg'));
+        return items.length === 2 && items[1]?.dataset.status === 'delivered';
+      });
+      await resend.waitFor({ state: 'hidden' });
+      expect(await page.locator('#log li.msg [data-testid="resend"]:visible').count()).toBe(0);
+      const ticks = await page.locator('#log li.msg .tick').allTextContents();
+      expect(ticks).toEqual([
+        '✗ failed: Too many messages; try again in a moment. (rate_limited) · sent again',
+        '✓ delivered',
+      ]);
+    });
+
     it('dates messages with a line per day, and marks where the unread ones start', async () => {
       const alpha = await web.node('alpha');
       const bravo = await web.node('bravo', { join: [alpha.url], clock: skewedClock(-3 * DAY_MS) });
