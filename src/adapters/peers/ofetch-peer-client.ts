@@ -58,6 +58,7 @@ export class OfetchPeerClient implements PeerClient {
     const list = parseAnswer(url, 'GET /nodes', await this.#call(url, 'GET', path, undefined, options), nodeListAnswer, 'a node list');
     const nodes: NodeReport[] = [];
     for (const entry of list.slice(0, MAX_LIST_ENTRIES)) {
+      this.noticed(url, entry);
       try {
         nodes.push({ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry) });
       } catch {
@@ -70,6 +71,7 @@ export class OfetchPeerClient implements PeerClient {
   async getNode(url: string, id: string, options: CallOptions = {}): Promise<NodeAnswer> {
     const path = `/nodes/${encodeURIComponent(id)}`;
     const answer = parseAnswer(url, `GET ${path}`, await this.#call(url, 'GET', path, undefined, options), nodeAnswer, 'a node');
+    this.noticed(url, answer);
     try {
       return { url: normalizeNodeUrl(answer.url), ...extensionFields(answer) };
     } catch {
@@ -109,7 +111,32 @@ export class OfetchPeerClient implements PeerClient {
     return incarnation === undefined ? { alive: answer.alive } : { alive: answer.alive, incarnation };
   }
 
-  async #call(base: string, method: string, path: string, body: object | undefined, options: CallOptions): Promise<string> {
+  /**
+   * A node entry or answer `base` sent, as it came, before it is checked: a subclass learns from the peer's
+   * own words (a peer link offer, SPEC section 8). It must not throw.
+   */
+  protected noticed(_base: string, _entry: Readonly<Record<string, unknown>>): void {}
+
+  /**
+   * Another way to carry this call (a peer link), or `undefined` to send it over HTTP. The promise resolves
+   * with the 2xx answer's text and rejects as `httpCall` does.
+   */
+  protected carry(
+    _base: string,
+    _method: string,
+    _path: string,
+    _body: object | undefined,
+    _options: CallOptions,
+  ): Promise<string> | undefined {
+    return undefined;
+  }
+
+  #call(base: string, method: string, path: string, body: object | undefined, options: CallOptions): Promise<string> {
+    return this.carry(base, method, path, body, options) ?? this.httpCall(base, method, path, body, options);
+  }
+
+  /** The call over HTTP: resolves with the text of a 2xx answer; rejects with `PeerCallFailed`. */
+  protected async httpCall(base: string, method: string, path: string, body: object | undefined, options: CallOptions): Promise<string> {
     const origin = new URL(base).origin;
     let limit = this.#limits.get(origin);
     if (!limit) {
@@ -150,15 +177,20 @@ export class OfetchPeerClient implements PeerClient {
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
     }
-    if (response.status >= 200 && response.status < 300) return text;
-    const peerError = parseErrorBody(text);
-    throw new PeerCallFailed(
-      'peer_rejected',
-      `${base} answered ${method} ${path} with ${response.status}${peerError ? `: ${peerError.message}` : ''}`,
-      response.status,
-      peerError?.code,
-    );
+    return answerText(base, method, path, response.status, text);
   }
+}
+
+/** The text of a 2xx answer; any other status rejects with `peer_rejected`, its status and the peer's code. */
+export function answerText(base: string, method: string, path: string, status: number, text: string): string {
+  if (status >= 200 && status < 300) return text;
+  const peerError = parseErrorBody(text);
+  throw new PeerCallFailed(
+    'peer_rejected',
+    `${base} answered ${method} ${path} with ${status}${peerError ? `: ${peerError.message}` : ''}`,
+    status,
+    peerError?.code,
+  );
 }
 
 /** Reads a body as UTF-8 text, refusing (and cancelling) one longer than `max` bytes. */
