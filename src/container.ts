@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
+import { LinkingPeerClient } from './adapters/peers/linking-peer-client.js';
 import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
@@ -61,7 +62,12 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.log, overrides.log ?? silentLogger);
   put(TOKENS.clock, overrides.clock ?? new SystemClock());
   put(TOKENS.ids, overrides.ids ?? new UuidGenerator());
-  put(TOKENS.peers, overrides.peers ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
+  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both).
+  const linking =
+    overrides.peers || config.peerLinks === false
+      ? undefined
+      : new LinkingPeerClient({ timeoutMs: config.peerTimeoutMs });
+  put(TOKENS.peers, overrides.peers ?? linking ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));
   put(TOKENS.messages, overrides.messages ?? messageStore(config, db));
@@ -76,6 +82,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     push: overrides.push ?? [],
     random: overrides.random,
     web: loadWebAssets(),
+    ...(linking ? { peerLinks: linking } : {}),
   };
   put(TOKENS.node, wireNode(adapters, settings));
   return c;

@@ -30,4 +30,6 @@ export interface NodeConfig {
   readonly maxBodyBytes?: number;
   readonly leaveTimeoutMs?: number;
   readonly peerTimeoutMs?: number;
+  /** Serve peer links at `/peer` and open them to meshchat peers that offer one (SPEC section 8); on by default. */
+  readonly peerLinks?: boolean;
 }

@@ -25,6 +25,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --history N        messages kept for users who connect later, 0 to 10000 (env MESHCHAT_HISTORY; default 1000)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
+  --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
+                     (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
   --help             show this help`;
 
@@ -111,6 +113,7 @@ export function parseNodeFlags(
         tunnel: { type: 'string' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
+        'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
         profile: { type: 'string' },
@@ -158,6 +161,7 @@ export function parseNodeFlags(
   if (inMemory && flags['data-dir']) {
     throw new UsageError('--in-memory and --data-dir contradict each other: a node in memory has no data dir');
   }
+  const noLinks = values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
   const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
   let id = flags.id;
@@ -178,6 +182,7 @@ export function parseNodeFlags(
       join: flags.join,
       tunnel: flags.tunnel,
       ...(inMemory ? {} : { dataDir }),
+      ...(noLinks ? { peerLinks: false } : {}),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),

@@ -1,4 +1,5 @@
 import type { Logger } from '../adapters/log/logger.js';
+import type { PeerLinkStats } from '../adapters/peers/linking-peer-client.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
@@ -22,6 +23,8 @@ export interface NodeAdapters {
   readonly push: readonly UserPush[];
   /** Uniform in [0, 1): gossip partners, retry jitter (seeded in tests). */
   readonly random?: () => number;
+  /** The links this node's `peers` client opened, when it opens any: read by the metrics, closed on stop. */
+  readonly peerLinks?: { readonly stats: PeerLinkStats; close(): Promise<void> };
   /** The web page's files. */
   readonly web: WebAssets;
 }

@@ -17,6 +17,8 @@ export interface NodeSettings {
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** Serve peer links at `/peer` and offer them in this node's record (SPEC section 8). */
+  readonly peerLinks?: boolean;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -34,5 +36,6 @@ export function nodeSettings(
     leaveTimeoutMs: config.leaveTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     processMetrics: options.processMetrics,
+    peerLinks: config.peerLinks !== false,
   };
 }

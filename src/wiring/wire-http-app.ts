@@ -11,7 +11,7 @@ export function wireHttpApp(
   parts: { readonly registry: PeerRegistry } & Pick<MembershipWiring, 'announce' | 'remove' | 'probe'> &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'>,
-  settings: { readonly web: WebAssets; readonly maxBodyBytes?: number },
+  settings: { readonly web: WebAssets; readonly maxBodyBytes?: number; readonly peerLinks?: boolean },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
   return createHttpApp({
@@ -24,6 +24,7 @@ export function wireHttpApp(
     web: settings.web,
     ops: { health, metrics, mesh: () => meshMap.snapshot() },
     maxBodyBytes: settings.maxBodyBytes,
+    peerLinks: settings.peerLinks,
     onInternalError: (error) => errors.report(error),
   });
 }

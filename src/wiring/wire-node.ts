@@ -1,5 +1,6 @@
 import { NodeHttpServer } from '../adapters/http/node-http-server.js';
 import type { Logger } from '../adapters/log/logger.js';
+import { WsLinkServer } from '../adapters/peers/ws-link-server.js';
 import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
@@ -27,6 +28,10 @@ export interface WiredNode extends MembershipWiring, MessagingWiring, Operations
   readonly push: UserPush;
   readonly networkPush: NetworkPush;
   readonly http: NodeHttpServer;
+  /** Accepts peer links at `/peer` on `http`, when this node serves them. */
+  readonly linkServer?: WsLinkServer;
+  /** The links this node opened, closed when it stops. */
+  readonly peerLinks?: NodeAdapters['peerLinks'];
   readonly endpoint: PublicEndpoint;
   readonly messages: MessageStore;
   readonly log: Logger;
@@ -48,6 +53,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     outboxDepth: () => messaging.courier.depth,
     users: () => ({ socketio: socketIo.connectedUsers, ws: ws.connectedUsers }),
     processMetrics: settings.processMetrics,
+    peerLinks: adapters.peerLinks ? () => adapters.peerLinks?.stats : undefined,
   });
   const { errors, telemetry, meshMap } = operations;
   const frontEnd = {
@@ -69,7 +75,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   );
   const app = wireHttpApp(
     { registry, ...membership, ...messaging, ...operations },
-    { web, maxBodyBytes: settings.maxBodyBytes },
+    { web, maxBodyBytes: settings.maxBodyBytes, peerLinks: settings.peerLinks },
   );
   return {
     ...operations,
@@ -82,6 +88,8 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
     http: new NodeHttpServer(app),
+    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app) } : {}),
+    ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,
     log,

@@ -33,6 +33,11 @@ export const errorBody = z
   .strictObject({ error: errorDetail })
   .meta({ description: 'An error: a code and a sentence.' });
 
+/** Only on a node's own entry, in its own words: it serves peer links at `/peer` (SPEC section 8). */
+const linkOffer = z
+  .literal(true)
+  .meta({ description: 'This node serves peer links at `/peer` (meshchat extension); only on its own entry.' });
+
 export const nodeEntry = z
   .strictObject({
     id: z.string(),
@@ -41,13 +46,19 @@ export const nodeEntry = z
     state: z.enum(['alive', 'suspect', 'dead', 'left']).meta({
       description: 'Members are `alive` or `suspect`; `dead` and `left` appear only with `?include=dead`.',
     }),
+    link: linkOffer.optional(),
   })
   .meta({ description: 'A node this node knows. The base protocol has only `id` and `url`.' });
 
 export const nodeList = z.array(nodeEntry).meta({ description: 'Every node this node lists, itself first.' });
 
 export const nodeDetail = z
-  .strictObject({ url: z.string(), incarnation: incarnation.optional(), state: z.enum(['alive', 'suspect']) })
+  .strictObject({
+    url: z.string(),
+    incarnation: incarnation.optional(),
+    state: z.enum(['alive', 'suspect']),
+    link: linkOffer.optional(),
+  })
   .meta({ description: 'Where a member listens. The base protocol has only `url`.' });
 
 export const nodeAnnounceAnswer = z.strictObject({

@@ -22,6 +22,8 @@ export interface HttpAppDeps {
   /** What operators read: `/healthz`, `/metrics`, `/mesh`. */
   readonly ops: OpsDeps;
   readonly maxBodyBytes?: number;
+  /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
+  readonly peerLinks?: boolean;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
 }

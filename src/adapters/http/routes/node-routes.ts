@@ -23,13 +23,14 @@ export const NODE_ROUTES = [
     summary: 'List the nodes this node knows',
     description:
       'Every node this node lists, itself first. Entries carry `incarnation` and `state` (meshchat extension; a ' +
-      'plain node sends only `id` and `url`). With `?include=dead` (meshchat extension) the nodes that left or ' +
+      'plain node sends only `id` and `url`); this node\'s own entry says `link: true` when it serves peer links. With `?include=dead` (meshchat extension) the nodes that left or ' +
       'were found dead are added, so gossip cannot bring them back. Any other value of `include` is ignored.',
     tag: 'base',
     query: z.object({ include: includeParam.optional() }),
     responses: { '200': { description: 'The node list.', json: nodeList } },
-    handle: ({ deps: { registry }, query, c }) => {
-      const members = registry.list();
+    handle: ({ deps: { registry, peerLinks }, query, c }) => {
+      const [self, ...peers] = registry.list();
+      const members = peerLinks && self ? [{ ...self, link: true }, ...peers] : registry.list();
       return c.json(query('include') === 'dead' ? [...members, ...registry.goneReports()] : members);
     },
   }),
@@ -38,16 +39,19 @@ export const NODE_ROUTES = [
     path: '/nodes/{id}',
     operationId: 'getNode',
     summary: 'Where a node listens',
-    description: 'The `url` of a member, with its `incarnation` and `state` (meshchat extension).',
+    description:
+      'The `url` of a member, with its `incarnation` and `state` (meshchat extension), and `link: true` when the ' +
+      'member is this node and it serves peer links at `/peer`.',
     tag: 'base',
     params: byId,
     responses: { '200': { description: 'The member.', json: nodeDetail } },
     errors: ['invalid_node_id', 'unknown_node'],
-    handle: ({ deps: { registry }, param, c }) => {
+    handle: ({ deps: { registry, peerLinks }, param, c }) => {
       const id = assertNodeId(param('id'));
       const node = registry.get(id);
       if (!node) throw new UnknownNode(id);
-      return c.json({ url: node.url, incarnation: node.incarnation, state: node.state });
+      const link = peerLinks && id === registry.self.id ? { link: true } : {};
+      return c.json({ url: node.url, incarnation: node.incarnation, state: node.state, ...link });
     },
   }),
   route({
