@@ -1,3 +1,5 @@
+import { expect, vi } from 'vitest';
+import { LinkingPeerClient } from '../../src/adapters/peers/linking-peer-client.js';
 import { createMemoryNode, InMemoryNetwork } from '../fakes/in-memory-network.js';
 import { RecordingPushNotifier } from '../fakes/recording-push-notifier.js';
 import { startTestNode } from '../support/nodes.js';
@@ -31,5 +33,30 @@ describePeerClientContract('OfetchPeerClient against a real node on 127.0.0.1', 
     delivered: () => users.messages,
     deadUrl: `http://127.0.0.1:${await closedPort()}`,
     close: () => target.stop({ leave: false }).then(() => undefined),
+  };
+});
+
+describePeerClientContract('LinkingPeerClient over a peer link to a real node on 127.0.0.1', async () => {
+  const users = new RecordingPushNotifier();
+  const hour = 3_600_000;
+  const membership = { probeIntervalMs: hour, gossipIntervalMs: hour, reconnectIntervalMs: hour };
+  const target = await startTestNode('target', { push: [users], config: { membership } });
+  const client = new LinkingPeerClient({ timeoutMs: 2_000 });
+  // The first call learns the target's offer (its own entry says `link: true`) and goes over HTTP; every call
+  // of the contract after it goes over the link.
+  await client.listNodes(target.url);
+  await vi.waitFor(() => expect(client.hasLink(target.url)).toBe(true), { timeout: 5_000, interval: 10 });
+  return {
+    client,
+    target,
+    nodes: () => target.registry.list(),
+    delivered: () => users.messages,
+    deadUrl: `http://127.0.0.1:${await closedPort()}`,
+    close: async () => {
+      // The warm-up call, and at most one to the dead URL, which offers nothing: everything else rode the link.
+      expect(client.stats.calls.http).toBeLessThanOrEqual(2);
+      await client.close();
+      await target.stop({ leave: false });
+    },
   };
 });

@@ -32,7 +32,12 @@ async function user(url: string): Promise<SocketIoTestUser> {
 }
 
 /** Sends `count` messages to `to` at once, in order, and waits for every acknowledgement. */
-async function sendMany(from: SocketIoTestUser, to: string, prefix: string, count: number): Promise<string[]> {
+async function sendMany(
+  from: SocketIoTestUser,
+  to: string,
+  prefix: string,
+  count: number,
+): Promise<string[]> {
   const texts = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   const acks = await Promise.all(texts.map((text) => from.send(to, text)));
   for (const ack of acks) expect(ack?.ok).toBe(true);
@@ -40,7 +45,11 @@ async function sendMany(from: SocketIoTestUser, to: string, prefix: string, coun
 }
 
 /** Waits until `seen` holds every one of `texts`, then checks each came exactly once, in order. */
-async function expectOnceInOrder(seen: RecordingPushNotifier, texts: readonly string[], timeout = LINK_DEADLINE_MS) {
+async function expectOnceInOrder(
+  seen: RecordingPushNotifier,
+  texts: readonly string[],
+  timeout = LINK_DEADLINE_MS,
+) {
   const prefix = texts[0]?.replace(/-\d+$/, '-') ?? '';
   const mine = () => seen.messages.map((m) => m.msg).filter((m) => m.startsWith(prefix));
   await vi.waitFor(() => expect(mine()).toHaveLength(texts.length), { timeout, interval: POLL_MS });
@@ -64,7 +73,11 @@ describe('peer links between meshchat nodes', () => {
   });
 
   it('three nodes link each pair, and messages between all of them make no HTTP request', async () => {
-    const seen = { a: new RecordingPushNotifier(), b: new RecordingPushNotifier(), c: new RecordingPushNotifier() };
+    const seen = {
+      a: new RecordingPushNotifier(),
+      b: new RecordingPushNotifier(),
+      c: new RecordingPushNotifier(),
+    };
     const a = await node('a', { push: [seen.a] });
     const b = await node('b', { push: [seen.b], join: [a.url] });
     const c = await node('c', { push: [seen.c], join: [a.url] });
@@ -93,7 +106,10 @@ describe('peer links between meshchat nodes', () => {
     const sender = await user(a.url);
     const texts = Array.from({ length: 300 }, (_, i) => `drop-${i}`);
     const acks = Promise.all(texts.map((text) => sender.send('b', text)));
-    await vi.waitFor(() => expect(seenByB.messages.length).toBeGreaterThan(10), { timeout: LINK_DEADLINE_MS, interval: 1 });
+    await vi.waitFor(() => expect(seenByB.messages.length).toBeGreaterThan(10), {
+      timeout: LINK_DEADLINE_MS,
+      interval: 1,
+    });
     atB.killLinks();
     for (const ack of await acks) expect(ack?.ok).toBe(true);
     await expectOnceInOrder(seenByB, texts);
@@ -159,16 +175,22 @@ function refusingProxy() {
     target: '',
     upgrades: 0,
     server: createServer((req, res) => {
-      const upstream = httpRequest(`${state.target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = httpRequest(
+        `${state.target}${req.url}`,
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
     }),
     listen: () =>
       new Promise<string>((resolve) =>
-        state.server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(state.server.address() as AddressInfo).port}`)),
+        state.server.listen(0, '127.0.0.1', () =>
+          resolve(`http://127.0.0.1:${(state.server.address() as AddressInfo).port}`),
+        ),
       ),
   };
   state.server.on('upgrade', (_request, socket) => {

@@ -97,6 +97,8 @@ export class LinkingPeerClient extends OfetchPeerClient {
         if (oldest !== undefined) this.#offers.delete(oldest);
       }
       this.#offers.add(key);
+      // This node is talking to the peer now: the link is likely to be needed next.
+      if (!this.#links.has(key)) this.#open(key);
     } else {
       // The node now says it has no link (restarted with --no-peer-links, say): stop using the old one.
       this.#offers.delete(key);

@@ -9,6 +9,9 @@ export interface LinkedApp {
   fetch(request: Request, env: { readonly incoming: IncomingMessage }): Response | Promise<Response>;
 }
 
+/** Frames read past the in-flight bound before the pause took hold (a socket chunk's worth); more is hostile. */
+const MAX_BUFFERED_FRAMES = 4_096;
+
 export interface LinkServerSettings {
   /** Requests of one link being run at once; past it the link is not read until one finishes. */
   readonly maxInFlight: number;
@@ -64,13 +67,10 @@ export class WsLinkServer {
     ws.on('pong', () => this.#alive.add(ws));
     ws.on('error', () => ws.terminate());
     let running = 0;
-    ws.on('message', async (data, isBinary) => {
-      const frame = isBinary ? undefined : parseLinkRequest(data.toString());
-      if (!frame) {
-        ws.close(1008, 'not a link request frame');
-        return;
-      }
-      if (++running >= this.settings.maxInFlight) ws.pause();
+    // ws still emits frames it had buffered after `pause()`: those wait here, bounded, for a free slot.
+    const waiting: LinkRequest[] = [];
+    const run = async (frame: LinkRequest) => {
+      running++;
       try {
         const answer = await this.#run(frame, upgrade);
         if (ws.readyState !== ws.OPEN) return;
@@ -78,8 +78,17 @@ export class WsLinkServer {
         ws.send(answer);
       } finally {
         running--;
-        if (ws.isPaused && running < this.settings.maxInFlight) ws.resume();
+        const next = waiting.shift();
+        if (next) void run(next);
+        else if (ws.isPaused) ws.resume();
       }
+    };
+    ws.on('message', (data, isBinary) => {
+      const frame = isBinary ? undefined : parseLinkRequest(data.toString());
+      if (!frame) return void ws.close(1008, 'not a link request frame');
+      if (running < this.settings.maxInFlight) return void run(frame);
+      ws.pause();
+      if (waiting.push(frame) > MAX_BUFFERED_FRAMES) ws.terminate();
     });
   }
 
