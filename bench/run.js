@@ -55,6 +55,9 @@ ops (meshchat --log-level info, /metrics of both nodes scraped every second duri
      and --rounds as for fanout; about 75 s by default, 20 s with --quick). The audit lines on each node's stderr
      are counted and checked against the messages it accepted.
 
+links (two in-process meshchat nodes, with and without peer links; a few seconds):
+  --link-messages N    messages counted (1000; quick 200)
+
 membership (nodes built in the bench process with createNode, LAN profile, on 127.0.0.1):
   --join-sizes LIST    network sizes for join convergence (10,25,50; quick 10,25)
   --join-batch LIST    nodes started concurrently per batch: 1 = one after another, each start awaited
@@ -95,6 +98,7 @@ function flags() {
         backlog: { type: 'string' },
         meshchat: { type: 'string', default: 'process' },
         order: { type: 'string', default: 'meshchat,plain' },
+        'link-messages': { type: 'string' },
         'join-sizes': { type: 'string' },
         'join-batch': { type: 'string' },
         'crash-nodes': { type: 'string' },
@@ -192,6 +196,7 @@ function options() {
     throughputMaxMs: 12_000,
     meshchatMode,
     order,
+    linkMessages: int('link-messages', quick ? 200 : 1000, 1, 100_000),
     // membership
     joinSizes: list('join-sizes', quick ? [10, 25] : [10, 25, 50], 2, 100),
     joinBatches: list('join-batch', [1, 5], 1, 100),

@@ -11,6 +11,7 @@ import * as membershipCrash from './membership-crash.js';
 import * as membershipJoin from './membership-join.js';
 import * as membershipRest from './membership-rest.js';
 import * as ops from './ops.js';
+import * as peerRequests from './peer-requests.js';
 
 /** @import { BenchOptions } from '../run.js' */
 
@@ -40,6 +41,7 @@ export const scenarios = [
   membershipJoin,
   membershipCrash,
   membershipRest,
+  peerRequests,
 ];
 
 export const groups = [...new Set(scenarios.map((s) => s.group))];
