@@ -168,6 +168,16 @@ describe('peer link', () => {
     );
   });
 
+  it('the accepting side takes at most maxLinks links at once; one more upgrade is refused', async () => {
+    const { app } = controlledApp();
+    const { base } = await serve(app, { maxLinks: 2 });
+    await open(base);
+    const second = await open(base);
+    await expect(WsPeerLink.open(base)).rejects.toEqual(new LinkRefused(503));
+    second.close();
+    await vi.waitFor(async () => expect((await open(base)).isOpen).toBe(true), POLL);
+  });
+
   it('the accepting side closes a link that sends something other than a request frame', async () => {
     const { app } = controlledApp();
     const { base, server } = await serve(app);

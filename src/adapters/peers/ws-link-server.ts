@@ -19,12 +19,15 @@ export interface LinkServerSettings {
   readonly maxBufferedBytes: number;
   /** A ping every interval; a link whose peer did not pong since the previous one is dropped. */
   readonly heartbeatMs: number;
+  /** Links accepted at once, from everyone; one more upgrade is answered 503 (the caller falls back to HTTP). */
+  readonly maxLinks: number;
 }
 
 export const LINK_SERVER_DEFAULTS: LinkServerSettings = {
   maxInFlight: 64,
   maxBufferedBytes: 16 * 1024 * 1024,
   heartbeatMs: 15_000,
+  maxLinks: 4_096,
 };
 
 /**
@@ -57,6 +60,11 @@ export class WsLinkServer {
     http.claimUpgrades(LINK_PATH);
     http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if ((request.url ?? '').split('?')[0] !== LINK_PATH) return;
+      if (this.#wss.clients.size >= this.settings.maxLinks) {
+        socket.on('error', () => socket.destroy());
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
     });
     this.#heartbeat = setInterval(() => this.#checkAlive(), this.settings.heartbeatMs).unref();
