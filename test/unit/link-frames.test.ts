@@ -46,6 +46,8 @@ describe('peer link frames', () => {
       request({ id: 1, method: 'GET', path: '/nodes', headers: { 'x-a': 'v'.repeat(9000) } }),
     ).toBeUndefined();
     expect(request({ id: 1, method: 'GET', path: '/nodes', headers: { 'x-a': 1 } })).toBeUndefined();
+    expect(request({ id: 1, method: 'GET', path: '/nodes', headers: { 'bad name': 'v' } })).toBeUndefined();
+    expect(request({ id: 1, method: 'GET', path: '/nodes', headers: { 'x-a': 'v\r\nx-b: w' } })).toBeUndefined();
   });
 
   it('takes an answer with a status and the answer text, nothing else', () => {

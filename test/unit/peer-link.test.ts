@@ -184,6 +184,7 @@ describe('peer link', () => {
     for (const frame of [
       'not json',
       JSON.stringify({ id: 1, method: 'CONNECT', path: '/' }),
+      JSON.stringify({ id: 1, method: 'GET', path: '/slow', headers: { 'bad name': 'v' } }),
       Buffer.from([1, 2]),
     ]) {
       const ws = new WebSocket(`${base.replace('http', 'ws')}/peer`);
@@ -193,6 +194,8 @@ describe('peer link', () => {
       expect(await closed).toBe(1008);
     }
     await vi.waitFor(() => expect(server.accepted).toBe(0), POLL);
+    // And the node still answers links after all that.
+    expect((await (await open(base)).call('GET', '/nowhere', undefined, 2_000)).status).toBe(404);
   });
 
   it('the opening side drops a link whose peer stops answering pings, and one that sends a bad answer', async () => {

@@ -15,6 +15,9 @@ const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE']);
 const MAX_PATH_LENGTH = 4096;
 const MAX_HEADERS = 32;
 const MAX_HEADER_LENGTH = 8192;
+/** An HTTP header name (RFC 9110 token) and a value without control characters: what `Headers` accepts. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\0\r\n]*$/;
 
 export interface LinkRequest {
   readonly id: number;
@@ -68,6 +71,7 @@ function parseHeaders(value: unknown): Record<string, string> | undefined {
   if (entries.length > MAX_HEADERS) return undefined;
   for (const [name, text] of entries) {
     if (typeof text !== 'string' || name.length + text.length > MAX_HEADER_LENGTH) return undefined;
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(text)) return undefined;
   }
   return value as Record<string, string>;
 }

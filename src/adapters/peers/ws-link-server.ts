@@ -84,6 +84,9 @@ export class WsLinkServer {
         if (ws.readyState !== ws.OPEN) return;
         if (ws.bufferedAmount > this.settings.maxBufferedBytes) return void ws.terminate();
         ws.send(answer);
+      } catch {
+        // The app answers every error itself; anything else means this link cannot be trusted to go on.
+        ws.terminate();
       } finally {
         running--;
         const next = waiting.shift();
