@@ -1,10 +1,12 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
+import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
 import { openDatabase } from './adapters/storage/open-database.js';
+import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
@@ -75,6 +77,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     log: get(TOKENS.log),
     push: overrides.push ?? [],
     random: overrides.random,
+    accounts: accountStore(db),
+    audit: new PinoAuditTrail(get(TOKENS.log)),
     web: loadWebAssets(),
   };
   put(TOKENS.node, wireNode(adapters, settings));
@@ -99,6 +103,11 @@ function membershipStore(db: Database.Database | undefined): MembershipStore {
   return db
     ? new SqliteMembershipStore(db, { ownsDb: false })
     : { load: () => undefined, save: () => {}, close: () => {} };
+}
+
+/** Without a data dir the accounts live in an in-memory database of their own. */
+function accountStore(db: Database.Database | undefined): SqliteAccountStore {
+  return db ? new SqliteAccountStore(db, { ownsDb: false }) : new SqliteAccountStore(new Database(':memory:'));
 }
 
 function messageStore(config: NodeConfig, db: Database.Database | undefined): MessageStore {

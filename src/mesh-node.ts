@@ -103,9 +103,10 @@ export class MeshNode {
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
-      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush } =
+      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush, directory } =
         this.wired;
       networkPush.stop();
+      directory.stop();
       courier.stop();
       await membership.stop();
       await endpoint.close();

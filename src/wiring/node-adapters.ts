@@ -1,5 +1,7 @@
 import type { Logger } from '../adapters/log/logger.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
+import type { AccountStore } from '../application/ports/accounts/account-store.js';
+import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
@@ -22,6 +24,10 @@ export interface NodeAdapters {
   readonly push: readonly UserPush[];
   /** Uniform in [0, 1): gossip partners, retry jitter (seeded in tests). */
   readonly random?: () => number;
+  /** This node's users and their sessions. */
+  readonly accounts: AccountStore;
+  /** Where account and session operations are written down. */
+  readonly audit: AuditTrail;
   /** The web page's files. */
   readonly web: WebAssets;
 }

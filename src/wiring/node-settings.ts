@@ -1,3 +1,4 @@
+import type { DirectorySettings } from '../application/directory/directory-settings.js';
 import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import {
   defaultProfile,
@@ -13,6 +14,8 @@ export interface NodeSettings {
   readonly self: { readonly id: string; readonly url: string };
   readonly membership: MembershipSettings;
   readonly delivery?: Partial<DeliverySettings>;
+  /** Over what the membership profile implies (`directorySettings`). */
+  readonly directory?: Partial<DirectorySettings>;
   readonly leaveTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */

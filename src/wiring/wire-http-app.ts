@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { createHttpApp } from '../adapters/http/create-http-app.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { DirectoryWiring } from './wire-directory.js';
 import type { MembershipWiring } from './wire-membership.js';
 import type { MessagingWiring } from './wire-messaging.js';
 import type { OperationsWiring } from './wire-operations.js';
@@ -10,10 +11,12 @@ import type { OperationsWiring } from './wire-operations.js';
 export function wireHttpApp(
   parts: { readonly registry: PeerRegistry } & Pick<MembershipWiring, 'announce' | 'remove' | 'probe'> &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
-    Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'>,
+    Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
+    Pick<DirectoryWiring, 'ownDirectory' | 'directory'>,
   settings: { readonly web: WebAssets; readonly maxBodyBytes?: number },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
+  const { ownDirectory, directory } = parts;
   return createHttpApp({
     registry,
     announce,
@@ -22,6 +25,7 @@ export function wireHttpApp(
     receive,
     receiveMany,
     web: settings.web,
+    directory: { own: ownDirectory, mesh: directory },
     ops: { health, metrics, mesh: () => meshMap.snapshot() },
     maxBodyBytes: settings.maxBodyBytes,
     onInternalError: (error) => errors.report(error),

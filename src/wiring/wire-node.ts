@@ -3,21 +3,24 @@ import type { Logger } from '../adapters/log/logger.js';
 import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
+import { Presence } from '../application/accounts/presence.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
 import { NetworkPush } from '../application/operations/network-push.js';
+import type { AccountStore } from '../application/ports/accounts/account-store.js';
 import type { MessageStore } from '../application/ports/message-store.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
+import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
 import { wireHttpApp } from './wire-http-app.js';
 import { type MembershipWiring, wireMembership } from './wire-membership.js';
 import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
 import { type OperationsWiring, wireOperations } from './wire-operations.js';
 
 /** One node's whole graph, built and not started: `MeshNode` starts and stops it. */
-export interface WiredNode extends MembershipWiring, MessagingWiring, OperationsWiring {
+export interface WiredNode extends MembershipWiring, MessagingWiring, OperationsWiring, DirectoryWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -29,6 +32,9 @@ export interface WiredNode extends MembershipWiring, MessagingWiring, Operations
   readonly http: NodeHttpServer;
   readonly endpoint: PublicEndpoint;
   readonly messages: MessageStore;
+  readonly accounts: AccountStore;
+  /** Who of this node's users is online; the authenticated front ends tell it. */
+  readonly presence: Presence;
   readonly log: Logger;
 }
 
@@ -37,7 +43,7 @@ export interface WiredNode extends MembershipWiring, MessagingWiring, Operations
  * `MeshNode.start`. Reads the membership store once, for the incarnation and the nodes to rejoin.
  */
 export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredNode {
-  const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web } = adapters;
+  const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web, accounts, audit } = adapters;
   const saved = membershipStore.load();
   const registry = new PeerRegistry(settings.self, startIncarnation(saved, clock.now()));
   // The metrics and the health check read the courier and the front ends built below, only when asked.
@@ -63,18 +69,21 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { registry, peers, clock, ids, store: messages, push, random, errors, telemetry },
     settings,
   );
+  const presence = new Presence({ node: registry.self.id, clock, audit, store: accounts });
+  const directory = wireDirectory({ registry, peers, clock, accounts, presence, errors }, settings);
   const membership = wireMembership(
-    { registry, peers, clock, store: membershipStore, random, errors, telemetry },
+    { registry, peers, clock, store: membershipStore, random, errors, telemetry, views: directory.directory },
     settings,
   );
   const app = wireHttpApp(
-    { registry, ...membership, ...messaging, ...operations },
+    { registry, ...membership, ...messaging, ...operations, ...directory },
     { web, maxBodyBytes: settings.maxBodyBytes },
   );
   return {
     ...operations,
     ...messaging,
     ...membership,
+    ...directory,
     registry,
     remembered: saved?.nodes ?? [],
     socketIo,
@@ -84,6 +93,8 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     http: new NodeHttpServer(app),
     endpoint,
     messages,
+    accounts,
+    presence,
     log,
   };
 }

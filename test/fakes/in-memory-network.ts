@@ -8,10 +8,19 @@ import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type {
   BatchItemResult,
   CallOptions,
+  GossipReport,
   NodeAnswer,
   PeerClient,
   ProbeVerdict,
+  UserListAnswer,
 } from '../../src/application/ports/peer-client.js';
+import { Presence } from '../../src/application/accounts/presence.js';
+import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
+import type { AccountStore } from '../../src/application/ports/accounts/account-store.js';
+import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../src/domain/directory.js';
+import { type DirectoryWiring, wireDirectory } from '../../src/wiring/wire-directory.js';
+import { InMemoryAccountStore } from './in-memory-account-store.js';
+import { RecordingAuditTrail } from './recording-audit-trail.js';
 import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
 import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
@@ -36,6 +45,8 @@ export interface InboundPeerApi {
   /** `POST /msgs`; a plain node has none (it rejects with 404 as the HTTP API would). */
   receiveBatch(messages: InboundMessage[]): Promise<BatchItemResult[]>;
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
+  /** `GET /users` and its version header; a plain node has none (404, as the HTTP API would). */
+  listUsers(): { users: DirectoryUser[]; version: number };
 }
 
 /**
@@ -160,7 +171,7 @@ export class InMemoryPeerClient implements PeerClient {
     return this.network.call(url, use, this.from, options.timeoutMs);
   }
 
-  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
+  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<GossipReport[]> {
     const list = await this.#call(url, (api) => api.listNodes(options.includeDead ?? false), options);
     return list.flatMap((entry) => {
       try {
@@ -217,6 +228,11 @@ export class InMemoryPeerClient implements PeerClient {
     return this.#call(url, (api) => api.receiveBatch(wire), options);
   }
 
+  async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
+    const answer = await this.#call(url, (api) => api.listUsers(), options);
+    return { users: answer.users.slice(0, MAX_DIRECTORY_USERS_PER_NODE), version: answer.version };
+  }
+
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {
     const wire = { id: target.id, url: target.url };
     const { alive, incarnation } = await this.#call(url, (api) => api.probe(wire), options);
@@ -225,7 +241,7 @@ export class InMemoryPeerClient implements PeerClient {
 }
 
 /** One node on the in-memory network: its state, use cases and a recorder standing for its users. */
-export interface MemoryNode extends MembershipWiring, MessagingWiring {
+export interface MemoryNode extends MembershipWiring, MessagingWiring, DirectoryWiring {
   readonly id: string;
   readonly url: string;
   readonly registry: PeerRegistry;
@@ -233,6 +249,8 @@ export interface MemoryNode extends MembershipWiring, MessagingWiring {
   readonly store: MessageStore;
   readonly clock: FakeClock;
   readonly api: InboundPeerApi;
+  readonly accounts: AccountStore;
+  readonly presence: Presence;
 }
 
 export function memoryUrl(id: string): string {
@@ -260,6 +278,8 @@ export function createMemoryNode(
     telemetry?: Partial<Telemetry>;
     /** The node's registry, when the test built what reads it first (its operations). */
     registry?: PeerRegistry;
+    /** Over what the membership profile implies. */
+    directory?: Partial<DirectorySettings>;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -281,14 +301,36 @@ export function createMemoryNode(
     { registry, peers, clock, ids: new SequentialIds(id), store, push: users, random, errors, telemetry },
     options,
   );
+  const accounts = new InMemoryAccountStore();
+  const presence = new Presence({ node: id, clock, audit: new RecordingAuditTrail(), store: accounts });
+  const directory = wireDirectory(
+    { registry, peers, clock, accounts, presence, errors },
+    { membership: options.membership, directory: options.directory },
+  );
   const membership = wireMembership(
-    { registry, peers, clock, store: new InMemoryMembershipStore(), random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      store: new InMemoryMembershipStore(),
+      random,
+      errors,
+      telemetry,
+      views: directory.directory,
+    },
     { membership: options.membership, leaveTimeoutMs: options.leaveTimeoutMs },
   );
   const { announce, remove, probe } = membership;
   const { receive, receiveMany } = messaging;
   const api: InboundPeerApi = {
-    listNodes: (includeDead) => [...registry.list(), ...(includeDead ? registry.goneReports() : [])],
+    listNodes: (includeDead) => [
+      ...registry.list().map((member) => {
+        const version = directory.directory.versionOf(member.id);
+        return version === undefined ? member : { ...member, directory: version };
+      }),
+      ...(includeDead ? registry.goneReports() : []),
+    ],
+    listUsers: () => directory.ownDirectory.snapshot(),
     getNode: (nodeId) => {
       const node = registry.get(nodeId);
       if (!node) throw new UnknownNode(nodeId);
@@ -312,14 +354,27 @@ export function createMemoryNode(
   };
   network.register(url, api);
   if (options.startCourier !== false) messaging.courier.start();
-  return { ...membership, ...messaging, id, url, registry, users, store, clock, api };
+  return {
+    ...membership,
+    ...messaging,
+    ...directory,
+    id,
+    url,
+    registry,
+    users,
+    store,
+    clock,
+    api,
+    accounts,
+    presence,
+  };
 }
 
 /**
  * A plain node on the in-memory network: the assignment's protocol only. It lists itself, keeps whatever it is
  * told, never probes or gossips, and has no `POST /probe` or `POST /msgs`. `extensionCalls` counts every call
- * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`): a meshchat node must
- * never send one. `received` is every `PUT /msg` it was sent, as its users would see it.
+ * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`, `GET /users`): a meshchat node must
+ * never send one (`GET /users` counts too). `received` is every `PUT /msg` it was sent, as its users would see it.
  */
 export function createPlainMemoryNode(
   network: InMemoryNetwork,
@@ -367,6 +422,10 @@ export function createPlainMemoryNode(
     probe: () => {
       extensionCalls++;
       return Promise.reject(new UnknownNode(id));
+    },
+    listUsers: () => {
+      extensionCalls++;
+      throw new HttpRefusal(404, 'not_found', 'There is no GET /users on this node.');
     },
   });
   return { id, url, nodes, received, extensionCalls: () => extensionCalls };

@@ -1,3 +1,5 @@
+import { InMemoryAccountStore } from '../fakes/in-memory-account-store.js';
+import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import type { DependencyContainer } from 'tsyringe';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { silentLogger } from '../../src/adapters/log/logger.js';
@@ -83,6 +85,8 @@ describe('wireNode over fakes', () => {
         messages: new MemoryMessageStore(DEFAULT_MESSAGE_STORE_SETTINGS),
         log: silentLogger,
         push: [recorder],
+        accounts: new InMemoryAccountStore(),
+        audit: new RecordingAuditTrail(),
         web: TEST_WEB,
       },
       { ...nodeSettings(config, { processMetrics: false }), self: { id: 'a', url: memoryUrl('a') } },

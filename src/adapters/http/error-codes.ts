@@ -63,6 +63,7 @@ export const ERROR_CODES = {
       'The field `msg` is not a string, or a user sent something that is not a message object.',
     invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
+    invalid_scope: 'The query parameter `scope` of `GET /users` is neither `node` nor `mesh`.',
   }),
   ...family(() => new HopLimitReached(MAX_RELAY_HOPS), {
     hop_limit: `The message was already relayed ${MAX_RELAY_HOPS} times; it is not relayed again.`,
