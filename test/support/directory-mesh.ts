@@ -75,10 +75,11 @@ export class DirectoryMesh {
     return this.elapsed - start;
   }
 
-  async run(ms: number): Promise<void> {
-    for (let t = 0; t < ms; t += STEP_MS) {
-      await this.clock.advance(STEP_MS);
-      this.elapsed += STEP_MS;
+  /** Moves the fake clock `ms` forward in steps of `stepMs`. */
+  async run(ms: number, stepMs = STEP_MS): Promise<void> {
+    for (let t = 0; t < ms; t += stepMs) {
+      await this.clock.advance(stepMs);
+      this.elapsed += stepMs;
     }
   }
 
