@@ -22,7 +22,7 @@ import { type DirectoryWiring, wireDirectory } from '../../src/wiring/wire-direc
 import { InMemoryAccountStore } from './in-memory-account-store.js';
 import { RecordingAuditTrail } from './recording-audit-trail.js';
 import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
-import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
+import { extensionFields, userListEntry } from '../../src/adapters/http/wire-schemas.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
@@ -230,7 +230,14 @@ export class InMemoryPeerClient implements PeerClient {
 
   async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
     const answer = await this.#call(url, (api) => api.listUsers(), options);
-    return { users: answer.users.slice(0, MAX_DIRECTORY_USERS_PER_NODE), version: answer.version };
+    // As the HTTP adapter reads it: entries checked one by one, at most the cap of them.
+    const users: DirectoryUser[] = [];
+    for (const entry of answer.users) {
+      if (users.length >= MAX_DIRECTORY_USERS_PER_NODE) break;
+      const parsed = userListEntry.safeParse(entry);
+      if (parsed.success) users.push(parsed.data);
+    }
+    return { users, version: answer.version };
   }
 
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {

@@ -189,5 +189,11 @@ describe('the mesh directory on the in-memory network (fake clock)', () => {
     version += 1;
     await mesh.run(10 * LAN.gossipIntervalMs);
     expect(pulls).toBe(before + 1);
+    // Its own word going down (a restart with a clock set back) is a change too: pulled once more.
+    entries.splice(0, entries.length, { user: 'zed@evil', online: true, lastSeen: null });
+    version -= 1_000;
+    await mesh.run(10 * LAN.gossipIntervalMs);
+    expect(pulls).toBe(before + 2);
+    expect(mesh.node(0).directory.mesh().users).toEqual([{ user: 'zed@evil', online: true, lastSeen: null }]);
   });
 });

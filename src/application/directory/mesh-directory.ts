@@ -30,7 +30,7 @@ interface Copy {
  * Each `GET /nodes` entry of a meshchat node with accounts carries `directory`, the version of that node's list
  * as the reporter knows it; a node's own entry carries its own. Anti-entropy already pulls one list per gossip
  * interval; from it this engine learns versions (`viewMerged`) and pulls `GET /users` from a node only when it
- * learns a version newer than its copy. So at rest the directory sends nothing of its own.
+ * learns a version other than its copy's. So at rest the directory sends nothing of its own.
  *
  * Contracts:
  * - `mesh()` answers from the copies at once, never calling anyone. A node that showed a version (so it has
@@ -119,7 +119,8 @@ export class MeshDirectory implements ViewListener {
       const known = this.#known.get(member.id);
       if (known === undefined || member.state !== 'alive' || this.#pulling.has(member.id)) continue;
       const copy = this.#copies.get(member.id);
-      if (copy === undefined || copy.version < known) void this.#pull(member, known);
+      // Any difference, not only a newer version: a node's own word may be lower than what was forged for it.
+      if (copy === undefined || copy.version !== known) void this.#pull(member, known);
     }
   }
 
