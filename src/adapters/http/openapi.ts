@@ -75,7 +75,7 @@ Operations tagged **${BASE_PROTOCOL_TAG}** are the classroom assignment's protoc
 
 Every error is JSON, \`{"error": {"code", "message"}}\`. Any path answers \`404 not_found\` when there is no such route, and \`405 method_not_allowed\` (with an \`Allow\` header) for a method it does not take. A request body over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default) is refused with \`413 body_too_large\` before it is parsed. A client's mistake never gets a 5xx.
 
-Users do not use this API: they connect with socket.io (path \`/socket.io/\`, events \`msg\`, \`nodes\`, \`mesh\`, \`history\`, \`status\`, \`hello\`, \`error\`) or with a plain WebSocket at \`/ws\` (JSON text frames of the same types, plus \`ack\`); the web page uses \`/ws\`. Both are WebSocket upgrades, not HTTP operations; \`/docs\` describes them.`;
+Users send and receive messages without this API: they connect with socket.io (path \`/socket.io/\`, events \`msg\`, \`nodes\`, \`mesh\`, \`history\`, \`status\`, \`hello\`, \`presence\`, \`error\`) or with a plain WebSocket at \`/ws\` (JSON text frames of the same types, plus \`ack\` and \`auth\`); the web page uses \`/ws\`. Both are WebSocket upgrades, not HTTP operations; \`/docs\` describes them. A user with an account logs in with \`POST /sessions\` and hands the token to either front end.`;
 
 /** The conversion every schema goes through (OpenAPI 3.1 schemas are JSON Schema 2020-12). */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
