@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
+  accountDoneAnswer,
+  documentedCredentials,
+  documentedPassword,
+  registeredAnswer,
+  sessionAnswer,
+} from './account-schemas.js';
+import {
   errorBody,
   healthReport,
   meshGraph,
@@ -50,6 +57,8 @@ const REQUEST_COMPONENTS = {
   ProbeRequest: probeBody,
   Message: inboundMessageBody,
   MessageBatchRequest: messageBatchBody,
+  Credentials: documentedCredentials,
+  PasswordRequest: documentedPassword,
 } satisfies Record<string, z.ZodType>;
 
 /** Answers with a name in the document, converted as zod output (what this node sends). */
@@ -67,6 +76,9 @@ const RESPONSE_COMPONENTS = {
   BatchAnswer: batchAnswer,
   HealthReport: healthReport,
   MeshGraph: meshGraph,
+  Registered: registeredAnswer,
+  Session: sessionAnswer,
+  AccountDone: accountDoneAnswer,
 } satisfies Record<string, z.ZodType>;
 
 const DESCRIPTION = `The HTTP API of one meshchat node: the calls between nodes, the operators' endpoints, the web client.
