@@ -103,7 +103,7 @@ export class MeshNode {
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
-      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush } =
+      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush, accounts } =
         this.wired;
       networkPush.stop();
       courier.stop();
@@ -115,6 +115,7 @@ export class MeshNode {
       // Nothing can reach the stores any more: flush them and close the database under them.
       remember.stop();
       await messages.close();
+      accounts.close();
       this.database?.close();
     })();
     return this.#released;

@@ -48,7 +48,9 @@ export class OutboxFull extends MeshError {
 /** The node's message store is closed (the node is stopping): nothing new can be kept, so nothing is taken. */
 export class StoreClosed extends MeshError {
   readonly code = 'node_stopping';
-  constructor() {
-    super('This node is stopping and took nothing; send the message again to another node or later.');
+  constructor(
+    message = 'This node is stopping and took nothing; send the message again to another node or later.',
+  ) {
+    super(message);
   }
 }

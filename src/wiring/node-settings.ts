@@ -1,3 +1,4 @@
+import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
 import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import {
   defaultProfile,
@@ -17,6 +18,10 @@ export interface NodeSettings {
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** The user front ends' ping period (`FrontEndSettings.heartbeatMs`). */
+  readonly heartbeatMs?: number;
+  /** Failed-login limits over the defaults of `LoginThrottle`. */
+  readonly loginThrottle?: Partial<LoginThrottleSettings>;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -34,5 +39,7 @@ export function nodeSettings(
     leaveTimeoutMs: config.leaveTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     processMetrics: options.processMetrics,
+    heartbeatMs: config.heartbeatMs,
+    loginThrottle: config.loginThrottle,
   };
 }

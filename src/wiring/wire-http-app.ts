@@ -1,7 +1,9 @@
 import type { Hono } from 'hono';
 import { createHttpApp } from '../adapters/http/create-http-app.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
+import type { UserPush } from '../application/ports/user-push.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { AccountsWiring } from './wire-accounts.js';
 import type { MembershipWiring } from './wire-membership.js';
 import type { MessagingWiring } from './wire-messaging.js';
 import type { OperationsWiring } from './wire-operations.js';
@@ -10,10 +12,15 @@ import type { OperationsWiring } from './wire-operations.js';
 export function wireHttpApp(
   parts: { readonly registry: PeerRegistry } & Pick<MembershipWiring, 'announce' | 'remove' | 'probe'> &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
-    Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'>,
+    Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
+    Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> & {
+      /** Every front end, to close the connections of a removed account. */
+      readonly push: Pick<UserPush, 'disconnectUser'>;
+    },
   settings: { readonly web: WebAssets; readonly maxBodyBytes?: number },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
+  const { register, login, logout, unregister, push } = parts;
   return createHttpApp({
     registry,
     announce,
@@ -23,6 +30,7 @@ export function wireHttpApp(
     receiveMany,
     web: settings.web,
     ops: { health, metrics, mesh: () => meshMap.snapshot() },
+    accounts: { register, login, logout, unregister, users: push },
     maxBodyBytes: settings.maxBodyBytes,
     onInternalError: (error) => errors.report(error),
   });

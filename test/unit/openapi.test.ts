@@ -327,6 +327,62 @@ describe('OpenAPI document', () => {
       expect(notBuilt).toMatchObject({ error: { code: 'not_built' } });
     });
 
+    it('the account routes: registered, logged in and out, refused, unregistered', async () => {
+      const call = (method: string, path: string, body?: unknown, token?: string) =>
+        app.request(path, {
+          method,
+          headers: {
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+            ...(token ? { Authorization: `Bearer ${token}` } : {}),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      const alice = { name: 'alice', password: 'correct horse' };
+      expect(await expectDocumented(await call('POST', '/users', alice), 'post', '/users')).toMatchObject({
+        user: 'alice@a',
+      });
+      await expectDocumented(await call('POST', '/users', alice), 'post', '/users');
+      await expectDocumented(await call('POST', '/users', { name: '-', password: 'x' }), 'post', '/users');
+      await call('POST', '/users', { name: 'bob', password: 'correct horse' });
+      const session = (await expectDocumented(
+        await call('POST', '/sessions', alice),
+        'post',
+        '/sessions',
+      )) as {
+        token: string;
+      };
+      const bobs = (await (
+        await call('POST', '/sessions', { name: 'bob', password: 'correct horse' })
+      ).json()) as {
+        token: string;
+      };
+      await expectDocumented(
+        await call('DELETE', '/users/alice', alice, bobs.token),
+        'delete',
+        '/users/{name}',
+      );
+      await expectDocumented(await call('DELETE', '/users/alice', alice), 'delete', '/users/{name}');
+      const gone = await call('DELETE', '/users/alice', alice, session.token);
+      expect(await expectDocumented(gone, 'delete', '/users/{name}')).toEqual({ ok: true, user: 'alice@a' });
+      const failed = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await call('POST', '/sessions', { ...alice, password: 'no' });
+        failed.push(response.status);
+        await expectDocumented(response, 'post', '/sessions');
+      }
+      expect(failed).toEqual([401, 401, 401, 401, 401, 429]);
+      await expectDocumented(
+        await call('DELETE', '/sessions/current', undefined, bobs.token),
+        'delete',
+        '/sessions/current',
+      );
+      await expectDocumented(
+        await call('DELETE', '/sessions/current', undefined, bobs.token),
+        'delete',
+        '/sessions/current',
+      );
+    });
+
     it('documents every JSON answer with the zod schema it comes from', () => {
       for (const { method, path, operation } of operationsOf(served)) {
         for (const [status, response] of Object.entries(operation.responses)) {

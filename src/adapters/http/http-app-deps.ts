@@ -1,3 +1,8 @@
+import type { Login } from '../../application/accounts/login.js';
+import type { Logout } from '../../application/accounts/logout.js';
+import type { Register } from '../../application/accounts/register.js';
+import type { Unregister } from '../../application/accounts/unregister.js';
+import type { UserPush } from '../../application/ports/user-push.js';
 import type { AnnounceNode } from '../../application/membership/announce-node.js';
 import type { ProbeForPeer } from '../../application/membership/probe-for-peer.js';
 import type { RemoveNode } from '../../application/membership/remove-node.js';
@@ -21,9 +26,20 @@ export interface HttpAppDeps {
   readonly web: WebAssets;
   /** What operators read: `/healthz`, `/metrics`, `/mesh`. */
   readonly ops: OpsDeps;
+  /** This node's users: `/users`, `/sessions`. */
+  readonly accounts: AccountsDeps;
   readonly maxBodyBytes?: number;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+export interface AccountsDeps {
+  readonly register: Register;
+  readonly login: Login;
+  readonly logout: Logout;
+  readonly unregister: Unregister;
+  /** The front ends: an account that was removed has its live connections closed. */
+  readonly users: Pick<UserPush, 'disconnectUser'>;
 }
 
 export interface OpsDeps {

@@ -1,4 +1,5 @@
 import type { Route } from '../route.js';
+import { ACCOUNT_ROUTES } from './account-routes.js';
 import { MESSAGE_ROUTES } from './message-routes.js';
 import { NODE_ROUTES } from './node-routes.js';
 import { OPS_ROUTES } from './ops-routes.js';
@@ -8,6 +9,7 @@ import { PAGE_ROUTES } from './page-routes.js';
 export const ALL_ROUTES: readonly Route[] = [
   ...NODE_ROUTES,
   ...MESSAGE_ROUTES,
+  ...ACCOUNT_ROUTES,
   ...OPS_ROUTES,
   ...PAGE_ROUTES,
 ];
