@@ -50,4 +50,6 @@ export type {
   TransportClose,
   TransportHandlers,
 } from './transport.js';
+export type { WebSocketDialer, WebSocketLike } from './web-socket-transport.js';
+export { WebSocketTransport } from './web-socket-transport.js';
 export { parseWsFrame, wsPath, wsSendFrame } from './ws-frames.js';
