@@ -1,5 +1,5 @@
-import type { SentMemory } from './protocol/client.js';
-import { isRecord, seqOf } from './protocol/frames.js';
+import { isRecord, parseSeq } from '../../src/client/index.js';
+import type { SentMemory } from './sent-messages.js';
 
 const KEY_USER = 'meshchat.user';
 const KEY_OPEN = 'meshchat.to';
@@ -86,12 +86,12 @@ export class PageStorage {
   readMarks(): ReadMarks | undefined {
     const parsed = this.#json(KEY_READ);
     if (!isRecord(parsed) || !isRecord(parsed.convs)) return undefined;
-    const base = seqOf(parsed.base);
-    const top = seqOf(parsed.top);
+    const base = parseSeq(parsed.base);
+    const top = parseSeq(parsed.top);
     if (base === undefined || top === undefined) return undefined;
     const convs: Record<string, number> = {};
     for (const [key, value] of Object.entries(parsed.convs)) {
-      const seq = seqOf(value);
+      const seq = parseSeq(value);
       if (seq !== undefined) convs[key] = seq;
     }
     return { base, top, convs };
