@@ -1,10 +1,5 @@
-import {
-  createChatClient,
-  EVERYONE,
-  type OutgoingMessage,
-  WebSocketTransport,
-} from '../../src/client/index.js';
-import { addSend, conversation, openForReading, totalUnread } from './conversations.js';
+import { createChatClient, EVERYONE, WebSocketTransport } from '../../src/client/index.js';
+import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
 import { type AppState, createState, type MessageItem } from './state.js';
 import { PageStorage } from './storage.js';
 import { Store } from './store.js';
@@ -50,12 +45,6 @@ export function startApp(doc: Document = document): App {
     transport: new WebSocketTransport((path) => new WebSocket(wsUrl(path))),
   });
 
-  /** Hands `message` to the client core and shows it at once, with its tick. */
-  const send = (s: AppState, message: OutgoingMessage): void => {
-    const { ref } = client.send(message);
-    addSend(s, s.sends.sending(ref, message));
-  };
-
   const selectConversation = (key: string): void => {
     store.update((s) => {
       if (s.openKey === key) return;
@@ -86,10 +75,8 @@ export function startApp(doc: Document = document): App {
     store.update((s) => {
       item.resent = true;
       conversation(s, old.to).version++;
-      send(
-        s,
-        old.user === undefined ? { to: old.to, msg: old.msg } : { to: old.to, msg: old.msg, user: old.user },
-      );
+      const { to, msg, user } = old;
+      sendAndShow(s, client, user === undefined ? { to, msg } : { to, msg, user });
     });
   };
 
@@ -112,7 +99,9 @@ export function startApp(doc: Document = document): App {
     send: (text, user) => {
       const to = state.openKey;
       if (to === undefined) return false;
-      store.update((s) => send(s, user === undefined ? { to, msg: text } : { to, msg: text, user }));
+      store.update((s) =>
+        sendAndShow(s, client, user === undefined ? { to, msg: text } : { to, msg: text, user }),
+      );
       chat.scrollToEnd();
       return true;
     },

@@ -1,4 +1,4 @@
-import { type ChatMessage, EVERYONE } from '../../src/client/index.js';
+import { type ChatClient, type ChatMessage, EVERYONE, type OutgoingMessage } from '../../src/client/index.js';
 import { ellipsize, limitChars, MAX_USER_CHARS, parseTime } from './format.js';
 import type { SentEntry } from './sent-messages.js';
 import type { AppState, Conversation, LogItem, MessageItem, ShownMessage } from './state.js';
@@ -102,8 +102,18 @@ export function addIncoming(state: AppState, incoming: Incoming, live: boolean):
   }
 }
 
+/** Hands `message` to the client core and shows it at once, with its tick. */
+export function sendAndShow(
+  state: AppState,
+  client: Pick<ChatClient, 'send'>,
+  message: OutgoingMessage,
+): void {
+  const { ref } = client.send(message);
+  addSend(state, state.sends.sending(ref, message));
+}
+
 /** A message this page sends now, shown at once with its tick. */
-export function addSend(state: AppState, sent: SentEntry): void {
+function addSend(state: AppState, sent: SentEntry): void {
   const message: ShownMessage = {
     from: state.self?.id ?? 'this node',
     to: sent.to,

@@ -1,6 +1,14 @@
 import type { ChatMessage, ConnectionStatus, MeshGraph, NodeInfo, PeerView } from '../../src/client/index.js';
 import { type SentEntry, type SentMemory, SentMessages } from './sent-messages.js';
-import type { ReadMarks } from './storage.js';
+
+/** Read marks kept across page loads: per conversation, the highest `seq` the user has seen there. */
+export interface ReadMarks {
+  /** Everything up to this cursor counts as read in a conversation without its own mark. */
+  base: number;
+  /** The highest cursor ever seen; a history that ends below it means the node lost its data. */
+  top: number;
+  convs: Record<string, number>;
+}
 
 /** Which pane is in front: on a phone only that one shows; on a laptop the list and chat always do. */
 export type View = 'list' | 'chat' | 'mesh';

@@ -1,5 +1,6 @@
 import { isRecord, parseSeq } from '../../src/client/index.js';
 import type { SentMemory } from './sent-messages.js';
+import type { ReadMarks } from './state.js';
 
 const KEY_USER = 'meshchat.user';
 const KEY_OPEN = 'meshchat.to';
@@ -8,15 +9,6 @@ const KEY_READ = 'meshchat.read';
 const KEY_DRAFTS = 'meshchat.drafts';
 const MAX_REMEMBERED_IDS = 500;
 const MAX_DRAFTS = 50;
-
-/** Read marks kept across page loads: per conversation, the highest `seq` the user has seen there. */
-export interface ReadMarks {
-  /** Everything up to this cursor counts as read in a conversation without its own mark. */
-  base: number;
-  /** The highest cursor ever seen; a history that ends below it means the node lost its data. */
-  top: number;
-  convs: Record<string, number>;
-}
 
 /**
  * What the page keeps in localStorage. Storage may be disabled (private mode, a full quota): then every read
