@@ -1,6 +1,6 @@
 import type { LoginThrottleSettings } from './application/accounts/login-throttle.js';
-import type { DeliverySettings } from './application/messaging/delivery-settings.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
+import type { DeliverySettings } from './application/messaging/delivery-settings.js';
 
 /** Everything a node needs to start; `src/cli/node-flags.ts` builds it from flags and environment. */
 export interface NodeConfig {

@@ -1,6 +1,11 @@
 import { MeshError } from '../domain/errors.js';
 
-export type PeerFailure = 'peer_unreachable' | 'peer_timeout' | 'peer_rejected' | 'peer_busy' | 'peer_bad_answer';
+export type PeerFailure =
+  | 'peer_unreachable'
+  | 'peer_timeout'
+  | 'peer_rejected'
+  | 'peer_busy'
+  | 'peer_bad_answer';
 
 /** A call to another node that did not end in a 2xx answer. Raised by every `PeerClient`. */
 export class PeerCallFailed extends MeshError {

@@ -1,10 +1,10 @@
 import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
-import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import {
   defaultProfile,
   MEMBERSHIP_PROFILES,
   type MembershipSettings,
 } from '../application/membership/settings.js';
+import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import { assertNodeId } from '../domain/node-record.js';
 import type { NodeConfig } from '../node-config.js';
 

@@ -1,8 +1,8 @@
+import { OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
 import { createMemoryNode, InMemoryNetwork } from '../fakes/in-memory-network.js';
 import { RecordingPushNotifier } from '../fakes/recording-push-notifier.js';
-import { startTestNode } from '../support/nodes.js';
-import { OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
 import { closedPort } from '../support/free-port.js';
+import { startTestNode } from '../support/nodes.js';
 import { describePeerClientContract } from './peer-client-contract.js';
 
 describePeerClientContract('InMemoryPeerClient', async () => {

@@ -1,10 +1,13 @@
-import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
+import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
+import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
+import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
+import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
-import type { Telemetry } from '../../src/application/ports/telemetry.js';
-import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type {
   BatchItemResult,
   CallOptions,
@@ -12,16 +15,13 @@ import type {
   PeerClient,
   ProbeVerdict,
 } from '../../src/application/ports/peer-client.js';
-import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
-import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
-import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
-import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import type { Telemetry } from '../../src/application/ports/telemetry.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
-import { wireMembership, type MembershipWiring } from '../../src/wiring/wire-membership.js';
-import { wireMessaging, type MessagingWiring } from '../../src/wiring/wire-messaging.js';
+import { type MembershipWiring, wireMembership } from '../../src/wiring/wire-membership.js';
+import { type MessagingWiring, wireMessaging } from '../../src/wiring/wire-messaging.js';
 import { FakeClock } from './fake-clock.js';
 import { InMemoryMembershipStore } from './in-memory-membership-store.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';

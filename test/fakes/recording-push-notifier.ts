@@ -1,8 +1,8 @@
 import type { PresenceChange } from '../../src/application/accounts/presence.js';
 import type { UserPush } from '../../src/application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../src/domain/delivery.js';
-import type { NodeRecord } from '../../src/domain/node-record.js';
 import type { MeshGraph } from '../../src/domain/mesh-graph.js';
+import type { NodeRecord } from '../../src/domain/node-record.js';
 
 /** Stands for the users of one node: records what they were pushed. */
 export class RecordingPushNotifier implements UserPush {

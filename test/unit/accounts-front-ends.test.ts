@@ -7,8 +7,8 @@ import {
   notePresence,
 } from '../../src/adapters/users/connection-auth.js';
 import type { AuditRecord } from '../../src/application/ports/accounts/audit-trail.js';
-import { accountsOnFakes } from '../support/accounts.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
+import { accountsOnFakes } from '../support/accounts.js';
 
 const PASSWORD = 'correct horse';
 

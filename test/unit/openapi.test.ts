@@ -5,8 +5,8 @@ import type { createHttpApp } from '../../src/adapters/http/create-http-app.js';
 import { ERROR_CODES } from '../../src/adapters/http/error-codes.js';
 import { buildOpenApiDocument, openApiDocument } from '../../src/adapters/http/openapi.js';
 import type { OpenApiDocument, OpenApiOperation } from '../../src/adapters/http/openapi-document.js';
-import { errorCodesOf, responsesOf } from '../../src/adapters/http/route-responses.js';
 import { honoPath, type Route } from '../../src/adapters/http/route.js';
+import { errorCodesOf, responsesOf } from '../../src/adapters/http/route-responses.js';
 import { ALL_ROUTES } from '../../src/adapters/http/routes/all-routes.js';
 import {
   inboundBatchBody,

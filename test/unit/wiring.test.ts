@@ -17,11 +17,11 @@ import { type WiredNode, wireNode } from '../../src/wiring/wire-node.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
-import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
-import { SequentialSessionTokens } from '../fakes/sequential-session-tokens.js';
 import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js';
 import { createMemoryNode, InMemoryNetwork, memoryUrl } from '../fakes/in-memory-network.js';
+import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import { RecordingPushNotifier, SequentialIds } from '../fakes/recording-push-notifier.js';
+import { SequentialSessionTokens } from '../fakes/sequential-session-tokens.js';
 import { TEST_WEB } from '../support/http-app.js';
 
 const config = { id: 'a', port: 0, host: '127.0.0.1', join: [], tunnel: 'none' as const };

@@ -13,6 +13,7 @@ import {
   type PeerFailure,
   StoreClosed,
 } from '../../application/errors.js';
+import { ACCOUNT_NAME_MAX_LENGTH, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/account.js';
 import {
   Conflict,
   HopLimitReached,
@@ -21,7 +22,6 @@ import {
   TooLarge,
   UnknownNode,
 } from '../../domain/errors.js';
-import { ACCOUNT_NAME_MAX_LENGTH, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/account.js';
 import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES, USER_NAME_MAX_LENGTH } from '../../domain/message.js';
 import { NODE_ID_MAX_LENGTH, NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
 import { MAX_MEMBERS } from '../../domain/peer-registry.js';

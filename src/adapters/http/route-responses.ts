@@ -1,5 +1,5 @@
 import { errorBody } from './api-schemas.js';
-import { type ErrorCode, ERROR_CODES } from './error-codes.js';
+import { ERROR_CODES, type ErrorCode } from './error-codes.js';
 import { BEARER_CHALLENGE } from './error-table.js';
 import type { HeaderSpec, ResponseSpec, Route } from './route.js';
 

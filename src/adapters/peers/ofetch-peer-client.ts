@@ -55,7 +55,13 @@ export class OfetchPeerClient implements PeerClient {
 
   async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
     const path = options.includeDead ? '/nodes?include=dead' : '/nodes';
-    const list = parseAnswer(url, 'GET /nodes', await this.#call(url, 'GET', path, undefined, options), nodeListAnswer, 'a node list');
+    const list = parseAnswer(
+      url,
+      'GET /nodes',
+      await this.#call(url, 'GET', path, undefined, options),
+      nodeListAnswer,
+      'a node list',
+    );
     const nodes: NodeReport[] = [];
     for (const entry of list.slice(0, MAX_LIST_ENTRIES)) {
       try {
@@ -69,33 +75,58 @@ export class OfetchPeerClient implements PeerClient {
 
   async getNode(url: string, id: string, options: CallOptions = {}): Promise<NodeAnswer> {
     const path = `/nodes/${encodeURIComponent(id)}`;
-    const answer = parseAnswer(url, `GET ${path}`, await this.#call(url, 'GET', path, undefined, options), nodeAnswer, 'a node');
+    const answer = parseAnswer(
+      url,
+      `GET ${path}`,
+      await this.#call(url, 'GET', path, undefined, options),
+      nodeAnswer,
+      'a node',
+    );
     try {
       return { url: normalizeNodeUrl(answer.url), ...extensionFields(answer) };
     } catch {
-      throw new PeerCallFailed('peer_bad_answer', `${url} answered GET ${path} with a url that is not valid.`);
+      throw new PeerCallFailed(
+        'peer_bad_answer',
+        `${url} answered GET ${path} with a url that is not valid.`,
+      );
     }
   }
 
   async announce(url: string, node: NodeReport, options: CallOptions = {}): Promise<void> {
-    const body = node.incarnation === undefined ? { url: node.url } : { url: node.url, incarnation: node.incarnation };
+    const body =
+      node.incarnation === undefined ? { url: node.url } : { url: node.url, incarnation: node.incarnation };
     await this.#call(url, 'PUT', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async withdraw(url: string, node: NodeRecord & { reason?: 'dead' }, options: CallOptions = {}): Promise<void> {
+  async withdraw(
+    url: string,
+    node: NodeRecord & { reason?: 'dead' },
+    options: CallOptions = {},
+  ): Promise<void> {
     const body = node.reason ? { url: node.url, reason: node.reason } : { url: node.url };
     await this.#call(url, 'DELETE', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {
+  async sendMessage(
+    url: string,
+    message: ChatMessage | InboundMessage,
+    options: CallOptions = {},
+  ): Promise<void> {
     await this.#call(url, 'PUT', '/msg', message, options);
   }
 
-  async sendMessages(url: string, messages: readonly ChatMessage[], options: CallOptions = {}): Promise<BatchItemResult[]> {
+  async sendMessages(
+    url: string,
+    messages: readonly ChatMessage[],
+    options: CallOptions = {},
+  ): Promise<BatchItemResult[]> {
     const text = await this.#call(url, 'POST', '/msgs', { messages }, options);
     const { results } = parseAnswer(url, 'POST /msgs', text, batchAnswer, 'a list of results');
     if (results.length !== messages.length) {
-      throw new PeerCallFailed('peer_bad_answer', `${url} answered ${results.length} results for ${messages.length} messages.`);
+      throw new PeerCallFailed(
+        'peer_bad_answer',
+        `${url} answered ${results.length} results for ${messages.length} messages.`,
+      );
     }
     return results.map((r) =>
       r.ok ? { ok: true } : { ok: false, status: r.httpStatus, code: r.error.code, message: r.error.message },
@@ -109,7 +140,13 @@ export class OfetchPeerClient implements PeerClient {
     return incarnation === undefined ? { alive: answer.alive } : { alive: answer.alive, incarnation };
   }
 
-  async #call(base: string, method: string, path: string, body: object | undefined, options: CallOptions): Promise<string> {
+  async #call(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    options: CallOptions,
+  ): Promise<string> {
     const origin = new URL(base).origin;
     let limit = this.#limits.get(origin);
     if (!limit) {
@@ -129,7 +166,14 @@ export class OfetchPeerClient implements PeerClient {
     }
   }
 
-  async #fetch(base: string, method: string, path: string, body: object | undefined, signal: AbortSignal, timeoutMs: number) {
+  async #fetch(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) {
     if (signal.aborted) throw timedOut(base, timeoutMs);
     let response: Awaited<ReturnType<typeof ofetch.raw<ReadableStream<Uint8Array>, 'stream'>>>;
     let text: string;
@@ -142,7 +186,11 @@ export class OfetchPeerClient implements PeerClient {
         responseType: 'stream',
         ignoreResponseError: true,
       });
-      text = await readAtMost(response._data, MAX_ANSWER_BYTES, () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`);
+      text = await readAtMost(
+        response._data,
+        MAX_ANSWER_BYTES,
+        () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`,
+      );
     } catch (error) {
       if (error instanceof PeerCallFailed) throw error;
       if (signal.aborted) throw timedOut(base, timeoutMs);
@@ -162,7 +210,11 @@ export class OfetchPeerClient implements PeerClient {
 }
 
 /** Reads a body as UTF-8 text, refusing (and cancelling) one longer than `max` bytes. */
-async function readAtMost(stream: ReadableStream<Uint8Array> | undefined, max: number, tooLong: () => string): Promise<string> {
+async function readAtMost(
+  stream: ReadableStream<Uint8Array> | undefined,
+  max: number,
+  tooLong: () => string,
+): Promise<string> {
   if (!stream) return '';
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
@@ -180,7 +232,13 @@ async function readAtMost(stream: ReadableStream<Uint8Array> | undefined, max: n
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseAnswer<T extends z.ZodType>(base: string, call: string, text: string, schema: T, what: string): z.output<T> {
+function parseAnswer<T extends z.ZodType>(
+  base: string,
+  call: string,
+  text: string,
+  schema: T,
+  what: string,
+): z.output<T> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -188,7 +246,11 @@ function parseAnswer<T extends z.ZodType>(base: string, call: string, text: stri
     throw new PeerCallFailed('peer_bad_answer', `${base} answered ${call} with something that is not JSON.`);
   }
   const result = schema.safeParse(parsed);
-  if (!result.success) throw new PeerCallFailed('peer_bad_answer', `${base} answered ${call} with something that is not ${what}.`);
+  if (!result.success)
+    throw new PeerCallFailed(
+      'peer_bad_answer',
+      `${base} answered ${call} with something that is not ${what}.`,
+    );
   return result.data;
 }
 

@@ -1,8 +1,8 @@
 import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { NodeRecord } from '../../domain/node-record.js';
 
 /** One `UserPush` over every front end the node runs. */
 export class FanOutUserPush implements UserPush {

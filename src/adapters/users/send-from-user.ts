@@ -1,9 +1,9 @@
-import type { InternalErrors } from '../../application/ports/internal-errors.js';
 import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
+import type { InternalErrors } from '../../application/ports/internal-errors.js';
 import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
-import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { FrontEndAccounts } from './connection-auth.js';
 
 /** What every user front end needs besides the use case it drives. */

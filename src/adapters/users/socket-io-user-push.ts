@@ -1,11 +1,11 @@
 import { Server, type Socket } from 'socket.io';
-import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
+import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { ForwardMessage } from '../../application/messaging/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { authenticateConnection, displayNameOf, notePresence } from './connection-auth.js';
 import { boundedHistory, historyCursor } from './history-cursor.js';

@@ -6,8 +6,8 @@ import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { ForwardMessage } from '../../application/messaging/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
   authenticateConnection,

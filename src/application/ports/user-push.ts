@@ -1,7 +1,7 @@
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
-import type { PresenceChange } from '../accounts/presence.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { NodeRecord } from '../../domain/node-record.js';
+import type { PresenceChange } from '../accounts/presence.js';
 
 /**
  * Pushes to the users connected to this node through one front end (socket.io, plain WebSocket, ...).
