@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { runAudit } from './cli/audit.js';
-import { runChat } from './cli/chat.js';
+import { runChat } from './cli/chat/run-chat.js';
 import { runDemo } from './cli/demo.js';
 import { createNode } from './container.js';
 import { runNode } from './main.js';

@@ -103,8 +103,19 @@ export class MeshNode {
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
-      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush, directory, accounts } =
-        this.wired;
+      const {
+        socketIo,
+        ws,
+        http,
+        endpoint,
+        membership,
+        remember,
+        courier,
+        messages,
+        networkPush,
+        directory,
+        accounts,
+      } = this.wired;
       networkPush.stop();
       directory.stop();
       courier.stop();

@@ -15,7 +15,13 @@ export async function runDemo(
   const nodes: MeshNode[] = [];
   try {
     for (const id of DEMO_IDS) {
-      const node = createNode({ id, port: 0, host: '127.0.0.1', tunnel: 'none', join: nodes.map((n) => n.url).slice(-1) });
+      const node = createNode({
+        id,
+        port: 0,
+        host: '127.0.0.1',
+        tunnel: 'none',
+        join: nodes.map((n) => n.url).slice(-1),
+      });
       nodes.push(node);
       await node.start();
     }
@@ -29,10 +35,11 @@ export async function runDemo(
     '',
     ...nodes.map((n) => `  ${n.id.padEnd(8)} ${n.url}`),
     '',
+    // `meshchat` is not on a new user's PATH; `npx` finds the package's own bin.
     'Chat between them:',
     `  in a browser:  open ${nodes[0]?.url}/ and ${nodes[1]?.url}/`,
-    `  in a terminal: meshchat chat --node ${nodes[0]?.url} --to ${nodes[1]?.id}`,
-    `                 meshchat chat --node ${nodes[1]?.url} --to ${nodes[0]?.id}`,
+    `  in a terminal: npx meshchat chat --node ${nodes[0]?.url} --to ${nodes[1]?.id}`,
+    `                 npx meshchat chat --node ${nodes[1]?.url} --to ${nodes[0]?.id}`,
     `  with curl:     curl -X PUT ${nodes[0]?.url}/msg -H 'Content-Type: application/json' -d '{"to":"${nodes[2]?.id}","msg":"hello"}'`,
     '',
     'Press Ctrl-C to stop.',

@@ -2,6 +2,8 @@ import type { Logger } from '../adapters/log/logger.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { AccountStore } from '../application/ports/accounts/account-store.js';
 import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
+import type { PasswordHasher } from '../application/ports/accounts/password-hasher.js';
+import type { SessionTokens } from '../application/ports/accounts/session-tokens.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
@@ -24,10 +26,12 @@ export interface NodeAdapters {
   readonly push: readonly UserPush[];
   /** Uniform in [0, 1): gossip partners, retry jitter (seeded in tests). */
   readonly random?: () => number;
-  /** This node's users and their sessions. */
-  readonly accounts: AccountStore;
-  /** Where account and session operations are written down. */
-  readonly audit: AuditTrail;
   /** The web page's files. */
   readonly web: WebAssets;
+  /** This node's users and their sessions; closed by the node after its front ends. */
+  readonly accounts: AccountStore;
+  readonly hasher: PasswordHasher;
+  readonly tokens: SessionTokens;
+  /** Where account operations are recorded (the database and the log, fanned out). */
+  readonly audit: AuditTrail;
 }

@@ -1,10 +1,11 @@
+import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
 import type { DirectorySettings } from '../application/directory/directory-settings.js';
-import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import {
   defaultProfile,
   MEMBERSHIP_PROFILES,
   type MembershipSettings,
 } from '../application/membership/settings.js';
+import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import { assertNodeId } from '../domain/node-record.js';
 import type { NodeConfig } from '../node-config.js';
 
@@ -20,6 +21,10 @@ export interface NodeSettings {
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** The user front ends' ping period (`FrontEndSettings.heartbeatMs`). */
+  readonly heartbeatMs?: number;
+  /** Failed-login limits over the defaults of `LoginThrottle`. */
+  readonly loginThrottle?: Partial<LoginThrottleSettings>;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -37,5 +42,7 @@ export function nodeSettings(
     leaveTimeoutMs: config.leaveTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     processMetrics: options.processMetrics,
+    heartbeatMs: config.heartbeatMs,
+    loginThrottle: config.loginThrottle,
   };
 }

@@ -3,16 +3,15 @@ import type { Logger } from '../adapters/log/logger.js';
 import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
-import { Presence } from '../application/accounts/presence.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
 import { NetworkPush } from '../application/operations/network-push.js';
-import type { AccountStore } from '../application/ports/accounts/account-store.js';
 import type { MessageStore } from '../application/ports/message-store.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
+import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
 import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
 import { wireHttpApp } from './wire-http-app.js';
 import { type MembershipWiring, wireMembership } from './wire-membership.js';
@@ -20,7 +19,12 @@ import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
 import { type OperationsWiring, wireOperations } from './wire-operations.js';
 
 /** One node's whole graph, built and not started: `MeshNode` starts and stops it. */
-export interface WiredNode extends MembershipWiring, MessagingWiring, OperationsWiring, DirectoryWiring {
+export interface WiredNode
+  extends MembershipWiring,
+    MessagingWiring,
+    OperationsWiring,
+    AccountsWiring,
+    DirectoryWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -32,9 +36,6 @@ export interface WiredNode extends MembershipWiring, MessagingWiring, Operations
   readonly http: NodeHttpServer;
   readonly endpoint: PublicEndpoint;
   readonly messages: MessageStore;
-  readonly accounts: AccountStore;
-  /** Who of this node's users is online; the authenticated front ends tell it. */
-  readonly presence: Presence;
   readonly log: Logger;
 }
 
@@ -43,7 +44,8 @@ export interface WiredNode extends MembershipWiring, MessagingWiring, Operations
  * `MeshNode.start`. Reads the membership store once, for the incarnation and the nodes to rejoin.
  */
 export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredNode {
-  const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web, accounts, audit } = adapters;
+  const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web } = adapters;
+  const { hasher, tokens, audit } = adapters;
   const saved = membershipStore.load();
   const registry = new PeerRegistry(settings.self, startIncarnation(saved, clock.now()));
   // The metrics and the health check read the courier and the front ends built below, only when asked.
@@ -56,33 +58,44 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     processMetrics: settings.processMetrics,
   });
   const { errors, telemetry, meshMap } = operations;
+  const accounts = wireAccounts(
+    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit },
+    { throttle: settings.loginThrottle },
+  );
   const frontEnd = {
     registry,
     history: (since?: number) => messages.history(since),
     mesh: () => meshMap.snapshot(),
     errors,
+    accounts,
   };
-  const socketIo = new SocketIoUserPush(frontEnd);
-  const ws = new WsUserPush(frontEnd);
+  const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
+  const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
+  const ws = new WsUserPush(frontEnd, frontEndSettings);
   const push = new FanOutUserPush([socketIo, ws, ...adapters.push]);
+  accounts.presence.onChange((change) => push.pushPresence(change));
   const messaging = wireMessaging(
     { registry, peers, clock, ids, store: messages, push, random, errors, telemetry },
     settings,
   );
-  const presence = new Presence({ node: registry.self.id, clock, audit, store: accounts });
-  const directory = wireDirectory({ registry, peers, clock, accounts, presence, errors }, settings);
+  // The directory lists the accounts wiring's users and presence; it learns other nodes' versions by gossip.
+  const directory = wireDirectory(
+    { registry, peers, clock, listUsers: accounts.listUsers, errors },
+    settings,
+  );
   const membership = wireMembership(
     { registry, peers, clock, store: membershipStore, random, errors, telemetry, views: directory.directory },
     settings,
   );
   const app = wireHttpApp(
-    { registry, ...membership, ...messaging, ...operations, ...directory },
+    { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, push },
     { web, maxBodyBytes: settings.maxBodyBytes },
   );
   return {
     ...operations,
     ...messaging,
     ...membership,
+    ...accounts,
     ...directory,
     registry,
     remembered: saved?.nodes ?? [],
@@ -93,8 +106,6 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     http: new NodeHttpServer(app),
     endpoint,
     messages,
-    accounts,
-    presence,
     log,
   };
 }

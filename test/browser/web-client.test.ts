@@ -247,6 +247,14 @@ describe.skipIf(skip)(
         for (const id of ['charlie', 'delta']) {
           await page.waitForSelector(`#node-list button[data-node-id=${attr(id)}][data-state="dead"]`);
         }
+        // Every node is still listed and counted; a broadcast still goes to the crashed one (a copy waits for
+        // it), not to the one that left, which only the node's map can tell.
+        expect(await page.locator('#node-count').textContent()).toBe('4');
+        if (!star) {
+          expect(await listItem(page, '*').locator('.node-state').textContent()).toBe(
+            'broadcast · 2 other nodes, 1 down',
+          );
+        }
         console.info(
           `${star ? 'star' : 'mesh'} map: a node that left shown down after ${leftShownMs} ms, a crashed one after ${crashShownMs} ms`,
         );
@@ -270,6 +278,8 @@ describe.skipIf(skip)(
       await page.locator('#message').waitFor({ state: 'visible' });
       expect(await page.locator('#node-list').isVisible()).toBe(false);
       expect(await page.locator('#back').isVisible()).toBe(true);
+      // No keyboard on a phone: the keyboard hint is not shown.
+      expect(await page.locator('#composer-hint').isVisible()).toBe(false);
 
       await page.locator('#message').fill('sent from a phone');
       await page.locator('#send').tap();
@@ -311,6 +321,8 @@ describe.skipIf(skip)(
       await page.keyboard.press('Enter');
       await page.waitForSelector('#chat[data-node-id="bravo"]');
       await page.waitForSelector('#message:focus');
+      expect(await page.locator('#composer-hint').textContent()).toContain('Shift+Enter');
+      expect(await page.locator('#composer-hint').isVisible()).toBe(true);
 
       await page.keyboard.type('first line');
       await page.keyboard.press('Shift+Enter');

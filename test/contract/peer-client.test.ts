@@ -1,8 +1,8 @@
+import { OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
 import { createMemoryNode, InMemoryNetwork } from '../fakes/in-memory-network.js';
 import { RecordingPushNotifier } from '../fakes/recording-push-notifier.js';
-import { addAccount, startWiredTestNode } from '../support/wired-nodes.js';
-import { OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
 import { closedPort } from '../support/free-port.js';
+import { addAccount, startWiredTestNode } from '../support/wired-nodes.js';
 import { describePeerClientContract } from './peer-client-contract.js';
 
 describePeerClientContract('InMemoryPeerClient', async () => {
@@ -28,7 +28,10 @@ describePeerClientContract('OfetchPeerClient against a real node on 127.0.0.1', 
   // The target's own membership loops stay quiet, so nothing it does on its own races the contract's steps.
   const hour = 3_600_000;
   const membership = { probeIntervalMs: hour, gossipIntervalMs: hour, reconnectIntervalMs: hour };
-  const { node: target, wired } = await startWiredTestNode('target', { push: [users], config: { membership } });
+  const { node: target, wired } = await startWiredTestNode('target', {
+    push: [users],
+    config: { membership },
+  });
   return {
     client: new OfetchPeerClient({ timeoutMs: 2_000 }),
     target,

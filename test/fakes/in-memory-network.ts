@@ -1,10 +1,14 @@
-import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
+import { extensionFields, userListEntry } from '../../src/adapters/http/wire-schemas.js';
+import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
+import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
+import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
-import type { Telemetry } from '../../src/application/ports/telemetry.js';
-import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type {
   BatchItemResult,
   CallOptions,
@@ -14,26 +18,23 @@ import type {
   ProbeVerdict,
   UserListAnswer,
 } from '../../src/application/ports/peer-client.js';
-import { Presence } from '../../src/application/accounts/presence.js';
-import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
-import type { AccountStore } from '../../src/application/ports/accounts/account-store.js';
+import type { Telemetry } from '../../src/application/ports/telemetry.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../src/domain/directory.js';
-import { type DirectoryWiring, wireDirectory } from '../../src/wiring/wire-directory.js';
-import { InMemoryAccountStore } from './in-memory-account-store.js';
-import { RecordingAuditTrail } from './recording-audit-trail.js';
-import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
-import { extensionFields, userListEntry } from '../../src/adapters/http/wire-schemas.js';
-import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
-import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
-import { wireMembership, type MembershipWiring } from '../../src/wiring/wire-membership.js';
-import { wireMessaging, type MessagingWiring } from '../../src/wiring/wire-messaging.js';
+import { type AccountsWiring, wireAccounts } from '../../src/wiring/wire-accounts.js';
+import { type DirectoryWiring, wireDirectory } from '../../src/wiring/wire-directory.js';
+import { type MembershipWiring, wireMembership } from '../../src/wiring/wire-membership.js';
+import { type MessagingWiring, wireMessaging } from '../../src/wiring/wire-messaging.js';
 import { FakeClock } from './fake-clock.js';
+import { FakePasswordHasher } from './fake-password-hasher.js';
+import { InMemoryAccountStore } from './in-memory-account-store.js';
 import { InMemoryMembershipStore } from './in-memory-membership-store.js';
+import { RecordingAuditTrail } from './recording-audit-trail.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';
+import { SequentialSessionTokens } from './sequential-session-tokens.js';
 
 /** The server side of a node as other nodes see it: what the HTTP API would call. */
 export interface InboundPeerApi {
@@ -171,7 +172,10 @@ export class InMemoryPeerClient implements PeerClient {
     return this.network.call(url, use, this.from, options.timeoutMs);
   }
 
-  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<GossipReport[]> {
+  async listNodes(
+    url: string,
+    options: CallOptions & { includeDead?: boolean } = {},
+  ): Promise<GossipReport[]> {
     const list = await this.#call(url, (api) => api.listNodes(options.includeDead ?? false), options);
     return list.flatMap((entry) => {
       try {
@@ -248,7 +252,7 @@ export class InMemoryPeerClient implements PeerClient {
 }
 
 /** One node on the in-memory network: its state, use cases and a recorder standing for its users. */
-export interface MemoryNode extends MembershipWiring, MessagingWiring, DirectoryWiring {
+export interface MemoryNode extends MembershipWiring, MessagingWiring, AccountsWiring, DirectoryWiring {
   readonly id: string;
   readonly url: string;
   readonly registry: PeerRegistry;
@@ -256,8 +260,6 @@ export interface MemoryNode extends MembershipWiring, MessagingWiring, Directory
   readonly store: MessageStore;
   readonly clock: FakeClock;
   readonly api: InboundPeerApi;
-  readonly accounts: AccountStore;
-  readonly presence: Presence;
 }
 
 export function memoryUrl(id: string): string {
@@ -308,10 +310,17 @@ export function createMemoryNode(
     { registry, peers, clock, ids: new SequentialIds(id), store, push: users, random, errors, telemetry },
     options,
   );
-  const accounts = new InMemoryAccountStore();
-  const presence = new Presence({ node: id, clock, audit: new RecordingAuditTrail(), store: accounts });
+  // The node's users as `wireNode` wires them: one account store and one presence, which the directory lists.
+  const accounts = wireAccounts({
+    node: id,
+    clock,
+    store: new InMemoryAccountStore(),
+    hasher: new FakePasswordHasher(),
+    tokens: new SequentialSessionTokens(),
+    audit: new RecordingAuditTrail(),
+  });
   const directory = wireDirectory(
-    { registry, peers, clock, accounts, presence, errors },
+    { registry, peers, clock, listUsers: accounts.listUsers, errors },
     { membership: options.membership, directory: options.directory },
   );
   const membership = wireMembership(
@@ -364,6 +373,7 @@ export function createMemoryNode(
   return {
     ...membership,
     ...messaging,
+    ...accounts,
     ...directory,
     id,
     url,
@@ -372,16 +382,14 @@ export function createMemoryNode(
     store,
     clock,
     api,
-    accounts,
-    presence,
   };
 }
 
 /**
  * A plain node on the in-memory network: the assignment's protocol only. It lists itself, keeps whatever it is
  * told, never probes or gossips, and has no `POST /probe` or `POST /msgs`. `extensionCalls` counts every call
- * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`, `GET /users`): a meshchat node must
- * never send one (`GET /users` counts too). `received` is every `PUT /msg` it was sent, as its users would see it.
+ * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`, `GET /users`): a meshchat
+ * node must never send one. `received` is every `PUT /msg` it was sent, as its users would see it.
  */
 export function createPlainMemoryNode(
   network: InMemoryNetwork,

@@ -23,7 +23,8 @@ describe('the meshchat command', () => {
     nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));
     const child = runCli(['node', '--id', 'proc', '--port', '0', '--join', nodes[0]?.url ?? '']);
     processes.push(child);
-    const [, url] = (await child.waitForOutput(/meshchat node proc listening at (http:\/\/127\.0\.0\.1:\d+)/)) ?? [];
+    const [, url] =
+      (await child.waitForOutput(/meshchat node proc listening at (http:\/\/127\.0\.0\.1:\d+)/)) ?? [];
     for (const node of nodes) {
       await vi.waitFor(() => expect(node.registry.get('proc')?.url).toBe(url), WAIT);
     }
@@ -33,8 +34,14 @@ describe('the meshchat command', () => {
   });
 
   it.each([
-    [['node', '--port', 'abc'], /^meshchat node: --port must be a whole number from 0 to 65535 \(got "abc"\)$/],
-    [['node', '--port', '70000'], /^meshchat node: --port must be a whole number from 0 to 65535 \(got "70000"\)/],
+    [
+      ['node', '--port', 'abc'],
+      /^meshchat node: --port must be a whole number from 0 to 65535 \(got "abc"\)$/,
+    ],
+    [
+      ['node', '--port', '70000'],
+      /^meshchat node: --port must be a whole number from 0 to 65535 \(got "70000"\)/,
+    ],
     [['node', '--id', 'bad id'], /^meshchat node: --id must be 1 to 64 characters/],
     [['node', '--join', 'ftp://x'], /^meshchat node: --join must use http or https \(got "ftp:\/\/x"\)$/],
     [['node', '--tunnel', 'carrier-pigeon'], /^meshchat node: --tunnel must be "none" or "ngrok"/],
@@ -74,7 +81,11 @@ describe('the meshchat command', () => {
   });
 
   it('takes its settings from the environment', async () => {
-    const child = runCli(['node'], { MESHCHAT_ID: 'from-env', PORT: '0', MESHCHAT_PUBLIC_URL: 'http://127.0.0.1:1/' });
+    const child = runCli(['node'], {
+      MESHCHAT_ID: 'from-env',
+      PORT: '0',
+      MESHCHAT_PUBLIC_URL: 'http://127.0.0.1:1/',
+    });
     processes.push(child);
     await child.waitForOutput(/meshchat node from-env listening at http:\/\/127\.0\.0\.1:1\n/);
     child.child.kill('SIGINT');
@@ -109,12 +120,45 @@ describe('the meshchat command', () => {
     expect(chat.stdout().trim().split('\n')).toHaveLength(1);
   });
 
+  it('chat on a real node: acks only, and a restart of its node is told at once and adds no node notices', async () => {
+    const a = await startTestNode('a');
+    nodes.push(a);
+    const b = await startTestNode('b', { join: [a.url] });
+    nodes.push(b);
+    const chat = runCli(['chat', '--node', a.url, '--to', 'b']);
+    processes.push(chat);
+    await chat.waitForOutput(/you are on node a/);
+    for (let i = 1; i <= 9; i++) chat.child.stdin.write(`hello ${i}\n`);
+    await vi.waitFor(() => expect(chat.stdout().match(/^✓ delivered \S+$/gm)).toHaveLength(9), WAIT);
+    // every copy was taken at once: no status line, and never "was queued"
+    expect(chat.stdout()).not.toMatch(/was queued|^✓ delivered \S+ to b/m);
+
+    const port = Number(new URL(a.url).port);
+    await a.stop({ leave: false });
+    nodes.splice(nodes.indexOf(a), 1);
+    await chat.waitForOutput(new RegExp(`^connection to ${a.url}/ lost; reconnecting…$`, 'm'), 3_000);
+    const again = await startTestNode('a', { join: [b.url], config: { port } });
+    nodes.push(again);
+    // the backoff is capped near 2 s: the node that is back is found within a few seconds
+    await chat.waitForOutput(/^reconnected to /m, 5_000);
+    await vi.waitFor(() => expect(again.registry.get('b')).toBeDefined(), WAIT);
+    chat.child.stdin.write('/nodes\n');
+    await chat.waitForOutput(/^ > b .*\(up, destination\)$/m);
+    expect(chat.stdout()).not.toMatch(/^nodes:/m);
+    chat.child.stdin.end();
+    expect(await chat.exited).toBe(0);
+  });
+
   it('demo starts three joined nodes and says how to chat between them', async () => {
     const demo = runCli(['demo']);
     processes.push(demo);
     await demo.waitForOutput(/Press Ctrl-C to stop/);
-    const urls = [...demo.stdout().matchAll(/^ {2}(alpha|bravo|charlie)\s+(http:\S+)$/gm)].map((m) => m[2] ?? '');
+    const urls = [...demo.stdout().matchAll(/^ {2}(alpha|bravo|charlie)\s+(http:\S+)$/gm)].map(
+      (m) => m[2] ?? '',
+    );
     expect(urls).toHaveLength(3);
+    expect(demo.stdout()).toContain(`  in a terminal: npx meshchat chat --node ${urls[0]} --to bravo`);
+    expect(demo.stdout()).toContain(`                 npx meshchat chat --node ${urls[1]} --to alpha`);
     const list = (await (await fetch(`${urls[2]}/nodes`)).json()) as { id: string }[];
     expect(list.map((n) => n.id).sort()).toEqual(['alpha', 'bravo', 'charlie']);
     demo.child.kill('SIGINT');

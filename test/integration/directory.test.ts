@@ -93,7 +93,9 @@ describe('GET /users?scope=mesh between real nodes', () => {
     const started = performance.now();
     for (let i = 0; i < 50; i++) await meshOf(a.node);
     const perRequestMs = (performance.now() - started) / 50;
-    process.stdout.write(`directory: GET /users?scope=mesh over HTTP, 3 nodes: ${perRequestMs.toFixed(2)} ms a request\n`);
+    process.stdout.write(
+      `directory: GET /users?scope=mesh over HTTP, 3 nodes: ${perRequestMs.toFixed(2)} ms a request\n`,
+    );
     expect(perRequestMs).toBeLessThan(50);
 
     // Bad input.
@@ -114,7 +116,8 @@ describe('GET /users?scope=mesh between real nodes', () => {
     await b.node.stop({ leave: false });
     const staleMs = directorySettings(LAN).staleAfterMs;
     await vi.waitFor(
-      async () => expect(await meshOf(a.node)).toEqual({ users: [], answered: ['dir-d'], missing: ['dir-e'] }),
+      async () =>
+        expect(await meshOf(a.node)).toEqual({ users: [], answered: ['dir-d'], missing: ['dir-e'] }),
       { timeout: staleMs + CI_MARGIN_MS, interval: POLL_MS },
     );
   });

@@ -171,6 +171,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /** A page element, typed only as far as the page-side code of these tests uses it. */
 export interface PageElement {
   readonly id: string;
+  readonly dir: string;
   readonly textContent: string | null;
   readonly childElementCount: number;
   readonly dataset: Record<string, string | undefined>;
@@ -187,6 +188,7 @@ export interface PageGlobals {
     readonly body: PageElement;
     readonly documentElement: { readonly scrollWidth: number };
     getElementById(id: string): PageElement | null;
+    querySelector(selector: string): PageElement | null;
     querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
   };
   readonly innerWidth: number;
@@ -198,6 +200,7 @@ export interface PageGlobals {
       options: { childList?: boolean; subtree?: boolean; attributes?: boolean },
     ): void;
   };
+  getComputedStyle(element: PageElement): { readonly direction: string };
   /** Set by an injected script, were one ever to run. */
   __xss?: unknown;
   /** The test's own record of moments a node was drawn as down. */
@@ -296,4 +299,24 @@ export interface ShownMessage {
   status?: string;
   from?: string;
   user?: string;
+}
+
+/** What the message box holds now. */
+export function draft(page: Page): Promise<string> {
+  return page.locator('#message').inputValue();
+}
+
+/** The open conversation's log, in order: `day:<label>`, `new`, `msg:<text>` and `notice:<text>` lines. */
+export function logLines(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
+    return Array.from(document.querySelectorAll('#log > li'), (li) => {
+      const kind =
+        li.dataset.testid === 'day-separator' ? 'day' : li.dataset.testid === 'new-messages' ? 'new' : '';
+      if (kind === 'new') return 'new';
+      if (kind === 'day') return `day:${li.textContent}`;
+      const text = li.querySelector('.msg-text')?.textContent;
+      return text === undefined ? `notice:${li.textContent}` : `msg:${text}`;
+    });
+  });
 }

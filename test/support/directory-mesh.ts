@@ -1,5 +1,5 @@
-import type { MeshUsers } from '../../src/application/directory/mesh-directory.js';
 import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
+import type { MeshUsers } from '../../src/application/directory/mesh-directory.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
@@ -46,7 +46,10 @@ export class DirectoryMesh {
     return node;
   }
 
-  static async of(count: number, options: ConstructorParameters<typeof DirectoryMesh>[0] = {}): Promise<DirectoryMesh> {
+  static async of(
+    count: number,
+    options: ConstructorParameters<typeof DirectoryMesh>[0] = {},
+  ): Promise<DirectoryMesh> {
     const mesh = new DirectoryMesh(options);
     const nodes = Array.from({ length: count }, (_, i) => mesh.add(`n${String(i).padStart(2, '0')}`));
     for (const node of nodes.slice(1)) await node.join.execute([(nodes[0] as MemoryNode).url]);

@@ -46,6 +46,25 @@ describe('the hexagon', () => {
     });
   }
 
+  it('src/client imports only itself: no adapters, no node:* module, no socket.io, no DOM', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles('src/client')) {
+      for (const spec of importsOf(file)) {
+        const resolved = spec.startsWith('.') ? relative(root, join(root, file, '..', spec)) : spec;
+        if (!resolved.startsWith('src/client/')) offenders.push(`${file} imports ${spec}`);
+      }
+      const text = readFileSync(join(root, file), 'utf8');
+      for (const global of text.match(
+        /\b(?:window|document|navigator|localStorage|WebSocket|process|Buffer)\b(?=\s*[.([])/g,
+      ) ?? []) {
+        offenders.push(`${file} uses the host global ${global}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+    // The rule has teeth: the CLI's transport, outside the core, does import socket.io-client.
+    expect(importsOf('src/cli/chat/socket-io-transport.ts')).toContain('socket.io-client');
+  });
+
   it('the use cases see their ports as types only', () => {
     const valueImports = sourceFiles('src/application').flatMap((file) =>
       importStatements(file)

@@ -1,18 +1,12 @@
-import { closedPort } from '../support/free-port.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type ChatOptions,
-  formatAck,
-  formatHistoryHeader,
-  formatMessage,
-  formatStatus,
-  MessageLedger,
-  runChat,
-} from '../../src/cli/chat.js';
+import { formatAck, formatHistoryHeader, formatMessage, formatStatus } from '../../src/cli/chat/format.js';
+import { type ChatOptions, runChat } from '../../src/cli/chat/run-chat.js';
+import { MessageLedger } from '../../src/client/index.js';
+import { closedPort } from '../support/free-port.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
@@ -58,6 +52,10 @@ interface FakeNode {
   auths: unknown[];
   /** The history sent on the next connections (given the handshake's `since`); empty by default. */
   history: (since: unknown) => unknown[];
+  /** The node list sent to the connection with this index (0 for the first); n1, n2 and n3 by default. */
+  nodeList: (connection: number) => unknown[];
+  /** While set, connections are refused with this error (as a private node refuses anonymous users). */
+  refuse?: string;
 }
 
 const nodes: FakeNode[] = [];
@@ -80,18 +78,20 @@ async function startNode(): Promise<FakeNode> {
     heldAcks: [],
     auths: [],
     history: () => [],
+    nodeList: () => [
+      { id: 'n1', url: node.url, state: 'alive' },
+      { id: 'n2', url: 'http://127.0.0.1:9/', state: 'suspect' },
+      { id: 'n3', url: 'https://n3.example' },
+    ],
   };
   let counter = 0;
+  io.use((_socket, next) => next(node.refuse === undefined ? undefined : new Error(node.refuse)));
   io.on('connection', (socket) => {
     node.sockets.push(socket);
     const auth: unknown = socket.handshake.auth;
     node.auths.push(auth);
     socket.emit('hello', { node: { id: 'n1', url: node.url } });
-    socket.emit('nodes', [
-      { id: 'n1', url: node.url, state: 'alive' },
-      { id: 'n2', url: 'http://127.0.0.1:9/', state: 'suspect' },
-      { id: 'n3', url: 'https://n3.example' },
-    ]);
+    socket.emit('nodes', node.nodeList(node.sockets.length - 1));
     const since = typeof auth === 'object' && auth !== null ? (auth as { since?: unknown }).since : undefined;
     socket.emit('history', node.history(since));
     socket.on('msg', (payload: OutgoingPayload, ack: AckFn) => {
@@ -99,6 +99,16 @@ async function startNode(): Promise<FakeNode> {
       counter += 1;
       if (payload.msg === 'please fail') {
         ack({ ok: false, error: { code: 'unknown_node', message: `node ${String(payload.to)} is unknown` } });
+      } else if (payload.msg === 'racy') {
+        // A copy delivered at the first attempt: its status event overtakes the ack, as it may on a real node.
+        const id = `m${counter}`;
+        socket.emit('status', {
+          id,
+          to: payload.to,
+          node: payload.to === '*' ? 'n2' : payload.to,
+          status: 'delivered',
+        });
+        ack({ ok: true, id, status: payload.to === '*' ? 'queued' : 'delivered' });
       } else if (payload.msg === 'slow') {
         node.heldAcks.push(ack);
       } else if (payload.msg !== 'no ack') {
@@ -368,7 +378,12 @@ describe('meshchat chat (interactive)', () => {
     expect(chat.out.text).toContain('✗ node error: slow down (rate_limited)');
 
     node.sockets[0]?.conn.close();
-    await waitFor(() => chat.out.text.includes('connection lost'), 4000, 'the connection-lost line');
+    // said at once, naming the node, not after socket.io gave up on its own
+    await waitFor(
+      () => chat.out.lines().includes(`connection to ${node.url}/ lost; reconnecting…`),
+      4000,
+      'the connection-lost line',
+    );
     await waitFor(() => chat.out.text.includes('reconnected to'), 4000, 'the reconnected line');
     expect(node.sockets).toHaveLength(2);
 
@@ -384,6 +399,102 @@ describe('meshchat chat (interactive)', () => {
     expect(chat.err.text).toMatch(
       /^meshchat chat: cannot reach the node at http:\/\/127\.0\.0\.1:\d+\/ within 0\.5 s/,
     );
+  });
+});
+
+describe('meshchat chat: what a new user found', () => {
+  it('a status event that overtakes the ack is not printed as "delivered … (was queued)"', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url, '--to', 'n3']);
+    await waitFor(() => chat.out.text.includes('you are on node n1'), 4000, 'the hello line');
+    for (let i = 0; i < 5; i++) chat.stdin.write('racy\n');
+    chat.stdin.write('/to *\n');
+    chat.stdin.write('racy\n');
+    await waitFor(() => chat.out.text.includes('◷ queued m6'), 4000, 'the last ack');
+    const lines = chat.out.lines();
+    for (let i = 1; i <= 5; i++) expect(lines).toContain(`✓ delivered m${i}`);
+    expect(lines).toContain('◷ queued m6 (not every node took it at once; will retry the others)');
+    // every ack once, and no status line at all: each copy was delivered at once
+    expect(lines.filter((l) => /^[✓◷✗•]/.test(l))).toEqual([
+      ...[1, 2, 3, 4, 5].map((i) => `✓ delivered m${i}`),
+      '◷ queued m6 (not every node took it at once; will retry the others)',
+    ]);
+    chat.stdin.end();
+    expect(await chat.done).toBe(0);
+  });
+
+  it('a restart of its node adds no node notices; a node that left reads "left", one that crashed "down"', async () => {
+    const node = await startNode();
+    const all = [
+      { id: 'n1', url: node.url, state: 'alive' },
+      { id: 'n2', url: 'http://n2.example', state: 'alive' },
+      { id: 'n3', url: 'http://n3.example', state: 'alive' },
+      { id: 'n4', url: 'http://n4.example', state: 'alive' },
+    ];
+    // the restarted node lists only itself at first, and finds the others again a moment later
+    node.nodeList = (connection) => (connection === 0 ? all : [all[0]]);
+    const chat = startChat(['--node', node.url], { reconnectionDelayMs: 50 });
+    await waitFor(() => chat.out.text.includes('history: none'), 4000, 'the first connection');
+    node.sockets[0]?.conn.close();
+    await waitFor(
+      () => chat.out.lines().includes(`connection to ${node.url}/ lost; reconnecting…`),
+      4000,
+      'the lost line',
+    );
+    await waitFor(() => chat.out.text.includes('reconnected to'), 4000, 'the reconnection');
+    node.io.emit('nodes', all);
+    node.io.emit('mesh', { nodes: all, links: [] });
+    // events arrive in order: once this message is printed, the list and the map before it were taken
+    node.io.emit('msg', { id: 'x1', from: 'n2', to: 'n1', msg: 'after the restart' });
+    await waitFor(() => chat.out.text.includes('after the restart'), 4000, 'the marker message');
+    chat.stdin.write('/nodes\n');
+    await waitFor(() => chat.out.text.includes('n4.example'), 4000, 'the node list');
+    expect(chat.out.lines().filter((l) => l.startsWith('nodes:'))).toEqual([]);
+
+    node.io.emit('nodes', [all[0], all[3]]);
+    node.io.emit('mesh', {
+      nodes: [all[0], all[3], { ...all[1], state: 'left' }, { ...all[2], state: 'dead' }],
+      links: [],
+    });
+    await waitFor(() => chat.out.text.includes('nodes: -'), 4000, 'the departures');
+    expect(chat.out.lines().filter((l) => l.startsWith('nodes:'))).toEqual(['nodes: -n2 (left), -n3 (down)']);
+    node.io.emit('nodes', all);
+    await waitFor(() => chat.out.text.includes('came back'), 4000, 'the return');
+    expect(chat.out.lines()).toContain('nodes: n2 came back, n3 came back');
+    chat.stdin.end();
+    expect(await chat.done).toBe(0);
+  });
+});
+
+describe('meshchat chat: a node that turns the client away', () => {
+  it('says so and exits 1 when its node refuses it after a drop, instead of retrying for ever', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url], { reconnectionDelayMs: 50 });
+    await waitFor(() => chat.out.text.includes('history: none'), 4000, 'the first connection');
+    node.refuse = 'auth_required';
+    node.sockets[0]?.conn.close();
+    expect(await chat.done).toBe(1);
+    expect(chat.out.lines()).toContain(
+      `✗ the node at ${node.url}/ refused the connection (auth_required); giving up`,
+    );
+    expect(node.sockets).toHaveLength(1);
+  });
+
+  it('--json reports the refusal on stderr', async () => {
+    const node = await startNode();
+    const chat = startChat(['--node', node.url, '--json'], { reconnectionDelayMs: 50 });
+    await waitFor(() => node.sockets.length === 1, 4000, 'the first connection');
+    node.refuse = 'auth_required';
+    node.sockets[0]?.conn.close();
+    await waitFor(() => chat.err.text.includes('refused'), 4000, 'the refusal');
+    expect(jsonLines(chat.err.text)).toEqual([
+      { event: 'disconnected', reason: 'the connection closed' },
+      {
+        error: { code: 'refused', message: `the node at ${node.url}/ refused the connection: auth_required` },
+      },
+    ]);
+    chat.stdin.end();
+    expect(await chat.done).toBe(0);
   });
 });
 
@@ -413,8 +524,15 @@ describe('chat output helpers', () => {
   });
 
   it('formats status events with the destination node, for direct messages and broadcasts', () => {
-    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 })).toBe(
+    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 }, 'queued')).toBe(
       '✓ delivered m1 to b (was queued)',
+    );
+    // "was queued" only when the user was told so: never for a copy delivered at the first attempt
+    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 })).toBe(
+      '✓ delivered m1 to b',
+    );
+    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered' }, 'delivered')).toBe(
+      '✓ delivered m1 to b',
     );
     expect(formatStatus({ id: 'm2', to: 'b', node: 'b', status: 'expired' })).toBe(
       '✗ expired m2 to b (never delivered)',
@@ -428,7 +546,7 @@ describe('chat output helpers', () => {
         error: { code: 'too_large', message: 'message too large' },
       }),
     ).toBe('✗ failed m3 to b: message too large');
-    expect(formatStatus({ id: 'm4', to: '*', node: 'c', status: 'delivered' })).toBe(
+    expect(formatStatus({ id: 'm4', to: '*', node: 'c', status: 'delivered' }, 'queued')).toBe(
       '✓ delivered m4 to c (broadcast; was queued)',
     );
     expect(formatStatus({ id: 'm5', to: '*', node: 'c', status: 'expired' })).toBe(

@@ -31,14 +31,21 @@ describe('the mesh directory on the in-memory network (fake clock)', () => {
     mesh.node(1).presence.opened('bob', 'c1', 'socket.io');
     const expected = { 'alice@n00': false, 'bob@n01': true, 'carol@n01': false, 'dave@n02': false };
     // Own users first, then the other nodes' by node id.
-    const ordered = (view: ReturnType<MemoryNode['directory']['mesh']>) => Object.keys(presenceOf(view)).sort();
-    expect(await mesh.runUntil(() => agreed(mesh as DirectoryMesh, expected), CONVERGE_MS)).toBeLessThan(CONVERGE_MS);
+    const ordered = (view: ReturnType<MemoryNode['directory']['mesh']>) =>
+      Object.keys(presenceOf(view)).sort();
+    expect(await mesh.runUntil(() => agreed(mesh as DirectoryMesh, expected), CONVERGE_MS)).toBeLessThan(
+      CONVERGE_MS,
+    );
     for (const node of mesh.nodes) {
       const view = node.directory.mesh();
       expect(view.answered.sort()).toEqual(everyone(mesh));
       expect(view.missing).toEqual([]);
       expect(ordered(view)).toEqual(Object.keys(expected).sort());
-      expect(view.users.find((u) => u.user === 'bob@n01')).toEqual({ user: 'bob@n01', online: true, lastSeen: null });
+      expect(view.users.find((u) => u.user === 'bob@n01')).toEqual({
+        user: 'bob@n01',
+        online: true,
+        lastSeen: null,
+      });
     }
   });
 
@@ -63,7 +70,10 @@ describe('the mesh directory on the in-memory network (fake clock)', () => {
     mesh = await DirectoryMesh.of(3);
     addUsers(mesh.node(0), 'alice');
     addUsers(mesh.node(1), 'bob');
-    await mesh.runUntil(() => agreed(mesh as DirectoryMesh, { 'alice@n00': false, 'bob@n01': false }), CONVERGE_MS);
+    await mesh.runUntil(
+      () => agreed(mesh as DirectoryMesh, { 'alice@n00': false, 'bob@n01': false }),
+      CONVERGE_MS,
+    );
     // A node with no users has a version too, pulled once.
     expect(mesh.totalPulls()).toBeGreaterThanOrEqual(6);
     const pulls = mesh.totalPulls();
@@ -93,7 +103,10 @@ describe('the mesh directory on the in-memory network (fake clock)', () => {
       expect(node.directory.mesh()).toEqual({ users: [], answered: [node.id, ...others], missing: ['n02'] });
     }
     // Found dead, it is still listed as missing, not silently dropped.
-    const dead = await mesh.runUntil(() => mesh?.node(0).registry.tombstone('n02')?.reason === 'dead', 3 * detectionBoundMs(LAN));
+    const dead = await mesh.runUntil(
+      () => mesh?.node(0).registry.tombstone('n02')?.reason === 'dead',
+      3 * detectionBoundMs(LAN),
+    );
     expect(dead).toBeLessThan(3 * detectionBoundMs(LAN));
     expect(mesh.node(0).directory.mesh().missing).toEqual(['n02']);
   });
@@ -104,13 +117,15 @@ describe('the mesh directory on the in-memory network (fake clock)', () => {
     await mesh.runUntil(() => agreed(mesh as DirectoryMesh, { 'bob@n01': false }), CONVERGE_MS);
     const alone = mesh.node(0);
     mesh.net.partition([alone.url], [mesh.node(1).url, mesh.node(2).url]);
-    expect(await mesh.runUntil(() => alone.directory.mesh().missing.length === 2, STALE_MS + LAN.gossipIntervalMs)).toBeLessThanOrEqual(
-      STALE_MS + LAN.gossipIntervalMs,
-    );
+    expect(
+      await mesh.runUntil(() => alone.directory.mesh().missing.length === 2, STALE_MS + LAN.gossipIntervalMs),
+    ).toBeLessThanOrEqual(STALE_MS + LAN.gossipIntervalMs);
     expect(alone.directory.mesh()).toEqual({ users: [], answered: ['n00'], missing: ['n01', 'n02'] });
     // Healed, the copies are confirmed again.
     mesh.net.heal();
-    expect(await mesh.runUntil(() => alone.directory.mesh().missing.length === 0, CONVERGE_MS)).toBeLessThan(CONVERGE_MS);
+    expect(await mesh.runUntil(() => alone.directory.mesh().missing.length === 0, CONVERGE_MS)).toBeLessThan(
+      CONVERGE_MS,
+    );
   });
 
   it('a node that leaves is dropped with its users, not listed as missing', async () => {
@@ -151,7 +166,11 @@ describe('the mesh directory on the in-memory network (fake clock)', () => {
       { user: 'Mallory@evil', online: true, lastSeen: 'yesterday' },
       { user: 'mallory@evil', online: false, lastSeen: null },
       { user: 'not valid!@evil', online: true, lastSeen: null },
-      ...Array.from({ length: 2 * MAX_DIRECTORY_USERS_PER_NODE }, (_, i) => ({ user: `u${i}@evil`, online: false, lastSeen: null })),
+      ...Array.from({ length: 2 * MAX_DIRECTORY_USERS_PER_NODE }, (_, i) => ({
+        user: `u${i}@evil`,
+        online: false,
+        lastSeen: null,
+      })),
     ];
     let version = mesh.clock.now();
     let pulls = 0;

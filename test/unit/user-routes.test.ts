@@ -28,7 +28,9 @@ describe('GET /users (app.request)', () => {
     expect(Number(response.headers.get('Meshchat-Directory-Version'))).toBeGreaterThan(first);
     // Asked again with nothing changed, the version stays.
     const again = await app.request('/users');
-    expect(again.headers.get('Meshchat-Directory-Version')).toBe(response.headers.get('Meshchat-Directory-Version'));
+    expect(again.headers.get('Meshchat-Directory-Version')).toBe(
+      response.headers.get('Meshchat-Directory-Version'),
+    );
   });
 
   it('?scope=mesh answers from the replicated directory, with the nodes answered and missing', async () => {

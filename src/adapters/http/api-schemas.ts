@@ -41,11 +41,17 @@ export const nodeEntry = z
     state: z.enum(['alive', 'suspect', 'dead', 'left']).meta({
       description: 'Members are `alive` or `suspect`; `dead` and `left` appear only with `?include=dead`.',
     }),
-    directory: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().meta({
-      description:
-        "The version of that node's user list as this node last heard it (accounts extension): it grows with " +
-        'every registration, unregistration and presence change. Absent for plain nodes.',
-    }),
+    directory: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .meta({
+        description:
+          "The version of that node's user list as this node last heard it (accounts extension): it grows with " +
+          'every registration, unregistration and presence change. Absent for plain nodes.',
+      }),
   })
   .meta({ description: 'A node this node knows. The base protocol has only `id` and `url`.' });
 

@@ -1,3 +1,7 @@
+import type { Login } from '../../application/accounts/login.js';
+import type { Logout } from '../../application/accounts/logout.js';
+import type { Register } from '../../application/accounts/register.js';
+import type { Unregister } from '../../application/accounts/unregister.js';
 import type { MeshDirectory } from '../../application/directory/mesh-directory.js';
 import type { OwnDirectory } from '../../application/directory/own-directory.js';
 import type { AnnounceNode } from '../../application/membership/announce-node.js';
@@ -6,6 +10,7 @@ import type { RemoveNode } from '../../application/membership/remove-node.js';
 import type { ReceiveMessage } from '../../application/messaging/receive-message.js';
 import type { ReceiveMessages } from '../../application/messaging/receive-messages.js';
 import type { CheckHealth } from '../../application/operations/check-health.js';
+import type { UserPush } from '../../application/ports/user-push.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { WebAssets } from '../web/web-assets.js';
@@ -25,6 +30,8 @@ export interface HttpAppDeps {
   readonly directory: DirectoryDeps;
   /** What operators read: `/healthz`, `/metrics`, `/mesh`. */
   readonly ops: OpsDeps;
+  /** This node's accounts: `POST /users`, `DELETE /users/{name}`, `/sessions`. */
+  readonly accounts: AccountsDeps;
   readonly maxBodyBytes?: number;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
@@ -33,6 +40,15 @@ export interface HttpAppDeps {
 export interface DirectoryDeps {
   readonly own: Pick<OwnDirectory, 'snapshot'>;
   readonly mesh: Pick<MeshDirectory, 'mesh' | 'versionOf'>;
+}
+
+export interface AccountsDeps {
+  readonly register: Register;
+  readonly login: Login;
+  readonly logout: Logout;
+  readonly unregister: Unregister;
+  /** The front ends: an account that was removed has its live connections closed. */
+  readonly users: Pick<UserPush, 'disconnectUser'>;
 }
 
 export interface OpsDeps {

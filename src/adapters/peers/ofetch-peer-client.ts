@@ -11,9 +11,9 @@ import type {
   ProbeVerdict,
   UserListAnswer,
 } from '../../application/ports/peer-client.js';
+import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
-import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
 import {
   batchAnswer,
@@ -60,9 +60,18 @@ export class OfetchPeerClient implements PeerClient {
     this.#maxWaiting = settings.maxWaitingPerPeer ?? MAX_WAITING_PER_PEER;
   }
 
-  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<GossipReport[]> {
+  async listNodes(
+    url: string,
+    options: CallOptions & { includeDead?: boolean } = {},
+  ): Promise<GossipReport[]> {
     const path = options.includeDead ? '/nodes?include=dead' : '/nodes';
-    const list = parseAnswer(url, 'GET /nodes', await this.#call(url, 'GET', path, undefined, options), nodeListAnswer, 'a node list');
+    const list = parseAnswer(
+      url,
+      'GET /nodes',
+      await this.#call(url, 'GET', path, undefined, options),
+      nodeListAnswer,
+      'a node list',
+    );
     const nodes: GossipReport[] = [];
     for (const entry of list.slice(0, MAX_LIST_ENTRIES)) {
       try {
@@ -76,33 +85,58 @@ export class OfetchPeerClient implements PeerClient {
 
   async getNode(url: string, id: string, options: CallOptions = {}): Promise<NodeAnswer> {
     const path = `/nodes/${encodeURIComponent(id)}`;
-    const answer = parseAnswer(url, `GET ${path}`, await this.#call(url, 'GET', path, undefined, options), nodeAnswer, 'a node');
+    const answer = parseAnswer(
+      url,
+      `GET ${path}`,
+      await this.#call(url, 'GET', path, undefined, options),
+      nodeAnswer,
+      'a node',
+    );
     try {
       return { url: normalizeNodeUrl(answer.url), ...extensionFields(answer) };
     } catch {
-      throw new PeerCallFailed('peer_bad_answer', `${url} answered GET ${path} with a url that is not valid.`);
+      throw new PeerCallFailed(
+        'peer_bad_answer',
+        `${url} answered GET ${path} with a url that is not valid.`,
+      );
     }
   }
 
   async announce(url: string, node: NodeReport, options: CallOptions = {}): Promise<void> {
-    const body = node.incarnation === undefined ? { url: node.url } : { url: node.url, incarnation: node.incarnation };
+    const body =
+      node.incarnation === undefined ? { url: node.url } : { url: node.url, incarnation: node.incarnation };
     await this.#call(url, 'PUT', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async withdraw(url: string, node: NodeRecord & { reason?: 'dead' }, options: CallOptions = {}): Promise<void> {
+  async withdraw(
+    url: string,
+    node: NodeRecord & { reason?: 'dead' },
+    options: CallOptions = {},
+  ): Promise<void> {
     const body = node.reason ? { url: node.url, reason: node.reason } : { url: node.url };
     await this.#call(url, 'DELETE', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {
+  async sendMessage(
+    url: string,
+    message: ChatMessage | InboundMessage,
+    options: CallOptions = {},
+  ): Promise<void> {
     await this.#call(url, 'PUT', '/msg', message, options);
   }
 
-  async sendMessages(url: string, messages: readonly ChatMessage[], options: CallOptions = {}): Promise<BatchItemResult[]> {
+  async sendMessages(
+    url: string,
+    messages: readonly ChatMessage[],
+    options: CallOptions = {},
+  ): Promise<BatchItemResult[]> {
     const text = await this.#call(url, 'POST', '/msgs', { messages }, options);
     const { results } = parseAnswer(url, 'POST /msgs', text, batchAnswer, 'a list of results');
     if (results.length !== messages.length) {
-      throw new PeerCallFailed('peer_bad_answer', `${url} answered ${results.length} results for ${messages.length} messages.`);
+      throw new PeerCallFailed(
+        'peer_bad_answer',
+        `${url} answered ${results.length} results for ${messages.length} messages.`,
+      );
     }
     return results.map((r) =>
       r.ok ? { ok: true } : { ok: false, status: r.httpStatus, code: r.error.code, message: r.error.message },
@@ -126,11 +160,18 @@ export class OfetchPeerClient implements PeerClient {
       if (parsed.success) users.push(parsed.data);
     }
     const said = headers.get(DIRECTORY_VERSION_HEADER);
-    const version = said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
+    const version =
+      said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
     return version?.success ? { users, version: version.data } : { users };
   }
 
-  async #call(base: string, method: string, path: string, body: object | undefined, options: CallOptions): Promise<string> {
+  async #call(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    options: CallOptions,
+  ): Promise<string> {
     return (await this.#exchange(base, method, path, body, options)).text;
   }
 
@@ -160,7 +201,14 @@ export class OfetchPeerClient implements PeerClient {
     }
   }
 
-  async #fetch(base: string, method: string, path: string, body: object | undefined, signal: AbortSignal, timeoutMs: number) {
+  async #fetch(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) {
     if (signal.aborted) throw timedOut(base, timeoutMs);
     let response: Awaited<ReturnType<typeof ofetch.raw<ReadableStream<Uint8Array>, 'stream'>>>;
     let text: string;
@@ -173,7 +221,11 @@ export class OfetchPeerClient implements PeerClient {
         responseType: 'stream',
         ignoreResponseError: true,
       });
-      text = await readAtMost(response._data, MAX_ANSWER_BYTES, () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`);
+      text = await readAtMost(
+        response._data,
+        MAX_ANSWER_BYTES,
+        () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`,
+      );
     } catch (error) {
       if (error instanceof PeerCallFailed) throw error;
       if (signal.aborted) throw timedOut(base, timeoutMs);
@@ -193,7 +245,11 @@ export class OfetchPeerClient implements PeerClient {
 }
 
 /** Reads a body as UTF-8 text, refusing (and cancelling) one longer than `max` bytes. */
-async function readAtMost(stream: ReadableStream<Uint8Array> | undefined, max: number, tooLong: () => string): Promise<string> {
+async function readAtMost(
+  stream: ReadableStream<Uint8Array> | undefined,
+  max: number,
+  tooLong: () => string,
+): Promise<string> {
   if (!stream) return '';
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
@@ -211,7 +267,13 @@ async function readAtMost(stream: ReadableStream<Uint8Array> | undefined, max: n
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseAnswer<T extends z.ZodType>(base: string, call: string, text: string, schema: T, what: string): z.output<T> {
+function parseAnswer<T extends z.ZodType>(
+  base: string,
+  call: string,
+  text: string,
+  schema: T,
+  what: string,
+): z.output<T> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -219,7 +281,11 @@ function parseAnswer<T extends z.ZodType>(base: string, call: string, text: stri
     throw new PeerCallFailed('peer_bad_answer', `${base} answered ${call} with something that is not JSON.`);
   }
   const result = schema.safeParse(parsed);
-  if (!result.success) throw new PeerCallFailed('peer_bad_answer', `${base} answered ${call} with something that is not ${what}.`);
+  if (!result.success)
+    throw new PeerCallFailed(
+      'peer_bad_answer',
+      `${base} answered ${call} with something that is not ${what}.`,
+    );
   return result.data;
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The chat page: static HTML and CSS from `web/`, the script compiled by the build into `dist/web/`. */
+/** The chat page: static HTML and CSS from `web/`, the script bundled by the build into `dist/web/app.js`. */
 export interface WebAssets {
   readonly html: string | undefined;
   readonly css: string | undefined;

@@ -136,7 +136,11 @@ export class MeshDirectory implements ViewListener {
       this.#known.set(member.id, version);
       const room = this.settings.maxUsers - this.#heldUsers(member.id);
       const max = Math.max(0, Math.min(this.settings.maxUsersPerNode, room));
-      this.#copies.set(member.id, { version, users: ownedUsers(member.id, answer.users, max), confirmedAt: now });
+      this.#copies.set(member.id, {
+        version,
+        users: ownedUsers(member.id, answer.users, max),
+        confirmedAt: now,
+      });
     } catch (error) {
       // A peer that failed to answer keeps its old copy; it is asked again at the next gossip round.
       if (!(error instanceof MeshError)) errors?.report(error);

@@ -98,7 +98,8 @@ export class AntiEntropy {
         return;
       }
       const incarnation = result.incarnation ?? report.incarnation;
-      if (registry.confirm({ id: report.id, url: report.url, incarnation }) === 'added') introduce(report.url);
+      if (registry.confirm({ id: report.id, url: report.url, incarnation }) === 'added')
+        introduce(report.url);
     } catch (error) {
       // The list is full (too_many_nodes): the rumour waits until there is room.
       if (!(error instanceof MeshError)) throw error;

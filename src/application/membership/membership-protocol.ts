@@ -133,7 +133,10 @@ export class MembershipProtocol implements MembershipChecks {
       if (!known) return;
       const answer = await this.prober.moved(known, claim);
       if (this.#stopped || !answer || registry.get(claim.id)?.url !== known.url) return;
-      registry.confirm({ id: claim.id, url: claim.url, incarnation: answer.incarnation }, { oldAddressSilent: true });
+      registry.confirm(
+        { id: claim.id, url: claim.url, incarnation: answer.incarnation },
+        { oldAddressSilent: true },
+      );
     } finally {
       this.#claims.delete(claim.id);
     }
@@ -160,14 +163,19 @@ export class MembershipProtocol implements MembershipChecks {
     const result = await this.prober.direct(grave);
     if (!result.alive || this.#stopped) return;
     const incarnation = result.incarnation ?? grave.incarnation;
-    if (registry.confirm({ id: grave.id, url: grave.url, incarnation }) === 'added') void this.#announceTo(grave.url);
+    if (registry.confirm({ id: grave.id, url: grave.url, incarnation }) === 'added')
+      void this.#announceTo(grave.url);
   }
 
   async #announceTo(url: string): Promise<void> {
     const { peers, clock, registry } = this.deps;
     const self: NodeReport = registry.self;
     const timeoutMs = 4 * this.settings.probeTimeoutMs;
-    await within(clock, timeoutMs, peers.announce(url, { id: self.id, url: self.url, incarnation: self.incarnation }, { timeoutMs }));
+    await within(
+      clock,
+      timeoutMs,
+      peers.announce(url, { id: self.id, url: self.url, incarnation: self.incarnation }, { timeoutMs }),
+    );
   }
 
   async #every(intervalMs: number, task: () => unknown): Promise<void> {

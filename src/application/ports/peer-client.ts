@@ -1,5 +1,5 @@
-import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import type { DirectoryUser } from '../../domain/directory.js';
+import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
 
@@ -70,7 +70,11 @@ export interface PeerClient {
    * `DELETE /nodes/:id {url, reason?}`: tells the peer that `node` leaves, or with `reason: 'dead'` that this
    * node found it dead (plain nodes ignore the reason and remove it either way).
    */
-  withdraw(url: string, node: NodeRecord & { readonly reason?: 'dead' }, options?: CallOptions): Promise<void>;
+  withdraw(
+    url: string,
+    node: NodeRecord & { readonly reason?: 'dead' },
+    options?: CallOptions,
+  ): Promise<void>;
   /** `PUT /msg`: hands a message to the peer. */
   sendMessage(url: string, message: ChatMessage | InboundMessage, options?: CallOptions): Promise<void>;
   /**
@@ -78,7 +82,11 @@ export interface PeerClient {
    * with one result per message, in the same order; a whole call that fails rejects as `sendMessage` does (a
    * peer without the endpoint: `peer_rejected` with status 404 or 405). Safe to repeat: every message has an id.
    */
-  sendMessages(url: string, messages: readonly ChatMessage[], options?: CallOptions): Promise<BatchItemResult[]>;
+  sendMessages(
+    url: string,
+    messages: readonly ChatMessage[],
+    options?: CallOptions,
+  ): Promise<BatchItemResult[]>;
   /** `POST /probe {id, url}` (meshchat peers only): asks the peer to probe `target` on this node's behalf. */
   probeVia(url: string, target: NodeRecord, options?: CallOptions): Promise<ProbeVerdict>;
   /**

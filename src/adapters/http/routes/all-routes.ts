@@ -1,4 +1,5 @@
 import type { Route } from '../route.js';
+import { ACCOUNT_ROUTES } from './account-routes.js';
 import { MESSAGE_ROUTES } from './message-routes.js';
 import { NODE_ROUTES } from './node-routes.js';
 import { OPS_ROUTES } from './ops-routes.js';
@@ -10,6 +11,7 @@ export const ALL_ROUTES: readonly Route[] = [
   ...NODE_ROUTES,
   ...MESSAGE_ROUTES,
   ...USER_ROUTES,
+  ...ACCOUNT_ROUTES,
   ...OPS_ROUTES,
   ...PAGE_ROUTES,
 ];

@@ -30,7 +30,10 @@ export const USER_ROUTES = [
       const scope = query('scope') ?? 'node';
       if (scope === 'mesh') return c.json(directory.mesh.mesh());
       if (scope !== 'node') {
-        throw new InvalidInput('invalid_scope', `The scope "${scope.slice(0, 32)}" is not one of node, mesh.`);
+        throw new InvalidInput(
+          'invalid_scope',
+          `The scope "${scope.slice(0, 32)}" is not one of node, mesh.`,
+        );
       }
       const { users, version } = directory.own.snapshot();
       return c.json(users, 200, { [DIRECTORY_VERSION_HEADER]: String(version) });

@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { USER_NAME_MAX_LENGTH } from '../../domain/message.js';
+import {
+  parseHttpUrlFlag,
+  parseNodeIdFlag,
+  parseUserNameFlag,
+  requireFlag,
+  UsageError,
+  usageErrorFrom,
+} from '../args.js';
+
+export interface ChatConfig {
+  node: URL;
+  user: string | undefined;
+  to: string | undefined;
+  json: boolean;
+}
+
+/** The commands of interactive mode: one list for `--help` and for `/help`. */
+export const INTERACTIVE_COMMANDS = [
+  '  /nodes         list the nodes (* = the node you are on, > = the destination)',
+  '  /to <id>       send your messages to node <id>; /to * sends to every node (broadcast)',
+  '  /name <user>   set your display name (/name - clears it)',
+  '  /help          show the commands',
+  '  /quit          leave (Ctrl-D works too)',
+  'A line starting with "//" sends the text with a single leading "/".',
+];
+
+export const CHAT_USAGE = `Usage: meshchat chat --node <url> [--user NAME] [--to ID] [--json]
+
+Chat through a meshchat node (socket.io at the node's URL).
+
+Options:
+  --node <url>   the node to connect to (http:// or https:// URL), required
+  --user <name>  display name sent with your messages (at most ${USER_NAME_MAX_LENGTH} characters)
+  --to <id>      destination node id, or * for every node (default: the node you are connected to)
+  --json         script mode: read JSON lines {"to", "msg", "user"?} on stdin ("to" may be "*") and send
+                 each; print every received message as one JSON line on stdout (nothing else goes to
+                 stdout); messages from the node's history are printed the same way with "history": true.
+                 Failed sends, bad input lines, delivery status events, connection changes and node errors
+                 go to stderr as JSON lines. When stdin ends, waits for the pending acknowledgements and
+                 exits 0, or 1 if any line could not be sent.
+  -h, --help     show this help
+
+Interactive commands:
+${INTERACTIVE_COMMANDS.join('\n')}
+`;
+
+/** The arguments after `chat`; throws `UsageError` naming the flag at fault. */
+export function parseChatArgs(argv: string[]): ChatConfig | 'help' {
+  let values: { node?: string; user?: string; to?: string; json?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        node: { type: 'string' },
+        user: { type: 'string' },
+        to: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw usageErrorFrom(err);
+  }
+  if (values.help) return 'help';
+  const nodeText = requireFlag(values.node, '--node', 'url');
+  const node = parseHttpUrlFlag('--node', nodeText);
+  if (node.search !== '' || node.hash !== '') {
+    throw new UsageError('--node must be a plain node URL without ?query or #fragment');
+  }
+  return {
+    node,
+    user: values.user === undefined ? undefined : parseUserNameFlag('--user', values.user),
+    to: values.to === undefined || values.to === '*' ? values.to : parseNodeIdFlag('--to', values.to),
+    json: values.json === true,
+  };
+}

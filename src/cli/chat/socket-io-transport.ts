@@ -1,0 +1,73 @@
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import type { FrameType, OutgoingMessage, Transport, TransportHandlers } from '../../client/index.js';
+
+/** The node → user events handed to the client; everything else is ignored. */
+const EVENTS: readonly FrameType[] = ['hello', 'nodes', 'history', 'mesh', 'msg', 'status', 'error'];
+
+const REASONS: Record<string, string> = {
+  'transport close': 'the connection closed',
+  'transport error': 'the connection failed',
+  'ping timeout': 'the node stopped answering',
+  'io server disconnect': 'the node closed the session',
+  'parse error': 'the node sent something unreadable',
+};
+
+/**
+ * The client's `Transport` over socket.io at the node's URL (SPEC §3). socket.io's own reconnection is off:
+ * the client core decides when to dial again, and each attempt is a fresh connection whose handshake `auth`
+ * carries the history cursor (`{since}`, or `{}` without one).
+ */
+export class SocketIoTransport implements Transport {
+  #socket: Socket | undefined;
+  #handlers: TransportHandlers | undefined;
+
+  /** `node`'s path is the prefix of socket.io's (`<path>/socket.io/`), not a namespace. */
+  constructor(
+    private readonly node: URL,
+    private readonly attemptTimeoutMs: number,
+  ) {}
+
+  open(since: number | undefined, handlers: TransportHandlers): void {
+    this.close();
+    const prefix = this.node.pathname.replace(/\/+$/, '');
+    const socket = connectSocket(this.node.origin, {
+      path: `${prefix}/socket.io/`,
+      forceNew: true,
+      reconnection: false,
+      timeout: this.attemptTimeoutMs,
+      auth: since === undefined ? {} : { since },
+    });
+    this.#socket = socket;
+    this.#handlers = handlers;
+    const end = (reason: string, refused: boolean) => {
+      if (this.#socket !== socket) return;
+      this.close();
+      handlers.onClose(refused ? { reason, refused } : { reason });
+    };
+    socket.on('connect', () => handlers.onOpen());
+    socket.on('disconnect', (reason) => end(REASONS[reason] ?? reason, false));
+    // `active` is false when the node itself refused the connection (a middleware error): no use retrying.
+    socket.on('connect_error', (err) => end(err.message, !socket.active));
+    for (const type of EVENTS) socket.on(type as string, (data: unknown) => handlers.onFrame({ type, data }));
+  }
+
+  send(message: OutgoingMessage, ref: string): boolean {
+    const socket = this.#socket;
+    const handlers = this.#handlers;
+    if (!socket?.connected || !handlers) return false;
+    const payload = message.user === undefined ? { to: message.to, msg: message.msg } : { ...message };
+    socket.emit('msg', payload, (response: unknown) => {
+      if (this.#socket === socket) handlers.onFrame({ type: 'ack', data: response, ref });
+    });
+    return true;
+  }
+
+  close(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#handlers = undefined;
+    if (!socket) return;
+    socket.removeAllListeners();
+    socket.disconnect();
+  }
+}

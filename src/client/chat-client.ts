@@ -1,0 +1,172 @@
+import { DEFAULT_BACKOFF } from './backoff.js';
+import type { ChatClient, ChatClientEvents, ChatClientOptions } from './chat-client-api.js';
+import { Connection, DEFAULT_ATTEMPT_TIMEOUT_MS } from './connection.js';
+import { Emitter } from './emitter.js';
+import {
+  isRecord,
+  type MeshGraph,
+  type NodeInfo,
+  parseAck,
+  parseHello,
+  parseMesh,
+  parseMessage,
+  parseNodes,
+  parseStatusEvent,
+  parseWireError,
+} from './frames.js';
+import { readHistory } from './history-reader.js';
+import { MessageLedger } from './message-ledger.js';
+import { DEFAULT_GONE_NOTICE_MS, NodeDirectory } from './node-directory.js';
+import { Outbox } from './outbox.js';
+import { SentLedger, type StatusReport } from './sent-ledger.js';
+import { systemTimers } from './timers.js';
+import type { InboundFrame } from './transport.js';
+
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Builds a client over `options.transport`; it does nothing until `start()`. Every frame the node sends is
+ * checked here and turned into events (see {@link ChatClientEvents}); nothing a node sends makes it throw.
+ */
+export function createChatClient(options: ChatClientOptions): ChatClient {
+  const timers = options.timers ?? systemTimers();
+  const events = new Emitter<ChatClientEvents>();
+  const ledger = new MessageLedger();
+  const sent = new SentLedger(ledger);
+  const directory = new NodeDirectory(
+    timers,
+    (notices) => events.emit('notices', notices),
+    options.goneNoticeMs ?? DEFAULT_GONE_NOTICE_MS,
+  );
+  let self: NodeInfo | undefined;
+  let mesh: MeshGraph | undefined;
+  let histories = 0;
+
+  const reportAll = (reports: readonly StatusReport[]) => {
+    for (const report of reports) events.emit('status', report);
+  };
+
+  const outbox: Outbox = new Outbox({
+    timers,
+    sent,
+    ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+    write: (message, ref) => connection.send(message, ref),
+    settled: (ref, message, result, released) => {
+      events.emit('ack', { ref, message, result });
+      reportAll(released);
+    },
+  });
+
+  const connection: Connection = new Connection(
+    {
+      transport: options.transport,
+      timers,
+      random: options.random ?? Math.random,
+      since: () => ledger.since,
+      onStatus: (status) => {
+        if (status.state === 'open') {
+          directory.connected();
+          mesh = undefined;
+          outbox.flush();
+        } else if (directory.reachable) {
+          directory.disconnected();
+          outbox.connectionLost();
+        }
+        events.emit('connection', status);
+      },
+      onFrame: (frame) => onFrame(frame),
+    },
+    {
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      attemptTimeoutMs: options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
+    },
+  );
+
+  const onFrame = (frame: InboundFrame) => {
+    switch (frame.type) {
+      case 'hello': {
+        const node = parseHello(frame.data);
+        if (!node) return events.emit('malformed', 'a hello frame without a node');
+        self = node;
+        directory.setSelf(node.id);
+        return events.emit('hello', node);
+      }
+      case 'nodes': {
+        const list = parseNodes(frame.data);
+        if (!list) return events.emit('malformed', 'a nodes frame that is not a list');
+        directory.nodes(list);
+        return events.emit('nodes', directory.listed());
+      }
+      case 'mesh': {
+        const graph = parseMesh(frame.data);
+        if (!graph) return events.emit('malformed', 'a mesh frame without a node list');
+        mesh = graph;
+        directory.mesh(graph);
+        return events.emit('mesh', graph);
+      }
+      case 'msg':
+        return onMessage(frame.data);
+      case 'history': {
+        if (!Array.isArray(frame.data)) return events.emit('malformed', 'a history frame that is not a list');
+        const { items, malformed } = readHistory(frame.data, ledger, sent, self?.id);
+        for (let i = 0; i < malformed; i++) events.emit('malformed', 'a history entry without a text');
+        return events.emit('history', { reconnect: histories++ > 0, items });
+      }
+      case 'status': {
+        const event = parseStatusEvent(frame.data);
+        if (!event) return events.emit('malformed', 'a status frame without an id and a status');
+        return reportAll(sent.status(event, frame.data));
+      }
+      case 'ack':
+        return outbox.ack(frame.ref, parseAck(frame.data));
+      case 'error':
+        return events.emit('error', parseWireError(frame.data));
+    }
+  };
+
+  const onMessage = (data: unknown) => {
+    const message = parseMessage(data);
+    if (!message || !isRecord(data)) return events.emit('malformed', 'a msg frame without a text');
+    if (!ledger.live(message)) return;
+    const mine = message.from !== undefined && message.from === self?.id;
+    const ownRef = mine ? sent.claim(message, false) : undefined;
+    events.emit('message', { message, raw: data, ...(ownRef === undefined ? {} : { ownRef }) });
+  };
+
+  return {
+    on: (event, listener) => events.on(event, listener),
+    start: () => connection.start(),
+    stop: () => {
+      connection.stop();
+      outbox.abandon({ ok: false, error: { code: 'connection_lost', message: 'the client was stopped' } });
+    },
+    reconnectNow: () => connection.reconnectNow(),
+    setOnline: (online) => connection.setOnline(online),
+    get connection() {
+      return connection.status;
+    },
+    get self() {
+      return self;
+    },
+    get since() {
+      return ledger.since;
+    },
+    nodes: () => directory.listed(),
+    knownNodes: () => directory.known(),
+    nodeState: (id) => directory.state(id),
+    get mesh() {
+      return mesh;
+    },
+    get pending() {
+      return outbox.size;
+    },
+    // Stopped or refused: nothing opens the connection again until `start`, so the send fails at once.
+    send: (message) =>
+      outbox.add(
+        message,
+        connection.status.state === 'closed'
+          ? { ok: false, error: { code: 'closed', message: 'not connected: the client is stopped' } }
+          : undefined,
+      ),
+  };
+}

@@ -1,0 +1,56 @@
+// The meshchat protocol client shared by the CLI and the web page. No DOM, no Node modules, no socket.io:
+// the host gives it a `Transport` and (optionally) timers. Start with `createChatClient`.
+export type { Backoff } from './backoff.js';
+export { DEFAULT_BACKOFF, reconnectDelay } from './backoff.js';
+export { createChatClient, DEFAULT_ACK_TIMEOUT_MS } from './chat-client.js';
+export type {
+  AckReport,
+  ChatClient,
+  ChatClientEvents,
+  ChatClientOptions,
+  HistoryBatch,
+  HistoryItem,
+  ReceivedMessage,
+  SendHandle,
+} from './chat-client-api.js';
+export type { ConnectionStatus, ConnState } from './connection.js';
+export type {
+  AckResult,
+  ChatMessage,
+  MeshGraph,
+  MeshLink,
+  NodeInfo,
+  StatusEvent,
+  WireError,
+} from './frames.js';
+export {
+  EVERYONE,
+  isRecord,
+  MAX_MESH_LINKS,
+  MAX_MESH_NODES,
+  parseAck,
+  parseMesh,
+  parseMessage,
+  parseNodes,
+  parseSeq,
+  parseStatusEvent,
+  parseWireError,
+} from './frames.js';
+export type { HistoryDecision } from './message-ledger.js';
+export { MessageLedger } from './message-ledger.js';
+export type { NodeNotice, NodeNoticeKind, PeerState, PeerView } from './node-directory.js';
+export { noticeText } from './node-directory.js';
+export type { StatusReport } from './sent-ledger.js';
+export type { TimerHandle, Timers } from './timers.js';
+export { systemTimers } from './timers.js';
+export type {
+  FrameType,
+  InboundFrame,
+  OutgoingMessage,
+  Transport,
+  TransportClose,
+  TransportHandlers,
+} from './transport.js';
+export type { WebSocketDialer, WebSocketLike } from './web-socket-transport.js';
+export { WebSocketTransport } from './web-socket-transport.js';
+export { parseWsFrame, wsPath, wsSendFrame } from './ws-frames.js';

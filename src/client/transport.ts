@@ -1,0 +1,53 @@
+/** What a user sends: a message `{to, msg, user?}` (SPEC §3). */
+export interface OutgoingMessage {
+  readonly to: string;
+  readonly msg: string;
+  readonly user?: string;
+}
+
+/** The kinds of frame a node sends its users; any other kind is ignored. */
+export type FrameType = 'hello' | 'nodes' | 'history' | 'mesh' | 'msg' | 'status' | 'error' | 'ack';
+
+/**
+ * One frame from the node, in socket.io's shape whatever the transport: `data` is the event's payload (for
+ * `nodes` and `history` the array itself). An `ack` carries the `ref` its send was given.
+ */
+export interface InboundFrame {
+  readonly type: FrameType;
+  readonly data: unknown;
+  readonly ref?: string;
+}
+
+/** Why a connection ended. `refused`: the node turned the connection away (retrying the same way is pointless). */
+export interface TransportClose {
+  readonly reason: string;
+  readonly refused?: boolean;
+}
+
+export interface TransportHandlers {
+  /** The connection is open; frames may follow. Called at most once per `open`. */
+  onOpen(): void;
+  onFrame(frame: InboundFrame): void;
+  /**
+   * The connection ended, or the attempt failed. Called at most once per `open`, never after `close()`. A
+   * transport must call it promptly when the link drops: the client's reconnecting depends on it.
+   */
+  onClose(close: TransportClose): void;
+}
+
+/**
+ * One way to reach a node (socket.io for the CLI, the browser's WebSocket at `/ws` for the page). It dials
+ * once per `open` and never reconnects by itself: the client decides when to try again. At most one
+ * connection is open at a time.
+ */
+export interface Transport {
+  /** Starts one connection attempt that asks for the history after `since` (all kept history without one). */
+  open(since: number | undefined, handlers: TransportHandlers): void;
+  /**
+   * Sends one message on the open connection; the node's answer comes back as an `ack` frame with this
+   * `ref`. Returns false when there is no open connection (nothing was sent).
+   */
+  send(message: OutgoingMessage, ref: string): boolean;
+  /** Ends the current connection or attempt, if any; no handler is called for it afterwards. Idempotent. */
+  close(): void;
+}

@@ -1,0 +1,60 @@
+import type { InboundFrame, OutgoingMessage, Transport, TransportHandlers } from '../../src/client/index.js';
+
+/** A transport the test drives: it records each dial and send, and plays the node's side on command. */
+export class FakeTransport implements Transport {
+  /** The `since` of every `open`, in order. */
+  readonly dials: (number | undefined)[] = [];
+  readonly sent: { message: OutgoingMessage; ref: string }[] = [];
+  closes = 0;
+  #handlers: TransportHandlers | undefined;
+  #open = false;
+
+  open(since: number | undefined, handlers: TransportHandlers): void {
+    this.dials.push(since);
+    this.#handlers = handlers;
+    this.#open = false;
+  }
+
+  send(message: OutgoingMessage, ref: string): boolean {
+    if (!this.#open) return false;
+    this.sent.push({ message, ref });
+    return true;
+  }
+
+  close(): void {
+    this.closes++;
+    this.#handlers = undefined;
+    this.#open = false;
+  }
+
+  /** True while an attempt or a connection is under way. */
+  get dialling(): boolean {
+    return this.#handlers !== undefined;
+  }
+
+  accept(): void {
+    this.#open = true;
+    this.#current().onOpen();
+  }
+
+  frame(type: InboundFrame['type'], data: unknown, ref?: string): void {
+    this.#current().onFrame(ref === undefined ? { type, data } : { type, data, ref });
+  }
+
+  /** The node answers the send with `ref`. */
+  ack(ref: string, data: unknown): void {
+    this.frame('ack', data, ref);
+  }
+
+  drop(reason = 'the connection closed', refused = false): void {
+    const handlers = this.#current();
+    this.#handlers = undefined;
+    this.#open = false;
+    handlers.onClose(refused ? { reason, refused } : { reason });
+  }
+
+  #current(): TransportHandlers {
+    if (!this.#handlers) throw new Error('no connection attempt is under way');
+    return this.#handlers;
+  }
+}

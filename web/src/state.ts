@@ -1,0 +1,100 @@
+import type { ChatMessage, ConnectionStatus, MeshGraph, NodeInfo, PeerView } from '../../src/client/index.js';
+import { type SentEntry, type SentMemory, SentMessages } from './sent-messages.js';
+
+/** Read marks kept across page loads: per conversation, the highest `seq` the user has seen there. */
+export interface ReadMarks {
+  /** Everything up to this cursor counts as read in a conversation without its own mark. */
+  base: number;
+  /** The highest cursor ever seen; a history that ends below it means the node lost its data. */
+  top: number;
+  convs: Record<string, number>;
+}
+
+/** Which pane is in front: on a phone only that one shows; on a laptop the list and chat always do. */
+export type View = 'list' | 'chat' | 'mesh';
+
+/** A message as the page shows it: always with a sender and a destination (a node may leave them out). */
+export type ShownMessage = ChatMessage & { from: string; to: string };
+
+export interface MessageItem {
+  kind: 'msg';
+  message: ShownMessage;
+  /** Epoch ms the message is placed and dated by. */
+  time: number;
+  /** Sent from this node: its ledger entry, for the tick. */
+  sent?: SentEntry;
+  /** The user sent this text again: the resend offer goes. */
+  resent?: boolean;
+}
+
+export interface NoticeItem {
+  kind: 'notice';
+  text: string;
+  time: number;
+  error: boolean;
+  /** A node joined, changed state or left. */
+  node: boolean;
+}
+
+export type LogItem = MessageItem | NoticeItem;
+
+/** One conversation: with a node (keyed by its id), or with Everyone (`*`). */
+export interface Conversation {
+  key: string;
+  /** Messages and notices, oldest first. */
+  items: LogItem[];
+  unread: number;
+  /** The highest history cursor among its messages (what "read up to here" stores). */
+  maxSeq?: number;
+  /** The latest message: who sent it and its start, each in its own writing direction. */
+  preview?: { who: string; text: string };
+  lastTime: number;
+  /** The first message the user had not read when opening it: the "new messages" line goes above it. */
+  newFrom?: LogItem;
+  /** Grows with every change to its items (or their ticks): views redraw when it moves. */
+  version: number;
+}
+
+export interface AppState {
+  self?: NodeInfo;
+  conn: ConnectionStatus;
+  /**
+   * The nodes as the client core tells them (states `unknown` while this page cannot hear its node): the
+   * node's list (this node first), then those no longer listed that this page has a conversation with.
+   */
+  nodes: readonly PeerView[];
+  /** The latest mesh map of this connection; undefined until one arrives (then the map is a star). */
+  mesh?: MeshGraph;
+  /** The ticks of messages sent from this node. */
+  sends: SentMessages;
+  conversations: Map<string, Conversation>;
+  /** The conversation on screen (the composer sends there); on a phone's list view it is only highlighted. */
+  openKey?: string;
+  view: View;
+  /** The conversation pane is on screen and the tab visible: what arrives in the open one is read. */
+  reading: boolean;
+  /** Lines for screen readers, spoken and dropped by the announcer. */
+  announcements: string[];
+  readMarks?: ReadMarks;
+  readMarksDirty: boolean;
+  /** True once the first history of this page load was read (it decides whether the read marks still hold). */
+  firstHistorySeen: boolean;
+  /** A node's error frame, for the composer's hint. */
+  nodeError?: string;
+}
+
+export function createState(readMarks: ReadMarks | undefined, sentIds: SentMemory): AppState {
+  const state: AppState = {
+    conn: { state: 'idle', failures: 0 },
+    nodes: [],
+    sends: new SentMessages(sentIds),
+    conversations: new Map(),
+    view: 'chat',
+    reading: false,
+    announcements: [],
+    readMarksDirty: false,
+    firstHistorySeen: false,
+  };
+  if (readMarks) state.readMarks = readMarks;
+  return state;
+}
