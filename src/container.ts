@@ -1,11 +1,18 @@
 import type Database from 'better-sqlite3';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
+import { CryptoSessionTokens } from './adapters/crypto/crypto-session-tokens.js';
+import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.js';
+import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
+import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
 import { LinkingPeerClient } from './adapters/peers/linking-peer-client.js';
 import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
+import { MemoryAccountStore } from './adapters/storage/memory-account-store.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
 import { openDatabase } from './adapters/storage/open-database.js';
+import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
+import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
@@ -13,6 +20,10 @@ import { UuidGenerator } from './adapters/system/uuid-generator.js';
 import { LocalPublicEndpoint } from './adapters/tunnel/local-public-endpoint.js';
 import { NgrokPublicEndpoint } from './adapters/tunnel/ngrok-public-endpoint.js';
 import { loadWebAssets } from './adapters/web/web-assets.js';
+import type { AccountStore } from './application/ports/accounts/account-store.js';
+import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
+import type { PasswordHasher } from './application/ports/accounts/password-hasher.js';
+import type { SessionTokens } from './application/ports/accounts/session-tokens.js';
 import type { Clock } from './application/ports/clock.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
@@ -39,6 +50,10 @@ export const TOKENS = {
   endpoint: token<PublicEndpoint>('PublicEndpoint'),
   membershipStore: token<MembershipStore>('MembershipStore'),
   messages: token<MessageStore>('MessageStore'),
+  accounts: token<AccountStore>('AccountStore'),
+  hasher: token<PasswordHasher>('PasswordHasher'),
+  tokens: token<SessionTokens>('SessionTokens'),
+  audit: token<AuditTrail>('AuditTrail'),
   node: token<WiredNode>('WiredNode'),
 } as const;
 
@@ -71,6 +86,10 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));
   put(TOKENS.messages, overrides.messages ?? messageStore(config, db));
+  put(TOKENS.accounts, overrides.accounts ?? accountStore(db));
+  put(TOKENS.hasher, overrides.hasher ?? new ScryptPasswordHasher());
+  put(TOKENS.tokens, new CryptoSessionTokens());
+  put(TOKENS.audit, auditTrail(get(TOKENS.log), db, overrides.audit));
   const adapters: NodeAdapters = {
     peers: get(TOKENS.peers),
     endpoint: get(TOKENS.endpoint),
@@ -82,6 +101,10 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     push: overrides.push ?? [],
     random: overrides.random,
     web: loadWebAssets(),
+    accounts: get(TOKENS.accounts),
+    hasher: get(TOKENS.hasher),
+    tokens: get(TOKENS.tokens),
+    audit: get(TOKENS.audit),
     ...(linking ? { peerLinks: linking } : {}),
   };
   put(TOKENS.node, wireNode(adapters, settings));
@@ -114,4 +137,19 @@ function messageStore(config: NodeConfig, db: Database.Database | undefined): Me
     ...(config.historySize === undefined ? {} : { historySize: config.historySize }),
   };
   return db ? new SqliteMessageStore(db, kept, { ownsDb: false }) : new MemoryMessageStore(kept);
+}
+
+function accountStore(db: Database.Database | undefined): AccountStore {
+  return db ? new SqliteAccountStore(db, { ownsDb: false }) : new MemoryAccountStore();
+}
+
+/** Every account operation goes to the log, to the database when there is one, and to a test's recorder. */
+function auditTrail(
+  log: Logger,
+  db: Database.Database | undefined,
+  extra: AuditTrail | undefined,
+): AuditTrail {
+  const onError = (error: unknown) => log.error({ err: error }, 'audit record not written');
+  const database = db ? [new SqliteAuditTrail(db, { onError })] : [];
+  return new FanOutAuditTrail([...database, new PinoAuditTrail(log), ...(extra ? [extra] : [])], onError);
 }

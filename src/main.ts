@@ -1,7 +1,7 @@
-import { UsageError, USAGE_EXIT_CODE } from './cli/args.js';
-import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
 import { createLogger } from './adapters/log/logger.js';
 import { type DataDirLock, lockDataDir } from './adapters/storage/data-dir-lock.js';
+import { USAGE_EXIT_CODE, UsageError } from './cli/args.js';
+import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
 import { createNode } from './container.js';
 import type { MeshNode } from './mesh-node.js';
 

@@ -110,9 +110,21 @@ export class MeshNode {
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
-      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush } =
-        this.wired;
+      const {
+        socketIo,
+        ws,
+        http,
+        endpoint,
+        membership,
+        remember,
+        courier,
+        messages,
+        networkPush,
+        directory,
+        accounts,
+      } = this.wired;
       networkPush.stop();
+      directory.stop();
       courier.stop();
       await membership.stop();
       await endpoint.close();
@@ -124,6 +136,7 @@ export class MeshNode {
       // Nothing can reach the stores any more: flush them and close the database under them.
       remember.stop();
       await messages.close();
+      accounts.close();
       this.database?.close();
     })();
     return this.#released;

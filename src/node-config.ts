@@ -1,5 +1,6 @@
-import type { DeliverySettings } from './application/messaging/delivery-settings.js';
+import type { LoginThrottleSettings } from './application/accounts/login-throttle.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
+import type { DeliverySettings } from './application/messaging/delivery-settings.js';
 
 /** Everything a node needs to start; `src/cli/node-flags.ts` builds it from flags and environment. */
 export interface NodeConfig {
@@ -32,4 +33,11 @@ export interface NodeConfig {
   readonly peerTimeoutMs?: number;
   /** Serve peer links at `/peer` and open them to meshchat peers that offer one (SPEC section 8); on by default. */
   readonly peerLinks?: boolean;
+  /**
+   * How often user connections (socket.io, `/ws`) are pinged; one that does not answer within about as long
+   * again is closed, and its user, when logged in, goes offline. Defaults in `FrontEndSettings`.
+   */
+  readonly heartbeatMs?: number;
+  /** Failed-login limits (per name, per client address, window) over the defaults of `LoginThrottle`. */
+  readonly loginThrottle?: Partial<LoginThrottleSettings>;
 }

@@ -1,4 +1,7 @@
 import type { Logger } from './adapters/log/logger.js';
+import type { AccountStore } from './application/ports/accounts/account-store.js';
+import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
+import type { PasswordHasher } from './application/ports/accounts/password-hasher.js';
 import type { Clock } from './application/ports/clock.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
@@ -24,4 +27,10 @@ export interface NodeOverrides {
   readonly random?: () => number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** Where accounts and sessions are kept; by default SQLite in `config.dataDir`, else memory. */
+  readonly accounts?: AccountStore;
+  /** How passwords are hashed; scrypt by default (a cheaper cost in tests). */
+  readonly hasher?: PasswordHasher;
+  /** An audit trail beside the database's and the log's (a recorder in tests). */
+  readonly audit?: AuditTrail;
 }

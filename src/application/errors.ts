@@ -1,6 +1,11 @@
 import { MeshError } from '../domain/errors.js';
 
-export type PeerFailure = 'peer_unreachable' | 'peer_timeout' | 'peer_rejected' | 'peer_busy' | 'peer_bad_answer';
+export type PeerFailure =
+  | 'peer_unreachable'
+  | 'peer_timeout'
+  | 'peer_rejected'
+  | 'peer_busy'
+  | 'peer_bad_answer';
 
 /** A call to another node that did not end in a 2xx answer. Raised by every `PeerClient`. */
 export class PeerCallFailed extends MeshError {
@@ -48,7 +53,9 @@ export class OutboxFull extends MeshError {
 /** The node's message store is closed (the node is stopping): nothing new can be kept, so nothing is taken. */
 export class StoreClosed extends MeshError {
   readonly code = 'node_stopping';
-  constructor() {
-    super('This node is stopping and took nothing; send the message again to another node or later.');
+  constructor(
+    message = 'This node is stopping and took nothing; send the message again to another node or later.',
+  ) {
+    super(message);
   }
 }

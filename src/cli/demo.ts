@@ -15,7 +15,13 @@ export async function runDemo(
   const nodes: MeshNode[] = [];
   try {
     for (const id of DEMO_IDS) {
-      const node = createNode({ id, port: 0, host: '127.0.0.1', tunnel: 'none', join: nodes.map((n) => n.url).slice(-1) });
+      const node = createNode({
+        id,
+        port: 0,
+        host: '127.0.0.1',
+        tunnel: 'none',
+        join: nodes.map((n) => n.url).slice(-1),
+      });
       nodes.push(node);
       await node.start();
     }

@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_DATA_DIR, NodeIdentityUnusable, randomNodeId, storedNodeId } from '../adapters/storage/node-identity.js';
+import {
+  DEFAULT_DATA_DIR,
+  NodeIdentityUnusable,
+  randomNodeId,
+  storedNodeId,
+} from '../adapters/storage/node-identity.js';
 import { defaultProfile } from '../application/membership/settings.js';
 import { MESSAGE_ID_MEMORY_MS } from '../domain/delivery.js';
 import { isValidNodeId, normalizeNodeUrl } from '../domain/node-record.js';
@@ -37,7 +42,10 @@ const urlField = z.string().transform((value, ctx) => {
   try {
     return normalizeNodeUrl(value);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^Node url /, '').replace(/\.$/, '') });
+    ctx.addIssue({
+      code: 'custom',
+      message: (error as Error).message.replace(/^Node url /, '').replace(/\.$/, ''),
+    });
     return z.NEVER;
   }
 });
@@ -147,7 +155,8 @@ export function parseNodeFlags(
     const issue = parsed.error.issues[0];
     const flag = String(issue?.path[0] ?? '');
     const value = issue?.path.length === 2 ? (raw[flag] as unknown[])[Number(issue.path[1])] : raw[flag];
-    const shown = typeof value === 'string' ? ` (got "${value.length > 60 ? `${value.slice(0, 57)}...` : value}")` : '';
+    const shown =
+      typeof value === 'string' ? ` (got "${value.length > 60 ? `${value.slice(0, 57)}...` : value}")` : '';
     throw new UsageError(`--${flag} ${issue?.message ?? 'is not valid'}${shown}`);
   }
   const flags = parsed.data;
@@ -157,11 +166,15 @@ export function parseNodeFlags(
       '--tunnel ngrok needs NGROK_AUTHTOKEN: export your token from the ngrok dashboard, or use --tunnel none',
     );
   }
-  const inMemory = values['in-memory'] === true || /^(1|true|yes)$/i.test(fromEnv('MESHCHAT_IN_MEMORY') ?? '');
+  const inMemory =
+    values['in-memory'] === true || /^(1|true|yes)$/i.test(fromEnv('MESHCHAT_IN_MEMORY') ?? '');
   if (inMemory && flags['data-dir']) {
-    throw new UsageError('--in-memory and --data-dir contradict each other: a node in memory has no data dir');
+    throw new UsageError(
+      '--in-memory and --data-dir contradict each other: a node in memory has no data dir',
+    );
   }
-  const noLinks = values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
+  const noLinks =
+    values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
   const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
   let id = flags.id;

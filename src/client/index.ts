@@ -2,6 +2,7 @@
 // the host gives it a `Transport` and (optionally) timers. Start with `createChatClient`.
 export type { Backoff } from './backoff.js';
 export { DEFAULT_BACKOFF, reconnectDelay } from './backoff.js';
+export { createChatClient, DEFAULT_ACK_TIMEOUT_MS } from './chat-client.js';
 export type {
   AckReport,
   ChatClient,
@@ -12,7 +13,6 @@ export type {
   ReceivedMessage,
   SendHandle,
 } from './chat-client-api.js';
-export { createChatClient, DEFAULT_ACK_TIMEOUT_MS } from './chat-client.js';
 export type { ConnectionStatus, ConnState } from './connection.js';
 export type {
   AckResult,
@@ -32,6 +32,7 @@ export {
   parseMesh,
   parseMessage,
   parseNodes,
+  parseSeq,
   parseStatusEvent,
   parseWireError,
 } from './frames.js';
@@ -50,4 +51,6 @@ export type {
   TransportClose,
   TransportHandlers,
 } from './transport.js';
+export type { WebSocketDialer, WebSocketLike } from './web-socket-transport.js';
+export { WebSocketTransport } from './web-socket-transport.js';
 export { parseWsFrame, wsPath, wsSendFrame } from './ws-frames.js';

@@ -71,7 +71,10 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+
 export function assertTimestamp(ts: unknown): string | undefined {
   if (ts === undefined) return undefined;
   if (typeof ts !== 'string' || !ISO_8601.test(ts) || Number.isNaN(Date.parse(ts))) {
-    throw new InvalidInput('invalid_timestamp', 'The field "ts" must be an ISO-8601 time such as 2026-01-01T12:00:00.000Z.');
+    throw new InvalidInput(
+      'invalid_timestamp',
+      'The field "ts" must be an ISO-8601 time such as 2026-01-01T12:00:00.000Z.',
+    );
   }
   return ts;
 }

@@ -69,7 +69,8 @@ export function isPlausibleIncarnation(incarnation: number | undefined, now: num
 export const MAX_MEMBERS = 4_096;
 export const MAX_TOMBSTONES = 4_096;
 
-const isNewer = (a: number | undefined, b: number | undefined) => a !== undefined && (b === undefined || a > b);
+const isNewer = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && (b === undefined || a > b);
 const byId = (a: NodeRecord, b: NodeRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
@@ -146,7 +147,9 @@ export class PeerRegistry {
 
   /** The tombstones as `GET /nodes?include=dead` reports them: state `left` or `dead`. */
   goneReports(): NodeReport[] {
-    return this.tombstones().map(({ id, url, incarnation, reason }) => withoutUndefined({ id, url, incarnation, state: reason }));
+    return this.tombstones().map(({ id, url, incarnation, reason }) =>
+      withoutUndefined({ id, url, incarnation, state: reason }),
+    );
   }
 
   /**
@@ -158,7 +161,10 @@ export class PeerRegistry {
     const { id, url, incarnation } = report;
     if (id === this.#self.id) {
       if (url === this.#self.url) return 'unchanged';
-      throw new Conflict('id_in_use', `The id "${id}" belongs to this node, which listens at ${this.#self.url}.`);
+      throw new Conflict(
+        'id_in_use',
+        `The id "${id}" belongs to this node, which listens at ${this.#self.url}.`,
+      );
     }
     if (url === this.#self.url) {
       throw new Conflict('url_in_use', `This node listens at ${url} itself, so "${id}" cannot be there.`);
@@ -167,7 +173,10 @@ export class PeerRegistry {
     if (!known) {
       const grave = this.#tombstones.get(id);
       if (grave && incarnation !== undefined && isNewer(grave.incarnation, incarnation)) {
-        throw new Conflict('stale_record', `Node "${id}" is gone since incarnation ${grave.incarnation}, newer than ${incarnation}.`);
+        throw new Conflict(
+          'stale_record',
+          `Node "${id}" is gone since incarnation ${grave.incarnation}, newer than ${incarnation}.`,
+        );
       }
       return this.#add({ id, url, incarnation, state: 'alive' });
     }
@@ -179,7 +188,10 @@ export class PeerRegistry {
       );
     }
     if (incarnation !== undefined && known.incarnation !== undefined && incarnation < known.incarnation) {
-      throw new Conflict('stale_record', `Node "${id}" is known at incarnation ${known.incarnation}, newer than ${incarnation}.`);
+      throw new Conflict(
+        'stale_record',
+        `Node "${id}" is known at incarnation ${known.incarnation}, newer than ${incarnation}.`,
+      );
     }
     return this.#replace(known, { id, url, incarnation: incarnation ?? known.incarnation, state: 'alive' });
   }
@@ -195,7 +207,10 @@ export class PeerRegistry {
     const known = this.#peers.get(node.id);
     if (!known) throw new UnknownNode(node.id);
     if (known.url !== node.url) {
-      throw new Conflict('url_mismatch', `Node "${node.id}" is known at ${known.url}, not ${node.url}; it was not removed.`);
+      throw new Conflict(
+        'url_mismatch',
+        `Node "${node.id}" is known at ${known.url}, not ${node.url}; it was not removed.`,
+      );
     }
     this.#bury(known, reason, now);
   }
@@ -209,7 +224,9 @@ export class PeerRegistry {
       // Reported down, or at another URL (a stale move, or someone claiming this id): a newer incarnation wins.
       const about = report.incarnation ?? -1;
       const wrong = down || report.url !== this.#self.url;
-      return wrong && about >= this.self.incarnation ? { action: 'refute', seen: about } : { action: 'ignore' };
+      return wrong && about >= this.self.incarnation
+        ? { action: 'refute', seen: about }
+        : { action: 'ignore' };
     }
     if (report.url === this.#self.url) return { action: 'ignore' };
     const known = this.#peers.get(report.id);
@@ -222,11 +239,15 @@ export class PeerRegistry {
       if (isNewer(report.incarnation, grave.incarnation)) return { action: 'verify', why: 'revived' };
       const sameVersion = report.incarnation !== undefined && report.incarnation === grave.incarnation;
       // A plain node has no versions: found dead at one URL and reported at another, it may have restarted there.
-      const plainElsewhere = report.incarnation === undefined && grave.incarnation === undefined && report.url !== grave.url;
-      return grave.reason === 'dead' && (sameVersion || plainElsewhere) ? { action: 'verify', why: 'revived' } : { action: 'ignore' };
+      const plainElsewhere =
+        report.incarnation === undefined && grave.incarnation === undefined && report.url !== grave.url;
+      return grave.reason === 'dead' && (sameVersion || plainElsewhere)
+        ? { action: 'verify', why: 'revived' }
+        : { action: 'ignore' };
     }
     // Only the node itself can give a plain record a version: check with it.
-    if (known.incarnation === undefined && report.incarnation !== undefined) return { action: 'verify', why: 'moved' };
+    if (known.incarnation === undefined && report.incarnation !== undefined)
+      return { action: 'verify', why: 'moved' };
     if (isNewer(report.incarnation, known.incarnation)) {
       if (report.url !== known.url) return { action: 'verify', why: 'moved' };
       if (gone) return { action: 'verify', why: 'down_hint' };
@@ -254,7 +275,10 @@ export class PeerRegistry {
    * a newer incarnation), or moves it when it has a newer incarnation, or when its old address stopped
    * answering: it is suspect, or the caller just found it silent (`oldAddressSilent`).
    */
-  confirm(node: NodeRecord & { readonly incarnation?: number }, options: { oldAddressSilent?: boolean } = {}): UpsertResult {
+  confirm(
+    node: NodeRecord & { readonly incarnation?: number },
+    options: { oldAddressSilent?: boolean } = {},
+  ): UpsertResult {
     if (node.id === this.#self.id || node.url === this.#self.url) return 'unchanged';
     const known = this.#peers.get(node.id);
     if (!known) {
@@ -263,7 +287,8 @@ export class PeerRegistry {
       if (grave && isNewer(grave.incarnation, node.incarnation)) return 'unchanged';
       return this.#add({ id: node.id, url: node.url, incarnation: node.incarnation, state: 'alive' });
     }
-    const mayMove = isNewer(node.incarnation, known.incarnation) || known.state === 'suspect' || options.oldAddressSilent;
+    const mayMove =
+      isNewer(node.incarnation, known.incarnation) || known.state === 'suspect' || options.oldAddressSilent;
     if (node.url !== known.url && !mayMove) return 'unchanged';
     const incarnation = isNewer(node.incarnation, known.incarnation) ? node.incarnation : known.incarnation;
     return this.#replace(known, { id: node.id, url: node.url, incarnation, state: 'alive' });
@@ -287,8 +312,16 @@ export class PeerRegistry {
   buryUnknown(report: NodeReport, now: number): void {
     if (this.#peers.has(report.id) || report.id === this.#self.id) return;
     const grave = this.#tombstones.get(report.id);
-    const incarnation = isNewer(report.incarnation, grave?.incarnation) ? report.incarnation : grave?.incarnation;
-    this.#setTombstone({ id: report.id, url: grave?.url ?? report.url, incarnation, reason: 'dead', since: now });
+    const incarnation = isNewer(report.incarnation, grave?.incarnation)
+      ? report.incarnation
+      : grave?.incarnation;
+    this.#setTombstone({
+      id: report.id,
+      url: grave?.url ?? report.url,
+      incarnation,
+      reason: 'dead',
+      since: now,
+    });
   }
 
   /** Forgets tombstones laid before `before` (clock milliseconds). */
@@ -303,7 +336,10 @@ export class PeerRegistry {
 
   #add(member: Member): UpsertResult {
     if (this.#peers.size + 1 >= MAX_MEMBERS) {
-      throw new Conflict('too_many_nodes', `This node already lists ${MAX_MEMBERS} nodes, the most it keeps.`);
+      throw new Conflict(
+        'too_many_nodes',
+        `This node already lists ${MAX_MEMBERS} nodes, the most it keeps.`,
+      );
     }
     const clean = withoutUndefined(member);
     this.#tombstones.delete(member.id);

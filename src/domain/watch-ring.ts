@@ -13,7 +13,12 @@ export const MAX_PLAIN_WATCHED = 8;
  * top, at most `maxPlain` of them). So every member is watched by `monitors` meshchat nodes when that many
  * exist. Suspects are skipped: whoever suspected them keeps probing them.
  */
-export function watchedMembers(members: readonly Member[], selfId: string, monitors: number, maxPlain = MAX_PLAIN_WATCHED): Member[] {
+export function watchedMembers(
+  members: readonly Member[],
+  selfId: string,
+  monitors: number,
+  maxPlain = MAX_PLAIN_WATCHED,
+): Member[] {
   const ring = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const start = ring.findIndex((m) => m.id === selfId);
   const picked: Member[] = [];

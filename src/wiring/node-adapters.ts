@@ -1,6 +1,10 @@
 import type { Logger } from '../adapters/log/logger.js';
 import type { PeerLinkStats } from '../adapters/peers/linking-peer-client.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
+import type { AccountStore } from '../application/ports/accounts/account-store.js';
+import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
+import type { PasswordHasher } from '../application/ports/accounts/password-hasher.js';
+import type { SessionTokens } from '../application/ports/accounts/session-tokens.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
@@ -27,4 +31,10 @@ export interface NodeAdapters {
   readonly peerLinks?: { readonly stats: PeerLinkStats; close(): Promise<void> };
   /** The web page's files. */
   readonly web: WebAssets;
+  /** This node's users and their sessions; closed by the node after its front ends. */
+  readonly accounts: AccountStore;
+  readonly hasher: PasswordHasher;
+  readonly tokens: SessionTokens;
+  /** Where account operations are recorded (the database and the log, fanned out). */
+  readonly audit: AuditTrail;
 }

@@ -1,9 +1,11 @@
-import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
+import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
+import type { DirectorySettings } from '../application/directory/directory-settings.js';
 import {
   defaultProfile,
   MEMBERSHIP_PROFILES,
   type MembershipSettings,
 } from '../application/membership/settings.js';
+import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import { assertNodeId } from '../domain/node-record.js';
 import type { NodeConfig } from '../node-config.js';
 
@@ -13,12 +15,18 @@ export interface NodeSettings {
   readonly self: { readonly id: string; readonly url: string };
   readonly membership: MembershipSettings;
   readonly delivery?: Partial<DeliverySettings>;
+  /** Over what the membership profile implies (`directorySettings`). */
+  readonly directory?: Partial<DirectorySettings>;
   readonly leaveTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
   /** Serve peer links at `/peer` and offer them in this node's record (SPEC section 8). */
   readonly peerLinks?: boolean;
+  /** The user front ends' ping period (`FrontEndSettings.heartbeatMs`). */
+  readonly heartbeatMs?: number;
+  /** Failed-login limits over the defaults of `LoginThrottle`. */
+  readonly loginThrottle?: Partial<LoginThrottleSettings>;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -37,5 +45,7 @@ export function nodeSettings(
     maxBodyBytes: config.maxBodyBytes,
     processMetrics: options.processMetrics,
     peerLinks: config.peerLinks !== false,
+    heartbeatMs: config.heartbeatMs,
+    loginThrottle: config.loginThrottle,
   };
 }

@@ -12,13 +12,20 @@ import type { UserPush } from '../application/ports/user-push.js';
 import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
+import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
+import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
 import { wireHttpApp } from './wire-http-app.js';
 import { type MembershipWiring, wireMembership } from './wire-membership.js';
 import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
 import { type OperationsWiring, wireOperations } from './wire-operations.js';
 
 /** One node's whole graph, built and not started: `MeshNode` starts and stops it. */
-export interface WiredNode extends MembershipWiring, MessagingWiring, OperationsWiring {
+export interface WiredNode
+  extends MembershipWiring,
+    MessagingWiring,
+    OperationsWiring,
+    AccountsWiring,
+    DirectoryWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -43,6 +50,7 @@ export interface WiredNode extends MembershipWiring, MessagingWiring, Operations
  */
 export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredNode {
   const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web } = adapters;
+  const { hasher, tokens, audit } = adapters;
   const saved = membershipStore.load();
   const registry = new PeerRegistry(settings.self, startIncarnation(saved, clock.now()));
   // The metrics and the health check read the courier and the front ends built below, only when asked.
@@ -56,31 +64,45 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     peerLinks: adapters.peerLinks ? () => adapters.peerLinks?.stats : undefined,
   });
   const { errors, telemetry, meshMap } = operations;
+  const accounts = wireAccounts(
+    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit },
+    { throttle: settings.loginThrottle },
+  );
   const frontEnd = {
     registry,
     history: (since?: number) => messages.history(since),
     mesh: () => meshMap.snapshot(),
     errors,
+    accounts,
   };
-  const socketIo = new SocketIoUserPush(frontEnd);
-  const ws = new WsUserPush(frontEnd);
+  const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
+  const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
+  const ws = new WsUserPush(frontEnd, frontEndSettings);
   const push = new FanOutUserPush([socketIo, ws, ...adapters.push]);
+  accounts.presence.onChange((change) => push.pushPresence(change));
   const messaging = wireMessaging(
     { registry, peers, clock, ids, store: messages, push, random, errors, telemetry },
     settings,
   );
+  // The directory lists the accounts wiring's users and presence; it learns other nodes' versions by gossip.
+  const directory = wireDirectory(
+    { registry, peers, clock, listUsers: accounts.listUsers, errors },
+    settings,
+  );
   const membership = wireMembership(
-    { registry, peers, clock, store: membershipStore, random, errors, telemetry },
+    { registry, peers, clock, store: membershipStore, random, errors, telemetry, views: directory.directory },
     settings,
   );
   const app = wireHttpApp(
-    { registry, ...membership, ...messaging, ...operations },
+    { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, push },
     { web, maxBodyBytes: settings.maxBodyBytes, peerLinks: settings.peerLinks },
   );
   return {
     ...operations,
     ...messaging,
     ...membership,
+    ...accounts,
+    ...directory,
     registry,
     remembered: saved?.nodes ?? [],
     socketIo,

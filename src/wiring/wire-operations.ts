@@ -1,5 +1,5 @@
-import { LoggedInternalErrors } from '../adapters/log/logged-internal-errors.js';
 import { AuditLog } from '../adapters/log/audit-log.js';
+import { LoggedInternalErrors } from '../adapters/log/logged-internal-errors.js';
 import type { Logger } from '../adapters/log/logger.js';
 import { type MetricsSources, PromMetrics } from '../adapters/metrics/prom-metrics.js';
 import { CheckHealth, type PhaseBox, RecentErrors } from '../application/operations/check-health.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MessageStore, NewOutboxEntry } from '../../src/application/ports/message-store.js';
 import type { MessageStoreSettings } from '../../src/adapters/storage/message-store-settings.js';
-import type { ChatMessage } from '../../src/domain/message.js';
 import { StoreClosed } from '../../src/application/errors.js';
+import type { MessageStore, NewOutboxEntry } from '../../src/application/ports/message-store.js';
+import type { ChatMessage } from '../../src/domain/message.js';
 
 /** A store under test and, for a durable one, a way to restart it over the same data. */
 export interface MessageStoreTarget {
@@ -216,7 +216,9 @@ export function describeMessageStoreContract(
     it('enqueue with outgoing adds the message to history as queued; history keeps one entry per id', async () => {
       let { store, reopen } = await start();
       const sent = message('s', '*');
-      const { entries, outgoing } = await store.enqueue([outboxEntry('s', 'b'), outboxEntry('s', 'c')], { outgoing: sent });
+      const { entries, outgoing } = await store.enqueue([outboxEntry('s', 'b'), outboxEntry('s', 'c')], {
+        outgoing: sent,
+      });
       expect(entries).toHaveLength(2);
       const [queued] = store.history();
       expect(store.history()).toEqual([{ ...sent, seq: expect.any(Number), status: 'queued' }]);

@@ -7,11 +7,19 @@ import type { NodeRecord } from '../../src/domain/node-record.js';
 /** A node the client under test talks to, and a way to look inside it. */
 export interface ContractTarget {
   readonly client: PeerClient;
-  readonly target: { readonly id: string; readonly url: string; readonly registry: { readonly self: { readonly incarnation: number } } };
+  readonly target: {
+    readonly id: string;
+    readonly url: string;
+    readonly registry: { readonly self: { readonly incarnation: number } };
+  };
   /** What the target node knows now. */
   nodes(): NodeRecord[];
   /** What the target pushed to its users. */
   delivered(): ChatMessage[];
+  /** The target's own directory version, as its `GET /nodes` entry and `GET /users` header give it. */
+  directoryVersion(): number;
+  /** Gives the target a user (in its account store), online or not (its presence). */
+  addUser(name: string, online: boolean): void;
   /** A URL where nothing answers. */
   readonly deadUrl: string;
   close(): Promise<void>;
@@ -41,8 +49,32 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
 
     it('lists the nodes the target knows, itself included, with its incarnation and state', async () => {
       expect(await t.client.listNodes(t.target.url)).toEqual([
-        { id: t.target.id, url: t.target.url, incarnation: t.target.registry.self.incarnation, state: 'alive' },
+        {
+          id: t.target.id,
+          url: t.target.url,
+          incarnation: t.target.registry.self.incarnation,
+          state: 'alive',
+          directory: t.directoryVersion(),
+        },
       ]);
+    });
+
+    it("listUsers answers the target's users with their presence and the version of that list", async () => {
+      expect(await t.client.listUsers(t.target.url)).toEqual({ users: [], version: t.directoryVersion() });
+      const before = t.directoryVersion();
+      t.addUser('bob', false);
+      t.addUser('alice', true);
+      const answer = await t.client.listUsers(t.target.url);
+      expect(answer).toEqual({
+        users: [
+          { user: `alice@${t.target.id}`, online: true, lastSeen: null },
+          { user: `bob@${t.target.id}`, online: false, lastSeen: null },
+        ],
+        version: t.directoryVersion(),
+      });
+      expect(answer.version).toBeGreaterThan(before);
+      // A node without accounts (a plain node, or nothing at all) is a failed call, never an empty list.
+      expect(await failure(t.client.listUsers(t.deadUrl))).toMatchObject({ code: 'peer_unreachable' });
     });
 
     it('getNode answers where a node is (a probe asks a node about itself); an unknown id is a 404', async () => {
@@ -51,7 +83,10 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
         incarnation: t.target.registry.self.incarnation,
         state: 'alive',
       });
-      expect(await failure(t.client.getNode(t.target.url, 'nobody'))).toMatchObject({ status: 404, peerCode: 'unknown_node' });
+      expect(await failure(t.client.getNode(t.target.url, 'nobody'))).toMatchObject({
+        status: 404,
+        peerCode: 'unknown_node',
+      });
     });
 
     it('announce adds a node at the target, idempotently, and withdraw removes it', async () => {
@@ -62,17 +97,27 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
       expect(await t.client.listNodes(t.target.url)).toHaveLength(2);
       await t.client.withdraw(t.target.url, node);
       expect(t.nodes().map((n) => n.id)).toEqual([t.target.id]);
-      expect(await t.client.listNodes(t.target.url, { includeDead: true })).toContainEqual({ ...node, state: 'left' });
+      expect(await t.client.listNodes(t.target.url, { includeDead: true })).toContainEqual({
+        ...node,
+        state: 'left',
+      });
     });
 
     it('a newer incarnation moves a node; an older one, or none, cannot move a live node (409 stale_record)', async () => {
       await t.client.announce(t.target.url, { id: 'mover', url: 'http://127.0.0.1:9', incarnation: 5 });
-      const stale = await failure(t.client.announce(t.target.url, { id: 'mover', url: 'http://127.0.0.1:10', incarnation: 5 }));
+      const stale = await failure(
+        t.client.announce(t.target.url, { id: 'mover', url: 'http://127.0.0.1:10', incarnation: 5 }),
+      );
       expect(stale).toMatchObject({ code: 'peer_rejected', status: 409, peerCode: 'stale_record' });
-      const plain = await failure(t.client.announce(t.target.url, { id: 'mover', url: 'http://127.0.0.1:10' }));
+      const plain = await failure(
+        t.client.announce(t.target.url, { id: 'mover', url: 'http://127.0.0.1:10' }),
+      );
       expect(plain).toMatchObject({ status: 409, peerCode: 'stale_record' });
       await t.client.announce(t.target.url, { id: 'mover', url: 'http://127.0.0.1:10', incarnation: 6 });
-      expect(await t.client.getNode(t.target.url, 'mover')).toMatchObject({ url: 'http://127.0.0.1:10', incarnation: 6 });
+      expect(await t.client.getNode(t.target.url, 'mover')).toMatchObject({
+        url: 'http://127.0.0.1:10',
+        incarnation: 6,
+      });
     });
 
     it('probeVia asks the target to probe a member it lists; an unknown one is a 404', async () => {
@@ -80,15 +125,21 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
         alive: true,
         incarnation: t.target.registry.self.incarnation,
       });
-      const unknown = await failure(t.client.probeVia(t.target.url, { id: 'nobody', url: 'http://127.0.0.1:9' }));
+      const unknown = await failure(
+        t.client.probeVia(t.target.url, { id: 'nobody', url: 'http://127.0.0.1:9' }),
+      );
       expect(unknown).toMatchObject({ status: 404, peerCode: 'unknown_node' });
     });
 
     it('a refused call rejects with peer_rejected, the status and the peer code', async () => {
       await t.client.announce(t.target.url, { id: 'other', url: 'http://127.0.0.1:9' });
-      const mismatch = await failure(t.client.withdraw(t.target.url, { id: 'other', url: 'http://127.0.0.1:10' }));
+      const mismatch = await failure(
+        t.client.withdraw(t.target.url, { id: 'other', url: 'http://127.0.0.1:10' }),
+      );
       expect(mismatch).toMatchObject({ code: 'peer_rejected', status: 409, peerCode: 'url_mismatch' });
-      const taken = await failure(t.client.announce(t.target.url, { id: t.target.id, url: 'http://127.0.0.1:11' }));
+      const taken = await failure(
+        t.client.announce(t.target.url, { id: t.target.id, url: 'http://127.0.0.1:11' }),
+      );
       expect(taken).toMatchObject({ code: 'peer_rejected', status: 409, peerCode: 'id_in_use' });
       expect(idsAndUrls(t.nodes())).toContainEqual({ id: 'other', url: 'http://127.0.0.1:9' });
     });

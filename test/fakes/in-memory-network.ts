@@ -1,30 +1,40 @@
-import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
+import { extensionFields, userListEntry } from '../../src/adapters/http/wire-schemas.js';
+import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
+import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
+import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
-import type { Telemetry } from '../../src/application/ports/telemetry.js';
-import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type {
   BatchItemResult,
   CallOptions,
+  GossipReport,
   NodeAnswer,
   PeerClient,
   ProbeVerdict,
+  UserListAnswer,
 } from '../../src/application/ports/peer-client.js';
-import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
-import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
-import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
-import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import type { Telemetry } from '../../src/application/ports/telemetry.js';
+import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../src/domain/directory.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
-import { wireMembership, type MembershipWiring } from '../../src/wiring/wire-membership.js';
-import { wireMessaging, type MessagingWiring } from '../../src/wiring/wire-messaging.js';
+import { type AccountsWiring, wireAccounts } from '../../src/wiring/wire-accounts.js';
+import { type DirectoryWiring, wireDirectory } from '../../src/wiring/wire-directory.js';
+import { type MembershipWiring, wireMembership } from '../../src/wiring/wire-membership.js';
+import { type MessagingWiring, wireMessaging } from '../../src/wiring/wire-messaging.js';
 import { FakeClock } from './fake-clock.js';
+import { FakePasswordHasher } from './fake-password-hasher.js';
+import { InMemoryAccountStore } from './in-memory-account-store.js';
 import { InMemoryMembershipStore } from './in-memory-membership-store.js';
+import { RecordingAuditTrail } from './recording-audit-trail.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';
+import { SequentialSessionTokens } from './sequential-session-tokens.js';
 
 /** The server side of a node as other nodes see it: what the HTTP API would call. */
 export interface InboundPeerApi {
@@ -36,6 +46,8 @@ export interface InboundPeerApi {
   /** `POST /msgs`; a plain node has none (it rejects with 404 as the HTTP API would). */
   receiveBatch(messages: InboundMessage[]): Promise<BatchItemResult[]>;
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
+  /** `GET /users` and its version header; a plain node has none (404, as the HTTP API would). */
+  listUsers(): { users: DirectoryUser[]; version: number };
 }
 
 /**
@@ -160,7 +172,10 @@ export class InMemoryPeerClient implements PeerClient {
     return this.network.call(url, use, this.from, options.timeoutMs);
   }
 
-  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
+  async listNodes(
+    url: string,
+    options: CallOptions & { includeDead?: boolean } = {},
+  ): Promise<GossipReport[]> {
     const list = await this.#call(url, (api) => api.listNodes(options.includeDead ?? false), options);
     return list.flatMap((entry) => {
       try {
@@ -217,6 +232,18 @@ export class InMemoryPeerClient implements PeerClient {
     return this.#call(url, (api) => api.receiveBatch(wire), options);
   }
 
+  async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
+    const answer = await this.#call(url, (api) => api.listUsers(), options);
+    // As the HTTP adapter reads it: entries checked one by one, at most the cap of them.
+    const users: DirectoryUser[] = [];
+    for (const entry of answer.users) {
+      if (users.length >= MAX_DIRECTORY_USERS_PER_NODE) break;
+      const parsed = userListEntry.safeParse(entry);
+      if (parsed.success) users.push(parsed.data);
+    }
+    return { users, version: answer.version };
+  }
+
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {
     const wire = { id: target.id, url: target.url };
     const { alive, incarnation } = await this.#call(url, (api) => api.probe(wire), options);
@@ -225,7 +252,7 @@ export class InMemoryPeerClient implements PeerClient {
 }
 
 /** One node on the in-memory network: its state, use cases and a recorder standing for its users. */
-export interface MemoryNode extends MembershipWiring, MessagingWiring {
+export interface MemoryNode extends MembershipWiring, MessagingWiring, AccountsWiring, DirectoryWiring {
   readonly id: string;
   readonly url: string;
   readonly registry: PeerRegistry;
@@ -260,6 +287,8 @@ export function createMemoryNode(
     telemetry?: Partial<Telemetry>;
     /** The node's registry, when the test built what reads it first (its operations). */
     registry?: PeerRegistry;
+    /** Over what the membership profile implies. */
+    directory?: Partial<DirectorySettings>;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -281,14 +310,43 @@ export function createMemoryNode(
     { registry, peers, clock, ids: new SequentialIds(id), store, push: users, random, errors, telemetry },
     options,
   );
+  // The node's users as `wireNode` wires them: one account store and one presence, which the directory lists.
+  const accounts = wireAccounts({
+    node: id,
+    clock,
+    store: new InMemoryAccountStore(),
+    hasher: new FakePasswordHasher(),
+    tokens: new SequentialSessionTokens(),
+    audit: new RecordingAuditTrail(),
+  });
+  const directory = wireDirectory(
+    { registry, peers, clock, listUsers: accounts.listUsers, errors },
+    { membership: options.membership, directory: options.directory },
+  );
   const membership = wireMembership(
-    { registry, peers, clock, store: new InMemoryMembershipStore(), random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      store: new InMemoryMembershipStore(),
+      random,
+      errors,
+      telemetry,
+      views: directory.directory,
+    },
     { membership: options.membership, leaveTimeoutMs: options.leaveTimeoutMs },
   );
   const { announce, remove, probe } = membership;
   const { receive, receiveMany } = messaging;
   const api: InboundPeerApi = {
-    listNodes: (includeDead) => [...registry.list(), ...(includeDead ? registry.goneReports() : [])],
+    listNodes: (includeDead) => [
+      ...registry.list().map((member) => {
+        const version = directory.directory.versionOf(member.id);
+        return version === undefined ? member : { ...member, directory: version };
+      }),
+      ...(includeDead ? registry.goneReports() : []),
+    ],
+    listUsers: () => directory.ownDirectory.snapshot(),
     getNode: (nodeId) => {
       const node = registry.get(nodeId);
       if (!node) throw new UnknownNode(nodeId);
@@ -312,14 +370,26 @@ export function createMemoryNode(
   };
   network.register(url, api);
   if (options.startCourier !== false) messaging.courier.start();
-  return { ...membership, ...messaging, id, url, registry, users, store, clock, api };
+  return {
+    ...membership,
+    ...messaging,
+    ...accounts,
+    ...directory,
+    id,
+    url,
+    registry,
+    users,
+    store,
+    clock,
+    api,
+  };
 }
 
 /**
  * A plain node on the in-memory network: the assignment's protocol only. It lists itself, keeps whatever it is
  * told, never probes or gossips, and has no `POST /probe` or `POST /msgs`. `extensionCalls` counts every call
- * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`): a meshchat node must
- * never send one. `received` is every `PUT /msg` it was sent, as its users would see it.
+ * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`, `GET /users`): a meshchat
+ * node must never send one. `received` is every `PUT /msg` it was sent, as its users would see it.
  */
 export function createPlainMemoryNode(
   network: InMemoryNetwork,
@@ -367,6 +437,10 @@ export function createPlainMemoryNode(
     probe: () => {
       extensionCalls++;
       return Promise.reject(new UnknownNode(id));
+    },
+    listUsers: () => {
+      extensionCalls++;
+      throw new HttpRefusal(404, 'not_found', 'There is no GET /users on this node.');
     },
   });
   return { id, url, nodes, received, extensionCalls: () => extensionCalls };

@@ -1,7 +1,8 @@
+import type { PresenceChange } from '../../src/application/accounts/presence.js';
 import type { UserPush } from '../../src/application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../src/domain/delivery.js';
-import type { NodeRecord } from '../../src/domain/node-record.js';
 import type { MeshGraph } from '../../src/domain/mesh-graph.js';
+import type { NodeRecord } from '../../src/domain/node-record.js';
 
 /** Stands for the users of one node: records what they were pushed. */
 export class RecordingPushNotifier implements UserPush {
@@ -9,6 +10,9 @@ export class RecordingPushNotifier implements UserPush {
   readonly statuses: StatusUpdate[] = [];
   readonly nodeLists: NodeRecord[][] = [];
   readonly meshes: MeshGraph[] = [];
+  readonly presences: PresenceChange[] = [];
+  /** Names whose connections were closed by `disconnectUser`, in order. */
+  readonly disconnected: string[] = [];
 
   /** `users` stand behind it: what `pushMessage` says it reached, and `connectedUsers`. */
   constructor(private readonly users = 1) {}
@@ -36,6 +40,16 @@ export class RecordingPushNotifier implements UserPush {
 
   pushMesh(graph: MeshGraph): void {
     this.meshes.push(structuredClone(graph));
+  }
+
+  pushPresence(change: PresenceChange): void {
+    this.presences.push(structuredClone(change));
+  }
+
+  /** Stands for no logged-in connection: records the name and closes nothing. */
+  disconnectUser(name: string): number {
+    this.disconnected.push(name);
+    return 0;
   }
 
   texts(): string[] {

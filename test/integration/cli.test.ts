@@ -23,7 +23,8 @@ describe('the meshchat command', () => {
     nodes.push(await startTestNode('b', { join: [nodes[0]?.url ?? ''] }));
     const child = runCli(['node', '--id', 'proc', '--port', '0', '--join', nodes[0]?.url ?? '']);
     processes.push(child);
-    const [, url] = (await child.waitForOutput(/meshchat node proc listening at (http:\/\/127\.0\.0\.1:\d+)/)) ?? [];
+    const [, url] =
+      (await child.waitForOutput(/meshchat node proc listening at (http:\/\/127\.0\.0\.1:\d+)/)) ?? [];
     for (const node of nodes) {
       await vi.waitFor(() => expect(node.registry.get('proc')?.url).toBe(url), WAIT);
     }
@@ -33,8 +34,14 @@ describe('the meshchat command', () => {
   });
 
   it.each([
-    [['node', '--port', 'abc'], /^meshchat node: --port must be a whole number from 0 to 65535 \(got "abc"\)$/],
-    [['node', '--port', '70000'], /^meshchat node: --port must be a whole number from 0 to 65535 \(got "70000"\)/],
+    [
+      ['node', '--port', 'abc'],
+      /^meshchat node: --port must be a whole number from 0 to 65535 \(got "abc"\)$/,
+    ],
+    [
+      ['node', '--port', '70000'],
+      /^meshchat node: --port must be a whole number from 0 to 65535 \(got "70000"\)/,
+    ],
     [['node', '--id', 'bad id'], /^meshchat node: --id must be 1 to 64 characters/],
     [['node', '--join', 'ftp://x'], /^meshchat node: --join must use http or https \(got "ftp:\/\/x"\)$/],
     [['node', '--tunnel', 'carrier-pigeon'], /^meshchat node: --tunnel must be "none" or "ngrok"/],
@@ -74,7 +81,11 @@ describe('the meshchat command', () => {
   });
 
   it('takes its settings from the environment', async () => {
-    const child = runCli(['node'], { MESHCHAT_ID: 'from-env', PORT: '0', MESHCHAT_PUBLIC_URL: 'http://127.0.0.1:1/' });
+    const child = runCli(['node'], {
+      MESHCHAT_ID: 'from-env',
+      PORT: '0',
+      MESHCHAT_PUBLIC_URL: 'http://127.0.0.1:1/',
+    });
     processes.push(child);
     await child.waitForOutput(/meshchat node from-env listening at http:\/\/127\.0\.0\.1:1\n/);
     child.child.kill('SIGINT');
@@ -142,7 +153,9 @@ describe('the meshchat command', () => {
     const demo = runCli(['demo']);
     processes.push(demo);
     await demo.waitForOutput(/Press Ctrl-C to stop/);
-    const urls = [...demo.stdout().matchAll(/^ {2}(alpha|bravo|charlie)\s+(http:\S+)$/gm)].map((m) => m[2] ?? '');
+    const urls = [...demo.stdout().matchAll(/^ {2}(alpha|bravo|charlie)\s+(http:\S+)$/gm)].map(
+      (m) => m[2] ?? '',
+    );
     expect(urls).toHaveLength(3);
     expect(demo.stdout()).toContain(`  in a terminal: npx meshchat chat --node ${urls[0]} --to bravo`);
     expect(demo.stdout()).toContain(`                 npx meshchat chat --node ${urls[1]} --to alpha`);

@@ -316,7 +316,10 @@ describe('durable delivery between meshchat processes', () => {
 
     // The sender hears of its broadcast through the ack; every other user, on its node too, gets it once.
     const sender = await connectUser(m1.url);
-    const meshUsers = [await connectUser(m1.url), ...(await Promise.all(rest.map((n) => connectUser(n.url))))];
+    const meshUsers = [
+      await connectUser(m1.url),
+      ...(await Promise.all(rest.map((n) => connectUser(n.url)))),
+    ];
     const plainUser = await connectUser(plain.url);
     const all = [...meshUsers, plainUser];
 

@@ -4,8 +4,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { detectionBoundMs, MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
 import { startPlainNode } from '../interop/plain-node/spawn.js';
-import { tempDataDir } from '../support/processes.js';
 import { CI_MARGIN_MS, cliNodes, POLL_MS, type RunningNode } from '../support/cli-nodes.js';
+import { tempDataDir } from '../support/processes.js';
 
 const LAN = MEMBERSHIP_PROFILES.lan;
 /** How long any node may keep listing a crashed member (6 s on the LAN profile). */

@@ -93,7 +93,11 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
             expect(delivered().filter((m) => m.msg.endsWith('fence'))).toHaveLength(nodes.length);
             expect(delivered().length).toBeGreaterThanOrEqual(want.length);
           }, WAIT);
-          expect(delivered().map((m) => m.msg).sort()).toEqual(want);
+          expect(
+            delivered()
+              .map((m) => m.msg)
+              .sort(),
+          ).toEqual(want);
           for (const m of delivered()) {
             expect(m.to).toBe(node.id);
             expect(m.from).toBe(m.msg.split('->')[0]);
@@ -104,7 +108,9 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
           // The users of one node share its conversations: each sees what the other sent to other nodes, once.
           const sentByOther = nodes
             .filter((to) => to.id !== node.id)
-            .flatMap((to) => [0, 1, 2].filter((i) => i % 2 !== index).map((i) => `${node.id}->${to.id} #${i}`));
+            .flatMap((to) =>
+              [0, 1, 2].filter((i) => i % 2 !== index).map((i) => `${node.id}->${to.id} #${i}`),
+            );
           const shown = user.messages.filter((m) => m.status !== undefined && !m.msg.endsWith('fence'));
           expect(shown.map((m) => m.msg).sort()).toEqual(sentByOther.sort());
           expect(user.errors()).toEqual([]);
@@ -126,10 +132,14 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     for (let i = 0; i < 5; i++) {
       // Recorded in the ack callback itself: both arrive on one socket, in the order they were sent.
       const ack = await new Promise<{ ok: boolean; id: string; status: string }>((resolve) =>
-        user.socket.emit('msg', { to: 'b', msg: `m${i}` }, (answer: { ok: boolean; id: string; status: string }) => {
-          order.push(`ack ${answer.id}`);
-          resolve(answer);
-        }),
+        user.socket.emit(
+          'msg',
+          { to: 'b', msg: `m${i}` },
+          (answer: { ok: boolean; id: string; status: string }) => {
+            order.push(`ack ${answer.id}`);
+            resolve(answer);
+          },
+        ),
       );
       expect(ack).toMatchObject({ ok: true, status: 'delivered' });
       ids.push(ack.id);
@@ -181,8 +191,15 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     });
     expect(answer).toMatch(/^HTTP\/1\.1 404/);
     expect(await (await fetch(`${node.url}/nodes`)).json()).toEqual([
-      // `link: true`: the node offers a peer link (SPEC section 8), on its own entry only.
-      { id: 'a', url: node.url, incarnation: node.registry.self.incarnation, state: 'alive', link: true },
+      {
+        id: 'a',
+        url: node.url,
+        incarnation: node.registry.self.incarnation,
+        state: 'alive',
+        directory: expect.any(Number),
+        // `link: true`: the node offers a peer link (SPEC section 8), on its own entry only.
+        link: true,
+      },
     ]);
 
     // A client that upgrades and then goes silent must not hold the node open when it stops.

@@ -42,21 +42,31 @@ describe('operations on real nodes', () => {
     await connectUser(b.url);
     expect(await metric(b, 'meshchat_connected_users{frontend="socketio"}')).toBe(1);
 
-    for (let i = 0; i < 3; i++) expect(await onA.send('ops-b', `m${i}`)).toMatchObject({ status: 'delivered' });
+    for (let i = 0; i < 3; i++)
+      expect(await onA.send('ops-b', `m${i}`)).toMatchObject({ status: 'delivered' });
     expect(await metric(a, 'meshchat_messages_accepted_total{source="user"}')).toBe(3);
     expect(await metric(a, 'meshchat_messages_delivered_total{where="remote"}')).toBe(3);
     expect(await metric(b, 'meshchat_messages_accepted_total{source="peer"}')).toBe(3);
     expect(await metric(b, 'meshchat_messages_delivered_total{where="local"}')).toBe(3);
     // Probes run every probe interval: the first answered one lands in the round-trip histogram.
-    await vi.waitFor(async () => expect(await metric(a, 'meshchat_probe_rtt_seconds_count')).toBeGreaterThan(0), {
-      timeout: 2 * LAN.probeIntervalMs + CI_MARGIN_MS,
-      interval: POLL_MS,
-    });
+    await vi.waitFor(
+      async () => expect(await metric(a, 'meshchat_probe_rtt_seconds_count')).toBeGreaterThan(0),
+      {
+        timeout: 2 * LAN.probeIntervalMs + CI_MARGIN_MS,
+        interval: POLL_MS,
+      },
+    );
     expect(await metric(a, 'process_resident_memory_bytes')).toBeGreaterThan(0);
 
     const ok = await get(`${a.url}/healthz`);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ status: 'ok', reasons: [], phase: 'running', users: 1, peers: { alive: 1 } });
+    expect(await ok.json()).toMatchObject({
+      status: 'ok',
+      reasons: [],
+      phase: 'running',
+      users: 1,
+      peers: { alive: 1 },
+    });
 
     await crash(b);
     // Sent while b is down: queued, counted, and in the outbox.
@@ -87,7 +97,10 @@ describe('operations on real nodes', () => {
     const user = await connectWsUser(a.url);
     users.push(user);
     const meshFrames = () => user.frames.filter((f) => f.type === 'mesh') as unknown as Graph[];
-    await vi.waitFor(() => expect(meshFrames().length).toBeGreaterThan(0), { timeout: CI_MARGIN_MS, interval: POLL_MS });
+    await vi.waitFor(() => expect(meshFrames().length).toBeGreaterThan(0), {
+      timeout: CI_MARGIN_MS,
+      interval: POLL_MS,
+    });
 
     const full = ['map-a>map-b', 'map-a>map-c', 'map-b>map-a', 'map-b>map-c', 'map-c>map-a', 'map-c>map-b'];
     await vi.waitFor(
@@ -128,14 +141,25 @@ describe('operations on real nodes', () => {
       timeout: CI_MARGIN_MS,
       interval: POLL_MS,
     });
-    expect(audit().find((l) => l.event === 'membership' && l.op === 'joined')).toMatchObject({ node: { id: 'log-b', url: b.url } });
-    expect(audit().find((l) => l.event === 'message')).toMatchObject({ source: 'peer', from: 'log-b', to: 'log-a', user: 'ana', bytes: 16 });
+    expect(audit().find((l) => l.event === 'membership' && l.op === 'joined')).toMatchObject({
+      node: { id: 'log-b', url: b.url },
+    });
+    expect(audit().find((l) => l.event === 'message')).toMatchObject({
+      source: 'peer',
+      from: 'log-b',
+      to: 'log-a',
+      user: 'ana',
+      bytes: 16,
+    });
     expect(a.proc.stderr()).not.toContain('top secret');
 
     await crash(b);
-    await vi.waitFor(() => expect(audit().some((l) => l.event === 'membership' && l.op === 'dead')).toBe(true), {
-      timeout: DROP_DEADLINE_MS,
-      interval: POLL_MS,
-    });
+    await vi.waitFor(
+      () => expect(audit().some((l) => l.event === 'membership' && l.op === 'dead')).toBe(true),
+      {
+        timeout: DROP_DEADLINE_MS,
+        interval: POLL_MS,
+      },
+    );
   });
 });

@@ -9,6 +9,7 @@ import { RecordingPushNotifier } from '../fakes/recording-push-notifier.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { LINK_DEADLINE_MS, linksOpen, metric, POLL_MS, tally } from '../support/peer-links.js';
 import { connectSocketIoUser, type SocketIoTestUser } from '../support/users.js';
+import { addAccount, startWiredTestNode } from '../support/wired-nodes.js';
 
 const nodes: MeshNode[] = [];
 const users: SocketIoTestUser[] = [];
@@ -134,6 +135,30 @@ describe('peer links between meshchat nodes', () => {
     await expectOnceInOrder(again, queued, 30_000);
     await linksOpen(a.url, 1);
     expect(atB.linkUpgrades).toBeLessThanOrEqual(1);
+  });
+
+  it("the mesh directory pulls a node's user list, with its version, over the link: no HTTP request", async () => {
+    const b = await startWiredTestNode('b');
+    const a = await startWiredTestNode('a', { join: [b.node.url] });
+    nodes.push(b.node, a.node);
+    const atB = tally(b.node.server);
+    await linksOpen(a.node.url, 1);
+    const before = atB.requests;
+    addAccount(b.wired.accounts, 'bob');
+    b.wired.presence.opened('bob', 'bob-socket', 'socket.io');
+    const version = b.wired.ownDirectory.snapshot().version;
+    await vi.waitFor(
+      async () => {
+        const mesh = (await (await fetch(`${a.node.url}/users?scope=mesh`)).json()) as {
+          users: { user: string; online: boolean }[];
+        };
+        expect(mesh.users).toContainEqual({ user: 'bob@b', online: true, lastSeen: null });
+      },
+      { timeout: LINK_DEADLINE_MS, interval: POLL_MS },
+    );
+    // a holds b's list at b's own version (over a link it comes in the answer frame's headers).
+    expect(a.wired.directory.versionOf('b')).toBe(version);
+    expect(atB.requests - before).toBe(0);
   });
 
   it('a node started without links is called over HTTP and never sees an upgrade', async () => {

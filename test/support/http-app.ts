@@ -1,10 +1,15 @@
 import { silentLogger } from '../../src/adapters/log/logger.js';
+import { MemoryAccountStore } from '../../src/adapters/storage/memory-account-store.js';
 import type { WebAssets } from '../../src/adapters/web/web-assets.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
+import { wireAccounts } from '../../src/wiring/wire-accounts.js';
 import { wireHttpApp } from '../../src/wiring/wire-http-app.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
+import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
+import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
+import { SequentialSessionTokens } from '../fakes/sequential-session-tokens.js';
 
 export const TEST_WEB: WebAssets = { html: '<p>chat</p>', css: 'p{}', script: 'void 0' };
 
@@ -12,8 +17,10 @@ export const TEST_WEB: WebAssets = { html: '<p>chat</p>', css: 'p{}', script: 'v
 export const TEST_USERS = { socketio: 2, ws: 1 };
 
 /**
- * Memory node `a` behind the real Hono app (with its operations: health, prom-client metrics, mesh map), and
- * memory node `b` joined to it. `build(web)` makes another app over the same node, e.g. with other assets.
+ * Memory node `a` behind the real Hono app (with its operations: health, prom-client metrics, mesh map, and
+ * its accounts on fakes: tokens `token-1`, `token-2`, ..., audit recorded, `a.users` standing for the front
+ * ends), and memory node `b` joined to it. `build(web)` makes another app over the same node, e.g. with other
+ * assets.
  */
 export async function memoryHttpApp() {
   const net = new InMemoryNetwork();
@@ -31,8 +38,17 @@ export async function memoryHttpApp() {
   const a: MemoryNode = createMemoryNode(net, 'a', { registry, clock, telemetry: ops.telemetry });
   const b = createMemoryNode(net, 'b');
   await b.join.execute([a.url]);
+  const audit = new RecordingAuditTrail();
+  const accounts = wireAccounts({
+    node: 'a',
+    clock,
+    store: new MemoryAccountStore(),
+    hasher: new FakePasswordHasher(),
+    tokens: new SequentialSessionTokens(),
+    audit,
+  });
   const build = (web: WebAssets = TEST_WEB) =>
-    wireHttpApp({ ...a, ...ops }, { web, maxBodyBytes: 512 * 1024 });
+    wireHttpApp({ ...a, ...ops, ...accounts, push: a.users }, { web, maxBodyBytes: 512 * 1024 });
   const { metrics, recentErrors: errors, phase } = ops;
-  return { net, a, b, metrics, errors, phase, build, app: build() };
+  return { net, a, b, metrics, errors, phase, accounts, audit, clock, build, app: build() };
 }

@@ -8,7 +8,15 @@ export async function startTestNode(
   overrides: NodeOverrides & { join?: string[]; config?: Partial<NodeConfig> } = {},
 ): Promise<MeshNode> {
   const node = createNode(
-    { id, port: 0, host: '127.0.0.1', tunnel: 'none', join: overrides.join ?? [], leaveTimeoutMs: 2_000, ...overrides.config },
+    {
+      id,
+      port: 0,
+      host: '127.0.0.1',
+      tunnel: 'none',
+      join: overrides.join ?? [],
+      leaveTimeoutMs: 2_000,
+      ...overrides.config,
+    },
     overrides,
   );
   await node.start();

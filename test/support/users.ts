@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { runCli } from './processes.js';
 import type { NodeRecord } from '../../src/domain/node-record.js';
+import { runCli } from './processes.js';
 
 export interface ReceivedMessage {
   id: string;

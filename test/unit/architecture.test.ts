@@ -54,7 +54,9 @@ describe('the hexagon', () => {
         if (!resolved.startsWith('src/client/')) offenders.push(`${file} imports ${spec}`);
       }
       const text = readFileSync(join(root, file), 'utf8');
-      for (const global of text.match(/\b(?:window|document|navigator|localStorage|WebSocket|process|Buffer)\b(?=\s*[.([])/g) ?? []) {
+      for (const global of text.match(
+        /\b(?:window|document|navigator|localStorage|WebSocket|process|Buffer)\b(?=\s*[.([])/g,
+      ) ?? []) {
         offenders.push(`${file} uses the host global ${global}`);
       }
     }

@@ -1,12 +1,12 @@
-import { closedPort } from '../support/free-port.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MessageLedger } from '../../src/client/index.js';
 import { formatAck, formatHistoryHeader, formatMessage, formatStatus } from '../../src/cli/chat/format.js';
 import { type ChatOptions, runChat } from '../../src/cli/chat/run-chat.js';
+import { MessageLedger } from '../../src/client/index.js';
+import { closedPort } from '../support/free-port.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
@@ -102,7 +102,12 @@ async function startNode(): Promise<FakeNode> {
       } else if (payload.msg === 'racy') {
         // A copy delivered at the first attempt: its status event overtakes the ack, as it may on a real node.
         const id = `m${counter}`;
-        socket.emit('status', { id, to: payload.to, node: payload.to === '*' ? 'n2' : payload.to, status: 'delivered' });
+        socket.emit('status', {
+          id,
+          to: payload.to,
+          node: payload.to === '*' ? 'n2' : payload.to,
+          status: 'delivered',
+        });
         ack({ ok: true, id, status: payload.to === '*' ? 'queued' : 'delivered' });
       } else if (payload.msg === 'slow') {
         node.heldAcks.push(ack);
@@ -431,7 +436,11 @@ describe('meshchat chat: what a new user found', () => {
     const chat = startChat(['--node', node.url], { reconnectionDelayMs: 50 });
     await waitFor(() => chat.out.text.includes('history: none'), 4000, 'the first connection');
     node.sockets[0]?.conn.close();
-    await waitFor(() => chat.out.lines().includes(`connection to ${node.url}/ lost; reconnecting…`), 4000, 'the lost line');
+    await waitFor(
+      () => chat.out.lines().includes(`connection to ${node.url}/ lost; reconnecting…`),
+      4000,
+      'the lost line',
+    );
     await waitFor(() => chat.out.text.includes('reconnected to'), 4000, 'the reconnection');
     node.io.emit('nodes', all);
     node.io.emit('mesh', { nodes: all, links: [] });
@@ -465,7 +474,9 @@ describe('meshchat chat: a node that turns the client away', () => {
     node.refuse = 'auth_required';
     node.sockets[0]?.conn.close();
     expect(await chat.done).toBe(1);
-    expect(chat.out.lines()).toContain(`✗ the node at ${node.url}/ refused the connection (auth_required); giving up`);
+    expect(chat.out.lines()).toContain(
+      `✗ the node at ${node.url}/ refused the connection (auth_required); giving up`,
+    );
     expect(node.sockets).toHaveLength(1);
   });
 
@@ -478,7 +489,9 @@ describe('meshchat chat: a node that turns the client away', () => {
     await waitFor(() => chat.err.text.includes('refused'), 4000, 'the refusal');
     expect(jsonLines(chat.err.text)).toEqual([
       { event: 'disconnected', reason: 'the connection closed' },
-      { error: { code: 'refused', message: `the node at ${node.url}/ refused the connection: auth_required` } },
+      {
+        error: { code: 'refused', message: `the node at ${node.url}/ refused the connection: auth_required` },
+      },
     ]);
     chat.stdin.end();
     expect(await chat.done).toBe(0);
@@ -515,7 +528,9 @@ describe('chat output helpers', () => {
       '✓ delivered m1 to b (was queued)',
     );
     // "was queued" only when the user was told so: never for a copy delivered at the first attempt
-    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 })).toBe('✓ delivered m1 to b');
+    expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered', seq: 4 })).toBe(
+      '✓ delivered m1 to b',
+    );
     expect(formatStatus({ id: 'm1', to: 'b', node: 'b', status: 'delivered' }, 'delivered')).toBe(
       '✓ delivered m1 to b',
     );

@@ -2,13 +2,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BROADCAST, retryDelay } from '../../src/domain/delivery.js';
 import { TooLarge } from '../../src/domain/errors.js';
 import { FakeClock } from '../fakes/fake-clock.js';
-import { createMemoryNode, createPlainMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
+import {
+  createMemoryNode,
+  createPlainMemoryNode,
+  InMemoryNetwork,
+  type MemoryNode,
+} from '../fakes/in-memory-network.js';
 import { seededRandom } from '../fakes/seeded-random.js';
 
 const SECOND = 1_000;
 
 /** Moves the fake clock in small steps until `done` holds; returns the time it took, or fails at `limitMs`. */
-async function runUntil(clock: FakeClock, done: () => boolean, limitMs: number, stepMs = 50): Promise<number> {
+async function runUntil(
+  clock: FakeClock,
+  done: () => boolean,
+  limitMs: number,
+  stepMs = 50,
+): Promise<number> {
   const start = clock.now();
   while (!done()) {
     if (clock.now() - start > limitMs) throw new Error(`condition not met within ${limitMs} ms of fake time`);
@@ -53,7 +63,11 @@ describe('delivery through the outbox (in-memory network, fake clock)', () => {
 
   it('acknowledges delivered when the destination takes it at once', async () => {
     await start(['a', 'b']);
-    expect(await a.forward.execute({ to: 'b', msg: 'hi' })).toEqual({ ok: true, id: 'a-1', status: 'delivered' });
+    expect(await a.forward.execute({ to: 'b', msg: 'hi' })).toEqual({
+      ok: true,
+      id: 'a-1',
+      status: 'delivered',
+    });
     expect(b.users.texts()).toEqual(['hi']);
     expect(a.courier.depth).toBe(0);
     // The sender's history holds it as sent and delivered.
@@ -144,8 +158,14 @@ describe('delivery through the outbox (in-memory network, fake clock)', () => {
     a.registry.suspect('b');
     a.registry.declareDead('b', clock.now());
     expect(a.registry.get('b')).toBeUndefined();
-    expect(await a.forward.execute({ to: 'b', msg: 'for later' })).toMatchObject({ ok: true, status: 'queued' });
-    expect(await a.forward.execute({ to: 'zed', msg: 'x' })).toMatchObject({ ok: false, error: { code: 'unknown_node' } });
+    expect(await a.forward.execute({ to: 'b', msg: 'for later' })).toMatchObject({
+      ok: true,
+      status: 'queued',
+    });
+    expect(await a.forward.execute({ to: 'zed', msg: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_node' },
+    });
     net.setDown(b.url, false);
     a.registry.confirm(b.registry.self);
     await runUntil(clock, () => b.users.messages.length === 1, 5 * SECOND);
@@ -166,7 +186,13 @@ describe('delivery through the outbox (in-memory network, fake clock)', () => {
 
   it('takes the same message id once, however often it is sent, also after a restart', async () => {
     await start(['a', 'b']);
-    const message = { id: 'same-1', from: 'a', to: 'b', msg: 'once', ts: new Date(clock.now()).toISOString() };
+    const message = {
+      id: 'same-1',
+      from: 'a',
+      to: 'b',
+      msg: 'once',
+      ts: new Date(clock.now()).toISOString(),
+    };
     const outcomes = [];
     for (let i = 0; i < 3; i++) outcomes.push((await b.receive.execute(message)).status);
     expect(outcomes).toEqual(['delivered', 'duplicate', 'duplicate']);
@@ -199,7 +225,7 @@ describe('delivery through the outbox (in-memory network, fake clock)', () => {
     expect(restarted.users.statuses.filter((s) => s.status === 'delivered')).toHaveLength(10);
   });
 
-  it('broadcasts to every node once, a plain node included, and to the sender\'s own users', async () => {
+  it("broadcasts to every node once, a plain node included, and to the sender's own users", async () => {
     await start(['a', 'b', 'c', 'd']);
     const plain = createPlainMemoryNode(net, 'plain');
     for (const node of nodes) node.registry.announce({ id: plain.id, url: plain.url });
@@ -272,7 +298,12 @@ describe('delivery edge cases (review findings)', () => {
   let clock: FakeClock;
   const made: MemoryNode[] = [];
   const node = (id: string, options: Parameters<typeof createMemoryNode>[2] = {}) => {
-    const created = createMemoryNode(net, id, { clock, incarnation: clock.now(), random: seededRandom(3), ...options });
+    const created = createMemoryNode(net, id, {
+      clock,
+      incarnation: clock.now(),
+      random: seededRandom(3),
+      ...options,
+    });
     made.push(created);
     return created;
   };
@@ -311,7 +342,10 @@ describe('delivery edge cases (review findings)', () => {
 
   it('a broadcast with no other node is delivered at once, in history too', async () => {
     const a = node('a');
-    expect(await a.forward.execute({ to: BROADCAST, msg: 'anyone?' })).toMatchObject({ ok: true, status: 'delivered' });
+    expect(await a.forward.execute({ to: BROADCAST, msg: 'anyone?' })).toMatchObject({
+      ok: true,
+      status: 'delivered',
+    });
     await clock.advance(0);
     expect(a.store.history()).toMatchObject([{ to: '*', status: 'delivered' }]);
     expect(a.users.statuses).toMatchObject([{ to: '*', status: 'delivered', seq: expect.any(Number) }]);
@@ -351,7 +385,8 @@ describe('delivery edge cases (review findings)', () => {
     const realCall = net.call.bind(net);
     let thrown = 0;
     net.call = (url, use, from, timeoutMs) => {
-      if (url === b.url && from === broken.url && thrown++ === 0) return Promise.reject(new TypeError('a bug'));
+      if (url === b.url && from === broken.url && thrown++ === 0)
+        return Promise.reject(new TypeError('a bug'));
       return realCall(url, use, from, timeoutMs);
     };
     const ack = await broken.forward.execute({ to: 'b', msg: 'after a bug' });
@@ -365,8 +400,11 @@ describe('delivery edge cases (review findings)', () => {
     const b = node('b');
     await b.join.execute([a.url]);
     net.setDown(b.url, true);
-    for (let i = 0; i < 3; i++) expect(await a.forward.execute({ to: 'b', msg: `m${i}` })).toMatchObject({ ok: true });
-    await expect(a.forward.execute({ to: 'b', msg: 'one too many' })).rejects.toMatchObject({ code: 'outbox_full' });
+    for (let i = 0; i < 3; i++)
+      expect(await a.forward.execute({ to: 'b', msg: `m${i}` })).toMatchObject({ ok: true });
+    await expect(a.forward.execute({ to: 'b', msg: 'one too many' })).rejects.toMatchObject({
+      code: 'outbox_full',
+    });
     expect(a.courier.depth).toBe(3);
   });
 

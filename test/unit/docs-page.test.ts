@@ -106,12 +106,14 @@ describe('GET /docs', () => {
     pushed.delete('connection');
     expect([...pushed].sort()).toEqual([
       'ack',
+      'auth',
       'error',
       'hello',
       'history',
       'mesh',
       'msg',
       'nodes',
+      'presence',
       'status',
     ]);
     const [socketIo, ws] = section.split('<h3>Plain WebSocket');

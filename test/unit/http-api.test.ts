@@ -38,23 +38,36 @@ describe('HTTP API (app.request)', () => {
     it('lists every known node, itself included', async () => {
       const response = await app.request('/nodes');
       expect(response.status).toBe(200);
+      // `directory` (accounts extension): a's own list version; a has not yet heard b's.
+      const directory = a.ownDirectory.snapshot().version;
       expect(await response.json()).toEqual([
-        { id: 'a', url: a.url, incarnation: 1, state: 'alive' },
+        { id: 'a', url: a.url, incarnation: 1, state: 'alive', directory },
         { id: 'b', url: b.url, incarnation: 1, state: 'alive' },
       ]);
     });
 
     it('adds the tombstones with ?include=dead (a meshchat extension), never without it', async () => {
       a.registry.remove({ id: 'b', url: b.url });
-      expect(await (await app.request('/nodes')).json()).toEqual([{ id: 'a', url: a.url, incarnation: 1, state: 'alive' }]);
+      const self = {
+        id: 'a',
+        url: a.url,
+        incarnation: 1,
+        state: 'alive',
+        directory: a.ownDirectory.snapshot().version,
+      };
+      expect(await (await app.request('/nodes')).json()).toEqual([self]);
       expect(await (await app.request('/nodes?include=dead')).json()).toEqual([
-        { id: 'a', url: a.url, incarnation: 1, state: 'alive' },
+        self,
         { id: 'b', url: b.url, incarnation: 1, state: 'left' },
       ]);
     });
 
     it('answers the url of a known node, 404 for an unknown one, 400 for a bad id', async () => {
-      expect(await (await app.request('/nodes/b')).json()).toEqual({ url: b.url, incarnation: 1, state: 'alive' });
+      expect(await (await app.request('/nodes/b')).json()).toEqual({
+        url: b.url,
+        incarnation: 1,
+        state: 'alive',
+      });
       await expectError(await app.request('/nodes/zz'), 404, 'unknown_node');
       await expectError(await app.request('/nodes/-bad'), 400, 'invalid_node_id');
     });
@@ -62,25 +75,47 @@ describe('HTTP API (app.request)', () => {
 
   describe('PUT /nodes/:id', () => {
     it('adds a node, then moves it to a new url only with a newer incarnation', async () => {
-      expect((await app.request('/nodes/c', json('PUT', { url: 'http://c.example:9/', incarnation: 3 }))).status).toBe(200);
-      expect(a.registry.get('c')).toEqual({ id: 'c', url: 'http://c.example:9', incarnation: 3, state: 'alive' });
+      expect(
+        (await app.request('/nodes/c', json('PUT', { url: 'http://c.example:9/', incarnation: 3 }))).status,
+      ).toBe(200);
+      expect(a.registry.get('c')).toEqual({
+        id: 'c',
+        url: 'http://c.example:9',
+        incarnation: 3,
+        state: 'alive',
+      });
       const message = await expectError(
         await app.request('/nodes/c', json('PUT', { url: 'http://c2.example', incarnation: 3 })),
         409,
         'stale_record',
       );
       expect(message).toContain('http://c.example:9');
-      await expectError(await app.request('/nodes/c', json('PUT', { url: 'http://c2.example' })), 409, 'stale_record');
+      await expectError(
+        await app.request('/nodes/c', json('PUT', { url: 'http://c2.example' })),
+        409,
+        'stale_record',
+      );
       const moved = await app.request('/nodes/c', json('PUT', { url: 'http://c2.example', incarnation: 4 }));
-      expect(await moved.json()).toMatchObject({ ok: true, result: 'updated', node: { url: 'http://c2.example', incarnation: 4 } });
+      expect(await moved.json()).toMatchObject({
+        ok: true,
+        result: 'updated',
+        node: { url: 'http://c2.example', incarnation: 4 },
+      });
     });
 
     it('lets a plain node (no incarnation) move once its old address stopped answering', async () => {
       await app.request('/nodes/p', json('PUT', { url: 'http://p.example' }));
-      await expectError(await app.request('/nodes/p', json('PUT', { url: 'http://p2.example' })), 409, 'stale_record');
+      await expectError(
+        await app.request('/nodes/p', json('PUT', { url: 'http://p2.example' })),
+        409,
+        'stale_record',
+      );
       a.registry.suspect('p');
       const moved = await app.request('/nodes/p', json('PUT', { url: 'http://p2.example' }));
-      expect(await moved.json()).toMatchObject({ result: 'updated', node: { url: 'http://p2.example', state: 'alive' } });
+      expect(await moved.json()).toMatchObject({
+        result: 'updated',
+        node: { url: 'http://p2.example', state: 'alive' },
+      });
     });
 
     it('brings back a node that left when it announces itself again', async () => {
@@ -99,7 +134,13 @@ describe('HTTP API (app.request)', () => {
       ['no url', '/nodes/c', {}, 400, 'invalid_body'],
       ['an array', '/nodes/c', [], 400, 'invalid_body'],
       ['a negative incarnation', '/nodes/c', { url: 'http://x', incarnation: -1 }, 400, 'invalid_body'],
-      ['an incarnation that is not an integer', '/nodes/c', { url: 'http://x', incarnation: '7' }, 400, 'invalid_body'],
+      [
+        'an incarnation that is not an integer',
+        '/nodes/c',
+        { url: 'http://x', incarnation: '7' },
+        400,
+        'invalid_body',
+      ],
       ["another id at this node's own url", '/nodes/c', { url: 'http://a.mesh.test' }, 409, 'url_in_use'],
       ["this node's own id at another url", '/nodes/a', { url: 'http://evil' }, 409, 'id_in_use'],
     ])('refuses %s', async (_what, path, body, status, code) => {
@@ -109,7 +150,11 @@ describe('HTTP API (app.request)', () => {
 
     it('refuses malformed JSON with 400 and a body that is not JSON with 415', async () => {
       await expectError(await app.request('/nodes/c', json('PUT', '{"url":')), 400, 'malformed_json');
-      await expectError(await app.request('/nodes/c', json('PUT', 'url=x', 'text/plain')), 415, 'unsupported_media_type');
+      await expectError(
+        await app.request('/nodes/c', json('PUT', 'url=x', 'text/plain')),
+        415,
+        'unsupported_media_type',
+      );
     });
   });
 
@@ -127,22 +172,44 @@ describe('HTTP API (app.request)', () => {
     });
 
     it('answers 404 for an unknown node and 409 for itself', async () => {
-      await expectError(await app.request('/nodes/zz', json('DELETE', { url: 'http://zz' })), 404, 'unknown_node');
-      await expectError(await app.request('/nodes/a', json('DELETE', { url: a.url })), 409, 'cannot_remove_self');
+      await expectError(
+        await app.request('/nodes/zz', json('DELETE', { url: 'http://zz' })),
+        404,
+        'unknown_node',
+      );
+      await expectError(
+        await app.request('/nodes/a', json('DELETE', { url: a.url })),
+        409,
+        'cannot_remove_self',
+      );
     });
 
     it('keeps a node that another node says is dead while it still answers a probe (409 node_alive)', async () => {
-      await expectError(await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'dead' })), 409, 'node_alive');
+      await expectError(
+        await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'dead' })),
+        409,
+        'node_alive',
+      );
       expect(a.registry.get('b')?.state).toBe('alive');
       net.setDown(b.url, true);
-      expect((await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'dead' }))).status).toBe(200);
+      expect((await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'dead' }))).status).toBe(
+        200,
+      );
       expect(a.registry.tombstone('b')?.reason).toBe('dead');
-      await expectError(await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'gone' })), 400, 'invalid_body');
+      await expectError(
+        await app.request('/nodes/b', json('DELETE', { url: b.url, reason: 'gone' })),
+        400,
+        'invalid_body',
+      );
     });
 
     it('refutes a DELETE of itself (someone declared it dead) with a newer incarnation told to every member', async () => {
       const before = a.registry.self.incarnation;
-      await expectError(await app.request('/nodes/a', json('DELETE', { url: a.url })), 409, 'cannot_remove_self');
+      await expectError(
+        await app.request('/nodes/a', json('DELETE', { url: a.url })),
+        409,
+        'cannot_remove_self',
+      );
       expect(a.registry.self.incarnation).toBeGreaterThan(before);
       await vi.waitFor(() => expect(b.registry.get('a')?.incarnation).toBe(a.registry.self.incarnation));
     });
@@ -159,10 +226,22 @@ describe('HTTP API (app.request)', () => {
 
     it('refuses to probe what it does not list (so it cannot be sent to arbitrary addresses)', async () => {
       const calls = net.calls;
-      await expectError(await app.request('/probe', json('POST', { id: 'zz', url: 'http://zz' })), 404, 'unknown_node');
-      await expectError(await app.request('/probe', json('POST', { id: 'b', url: 'http://elsewhere' })), 404, 'unknown_node');
+      await expectError(
+        await app.request('/probe', json('POST', { id: 'zz', url: 'http://zz' })),
+        404,
+        'unknown_node',
+      );
+      await expectError(
+        await app.request('/probe', json('POST', { id: 'b', url: 'http://elsewhere' })),
+        404,
+        'unknown_node',
+      );
       await expectError(await app.request('/probe', json('POST', { id: 'b' })), 400, 'invalid_body');
-      await expectError(await app.request('/probe', json('POST', { id: 'b', url: 'nope' })), 400, 'invalid_node_url');
+      await expectError(
+        await app.request('/probe', json('POST', { id: 'b', url: 'nope' })),
+        400,
+        'invalid_node_url',
+      );
       expect(net.calls).toBe(calls);
     });
   });
@@ -207,7 +286,11 @@ describe('HTTP API (app.request)', () => {
       ['DELETE', '/nodes/b'],
     ])('%s %s refuses malformed JSON with 400 and a body that is not JSON with 415', async (method, path) => {
       await expectError(await app.request(path, json(method, '{"msg":')), 400, 'malformed_json');
-      await expectError(await app.request(path, json(method, 'msg=x', 'text/plain')), 415, 'unsupported_media_type');
+      await expectError(
+        await app.request(path, json(method, 'msg=x', 'text/plain')),
+        415,
+        'unsupported_media_type',
+      );
       await expectError(await app.request(path, { method }), 415, 'unsupported_media_type');
       expect(a.registry.get('b')).toBeDefined();
     });
@@ -246,14 +329,18 @@ describe('HTTP API (app.request)', () => {
       await vi.waitFor(() => expect(b.users.texts()).toEqual(['later']), { timeout: 5_000 });
     });
 
-    it('answers a relay the target refuses for good with the target\'s status and code', async () => {
+    it("answers a relay the target refuses for good with the target's status and code", async () => {
       const response = await app.request('/msg', json('PUT', { to: 'b', msg: 'x', ts: 'yesterday' }));
       await expectError(response, 400, 'invalid_timestamp');
       const relayed = await app.request('/msg', json('PUT', { to: 'b', msg: 'x', hops: 1, id: 'r-1' }));
       expect(relayed.status).toBe(200);
       b.registry.announce({ id: 'ghost', url: a.url });
       a.registry.announce({ id: 'ghost', url: b.url });
-      const message = await expectError(await app.request('/msg', json('PUT', { to: 'ghost', msg: 'loop' })), 400, 'hop_limit');
+      const message = await expectError(
+        await app.request('/msg', json('PUT', { to: 'ghost', msg: 'loop' })),
+        400,
+        'hop_limit',
+      );
       expect(message).toContain('Node "ghost" refused the message');
     });
   });
@@ -311,7 +398,10 @@ describe('HTTP API (app.request)', () => {
       errors.note(a.clock.now());
       const response = await app.request('/healthz');
       expect(response.status).toBe(200);
-      const body = (await response.json()) as { status: string; reasons: { code: string; message: string }[] };
+      const body = (await response.json()) as {
+        status: string;
+        reasons: { code: string; message: string }[];
+      };
       expect(body.status).toBe('degraded');
       expect(body.reasons.map((r) => r.code)).toEqual(['isolated', 'internal_errors']);
       for (const reason of body.reasons) expect(reason.message).toMatch(/^[A-Z0-9].{10,}\.$/);
@@ -322,7 +412,11 @@ describe('HTTP API (app.request)', () => {
         phase.phase = now;
         const response = await app.request('/healthz');
         expect(response.status).toBe(503);
-        expect(await response.json()).toMatchObject({ status: 'degraded', phase: now, reasons: [{ code: now }] });
+        expect(await response.json()).toMatchObject({
+          status: 'degraded',
+          phase: now,
+          reasons: [{ code: now }],
+        });
       }
     });
 

@@ -47,7 +47,9 @@ describe('peer link frames', () => {
     ).toBeUndefined();
     expect(request({ id: 1, method: 'GET', path: '/nodes', headers: { 'x-a': 1 } })).toBeUndefined();
     expect(request({ id: 1, method: 'GET', path: '/nodes', headers: { 'bad name': 'v' } })).toBeUndefined();
-    expect(request({ id: 1, method: 'GET', path: '/nodes', headers: { 'x-a': 'v\r\nx-b: w' } })).toBeUndefined();
+    expect(
+      request({ id: 1, method: 'GET', path: '/nodes', headers: { 'x-a': 'v\r\nx-b: w' } }),
+    ).toBeUndefined();
   });
 
   it('takes an answer with a status and the answer text, nothing else', () => {
@@ -59,5 +61,25 @@ describe('peer link frames', () => {
     expect(parseLinkAnswer(JSON.stringify({ id: 3, status: 200, body: { ok: true } }))).toBeUndefined();
     expect(parseLinkAnswer(JSON.stringify({ id: 3, status: 700, body: '' }))).toBeUndefined();
     expect(parseLinkAnswer(JSON.stringify({ status: 200, body: '' }))).toBeUndefined();
+  });
+
+  it("takes an answer's headers (a GET /users list's version), bounded as a request's are", () => {
+    const headers = { 'meshchat-directory-version': '42' };
+    expect(parseLinkAnswer(JSON.stringify({ id: 4, status: 200, body: '[]', headers }))).toEqual({
+      id: 4,
+      status: 200,
+      body: '[]',
+      headers,
+    });
+    const bad = [
+      { 'meshchat-directory-version': 42 },
+      { 'bad name': 'v' },
+      { 'x-a': 'v\r\nx-b: w' },
+      Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`x-${i}`, 'v'])),
+      ['meshchat-directory-version', '42'],
+    ];
+    for (const headers of bad) {
+      expect(parseLinkAnswer(JSON.stringify({ id: 4, status: 200, body: '', headers }))).toBeUndefined();
+    }
   });
 });

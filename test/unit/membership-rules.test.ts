@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RememberNodes } from '../../src/application/membership/remember-nodes.js';
 import { openDatabase } from '../../src/adapters/storage/open-database.js';
 import { SqliteMembershipStore } from '../../src/adapters/storage/sqlite-membership-store.js';
+import { RememberNodes } from '../../src/application/membership/remember-nodes.js';
 import { Conflict } from '../../src/domain/errors.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { watchedMembers } from '../../src/domain/watch-ring.js';
@@ -13,7 +13,8 @@ import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js'
 import { createMemoryNode, InMemoryNetwork } from '../fakes/in-memory-network.js';
 
 const self = { id: 'me', url: 'http://me' };
-const watch = (r: PeerRegistry, monitors: number, maxPlain?: number) => watchedMembers(r.list(), r.self.id, monitors, maxPlain);
+const watch = (r: PeerRegistry, monitors: number, maxPlain?: number) =>
+  watchedMembers(r.list(), r.self.id, monitors, maxPlain);
 const fresh = () => {
   const r = new PeerRegistry(self, 10);
   r.announce({ id: 'b', url: 'http://b', incarnation: 5 });
@@ -35,9 +36,15 @@ describe('PeerRegistry: versions, states and tombstones', () => {
   it('checks before trusting: an unknown node, a URL move or a "down" rumour about a live member must be verified', () => {
     const r = fresh();
     expect(r.assess({ id: 'new', url: 'http://new' })).toEqual({ action: 'verify', why: 'unknown' });
-    expect(r.assess({ id: 'b', url: 'http://b2', incarnation: 6 })).toEqual({ action: 'verify', why: 'moved' });
+    expect(r.assess({ id: 'b', url: 'http://b2', incarnation: 6 })).toEqual({
+      action: 'verify',
+      why: 'moved',
+    });
     expect(r.assess({ id: 'b', url: 'http://b2', incarnation: 5 })).toEqual({ action: 'ignore' });
-    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5, state: 'dead' })).toEqual({ action: 'verify', why: 'down_hint' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5, state: 'dead' })).toEqual({
+      action: 'verify',
+      why: 'down_hint',
+    });
     expect(r.assess({ id: 'new', url: 'http://new', state: 'suspect' })).toEqual({ action: 'ignore' });
     // Nobody else can be at this node's own address.
     expect(r.assess({ id: 'other', url: 'http://me' })).toEqual({ action: 'ignore' });
@@ -45,8 +52,13 @@ describe('PeerRegistry: versions, states and tombstones', () => {
 
   it('refutes a report that it is itself down, with an incarnation above anything seen', () => {
     const r = fresh();
-    expect(r.assess({ id: 'me', url: 'http://me', incarnation: 10, state: 'suspect' })).toEqual({ action: 'refute', seen: 10 });
-    expect(r.assess({ id: 'me', url: 'http://me', incarnation: 9, state: 'dead' })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'me', url: 'http://me', incarnation: 10, state: 'suspect' })).toEqual({
+      action: 'refute',
+      seen: 10,
+    });
+    expect(r.assess({ id: 'me', url: 'http://me', incarnation: 9, state: 'dead' })).toEqual({
+      action: 'ignore',
+    });
     expect(r.assess({ id: 'me', url: 'http://me', incarnation: 10 })).toEqual({ action: 'ignore' });
     expect(r.refute(12)).toBe(13);
     expect(r.self.incarnation).toBe(13);
@@ -60,15 +72,23 @@ describe('PeerRegistry: versions, states and tombstones', () => {
     expect(r.list().map((m) => m.id)).toEqual(['me']);
     expect(r.tombstones().map((t) => `${t.id}:${t.reason}`)).toEqual(['b:dead', 'p:left']);
     expect(r.assess({ id: 'b', url: 'http://b', incarnation: 4 })).toEqual({ action: 'ignore' });
-    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5 })).toEqual({ action: 'verify', why: 'revived' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5 })).toEqual({
+      action: 'verify',
+      why: 'revived',
+    });
     expect(r.assess({ id: 'p', url: 'http://p' })).toEqual({ action: 'ignore' });
-    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5, state: 'dead' })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 5, state: 'dead' })).toEqual({
+      action: 'ignore',
+    });
     // A node that left comes back by announcing itself (or with a newer incarnation).
     expect(r.announce({ id: 'p', url: 'http://p' })).toBe('added');
     expect(r.tombstone('p')).toBeUndefined();
     r.pruneTombstones(1_001);
     expect(r.tombstones()).toEqual([]);
-    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 1 })).toEqual({ action: 'verify', why: 'unknown' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 1 })).toEqual({
+      action: 'verify',
+      why: 'unknown',
+    });
   });
 
   it('a tombstone with a newer incarnation refuses an older PUT, and a node that left is not revived by an old probe answer', () => {
@@ -84,16 +104,24 @@ describe('PeerRegistry: versions, states and tombstones', () => {
     r.suspect('b');
     r.accept({ id: 'b', url: 'http://b', incarnation: 6 });
     expect(r.get('b')).toMatchObject({ incarnation: 6, state: 'alive' });
-    expect(r.assess({ id: 'p', url: 'http://p', incarnation: 3 })).toEqual({ action: 'verify', why: 'moved' });
+    expect(r.assess({ id: 'p', url: 'http://p', incarnation: 3 })).toEqual({
+      action: 'verify',
+      why: 'moved',
+    });
     r.accept({ id: 'p', url: 'http://p', incarnation: 3 });
     expect(r.get('p')?.incarnation).toBeUndefined();
     // Reports that it is suspect are another node's doubt: no check, no change.
-    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 6, state: 'suspect' })).toEqual({ action: 'ignore' });
+    expect(r.assess({ id: 'b', url: 'http://b', incarnation: 6, state: 'suspect' })).toEqual({
+      action: 'ignore',
+    });
   });
 
   it('a report that this node lives elsewhere, at an incarnation not below its own, is refuted', () => {
     const r = fresh();
-    expect(r.assess({ id: 'me', url: 'http://forged', incarnation: 10 })).toEqual({ action: 'refute', seen: 10 });
+    expect(r.assess({ id: 'me', url: 'http://forged', incarnation: 10 })).toEqual({
+      action: 'refute',
+      seen: 10,
+    });
     expect(r.assess({ id: 'me', url: 'http://forged', incarnation: 9 })).toEqual({ action: 'ignore' });
   });
 
@@ -146,8 +174,20 @@ describe('remembering the known nodes', () => {
     dirs.push(dir);
     const first = new SqliteMembershipStore(openDatabase(dir));
     expect(first.load()).toBeUndefined();
-    first.save({ incarnation: 7, nodes: [{ id: 'a', url: 'http://a', incarnation: 3 }, { id: 'p', url: 'http://p' }] });
-    first.save({ incarnation: 8, nodes: [{ id: 'b', url: 'http://b', incarnation: 1 }, { id: 'p', url: 'http://p' }] });
+    first.save({
+      incarnation: 7,
+      nodes: [
+        { id: 'a', url: 'http://a', incarnation: 3 },
+        { id: 'p', url: 'http://p' },
+      ],
+    });
+    first.save({
+      incarnation: 8,
+      nodes: [
+        { id: 'b', url: 'http://b', incarnation: 1 },
+        { id: 'p', url: 'http://p' },
+      ],
+    });
     first.close();
     const again = new SqliteMembershipStore(openDatabase(dir));
     expect(again.load()).toEqual({
@@ -165,7 +205,9 @@ describe('remembering the known nodes', () => {
     dirs.push(dir);
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a directory');
-    expect(() => openDatabase(join(file, 'data'))).toThrow(`Cannot open the data dir ${join(file, 'data')}: `);
+    expect(() => openDatabase(join(file, 'data'))).toThrow(
+      `Cannot open the data dir ${join(file, 'data')}: `,
+    );
   });
 
   it('RememberNodes writes at most once per interval, only after a change, and once more on stop', async () => {

@@ -69,7 +69,11 @@ class Mesh {
   }
 }
 
-const ids = (node: MemoryNode) => node.registry.list().map((m) => m.id).sort();
+const ids = (node: MemoryNode) =>
+  node.registry
+    .list()
+    .map((m) => m.id)
+    .sort();
 const idsOf = (nodes: readonly { id: string }[]) => nodes.map((n) => n.id).sort();
 
 describe('membership on the in-memory network (fake clock)', () => {
@@ -89,7 +93,9 @@ describe('membership on the in-memory network (fake clock)', () => {
     const droppedAt = new Map<string, number>();
     for (const node of crashed) mesh.crash(node);
     const took = await mesh.runUntil(() => {
-      for (const s of survivors) if (!droppedAt.has(s.id) && ids(s).join() === expected.join()) droppedAt.set(s.id, mesh?.elapsed ?? 0);
+      for (const s of survivors)
+        if (!droppedAt.has(s.id) && ids(s).join() === expected.join())
+          droppedAt.set(s.id, mesh?.elapsed ?? 0);
       return droppedAt.size === survivors.length;
     }, BOUND);
 
@@ -97,7 +103,8 @@ describe('membership on the in-memory network (fake clock)', () => {
     // Gossip from nodes that still knew them, and plain time, bring none of them back.
     await mesh.run(60_000);
     for (const s of survivors) expect(ids(s)).toEqual(expected);
-    for (const s of survivors) for (const c of crashed) expect(s.registry.tombstone(c.id)?.reason).toBe('dead');
+    for (const s of survivors)
+      for (const c of crashed) expect(s.registry.tombstone(c.id)?.reason).toBe('dead');
   });
 
   it('with 10% of calls lost, no live node is ever declared dead over ten minutes', async () => {
@@ -130,14 +137,19 @@ describe('membership on the in-memory network (fake clock)', () => {
     );
     // Half the ring at once takes longer than one crash: each watcher moves past the suspects one period at a time.
     const split = await mesh.runUntil(
-      () => left.every((n) => ids(n).join() === idsOf(left).join()) && right.every((n) => ids(n).join() === idsOf(right).join()),
+      () =>
+        left.every((n) => ids(n).join() === idsOf(left).join()) &&
+        right.every((n) => ids(n).join() === idsOf(right).join()),
       30_000,
     );
     expect(split).toBeLessThan(30_000);
 
     mesh.net.heal();
     const everyone = idsOf(mesh.nodes).join();
-    const healed = await mesh.runUntil(() => mesh?.nodes.every((n) => ids(n).join() === everyone) ?? false, 60_000);
+    const healed = await mesh.runUntil(
+      () => mesh?.nodes.every((n) => ids(n).join() === everyone) ?? false,
+      60_000,
+    );
     expect(healed).toBeLessThan(60_000);
     // ...and they agree on more than ids: each node's view of every other carries that node's own incarnation.
     for (const viewer of mesh.nodes) {
@@ -158,7 +170,10 @@ describe('membership on the in-memory network (fake clock)', () => {
     for (const node of mesh.nodes) node.membership.start();
 
     const everyone = idsOf(mesh.nodes).join();
-    const took = await mesh.runUntil(() => mesh?.nodes.every((n) => ids(n).join() === everyone) ?? false, 30_000);
+    const took = await mesh.runUntil(
+      () => mesh?.nodes.every((n) => ids(n).join() === everyone) ?? false,
+      30_000,
+    );
     expect(took).toBeLessThan(30_000);
   });
 
@@ -171,7 +186,10 @@ describe('membership on the in-memory network (fake clock)', () => {
     for (const node of await first.api.listNodes(false)) plain.nodes.set(node.id, node.url);
     first.api.announce({ id: plain.id, url: plain.url });
 
-    const learned = await mesh.runUntil(() => mesh?.nodes.every((n) => n.registry.get('plain')?.state === 'alive') ?? false, 20_000);
+    const learned = await mesh.runUntil(
+      () => mesh?.nodes.every((n) => n.registry.get('plain')?.state === 'alive') ?? false,
+      20_000,
+    );
     expect(learned).toBeLessThan(20_000);
     let dropped = false;
     for (const node of mesh.nodes) node.registry.onChange((c) => (dropped ||= c.kind === 'removed'));
@@ -186,7 +204,10 @@ describe('membership on the in-memory network (fake clock)', () => {
 
     expect(plain.extensionCalls()).toBe(0);
     mesh.net.setDown(plain.url, true);
-    const gone = await mesh.runUntil(() => mesh?.nodes.every((n) => n === victim || !n.registry.get('plain')) ?? false, BOUND);
+    const gone = await mesh.runUntil(
+      () => mesh?.nodes.every((n) => n === victim || !n.registry.get('plain')) ?? false,
+      BOUND,
+    );
     expect(gone).toBeLessThanOrEqual(BOUND);
   });
 
@@ -196,14 +217,21 @@ describe('membership on the in-memory network (fake clock)', () => {
     const others = mesh.nodes.filter((n) => n !== sleeper);
     const before = sleeper.registry.self.incarnation;
     mesh.net.setHanging(sleeper.url, true);
-    const buried = await mesh.runUntil(() => others.every((n) => !n.registry.get(sleeper.id)), BOUND + 2 * LAN.probeTimeoutMs);
+    const buried = await mesh.runUntil(
+      () => others.every((n) => !n.registry.get(sleeper.id)),
+      BOUND + 2 * LAN.probeTimeoutMs,
+    );
     expect(buried).toBeLessThan(Number.POSITIVE_INFINITY);
 
     mesh.net.setHanging(sleeper.url, false);
-    const back = await mesh.runUntil(() => others.every((n) => n.registry.get(sleeper.id)?.state === 'alive'), 30_000);
+    const back = await mesh.runUntil(
+      () => others.every((n) => n.registry.get(sleeper.id)?.state === 'alive'),
+      30_000,
+    );
     expect(back).toBeLessThan(30_000);
     expect(sleeper.registry.self.incarnation).toBeGreaterThan(before);
-    for (const n of others) expect(n.registry.get(sleeper.id)?.incarnation).toBe(sleeper.registry.self.incarnation);
+    for (const n of others)
+      expect(n.registry.get(sleeper.id)?.incarnation).toBe(sleeper.registry.self.incarnation);
   });
 
   it('a node that hangs for less than the suspicion timeout is suspected, then cleared, never dropped', async () => {
@@ -213,7 +241,10 @@ describe('membership on the in-memory network (fake clock)', () => {
     let dropped = false;
     for (const n of others) n.registry.onChange((c) => (dropped ||= c.kind === 'removed'));
     mesh.net.setHanging(slow.url, true);
-    const suspected = await mesh.runUntil(() => others.some((n) => n.registry.get(slow.id)?.state === 'suspect'), BOUND);
+    const suspected = await mesh.runUntil(
+      () => others.some((n) => n.registry.get(slow.id)?.state === 'suspect'),
+      BOUND,
+    );
     expect(suspected).toBeLessThan(Number.POSITIVE_INFINITY);
     mesh.net.setHanging(slow.url, false);
     await mesh.run(LAN.suspicionTimeoutMs + 3 * LAN.probeIntervalMs);
@@ -230,7 +261,8 @@ describe('membership on the in-memory network (fake clock)', () => {
     mesh.net.setDown(old.url, true);
     const fresh = createPlainMemoryNode(mesh.net, 'plain', 'http://plain-restarted.mesh.test');
     const refused: string[] = [];
-    for (const node of await first.api.listNodes(false)) if (node.id !== fresh.id) fresh.nodes.set(node.id, node.url);
+    for (const node of await first.api.listNodes(false))
+      if (node.id !== fresh.id) fresh.nodes.set(node.id, node.url);
     for (const node of mesh.nodes) {
       try {
         await node.api.announce({ id: fresh.id, url: fresh.url });
@@ -240,7 +272,10 @@ describe('membership on the in-memory network (fake clock)', () => {
     }
     expect(refused.length).toBeGreaterThan(0);
     expect(new Set(refused)).toEqual(new Set(['stale_record']));
-    const moved = await mesh.runUntil(() => mesh?.nodes.every((n) => n.registry.get('plain')?.url === fresh.url) ?? false, BOUND);
+    const moved = await mesh.runUntil(
+      () => mesh?.nodes.every((n) => n.registry.get('plain')?.url === fresh.url) ?? false,
+      BOUND,
+    );
     expect(moved).toBeLessThanOrEqual(BOUND);
   });
 
@@ -257,6 +292,7 @@ describe('membership on the in-memory network (fake clock)', () => {
       receive: async () => ({}),
       receiveBatch: async () => [],
       probe: async () => ({ alive: true }),
+      listUsers: () => ({ users: [], version: 0 }),
     });
     const forged = victim.registry.self.incarnation + 5;
     const target = mesh.nodes[0] as MemoryNode;
@@ -275,22 +311,33 @@ describe('membership on the in-memory network (fake clock)', () => {
     expect(undone).toBeLessThan(30_000);
     expect(victim.registry.self.incarnation).toBeGreaterThan(forged);
     // No other node took the forged move from gossip while the victim still answered at its own address.
-    for (const n of mesh.nodes) if (n !== victim) expect(n.registry.get(victim.id)?.incarnation).toBe(victim.registry.self.incarnation);
+    for (const n of mesh.nodes)
+      if (n !== victim) expect(n.registry.get(victim.id)?.incarnation).toBe(victim.registry.self.incarnation);
   });
 
   it('a node restarted while the network was unreachable keeps trying the nodes it remembers and rejoins', async () => {
     mesh = await Mesh.of(4);
-    const remembered = mesh.nodes.map((n) => ({ id: n.id, url: n.url, incarnation: n.registry.self.incarnation }));
+    const remembered = mesh.nodes.map((n) => ({
+      id: n.id,
+      url: n.url,
+      incarnation: n.registry.self.incarnation,
+    }));
     for (const n of mesh.nodes) mesh.net.setDown(n.url, true);
     const back = mesh.add('restarted');
-    const joined = await back.join.execute([], remembered.map((n) => n.url));
+    const joined = await back.join.execute(
+      [],
+      remembered.map((n) => n.url),
+    );
     expect(joined.seeds).toEqual([]);
     back.membership.start(remembered);
     expect(back.registry.tombstones().map((t) => t.id)).toEqual(remembered.map((n) => n.id));
     await mesh.run(10_000);
     for (const n of mesh.nodes) if (n !== back) mesh.net.setDown(n.url, false);
     const everyone = idsOf(mesh.nodes).join();
-    const rejoined = await mesh.runUntil(() => mesh?.nodes.every((n) => ids(n).join() === everyone) ?? false, 60_000);
+    const rejoined = await mesh.runUntil(
+      () => mesh?.nodes.every((n) => ids(n).join() === everyone) ?? false,
+      60_000,
+    );
     expect(rejoined).toBeLessThan(60_000);
   });
 
@@ -298,12 +345,21 @@ describe('membership on the in-memory network (fake clock)', () => {
     mesh = new Mesh();
     const quiet = { probeIntervalMs: 3_600_000, gossipIntervalMs: 3_600_000, reconnectIntervalMs: 3_600_000 };
     const nodes = ['q0', 'q1', 'q2', 'q3'].map((id) =>
-      createMemoryNode(mesh?.net as InMemoryNetwork, id, { clock: mesh?.clock, membership: quiet, incarnation: 1 }),
+      createMemoryNode(mesh?.net as InMemoryNetwork, id, {
+        clock: mesh?.clock,
+        membership: quiet,
+        incarnation: 1,
+      }),
     );
     for (const node of nodes.slice(1)) await node.join.execute([(nodes[0] as MemoryNode).url]);
     const me = nodes[0] as MemoryNode;
     const calls = mesh.net.calls;
-    const reports = Array.from({ length: 200 }, (_, i) => ({ id: me.id, url: me.url, incarnation: 1 + i, state: 'dead' as const }));
+    const reports = Array.from({ length: 200 }, (_, i) => ({
+      id: me.id,
+      url: me.url,
+      incarnation: 1 + i,
+      state: 'dead' as const,
+    }));
     me.membership.antiEntropy.merge(reports);
     me.membership.antiEntropy.merge(reports);
     await mesh.run(500);

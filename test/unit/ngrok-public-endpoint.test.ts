@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EndpointUnavailable } from '../../src/application/errors.js';
 import { createServer } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NgrokPublicEndpoint } from '../../src/adapters/tunnel/ngrok-public-endpoint.js';
+import { EndpointUnavailable } from '../../src/application/errors.js';
 import { createNode } from '../../src/container.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
@@ -64,12 +64,21 @@ describe('NgrokPublicEndpoint with the ngrok module replaced', () => {
     ngrok.forward.mockRejectedValue(new Error('authentication failed: bad token\n  at session.rs:42'));
     const error = await new NgrokPublicEndpoint({ authtoken: 'bad' }).open(1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EndpointUnavailable);
-    expect((error as Error).message).toBe('The ngrok tunnel could not be opened: authentication failed: bad token');
+    expect((error as Error).message).toBe(
+      'The ngrok tunnel could not be opened: authentication failed: bad token',
+    );
   });
 
   it('a node whose tunnel fails does not start and releases its port', async () => {
     ngrok.forward.mockRejectedValue(new Error('ERR_NGROK_108 too many sessions'));
-    const node = createNode({ id: 'x', port: 0, host: '127.0.0.1', join: [], tunnel: 'ngrok', ngrokAuthtoken: 'tok' });
+    const node = createNode({
+      id: 'x',
+      port: 0,
+      host: '127.0.0.1',
+      join: [],
+      tunnel: 'ngrok',
+      ngrokAuthtoken: 'tok',
+    });
     await expect(node.start()).rejects.toThrow('ERR_NGROK_108');
     expect(node.port).toBeGreaterThan(0);
     const again = createServer();

@@ -15,8 +15,14 @@ describe('meshchat node flags and environment', () => {
   });
 
   it('keeps .meshchat/<id> for an explicit id, and a random id for a node in memory', () => {
-    expect(parseNodeFlags(['--id', 'x'], {}, stored).config).toMatchObject({ id: 'x', dataDir: '.meshchat/x' });
-    expect(parseNodeFlags([], { MESHCHAT_ID: 'y' }, stored).config).toMatchObject({ id: 'y', dataDir: '.meshchat/y' });
+    expect(parseNodeFlags(['--id', 'x'], {}, stored).config).toMatchObject({
+      id: 'x',
+      dataDir: '.meshchat/x',
+    });
+    expect(parseNodeFlags([], { MESHCHAT_ID: 'y' }, stored).config).toMatchObject({
+      id: 'y',
+      dataDir: '.meshchat/y',
+    });
     const inMemory = parseNodeFlags(['--in-memory'], {}, stored).config;
     expect(inMemory.id).toMatch(/^node-[0-9a-f]{6}$/);
     expect(inMemory.dataDir).toBeUndefined();
@@ -62,19 +68,23 @@ describe('meshchat node flags and environment', () => {
       host: '0.0.0.0',
       publicUrl: 'https://me.example',
     });
-    expect(parseNodeFlags(['--public-url', 'https://me.example', '--host', '10.0.0.1'], {}, stored).config.host).toBe(
-      '10.0.0.1',
-    );
+    expect(
+      parseNodeFlags(['--public-url', 'https://me.example', '--host', '10.0.0.1'], {}, stored).config.host,
+    ).toBe('10.0.0.1');
   });
 
   it('names the flag and the bad value in one line', () => {
     expect(() => parseNodeFlags(['--join', 'http://ok', '--join', 'nope'], {})).toThrow(
       new UsageError('--join must be an absolute http or https URL (got "nope")'),
     );
-    expect(() => parseNodeFlags([], { PORT: '-1' })).toThrow('--port must be a whole number from 0 to 65535 (got "-1")');
+    expect(() => parseNodeFlags([], { PORT: '-1' })).toThrow(
+      '--port must be a whole number from 0 to 65535 (got "-1")',
+    );
     expect(() => parseNodeFlags(['--port', ''], {})).toThrow('--port must be a whole number');
     expect(() => parseNodeFlags(['--tunnel', 'ngrok'], {})).toThrow('--tunnel ngrok needs NGROK_AUTHTOKEN');
     expect(() => parseNodeFlags(['--log-level', 'loud'], {})).toThrow('--log-level must be one of');
-    expect(() => parseNodeFlags(['--profile', 'wan'], {})).toThrow('--profile must be "lan" or "tunnel" (got "wan")');
+    expect(() => parseNodeFlags(['--profile', 'wan'], {})).toThrow(
+      '--profile must be "lan" or "tunnel" (got "wan")',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PeerCallFailed } from '../../src/application/errors.js';
 import { MAX_ANSWER_BYTES, OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
+import { PeerCallFailed } from '../../src/application/errors.js';
 
 /** A bare HTTP peer that counts connections and concurrent requests, and answers as the test says. */
 async function countingPeer(answer: (req: IncomingMessage, res: ServerResponse) => void) {
@@ -37,7 +37,9 @@ describe('OfetchPeerClient', () => {
   });
 
   it('accepts any 2xx, including a plain node answering the text OK', async () => {
-    const peer = await countingPeer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('OK'));
+    const peer = await countingPeer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('OK'),
+    );
     cleanups.push(peer.close);
     await expect(new OfetchPeerClient().sendMessage(peer.url, message)).resolves.toBeUndefined();
   });
@@ -103,7 +105,9 @@ describe('OfetchPeerClient', () => {
     let written = 0;
     const peer = await countingPeer((req, res) => {
       if (req.url?.startsWith('/nodes/')) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"url":"http://127.0.0.1:1","incarnation":-4,"state":"zombie"}');
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"url":"http://127.0.0.1:1","incarnation":-4,"state":"zombie"}');
         return;
       }
       // An endless list: the client must stop reading.
@@ -119,7 +123,10 @@ describe('OfetchPeerClient', () => {
     });
     cleanups.push(peer.close);
     const client = new OfetchPeerClient();
-    await expect(client.listNodes(peer.url)).rejects.toMatchObject({ code: 'peer_bad_answer', message: expect.stringContaining('more than') });
+    await expect(client.listNodes(peer.url)).rejects.toMatchObject({
+      code: 'peer_bad_answer',
+      message: expect.stringContaining('more than'),
+    });
     expect(written).toBeLessThan(8 * MAX_ANSWER_BYTES);
     expect(await client.getNode(peer.url, 'n')).toEqual({ url: 'http://127.0.0.1:1' });
   });

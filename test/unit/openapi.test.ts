@@ -5,8 +5,8 @@ import type { createHttpApp } from '../../src/adapters/http/create-http-app.js';
 import { ERROR_CODES } from '../../src/adapters/http/error-codes.js';
 import { buildOpenApiDocument, openApiDocument } from '../../src/adapters/http/openapi.js';
 import type { OpenApiDocument, OpenApiOperation } from '../../src/adapters/http/openapi-document.js';
-import { errorCodesOf, responsesOf } from '../../src/adapters/http/route-responses.js';
 import { honoPath, type Route } from '../../src/adapters/http/route.js';
+import { errorCodesOf, responsesOf } from '../../src/adapters/http/route-responses.js';
 import { ALL_ROUTES } from '../../src/adapters/http/routes/all-routes.js';
 import {
   inboundBatchBody,
@@ -315,6 +315,20 @@ describe('OpenAPI document', () => {
       });
     });
 
+    it('GET /users: this node, the mesh, and a bad scope', async () => {
+      a.accounts.createAccount({ name: 'alice', passwordHash: 'unused', createdAt: 0 });
+      a.presence.opened('alice', 'c1', 'ws');
+      expect(await expectDocumented(await app.request('/users'), 'get', '/users')).toEqual([
+        { user: 'alice@a', online: true, lastSeen: null },
+      ]);
+      expect(await expectDocumented(await app.request('/users?scope=mesh'), 'get', '/users')).toMatchObject({
+        answered: ['a'],
+        missing: [],
+      });
+      const bad = await expectDocumented(await app.request('/users?scope=foo'), 'get', '/users');
+      expect(bad).toMatchObject({ error: { code: 'invalid_scope' } });
+    });
+
     it('GET /mesh, GET /metrics, the web client and the docs', async () => {
       const map = await expectDocumented(await app.request('/mesh'), 'get', '/mesh');
       expect(map).toMatchObject({ links: [{ from: 'a', to: 'b' }] });
@@ -325,6 +339,62 @@ describe('OpenAPI document', () => {
       const unbuilt = build({ html: undefined, css: undefined, script: undefined });
       const notBuilt = await expectDocumented(await unbuilt.request('/'), 'get', '/');
       expect(notBuilt).toMatchObject({ error: { code: 'not_built' } });
+    });
+
+    it('the account routes: registered, logged in and out, refused, unregistered', async () => {
+      const call = (method: string, path: string, body?: unknown, token?: string) =>
+        app.request(path, {
+          method,
+          headers: {
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+            ...(token ? { Authorization: `Bearer ${token}` } : {}),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      const alice = { name: 'alice', password: 'correct horse' };
+      expect(await expectDocumented(await call('POST', '/users', alice), 'post', '/users')).toMatchObject({
+        user: 'alice@a',
+      });
+      await expectDocumented(await call('POST', '/users', alice), 'post', '/users');
+      await expectDocumented(await call('POST', '/users', { name: '-', password: 'x' }), 'post', '/users');
+      await call('POST', '/users', { name: 'bob', password: 'correct horse' });
+      const session = (await expectDocumented(
+        await call('POST', '/sessions', alice),
+        'post',
+        '/sessions',
+      )) as {
+        token: string;
+      };
+      const bobs = (await (
+        await call('POST', '/sessions', { name: 'bob', password: 'correct horse' })
+      ).json()) as {
+        token: string;
+      };
+      await expectDocumented(
+        await call('DELETE', '/users/alice', alice, bobs.token),
+        'delete',
+        '/users/{name}',
+      );
+      await expectDocumented(await call('DELETE', '/users/alice', alice), 'delete', '/users/{name}');
+      const gone = await call('DELETE', '/users/alice', alice, session.token);
+      expect(await expectDocumented(gone, 'delete', '/users/{name}')).toEqual({ ok: true, user: 'alice@a' });
+      const failed = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await call('POST', '/sessions', { ...alice, password: 'no' });
+        failed.push(response.status);
+        await expectDocumented(response, 'post', '/sessions');
+      }
+      expect(failed).toEqual([401, 401, 401, 401, 401, 429]);
+      await expectDocumented(
+        await call('DELETE', '/sessions/current', undefined, bobs.token),
+        'delete',
+        '/sessions/current',
+      );
+      await expectDocumented(
+        await call('DELETE', '/sessions/current', undefined, bobs.token),
+        'delete',
+        '/sessions/current',
+      );
     });
 
     it('documents every JSON answer with the zod schema it comes from', () => {

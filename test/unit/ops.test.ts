@@ -5,8 +5,8 @@ import { AuditLog } from '../../src/adapters/log/audit-log.js';
 import { PromMetrics } from '../../src/adapters/metrics/prom-metrics.js';
 import { CheckHealth, type NodePhase, RecentErrors } from '../../src/application/operations/check-health.js';
 import { MAX_MESH_LINKS, MeshMap } from '../../src/application/operations/mesh-map.js';
-import type { Telemetry } from '../../src/application/ports/telemetry.js';
 import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
+import type { Telemetry } from '../../src/application/ports/telemetry.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
@@ -101,7 +101,9 @@ describe('MeshMap', () => {
   it('learns the views from real anti-entropy rounds on the in-memory network', async () => {
     const net = new InMemoryNetwork();
     const late: Partial<Telemetry> = {};
-    const a = createMemoryNode(net, 'a', { telemetry: fanOutTelemetry([late], { report: (error) => expect.unreachable(String(error)) }) });
+    const a = createMemoryNode(net, 'a', {
+      telemetry: fanOutTelemetry([late], { report: (error) => expect.unreachable(String(error)) }),
+    });
     const b = createMemoryNode(net, 'b');
     const c = createMemoryNode(net, 'c');
     await b.join.execute([a.url]);
@@ -109,7 +111,8 @@ describe('MeshMap', () => {
     const map = new MeshMap(a.registry);
     late.viewReceived = (source, reports) => map.viewReceived(source, reports);
     // Each round pulls from one random member; a few rounds reach both.
-    for (let round = 0; round < 20 && map.snapshot().links.length < 6; round++) await a.membership.antiEntropy.round();
+    for (let round = 0; round < 20 && map.snapshot().links.length < 6; round++)
+      await a.membership.antiEntropy.round();
     expect(new Set(map.snapshot().links.map((l) => `${l.from}>${l.to}`))).toEqual(
       new Set(['a>b', 'a>c', 'b>a', 'b>c', 'c>a', 'c>b']),
     );
@@ -194,7 +197,9 @@ describe('CheckHealth', () => {
     const waiting = setup({ members: ['b'], outbox: 3 });
     waiting.registry.declareDead('b', 0);
     expect(waiting.codes()).toEqual(['isolated']);
-    expect(waiting.health.execute().reasons[0]?.message).toBe('No other node answers (0 suspect, 1 found dead); 3 messages wait in the outbox.');
+    expect(waiting.health.execute().reasons[0]?.message).toBe(
+      'No other node answers (0 suspect, 1 found dead); 3 messages wait in the outbox.',
+    );
   });
 
   it('reports a backed-up outbox from the limit on', () => {
@@ -213,14 +218,20 @@ describe('CheckHealth', () => {
 });
 
 /** One sample of a metric, as prom-client reports it. */
-async function sample(metrics: PromMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+async function sample(
+  metrics: PromMetrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const all = await metrics.registry.getMetricsAsJSON();
   // A histogram's samples (`_count`, `_sum`, `_bucket`) belong to the family without the suffix.
   const metric = all.find((m) => m.name === name || m.name === name.replace(/_(count|sum|bucket)$/, ''));
   if (!metric) throw new Error(`no metric ${name}`);
   const values = metric.values as { value: number; labels: Record<string, unknown>; metricName?: string }[];
   const found = values.find(
-    (v) => (v.metricName ?? name) === name && Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want),
+    (v) =>
+      (v.metricName ?? name) === name &&
+      Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want),
   );
   return found?.value ?? 0;
 }
@@ -237,7 +248,12 @@ describe('PromMetrics on the in-memory network', () => {
       processMetrics: false,
     });
     a = createMemoryNode(net, 'a', { clock, telemetry: metrics, delivery: { ttlMs: 5_000 } });
-    const bMetrics = new PromMetrics({ registry: new PeerRegistry(node('b'), 1), outboxDepth: () => 0, users: () => ({ socketio: 0, ws: 0 }), processMetrics: false });
+    const bMetrics = new PromMetrics({
+      registry: new PeerRegistry(node('b'), 1),
+      outboxDepth: () => 0,
+      users: () => ({ socketio: 0, ws: 0 }),
+      processMetrics: false,
+    });
     const b = createMemoryNode(net, 'b', { clock, telemetry: bMetrics });
     await b.join.execute([a.url]);
     return { clock, net, a, b, metrics, bMetrics };
@@ -245,7 +261,10 @@ describe('PromMetrics on the in-memory network', () => {
 
   it('counts a message accepted from a user, delivered remotely, and accepted and delivered locally by the peer', async () => {
     const { a, b, metrics, bMetrics } = await pair();
-    expect(await a.forward.execute({ to: 'b', msg: 'hello' })).toMatchObject({ ok: true, status: 'delivered' });
+    expect(await a.forward.execute({ to: 'b', msg: 'hello' })).toMatchObject({
+      ok: true,
+      status: 'delivered',
+    });
     expect(await sample(metrics, 'meshchat_messages_accepted_total', { source: 'user' })).toBe(1);
     expect(await sample(metrics, 'meshchat_messages_delivered_total', { where: 'remote' })).toBe(1);
     expect(await sample(metrics, 'meshchat_messages_delivered_total', { where: 'local' })).toBe(0);
@@ -262,7 +281,9 @@ describe('PromMetrics on the in-memory network', () => {
     const c = createMemoryNode(net, 'c', { clock });
     await c.join.execute([a.url]);
     for (let i = 0; i < 3; i++) {
-      expect(await a.receive.execute({ id: 'r-1', from: 'b', to: 'c', msg: 'via a' })).toMatchObject({ status: 'relayed' });
+      expect(await a.receive.execute({ id: 'r-1', from: 'b', to: 'c', msg: 'via a' })).toMatchObject({
+        status: 'relayed',
+      });
     }
     // The destination de-duplicates: its users saw it once; the relaying node counts each call it took.
     expect(c.users.texts()).toEqual(['via a']);
@@ -280,7 +301,8 @@ describe('PromMetrics on the in-memory network', () => {
     expect(await sample(metrics, 'meshchat_messages_queued_total')).toBe(1);
     expect(await sample(metrics, 'meshchat_outbox_depth')).toBe(1);
     expect(await sample(metrics, 'meshchat_peers', { state: 'dead' })).toBe(1);
-    for (let i = 0; i < 10 && (await sample(metrics, 'meshchat_messages_expired_total')) === 0; i++) await clock.advance(1_000);
+    for (let i = 0; i < 10 && (await sample(metrics, 'meshchat_messages_expired_total')) === 0; i++)
+      await clock.advance(1_000);
     expect(await sample(metrics, 'meshchat_messages_expired_total')).toBe(1);
     expect(await sample(metrics, 'meshchat_outbox_depth')).toBe(0);
   });
@@ -333,10 +355,22 @@ describe('AuditLog', () => {
   it('writes one line per accepted message with who, where and how big, never the text', async () => {
     const { lines, log } = logged();
     const audit = new AuditLog(log, new PeerRegistry(node('a'), 1));
-    audit.messageAccepted({ id: 'm-1', from: 'b', to: 'a', msg: 'secret plans ✓', ts: '2026-01-01T00:00:00.000Z', user: 'ana' }, 'peer');
+    audit.messageAccepted(
+      { id: 'm-1', from: 'b', to: 'a', msg: 'secret plans ✓', ts: '2026-01-01T00:00:00.000Z', user: 'ana' },
+      'peer',
+    );
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ audit: true, event: 'message', source: 'peer', id: 'm-1', from: 'b', to: 'a', user: 'ana', bytes: 16 });
+    expect(lines[0]).toMatchObject({
+      audit: true,
+      event: 'message',
+      source: 'peer',
+      id: 'm-1',
+      from: 'b',
+      to: 'a',
+      user: 'ana',
+      bytes: 16,
+    });
     expect(JSON.stringify(lines[0])).not.toContain('secret');
   });
 });

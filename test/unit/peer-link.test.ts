@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { NodeHttpServer } from '../../src/adapters/http/node-http-server.js';
 import {
-  type LinkServerSettings,
   LINK_SERVER_DEFAULTS,
+  type LinkServerSettings,
   WsLinkServer,
 } from '../../src/adapters/peers/ws-link-server.js';
 import {
@@ -53,6 +53,9 @@ function controlledApp() {
       from: (c.env as { incoming?: { socket?: { remoteAddress?: string } } }).incoming?.socket?.remoteAddress,
     });
   });
+  app.get('/versioned', (c) =>
+    c.json([], 200, { 'Meshchat-Directory-Version': '7', 'X-Other': 'not carried' }),
+  );
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no' } }, 404));
   return {
     app,
@@ -104,6 +107,17 @@ describe('peer link', () => {
     expect((await link.call('PUT', '/echo', { msg: 'x'.repeat(2_000) }, 2_000)).status).toBe(413);
     expect((await link.call('GET', '/nowhere', undefined, 2_000)).status).toBe(404);
     expect(state.seenHeader).toBeUndefined();
+  });
+
+  it("carries an answer's Meshchat-* headers (a user list's version), and none of HTTP's own", async () => {
+    const { app } = controlledApp();
+    const { base } = await serve(app);
+    const link = await open(base);
+    expect(await link.call('GET', '/versioned', undefined, 2_000)).toEqual({
+      status: 200,
+      text: '[]',
+      headers: { 'meshchat-directory-version': '7' },
+    });
   });
 
   it('keeps at most maxInFlight calls on the wire; the others wait and then all complete', async () => {

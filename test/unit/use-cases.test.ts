@@ -4,7 +4,11 @@ import { HopLimitReached, InvalidInput, UnknownNode } from '../../src/domain/err
 import { FakeClock } from '../fakes/fake-clock.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
 
-const ids = (node: MemoryNode) => node.registry.list().map((n) => n.id).sort();
+const ids = (node: MemoryNode) =>
+  node.registry
+    .list()
+    .map((n) => n.id)
+    .sort();
 
 describe('use cases on an in-memory network', () => {
   let net: InMemoryNetwork;
@@ -16,7 +20,11 @@ describe('use cases on an in-memory network', () => {
   beforeEach(async () => {
     net = new InMemoryNetwork();
     clock = new FakeClock();
-    [a, b, c] = ['a', 'b', 'c'].map((id) => createMemoryNode(net, id, { clock })) as [MemoryNode, MemoryNode, MemoryNode];
+    [a, b, c] = ['a', 'b', 'c'].map((id) => createMemoryNode(net, id, { clock })) as [
+      MemoryNode,
+      MemoryNode,
+      MemoryNode,
+    ];
     await b.join.execute([a.url]);
     await c.join.execute([b.url]);
   });
@@ -60,7 +68,15 @@ describe('use cases on an in-memory network', () => {
       const outcome = await a.forward.execute({ to: 'c', msg: 'hello', user: 'ana' });
       expect(outcome).toEqual({ ok: true, id: 'a-1', status: 'delivered' });
       expect(c.users.messages).toEqual([
-        { id: 'a-1', from: 'a', to: 'c', msg: 'hello', user: 'ana', ts: new Date(clock.now()).toISOString(), seq: 1 },
+        {
+          id: 'a-1',
+          from: 'a',
+          to: 'c',
+          msg: 'hello',
+          user: 'ana',
+          ts: new Date(clock.now()).toISOString(),
+          seq: 1,
+        },
       ]);
       expect(a.users.messages).toMatchObject([{ id: 'a-1', from: 'a', to: 'c', status: 'queued' }]);
       expect(b.users.messages).toEqual([]);
@@ -111,7 +127,9 @@ describe('use cases on an in-memory network', () => {
     });
 
     it('never relays a message already relayed twice, so stale lists cannot make it circle', async () => {
-      await expect(a.receive.execute({ from: 'x', to: 'c', msg: 'loop', hops: 2 })).rejects.toThrow(HopLimitReached);
+      await expect(a.receive.execute({ from: 'x', to: 'c', msg: 'loop', hops: 2 })).rejects.toThrow(
+        HopLimitReached,
+      );
       // Two nodes that each believe the other hosts "ghost" bounce a message at most twice.
       a.registry.announce({ id: 'ghost', url: b.url });
       b.registry.announce({ id: 'ghost', url: a.url });

@@ -1,6 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { silentLogger } from '../../src/adapters/log/logger.js';
+import { MemoryAccountStore } from '../../src/adapters/storage/memory-account-store.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
 import { SystemClock } from '../../src/adapters/system/system-clock.js';
@@ -15,9 +16,12 @@ import type { Token } from '../../src/wiring/token.js';
 import { type WiredNode, wireNode } from '../../src/wiring/wire-node.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
+import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js';
 import { createMemoryNode, InMemoryNetwork, memoryUrl } from '../fakes/in-memory-network.js';
+import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import { RecordingPushNotifier, SequentialIds } from '../fakes/recording-push-notifier.js';
+import { SequentialSessionTokens } from '../fakes/sequential-session-tokens.js';
 import { TEST_WEB } from '../support/http-app.js';
 
 const config = { id: 'a', port: 0, host: '127.0.0.1', join: [], tunnel: 'none' as const };
@@ -49,6 +53,8 @@ describe('the composition root', () => {
     expect(resolve(c, TOKENS.messages)).toBe(node.messages);
     expect(node.registry.self).toMatchObject({ id: 'a', incarnation: clock.now() });
     expect(c.isRegistered(TOKENS.database)).toBe(false);
+    expect(resolve(c, TOKENS.accounts)).toBeInstanceOf(MemoryAccountStore);
+    expect(resolve(c, TOKENS.accounts)).toBe(node.accounts);
   });
 
   it('builds every node in its own container', () => {
@@ -73,6 +79,7 @@ describe('wireNode over fakes', () => {
     const membershipStore = new InMemoryMembershipStore();
     if (options.saved) membershipStore.save({ ...options.saved, nodes: [{ id: 'b', url: memoryUrl('b') }] });
     const recorder = new RecordingPushNotifier();
+    const audit = new RecordingAuditTrail();
     const node = wireNode(
       {
         peers: net.client(memoryUrl('a')),
@@ -84,10 +91,14 @@ describe('wireNode over fakes', () => {
         log: silentLogger,
         push: [recorder],
         web: TEST_WEB,
+        accounts: new MemoryAccountStore(),
+        hasher: new FakePasswordHasher(),
+        tokens: new SequentialSessionTokens(),
+        audit,
       },
       { ...nodeSettings(config, { processMetrics: false }), self: { id: 'a', url: memoryUrl('a') } },
     );
-    return { clock, net, node, recorder };
+    return { clock, net, node, recorder, audit };
   }
 
   it('starts above the stored incarnation and rejoins through the nodes it remembered', () => {
@@ -112,6 +123,29 @@ describe('wireNode over fakes', () => {
     await clock.advance(0);
     expect(recorder.statuses).toMatchObject([{ to: 'b', status: 'delivered' }]);
     node.courier.stop();
+  });
+
+  it("wires the accounts: a login's connection is pushed as presence to every front end and audited", async () => {
+    const { node, recorder, audit, clock } = wired();
+    expect(await node.register.execute({ name: 'Alice', password: 'correct horse' })).toMatchObject({
+      user: 'alice@a',
+    });
+    const { token } = await node.login.execute({ name: 'alice', password: 'correct horse' });
+    const session = node.authenticate.execute(token);
+    node.presence.opened(session.name, 'c1', 'ws');
+    await clock.advance(1_000);
+    node.presence.closed(session.name, 'c1', 'ws');
+    expect(recorder.presences).toEqual([
+      { user: 'alice@a', online: true, lastSeen: null },
+      { user: 'alice@a', online: false, lastSeen: new Date(clock.now()).toISOString() },
+    ]);
+    expect(audit.summary()).toEqual([
+      'register:alice:ok',
+      'login:alice:ok',
+      'connect:alice:ok',
+      'disconnect:alice:ok',
+    ]);
+    expect(node.listUsers.execute()).toEqual([recorder.presences[1]]);
   });
 });
 

@@ -1,6 +1,5 @@
-import { addSend, conversation, openForReading, totalUnread } from './conversations.js';
-import { ProtocolClient } from './protocol/client.js';
-import { EVERYONE } from './protocol/frames.js';
+import { createChatClient, EVERYONE, WebSocketTransport } from '../../src/client/index.js';
+import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
 import { type AppState, createState, type MessageItem } from './state.js';
 import { PageStorage } from './storage.js';
 import { Store } from './store.js';
@@ -27,15 +26,24 @@ function localStorageOrNone(): Storage | undefined {
   }
 }
 
+/** The node's `/ws` at `path`, on the origin the page came from. */
+function wsUrl(path: string): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${window.location.host}${path}`;
+}
+
 /**
- * The chat page: builds the state, its store, the protocol client and the views, and wires them. Everything
+ * The chat page: builds the state, its store, the client core and the views, and wires them. Everything
  * the page holds lives in the objects made here; calling it twice makes two independent pages' worth.
  */
 export function startApp(doc: Document = document): App {
   const ui = findUi(doc);
   const storage = new PageStorage(localStorageOrNone());
-  const store = new Store(createState(storage.readMarks()));
+  const store = new Store(createState(storage.readMarks(), storage.sentIds()));
   const state = store.state;
+  const client = createChatClient({
+    transport: new WebSocketTransport((path) => new WebSocket(wsUrl(path))),
+  });
 
   const selectConversation = (key: string): void => {
     store.update((s) => {
@@ -67,14 +75,18 @@ export function startApp(doc: Document = document): App {
     store.update((s) => {
       item.resent = true;
       conversation(s, old.to).version++;
-      addSend(s, client.send(old.to, old.msg, old.user));
+      const { to, msg, user } = old;
+      sendAndShow(s, client, user === undefined ? { to, msg } : { to, msg, user });
     });
   };
 
   const list = new ConversationList(ui, openConversation);
   const chat = new ConversationView(ui, resend);
   const map = new MeshMap(ui, openConversation);
-  const bar = new ConnectionBar(ui, () => client.reconnectNow());
+  // Refused or stopped, the client waits for a person to start it again; otherwise this skips the wait.
+  const bar = new ConnectionBar(ui, () =>
+    client.connection.state === 'closed' ? client.start() : client.reconnectNow(),
+  );
   const panes = new Panes(ui, store, {
     readingChanged: () =>
       store.update((s) => {
@@ -87,30 +99,22 @@ export function startApp(doc: Document = document): App {
     send: (text, user) => {
       const to = state.openKey;
       if (to === undefined) return false;
-      store.update((s) => addSend(s, client.send(to, text, user)));
+      store.update((s) =>
+        sendAndShow(s, client, user === undefined ? { to, msg: text } : { to, msg: text, user }),
+      );
       chat.scrollToEnd();
       return true;
     },
   });
 
-  const events = storeEvents(store, {
-    cursor: () => client.cursor,
+  const stopEvents = storeEvents(client, store, {
     openEveryone: () => selectConversation(EVERYONE),
     nodeError: (text) => composer.showHint(text, true),
   });
 
-  const client = new ProtocolClient(events, {
-    url: (since) => {
-      const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-      return `${scheme}//${window.location.host}/ws${since === undefined ? '' : `?since=${since}`}`;
-    },
-    memory: storage.sentIds(),
-    online: () => navigator.onLine,
-  });
-
   store.subscribe((s) => {
     const marks = s.readMarks;
-    const cursor = client.cursor;
+    const cursor = client.since;
     if (marks && cursor !== undefined && cursor > marks.top) {
       marks.top = cursor;
       s.readMarksDirty = true;
@@ -130,12 +134,11 @@ export function startApp(doc: Document = document): App {
     }
   });
 
-  const reconnectIfWaiting = (): void => {
-    if (state.conn.state === 'waiting' || state.conn.state === 'offline') client.reconnectNow();
-  };
-  window.addEventListener('online', reconnectIfWaiting);
+  // The core waits while offline and dials as soon as it is told the network is back.
+  window.addEventListener('online', () => client.setOnline(true));
+  window.addEventListener('offline', () => client.setOnline(false));
   doc.addEventListener('visibilitychange', () => {
-    if (!doc.hidden) reconnectIfWaiting();
+    if (!doc.hidden) client.reconnectNow();
   });
   window.addEventListener('pagehide', () => {
     if (state.readMarks) storage.saveReadMarks(state.readMarks);
@@ -144,6 +147,13 @@ export function startApp(doc: Document = document): App {
   store.update((s) => conversation(s, EVERYONE));
   selectConversation(storage.openConversation ?? EVERYONE);
   panes.setView(panes.defaultView(), false);
+  client.setOnline(navigator.onLine);
   client.start();
-  return { store, stop: () => client.stop() };
+  return {
+    store,
+    stop: () => {
+      client.stop();
+      stopEvents();
+    },
+  };
 }

@@ -1,8 +1,13 @@
-import { ellipsize, parseTime } from './format.js';
-import type { Incoming } from './protocol/client.js';
-import { type ChatMessage, EVERYONE } from './protocol/frames.js';
-import type { SentEntry } from './protocol/ledger.js';
-import type { AppState, Conversation, LogItem, MessageItem } from './state.js';
+import { type ChatClient, type ChatMessage, EVERYONE, type OutgoingMessage } from '../../src/client/index.js';
+import { ellipsize, limitChars, MAX_USER_CHARS, parseTime } from './format.js';
+import type { SentEntry } from './sent-messages.js';
+import type { AppState, Conversation, LogItem, MessageItem, ShownMessage } from './state.js';
+
+/** A message for the page to show; `sent` is set when it was sent from this node (it gets a tick). */
+export interface Incoming {
+  message: ChatMessage;
+  sent?: SentEntry;
+}
 
 /** Items kept per conversation; older ones leave the page (the node keeps its own history). */
 const MAX_CONV_ITEMS = 1000;
@@ -23,10 +28,11 @@ export function convName(key: string): string {
 }
 
 /** A message goes to the conversation of the other node; a broadcast to Everyone. */
-export function conversationKeyOf(state: AppState, m: { from: string; to: string }): string {
+export function conversationKeyOf(state: AppState, m: ChatMessage): string {
+  const from = m.from ?? '';
   if (m.to === EVERYONE) return EVERYONE;
-  if (m.from === state.self?.id) return m.to || m.from;
-  return m.from;
+  if (from === state.self?.id) return m.to || from;
+  return from;
 }
 
 function insert(conv: Conversation, item: LogItem, inOrder: boolean): void {
@@ -58,9 +64,16 @@ export function isReading(state: AppState, key: string): boolean {
   return state.reading && key === state.openKey;
 }
 
+/** A name is cut to what the composer allows, so a longer one cannot push the rest of the line away. */
+function shownMessage(message: ChatMessage): ShownMessage {
+  const shown = { ...message, from: message.from ?? '', to: message.to ?? '' };
+  if (shown.user !== undefined) shown.user = limitChars(shown.user, MAX_USER_CHARS);
+  return shown;
+}
+
 /** A message from the node (live or from history), in its conversation, counted unread when it is. */
 export function addIncoming(state: AppState, incoming: Incoming, live: boolean): void {
-  const m = incoming.message;
+  const m = shownMessage(incoming.message);
   const conv = conversation(state, conversationKeyOf(state, m));
   const item: MessageItem = { kind: 'msg', message: m, time: parseTime(m.ts).getTime() };
   if (incoming.sent) item.sent = incoming.sent;
@@ -89,9 +102,19 @@ export function addIncoming(state: AppState, incoming: Incoming, live: boolean):
   }
 }
 
+/** Hands `message` to the client core and shows it at once, with its tick. */
+export function sendAndShow(
+  state: AppState,
+  client: Pick<ChatClient, 'send'>,
+  message: OutgoingMessage,
+): void {
+  const { ref } = client.send(message);
+  addSend(state, state.sends.sending(ref, message));
+}
+
 /** A message this page sends now, shown at once with its tick. */
-export function addSend(state: AppState, sent: SentEntry): void {
-  const message: ChatMessage = {
+function addSend(state: AppState, sent: SentEntry): void {
+  const message: ShownMessage = {
     from: state.self?.id ?? 'this node',
     to: sent.to,
     msg: sent.msg,
@@ -115,15 +138,6 @@ export function addNotice(
     { kind: 'notice', text, time: Date.now(), error: kind.error ?? false, node: kind.node ?? false },
     false,
   );
-}
-
-/** Drops the copy of message `id` that is not the send `keep` (the node pushed it back before its ack). */
-export function dropDuplicate(state: AppState, id: string, keep: SentEntry): void {
-  for (const conv of state.conversations.values()) {
-    const before = conv.items.length;
-    conv.items = conv.items.filter((i) => i.kind !== 'msg' || i.message.id !== id || i.sent === keep);
-    if (conv.items.length !== before) conv.version++;
-  }
 }
 
 /** The conversations holding sent messages whose tick changed: they are drawn again. */

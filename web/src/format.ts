@@ -1,4 +1,8 @@
-import { EVERYONE } from './protocol/frames.js';
+import { EVERYONE } from '../../src/client/index.js';
+
+/** What a node takes (docs/api.md, Limits): the composer keeps within them. */
+export const MAX_MSG_BYTES = 64 * 1024;
+export const MAX_USER_CHARS = 64;
 
 const HUES = 8;
 const encoder = new TextEncoder();
@@ -76,6 +80,12 @@ export function ellipsize(s: string, max: number): string {
   const oneLine = s.replace(/\s+/g, ' ').trim();
   const chars = Array.from(oneLine);
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : oneLine;
+}
+
+/** The first `max` characters (code points, not UTF-16 units) of `s`. */
+export function limitChars(s: string, max: number): string {
+  const chars = Array.from(s);
+  return chars.length > max ? chars.slice(0, max).join('') : s;
 }
 
 export function plural(n: number, word: string): string {

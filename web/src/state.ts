@@ -1,14 +1,24 @@
-import type { ConnectionStatus } from './protocol/connection.js';
-import type { ChatMessage, MeshFrame, NodeInfo } from './protocol/frames.js';
-import type { SentEntry } from './protocol/ledger.js';
-import type { ReadMarks } from './storage.js';
+import type { ChatMessage, ConnectionStatus, MeshGraph, NodeInfo, PeerView } from '../../src/client/index.js';
+import { type SentEntry, type SentMemory, SentMessages } from './sent-messages.js';
+
+/** Read marks kept across page loads: per conversation, the highest `seq` the user has seen there. */
+export interface ReadMarks {
+  /** Everything up to this cursor counts as read in a conversation without its own mark. */
+  base: number;
+  /** The highest cursor ever seen; a history that ends below it means the node lost its data. */
+  top: number;
+  convs: Record<string, number>;
+}
 
 /** Which pane is in front: on a phone only that one shows; on a laptop the list and chat always do. */
 export type View = 'list' | 'chat' | 'mesh';
 
+/** A message as the page shows it: always with a sender and a destination (a node may leave them out). */
+export type ShownMessage = ChatMessage & { from: string; to: string };
+
 export interface MessageItem {
   kind: 'msg';
-  message: ChatMessage;
+  message: ShownMessage;
   /** Epoch ms the message is placed and dated by. */
   time: number;
   /** Sent from this node: its ledger entry, for the tick. */
@@ -48,12 +58,15 @@ export interface Conversation {
 export interface AppState {
   self?: NodeInfo;
   conn: ConnectionStatus;
-  /** The node's latest list (this node first). */
-  nodes: readonly NodeInfo[];
-  /** Nodes that were in an earlier list of this page's life and are not any more: shown as down. */
-  gone: Map<string, NodeInfo>;
-  /** The latest mesh frame of this connection; undefined until one arrives (then the map is a star). */
-  mesh?: MeshFrame;
+  /**
+   * The nodes as the client core tells them (states `unknown` while this page cannot hear its node): the
+   * node's list (this node first), then those no longer listed that this page has a conversation with.
+   */
+  nodes: readonly PeerView[];
+  /** The latest mesh map of this connection; undefined until one arrives (then the map is a star). */
+  mesh?: MeshGraph;
+  /** The ticks of messages sent from this node. */
+  sends: SentMessages;
   conversations: Map<string, Conversation>;
   /** The conversation on screen (the composer sends there); on a phone's list view it is only highlighted. */
   openKey?: string;
@@ -70,11 +83,11 @@ export interface AppState {
   nodeError?: string;
 }
 
-export function createState(readMarks: ReadMarks | undefined): AppState {
+export function createState(readMarks: ReadMarks | undefined, sentIds: SentMemory): AppState {
   const state: AppState = {
-    conn: { state: 'connecting', attempt: 0 },
+    conn: { state: 'idle', failures: 0 },
     nodes: [],
-    gone: new Map(),
+    sends: new SentMessages(sentIds),
     conversations: new Map(),
     view: 'chat',
     reading: false,

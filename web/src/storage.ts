@@ -1,5 +1,6 @@
-import type { SentMemory } from './protocol/client.js';
-import { isRecord, seqOf } from './protocol/frames.js';
+import { isRecord, parseSeq } from '../../src/client/index.js';
+import type { SentMemory } from './sent-messages.js';
+import type { ReadMarks } from './state.js';
 
 const KEY_USER = 'meshchat.user';
 const KEY_OPEN = 'meshchat.to';
@@ -8,15 +9,6 @@ const KEY_READ = 'meshchat.read';
 const KEY_DRAFTS = 'meshchat.drafts';
 const MAX_REMEMBERED_IDS = 500;
 const MAX_DRAFTS = 50;
-
-/** Read marks kept across page loads: per conversation, the highest `seq` the user has seen there. */
-export interface ReadMarks {
-  /** Everything up to this cursor counts as read in a conversation without its own mark. */
-  base: number;
-  /** The highest cursor ever seen; a history that ends below it means the node lost its data. */
-  top: number;
-  convs: Record<string, number>;
-}
 
 /**
  * What the page keeps in localStorage. Storage may be disabled (private mode, a full quota): then every read
@@ -86,12 +78,12 @@ export class PageStorage {
   readMarks(): ReadMarks | undefined {
     const parsed = this.#json(KEY_READ);
     if (!isRecord(parsed) || !isRecord(parsed.convs)) return undefined;
-    const base = seqOf(parsed.base);
-    const top = seqOf(parsed.top);
+    const base = parseSeq(parsed.base);
+    const top = parseSeq(parsed.top);
     if (base === undefined || top === undefined) return undefined;
     const convs: Record<string, number> = {};
     for (const [key, value] of Object.entries(parsed.convs)) {
-      const seq = seqOf(value);
+      const seq = parseSeq(value);
       if (seq !== undefined) convs[key] = seq;
     }
     return { base, top, convs };

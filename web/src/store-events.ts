@@ -1,73 +1,101 @@
-import { addIncoming, addNotice, conversation, dropDuplicate, touchSent } from './conversations.js';
+import { type ChatClient, type ChatMessage, EVERYONE } from '../../src/client/index.js';
+import { addIncoming, addNotice, conversation, touchSent } from './conversations.js';
 import { plural } from './format.js';
 import { peerInfo } from './peers.js';
-import type { ClientEvents } from './protocol/client.js';
-import { EVERYONE } from './protocol/frames.js';
+import type { SentEntry } from './sent-messages.js';
 import type { AppState } from './state.js';
 import type { Store } from './store.js';
 
-/** Node-list changes beyond this many in one update are summed up in one line (a network merge). */
+/** Node notices beyond this many in one batch are summed up in one line (a network merge). */
 const MAX_NODE_NOTICES = 5;
 
 export interface StoreEventHooks {
-  /** The protocol client's history cursor. */
-  cursor(): number | undefined;
   /** The open conversation went away: open Everyone instead. */
   openEveryone(): void;
   /** A node's error frame, in words, for the composer's hint line. */
   nodeError(text: string): void;
 }
 
-/** What the protocol client tells, written into the page's state: the one place the store hears the wire. */
-export function storeEvents(store: Store<AppState>, hooks: StoreEventHooks): ClientEvents {
-  return {
-    connection: (status) =>
+/**
+ * What the client core tells, written into the page's state: the one place the store hears the node.
+ * Returns the function that stops listening.
+ */
+export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: StoreEventHooks): () => void {
+  /** The core's view of the nodes and the map, read again after anything that may change them. */
+  const refresh = (s: AppState): void => {
+    s.nodes = client.knownNodes().filter((n) => n.listed || s.conversations.has(n.id));
+    const mesh = client.mesh;
+    if (mesh) s.mesh = mesh;
+    else delete s.mesh;
+  };
+  const touch = (s: AppState, entry: SentEntry | undefined): void => {
+    if (entry) touchSent(s, [entry]);
+  };
+  /** A message the core says to show; a copy of a send of this page (`ownRef`) updates that send instead. */
+  const show = (s: AppState, message: ChatMessage, ownRef: string | undefined, live: boolean): void => {
+    if (ownRef !== undefined) {
+      touch(s, s.sends.claimed(ownRef, message));
+      return;
+    }
+    const sent = s.sends.fromThisNode(message, s.self?.id);
+    addIncoming(s, sent ? { message, sent } : { message }, live);
+  };
+
+  const stops = [
+    client.on('connection', (status) =>
       store.update((s) => {
         s.conn = status;
+        refresh(s);
       }),
-    hello: (self) =>
+    ),
+    client.on('hello', (self) =>
       store.update((s) => {
         s.self = self;
         conversation(s, self.id);
       }),
-    nodes: (nodes, changes) =>
+    ),
+    client.on('nodes', (listed) =>
       store.update((s) => {
-        const listed = new Set(nodes.map((n) => n.id));
-        for (const n of s.nodes) if (!listed.has(n.id)) s.gone.set(n.id, n);
-        for (const n of nodes) {
-          s.gone.delete(n.id);
-          conversation(s, n.id);
-        }
-        s.nodes = nodes;
-        for (const change of changes.slice(0, MAX_NODE_NOTICES))
-          addNotice(s, change.id, change.text, { node: true });
-        if (changes.length > MAX_NODE_NOTICES)
-          s.announcements.push(`${plural(changes.length, 'change')} to the node list`);
+        for (const n of listed) conversation(s, n.id);
+        refresh(s);
       }),
-    mesh: (frame) =>
+    ),
+    client.on('notices', (notices) =>
       store.update((s) => {
-        if (frame) s.mesh = frame;
-        else delete s.mesh;
+        refresh(s);
+        for (const notice of notices.slice(0, MAX_NODE_NOTICES))
+          addNotice(s, notice.id, notice.text, { node: true });
+        if (notices.length > MAX_NODE_NOTICES)
+          s.announcements.push(`${plural(notices.length, 'change')} to the node list`);
       }),
-    history: (batch) =>
+    ),
+    client.on('mesh', () => store.update(refresh)),
+    client.on('history', (batch) =>
       store.update((s) => {
         if (!s.firstHistorySeen) {
           s.firstHistorySeen = true;
-          settleReadMarks(s, hooks.cursor() ?? 0);
+          settleReadMarks(s, client.since ?? 0);
         }
-        for (const incoming of batch) addIncoming(s, incoming, false);
+        for (const item of batch.items) {
+          if (item.kind === 'status') touch(s, s.sends.status(item.change));
+          else show(s, item.message, item.ownRef, false);
+        }
         if (staleOpenConversation(s)) queueMicrotask(() => hooks.openEveryone());
       }),
-    message: (incoming) => store.update((s) => addIncoming(s, incoming, true)),
-    sent: (entries) => store.update((s) => touchSent(s, entries)),
-    duplicate: (id, keep) => store.update((s) => dropDuplicate(s, id, keep)),
-    nodeError: (error) => {
+    ),
+    client.on('message', ({ message, ownRef }) => store.update((s) => show(s, message, ownRef, true))),
+    client.on('ack', (report) => store.update((s) => touch(s, s.sends.acked(report)))),
+    client.on('status', ({ event }) => store.update((s) => touch(s, s.sends.status(event)))),
+    client.on('error', (error) => {
       const text = `Node error${error.code ? ` (${error.code})` : ''}: ${error.message}`;
       store.update((s) => {
         if (s.openKey !== undefined) addNotice(s, s.openKey, text, { error: true });
       });
       hooks.nodeError(text);
-    },
+    }),
+  ];
+  return () => {
+    for (const stop of stops) stop();
   };
 }
 

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { DOCS_CSS } from './docs/docs-css.js';
 import { docsPage } from './docs/docs-page.js';
-import { errorBody, HTTP_REFUSALS, statusFor, toErrorBody } from './error-table.js';
+import { errorBody, HTTP_REFUSALS, headersFor, statusFor, toErrorBody } from './error-table.js';
 import { DEFAULT_MAX_BODY_BYTES, type HttpAppDeps } from './http-app-deps.js';
 import { openApiDocument } from './openapi.js';
 import { readJsonBody } from './read-json-body.js';
@@ -40,7 +40,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.onError((error, c) => {
     const status = statusFor(error);
     if (status === 500) deps.onInternalError?.(error, { method: c.req.method, path: c.req.path });
-    return c.json(toErrorBody(error), status);
+    return c.json(toErrorBody(error), status, headersFor(error));
   });
   // No answer of this node is to be sniffed into another type (a JSON error rendered as HTML, say).
   app.use(async (c, next) => {

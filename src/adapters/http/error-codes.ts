@@ -1,11 +1,19 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
+  BadCredentials,
+  Forbidden,
+  NameTaken,
+  RateLimited,
+  Unauthenticated,
+} from '../../application/accounts/account-errors.js';
+import {
   JoinFailed,
   OutboxFull,
   PeerCallFailed,
   type PeerFailure,
   StoreClosed,
 } from '../../application/errors.js';
+import { ACCOUNT_NAME_MAX_LENGTH, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/account.js';
 import {
   Conflict,
   HopLimitReached,
@@ -63,6 +71,29 @@ export const ERROR_CODES = {
       'The field `msg` is not a string, or a user sent something that is not a message object.',
     invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
+    invalid_scope: 'The query parameter `scope` of `GET /users` is neither `node` nor `mesh`.',
+    invalid_name: `A user name is not 1 to ${ACCOUNT_NAME_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\` starting with a letter or digit.`,
+    weak_password: `A new password is shorter than ${PASSWORD_MIN_LENGTH} characters.`,
+    invalid_password: `A password is not a string, or is over ${PASSWORD_MAX_BYTES} bytes of UTF-8.`,
+    invalid_address: 'A user address is not `name@node` (a user name and a node id).',
+  }),
+  ...family(() => new NameTaken(''), {
+    name_taken: 'This node already has a user of that name (names are case-insensitive).',
+  }),
+  ...family(() => new BadCredentials(), {
+    bad_credentials:
+      'The user name or password is wrong; the same answer whether or not the name exists. Carries `WWW-Authenticate`.',
+  }),
+  ...family(() => new Unauthenticated(), {
+    unauthenticated:
+      'The request needs a login token (`Authorization: Bearer <token>`) and had none, or one that is malformed, unknown, expired or revoked. Carries `WWW-Authenticate`.',
+  }),
+  ...family(() => new Forbidden(''), {
+    forbidden: "A valid login token used on another user's account.",
+  }),
+  ...family(() => new RateLimited(1), {
+    rate_limited:
+      'Too many failed logins for this name or from this address; `Retry-After` says in how many seconds to try again.',
   }),
   ...family(() => new HopLimitReached(MAX_RELAY_HOPS), {
     hop_limit: `The message was already relayed ${MAX_RELAY_HOPS} times; it is not relayed again.`,

@@ -1,5 +1,12 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
+  BadCredentials,
+  Forbidden,
+  NameTaken,
+  RateLimited,
+  Unauthenticated,
+} from '../../application/accounts/account-errors.js';
+import {
   JoinFailed,
   OutboxFull,
   PeerCallFailed,
@@ -58,7 +65,10 @@ export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof TooLarge) return 413;
   if (error instanceof InvalidInput || error instanceof HopLimitReached) return 400;
   if (error instanceof UnknownNode) return 404;
-  if (error instanceof Conflict) return 409;
+  if (error instanceof Conflict || error instanceof NameTaken) return 409;
+  if (error instanceof Unauthenticated || error instanceof BadCredentials) return 401;
+  if (error instanceof Forbidden) return 403;
+  if (error instanceof RateLimited) return 429;
   if (error instanceof StoreClosed || error instanceof OutboxFull) return 503;
   // A relay refused for good carries the destination's 4xx; anything else it claims is not believed.
   if (error instanceof RelayRefused)
@@ -66,6 +76,20 @@ export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof PeerCallFailed) return error.code === 'peer_timeout' ? 504 : 502;
   if (error instanceof JoinFailed) return 502;
   return 500;
+}
+
+/** The challenge every 401 carries (RFC 7235): this node's logins are bearer tokens from `POST /sessions`. */
+export const BEARER_CHALLENGE = 'Bearer realm="meshchat"';
+
+/**
+ * Headers an error answer carries besides its body: `WWW-Authenticate` on a 401, and `Retry-After` (whole
+ * seconds) on a 429, so a client knows how to log in and when to try again.
+ */
+export function headersFor(error: unknown): Record<string, string> {
+  if (error instanceof Unauthenticated || error instanceof BadCredentials)
+    return { 'WWW-Authenticate': BEARER_CHALLENGE };
+  if (error instanceof RateLimited) return { 'Retry-After': String(error.retryAfterSeconds) };
+  return {};
 }
 
 export function toErrorBody(error: unknown): ErrorBody {

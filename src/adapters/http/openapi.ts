@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
+  accountDoneAnswer,
+  documentedCredentials,
+  documentedPassword,
+  registeredAnswer,
+  sessionAnswer,
+} from './account-schemas.js';
+import {
   errorBody,
   healthReport,
   meshGraph,
@@ -50,6 +57,8 @@ const REQUEST_COMPONENTS = {
   ProbeRequest: probeBody,
   Message: inboundMessageBody,
   MessageBatchRequest: messageBatchBody,
+  Credentials: documentedCredentials,
+  PasswordRequest: documentedPassword,
 } satisfies Record<string, z.ZodType>;
 
 /** Answers with a name in the document, converted as zod output (what this node sends). */
@@ -67,6 +76,9 @@ const RESPONSE_COMPONENTS = {
   BatchAnswer: batchAnswer,
   HealthReport: healthReport,
   MeshGraph: meshGraph,
+  Registered: registeredAnswer,
+  Session: sessionAnswer,
+  AccountDone: accountDoneAnswer,
 } satisfies Record<string, z.ZodType>;
 
 const DESCRIPTION = `The HTTP API of one meshchat node: the calls between nodes, the operators' endpoints, the web client.
@@ -75,7 +87,7 @@ Operations tagged **${BASE_PROTOCOL_TAG}** are the classroom assignment's protoc
 
 Every error is JSON, \`{"error": {"code", "message"}}\`. Any path answers \`404 not_found\` when there is no such route, and \`405 method_not_allowed\` (with an \`Allow\` header) for a method it does not take. A request body over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default) is refused with \`413 body_too_large\` before it is parsed. A client's mistake never gets a 5xx.
 
-Users do not use this API: they connect with socket.io (path \`/socket.io/\`, events \`msg\`, \`nodes\`, \`mesh\`, \`history\`, \`status\`, \`hello\`, \`error\`) or with a plain WebSocket at \`/ws\` (JSON text frames of the same types, plus \`ack\`); the web page uses \`/ws\`. Both are WebSocket upgrades, not HTTP operations; \`/docs\` describes them.`;
+Users send and receive messages without this API: they connect with socket.io (path \`/socket.io/\`, events \`msg\`, \`nodes\`, \`mesh\`, \`history\`, \`status\`, \`hello\`, \`presence\`, \`error\`) or with a plain WebSocket at \`/ws\` (JSON text frames of the same types, plus \`ack\` and \`auth\`); the web page uses \`/ws\`. Both are WebSocket upgrades, not HTTP operations; \`/docs\` describes them. A user with an account logs in with \`POST /sessions\` and hands the token to either front end.`;
 
 /** The conversion every schema goes through (OpenAPI 3.1 schemas are JSON Schema 2020-12). */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {

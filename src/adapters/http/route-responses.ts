@@ -1,6 +1,13 @@
 import { errorBody } from './api-schemas.js';
-import { type ErrorCode, ERROR_CODES } from './error-codes.js';
-import type { ResponseSpec, Route } from './route.js';
+import { ERROR_CODES, type ErrorCode } from './error-codes.js';
+import { BEARER_CHALLENGE } from './error-table.js';
+import type { HeaderSpec, ResponseSpec, Route } from './route.js';
+
+/** The headers every error answer of a status carries (`headersFor` in the error table sets them). */
+const ERROR_HEADERS: { readonly [status: number]: { readonly [name: string]: HeaderSpec } } = {
+  401: { 'WWW-Authenticate': { description: 'How to log in: a bearer token.', value: BEARER_CHALLENGE } },
+  429: { 'Retry-After': { description: 'Seconds to wait before trying again.' } },
+};
 
 /** What every route with a JSON body can be refused with before its handler runs. */
 const BODY_REFUSALS: readonly ErrorCode[] = [
@@ -32,6 +39,7 @@ export function responsesOf(route: Route): { readonly [status: string]: Response
       {
         description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].meaning}`).join(' '),
         json: errorBody,
+        ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}),
       },
     ]);
   const all = { ...route.responses };

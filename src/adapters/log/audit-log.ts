@@ -14,7 +14,10 @@ export type MembershipOp = 'joined' | 'suspect' | 'alive' | 'updated' | 'dead' |
 export class AuditLog implements Pick<Telemetry, 'messageAccepted'> {
   readonly #log: Logger;
 
-  constructor(log: Logger, private readonly registry: PeerRegistry) {
+  constructor(
+    log: Logger,
+    private readonly registry: PeerRegistry,
+  ) {
     this.#log = log.child({ audit: true });
     registry.onChange((change) => this.#membership(change));
   }
@@ -22,7 +25,17 @@ export class AuditLog implements Pick<Telemetry, 'messageAccepted'> {
   messageAccepted(message: ChatMessage, source: MessageSource): void {
     const { id, from, to, user, ts, hops } = message;
     this.#log.info(
-      { event: 'message', source, id, from, to, user, ts, hops, bytes: Buffer.byteLength(message.msg, 'utf8') },
+      {
+        event: 'message',
+        source,
+        id,
+        from,
+        to,
+        user,
+        ts,
+        hops,
+        bytes: Buffer.byteLength(message.msg, 'utf8'),
+      },
       `message ${id} from ${from} to ${to} accepted`,
     );
   }

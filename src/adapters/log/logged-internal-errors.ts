@@ -1,6 +1,6 @@
+import type { RecentErrors } from '../../application/operations/check-health.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { InternalErrors } from '../../application/ports/internal-errors.js';
-import type { RecentErrors } from '../../application/operations/check-health.js';
 import type { Logger } from './logger.js';
 
 /** Internal errors are logged at `error` and counted for the health check (`/healthz` reports recent ones). */

@@ -12,7 +12,9 @@ export interface MetricsSources {
   /** Process metrics (CPU, memory, event loop lag) as prom-client collects them; on by default. */
   readonly processMetrics?: boolean;
   /** The peer links this node opened and the calls it made by transport, read at each scrape. */
-  readonly peerLinks?: () => { readonly open: number; readonly calls: Readonly<Record<'link' | 'http', number>> } | undefined;
+  readonly peerLinks?: () =>
+    | { readonly open: number; readonly calls: Readonly<Record<'link' | 'http', number>> }
+    | undefined;
 }
 
 /**

@@ -3,7 +3,8 @@
  * link sends requests; the node that accepted it answers each one, in any order, matched by `id`:
  *
  * - request `{id, method, path, headers?, body?}`: one node-to-node HTTP call, `body` the JSON value it carries;
- * - answer `{id, status, body}`: the HTTP status and the answer's text, exactly as the route answered it.
+ * - answer `{id, status, body, headers?}`: the HTTP status and the answer's text, exactly as the route answered
+ *   it, and its `Meshchat-*` headers (the version of a `GET /users` list, say), when it has any.
  */
 export const LINK_PATH = '/peer';
 
@@ -31,6 +32,12 @@ export interface LinkAnswer {
   readonly id: number;
   readonly status: number;
   readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The answer headers a link carries: meshchat's own (`Meshchat-Directory-Version`), none of HTTP's framing. */
+export function isCarriedAnswerHeader(name: string): boolean {
+  return name.toLowerCase().startsWith('meshchat-');
 }
 
 const isId = (id: unknown): id is number => Number.isSafeInteger(id) && (id as number) >= 0;
@@ -80,8 +87,11 @@ function parseHeaders(value: unknown): Record<string, string> | undefined {
 export function parseLinkAnswer(text: string): LinkAnswer | undefined {
   const frame = asObject(text);
   if (!frame || !isId(frame.id)) return undefined;
-  const { status, body } = frame;
+  const { status, body, headers } = frame;
   if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) return undefined;
   if (typeof body !== 'string') return undefined;
-  return { id: frame.id, status: status as number, body };
+  if (headers === undefined) return { id: frame.id, status: status as number, body };
+  const checked = parseHeaders(headers);
+  if (!checked) return undefined;
+  return { id: frame.id, status: status as number, body, headers: checked };
 }

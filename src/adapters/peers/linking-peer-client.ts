@@ -2,8 +2,8 @@ import type { CallOptions } from '../../application/ports/peer-client.js';
 import { normalizeNodeUrl } from '../../domain/node-record.js';
 import {
   LINK_ATTEMPT_DEFAULTS,
-  LinkAttempts,
   type LinkAttemptSettings,
+  LinkAttempts,
   MAX_REMEMBERED_PEERS,
 } from './link-attempts.js';
 import {
@@ -11,6 +11,7 @@ import {
   OfetchPeerClient,
   type OfetchPeerClientSettings,
   PEER_TIMEOUT_MS,
+  type PeerAnswer,
 } from './ofetch-peer-client.js';
 import {
   LinkRefused,
@@ -112,7 +113,7 @@ export class LinkingPeerClient extends OfetchPeerClient {
     path: string,
     body: object | undefined,
     options: CallOptions,
-  ): Promise<string> | undefined {
+  ): Promise<PeerAnswer> | undefined {
     // Callers pass registry URLs, already canonical: the lookup by the URL as given is the common case.
     const known = this.#links.get(base);
     if (known?.isOpen) return this.#overLink(known, base, method, path, body, options);
@@ -130,7 +131,7 @@ export class LinkingPeerClient extends OfetchPeerClient {
     path: string,
     body: object | undefined,
     options: CallOptions,
-  ): Promise<string> {
+  ): Promise<PeerAnswer> {
     this.#calls.http++;
     return super.httpCall(base, method, path, body, options);
   }
@@ -142,10 +143,13 @@ export class LinkingPeerClient extends OfetchPeerClient {
     path: string,
     body: object | undefined,
     options: CallOptions,
-  ): Promise<string> {
+  ): Promise<PeerAnswer> {
     this.#calls.link++;
     const reply = await link.call(method, path, body, options.timeoutMs ?? this.#timeout);
-    return answerText(base, method, path, reply.status, reply.text);
+    return {
+      text: answerText(base, method, path, reply.status, reply.text),
+      headers: new Headers(reply.headers),
+    };
   }
 
   #open(key: string): void {

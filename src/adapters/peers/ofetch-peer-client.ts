@@ -5,20 +5,27 @@ import { PeerCallFailed } from '../../application/errors.js';
 import type {
   BatchItemResult,
   CallOptions,
+  GossipReport,
   NodeAnswer,
   PeerClient,
   ProbeVerdict,
+  UserListAnswer,
 } from '../../application/ports/peer-client.js';
+import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
 import {
   batchAnswer,
+  DIRECTORY_VERSION_HEADER,
+  directoryVersion,
   extensionFields,
   MAX_LIST_ENTRIES,
   nodeAnswer,
   nodeListAnswer,
   probeAnswer,
+  userListAnswer,
+  userListEntry,
 } from '../http/wire-schemas.js';
 
 export const PEER_TIMEOUT_MS = 5_000;
@@ -34,6 +41,12 @@ export interface OfetchPeerClientSettings {
   readonly maxInFlightPerPeer?: number;
   /** Calls that may wait for a slot per destination; one more is refused at once with `peer_busy`. */
   readonly maxWaitingPerPeer?: number;
+}
+
+/** A peer's 2xx answer: its text, and its headers (`GET /users` gives its list's version in one). */
+export interface PeerAnswer {
+  readonly text: string;
+  readonly headers: Headers;
 }
 
 /**
@@ -53,10 +66,19 @@ export class OfetchPeerClient implements PeerClient {
     this.#maxWaiting = settings.maxWaitingPerPeer ?? MAX_WAITING_PER_PEER;
   }
 
-  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
+  async listNodes(
+    url: string,
+    options: CallOptions & { includeDead?: boolean } = {},
+  ): Promise<GossipReport[]> {
     const path = options.includeDead ? '/nodes?include=dead' : '/nodes';
-    const list = parseAnswer(url, 'GET /nodes', await this.#call(url, 'GET', path, undefined, options), nodeListAnswer, 'a node list');
-    const nodes: NodeReport[] = [];
+    const list = parseAnswer(
+      url,
+      'GET /nodes',
+      await this.#call(url, 'GET', path, undefined, options),
+      nodeListAnswer,
+      'a node list',
+    );
+    const nodes: GossipReport[] = [];
     for (const entry of list.slice(0, MAX_LIST_ENTRIES)) {
       this.noticed(url, entry);
       try {
@@ -70,34 +92,59 @@ export class OfetchPeerClient implements PeerClient {
 
   async getNode(url: string, id: string, options: CallOptions = {}): Promise<NodeAnswer> {
     const path = `/nodes/${encodeURIComponent(id)}`;
-    const answer = parseAnswer(url, `GET ${path}`, await this.#call(url, 'GET', path, undefined, options), nodeAnswer, 'a node');
+    const answer = parseAnswer(
+      url,
+      `GET ${path}`,
+      await this.#call(url, 'GET', path, undefined, options),
+      nodeAnswer,
+      'a node',
+    );
     this.noticed(url, answer);
     try {
       return { url: normalizeNodeUrl(answer.url), ...extensionFields(answer) };
     } catch {
-      throw new PeerCallFailed('peer_bad_answer', `${url} answered GET ${path} with a url that is not valid.`);
+      throw new PeerCallFailed(
+        'peer_bad_answer',
+        `${url} answered GET ${path} with a url that is not valid.`,
+      );
     }
   }
 
   async announce(url: string, node: NodeReport, options: CallOptions = {}): Promise<void> {
-    const body = node.incarnation === undefined ? { url: node.url } : { url: node.url, incarnation: node.incarnation };
+    const body =
+      node.incarnation === undefined ? { url: node.url } : { url: node.url, incarnation: node.incarnation };
     await this.#call(url, 'PUT', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async withdraw(url: string, node: NodeRecord & { reason?: 'dead' }, options: CallOptions = {}): Promise<void> {
+  async withdraw(
+    url: string,
+    node: NodeRecord & { reason?: 'dead' },
+    options: CallOptions = {},
+  ): Promise<void> {
     const body = node.reason ? { url: node.url, reason: node.reason } : { url: node.url };
     await this.#call(url, 'DELETE', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async sendMessage(url: string, message: ChatMessage | InboundMessage, options: CallOptions = {}): Promise<void> {
+  async sendMessage(
+    url: string,
+    message: ChatMessage | InboundMessage,
+    options: CallOptions = {},
+  ): Promise<void> {
     await this.#call(url, 'PUT', '/msg', message, options);
   }
 
-  async sendMessages(url: string, messages: readonly ChatMessage[], options: CallOptions = {}): Promise<BatchItemResult[]> {
+  async sendMessages(
+    url: string,
+    messages: readonly ChatMessage[],
+    options: CallOptions = {},
+  ): Promise<BatchItemResult[]> {
     const text = await this.#call(url, 'POST', '/msgs', { messages }, options);
     const { results } = parseAnswer(url, 'POST /msgs', text, batchAnswer, 'a list of results');
     if (results.length !== messages.length) {
-      throw new PeerCallFailed('peer_bad_answer', `${url} answered ${results.length} results for ${messages.length} messages.`);
+      throw new PeerCallFailed(
+        'peer_bad_answer',
+        `${url} answered ${results.length} results for ${messages.length} messages.`,
+      );
     }
     return results.map((r) =>
       r.ok ? { ok: true } : { ok: false, status: r.httpStatus, code: r.error.code, message: r.error.message },
@@ -111,6 +158,21 @@ export class OfetchPeerClient implements PeerClient {
     return incarnation === undefined ? { alive: answer.alive } : { alive: answer.alive, incarnation };
   }
 
+  async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
+    const { text, headers } = await this.#exchange(url, 'GET', '/users', undefined, options);
+    const list = parseAnswer(url, 'GET /users', text, userListAnswer, 'a user list');
+    const users: DirectoryUser[] = [];
+    for (const entry of list) {
+      if (users.length >= MAX_DIRECTORY_USERS_PER_NODE) break;
+      const parsed = userListEntry.safeParse(entry);
+      if (parsed.success) users.push(parsed.data);
+    }
+    const said = headers.get(DIRECTORY_VERSION_HEADER);
+    const version =
+      said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
+    return version?.success ? { users, version: version.data } : { users };
+  }
+
   /**
    * A node entry or answer `base` sent, as it came, before it is checked: a subclass learns from the peer's
    * own words (a peer link offer, SPEC section 8). It must not throw.
@@ -119,7 +181,7 @@ export class OfetchPeerClient implements PeerClient {
 
   /**
    * Another way to carry this call (a peer link), or `undefined` to send it over HTTP. The promise resolves
-   * with the 2xx answer's text and rejects as `httpCall` does.
+   * with the 2xx answer's text and headers, and rejects as `httpCall` does.
    */
   protected carry(
     _base: string,
@@ -127,16 +189,39 @@ export class OfetchPeerClient implements PeerClient {
     _path: string,
     _body: object | undefined,
     _options: CallOptions,
-  ): Promise<string> | undefined {
+  ): Promise<PeerAnswer> | undefined {
     return undefined;
   }
 
-  #call(base: string, method: string, path: string, body: object | undefined, options: CallOptions): Promise<string> {
+  async #call(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    options: CallOptions,
+  ): Promise<string> {
+    return (await this.#exchange(base, method, path, body, options)).text;
+  }
+
+  /** Every call goes through here, so a subclass's `carry` takes each one, `listUsers` included. */
+  #exchange(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    options: CallOptions,
+  ): Promise<PeerAnswer> {
     return this.carry(base, method, path, body, options) ?? this.httpCall(base, method, path, body, options);
   }
 
-  /** The call over HTTP: resolves with the text of a 2xx answer; rejects with `PeerCallFailed`. */
-  protected async httpCall(base: string, method: string, path: string, body: object | undefined, options: CallOptions): Promise<string> {
+  /** The call over HTTP: resolves with a 2xx answer's text and headers; rejects with `PeerCallFailed`. */
+  protected async httpCall(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    options: CallOptions,
+  ): Promise<PeerAnswer> {
     const origin = new URL(base).origin;
     let limit = this.#limits.get(origin);
     if (!limit) {
@@ -156,7 +241,14 @@ export class OfetchPeerClient implements PeerClient {
     }
   }
 
-  async #fetch(base: string, method: string, path: string, body: object | undefined, signal: AbortSignal, timeoutMs: number) {
+  async #fetch(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) {
     if (signal.aborted) throw timedOut(base, timeoutMs);
     let response: Awaited<ReturnType<typeof ofetch.raw<ReadableStream<Uint8Array>, 'stream'>>>;
     let text: string;
@@ -169,7 +261,11 @@ export class OfetchPeerClient implements PeerClient {
         responseType: 'stream',
         ignoreResponseError: true,
       });
-      text = await readAtMost(response._data, MAX_ANSWER_BYTES, () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`);
+      text = await readAtMost(
+        response._data,
+        MAX_ANSWER_BYTES,
+        () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`,
+      );
     } catch (error) {
       if (error instanceof PeerCallFailed) throw error;
       if (signal.aborted) throw timedOut(base, timeoutMs);
@@ -177,7 +273,7 @@ export class OfetchPeerClient implements PeerClient {
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
     }
-    return answerText(base, method, path, response.status, text);
+    return { text: answerText(base, method, path, response.status, text), headers: response.headers };
   }
 }
 
@@ -194,7 +290,11 @@ export function answerText(base: string, method: string, path: string, status: n
 }
 
 /** Reads a body as UTF-8 text, refusing (and cancelling) one longer than `max` bytes. */
-async function readAtMost(stream: ReadableStream<Uint8Array> | undefined, max: number, tooLong: () => string): Promise<string> {
+async function readAtMost(
+  stream: ReadableStream<Uint8Array> | undefined,
+  max: number,
+  tooLong: () => string,
+): Promise<string> {
   if (!stream) return '';
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
@@ -212,7 +312,13 @@ async function readAtMost(stream: ReadableStream<Uint8Array> | undefined, max: n
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseAnswer<T extends z.ZodType>(base: string, call: string, text: string, schema: T, what: string): z.output<T> {
+function parseAnswer<T extends z.ZodType>(
+  base: string,
+  call: string,
+  text: string,
+  schema: T,
+  what: string,
+): z.output<T> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -220,7 +326,11 @@ function parseAnswer<T extends z.ZodType>(base: string, call: string, text: stri
     throw new PeerCallFailed('peer_bad_answer', `${base} answered ${call} with something that is not JSON.`);
   }
   const result = schema.safeParse(parsed);
-  if (!result.success) throw new PeerCallFailed('peer_bad_answer', `${base} answered ${call} with something that is not ${what}.`);
+  if (!result.success)
+    throw new PeerCallFailed(
+      'peer_bad_answer',
+      `${base} answered ${call} with something that is not ${what}.`,
+    );
   return result.data;
 }
 

@@ -2,7 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { NodeHttpServer } from '../http/node-http-server.js';
-import { LINK_PATH, type LinkRequest, MAX_LINK_FRAME_BYTES, parseLinkRequest } from './link-frames.js';
+import {
+  isCarriedAnswerHeader,
+  LINK_PATH,
+  type LinkRequest,
+  MAX_LINK_FRAME_BYTES,
+  parseLinkRequest,
+} from './link-frames.js';
 
 /** The node's HTTP API as the link drives it: the same app the HTTP server serves. */
 export interface LinkedApp {
@@ -114,7 +120,14 @@ export class WsLinkServer {
     });
     const response = await this.app.fetch(request, { incoming: upgrade });
     const body = await response.text();
-    const answer = JSON.stringify({ id: frame.id, status: response.status, body });
+    const extensions = Object.fromEntries(
+      [...response.headers].filter(([name]) => isCarriedAnswerHeader(name)),
+    );
+    const answer = JSON.stringify(
+      Object.keys(extensions).length > 0
+        ? { id: frame.id, status: response.status, body, headers: extensions }
+        : { id: frame.id, status: response.status, body },
+    );
     if (Buffer.byteLength(answer) <= MAX_LINK_FRAME_BYTES) return answer;
     // The peer would drop a frame this large: tell it, as an HTTP peer would refuse to read the answer.
     const error = {

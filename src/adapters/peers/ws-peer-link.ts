@@ -45,6 +45,8 @@ const CONNECT_ERRORS = new Set([
 export interface LinkReply {
   readonly status: number;
   readonly text: string;
+  /** The answer's `Meshchat-*` headers, as the peer sent them. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 interface Call {
@@ -194,7 +196,11 @@ export class WsPeerLink {
     if (!call) return;
     this.#pending.delete(answer.id);
     clearTimeout(call.timer);
-    call.resolve({ status: answer.status, text: answer.body });
+    call.resolve(
+      answer.headers
+        ? { status: answer.status, text: answer.body, headers: answer.headers }
+        : { status: answer.status, text: answer.body },
+    );
     this.#pump();
   }
 

@@ -66,7 +66,10 @@ export class MemoryMessageStore implements MessageStore {
     for (const entry of queued) this.#outbox.set(entry.key, entry);
     const { outgoing } = options;
     if (!outgoing || this.#history.has(outgoing.id)) return Promise.resolve({ entries: queued });
-    return Promise.resolve({ entries: queued, outgoing: this.#add({ ...outgoing, seq: ++this.#seq, status: 'queued' }) });
+    return Promise.resolve({
+      entries: queued,
+      outgoing: this.#add({ ...outgoing, seq: ++this.#seq, status: 'queued' }),
+    });
   }
 
   settle(keys: readonly number[]): Promise<void> {

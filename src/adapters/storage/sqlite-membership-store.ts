@@ -32,14 +32,17 @@ export class SqliteMembershipStore implements MembershipStore {
     );
     this.#replace = db.transaction((membership: RememberedMembership) => {
       clear.run();
-      for (const node of membership.nodes) insert.run(node.id, node.url, node.incarnation ?? null, node.state ?? null);
+      for (const node of membership.nodes)
+        insert.run(node.id, node.url, node.incarnation ?? null, node.state ?? null);
       setIncarnation.run(String(membership.incarnation));
     });
   }
 
   load(): RememberedMembership | undefined {
     if (this.#closed) return undefined;
-    const meta = this.#db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'incarnation'").get();
+    const meta = this.#db
+      .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'incarnation'")
+      .get();
     if (!meta) return undefined;
     const rows = this.#db
       .prepare<[], { id: string; url: string; incarnation: number | null; state: string | null }>(

@@ -1,5 +1,5 @@
-import { StoreClosed } from '../../application/errors.js';
 import type Database from 'better-sqlite3';
+import { StoreClosed } from '../../application/errors.js';
 import type { Enqueued, MessageStore, NewOutboxEntry } from '../../application/ports/message-store.js';
 import type { DeliveryStatus, HistoryEntry, OutboxEntry } from '../../domain/delivery.js';
 import type { ChatMessage } from '../../domain/message.js';

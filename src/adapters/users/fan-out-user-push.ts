@@ -1,7 +1,8 @@
+import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { NodeRecord } from '../../domain/node-record.js';
 
 /** One `UserPush` over every front end the node runs. */
 export class FanOutUserPush implements UserPush {
@@ -25,5 +26,13 @@ export class FanOutUserPush implements UserPush {
 
   pushMesh(graph: MeshGraph): void {
     for (const target of this.targets) target.pushMesh(graph);
+  }
+
+  pushPresence(change: PresenceChange): void {
+    for (const target of this.targets) target.pushPresence(change);
+  }
+
+  disconnectUser(name: string): number {
+    return this.targets.reduce((closed, target) => closed + target.disconnectUser(name), 0);
   }
 }

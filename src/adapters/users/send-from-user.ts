@@ -1,9 +1,10 @@
-import type { InternalErrors } from '../../application/ports/internal-errors.js';
 import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
+import type { InternalErrors } from '../../application/ports/internal-errors.js';
 import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
-import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { FrontEndAccounts } from './connection-auth.js';
 
 /** What every user front end needs besides the use case it drives. */
 export interface FrontEndDeps {
@@ -14,10 +15,22 @@ export interface FrontEndDeps {
   readonly mesh: () => MeshGraph;
   /** Told of a send that failed for a reason other than the user's input. */
   readonly errors: InternalErrors;
+  /** Logged-in connections: tokens in the handshake or first frame, and presence. */
+  readonly accounts: FrontEndAccounts;
+}
+
+/** How front ends notice a connection that is gone without a goodbye. */
+export interface FrontEndSettings {
+  /**
+   * Milliseconds between pings; a connection that has not answered one in about as long again is closed
+   * (and its user, when logged in, goes offline). Default: socket.io's 25 s + 20 s, `/ws` 30 s + 30 s.
+   */
+  readonly heartbeatMs?: number;
 }
 
 /**
- * A user's send request from any front end, turned into the outcome the user is told. Never throws: bad input
+ * A user's send request from any front end, turned into the outcome the user is told; `user`, for a logged-in
+ * connection, replaces the display name the client sent. Never throws: bad input
  * and every failure become `{ ok: false, error }`, so nothing a user sends disappears silently.
  */
 export async function sendFromUser(
@@ -25,12 +38,15 @@ export async function sendFromUser(
   payload: unknown,
   errors: InternalErrors,
   origin?: string,
+  user?: string,
 ): Promise<SendOutcome> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return failure('invalid_message', 'A message must be an object {to, msg, user?}.');
   }
+  // A logged-in connection's display name is its address (`displayNameOf`), not what the client claims.
+  const input = user === undefined ? payload : { ...payload, user };
   try {
-    return await forward.execute(payload as { to?: unknown; msg?: unknown; user?: unknown }, origin);
+    return await forward.execute(input as { to?: unknown; msg?: unknown; user?: unknown }, origin);
   } catch (error) {
     if (error instanceof MeshError) return failure(error.code, error.message);
     errors.report(error);

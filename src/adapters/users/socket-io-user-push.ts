@@ -1,44 +1,84 @@
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
+import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
+import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { ForwardMessage } from '../../application/messaging/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
+import { authenticateConnection, displayNameOf, notePresence } from './connection-auth.js';
 import { boundedHistory, historyCursor } from './history-cursor.js';
-import { type FrontEndDeps, sendFromUser } from './send-from-user.js';
+import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
 const MAX_PACKET_BYTES = 512 * 1024;
+const TRANSPORT = 'socket.io';
+
+/** The room of an account's logged-in sockets, so that they can be closed together. */
+const userRoom = (name: string) => `user:${name}`;
+
+/** The account a socket logged in as (set by the handshake check), or undefined for an anonymous one. */
+function userOf(socket: Socket): AuthenticatedUser | undefined {
+  return (socket.data as { user?: AuthenticatedUser }).user;
+}
 
 /**
  * Users on socket.io (SPEC section 3), at the node's URL with the default path. Receives `msg` events with an
  * optional acknowledgement; pushes `hello`, `nodes`, one `history` (what the user missed since the cursor in
  * its handshake `auth.since` or query `since`, else all kept) and `mesh`, then `msg`, `status`, `nodes` and
- * `mesh` events.
+ * `mesh` events, and `presence` when one of this node's users comes online or goes offline.
+ *
+ * A handshake with `auth: {token}` logs the socket in (a bad token refuses the connection with a
+ * `connect_error` whose `data` is `{code, message}`); without a token it is anonymous, as in SPEC section 3.
+ * A logged-in socket's messages carry its address as `user`, and it counts for its user's presence until
+ * socket.io's heartbeat (or a disconnect) says it is gone.
  */
 export class SocketIoUserPush implements UserPush {
   #io: Server | undefined;
 
   constructor(
     private readonly deps: FrontEndDeps,
+    private readonly settings: FrontEndSettings = {},
   ) {}
 
   /** Starts serving users on `server`; what they send goes to `forward`. */
   attach(http: NodeHttpServer, forward: ForwardMessage): void {
     // Upgrades elsewhere are the server's to refuse, not socket.io's to destroy.
-    const io = new Server(http.server, { maxHttpBufferSize: MAX_PACKET_BYTES, destroyUpgrade: false });
+    const { heartbeatMs } = this.settings;
+    const io = new Server(http.server, {
+      maxHttpBufferSize: MAX_PACKET_BYTES,
+      destroyUpgrade: false,
+      ...(heartbeatMs === undefined ? {} : { pingInterval: heartbeatMs, pingTimeout: heartbeatMs }),
+    });
     http.claimUpgrades('/socket.io/');
+    io.use((socket, next) => {
+      const token: unknown = socket.handshake.auth?.token;
+      if (token === undefined || token === null) return next();
+      const checked = authenticateConnection(this.deps.accounts, token, this.deps.errors);
+      if (checked.ok) {
+        (socket.data as { user?: AuthenticatedUser }).user = checked.user;
+        return next();
+      }
+      next(Object.assign(new Error(checked.error.message), { data: checked.error }));
+    });
     io.on('connection', (socket) => {
-      const { registry } = this.deps;
-      socket.emit('hello', { node: registry.self });
+      const { registry, accounts, errors } = this.deps;
+      const user = userOf(socket);
+      socket.emit('hello', { node: registry.self, ...(user ? { user: user.user } : {}) });
       socket.emit('nodes', registry.list());
       const { auth, query } = socket.handshake;
       const since = historyCursor(auth?.since) ?? historyCursor(query.since);
       socket.emit('history', boundedHistory(this.deps.history(since)));
       socket.emit('mesh', this.deps.mesh());
+      if (user) {
+        void socket.join(userRoom(user.name));
+        notePresence(accounts, errors, 'opened', user, socket.id, TRANSPORT);
+        socket.on('disconnect', () => notePresence(accounts, errors, 'closed', user, socket.id, TRANSPORT));
+      }
+      const name = user && displayNameOf(user);
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
-        const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id);
+        const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, name);
         if (typeof ack === 'function') ack(outcome);
         else if (!outcome.ok) socket.emit('error', { error: outcome.error });
       });
@@ -68,6 +108,18 @@ export class SocketIoUserPush implements UserPush {
 
   pushMesh(graph: MeshGraph): void {
     this.#io?.emit('mesh', graph);
+  }
+
+  pushPresence(change: PresenceChange): void {
+    this.#io?.emit('presence', change);
+  }
+
+  disconnectUser(name: string): number {
+    const io = this.#io;
+    if (!io) return 0;
+    const sockets = io.of('/').adapter.rooms.get(userRoom(name))?.size ?? 0;
+    io.in(userRoom(name)).disconnectSockets(true);
+    return sockets;
   }
 
   get connectedUsers(): number {

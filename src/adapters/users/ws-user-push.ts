@@ -1,37 +1,57 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
+import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { ForwardMessage } from '../../application/messaging/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
+import {
+  authenticateConnection,
+  displayNameOf,
+  notePresence,
+  WS_CLOSE_ACCOUNT_REMOVED,
+  WS_CLOSE_UNAUTHENTICATED,
+} from './connection-auth.js';
 import { boundedHistory, historyCursor } from './history-cursor.js';
-import { type FrontEndDeps, sendFromUser } from './send-from-user.js';
+import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 
 export const WS_PATH = '/ws';
 const MAX_FRAME_BYTES = 512 * 1024;
 /** A user whose unsent frames pass this is too slow to keep up; it is disconnected rather than buffered. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
+const TRANSPORT = 'ws';
 
 /**
  * Users on a plain WebSocket at `/ws` (SPEC section 3): JSON text frames. On connect: `hello`, `nodes`, one
  * `history` frame (what the user missed since `/ws?since=<cursor>`, else all kept) and `mesh`; then `msg`,
- * `status`, `nodes`, `mesh` and `ack` frames. A frame that cannot be understood is answered with an `error`
- * frame; the connection stays open.
+ * `status`, `nodes`, `mesh`, `presence` and `ack` frames. A frame that cannot be understood is answered with an
+ * `error` frame; the connection stays open.
+ *
+ * A first frame `{"type": "auth", "token"}` logs the connection in: it is answered `{"type": "auth", "ok": true,
+ * "user"}`, or with an `error` frame and a close (code 4401). A connection that sends no such frame is
+ * anonymous, as in SPEC section 3. The heartbeat pings every connection each `heartbeatMs` and closes one that
+ * did not answer the previous ping, so a dead connection is gone within two periods and its user offline.
  */
 export class WsUserPush implements UserPush {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   readonly #alive = new WeakSet<WebSocket>();
   /** Each connection's id, so a message is not pushed back to the connection that sent it. */
   readonly #ids = new WeakMap<WebSocket, string>();
+  /** The account each logged-in connection stands for. */
+  readonly #users = new WeakMap<WebSocket, AuthenticatedUser>();
+  /** Connections that have sent a frame: only the first may log in. */
+  readonly #spoke = new WeakSet<WebSocket>();
   #nextId = 0;
   #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: FrontEndDeps,
+    private readonly settings: FrontEndSettings = {},
   ) {}
 
   /** Starts serving users on `server`; what they send goes to `forward`. */
@@ -43,7 +63,8 @@ export class WsUserPush implements UserPush {
         this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
       }
     });
-    this.#heartbeat = setInterval(() => this.#checkAlive(), HEARTBEAT_MS).unref();
+    const period = this.settings.heartbeatMs ?? HEARTBEAT_MS;
+    this.#heartbeat = setInterval(() => this.#checkAlive(), period).unref();
   }
 
   #accept(ws: WebSocket, request: IncomingMessage, forward: ForwardMessage): void {
@@ -57,22 +78,56 @@ export class WsUserPush implements UserPush {
     const since = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
     send(ws, { type: 'history', messages: boundedHistory(this.deps.history(historyCursor(since))) });
     send(ws, { type: 'mesh', ...this.deps.mesh() });
+    ws.on('close', () => {
+      const user = this.#users.get(ws);
+      if (user) notePresence(this.deps.accounts, this.deps.errors, 'closed', user, this.#idOf(ws), TRANSPORT);
+    });
     ws.on('message', async (data, isBinary) => {
+      // A connection being closed (a refused login) is not served any more, not even anonymously.
+      if (ws.readyState !== ws.OPEN) return;
       const frame = isBinary ? undefined : parseFrame(data.toString());
+      const first = !this.#spoke.has(ws);
+      this.#spoke.add(ws);
+      if (frame?.type === 'auth' && first) {
+        this.#logIn(ws, frame.token);
+        return;
+      }
       if (frame?.type !== 'msg') {
         send(ws, {
           type: 'error',
           error: {
             code: 'invalid_frame',
-            message: 'Send JSON text frames like {"type":"msg","to":"<node id>","msg":"<text>"}.',
+            message:
+              frame?.type === 'auth'
+                ? 'Log in with the first frame of a connection only; this one stays as it is.'
+                : 'Send JSON text frames like {"type":"msg","to":"<node id>","msg":"<text>"}.',
           },
         });
         return;
       }
-      const outcome = await sendFromUser(forward, frame, this.deps.errors, this.#ids.get(ws));
+      const user = this.#users.get(ws);
+      const name = user && displayNameOf(user);
+      const outcome = await sendFromUser(forward, frame, this.deps.errors, this.#ids.get(ws), name);
       const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
       send(ws, { type: 'ack', ...ref, ...outcome });
     });
+  }
+
+  #idOf(ws: WebSocket): string {
+    return this.#ids.get(ws) ?? 'ws-?';
+  }
+
+  /** The first frame was `auth`: the connection becomes that user, or is told why not and closed. */
+  #logIn(ws: WebSocket, token: unknown): void {
+    const checked = authenticateConnection(this.deps.accounts, token, this.deps.errors);
+    if (!checked.ok) {
+      send(ws, { type: 'error', error: checked.error });
+      ws.close(checked.error.code === 'unauthenticated' ? WS_CLOSE_UNAUTHENTICATED : 1011, 'not logged in');
+      return;
+    }
+    this.#users.set(ws, checked.user);
+    send(ws, { type: 'auth', ok: true, user: checked.user.user });
+    notePresence(this.deps.accounts, this.deps.errors, 'opened', checked.user, this.#idOf(ws), TRANSPORT);
   }
 
   #checkAlive(): void {
@@ -100,6 +155,20 @@ export class WsUserPush implements UserPush {
 
   pushMesh(graph: MeshGraph): void {
     this.#broadcast({ type: 'mesh', ...graph });
+  }
+
+  pushPresence(change: PresenceChange): void {
+    this.#broadcast({ type: 'presence', ...change });
+  }
+
+  disconnectUser(name: string): number {
+    let closed = 0;
+    for (const ws of this.#wss.clients) {
+      if (this.#users.get(ws)?.name !== name) continue;
+      ws.close(WS_CLOSE_ACCOUNT_REMOVED, 'account removed');
+      closed++;
+    }
+    return closed;
   }
 
   get connectedUsers(): number {

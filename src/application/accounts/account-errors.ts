@@ -1,4 +1,5 @@
 import { MeshError } from '../../domain/errors.js';
+import { StoreClosed } from '../errors.js';
 
 /** `POST /users` for a name this node already has (409). */
 export class NameTaken extends MeshError {
@@ -37,9 +38,8 @@ export class Forbidden extends MeshError {
   readonly code = 'forbidden';
 }
 
-/** The account store is closed: the node is stopping (503). */
-export class AccountsClosed extends MeshError {
-  readonly code = 'node_stopping';
+/** The account store is closed: the node is stopping (503, `node_stopping`, as for the message store). */
+export class AccountsClosed extends StoreClosed {
   constructor() {
     super('This node is stopping; try again on another node or later.');
   }

@@ -24,7 +24,10 @@ export class AnnounceNode {
     const report = { id: assertNodeId(input.id), url: normalizeNodeUrl(input.url) };
     const { incarnation } = input;
     if (!isPlausibleIncarnation(incarnation, clock.now())) {
-      throw new InvalidInput('invalid_incarnation', 'The incarnation is more than a day ahead of this node\'s clock.');
+      throw new InvalidInput(
+        'invalid_incarnation',
+        "The incarnation is more than a day ahead of this node's clock.",
+      );
     }
     const known = registry.get(report.id);
     try {

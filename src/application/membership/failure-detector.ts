@@ -16,7 +16,10 @@ import type { MembershipSettings } from './settings.js';
 export class FailureDetector {
   readonly #checking = new Set<string>();
   /** Suspicions this node raised, each with a token so a stale timer cannot end a newer suspicion. */
-  readonly #suspicions = new Map<string, { readonly url: string; readonly incarnation?: number; readonly token: symbol }>();
+  readonly #suspicions = new Map<
+    string,
+    { readonly url: string; readonly incarnation?: number; readonly token: symbol }
+  >();
   #stopped = false;
 
   constructor(
@@ -77,7 +80,12 @@ export class FailureDetector {
     this.#suspicions.delete(member.id);
     const current = registry.get(member.id);
     // Cleared meanwhile: it answered a probe, announced itself, refuted with a newer incarnation, or moved.
-    if (current?.state !== 'suspect' || current.url !== member.url || current.incarnation !== member.incarnation) return;
+    if (
+      current?.state !== 'suspect' ||
+      current.url !== member.url ||
+      current.incarnation !== member.incarnation
+    )
+      return;
     registry.declareDead(member.id, clock.now());
     // The dead node is told too: if it is alive after all (a bad link), it refutes at once.
     const dead = { id: member.id, url: member.url, reason: 'dead' as const };

@@ -10,6 +10,7 @@ import { FailureDetector } from './failure-detector.js';
 import type { MembershipChecks } from './membership-checks.js';
 import { Prober } from './prober.js';
 import { MEMBERSHIP_PROFILES, type MembershipSettings } from './settings.js';
+import type { ViewListener } from './view-listener.js';
 
 export interface MembershipDeps {
   readonly registry: PeerRegistry;
@@ -21,6 +22,8 @@ export interface MembershipDeps {
   readonly errors?: InternalErrors;
   /** Told of probe round-trips and of the node lists pulled (metrics, the mesh map); nobody by default. */
   readonly telemetry?: Telemetry;
+  /** Told of each gossiped list after it is merged (the mesh directory); nobody by default. */
+  readonly views?: ViewListener;
 }
 
 /**
@@ -130,7 +133,10 @@ export class MembershipProtocol implements MembershipChecks {
       if (!known) return;
       const answer = await this.prober.moved(known, claim);
       if (this.#stopped || !answer || registry.get(claim.id)?.url !== known.url) return;
-      registry.confirm({ id: claim.id, url: claim.url, incarnation: answer.incarnation }, { oldAddressSilent: true });
+      registry.confirm(
+        { id: claim.id, url: claim.url, incarnation: answer.incarnation },
+        { oldAddressSilent: true },
+      );
     } finally {
       this.#claims.delete(claim.id);
     }
@@ -157,14 +163,19 @@ export class MembershipProtocol implements MembershipChecks {
     const result = await this.prober.direct(grave);
     if (!result.alive || this.#stopped) return;
     const incarnation = result.incarnation ?? grave.incarnation;
-    if (registry.confirm({ id: grave.id, url: grave.url, incarnation }) === 'added') void this.#announceTo(grave.url);
+    if (registry.confirm({ id: grave.id, url: grave.url, incarnation }) === 'added')
+      void this.#announceTo(grave.url);
   }
 
   async #announceTo(url: string): Promise<void> {
     const { peers, clock, registry } = this.deps;
     const self: NodeReport = registry.self;
     const timeoutMs = 4 * this.settings.probeTimeoutMs;
-    await within(clock, timeoutMs, peers.announce(url, { id: self.id, url: self.url, incarnation: self.incarnation }, { timeoutMs }));
+    await within(
+      clock,
+      timeoutMs,
+      peers.announce(url, { id: self.id, url: self.url, incarnation: self.incarnation }, { timeoutMs }),
+    );
   }
 
   async #every(intervalMs: number, task: () => unknown): Promise<void> {

@@ -10,13 +10,16 @@ import type { MembershipChecks } from './membership-checks.js';
  * this node call arbitrary addresses.
  */
 export class ProbeForPeer {
-  constructor(private readonly deps: { registry: PeerRegistry; membership: Pick<MembershipChecks, 'probeFor'> }) {}
+  constructor(
+    private readonly deps: { registry: PeerRegistry; membership: Pick<MembershipChecks, 'probeFor'> },
+  ) {}
 
   async execute(input: { id: unknown; url: unknown }): Promise<ProbeVerdict & { id: string; url: string }> {
     const target = nodeRecord(input.id, input.url);
     const known = this.deps.registry.get(target.id);
     if (!known || known.url !== target.url) throw new UnknownNode(target.id);
-    if (target.id === this.deps.registry.self.id) return { ...target, alive: true, incarnation: this.deps.registry.self.incarnation };
+    if (target.id === this.deps.registry.self.id)
+      return { ...target, alive: true, incarnation: this.deps.registry.self.incarnation };
     return { ...target, ...(await this.deps.membership.probeFor(target)) };
   }
 }

@@ -46,7 +46,9 @@ export class Prober {
     const alive = answer?.url === target.url;
     this.deps.telemetry?.probed(target.id, alive, clock.now() - started);
     if (!alive) return failure(clock.now() - started, timeoutMs);
-    return answer.incarnation === undefined ? { alive: true } : { alive: true, incarnation: answer.incarnation };
+    return answer.incarnation === undefined
+      ? { alive: true }
+      : { alive: true, incarnation: answer.incarnation };
   }
 
   async indirect(target: NodeRecord): Promise<ProbeResult> {
@@ -64,7 +66,9 @@ export class Prober {
     if (asks.length === 0) return { alive: false };
     try {
       const verdict = await Promise.any(asks);
-      return verdict.incarnation === undefined ? { alive: true } : { alive: true, incarnation: verdict.incarnation };
+      return verdict.incarnation === undefined
+        ? { alive: true }
+        : { alive: true, incarnation: verdict.incarnation };
     } catch {
       return failure(clock.now() - started, timeoutMs);
     }
@@ -74,7 +78,10 @@ export class Prober {
    * Whether a node really moved from `previous` to `next.url`: it answers there, and its old address is
    * silent (checked directly and indirectly). Returns the answer at the new address, or `undefined`.
    */
-  async moved(previous: NodeRecord, next: NodeRecord): Promise<{ readonly incarnation?: number } | undefined> {
+  async moved(
+    previous: NodeRecord,
+    next: NodeRecord,
+  ): Promise<{ readonly incarnation?: number } | undefined> {
     const [old, now] = await Promise.all([this.check(previous), this.direct(next)]);
     return !old.alive && now.alive ? now : undefined;
   }

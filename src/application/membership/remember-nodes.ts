@@ -60,7 +60,8 @@ export class RememberNodes {
     if (!this.#dirty) return;
     this.#dirty = false;
     const { registry, store } = this.deps;
-    const record = ({ id, url, incarnation }: NodeReport): NodeReport => (incarnation === undefined ? { id, url } : { id, url, incarnation });
+    const record = ({ id, url, incarnation }: NodeReport): NodeReport =>
+      incarnation === undefined ? { id, url } : { id, url, incarnation };
     // Nodes found dead are kept too (newest first, a bounded number): a node restarted while the network is
     // unreachable must still know whom to try when it comes back.
     const dead = registry
@@ -70,7 +71,10 @@ export class RememberNodes {
       .slice(0, MAX_REMEMBERED_DEAD);
     store.save({
       incarnation: registry.self.incarnation,
-      nodes: [...registry.peers().map(record), ...dead.map((t) => ({ ...record(t), state: 'dead' as const }))],
+      nodes: [
+        ...registry.peers().map(record),
+        ...dead.map((t) => ({ ...record(t), state: 'dead' as const })),
+      ],
     });
   }
 

@@ -29,7 +29,12 @@ export class RemoveNode {
     const reason = input.reason ?? 'left';
     if (node.id === registry.self.id && node.url === registry.self.url) membership.refute();
     const known = registry.get(node.id);
-    if (reason === 'dead' && known?.url === node.url && node.id !== registry.self.id && (await membership.answers(node))) {
+    if (
+      reason === 'dead' &&
+      known?.url === node.url &&
+      node.id !== registry.self.id &&
+      (await membership.answers(node))
+    ) {
       throw new Conflict('node_alive', `Node "${node.id}" still answers at ${node.url}; it was not removed.`);
     }
     registry.remove(node, clock.now(), reason);

@@ -17,10 +17,10 @@ import type { MessageStore } from '../ports/message-store.js';
 import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { UserPush } from '../ports/user-push.js';
+import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
 import { Fates } from './fates.js';
 import { HeldStatuses } from './held-statuses.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
-import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
 
 export type { FirstOutcome, Refusal } from './lane.js';
 
@@ -124,7 +124,11 @@ export class Courier {
    * with `StoreClosed` once stopped (nothing is taken), `OutboxFull` when the outbox is at its bounds, or the
    * store's error when it cannot keep the message.
    */
-  async send(message: ChatMessage, targets: readonly NodeRecord[], options: SendOptions): Promise<FirstOutcome[]> {
+  async send(
+    message: ChatMessage,
+    targets: readonly NodeRecord[],
+    options: SendOptions,
+  ): Promise<FirstOutcome[]> {
     if (this.#stopped) throw new StoreClosed();
     this.#checkRoom(message, targets);
     if (!options.notify) return this.#enqueue(message, targets, options);
@@ -136,7 +140,11 @@ export class Courier {
     }
   }
 
-  async #enqueue(message: ChatMessage, targets: readonly NodeRecord[], options: SendOptions): Promise<FirstOutcome[]> {
+  async #enqueue(
+    message: ChatMessage,
+    targets: readonly NodeRecord[],
+    options: SendOptions,
+  ): Promise<FirstOutcome[]> {
     const { store, clock } = this.deps;
     const expiresAt = clock.now() + this.settings.ttlMs;
     const { entries, outgoing } = await store.enqueue(
@@ -145,7 +153,11 @@ export class Courier {
     );
     if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
     if (entries.length === 0) {
-      if (outgoing) await this.#tell({ id: message.id, to: message.to, node: message.to, status: 'delivered' }, 'delivered');
+      if (outgoing)
+        await this.#tell(
+          { id: message.id, to: message.to, node: message.to, status: 'delivered' },
+          'delivered',
+        );
       return [];
     }
     const outcomes: (FirstOutcome | undefined)[] = entries.map(() => undefined);
@@ -173,7 +185,9 @@ export class Courier {
   #checkRoom(message: ChatMessage, targets: readonly NodeRecord[]): void {
     const { maxQueued, maxQueuedPerNode } = this.settings;
     if (this.#parcels.size + targets.length > maxQueued) {
-      throw new OutboxFull(`This node already keeps ${this.#parcels.size} undelivered messages, the most it keeps.`);
+      throw new OutboxFull(
+        `This node already keeps ${this.#parcels.size} undelivered messages, the most it keeps.`,
+      );
     }
     // A broadcast is bounded by the total only, so one node that is gone for good cannot block them all.
     if (message.to === BROADCAST) return;
@@ -266,7 +280,10 @@ export class Courier {
     let results: BatchItemResult[];
     try {
       if (batch.length > 1) {
-        results = await peers.sendMessages(url, batch.map((p) => p.entry.message));
+        results = await peers.sendMessages(
+          url,
+          batch.map((p) => p.entry.message),
+        );
       } else {
         // A plain node takes only its own id as `to`: its share of a broadcast is addressed to it.
         const { message } = head.entry;
@@ -284,7 +301,11 @@ export class Courier {
         return;
       }
       if (refused) {
-        const refusal = { code: error.peerCode ?? error.code, message: error.message, status: error.status ?? 400 };
+        const refusal = {
+          code: error.peerCode ?? error.code,
+          message: error.message,
+          status: error.status ?? 400,
+        };
         this.#settle(lane, head, 'failed', refusal);
         return;
       }
@@ -302,7 +323,12 @@ export class Courier {
         return;
       }
       if (result.ok) this.#settle(lane, parcel, 'delivered');
-      else this.#settle(lane, parcel, 'failed', { code: result.code, message: result.message, status: result.status });
+      else
+        this.#settle(lane, parcel, 'failed', {
+          code: result.code,
+          message: result.message,
+          status: result.status,
+        });
     }
     lane.failures = 0;
     lane.retryAt = 0;
@@ -361,7 +387,12 @@ export class Courier {
     this.#parcels.delete(entry.key);
     this.deps.store.settle([entry.key]).catch((e: unknown) => this.deps.errors?.report(e));
     this.deps.telemetry?.copySettled(entry.node, status);
-    this.#answer(parcel, status === 'failed' ? { status, error: error as Refusal } : { status: status === 'expired' ? 'queued' : status });
+    this.#answer(
+      parcel,
+      status === 'failed'
+        ? { status, error: error as Refusal }
+        : { status: status === 'expired' ? 'queued' : status },
+    );
     if (!entry.notify) return;
     const { id, to } = entry.message;
     const update: StatusUpdate = {

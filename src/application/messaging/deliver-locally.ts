@@ -16,7 +16,9 @@ export interface LocalDelivery {
  * after a restart, is dropped and reported as a duplicate, and a user who was away finds it in history.
  */
 export class DeliverLocally {
-  constructor(private readonly deps: { push: UserPush; store: MessageStore; clock: Clock; telemetry?: Telemetry }) {}
+  constructor(
+    private readonly deps: { push: UserPush; store: MessageStore; clock: Clock; telemetry?: Telemetry },
+  ) {}
 
   async execute(message: ChatMessage): Promise<LocalDelivery> {
     const { hops: _relayCount, ...forUsers } = message;

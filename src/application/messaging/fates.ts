@@ -17,7 +17,11 @@ export class Fates {
   open(id: string, worst?: DeliveryStatus): void {
     const fate = this.#open.get(id);
     if (fate) fate.copies++;
-    else this.#open.set(id, { copies: 1, worst: worst === 'expired' || worst === 'failed' ? worst : 'delivered' });
+    else
+      this.#open.set(id, {
+        copies: 1,
+        worst: worst === 'expired' || worst === 'failed' ? worst : 'delivered',
+      });
   }
 
   /**

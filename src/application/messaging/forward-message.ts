@@ -6,7 +6,11 @@ import type { MessageDeps } from './message-deps.js';
 /** What the sending user is told. */
 export type SendOutcome =
   | { readonly ok: true; readonly id: string; readonly status: 'delivered' | 'queued' }
-  | { readonly ok: false; readonly id?: string; readonly error: { readonly code: string; readonly message: string } };
+  | {
+      readonly ok: false;
+      readonly id?: string;
+      readonly error: { readonly code: string; readonly message: string };
+    };
 
 /**
  * A user's message: stamped here with `from` (this node: a user cannot forge it), `id` and `ts`, then
@@ -20,7 +24,10 @@ export type SendOutcome =
 export class ForwardMessage {
   constructor(private readonly deps: MessageDeps) {}
 
-  async execute(input: { to?: unknown; msg?: unknown; user?: unknown }, origin?: string): Promise<SendOutcome> {
+  async execute(
+    input: { to?: unknown; msg?: unknown; user?: unknown },
+    origin?: string,
+  ): Promise<SendOutcome> {
     const text = outgoingText(input);
     const { registry, courier, local, clock, ids, telemetry } = this.deps;
     const message: ChatMessage = {
@@ -46,7 +53,11 @@ export class ForwardMessage {
     // A broadcast copy refused for good is told as a `failed` status event; the ack says whether any waits.
     if (!broadcast && refusal?.status === 'failed') {
       const { code, message: why } = refusal.error;
-      return { ok: false, id: message.id, error: { code, message: `Node "${message.to}" refused the message: ${why}` } };
+      return {
+        ok: false,
+        id: message.id,
+        error: { code, message: `Node "${message.to}" refused the message: ${why}` },
+      };
     }
     telemetry?.messageAccepted(message, 'user');
     const waiting = outcomes.some((o) => o.status === 'queued');

@@ -1,9 +1,9 @@
 import type { PeerRegistry } from '../../domain/peer-registry.js';
-import type { Courier } from './courier.js';
-import type { DeliverLocally } from './deliver-locally.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { Telemetry } from '../ports/telemetry.js';
+import type { Courier } from './courier.js';
+import type { DeliverLocally } from './deliver-locally.js';
 
 /** What the use cases that move messages (from users, from peers) work with. */
 export interface MessageDeps {

@@ -10,8 +10,8 @@ import {
   MAX_RELAY_HOPS,
 } from '../../domain/message.js';
 import { assertNodeId } from '../../domain/node-record.js';
-import type { FirstOutcome } from './courier.js';
 import { RelayRefused } from '../errors.js';
+import type { FirstOutcome } from './courier.js';
 import type { MessageDeps } from './message-deps.js';
 
 export type ReceiveOutcome = {

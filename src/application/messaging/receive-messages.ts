@@ -3,7 +3,9 @@ import type { InboundMessage } from '../../domain/message.js';
 import type { ReceiveMessage, ReceiveOutcome } from './receive-message.js';
 
 /** The outcome of one message of a batch: what `ReceiveMessage` returned, or the rule it broke. */
-export type BatchOutcome = ({ readonly ok: true } & ReceiveOutcome) | { readonly ok: false; readonly error: MeshError };
+export type BatchOutcome =
+  | ({ readonly ok: true } & ReceiveOutcome)
+  | { readonly ok: false; readonly error: MeshError };
 
 /**
  * A `POST /msgs` batch from a meshchat node's outbox: each message is received as a `PUT /msg` would be, in

@@ -10,7 +10,13 @@ export interface PhaseBox {
 }
 
 export interface HealthReason {
-  readonly code: 'starting' | 'stopping' | 'isolated' | 'peers_suspect' | 'outbox_backlog' | 'internal_errors';
+  readonly code:
+    | 'starting'
+    | 'stopping'
+    | 'isolated'
+    | 'peers_suspect'
+    | 'outbox_backlog'
+    | 'internal_errors';
   readonly message: string;
 }
 
@@ -21,7 +27,12 @@ export interface HealthReport {
   readonly node: { readonly id: string; readonly url: string };
   readonly phase: NodePhase;
   readonly uptimeSeconds: number;
-  readonly peers: { readonly alive: number; readonly suspect: number; readonly dead: number; readonly left: number };
+  readonly peers: {
+    readonly alive: number;
+    readonly suspect: number;
+    readonly dead: number;
+    readonly left: number;
+  };
   readonly outbox: number;
   readonly users: number;
 }
@@ -82,8 +93,10 @@ export class CheckHealth {
     const outbox = this.deps.outboxDepth();
     const errors = this.deps.errors.since(now - this.limits.errorWindowMs);
     const reasons: HealthReason[] = [];
-    if (phase === 'starting') reasons.push({ code: 'starting', message: 'The node is still joining the network.' });
-    if (phase === 'stopping') reasons.push({ code: 'stopping', message: 'The node is leaving the network and shutting down.' });
+    if (phase === 'starting')
+      reasons.push({ code: 'starting', message: 'The node is still joining the network.' });
+    if (phase === 'stopping')
+      reasons.push({ code: 'stopping', message: 'The node is leaving the network and shutting down.' });
     // Alone with dead nodes remembered is only a problem while messages wait for them (a tombstone stays for
     // the profile's tombstone time, long after the network is fine without the node).
     if (peers.alive === 0 && (peers.suspect > 0 || (peers.dead > 0 && outbox > 0))) {
@@ -98,7 +111,10 @@ export class CheckHealth {
       });
     }
     if (outbox >= this.limits.outboxBacklog) {
-      reasons.push({ code: 'outbox_backlog', message: `${outbox} messages wait in the outbox for their destinations.` });
+      reasons.push({
+        code: 'outbox_backlog',
+        message: `${outbox} messages wait in the outbox for their destinations.`,
+      });
     }
     if (errors > 0) {
       const minutes = Math.round(this.limits.errorWindowMs / 60_000);

@@ -31,7 +31,9 @@ export class MeshMap implements Pick<Telemetry, 'viewReceived'> {
     const knows = [
       ...new Set(
         reports
-          .filter((r) => r.id !== source && (r.state === undefined || r.state === 'alive' || r.state === 'suspect'))
+          .filter(
+            (r) => r.id !== source && (r.state === undefined || r.state === 'alive' || r.state === 'suspect'),
+          )
           .map((r) => r.id)
           .filter((id) => registry.get(id) !== undefined),
       ),
@@ -67,7 +69,8 @@ export class MeshMap implements Pick<Telemetry, 'viewReceived'> {
   #setView(source: string, knows: readonly string[] | undefined): boolean {
     const before = this.#views.get(source);
     if (before === undefined && knows === undefined) return false;
-    if (before && knows && before.length === knows.length && before.every((id, i) => id === knows[i])) return false;
+    if (before && knows && before.length === knows.length && before.every((id, i) => id === knows[i]))
+      return false;
     this.#stored += (knows?.length ?? 0) - (before?.length ?? 0);
     if (knows) this.#views.set(source, knows);
     else this.#views.delete(source);

@@ -40,7 +40,10 @@ export interface MessageStore {
    * is also added to history with status `queued` (a message this node's users sent) unless its id is there
    * already. Resolves with the entries, their keys growing in call order, and the history entry it added.
    */
-  enqueue(entries: readonly NewOutboxEntry[], options?: { readonly outgoing?: ChatMessage }): Promise<Enqueued>;
+  enqueue(
+    entries: readonly NewOutboxEntry[],
+    options?: { readonly outgoing?: ChatMessage },
+  ): Promise<Enqueued>;
   /** Removes entries from the outbox (delivered, expired or failed). Unknown keys are ignored. */
   settle(keys: readonly number[]): Promise<void>;
   /**

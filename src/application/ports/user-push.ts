@@ -1,6 +1,7 @@
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
-import type { NodeRecord } from '../../domain/node-record.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
+import type { NodeRecord } from '../../domain/node-record.js';
+import type { PresenceChange } from '../accounts/presence.js';
 
 /**
  * Pushes to the users connected to this node through one front end (socket.io, plain WebSocket, ...).
@@ -24,4 +25,11 @@ export interface UserPush {
   pushNodes(nodes: readonly NodeRecord[]): void;
   /** Sends the network map: every node this node knows of, and which node knows which. */
   pushMesh(graph: MeshGraph): void;
+  /** Tells every connected user that one of this node's users came online or went offline. */
+  pushPresence(change: PresenceChange): void;
+  /**
+   * Closes every connection logged in as the account `name` (lower-case), which no longer exists; returns
+   * how many it closed. Anonymous connections and other users' stay open.
+   */
+  disconnectUser(name: string): number;
 }

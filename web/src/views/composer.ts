@@ -1,5 +1,4 @@
-import { formatBytes, utf8Bytes } from '../format.js';
-import { limitChars, MAX_MSG_BYTES, MAX_USER_CHARS } from '../protocol/frames.js';
+import { formatBytes, limitChars, MAX_MSG_BYTES, MAX_USER_CHARS, utf8Bytes } from '../format.js';
 import type { AppState } from '../state.js';
 import type { PageStorage } from '../storage.js';
 import type { Ui } from './ui.js';

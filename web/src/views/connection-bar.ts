@@ -1,12 +1,14 @@
-import type { ConnState } from '../protocol/connection.js';
+import type { ConnState } from '../../../src/client/index.js';
 import type { AppState } from '../state.js';
 import type { Ui } from './ui.js';
 
 const ANNOUNCE: Record<ConnState, string> = {
+  idle: 'Connecting to the node',
   connecting: 'Connecting to the node',
   open: 'Connected to the node',
   waiting: 'Disconnected from the node; reconnecting automatically',
   offline: 'Offline; will reconnect when the network is back',
+  closed: 'Disconnected from the node',
 };
 
 /**
@@ -43,16 +45,18 @@ export class ConnectionBar {
       ui.connAnnounce.textContent = ANNOUNCE[conn.state];
     }
     ui.connState.dataset.state = conn.state;
-    ui.connState.dataset.attempt = String(conn.attempt);
-    ui.reconnectNow.hidden = conn.state === 'open' || conn.state === 'connecting';
+    // Failed attempts since the connection was last open (what "attempt N" counts from).
+    ui.connState.dataset.attempt = String(conn.failures);
+    ui.reconnectNow.hidden = conn.state === 'open' || conn.state === 'connecting' || conn.state === 'idle';
     ui.send.disabled = conn.state !== 'open';
     document.body.dataset.conn = conn.state;
     clearInterval(this.#countdown);
     this.#countdown = undefined;
     const text = (): string => {
       if (conn.state === 'open') return 'Connected';
-      if (conn.state === 'connecting')
-        return conn.attempt === 0 ? 'Connecting…' : `Reconnecting… (attempt ${conn.attempt + 1})`;
+      if (conn.state === 'connecting' || conn.state === 'idle')
+        return conn.failures === 0 ? 'Connecting…' : `Reconnecting… (attempt ${conn.failures + 1})`;
+      if (conn.state === 'closed') return conn.lastError ? `Disconnected: ${conn.lastError}` : 'Disconnected';
       const secs = Math.max(1, Math.ceil(((conn.retryAt ?? Date.now()) - Date.now()) / 1000));
       return conn.state === 'offline'
         ? `Offline · retrying in ${secs}s`

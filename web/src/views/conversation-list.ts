@@ -1,8 +1,8 @@
+import { EVERYONE } from '../../../src/client/index.js';
 import { convName } from '../conversations.js';
 import { el } from '../dom.js';
 import { byCodeUnits, hueClass, initial, plural, shortWhen } from '../format.js';
 import { peerInfo, peerState, stateWords } from '../peers.js';
-import { EVERYONE } from '../protocol/frames.js';
 import type { AppState, Conversation } from '../state.js';
 import { reachWords } from './conversation-view.js';
 import { stateLabel } from './state-label.js';

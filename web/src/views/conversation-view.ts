@@ -1,8 +1,8 @@
+import { EVERYONE } from '../../../src/client/index.js';
 import { convName, sentCounts } from '../conversations.js';
 import { el, reconcile } from '../dom.js';
 import { dayKey, dayLabel, hueClass, initial, isoDay, plural } from '../format.js';
 import { broadcastReach, peerInfo, peerState } from '../peers.js';
-import { EVERYONE } from '../protocol/frames.js';
 import type { AppState, Conversation, LogItem, MessageItem } from '../state.js';
 import { type MessageView, messageView } from './message-item.js';
 import { stateLabel } from './state-label.js';

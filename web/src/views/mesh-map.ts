@@ -1,9 +1,8 @@
 import { svg } from '../dom.js';
 import { byCodeUnits, ellipsize, initial, plural } from '../format.js';
 import { connected, stateOfRaw, stateWords } from '../peers.js';
-import type { MeshNode } from '../protocol/frames.js';
 import type { AppState } from '../state.js';
-import { currentGraph, type Graph } from './mesh-graph.js';
+import { currentGraph, type Graph, type MapNode } from './mesh-graph.js';
 import { circleLayout, edgePath, labelAbove, meshViewBox, NODE_R, type Point } from './mesh-layout.js';
 import type { Ui } from './ui.js';
 
@@ -124,7 +123,7 @@ export class MeshMap {
 
   #node(
     state: AppState,
-    node: MeshNode,
+    node: MapNode,
     p: Point,
     info: { tabbable: boolean; lists: number; listedBy: number; radius: number },
   ): SVGGElement {

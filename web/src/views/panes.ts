@@ -1,4 +1,4 @@
-import { isRecord, str } from '../protocol/frames.js';
+import { isRecord } from '../../../src/client/index.js';
 import type { AppState, View } from '../state.js';
 import type { Store } from '../store.js';
 import type { Ui } from './ui.js';
@@ -166,7 +166,7 @@ export class Panes {
 
   #onPopState(ev: PopStateEvent): void {
     const state: unknown = ev.state;
-    const wanted = isRecord(state) ? str(state.meshchat) : undefined;
+    const wanted = isRecord(state) ? state.meshchat : undefined;
     const next: View = wanted === 'chat' || wanted === 'mesh' ? wanted : this.defaultView();
     const wasMesh = this.view === 'mesh';
     this.setView(next, false);

@@ -1,5 +1,5 @@
-import { EVERYONE } from '../protocol/frames.js';
-import type { NodeOutcome, SendState, SentEntry } from '../protocol/ledger.js';
+import { EVERYONE } from '../../../src/client/index.js';
+import type { NodeOutcome, SendState, SentEntry } from '../sent-messages.js';
 
 const TICK_TEXT: Record<SendState, string> = {
   sending: 'sending…',

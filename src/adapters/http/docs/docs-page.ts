@@ -1,3 +1,4 @@
+import { openApiDocument } from '../openapi.js';
 import type {
   JsonSchema,
   OpenApiDocument,
@@ -5,7 +6,6 @@ import type {
   OpenApiParameter,
   OpenApiResponse,
 } from '../openapi-document.js';
-import { openApiDocument } from '../openapi.js';
 import type { HttpMethod } from '../route.js';
 import { escapeHtml, inline, paragraphs } from './escape-html.js';
 import { FRONT_ENDS } from './front-ends.js';

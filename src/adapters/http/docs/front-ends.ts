@@ -9,23 +9,31 @@ sent by a user is ignored; the node sets it to its own id. <code>to</code> is a 
 The web page at <code>/</code> uses the plain WebSocket <code>/ws</code>; <code>meshchat chat</code> and the assignment's
 clients use socket.io.</p>
 <p>On connect the node pushes, in order: <code>hello</code>, <code>nodes</code>, <code>history</code> and <code>mesh</code>.
-Then it pushes <code>msg</code>, <code>status</code>, <code>nodes</code> and <code>mesh</code> as they happen.</p>
+Then it pushes <code>msg</code>, <code>status</code>, <code>nodes</code>, <code>mesh</code> and <code>presence</code> as they happen.</p>
+<p>A connection may log in with a token from <code>POST /sessions</code> (socket.io: <code>auth: {token}</code> in the
+handshake; <code>/ws</code>: a first frame <code>{"type": "auth", "token"}</code>). It is then that user: its messages carry
+the user's address <code>name@node</code> as <code>user</code>, whatever the client set, and the user is online while one
+logged-in connection lives. A connection without a token is anonymous and works as the assignment describes.
+Connections are pinged; one that stops answering is closed after about two ping periods.</p>
 <h3>socket.io, at the node's URL (path <code>/socket.io/</code>)</h3>
 <table><thead><tr><th>direction</th><th>event</th><th>payload</th></tr></thead><tbody>
 <tr><td>client → node</td><td><code>msg</code></td><td><code>{to, msg, user?}</code>, with an optional acknowledgement callback</td></tr>
-<tr><td>client → node, handshake</td><td><code>auth</code></td><td><code>{since?: N}</code>: the highest <code>seq</code> seen (or the query <code>?since=N</code>)</td></tr>
+<tr><td>client → node, handshake</td><td><code>auth</code></td><td><code>{since?: N, token?}</code>: the highest <code>seq</code> seen (or the query <code>?since=N</code>), and a login token; a bad token refuses the connection with a <code>connect_error</code> whose <code>data</code> is <code>{code: "unauthenticated", message}</code></td></tr>
 <tr><td>node → client, ack</td><td></td><td><code>{ok: true, id, status: "delivered" | "queued"}</code> or <code>{ok: false, id?, error: {code, message}}</code></td></tr>
-<tr><td>node → client</td><td><code>hello</code></td><td><code>{node: {id, url, incarnation, state}}</code>: this node, on connect</td></tr>
+<tr><td>node → client</td><td><code>hello</code></td><td><code>{node: {id, url, incarnation, state}, user?}</code>: this node, on connect, and the logged-in user's address</td></tr>
 <tr><td>node → client</td><td><code>nodes</code></td><td><code>[{id, url, incarnation?, state}, …]</code>: the member list, on connect and on every change</td></tr>
 <tr><td>node → client</td><td><code>history</code></td><td><code>[{id, from, to, msg, ts, user?, seq, status?}, …]</code>: the messages kept after the cursor, newest last, once on connect</td></tr>
 <tr><td>node → client</td><td><code>mesh</code></td><td><code>{nodes: [{id, url, state}], links: [{from, to}]}</code>: the network map (as <code>GET /mesh</code>), on connect and on every change</td></tr>
 <tr><td>node → client</td><td><code>msg</code></td><td><code>{id, from, to, msg, ts, user?, seq, status?}</code>: a message that reached this node</td></tr>
 <tr><td>node → client</td><td><code>status</code></td><td><code>{id, to, node, status, seq?, error?}</code>: how a sent message settled for one destination node (<code>delivered</code>, <code>queued</code>, <code>failed</code>, <code>expired</code>)</td></tr>
+<tr><td>node → client</td><td><code>presence</code></td><td><code>{user, online, lastSeen}</code>: one of this node's users came online or went offline (<code>lastSeen</code> ISO-8601 or <code>null</code>)</td></tr>
 <tr><td>node → client</td><td><code>error</code></td><td><code>{error: {code, message}}</code>: a failed send that had no acknowledgement callback</td></tr>
 </tbody></table>
 <h3>Plain WebSocket at <code>/ws</code></h3>
 <p>JSON text frames, each with a <code>type</code>. Connect to <code>/ws?since=N</code> to get only the history after <code>N</code>.</p>
 <table><thead><tr><th>direction</th><th>frame</th><th>fields</th></tr></thead><tbody>
+<tr><td>client → node, first frame</td><td><code>auth</code></td><td><code>{"type": "auth", "token"}</code>: logs the connection in</td></tr>
+<tr><td>node → client</td><td><code>auth</code></td><td><code>{"type": "auth", "ok": true, "user"}</code>; a bad token gets an <code>error</code> frame (<code>unauthenticated</code>) and the connection is closed with code 4401</td></tr>
 <tr><td>client → node</td><td><code>msg</code></td><td><code>{"type": "msg", "to", "msg", "user"?, "ref"?}</code>; the ack echoes <code>ref</code></td></tr>
 <tr><td>node → client</td><td><code>ack</code></td><td><code>{"type": "ack", "ref"?, "ok": true, "id", "status"}</code> or <code>{"type": "ack", "ref"?, "ok": false, "error"}</code></td></tr>
 <tr><td>node → client</td><td><code>hello</code></td><td><code>{"type": "hello", "node"}</code></td></tr>
@@ -34,6 +42,7 @@ Then it pushes <code>msg</code>, <code>status</code>, <code>nodes</code> and <co
 <tr><td>node → client</td><td><code>mesh</code></td><td><code>{"type": "mesh", "nodes": […], "links": […]}</code></td></tr>
 <tr><td>node → client</td><td><code>msg</code></td><td><code>{"type": "msg", "id", "from", "to", "msg", "ts", "user"?, "seq", "status"?}</code></td></tr>
 <tr><td>node → client</td><td><code>status</code></td><td><code>{"type": "status", "id", "to", "node", "status", "seq"?, "error"?}</code></td></tr>
-<tr><td>node → client</td><td><code>error</code></td><td><code>{"type": "error", "error": {code, message}}</code>: a frame that is not JSON or not a <code>msg</code> gets <code>invalid_frame</code>, and the connection stays open</td></tr>
+<tr><td>node → client</td><td><code>presence</code></td><td><code>{"type": "presence", "user", "online", "lastSeen"}</code></td></tr>
+<tr><td>node → client</td><td><code>error</code></td><td><code>{"type": "error", "error": {code, message}}</code>: a frame that is not JSON or not a <code>msg</code> (or an <code>auth</code> that is not the first frame) gets <code>invalid_frame</code>, and the connection stays open</td></tr>
 </tbody></table>
 </section>`;

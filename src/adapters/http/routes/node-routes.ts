@@ -23,14 +23,21 @@ export const NODE_ROUTES = [
     summary: 'List the nodes this node knows',
     description:
       'Every node this node lists, itself first. Entries carry `incarnation` and `state` (meshchat extension; a ' +
-      'plain node sends only `id` and `url`); this node\'s own entry says `link: true` when it serves peer links. With `?include=dead` (meshchat extension) the nodes that left or ' +
+      'plain node sends only `id` and `url`), and `directory` when that node has accounts (the version of its ' +
+      "user list, for the mesh directory); this node's own entry says `link: true` when it serves peer links. " +
+      'With `?include=dead` (meshchat extension) the nodes that left or ' +
       'were found dead are added, so gossip cannot bring them back. Any other value of `include` is ignored.',
     tag: 'base',
     query: z.object({ include: includeParam.optional() }),
     responses: { '200': { description: 'The node list.', json: nodeList } },
-    handle: ({ deps: { registry, peerLinks }, query, c }) => {
-      const [self, ...peers] = registry.list();
-      const members = peerLinks && self ? [{ ...self, link: true }, ...peers] : registry.list();
+    handle: ({ deps: { registry, directory, peerLinks }, query, c }) => {
+      const self = registry.self.id;
+      const members = registry.list().map((member) => {
+        const version = directory.mesh.versionOf(member.id);
+        const entry = version === undefined ? member : { ...member, directory: version };
+        // The link offer is this node's own word about itself only (SPEC section 8).
+        return peerLinks && member.id === self ? { ...entry, link: true } : entry;
+      });
       return c.json(query('include') === 'dead' ? [...members, ...registry.goneReports()] : members);
     },
   }),

@@ -1,0 +1,153 @@
+// The web page's store on the client core, without a browser: the core on a fake transport, the page's
+// store-events and sent-message ticks as the page runs them. What is drawn is read from the state.
+import { describe, expect, it } from 'vitest';
+import { createChatClient } from '../../src/client/index.js';
+import { conversation, sendAndShow } from '../../web/src/conversations.js';
+import { peerState } from '../../web/src/peers.js';
+import { type AppState, createState } from '../../web/src/state.js';
+import { Store } from '../../web/src/store.js';
+import { storeEvents } from '../../web/src/store-events.js';
+import { tickOf } from '../../web/src/views/tick.js';
+import { FakeTimers } from '../fakes/fake-timers.js';
+import { FakeTransport } from '../fakes/fake-transport.js';
+
+const NODES = [
+  { id: 'n1', url: 'http://n1', state: 'alive' },
+  { id: 'n2', url: 'http://n2', state: 'alive' },
+  { id: 'n3', url: 'http://n3', state: 'alive' },
+];
+
+/** A page on node n1 whose browser remembers `sentIds` from earlier loads; `connect` plays n1's greeting. */
+function page(sentIds: string[] = []) {
+  const transport = new FakeTransport();
+  const timers = new FakeTimers();
+  const client = createChatClient({ transport, timers });
+  const remembered = new Set(sentIds);
+  const store = new Store(
+    createState(undefined, { has: (id) => remembered.has(id), add: (id) => remembered.add(id) }),
+  );
+  const s = store.state;
+  storeEvents(client, store, { openEveryone: () => {}, nodeError: () => {} });
+  const connect = (history: unknown[] = [], nodes = NODES) => {
+    transport.accept();
+    transport.frame('hello', { node: { id: 'n1', url: 'http://n1' } });
+    transport.frame('nodes', nodes);
+    transport.frame('history', history);
+  };
+  const send = (to: string, msg: string) => sendAndShow(s, client, { to, msg });
+  const refOf = (i: number) => transport.sent[i]?.ref ?? '';
+  /** The messages of a conversation as drawn: text, tick status and whether this browser sent it. */
+  const drawn = (key: string) =>
+    conversation(s, key).items.flatMap((item) =>
+      item.kind === 'msg'
+        ? [
+            {
+              msg: item.message.msg,
+              tick: item.sent && tickOf(item.sent).status,
+              ours: item.sent?.byThisPage,
+            },
+          ]
+        : [],
+    );
+  const notices = (key: string) =>
+    conversation(s, key).items.flatMap((item) => (item.kind === 'notice' ? [item.text] : []));
+  client.start();
+  return { transport, timers, client, s: s as AppState, remembered, connect, send, refOf, drawn, notices };
+}
+
+describe("the web page's store on the client core", () => {
+  it('shows a send at once, ticks it as the node answers, and remembers its id for the next page load', () => {
+    const { transport, connect, send, refOf, drawn, remembered } = page();
+    connect();
+    send('n2', 'hi');
+    expect(drawn('n2')).toEqual([{ msg: 'hi', tick: 'sending', ours: true }]);
+    transport.ack(refOf(0), { ok: true, id: 'm1', status: 'queued' });
+    expect(drawn('n2')).toEqual([{ msg: 'hi', tick: 'queued', ours: true }]);
+    transport.frame('status', { id: 'm1', to: 'n2', node: 'n2', status: 'delivered', seq: 4 });
+    expect(drawn('n2')).toEqual([{ msg: 'hi', tick: 'delivered', ours: true }]);
+    expect([...remembered]).toEqual(['m1']);
+  });
+
+  it('after a reload, tells its own sends from another user of the node by the remembered ids', () => {
+    const { connect, drawn } = page(['mine']);
+    connect([
+      { id: 'mine', from: 'n1', to: 'n2', msg: 'by me', seq: 1, status: 'delivered' },
+      { id: 'theirs', from: 'n1', to: 'n2', msg: 'by a colleague', seq: 2, status: 'queued' },
+      { id: 'in', from: 'n2', to: 'n1', msg: 'from n2', seq: 3 },
+    ]);
+    expect(drawn('n2')).toEqual([
+      { msg: 'by me', tick: 'delivered', ours: true },
+      { msg: 'by a colleague', tick: 'queued', ours: false },
+      { msg: 'from n2', tick: undefined, ours: undefined },
+    ]);
+  });
+
+  it("ticks another user's live send with its status, and its later status events", () => {
+    const { transport, connect, drawn } = page();
+    connect();
+    transport.frame('msg', { id: 'c1', from: 'n1', to: 'n2', msg: 'by Carla', seq: 5, status: 'queued' });
+    transport.frame('status', { id: 'c1', to: 'n2', node: 'n2', status: 'delivered', seq: 6 });
+    expect(drawn('n2')).toEqual([{ msg: 'by Carla', tick: 'delivered', ours: false }]);
+  });
+
+  it('a send refused at once (the client stopped) is shown failed, its ack having come before it was shown', () => {
+    const { client, connect, send, drawn } = page();
+    connect();
+    client.stop();
+    send('n2', 'too late');
+    expect(drawn('n2')).toEqual([{ msg: 'too late', tick: 'failed', ours: true }]);
+  });
+
+  it('a broadcast echoed before its ack stays one message, with each node’s outcome', () => {
+    const { transport, connect, send, refOf, drawn, s } = page();
+    connect();
+    send('*', 'to all');
+    transport.frame('msg', { id: 'b1', from: 'n1', to: '*', msg: 'to all', seq: 7, status: 'queued' });
+    transport.ack(refOf(0), { ok: true, id: 'b1', status: 'queued' });
+    transport.frame('status', { id: 'b1', to: '*', node: 'n2', status: 'delivered' });
+    transport.frame('status', {
+      id: 'b1',
+      to: '*',
+      node: 'n3',
+      status: 'expired',
+      error: { code: 'x', message: 'ttl' },
+    });
+    expect(drawn('*')).toEqual([{ msg: 'to all', tick: 'expired', ours: true }]);
+    const item = conversation(s, '*').items[0];
+    const text = item?.kind === 'msg' && item.sent ? tickOf(item.sent).text : '';
+    expect(text).toBe('✗ not delivered to n3 (expired); delivered to n2');
+  });
+
+  it('a send whose ack was lost with the connection is unconfirmed, then found again in the history', () => {
+    const { transport, timers, client, connect, send, drawn } = page();
+    connect();
+    send('n2', 'did it arrive?');
+    transport.drop();
+    expect(drawn('n2')).toEqual([{ msg: 'did it arrive?', tick: 'unconfirmed', ours: true }]);
+    timers.advance((client.connection.retryAt ?? 0) - timers.now());
+    connect([{ id: 'm9', from: 'n1', to: 'n2', msg: 'did it arrive?', seq: 9, status: 'delivered' }]);
+    expect(drawn('n2')).toEqual([{ msg: 'did it arrive?', tick: 'delivered', ours: true }]);
+  });
+
+  it('shows every node unknown while its node is unreachable, and tells why a node went and that it came back', () => {
+    const { transport, timers, client, connect, notices, s } = page();
+    connect();
+    transport.frame('mesh', { nodes: NODES, links: [] });
+    transport.frame('nodes', NODES.slice(0, 2));
+    transport.frame('mesh', {
+      nodes: [...NODES.slice(0, 2), { id: 'n3', url: 'http://n3', state: 'left' }],
+      links: [],
+    });
+    expect(peerState(s, 'n3')).toBe('dead');
+    expect(s.nodes.find((n) => n.id === 'n3')?.state).toBe('left');
+
+    transport.drop();
+    expect(['n1', 'n2', 'n3'].map((id) => peerState(s, id))).toEqual(['unknown', 'unknown', 'unknown']);
+    timers.advance((client.connection.retryAt ?? 0) - timers.now());
+    connect();
+    expect(peerState(s, 'n2')).toBe('alive');
+    expect(notices('n3')).toEqual(['n3 left the network', 'n3 came back']);
+    // A reconnect is not news: nothing was said about n2.
+    expect(notices('n2')).toEqual([]);
+  });
+});
