@@ -103,8 +103,19 @@ export class MeshNode {
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
-      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush, accounts } =
-        this.wired;
+      const {
+        socketIo,
+        ws,
+        http,
+        endpoint,
+        membership,
+        remember,
+        courier,
+        messages,
+        networkPush,
+        accounts,
+        inbox,
+      } = this.wired;
       networkPush.stop();
       courier.stop();
       await membership.stop();
@@ -116,6 +127,7 @@ export class MeshNode {
       remember.stop();
       await messages.close();
       accounts.close();
+      inbox.close();
       this.database?.close();
     })();
     return this.#released;

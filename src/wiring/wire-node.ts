@@ -4,7 +4,9 @@ import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
+import type { HistoryQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
+import type { Inbox } from '../application/ports/inbox.js';
 import type { MessageStore } from '../application/ports/message-store.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
 import type { UserPush } from '../application/ports/user-push.js';
@@ -30,6 +32,7 @@ export interface WiredNode extends MembershipWiring, MessagingWiring, Operations
   readonly http: NodeHttpServer;
   readonly endpoint: PublicEndpoint;
   readonly messages: MessageStore;
+  readonly inbox: Inbox;
   readonly log: Logger;
 }
 
@@ -39,7 +42,7 @@ export interface WiredNode extends MembershipWiring, MessagingWiring, Operations
  */
 export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredNode {
   const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web } = adapters;
-  const { hasher, tokens, audit } = adapters;
+  const { hasher, tokens, audit, inbox } = adapters;
   const saved = membershipStore.load();
   const registry = new PeerRegistry(settings.self, startIncarnation(saved, clock.now()));
   // The metrics and the health check read the courier and the front ends built below, only when asked.
@@ -53,12 +56,12 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   });
   const { errors, telemetry, meshMap } = operations;
   const accounts = wireAccounts(
-    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit },
+    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit, inbox },
     { throttle: settings.loginThrottle },
   );
   const frontEnd = {
     registry,
-    history: (since?: number) => messages.history(since),
+    history: (query: HistoryQuery) => messaging.readHistory.execute(query),
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
@@ -69,7 +72,22 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   const push = new FanOutUserPush([socketIo, ws, ...adapters.push]);
   accounts.presence.onChange((change) => push.pushPresence(change));
   const messaging = wireMessaging(
-    { registry, peers, clock, ids, store: messages, push, random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      ids,
+      store: messages,
+      push,
+      random,
+      errors,
+      telemetry,
+      inbox,
+      recipients: {
+        exists: (name) => adapters.accounts.getAccount(name) !== undefined,
+        isOnline: (name) => accounts.presence.isOnline(name),
+      },
+    },
     settings,
   );
   const membership = wireMembership(
@@ -94,6 +112,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     http: new NodeHttpServer(app),
     endpoint,
     messages,
+    inbox,
     log,
   };
 }

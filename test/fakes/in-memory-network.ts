@@ -2,11 +2,13 @@ import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
 import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import { FanOutUserPush } from '../../src/adapters/users/fan-out-user-push.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
 import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
+import type { Inbox } from '../../src/application/ports/inbox.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
 import type {
   BatchItemResult,
@@ -23,8 +25,10 @@ import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js
 import { type MembershipWiring, wireMembership } from '../../src/wiring/wire-membership.js';
 import { type MessagingWiring, wireMessaging } from '../../src/wiring/wire-messaging.js';
 import { FakeClock } from './fake-clock.js';
+import { InMemoryInbox } from './in-memory-inbox.js';
 import { InMemoryMembershipStore } from './in-memory-membership-store.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';
+import { UserConnections } from './user-connections.js';
 
 /** The server side of a node as other nodes see it: what the HTTP API would call. */
 export interface InboundPeerApi {
@@ -233,6 +237,9 @@ export interface MemoryNode extends MembershipWiring, MessagingWiring {
   readonly store: MessageStore;
   readonly clock: FakeClock;
   readonly api: InboundPeerApi;
+  /** The node's user connections and accounts (none unless `accounts` was given): direct messages. */
+  readonly connections: UserConnections;
+  readonly inbox: Inbox | undefined;
 }
 
 export function memoryUrl(id: string): string {
@@ -260,11 +267,18 @@ export function createMemoryNode(
     telemetry?: Partial<Telemetry>;
     /** The node's registry, when the test built what reads it first (its operations). */
     registry?: PeerRegistry;
+    /** Account names of this node: it then takes direct messages for them (`connections`, `inbox`). */
+    accounts?: readonly string[];
+    /** Where their direct messages wait (pass an earlier node's to simulate a restart). */
+    inbox?: Inbox;
+    inboxLimit?: number;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
   const registry = options.registry ?? new PeerRegistry({ id, url }, options.incarnation ?? 1);
   const users = new RecordingPushNotifier();
+  const connections = new UserConnections(id, options.accounts ?? []);
+  const inbox = options.accounts ? (options.inbox ?? new InMemoryInbox()) : undefined;
   const clock = options.clock ?? new FakeClock();
   const peers = network.client(url);
   const store = options.store ?? new MemoryMessageStore(DEFAULT_MESSAGE_STORE_SETTINGS);
@@ -277,10 +291,23 @@ export function createMemoryNode(
   const { onError } = options;
   const errors = onError ? { report: (error: unknown) => onError(error) } : undefined;
   const { random } = options;
+  const push = options.accounts ? new FanOutUserPush([users, connections]) : users;
   const messaging = wireMessaging(
-    { registry, peers, clock, ids: new SequentialIds(id), store, push: users, random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      ids: new SequentialIds(id),
+      store,
+      push,
+      random,
+      errors,
+      telemetry,
+      ...(inbox ? { inbox, recipients: connections } : {}),
+    },
     options,
   );
+  connections.history = (query) => messaging.readHistory.execute(query);
   const membership = wireMembership(
     { registry, peers, clock, store: new InMemoryMembershipStore(), random, errors, telemetry },
     { membership: options.membership, leaveTimeoutMs: options.leaveTimeoutMs },
@@ -312,7 +339,7 @@ export function createMemoryNode(
   };
   network.register(url, api);
   if (options.startCourier !== false) messaging.courier.start();
-  return { ...membership, ...messaging, id, url, registry, users, store, clock, api };
+  return { ...membership, ...messaging, id, url, registry, users, store, clock, api, connections, inbox };
 }
 
 /**
