@@ -70,7 +70,7 @@ export class SocketIoUserPush implements UserPush {
       socket.emit('nodes', registry.list());
       const { auth, query } = socket.handshake;
       const since = historyCursor(auth?.since) ?? historyCursor(query.since);
-      const viewer = user && { name: user.name, address: user.user };
+      const viewer = user && { name: user.name, address: user.user, since: user.accountCreatedAt };
       socket.emit('history', this.deps.history({ since, viewer }));
       socket.emit('mesh', this.deps.mesh());
       if (user) {

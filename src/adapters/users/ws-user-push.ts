@@ -132,7 +132,7 @@ export class WsUserPush implements UserPush {
     this.#users.set(ws, user);
     send(ws, { type: 'auth', ok: true, user: user.user });
     // The history sent on connect was an anonymous one: the user's direct messages follow, as a second frame.
-    const viewer = { name: user.name, address: user.user };
+    const viewer = { name: user.name, address: user.user, since: user.accountCreatedAt };
     const since = this.#since.get(ws);
     send(ws, { type: 'history', messages: this.deps.history({ since, viewer, directOnly: true }) });
     notePresence(this.deps.accounts, this.deps.errors, 'opened', checked.user, this.#idOf(ws), TRANSPORT);

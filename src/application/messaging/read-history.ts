@@ -11,6 +11,11 @@ export const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
 export interface Viewer {
   readonly name: string;
   readonly address: string;
+  /**
+   * When the account was created (ms). Direct messages in history stamped (`ts`) before it belong to an
+   * earlier account of the same name, which was unregistered, and are not shown.
+   */
+  readonly since?: number;
 }
 
 export interface HistoryQuery {
@@ -24,7 +29,7 @@ export interface HistoryQuery {
 
 /**
  * The history a connection is sent: the node's kept entries after its cursor that it may see (`visibleTo`: no
- * direct message for anyone but its two parties), and, for a logged-in user, every direct message waiting in
+ * direct message for anyone but its two parties, nor one from before their account existed), and, for a logged-in user, every direct message waiting in
  * their inbox, whatever the cursor (they have never been handed to any of the user's connections). The inbox
  * messages handed out here leave the inbox: the user has them now.
  *
@@ -46,7 +51,12 @@ export class ReadHistory {
     const { since, viewer, directOnly } = query;
     const kept = store
       .history(since)
-      .filter((entry) => (directOnly ? isDirect(entry) : true) && visibleTo(entry, viewer?.address));
+      .filter(
+        (entry) =>
+          (directOnly ? isDirect(entry) : true) &&
+          visibleTo(entry, viewer?.address) &&
+          !(isDirect(entry) && viewer?.since !== undefined && Date.parse(entry.ts) < viewer.since),
+      );
     const waiting = viewer && inbox ? inbox.list(viewer.name) : [];
     const shown = new Set(kept.map((entry) => entry.id));
     const extra = waiting.filter((entry) => !shown.has(entry.id));
