@@ -68,10 +68,13 @@ export async function logIn(node: URL, name: string, password: string): Promise<
   return { token: session.token, user: session.user };
 }
 
-/** `GET /users`: the node's users, or `undefined` when the node does not list them (404). */
+/**
+ * `GET /users`: the node's users, or `undefined` when the node does not list them (404 from a node without the
+ * route, or 405 from one that has only `POST /users`).
+ */
 export async function listUsers(node: URL): Promise<ListedUser[] | undefined> {
   const { status, json } = await call(node, 'GET', '/users');
-  if (status === 404) return undefined;
+  if (status === 404 || status === 405) return undefined;
   if (status !== 200 || !Array.isArray(json)) throw new AccountCallFailed(refusal(status, json));
   return json.flatMap((entry: unknown) => {
     const u = entry as Partial<ListedUser> | null;
