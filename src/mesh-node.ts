@@ -113,10 +113,12 @@ export class MeshNode {
         courier,
         messages,
         networkPush,
+        directory,
         accounts,
         inbox,
       } = this.wired;
       networkPush.stop();
+      directory.stop();
       courier.stop();
       await membership.stop();
       await endpoint.close();

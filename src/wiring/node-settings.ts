@@ -1,4 +1,5 @@
 import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
+import type { DirectorySettings } from '../application/directory/directory-settings.js';
 import {
   defaultProfile,
   MEMBERSHIP_PROFILES,
@@ -14,6 +15,8 @@ export interface NodeSettings {
   readonly self: { readonly id: string; readonly url: string };
   readonly membership: MembershipSettings;
   readonly delivery?: Partial<DeliverySettings>;
+  /** Over what the membership profile implies (`directorySettings`). */
+  readonly directory?: Partial<DirectorySettings>;
   readonly leaveTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */

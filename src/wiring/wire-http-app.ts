@@ -4,6 +4,7 @@ import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
 import type { AccountsWiring } from './wire-accounts.js';
+import type { DirectoryWiring } from './wire-directory.js';
 import type { MembershipWiring } from './wire-membership.js';
 import type { MessagingWiring } from './wire-messaging.js';
 import type { OperationsWiring } from './wire-operations.js';
@@ -13,6 +14,7 @@ export function wireHttpApp(
   parts: { readonly registry: PeerRegistry } & Pick<MembershipWiring, 'announce' | 'remove' | 'probe'> &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
+    Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
     Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> & {
       /** Every front end, to close the connections of a removed account. */
       readonly push: Pick<UserPush, 'disconnectUser'>;
@@ -20,7 +22,7 @@ export function wireHttpApp(
   settings: { readonly web: WebAssets; readonly maxBodyBytes?: number },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
-  const { register, login, logout, unregister, push } = parts;
+  const { ownDirectory, directory, register, login, logout, unregister, push } = parts;
   return createHttpApp({
     registry,
     announce,
@@ -29,6 +31,7 @@ export function wireHttpApp(
     receive,
     receiveMany,
     web: settings.web,
+    directory: { own: ownDirectory, mesh: directory },
     ops: { health, metrics, mesh: () => meshMap.snapshot() },
     accounts: { register, login, logout, unregister, users: push },
     maxBodyBytes: settings.maxBodyBytes,

@@ -14,13 +14,19 @@ import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
+import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
 import { wireHttpApp } from './wire-http-app.js';
 import { type MembershipWiring, wireMembership } from './wire-membership.js';
 import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
 import { type OperationsWiring, wireOperations } from './wire-operations.js';
 
 /** One node's whole graph, built and not started: `MeshNode` starts and stops it. */
-export interface WiredNode extends MembershipWiring, MessagingWiring, OperationsWiring, AccountsWiring {
+export interface WiredNode
+  extends MembershipWiring,
+    MessagingWiring,
+    OperationsWiring,
+    AccountsWiring,
+    DirectoryWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -90,12 +96,17 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     },
     settings,
   );
+  // The directory lists the accounts wiring's users and presence; it learns other nodes' versions by gossip.
+  const directory = wireDirectory(
+    { registry, peers, clock, listUsers: accounts.listUsers, errors },
+    settings,
+  );
   const membership = wireMembership(
-    { registry, peers, clock, store: membershipStore, random, errors, telemetry },
+    { registry, peers, clock, store: membershipStore, random, errors, telemetry, views: directory.directory },
     settings,
   );
   const app = wireHttpApp(
-    { registry, ...membership, ...messaging, ...operations, ...accounts, push },
+    { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, push },
     { web, maxBodyBytes: settings.maxBodyBytes },
   );
   return {
@@ -103,6 +114,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ...messaging,
     ...membership,
     ...accounts,
+    ...directory,
     registry,
     remembered: saved?.nodes ?? [],
     socketIo,

@@ -1,6 +1,7 @@
-import type { PresenceChange } from '../../src/application/accounts/presence.js';
+import type { Presence, PresenceChange } from '../../src/application/accounts/presence.js';
 import type { Recipients } from '../../src/application/messaging/deliver-direct.js';
 import type { HistoryQuery } from '../../src/application/messaging/read-history.js';
+import type { AccountStore } from '../../src/application/ports/accounts/account-store.js';
 import type { UserPush } from '../../src/application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../src/domain/delivery.js';
 import { audienceOf, statusAudienceOf } from '../../src/domain/direct-message.js';
@@ -21,20 +22,19 @@ export interface FakeConnection {
  * The users of one node as the real front ends treat them, without sockets: connections, anonymous or logged
  * in, that are sent their history on connect and then what `UserPush` hands them, each message and status to
  * the connections its audience allows (`audienceOf`, as socket.io and `/ws` do). It is also the node's
- * `Recipients`: the accounts it was given, online while one of their connections is open.
+ * `Recipients`, read from the node's one account store and `Presence` (as `wireNode` does): a logged-in
+ * connection opens presence for its user as the front ends do, and closing it closes that presence.
  */
 export class UserConnections implements UserPush, Recipients {
   readonly #connections = new Map<string, FakeConnection>();
-  readonly #accounts: Set<string>;
 
   constructor(
     private readonly node: string,
-    accounts: readonly string[],
+    /** The node's users, as `wireAccounts` wires them. */
+    private readonly users: { readonly accounts: AccountStore; readonly presence: Presence },
     /** Set once the node is wired: what a connection is sent on connect (`ReadHistory`). */
     public history: (query: HistoryQuery) => HistoryEntry[] = () => [],
-  ) {
-    this.#accounts = new Set(accounts);
-  }
+  ) {}
 
   /** Opens a connection (logged in as `name`, or anonymous) and sends it its history after `since`. */
   connect(id: string, name?: string, since?: number): FakeConnection {
@@ -47,23 +47,27 @@ export class UserConnections implements UserPush, Recipients {
       statuses: [],
     };
     this.#connections.set(id, connection);
+    if (name !== undefined) this.users.presence.opened(name, id, 'fake');
     return connection;
   }
 
   disconnect(id: string): void {
+    const connection = this.#connections.get(id);
     this.#connections.delete(id);
+    if (connection?.name !== undefined) this.users.presence.closed(connection.name, id, 'fake');
   }
 
+  /** Registers `name` straight in the account store (no password: these users never log in over HTTP). */
   addAccount(name: string): void {
-    this.#accounts.add(name);
+    this.users.accounts.createAccount({ name, passwordHash: 'unused', createdAt: 0 });
   }
 
   exists(name: string): boolean {
-    return this.#accounts.has(name);
+    return this.users.accounts.getAccount(name) !== undefined;
   }
 
   isOnline(name: string): boolean {
-    return [...this.#connections.values()].some((c) => c.name === name);
+    return this.users.presence.isOnline(name);
   }
 
   get connectedUsers(): number {
@@ -90,7 +94,7 @@ export class UserConnections implements UserPush, Recipients {
 
   disconnectUser(name: string): number {
     const ids = [...this.#connections.values()].filter((c) => c.name === name).map((c) => c.id);
-    for (const id of ids) this.#connections.delete(id);
+    for (const id of ids) this.disconnect(id);
     return ids.length;
   }
 

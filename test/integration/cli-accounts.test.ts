@@ -1,7 +1,10 @@
 // The meshchat command's accounts against real nodes on 127.0.0.1 (built CLI as child processes, nodes in this
 // process): `register` and `chat --login` with MESHCHAT_PASSWORD, a wrong password as one line and exit 1, and
-// a direct-message round trip between two `chat --json` scripts on two nodes. Every wait polls with a deadline.
+// a direct-message round trip between two `chat --json` scripts on two nodes, and `/users` on GET /users. Every
+// wait polls with a deadline.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { listUsers } from '../../src/cli/account/node-accounts.js';
+import { formatUserList } from '../../src/cli/chat/format.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { type CliProcess, runCli } from '../support/processes.js';
@@ -77,6 +80,12 @@ describe('meshchat register and chat --login', () => {
     const bob = cli(['chat', '--node', b.url, '--login', 'bob', '--json'], env);
     const alice = cli(['chat', '--node', a.url, '--login', 'alice', '--json'], env);
     await vi.waitFor(() => expect(b.connectedUsers + a.connectedUsers).toBe(2), WAIT);
+    // `/users` reads the node's own GET /users (200): its users with the presence their logins opened.
+    expect(await listUsers(new URL(b.url))).toEqual([{ user: 'bob@node-b', online: true, lastSeen: null }]);
+    expect(formatUserList((await listUsers(new URL(a.url))) ?? [])).toEqual([
+      'users (1):',
+      '  alice@node-a  online',
+    ]);
 
     alice.child.stdin.write(`${JSON.stringify({ to: 'bob@node-b', msg: 'hello bob' })}\n`);
     await vi.waitFor(

@@ -84,6 +84,11 @@ describe('direct messages (in-memory network, fake clock)', () => {
     a.connections.connect('a1', 'alice');
     const alice2 = a.connections.connect('a2', 'alice');
     const anonA = a.connections.connect('a3');
+    // The recipients are the node's one account store and presence, which GET /users (the directory) lists too.
+    expect(b.listUsers.execute().map((u) => [u.user, u.online])).toEqual([
+      ['bob@b', true],
+      ['carol@b', true],
+    ]);
 
     const outcome = await send(
       a,

@@ -78,6 +78,7 @@ export const ERROR_CODES = {
       'The field `msg` is not a string, or a user sent something that is not a message object.',
     invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
+    invalid_scope: 'The query parameter `scope` of `GET /users` is neither `node` nor `mesh`.',
     invalid_name: `A user name is not 1 to ${ACCOUNT_NAME_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\` starting with a letter or digit.`,
     weak_password: `A new password is shorter than ${PASSWORD_MIN_LENGTH} characters.`,
     invalid_password: `A password is not a string, or is over ${PASSWORD_MAX_BYTES} bytes of UTF-8.`,

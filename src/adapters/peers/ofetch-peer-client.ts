@@ -5,20 +5,27 @@ import { PeerCallFailed } from '../../application/errors.js';
 import type {
   BatchItemResult,
   CallOptions,
+  GossipReport,
   NodeAnswer,
   PeerClient,
   ProbeVerdict,
+  UserListAnswer,
 } from '../../application/ports/peer-client.js';
+import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
 import {
   batchAnswer,
+  DIRECTORY_VERSION_HEADER,
+  directoryVersion,
   extensionFields,
   MAX_LIST_ENTRIES,
   nodeAnswer,
   nodeListAnswer,
   probeAnswer,
+  userListAnswer,
+  userListEntry,
 } from '../http/wire-schemas.js';
 
 export const PEER_TIMEOUT_MS = 5_000;
@@ -53,7 +60,10 @@ export class OfetchPeerClient implements PeerClient {
     this.#maxWaiting = settings.maxWaitingPerPeer ?? MAX_WAITING_PER_PEER;
   }
 
-  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
+  async listNodes(
+    url: string,
+    options: CallOptions & { includeDead?: boolean } = {},
+  ): Promise<GossipReport[]> {
     const path = options.includeDead ? '/nodes?include=dead' : '/nodes';
     const list = parseAnswer(
       url,
@@ -62,7 +72,7 @@ export class OfetchPeerClient implements PeerClient {
       nodeListAnswer,
       'a node list',
     );
-    const nodes: NodeReport[] = [];
+    const nodes: GossipReport[] = [];
     for (const entry of list.slice(0, MAX_LIST_ENTRIES)) {
       try {
         nodes.push({ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry) });
@@ -140,6 +150,21 @@ export class OfetchPeerClient implements PeerClient {
     return incarnation === undefined ? { alive: answer.alive } : { alive: answer.alive, incarnation };
   }
 
+  async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
+    const { text, headers } = await this.#exchange(url, 'GET', '/users', undefined, options);
+    const list = parseAnswer(url, 'GET /users', text, userListAnswer, 'a user list');
+    const users: DirectoryUser[] = [];
+    for (const entry of list) {
+      if (users.length >= MAX_DIRECTORY_USERS_PER_NODE) break;
+      const parsed = userListEntry.safeParse(entry);
+      if (parsed.success) users.push(parsed.data);
+    }
+    const said = headers.get(DIRECTORY_VERSION_HEADER);
+    const version =
+      said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
+    return version?.success ? { users, version: version.data } : { users };
+  }
+
   async #call(
     base: string,
     method: string,
@@ -147,6 +172,16 @@ export class OfetchPeerClient implements PeerClient {
     body: object | undefined,
     options: CallOptions,
   ): Promise<string> {
+    return (await this.#exchange(base, method, path, body, options)).text;
+  }
+
+  async #exchange(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    options: CallOptions,
+  ): Promise<{ text: string; headers: Headers }> {
     const origin = new URL(base).origin;
     let limit = this.#limits.get(origin);
     if (!limit) {
@@ -198,7 +233,7 @@ export class OfetchPeerClient implements PeerClient {
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
     }
-    if (response.status >= 200 && response.status < 300) return text;
+    if (response.status >= 200 && response.status < 300) return { text, headers: response.headers };
     const peerError = parseErrorBody(text);
     throw new PeerCallFailed(
       'peer_rejected',

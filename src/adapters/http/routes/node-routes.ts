@@ -23,13 +23,17 @@ export const NODE_ROUTES = [
     summary: 'List the nodes this node knows',
     description:
       'Every node this node lists, itself first. Entries carry `incarnation` and `state` (meshchat extension; a ' +
-      'plain node sends only `id` and `url`). With `?include=dead` (meshchat extension) the nodes that left or ' +
+      'plain node sends only `id` and `url`), and `directory` when that node has accounts (the version of its ' +
+      'user list, for the mesh directory). With `?include=dead` (meshchat extension) the nodes that left or ' +
       'were found dead are added, so gossip cannot bring them back. Any other value of `include` is ignored.',
     tag: 'base',
     query: z.object({ include: includeParam.optional() }),
     responses: { '200': { description: 'The node list.', json: nodeList } },
-    handle: ({ deps: { registry }, query, c }) => {
-      const members = registry.list();
+    handle: ({ deps: { registry, directory }, query, c }) => {
+      const members = registry.list().map((member) => {
+        const version = directory.mesh.versionOf(member.id);
+        return version === undefined ? member : { ...member, directory: version };
+      });
       return c.json(query('include') === 'dead' ? [...members, ...registry.goneReports()] : members);
     },
   }),
