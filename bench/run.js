@@ -6,7 +6,7 @@
 // ten), `delivery` (meshchat with its durable outbox against meshchat --in-memory: the same fan-out, plus a
 // backlog drain after a crash), `ops` (the same fan-out with --log-level info and /metrics scrapes against
 // --log-level silent) and `membership` (join convergence, crash detection and requests at rest of N
-// in-process nodes).
+// in-process nodes), plus `accounts` (logins per second against one node).
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -68,6 +68,11 @@ membership (nodes built in the bench process with createNode, LAN profile, on 12
                        (refused,hung)
   --rest-sizes LIST    network sizes for requests at rest (10,25; quick 10)
   --rest-seconds N     counting window at rest (10; quick 5)
+
+accounts (one node built in the bench process with a data dir and the real scrypt hasher):
+  --logins N           POST /sessions to time (400; quick 50)
+  --login-users N      accounts registered first, logged in to in turn (20; quick 5)
+  --login-concurrency N  logins in flight (8)
 `;
 
 /**
@@ -106,6 +111,9 @@ function flags() {
         'crash-modes': { type: 'string' },
         'rest-sizes': { type: 'string' },
         'rest-seconds': { type: 'string' },
+        logins: { type: 'string' },
+        'login-users': { type: 'string' },
+        'login-concurrency': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -208,6 +216,10 @@ function options() {
     restSettleMs: 3_000, // after convergence, before counting at rest (join-time announces and probes end)
     convergeMaxMs: 60_000, // a network not converged by then is reported as such
     detectMaxMs: 30_000, // a crashed node still listed by then is reported as not detected
+    // accounts
+    logins: int('logins', quick ? 50 : 400, 1, 100_000),
+    loginUsers: int('login-users', quick ? 5 : 20, 1, 10_000),
+    loginConcurrency: int('login-concurrency', 8, 1, 1000),
   };
 }
 
@@ -257,6 +269,8 @@ async function main() {
     where.push('ops: meshchat nodes as child processes, --log-level info (+ /metrics scrapes) vs silent');
   if (selected.some((s) => s.group === 'membership'))
     where.push('membership: meshchat nodes in the bench process');
+  if (selected.some((s) => s.group === 'accounts'))
+    where.push('accounts: one meshchat node in the bench process, with a data dir');
   process.stdout.write(
     `meshchat bench: ${environment.node}, ${environment.cpus} x ${environment.cpuModel ?? 'cpu'}; ${where.join('; ')}\n`,
   );

@@ -8,11 +8,13 @@ import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
 import { LinkingPeerClient } from './adapters/peers/linking-peer-client.js';
 import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
 import { MemoryAccountStore } from './adapters/storage/memory-account-store.js';
+import { MemoryInbox } from './adapters/storage/memory-inbox.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
 import { openDatabase } from './adapters/storage/open-database.js';
 import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
+import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
@@ -26,6 +28,7 @@ import type { PasswordHasher } from './application/ports/accounts/password-hashe
 import type { SessionTokens } from './application/ports/accounts/session-tokens.js';
 import type { Clock } from './application/ports/clock.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
+import type { Inbox } from './application/ports/inbox.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import type { PeerClient } from './application/ports/peer-client.js';
@@ -54,6 +57,7 @@ export const TOKENS = {
   hasher: token<PasswordHasher>('PasswordHasher'),
   tokens: token<SessionTokens>('SessionTokens'),
   audit: token<AuditTrail>('AuditTrail'),
+  inbox: token<Inbox>('Inbox'),
   node: token<WiredNode>('WiredNode'),
 } as const;
 
@@ -90,6 +94,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.hasher, overrides.hasher ?? new ScryptPasswordHasher());
   put(TOKENS.tokens, new CryptoSessionTokens());
   put(TOKENS.audit, auditTrail(get(TOKENS.log), db, overrides.audit));
+  put(TOKENS.inbox, db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox());
   const adapters: NodeAdapters = {
     peers: get(TOKENS.peers),
     endpoint: get(TOKENS.endpoint),
@@ -106,6 +111,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     tokens: get(TOKENS.tokens),
     audit: get(TOKENS.audit),
     ...(linking ? { peerLinks: linking } : {}),
+    inbox: get(TOKENS.inbox),
   };
   put(TOKENS.node, wireNode(adapters, settings));
   return c;

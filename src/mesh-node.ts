@@ -122,6 +122,7 @@ export class MeshNode {
         networkPush,
         directory,
         accounts,
+        inbox,
       } = this.wired;
       networkPush.stop();
       directory.stop();
@@ -137,6 +138,7 @@ export class MeshNode {
       remember.stop();
       await messages.close();
       accounts.close();
+      inbox.close();
       this.database?.close();
     })();
     return this.#released;

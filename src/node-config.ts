@@ -40,4 +40,6 @@ export interface NodeConfig {
   readonly heartbeatMs?: number;
   /** Failed-login limits (per name, per client address, window) over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /** Unread direct messages kept per user; 1,000 by default (tests lower it). */
+  readonly inboxLimit?: number;
 }

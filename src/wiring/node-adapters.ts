@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../application/ports/accounts/password-hash
 import type { SessionTokens } from '../application/ports/accounts/session-tokens.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
+import type { Inbox } from '../application/ports/inbox.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
 import type { MessageStore } from '../application/ports/message-store.js';
 import type { PeerClient } from '../application/ports/peer-client.js';
@@ -37,4 +38,6 @@ export interface NodeAdapters {
   readonly tokens: SessionTokens;
   /** Where account operations are recorded (the database and the log, fanned out). */
   readonly audit: AuditTrail;
+  /** Direct messages waiting for this node's users while they are offline; closed with the other stores. */
+  readonly inbox: Inbox;
 }

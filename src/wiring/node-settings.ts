@@ -27,6 +27,8 @@ export interface NodeSettings {
   readonly heartbeatMs?: number;
   /** Failed-login limits over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
+  readonly inboxLimit?: number;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -47,5 +49,6 @@ export function nodeSettings(
     peerLinks: config.peerLinks !== false,
     heartbeatMs: config.heartbeatMs,
     loginThrottle: config.loginThrottle,
+    inboxLimit: config.inboxLimit,
   };
 }

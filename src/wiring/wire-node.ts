@@ -5,7 +5,9 @@ import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
+import type { HistoryQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
+import type { Inbox } from '../application/ports/inbox.js';
 import type { MessageStore } from '../application/ports/message-store.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
 import type { UserPush } from '../application/ports/user-push.js';
@@ -41,6 +43,7 @@ export interface WiredNode
   readonly peerLinks?: NodeAdapters['peerLinks'];
   readonly endpoint: PublicEndpoint;
   readonly messages: MessageStore;
+  readonly inbox: Inbox;
   readonly log: Logger;
 }
 
@@ -50,7 +53,7 @@ export interface WiredNode
  */
 export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredNode {
   const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web } = adapters;
-  const { hasher, tokens, audit } = adapters;
+  const { hasher, tokens, audit, inbox } = adapters;
   const saved = membershipStore.load();
   const registry = new PeerRegistry(settings.self, startIncarnation(saved, clock.now()));
   // The metrics and the health check read the courier and the front ends built below, only when asked.
@@ -65,12 +68,12 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   });
   const { errors, telemetry, meshMap } = operations;
   const accounts = wireAccounts(
-    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit },
+    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit, inbox },
     { throttle: settings.loginThrottle },
   );
   const frontEnd = {
     registry,
-    history: (since?: number) => messages.history(since),
+    history: (query: HistoryQuery) => messaging.readHistory.execute(query),
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
@@ -81,7 +84,22 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   const push = new FanOutUserPush([socketIo, ws, ...adapters.push]);
   accounts.presence.onChange((change) => push.pushPresence(change));
   const messaging = wireMessaging(
-    { registry, peers, clock, ids, store: messages, push, random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      ids,
+      store: messages,
+      push,
+      random,
+      errors,
+      telemetry,
+      inbox,
+      recipients: {
+        exists: (name) => adapters.accounts.getAccount(name) !== undefined,
+        isOnline: (name) => accounts.presence.isOnline(name),
+      },
+    },
     settings,
   );
   // The directory lists the accounts wiring's users and presence; it learns other nodes' versions by gossip.
@@ -114,6 +132,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,
+    inbox,
     log,
   };
 }

@@ -2,12 +2,14 @@ import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
 import { extensionFields, userListEntry } from '../../src/adapters/http/wire-schemas.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import { FanOutUserPush } from '../../src/adapters/users/fan-out-user-push.js';
 import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
 import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
+import type { Inbox } from '../../src/application/ports/inbox.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
 import type {
   BatchItemResult,
@@ -31,10 +33,12 @@ import { type MessagingWiring, wireMessaging } from '../../src/wiring/wire-messa
 import { FakeClock } from './fake-clock.js';
 import { FakePasswordHasher } from './fake-password-hasher.js';
 import { InMemoryAccountStore } from './in-memory-account-store.js';
+import { InMemoryInbox } from './in-memory-inbox.js';
 import { InMemoryMembershipStore } from './in-memory-membership-store.js';
 import { RecordingAuditTrail } from './recording-audit-trail.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';
 import { SequentialSessionTokens } from './sequential-session-tokens.js';
+import { UserConnections } from './user-connections.js';
 
 /** The server side of a node as other nodes see it: what the HTTP API would call. */
 export interface InboundPeerApi {
@@ -260,6 +264,9 @@ export interface MemoryNode extends MembershipWiring, MessagingWiring, AccountsW
   readonly store: MessageStore;
   readonly clock: FakeClock;
   readonly api: InboundPeerApi;
+  /** The node's user connections and accounts (none unless `accounts` was given): direct messages. */
+  readonly connections: UserConnections;
+  readonly inbox: Inbox | undefined;
 }
 
 export function memoryUrl(id: string): string {
@@ -287,6 +294,14 @@ export function createMemoryNode(
     telemetry?: Partial<Telemetry>;
     /** The node's registry, when the test built what reads it first (its operations). */
     registry?: PeerRegistry;
+    /**
+     * Account names to register on this node (in its one account store, which the directory lists too): it then
+     * takes direct messages for them (`connections`, `inbox`).
+     */
+    accounts?: readonly string[];
+    /** Where their direct messages wait (pass an earlier node's to simulate a restart). */
+    inbox?: Inbox;
+    inboxLimit?: number;
     /** Over what the membership profile implies. */
     directory?: Partial<DirectorySettings>;
   } = {},
@@ -294,6 +309,7 @@ export function createMemoryNode(
   const url = memoryUrl(id);
   const registry = options.registry ?? new PeerRegistry({ id, url }, options.incarnation ?? 1);
   const users = new RecordingPushNotifier();
+  const inbox = options.accounts ? (options.inbox ?? new InMemoryInbox()) : undefined;
   const clock = options.clock ?? new FakeClock();
   const peers = network.client(url);
   const store = options.store ?? new MemoryMessageStore(DEFAULT_MESSAGE_STORE_SETTINGS);
@@ -306,11 +322,8 @@ export function createMemoryNode(
   const { onError } = options;
   const errors = onError ? { report: (error: unknown) => onError(error) } : undefined;
   const { random } = options;
-  const messaging = wireMessaging(
-    { registry, peers, clock, ids: new SequentialIds(id), store, push: users, random, errors, telemetry },
-    options,
-  );
-  // The node's users as `wireNode` wires them: one account store and one presence, which the directory lists.
+  // The node's users as `wireNode` wires them: one account store and one presence, which the direct messages
+  // (as their recipients) and the directory (through `listUsers`) both read.
   const accounts = wireAccounts({
     node: id,
     clock,
@@ -318,7 +331,27 @@ export function createMemoryNode(
     hasher: new FakePasswordHasher(),
     tokens: new SequentialSessionTokens(),
     audit: new RecordingAuditTrail(),
+    inbox,
   });
+  const connections = new UserConnections(id, accounts);
+  for (const name of options.accounts ?? []) connections.addAccount(name);
+  const push = options.accounts ? new FanOutUserPush([users, connections]) : users;
+  const messaging = wireMessaging(
+    {
+      registry,
+      peers,
+      clock,
+      ids: new SequentialIds(id),
+      store,
+      push,
+      random,
+      errors,
+      telemetry,
+      ...(inbox ? { inbox, recipients: connections } : {}),
+    },
+    options,
+  );
+  connections.history = (query) => messaging.readHistory.execute(query);
   const directory = wireDirectory(
     { registry, peers, clock, listUsers: accounts.listUsers, errors },
     { membership: options.membership, directory: options.directory },
@@ -382,6 +415,8 @@ export function createMemoryNode(
     store,
     clock,
     api,
+    connections,
+    inbox,
   };
 }
 

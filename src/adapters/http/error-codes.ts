@@ -13,6 +13,13 @@ import {
   type PeerFailure,
   StoreClosed,
 } from '../../application/errors.js';
+import { DEFAULT_INBOX_LIMIT } from '../../application/messaging/deliver-direct.js';
+import {
+  AuthRequired,
+  DirectUnsupported,
+  InboxFull,
+  UnknownUser,
+} from '../../application/messaging/direct-errors.js';
 import { ACCOUNT_NAME_MAX_LENGTH, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/account.js';
 import {
   Conflict,
@@ -100,6 +107,21 @@ export const ERROR_CODES = {
   }),
   ...family(() => new UnknownNode(''), {
     unknown_node: 'This node neither lists that node id nor remembers it as gone.',
+  }),
+  ...family(() => new UnknownUser(''), {
+    unknown_user:
+      'A direct message to a name that has no account on its home node; its sender sees a `failed` status or a refused ack.',
+  }),
+  ...family(() => new InboxFull('', 0), {
+    inbox_full: `The recipient is offline and ${DEFAULT_INBOX_LIMIT} direct messages already wait in their inbox (by default); nothing was taken.`,
+  }),
+  ...family(() => new AuthRequired(), {
+    auth_required:
+      'A direct message (`to` a user address) from a connection that is not logged in; log in with a token first.',
+  }),
+  ...family(() => new DirectUnsupported(''), {
+    direct_unsupported:
+      'A direct message to a node that has not shown it is a meshchat node (its record has no incarnation); a plain node is never handed one.',
   }),
   ...family((code) => new Conflict(code, ''), {
     id_in_use: "The id is this node's own, at another url.",

@@ -29,15 +29,19 @@ export const probeBody = z.object({
 
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
+/** A user address `name@node` is at most this long. */
+const ADDRESS_MAX_LENGTH = ACCOUNT_NAME_MAX_LENGTH + 1 + NODE_ID_MAX_LENGTH;
+
 /** `PUT /msg`: only `msg` is required (the assignment's echo client sends nothing else); unknown fields pass. */
 export const inboundMessageBody = z.looseObject({
   msg: z.string(),
   from: optional(z.string().max(64)),
-  to: optional(z.string().max(64)),
+  to: optional(z.string().max(ADDRESS_MAX_LENGTH)),
   id: optional(z.string().min(1).max(128)),
   ts: optional(z.string().max(64)),
   user: optional(z.string().max(USER_NAME_MAX_LENGTH)),
   hops: optional(z.number().int().min(0).max(1000)),
+  fromUser: optional(z.string().max(ADDRESS_MAX_LENGTH)),
 });
 
 /** Most messages in one `POST /msgs` batch. */
