@@ -8,6 +8,7 @@ import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
+import { coalesceEngineWrites } from './coalesce-engine-writes.js';
 import { authenticateConnection, notePresence } from './connection-auth.js';
 import { historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
@@ -53,6 +54,7 @@ export class SocketIoUserPush implements UserPush {
       ...(heartbeatMs === undefined ? {} : { pingInterval: heartbeatMs, pingTimeout: heartbeatMs }),
     });
     http.claimUpgrades('/socket.io/');
+    coalesceEngineWrites(io.engine);
     io.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
       if (token === undefined || token === null) return next();
