@@ -1,5 +1,4 @@
-import type { Hono } from 'hono';
-import { createHttpApp } from '../adapters/http/create-http-app.js';
+import { createHttpApp, type HttpApp } from '../adapters/http/create-http-app.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
@@ -20,7 +19,7 @@ export function wireHttpApp(
       readonly push: Pick<UserPush, 'disconnectUser'>;
     },
   settings: { readonly web: WebAssets; readonly maxBodyBytes?: number; readonly peerLinks?: boolean },
-): Hono {
+): HttpApp {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
   const { ownDirectory, directory, register, login, logout, unregister, push } = parts;
   return createHttpApp({

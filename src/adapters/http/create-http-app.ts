@@ -6,13 +6,48 @@ import { docsPage } from './docs/docs-page.js';
 import { errorBody, HTTP_REFUSALS, headersFor, statusFor, toErrorBody } from './error-table.js';
 import { DEFAULT_MAX_BODY_BYTES, type HttpAppDeps } from './http-app-deps.js';
 import { openApiDocument } from './openapi.js';
-import { readJsonBody } from './read-json-body.js';
-import { type ApiDescription, honoPath, type Route } from './route.js';
+import { checkBody, readJsonBody } from './read-json-body.js';
+import { type ApiDescription, honoPath, type JsonAnswer, type Route } from './route.js';
 import { ALL_ROUTES } from './routes/all-routes.js';
 
 export { DEFAULT_MAX_BODY_BYTES, type HttpAppDeps, type OpsDeps } from './http-app-deps.js';
 
 const DESCRIBED: ApiDescription = { document: openApiDocument, page: docsPage, css: DOCS_CSS };
+
+/** A request handed to a route without HTTP (by a peer link): its JSON body as parsed, and its size as sent. */
+export interface DirectRequest {
+  readonly method: string;
+  /** The path as sent, query included. */
+  readonly path: string;
+  readonly body: unknown;
+  /** Bytes of the frame the body came in: the body as sent was no larger. */
+  readonly bytes: number;
+}
+
+/** A route's answer without HTTP: its status, its text and the headers the route documents. */
+export interface DirectAnswer {
+  readonly status: number;
+  readonly text: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The node's HTTP API, plus `direct`: the same routes run without a `Request` or a `Response` for the requests
+ * a peer link carries most (`PUT /msg`, `POST /msgs`: the routes declared with `answer`). It gives `undefined`
+ * for every other request, which then goes through the app as any HTTP request does.
+ */
+export type HttpApp = Hono & {
+  readonly direct: (request: DirectRequest) => Promise<DirectAnswer> | undefined;
+};
+
+/** The headers with a fixed value that the route documents for `status`. */
+function documentedHeaders(route: Route, status: number): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, header] of Object.entries(route.responses[String(status)]?.headers ?? {})) {
+    if (header.value !== undefined) headers[name] = header.value;
+  }
+  return headers;
+}
 
 /** Mounts one route: its body parsed with its wire schema, then its handler, then the headers it documents. */
 function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
@@ -26,15 +61,64 @@ function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
       described: DESCRIBED,
       c,
     });
-    for (const [name, header] of Object.entries(route.responses[String(response.status)]?.headers ?? {})) {
-      if (header.value !== undefined) response.headers.set(name, header.value);
+    for (const [name, value] of Object.entries(documentedHeaders(route, response.status))) {
+      response.headers.set(name, value);
     }
     return response;
   });
 }
 
+/**
+ * `HttpApp['direct']` over the routes declared with `answer` whose path has no parameter. A request it takes
+ * gets what the app gives the same request: the route's body schema (`checkBody`, as `readJsonBody` after its
+ * JSON parse), its handler, and for a failure the error table's status and body, a 500 reported as the app's
+ * `onError` reports it. What the app checks before a route is either true of every request it takes or sends
+ * the request the app's way: the media type (a link body is always JSON), the body limit (a frame larger than
+ * it goes through the app, which measures the body exactly), the path (a query, or a path no such route has).
+ */
+function directRoutes(deps: HttpAppDeps, maxSize: number): HttpApp['direct'] {
+  const table = new Map<string, { route: Route; answer: NonNullable<Route['answer']> }>();
+  for (const route of ALL_ROUTES) {
+    if (route.answer && !route.path.includes('{')) {
+      table.set(`${route.method.toUpperCase()} ${route.path}`, { route, answer: route.answer });
+    }
+  }
+  return ({ method, path, body, bytes }) => {
+    const found = table.get(`${method} ${path}`);
+    if (!found || bytes > maxSize || (found.route.body && body === undefined)) return undefined;
+    return answerDirectly(found.route, found.answer, deps, { method, path, body });
+  };
+}
+
+async function answerDirectly(
+  route: Route,
+  answer: NonNullable<Route['answer']>,
+  deps: HttpAppDeps,
+  request: { readonly method: string; readonly path: string; readonly body: unknown },
+): Promise<DirectAnswer> {
+  let result: JsonAnswer;
+  try {
+    result = await answer({
+      body: route.body ? checkBody(route.body.schema, request.body) : undefined,
+      param: () => '',
+      query: () => undefined,
+      deps,
+      described: DESCRIBED,
+    });
+  } catch (error) {
+    const status = statusFor(error);
+    if (status === 500) deps.onInternalError?.(error, { method: request.method, path: request.path });
+    return { status, text: JSON.stringify(toErrorBody(error)), headers: headersFor(error) };
+  }
+  return {
+    status: result.status,
+    text: JSON.stringify(result.json),
+    headers: documentedHeaders(route, result.status),
+  };
+}
+
 /** The node's HTTP API: SPEC section 1 with the rules of section 2, plus the web page, from the route table. */
-export function createHttpApp(deps: HttpAppDeps): Hono {
+export function createHttpApp(deps: HttpAppDeps): HttpApp {
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -79,5 +163,5 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     }),
   );
   for (const route of ALL_ROUTES) mount(app, route, deps);
-  return app;
+  return Object.assign(app, { direct: directRoutes(deps, maxSize) });
 }

@@ -19,6 +19,11 @@ export async function readJsonBody<T extends z.ZodType>(c: Context, schema: T): 
   } catch {
     throw httpRefusal('malformed_json', 'The request body is not valid JSON.');
   }
+  return checkBody(schema, data);
+}
+
+/** A parsed JSON body checked against a wire schema: the data, or `400 invalid_body` with the issues. */
+export function checkBody<T extends z.ZodType>(schema: T, data: unknown): z.output<T> {
   const parsed = schema.safeParse(data);
   if (!parsed.success) throw httpRefusal('invalid_body', describeIssues(parsed.error));
   return parsed.data;

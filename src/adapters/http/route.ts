@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { ErrorCode } from './error-codes.js';
 import type { HttpAppDeps } from './http-app-deps.js';
@@ -45,6 +46,15 @@ export interface RouteRequest<B> {
   readonly c: Context;
 }
 
+/** A handler's request without HTTP: what a route that answers plain JSON is given. */
+export type PlainRouteRequest<B> = Omit<RouteRequest<B>, 'c'>;
+
+/** What a route that needs nothing of HTTP answers: a status and a JSON value. */
+export interface JsonAnswer {
+  readonly status: ContentfulStatusCode;
+  readonly json: unknown;
+}
+
 export interface ApiDescription {
   /** The OpenAPI document, as JSON. */
   document(): object;
@@ -71,14 +81,33 @@ export interface RouteSpec<S extends z.ZodType> {
    */
   readonly errors?: readonly ErrorCode[];
   handle(request: RouteRequest<z.output<S>>): Response | Promise<Response>;
+  /**
+   * The handler of a route that needs nothing of HTTP (no headers, no connection): its answer as a status and
+   * a JSON value. Such a route is declared with `answer` instead of `handle` (which is then made from it), so a
+   * peer link can run it without building a `Request` and a `Response` around it (`createHttpApp`'s `direct`).
+   */
+  readonly answer?: (request: PlainRouteRequest<z.output<S>>) => Promise<JsonAnswer>;
 }
+
+/** A route's declaration: with `handle`, or with `answer` when it needs nothing of HTTP. */
+export type RouteDeclaration<S extends z.ZodType> = Omit<RouteSpec<S>, 'handle' | 'answer'> &
+  (
+    | { readonly handle: RouteSpec<S>['handle']; readonly answer?: never }
+    | { readonly answer: NonNullable<RouteSpec<S>['answer']>; readonly handle?: never }
+  );
 
 /** A route as the app and the document read it. */
 export type Route = RouteSpec<z.ZodType>;
 
 /** Declares a route; the body's type flows from its schema to the handler. */
-export function route<S extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<S>): Route {
-  return spec as unknown as Route;
+export function route<S extends z.ZodType = z.ZodUndefined>(spec: RouteDeclaration<S>): Route {
+  const { answer } = spec;
+  if (!answer) return spec as unknown as Route;
+  const handle = async (request: RouteRequest<z.output<S>>) => {
+    const { status, json } = await answer(request);
+    return request.c.json(json as object, status);
+  };
+  return { ...spec, handle } as unknown as Route;
 }
 
 /** `/nodes/{id}` as Hono writes it: `/nodes/:id`. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { DirectAnswer, DirectRequest } from '../http/create-http-app.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
   isCarriedAnswerHeader,
@@ -10,9 +11,13 @@ import {
   parseLinkRequest,
 } from './link-frames.js';
 
-/** The node's HTTP API as the link drives it: the same app the HTTP server serves. */
+/**
+ * The node's HTTP API as the link drives it: the same app the HTTP server serves, and, when the app has it,
+ * its way of running a route without HTTP (`undefined` for a request that must go through `fetch`).
+ */
 export interface LinkedApp {
   fetch(request: Request, env: { readonly incoming: IncomingMessage }): Response | Promise<Response>;
+  readonly direct?: (request: DirectRequest) => Promise<DirectAnswer> | undefined;
 }
 
 /** Frames read past the in-flight bound before the pause took hold (a socket chunk's worth); more is hostile. */
@@ -82,11 +87,11 @@ export class WsLinkServer {
     ws.on('error', () => ws.terminate());
     let running = 0;
     // ws still emits frames it had buffered after `pause()`: those wait here, bounded, for a free slot.
-    const waiting: LinkRequest[] = [];
-    const run = async (frame: LinkRequest) => {
+    const waiting: [LinkRequest, number][] = [];
+    const run = async (frame: LinkRequest, bytes: number) => {
       running++;
       try {
-        const answer = await this.#run(frame, upgrade);
+        const answer = await this.#run(frame, bytes, upgrade);
         if (ws.readyState !== ws.OPEN) return;
         if (ws.bufferedAmount > this.settings.maxBufferedBytes) return void ws.terminate();
         ws.send(answer);
@@ -96,20 +101,49 @@ export class WsLinkServer {
       } finally {
         running--;
         const next = waiting.shift();
-        if (next) void run(next);
+        if (next) void run(...next);
         else if (ws.isPaused) ws.resume();
       }
     };
     ws.on('message', (data, isBinary) => {
-      const frame = isBinary ? undefined : parseLinkRequest(data.toString());
-      if (!frame) return void ws.close(1008, 'not a link request frame');
-      if (running < this.settings.maxInFlight) return void run(frame);
+      const text = isBinary ? undefined : data.toString();
+      const frame = text === undefined ? undefined : parseLinkRequest(text);
+      if (text === undefined || !frame) return void ws.close(1008, 'not a link request frame');
+      const bytes = Buffer.isBuffer(data) ? data.length : Buffer.byteLength(text);
+      if (running < this.settings.maxInFlight) return void run(frame, bytes);
       ws.pause();
-      if (waiting.push(frame) > MAX_BUFFERED_FRAMES) ws.terminate();
+      if (waiting.push([frame, bytes]) > MAX_BUFFERED_FRAMES) ws.terminate();
     });
   }
 
-  async #run(frame: LinkRequest, upgrade: IncomingMessage): Promise<string> {
+  /**
+   * Runs one request: straight through its route when the app takes it that way (a message batch: no `Request`,
+   * no `Response`, the body not encoded and parsed again), else through `fetch` as an HTTP request.
+   */
+  async #run(frame: LinkRequest, bytes: number, upgrade: IncomingMessage): Promise<string> {
+    const { method, path, body: sent } = frame;
+    // A request that carries headers goes through the app, whose middleware is what reads them.
+    const direct = frame.headers && Object.keys(frame.headers).length > 0 ? undefined : this.app.direct;
+    const answered = direct?.({ method, path, body: sent, bytes });
+    const { status, text: body, headers } = answered ? await answered : await this.#fetch(frame, upgrade);
+    const extensions = Object.fromEntries(
+      Object.entries(headers).filter(([name]) => isCarriedAnswerHeader(name)),
+    );
+    const answer = JSON.stringify(
+      Object.keys(extensions).length > 0
+        ? { id: frame.id, status, body, headers: extensions }
+        : { id: frame.id, status, body },
+    );
+    if (Buffer.byteLength(answer) <= MAX_LINK_FRAME_BYTES) return answer;
+    // The peer would drop a frame this large: tell it, as an HTTP peer would refuse to read the answer.
+    const error = {
+      code: 'answer_too_large',
+      message: `The answer to ${frame.method} ${frame.path} is too large for a link.`,
+    };
+    return JSON.stringify({ id: frame.id, status: 502, body: JSON.stringify({ error }) });
+  }
+
+  async #fetch(frame: LinkRequest, upgrade: IncomingMessage): Promise<DirectAnswer> {
     const hasBody = frame.body !== undefined;
     const headers = new Headers(frame.headers);
     if (hasBody) headers.set('content-type', 'application/json');
@@ -119,22 +153,8 @@ export class WsLinkServer {
       ...(hasBody ? { body: JSON.stringify(frame.body) } : {}),
     });
     const response = await this.app.fetch(request, { incoming: upgrade });
-    const body = await response.text();
-    const extensions = Object.fromEntries(
-      [...response.headers].filter(([name]) => isCarriedAnswerHeader(name)),
-    );
-    const answer = JSON.stringify(
-      Object.keys(extensions).length > 0
-        ? { id: frame.id, status: response.status, body, headers: extensions }
-        : { id: frame.id, status: response.status, body },
-    );
-    if (Buffer.byteLength(answer) <= MAX_LINK_FRAME_BYTES) return answer;
-    // The peer would drop a frame this large: tell it, as an HTTP peer would refuse to read the answer.
-    const error = {
-      code: 'answer_too_large',
-      message: `The answer to ${frame.method} ${frame.path} is too large for a link.`,
-    };
-    return JSON.stringify({ id: frame.id, status: 502, body: JSON.stringify({ error }) });
+    const text = await response.text();
+    return { status: response.status, text, headers: Object.fromEntries(response.headers) };
   }
 
   #checkAlive(): void {

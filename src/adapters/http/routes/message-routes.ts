@@ -54,7 +54,10 @@ export const MESSAGE_ROUTES = [
       'unknown_user',
       'inbox_full',
     ],
-    handle: async ({ deps: { receive }, body, c }) => c.json({ ok: true, ...(await receive.execute(body)) }),
+    answer: async ({ deps: { receive }, body }) => ({
+      status: 200,
+      json: { ok: true, ...(await receive.execute(body)) },
+    }),
   }),
   route({
     method: 'post',
@@ -72,7 +75,7 @@ export const MESSAGE_ROUTES = [
       description: 'The messages, each as `PUT /msg` takes it.',
     },
     responses: { '200': { description: 'One result per message, in order.', json: batchAnswer } },
-    handle: async ({ deps: { receiveMany }, body: { messages }, c }) => {
+    answer: async ({ deps: { receiveMany }, body: { messages } }) => {
       const checked = messages.map((m) => inboundMessageBody.safeParse(m));
       const outcomes = await receiveMany.execute(checked.flatMap((m) => (m.success ? [m.data] : [])));
       let next = 0;
@@ -90,7 +93,7 @@ export const MESSAGE_ROUTES = [
           ? outcome
           : { ok: false, httpStatus: statusFor(outcome.error), ...toErrorBody(outcome.error) };
       });
-      return c.json({ ok: true, results });
+      return { status: 200, json: { ok: true, results } };
     },
   }),
 ];
