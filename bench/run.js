@@ -55,6 +55,12 @@ ops (meshchat --log-level info, /metrics of both nodes scraped every second duri
      and --rounds as for fanout; about 75 s by default, 20 s with --quick). The audit lines on each node's stderr
      are counted and checked against the messages it accepted.
 
+load (meshchat as child processes with their data dirs, against the plain node; one pair per system per round):
+  --load-rates LIST    open-loop rates in msgs/s (1000,3000)
+  --load-seconds N     seconds each rate (and the overload) is offered (5; quick 2)
+  --overload X         the overload as a multiple of the pair's own closed-loop peak (2)
+  (the closed-loop peak uses --messages, --window and --warmup)
+
 links (two in-process meshchat nodes, with and without peer links; a few seconds):
   --link-messages N    messages counted (1000; quick 200)
 
@@ -104,6 +110,9 @@ function flags() {
         meshchat: { type: 'string', default: 'process' },
         order: { type: 'string', default: 'meshchat,plain' },
         'link-messages': { type: 'string' },
+        'load-rates': { type: 'string' },
+        'load-seconds': { type: 'string' },
+        overload: { type: 'string' },
         'join-sizes': { type: 'string' },
         'join-batch': { type: 'string' },
         'crash-nodes': { type: 'string' },
@@ -178,6 +187,12 @@ function options() {
       ? modes
       : fail('--crash-modes lists refused and/or hung');
   };
+  const overloadFactor = (value = '2') => {
+    const x = Number(value);
+    return Number.isFinite(x) && x > 0 && x <= 20
+      ? x
+      : fail('--overload must be a number above 0, at most 20');
+  };
   /** @type {'process' | 'inprocess'} */
   const meshchatMode =
     values.meshchat === 'process' || values.meshchat === 'inprocess'
@@ -205,6 +220,10 @@ function options() {
     meshchatMode,
     order,
     linkMessages: int('link-messages', quick ? 200 : 1000, 1, 100_000),
+    // load
+    loadRates: list('load-rates', [1000, 3000], 1, 100_000),
+    loadSeconds: int('load-seconds', quick ? 2 : 5, 1, 120),
+    overload: overloadFactor(values.overload),
     // membership
     joinSizes: list('join-sizes', quick ? [10, 25] : [10, 25, 50], 2, 100),
     joinBatches: list('join-batch', [1, 5], 1, 100),
@@ -267,6 +286,8 @@ async function main() {
     where.push('delivery: meshchat nodes as child processes, --data-dir (temp dirs) vs --in-memory');
   if (selected.some((s) => s.group === 'ops'))
     where.push('ops: meshchat nodes as child processes, --log-level info (+ /metrics scrapes) vs silent');
+  if (selected.some((s) => s.group === 'load'))
+    where.push('load: meshchat (--data-dir) and plain nodes as child processes, open loop');
   if (selected.some((s) => s.group === 'membership'))
     where.push('membership: meshchat nodes in the bench process');
   if (selected.some((s) => s.group === 'accounts'))

@@ -11,6 +11,7 @@ import * as logins from './logins.js';
 import * as membershipCrash from './membership-crash.js';
 import * as membershipJoin from './membership-join.js';
 import * as membershipRest from './membership-rest.js';
+import * as openLoop from './open-loop.js';
 import * as ops from './ops.js';
 import * as peerRequests from './peer-requests.js';
 
@@ -38,6 +39,7 @@ import * as peerRequests from './peer-requests.js';
 export const scenarios = [
   { ...fanout1x10, group: 'fanout', budgetMs: () => 180_000 },
   delivery,
+  openLoop,
   ops,
   membershipJoin,
   membershipCrash,

@@ -1,0 +1,187 @@
+// Open-loop load: one socket.io user on node A sends to `receivers` users on node B at a fixed rate, whatever
+// the nodes answer (an open loop: a slow node gets no respite, as with many independent users). A message's
+// latency runs from the moment its schedule said to send it (not when the bench managed to: a late sender is
+// counted against the run, so coordinated omission does not hide a stall) to the moment the last receiver got it.
+// With `acks`, each send asks for meshchat's acknowledgement and the outcomes are counted: a message not
+// delivered whose sender was told `delivered` or `queued`, or nothing, is a silent loss; one refused with an
+// error (`outbox_full`, say) was refused out loud.
+import { performance } from 'node:perf_hooks';
+import { parsePayload, payload } from './fanout.js';
+import { field } from './field.js';
+import { percentile } from './stats.js';
+import { connectUser, connectUsers, disconnectAll } from './users.js';
+
+/** @import { NodesCpu } from './fanout.js' */
+
+const ACK = { none: 0, delivered: 1, queued: 2, refused: 3 };
+/** The sender's schedule is checked every millisecond (Node's finest timer); what is due goes out then. */
+const TICK_MS = 1;
+
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** @param {(() => NodesCpu) | undefined} cpuSeconds */
+function nodesCpu(cpuSeconds) {
+  const { a, b } = cpuSeconds?.() ?? {};
+  return typeof a === 'number' && typeof b === 'number' ? a + b : undefined;
+}
+
+/**
+ * Offers `rate` messages a second for `seconds`, then waits for the stragglers (until every message arrived,
+ * nothing arrived for `quietMs`, or `drainMaxMs` passed). Returns plain numbers.
+ * @param {object} run
+ * @param {string} run.senderUrl
+ * @param {string} run.receiverUrl
+ * @param {string} run.to
+ * @param {number} run.rate messages per second offered
+ * @param {number} run.seconds
+ * @param {string} run.tag distinguishes this run's messages from any other's
+ * @param {number} [run.receivers]
+ * @param {boolean} [run.acks] ask for acknowledgements (meshchat answers them; the plain node does not)
+ * @param {number} [run.quietMs]
+ * @param {number} [run.drainMaxMs]
+ * @param {() => NodesCpu} [run.cpuSeconds]
+ */
+export async function offerLoad({
+  senderUrl,
+  receiverUrl,
+  to,
+  rate,
+  seconds,
+  tag,
+  receivers = 10,
+  acks = false,
+  quietMs = 2_000,
+  drainMaxMs = 20_000,
+  cpuSeconds,
+}) {
+  const count = Math.max(1, Math.round(rate * seconds));
+  const scheduled = new Float64Array(count);
+  const doneAt = new Float64Array(count).fill(Number.NaN);
+  const got = new Uint16Array(count);
+  const copies = new Uint8Array(count * receivers);
+  const ackOf = new Uint8Array(count);
+  /** @type {Record<string, number>} */
+  const refusals = {};
+  let duplicateCopies = 0;
+  let delivered = 0;
+  let lastReceiptAt = 0;
+
+  const users = await connectUsers(receiverUrl, receivers);
+  let sender;
+  try {
+    sender = await connectUser(senderUrl);
+  } catch (error) {
+    disconnectAll(users);
+    throw error;
+  }
+  users.forEach((socket, user) => {
+    socket.on('msg', (data) => {
+      const at = performance.now();
+      const parsed = parsePayload(field(data, 'msg'));
+      if (!parsed || parsed.tag !== tag || parsed.seq >= count) return;
+      lastReceiptAt = at;
+      const slot = parsed.seq * receivers + user;
+      const n = (copies[slot] ?? 0) + 1;
+      copies[slot] = Math.min(n, 255);
+      if (n > 1) return void duplicateCopies++;
+      const all = (got[parsed.seq] ?? 0) + 1;
+      got[parsed.seq] = all;
+      if (all === receivers) {
+        doneAt[parsed.seq] = at;
+        delivered++;
+      }
+    });
+  });
+  /** @param {number} i @returns {(answer: unknown) => void} */
+  const ackFor = (i) => (answer) => {
+    const status = field(answer, 'status');
+    if (field(answer, 'ok') === true && status === 'delivered') ackOf[i] = ACK.delivered;
+    else if (field(answer, 'ok') === true) ackOf[i] = ACK.queued;
+    else {
+      ackOf[i] = ACK.refused;
+      const code = String(field(field(answer, 'error'), 'code') ?? 'unknown');
+      refusals[code] = (refusals[code] ?? 0) + 1;
+    }
+  };
+
+  try {
+    const cpuBefore = nodesCpu(cpuSeconds);
+    const start = performance.now() + 20;
+    let next = 0;
+    let lateMs = 0; // how far behind its schedule the sender fell, at worst
+    await new Promise((resolve) => {
+      const timer = setInterval(() => {
+        const now = performance.now();
+        const due = Math.min(count, Math.floor(((now - start) * rate) / 1000) + 1);
+        while (next < due) {
+          const i = next++;
+          scheduled[i] = start + (i * 1000) / rate;
+          lateMs = Math.max(lateMs, now - (scheduled[i] ?? now));
+          const body = { to, msg: payload(tag, i) };
+          if (acks) sender.emit('msg', body, ackFor(i));
+          else sender.emit('msg', body);
+        }
+        if (next >= count) {
+          clearInterval(timer);
+          resolve(undefined);
+        }
+      }, TICK_MS);
+    });
+    const sendEnd = performance.now();
+    const sendSeconds = (sendEnd - start) / 1000;
+    let inWindow = 0;
+    for (let i = 0; i < count; i++) if ((doneAt[i] ?? Number.NaN) <= sendEnd) inWindow++;
+    const deadline = sendEnd + drainMaxMs;
+    while (delivered < count && performance.now() < deadline) {
+      if (performance.now() - Math.max(lastReceiptAt, sendEnd) > quietMs) break;
+      await sleep(50);
+    }
+    await sleep(200); // late duplicates
+    const cpuAfter = nodesCpu(cpuSeconds);
+
+    const latencies = [];
+    let silent = 0;
+    for (let i = 0; i < count; i++) {
+      const done = doneAt[i] ?? Number.NaN;
+      if (!Number.isNaN(done)) latencies.push(done - (scheduled[i] ?? 0));
+      else if (ackOf[i] !== ACK.refused) silent++;
+    }
+    const sorted = Float64Array.from(latencies).sort();
+    const r = (/** @type {number | undefined} */ v) => (v === undefined ? null : Math.round(v * 1000) / 1000);
+    const acksCount = (/** @type {number} */ kind) => ackOf.reduce((n, a) => n + (a === kind ? 1 : 0), 0);
+    return {
+      rate,
+      sent: count,
+      sendSeconds: Math.round(sendSeconds * 1000) / 1000,
+      senderLateMs: Math.round(lateMs * 10) / 10,
+      delivered,
+      lost: count - delivered,
+      silentLoss: silent,
+      duplicateCopies,
+      goodput: sendSeconds > 0 ? Math.round((inWindow / sendSeconds) * 10) / 10 : null,
+      ms: {
+        p50: r(percentile(sorted, 0.5)),
+        p99: r(percentile(sorted, 0.99)),
+        p999: r(percentile(sorted, 0.999)),
+        max: r(sorted[sorted.length - 1]),
+      },
+      acks: acks
+        ? {
+            delivered: acksCount(ACK.delivered),
+            queued: acksCount(ACK.queued),
+            refused: acksCount(ACK.refused),
+            none: acksCount(ACK.none),
+            refusals,
+          }
+        : null,
+      nodesCpuMsPerMsg:
+        cpuBefore !== undefined && cpuAfter !== undefined && delivered > 0
+          ? Math.round(((cpuAfter - cpuBefore) / delivered) * 1e6) / 1e3
+          : null,
+    };
+  } finally {
+    disconnectAll([sender, ...users]);
+  }
+}
+
+/** @typedef {Awaited<ReturnType<typeof offerLoad>>} LoadRun what one open-loop run measured */

@@ -1,0 +1,292 @@
+// Scenario: meshchat against the assignment-style node under load, one user on A to ten users on B (both
+// systems as child processes, meshchat with its durable outbox). In each round, on a fresh pair of each system:
+//   closed loop  the fan-out's throughput phase (`window` in flight): peak msgs/s and node CPU per message;
+//   open loop    each of `loadRates` offered for `loadSeconds` whatever the nodes do: p50/p99/p99.9 latency
+//                from the scheduled send, what arrived, what was lost;
+//   overload     `overload` times the pair's own closed-loop peak, offered the same way: goodput (messages at
+//                every receiver during the offered window, per second) against that peak, and for meshchat the
+//                acknowledgements (`queued`, refusals) and any message lost without one saying so.
+import { alternateRounds, measureOnPair } from '../lib/compare.js';
+import { runFanout } from '../lib/fanout.js';
+import { offerLoad } from '../lib/open-loop.js';
+import { ran } from '../lib/ran.js';
+import { median, ratio } from '../lib/stats.js';
+import { fixed, table } from '../lib/table.js';
+import { startMeshchatPair } from '../systems/meshchat.js';
+import { startPlainPair } from '../systems/plain.js';
+
+/** @import { BenchOptions } from '../run.js' */
+/** @import { LoadRun } from '../lib/open-loop.js' */
+/** @import { NodesCpu } from '../lib/fanout.js' */
+
+/**
+ * Either system's pair of nodes, as this scenario uses it.
+ * @typedef {{ mode: string, a: { id: string, url: string }, b: { id: string, url: string },
+ *   cpuSeconds: () => NodesCpu, stop(): Promise<unknown> }} LoadPair
+ */
+
+export const name = 'open-loop';
+export const group = 'load';
+export const title =
+  'closed-loop peak, open loop at fixed rates and at 2x peak, meshchat (durable) against the plain node';
+
+const DRAIN_MAX_MS = 20_000;
+
+/** @param {BenchOptions} options */
+export function budgetMs(options) {
+  const perLoad = options.loadSeconds * 1000 + DRAIN_MAX_MS + 15_000;
+  const perPair = 40_000 + options.warmupMaxMs + options.throughputMaxMs + 10_000;
+  return options.rounds * 2 * (perPair + (options.loadRates.length + 1) * perLoad);
+}
+
+/**
+ * @param {'meshchat' | 'plain'} system
+ * @param {string} label
+ * @param {BenchOptions} options
+ * @param {(line: string) => void} log
+ */
+function measureOnce(system, label, options, log) {
+  /** @type {() => Promise<LoadPair>} */
+  const start = system === 'meshchat' ? () => startMeshchatPair({ mode: 'process' }) : () => startPlainPair();
+  return measureOnPair(label, log, start, async (pair, say) => {
+    const common = {
+      senderUrl: pair.a.url,
+      receiverUrl: pair.b.url,
+      to: pair.b.id,
+      receivers: options.receivers,
+    };
+    say(`closed loop: ${options.messages} messages, window ${options.window}`);
+    const closed = await runFanout({
+      ...common,
+      warmup: { count: options.warmup, window: Math.min(50, options.window), maxMs: options.warmupMaxMs },
+      latency: { count: 1, maxMs: options.latencyMaxMs },
+      throughput: { count: options.messages, window: options.window, maxMs: options.throughputMaxMs },
+      messageTimeoutMs: options.messageTimeoutMs,
+      cpuSeconds: pair.cpuSeconds,
+    });
+    const peak = closed.throughput.msgsPerSec ?? 0;
+    /** @type {LoadRun[]} */
+    const rates = [];
+    for (const rate of options.loadRates) {
+      say(`open loop: ${rate} msgs/s for ${options.loadSeconds} s`);
+      rates.push(
+        await offerLoad({
+          ...common,
+          rate,
+          seconds: options.loadSeconds,
+          tag: `o${rate}`,
+          acks: system === 'meshchat',
+          drainMaxMs: DRAIN_MAX_MS,
+          cpuSeconds: pair.cpuSeconds,
+        }),
+      );
+    }
+    const overRate = Math.max(1, Math.round(peak * options.overload));
+    say(
+      `overload: ${overRate} msgs/s (${options.overload} x the peak of ${peak}) for ${options.loadSeconds} s`,
+    );
+    const overload = await offerLoad({
+      ...common,
+      rate: overRate,
+      seconds: options.loadSeconds,
+      tag: 'x',
+      acks: system === 'meshchat',
+      drainMaxMs: DRAIN_MAX_MS,
+      cpuSeconds: pair.cpuSeconds,
+    });
+    return {
+      closed: {
+        msgsPerSec: peak,
+        nodesCpuMsPerMsg: closed.throughput.cpu.nodesMsPerMsg,
+        lost: closed.throughput.delivery.lost,
+      },
+      rates,
+      overload: { ...overload, ofPeak: ratio(overload.goodput, peak) },
+    };
+  });
+}
+
+/** @typedef {Awaited<ReturnType<typeof measureOnce>>} Round */
+/** @typedef {Exclude<Round, { error: string }>} GoodRound */
+
+/**
+ * The median over rounds of one number, and its spread (lowest, highest).
+ * @param {readonly GoodRound[]} rounds
+ * @param {(r: GoodRound) => number | null | undefined} f
+ */
+function spread(rounds, f) {
+  const values = rounds.map(f).filter((v) => typeof v === 'number');
+  return {
+    median: median(values),
+    min: values.length ? Math.min(...values) : undefined,
+    max: values.length ? Math.max(...values) : undefined,
+  };
+}
+
+/** @param {readonly Round[]} rounds @param {readonly number[]} loadRates */
+function summarize(rounds, loadRates) {
+  const good = rounds.filter(ran);
+  /** @param {(r: GoodRound) => number} f */
+  const sum = (f) => good.reduce((n, r) => n + f(r), 0);
+  return {
+    rounds: good.length,
+    failedRounds: rounds.length - good.length,
+    closed: {
+      msgsPerSec: spread(good, (r) => r.closed.msgsPerSec),
+      nodesCpuMsPerMsg: spread(good, (r) => r.closed.nodesCpuMsPerMsg),
+      lost: sum((r) => r.closed.lost),
+    },
+    rates: loadRates.map((rate, i) => {
+      /** @param {GoodRound} r */
+      const at = (r) => /** @type {LoadRun} */ (r.rates[i]);
+      return {
+        rate,
+        p50: spread(good, (r) => at(r).ms.p50),
+        p99: spread(good, (r) => at(r).ms.p99),
+        p999: spread(good, (r) => at(r).ms.p999),
+        goodput: spread(good, (r) => at(r).goodput),
+        nodesCpuMsPerMsg: spread(good, (r) => at(r).nodesCpuMsPerMsg),
+        sent: sum((r) => at(r).sent),
+        delivered: sum((r) => at(r).delivered),
+        silentLoss: sum((r) => at(r).silentLoss),
+        duplicateCopies: sum((r) => at(r).duplicateCopies),
+        senderLateMs: spread(good, (r) => at(r).senderLateMs),
+      };
+    }),
+    overload: {
+      rate: spread(good, (r) => r.overload.rate),
+      goodput: spread(good, (r) => r.overload.goodput),
+      ofPeak: spread(good, (r) => r.overload.ofPeak),
+      p99: spread(good, (r) => r.overload.ms.p99),
+      sent: sum((r) => r.overload.sent),
+      delivered: sum((r) => r.overload.delivered),
+      silentLoss: sum((r) => r.overload.silentLoss),
+      duplicateCopies: sum((r) => r.overload.duplicateCopies),
+      queued: sum((r) => r.overload.acks?.queued ?? 0),
+      refused: sum((r) => r.overload.acks?.refused ?? 0),
+      unanswered: sum((r) => r.overload.acks?.none ?? 0),
+    },
+  };
+}
+
+/**
+ * @param {{ options: BenchOptions, log: (line: string) => void }} context
+ */
+export async function run({ options, log }) {
+  /** @type {('meshchat' | 'plain')[]} */
+  const systems = ['meshchat', 'plain'];
+  const rounds = await alternateRounds(systems, options.rounds, (system, label) =>
+    measureOnce(system, label, options, log),
+  );
+  const meshchat = summarize(rounds.meshchat, options.loadRates);
+  const plain = summarize(rounds.plain, options.loadRates);
+  const failed = systems.filter((s) => rounds[s].some((r) => !ran(r)));
+  return {
+    params: {
+      receivers: options.receivers,
+      window: options.window,
+      closedMessages: options.messages,
+      loadRates: options.loadRates,
+      loadSeconds: options.loadSeconds,
+      overload: options.overload,
+      rounds: options.rounds,
+    },
+    meshchat,
+    plain,
+    ratios: {
+      throughput: ratio(meshchat.closed.msgsPerSec.median, plain.closed.msgsPerSec.median),
+      cpuLess: ratio(plain.closed.nodesCpuMsPerMsg.median, meshchat.closed.nodesCpuMsPerMsg.median),
+    },
+    rounds,
+    ok: failed.length === 0 && meshchat.overload.silentLoss === 0,
+    failed,
+  };
+}
+
+/** @param {{ median?: number | undefined, min?: number | undefined, max?: number | undefined }} s */
+const withSpread = (s, decimals = 2) =>
+  s.median === undefined
+    ? '-'
+    : `${fixed(s.median, decimals)} [${fixed(s.min, decimals)}-${fixed(s.max, decimals)}]`;
+
+/** @param {Awaited<ReturnType<typeof run>>} result */
+export function report(result) {
+  const { meshchat: m, plain: p, ratios, params } = result;
+  /** @type {import('../lib/table.js').Cell[][]} */
+  const rows = [
+    ['', 'meshchat (durable)', 'plain', 'goal'],
+    [
+      `closed loop msgs/s (window ${params.window}, ${params.closedMessages} msgs)`,
+      withSpread(m.closed.msgsPerSec, 0),
+      withSpread(p.closed.msgsPerSec, 0),
+      `>= 3x: ${fixed(ratios.throughput, 2)}x`,
+    ],
+    [
+      '  node CPU ms per msg (A + B)',
+      withSpread(m.closed.nodesCpuMsPerMsg, 3),
+      withSpread(p.closed.nodesCpuMsPerMsg, 3),
+      `>= 4x less: ${fixed(ratios.cpuLess, 2)}x`,
+    ],
+  ];
+  m.rates.forEach((mr, i) => {
+    const pr = p.rates[i];
+    rows.push(
+      [
+        `open loop ${mr.rate}/s, ${params.loadSeconds} s: p50 ms`,
+        withSpread(mr.p50),
+        withSpread(pr?.p50 ?? {}),
+        '',
+      ],
+      ['  p99 ms', withSpread(mr.p99), withSpread(pr?.p99 ?? {}), mr.rate === 1000 ? '<= 5 ms' : ''],
+      ['  p99.9 ms', withSpread(mr.p999), withSpread(pr?.p999 ?? {}), ''],
+      [
+        '  delivered / sent',
+        `${mr.delivered} / ${mr.sent}`,
+        `${pr?.delivered ?? '-'} / ${pr?.sent ?? '-'}`,
+        'all',
+      ],
+      ['  goodput msgs/s', withSpread(mr.goodput, 0), withSpread(pr?.goodput ?? {}, 0), ''],
+      [
+        '  node CPU ms per msg',
+        withSpread(mr.nodesCpuMsPerMsg, 3),
+        withSpread(pr?.nodesCpuMsPerMsg ?? {}, 3),
+        '',
+      ],
+    );
+  });
+  rows.push(
+    [
+      `overload ${params.overload}x own peak: offered msgs/s`,
+      withSpread(m.overload.rate, 0),
+      withSpread(p.overload.rate, 0),
+      '',
+    ],
+    ['  goodput msgs/s', withSpread(m.overload.goodput, 0), withSpread(p.overload.goodput, 0), ''],
+    ['  goodput / own peak', withSpread(m.overload.ofPeak), withSpread(p.overload.ofPeak), '>= 0.80'],
+    ['  p99 ms', withSpread(m.overload.p99, 0), withSpread(p.overload.p99, 0), ''],
+    [
+      '  delivered / sent',
+      `${m.overload.delivered} / ${m.overload.sent}`,
+      `${p.overload.delivered} / ${p.overload.sent}`,
+      '',
+    ],
+    [
+      '  acks queued / refused / none',
+      `${m.overload.queued} / ${m.overload.refused} / ${m.overload.unanswered}`,
+      '(no acks)',
+      '',
+    ],
+    ['  lost silently', m.overload.silentLoss, p.overload.silentLoss, '0'],
+  );
+  const lines = [table(rows)];
+  for (const system of /** @type {const} */ (['meshchat', 'plain'])) {
+    result.rounds[system].forEach((r, i) => {
+      if (!ran(r)) lines.push(`  ${system} round ${i + 1} FAILED: ${r.error.split('\n')[0]}`);
+    });
+  }
+  lines.push(
+    `  medians of ${params.rounds} round(s) [lowest-highest], order alternating; latency from each message's ` +
+      'scheduled send to its last receiver (the bench sender falling behind counts against the system).',
+  );
+  return lines.join('\n');
+}
