@@ -61,6 +61,10 @@ load (meshchat as child processes with their data dirs, against the plain node; 
   --overload X         the overload as a multiple of the pair's own closed-loop peak (2)
   (the closed-loop peak uses --messages, --window and --warmup)
 
+users (one node of a pair as a child process, its users in forked client processes on loopback):
+  --idle-users N       idle socket.io users on the node (10000; quick 1000)
+  --client-processes N processes holding them (2; at least one per 5,000 users)
+
 links (two in-process meshchat nodes, with and without peer links; a few seconds):
   --link-messages N    messages counted (1000; quick 200)
 
@@ -113,6 +117,8 @@ function flags() {
         'load-rates': { type: 'string' },
         'load-seconds': { type: 'string' },
         overload: { type: 'string' },
+        'idle-users': { type: 'string' },
+        'client-processes': { type: 'string' },
         'join-sizes': { type: 'string' },
         'join-batch': { type: 'string' },
         'crash-nodes': { type: 'string' },
@@ -224,6 +230,9 @@ function options() {
     loadRates: list('load-rates', [1000, 3000], 1, 100_000),
     loadSeconds: int('load-seconds', quick ? 2 : 5, 1, 120),
     overload: overloadFactor(values.overload),
+    // users
+    idleUsers: int('idle-users', quick ? 1000 : 10_000, 1, 100_000),
+    clientProcesses: int('client-processes', 2, 1, 32),
     // membership
     joinSizes: list('join-sizes', quick ? [10, 25] : [10, 25, 50], 2, 100),
     joinBatches: list('join-batch', [1, 5], 1, 100),
@@ -288,6 +297,8 @@ async function main() {
     where.push('ops: meshchat nodes as child processes, --log-level info (+ /metrics scrapes) vs silent');
   if (selected.some((s) => s.group === 'load'))
     where.push('load: meshchat (--data-dir) and plain nodes as child processes, open loop');
+  if (selected.some((s) => s.group === 'users'))
+    where.push('users: one node of each system as a child process, its users in forked processes');
   if (selected.some((s) => s.group === 'membership'))
     where.push('membership: meshchat nodes in the bench process');
   if (selected.some((s) => s.group === 'accounts'))

@@ -87,6 +87,8 @@ export function processCpuSeconds(pid) {
  * @param {RegExp} spec.ready
  * @param {number} [spec.timeoutMs]
  * @param {(chunk: string) => void} [spec.onStderr]
+ * @param {number} [spec.fdLimit] raise the child's open-file limit to this first (`ulimit -n` in a shell that
+ *   then execs node, so the pid is node's); it cannot pass the hard limit the bench runs under
  * @returns {Promise<Child>}
  */
 export async function startChild({
@@ -97,8 +99,14 @@ export async function startChild({
   ready,
   timeoutMs = START_TIMEOUT_MS,
   onStderr,
+  fdLimit,
 }) {
-  const child = spawn(process.execPath, [...execArgv, ...args], {
+  const argv = [...execArgv, ...args];
+  const [command, commandArgs] =
+    fdLimit === undefined
+      ? [process.execPath, argv]
+      : ['/bin/sh', ['-c', `ulimit -n ${Math.floor(fdLimit)} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(command, commandArgs, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -7,6 +7,7 @@
 //   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
 import * as delivery from './delivery.js';
 import * as fanout1x10 from './fanout-1x10.js';
+import * as idleUsers from './idle-users.js';
 import * as logins from './logins.js';
 import * as membershipCrash from './membership-crash.js';
 import * as membershipJoin from './membership-join.js';
@@ -45,6 +46,7 @@ export const scenarios = [
   membershipCrash,
   membershipRest,
   peerRequests,
+  idleUsers,
   logins,
 ];
 

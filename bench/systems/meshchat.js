@@ -60,6 +60,7 @@ process.on('exit', () => {
  * @param {readonly string[]} [options.execArgv]
  * @param {string} [options.logLevel]
  * @param {(which: Which, chunk: string) => void} [options.onStderr]
+ * @param {number} [options.fdLimit] process mode: each node's open-file limit (see startChild)
  * @returns {Promise<MeshchatPair>}
  */
 export async function startMeshchatPair({
@@ -70,13 +71,14 @@ export async function startMeshchatPair({
   execArgv = [],
   logLevel = 'silent',
   onStderr,
+  fdLimit,
 } = {}) {
   if (!['disk', 'memory'].includes(storage)) throw new Error(`unknown storage "${storage}"`);
   if (mode === 'inprocess' && (logLevel !== 'silent' || onStderr))
     throw new Error('logLevel and onStderr need mode "process"');
   return mode === 'inprocess'
     ? startInProcess(ids, storage)
-    : startProcesses(ids, storage, fixedPorts, execArgv, logLevel, onStderr);
+    : startProcesses(ids, storage, fixedPorts, execArgv, logLevel, onStderr, fdLimit);
 }
 
 /**
@@ -86,9 +88,10 @@ export async function startMeshchatPair({
  * @param {readonly string[]} execArgv
  * @param {string} logLevel
  * @param {((which: Which, chunk: string) => void) | undefined} onStderr
+ * @param {number | undefined} fdLimit
  * @returns {Promise<MeshchatPair>}
  */
-async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLevel, onStderr) {
+async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLevel, onStderr, fdLimit) {
   const dataDir = storage === 'disk' ? await mkdtemp(join(tmpdir(), 'meshchat-bench-')) : undefined;
   if (dataDir) dataDirs.add(dataDir);
   const [portA = 0, portB = 0] = fixedPorts ? await freePorts(2) : [];
@@ -140,6 +143,7 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLeve
       },
       ready: /^meshchat node \S+ listening at (\S+)$/,
       onStderr: onStderr && ((chunk) => onStderr(which, chunk)),
+      ...(fdLimit === undefined ? {} : { fdLimit }),
     });
     started.push(node);
     return node;

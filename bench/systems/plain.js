@@ -7,8 +7,8 @@ const PLAIN_SERVER = fileURLToPath(new URL('../../test/interop/plain-node/server
 
 /** @import { Child } from '../lib/children.js' */
 
-/** @param {{ ids?: readonly [string, string] }} [options] */
-export async function startPlainPair({ ids = ['plain-a', 'plain-b'] } = {}) {
+/** @param {{ ids?: readonly [string, string], fdLimit?: number }} [options] fdLimit: see startChild */
+export async function startPlainPair({ ids = ['plain-a', 'plain-b'], fdLimit } = {}) {
   /** @type {Child[]} */
   const started = [];
   const stop = async () => {
@@ -26,6 +26,7 @@ export async function startPlainPair({ ids = ['plain-a', 'plain-b'] } = {}) {
       args,
       env: { PLAIN_NODE_EXIT_ON_STDIN_END: '1' },
       ready: /^PLAIN_NODE_URL=(\S+)$/,
+      ...(fdLimit === undefined ? {} : { fdLimit }),
     });
     started.push(node);
     return node;
