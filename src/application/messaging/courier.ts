@@ -78,6 +78,12 @@ export class Courier {
   #started = false;
   #stopped = false;
   #unsubscribe: (() => void) | undefined;
+  /**
+   * The wait for first attempts shared by every send of one clock millisecond, and the ids whose held statuses
+   * go out on the next zero sleep: one timer each per burst, not two per message.
+   */
+  #ackDeadline: { readonly at: number; readonly passed: Promise<void> } | undefined;
+  #toRelease: string[] = [];
 
   constructor(
     private readonly deps: CourierDeps,
@@ -138,8 +144,27 @@ export class Courier {
     try {
       return await this.#enqueue(message, targets, options);
     } finally {
-      void this.deps.clock.sleep(0).then(() => this.#statuses.release(message.id));
+      this.#releaseSoon(message.id);
     }
+  }
+
+  /** Releases `id`'s held statuses after a zero sleep, with every other id that ends its send before then. */
+  #releaseSoon(id: string): void {
+    if (this.#toRelease.push(id) > 1) return;
+    void this.deps.clock.sleep(0).then(() => {
+      const ids = this.#toRelease;
+      this.#toRelease = [];
+      for (const held of ids) this.#statuses.release(held);
+    });
+  }
+
+  /** Resolves `ackWaitMs` after now; sends in the same clock millisecond share it (their deadlines agree). */
+  #ackWait(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (this.#ackDeadline?.at !== now) {
+      this.#ackDeadline = { at: now, passed: this.deps.clock.sleep(this.settings.ackWaitMs) };
+    }
+    return this.#ackDeadline.passed;
   }
 
   async #enqueue(
@@ -174,7 +199,7 @@ export class Courier {
         if (--waiting === 0) allAnswered();
       }),
     );
-    if (waiting > 0) await Promise.race([answered, clock.sleep(this.settings.ackWaitMs)]);
+    if (waiting > 0) await Promise.race([answered, this.#ackWait()]);
     return parcels.map((parcel, i) => {
       // Still in flight after the wait: the sender hears `queued` now and the rest as a status event.
       parcel.answer = undefined;
