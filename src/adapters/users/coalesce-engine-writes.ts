@@ -2,7 +2,7 @@ import { Socket as NetSocket } from 'node:net';
 
 /** The part of an engine.io server this reads: its `flush` event, `(connection, packets)`. */
 interface FlushingEngine {
-  on(event: 'flush', listener: (connection: unknown) => void): unknown;
+  on(event: 'flush', listener: (connection: unknown, packets: unknown) => void): unknown;
 }
 
 /**
@@ -17,7 +17,10 @@ interface FlushingEngine {
  * TCP socket (a polling transport, another WebSocket implementation) nothing is corked and nothing changes.
  */
 export function coalesceEngineWrites(engine: FlushingEngine): void {
-  engine.on('flush', (connection) => {
+  engine.on('flush', (connection, packets) => {
+    // A single packet is one write anyway; corking it would only hold a broadcast's first writes back until the
+    // loop over every connection ends, and keep the receivers waiting that much longer.
+    if (!Array.isArray(packets) || packets.length < 2) return;
     const socket = tcpSocketOf(connection);
     if (!socket || socket.destroyed) return;
     socket.cork();
