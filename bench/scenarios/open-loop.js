@@ -30,11 +30,13 @@ export const group = 'load';
 export const title =
   'closed-loop peak, open loop at fixed rates and at 2x peak, meshchat (durable) against the plain node';
 
-const DRAIN_MAX_MS = 20_000;
+const DRAIN_MAX_MS = 30_000;
+/** A pause with nothing arriving that ends the wait for stragglers (an outbox retry backs off up to 30 s). */
+const QUIET_MS = 5_000;
 
 /** @param {BenchOptions} options */
 export function budgetMs(options) {
-  const perLoad = options.loadSeconds * 1000 + DRAIN_MAX_MS + 15_000;
+  const perLoad = options.loadSeconds * 1000 + DRAIN_MAX_MS + 45_000;
   const perPair = 40_000 + options.warmupMaxMs + options.throughputMaxMs + 10_000;
   return options.rounds * 2 * (perPair + (options.loadRates.length + 1) * perLoad);
 }
@@ -65,35 +67,41 @@ function measureOnce(system, label, options, log) {
       cpuSeconds: pair.cpuSeconds,
     });
     const peak = closed.throughput.msgsPerSec ?? 0;
-    /** @type {LoadRun[]} */
-    const rates = [];
-    for (const rate of options.loadRates) {
-      say(`open loop: ${rate} msgs/s for ${options.loadSeconds} s`);
-      rates.push(
-        await offerLoad({
+    /**
+     * One open-loop run; a run that cannot even start (a node too busy to take its users' connections: the
+     * plain node after a rate it could not carry) is recorded as failed, and the next one still runs.
+     * @param {number} rate
+     * @param {string} tag
+     * @returns {Promise<LoadRun | { rate: number, error: string }>}
+     */
+    const load = async (rate, tag) => {
+      try {
+        return await offerLoad({
           ...common,
           rate,
           seconds: options.loadSeconds,
-          tag: `o${rate}`,
+          tag,
           acks: system === 'meshchat',
+          quietMs: QUIET_MS,
           drainMaxMs: DRAIN_MAX_MS,
           cpuSeconds: pair.cpuSeconds,
-        }),
-      );
+        });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        say(`${rate} msgs/s FAILED: ${message}`);
+        return { rate, error: message };
+      }
+    };
+    const rates = [];
+    for (const rate of options.loadRates) {
+      say(`open loop: ${rate} msgs/s for ${options.loadSeconds} s`);
+      rates.push(await load(rate, `o${rate}`));
     }
     const overRate = Math.max(1, Math.round(peak * options.overload));
     say(
       `overload: ${overRate} msgs/s (${options.overload} x the peak of ${peak}) for ${options.loadSeconds} s`,
     );
-    const overload = await offerLoad({
-      ...common,
-      rate: overRate,
-      seconds: options.loadSeconds,
-      tag: 'x',
-      acks: system === 'meshchat',
-      drainMaxMs: DRAIN_MAX_MS,
-      cpuSeconds: pair.cpuSeconds,
-    });
+    const overload = await load(overRate, 'x');
     return {
       closed: {
         msgsPerSec: peak,
@@ -101,7 +109,7 @@ function measureOnce(system, label, options, log) {
         lost: closed.throughput.delivery.lost,
       },
       rates,
-      overload: { ...overload, ofPeak: ratio(overload.goodput, peak) },
+      overload: 'error' in overload ? overload : { ...overload, ofPeak: ratio(overload.goodput, peak) },
     };
   });
 }
@@ -111,8 +119,9 @@ function measureOnce(system, label, options, log) {
 
 /**
  * The median over rounds of one number, and its spread (lowest, highest).
- * @param {readonly GoodRound[]} rounds
- * @param {(r: GoodRound) => number | null | undefined} f
+ * @template T
+ * @param {readonly T[]} rounds
+ * @param {(r: T) => number | null | undefined} f
  */
 function spread(rounds, f) {
   const values = rounds.map(f).filter((v) => typeof v === 'number');
@@ -137,35 +146,61 @@ function summarize(rounds, loadRates) {
       lost: sum((r) => r.closed.lost),
     },
     rates: loadRates.map((rate, i) => {
-      /** @param {GoodRound} r */
-      const at = (r) => /** @type {LoadRun} */ (r.rates[i]);
+      const runs = good.flatMap((r) => {
+        const run = r.rates[i];
+        return run && !('error' in run) ? [run] : [];
+      });
+      /** @param {(r: LoadRun) => number | null | undefined} f */
+      const of = (f) => spread(runs, f);
+      /** @param {(r: LoadRun) => number} f */
+      const total = (f) => runs.reduce((n, r) => n + f(r), 0);
       return {
         rate,
-        p50: spread(good, (r) => at(r).ms.p50),
-        p99: spread(good, (r) => at(r).ms.p99),
-        p999: spread(good, (r) => at(r).ms.p999),
-        goodput: spread(good, (r) => at(r).goodput),
-        nodesCpuMsPerMsg: spread(good, (r) => at(r).nodesCpuMsPerMsg),
-        sent: sum((r) => at(r).sent),
-        delivered: sum((r) => at(r).delivered),
-        silentLoss: sum((r) => at(r).silentLoss),
-        duplicateCopies: sum((r) => at(r).duplicateCopies),
-        senderLateMs: spread(good, (r) => at(r).senderLateMs),
+        failed: good.length - runs.length,
+        p50: of((r) => r.ms.p50),
+        p99: of((r) => r.ms.p99),
+        p999: of((r) => r.ms.p999),
+        goodput: of((r) => r.goodput),
+        nodesCpuMsPerMsg: of((r) => r.nodesCpuMsPerMsg),
+        senderLateMs: of((r) => r.senderLateMs),
+        sent: total((r) => r.sent),
+        delivered: total((r) => r.delivered),
+        silentLoss: total((r) => r.silentLoss),
+        duplicateCopies: total((r) => r.duplicateCopies),
+        queued: total((r) => r.acks?.queued ?? 0),
+        refused: total((r) => r.acks?.refused ?? 0),
       };
     }),
-    overload: {
-      rate: spread(good, (r) => r.overload.rate),
-      goodput: spread(good, (r) => r.overload.goodput),
-      ofPeak: spread(good, (r) => r.overload.ofPeak),
-      p99: spread(good, (r) => r.overload.ms.p99),
-      sent: sum((r) => r.overload.sent),
-      delivered: sum((r) => r.overload.delivered),
-      silentLoss: sum((r) => r.overload.silentLoss),
-      duplicateCopies: sum((r) => r.overload.duplicateCopies),
-      queued: sum((r) => r.overload.acks?.queued ?? 0),
-      refused: sum((r) => r.overload.acks?.refused ?? 0),
-      unanswered: sum((r) => r.overload.acks?.none ?? 0),
-    },
+    overload: overloadSummary(good),
+  };
+}
+
+/** @param {readonly GoodRound[]} good */
+function overloadSummary(good) {
+  const runs = good.flatMap((r) => ('error' in r.overload ? [] : [r.overload]));
+  /** @param {(r: (typeof runs)[number]) => number | null | undefined} f */
+  const of = (f) => spread(runs, f);
+  /** @param {(r: (typeof runs)[number]) => number} f */
+  const total = (f) => runs.reduce((n, r) => n + f(r), 0);
+  /** @type {Record<string, number>} */
+  const refusals = {};
+  for (const r of runs)
+    for (const [code, n] of Object.entries(r.acks?.refusals ?? {}))
+      refusals[code] = (refusals[code] ?? 0) + n;
+  return {
+    failed: good.length - runs.length,
+    rate: of((r) => r.rate),
+    goodput: of((r) => r.goodput),
+    ofPeak: of((r) => r.ofPeak),
+    p99: of((r) => r.ms.p99),
+    sent: total((r) => r.sent),
+    delivered: total((r) => r.delivered),
+    silentLoss: total((r) => r.silentLoss),
+    duplicateCopies: total((r) => r.duplicateCopies),
+    queued: total((r) => r.acks?.queued ?? 0),
+    refused: total((r) => r.acks?.refused ?? 0),
+    unanswered: total((r) => r.acks?.none ?? 0),
+    refusals,
   };
 }
 
@@ -240,11 +275,13 @@ export function report(result) {
       ['  p99 ms', withSpread(mr.p99), withSpread(pr?.p99 ?? {}), mr.rate === 1000 ? '<= 5 ms' : ''],
       ['  p99.9 ms', withSpread(mr.p999), withSpread(pr?.p999 ?? {}), ''],
       [
-        '  delivered / sent',
-        `${mr.delivered} / ${mr.sent}`,
-        `${pr?.delivered ?? '-'} / ${pr?.sent ?? '-'}`,
+        '  delivered / sent (failed runs)',
+        `${mr.delivered} / ${mr.sent} (${mr.failed})`,
+        `${pr?.delivered ?? '-'} / ${pr?.sent ?? '-'} (${pr?.failed ?? '-'})`,
         'all',
       ],
+      ['  lost silently', mr.silentLoss, pr?.silentLoss, '0'],
+      ['  acks queued / refused', `${mr.queued} / ${mr.refused}`, '(no acks)', ''],
       ['  goodput msgs/s', withSpread(mr.goodput, 0), withSpread(pr?.goodput ?? {}, 0), ''],
       [
         '  node CPU ms per msg',
@@ -270,6 +307,7 @@ export function report(result) {
       `${p.overload.delivered} / ${p.overload.sent}`,
       '',
     ],
+    ['  failed runs', m.overload.failed, p.overload.failed, ''],
     [
       '  acks queued / refused / none',
       `${m.overload.queued} / ${m.overload.refused} / ${m.overload.unanswered}`,
@@ -279,6 +317,9 @@ export function report(result) {
     ['  lost silently', m.overload.silentLoss, p.overload.silentLoss, '0'],
   );
   const lines = [table(rows)];
+  const codes = Object.entries(m.overload.refusals);
+  if (codes.length > 0)
+    lines.push(`  meshchat overload refusals: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   for (const system of /** @type {const} */ (['meshchat', 'plain'])) {
     result.rounds[system].forEach((r, i) => {
       if (!ran(r)) lines.push(`  ${system} round ${i + 1} FAILED: ${r.error.split('\n')[0]}`);
