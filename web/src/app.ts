@@ -1,9 +1,13 @@
-import { createChatClient, EVERYONE, WebSocketTransport } from '../../src/client/index.js';
+import { AccountsApi, EVERYONE, isUserAddress, type PresenceEvent } from '../../src/client/index.js';
+import { AccountActions } from './account.js';
+import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
+import { PeopleDirectory } from './people.js';
 import { type AppState, createState, type MessageItem } from './state.js';
 import { PageStorage } from './storage.js';
 import { Store } from './store.js';
-import { storeEvents } from './store-events.js';
+import { TokenStorage } from './token-storage.js';
+import { AccountPanel } from './views/account-panel.js';
 import { renderAnnouncements } from './views/announcer.js';
 import { Composer } from './views/composer.js';
 import { ConnectionBar } from './views/connection-bar.js';
@@ -11,6 +15,7 @@ import { ConversationList } from './views/conversation-list.js';
 import { ConversationView } from './views/conversation-view.js';
 import { MeshMap } from './views/mesh-map.js';
 import { Panes } from './views/panes.js';
+import { PeopleList } from './views/people-list.js';
 import { findUi } from './views/ui.js';
 
 export interface App {
@@ -21,6 +26,14 @@ export interface App {
 function localStorageOrNone(): Storage | undefined {
   try {
     return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+function sessionStorageOrNone(): Storage | undefined {
+  try {
+    return window.sessionStorage;
   } catch {
     return undefined;
   }
@@ -39,11 +52,40 @@ function wsUrl(path: string): string {
 export function startApp(doc: Document = document): App {
   const ui = findUi(doc);
   const storage = new PageStorage(localStorageOrNone());
-  const store = new Store(createState(storage.readMarks(), storage.sentIds()));
+  const tokens = new TokenStorage(sessionStorageOrNone());
+  const sentIds = storage.sentIds();
+  const store = new Store(createState(storage.readMarks(), sentIds));
   const state = store.state;
-  const client = createChatClient({
-    transport: new WebSocketTransport((path) => new WebSocket(wsUrl(path))),
-  });
+  // Relative paths: every account call goes to the node that served the page (CSP connect-src 'self').
+  const api = new AccountsApi((path, init) =>
+    fetch(path, { ...init, credentials: 'omit', cache: 'no-store' }),
+  );
+  const people = new PeopleDirectory(api, store);
+  const token = tokens.token;
+  state.account.signedIn = token !== undefined;
+  const onPresence = (change: PresenceEvent): void => {
+    // The dot changes at once for this node's users; the directory request confirms it and brings the rest.
+    store.update((s) => {
+      s.people = { ...s.people, users: s.people.users.map((u) => (u.user === change.user ? change : u)) };
+    });
+    people.refreshSoon();
+  };
+  const session = new ChatSession(
+    {
+      store,
+      dial: (path) => new WebSocket(wsUrl(path)),
+      sentIds,
+      online: () => navigator.onLine,
+      hooks: {
+        openEveryone: () => selectConversation(EVERYONE),
+        nodeError: (text) => composer.showHint(text, true),
+        presence: onPresence,
+        loginRefused: () => account.loginRefused(),
+      },
+    },
+    token,
+  );
+  const account = new AccountActions(api, store, tokens, session);
 
   const selectConversation = (key: string): void => {
     store.update((s) => {
@@ -76,7 +118,7 @@ export function startApp(doc: Document = document): App {
       item.resent = true;
       conversation(s, old.to).version++;
       const { to, msg, user } = old;
-      sendAndShow(s, client, user === undefined ? { to, msg } : { to, msg, user });
+      sendAndShow(s, session.client, user === undefined ? { to, msg } : { to, msg, user });
     });
   };
 
@@ -85,7 +127,29 @@ export function startApp(doc: Document = document): App {
   const map = new MeshMap(ui, openConversation);
   // Refused or stopped, the client waits for a person to start it again; otherwise this skips the wait.
   const bar = new ConnectionBar(ui, () =>
-    client.connection.state === 'closed' ? client.start() : client.reconnectNow(),
+    session.client.connection.state === 'closed' ? session.start() : session.client.reconnectNow(),
+  );
+  const accountPanel = new AccountPanel(ui, {
+    signIn: (name, password) => void account.signIn(name, password),
+    register: (name, password) => void account.register(name, password),
+    signOut: () => void account.signOut(),
+    setOpen: (open) =>
+      store.update((s) => {
+        s.account.panelOpen = open;
+        if (!open) delete s.account.error;
+      }),
+  });
+  const peopleList = new PeopleList(
+    ui,
+    (address) => {
+      if (state.account.signedIn) openConversation(address);
+      else
+        store.update((s) => {
+          s.account.panelOpen = true;
+          s.account.error = `Sign in to write to ${address}.`;
+        });
+    },
+    () => people.refreshSoon(),
   );
   const panes = new Panes(ui, store, {
     readingChanged: () =>
@@ -99,28 +163,31 @@ export function startApp(doc: Document = document): App {
     send: (text, user) => {
       const to = state.openKey;
       if (to === undefined) return false;
+      // A signed-in connection's messages carry its address whatever the name field says.
+      const name = state.account.signedIn ? undefined : user;
       store.update((s) =>
-        sendAndShow(s, client, user === undefined ? { to, msg: text } : { to, msg: text, user }),
+        sendAndShow(
+          s,
+          session.client,
+          name === undefined ? { to, msg: text } : { to, msg: text, user: name },
+        ),
       );
       chat.scrollToEnd();
       return true;
     },
   });
 
-  const stopEvents = storeEvents(client, store, {
-    openEveryone: () => selectConversation(EVERYONE),
-    nodeError: (text) => composer.showHint(text, true),
-  });
-
   store.subscribe((s) => {
     const marks = s.readMarks;
-    const cursor = client.since;
+    const cursor = session.client.since;
     if (marks && cursor !== undefined && cursor > marks.top) {
       marks.top = cursor;
       s.readMarksDirty = true;
     }
     bar.render(s);
+    accountPanel.render(s);
     list.render(s);
+    peopleList.render(s);
     chat.render(s);
     composer.render(s);
     map.render(s);
@@ -135,25 +202,31 @@ export function startApp(doc: Document = document): App {
   });
 
   // The core waits while offline and dials as soon as it is told the network is back.
-  window.addEventListener('online', () => client.setOnline(true));
-  window.addEventListener('offline', () => client.setOnline(false));
+  window.addEventListener('online', () => session.client.setOnline(true));
+  window.addEventListener('offline', () => session.client.setOnline(false));
   doc.addEventListener('visibilitychange', () => {
-    if (!doc.hidden) client.reconnectNow();
+    if (doc.hidden) return;
+    session.client.reconnectNow();
+    people.refreshSoon();
   });
   window.addEventListener('pagehide', () => {
     if (state.readMarks) storage.saveReadMarks(state.readMarks);
   });
 
   store.update((s) => conversation(s, EVERYONE));
-  selectConversation(storage.openConversation ?? EVERYONE);
+  // A conversation with a user needs a login: an anonymous page opens Everyone instead.
+  const remembered = storage.openConversation;
+  selectConversation(
+    remembered && (token !== undefined || !isUserAddress(remembered)) ? remembered : EVERYONE,
+  );
   panes.setView(panes.defaultView(), false);
-  client.setOnline(navigator.onLine);
-  client.start();
+  session.start();
+  people.start();
   return {
     store,
     stop: () => {
-      client.stop();
-      stopEvents();
+      session.stop();
+      people.stop();
     },
   };
 }

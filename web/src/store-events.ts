@@ -1,4 +1,10 @@
-import { type ChatClient, type ChatMessage, EVERYONE } from '../../src/client/index.js';
+import {
+  type ChatClient,
+  type ChatMessage,
+  EVERYONE,
+  isUserAddress,
+  type PresenceEvent,
+} from '../../src/client/index.js';
 import { addIncoming, addNotice, conversation, touchSent } from './conversations.js';
 import { plural } from './format.js';
 import { peerInfo } from './peers.js';
@@ -14,6 +20,10 @@ export interface StoreEventHooks {
   openEveryone(): void;
   /** A node's error frame, in words, for the composer's hint line. */
   nodeError(text: string): void;
+  /** One of the node's users came online or went offline. */
+  presence(change: PresenceEvent): void;
+  /** The node refused this page's login token (expired, revoked): the page goes on anonymously. */
+  loginRefused(): void;
 }
 
 /**
@@ -42,12 +52,19 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
   };
 
   const stops = [
-    client.on('connection', (status) =>
+    client.on('connection', (status) => {
       store.update((s) => {
         s.conn = status;
         refresh(s);
+      });
+      if (status.loginRefused) queueMicrotask(() => hooks.loginRefused());
+    }),
+    client.on('login', (user) =>
+      store.update((s) => {
+        s.account.me = user;
       }),
     ),
+    client.on('presence', (change) => hooks.presence(change)),
     client.on('hello', (self) =>
       store.update((s) => {
         s.self = self;
@@ -106,6 +123,8 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
 function staleOpenConversation(s: AppState): boolean {
   const key = s.openKey;
   if (key === undefined || key === EVERYONE || key === s.self?.id || s.nodes.length === 0) return false;
+  // A user's conversation is not a node's: signing out or in decides about it, not the node list.
+  if (isUserAddress(key)) return false;
   if (peerInfo(s, key) || (s.conversations.get(key)?.items.length ?? 0) > 0) return false;
   s.conversations.delete(key);
   return true;
