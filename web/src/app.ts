@@ -192,6 +192,7 @@ export function startApp(doc: Document = document): App {
     composer.render(s);
     map.render(s);
     renderAnnouncements(ui, s);
+    people.seek(s);
     const total = totalUnread(s);
     const base = s.self ? `meshchat · ${s.self.id}` : 'meshchat';
     doc.title = total > 0 ? `(${total}) ${base}` : base;

@@ -1,4 +1,4 @@
-import type { AccountsApi, ListedUser } from '../../src/client/index.js';
+import { type AccountsApi, isUserAddress, type ListedUser } from '../../src/client/index.js';
 import { shortWhen } from './format.js';
 import type { AppState } from './state.js';
 import type { Store } from './store.js';
@@ -19,6 +19,8 @@ export class PeopleDirectory {
   #again = false;
   #last = 0;
   #stopped = true;
+  /** Addresses written with that the directory did not list, each asked about once. */
+  readonly #sought = new Set<string>();
 
   constructor(
     private readonly api: AccountsApi,
@@ -43,6 +45,18 @@ export class PeopleDirectory {
       return;
     }
     this.#schedule(Math.max(0, this.#last + PEOPLE_MIN_GAP_MS - Date.now()));
+  }
+
+  /**
+   * A conversation with someone the directory does not list yet (their node's list had not reached this one
+   * when it was last asked): ask again once, so their dot does not wait for the next round.
+   */
+  seek(state: AppState): void {
+    for (const key of state.conversations.keys()) {
+      if (!isUserAddress(key) || this.#sought.has(key) || findPerson(state, key)) continue;
+      this.#sought.add(key);
+      this.refreshSoon();
+    }
   }
 
   #schedule(ms: number): void {
@@ -77,7 +91,7 @@ export interface PersonShown {
 }
 
 export function personShown(user: ListedUser | undefined, now = new Date()): PersonShown {
-  if (!user) return { state: 'unknown', words: 'not listed' };
+  if (!user) return { state: 'unknown', words: 'presence unknown' };
   if (user.online) return { state: 'online', words: 'online' };
   if (user.lastSeen === null) return { state: 'offline', words: 'offline, never seen' };
   const t = new Date(user.lastSeen).getTime();
