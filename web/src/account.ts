@@ -80,6 +80,21 @@ export class AccountActions {
     this.session.restart(undefined);
   }
 
+  setOpen(open: boolean): void {
+    this.store.update((s) => {
+      s.account.panelOpen = open;
+      if (!open) delete s.account.error;
+    });
+  }
+
+  /** An anonymous page chose a person: signing in comes first. */
+  offerSignIn(address: string): void {
+    this.store.update((s) => {
+      s.account.panelOpen = true;
+      s.account.error = `Sign in to write to ${address}.`;
+    });
+  }
+
   #begin(): boolean {
     if (this.store.state.account.busy) return false;
     this.store.update((s) => {

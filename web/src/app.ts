@@ -1,7 +1,8 @@
-import { AccountsApi, EVERYONE, isUserAddress, type PresenceEvent } from '../../src/client/index.js';
+import { AccountsApi, EVERYONE, isUserAddress } from '../../src/client/index.js';
 import { AccountActions } from './account.js';
 import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
+import { dialNode, localStorageOrNone, requestNode, sessionStorageOrNone } from './node-origin.js';
 import { PeopleDirectory } from './people.js';
 import { type AppState, createState, type MessageItem } from './state.js';
 import { PageStorage } from './storage.js';
@@ -23,28 +24,6 @@ export interface App {
   stop(): void;
 }
 
-function localStorageOrNone(): Storage | undefined {
-  try {
-    return window.localStorage;
-  } catch {
-    return undefined;
-  }
-}
-
-function sessionStorageOrNone(): Storage | undefined {
-  try {
-    return window.sessionStorage;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The node's `/ws` at `path`, on the origin the page came from. */
-function wsUrl(path: string): string {
-  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${window.location.host}${path}`;
-}
-
 /**
  * The chat page: builds the state, its store, the client core and the views, and wires them. Everything
  * the page holds lives in the objects made here; calling it twice makes two independent pages' worth.
@@ -56,30 +35,20 @@ export function startApp(doc: Document = document): App {
   const sentIds = storage.sentIds();
   const store = new Store(createState(storage.readMarks(), sentIds));
   const state = store.state;
-  // Relative paths: every account call goes to the node that served the page (CSP connect-src 'self').
-  const api = new AccountsApi((path, init) =>
-    fetch(path, { ...init, credentials: 'omit', cache: 'no-store' }),
-  );
+  const api = new AccountsApi(requestNode);
   const people = new PeopleDirectory(api, store);
   const token = tokens.token;
   state.account.signedIn = token !== undefined;
-  const onPresence = (change: PresenceEvent): void => {
-    // The dot changes at once for this node's users; the directory request confirms it and brings the rest.
-    store.update((s) => {
-      s.people = { ...s.people, users: s.people.users.map((u) => (u.user === change.user ? change : u)) };
-    });
-    people.refreshSoon();
-  };
   const session = new ChatSession(
     {
       store,
-      dial: (path) => new WebSocket(wsUrl(path)),
+      dial: dialNode,
       sentIds,
       online: () => navigator.onLine,
       hooks: {
         openEveryone: () => selectConversation(EVERYONE),
         nodeError: (text) => composer.showHint(text, true),
-        presence: onPresence,
+        presence: (change) => people.presence(change),
         loginRefused: () => account.loginRefused(),
       },
     },
@@ -129,26 +98,10 @@ export function startApp(doc: Document = document): App {
   const bar = new ConnectionBar(ui, () =>
     session.client.connection.state === 'closed' ? session.start() : session.client.reconnectNow(),
   );
-  const accountPanel = new AccountPanel(ui, {
-    signIn: (name, password) => void account.signIn(name, password),
-    register: (name, password) => void account.register(name, password),
-    signOut: () => void account.signOut(),
-    setOpen: (open) =>
-      store.update((s) => {
-        s.account.panelOpen = open;
-        if (!open) delete s.account.error;
-      }),
-  });
+  const accountPanel = new AccountPanel(ui, account);
   const peopleList = new PeopleList(
     ui,
-    (address) => {
-      if (state.account.signedIn) openConversation(address);
-      else
-        store.update((s) => {
-          s.account.panelOpen = true;
-          s.account.error = `Sign in to write to ${address}.`;
-        });
-    },
+    (address) => (state.account.signedIn ? openConversation(address) : account.offerSignIn(address)),
     () => people.refreshSoon(),
   );
   const panes = new Panes(ui, store, {

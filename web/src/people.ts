@@ -1,4 +1,9 @@
-import { type AccountsApi, isUserAddress, type ListedUser } from '../../src/client/index.js';
+import {
+  type AccountsApi,
+  isUserAddress,
+  type ListedUser,
+  type PresenceEvent,
+} from '../../src/client/index.js';
 import { shortWhen } from './format.js';
 import type { AppState } from './state.js';
 import type { Store } from './store.js';
@@ -45,6 +50,14 @@ export class PeopleDirectory {
       return;
     }
     this.#schedule(Math.max(0, this.#last + PEOPLE_MIN_GAP_MS - Date.now()));
+  }
+
+  /** One of this node's users came or went: their dot changes at once, and the directory is asked again. */
+  presence(change: PresenceEvent): void {
+    this.store.update((s) => {
+      s.people = { ...s.people, users: s.people.users.map((u) => (u.user === change.user ? change : u)) };
+    });
+    this.refreshSoon();
   }
 
   /**
