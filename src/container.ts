@@ -5,6 +5,7 @@ import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.j
 import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
+import { guardedDispatcher } from './adapters/peers/guarded-dispatcher.js';
 import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
 import { MemoryAccountStore } from './adapters/storage/memory-account-store.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
@@ -76,7 +77,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.log, overrides.log ?? silentLogger);
   put(TOKENS.clock, overrides.clock ?? new SystemClock());
   put(TOKENS.ids, overrides.ids ?? new UuidGenerator());
-  put(TOKENS.peers, overrides.peers ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
+  put(TOKENS.peers, overrides.peers ?? peerClient(config, settings.allowPrivatePeers));
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));
   put(TOKENS.messages, overrides.messages ?? messageStore(config, db));
@@ -109,6 +110,12 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
   const c = buildContainer(config, overrides);
   const database = c.isRegistered(TOKENS.database) ? resolve(c, TOKENS.database) : undefined;
   return new MeshNode(config, resolve(c, TOKENS.node), database);
+}
+
+/** Without private peers allowed, every connection is checked after resolution, at connect time. */
+function peerClient(config: NodeConfig, allowPrivate: boolean | undefined): PeerClient {
+  const dispatcher = allowPrivate === false ? guardedDispatcher() : undefined;
+  return new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs, ...(dispatcher ? { dispatcher } : {}) });
 }
 
 function publicEndpoint(config: NodeConfig): PublicEndpoint {

@@ -38,4 +38,9 @@ export interface NodeConfig {
   readonly heartbeatMs?: number;
   /** Failed-login limits (per name, per client address, window) over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /**
+   * Whether this node calls peers at loopback, private, link-local, metadata and other non-public addresses
+   * (`--allow-private-peers`). Default: allowed exactly when `host` is a loopback or private address.
+   */
+  readonly allowPrivatePeers?: boolean;
 }

@@ -30,6 +30,10 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --history N        messages kept for users who connect later, 0 to 10000 (env MESHCHAT_HISTORY; default 1000)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
+  --allow-private-peers
+                     call peers at loopback, private, link-local and other non-public addresses (env
+                     MESHCHAT_ALLOW_PRIVATE_PEERS=1, or 0 to refuse them; default: allowed only when --host
+                     is a loopback or private address)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
   --help             show this help`;
 
@@ -119,6 +123,7 @@ export function parseNodeFlags(
         tunnel: { type: 'string' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
+        'allow-private-peers': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
         profile: { type: 'string' },
@@ -170,6 +175,16 @@ export function parseNodeFlags(
       '--in-memory and --data-dir contradict each other: a node in memory has no data dir',
     );
   }
+  const envPrivate = fromEnv('MESHCHAT_ALLOW_PRIVATE_PEERS');
+  if (envPrivate !== undefined && !/^(1|true|yes|0|false|no)$/i.test(envPrivate)) {
+    throw new UsageError(`MESHCHAT_ALLOW_PRIVATE_PEERS must be 1 or 0 (got "${envPrivate.slice(0, 20)}")`);
+  }
+  const allowPrivatePeers =
+    values['allow-private-peers'] === true
+      ? true
+      : envPrivate === undefined
+        ? undefined
+        : /^(1|true|yes)$/i.test(envPrivate);
   const help = values.help === true;
   const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
   let id = flags.id;
@@ -194,6 +209,7 @@ export function parseNodeFlags(
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
+      ...(allowPrivatePeers === undefined ? {} : { allowPrivatePeers }),
       ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),
       ...(ngrokDomain ? { ngrokDomain } : {}),
     },

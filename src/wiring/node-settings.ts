@@ -6,6 +6,7 @@ import {
 } from '../application/membership/settings.js';
 import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import { assertNodeId } from '../domain/node-record.js';
+import { listensPrivately } from '../domain/peer-address.js';
 import type { NodeConfig } from '../node-config.js';
 
 /** The numbers and names `wireNode` builds with: the node config, without the choice of adapters. */
@@ -22,6 +23,11 @@ export interface NodeSettings {
   readonly heartbeatMs?: number;
   /** Failed-login limits over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /**
+   * Whether peers at loopback, private, link-local and other non-public addresses may be called. Absent means
+   * allowed (tests that wire a node by hand); `nodeSettings` decides it from the config.
+   */
+  readonly allowPrivatePeers?: boolean;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -41,5 +47,11 @@ export function nodeSettings(
     processMetrics: options.processMetrics,
     heartbeatMs: config.heartbeatMs,
     loginThrottle: config.loginThrottle,
+    allowPrivatePeers: allowPrivatePeers(config),
   };
+}
+
+/** `--allow-private-peers` when given, else allowed exactly when the node itself listens privately. */
+export function allowPrivatePeers(config: Pick<NodeConfig, 'allowPrivatePeers' | 'host'>): boolean {
+  return config.allowPrivatePeers ?? listensPrivately(config.host);
 }

@@ -12,6 +12,7 @@ import type { MembershipStore } from '../application/ports/membership-store.js';
 import type { PeerClient } from '../application/ports/peer-client.js';
 import type { Telemetry } from '../application/ports/telemetry.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { PeerUrlPolicy } from '../domain/peer-url-policy.js';
 
 export interface MembershipParts {
   readonly registry: PeerRegistry;
@@ -22,6 +23,8 @@ export interface MembershipParts {
   readonly random?: () => number;
   readonly errors?: InternalErrors;
   readonly telemetry?: Telemetry;
+  /** Peer URLs this node refuses to take in, probe or pass on; every URL when absent. */
+  readonly urls?: PeerUrlPolicy;
 }
 
 export interface MembershipSettingsOfNode {
@@ -42,18 +45,18 @@ export interface MembershipWiring {
 }
 
 export function wireMembership(parts: MembershipParts, settings: MembershipSettingsOfNode): MembershipWiring {
-  const { registry, peers, clock, store, random, errors, telemetry } = parts;
+  const { registry, peers, clock, store, random, errors, telemetry, urls } = parts;
   const membership = new MembershipProtocol(
-    { registry, peers, clock, random, errors, telemetry },
+    { registry, peers, clock, random, errors, telemetry, urls },
     settings.membership,
   );
   return {
     membership,
     remember: new RememberNodes({ registry, store, clock, errors }, membership.settings),
-    join: new JoinNetwork({ registry, peers }),
+    join: new JoinNetwork({ registry, peers, urls }),
     leave: new Leave({ registry, peers, clock }, { timeoutMs: settings.leaveTimeoutMs }),
-    announce: new AnnounceNode({ registry, clock, membership }),
+    announce: new AnnounceNode({ registry, clock, membership, urls }),
     remove: new RemoveNode({ registry, clock, membership }),
-    probe: new ProbeForPeer({ registry, membership }),
+    probe: new ProbeForPeer({ registry, membership, urls }),
   };
 }

@@ -9,6 +9,7 @@ import type { MessageStore } from '../application/ports/message-store.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
+import { PeerUrlPolicy } from '../domain/peer-url-policy.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
@@ -73,7 +74,16 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     settings,
   );
   const membership = wireMembership(
-    { registry, peers, clock, store: membershipStore, random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      store: membershipStore,
+      random,
+      errors,
+      telemetry,
+      urls: new PeerUrlPolicy(settings.allowPrivatePeers ?? true),
+    },
     settings,
   );
   const app = wireHttpApp(

@@ -28,6 +28,20 @@ describe('meshchat node flags and environment', () => {
     expect(inMemory.dataDir).toBeUndefined();
   });
 
+  it('leaves --allow-private-peers to the listen address unless the flag or the environment says', () => {
+    expect(parseNodeFlags([], {}, stored).config.allowPrivatePeers).toBeUndefined();
+    expect(parseNodeFlags(['--allow-private-peers'], {}, stored).config.allowPrivatePeers).toBe(true);
+    expect(parseNodeFlags([], { MESHCHAT_ALLOW_PRIVATE_PEERS: '0' }, stored).config.allowPrivatePeers).toBe(
+      false,
+    );
+    expect(parseNodeFlags([], { MESHCHAT_ALLOW_PRIVATE_PEERS: 'yes' }, stored).config.allowPrivatePeers).toBe(
+      true,
+    );
+    expect(() => parseNodeFlags([], { MESHCHAT_ALLOW_PRIVATE_PEERS: 'maybe' }, stored)).toThrow(
+      /MESHCHAT_ALLOW_PRIVATE_PEERS must be 1 or 0/,
+    );
+  });
+
   it('reads the environment, and flags win over it', () => {
     const env = {
       MESHCHAT_ID: 'env-id',

@@ -1,5 +1,6 @@
 import { MeshError } from '../../domain/errors.js';
 import { isPlausibleIncarnation, type Member, type NodeReport } from '../../domain/peer-registry.js';
+import { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import { sample, within } from './deadline.js';
 import type { FailureDetector } from './failure-detector.js';
 import type { Prober, ProberDeps } from './prober.js';
@@ -15,6 +16,8 @@ export interface AntiEntropyDeps extends ProberDeps {
   readonly refute: (seen: number) => void;
   /** Tells a newly confirmed node about this node, so knowledge is symmetric. */
   readonly introduce: (url: string) => void;
+  /** Reports at URLs this node does not call are dropped unread; every URL by default. */
+  readonly urls?: PeerUrlPolicy;
 }
 
 /**
@@ -57,8 +60,9 @@ export class AntiEntropy {
   merge(reports: readonly NodeReport[]): void {
     const { registry, detector, refute, clock } = this.deps;
     let refuteAbove: number | undefined;
+    const urls = this.deps.urls ?? PeerUrlPolicy.ANY;
     for (const report of reports) {
-      if (!isPlausibleIncarnation(report.incarnation, clock.now())) continue;
+      if (!isPlausibleIncarnation(report.incarnation, clock.now()) || !urls.allows(report.url)) continue;
       const verdict = registry.assess(report);
       if (verdict.action === 'accept') registry.accept(report);
       else if (verdict.action === 'refute') refuteAbove = Math.max(refuteAbove ?? 0, verdict.seen);

@@ -1,5 +1,6 @@
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
+import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { InternalErrors } from '../ports/internal-errors.js';
 import type { PeerClient, ProbeVerdict } from '../ports/peer-client.js';
@@ -21,6 +22,8 @@ export interface MembershipDeps {
   readonly errors?: InternalErrors;
   /** Told of probe round-trips and of the node lists pulled (metrics, the mesh map); nobody by default. */
   readonly telemetry?: Telemetry;
+  /** Gossip about nodes at URLs this node does not call is dropped; every URL by default. */
+  readonly urls?: PeerUrlPolicy;
 }
 
 /**
