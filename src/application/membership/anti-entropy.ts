@@ -61,6 +61,8 @@ export class AntiEntropy {
     const { registry, detector, refute, clock } = this.deps;
     let refuteAbove: number | undefined;
     const urls = this.deps.urls ?? PeerUrlPolicy.ANY;
+    // A list that reports every member down must not make this node probe them all at once.
+    let downHints = MAX_CHECKS_IN_FLIGHT;
     for (const report of reports) {
       if (!isPlausibleIncarnation(report.incarnation, clock.now()) || !urls.allows(report.url)) continue;
       const verdict = registry.assess(report);
@@ -68,8 +70,9 @@ export class AntiEntropy {
       else if (verdict.action === 'refute') refuteAbove = Math.max(refuteAbove ?? 0, verdict.seen);
       else if (verdict.action === 'verify') {
         const member = registry.get(report.id);
-        if (verdict.why === 'down_hint' && member) void detector.check(member);
-        else void this.#verify(report, verdict.why === 'moved' ? member : undefined);
+        if (verdict.why === 'down_hint') {
+          if (member && downHints-- > 0) void detector.check(member);
+        } else void this.#verify(report, verdict.why === 'moved' ? member : undefined);
       }
     }
     if (refuteAbove !== undefined) refute(refuteAbove);

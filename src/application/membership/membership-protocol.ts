@@ -12,6 +12,13 @@ import type { MembershipChecks } from './membership-checks.js';
 import { Prober } from './prober.js';
 import { MEMBERSHIP_PROFILES, type MembershipSettings } from './settings.js';
 
+/**
+ * Members told of a refutation (at most one a probe interval): live meshchat nodes first, then the others.
+ * Past it the newer incarnation spreads by gossip, so a flood of members cannot turn one report into
+ * thousands of calls.
+ */
+export const MAX_REFUTATION_TARGETS = 32;
+
 export interface MembershipDeps {
   readonly registry: PeerRegistry;
   readonly peers: PeerClient;
@@ -148,7 +155,10 @@ export class MembershipProtocol implements MembershipChecks {
     if (this.#stopped) return;
     this.#lastRefuteAt = this.deps.clock.now();
     this.deps.registry.refute(seen);
-    for (const member of this.deps.registry.peers()) void this.#announceTo(member.url);
+    const rank = (m: { state: string; incarnation?: number }) =>
+      m.state !== 'alive' ? 2 : m.incarnation === undefined ? 1 : 0;
+    const targets = [...this.deps.registry.peers()].sort((a, b) => rank(a) - rank(b));
+    for (const member of targets.slice(0, MAX_REFUTATION_TARGETS)) void this.#announceTo(member.url);
   }
 
   /** Probes one node this node found dead; if it answers, it is listed again and told about this node. */
