@@ -1,6 +1,7 @@
 import type { LoginThrottleSettings } from './application/accounts/login-throttle.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
 import type { DeliverySettings } from './application/messaging/delivery-settings.js';
+import type { RateLimitSettings } from './domain/rate-limits.js';
 
 /** Everything a node needs to start; `src/cli/node-flags.ts` builds it from flags and environment. */
 export interface NodeConfig {
@@ -43,4 +44,6 @@ export interface NodeConfig {
    * (`--allow-private-peers`). Default: allowed exactly when `host` is a loopback or private address.
    */
   readonly allowPrivatePeers?: boolean;
+  /** Rate limits over `DEFAULT_RATE_LIMITS` (a rate of 0 turns one off); advertised at `GET /limits`. */
+  readonly rateLimits?: Partial<RateLimitSettings>;
 }

@@ -34,6 +34,12 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      call peers at loopback, private, link-local and other non-public addresses (env
                      MESHCHAT_ALLOW_PRIVATE_PEERS=1, or 0 to refuse them; default: allowed only when --host
                      is a loopback or private address)
+  --http-rate N      HTTP requests a second per client address, bursts of 4N; 0 for no limit
+                     (env MESHCHAT_HTTP_RATE; default 50)
+  --peer-rate N      requests a second per address to the node-to-node routes, bursts of 5N; 0 for no limit
+                     (env MESHCHAT_PEER_RATE; default 1000)
+  --send-rate N      frames a second per user connection (bursts of 4N), twice that per account;
+                     0 for no limit (env MESHCHAT_SEND_RATE; default 50)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
   --help             show this help`;
 
@@ -51,6 +57,12 @@ const urlField = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
 });
+
+const rateField = z
+  .string()
+  .regex(/^\d+(?:\.\d+)?$/, 'must be a number of events a second, 0 for no limit')
+  .transform(Number)
+  .pipe(z.number().max(1_000_000, 'must be at most 1000000'));
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -86,6 +98,9 @@ const nodeFlags = z.object({
     .pipe(z.number().max(10_000, 'must be a whole number from 0 to 10000'))
     .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
+  'http-rate': rateField.optional(),
+  'peer-rate': rateField.optional(),
+  'send-rate': rateField.optional(),
   'log-level': z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -127,6 +142,9 @@ export function parseNodeFlags(
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
         profile: { type: 'string' },
+        'http-rate': { type: 'string' },
+        'peer-rate': { type: 'string' },
+        'send-rate': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -150,6 +168,9 @@ export function parseNodeFlags(
     'message-ttl': values['message-ttl'] ?? fromEnv('MESHCHAT_MESSAGE_TTL'),
     history: values.history ?? fromEnv('MESHCHAT_HISTORY'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
+    'http-rate': values['http-rate'] ?? fromEnv('MESHCHAT_HTTP_RATE'),
+    'peer-rate': values['peer-rate'] ?? fromEnv('MESHCHAT_PEER_RATE'),
+    'send-rate': values['send-rate'] ?? fromEnv('MESHCHAT_SEND_RATE'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
   };
   const parsed = nodeFlags.safeParse(raw);
@@ -210,8 +231,27 @@ export function parseNodeFlags(
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
       ...(allowPrivatePeers === undefined ? {} : { allowPrivatePeers }),
+      ...rateLimitsFrom(flags),
       ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),
       ...(ngrokDomain ? { ngrokDomain } : {}),
     },
   };
+}
+
+/** The rate flags as `NodeConfig.rateLimits`: each rate with its burst (and the account's from `--send-rate`). */
+function rateLimitsFrom(flags: {
+  'http-rate'?: number;
+  'peer-rate'?: number;
+  'send-rate'?: number;
+}): Pick<NodeConfig, 'rateLimits'> {
+  const budget = (rate: number, burstFactor: number) => ({ ratePerSecond: rate, burst: rate * burstFactor });
+  const http = flags['http-rate'];
+  const peer = flags['peer-rate'];
+  const send = flags['send-rate'];
+  const limits = {
+    ...(http === undefined ? {} : { http: budget(http, 4) }),
+    ...(peer === undefined ? {} : { peer: budget(peer, 5) }),
+    ...(send === undefined ? {} : { connection: budget(send, 4), account: budget(2 * send, 4) }),
+  };
+  return Object.keys(limits).length === 0 ? {} : { rateLimits: limits };
 }

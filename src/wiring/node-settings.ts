@@ -7,6 +7,7 @@ import {
 import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import { assertNodeId } from '../domain/node-record.js';
 import { listensPrivately } from '../domain/peer-address.js';
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../domain/rate-limits.js';
 import type { NodeConfig } from '../node-config.js';
 
 /** The numbers and names `wireNode` builds with: the node config, without the choice of adapters. */
@@ -28,6 +29,10 @@ export interface NodeSettings {
    * allowed (tests that wire a node by hand); `nodeSettings` decides it from the config.
    */
   readonly allowPrivatePeers?: boolean;
+  /** Token buckets per client address, connection and account; none when absent (tests wiring by hand). */
+  readonly rateLimits?: RateLimitSettings;
+  /** Behind a tunnel, the client address is the tunnel's `X-Forwarded-For` entry (see `HttpRateLimits`). */
+  readonly trustForwardedFor?: boolean;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -48,6 +53,8 @@ export function nodeSettings(
     heartbeatMs: config.heartbeatMs,
     loginThrottle: config.loginThrottle,
     allowPrivatePeers: allowPrivatePeers(config),
+    rateLimits: { ...DEFAULT_RATE_LIMITS, ...config.rateLimits },
+    trustForwardedFor: config.tunnel === 'ngrok',
   };
 }
 

@@ -1,8 +1,10 @@
 import type { Hono } from 'hono';
 import { createHttpApp } from '../adapters/http/create-http-app.js';
+import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { RateLimitSettings } from '../domain/rate-limits.js';
 import type { AccountsWiring } from './wire-accounts.js';
 import type { MembershipWiring } from './wire-membership.js';
 import type { MessagingWiring } from './wire-messaging.js';
@@ -17,10 +19,19 @@ export function wireHttpApp(
       /** Every front end, to close the connections of a removed account. */
       readonly push: Pick<UserPush, 'disconnectUser'>;
     },
-  settings: { readonly web: WebAssets; readonly maxBodyBytes?: number },
+  settings: {
+    readonly web: WebAssets;
+    readonly maxBodyBytes?: number;
+    /** With `now`, turns the per-client HTTP budgets on. */
+    readonly rateLimits?: RateLimitSettings;
+    readonly now?: () => number;
+    readonly trustForwardedFor?: boolean;
+  },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
   const { register, login, logout, unregister, push } = parts;
+  const { rateLimits, now, trustForwardedFor } = settings;
+  const limiter = rateLimits && now ? new HttpRateLimits(rateLimits, { now, trustForwardedFor }) : undefined;
   return createHttpApp({
     registry,
     announce,
@@ -32,6 +43,8 @@ export function wireHttpApp(
     ops: { health, metrics, mesh: () => meshMap.snapshot() },
     accounts: { register, login, logout, unregister, users: push },
     maxBodyBytes: settings.maxBodyBytes,
+    ...(limiter ? { rateLimits: limiter } : {}),
+    ...(rateLimits ? { limits: rateLimits } : {}),
     onInternalError: (error) => errors.report(error),
   });
 }

@@ -1,6 +1,7 @@
 import { NodeHttpServer } from '../adapters/http/node-http-server.js';
 import type { Logger } from '../adapters/log/logger.js';
 import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
+import { SendLimits } from '../adapters/users/send-limits.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
@@ -63,6 +64,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
+    ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
   const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
@@ -88,7 +90,13 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   );
   const app = wireHttpApp(
     { registry, ...membership, ...messaging, ...operations, ...accounts, push },
-    { web, maxBodyBytes: settings.maxBodyBytes },
+    {
+      web,
+      maxBodyBytes: settings.maxBodyBytes,
+      rateLimits: settings.rateLimits,
+      now: () => clock.now(),
+      trustForwardedFor: settings.trustForwardedFor,
+    },
   );
   return {
     ...operations,

@@ -42,6 +42,24 @@ describe('meshchat node flags and environment', () => {
     );
   });
 
+  it('sets the rate limits from --http-rate, --peer-rate and --send-rate, bursts included', () => {
+    expect(parseNodeFlags([], {}, stored).config.rateLimits).toBeUndefined();
+    const { config } = parseNodeFlags(
+      ['--http-rate', '10', '--send-rate', '0'],
+      { MESHCHAT_PEER_RATE: '200' },
+      stored,
+    );
+    expect(config.rateLimits).toEqual({
+      http: { ratePerSecond: 10, burst: 40 },
+      peer: { ratePerSecond: 200, burst: 1000 },
+      connection: { ratePerSecond: 0, burst: 0 },
+      account: { ratePerSecond: 0, burst: 0 },
+    });
+    expect(() => parseNodeFlags(['--send-rate', 'fast'], {}, stored)).toThrow(
+      /--send-rate must be a number of events a second/,
+    );
+  });
+
   it('reads the environment, and flags win over it', () => {
     const env = {
       MESHCHAT_ID: 'env-id',

@@ -94,7 +94,7 @@ export const ERROR_CODES = {
   }),
   ...family(() => new RateLimited(1), {
     rate_limited:
-      'Too many failed logins for this name or from this address; `Retry-After` says in how many seconds to try again.',
+      'Too many requests from this address (or, on a socket, frames from this connection or messages from this account), or too many failed logins for this name or from this address; `Retry-After` (on sockets `retryAfter`) says in how many seconds to try again.',
   }),
   ...family(() => new HopLimitReached(MAX_RELAY_HOPS), {
     hop_limit: `The message was already relayed ${MAX_RELAY_HOPS} times; it is not relayed again.`,

@@ -11,7 +11,9 @@ import type { CheckHealth } from '../../application/operations/check-health.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { RateLimitSettings } from '../../domain/rate-limits.js';
 import type { WebAssets } from '../web/web-assets.js';
+import type { HttpRateLimits } from './http-rate-limits.js';
 
 /** The request body limit when `maxBodyBytes` is not set. */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
@@ -29,6 +31,10 @@ export interface HttpAppDeps {
   /** This node's users: `/users`, `/sessions`. */
   readonly accounts: AccountsDeps;
   readonly maxBodyBytes?: number;
+  /** Per-client budgets, checked before anything else; none when absent. */
+  readonly rateLimits?: HttpRateLimits;
+  /** Every limit the node keeps, as `GET /limits` advertises them; the defaults when absent. */
+  readonly limits?: RateLimitSettings;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
 }

@@ -8,6 +8,7 @@ import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { TokenBucket } from '../../domain/token-bucket.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
   authenticateConnection,
@@ -24,6 +25,8 @@ const MAX_FRAME_BYTES = 512 * 1024;
 /** A user whose unsent frames pass this is too slow to keep up; it is disconnected rather than buffered. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
+/** Refusals are not queued behind this much unsent data: a flooder that does not read gets no more of them. */
+const MAX_REFUSALS_BUFFERED = 64 * 1024;
 const TRANSPORT = 'ws';
 
 /**
@@ -46,6 +49,8 @@ export class WsUserPush implements UserPush {
   readonly #users = new WeakMap<WebSocket, AuthenticatedUser>();
   /** Connections that have sent a frame: only the first may log in. */
   readonly #spoke = new WeakSet<WebSocket>();
+  /** Each connection's frame budget. */
+  readonly #buckets = new WeakMap<WebSocket, TokenBucket>();
   #nextId = 0;
   #heartbeat: NodeJS.Timeout | undefined;
 
@@ -71,6 +76,8 @@ export class WsUserPush implements UserPush {
     const { registry } = this.deps;
     this.#alive.add(ws);
     this.#ids.set(ws, `ws-${++this.#nextId}`);
+    const bucket = this.deps.limits?.connectionBucket();
+    if (bucket) this.#buckets.set(ws, bucket);
     ws.on('pong', () => this.#alive.add(ws));
     ws.on('error', () => ws.terminate());
     send(ws, { type: 'hello', node: registry.self });
@@ -85,6 +92,7 @@ export class WsUserPush implements UserPush {
     ws.on('message', async (data, isBinary) => {
       // A connection being closed (a refused login) is not served any more, not even anonymously.
       if (ws.readyState !== ws.OPEN) return;
+      if (this.#refused(ws)) return;
       const frame = isBinary ? undefined : parseFrame(data.toString());
       const first = !this.#spoke.has(ws);
       this.#spoke.add(ws);
@@ -111,6 +119,20 @@ export class WsUserPush implements UserPush {
       const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
       send(ws, { type: 'ack', ...ref, ...outcome });
     });
+  }
+
+  /**
+   * Takes the frame from the connection's and its account's budgets, before it is parsed. A refused frame is
+   * answered with an error frame, unless the client is not even reading them (then it is dropped unanswered).
+   */
+  #refused(ws: WebSocket): boolean {
+    const { limits } = this.deps;
+    const bucket = this.#buckets.get(ws);
+    if (!limits || !bucket) return false;
+    const refused = limits.admitFrame(bucket) ?? limits.admitSend(this.#users.get(ws)?.name);
+    if (!refused) return false;
+    if (ws.bufferedAmount < MAX_REFUSALS_BUFFERED) send(ws, { type: 'error', error: refused });
+    return true;
   }
 
   #idOf(ws: WebSocket): string {

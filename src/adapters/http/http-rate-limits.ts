@@ -1,0 +1,64 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
+import { RateLimited } from '../../application/accounts/account-errors.js';
+import { classifyAddress } from '../../domain/peer-address.js';
+import { RateLimiter } from '../../domain/rate-limiter.js';
+import { type RateLimitSettings, retryAfterSeconds } from '../../domain/rate-limits.js';
+
+/** The node-to-node routes (SPEC section 1 and the membership calls), which get the larger `peer` budget. */
+const PEER_ROUTE = /^\/(?:nodes(?:\/|$)|msgs?\/?$|probe\/?$)/;
+
+export interface HttpRateLimitOptions {
+  /** Milliseconds, any clock that does not jump (the node's `Clock`). */
+  readonly now: () => number;
+  /**
+   * Behind a tunnel every request comes from the tunnel agent on loopback: then the client is the last
+   * `X-Forwarded-For` entry, the one the tunnel wrote (entries before it are the client's own word).
+   */
+  readonly trustForwardedFor?: boolean;
+}
+
+/**
+ * Token buckets per client address on every HTTP route, checked before the body is read or a route runs, so a
+ * refusal costs a map lookup. Over the budget: `429 rate_limited` with `Retry-After`. A request that came
+ * without a socket (`app.request()` in tests) has no address and is not limited.
+ */
+export class HttpRateLimits {
+  readonly #http: RateLimiter;
+  readonly #peer: RateLimiter;
+
+  constructor(
+    readonly settings: Pick<RateLimitSettings, 'http' | 'peer'>,
+    private readonly options: HttpRateLimitOptions,
+  ) {
+    this.#http = new RateLimiter(settings.http);
+    this.#peer = new RateLimiter(settings.peer);
+  }
+
+  middleware(): MiddlewareHandler {
+    return async (c, next) => {
+      const client = this.#clientOf(c);
+      if (client !== undefined) {
+        const limiter = PEER_ROUTE.test(c.req.path) ? this.#peer : this.#http;
+        const waitMs = limiter.take(client, this.options.now());
+        if (waitMs > 0) {
+          const seconds = retryAfterSeconds(waitMs);
+          throw new RateLimited(
+            seconds,
+            `Too many requests from this address; try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+          );
+        }
+      }
+      await next();
+    };
+  }
+
+  #clientOf(c: Context): string | undefined {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const address = incoming?.socket?.remoteAddress;
+    if (address === undefined || !this.options.trustForwardedFor) return address;
+    if (classifyAddress(address) !== 'loopback') return address;
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    return forwarded || address;
+  }
+}
