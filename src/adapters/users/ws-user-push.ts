@@ -25,6 +25,8 @@ const MAX_FRAME_BYTES = 512 * 1024;
 /** A user whose unsent frames pass this is too slow to keep up; it is disconnected rather than buffered. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
+/** How long a connection that broke the protocol has to complete the close before its socket is cut. */
+const CLOSE_GRACE_MS = 2_000;
 /** Refusals are not queued behind this much unsent data: a flooder that does not read gets no more of them. */
 const MAX_REFUSALS_BUFFERED = 64 * 1024;
 const TRANSPORT = 'ws';
@@ -79,7 +81,10 @@ export class WsUserPush implements UserPush {
     const bucket = this.deps.limits?.connectionBucket();
     if (bucket) this.#buckets.set(ws, bucket);
     ws.on('pong', () => this.#alive.add(ws));
-    ws.on('error', () => ws.terminate());
+    // ws has already started the closing handshake with the right code (1009 for an oversized frame, 1002 for
+    // a protocol error): terminating here would drop that close frame (the client saw 1006). The socket is cut
+    // after a grace period only, for a client that never answers the close.
+    ws.on('error', () => setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref());
     send(ws, { type: 'hello', node: registry.self });
     send(ws, { type: 'nodes', nodes: registry.list() });
     const since = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
