@@ -76,7 +76,7 @@ const contentType = fc.constantFrom(
 );
 const authorization = fc.option(
   fc.oneof(
-    fc.constantFrom('Bearer token-1', 'Bearer', 'Basic abc', 'Bearer ' + 'x'.repeat(600)),
+    fc.constantFrom('Bearer token-1', 'Bearer', 'Basic abc', `Bearer ${'x'.repeat(600)}`),
     fc.string({ maxLength: 40 }),
   ),
   { nil: undefined },
