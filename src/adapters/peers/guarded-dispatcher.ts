@@ -49,7 +49,12 @@ export function guardedConnector(options: GuardedConnectorOptions = {}): buildCo
   };
 }
 
-async function checkedAddress(host: string, resolve: ResolveHost): Promise<string> {
+/**
+ * Resolves `host` (a name, or a literal address without brackets) and returns the one address to connect to,
+ * or rejects with `ForbiddenPeerAddress` when any of its addresses is outside the public internet. Any other
+ * client that opens sockets to peers (a WebSocket peer link) connects to what this returns, never to the name.
+ */
+export async function checkedAddress(host: string, resolve: ResolveHost = systemResolve): Promise<string> {
   const literal = classifyAddress(host);
   const addresses = literal === undefined ? await resolve(host) : [host];
   if (addresses.length === 0) throw new Error(`${host} resolves to no address`);
