@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { runRegister } from './cli/account/register.js';
 import { runAudit } from './cli/audit.js';
 import { runChat } from './cli/chat/run-chat.js';
 import { runDemo } from './cli/demo.js';
@@ -10,7 +11,8 @@ const USAGE = `Usage: meshchat <command> [options]
 
 Commands:
   node    run a node (meshchat node --help)
-  chat    chat through a node: meshchat chat --node <url> [--to ID] [--user NAME] [--json]
+  chat    chat through a node: meshchat chat --node <url> [--login NAME] [--to ID|USER@ID] [--json]
+  register  create an account on a node: meshchat register --node <url> --name NAME
   demo    three local nodes joined together, and how to chat between them
   audit   print a node's audit trail: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
   help    show this help`;
@@ -22,6 +24,12 @@ async function dispatch(argv: string[]): Promise<number> {
       return runNode(rest);
     case 'chat':
       return runChat(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'register':
+      return runRegister(
+        rest,
+        { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+        process.env,
+      );
     case 'audit':
       return runAudit(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'demo':
@@ -38,8 +46,8 @@ async function dispatch(argv: string[]): Promise<number> {
     default:
       process.stderr.write(
         command === undefined
-          ? `meshchat: missing command (node, chat, demo, audit or help)\n`
-          : `meshchat: unknown command '${command}' (node, chat, demo, audit or help)\n`,
+          ? `meshchat: missing command (node, chat, register, demo, audit or help)\n`
+          : `meshchat: unknown command '${command}' (node, chat, register, demo, audit or help)\n`,
       );
       return 2;
   }

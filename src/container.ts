@@ -6,13 +6,16 @@ import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
 import { guardedDispatcher } from './adapters/peers/guarded-dispatcher.js';
-import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
+import { LinkingPeerClient } from './adapters/peers/linking-peer-client.js';
+import { OfetchPeerClient, type OfetchPeerClientSettings } from './adapters/peers/ofetch-peer-client.js';
 import { MemoryAccountStore } from './adapters/storage/memory-account-store.js';
+import { MemoryInbox } from './adapters/storage/memory-inbox.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
 import { openDatabase } from './adapters/storage/open-database.js';
 import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
+import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
@@ -26,6 +29,7 @@ import type { PasswordHasher } from './application/ports/accounts/password-hashe
 import type { SessionTokens } from './application/ports/accounts/session-tokens.js';
 import type { Clock } from './application/ports/clock.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
+import type { Inbox } from './application/ports/inbox.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import type { PeerClient } from './application/ports/peer-client.js';
@@ -54,6 +58,7 @@ export const TOKENS = {
   hasher: token<PasswordHasher>('PasswordHasher'),
   tokens: token<SessionTokens>('SessionTokens'),
   audit: token<AuditTrail>('AuditTrail'),
+  inbox: token<Inbox>('Inbox'),
   node: token<WiredNode>('WiredNode'),
 } as const;
 
@@ -77,7 +82,11 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.log, overrides.log ?? silentLogger);
   put(TOKENS.clock, overrides.clock ?? new SystemClock());
   put(TOKENS.ids, overrides.ids ?? new UuidGenerator());
-  put(TOKENS.peers, overrides.peers ?? peerClient(config, settings.allowPrivatePeers));
+  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both).
+  const peerSettings = peerClientSettings(config, settings.allowPrivatePeers);
+  const linking =
+    overrides.peers || config.peerLinks === false ? undefined : new LinkingPeerClient(peerSettings);
+  put(TOKENS.peers, overrides.peers ?? linking ?? new OfetchPeerClient(peerSettings));
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));
   put(TOKENS.messages, overrides.messages ?? messageStore(config, db));
@@ -85,6 +94,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.hasher, overrides.hasher ?? new ScryptPasswordHasher());
   put(TOKENS.tokens, new CryptoSessionTokens());
   put(TOKENS.audit, auditTrail(get(TOKENS.log), db, overrides.audit));
+  put(TOKENS.inbox, db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox());
   const adapters: NodeAdapters = {
     peers: get(TOKENS.peers),
     endpoint: get(TOKENS.endpoint),
@@ -100,6 +110,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     hasher: get(TOKENS.hasher),
     tokens: get(TOKENS.tokens),
     audit: get(TOKENS.audit),
+    ...(linking ? { peerLinks: linking } : {}),
+    inbox: get(TOKENS.inbox),
   };
   put(TOKENS.node, wireNode(adapters, settings));
   return c;
@@ -113,9 +125,9 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
 }
 
 /** Without private peers allowed, every connection is checked after resolution, at connect time. */
-function peerClient(config: NodeConfig, allowPrivate: boolean | undefined): PeerClient {
+function peerClientSettings(config: NodeConfig, allowPrivate: boolean | undefined): OfetchPeerClientSettings {
   const dispatcher = allowPrivate === false ? guardedDispatcher() : undefined;
-  return new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs, ...(dispatcher ? { dispatcher } : {}) });
+  return { timeoutMs: config.peerTimeoutMs, ...(dispatcher ? { dispatcher } : {}) };
 }
 
 function publicEndpoint(config: NodeConfig): PublicEndpoint {

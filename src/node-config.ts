@@ -32,6 +32,8 @@ export interface NodeConfig {
   readonly maxBodyBytes?: number;
   readonly leaveTimeoutMs?: number;
   readonly peerTimeoutMs?: number;
+  /** Serve peer links at `/peer` and open them to meshchat peers that offer one (SPEC section 8); on by default. */
+  readonly peerLinks?: boolean;
   /**
    * How often user connections (socket.io, `/ws`) are pinged; one that does not answer within about as long
    * again is closed, and its user, when logged in, goes offline. Defaults in `FrontEndSettings`.
@@ -46,4 +48,6 @@ export interface NodeConfig {
   readonly allowPrivatePeers?: boolean;
   /** Rate limits over `DEFAULT_RATE_LIMITS` (a rate of 0 turns one off); advertised at `GET /limits`. */
   readonly rateLimits?: Partial<RateLimitSettings>;
+  /** Unread direct messages kept per user; 1,000 by default (tests lower it). */
+  readonly inboxLimit?: number;
 }

@@ -40,6 +40,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      (env MESHCHAT_PEER_RATE; default 1000)
   --send-rate N      frames a second per user connection (bursts of 4N), twice that per account;
                      0 for no limit (env MESHCHAT_SEND_RATE; default 50)
+  --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
+                     (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
   --help             show this help`;
 
@@ -139,6 +141,7 @@ export function parseNodeFlags(
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
         'allow-private-peers': { type: 'boolean' },
+        'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
         profile: { type: 'string' },
@@ -206,6 +209,8 @@ export function parseNodeFlags(
       : envPrivate === undefined
         ? undefined
         : /^(1|true|yes)$/i.test(envPrivate);
+  const noLinks =
+    values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
   const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
   let id = flags.id;
@@ -226,6 +231,7 @@ export function parseNodeFlags(
       join: flags.join,
       tunnel: flags.tunnel,
       ...(inMemory ? {} : { dataDir }),
+      ...(noLinks ? { peerLinks: false } : {}),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),

@@ -1,4 +1,5 @@
 import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
+import type { DirectorySettings } from '../application/directory/directory-settings.js';
 import {
   defaultProfile,
   MEMBERSHIP_PROFILES,
@@ -16,10 +17,14 @@ export interface NodeSettings {
   readonly self: { readonly id: string; readonly url: string };
   readonly membership: MembershipSettings;
   readonly delivery?: Partial<DeliverySettings>;
+  /** Over what the membership profile implies (`directorySettings`). */
+  readonly directory?: Partial<DirectorySettings>;
   readonly leaveTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** Serve peer links at `/peer` and offer them in this node's record (SPEC section 8). */
+  readonly peerLinks?: boolean;
   /** The user front ends' ping period (`FrontEndSettings.heartbeatMs`). */
   readonly heartbeatMs?: number;
   /** Failed-login limits over the defaults of `LoginThrottle`. */
@@ -33,6 +38,8 @@ export interface NodeSettings {
   readonly rateLimits?: RateLimitSettings;
   /** Behind a tunnel, the client address is the tunnel's `X-Forwarded-For` entry (see `HttpRateLimits`). */
   readonly trustForwardedFor?: boolean;
+  /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
+  readonly inboxLimit?: number;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -50,11 +57,13 @@ export function nodeSettings(
     leaveTimeoutMs: config.leaveTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     processMetrics: options.processMetrics,
+    peerLinks: config.peerLinks !== false,
     heartbeatMs: config.heartbeatMs,
     loginThrottle: config.loginThrottle,
     allowPrivatePeers: allowPrivatePeers(config),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...config.rateLimits },
     trustForwardedFor: config.tunnel === 'ngrok',
+    inboxLimit: config.inboxLimit,
   };
 }
 

@@ -6,6 +6,7 @@ import type { UserPush } from '../application/ports/user-push.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
 import type { RateLimitSettings } from '../domain/rate-limits.js';
 import type { AccountsWiring } from './wire-accounts.js';
+import type { DirectoryWiring } from './wire-directory.js';
 import type { MembershipWiring } from './wire-membership.js';
 import type { MessagingWiring } from './wire-messaging.js';
 import type { OperationsWiring } from './wire-operations.js';
@@ -15,6 +16,7 @@ export function wireHttpApp(
   parts: { readonly registry: PeerRegistry } & Pick<MembershipWiring, 'announce' | 'remove' | 'probe'> &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
+    Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
     Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> & {
       /** Every front end, to close the connections of a removed account. */
       readonly push: Pick<UserPush, 'disconnectUser'>;
@@ -22,6 +24,7 @@ export function wireHttpApp(
   settings: {
     readonly web: WebAssets;
     readonly maxBodyBytes?: number;
+    readonly peerLinks?: boolean;
     /** With `now`, turns the per-client HTTP budgets on. */
     readonly rateLimits?: RateLimitSettings;
     readonly now?: () => number;
@@ -29,7 +32,7 @@ export function wireHttpApp(
   },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
-  const { register, login, logout, unregister, push } = parts;
+  const { ownDirectory, directory, register, login, logout, unregister, push } = parts;
   const { rateLimits, now, trustForwardedFor } = settings;
   const limiter = rateLimits && now ? new HttpRateLimits(rateLimits, { now, trustForwardedFor }) : undefined;
   return createHttpApp({
@@ -40,9 +43,11 @@ export function wireHttpApp(
     receive,
     receiveMany,
     web: settings.web,
+    directory: { own: ownDirectory, mesh: directory },
     ops: { health, metrics, mesh: () => meshMap.snapshot() },
     accounts: { register, login, logout, unregister, users: push },
     maxBodyBytes: settings.maxBodyBytes,
+    peerLinks: settings.peerLinks,
     ...(limiter ? { rateLimits: limiter } : {}),
     ...(rateLimits ? { limits: rateLimits } : {}),
     onInternalError: (error) => errors.report(error),

@@ -6,6 +6,7 @@ import { ProbeForPeer } from '../application/membership/probe-for-peer.js';
 import { RememberNodes } from '../application/membership/remember-nodes.js';
 import { RemoveNode } from '../application/membership/remove-node.js';
 import type { MembershipSettings } from '../application/membership/settings.js';
+import type { ViewListener } from '../application/membership/view-listener.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { InternalErrors } from '../application/ports/internal-errors.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
@@ -25,6 +26,8 @@ export interface MembershipParts {
   readonly telemetry?: Telemetry;
   /** Peer URLs this node refuses to take in, probe or pass on; every URL when absent. */
   readonly urls?: PeerUrlPolicy;
+  /** Told of each gossiped list after it is merged (the mesh directory). */
+  readonly views?: ViewListener;
 }
 
 export interface MembershipSettingsOfNode {
@@ -45,9 +48,9 @@ export interface MembershipWiring {
 }
 
 export function wireMembership(parts: MembershipParts, settings: MembershipSettingsOfNode): MembershipWiring {
-  const { registry, peers, clock, store, random, errors, telemetry, urls } = parts;
+  const { registry, peers, clock, store, random, errors, telemetry, urls, views } = parts;
   const membership = new MembershipProtocol(
-    { registry, peers, clock, random, errors, telemetry, urls },
+    { registry, peers, clock, random, errors, telemetry, urls, views },
     settings.membership,
   );
   return {

@@ -20,6 +20,8 @@ export interface OperationsParts {
   readonly users: MetricsSources['users'];
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** The peer links this node opened and the calls by transport (read when scraped). */
+  readonly peerLinks?: MetricsSources['peerLinks'];
 }
 
 /** What operators read (health, metrics, the mesh map, the audit log) and where internal errors go. */
@@ -36,11 +38,11 @@ export interface OperationsWiring {
 }
 
 export function wireOperations(parts: OperationsParts): OperationsWiring {
-  const { registry, clock, log, outboxDepth, users, processMetrics } = parts;
+  const { registry, clock, log, outboxDepth, users, processMetrics, peerLinks } = parts;
   const recentErrors = new RecentErrors();
   const errors = new LoggedInternalErrors({ log, recent: recentErrors, clock });
   const phase: PhaseBox = { phase: 'starting' };
-  const metrics = new PromMetrics({ registry, outboxDepth, users, processMetrics });
+  const metrics = new PromMetrics({ registry, outboxDepth, users, processMetrics, peerLinks });
   const meshMap = new MeshMap(registry);
   const telemetry = fanOutTelemetry([metrics, new AuditLog(log, registry), meshMap], errors);
   const health = new CheckHealth({

@@ -3,6 +3,7 @@ import type {
   NodeAnswer,
   PeerClient,
   ProbeVerdict,
+  UserListAnswer,
 } from '../../src/application/ports/peer-client.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import type { NodeRecord } from '../../src/domain/node-record.js';
@@ -57,5 +58,10 @@ export class CountingPeerClient implements PeerClient {
   probeVia(url: string, target: NodeRecord, options?: CallOptions): Promise<ProbeVerdict> {
     this.#count('probeVia', url);
     return this.inner.probeVia(url, target, options);
+  }
+
+  listUsers(url: string, options?: CallOptions): Promise<UserListAnswer> {
+    this.#count('listUsers', url);
+    return this.inner.listUsers(url, options);
   }
 }

@@ -19,6 +19,7 @@ const silent: PeerClient = {
   sendMessage: refused,
   sendMessages: refused,
   probeVia: refused,
+  listUsers: refused,
 };
 
 /** A node listing 200 members (100 meshchat, 100 plain), on a fake clock and a counted, silent network. */

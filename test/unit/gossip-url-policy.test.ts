@@ -22,6 +22,7 @@ const offline: PeerClient = {
   sendMessage: unreachable,
   sendMessages: unreachable,
   probeVia: unreachable,
+  listUsers: unreachable,
 };
 
 describe('gossip and joins about nodes at refused URLs', () => {

@@ -17,6 +17,7 @@ import { type WiredNode, wireNode } from '../../src/wiring/wire-node.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
+import { InMemoryInbox } from '../fakes/in-memory-inbox.js';
 import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js';
 import { createMemoryNode, InMemoryNetwork, memoryUrl } from '../fakes/in-memory-network.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
@@ -95,6 +96,7 @@ describe('wireNode over fakes', () => {
         hasher: new FakePasswordHasher(),
         tokens: new SequentialSessionTokens(),
         audit,
+        inbox: new InMemoryInbox(),
       },
       { ...nodeSettings(config, { processMetrics: false }), self: { id: 'a', url: memoryUrl('a') } },
     );

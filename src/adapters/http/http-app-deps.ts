@@ -2,6 +2,8 @@ import type { Login } from '../../application/accounts/login.js';
 import type { Logout } from '../../application/accounts/logout.js';
 import type { Register } from '../../application/accounts/register.js';
 import type { Unregister } from '../../application/accounts/unregister.js';
+import type { MeshDirectory } from '../../application/directory/mesh-directory.js';
+import type { OwnDirectory } from '../../application/directory/own-directory.js';
 import type { AnnounceNode } from '../../application/membership/announce-node.js';
 import type { ProbeForPeer } from '../../application/membership/probe-for-peer.js';
 import type { RemoveNode } from '../../application/membership/remove-node.js';
@@ -26,17 +28,26 @@ export interface HttpAppDeps {
   readonly receive: ReceiveMessage;
   readonly receiveMany: ReceiveMessages;
   readonly web: WebAssets;
+  /** `GET /users`: this node's users (`own`) and the mesh directory's copies of everyone else's (`mesh`). */
+  readonly directory: DirectoryDeps;
   /** What operators read: `/healthz`, `/metrics`, `/mesh`. */
   readonly ops: OpsDeps;
-  /** This node's users: `/users`, `/sessions`. */
+  /** This node's accounts: `POST /users`, `DELETE /users/{name}`, `/sessions`. */
   readonly accounts: AccountsDeps;
   readonly maxBodyBytes?: number;
   /** Per-client budgets, checked before anything else; none when absent. */
   readonly rateLimits?: HttpRateLimits;
   /** Every limit the node keeps, as `GET /limits` advertises them; the defaults when absent. */
   readonly limits?: RateLimitSettings;
+  /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
+  readonly peerLinks?: boolean;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+export interface DirectoryDeps {
+  readonly own: Pick<OwnDirectory, 'snapshot'>;
+  readonly mesh: Pick<MeshDirectory, 'mesh' | 'versionOf'>;
 }
 
 export interface AccountsDeps {

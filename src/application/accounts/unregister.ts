@@ -2,6 +2,7 @@ import { canonicalAccountName, formatUserAddress, isPasswordWithinBounds } from 
 import { MeshError } from '../../domain/errors.js';
 import type { AccountStore } from '../ports/accounts/account-store.js';
 import type { PasswordHasher } from '../ports/accounts/password-hasher.js';
+import type { Inbox } from '../ports/inbox.js';
 import { type AccountContext, audit } from './account-deps.js';
 import { BadCredentials, RateLimited } from './account-errors.js';
 import { type Authenticate, assertOwner } from './authenticate.js';
@@ -14,7 +15,8 @@ export interface Unregistered {
 }
 
 /**
- * `DELETE /users/:name {password}` with that user's bearer token: removes the account and all its sessions.
+ * `DELETE /users/:name {password}` with that user's bearer token: removes the account, all its sessions and
+ * the direct messages waiting in its inbox.
  * Throws `Unauthenticated` (no valid token), `Forbidden` (another user's token), `RateLimited` and
  * `BadCredentials` (a wrong password, counted like a failed login, so a stolen token does not allow unlimited
  * guesses). Audited whatever the outcome once the token is valid.
@@ -26,6 +28,8 @@ export class Unregister {
       hasher: PasswordHasher;
       authenticate: Authenticate;
       throttle: LoginThrottle;
+      /** The direct messages waiting for the user (none on a node without an inbox). */
+      inbox?: Pick<Inbox, 'clear'>;
     },
   ) {}
 
@@ -54,6 +58,7 @@ export class Unregister {
       }
       const sessionsRevoked = store.deleteAccount(name);
       if (sessionsRevoked === undefined) throw new BadCredentials();
+      this.deps.inbox?.clear(name);
       throttle.succeeded(name);
       audit(this.deps, { user: session.name, op: 'unregister', object, outcome: 'ok' });
       return { user: formatUserAddress({ name, node }), sessionsRevoked };

@@ -11,6 +11,7 @@ import { FailureDetector } from './failure-detector.js';
 import type { MembershipChecks } from './membership-checks.js';
 import { Prober } from './prober.js';
 import { MEMBERSHIP_PROFILES, type MembershipSettings } from './settings.js';
+import type { ViewListener } from './view-listener.js';
 
 /**
  * Members told of a refutation (at most one a probe interval): live meshchat nodes first, then the others.
@@ -31,6 +32,8 @@ export interface MembershipDeps {
   readonly telemetry?: Telemetry;
   /** Gossip about nodes at URLs this node does not call is dropped; every URL by default. */
   readonly urls?: PeerUrlPolicy;
+  /** Told of each gossiped list after it is merged (the mesh directory); nobody by default. */
+  readonly views?: ViewListener;
 }
 
 /**
