@@ -34,6 +34,7 @@ import type { MembershipStore } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import type { PeerClient } from './application/ports/peer-client.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
+import { PeerUrlPolicy } from './domain/peer-url-policy.js';
 import { MeshNode } from './mesh-node.js';
 import type { NodeConfig } from './node-config.js';
 import type { NodeOverrides } from './node-overrides.js';
@@ -82,10 +83,14 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.log, overrides.log ?? silentLogger);
   put(TOKENS.clock, overrides.clock ?? new SystemClock());
   put(TOKENS.ids, overrides.ids ?? new UuidGenerator());
-  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both).
   const peerSettings = peerClientSettings(config, settings.allowPrivatePeers);
+  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both), and dialled under
+  // the same address policy as HTTP calls: the URL checked, the resolved address checked and connected to.
+  const urls = new PeerUrlPolicy(settings.allowPrivatePeers ?? true);
   const linking =
-    overrides.peers || config.peerLinks === false ? undefined : new LinkingPeerClient(peerSettings);
+    overrides.peers || config.peerLinks === false
+      ? undefined
+      : new LinkingPeerClient({ ...peerSettings, urls });
   put(TOKENS.peers, overrides.peers ?? linking ?? new OfetchPeerClient(peerSettings));
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));

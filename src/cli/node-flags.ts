@@ -9,7 +9,7 @@ import {
 import { defaultProfile } from '../application/membership/settings.js';
 import { MESSAGE_ID_MEMORY_MS } from '../domain/delivery.js';
 import { isValidNodeId, normalizeNodeUrl } from '../domain/node-record.js';
-import type { NodeConfig } from '../node-config.js';
+import { type NodeConfig, privatePeersByDefault } from '../node-config.js';
 import { UsageError, usageErrorFrom } from './args.js';
 
 export const NODE_USAGE = `Usage: meshchat node [options]
@@ -32,8 +32,9 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
   --allow-private-peers
                      call peers at loopback, private, link-local and other non-public addresses (env
-                     MESHCHAT_ALLOW_PRIVATE_PEERS=1, or 0 to refuse them; default: allowed only when --host
-                     is a loopback or private address)
+                     MESHCHAT_ALLOW_PRIVATE_PEERS=1, or 0 to refuse them; default: allowed only when the
+                     URL the node announces, --public-url or else --host, is a loopback or private address,
+                     and never with --tunnel ngrok)
   --http-rate N      HTTP requests a second per client address, bursts of 4N; 0 for no limit
                      (env MESHCHAT_HTTP_RATE; default 50)
   --peer-rate N      requests a second per address to the node-to-node routes, bursts of 5N; 0 for no limit
@@ -209,6 +210,7 @@ export function parseNodeFlags(
       : envPrivate === undefined
         ? undefined
         : /^(1|true|yes)$/i.test(envPrivate);
+  const host = flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1');
   const noLinks =
     values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
@@ -227,7 +229,7 @@ export function parseNodeFlags(
     config: {
       id,
       port: flags.port,
-      host: flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1'),
+      host,
       join: flags.join,
       tunnel: flags.tunnel,
       ...(inMemory ? {} : { dataDir }),
@@ -236,7 +238,10 @@ export function parseNodeFlags(
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
-      ...(allowPrivatePeers === undefined ? {} : { allowPrivatePeers }),
+      // Decided here, so the config says what the node does: the flag or environment, else the default.
+      allowPrivatePeers:
+        allowPrivatePeers ??
+        privatePeersByDefault({ host, publicUrl: flags['public-url'], tunnel: flags.tunnel }),
       ...rateLimitsFrom(flags),
       ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),
       ...(ngrokDomain ? { ngrokDomain } : {}),

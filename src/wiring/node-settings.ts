@@ -7,9 +7,8 @@ import {
 } from '../application/membership/settings.js';
 import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import { assertNodeId } from '../domain/node-record.js';
-import { listensPrivately } from '../domain/peer-address.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../domain/rate-limits.js';
-import type { NodeConfig } from '../node-config.js';
+import { allowsPrivatePeers, type NodeConfig } from '../node-config.js';
 
 /** The numbers and names `wireNode` builds with: the node config, without the choice of adapters. */
 export interface NodeSettings {
@@ -60,14 +59,9 @@ export function nodeSettings(
     peerLinks: config.peerLinks !== false,
     heartbeatMs: config.heartbeatMs,
     loginThrottle: config.loginThrottle,
-    allowPrivatePeers: allowPrivatePeers(config),
+    allowPrivatePeers: allowsPrivatePeers(config),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...config.rateLimits },
     trustForwardedFor: config.tunnel === 'ngrok',
     inboxLimit: config.inboxLimit,
   };
-}
-
-/** `--allow-private-peers` when given, else allowed exactly when the node itself listens privately. */
-export function allowPrivatePeers(config: Pick<NodeConfig, 'allowPrivatePeers' | 'host'>): boolean {
-  return config.allowPrivatePeers ?? listensPrivately(config.host);
 }

@@ -25,16 +25,20 @@ export function wireHttpApp(
     readonly web: WebAssets;
     readonly maxBodyBytes?: number;
     readonly peerLinks?: boolean;
-    /** With `now`, turns the per-client HTTP budgets on. */
+    /** With `now`, turns the per-client HTTP budgets on (unless `limiter` is given); advertised at `/limits`. */
     readonly rateLimits?: RateLimitSettings;
     readonly now?: () => number;
     readonly trustForwardedFor?: boolean;
+    /** The per-client HTTP budgets, when the caller shares them (with the peer link server's upgrades). */
+    readonly limiter?: HttpRateLimits;
   },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
   const { ownDirectory, directory, register, login, logout, unregister, push } = parts;
   const { rateLimits, now, trustForwardedFor } = settings;
-  const limiter = rateLimits && now ? new HttpRateLimits(rateLimits, { now, trustForwardedFor }) : undefined;
+  const limiter =
+    settings.limiter ??
+    (rateLimits && now ? new HttpRateLimits(rateLimits, { now, trustForwardedFor }) : undefined);
   return createHttpApp({
     registry,
     announce,

@@ -1,6 +1,7 @@
+import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import { NodeHttpServer } from '../adapters/http/node-http-server.js';
 import type { Logger } from '../adapters/log/logger.js';
-import { WsLinkServer } from '../adapters/peers/ws-link-server.js';
+import { LINK_SERVER_DEFAULTS, WsLinkServer } from '../adapters/peers/ws-link-server.js';
 import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
 import { SendLimits } from '../adapters/users/send-limits.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
@@ -124,6 +125,14 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     },
     settings,
   );
+  // One set of HTTP budgets per client address, for the routes and the `/peer` upgrades alike; a link's requests
+  // run through the app, so they are charged there like the HTTP requests they stand for.
+  const httpLimits = settings.rateLimits
+    ? new HttpRateLimits(settings.rateLimits, {
+        now: () => clock.now(),
+        trustForwardedFor: settings.trustForwardedFor,
+      })
+    : undefined;
   const app = wireHttpApp(
     { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, push },
     {
@@ -131,8 +140,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       maxBodyBytes: settings.maxBodyBytes,
       peerLinks: settings.peerLinks,
       rateLimits: settings.rateLimits,
-      now: () => clock.now(),
-      trustForwardedFor: settings.trustForwardedFor,
+      ...(httpLimits ? { limiter: httpLimits } : {}),
     },
   );
   return {
@@ -148,7 +156,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
     http: new NodeHttpServer(app),
-    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app) } : {}),
+    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits) } : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,

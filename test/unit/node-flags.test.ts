@@ -28,8 +28,19 @@ describe('meshchat node flags and environment', () => {
     expect(inMemory.dataDir).toBeUndefined();
   });
 
-  it('leaves --allow-private-peers to the listen address unless the flag or the environment says', () => {
-    expect(parseNodeFlags([], {}, stored).config.allowPrivatePeers).toBeUndefined();
+  it('takes --allow-private-peers from the flag or the environment, over the default', () => {
+    const tunnelled = { NGROK_AUTHTOKEN: 'token' };
+    expect(
+      parseNodeFlags(['--tunnel', 'ngrok', '--allow-private-peers'], tunnelled, stored).config
+        .allowPrivatePeers,
+    ).toBe(true);
+    expect(
+      parseNodeFlags(
+        ['--public-url', 'https://chat.example.com'],
+        { MESHCHAT_ALLOW_PRIVATE_PEERS: '1' },
+        stored,
+      ).config.allowPrivatePeers,
+    ).toBe(true);
     expect(parseNodeFlags(['--allow-private-peers'], {}, stored).config.allowPrivatePeers).toBe(true);
     expect(parseNodeFlags([], { MESHCHAT_ALLOW_PRIVATE_PEERS: '0' }, stored).config.allowPrivatePeers).toBe(
       false,
@@ -40,6 +51,32 @@ describe('meshchat node flags and environment', () => {
     expect(() => parseNodeFlags([], { MESHCHAT_ALLOW_PRIVATE_PEERS: 'maybe' }, stored)).toThrow(
       /MESHCHAT_ALLOW_PRIVATE_PEERS must be 1 or 0/,
     );
+  });
+
+  it('defaults --allow-private-peers to on only when the announced URL is loopback or private', () => {
+    const allowed = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+      parseNodeFlags(argv, env, stored).config.allowPrivatePeers;
+    // Listening on loopback or a LAN address, with nothing else announced: neighbours are private peers.
+    expect(allowed([])).toBe(true);
+    expect(allowed(['--host', '192.168.1.20'])).toBe(true);
+    expect(allowed(['--host', 'localhost'])).toBe(true);
+    // Listening everywhere or on a public address.
+    expect(allowed(['--host', '0.0.0.0'])).toBe(false);
+    expect(allowed(['--host', '::'])).toBe(false);
+    // Behind ngrok it listens on 127.0.0.1, yet anyone on the internet reaches it.
+    expect(allowed(['--tunnel', 'ngrok'], { NGROK_AUTHTOKEN: 'token' })).toBe(false);
+    expect(allowed([], { MESHCHAT_TUNNEL: 'ngrok', NGROK_AUTHTOKEN: 'token' })).toBe(false);
+    expect(
+      allowed(['--tunnel', 'ngrok', '--public-url', 'http://10.0.0.2:8080'], { NGROK_AUTHTOKEN: 't' }),
+    ).toBe(false);
+    // The public URL's host decides, whatever the node listens on.
+    expect(allowed(['--host', '127.0.0.1', '--public-url', 'https://chat.example.com'])).toBe(false);
+    expect(allowed(['--public-url', 'http://203.0.113.80:8080'])).toBe(false);
+    expect(allowed([], { MESHCHAT_HOST: '127.0.0.1', MESHCHAT_PUBLIC_URL: 'https://chat.example.com' })).toBe(
+      false,
+    );
+    expect(allowed(['--public-url', 'http://192.168.1.20:8080'])).toBe(true);
+    expect(allowed(['--host', '0.0.0.0', '--public-url', 'http://localhost:8080'])).toBe(true);
   });
 
   it('sets the rate limits from --http-rate, --peer-rate and --send-rate, bursts included', () => {

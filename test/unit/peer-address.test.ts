@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyAddress, listensPrivately, literalHostRefusal } from '../../src/domain/peer-address.js';
 import { PeerUrlPolicy } from '../../src/domain/peer-url-policy.js';
-import { allowPrivatePeers } from '../../src/wiring/node-settings.js';
+import { allowsPrivatePeers } from '../../src/node-config.js';
 import { FUZZ_SEED } from '../support/fuzz.js';
 
 describe('classifyAddress', () => {
@@ -155,8 +155,23 @@ describe('PeerUrlPolicy', () => {
     expect(listensPrivately('0.0.0.0')).toBe(false);
     expect(listensPrivately('::')).toBe(false);
     expect(listensPrivately('8.8.8.8')).toBe(false);
-    expect(allowPrivatePeers({ host: '0.0.0.0' })).toBe(false);
-    expect(allowPrivatePeers({ host: '0.0.0.0', allowPrivatePeers: true })).toBe(true);
-    expect(allowPrivatePeers({ host: '127.0.0.1', allowPrivatePeers: false })).toBe(false);
+    const listening = { tunnel: 'none' } as const;
+    expect(allowsPrivatePeers({ ...listening, host: '127.0.0.1' })).toBe(true);
+    expect(allowsPrivatePeers({ ...listening, host: '0.0.0.0' })).toBe(false);
+    expect(allowsPrivatePeers({ ...listening, host: '0.0.0.0', allowPrivatePeers: true })).toBe(true);
+    expect(allowsPrivatePeers({ ...listening, host: '127.0.0.1', allowPrivatePeers: false })).toBe(false);
+  });
+
+  it('judges the announced URL, not the listening address: the public URL when given, never behind ngrok', () => {
+    const local = { host: '127.0.0.1', tunnel: 'none' } as const;
+    expect(allowsPrivatePeers({ ...local, publicUrl: 'https://chat.example.com' })).toBe(false);
+    expect(allowsPrivatePeers({ ...local, publicUrl: 'http://8.8.8.8:8080' })).toBe(false);
+    expect(allowsPrivatePeers({ ...local, publicUrl: 'http://192.168.1.5:8080' })).toBe(true);
+    expect(allowsPrivatePeers({ ...local, publicUrl: 'http://[::1]:8080' })).toBe(true);
+    expect(allowsPrivatePeers({ host: '0.0.0.0', tunnel: 'none', publicUrl: 'http://10.1.2.3:8080' })).toBe(
+      true,
+    );
+    expect(allowsPrivatePeers({ ...local, tunnel: 'ngrok' })).toBe(false);
+    expect(allowsPrivatePeers({ ...local, tunnel: 'ngrok', allowPrivatePeers: true })).toBe(true);
   });
 });

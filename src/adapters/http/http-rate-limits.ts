@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { RateLimited } from '../../application/accounts/account-errors.js';
 import { classifyAddress } from '../../domain/peer-address.js';
 import { RateLimiter } from '../../domain/rate-limiter.js';
@@ -37,28 +37,44 @@ export class HttpRateLimits {
 
   middleware(): MiddlewareHandler {
     return async (c, next) => {
-      const client = this.#clientOf(c);
+      const incoming = (c.env as { incoming?: Pick<IncomingMessage, 'socket'> } | undefined)?.incoming;
+      const client = this.#clientOf(incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for'));
       if (client !== undefined) {
-        const limiter = PEER_ROUTE.test(c.req.path) ? this.#peer : this.#http;
-        const waitMs = limiter.take(client, this.options.now());
-        if (waitMs > 0) {
-          const seconds = retryAfterSeconds(waitMs);
-          throw new RateLimited(
-            seconds,
-            `Too many requests from this address; try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
-          );
-        }
+        const refused = this.#take(PEER_ROUTE.test(c.req.path) ? this.#peer : this.#http, client);
+        if (refused) throw refused;
       }
       await next();
     };
   }
 
-  #clientOf(c: Context): string | undefined {
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    const address = incoming?.socket?.remoteAddress;
+  /**
+   * Charges a WebSocket upgrade that bypasses the app (a peer link at `/peer`) to its client's `http` budget, as
+   * one request: undefined when admitted, else the refusal to answer with (`429`, `Retry-After`).
+   */
+  admitUpgrade(request: Pick<IncomingMessage, 'socket' | 'headers'>): RateLimited | undefined {
+    const forwarded = request.headers['x-forwarded-for'];
+    const client = this.#clientOf(
+      request.socket?.remoteAddress,
+      Array.isArray(forwarded) ? forwarded.join(', ') : forwarded,
+    );
+    return client === undefined ? undefined : this.#take(this.#http, client);
+  }
+
+  #take(limiter: RateLimiter, client: string): RateLimited | undefined {
+    const waitMs = limiter.take(client, this.options.now());
+    if (waitMs === 0) return undefined;
+    const seconds = retryAfterSeconds(waitMs);
+    return new RateLimited(
+      seconds,
+      `Too many requests from this address; try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+    );
+  }
+
+  /** The client a request is charged to: its TCP peer, or behind a tunnel the entry the tunnel wrote. */
+  #clientOf(address: string | undefined, forwardedFor: string | undefined): string | undefined {
     if (address === undefined || !this.options.trustForwardedFor) return address;
     if (classifyAddress(address) !== 'loopback') return address;
-    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    const forwarded = forwardedFor?.split(',').at(-1)?.trim();
     return forwarded || address;
   }
 }
