@@ -5,8 +5,9 @@ import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.j
 import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
+import { guardedDispatcher } from './adapters/peers/guarded-dispatcher.js';
 import { LinkingPeerClient } from './adapters/peers/linking-peer-client.js';
-import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
+import { OfetchPeerClient, type OfetchPeerClientSettings } from './adapters/peers/ofetch-peer-client.js';
 import { MemoryAccountStore } from './adapters/storage/memory-account-store.js';
 import { MemoryInbox } from './adapters/storage/memory-inbox.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
@@ -33,6 +34,7 @@ import type { MembershipStore } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import type { PeerClient } from './application/ports/peer-client.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
+import { PeerUrlPolicy } from './domain/peer-url-policy.js';
 import { MeshNode } from './mesh-node.js';
 import type { NodeConfig } from './node-config.js';
 import type { NodeOverrides } from './node-overrides.js';
@@ -81,12 +83,15 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.log, overrides.log ?? silentLogger);
   put(TOKENS.clock, overrides.clock ?? new SystemClock());
   put(TOKENS.ids, overrides.ids ?? new UuidGenerator());
-  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both).
+  const peerSettings = peerClientSettings(config, settings.allowPrivatePeers);
+  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both), and dialled under
+  // the same address policy as HTTP calls: the URL checked, the resolved address checked and connected to.
+  const urls = new PeerUrlPolicy(settings.allowPrivatePeers ?? true);
   const linking =
     overrides.peers || config.peerLinks === false
       ? undefined
-      : new LinkingPeerClient({ timeoutMs: config.peerTimeoutMs });
-  put(TOKENS.peers, overrides.peers ?? linking ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
+      : new LinkingPeerClient({ ...peerSettings, urls });
+  put(TOKENS.peers, overrides.peers ?? linking ?? new OfetchPeerClient(peerSettings));
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));
   put(TOKENS.messages, overrides.messages ?? messageStore(config, db));
@@ -122,6 +127,12 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
   const c = buildContainer(config, overrides);
   const database = c.isRegistered(TOKENS.database) ? resolve(c, TOKENS.database) : undefined;
   return new MeshNode(config, resolve(c, TOKENS.node), database);
+}
+
+/** Without private peers allowed, every connection is checked after resolution, at connect time. */
+function peerClientSettings(config: NodeConfig, allowPrivate: boolean | undefined): OfetchPeerClientSettings {
+  const dispatcher = allowPrivate === false ? guardedDispatcher() : undefined;
+  return { timeoutMs: config.peerTimeoutMs, ...(dispatcher ? { dispatcher } : {}) };
 }
 
 function publicEndpoint(config: NodeConfig): PublicEndpoint {

@@ -9,7 +9,7 @@ import {
 import { defaultProfile } from '../application/membership/settings.js';
 import { MESSAGE_ID_MEMORY_MS } from '../domain/delivery.js';
 import { isValidNodeId, normalizeNodeUrl } from '../domain/node-record.js';
-import type { NodeConfig } from '../node-config.js';
+import { type NodeConfig, privatePeersByDefault } from '../node-config.js';
 import { UsageError, usageErrorFrom } from './args.js';
 
 export const NODE_USAGE = `Usage: meshchat node [options]
@@ -30,6 +30,17 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --history N        messages kept for users who connect later, 0 to 10000 (env MESHCHAT_HISTORY; default 1000)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
+  --allow-private-peers
+                     call peers at loopback, private, link-local and other non-public addresses (env
+                     MESHCHAT_ALLOW_PRIVATE_PEERS=1, or 0 to refuse them; default: allowed only when the
+                     URL the node announces, --public-url or else --host, is a loopback or private address,
+                     and never with --tunnel ngrok)
+  --http-rate N      HTTP requests a second per client address, bursts of 4N; 0 for no limit
+                     (env MESHCHAT_HTTP_RATE; default 50)
+  --peer-rate N      requests a second per address to the node-to-node routes, bursts of 5N; 0 for no limit
+                     (env MESHCHAT_PEER_RATE; default 1000)
+  --send-rate N      frames a second per user connection (bursts of 4N), twice that per account;
+                     0 for no limit (env MESHCHAT_SEND_RATE; default 50)
   --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
                      (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
@@ -49,6 +60,12 @@ const urlField = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
 });
+
+const rateField = z
+  .string()
+  .regex(/^\d+(?:\.\d+)?$/, 'must be a number of events a second, 0 for no limit')
+  .transform(Number)
+  .pipe(z.number().max(1_000_000, 'must be at most 1000000'));
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -84,6 +101,9 @@ const nodeFlags = z.object({
     .pipe(z.number().max(10_000, 'must be a whole number from 0 to 10000'))
     .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
+  'http-rate': rateField.optional(),
+  'peer-rate': rateField.optional(),
+  'send-rate': rateField.optional(),
   'log-level': z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -121,10 +141,14 @@ export function parseNodeFlags(
         tunnel: { type: 'string' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
+        'allow-private-peers': { type: 'boolean' },
         'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
         profile: { type: 'string' },
+        'http-rate': { type: 'string' },
+        'peer-rate': { type: 'string' },
+        'send-rate': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -148,6 +172,9 @@ export function parseNodeFlags(
     'message-ttl': values['message-ttl'] ?? fromEnv('MESHCHAT_MESSAGE_TTL'),
     history: values.history ?? fromEnv('MESHCHAT_HISTORY'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
+    'http-rate': values['http-rate'] ?? fromEnv('MESHCHAT_HTTP_RATE'),
+    'peer-rate': values['peer-rate'] ?? fromEnv('MESHCHAT_PEER_RATE'),
+    'send-rate': values['send-rate'] ?? fromEnv('MESHCHAT_SEND_RATE'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
   };
   const parsed = nodeFlags.safeParse(raw);
@@ -173,6 +200,17 @@ export function parseNodeFlags(
       '--in-memory and --data-dir contradict each other: a node in memory has no data dir',
     );
   }
+  const envPrivate = fromEnv('MESHCHAT_ALLOW_PRIVATE_PEERS');
+  if (envPrivate !== undefined && !/^(1|true|yes|0|false|no)$/i.test(envPrivate)) {
+    throw new UsageError(`MESHCHAT_ALLOW_PRIVATE_PEERS must be 1 or 0 (got "${envPrivate.slice(0, 20)}")`);
+  }
+  const allowPrivatePeers =
+    values['allow-private-peers'] === true
+      ? true
+      : envPrivate === undefined
+        ? undefined
+        : /^(1|true|yes)$/i.test(envPrivate);
+  const host = flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1');
   const noLinks =
     values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
@@ -191,7 +229,7 @@ export function parseNodeFlags(
     config: {
       id,
       port: flags.port,
-      host: flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1'),
+      host,
       join: flags.join,
       tunnel: flags.tunnel,
       ...(inMemory ? {} : { dataDir }),
@@ -200,8 +238,31 @@ export function parseNodeFlags(
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
+      // Decided here, so the config says what the node does: the flag or environment, else the default.
+      allowPrivatePeers:
+        allowPrivatePeers ??
+        privatePeersByDefault({ host, publicUrl: flags['public-url'], tunnel: flags.tunnel }),
+      ...rateLimitsFrom(flags),
       ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),
       ...(ngrokDomain ? { ngrokDomain } : {}),
     },
   };
+}
+
+/** The rate flags as `NodeConfig.rateLimits`: each rate with its burst (and the account's from `--send-rate`). */
+function rateLimitsFrom(flags: {
+  'http-rate'?: number;
+  'peer-rate'?: number;
+  'send-rate'?: number;
+}): Pick<NodeConfig, 'rateLimits'> {
+  const budget = (rate: number, burstFactor: number) => ({ ratePerSecond: rate, burst: rate * burstFactor });
+  const http = flags['http-rate'];
+  const peer = flags['peer-rate'];
+  const send = flags['send-rate'];
+  const limits = {
+    ...(http === undefined ? {} : { http: budget(http, 4) }),
+    ...(peer === undefined ? {} : { peer: budget(peer, 5) }),
+    ...(send === undefined ? {} : { connection: budget(send, 4), account: budget(2 * send, 4) }),
+  };
+  return Object.keys(limits).length === 0 ? {} : { rateLimits: limits };
 }

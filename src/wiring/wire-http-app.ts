@@ -1,8 +1,10 @@
 import type { Hono } from 'hono';
 import { createHttpApp } from '../adapters/http/create-http-app.js';
+import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { RateLimitSettings } from '../domain/rate-limits.js';
 import type { AccountsWiring } from './wire-accounts.js';
 import type { DirectoryWiring } from './wire-directory.js';
 import type { MembershipWiring } from './wire-membership.js';
@@ -19,10 +21,24 @@ export function wireHttpApp(
       /** Every front end, to close the connections of a removed account. */
       readonly push: Pick<UserPush, 'disconnectUser'>;
     },
-  settings: { readonly web: WebAssets; readonly maxBodyBytes?: number; readonly peerLinks?: boolean },
+  settings: {
+    readonly web: WebAssets;
+    readonly maxBodyBytes?: number;
+    readonly peerLinks?: boolean;
+    /** With `now`, turns the per-client HTTP budgets on (unless `limiter` is given); advertised at `/limits`. */
+    readonly rateLimits?: RateLimitSettings;
+    readonly now?: () => number;
+    readonly trustForwardedFor?: boolean;
+    /** The per-client HTTP budgets, when the caller shares them (with the peer link server's upgrades). */
+    readonly limiter?: HttpRateLimits;
+  },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
   const { ownDirectory, directory, register, login, logout, unregister, push } = parts;
+  const { rateLimits, now, trustForwardedFor } = settings;
+  const limiter =
+    settings.limiter ??
+    (rateLimits && now ? new HttpRateLimits(rateLimits, { now, trustForwardedFor }) : undefined);
   return createHttpApp({
     registry,
     announce,
@@ -36,6 +52,8 @@ export function wireHttpApp(
     accounts: { register, login, logout, unregister, users: push },
     maxBodyBytes: settings.maxBodyBytes,
     peerLinks: settings.peerLinks,
+    ...(limiter ? { rateLimits: limiter } : {}),
+    ...(rateLimits ? { limits: rateLimits } : {}),
     onInternalError: (error) => errors.report(error),
   });
 }

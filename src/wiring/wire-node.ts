@@ -1,7 +1,9 @@
+import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import { NodeHttpServer } from '../adapters/http/node-http-server.js';
 import type { Logger } from '../adapters/log/logger.js';
-import { WsLinkServer } from '../adapters/peers/ws-link-server.js';
+import { LINK_SERVER_DEFAULTS, WsLinkServer } from '../adapters/peers/ws-link-server.js';
 import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
+import { SendLimits } from '../adapters/users/send-limits.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
@@ -12,6 +14,7 @@ import type { MessageStore } from '../application/ports/message-store.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
+import { PeerUrlPolicy } from '../domain/peer-url-policy.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
@@ -77,6 +80,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
+    ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
   const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
@@ -108,12 +112,36 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     settings,
   );
   const membership = wireMembership(
-    { registry, peers, clock, store: membershipStore, random, errors, telemetry, views: directory.directory },
+    {
+      registry,
+      peers,
+      clock,
+      store: membershipStore,
+      random,
+      errors,
+      telemetry,
+      urls: new PeerUrlPolicy(settings.allowPrivatePeers ?? true),
+      views: directory.directory,
+    },
     settings,
   );
+  // One set of HTTP budgets per client address, for the routes and the `/peer` upgrades alike; a link's requests
+  // run through the app, so they are charged there like the HTTP requests they stand for.
+  const httpLimits = settings.rateLimits
+    ? new HttpRateLimits(settings.rateLimits, {
+        now: () => clock.now(),
+        trustForwardedFor: settings.trustForwardedFor,
+      })
+    : undefined;
   const app = wireHttpApp(
     { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, push },
-    { web, maxBodyBytes: settings.maxBodyBytes, peerLinks: settings.peerLinks },
+    {
+      web,
+      maxBodyBytes: settings.maxBodyBytes,
+      peerLinks: settings.peerLinks,
+      rateLimits: settings.rateLimits,
+      ...(httpLimits ? { limiter: httpLimits } : {}),
+    },
   );
   return {
     ...operations,
@@ -128,7 +156,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
     http: new NodeHttpServer(app),
-    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app) } : {}),
+    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits) } : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,

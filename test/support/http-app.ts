@@ -47,8 +47,9 @@ export async function memoryHttpApp() {
     tokens: new SequentialSessionTokens(),
     audit,
   });
-  const build = (web: WebAssets = TEST_WEB) =>
-    wireHttpApp({ ...a, ...ops, ...accounts, push: a.users }, { web, maxBodyBytes: 512 * 1024 });
+  /** `extra` adds settings of `wireHttpApp`, such as rate limits on the fake clock. */
+  const build = (web: WebAssets = TEST_WEB, extra: Partial<Parameters<typeof wireHttpApp>[1]> = {}) =>
+    wireHttpApp({ ...a, ...ops, ...accounts, push: a.users }, { web, maxBodyBytes: 512 * 1024, ...extra });
   const { metrics, recentErrors: errors, phase } = ops;
   return { net, a, b, metrics, errors, phase, accounts, audit, clock, build, app: build() };
 }

@@ -47,6 +47,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
   });
+  // Before the body is read or a route runs: a refused request costs a map lookup.
+  if (deps.rateLimits) app.use(deps.rateLimits.middleware());
   app.notFound((c) =>
     c.json(
       errorBody('not_found', `There is no ${c.req.method} ${c.req.path} on this node.`),

@@ -74,6 +74,8 @@ export const ERROR_CODES = {
     invalid_node_id: `A node id breaks the id rule: 1 to ${NODE_ID_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\`, starting with a letter or digit.`,
     invalid_node_url: `A node url is not an absolute \`http:\` or \`https:\` URL without user-info of at most ${NODE_URL_MAX_LENGTH} characters.`,
     invalid_incarnation: "The incarnation is more than a day ahead of this node's clock.",
+    forbidden_peer_url:
+      'A node url whose host is a loopback, private, link-local, metadata, multicast or other non-public address (in any spelling), or `localhost`, on a node that calls only public peers (see `--allow-private-peers`).',
     invalid_message:
       'The field `msg` is not a string, or a user sent something that is not a message object.',
     invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
@@ -100,7 +102,7 @@ export const ERROR_CODES = {
   }),
   ...family(() => new RateLimited(1), {
     rate_limited:
-      'Too many failed logins for this name or from this address; `Retry-After` says in how many seconds to try again.',
+      'Too many requests from this address (or, on a socket, frames from this connection or messages from this account), or too many failed logins for this name or from this address; `Retry-After` (on sockets `retryAfter`) says in how many seconds to try again.',
   }),
   ...family(() => new HopLimitReached(MAX_RELAY_HOPS), {
     hop_limit: `The message was already relayed ${MAX_RELAY_HOPS} times; it is not relayed again.`,
@@ -147,6 +149,8 @@ export const ERROR_CODES = {
     peer_rejected: 'Another node refused the call.',
     peer_busy: 'Too many calls to another node are already waiting.',
     peer_bad_answer: 'Another node answered with something that is not what the protocol says.',
+    peer_forbidden:
+      "Another node's address resolves outside the public internet, and this node does not call such addresses.",
   }),
   ...family(() => new JoinFailed(''), {
     join_failed: 'No seed node answered, so the node joined no network.',

@@ -13,7 +13,9 @@ import type { CheckHealth } from '../../application/operations/check-health.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { RateLimitSettings } from '../../domain/rate-limits.js';
 import type { WebAssets } from '../web/web-assets.js';
+import type { HttpRateLimits } from './http-rate-limits.js';
 
 /** The request body limit when `maxBodyBytes` is not set. */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
@@ -33,6 +35,10 @@ export interface HttpAppDeps {
   /** This node's accounts: `POST /users`, `DELETE /users/{name}`, `/sessions`. */
   readonly accounts: AccountsDeps;
   readonly maxBodyBytes?: number;
+  /** Per-client budgets, checked before anything else; none when absent. */
+  readonly rateLimits?: HttpRateLimits;
+  /** Every limit the node keeps, as `GET /limits` advertises them; the defaults when absent. */
+  readonly limits?: RateLimitSettings;
   /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
   readonly peerLinks?: boolean;
   /** Called with every failure this node could not map to a client's mistake (a 500). */

@@ -10,9 +10,26 @@ import {
   parseLinkRequest,
 } from './link-frames.js';
 
+/**
+ * The connection a link request comes on, as the app reads it (`c.env.incoming`): the link's client address,
+ * taken when the upgrade came, so rate limits and the login throttle charge every frame to the link's peer.
+ */
+export interface LinkConnection {
+  readonly socket: { readonly remoteAddress?: string };
+  readonly headers: IncomingMessage['headers'];
+}
+
 /** The node's HTTP API as the link drives it: the same app the HTTP server serves. */
 export interface LinkedApp {
-  fetch(request: Request, env: { readonly incoming: IncomingMessage }): Response | Promise<Response>;
+  fetch(request: Request, env: { readonly incoming: LinkConnection }): Response | Promise<Response>;
+}
+
+/** The HTTP budget per client address (`HttpRateLimits`): a `/peer` upgrade takes from it as a request does. */
+export interface UpgradeLimits {
+  /** Undefined when admitted, else the refusal, with the seconds to wait. */
+  admitUpgrade(
+    request: IncomingMessage,
+  ): { readonly retryAfterSeconds: number; readonly code: string; readonly message: string } | undefined;
 }
 
 /** Frames read past the in-flight bound before the pause took hold (a socket chunk's worth); more is hostile. */
@@ -40,8 +57,10 @@ export const LINK_SERVER_DEFAULTS: LinkServerSettings = {
  * The accepting side of peer links (SPEC section 8): WebSocket upgrades at `/peer` on the node's own HTTP
  * server. Every request frame is run through the same Hono app as an HTTP request, with the link's upgrade
  * request as its connection, so every check, schema, limit, error answer and de-duplication of the route
- * applies unchanged: a link carries nothing the HTTP API would refuse. Only the calls node-to-node traffic
- * uses (GET, PUT, POST, DELETE on a path) are taken; a frame that is not one closes the link.
+ * applies unchanged: a link carries nothing the HTTP API would refuse, and its requests are charged to the
+ * link's client under the rate limits of their routes. The upgrade itself takes one request from the client's
+ * HTTP budget (`UpgradeLimits`); past it, it is answered `429` with `Retry-After`. Only the calls node-to-node
+ * traffic uses (GET, PUT, POST, DELETE on a path) are taken; a frame that is not one closes the link.
  */
 export class WsLinkServer {
   readonly #wss = new WebSocketServer({
@@ -55,6 +74,8 @@ export class WsLinkServer {
   constructor(
     private readonly app: LinkedApp,
     private readonly settings: LinkServerSettings = LINK_SERVER_DEFAULTS,
+    /** Charges each upgrade to its client's HTTP budget; none when absent (tests wiring by hand). */
+    private readonly limits?: UpgradeLimits,
   ) {}
 
   /** Links accepted and open now. */
@@ -66,6 +87,17 @@ export class WsLinkServer {
     http.claimUpgrades(LINK_PATH);
     http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if ((request.url ?? '').split('?')[0] !== LINK_PATH) return;
+      // As the HTTP middleware does, before anything else: a refused upgrade costs a map lookup.
+      const refused = this.limits?.admitUpgrade(request);
+      if (refused) {
+        const body = JSON.stringify({ error: { code: refused.code, message: refused.message } });
+        socket.on('error', () => socket.destroy());
+        socket.end(
+          'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+            `Retry-After: ${refused.retryAfterSeconds}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        return;
+      }
       if (this.#wss.clients.size >= this.settings.maxLinks) {
         socket.on('error', () => socket.destroy());
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -76,7 +108,12 @@ export class WsLinkServer {
     this.#heartbeat = setInterval(() => this.#checkAlive(), this.settings.heartbeatMs).unref();
   }
 
-  #accept(ws: WebSocket, upgrade: IncomingMessage): void {
+  #accept(ws: WebSocket, request: IncomingMessage): void {
+    // Every frame is charged to the client the upgrade came from, even one still queued after the socket closed.
+    const upgrade: LinkConnection = {
+      socket: { remoteAddress: request.socket.remoteAddress },
+      headers: request.headers,
+    };
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));
     ws.on('error', () => ws.terminate());
@@ -109,10 +146,16 @@ export class WsLinkServer {
     });
   }
 
-  async #run(frame: LinkRequest, upgrade: IncomingMessage): Promise<string> {
+  async #run(frame: LinkRequest, upgrade: LinkConnection): Promise<string> {
     const hasBody = frame.body !== undefined;
     const headers = new Headers(frame.headers);
     if (hasBody) headers.set('content-type', 'application/json');
+    // Who the client is belongs to the connection, not to a frame: behind a tunnel the rate limits read the
+    // X-Forwarded-For the tunnel wrote on the upgrade, and a frame's own would pick a fresh budget per request.
+    headers.delete('x-forwarded-for');
+    const forwarded = upgrade.headers['x-forwarded-for'];
+    if (forwarded !== undefined)
+      headers.set('x-forwarded-for', Array.isArray(forwarded) ? forwarded.join(', ') : forwarded);
     const request = new Request(`http://link${frame.path}`, {
       method: frame.method,
       headers,
