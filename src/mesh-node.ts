@@ -105,6 +105,7 @@ export class MeshNode {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
       const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush, accounts } =
         this.wired;
+      const { fileCatalog, fileContent } = this.wired;
       networkPush.stop();
       courier.stop();
       await membership.stop();
@@ -116,6 +117,8 @@ export class MeshNode {
       remember.stop();
       await messages.close();
       accounts.close();
+      fileCatalog.close();
+      await fileContent.close();
       this.database?.close();
     })();
     return this.#released;

@@ -38,4 +38,6 @@ export interface NodeConfig {
   readonly heartbeatMs?: number;
   /** Failed-login limits (per name, per client address, window) over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /** The most bytes one published file may have (default 4 GiB); advertised on `GET /healthz`. */
+  readonly maxFileSize?: number;
 }

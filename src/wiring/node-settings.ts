@@ -22,6 +22,8 @@ export interface NodeSettings {
   readonly heartbeatMs?: number;
   /** Failed-login limits over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /** The most bytes one published file may have (`--max-file-size`). */
+  readonly maxFileSize?: number;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -41,5 +43,6 @@ export function nodeSettings(
     processMetrics: options.processMetrics,
     heartbeatMs: config.heartbeatMs,
     loginThrottle: config.loginThrottle,
+    maxFileSize: config.maxFileSize,
   };
 }

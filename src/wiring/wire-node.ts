@@ -12,13 +12,19 @@ import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
+import { type FilesWiring, wireFiles } from './wire-files.js';
 import { wireHttpApp } from './wire-http-app.js';
 import { type MembershipWiring, wireMembership } from './wire-membership.js';
 import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
 import { type OperationsWiring, wireOperations } from './wire-operations.js';
 
 /** One node's whole graph, built and not started: `MeshNode` starts and stops it. */
-export interface WiredNode extends MembershipWiring, MessagingWiring, OperationsWiring, AccountsWiring {
+export interface WiredNode
+  extends MembershipWiring,
+    MessagingWiring,
+    OperationsWiring,
+    AccountsWiring,
+    FilesWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -50,11 +56,23 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     outboxDepth: () => messaging.courier.depth,
     users: () => ({ socketio: socketIo.connectedUsers, ws: ws.connectedUsers }),
     processMetrics: settings.processMetrics,
+    maxFileSize: settings.maxFileSize,
   });
   const { errors, telemetry, meshMap } = operations;
   const accounts = wireAccounts(
     { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit },
     { throttle: settings.loginThrottle },
+  );
+  const files = wireFiles(
+    {
+      node: settings.self.id,
+      clock,
+      audit,
+      catalog: adapters.fileCatalog,
+      content: adapters.fileContent,
+      authenticate: accounts.authenticate,
+    },
+    { maxFileSize: settings.maxFileSize },
   );
   const frontEnd = {
     registry,
@@ -77,7 +95,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     settings,
   );
   const app = wireHttpApp(
-    { registry, ...membership, ...messaging, ...operations, ...accounts, push },
+    { registry, ...membership, ...messaging, ...operations, ...accounts, ...files, push },
     { web, maxBodyBytes: settings.maxBodyBytes },
   );
   return {
@@ -85,6 +103,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ...messaging,
     ...membership,
     ...accounts,
+    ...files,
     registry,
     remembered: saved?.nodes ?? [],
     socketIo,

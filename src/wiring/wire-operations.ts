@@ -20,6 +20,8 @@ export interface OperationsParts {
   readonly users: MetricsSources['users'];
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** Advertised by the health check (`files.maxFileSize`). */
+  readonly maxFileSize?: number;
 }
 
 /** What operators read (health, metrics, the mesh map, the audit log) and where internal errors go. */
@@ -36,7 +38,7 @@ export interface OperationsWiring {
 }
 
 export function wireOperations(parts: OperationsParts): OperationsWiring {
-  const { registry, clock, log, outboxDepth, users, processMetrics } = parts;
+  const { registry, clock, log, outboxDepth, users, processMetrics, maxFileSize } = parts;
   const recentErrors = new RecentErrors();
   const errors = new LoggedInternalErrors({ log, recent: recentErrors, clock });
   const phase: PhaseBox = { phase: 'starting' };
@@ -51,6 +53,7 @@ export function wireOperations(parts: OperationsParts): OperationsWiring {
     users: () => Object.values(users()).reduce((a, b) => a + b, 0),
     errors: recentErrors,
     bornAt: clock.now(),
+    ...(maxFileSize === undefined ? {} : { maxFileSize }),
   });
   return { recentErrors, errors, phase, metrics, meshMap, telemetry, health };
 }

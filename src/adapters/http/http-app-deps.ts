@@ -2,6 +2,11 @@ import type { Login } from '../../application/accounts/login.js';
 import type { Logout } from '../../application/accounts/logout.js';
 import type { Register } from '../../application/accounts/register.js';
 import type { Unregister } from '../../application/accounts/unregister.js';
+import type { DeleteFile } from '../../application/files/delete-file.js';
+import type { DownloadFile } from '../../application/files/download-file.js';
+import type { GetFileRecord } from '../../application/files/get-file-record.js';
+import type { ListFiles } from '../../application/files/list-files.js';
+import type { PublishFile } from '../../application/files/publish-file.js';
 import type { AnnounceNode } from '../../application/membership/announce-node.js';
 import type { ProbeForPeer } from '../../application/membership/probe-for-peer.js';
 import type { RemoveNode } from '../../application/membership/remove-node.js';
@@ -28,6 +33,8 @@ export interface HttpAppDeps {
   readonly ops: OpsDeps;
   /** This node's users: `/users`, `/sessions`. */
   readonly accounts: AccountsDeps;
+  /** Files published here: `/files`. */
+  readonly files: FilesDeps;
   readonly maxBodyBytes?: number;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
@@ -40,6 +47,14 @@ export interface AccountsDeps {
   readonly unregister: Unregister;
   /** The front ends: an account that was removed has its live connections closed. */
   readonly users: Pick<UserPush, 'disconnectUser'>;
+}
+
+export interface FilesDeps {
+  readonly publish: PublishFile;
+  readonly remove: DeleteFile;
+  readonly list: ListFiles;
+  readonly record: GetFileRecord;
+  readonly download: DownloadFile;
 }
 
 export interface OpsDeps {
