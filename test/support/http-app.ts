@@ -38,6 +38,7 @@ export async function memoryHttpApp(options: { maxFileSize?: number; fileCapacit
     outboxDepth: () => a.courier.depth,
     users: () => TEST_USERS,
     processMetrics: false,
+    ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }),
   });
   ops.phase.phase = 'running';
   const a: MemoryNode = createMemoryNode(net, 'a', { registry, clock, telemetry: ops.telemetry });

@@ -38,8 +38,8 @@ export function resolveRange(
     return { kind: 'partial', range: { start: Math.max(0, size - suffix), end: size - 1 } };
   }
   const start = position(first);
-  const end = last === '' ? size - 1 : position(last);
-  if (end < start) return { kind: 'whole' };
+  if (last !== '' && position(last) < start) return { kind: 'whole' };
   if (start >= size) return { kind: 'unsatisfiable' };
-  return { kind: 'partial', range: { start, end: Math.min(end, size - 1) } };
+  const end = last === '' ? size - 1 : Math.min(position(last), size - 1);
+  return { kind: 'partial', range: { start, end } };
 }

@@ -1,0 +1,267 @@
+import Database from 'better-sqlite3';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryAccountStore } from '../../src/adapters/storage/memory-account-store.js';
+import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
+import { Forbidden, Unauthenticated } from '../../src/application/accounts/account-errors.js';
+import {
+  AlreadyPublished,
+  FileTooLarge,
+  StorageFull,
+  UnknownFile,
+} from '../../src/application/files/file-errors.js';
+import { InvalidInput } from '../../src/domain/errors.js';
+import { wireAccounts } from '../../src/wiring/wire-accounts.js';
+import { wireFiles } from '../../src/wiring/wire-files.js';
+import { FakeClock } from '../fakes/fake-clock.js';
+import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
+import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
+import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
+import { SequentialSessionTokens } from '../fakes/sequential-session-tokens.js';
+
+const PASSWORD = 'correct horse battery';
+
+/** A body that records whether anything read it. */
+function body(text: string) {
+  const seen = { read: false };
+  const iterable: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      seen.read = true;
+      yield Buffer.from(text);
+    },
+  };
+  return Object.assign(iterable, { seen });
+}
+
+async function filesOnFakes(options: { capacity?: number; maxFileSize?: number } = {}) {
+  const clock = new FakeClock();
+  const audit = new RecordingAuditTrail();
+  const accounts = wireAccounts({
+    node: 'a',
+    clock,
+    store: new MemoryAccountStore(),
+    hasher: new FakePasswordHasher(),
+    tokens: new SequentialSessionTokens(),
+    audit,
+  });
+  const content = new InMemoryContentStore(
+    options.capacity === undefined ? {} : { capacity: options.capacity },
+  );
+  const catalog = new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
+  const { files } = wireFiles(
+    { node: 'a', clock, audit, catalog, content, authenticate: accounts.authenticate },
+    options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize },
+  );
+  const login = async (name: string) => {
+    await accounts.register.execute({ name, password: PASSWORD });
+    return (await accounts.login.execute({ name, password: PASSWORD })).token;
+  };
+  const alice = await login('alice');
+  const bob = await login('bob');
+  audit.records.length = 0;
+  const publish = (token: string | undefined, name: unknown, text: string, extra: object = {}) =>
+    files.publish.execute({ token, name, body: body(text), ...extra });
+  return { clock, audit, content, catalog, files, alice, bob, publish };
+}
+
+describe('file use cases on fakes', () => {
+  let t: Awaited<ReturnType<typeof filesOnFakes>>;
+  beforeEach(async () => {
+    t = await filesOnFakes();
+  });
+
+  it('publishes a record owned by name@node, stamped by the clock, typed by the name, audited', async () => {
+    const file = await t.publish(t.alice, 'notes.md', 'hello', { description: 'my notes' });
+    expect(file).toMatchObject({
+      name: 'notes.md',
+      description: 'my notes',
+      size: 5,
+      type: 'text/markdown',
+      owner: 'alice@a',
+      publishedAt: '2026-01-01T00:00:00.000Z',
+      chunkSize: 1024 * 1024,
+    });
+    expect(file.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(file.chunks).toEqual([file.id]);
+    expect(t.catalog.byId(file.id)).toEqual([file]);
+    expect(t.audit.records).toEqual([
+      expect.objectContaining({
+        op: 'publish',
+        user: 'alice',
+        object: `file ${file.id}`,
+        outcome: 'ok',
+        node: 'a',
+      }),
+    ]);
+  });
+
+  it('keeps a declared type when it is a media type, and cleans it', async () => {
+    const typed = await t.publish(t.alice, 'a.bin', 'x', { declaredType: 'Image/PNG; charset=x' });
+    expect(typed.type).toBe('image/png');
+    const junk = await t.publish(t.alice, 'b.bin', 'y', { declaredType: 'text/html\r\nX-Evil: 1' });
+    expect(junk.type).toBe('application/octet-stream');
+  });
+
+  it('refuses without a login, before reading the body, and audits the attempt', async () => {
+    const upload = body('secret');
+    await expect(
+      t.files.publish.execute({ token: undefined, name: 'x', body: upload }),
+    ).rejects.toBeInstanceOf(Unauthenticated);
+    expect(upload.seen.read).toBe(false);
+    expect(t.audit.summary()).toEqual(['publish:-:unauthenticated']);
+  });
+
+  it('refuses names that could be paths or break a line, keeping unicode ones', async () => {
+    for (const name of [
+      '../etc/passwd',
+      'a/b',
+      'a\\b',
+      '..',
+      'nul\u0000.txt',
+      'line\nbreak',
+      '',
+      ' ',
+      'é'.repeat(128),
+    ]) {
+      const upload = body('x');
+      await expect(
+        t.files.publish.execute({ token: t.alice, name, body: upload }),
+        JSON.stringify(name),
+      ).rejects.toThrow(InvalidInput);
+      expect(upload.seen.read).toBe(false);
+    }
+    const unicode = await t.publish(t.alice, 'résumé "final" 日本.pdf', 'cv');
+    expect(unicode.name).toBe('résumé "final" 日本.pdf');
+    expect(t.audit.records.at(-1)?.outcome).toBe('ok');
+    expect(t.audit.records[0]?.outcome).toBe('invalid_file_name');
+  });
+
+  it('refuses a file announced over the limit before reading it', async () => {
+    t = await filesOnFakes({ maxFileSize: 4 });
+    const upload = body('12345');
+    await expect(
+      t.files.publish.execute({ token: t.alice, name: 'big', body: upload, declaredSize: 5 }),
+    ).rejects.toBeInstanceOf(FileTooLarge);
+    expect(upload.seen.read).toBe(false);
+    await expect(t.publish(t.alice, 'big', '12345')).rejects.toBeInstanceOf(FileTooLarge);
+    expect(t.content.stored.size).toBe(0);
+    expect(t.content.staging).toBe(0);
+    expect(t.audit.summary()).toEqual(['publish:alice:file_too_large', 'publish:alice:file_too_large']);
+  });
+
+  it('409 for a name the user already published (before reading) or the same content again', async () => {
+    await t.publish(t.alice, 'a.txt', 'same');
+    const again = body('other');
+    await expect(
+      t.files.publish.execute({ token: t.alice, name: 'a.txt', body: again }),
+    ).rejects.toBeInstanceOf(AlreadyPublished);
+    expect(again.seen.read).toBe(false);
+    await expect(t.publish(t.alice, 'b.txt', 'same')).rejects.toThrow(
+      /already published this content as "a.txt"/,
+    );
+    expect(t.catalog.list({ limit: 10 })).toHaveLength(1);
+    expect(t.content.staging).toBe(0);
+  });
+
+  it('stores the same content once, whoever publishes it', async () => {
+    const mine = await t.publish(t.alice, 'a.txt', 'same bytes');
+    const theirs = await t.publish(t.bob, 'copy.txt', 'same bytes');
+    expect(theirs.id).toBe(mine.id);
+    expect(t.content.stored.size).toBe(1);
+    expect(t.catalog.byId(mine.id).map((r) => r.owner)).toEqual(['alice@a', 'bob@a']);
+  });
+
+  it("deletes only the owner's record; the bytes go with the last record", async () => {
+    const file = await t.publish(t.alice, 'a.txt', 'shared');
+    await t.publish(t.bob, 'b.txt', 'shared');
+    const mine = await t.publish(t.bob, 'mine.txt', 'only bob');
+    await expect(t.files.remove.execute({ token: t.alice, id: mine.id })).rejects.toBeInstanceOf(Forbidden);
+    await expect(t.files.remove.execute({ token: t.alice, id: 'f'.repeat(64) })).rejects.toBeInstanceOf(
+      UnknownFile,
+    );
+    await expect(t.files.remove.execute({ token: t.alice, id: '../x' })).rejects.toThrow(/64 lower-case hex/);
+    await expect(t.files.remove.execute({ token: undefined, id: file.id })).rejects.toBeInstanceOf(
+      Unauthenticated,
+    );
+    expect((await t.files.remove.execute({ token: t.alice, id: file.id })).owner).toBe('alice@a');
+    expect(await t.content.has(file.id)).toBe(true);
+    await t.files.remove.execute({ token: t.bob, id: file.id });
+    expect(await t.content.has(file.id)).toBe(false);
+    expect(await t.content.has(mine.id)).toBe(true);
+    expect(t.audit.summary().filter((s) => s.startsWith('delete'))).toEqual([
+      'delete:alice:forbidden',
+      'delete:alice:unknown_file',
+      'delete:alice:invalid_file_id',
+      'delete:-:unauthenticated',
+      'delete:alice:ok',
+      'delete:bob:ok',
+    ]);
+  });
+
+  it('a delete racing a publish of the same content never leaves a record without its bytes', async () => {
+    const first = await t.publish(t.alice, 'a.txt', 'raced');
+    const [published] = await Promise.all([
+      t.publish(t.bob, 'b.txt', 'raced'),
+      t.files.remove.execute({ token: t.alice, id: first.id }),
+    ]);
+    expect(t.catalog.byId(published.id).map((r) => r.owner)).toEqual(['bob@a']);
+    expect(await t.content.has(published.id)).toBe(true);
+  });
+
+  it('a full disk fails the upload with StorageFull, keeping neither bytes nor a record', async () => {
+    t = await filesOnFakes({ capacity: 8 });
+    await expect(t.publish(t.alice, 'big.bin', '0123456789')).rejects.toBeInstanceOf(StorageFull);
+    expect(t.content.stored.size).toBe(0);
+    expect(t.content.staging).toBe(0);
+    expect(t.catalog.list({ limit: 10 })).toEqual([]);
+    expect(t.audit.summary()).toEqual(['publish:alice:insufficient_storage']);
+  });
+
+  it('lists and searches locally, answering for this node, audited with or without a login', async () => {
+    await t.publish(t.alice, 'holiday.zip', 'a', { description: 'photos from the beach' });
+    await t.publish(t.bob, 'beach-map.png', 'b');
+    const all = await t.files.list.execute({});
+    expect(all.files.map((f) => f.name)).toEqual(['beach-map.png', 'holiday.zip']);
+    expect(all).toMatchObject({ answered: ['a'], missing: [] });
+    const found = await t.files.list.execute({ q: 'BEACH', token: t.alice });
+    expect(found.files.map((f) => f.name)).toEqual(['beach-map.png', 'holiday.zip']);
+    const mesh = await t.files.list.execute({ owner: 'Alice@a', scope: 'mesh' });
+    expect(mesh.files.map((f) => f.name)).toEqual(['holiday.zip']);
+    expect(mesh.answered).toEqual(['a']);
+    expect((await t.files.list.execute({ q: '*' })).files).toEqual([]);
+    await expect(t.files.list.execute({ owner: 'nobody' })).rejects.toThrow(InvalidInput);
+    await expect(t.files.list.execute({ limit: '0' })).rejects.toThrow(/limit/);
+    await expect(t.files.list.execute({ q: 'x'.repeat(257) })).rejects.toThrow(/at most 256/);
+    expect(t.audit.summary().slice(2, 6)).toEqual([
+      'list:-:ok',
+      'search:alice:ok',
+      'list:-:ok',
+      'search:-:ok',
+    ]);
+    expect(t.audit.records[3]?.object).toBe('search "BEACH"');
+    expect(t.audit.records[4]?.object).toBe('files of Alice@a');
+  });
+
+  it('downloads without a login, all or a range, and audits each download', async () => {
+    const file = await t.publish(t.alice, 'a.txt', 'abcdefgh');
+    const whole = await t.files.download.execute({ id: file.id });
+    const read = async (it: AsyncIterable<Uint8Array>) => {
+      let text = '';
+      for await (const piece of it) text += Buffer.from(piece).toString();
+      return text;
+    };
+    expect(await read(whole.body)).toBe('abcdefgh');
+    const part = await t.files.download.execute({ id: file.id, range: { start: 2, end: 4 }, token: t.bob });
+    expect(await read(part.body)).toBe('cde');
+    await expect(t.files.download.execute({ id: '0'.repeat(64) })).rejects.toBeInstanceOf(UnknownFile);
+    await expect(t.files.download.execute({ id: file.id, token: 'revoked' })).rejects.toBeInstanceOf(
+      Unauthenticated,
+    );
+    expect(t.audit.records.slice(1).map((r) => `${r.op}:${r.user}:${r.object}:${r.outcome}`)).toEqual([
+      `download:-:file ${file.id} bytes 0-7:ok`,
+      `download:bob:file ${file.id} bytes 2-4:ok`,
+      `download:-:file ${'0'.repeat(64)}:unknown_file`,
+      `download:-:file ${file.id}:unauthenticated`,
+    ]);
+    expect(t.files.record.execute(file.id)).toEqual(file);
+  });
+});
