@@ -14,6 +14,9 @@ export class NodeHttpServer {
   constructor(app: Hono) {
     this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
     this.server.keepAliveTimeout = 65_000;
+    // `Expect: 100-continue` is answered by the route when it reads the body (`continueBody`), not by Node at
+    // once: a request refused on its headers gets the refusal before its client sends the body.
+    this.server.on('checkContinue', (request, response) => this.server.emit('request', request, response));
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { FileRecord } from '../../../domain/file-record.js';
 import { resolveRange } from '../byte-range.js';
 import { contentDisposition } from '../content-disposition.js';
+import { bodyOf } from '../continue-body.js';
 import { errorBody } from '../error-table.js';
 import { fileAnswer, fileIdParams, fileListing, listQuery, publishQuery } from '../file-schemas.js';
 import { bearerToken } from '../request-credentials.js';
@@ -32,8 +33,6 @@ function declaredLength(c: Context): number | undefined {
   return header !== undefined && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
 }
 
-const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
-
 /** Files on this node (SPEC section 6, meshchat extensions): publish, list and search, download, delete. */
 export const FILE_ROUTES = [
   route({
@@ -44,7 +43,8 @@ export const FILE_ROUTES = [
     description:
       'Needs `Authorization: Bearer <token>`. The body is the raw bytes, streamed to disk while hashed; a ' +
       "`Content-Length` over the node's `maxFileSize` (`GET /healthz`, `files.maxFileSize`) is refused before a " +
-      'byte is read, a body that grows past it as soon as it does (the connection is then closed). The same ' +
+      'byte is read, a body that grows past it as soon as it does (the connection is then closed). A client that ' +
+      'sends `Expect: 100-continue` gets `100 Continue` only once every check on the headers passed. The same ' +
       "content published again, by anyone, is stored once. `Content-Type` is kept as the file's type when it is " +
       "a valid media type, else the name's extension decides.",
     tag: 'extension',
@@ -70,7 +70,7 @@ export const FILE_ROUTES = [
           description: query('description'),
           declaredType: c.req.header('content-type'),
           declaredSize: declaredLength(c),
-          body: c.req.raw.body ?? EMPTY,
+          body: bodyOf(c),
         });
         return c.json({ file }, 201);
       } catch (error) {

@@ -1,0 +1,137 @@
+// Files against a real `meshchat node` process on 127.0.0.1: the CLI publishes (streamed, with its
+// Content-Length), lists and searches, and downloads with a resume from a prepared `.part` (a Range request
+// with If-Range, shown in the node's audit trail), verifying the SHA-256; a file over --max-file-size is
+// refused by its Content-Length over a real socket, with the node's answer read.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../src/adapters/storage/open-database.js';
+import { readAuditTrail } from '../../src/adapters/storage/sqlite-audit-trail.js';
+import { upload } from '../../src/cli/files/upload.js';
+import { registerAndLogin } from '../support/accounts-http.js';
+import { cliNodes } from '../support/cli-nodes.js';
+import { runCli } from '../support/processes.js';
+
+const PASSWORD = 'correct horse battery';
+const MiB = 1024 * 1024;
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+const work: string[] = [];
+afterEach(() => {
+  for (const dir of work.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function workDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshchat-files-it-'));
+  work.push(dir);
+  return dir;
+}
+
+/** Runs a CLI command to its end (with a deadline) and returns its exit code and output. */
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const proc = runCli(args, env);
+  const code = await Promise.race([
+    proc.exited,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), 20_000),
+    ),
+  ]);
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
+}
+
+describe('files on a real node, through the CLI', () => {
+  const nodes = cliNodes();
+
+  async function startNode() {
+    const { dataDir } = await nodes.durable();
+    const node = await nodes.startNode('files-a', { dataDir, extra: ['--max-file-size', '4M'] });
+    await registerAndLogin(node.url, 'alice', PASSWORD);
+    return { ...node, dataDir };
+  }
+
+  const downloads = (dataDir: string) => {
+    const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true });
+    try {
+      return readAuditTrail(db).filter((r) => r.op === 'download');
+    } finally {
+      db.close();
+    }
+  };
+
+  it('publishes, searches and downloads, resuming a partial file from its last verified chunk', async () => {
+    const node = await startNode();
+    const dir = workDir();
+    const content = randomBytes(2 * MiB + 4321);
+    const source = join(dir, 'café ☕ "notes".bin');
+    writeFileSync(source, content);
+
+    const published = await cli(
+      ['publish', source, '--description', 'holiday photos', '--node', node.url, '--login', 'alice'],
+      { MESHCHAT_PASSWORD: PASSWORD },
+    );
+    expect(published, published.stderr).toMatchObject({ code: 0 });
+    expect(published.stdout).toContain(`as ${sha(content)}`);
+
+    const found = await cli(['files', '--node', node.url, '--search', 'holiday', '--json']);
+    expect(found.code).toBe(0);
+    const lines = found.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; name: string });
+    expect(lines).toEqual([expect.objectContaining({ id: sha(content), name: 'café ☕ "notes".bin' })]);
+    const table = await cli(['files', '--node', node.url, '--user', 'alice@files-a']);
+    expect(table.stdout).toMatch(/^ID +SIZE +OWNER/);
+    expect(table.stdout).toContain('café ☕ "notes".bin');
+
+    // A previous run kept two verified chunks, then a torn tail that must not be trusted.
+    const target = join(dir, 'copy.bin');
+    writeFileSync(`${target}.part`, Buffer.concat([content.subarray(0, 2 * MiB), Buffer.from('torn tail')]));
+    const got = await cli(['get', sha(content), '--node', node.url, '-o', target]);
+    expect(got, got.stderr).toMatchObject({ code: 0 });
+    expect(got.stderr).toContain('resuming');
+    expect(got.stdout).toContain('100%');
+    expect(got.stdout).toContain('SHA-256 verified');
+    expect(sha(readFileSync(target))).toBe(sha(content));
+    expect(existsSync(`${target}.part`)).toBe(false);
+    expect(downloads(node.dataDir).map((r) => r.object)).toEqual([
+      `file ${sha(content)} bytes ${2 * MiB}-${content.length - 1}`,
+    ]);
+
+    // A .part whose first chunk is wrong is not resumed: the download starts over, and still verifies.
+    const again = join(dir, 'again.bin');
+    writeFileSync(`${again}.part`, Buffer.alloc(MiB + 10, 1));
+    const fresh = await cli(['get', sha(content), '--node', node.url, '-o', again]);
+    expect(fresh, fresh.stderr).toMatchObject({ code: 0 });
+    expect(sha(readFileSync(again))).toBe(sha(content));
+    expect(downloads(node.dataDir).at(-1)?.object).toBe(`file ${sha(content)} bytes 0-${content.length - 1}`);
+
+    // An existing destination is never overwritten.
+    const refused = await cli(['get', sha(content), '--node', node.url, '-o', again]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('already exists');
+  });
+
+  it('refuses a file over --max-file-size: the CLI before uploading, the node by its Content-Length', async () => {
+    const node = await startNode();
+    const dir = workDir();
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, Buffer.alloc(5 * MiB, 3));
+    const cliRefusal = await cli(['publish', big, '--node', node.url, '--login', 'alice'], {
+      MESHCHAT_PASSWORD: PASSWORD,
+    });
+    expect(cliRefusal.code).toBe(1);
+    expect(cliRefusal.stderr).toContain('at most 4.0 MiB');
+
+    const { token } = await registerAndLogin(node.url, 'alice', PASSWORD, { register: false });
+    const url = new URL('/files?name=big.bin', node.url);
+    const answer = await upload(url, big, 5 * MiB, token);
+    expect(answer.status).toBe(413);
+    expect(answer.body).toMatchObject({ error: { code: 'file_too_large' } });
+    expect(downloads(node.dataDir)).toEqual([]);
+    const health = (await (await fetch(new URL('/healthz', node.url))).json()) as { files: unknown };
+    expect(health.files).toEqual({ maxFileSize: 4 * MiB });
+  });
+});
