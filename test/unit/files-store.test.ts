@@ -3,10 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChunkHasher } from '../../src/adapters/files/chunk-hasher.js';
 import { DiskContentStore, type StagingFile } from '../../src/adapters/files/disk-content-store.js';
+import { PinoAuditTrail } from '../../src/adapters/log/pino-audit-trail.js';
 import { ftsQuery, SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
 import {
   FileTooLarge,
@@ -297,5 +300,27 @@ describe('SqliteFileCatalog', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('PinoAuditTrail for files', () => {
+  it("marks an operation on a file as event 'file'", () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const entry = {
+      at: '2026-01-01T00:00:00.000Z',
+      node: 'a',
+      user: '-',
+      op: 'download',
+      object: `file ${'a'.repeat(64)} bytes 0-9`,
+      outcome: 'ok',
+    } as const;
+    new PinoAuditTrail(pino({ level: 'info' }, stream)).record(entry);
+    expect(lines).toEqual([expect.objectContaining({ audit: true, event: 'file', ...entry })]);
   });
 });
