@@ -32,7 +32,35 @@ function body(text: string) {
   return Object.assign(iterable, { seen });
 }
 
-async function filesOnFakes(options: { capacity?: number; maxFileSize?: number } = {}) {
+/** See the race test: `commit` checks for the content, then waits at `gate` (when set) before settling. */
+class GatedContentStore extends InMemoryContentStore {
+  gate: Promise<void> | undefined;
+  #reached: () => void = () => {};
+  /** Resolves when a commit is waiting at the gate. */
+  readonly waiting = new Promise<void>((resolve) => {
+    this.#reached = resolve;
+  });
+
+  override async stage(source: AsyncIterable<Uint8Array>, limits: { readonly maxBytes: number }) {
+    const staged = await super.stage(source, limits);
+    return {
+      ...staged,
+      commit: async () => {
+        const held = await this.has(staged.id);
+        if (this.gate) {
+          this.#reached();
+          await this.gate;
+        }
+        if (held) await staged.discard();
+        else await staged.commit();
+      },
+    };
+  }
+}
+
+async function filesOnFakes(
+  options: { capacity?: number; maxFileSize?: number; content?: InMemoryContentStore } = {},
+) {
   const clock = new FakeClock();
   const audit = new RecordingAuditTrail();
   const accounts = wireAccounts({
@@ -43,9 +71,9 @@ async function filesOnFakes(options: { capacity?: number; maxFileSize?: number }
     tokens: new SequentialSessionTokens(),
     audit,
   });
-  const content = new InMemoryContentStore(
-    options.capacity === undefined ? {} : { capacity: options.capacity },
-  );
+  const content =
+    options.content ??
+    new InMemoryContentStore(options.capacity === undefined ? {} : { capacity: options.capacity });
   const catalog = new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
   const { files } = wireFiles(
     { node: 'a', clock, audit, catalog, content, authenticate: accounts.authenticate },
@@ -198,13 +226,27 @@ describe('file use cases on fakes', () => {
   });
 
   it('a delete racing a publish of the same content never leaves a record without its bytes', async () => {
+    // A store whose commit finds the content already there, then waits at a gate before dropping its copy:
+    // the window in which an unserialised delete would remove the bytes the new record relies on.
+    const gated = new GatedContentStore();
+    t = await filesOnFakes({ content: gated });
     const first = await t.publish(t.alice, 'a.txt', 'raced');
-    const [published] = await Promise.all([
-      t.publish(t.bob, 'b.txt', 'raced'),
-      t.files.remove.execute({ token: t.alice, id: first.id }),
-    ]);
+    let open = () => {};
+    gated.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const publishing = t.publish(t.bob, 'b.txt', 'raced');
+    await gated.waiting;
+    let deleted = false;
+    const deleting = t.files.remove.execute({ token: t.alice, id: first.id }).then(() => {
+      deleted = true;
+    });
+    for (let turn = 0; turn < 20 && !deleted; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(deleted).toBe(false);
+    open();
+    const [published] = await Promise.all([publishing, deleting]);
     expect(t.catalog.byId(published.id).map((r) => r.owner)).toEqual(['bob@a']);
-    expect(await t.content.has(published.id)).toBe(true);
+    expect(await gated.has(published.id)).toBe(true);
   });
 
   it('a full disk fails the upload with StorageFull, keeping neither bytes nor a record', async () => {
