@@ -18,7 +18,7 @@ Commands:
   audit   print a node's audit trail: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
   publish publish a file: meshchat publish FILE [--description TEXT] --node URL --login NAME
   files   list or search a node's files: meshchat files --node URL [--user U] [--search WORDS] [--json]
-  get     download a file, verified and resumable: meshchat get ID --node URL [-o PATH]
+  get     download a file, verified and resumable: meshchat get ID|OWNER/NAME --node URL [-o PATH]
   help    show this help`;
 
 async function dispatch(argv: string[]): Promise<number> {

@@ -108,6 +108,15 @@ describe('files on a real node, through the CLI', () => {
     expect(sha(readFileSync(again))).toBe(sha(content));
     expect(downloads(node.dataDir).at(-1)?.object).toBe(`file ${sha(content)} bytes 0-${content.length - 1}`);
 
+    // By owner and name, into a directory: saved under the file's name.
+    const into = workDir();
+    const byName = await cli(['get', 'alice@files-a/café ☕ "notes".bin', '--node', node.url, '-o', into]);
+    expect(byName, byName.stderr).toMatchObject({ code: 0 });
+    expect(sha(readFileSync(join(into, 'café ☕ "notes".bin')))).toBe(sha(content));
+    const unknown = await cli(['get', 'alice@files-a/nothing.txt', '--node', node.url]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('has no file named "nothing.txt"');
+
     // An existing destination is never overwritten.
     const refused = await cli(['get', sha(content), '--node', node.url, '-o', again]);
     expect(refused.code).toBe(1);
