@@ -3,7 +3,7 @@
 // with If-Range, shown in the node's audit trail), verifying the SHA-256; a file over --max-file-size is
 // refused by its Content-Length over a real socket, with the node's answer read.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,8 +11,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../src/adapters/storage/open-database.js';
 import { readAuditTrail } from '../../src/adapters/storage/sqlite-audit-trail.js';
 import { upload } from '../../src/cli/files/upload.js';
+import type { MeshNode } from '../../src/mesh-node.js';
 import { registerAndLogin } from '../support/accounts-http.js';
 import { cliNodes } from '../support/cli-nodes.js';
+import { startTestNode, stopAll } from '../support/nodes.js';
 import { runCli } from '../support/processes.js';
 
 const PASSWORD = 'correct horse battery';
@@ -142,5 +144,42 @@ describe('files on a real node, through the CLI', () => {
     expect(downloads(node.dataDir)).toEqual([]);
     const health = (await (await fetch(new URL('/healthz', node.url))).json()) as { files: unknown };
     expect(health.files).toEqual({ maxFileSize: 4 * MiB });
+  });
+});
+
+describe('files on a node in this process', () => {
+  const nodes: MeshNode[] = [];
+  afterEach(() => stopAll(nodes));
+
+  const openFiles = () => readdirSync('/proc/self/fd').length;
+
+  it('closes every file it opens for a download, an empty file and a download cut short included', async () => {
+    const node = await startTestNode('files-fd');
+    nodes.push(node);
+    const { token } = await registerAndLogin(node.url, 'alice', PASSWORD);
+    const publish = async (name: string, body: Buffer) => {
+      const response = await fetch(new URL(`/files?name=${name}`, node.url), {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+        body,
+      });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { file: { id: string } }).file.id;
+    };
+    const empty = await publish('empty', Buffer.alloc(0));
+    const big = await publish('big', Buffer.alloc(4 * MiB, 9));
+    const before = openFiles();
+    for (let i = 0; i < 30; i++) {
+      const whole = await fetch(new URL(`/files/${empty}`, node.url));
+      expect(await whole.text()).toBe('');
+      // Read one piece of a large file, then hang up.
+      const cut = await fetch(new URL(`/files/${big}`, node.url));
+      const reader = cut.body?.getReader();
+      await reader?.read();
+      await reader?.cancel();
+    }
+    const deadline = Date.now() + 5_000;
+    while (openFiles() > before + 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(openFiles()).toBeLessThanOrEqual(before + 5);
   });
 });

@@ -164,8 +164,12 @@ export const FILE_ROUTES = [
         ...(token === undefined ? {} : { token }),
         ...(range && length > 0 ? { range } : {}),
       });
-      // An empty file has no bytes to read (and a stream of `start: 0, end: -1` would mean the whole file).
-      return new Response(length === 0 ? null : ReadableStream.from(body), { status, headers });
+      if (length === 0) {
+        // Read to its end (nothing) so the file it opened is closed; an empty answer needs no stream.
+        for await (const _ of body);
+        return new Response(null, { status, headers });
+      }
+      return new Response(ReadableStream.from(body), { status, headers });
     },
   }),
   route({
