@@ -6,7 +6,7 @@
 // ten), `delivery` (meshchat with its durable outbox against meshchat --in-memory: the same fan-out, plus a
 // backlog drain after a crash), `ops` (the same fan-out with --log-level info and /metrics scrapes against
 // --log-level silent) and `membership` (join convergence, crash detection and requests at rest of N
-// in-process nodes).
+// in-process nodes), plus `accounts` (logins per second against one node).
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -55,6 +55,9 @@ ops (meshchat --log-level info, /metrics of both nodes scraped every second duri
      and --rounds as for fanout; about 75 s by default, 20 s with --quick). The audit lines on each node's stderr
      are counted and checked against the messages it accepted.
 
+links (two in-process meshchat nodes, with and without peer links; a few seconds):
+  --link-messages N    messages counted (1000; quick 200)
+
 membership (nodes built in the bench process with createNode, LAN profile, on 127.0.0.1):
   --join-sizes LIST    network sizes for join convergence (10,25,50; quick 10,25)
   --join-batch LIST    nodes started concurrently per batch: 1 = one after another, each start awaited
@@ -65,6 +68,11 @@ membership (nodes built in the bench process with createNode, LAN profile, on 12
                        (refused,hung)
   --rest-sizes LIST    network sizes for requests at rest (10,25; quick 10)
   --rest-seconds N     counting window at rest (10; quick 5)
+
+accounts (one node built in the bench process with a data dir and the real scrypt hasher):
+  --logins N           POST /sessions to time (400; quick 50)
+  --login-users N      accounts registered first, logged in to in turn (20; quick 5)
+  --login-concurrency N  logins in flight (8)
 `;
 
 /**
@@ -95,6 +103,7 @@ function flags() {
         backlog: { type: 'string' },
         meshchat: { type: 'string', default: 'process' },
         order: { type: 'string', default: 'meshchat,plain' },
+        'link-messages': { type: 'string' },
         'join-sizes': { type: 'string' },
         'join-batch': { type: 'string' },
         'crash-nodes': { type: 'string' },
@@ -102,6 +111,9 @@ function flags() {
         'crash-modes': { type: 'string' },
         'rest-sizes': { type: 'string' },
         'rest-seconds': { type: 'string' },
+        logins: { type: 'string' },
+        'login-users': { type: 'string' },
+        'login-concurrency': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -192,6 +204,7 @@ function options() {
     throughputMaxMs: 12_000,
     meshchatMode,
     order,
+    linkMessages: int('link-messages', quick ? 200 : 1000, 1, 100_000),
     // membership
     joinSizes: list('join-sizes', quick ? [10, 25] : [10, 25, 50], 2, 100),
     joinBatches: list('join-batch', [1, 5], 1, 100),
@@ -203,6 +216,10 @@ function options() {
     restSettleMs: 3_000, // after convergence, before counting at rest (join-time announces and probes end)
     convergeMaxMs: 60_000, // a network not converged by then is reported as such
     detectMaxMs: 30_000, // a crashed node still listed by then is reported as not detected
+    // accounts
+    logins: int('logins', quick ? 50 : 400, 1, 100_000),
+    loginUsers: int('login-users', quick ? 5 : 20, 1, 10_000),
+    loginConcurrency: int('login-concurrency', 8, 1, 1000),
   };
 }
 
@@ -252,6 +269,8 @@ async function main() {
     where.push('ops: meshchat nodes as child processes, --log-level info (+ /metrics scrapes) vs silent');
   if (selected.some((s) => s.group === 'membership'))
     where.push('membership: meshchat nodes in the bench process');
+  if (selected.some((s) => s.group === 'accounts'))
+    where.push('accounts: one meshchat node in the bench process, with a data dir');
   process.stdout.write(
     `meshchat bench: ${environment.node}, ${environment.cpus} x ${environment.cpuModel ?? 'cpu'}; ${where.join('; ')}\n`,
   );

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { runRegister } from './cli/account/register.js';
 import { runAudit } from './cli/audit.js';
 import { runChat } from './cli/chat/run-chat.js';
 import { runDemo } from './cli/demo.js';
@@ -12,14 +13,15 @@ import { runNode } from './main.js';
 const USAGE = `Usage: meshchat <command> [options]
 
 Commands:
-  node    run a node (meshchat node --help)
-  chat    chat through a node: meshchat chat --node <url> [--to ID] [--user NAME] [--json]
-  demo    three local nodes joined together, and how to chat between them
-  audit   print a node's audit trail: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
-  publish publish a file: meshchat publish FILE [--description TEXT] --node URL --login NAME
-  files   list or search a node's files: meshchat files --node URL [--user U] [--search WORDS] [--json]
-  get     download a file, verified and resumable: meshchat get ID|OWNER/NAME --node URL [-o PATH]
-  help    show this help`;
+  node      run a node (meshchat node --help)
+  chat      chat through a node: meshchat chat --node <url> [--login NAME] [--to ID|USER@ID] [--json]
+  register  create an account on a node: meshchat register --node <url> --name NAME
+  demo      three local nodes joined together, and how to chat between them
+  audit     print a node's audit trail: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
+  publish   publish a file: meshchat publish FILE [--description TEXT] --node URL --login NAME
+  files     list or search a node's files: meshchat files --node URL [--user U] [--search WORDS] [--json]
+  get       download a file, verified and resumable: meshchat get ID|OWNER/NAME --node URL [-o PATH]
+  help      show this help`;
 
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -28,6 +30,12 @@ async function dispatch(argv: string[]): Promise<number> {
       return runNode(rest);
     case 'chat':
       return runChat(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'register':
+      return runRegister(
+        rest,
+        { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+        process.env,
+      );
     case 'audit':
       return runAudit(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'publish':
@@ -55,8 +63,8 @@ async function dispatch(argv: string[]): Promise<number> {
     default:
       process.stderr.write(
         command === undefined
-          ? `meshchat: missing command (node, chat, demo, audit, publish, files, get or help)\n`
-          : `meshchat: unknown command '${command}' (node, chat, demo, audit, publish, files, get or help)\n`,
+          ? `meshchat: missing command (node, chat, register, demo, audit, publish, files, get or help)\n`
+          : `meshchat: unknown command '${command}' (node, chat, register, demo, audit, publish, files, get or help)\n`,
       );
       return 2;
   }

@@ -9,14 +9,17 @@ import { DiskContentStore } from './adapters/files/disk-content-store.js';
 import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
+import { LinkingPeerClient } from './adapters/peers/linking-peer-client.js';
 import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
 import { MemoryAccountStore } from './adapters/storage/memory-account-store.js';
+import { MemoryInbox } from './adapters/storage/memory-inbox.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
 import { openDatabase } from './adapters/storage/open-database.js';
 import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
 import { SqliteFileCatalog } from './adapters/storage/sqlite-file-catalog.js';
+import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
@@ -32,6 +35,7 @@ import type { Clock } from './application/ports/clock.js';
 import type { ContentStore } from './application/ports/files/content-store.js';
 import type { FileCatalog } from './application/ports/files/file-catalog.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
+import type { Inbox } from './application/ports/inbox.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import type { PeerClient } from './application/ports/peer-client.js';
@@ -62,6 +66,7 @@ export const TOKENS = {
   audit: token<AuditTrail>('AuditTrail'),
   fileCatalog: token<FileCatalog>('FileCatalog'),
   fileContent: token<ContentStore>('ContentStore'),
+  inbox: token<Inbox>('Inbox'),
   node: token<WiredNode>('WiredNode'),
 } as const;
 
@@ -85,7 +90,12 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.log, overrides.log ?? silentLogger);
   put(TOKENS.clock, overrides.clock ?? new SystemClock());
   put(TOKENS.ids, overrides.ids ?? new UuidGenerator());
-  put(TOKENS.peers, overrides.peers ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
+  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both).
+  const linking =
+    overrides.peers || config.peerLinks === false
+      ? undefined
+      : new LinkingPeerClient({ timeoutMs: config.peerTimeoutMs });
+  put(TOKENS.peers, overrides.peers ?? linking ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));
   put(TOKENS.messages, overrides.messages ?? messageStore(config, db));
@@ -95,6 +105,7 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.audit, auditTrail(get(TOKENS.log), db, overrides.audit));
   put(TOKENS.fileCatalog, overrides.fileCatalog ?? fileCatalog(db));
   put(TOKENS.fileContent, overrides.fileContent ?? fileContent(config.dataDir));
+  put(TOKENS.inbox, db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox());
   const adapters: NodeAdapters = {
     peers: get(TOKENS.peers),
     endpoint: get(TOKENS.endpoint),
@@ -112,6 +123,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     audit: get(TOKENS.audit),
     fileCatalog: get(TOKENS.fileCatalog),
     fileContent: get(TOKENS.fileContent),
+    ...(linking ? { peerLinks: linking } : {}),
+    inbox: get(TOKENS.inbox),
   };
   put(TOKENS.node, wireNode(adapters, settings));
   return c;

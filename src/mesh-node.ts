@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { JoinResult } from './application/membership/join-network.js';
 import type { LeaveResult } from './application/membership/leave.js';
 import type { PeerRegistry } from './domain/peer-registry.js';
@@ -34,6 +35,11 @@ export class MeshNode {
     return this.#port;
   }
 
+  /** The node's one HTTP server (the API, the front ends' and the peer links' upgrades). */
+  get server(): Server {
+    return this.wired.http.server;
+  }
+
   get registry(): PeerRegistry {
     return this.wired.registry;
   }
@@ -63,6 +69,7 @@ export class MeshNode {
     } = this.wired;
     socketIo.attach(http, forward);
     ws.attach(http, forward);
+    this.wired.linkServer?.attach(http);
     this.wired.networkPush.start();
     try {
       this.#port = await http.listen(this.config.port, this.config.host);
@@ -103,15 +110,31 @@ export class MeshNode {
   #release(): Promise<void> {
     this.#released ??= (async () => {
       // The reverse of start: the public endpoint, then the front ends, then the server under them.
-      const { socketIo, ws, http, endpoint, membership, remember, courier, messages, networkPush, accounts } =
-        this.wired;
-      const { fileCatalog, fileContent } = this.wired;
+      const {
+        socketIo,
+        ws,
+        http,
+        endpoint,
+        membership,
+        remember,
+        courier,
+        messages,
+        networkPush,
+        directory,
+        accounts,
+        inbox,
+        fileCatalog,
+        fileContent,
+      } = this.wired;
       networkPush.stop();
+      directory.stop();
       courier.stop();
       await membership.stop();
       await endpoint.close();
       await socketIo.close();
       await ws.close();
+      await this.wired.peerLinks?.close();
+      await this.wired.linkServer?.close();
       await http.close();
       // Nothing can reach the stores any more: flush them and close the database under them.
       remember.stop();
@@ -119,6 +142,7 @@ export class MeshNode {
       accounts.close();
       fileCatalog.close();
       await fileContent.close();
+      inbox.close();
       this.database?.close();
     })();
     return this.#released;

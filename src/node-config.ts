@@ -31,6 +31,8 @@ export interface NodeConfig {
   readonly maxBodyBytes?: number;
   readonly leaveTimeoutMs?: number;
   readonly peerTimeoutMs?: number;
+  /** Serve peer links at `/peer` and open them to meshchat peers that offer one (SPEC section 8); on by default. */
+  readonly peerLinks?: boolean;
   /**
    * How often user connections (socket.io, `/ws`) are pinged; one that does not answer within about as long
    * again is closed, and its user, when logged in, goes offline. Defaults in `FrontEndSettings`.
@@ -40,4 +42,6 @@ export interface NodeConfig {
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
   /** The most bytes one published file may have (default 4 GiB); advertised on `GET /healthz`. */
   readonly maxFileSize?: number;
+  /** Unread direct messages kept per user; 1,000 by default (tests lower it). */
+  readonly inboxLimit?: number;
 }

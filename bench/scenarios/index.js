@@ -7,10 +7,12 @@
 //   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
 import * as delivery from './delivery.js';
 import * as fanout1x10 from './fanout-1x10.js';
+import * as logins from './logins.js';
 import * as membershipCrash from './membership-crash.js';
 import * as membershipJoin from './membership-join.js';
 import * as membershipRest from './membership-rest.js';
 import * as ops from './ops.js';
+import * as peerRequests from './peer-requests.js';
 
 /** @import { BenchOptions } from '../run.js' */
 
@@ -40,6 +42,8 @@ export const scenarios = [
   membershipJoin,
   membershipCrash,
   membershipRest,
+  peerRequests,
+  logins,
 ];
 
 export const groups = [...new Set(scenarios.map((s) => s.group))];

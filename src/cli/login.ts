@@ -1,63 +1,81 @@
-// Logging in from a command: the password from MESHCHAT_PASSWORD or a prompt that does not echo, then
-// POST /sessions. The accounts CLI may grow its own; this one is what the file commands need.
+// The one login helper of the CLI: `chat --login`, `register` and `publish` get a password here, and `chat` and
+// `publish` log in with it (POST /sessions, through the accounts calls in account/node-accounts.ts).
 
-import { UsageError } from './args.js';
-import { nodeAnswer } from './files/node-call.js';
+import { logIn, type Session } from './account/node-accounts.js';
+import { isTty, safeWrite } from './chat/chat-io.js';
 
+/** The environment variable a script gives the password in (never a flag: flags show in `ps`). */
+export const PASSWORD_ENV = 'MESHCHAT_PASSWORD';
+
+/** Why no password could be had; the caller prints it as one line and exits 1. */
+export class PasswordUnavailable extends Error {}
+
+/** Where a password is asked: the prompt goes to stderr, so stdout stays the program's. */
 export interface PasswordIo {
-  readonly env: NodeJS.ProcessEnv;
-  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  readonly stdin: NodeJS.ReadableStream;
   readonly stderr: NodeJS.WritableStream;
 }
 
-/** Longer than any password a node takes (1024 bytes); the prompt stops reading there. */
+/** Longer than any password a node takes (1024 bytes of UTF-8); the prompt keeps no more. */
 const MAX_PASSWORD_CHARS = 1024;
 
 /**
- * The password: `MESHCHAT_PASSWORD` when set, else typed at a prompt on stderr with echo off (stdin must be a
- * terminal). Ctrl-C or Ctrl-D at the prompt is a `UsageError`.
+ * The password for a login or a registration: `MESHCHAT_PASSWORD` when set (scripts), else asked on the
+ * terminal without echo (`prompt` on stderr). Without either, rejects with `PasswordUnavailable` rather than
+ * reading a password from a pipe meant for messages or file data. Ctrl-C or Ctrl-D at the prompt gives up.
  */
-export function readPassword(name: string, io: PasswordIo): Promise<string> {
-  const fromEnv = io.env.MESHCHAT_PASSWORD;
-  if (fromEnv !== undefined && fromEnv !== '') return Promise.resolve(fromEnv);
-  const { stdin } = io;
-  if (!stdin.isTTY || !stdin.setRawMode) {
-    throw new UsageError(
-      `--login ${name} needs a password: set MESHCHAT_PASSWORD, or run in a terminal to type it`,
+export async function readPassword(io: PasswordIo, env: NodeJS.ProcessEnv, prompt: string): Promise<string> {
+  const given = env[PASSWORD_ENV];
+  if (given !== undefined && given !== '') return given;
+  const stdin = io.stdin as NodeJS.ReadStream;
+  if (!isTty(stdin) || typeof stdin.setRawMode !== 'function') {
+    throw new PasswordUnavailable(
+      `no password: set ${PASSWORD_ENV}, or run on a terminal to be asked for it`,
     );
   }
-  const setRawMode = stdin.setRawMode.bind(stdin);
-  io.stderr.write(`Password for ${name}: `);
-  return new Promise((resolve, reject) => {
-    let typed = '';
-    const done = (error?: Error) => {
-      stdin.off('data', onData);
-      setRawMode(false);
-      stdin.pause();
-      io.stderr.write('\n');
-      if (error) reject(error);
-      else resolve(typed);
-    };
-    const onData = (data: Buffer | string) => {
-      for (const char of data.toString()) {
-        if (char === '\r' || char === '\n') return done();
-        if (char === '\u0003' || char === '\u0004') return done(new UsageError('no password given'));
-        if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
-        else if (typed.length < MAX_PASSWORD_CHARS) typed += char;
-      }
-    };
-    setRawMode(true);
-    stdin.resume();
-    stdin.on('data', onData);
-  });
+  safeWrite(io.stderr, prompt);
+  return readHidden(stdin, io.stderr);
 }
 
-/** Logs `name` in on the node; resolves with the bearer token, or throws the node's refusal as one line. */
-export async function login(node: URL, name: string, password: string): Promise<string> {
-  const answer = await nodeAnswer<{ token: string }>(new URL('/sessions', node), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name, password }),
+/**
+ * Logs `name` in on `node` with the password `readPassword` gives. Rejects with `PasswordUnavailable`, or
+ * `AccountCallFailed` carrying the node's sentence (a wrong password, an unreachable node).
+ */
+export async function logInWithPassword(
+  node: URL,
+  name: string,
+  io: PasswordIo,
+  env: NodeJS.ProcessEnv,
+): Promise<Session> {
+  const password = await readPassword(io, env, `password for ${name}: `);
+  return logIn(node, name, password);
+}
+
+/** Reads one line from a TTY in raw mode, echoing nothing; Ctrl-C or Ctrl-D gives up. */
+function readHidden(stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let typed: string[] = [];
+    const wasRaw = stdin.isRaw === true;
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const finish = (error?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(wasRaw);
+      stdin.pause();
+      safeWrite(stderr, '\n');
+      if (error) reject(error);
+      else resolve(typed.join(''));
+    };
+    const onData = (chunk: string | Buffer) => {
+      for (const char of chunk.toString()) {
+        if (char === '\r' || char === '\n') return finish();
+        if (char === '\u0003' || char === '\u0004')
+          return finish(new PasswordUnavailable('no password given'));
+        if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
+        else if (typed.length < MAX_PASSWORD_CHARS) typed.push(char);
+      }
+    };
+    stdin.on('data', onData);
   });
-  return answer.token;
 }

@@ -33,6 +33,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      (env MESHCHAT_MAX_FILE_SIZE; default 4G)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
+  --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
+                     (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
   --help             show this help`;
 
@@ -134,6 +136,7 @@ export function parseNodeFlags(
         tunnel: { type: 'string' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
+        'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
         'max-file-size': { type: 'string' },
@@ -187,6 +190,8 @@ export function parseNodeFlags(
       '--in-memory and --data-dir contradict each other: a node in memory has no data dir',
     );
   }
+  const noLinks =
+    values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
   const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
   let id = flags.id;
@@ -207,6 +212,7 @@ export function parseNodeFlags(
       join: flags.join,
       tunnel: flags.tunnel,
       ...(inMemory ? {} : { dataDir }),
+      ...(noLinks ? { peerLinks: false } : {}),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       ...(flags['max-file-size'] === undefined ? {} : { maxFileSize: flags['max-file-size'] }),

@@ -1,6 +1,14 @@
 import type { Backoff } from './backoff.js';
 import type { ConnectionStatus } from './connection.js';
-import type { AckResult, ChatMessage, MeshGraph, NodeInfo, StatusEvent, WireError } from './frames.js';
+import type {
+  AckResult,
+  ChatMessage,
+  MeshGraph,
+  NodeInfo,
+  PresenceEvent,
+  StatusEvent,
+  WireError,
+} from './frames.js';
 import type { NodeNotice, PeerState, PeerView } from './node-directory.js';
 import type { StatusReport } from './sent-ledger.js';
 import type { Timers } from './timers.js';
@@ -73,6 +81,10 @@ export interface ChatClientEvents {
   status: StatusReport;
   /** An `error` frame from the node. */
   error: WireError;
+  /** The connection is logged in as this user (`name@node`): from `hello` (socket.io) or `auth` (`/ws`). */
+  login: string;
+  /** One of the node's users came online or went offline. */
+  presence: PresenceEvent;
   /** A frame that was ignored because it was malformed; the words say which. */
   malformed: string;
 }
@@ -98,6 +110,8 @@ export interface ChatClient {
   readonly connection: ConnectionStatus;
   /** The node the client is connected to (from its `hello`). */
   readonly self: NodeInfo | undefined;
+  /** The user this client is logged in as (`name@node`), once the node said so; undefined when anonymous. */
+  readonly me: string | undefined;
   /** The history cursor sent on the next reconnect. */
   readonly since: number | undefined;
   /** The node's list with states as the client can tell them (`unknown` while its node is unreachable). */

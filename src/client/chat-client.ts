@@ -8,9 +8,11 @@ import {
   type NodeInfo,
   parseAck,
   parseHello,
+  parseLoggedInUser,
   parseMesh,
   parseMessage,
   parseNodes,
+  parsePresence,
   parseStatusEvent,
   parseWireError,
 } from './frames.js';
@@ -39,6 +41,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     options.goneNoticeMs ?? DEFAULT_GONE_NOTICE_MS,
   );
   let self: NodeInfo | undefined;
+  let me: string | undefined;
+  const loggedIn = (data: unknown) => {
+    const user = parseLoggedInUser(data);
+    if (user === undefined) return;
+    me = user;
+    events.emit('login', user);
+  };
   let mesh: MeshGraph | undefined;
   let histories = 0;
 
@@ -89,7 +98,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         if (!node) return events.emit('malformed', 'a hello frame without a node');
         self = node;
         directory.setSelf(node.id);
-        return events.emit('hello', node);
+        events.emit('hello', node);
+        return loggedIn(frame.data);
       }
       case 'nodes': {
         const list = parseNodes(frame.data);
@@ -121,6 +131,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         return outbox.ack(frame.ref, parseAck(frame.data));
       case 'error':
         return events.emit('error', parseWireError(frame.data));
+      case 'auth':
+        return loggedIn(frame.data);
+      case 'presence': {
+        const change = parsePresence(frame.data);
+        if (!change) return events.emit('malformed', 'a presence frame without a user and a state');
+        return events.emit('presence', change);
+      }
     }
   };
 
@@ -147,6 +164,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     get self() {
       return self;
+    },
+    get me() {
+      return me;
     },
     get since() {
       return ledger.since;

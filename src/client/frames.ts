@@ -29,9 +29,21 @@ export interface ChatMessage {
   msg: string;
   ts?: string;
   user?: string;
+  /**
+   * A direct message's sender (`name@node`), set by their node; such a message's `to` is the recipient's
+   * address. Only the two of them are ever sent it.
+   */
+  fromUser?: string;
   /** The node's history cursor for this message (its last change). */
   seq?: number;
   status?: string;
+}
+
+/** A `presence` frame: one of the node's users came online or went offline (`lastSeen` ISO-8601 or null). */
+export interface PresenceEvent {
+  readonly user: string;
+  readonly online: boolean;
+  readonly lastSeen: string | null;
 }
 
 export interface WireError {
@@ -47,6 +59,8 @@ export interface StatusEvent {
   status: string;
   seq?: number;
   error?: WireError;
+  /** For a direct message: its sender, the only user told of its fate. */
+  fromUser?: string;
 }
 
 /** The node's answer to one sent message. A failure may name the id the node gave the message. */
@@ -114,7 +128,7 @@ export function parseHello(value: unknown): NodeInfo | undefined {
 export function parseMessage(value: unknown): ChatMessage | undefined {
   if (!isRecord(value) || typeof value.msg !== 'string') return undefined;
   const message: ChatMessage = { msg: value.msg };
-  for (const key of ['id', 'from', 'to', 'ts', 'user', 'status'] as const) {
+  for (const key of ['id', 'from', 'to', 'ts', 'user', 'status', 'fromUser'] as const) {
     const text = optionalString(value[key]);
     if (text !== undefined) message[key] = text;
   }
@@ -130,10 +144,31 @@ export function parseStatusEvent(value: unknown): StatusEvent | undefined {
   if (to !== undefined) event.to = to;
   const node = optionalString(value.node);
   if (node !== undefined) event.node = node;
+  const fromUser = optionalString(value.fromUser);
+  if (fromUser !== undefined) event.fromUser = fromUser;
   const seq = parseSeq(value.seq);
   if (seq !== undefined) event.seq = seq;
   if (value.error !== undefined) event.error = parseWireError(value.error);
   return event;
+}
+
+export function parsePresence(value: unknown): PresenceEvent | undefined {
+  if (!isRecord(value) || typeof value.user !== 'string' || typeof value.online !== 'boolean')
+    return undefined;
+  return {
+    user: value.user,
+    online: value.online,
+    lastSeen: typeof value.lastSeen === 'string' ? value.lastSeen : null,
+  };
+}
+
+/**
+ * Who a connection is logged in as: `hello`'s `user` (socket.io) or an `auth` frame's (`/ws`), an address
+ * `name@node`; `undefined` for an anonymous connection or a frame without one.
+ */
+export function parseLoggedInUser(value: unknown): string | undefined {
+  if (!isRecord(value) || typeof value.user !== 'string' || !value.user.includes('@')) return undefined;
+  return value.ok === false ? undefined : value.user;
 }
 
 /** An error in any shape a node may send (`{code, message}`, `{error: {…}}`, a string): always an error. */

@@ -14,12 +14,15 @@ export type {
   SendHandle,
 } from './chat-client-api.js';
 export type { ConnectionStatus, ConnState } from './connection.js';
+export type { Addressed } from './conversations.js';
+export { conversationKey, isDirectMessage, isUserAddress } from './conversations.js';
 export type {
   AckResult,
   ChatMessage,
   MeshGraph,
   MeshLink,
   NodeInfo,
+  PresenceEvent,
   StatusEvent,
   WireError,
 } from './frames.js';
@@ -29,9 +32,11 @@ export {
   MAX_MESH_LINKS,
   MAX_MESH_NODES,
   parseAck,
+  parseLoggedInUser,
   parseMesh,
   parseMessage,
   parseNodes,
+  parsePresence,
   parseSeq,
   parseStatusEvent,
   parseWireError,
@@ -53,4 +58,4 @@ export type {
 } from './transport.js';
 export type { WebSocketDialer, WebSocketLike } from './web-socket-transport.js';
 export { WebSocketTransport } from './web-socket-transport.js';
-export { parseWsFrame, wsPath, wsSendFrame } from './ws-frames.js';
+export { parseWsFrame, wsAuthFrame, wsPath, wsSendFrame } from './ws-frames.js';

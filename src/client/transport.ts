@@ -6,7 +6,17 @@ export interface OutgoingMessage {
 }
 
 /** The kinds of frame a node sends its users; any other kind is ignored. */
-export type FrameType = 'hello' | 'nodes' | 'history' | 'mesh' | 'msg' | 'status' | 'error' | 'ack';
+export type FrameType =
+  | 'hello'
+  | 'nodes'
+  | 'history'
+  | 'mesh'
+  | 'msg'
+  | 'status'
+  | 'error'
+  | 'ack'
+  | 'presence'
+  | 'auth';
 
 /**
  * One frame from the node, in socket.io's shape whatever the transport: `data` is the event's payload (for

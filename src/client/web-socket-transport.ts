@@ -1,5 +1,5 @@
 import type { OutgoingMessage, Transport, TransportHandlers } from './transport.js';
-import { parseWsFrame, wsPath, wsSendFrame } from './ws-frames.js';
+import { parseWsFrame, wsAuthFrame, wsPath, wsSendFrame } from './ws-frames.js';
 
 /**
  * What this transport needs of a WebSocket: the browser's `WebSocket` has it, and so has the `ws` package's.
@@ -20,13 +20,16 @@ export type WebSocketDialer = (path: string) => WebSocketLike;
  * The client's `Transport` over a node's plain WebSocket at `/ws` (SPEC §3): the history cursor goes in the
  * query, each send is a `msg` frame with its `ref`, each text frame is read with `parseWsFrame` (a frame that
  * is not one is ignored). A browser cannot tell a refused upgrade from a network failure, so a close is never
- * `refused`: the client keeps trying.
+ * `refused`: the client keeps trying. With a `token`, every connection logs in with its first frame.
  */
 export class WebSocketTransport implements Transport {
   #socket: WebSocketLike | undefined;
   #open = false;
 
-  constructor(private readonly dial: WebSocketDialer) {}
+  constructor(
+    private readonly dial: WebSocketDialer,
+    private readonly token?: string,
+  ) {}
 
   open(since: number | undefined, handlers: TransportHandlers): void {
     this.close();
@@ -42,6 +45,7 @@ export class WebSocketTransport implements Transport {
     socket.addEventListener('open', () => {
       if (!current()) return;
       this.#open = true;
+      if (this.token !== undefined) socket.send(wsAuthFrame(this.token));
       handlers.onOpen();
     });
     socket.addEventListener('message', (event) => {

@@ -10,6 +10,8 @@ const TYPES: ReadonlySet<string> = new Set<FrameType>([
   'status',
   'error',
   'ack',
+  'presence',
+  'auth',
 ]);
 
 /**
@@ -46,6 +48,11 @@ export function wsSendFrame(message: OutgoingMessage, ref: string): string {
     ...(message.user === undefined ? {} : { user: message.user }),
     ref,
   });
+}
+
+/** The first `/ws` frame of a logged-in connection (a token from `POST /sessions`). */
+export function wsAuthFrame(token: string): string {
+  return JSON.stringify({ type: 'auth', token });
 }
 
 /** The `/ws` path with the history cursor, relative to the node's origin. */

@@ -55,6 +55,8 @@ export interface StatusUpdate {
   /** The history cursor after this change (absent when the message is not in history). */
   readonly seq?: number;
   readonly error?: { readonly code: string; readonly message: string };
+  /** A direct message's sender (`name@node`): the only user told of its fate. */
+  readonly fromUser?: string;
 }
 
 /** Retry timing: exponential backoff from `baseMs`, capped at `maxMs`, with full jitter. */

@@ -16,6 +16,11 @@ export interface ChatMessage {
   readonly ts: string;
   readonly user?: string;
   readonly hops?: number;
+  /**
+   * A direct message's sender, `name@node`, set by the origin node (whose id is `from`) from the logged-in
+   * connection, never from the client; only direct messages (`to` a user address) carry it.
+   */
+  readonly fromUser?: string;
 }
 
 /** What a node may receive on `PUT /msg`: the base protocol needs only `msg`; the rest is optional. */
@@ -27,6 +32,7 @@ export interface InboundMessage {
   readonly ts?: string;
   readonly user?: string;
   readonly hops?: number;
+  readonly fromUser?: string;
   readonly [extra: string]: unknown;
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../adapters/log/logger.js';
+import type { PeerLinkStats } from '../adapters/peers/linking-peer-client.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { AccountStore } from '../application/ports/accounts/account-store.js';
 import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
@@ -8,6 +9,7 @@ import type { Clock } from '../application/ports/clock.js';
 import type { ContentStore } from '../application/ports/files/content-store.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
+import type { Inbox } from '../application/ports/inbox.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
 import type { MessageStore } from '../application/ports/message-store.js';
 import type { PeerClient } from '../application/ports/peer-client.js';
@@ -28,6 +30,8 @@ export interface NodeAdapters {
   readonly push: readonly UserPush[];
   /** Uniform in [0, 1): gossip partners, retry jitter (seeded in tests). */
   readonly random?: () => number;
+  /** The links this node's `peers` client opened, when it opens any: read by the metrics, closed on stop. */
+  readonly peerLinks?: { readonly stats: PeerLinkStats; close(): Promise<void> };
   /** The web page's files. */
   readonly web: WebAssets;
   /** This node's users and their sessions; closed by the node after its front ends. */
@@ -40,4 +44,6 @@ export interface NodeAdapters {
   readonly fileCatalog: FileCatalog;
   /** The bytes of those files, by content id; closed by the node after its front ends. */
   readonly fileContent: ContentStore;
+  /** Direct messages waiting for this node's users while they are offline; closed with the other stores. */
+  readonly inbox: Inbox;
 }

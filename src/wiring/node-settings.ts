@@ -1,4 +1,5 @@
 import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
+import type { DirectorySettings } from '../application/directory/directory-settings.js';
 import {
   defaultProfile,
   MEMBERSHIP_PROFILES,
@@ -14,16 +15,22 @@ export interface NodeSettings {
   readonly self: { readonly id: string; readonly url: string };
   readonly membership: MembershipSettings;
   readonly delivery?: Partial<DeliverySettings>;
+  /** Over what the membership profile implies (`directorySettings`). */
+  readonly directory?: Partial<DirectorySettings>;
   readonly leaveTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** Serve peer links at `/peer` and offer them in this node's record (SPEC section 8). */
+  readonly peerLinks?: boolean;
   /** The user front ends' ping period (`FrontEndSettings.heartbeatMs`). */
   readonly heartbeatMs?: number;
   /** Failed-login limits over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
   /** The most bytes one published file may have (`--max-file-size`). */
   readonly maxFileSize?: number;
+  /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
+  readonly inboxLimit?: number;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -41,8 +48,10 @@ export function nodeSettings(
     leaveTimeoutMs: config.leaveTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     processMetrics: options.processMetrics,
+    peerLinks: config.peerLinks !== false,
     heartbeatMs: config.heartbeatMs,
     loginThrottle: config.loginThrottle,
     maxFileSize: config.maxFileSize,
+    inboxLimit: config.inboxLimit,
   };
 }

@@ -6,6 +6,7 @@ import { ProbeForPeer } from '../application/membership/probe-for-peer.js';
 import { RememberNodes } from '../application/membership/remember-nodes.js';
 import { RemoveNode } from '../application/membership/remove-node.js';
 import type { MembershipSettings } from '../application/membership/settings.js';
+import type { ViewListener } from '../application/membership/view-listener.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { InternalErrors } from '../application/ports/internal-errors.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
@@ -22,6 +23,8 @@ export interface MembershipParts {
   readonly random?: () => number;
   readonly errors?: InternalErrors;
   readonly telemetry?: Telemetry;
+  /** Told of each gossiped list after it is merged (the mesh directory). */
+  readonly views?: ViewListener;
 }
 
 export interface MembershipSettingsOfNode {
@@ -42,9 +45,9 @@ export interface MembershipWiring {
 }
 
 export function wireMembership(parts: MembershipParts, settings: MembershipSettingsOfNode): MembershipWiring {
-  const { registry, peers, clock, store, random, errors, telemetry } = parts;
+  const { registry, peers, clock, store, random, errors, telemetry, views } = parts;
   const membership = new MembershipProtocol(
-    { registry, peers, clock, random, errors, telemetry },
+    { registry, peers, clock, random, errors, telemetry, views },
     settings.membership,
   );
   return {

@@ -1,10 +1,13 @@
 import { NodeHttpServer } from '../adapters/http/node-http-server.js';
 import type { Logger } from '../adapters/log/logger.js';
+import { WsLinkServer } from '../adapters/peers/ws-link-server.js';
 import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
+import type { HistoryQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
+import type { Inbox } from '../application/ports/inbox.js';
 import type { MessageStore } from '../application/ports/message-store.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
 import type { UserPush } from '../application/ports/user-push.js';
@@ -12,7 +15,8 @@ import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
-import { type FilesWiring, wireFiles } from './wire-files.js';
+import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
+import { type FilesWiring, wireFileStore, wireFiles } from './wire-files.js';
 import { wireHttpApp } from './wire-http-app.js';
 import { type MembershipWiring, wireMembership } from './wire-membership.js';
 import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
@@ -24,6 +28,7 @@ export interface WiredNode
     MessagingWiring,
     OperationsWiring,
     AccountsWiring,
+    DirectoryWiring,
     FilesWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
@@ -34,8 +39,13 @@ export interface WiredNode
   readonly push: UserPush;
   readonly networkPush: NetworkPush;
   readonly http: NodeHttpServer;
+  /** Accepts peer links at `/peer` on `http`, when this node serves them. */
+  readonly linkServer?: WsLinkServer;
+  /** The links this node opened, closed when it stops. */
+  readonly peerLinks?: NodeAdapters['peerLinks'];
   readonly endpoint: PublicEndpoint;
   readonly messages: MessageStore;
+  readonly inbox: Inbox;
   readonly log: Logger;
 }
 
@@ -45,7 +55,7 @@ export interface WiredNode
  */
 export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredNode {
   const { peers, endpoint, clock, ids, membershipStore, messages, log, random, web } = adapters;
-  const { hasher, tokens, audit } = adapters;
+  const { hasher, tokens, audit, inbox } = adapters;
   const saved = membershipStore.load();
   const registry = new PeerRegistry(settings.self, startIncarnation(saved, clock.now()));
   // The metrics and the health check read the courier and the front ends built below, only when asked.
@@ -56,27 +66,39 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     outboxDepth: () => messaging.courier.depth,
     users: () => ({ socketio: socketIo.connectedUsers, ws: ws.connectedUsers }),
     processMetrics: settings.processMetrics,
+    peerLinks: adapters.peerLinks ? () => adapters.peerLinks?.stats : undefined,
     maxFileSize: settings.maxFileSize,
   });
   const { errors, telemetry, meshMap } = operations;
+  // The accounts remove a user's files through the file store; the file use cases log users in with the accounts.
+  const fileParts = {
+    node: settings.self.id,
+    clock,
+    audit,
+    catalog: adapters.fileCatalog,
+    content: adapters.fileContent,
+  };
+  const fileStore = wireFileStore(fileParts);
   const accounts = wireAccounts(
-    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit },
-    { throttle: settings.loginThrottle },
-  );
-  const files = wireFiles(
     {
       node: settings.self.id,
       clock,
+      store: adapters.accounts,
+      hasher,
+      tokens,
       audit,
-      catalog: adapters.fileCatalog,
-      content: adapters.fileContent,
-      authenticate: accounts.authenticate,
+      inbox,
+      files: fileStore.userFiles,
     },
+    { throttle: settings.loginThrottle },
+  );
+  const files = wireFiles(
+    { ...fileParts, authenticate: accounts.authenticate, store: fileStore },
     { maxFileSize: settings.maxFileSize },
   );
   const frontEnd = {
     registry,
-    history: (since?: number) => messages.history(since),
+    history: (query: HistoryQuery) => messaging.readHistory.execute(query),
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
@@ -87,22 +109,43 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   const push = new FanOutUserPush([socketIo, ws, ...adapters.push]);
   accounts.presence.onChange((change) => push.pushPresence(change));
   const messaging = wireMessaging(
-    { registry, peers, clock, ids, store: messages, push, random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      ids,
+      store: messages,
+      push,
+      random,
+      errors,
+      telemetry,
+      inbox,
+      recipients: {
+        exists: (name) => adapters.accounts.getAccount(name) !== undefined,
+        isOnline: (name) => accounts.presence.isOnline(name),
+      },
+    },
+    settings,
+  );
+  // The directory lists the accounts wiring's users and presence; it learns other nodes' versions by gossip.
+  const directory = wireDirectory(
+    { registry, peers, clock, listUsers: accounts.listUsers, errors },
     settings,
   );
   const membership = wireMembership(
-    { registry, peers, clock, store: membershipStore, random, errors, telemetry },
+    { registry, peers, clock, store: membershipStore, random, errors, telemetry, views: directory.directory },
     settings,
   );
   const app = wireHttpApp(
-    { registry, ...membership, ...messaging, ...operations, ...accounts, ...files, push },
-    { web, maxBodyBytes: settings.maxBodyBytes },
+    { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, ...files, push },
+    { web, maxBodyBytes: settings.maxBodyBytes, peerLinks: settings.peerLinks },
   );
   return {
     ...operations,
     ...messaging,
     ...membership,
     ...accounts,
+    ...directory,
     ...files,
     registry,
     remembered: saved?.nodes ?? [],
@@ -111,8 +154,11 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
     http: new NodeHttpServer(app),
+    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app) } : {}),
+    ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,
+    inbox,
     log,
   };
 }

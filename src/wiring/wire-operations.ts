@@ -20,6 +20,8 @@ export interface OperationsParts {
   readonly users: MetricsSources['users'];
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** The peer links this node opened and the calls by transport (read when scraped). */
+  readonly peerLinks?: MetricsSources['peerLinks'];
   /** Advertised by the health check (`files.maxFileSize`). */
   readonly maxFileSize?: number;
 }
@@ -38,11 +40,11 @@ export interface OperationsWiring {
 }
 
 export function wireOperations(parts: OperationsParts): OperationsWiring {
-  const { registry, clock, log, outboxDepth, users, processMetrics, maxFileSize } = parts;
+  const { registry, clock, log, outboxDepth, users, processMetrics, peerLinks, maxFileSize } = parts;
   const recentErrors = new RecentErrors();
   const errors = new LoggedInternalErrors({ log, recent: recentErrors, clock });
   const phase: PhaseBox = { phase: 'starting' };
-  const metrics = new PromMetrics({ registry, outboxDepth, users, processMetrics });
+  const metrics = new PromMetrics({ registry, outboxDepth, users, processMetrics, peerLinks });
   const meshMap = new MeshMap(registry);
   const telemetry = fanOutTelemetry([metrics, new AuditLog(log, registry), meshMap], errors);
   const health = new CheckHealth({

@@ -16,6 +16,10 @@ export interface ContractTarget {
   nodes(): NodeRecord[];
   /** What the target pushed to its users. */
   delivered(): ChatMessage[];
+  /** The target's own directory version, as its `GET /nodes` entry and `GET /users` header give it. */
+  directoryVersion(): number;
+  /** Gives the target a user (in its account store), online or not (its presence). */
+  addUser(name: string, online: boolean): void;
   /** A URL where nothing answers. */
   readonly deadUrl: string;
   close(): Promise<void>;
@@ -50,8 +54,27 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
           url: t.target.url,
           incarnation: t.target.registry.self.incarnation,
           state: 'alive',
+          directory: t.directoryVersion(),
         },
       ]);
+    });
+
+    it("listUsers answers the target's users with their presence and the version of that list", async () => {
+      expect(await t.client.listUsers(t.target.url)).toEqual({ users: [], version: t.directoryVersion() });
+      const before = t.directoryVersion();
+      t.addUser('bob', false);
+      t.addUser('alice', true);
+      const answer = await t.client.listUsers(t.target.url);
+      expect(answer).toEqual({
+        users: [
+          { user: `alice@${t.target.id}`, online: true, lastSeen: null },
+          { user: `bob@${t.target.id}`, online: false, lastSeen: null },
+        ],
+        version: t.directoryVersion(),
+      });
+      expect(answer.version).toBeGreaterThan(before);
+      // A node without accounts (a plain node, or nothing at all) is a failed call, never an empty list.
+      expect(await failure(t.client.listUsers(t.deadUrl))).toMatchObject({ code: 'peer_unreachable' });
     });
 
     it('getNode answers where a node is (a probe asks a node about itself); an unknown id is a 404', async () => {

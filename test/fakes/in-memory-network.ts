@@ -1,30 +1,44 @@
 import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
-import { extensionFields } from '../../src/adapters/http/wire-schemas.js';
+import { extensionFields, userListEntry } from '../../src/adapters/http/wire-schemas.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import { FanOutUserPush } from '../../src/adapters/users/fan-out-user-push.js';
+import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
 import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
+import type { Inbox } from '../../src/application/ports/inbox.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
 import type {
   BatchItemResult,
   CallOptions,
+  GossipReport,
   NodeAnswer,
   PeerClient,
   ProbeVerdict,
+  UserListAnswer,
 } from '../../src/application/ports/peer-client.js';
 import type { Telemetry } from '../../src/application/ports/telemetry.js';
+import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../src/domain/directory.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
+import { type AccountsWiring, wireAccounts } from '../../src/wiring/wire-accounts.js';
+import { type DirectoryWiring, wireDirectory } from '../../src/wiring/wire-directory.js';
 import { type MembershipWiring, wireMembership } from '../../src/wiring/wire-membership.js';
 import { type MessagingWiring, wireMessaging } from '../../src/wiring/wire-messaging.js';
 import { FakeClock } from './fake-clock.js';
+import { FakePasswordHasher } from './fake-password-hasher.js';
+import { InMemoryAccountStore } from './in-memory-account-store.js';
+import { InMemoryInbox } from './in-memory-inbox.js';
 import { InMemoryMembershipStore } from './in-memory-membership-store.js';
+import { RecordingAuditTrail } from './recording-audit-trail.js';
 import { RecordingPushNotifier, SequentialIds } from './recording-push-notifier.js';
+import { SequentialSessionTokens } from './sequential-session-tokens.js';
+import { UserConnections } from './user-connections.js';
 
 /** The server side of a node as other nodes see it: what the HTTP API would call. */
 export interface InboundPeerApi {
@@ -36,6 +50,8 @@ export interface InboundPeerApi {
   /** `POST /msgs`; a plain node has none (it rejects with 404 as the HTTP API would). */
   receiveBatch(messages: InboundMessage[]): Promise<BatchItemResult[]>;
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
+  /** `GET /users` and its version header; a plain node has none (404, as the HTTP API would). */
+  listUsers(): { users: DirectoryUser[]; version: number };
 }
 
 /**
@@ -160,7 +176,10 @@ export class InMemoryPeerClient implements PeerClient {
     return this.network.call(url, use, this.from, options.timeoutMs);
   }
 
-  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
+  async listNodes(
+    url: string,
+    options: CallOptions & { includeDead?: boolean } = {},
+  ): Promise<GossipReport[]> {
     const list = await this.#call(url, (api) => api.listNodes(options.includeDead ?? false), options);
     return list.flatMap((entry) => {
       try {
@@ -217,6 +236,18 @@ export class InMemoryPeerClient implements PeerClient {
     return this.#call(url, (api) => api.receiveBatch(wire), options);
   }
 
+  async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
+    const answer = await this.#call(url, (api) => api.listUsers(), options);
+    // As the HTTP adapter reads it: entries checked one by one, at most the cap of them.
+    const users: DirectoryUser[] = [];
+    for (const entry of answer.users) {
+      if (users.length >= MAX_DIRECTORY_USERS_PER_NODE) break;
+      const parsed = userListEntry.safeParse(entry);
+      if (parsed.success) users.push(parsed.data);
+    }
+    return { users, version: answer.version };
+  }
+
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {
     const wire = { id: target.id, url: target.url };
     const { alive, incarnation } = await this.#call(url, (api) => api.probe(wire), options);
@@ -225,7 +256,7 @@ export class InMemoryPeerClient implements PeerClient {
 }
 
 /** One node on the in-memory network: its state, use cases and a recorder standing for its users. */
-export interface MemoryNode extends MembershipWiring, MessagingWiring {
+export interface MemoryNode extends MembershipWiring, MessagingWiring, AccountsWiring, DirectoryWiring {
   readonly id: string;
   readonly url: string;
   readonly registry: PeerRegistry;
@@ -233,6 +264,9 @@ export interface MemoryNode extends MembershipWiring, MessagingWiring {
   readonly store: MessageStore;
   readonly clock: FakeClock;
   readonly api: InboundPeerApi;
+  /** The node's user connections and accounts (none unless `accounts` was given): direct messages. */
+  readonly connections: UserConnections;
+  readonly inbox: Inbox | undefined;
 }
 
 export function memoryUrl(id: string): string {
@@ -260,11 +294,22 @@ export function createMemoryNode(
     telemetry?: Partial<Telemetry>;
     /** The node's registry, when the test built what reads it first (its operations). */
     registry?: PeerRegistry;
+    /**
+     * Account names to register on this node (in its one account store, which the directory lists too): it then
+     * takes direct messages for them (`connections`, `inbox`).
+     */
+    accounts?: readonly string[];
+    /** Where their direct messages wait (pass an earlier node's to simulate a restart). */
+    inbox?: Inbox;
+    inboxLimit?: number;
+    /** Over what the membership profile implies. */
+    directory?: Partial<DirectorySettings>;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
   const registry = options.registry ?? new PeerRegistry({ id, url }, options.incarnation ?? 1);
   const users = new RecordingPushNotifier();
+  const inbox = options.accounts ? (options.inbox ?? new InMemoryInbox()) : undefined;
   const clock = options.clock ?? new FakeClock();
   const peers = network.client(url);
   const store = options.store ?? new MemoryMessageStore(DEFAULT_MESSAGE_STORE_SETTINGS);
@@ -277,18 +322,64 @@ export function createMemoryNode(
   const { onError } = options;
   const errors = onError ? { report: (error: unknown) => onError(error) } : undefined;
   const { random } = options;
+  // The node's users as `wireNode` wires them: one account store and one presence, which the direct messages
+  // (as their recipients) and the directory (through `listUsers`) both read.
+  const accounts = wireAccounts({
+    node: id,
+    clock,
+    store: new InMemoryAccountStore(),
+    hasher: new FakePasswordHasher(),
+    tokens: new SequentialSessionTokens(),
+    audit: new RecordingAuditTrail(),
+    inbox,
+  });
+  const connections = new UserConnections(id, accounts);
+  for (const name of options.accounts ?? []) connections.addAccount(name);
+  const push = options.accounts ? new FanOutUserPush([users, connections]) : users;
   const messaging = wireMessaging(
-    { registry, peers, clock, ids: new SequentialIds(id), store, push: users, random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      ids: new SequentialIds(id),
+      store,
+      push,
+      random,
+      errors,
+      telemetry,
+      ...(inbox ? { inbox, recipients: connections } : {}),
+    },
     options,
   );
+  connections.history = (query) => messaging.readHistory.execute(query);
+  const directory = wireDirectory(
+    { registry, peers, clock, listUsers: accounts.listUsers, errors },
+    { membership: options.membership, directory: options.directory },
+  );
   const membership = wireMembership(
-    { registry, peers, clock, store: new InMemoryMembershipStore(), random, errors, telemetry },
+    {
+      registry,
+      peers,
+      clock,
+      store: new InMemoryMembershipStore(),
+      random,
+      errors,
+      telemetry,
+      views: directory.directory,
+    },
     { membership: options.membership, leaveTimeoutMs: options.leaveTimeoutMs },
   );
   const { announce, remove, probe } = membership;
   const { receive, receiveMany } = messaging;
   const api: InboundPeerApi = {
-    listNodes: (includeDead) => [...registry.list(), ...(includeDead ? registry.goneReports() : [])],
+    listNodes: (includeDead) => [
+      ...registry.list().map((member) => {
+        const version = directory.directory.versionOf(member.id);
+        return version === undefined ? member : { ...member, directory: version };
+      }),
+      ...(includeDead ? registry.goneReports() : []),
+    ],
+    listUsers: () => directory.ownDirectory.snapshot(),
     getNode: (nodeId) => {
       const node = registry.get(nodeId);
       if (!node) throw new UnknownNode(nodeId);
@@ -312,14 +403,28 @@ export function createMemoryNode(
   };
   network.register(url, api);
   if (options.startCourier !== false) messaging.courier.start();
-  return { ...membership, ...messaging, id, url, registry, users, store, clock, api };
+  return {
+    ...membership,
+    ...messaging,
+    ...accounts,
+    ...directory,
+    id,
+    url,
+    registry,
+    users,
+    store,
+    clock,
+    api,
+    connections,
+    inbox,
+  };
 }
 
 /**
  * A plain node on the in-memory network: the assignment's protocol only. It lists itself, keeps whatever it is
  * told, never probes or gossips, and has no `POST /probe` or `POST /msgs`. `extensionCalls` counts every call
- * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`): a meshchat node must
- * never send one. `received` is every `PUT /msg` it was sent, as its users would see it.
+ * that used a meshchat extension on it (`?include=dead`, `POST /probe`, `POST /msgs`, `GET /users`): a meshchat
+ * node must never send one. `received` is every `PUT /msg` it was sent, as its users would see it.
  */
 export function createPlainMemoryNode(
   network: InMemoryNetwork,
@@ -367,6 +472,10 @@ export function createPlainMemoryNode(
     probe: () => {
       extensionCalls++;
       return Promise.reject(new UnknownNode(id));
+    },
+    listUsers: () => {
+      extensionCalls++;
+      throw new HttpRefusal(404, 'not_found', 'There is no GET /users on this node.');
     },
   });
   return { id, url, nodes, received, extensionCalls: () => extensionCalls };

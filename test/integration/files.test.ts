@@ -4,15 +4,18 @@
 // refused by its Content-Length over a real socket, with the node's answer read.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_LINK_FRAME_BYTES } from '../../src/adapters/peers/link-frames.js';
+import { WsPeerLink } from '../../src/adapters/peers/ws-peer-link.js';
 import { DATABASE_FILE } from '../../src/adapters/storage/open-database.js';
 import { readAuditTrail } from '../../src/adapters/storage/sqlite-audit-trail.js';
 import { upload } from '../../src/cli/files/upload.js';
 import type { MeshNode } from '../../src/mesh-node.js';
-import { registerAndLogin } from '../support/accounts-http.js';
+import { callNode, registerAndLogin } from '../support/accounts-http.js';
 import { cliNodes } from '../support/cli-nodes.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { runCli } from '../support/processes.js';
@@ -181,5 +184,101 @@ describe('files on a node in this process', () => {
     const deadline = Date.now() + 5_000;
     while (openFiles() > before + 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(openFiles()).toBeLessThanOrEqual(before + 5);
+  });
+
+  it('unregistering a user removes its files on disk; a content another user published stays', async () => {
+    const node = await startTestNode('files-unreg');
+    nodes.push(node);
+    const alice = await registerAndLogin(node.url, 'alice', PASSWORD);
+    const bob = await registerAndLogin(node.url, 'bob', PASSWORD);
+    const publish = async (token: string, name: string, body: string) => {
+      const response = await fetch(new URL(`/files?name=${name}`, node.url), {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+        body,
+      });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { file: { id: string } }).file.id;
+    };
+    const mine = await publish(alice.token, 'mine.txt', 'only alice');
+    const shared = await publish(alice.token, 'shared.txt', 'both');
+    await publish(bob.token, 'copy.txt', 'both');
+    const gone = await callNode(node.url, 'DELETE', '/users/alice', {
+      token: alice.token,
+      body: { password: PASSWORD },
+    });
+    expect(gone.status).toBe(200);
+    const listed = (await callNode(node.url, 'GET', '/files?owner=alice@files-unreg')).body as { files: [] };
+    expect(listed.files).toEqual([]);
+    expect((await fetch(new URL(`/files/${mine}`, node.url))).status).toBe(404);
+    expect(await (await fetch(new URL(`/files/${shared}`, node.url))).text()).toBe('both');
+  });
+
+  it('a peer link reaches the file routes like HTTP; a download too large for a frame is refused, its file closed', async () => {
+    const node = await startTestNode('files-link');
+    nodes.push(node);
+    const { token } = await registerAndLogin(node.url, 'alice', PASSWORD);
+    const publish = async (name: string, body: Buffer) => {
+      const response = await fetch(new URL(`/files?name=${name}`, node.url), {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+        body,
+      });
+      return ((await response.json()) as { file: { id: string } }).file.id;
+    };
+    const small = await publish('small.txt', Buffer.from('small and textual'));
+    const big = await publish('big.bin', Buffer.alloc(MAX_LINK_FRAME_BYTES + MiB, 0x61));
+    const link = await WsPeerLink.open(node.url);
+    try {
+      const listing = await link.call('GET', '/files', undefined, 5_000);
+      expect(listing.status).toBe(200);
+      expect((JSON.parse(listing.text) as { files: unknown[] }).files).toHaveLength(2);
+      expect(await link.call('GET', `/files/${small}`, undefined, 5_000)).toMatchObject({
+        status: 200,
+        text: 'small and textual',
+      });
+      // The upload route (mounted before the JSON body limit) runs its own checks for a link's request too.
+      const upload = await link.call('POST', '/files?name=x.txt', { not: 'a login' }, 5_000);
+      expect(upload.status).toBe(401);
+      expect(JSON.parse(upload.text)).toMatchObject({ error: { code: 'unauthenticated' } });
+      const before = openFiles();
+      for (let i = 0; i < 10; i++) {
+        const tooLarge = await link.call('GET', `/files/${big}`, undefined, 5_000);
+        expect(tooLarge.status).toBe(502);
+        expect(JSON.parse(tooLarge.text)).toMatchObject({ error: { code: 'answer_too_large' } });
+      }
+      const deadline = Date.now() + 5_000;
+      while (openFiles() > before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(openFiles()).toBeLessThanOrEqual(before + 3);
+      expect(link.isOpen).toBe(true);
+    } finally {
+      link.close();
+    }
+  });
+
+  it('a JSON route sends 100 Continue to a client that expects it, then answers', async () => {
+    const node = await startTestNode('files-continue');
+    nodes.push(node);
+    const socket = connect(node.port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => {
+      received += d.toString();
+    });
+    try {
+      const body = JSON.stringify({ name: 'carol', password: PASSWORD });
+      socket.write(
+        `POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+      );
+      const deadline = Date.now() + 5_000;
+      while (!received.includes('100 Continue') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(received).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+      socket.write(body);
+      while (!received.includes('201 Created') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(received).toContain('"user":"carol@files-continue"');
+    } finally {
+      socket.destroy();
+    }
   });
 });

@@ -191,7 +191,15 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     });
     expect(answer).toMatch(/^HTTP\/1\.1 404/);
     expect(await (await fetch(`${node.url}/nodes`)).json()).toEqual([
-      { id: 'a', url: node.url, incarnation: node.registry.self.incarnation, state: 'alive' },
+      {
+        id: 'a',
+        url: node.url,
+        incarnation: node.registry.self.incarnation,
+        state: 'alive',
+        directory: expect.any(Number),
+        // `link: true`: the node offers a peer link (SPEC section 8), on its own entry only.
+        link: true,
+      },
     ]);
 
     // A client that upgrades and then goes silent must not hold the node open when it stops.

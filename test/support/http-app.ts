@@ -5,7 +5,7 @@ import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalo
 import type { WebAssets } from '../../src/adapters/web/web-assets.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { wireAccounts } from '../../src/wiring/wire-accounts.js';
-import { wireFiles } from '../../src/wiring/wire-files.js';
+import { wireFileStore, wireFiles } from '../../src/wiring/wire-files.js';
 import { wireHttpApp } from '../../src/wiring/wire-http-app.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
@@ -45,6 +45,18 @@ export async function memoryHttpApp(options: { maxFileSize?: number; fileCapacit
   const b = createMemoryNode(net, 'b');
   await b.join.execute([a.url]);
   const audit = new RecordingAuditTrail();
+  const content = new InMemoryContentStore({
+    ...(options.fileCapacity === undefined ? {} : { capacity: options.fileCapacity }),
+  });
+  const fileParts = {
+    node: 'a',
+    clock,
+    audit,
+    catalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+    content,
+  };
+  // As wireNode: unregistering a user removes its files through the store the file use cases share.
+  const fileStore = wireFileStore(fileParts);
   const accounts = wireAccounts({
     node: 'a',
     clock,
@@ -52,19 +64,10 @@ export async function memoryHttpApp(options: { maxFileSize?: number; fileCapacit
     hasher: new FakePasswordHasher(),
     tokens: new SequentialSessionTokens(),
     audit,
-  });
-  const content = new InMemoryContentStore({
-    ...(options.fileCapacity === undefined ? {} : { capacity: options.fileCapacity }),
+    files: fileStore.userFiles,
   });
   const files = wireFiles(
-    {
-      node: 'a',
-      clock,
-      audit,
-      catalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
-      content,
-      authenticate: accounts.authenticate,
-    },
+    { ...fileParts, authenticate: accounts.authenticate, store: fileStore },
     { ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }) },
   );
   const build = (web: WebAssets = TEST_WEB) =>

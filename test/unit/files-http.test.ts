@@ -140,6 +140,25 @@ describe('file routes (app.request)', () => {
     await expectError(await app.request(`/files/${file.id}`), 404, 'unknown_file');
   });
 
+  it('DELETE /users/:name removes the files the user published; a content another user holds stays', async () => {
+    const mine = await published('mine.txt', 'only alice');
+    const shared = await published('shared.txt', 'both of us');
+    await published('copy.txt', 'both of us', bob);
+    const gone = await app.request('/users/alice', {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${alice}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ password: PASSWORD }),
+    });
+    expect(gone.status).toBe(200);
+    expect(audit.summary().slice(-3)).toEqual(['unregister:alice:ok', 'delete:alice:ok', 'delete:alice:ok']);
+    const listed = (await (await app.request('/files?owner=alice@a')).json()) as { files: FileRecord[] };
+    expect(listed.files).toEqual([]);
+    await expectError(await app.request(`/files/${mine.id}`), 404, 'unknown_file');
+    expect(await content.has(mine.id)).toBe(false);
+    const kept = await app.request(`/files/${shared.id}`);
+    expect(await kept.text()).toBe('both of us');
+  });
+
   describe('download', () => {
     const text = '0123456789';
     let file: FileRecord;

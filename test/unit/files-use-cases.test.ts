@@ -11,7 +11,7 @@ import {
 } from '../../src/application/files/file-errors.js';
 import { InvalidInput } from '../../src/domain/errors.js';
 import { wireAccounts } from '../../src/wiring/wire-accounts.js';
-import { wireFiles } from '../../src/wiring/wire-files.js';
+import { wireFileStore, wireFiles } from '../../src/wiring/wire-files.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
@@ -63,6 +63,13 @@ async function filesOnFakes(
 ) {
   const clock = new FakeClock();
   const audit = new RecordingAuditTrail();
+  const content =
+    options.content ??
+    new InMemoryContentStore(options.capacity === undefined ? {} : { capacity: options.capacity });
+  const catalog = new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
+  // As wireNode builds them: the accounts remove a user's files through the store the file use cases share.
+  const fileParts = { node: 'a', clock, audit, catalog, content };
+  const store = wireFileStore(fileParts);
   const accounts = wireAccounts({
     node: 'a',
     clock,
@@ -70,13 +77,10 @@ async function filesOnFakes(
     hasher: new FakePasswordHasher(),
     tokens: new SequentialSessionTokens(),
     audit,
+    files: store.userFiles,
   });
-  const content =
-    options.content ??
-    new InMemoryContentStore(options.capacity === undefined ? {} : { capacity: options.capacity });
-  const catalog = new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
   const { files } = wireFiles(
-    { node: 'a', clock, audit, catalog, content, authenticate: accounts.authenticate },
+    { ...fileParts, authenticate: accounts.authenticate, store },
     options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize },
   );
   const login = async (name: string) => {
@@ -88,7 +92,7 @@ async function filesOnFakes(
   audit.records.length = 0;
   const publish = (token: string | undefined, name: unknown, text: string, extra: object = {}) =>
     files.publish.execute({ token, name, body: body(text), ...extra });
-  return { clock, audit, content, catalog, files, alice, bob, publish };
+  return { clock, audit, content, catalog, files, accounts, alice, bob, publish };
 }
 
 describe('file use cases on fakes', () => {
@@ -305,5 +309,73 @@ describe('file use cases on fakes', () => {
       `download:-:file ${file.id}:unauthenticated`,
     ]);
     expect(t.files.record.execute(file.id)).toEqual(file);
+  });
+
+  describe('unregistering a user (SPEC section 5: its published files are gone)', () => {
+    const unregister = (token: string, password = PASSWORD) =>
+      t.accounts.unregister.execute({ token, name: 'alice', password });
+
+    it('removes every record of the user, and the bytes no other record holds, each audited', async () => {
+      const only = await t.publish(t.alice, 'only.txt', 'only alice');
+      const shared = await t.publish(t.alice, 'shared.txt', 'shared bytes');
+      const bobs = await t.publish(t.bob, 'copy.txt', 'shared bytes');
+      t.audit.records.length = 0;
+      expect(await unregister(t.alice)).toMatchObject({ user: 'alice@a', filesRemoved: 2 });
+      expect(t.catalog.list({ owner: 'alice@a', limit: 10 })).toEqual([]);
+      expect(await t.content.has(only.id)).toBe(false);
+      expect(await t.content.has(shared.id)).toBe(true);
+      expect(t.catalog.byId(shared.id)).toEqual([bobs]);
+      expect(t.audit.summary()).toEqual(['unregister:alice:ok', 'delete:alice:ok', 'delete:alice:ok']);
+      expect(
+        t.audit.records
+          .slice(1)
+          .map((r) => r.object)
+          .sort(),
+      ).toEqual([`file ${only.id}`, `file ${shared.id}`].sort());
+    });
+
+    it('keeps the files when the unregistration is refused', async () => {
+      const file = await t.publish(t.alice, 'kept.txt', 'kept');
+      await expect(unregister(t.alice, 'not the password')).rejects.toThrow();
+      await expect(
+        t.accounts.unregister.execute({ token: t.bob, name: 'alice', password: PASSWORD }),
+      ).rejects.toBeInstanceOf(Forbidden);
+      expect(t.catalog.byId(file.id)).toEqual([file]);
+      expect(await t.content.has(file.id)).toBe(true);
+    });
+
+    it('removes more records than one batch reads', async () => {
+      for (let i = 0; i < 501; i++) await t.publish(t.alice, `f${i}.txt`, `content ${i}`);
+      expect((await unregister(t.alice)).filesRemoved).toBe(501);
+      expect(t.catalog.list({ limit: 10 })).toEqual([]);
+      expect(t.content.stored.size).toBe(0);
+    });
+
+    it('an upload still running when its account is removed keeps neither a record nor bytes', async () => {
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let started = () => {};
+      const reading = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const slow: AsyncIterable<Uint8Array> = {
+        async *[Symbol.asyncIterator]() {
+          yield Buffer.from('first part, ');
+          started();
+          await gate;
+          yield Buffer.from('the rest');
+        },
+      };
+      const publishing = t.files.publish.execute({ token: t.alice, name: 'late.txt', body: slow });
+      await reading;
+      expect((await unregister(t.alice)).filesRemoved).toBe(0);
+      release();
+      await expect(publishing).rejects.toBeInstanceOf(Unauthenticated);
+      expect(t.catalog.list({ limit: 10 })).toEqual([]);
+      expect(t.content.stored.size).toBe(0);
+      expect(t.content.staging).toBe(0);
+    });
   });
 });

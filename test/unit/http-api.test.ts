@@ -38,19 +38,26 @@ describe('HTTP API (app.request)', () => {
     it('lists every known node, itself included', async () => {
       const response = await app.request('/nodes');
       expect(response.status).toBe(200);
+      // `directory` (accounts extension): a's own list version; a has not yet heard b's.
+      const directory = a.ownDirectory.snapshot().version;
       expect(await response.json()).toEqual([
-        { id: 'a', url: a.url, incarnation: 1, state: 'alive' },
+        { id: 'a', url: a.url, incarnation: 1, state: 'alive', directory },
         { id: 'b', url: b.url, incarnation: 1, state: 'alive' },
       ]);
     });
 
     it('adds the tombstones with ?include=dead (a meshchat extension), never without it', async () => {
       a.registry.remove({ id: 'b', url: b.url });
-      expect(await (await app.request('/nodes')).json()).toEqual([
-        { id: 'a', url: a.url, incarnation: 1, state: 'alive' },
-      ]);
+      const self = {
+        id: 'a',
+        url: a.url,
+        incarnation: 1,
+        state: 'alive',
+        directory: a.ownDirectory.snapshot().version,
+      };
+      expect(await (await app.request('/nodes')).json()).toEqual([self]);
       expect(await (await app.request('/nodes?include=dead')).json()).toEqual([
-        { id: 'a', url: a.url, incarnation: 1, state: 'alive' },
+        self,
         { id: 'b', url: b.url, incarnation: 1, state: 'left' },
       ]);
     });

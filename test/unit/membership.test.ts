@@ -292,6 +292,7 @@ describe('membership on the in-memory network (fake clock)', () => {
       receive: async () => ({}),
       receiveBatch: async () => [],
       probe: async () => ({ alive: true }),
+      listUsers: () => ({ users: [], version: 0 }),
     });
     const forged = victim.registry.self.incarnation + 5;
     const target = mesh.nodes[0] as MemoryNode;

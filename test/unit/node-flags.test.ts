@@ -28,6 +28,13 @@ describe('meshchat node flags and environment', () => {
     expect(inMemory.dataDir).toBeUndefined();
   });
 
+  it('keeps peer links on unless --no-peer-links or MESHCHAT_PEER_LINKS=0 turns them off', () => {
+    expect(parseNodeFlags([], {}, stored).config.peerLinks).toBeUndefined();
+    expect(parseNodeFlags(['--no-peer-links'], {}, stored).config.peerLinks).toBe(false);
+    expect(parseNodeFlags([], { MESHCHAT_PEER_LINKS: '0' }, stored).config.peerLinks).toBe(false);
+    expect(parseNodeFlags([], { MESHCHAT_PEER_LINKS: '1' }, stored).config.peerLinks).toBeUndefined();
+  });
+
   it('reads the environment, and flags win over it', () => {
     const env = {
       MESHCHAT_ID: 'env-id',

@@ -315,6 +315,20 @@ describe('OpenAPI document', () => {
       });
     });
 
+    it('GET /users: this node, the mesh, and a bad scope', async () => {
+      a.accounts.createAccount({ name: 'alice', passwordHash: 'unused', createdAt: 0 });
+      a.presence.opened('alice', 'c1', 'ws');
+      expect(await expectDocumented(await app.request('/users'), 'get', '/users')).toEqual([
+        { user: 'alice@a', online: true, lastSeen: null },
+      ]);
+      expect(await expectDocumented(await app.request('/users?scope=mesh'), 'get', '/users')).toMatchObject({
+        answered: ['a'],
+        missing: [],
+      });
+      const bad = await expectDocumented(await app.request('/users?scope=foo'), 'get', '/users');
+      expect(bad).toMatchObject({ error: { code: 'invalid_scope' } });
+    });
+
     it('GET /mesh, GET /metrics, the web client and the docs', async () => {
       const map = await expectDocumented(await app.request('/mesh'), 'get', '/mesh');
       expect(map).toMatchObject({ links: [{ from: 'a', to: 'b' }] });

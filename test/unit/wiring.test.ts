@@ -20,6 +20,7 @@ import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
+import { InMemoryInbox } from '../fakes/in-memory-inbox.js';
 import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js';
 import { createMemoryNode, InMemoryNetwork, memoryUrl } from '../fakes/in-memory-network.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
@@ -100,6 +101,7 @@ describe('wireNode over fakes', () => {
         audit,
         fileCatalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
         fileContent: new InMemoryContentStore(),
+        inbox: new InMemoryInbox(),
       },
       { ...nodeSettings(config, { processMetrics: false }), self: { id: 'a', url: memoryUrl('a') } },
     );

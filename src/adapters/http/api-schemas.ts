@@ -33,6 +33,11 @@ export const errorBody = z
   .strictObject({ error: errorDetail })
   .meta({ description: 'An error: a code and a sentence.' });
 
+/** Only on a node's own entry, in its own words: it serves peer links at `/peer` (SPEC section 8). */
+const linkOffer = z.literal(true).meta({
+  description: 'This node serves peer links at `/peer` (meshchat extension); only on its own entry.',
+});
+
 export const nodeEntry = z
   .strictObject({
     id: z.string(),
@@ -41,13 +46,30 @@ export const nodeEntry = z
     state: z.enum(['alive', 'suspect', 'dead', 'left']).meta({
       description: 'Members are `alive` or `suspect`; `dead` and `left` appear only with `?include=dead`.',
     }),
+    directory: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .meta({
+        description:
+          "The version of that node's user list as this node last heard it (accounts extension): it grows with " +
+          'every registration, unregistration and presence change. Absent for plain nodes.',
+      }),
+    link: linkOffer.optional(),
   })
   .meta({ description: 'A node this node knows. The base protocol has only `id` and `url`.' });
 
 export const nodeList = z.array(nodeEntry).meta({ description: 'Every node this node lists, itself first.' });
 
 export const nodeDetail = z
-  .strictObject({ url: z.string(), incarnation: incarnation.optional(), state: z.enum(['alive', 'suspect']) })
+  .strictObject({
+    url: z.string(),
+    incarnation: incarnation.optional(),
+    state: z.enum(['alive', 'suspect']),
+    link: linkOffer.optional(),
+  })
   .meta({ description: 'Where a member listens. The base protocol has only `url`.' });
 
 export const nodeAnnounceAnswer = z.strictObject({
@@ -116,3 +138,33 @@ export const meshGraph = z
     }),
   })
   .meta({ description: "The network as this node sees it, for the web page's map." });
+
+/** `GET /users?scope=...`. */
+export const userScopeParam = z.enum(['node', 'mesh']).meta({
+  description: "`node` (the default): this node's users; `mesh`: every meshchat node's users.",
+});
+
+export const directoryUser = z
+  .strictObject({
+    user: z.string().meta({ description: 'The address `name@node`, `node` being the home node.' }),
+    online: z.boolean().meta({ description: 'At least one authenticated connection of the user is open.' }),
+    lastSeen: z
+      .string()
+      .nullable()
+      .meta({ description: 'When its last connection closed (ISO-8601), or null if none ever did.' }),
+  })
+  .meta({ description: 'A user and its presence.' });
+
+export const userList = z.array(directoryUser).meta({ description: "This node's users, by name." });
+
+export const meshUserList = z
+  .strictObject({
+    users: z.array(directoryUser),
+    answered: z.array(z.string()).meta({ description: 'This node and every node whose users are listed.' }),
+    missing: z.array(z.string()).meta({
+      description:
+        'Meshchat nodes with accounts whose list this node does not hold current: never fetched, not confirmed ' +
+        'within the staleness bound, or the node is suspect or found dead. Plain nodes are in neither list.',
+    }),
+  })
+  .meta({ description: "Every meshchat node's users, from this node's replicated directory." });

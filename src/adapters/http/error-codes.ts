@@ -22,6 +22,13 @@ import {
   UploadIncomplete,
 } from '../../application/files/file-errors.js';
 import { LIST_MAX_LIMIT } from '../../application/files/list-files.js';
+import { DEFAULT_INBOX_LIMIT } from '../../application/messaging/deliver-direct.js';
+import {
+  AuthRequired,
+  DirectUnsupported,
+  InboxFull,
+  UnknownUser,
+} from '../../application/messaging/direct-errors.js';
 import { ACCOUNT_NAME_MAX_LENGTH, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/account.js';
 import {
   Conflict,
@@ -87,6 +94,8 @@ export const ERROR_CODES = {
       'The field `msg` is not a string, or a user sent something that is not a message object.',
     invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
+    invalid_scope:
+      'The query parameter `scope` of `GET /users` or `GET /files` is neither `node` nor `mesh`.',
     invalid_name: `A user name is not 1 to ${ACCOUNT_NAME_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\` starting with a letter or digit.`,
     weak_password: `A new password is shorter than ${PASSWORD_MIN_LENGTH} characters.`,
     invalid_password: `A password is not a string, or is over ${PASSWORD_MAX_BYTES} bytes of UTF-8.`,
@@ -95,7 +104,6 @@ export const ERROR_CODES = {
     invalid_description: `A file description is not text of at most ${FILE_DESCRIPTION_MAX_BYTES} bytes of UTF-8 without control characters (tabs and line breaks allowed).`,
     invalid_file_id: 'A file id is not 64 lower-case hex digits (the SHA-256 of the content).',
     invalid_search: `A search \`q\` is over ${SEARCH_MAX_LENGTH} characters.`,
-    invalid_scope: 'A listing `scope` is not `local` or `mesh`.',
     invalid_limit: `A listing \`limit\` is not a whole number from 1 to ${LIST_MAX_LIMIT}.`,
   }),
   ...family(() => new AlreadyPublished(''), {
@@ -142,6 +150,21 @@ export const ERROR_CODES = {
   }),
   ...family(() => new UnknownNode(''), {
     unknown_node: 'This node neither lists that node id nor remembers it as gone.',
+  }),
+  ...family(() => new UnknownUser(''), {
+    unknown_user:
+      'A direct message to a name that has no account on its home node; its sender sees a `failed` status or a refused ack.',
+  }),
+  ...family(() => new InboxFull('', 0), {
+    inbox_full: `The recipient is offline and ${DEFAULT_INBOX_LIMIT} direct messages already wait in their inbox (by default); nothing was taken.`,
+  }),
+  ...family(() => new AuthRequired(), {
+    auth_required:
+      'A direct message (`to` a user address) from a connection that is not logged in; log in with a token first.',
+  }),
+  ...family(() => new DirectUnsupported(''), {
+    direct_unsupported:
+      'A direct message to a node that has not shown it is a meshchat node (its record has no incarnation); a plain node is never handed one.',
   }),
   ...family((code) => new Conflict(code, ''), {
     id_in_use: "The id is this node's own, at another url.",

@@ -22,6 +22,12 @@ import {
   UploadIncomplete,
 } from '../../application/files/file-errors.js';
 import {
+  AuthRequired,
+  DirectUnsupported,
+  InboxFull,
+  UnknownUser,
+} from '../../application/messaging/direct-errors.js';
+import {
   Conflict,
   HopLimitReached,
   InvalidInput,
@@ -78,9 +84,11 @@ export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof StorageFull) return 507;
   if (error instanceof StorageFailed) return 503;
   if (error instanceof InvalidInput || error instanceof HopLimitReached) return 400;
-  if (error instanceof UnknownNode) return 404;
-  if (error instanceof Conflict || error instanceof NameTaken) return 409;
+  if (error instanceof DirectUnsupported) return 400;
+  if (error instanceof UnknownNode || error instanceof UnknownUser) return 404;
+  if (error instanceof Conflict || error instanceof NameTaken || error instanceof InboxFull) return 409;
   if (error instanceof Unauthenticated || error instanceof BadCredentials) return 401;
+  if (error instanceof AuthRequired) return 401;
   if (error instanceof Forbidden) return 403;
   if (error instanceof RateLimited) return 429;
   if (error instanceof StoreClosed || error instanceof OutboxFull) return 503;

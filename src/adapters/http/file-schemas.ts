@@ -32,8 +32,9 @@ export const listQuery = z.object({
     .meta({
       description: `Words to find in names and descriptions (each also as a prefix; all required), at most ${SEARCH_MAX_LENGTH} characters. Punctuation separates words and is never search syntax.`,
     }),
-  scope: z.enum(['local', 'mesh']).optional().meta({
-    description: "`local` (default) or `mesh`. For now `mesh` is answered from this node's own records.",
+  scope: z.enum(['node', 'mesh']).optional().meta({
+    description:
+      "`node` (default) or `mesh`, as in `GET /users`. For now `mesh` is answered from this node's own records.",
   }),
   limit: z
     .string()

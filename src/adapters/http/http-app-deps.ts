@@ -2,6 +2,8 @@ import type { Login } from '../../application/accounts/login.js';
 import type { Logout } from '../../application/accounts/logout.js';
 import type { Register } from '../../application/accounts/register.js';
 import type { Unregister } from '../../application/accounts/unregister.js';
+import type { MeshDirectory } from '../../application/directory/mesh-directory.js';
+import type { OwnDirectory } from '../../application/directory/own-directory.js';
 import type { DeleteFile } from '../../application/files/delete-file.js';
 import type { DownloadFile } from '../../application/files/download-file.js';
 import type { GetFileRecord } from '../../application/files/get-file-record.js';
@@ -29,15 +31,24 @@ export interface HttpAppDeps {
   readonly receive: ReceiveMessage;
   readonly receiveMany: ReceiveMessages;
   readonly web: WebAssets;
+  /** `GET /users`: this node's users (`own`) and the mesh directory's copies of everyone else's (`mesh`). */
+  readonly directory: DirectoryDeps;
   /** What operators read: `/healthz`, `/metrics`, `/mesh`. */
   readonly ops: OpsDeps;
-  /** This node's users: `/users`, `/sessions`. */
+  /** This node's accounts: `POST /users`, `DELETE /users/{name}`, `/sessions`. */
   readonly accounts: AccountsDeps;
   /** Files published here: `/files`. */
   readonly files: FilesDeps;
   readonly maxBodyBytes?: number;
+  /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
+  readonly peerLinks?: boolean;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+export interface DirectoryDeps {
+  readonly own: Pick<OwnDirectory, 'snapshot'>;
+  readonly mesh: Pick<MeshDirectory, 'mesh' | 'versionOf'>;
 }
 
 export interface AccountsDeps {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCOUNT_NAME_MAX_LENGTH } from '../../domain/account.js';
 import { USER_NAME_MAX_LENGTH } from '../../domain/message.js';
 import { NODE_ID_MAX_LENGTH, NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
 import { MAX_MEMBERS, MAX_TOMBSTONES, type NodeReport } from '../../domain/peer-registry.js';
@@ -28,15 +29,19 @@ export const probeBody = z.object({
 
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
+/** A user address `name@node` is at most this long. */
+const ADDRESS_MAX_LENGTH = ACCOUNT_NAME_MAX_LENGTH + 1 + NODE_ID_MAX_LENGTH;
+
 /** `PUT /msg`: only `msg` is required (the assignment's echo client sends nothing else); unknown fields pass. */
 export const inboundMessageBody = z.looseObject({
   msg: z.string(),
   from: optional(z.string().max(64)),
-  to: optional(z.string().max(64)),
+  to: optional(z.string().max(ADDRESS_MAX_LENGTH)),
   id: optional(z.string().min(1).max(128)),
   ts: optional(z.string().max(64)),
   user: optional(z.string().max(USER_NAME_MAX_LENGTH)),
   hops: optional(z.number().int().min(0).max(1000)),
+  fromUser: optional(z.string().max(ADDRESS_MAX_LENGTH)),
 });
 
 /** Most messages in one `POST /msgs` batch. */
@@ -101,15 +106,41 @@ export const MAX_LIST_ENTRIES = MAX_MEMBERS + MAX_TOMBSTONES;
 
 const reportState = z.enum(['alive', 'suspect', 'dead', 'left']);
 
-/** The meshchat extension fields of a node entry, each kept only when it is well formed (plain nodes send none). */
-export function extensionFields(entry: Record<string, unknown>): Pick<NodeReport, 'incarnation' | 'state'> {
+/**
+ * The meshchat extension fields of a node entry, each kept only when it is well formed (plain nodes send none):
+ * `incarnation` and `state` (membership), `directory` (the accounts extension's directory version).
+ */
+export function extensionFields(
+  entry: Record<string, unknown>,
+): Pick<NodeReport, 'incarnation' | 'state'> & { directory?: number } {
   const version = incarnation.safeParse(entry.incarnation);
   const state = reportState.safeParse(entry.state);
+  const directory = directoryVersion.safeParse(entry.directory);
   return {
     ...(version.success ? { incarnation: version.data } : {}),
     ...(state.success ? { state: state.data } : {}),
+    ...(directory.success ? { directory: directory.data } : {}),
   };
 }
+
+/** The version of a node's user list (accounts extension): grows with every change of its users or presence. */
+export const directoryVersion = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** The header of a `GET /users` answer that gives the version of the list it carries. */
+export const DIRECTORY_VERSION_HEADER = 'Meshchat-Directory-Version';
+
+/**
+ * One entry of a `GET /users` answer as this node reads it from a peer: loose (unknown fields are dropped),
+ * sized so that no entry can be large; an entry that fails is dropped, not the whole list.
+ */
+export const userListEntry = z.object({
+  user: z.string().max(ACCOUNT_NAME_MAX_LENGTH + 1 + NODE_ID_MAX_LENGTH),
+  online: z.boolean(),
+  lastSeen: z.string().max(64).nullable(),
+});
+
+/** A `GET /users` answer as read from a peer: a list (each entry checked on its own with `userListEntry`). */
+export const userListAnswer = z.array(z.unknown());
 
 /** One sentence naming the first problem, e.g. `Field "msg": Invalid input: expected string, received number.` */
 export function describeIssues(error: z.ZodError): string {

@@ -11,6 +11,10 @@ export interface MetricsSources {
   readonly users: () => Readonly<Record<'socketio' | 'ws', number>>;
   /** Process metrics (CPU, memory, event loop lag) as prom-client collects them; on by default. */
   readonly processMetrics?: boolean;
+  /** The peer links this node opened and the calls it made by transport, read at each scrape. */
+  readonly peerLinks?: () =>
+    | { readonly open: number; readonly calls: Readonly<Record<'link' | 'http', number>> }
+    | undefined;
 }
 
 /**
@@ -99,6 +103,28 @@ export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
         this.set(sources.outboxDepth());
       },
     });
+    const { peerLinks } = sources;
+    if (peerLinks) {
+      new Gauge({
+        name: 'meshchat_peer_links_open',
+        help: 'Peer links this node opened to other meshchat nodes that are open now.',
+        registers,
+        collect() {
+          this.set(peerLinks()?.open ?? 0);
+        },
+      });
+      new Counter({
+        name: 'meshchat_peer_calls_total',
+        help: 'Calls this node made to other nodes, by what carried them: a peer link or plain HTTP.',
+        labelNames: ['transport'],
+        registers,
+        collect() {
+          const calls = peerLinks()?.calls ?? { link: 0, http: 0 };
+          this.reset();
+          for (const [transport, value] of Object.entries(calls)) this.inc({ transport }, value);
+        },
+      });
+    }
     if (sources.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -5,20 +5,27 @@ import { PeerCallFailed } from '../../application/errors.js';
 import type {
   BatchItemResult,
   CallOptions,
+  GossipReport,
   NodeAnswer,
   PeerClient,
   ProbeVerdict,
+  UserListAnswer,
 } from '../../application/ports/peer-client.js';
+import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
 import {
   batchAnswer,
+  DIRECTORY_VERSION_HEADER,
+  directoryVersion,
   extensionFields,
   MAX_LIST_ENTRIES,
   nodeAnswer,
   nodeListAnswer,
   probeAnswer,
+  userListAnswer,
+  userListEntry,
 } from '../http/wire-schemas.js';
 
 export const PEER_TIMEOUT_MS = 5_000;
@@ -34,6 +41,12 @@ export interface OfetchPeerClientSettings {
   readonly maxInFlightPerPeer?: number;
   /** Calls that may wait for a slot per destination; one more is refused at once with `peer_busy`. */
   readonly maxWaitingPerPeer?: number;
+}
+
+/** A peer's 2xx answer: its text, and its headers (`GET /users` gives its list's version in one). */
+export interface PeerAnswer {
+  readonly text: string;
+  readonly headers: Headers;
 }
 
 /**
@@ -53,7 +66,10 @@ export class OfetchPeerClient implements PeerClient {
     this.#maxWaiting = settings.maxWaitingPerPeer ?? MAX_WAITING_PER_PEER;
   }
 
-  async listNodes(url: string, options: CallOptions & { includeDead?: boolean } = {}): Promise<NodeReport[]> {
+  async listNodes(
+    url: string,
+    options: CallOptions & { includeDead?: boolean } = {},
+  ): Promise<GossipReport[]> {
     const path = options.includeDead ? '/nodes?include=dead' : '/nodes';
     const list = parseAnswer(
       url,
@@ -62,8 +78,9 @@ export class OfetchPeerClient implements PeerClient {
       nodeListAnswer,
       'a node list',
     );
-    const nodes: NodeReport[] = [];
+    const nodes: GossipReport[] = [];
     for (const entry of list.slice(0, MAX_LIST_ENTRIES)) {
+      this.noticed(url, entry);
       try {
         nodes.push({ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry) });
       } catch {
@@ -82,6 +99,7 @@ export class OfetchPeerClient implements PeerClient {
       nodeAnswer,
       'a node',
     );
+    this.noticed(url, answer);
     try {
       return { url: normalizeNodeUrl(answer.url), ...extensionFields(answer) };
     } catch {
@@ -140,6 +158,41 @@ export class OfetchPeerClient implements PeerClient {
     return incarnation === undefined ? { alive: answer.alive } : { alive: answer.alive, incarnation };
   }
 
+  async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
+    const { text, headers } = await this.#exchange(url, 'GET', '/users', undefined, options);
+    const list = parseAnswer(url, 'GET /users', text, userListAnswer, 'a user list');
+    const users: DirectoryUser[] = [];
+    for (const entry of list) {
+      if (users.length >= MAX_DIRECTORY_USERS_PER_NODE) break;
+      const parsed = userListEntry.safeParse(entry);
+      if (parsed.success) users.push(parsed.data);
+    }
+    const said = headers.get(DIRECTORY_VERSION_HEADER);
+    const version =
+      said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
+    return version?.success ? { users, version: version.data } : { users };
+  }
+
+  /**
+   * A node entry or answer `base` sent, as it came, before it is checked: a subclass learns from the peer's
+   * own words (a peer link offer, SPEC section 8). It must not throw.
+   */
+  protected noticed(_base: string, _entry: Readonly<Record<string, unknown>>): void {}
+
+  /**
+   * Another way to carry this call (a peer link), or `undefined` to send it over HTTP. The promise resolves
+   * with the 2xx answer's text and headers, and rejects as `httpCall` does.
+   */
+  protected carry(
+    _base: string,
+    _method: string,
+    _path: string,
+    _body: object | undefined,
+    _options: CallOptions,
+  ): Promise<PeerAnswer> | undefined {
+    return undefined;
+  }
+
   async #call(
     base: string,
     method: string,
@@ -147,6 +200,28 @@ export class OfetchPeerClient implements PeerClient {
     body: object | undefined,
     options: CallOptions,
   ): Promise<string> {
+    return (await this.#exchange(base, method, path, body, options)).text;
+  }
+
+  /** Every call goes through here, so a subclass's `carry` takes each one, `listUsers` included. */
+  #exchange(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    options: CallOptions,
+  ): Promise<PeerAnswer> {
+    return this.carry(base, method, path, body, options) ?? this.httpCall(base, method, path, body, options);
+  }
+
+  /** The call over HTTP: resolves with a 2xx answer's text and headers; rejects with `PeerCallFailed`. */
+  protected async httpCall(
+    base: string,
+    method: string,
+    path: string,
+    body: object | undefined,
+    options: CallOptions,
+  ): Promise<PeerAnswer> {
     const origin = new URL(base).origin;
     let limit = this.#limits.get(origin);
     if (!limit) {
@@ -198,15 +273,20 @@ export class OfetchPeerClient implements PeerClient {
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
     }
-    if (response.status >= 200 && response.status < 300) return text;
-    const peerError = parseErrorBody(text);
-    throw new PeerCallFailed(
-      'peer_rejected',
-      `${base} answered ${method} ${path} with ${response.status}${peerError ? `: ${peerError.message}` : ''}`,
-      response.status,
-      peerError?.code,
-    );
+    return { text: answerText(base, method, path, response.status, text), headers: response.headers };
   }
+}
+
+/** The text of a 2xx answer; any other status rejects with `peer_rejected`, its status and the peer's code. */
+export function answerText(base: string, method: string, path: string, status: number, text: string): string {
+  if (status >= 200 && status < 300) return text;
+  const peerError = parseErrorBody(text);
+  throw new PeerCallFailed(
+    'peer_rejected',
+    `${base} answered ${method} ${path} with ${status}${peerError ? `: ${peerError.message}` : ''}`,
+    status,
+    peerError?.code,
+  );
 }
 
 /** Reads a body as UTF-8 text, refusing (and cancelling) one longer than `max` bytes. */

@@ -1,16 +1,21 @@
+import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
 import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
+import type { HistoryQuery } from '../../application/messaging/read-history.js';
 import type { InternalErrors } from '../../application/ports/internal-errors.js';
 import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
-import type { FrontEndAccounts } from './connection-auth.js';
+import { displayNameOf, type FrontEndAccounts } from './connection-auth.js';
 
 /** What every user front end needs besides the use case it drives. */
 export interface FrontEndDeps {
   readonly registry: PeerRegistry;
-  /** History for a user who connects, after the cursor it gives (all kept without one). */
-  readonly history: (since?: number) => HistoryEntry[];
+  /**
+   * History for a connection: what it may see after the cursor it gives (all kept without one), with a
+   * logged-in user's waiting direct messages (`ReadHistory`).
+   */
+  readonly history: (query: HistoryQuery) => HistoryEntry[];
   /** The network map, sent to each user on connect. */
   readonly mesh: () => MeshGraph;
   /** Told of a send that failed for a reason other than the user's input. */
@@ -29,24 +34,27 @@ export interface FrontEndSettings {
 }
 
 /**
- * A user's send request from any front end, turned into the outcome the user is told; `user`, for a logged-in
- * connection, replaces the display name the client sent. Never throws: bad input
- * and every failure become `{ ok: false, error }`, so nothing a user sends disappears silently.
+ * A user's send request from any front end, turned into the outcome the user is told. For a logged-in
+ * connection, `user` is who sends: its address replaces the display name the client sent, and it is the
+ * sender of a direct message (`to` a user address). Never throws: bad input and every failure become
+ * `{ ok: false, error }`, so nothing a user sends disappears silently.
  */
 export async function sendFromUser(
   forward: ForwardMessage,
   payload: unknown,
   errors: InternalErrors,
   origin?: string,
-  user?: string,
+  user?: AuthenticatedUser,
 ): Promise<SendOutcome> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return failure('invalid_message', 'A message must be an object {to, msg, user?}.');
   }
   // A logged-in connection's display name is its address (`displayNameOf`), not what the client claims.
-  const input = user === undefined ? payload : { ...payload, user };
+  const displayName = user && displayNameOf(user);
+  const input = displayName === undefined ? payload : { ...payload, user: displayName };
+  const sender = user && displayName ? { address: user.user, displayName } : undefined;
   try {
-    return await forward.execute(input as { to?: unknown; msg?: unknown; user?: unknown }, origin);
+    return await forward.execute(input as { to?: unknown; msg?: unknown; user?: unknown }, origin, sender);
   } catch (error) {
     if (error instanceof MeshError) return failure(error.code, error.message);
     errors.report(error);

@@ -4,11 +4,12 @@ import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { ForwardMessage } from '../../application/messaging/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
+import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
-import { authenticateConnection, displayNameOf, notePresence } from './connection-auth.js';
-import { boundedHistory, historyCursor } from './history-cursor.js';
+import { authenticateConnection, notePresence } from './connection-auth.js';
+import { historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
@@ -69,16 +70,16 @@ export class SocketIoUserPush implements UserPush {
       socket.emit('nodes', registry.list());
       const { auth, query } = socket.handshake;
       const since = historyCursor(auth?.since) ?? historyCursor(query.since);
-      socket.emit('history', boundedHistory(this.deps.history(since)));
+      const viewer = user && { name: user.name, address: user.user, since: user.accountCreatedAt };
+      socket.emit('history', this.deps.history({ since, viewer }));
       socket.emit('mesh', this.deps.mesh());
       if (user) {
         void socket.join(userRoom(user.name));
         notePresence(accounts, errors, 'opened', user, socket.id, TRANSPORT);
         socket.on('disconnect', () => notePresence(accounts, errors, 'closed', user, socket.id, TRANSPORT));
       }
-      const name = user && displayNameOf(user);
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
-        const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, name);
+        const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, user);
         if (typeof ack === 'function') ack(outcome);
         else if (!outcome.ok) socket.emit('error', { error: outcome.error });
       });
@@ -87,12 +88,16 @@ export class SocketIoUserPush implements UserPush {
   }
 
   pushStatus(update: StatusUpdate): void {
-    this.#io?.emit('status', update);
+    const audience = statusAudienceOf(update);
+    if (audience === undefined) this.#io?.emit('status', update);
+    else this.#toUsers(audience, 'status', update);
   }
 
   pushMessage(message: HistoryEntry, except?: string): number {
     const io = this.#io;
     if (!io) return 0;
+    const audience = audienceOf(message);
+    if (audience !== undefined) return this.#toUsers(audience, 'msg', message, except);
     const sockets = io.of('/').sockets;
     if (except !== undefined && sockets.has(except)) {
       io.except(except).emit('msg', message);
@@ -100,6 +105,18 @@ export class SocketIoUserPush implements UserPush {
     }
     io.emit('msg', message);
     return sockets.size;
+  }
+
+  /** Emits to the sockets logged in as one of `addresses` (a direct message's parties), but `except`. */
+  #toUsers(addresses: readonly string[], event: string, payload: object, except?: string): number {
+    let sent = 0;
+    for (const socket of this.#io?.of('/').sockets.values() ?? []) {
+      const user = userOf(socket);
+      if (!user || socket.id === except || !addresses.includes(user.user)) continue;
+      socket.emit(event, payload);
+      sent++;
+    }
+    return sent;
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {

@@ -6,17 +6,17 @@ import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { ForwardMessage } from '../../application/messaging/forward-message.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
+import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
   authenticateConnection,
-  displayNameOf,
   notePresence,
   WS_CLOSE_ACCOUNT_REMOVED,
   WS_CLOSE_UNAUTHENTICATED,
 } from './connection-auth.js';
-import { boundedHistory, historyCursor } from './history-cursor.js';
+import { historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 
 export const WS_PATH = '/ws';
@@ -46,6 +46,8 @@ export class WsUserPush implements UserPush {
   readonly #users = new WeakMap<WebSocket, AuthenticatedUser>();
   /** Connections that have sent a frame: only the first may log in. */
   readonly #spoke = new WeakSet<WebSocket>();
+  /** The history cursor each connection came with, for the direct messages it is sent once logged in. */
+  readonly #since = new WeakMap<WebSocket, number>();
   #nextId = 0;
   #heartbeat: NodeJS.Timeout | undefined;
 
@@ -75,8 +77,10 @@ export class WsUserPush implements UserPush {
     ws.on('error', () => ws.terminate());
     send(ws, { type: 'hello', node: registry.self });
     send(ws, { type: 'nodes', nodes: registry.list() });
-    const since = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
-    send(ws, { type: 'history', messages: boundedHistory(this.deps.history(historyCursor(since))) });
+    const query = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
+    const since = historyCursor(query);
+    if (since !== undefined) this.#since.set(ws, since);
+    send(ws, { type: 'history', messages: this.deps.history({ since }) });
     send(ws, { type: 'mesh', ...this.deps.mesh() });
     ws.on('close', () => {
       const user = this.#users.get(ws);
@@ -106,8 +110,7 @@ export class WsUserPush implements UserPush {
         return;
       }
       const user = this.#users.get(ws);
-      const name = user && displayNameOf(user);
-      const outcome = await sendFromUser(forward, frame, this.deps.errors, this.#ids.get(ws), name);
+      const outcome = await sendFromUser(forward, frame, this.deps.errors, this.#ids.get(ws), user);
       const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
       send(ws, { type: 'ack', ...ref, ...outcome });
     });
@@ -125,8 +128,13 @@ export class WsUserPush implements UserPush {
       ws.close(checked.error.code === 'unauthenticated' ? WS_CLOSE_UNAUTHENTICATED : 1011, 'not logged in');
       return;
     }
-    this.#users.set(ws, checked.user);
-    send(ws, { type: 'auth', ok: true, user: checked.user.user });
+    const { user } = checked;
+    this.#users.set(ws, user);
+    send(ws, { type: 'auth', ok: true, user: user.user });
+    // The history sent on connect was an anonymous one: the user's direct messages follow, as a second frame.
+    const viewer = { name: user.name, address: user.user, since: user.accountCreatedAt };
+    const since = this.#since.get(ws);
+    send(ws, { type: 'history', messages: this.deps.history({ since, viewer, directOnly: true }) });
     notePresence(this.deps.accounts, this.deps.errors, 'opened', checked.user, this.#idOf(ws), TRANSPORT);
   }
 
@@ -142,11 +150,11 @@ export class WsUserPush implements UserPush {
   }
 
   pushStatus(update: StatusUpdate): void {
-    this.#broadcast({ type: 'status', ...update });
+    this.#broadcast({ type: 'status', ...update }, undefined, statusAudienceOf(update));
   }
 
   pushMessage(message: HistoryEntry, except?: string): number {
-    return this.#broadcast({ type: 'msg', ...message }, except);
+    return this.#broadcast({ type: 'msg', ...message }, except, audienceOf(message));
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {
@@ -175,11 +183,13 @@ export class WsUserPush implements UserPush {
     return this.#wss.clients.size;
   }
 
-  #broadcast(frame: object, except?: string): number {
+  /** Sends to every open connection but `except`; with an `audience`, only to those logged in as one of it. */
+  #broadcast(frame: object, except?: string, audience?: readonly string[]): number {
     const text = JSON.stringify(frame);
     let sent = 0;
     for (const ws of this.#wss.clients) {
       if (ws.readyState !== ws.OPEN || (except !== undefined && this.#ids.get(ws) === except)) continue;
+      if (audience !== undefined && !audience.includes(this.#users.get(ws)?.user ?? '')) continue;
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
         ws.terminate();
         continue;

@@ -15,6 +15,8 @@ export interface AuthenticatedUser {
   readonly user: string;
   readonly tokenHash: string;
   readonly expiresAt: number;
+  /** When the account was created (ms): its direct messages in history are the ones since then. */
+  readonly accountCreatedAt?: number;
 }
 
 /**
@@ -34,7 +36,8 @@ export class Authenticate {
     }
     const tokenHash = tokens.hash(token);
     const session = store.getSession(tokenHash);
-    if (!session || !store.getAccount(session.name)) {
+    const account = session && store.getAccount(session.name);
+    if (!session || !account) {
       throw new Unauthenticated('This login token is unknown or was revoked; log in again.');
     }
     if (session.expiresAt <= clock.now())
@@ -44,7 +47,18 @@ export class Authenticate {
       user: formatUserAddress({ name: session.name, node }),
       tokenHash,
       expiresAt: session.expiresAt,
+      accountCreatedAt: account.createdAt,
     };
+  }
+
+  /**
+   * Whether the account `user` stood for still exists: false once it was removed, and for an account registered
+   * again under that name (another account). For a step that must not outlive the account, such as adding the
+   * record of a file whose upload began before the account was removed.
+   */
+  isCurrent(user: AuthenticatedUser): boolean {
+    const account = this.deps.store.getAccount(user.name);
+    return account !== undefined && account.createdAt === user.accountCreatedAt;
   }
 }
 

@@ -5,16 +5,20 @@ import type { ContentStore } from '../ports/files/content-store.js';
 import type { FileCatalog } from '../ports/files/file-catalog.js';
 import type { ContentLocks } from './content-locks.js';
 
-/** What the file use cases share: this node, time, the audit trail, the records and the bytes. */
-export interface FilesContext {
+/** The files' store as every file use case shares it: this node, time, the audit trail, the records, the bytes. */
+export interface FileStoreContext {
   readonly node: string;
   readonly clock: Clock;
   readonly audit: AuditTrail;
   readonly catalog: FileCatalog;
   readonly content: ContentStore;
-  readonly authenticate: Authenticate;
-  /** One lock per content id, shared by publish and delete (see `ContentLocks`). */
+  /** One lock per content id, shared by publish and the deletes (see `ContentLocks`). */
   readonly locks: ContentLocks;
+}
+
+/** What the file use cases of the HTTP API share: the store, and who a token stands for. */
+export interface FilesContext extends FileStoreContext {
+  readonly authenticate: Authenticate;
 }
 
 /** How the audit trail names a request without a login. */
@@ -33,7 +37,7 @@ export function optionalUser(
  * code). `describe` names the object once the outcome is known, so a refusal is recorded with what was asked.
  */
 export async function audited<T>(
-  context: FilesContext,
+  context: Pick<FileStoreContext, 'node' | 'clock' | 'audit'>,
   op: AuditOperation,
   user: () => string | undefined,
   object: (result: T | undefined) => string,

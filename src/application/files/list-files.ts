@@ -15,7 +15,7 @@ export interface ListRequest {
   readonly owner?: string;
   /** Words to find in names and descriptions. */
   readonly q?: string;
-  /** `local` (the default) or `mesh`; this node answers both from its own records for now. */
+  /** `node` (the default) or `mesh`, as in `GET /users`; this node answers both from its own records for now. */
   readonly scope?: string;
   readonly limit?: string;
 }
@@ -58,8 +58,8 @@ export class ListFiles {
 
   #list(request: ListRequest): FileListing {
     const { node, catalog } = this.context;
-    if (request.scope !== undefined && request.scope !== 'local' && request.scope !== 'mesh')
-      throw new InvalidInput('invalid_scope', 'scope is "local" or "mesh".');
+    if (request.scope !== undefined && request.scope !== 'node' && request.scope !== 'mesh')
+      throw new InvalidInput('invalid_scope', 'scope is "node" or "mesh".');
     const limit = request.limit === undefined ? LIST_DEFAULT_LIMIT : Number(request.limit);
     if (!/^\d{1,4}$/.test(request.limit ?? '1') || limit < 1 || limit > LIST_MAX_LIMIT)
       throw new InvalidInput('invalid_limit', `limit is a whole number from 1 to ${LIST_MAX_LIMIT}.`);

@@ -5,6 +5,7 @@ import {
   type FileRecord,
   fileType,
 } from '../../domain/file-record.js';
+import { Unauthenticated } from '../accounts/account-errors.js';
 import type { AuthenticatedUser } from '../accounts/authenticate.js';
 import type { StagedContent } from '../ports/files/content-store.js';
 import { audited, type FilesContext } from './file-deps.js';
@@ -50,13 +51,14 @@ export class PublishFile {
       (record) => (record ? `file ${record.id}` : `file ${JSON.stringify(asked)}`),
       async () => {
         user = this.context.authenticate.execute(request.token);
-        return this.#publish(user.user, request);
+        return this.#publish(user, request);
       },
     );
   }
 
-  async #publish(owner: string, request: PublishRequest): Promise<FileRecord> {
+  async #publish(user: AuthenticatedUser, request: PublishRequest): Promise<FileRecord> {
     const { catalog, content, locks, clock } = this.context;
+    const owner = user.user;
     const { maxFileSize } = this.settings;
     const name = checkFileName(request.name);
     const description = checkFileDescription(request.description);
@@ -66,7 +68,7 @@ export class PublishFile {
     const staged = await content.stage(request.body, { maxBytes: maxFileSize });
     try {
       return await locks.run(staged.id, () =>
-        this.#commit(staged, {
+        this.#commit(user, staged, {
           id: staged.id,
           name,
           description,
@@ -83,8 +85,12 @@ export class PublishFile {
     }
   }
 
-  /** Under the content's lock: the bytes go in, then the record; a refused record leaves no orphan bytes. */
-  async #commit(staged: StagedContent, record: FileRecord): Promise<FileRecord> {
+  /**
+   * Under the content's lock: the bytes go in, then the record; a refused record leaves no orphan bytes. The
+   * account is checked again right before the record is added (no await between them): one removed while its
+   * upload ran has had its files removed, and this one must not appear after them.
+   */
+  async #commit(user: AuthenticatedUser, staged: StagedContent, record: FileRecord): Promise<FileRecord> {
     const { catalog, content } = this.context;
     const same = catalog.byId(record.id).find((r) => r.owner === record.owner);
     if (same) {
@@ -95,6 +101,8 @@ export class PublishFile {
     await staged.commit();
     let outcome: ReturnType<typeof catalog.add> | undefined;
     try {
+      if (!this.context.authenticate.isCurrent(user))
+        throw new Unauthenticated('The account was removed while its file was uploading; nothing was kept.');
       outcome = catalog.add(record);
     } finally {
       if (outcome !== 'added' && catalog.byId(record.id).length === 0) await content.remove(record.id);

@@ -4,6 +4,7 @@ import { sample, within } from './deadline.js';
 import type { FailureDetector } from './failure-detector.js';
 import type { Prober, ProberDeps } from './prober.js';
 import type { MembershipSettings } from './settings.js';
+import type { ViewListener } from './view-listener.js';
 
 /** At most this many rumours are being checked at once; the rest wait for a later round. */
 export const MAX_CHECKS_IN_FLIGHT = 16;
@@ -15,6 +16,8 @@ export interface AntiEntropyDeps extends ProberDeps {
   readonly refute: (seen: number) => void;
   /** Tells a newly confirmed node about this node, so knowledge is symmetric. */
   readonly introduce: (url: string) => void;
+  /** Reads what else rides on each pulled list (the mesh directory's versions); nobody by default. */
+  readonly views?: ViewListener;
 }
 
 /**
@@ -46,6 +49,7 @@ export class AntiEntropy {
     if (!reports || this.#stopped) return;
     this.deps.telemetry?.viewReceived(source.id, reports);
     this.merge(reports);
+    this.deps.views?.viewMerged(source, reports);
   }
 
   /** After this, nothing learned from a round still in flight changes the registry or calls anyone. */

@@ -10,6 +10,7 @@ import { FailureDetector } from './failure-detector.js';
 import type { MembershipChecks } from './membership-checks.js';
 import { Prober } from './prober.js';
 import { MEMBERSHIP_PROFILES, type MembershipSettings } from './settings.js';
+import type { ViewListener } from './view-listener.js';
 
 export interface MembershipDeps {
   readonly registry: PeerRegistry;
@@ -21,6 +22,8 @@ export interface MembershipDeps {
   readonly errors?: InternalErrors;
   /** Told of probe round-trips and of the node lists pulled (metrics, the mesh map); nobody by default. */
   readonly telemetry?: Telemetry;
+  /** Told of each gossiped list after it is merged (the mesh directory); nobody by default. */
+  readonly views?: ViewListener;
 }
 
 /**

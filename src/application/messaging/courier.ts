@@ -7,6 +7,7 @@ import {
   retryDelay,
   type StatusUpdate,
 } from '../../domain/delivery.js';
+import { isDirect } from '../../domain/direct-message.js';
 import type { ChatMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
@@ -18,6 +19,7 @@ import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { UserPush } from '../ports/user-push.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
+import { DirectUnsupported } from './direct-errors.js';
 import { Fates } from './fates.js';
 import { HeldStatuses } from './held-statuses.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
@@ -275,6 +277,13 @@ export class Courier {
     // Only a meshchat node (its record has an incarnation) gets batches.
     const batch = lane.take(record?.incarnation !== undefined);
     const head = batch[0] as Parcel;
+    if (record?.incarnation === undefined && isDirect(head.entry.message)) {
+      // The node no longer shows it is a meshchat node (forgotten, or a plain node took its id): a plain node
+      // would show a direct message to all its users, so it is never handed one.
+      const { code, message } = new DirectUnsupported(lane.node);
+      this.#settle(lane, head, 'failed', { code, message, status: 400 });
+      return;
+    }
     const url = record?.url ?? head.entry.url;
     for (const parcel of batch) parcel.inFlight = true;
     let results: BatchItemResult[];
@@ -394,13 +403,14 @@ export class Courier {
         : { status: status === 'expired' ? 'queued' : status },
     );
     if (!entry.notify) return;
-    const { id, to } = entry.message;
+    const { id, to, fromUser } = entry.message;
     const update: StatusUpdate = {
       id,
       to,
       node: entry.node,
       status,
       ...(error ? { error: { code: error.code, message: error.message } } : {}),
+      ...(fromUser === undefined ? {} : { fromUser }),
     };
     void this.#tell(update, this.#fates.settle(id, status));
   }

@@ -1,7 +1,9 @@
 import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
+import { isUserAddressed } from '../../domain/direct-message.js';
 import { UnknownNode } from '../../domain/errors.js';
 import { type ChatMessage, outgoingText } from '../../domain/message.js';
 import type { MessageDeps } from './message-deps.js';
+import { SendDirectMessage, type Sender } from './send-direct-message.js';
 
 /** What the sending user is told. */
 export type SendOutcome =
@@ -19,15 +21,24 @@ export type SendOutcome =
  * has never heard of is refused; one that is down or found dead but remembered gets the message queued. Bad
  * input throws `InvalidInput`; every delivery outcome is a returned `SendOutcome`: `delivered` when the
  * destination took it at once, `queued` when it is kept for retries (its fate comes later as a status event).
- * `origin` names the user connection it came from, which is not shown the message again.
+ * `origin` names the user connection it came from, which is not shown the message again. A `to` that is a
+ * user address (`name@node`) is a direct message, sent by `SendDirectMessage` as the logged-in `sender`.
  */
 export class ForwardMessage {
-  constructor(private readonly deps: MessageDeps) {}
+  readonly #direct: SendDirectMessage;
+
+  constructor(private readonly deps: MessageDeps) {
+    this.#direct = new SendDirectMessage(deps);
+  }
 
   async execute(
     input: { to?: unknown; msg?: unknown; user?: unknown },
     origin?: string,
+    sender?: Sender,
   ): Promise<SendOutcome> {
+    if (typeof input.to === 'string' && isUserAddressed(input.to)) {
+      return this.#direct.execute(input, sender, origin);
+    }
     const text = outgoingText(input);
     const { registry, courier, local, clock, ids, telemetry } = this.deps;
     const message: ChatMessage = {

@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { Courier } from './courier.js';
+import type { DeliverDirect } from './deliver-direct.js';
 import type { DeliverLocally } from './deliver-locally.js';
 
 /** What the use cases that move messages (from users, from peers) work with. */
@@ -10,6 +11,8 @@ export interface MessageDeps {
   readonly registry: PeerRegistry;
   readonly courier: Courier;
   readonly local: DeliverLocally;
+  /** Direct messages to this node's users; a node without accounts has none and refuses them. */
+  readonly direct?: DeliverDirect;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   /** Told of every message accepted (metrics, audit log); nobody by default. */

@@ -1,5 +1,7 @@
+import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
 import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
-import { HopLimitReached, UnknownNode } from '../../domain/errors.js';
+import { isUserAddressed } from '../../domain/direct-message.js';
+import { HopLimitReached, InvalidInput, UnknownNode } from '../../domain/errors.js';
 import {
   assertDestination,
   assertMessageText,
@@ -12,6 +14,7 @@ import {
 import { assertNodeId } from '../../domain/node-record.js';
 import { RelayRefused } from '../errors.js';
 import type { FirstOutcome } from './courier.js';
+import { UnknownUser } from './direct-errors.js';
 import type { MessageDeps } from './message-deps.js';
 
 export type ReceiveOutcome = {
@@ -28,6 +31,9 @@ export type ReceiveOutcome = {
  * - Addressed to another node this node knows, or remembers as dead: relayed through the outbox (`relayed`, or
  *   `queued` when it is down), with `hops` counted, at most `MAX_RELAY_HOPS` times. A message without an id
  *   gets one here, so the relay itself can be retried safely.
+ * - Addressed to a user (`name@node`, a direct message from a meshchat node): delivered by `DeliverDirect`
+ *   when this is the user's home node, never relayed. It must name its origin node (`from`) and its sender as
+ *   a user of that node (`fromUser`), else `InvalidInput`; a name without an account here is `UnknownUser`.
  * - Unknown destination: `UnknownNode`. A relay the destination refuses for good: `RelayRefused`, with its
  *   status and code.
  */
@@ -40,6 +46,7 @@ export class ReceiveMessage {
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
     const self = registry.self.id;
+    if (typeof input.to === 'string' && isUserAddressed(input.to)) return this.#direct(input, user, ts);
     const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
     const message: ChatMessage = {
@@ -75,5 +82,35 @@ export class ReceiveMessage {
     }
     telemetry?.messageAccepted(relayed, 'relay');
     return { status: outcome.status === 'delivered' ? 'relayed' : 'queued', id: message.id };
+  }
+
+  async #direct(
+    input: InboundMessage,
+    user: string | undefined,
+    ts: string | undefined,
+  ): Promise<ReceiveOutcome> {
+    const { direct, clock, ids, telemetry } = this.deps;
+    const to = formatUserAddress(parseUserAddress(input.to));
+    const from = assertNodeId(input.from);
+    const sender = parseUserAddress(input.fromUser);
+    if (sender.node !== from) {
+      throw new InvalidInput(
+        'invalid_address',
+        `The sender "fromUser" of a direct message must be a user of its origin node "${from}".`,
+      );
+    }
+    if (!direct) throw new UnknownUser(to);
+    const message: ChatMessage = {
+      id: input.id ?? ids.next(),
+      from,
+      to,
+      msg: input.msg,
+      ts: ts ?? new Date(clock.now()).toISOString(),
+      ...(user === undefined ? {} : { user }),
+      fromUser: formatUserAddress(sender),
+    };
+    const delivery = await direct.execute(message);
+    if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');
+    return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
   }
 }

@@ -1,3 +1,4 @@
+import type { DirectoryUser } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
@@ -20,6 +21,20 @@ export interface ProbeVerdict {
   readonly incarnation?: number;
 }
 
+/**
+ * A `GET /nodes` entry as a meshchat node reports it. `directory` (accounts extension) is the version of that
+ * node's user list as the reporter last heard it; plain nodes and nodes without accounts send none.
+ */
+export interface GossipReport extends NodeReport {
+  readonly directory?: number;
+}
+
+/** What a meshchat node answered to `GET /users`: its users, and the directory version it says they are. */
+export interface UserListAnswer {
+  readonly users: DirectoryUser[];
+  readonly version?: number;
+}
+
 /** What a meshchat node answered for one message of a `POST /msgs` batch. */
 export type BatchItemResult =
   | { readonly ok: true }
@@ -27,7 +42,8 @@ export type BatchItemResult =
 
 /**
  * Talks to one other node, addressed by its base URL, over the base protocol (SPEC section 1) and the
- * meshchat membership extensions (`?include=dead`, `incarnation`, `POST /probe`).
+ * meshchat membership extensions (`?include=dead`, `incarnation`, `POST /probe`) and the accounts extension's
+ * `GET /users`.
  *
  * - Resolves when the peer answers 2xx, whatever the body (a plain node may answer the text `OK`).
  * - Rejects only with `PeerCallFailed`: `peer_unreachable` (no connection), `peer_timeout` (no answer within
@@ -36,7 +52,7 @@ export type BatchItemResult =
  *   waiting for that peer) or `peer_bad_answer` (a 2xx whose body is not what the protocol says).
  * - Calls to one destination are bounded in flight; further calls wait their turn, which counts against the
  *   timeout. Never blocks the caller synchronously.
- * - `listNodes`, `getNode`, `announce` and `probeVia` are idempotent. `withdraw` changes the receiver once;
+ * - `listNodes`, `getNode`, `announce`, `probeVia` and `listUsers` are idempotent. `withdraw` changes the receiver once;
  *   repeated, it rejects with `peer_rejected` and status 404 (the peer no longer lists the node).
  *   `sendMessage` is safe to repeat only for a message with an `id`, on which meshchat receivers de-duplicate.
  */
@@ -45,7 +61,7 @@ export interface PeerClient {
    * `GET /nodes`: the peer's list. Entries that break the id/url rules are dropped, extension fields that
    * break theirs are stripped. With `includeDead` (meshchat peers only) the list also holds its tombstones.
    */
-  listNodes(url: string, options?: CallOptions & { readonly includeDead?: boolean }): Promise<NodeReport[]>;
+  listNodes(url: string, options?: CallOptions & { readonly includeDead?: boolean }): Promise<GossipReport[]>;
   /** `GET /nodes/:id`: where the peer says node `id` is. A probe asks a node about itself. */
   getNode(url: string, id: string, options?: CallOptions): Promise<NodeAnswer>;
   /** `PUT /nodes/:id {url, incarnation?}`: tells the peer where `node` listens. */
@@ -73,4 +89,11 @@ export interface PeerClient {
   ): Promise<BatchItemResult[]>;
   /** `POST /probe {id, url}` (meshchat peers only): asks the peer to probe `target` on this node's behalf. */
   probeVia(url: string, target: NodeRecord, options?: CallOptions): Promise<ProbeVerdict>;
+  /**
+   * `GET /users` (meshchat peers with accounts only): the peer's own users. Entries that are not well formed
+   * are dropped, and at most `MAX_DIRECTORY_USERS_PER_NODE` are kept (the rest are cut, not buffered beyond
+   * the adapter's answer size limit); `version` is the peer's `Meshchat-Directory-Version` header when it is a
+   * well-formed number. Idempotent. Whether each address really belongs to the peer is the caller's check.
+   */
+  listUsers(url: string, options?: CallOptions): Promise<UserListAnswer>;
 }

@@ -1,8 +1,10 @@
+import { parseUserAddress } from '../../domain/account.js';
 import { isValidNodeId } from '../../domain/node-record.js';
+import { listUsers } from '../account/node-accounts.js';
 import { parseUserNameFlag } from '../args.js';
 import { INTERACTIVE_COMMANDS } from './chat-args.js';
 import type { ChatSession } from './chat-session.js';
-import { clean, formatNodeList, stateLabel } from './format.js';
+import { clean, formatNodeList, formatUserList, stateLabel } from './format.js';
 
 /** Runs one `/command` line of interactive mode. */
 export function runCommand(session: ChatSession, line: string): void {
@@ -25,6 +27,9 @@ export function runCommand(session: ChatSession, line: string): void {
     }
     case 'to':
       setDestination(session, arg);
+      return;
+    case 'users':
+      void showUsers(session);
       return;
     case 'name':
       setName(session, arg);
@@ -59,6 +64,10 @@ function setDestination(session: ChatSession, arg: string): void {
     print('messages go to every node (*)');
     return;
   }
+  if (arg.includes('@')) {
+    setUserDestination(session, arg);
+    return;
+  }
   if (!isValidNodeId(arg)) {
     print(
       `✗ '${clean(arg, true)}' is not a node id (letters, digits, '.', '_', '-'; at most 64 characters; * for every node)`,
@@ -77,6 +86,37 @@ function setDestination(session: ChatSession, arg: string): void {
     print(`! node ${arg} is ${clean(stateLabel(target.state), true)}; messages to it may fail`);
   }
   print(`messages go to ${arg}`);
+}
+
+/** `/to bob@b`: direct messages to one user; the node refuses them unless the client is logged in. */
+function setUserDestination(session: ChatSession, arg: string): void {
+  const print = (text: string) => session.terminal.print(text);
+  let address: string;
+  try {
+    const { name, node } = parseUserAddress(arg);
+    address = `${name}@${node}`;
+  } catch (err) {
+    print(`✗ ${clean(arg, true)}: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  session.destination = address;
+  session.updatePrompt();
+  if (session.client.me === undefined) {
+    print('! you are not logged in (meshchat chat --login NAME): the node will refuse direct messages');
+  }
+  print(`direct messages go to ${address}`);
+}
+
+/** `/users`: the node's users from `GET /users`; a node without the route is said not to list them. */
+async function showUsers(session: ChatSession): Promise<void> {
+  const print = (text: string) => session.terminal.print(text);
+  try {
+    const users = await listUsers(session.config.node);
+    if (users === undefined) print('this node does not list its users');
+    else for (const line of formatUserList(users)) print(line);
+  } catch (err) {
+    print(`✗ /users: ${clean(err instanceof Error ? err.message : String(err), true)}`);
+  }
 }
 
 function setName(session: ChatSession, arg: string): void {

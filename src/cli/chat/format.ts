@@ -1,5 +1,13 @@
 // How the terminal client writes what the client core reports: one line each, remote text made safe.
-import type { AckResult, ChatMessage, NodeNotice, PeerView, StatusEvent } from '../../client/index.js';
+import {
+  type AckResult,
+  type ChatMessage,
+  isDirectMessage,
+  type NodeNotice,
+  type PeerView,
+  type PresenceEvent,
+  type StatusEvent,
+} from '../../client/index.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what gets neutralised
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
@@ -44,14 +52,48 @@ export function destinationLabel(to: string): string {
 
 /**
  * `[HH:MM:SS] <from>[ (user)] → <to>: <msg>`; a broadcast reads `→ * (every node)`; a message sent from this
- * node (a history entry with a status) ends with `  [<status>]`.
+ * node (a history entry with a status) ends with `  [<status>]`. A direct message reads
+ * `[HH:MM:SS] ✉ alice@a → you: <msg>` (`you` standing for `me`, the address the client is logged in as).
  */
-export function formatMessage(message: ChatMessage): string {
+export function formatMessage(message: ChatMessage, me?: string): string {
+  if (isDirectMessage(message)) return formatDirect(message, me);
   const from = clean(message.from ?? '?', true);
   const user = message.user !== undefined && message.user !== '' ? ` (${clean(message.user, true)})` : '';
   const to = message.to === undefined ? '?' : destinationLabel(message.to);
   const status = message.status !== undefined ? `  [${clean(message.status, true)}]` : '';
   return `[${clock(message.ts)}] ${from}${user} → ${to}: ${clean(message.msg)}${status}`;
+}
+
+function formatDirect(message: ChatMessage, me: string | undefined): string {
+  const who = (address: string | undefined) =>
+    address === undefined ? '?' : address === me ? 'you' : clean(address, true);
+  const status = message.status !== undefined ? `  [${clean(message.status, true)}]` : '';
+  return `[${clock(message.ts)}] ✉ ${who(message.fromUser)} → ${who(message.to)}: ${clean(message.msg)}${status}`;
+}
+
+/** `• bob@a is online`, or `• bob@a went offline (last seen HH:MM:SS)`. */
+export function formatPresence(change: PresenceEvent): string {
+  const user = clean(change.user, true);
+  if (change.online) return `• ${user} is online`;
+  return `• ${user} went offline${change.lastSeen ? ` (last seen ${clock(change.lastSeen)})` : ''}`;
+}
+
+/** The `/users` listing: each user's address, and `online` or when last seen. */
+export function formatUserList(
+  users: readonly { user: string; online: boolean; lastSeen: string | null }[],
+): string[] {
+  const width = Math.min(48, Math.max(4, ...users.map((u) => u.user.length)));
+  return [
+    `users (${users.length}):`,
+    ...users.map((u) => {
+      const state = u.online
+        ? 'online'
+        : u.lastSeen
+          ? `offline, last seen ${clean(u.lastSeen, true)}`
+          : 'offline';
+      return `  ${clean(u.user.padEnd(width), true)}  ${state}`;
+    }),
+  ];
 }
 
 /** The line for the node's answer to a message this client sent to `to`. */

@@ -11,6 +11,7 @@ import {
   formatHistoryHeader,
   formatMessage,
   formatNotices,
+  formatPresence,
   formatStatus,
 } from './format.js';
 import { Terminal } from './terminal.js';
@@ -116,7 +117,9 @@ function showEvents(session: ChatSession, onRefused: () => void): void {
   });
   client.on('nodes', () => session.updatePrompt());
   client.on('notices', (notices) => print(formatNotices(notices)));
-  client.on('message', ({ message }) => print(formatMessage(message)));
+  client.on('message', ({ message }) => print(formatMessage(message, client.me)));
+  client.on('login', (user) => print(`logged in as ${clean(user, true)}`));
+  client.on('presence', (change) => print(formatPresence(change)));
   client.on('history', (batch) => printHistory(session, batch));
   client.on('ack', ({ message, result }) => print(formatAck(result, message.to)));
   client.on('status', (report) => {
@@ -133,7 +136,7 @@ function printHistory(session: ChatSession, batch: HistoryBatch): void {
   for (const item of batch.items) {
     if (item.kind === 'message') {
       count++;
-      lines.push(formatMessage(item.message));
+      lines.push(formatMessage(item.message, session.client.me));
     } else {
       lines.push(formatStatus(item.change, item.previous));
     }

@@ -86,7 +86,7 @@ function parseInputLine(line: string, config: ChatConfig, client: ChatClient): I
   if (!isRecord(input)) return bad('expected a JSON object {"to", "msg", "user"?}');
   if (typeof input.msg !== 'string') return bad('"msg" must be a string');
   if (input.to !== undefined && (typeof input.to !== 'string' || input.to === '')) {
-    return bad('"to" must be a non-empty string (a node id)');
+    return bad('"to" must be a non-empty string (a node id, "*" or a user address name@node)');
   }
   if (input.user !== undefined && typeof input.user !== 'string') return bad('"user" must be a string');
   const to = (input.to as string | undefined) ?? config.to ?? selfId(client, config.node);
@@ -131,6 +131,7 @@ function reportEvents(
   });
   client.on('status', (statusReport) => report({ status: statusReport.raw }));
   client.on('error', (error) => report({ error }));
+  client.on('presence', (presence) => report({ presence }));
   client.on('malformed', (what) =>
     report({ error: { code: 'bad_event', message: `ignored ${what} from the node` } }),
   );

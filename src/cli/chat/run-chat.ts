@@ -1,5 +1,7 @@
 import { createChatClient, DEFAULT_BACKOFF } from '../../client/index.js';
+import { AccountCallFailed } from '../account/node-accounts.js';
 import { USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
+import { logInWithPassword, PasswordUnavailable } from '../login.js';
 import { CHAT_USAGE, type ChatConfig, parseChatArgs } from './chat-args.js';
 import { type ChatIo, guardOutputs, safeWrite } from './chat-io.js';
 import { runInteractive } from './interactive.js';
@@ -14,6 +16,8 @@ export interface ChatOptions {
   ackTimeoutMs?: number;
   /** The first delay before reconnecting; it doubles up to 2 s (default 500 ms). */
   reconnectionDelayMs?: number;
+  /** Where `MESHCHAT_PASSWORD` is read (default: the process's environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -34,10 +38,21 @@ export async function runChat(argv: string[], io: ChatIo, options: ChatOptions =
     return USAGE_EXIT_CODE;
   }
 
+  let token: string | undefined;
+  if (config.login !== undefined) {
+    try {
+      token = (await logInWithPassword(config.node, config.login, io, options.env ?? process.env)).token;
+    } catch (err) {
+      if (!(err instanceof AccountCallFailed || err instanceof PasswordUnavailable)) throw err;
+      safeWrite(io.stderr, `meshchat chat: login failed: ${err.message}\n`);
+      return 1;
+    }
+  }
+
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const baseMs = options.reconnectionDelayMs ?? DEFAULT_BACKOFF.baseMs;
   const client = createChatClient({
-    transport: new SocketIoTransport(config.node, connectTimeoutMs),
+    transport: new SocketIoTransport(config.node, connectTimeoutMs, token),
     attemptTimeoutMs: connectTimeoutMs,
     ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
     backoff: { baseMs, maxMs: Math.max(baseMs, DEFAULT_BACKOFF.maxMs) },

@@ -2,7 +2,16 @@ import { io as connectSocket, type Socket } from 'socket.io-client';
 import type { FrameType, OutgoingMessage, Transport, TransportHandlers } from '../../client/index.js';
 
 /** The node → user events handed to the client; everything else is ignored. */
-const EVENTS: readonly FrameType[] = ['hello', 'nodes', 'history', 'mesh', 'msg', 'status', 'error'];
+const EVENTS: readonly FrameType[] = [
+  'hello',
+  'nodes',
+  'history',
+  'mesh',
+  'msg',
+  'status',
+  'error',
+  'presence',
+];
 
 const REASONS: Record<string, string> = {
   'transport close': 'the connection closed',
@@ -15,7 +24,7 @@ const REASONS: Record<string, string> = {
 /**
  * The client's `Transport` over socket.io at the node's URL (SPEC §3). socket.io's own reconnection is off:
  * the client core decides when to dial again, and each attempt is a fresh connection whose handshake `auth`
- * carries the history cursor (`{since}`, or `{}` without one).
+ * carries the history cursor (`{since}`, or `{}` without one) and, when logged in, the login `token`.
  */
 export class SocketIoTransport implements Transport {
   #socket: Socket | undefined;
@@ -25,6 +34,7 @@ export class SocketIoTransport implements Transport {
   constructor(
     private readonly node: URL,
     private readonly attemptTimeoutMs: number,
+    private readonly token?: string,
   ) {}
 
   open(since: number | undefined, handlers: TransportHandlers): void {
@@ -35,7 +45,10 @@ export class SocketIoTransport implements Transport {
       forceNew: true,
       reconnection: false,
       timeout: this.attemptTimeoutMs,
-      auth: since === undefined ? {} : { since },
+      auth: {
+        ...(since === undefined ? {} : { since }),
+        ...(this.token === undefined ? {} : { token: this.token }),
+      },
     });
     this.#socket = socket;
     this.#handlers = handlers;

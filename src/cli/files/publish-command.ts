@@ -3,16 +3,18 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AccountCallFailed } from '../account/node-accounts.js';
+import { parseAccountNameFlag } from '../account/register.js';
 import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, UsageError, usageErrorFrom } from '../args.js';
-import { login, type PasswordIo, readPassword } from '../login.js';
+import { logInWithPassword, PASSWORD_ENV, type PasswordIo, PasswordUnavailable } from '../login.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { formatBytes, type ProgressOut } from './progress.js';
 import { upload } from './upload.js';
 
 export const PUBLISH_USAGE = `Usage: meshchat publish FILE [--description TEXT] [--name NAME] --node URL --login NAME
 
-Publishes FILE on the node as the user NAME (its home node). The password is read from MESHCHAT_PASSWORD,
-or typed at a prompt that does not echo.
+Publishes FILE on the node as the user NAME (its home node). The password is read from ${PASSWORD_ENV},
+or typed at a prompt that does not echo (on a terminal only).
 
   --node URL          the user's home node, required
   --login NAME        the user publishing, required
@@ -21,6 +23,8 @@ or typed at a prompt that does not echo.
   --help              show this help`;
 
 export interface PublishIo extends PasswordIo {
+  /** Where `MESHCHAT_PASSWORD` is read. */
+  readonly env: NodeJS.ProcessEnv;
   readonly stdout: ProgressOut;
   readonly stderr: ProgressOut & NodeJS.WritableStream;
 }
@@ -56,13 +60,16 @@ function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' {
   return {
     file,
     node: parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url')),
-    user: requireFlag(values.login, '--login', 'name'),
+    user: parseAccountNameFlag('--login', requireFlag(values.login, '--login', 'name')),
     name: values.name ?? basename(file),
     ...(values.description === undefined ? {} : { description: values.description }),
   };
 }
 
-/** Exit 0 when published, 1 when the node refused or could not be reached, 2 for a bad flag or file. */
+/**
+ * Exit 0 when published; 1 when no password could be had, the login or the node refused, or the node could not
+ * be reached; 2 for a bad flag or file.
+ */
 export async function runPublish(argv: readonly string[], io: PublishIo): Promise<number> {
   let args: PublishArgs;
   let size: number;
@@ -89,7 +96,7 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
       throw new NodeCallFailed(
         `${args.file} is ${formatBytes(size)}; the node takes files of at most ${formatBytes(max)}`,
       );
-    const token = await login(args.node, args.user, await readPassword(args.user, io));
+    const { token } = await logInWithPassword(args.node, args.user, io, io.env);
     const url = new URL('/files', args.node);
     url.searchParams.set('name', args.name);
     if (args.description !== undefined) url.searchParams.set('description', args.description);
@@ -107,9 +114,14 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
     io.stdout.write(`published ${body.file.name} (${formatBytes(size)}) as ${body.file.id}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof NodeCallFailed || error instanceof UsageError) {
-      io.stderr.write(`meshchat publish: ${error.message}\n`);
-      return error instanceof UsageError ? USAGE_EXIT_CODE : 1;
+    if (
+      error instanceof NodeCallFailed ||
+      error instanceof AccountCallFailed ||
+      error instanceof PasswordUnavailable
+    ) {
+      const login = error instanceof NodeCallFailed ? '' : 'login failed: ';
+      io.stderr.write(`meshchat publish: ${login}${error.message}\n`);
+      return 1;
     }
     throw error;
   }

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
+const WATCH_UPGRADES = new URL('./watch-upgrades.js', import.meta.url).href;
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -12,6 +13,8 @@ export interface PlainNode {
   child: ChildProcess;
   /** Sends `signal` (SIGKILL after 5 s if still alive) and resolves with the exit code (null if killed). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** The paths of the WebSocket upgrades its server received (only when started with `watchUpgrades`). */
+  readonly upgrades: string[];
 }
 
 // No orphans: kill every child still running when this process exits. Children also exit when
@@ -25,8 +28,19 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-export async function startPlainNode(opts: { id: string; join?: string }): Promise<PlainNode> {
-  const args = [SERVER, '--id', opts.id, '--port', '0'];
+export async function startPlainNode(opts: {
+  id: string;
+  join?: string;
+  watchUpgrades?: boolean;
+}): Promise<PlainNode> {
+  const args = [
+    ...(opts.watchUpgrades ? ['--import', WATCH_UPGRADES] : []),
+    SERVER,
+    '--id',
+    opts.id,
+    '--port',
+    '0',
+  ];
   if (opts.join !== undefined) args.push('--join', opts.join);
   const child = spawn(process.execPath, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -52,6 +66,12 @@ export async function startPlainNode(opts: { id: string; join?: string }): Promi
       child.kill(signal);
     });
 
+  const upgrades: string[] = [];
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  lines.on('line', (line) => {
+    const upgrade = /^PLAIN_NODE_UPGRADE=(\S*)$/.exec(line);
+    if (upgrade?.[1] !== undefined) upgrades.push(upgrade[1]);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const fail = (why: string) => {
       cleanup();
@@ -61,7 +81,6 @@ export async function startPlainNode(opts: { id: string; join?: string }): Promi
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
       fail(`exited before it was ready (code ${code}, signal ${signal})`);
     const timer = setTimeout(() => fail(`not ready after ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const onLine = (line: string) => {
       const match = /^PLAIN_NODE_URL=(\S+)$/.exec(line);
       if (match?.[1] === undefined) return;
@@ -77,5 +96,5 @@ export async function startPlainNode(opts: { id: string; join?: string }): Promi
     child.once('exit', onExit);
   });
 
-  return { id: opts.id, url, child, stop };
+  return { id: opts.id, url, child, stop, upgrades };
 }

@@ -21,12 +21,15 @@ export const MESSAGE_ROUTES = [
       "Addressed to this node, or to nobody (the assignment's echo client sends only `msg`): pushed to this " +
       "node's users, once per `id`. Addressed to `*`: a broadcast. Addressed to another node this node knows: " +
       `relayed to it through the outbox (queued while it is down), at most ${MAX_RELAY_HOPS} times (\`hops\`). ` +
-      '`id`, `ts`, `user`, `hops` and the relaying are meshchat extensions.',
+      'Addressed to a user `name@node` of this node (a direct message from a meshchat node, with `fromUser`): ' +
+      "pushed to that user's connections only, kept in their inbox while they are offline, never relayed. " +
+      '`id`, `ts`, `user`, `hops`, `fromUser`, direct messages and the relaying are meshchat extensions.',
     tag: 'base',
     body: {
       schema: inboundMessageBody,
       description:
-        `\`msg\` is at most ${MESSAGE_MAX_BYTES} bytes of UTF-8; \`from\` and \`to\` are node ids (\`to\` may be \`*\`); ` +
+        `\`msg\` is at most ${MESSAGE_MAX_BYTES} bytes of UTF-8; \`from\` and \`to\` are node ids (\`to\` may be \`*\`, ` +
+        "or a user address `name@node` with `fromUser` the sender's address on node `from`); " +
         `\`id\` de-duplicates; \`ts\` is an ISO-8601 time; \`user\` a display name of at most ${USER_NAME_MAX_LENGTH} ` +
         'characters; `hops` counts relays. Unknown fields are accepted and dropped.',
     },
@@ -47,6 +50,9 @@ export const MESSAGE_ROUTES = [
       'message_too_large',
       'node_stopping',
       'outbox_full',
+      'invalid_address',
+      'unknown_user',
+      'inbox_full',
     ],
     handle: async ({ deps: { receive }, body, c }) => c.json({ ok: true, ...(await receive.execute(body)) }),
   }),

@@ -23,13 +23,21 @@ export const NODE_ROUTES = [
     summary: 'List the nodes this node knows',
     description:
       'Every node this node lists, itself first. Entries carry `incarnation` and `state` (meshchat extension; a ' +
-      'plain node sends only `id` and `url`). With `?include=dead` (meshchat extension) the nodes that left or ' +
+      'plain node sends only `id` and `url`), and `directory` when that node has accounts (the version of its ' +
+      "user list, for the mesh directory); this node's own entry says `link: true` when it serves peer links. " +
+      'With `?include=dead` (meshchat extension) the nodes that left or ' +
       'were found dead are added, so gossip cannot bring them back. Any other value of `include` is ignored.',
     tag: 'base',
     query: z.object({ include: includeParam.optional() }),
     responses: { '200': { description: 'The node list.', json: nodeList } },
-    handle: ({ deps: { registry }, query, c }) => {
-      const members = registry.list();
+    handle: ({ deps: { registry, directory, peerLinks }, query, c }) => {
+      const self = registry.self.id;
+      const members = registry.list().map((member) => {
+        const version = directory.mesh.versionOf(member.id);
+        const entry = version === undefined ? member : { ...member, directory: version };
+        // The link offer is this node's own word about itself only (SPEC section 8).
+        return peerLinks && member.id === self ? { ...entry, link: true } : entry;
+      });
       return c.json(query('include') === 'dead' ? [...members, ...registry.goneReports()] : members);
     },
   }),
@@ -38,16 +46,19 @@ export const NODE_ROUTES = [
     path: '/nodes/{id}',
     operationId: 'getNode',
     summary: 'Where a node listens',
-    description: 'The `url` of a member, with its `incarnation` and `state` (meshchat extension).',
+    description:
+      'The `url` of a member, with its `incarnation` and `state` (meshchat extension), and `link: true` when the ' +
+      'member is this node and it serves peer links at `/peer`.',
     tag: 'base',
     params: byId,
     responses: { '200': { description: 'The member.', json: nodeDetail } },
     errors: ['invalid_node_id', 'unknown_node'],
-    handle: ({ deps: { registry }, param, c }) => {
+    handle: ({ deps: { registry, peerLinks }, param, c }) => {
       const id = assertNodeId(param('id'));
       const node = registry.get(id);
       if (!node) throw new UnknownNode(id);
-      return c.json({ url: node.url, incarnation: node.incarnation, state: node.state });
+      const link = peerLinks && id === registry.self.id ? { link: true } : {};
+      return c.json({ url: node.url, incarnation: node.incarnation, state: node.state, ...link });
     },
   }),
   route({

@@ -1,0 +1,179 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { NodeHttpServer } from '../http/node-http-server.js';
+import {
+  isCarriedAnswerHeader,
+  LINK_PATH,
+  type LinkRequest,
+  MAX_LINK_FRAME_BYTES,
+  parseLinkRequest,
+} from './link-frames.js';
+
+/** The node's HTTP API as the link drives it: the same app the HTTP server serves. */
+export interface LinkedApp {
+  fetch(request: Request, env: { readonly incoming: IncomingMessage }): Response | Promise<Response>;
+}
+
+/** The peer would drop a frame this large: tell it, as an HTTP peer would refuse to read the answer. */
+function tooLarge(frame: LinkRequest): string {
+  const error = {
+    code: 'answer_too_large',
+    message: `The answer to ${frame.method} ${frame.path} is too large for a link.`,
+  };
+  return JSON.stringify({ id: frame.id, status: 502, body: JSON.stringify({ error }) });
+}
+
+/**
+ * The answer's body as text, or `undefined` as soon as it passes `maxBytes`: the rest is not read (a download
+ * of a file of gigabytes through a link is refused after one frame's worth, never held in memory).
+ */
+async function textWithin(response: Response, maxBytes: number): Promise<string | undefined> {
+  // Read even when `Content-Length` already says too much: a stream cancelled before its first read may never
+  // run its source's cleanup (an async generator not yet started skips its `finally`), and a file stays open.
+  if (!response.body) return '';
+  const pieces: Uint8Array[] = [];
+  let size = 0;
+  for await (const piece of response.body) {
+    size += piece.byteLength;
+    // Leaving the loop cancels the stream, which releases what the route was reading from.
+    if (size > maxBytes) return undefined;
+    pieces.push(piece);
+  }
+  return Buffer.concat(pieces).toString('utf8');
+}
+
+/** Frames read past the in-flight bound before the pause took hold (a socket chunk's worth); more is hostile. */
+const MAX_BUFFERED_FRAMES = 4_096;
+
+export interface LinkServerSettings {
+  /** Requests of one link being run at once; past it the link is not read until one finishes. */
+  readonly maxInFlight: number;
+  /** Answers queued and not yet written to one link; past it the peer is too slow and the link is dropped. */
+  readonly maxBufferedBytes: number;
+  /** A ping every interval; a link whose peer did not pong since the previous one is dropped. */
+  readonly heartbeatMs: number;
+  /** Links accepted at once, from everyone; one more upgrade is answered 503 (the caller falls back to HTTP). */
+  readonly maxLinks: number;
+}
+
+export const LINK_SERVER_DEFAULTS: LinkServerSettings = {
+  maxInFlight: 64,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  heartbeatMs: 15_000,
+  maxLinks: 4_096,
+};
+
+/**
+ * The accepting side of peer links (SPEC section 8): WebSocket upgrades at `/peer` on the node's own HTTP
+ * server. Every request frame is run through the same Hono app as an HTTP request, with the link's upgrade
+ * request as its connection, so every check, schema, limit, error answer and de-duplication of the route
+ * applies unchanged: a link carries nothing the HTTP API would refuse. Only the calls node-to-node traffic
+ * uses (GET, PUT, POST, DELETE on a path) are taken; a frame that is not one closes the link.
+ */
+export class WsLinkServer {
+  readonly #wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_LINK_FRAME_BYTES,
+    perMessageDeflate: false,
+  });
+  readonly #alive = new WeakSet<WebSocket>();
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly app: LinkedApp,
+    private readonly settings: LinkServerSettings = LINK_SERVER_DEFAULTS,
+  ) {}
+
+  /** Links accepted and open now. */
+  get accepted(): number {
+    return this.#wss.clients.size;
+  }
+
+  attach(http: NodeHttpServer): void {
+    http.claimUpgrades(LINK_PATH);
+    http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if ((request.url ?? '').split('?')[0] !== LINK_PATH) return;
+      if (this.#wss.clients.size >= this.settings.maxLinks) {
+        socket.on('error', () => socket.destroy());
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
+    });
+    this.#heartbeat = setInterval(() => this.#checkAlive(), this.settings.heartbeatMs).unref();
+  }
+
+  #accept(ws: WebSocket, upgrade: IncomingMessage): void {
+    this.#alive.add(ws);
+    ws.on('pong', () => this.#alive.add(ws));
+    ws.on('error', () => ws.terminate());
+    let running = 0;
+    // ws still emits frames it had buffered after `pause()`: those wait here, bounded, for a free slot.
+    const waiting: LinkRequest[] = [];
+    const run = async (frame: LinkRequest) => {
+      running++;
+      try {
+        const answer = await this.#run(frame, upgrade);
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > this.settings.maxBufferedBytes) return void ws.terminate();
+        ws.send(answer);
+      } catch {
+        // The app answers every error itself; anything else means this link cannot be trusted to go on.
+        ws.terminate();
+      } finally {
+        running--;
+        const next = waiting.shift();
+        if (next) void run(next);
+        else if (ws.isPaused) ws.resume();
+      }
+    };
+    ws.on('message', (data, isBinary) => {
+      const frame = isBinary ? undefined : parseLinkRequest(data.toString());
+      if (!frame) return void ws.close(1008, 'not a link request frame');
+      if (running < this.settings.maxInFlight) return void run(frame);
+      ws.pause();
+      if (waiting.push(frame) > MAX_BUFFERED_FRAMES) ws.terminate();
+    });
+  }
+
+  async #run(frame: LinkRequest, upgrade: IncomingMessage): Promise<string> {
+    const hasBody = frame.body !== undefined;
+    const headers = new Headers(frame.headers);
+    if (hasBody) headers.set('content-type', 'application/json');
+    const request = new Request(`http://link${frame.path}`, {
+      method: frame.method,
+      headers,
+      ...(hasBody ? { body: JSON.stringify(frame.body) } : {}),
+    });
+    const response = await this.app.fetch(request, { incoming: upgrade });
+    const body = await textWithin(response, MAX_LINK_FRAME_BYTES);
+    if (body === undefined) return tooLarge(frame);
+    const extensions = Object.fromEntries(
+      [...response.headers].filter(([name]) => isCarriedAnswerHeader(name)),
+    );
+    const answer = JSON.stringify(
+      Object.keys(extensions).length > 0
+        ? { id: frame.id, status: response.status, body, headers: extensions }
+        : { id: frame.id, status: response.status, body },
+    );
+    return Buffer.byteLength(answer) <= MAX_LINK_FRAME_BYTES ? answer : tooLarge(frame);
+  }
+
+  #checkAlive(): void {
+    for (const ws of this.#wss.clients) {
+      if (!this.#alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.#alive.delete(ws);
+      ws.ping();
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    for (const ws of this.#wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+}

@@ -1,0 +1,76 @@
+import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
+import { UnknownNode } from '../../domain/errors.js';
+import { assertMessageText, type ChatMessage } from '../../domain/message.js';
+import { AuthRequired, DirectUnsupported, InboxFull, UnknownUser } from './direct-errors.js';
+import type { SendOutcome } from './forward-message.js';
+import type { MessageDeps } from './message-deps.js';
+
+/** The logged-in user who sends: their address (`name@node`) and the display name their messages carry. */
+export interface Sender {
+  readonly address: string;
+  readonly displayName: string;
+}
+
+/**
+ * A logged-in user's direct message `{to: "name@node", msg}`. The origin node stamps `id`, `ts`, `from` (its
+ * own id) and `fromUser` (the sender's address, from the connection, never from the client). To a user of this
+ * node it is delivered here; to a user of another node it rides the outbox like any message (queued while that
+ * node is down, in order, exactly once), but only to a node that has shown it is a meshchat node (its record has
+ * an incarnation): a plain node would show it to all its users. The recipient's node answers `unknown_user`
+ * for a name it does not have, which the sender hears as a refusal or a `failed` status.
+ *
+ * Throws `InvalidInput` for bad input (`invalid_address`, message rules) and `AuthRequired` without a sender;
+ * every delivery outcome is a returned `SendOutcome`.
+ */
+export class SendDirectMessage {
+  constructor(private readonly deps: MessageDeps) {}
+
+  async execute(
+    input: { to?: unknown; msg?: unknown },
+    sender: Sender | undefined,
+    origin?: string,
+  ): Promise<SendOutcome> {
+    if (sender === undefined) throw new AuthRequired();
+    const address = parseUserAddress(input.to);
+    const msg = assertMessageText(input.msg);
+    const { registry, courier, direct, clock, ids, telemetry } = this.deps;
+    const message: ChatMessage = {
+      id: ids.next(),
+      from: registry.self.id,
+      to: formatUserAddress(address),
+      msg,
+      ts: new Date(clock.now()).toISOString(),
+      user: sender.displayName,
+      fromUser: sender.address,
+    };
+    if (address.node === registry.self.id) {
+      if (!direct) return refused(message, new UnknownUser(message.to));
+      try {
+        await direct.execute(message, origin);
+      } catch (error) {
+        if (error instanceof UnknownUser || error instanceof InboxFull) return refused(message, error);
+        throw error;
+      }
+      telemetry?.messageAccepted(message, 'user');
+      return { ok: true, id: message.id, status: 'delivered' };
+    }
+    const destination = registry.known(address.node);
+    if (!destination) return refused(message, new UnknownNode(address.node));
+    if (destination.incarnation === undefined) return refused(message, new DirectUnsupported(address.node));
+    const [outcome] = await courier.send(message, [destination], { notify: true, outgoing: true, origin });
+    if (outcome?.status === 'failed') {
+      const { code, message: why } = outcome.error;
+      return {
+        ok: false,
+        id: message.id,
+        error: { code, message: `Node "${address.node}" refused the message: ${why}` },
+      };
+    }
+    telemetry?.messageAccepted(message, 'user');
+    return { ok: true, id: message.id, status: outcome?.status === 'delivered' ? 'delivered' : 'queued' };
+  }
+}
+
+function refused(message: ChatMessage, error: { code: string; message: string }): SendOutcome {
+  return { ok: false, id: message.id, error: { code: error.code, message: error.message } };
+}

@@ -1,0 +1,84 @@
+// The account calls of the CLI on a node's HTTP API (SPEC section 5): register, log in, list the users.
+
+/** A call that did not give what was asked; its message is one line a person can act on. */
+export class AccountCallFailed extends Error {}
+
+export interface Session {
+  readonly token: string;
+  /** The address `name@node`. */
+  readonly user: string;
+}
+
+export interface ListedUser {
+  readonly user: string;
+  readonly online: boolean;
+  readonly lastSeen: string | null;
+}
+
+const CALL_TIMEOUT_MS = 10_000;
+
+async function call(node: URL, method: string, path: string, body?: unknown) {
+  const url = new URL(path.replace(/^\//, ''), node.href.endsWith('/') ? node.href : `${node.href}/`);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const why =
+      error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : '';
+    throw new AccountCallFailed(`cannot reach the node at ${node.href}${why ? ` (${why})` : ''}`);
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json };
+}
+
+/** The node's sentence for a refusal, else the status. */
+function refusal(status: number, json: unknown): string {
+  const error = (json as { error?: { message?: unknown } } | undefined)?.error;
+  return typeof error?.message === 'string'
+    ? error.message.replace(/\s+/g, ' ')
+    : `the node answered ${status}`;
+}
+
+/** `POST /users`: resolves with the new address. */
+export async function registerUser(node: URL, name: string, password: string): Promise<string> {
+  const { status, json } = await call(node, 'POST', '/users', { name, password });
+  const user = (json as { user?: unknown } | undefined)?.user;
+  if (status !== 201 || typeof user !== 'string') throw new AccountCallFailed(refusal(status, json));
+  return user;
+}
+
+/** `POST /sessions`: resolves with the token and the address. */
+export async function logIn(node: URL, name: string, password: string): Promise<Session> {
+  const { status, json } = await call(node, 'POST', '/sessions', { name, password });
+  const session = json as { token?: unknown; user?: unknown } | undefined;
+  if (status !== 201 || typeof session?.token !== 'string' || typeof session.user !== 'string') {
+    throw new AccountCallFailed(refusal(status, json));
+  }
+  return { token: session.token, user: session.user };
+}
+
+/**
+ * `GET /users`: the node's users, or `undefined` when the node does not list them (404 from a node without the
+ * route, or 405 from one that has only `POST /users`).
+ */
+export async function listUsers(node: URL): Promise<ListedUser[] | undefined> {
+  const { status, json } = await call(node, 'GET', '/users');
+  if (status === 404 || status === 405) return undefined;
+  if (status !== 200 || !Array.isArray(json)) throw new AccountCallFailed(refusal(status, json));
+  return json.flatMap((entry: unknown) => {
+    const u = entry as Partial<ListedUser> | null;
+    if (typeof u?.user !== 'string' || typeof u.online !== 'boolean') return [];
+    return [{ user: u.user, online: u.online, lastSeen: typeof u.lastSeen === 'string' ? u.lastSeen : null }];
+  });
+}

@@ -1,0 +1,1 @@
+export { MemoryInbox as InMemoryInbox } from '../../src/adapters/storage/memory-inbox.js';
