@@ -1,7 +1,11 @@
-import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { CryptoSessionTokens } from './adapters/crypto/crypto-session-tokens.js';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.js';
+import { DiskContentStore } from './adapters/files/disk-content-store.js';
 import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
@@ -15,6 +19,7 @@ import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store
 import { openDatabase } from './adapters/storage/open-database.js';
 import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
+import { SqliteFileCatalog } from './adapters/storage/sqlite-file-catalog.js';
 import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
@@ -28,6 +33,8 @@ import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
 import type { PasswordHasher } from './application/ports/accounts/password-hasher.js';
 import type { SessionTokens } from './application/ports/accounts/session-tokens.js';
 import type { Clock } from './application/ports/clock.js';
+import type { ContentStore } from './application/ports/files/content-store.js';
+import type { FileCatalog } from './application/ports/files/file-catalog.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
 import type { Inbox } from './application/ports/inbox.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
@@ -59,6 +66,8 @@ export const TOKENS = {
   hasher: token<PasswordHasher>('PasswordHasher'),
   tokens: token<SessionTokens>('SessionTokens'),
   audit: token<AuditTrail>('AuditTrail'),
+  fileCatalog: token<FileCatalog>('FileCatalog'),
+  fileContent: token<ContentStore>('ContentStore'),
   inbox: token<Inbox>('Inbox'),
   node: token<WiredNode>('WiredNode'),
 } as const;
@@ -99,6 +108,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.hasher, overrides.hasher ?? new ScryptPasswordHasher());
   put(TOKENS.tokens, new CryptoSessionTokens());
   put(TOKENS.audit, auditTrail(get(TOKENS.log), db, overrides.audit));
+  put(TOKENS.fileCatalog, overrides.fileCatalog ?? fileCatalog(db));
+  put(TOKENS.fileContent, overrides.fileContent ?? fileContent(config.dataDir));
   put(TOKENS.inbox, db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox());
   const adapters: NodeAdapters = {
     peers: get(TOKENS.peers),
@@ -115,6 +126,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     hasher: get(TOKENS.hasher),
     tokens: get(TOKENS.tokens),
     audit: get(TOKENS.audit),
+    fileCatalog: get(TOKENS.fileCatalog),
+    fileContent: get(TOKENS.fileContent),
     ...(linking ? { peerLinks: linking } : {}),
     inbox: get(TOKENS.inbox),
   };
@@ -158,6 +171,20 @@ function messageStore(config: NodeConfig, db: Database.Database | undefined): Me
 
 function accountStore(db: Database.Database | undefined): AccountStore {
   return db ? new SqliteAccountStore(db, { ownsDb: false }) : new MemoryAccountStore();
+}
+
+/** Without a data dir the records live in a database in memory, so search works the same. */
+function fileCatalog(db: Database.Database | undefined): FileCatalog {
+  return db
+    ? new SqliteFileCatalog(db, { ownsDb: false })
+    : new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
+}
+
+/** Without a data dir the bytes go to a temporary directory, removed when the node stops. */
+function fileContent(dataDir: string | undefined): ContentStore {
+  return dataDir
+    ? new DiskContentStore(join(dataDir, 'files'))
+    : new DiskContentStore(join(tmpdir(), `meshchat-files-${randomUUID()}`), { removeOnClose: true });
 }
 
 /** Every account operation goes to the log, to the database when there is one, and to a test's recorder. */

@@ -49,6 +49,8 @@ export interface NodeConfig {
   readonly allowPrivatePeers?: boolean;
   /** Rate limits over `DEFAULT_RATE_LIMITS` (a rate of 0 turns one off); advertised at `GET /limits`. */
   readonly rateLimits?: Partial<RateLimitSettings>;
+  /** The most bytes one published file may have (default 4 GiB); advertised on `GET /healthz`. */
+  readonly maxFileSize?: number;
   /** Unread direct messages kept per user; 1,000 by default (tests lower it). */
   readonly inboxLimit?: number;
 }

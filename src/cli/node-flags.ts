@@ -28,6 +28,9 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --message-ttl TIME how long an undelivered message is retried before its sender is told it expired:
                      seconds, or a number with s, m, h or d, at most 7d (env MESHCHAT_MESSAGE_TTL; default 24h)
   --history N        messages kept for users who connect later, 0 to 10000 (env MESHCHAT_HISTORY; default 1000)
+  --max-file-size SIZE  the largest file users may publish: bytes, or a number with K, M, G or T (powers
+                     of 1024, an optional iB or B after it), at least 1 byte, at most 1T
+                     (env MESHCHAT_MAX_FILE_SIZE; default 4G)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
   --allow-private-peers
@@ -68,6 +71,9 @@ const rateField = z
   .pipe(z.number().max(1_000_000, 'must be at most 1000000'));
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_BYTES: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+const SIZE = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i;
+const MAX_FILE_SIZE_CAP = 2 ** 40;
 
 /** The node's settings as flags and environment give them, each checked with a sentence naming the flag. */
 const nodeFlags = z.object({
@@ -99,6 +105,15 @@ const nodeFlags = z.object({
     .regex(/^\d+$/, 'must be a whole number from 0 to 10000')
     .transform(Number)
     .pipe(z.number().max(10_000, 'must be a whole number from 0 to 10000'))
+    .optional(),
+  'max-file-size': z
+    .string()
+    .regex(SIZE, 'must be bytes, or a number with K, M, G or T (such as 500M, 4G, 4GiB)')
+    .transform((value) => {
+      const [, number = '0', unit = ''] = SIZE.exec(value) ?? [];
+      return Math.floor(Number.parseFloat(number) * (UNIT_BYTES[unit.toLowerCase()] ?? 1));
+    })
+    .pipe(z.number().min(1, 'must be at least 1 byte').max(MAX_FILE_SIZE_CAP, 'must be at most 1T'))
     .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
   'http-rate': rateField.optional(),
@@ -145,6 +160,7 @@ export function parseNodeFlags(
         'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
+        'max-file-size': { type: 'string' },
         profile: { type: 'string' },
         'http-rate': { type: 'string' },
         'peer-rate': { type: 'string' },
@@ -171,6 +187,7 @@ export function parseNodeFlags(
     'data-dir': values['data-dir'] ?? fromEnv('MESHCHAT_DATA_DIR'),
     'message-ttl': values['message-ttl'] ?? fromEnv('MESHCHAT_MESSAGE_TTL'),
     history: values.history ?? fromEnv('MESHCHAT_HISTORY'),
+    'max-file-size': values['max-file-size'] ?? fromEnv('MESHCHAT_MAX_FILE_SIZE'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
     'http-rate': values['http-rate'] ?? fromEnv('MESHCHAT_HTTP_RATE'),
     'peer-rate': values['peer-rate'] ?? fromEnv('MESHCHAT_PEER_RATE'),
@@ -236,6 +253,7 @@ export function parseNodeFlags(
       ...(noLinks ? { peerLinks: false } : {}),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
+      ...(flags['max-file-size'] === undefined ? {} : { maxFileSize: flags['max-file-size'] }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
       // Decided here, so the config says what the node does: the flag or environment, else the default.

@@ -37,6 +37,8 @@ export interface NodeSettings {
   readonly rateLimits?: RateLimitSettings;
   /** Behind a tunnel, the client address is the tunnel's `X-Forwarded-For` entry (see `HttpRateLimits`). */
   readonly trustForwardedFor?: boolean;
+  /** The most bytes one published file may have (`--max-file-size`). */
+  readonly maxFileSize?: number;
   /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
   readonly inboxLimit?: number;
 }
@@ -62,6 +64,7 @@ export function nodeSettings(
     allowPrivatePeers: allowsPrivatePeers(config),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...config.rateLimits },
     trustForwardedFor: config.tunnel === 'ngrok',
+    maxFileSize: config.maxFileSize,
     inboxLimit: config.inboxLimit,
   };
 }

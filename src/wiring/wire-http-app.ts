@@ -7,6 +7,7 @@ import type { PeerRegistry } from '../domain/peer-registry.js';
 import type { RateLimitSettings } from '../domain/rate-limits.js';
 import type { AccountsWiring } from './wire-accounts.js';
 import type { DirectoryWiring } from './wire-directory.js';
+import type { FilesWiring } from './wire-files.js';
 import type { MembershipWiring } from './wire-membership.js';
 import type { MessagingWiring } from './wire-messaging.js';
 import type { OperationsWiring } from './wire-operations.js';
@@ -17,7 +18,8 @@ export function wireHttpApp(
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
     Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
-    Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> & {
+    Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> &
+    Pick<FilesWiring, 'files'> & {
       /** Every front end, to close the connections of a removed account. */
       readonly push: Pick<UserPush, 'disconnectUser'>;
     },
@@ -34,7 +36,7 @@ export function wireHttpApp(
   },
 ): Hono {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
-  const { ownDirectory, directory, register, login, logout, unregister, push } = parts;
+  const { ownDirectory, directory, register, login, logout, unregister, push, files } = parts;
   const { rateLimits, now, trustForwardedFor } = settings;
   const limiter =
     settings.limiter ??
@@ -50,6 +52,7 @@ export function wireHttpApp(
     directory: { own: ownDirectory, mesh: directory },
     ops: { health, metrics, mesh: () => meshMap.snapshot() },
     accounts: { register, login, logout, unregister, users: push },
+    files,
     maxBodyBytes: settings.maxBodyBytes,
     peerLinks: settings.peerLinks,
     ...(limiter ? { rateLimits: limiter } : {}),

@@ -19,6 +19,7 @@ import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
 import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
+import { type FilesWiring, wireFileStore, wireFiles } from './wire-files.js';
 import { wireHttpApp } from './wire-http-app.js';
 import { type MembershipWiring, wireMembership } from './wire-membership.js';
 import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
@@ -30,7 +31,8 @@ export interface WiredNode
     MessagingWiring,
     OperationsWiring,
     AccountsWiring,
-    DirectoryWiring {
+    DirectoryWiring,
+    FilesWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -68,11 +70,34 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     users: () => ({ socketio: socketIo.connectedUsers, ws: ws.connectedUsers }),
     processMetrics: settings.processMetrics,
     peerLinks: adapters.peerLinks ? () => adapters.peerLinks?.stats : undefined,
+    maxFileSize: settings.maxFileSize,
   });
   const { errors, telemetry, meshMap } = operations;
+  // The accounts remove a user's files through the file store; the file use cases log users in with the accounts.
+  const fileParts = {
+    node: settings.self.id,
+    clock,
+    audit,
+    catalog: adapters.fileCatalog,
+    content: adapters.fileContent,
+  };
+  const fileStore = wireFileStore(fileParts);
   const accounts = wireAccounts(
-    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit, inbox },
+    {
+      node: settings.self.id,
+      clock,
+      store: adapters.accounts,
+      hasher,
+      tokens,
+      audit,
+      inbox,
+      files: fileStore.userFiles,
+    },
     { throttle: settings.loginThrottle },
+  );
+  const files = wireFiles(
+    { ...fileParts, authenticate: accounts.authenticate, store: fileStore },
+    { maxFileSize: settings.maxFileSize },
   );
   const frontEnd = {
     registry,
@@ -134,7 +159,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       })
     : undefined;
   const app = wireHttpApp(
-    { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, push },
+    { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, ...files, push },
     {
       web,
       maxBodyBytes: settings.maxBodyBytes,
@@ -149,6 +174,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ...membership,
     ...accounts,
     ...directory,
+    ...files,
     registry,
     remembered: saved?.nodes ?? [],
     socketIo,

@@ -114,6 +114,13 @@ export const healthReport = z
     peers: z.strictObject({ alive: count, suspect: count, dead: count, left: count }),
     outbox: count.meta({ description: 'Messages waiting in the outbox.' }),
     users: count.meta({ description: 'Users connected through socket.io and `/ws`.' }),
+    files: z
+      .strictObject({
+        maxFileSize: count.meta({
+          description: 'The most bytes one published file may have (`--max-file-size`).',
+        }),
+      })
+      .meta({ description: 'What a client needs to know before it publishes a file.' }),
   })
   .meta({ description: 'How this node is doing; the same body comes with 200 (`ok`) and 503 (`degraded`).' });
 

@@ -69,6 +69,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
         ),
     }),
   );
+  // Routes that stream their body bound it themselves; mounted before the limit, they answer before it runs.
+  for (const route of ALL_ROUTES.filter((r) => r.rawBody)) mount(app, route, deps);
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   app.use(
     bodyLimit({
@@ -80,6 +82,6 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
         ),
     }),
   );
-  for (const route of ALL_ROUTES) mount(app, route, deps);
+  for (const route of ALL_ROUTES.filter((r) => !r.rawBody)) mount(app, route, deps);
   return app;
 }

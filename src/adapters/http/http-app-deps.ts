@@ -4,6 +4,11 @@ import type { Register } from '../../application/accounts/register.js';
 import type { Unregister } from '../../application/accounts/unregister.js';
 import type { MeshDirectory } from '../../application/directory/mesh-directory.js';
 import type { OwnDirectory } from '../../application/directory/own-directory.js';
+import type { DeleteFile } from '../../application/files/delete-file.js';
+import type { DownloadFile } from '../../application/files/download-file.js';
+import type { GetFileRecord } from '../../application/files/get-file-record.js';
+import type { ListFiles } from '../../application/files/list-files.js';
+import type { PublishFile } from '../../application/files/publish-file.js';
 import type { AnnounceNode } from '../../application/membership/announce-node.js';
 import type { ProbeForPeer } from '../../application/membership/probe-for-peer.js';
 import type { RemoveNode } from '../../application/membership/remove-node.js';
@@ -34,6 +39,8 @@ export interface HttpAppDeps {
   readonly ops: OpsDeps;
   /** This node's accounts: `POST /users`, `DELETE /users/{name}`, `/sessions`. */
   readonly accounts: AccountsDeps;
+  /** Files published here: `/files`. */
+  readonly files: FilesDeps;
   readonly maxBodyBytes?: number;
   /** Per-client budgets, checked before anything else; none when absent. */
   readonly rateLimits?: HttpRateLimits;
@@ -57,6 +64,14 @@ export interface AccountsDeps {
   readonly unregister: Unregister;
   /** The front ends: an account that was removed has its live connections closed. */
   readonly users: Pick<UserPush, 'disconnectUser'>;
+}
+
+export interface FilesDeps {
+  readonly publish: PublishFile;
+  readonly remove: DeleteFile;
+  readonly list: ListFiles;
+  readonly record: GetFileRecord;
+  readonly download: DownloadFile;
 }
 
 export interface OpsDeps {

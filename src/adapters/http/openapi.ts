@@ -184,6 +184,15 @@ function operation(route: Route): OpenApiOperation {
           },
         }
       : {}),
+    ...(route.rawBody
+      ? {
+          requestBody: {
+            required: true as const,
+            description: route.rawBody.description,
+            content: { [route.rawBody.media]: { schema: { type: 'string', format: 'binary' } } },
+          },
+        }
+      : {}),
     responses: Object.fromEntries(
       Object.entries(responsesOf(route)).map(([status, r]) => [status, response(r)]),
     ),

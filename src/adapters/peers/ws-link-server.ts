@@ -32,6 +32,34 @@ export interface UpgradeLimits {
   ): { readonly retryAfterSeconds: number; readonly code: string; readonly message: string } | undefined;
 }
 
+/** The peer would drop a frame this large: tell it, as an HTTP peer would refuse to read the answer. */
+function tooLarge(frame: LinkRequest): string {
+  const error = {
+    code: 'answer_too_large',
+    message: `The answer to ${frame.method} ${frame.path} is too large for a link.`,
+  };
+  return JSON.stringify({ id: frame.id, status: 502, body: JSON.stringify({ error }) });
+}
+
+/**
+ * The answer's body as text, or `undefined` as soon as it passes `maxBytes`: the rest is not read (a download
+ * of a file of gigabytes through a link is refused after one frame's worth, never held in memory).
+ */
+async function textWithin(response: Response, maxBytes: number): Promise<string | undefined> {
+  // Read even when `Content-Length` already says too much: a stream cancelled before its first read may never
+  // run its source's cleanup (an async generator not yet started skips its `finally`), and a file stays open.
+  if (!response.body) return '';
+  const pieces: Uint8Array[] = [];
+  let size = 0;
+  for await (const piece of response.body) {
+    size += piece.byteLength;
+    // Leaving the loop cancels the stream, which releases what the route was reading from.
+    if (size > maxBytes) return undefined;
+    pieces.push(piece);
+  }
+  return Buffer.concat(pieces).toString('utf8');
+}
+
 /** Frames read past the in-flight bound before the pause took hold (a socket chunk's worth); more is hostile. */
 const MAX_BUFFERED_FRAMES = 4_096;
 
@@ -162,7 +190,8 @@ export class WsLinkServer {
       ...(hasBody ? { body: JSON.stringify(frame.body) } : {}),
     });
     const response = await this.app.fetch(request, { incoming: upgrade });
-    const body = await response.text();
+    const body = await textWithin(response, MAX_LINK_FRAME_BYTES);
+    if (body === undefined) return tooLarge(frame);
     const extensions = Object.fromEntries(
       [...response.headers].filter(([name]) => isCarriedAnswerHeader(name)),
     );
@@ -171,13 +200,7 @@ export class WsLinkServer {
         ? { id: frame.id, status: response.status, body, headers: extensions }
         : { id: frame.id, status: response.status, body },
     );
-    if (Buffer.byteLength(answer) <= MAX_LINK_FRAME_BYTES) return answer;
-    // The peer would drop a frame this large: tell it, as an HTTP peer would refuse to read the answer.
-    const error = {
-      code: 'answer_too_large',
-      message: `The answer to ${frame.method} ${frame.path} is too large for a link.`,
-    };
-    return JSON.stringify({ id: frame.id, status: 502, body: JSON.stringify({ error }) });
+    return Buffer.byteLength(answer) <= MAX_LINK_FRAME_BYTES ? answer : tooLarge(frame);
   }
 
   #checkAlive(): void {
