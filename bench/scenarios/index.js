@@ -6,6 +6,7 @@
 //   report(result)         -> the text (table) printed for it
 //   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
 import * as delivery from './delivery.js';
+import * as directory from './directory.js';
 import * as fanout1x10 from './fanout-1x10.js';
 import * as logins from './logins.js';
 import * as membershipCrash from './membership-crash.js';
@@ -42,6 +43,7 @@ export const scenarios = [
   membershipJoin,
   membershipCrash,
   membershipRest,
+  directory,
   peerRequests,
   logins,
 ];
