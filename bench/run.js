@@ -5,8 +5,8 @@
 // Four groups of scenarios: `fanout` (meshchat against the assignment's plain node, messages from one user to
 // ten), `delivery` (meshchat with its durable outbox against meshchat --in-memory: the same fan-out, plus a
 // backlog drain after a crash), `ops` (the same fan-out with --log-level info and /metrics scrapes against
-// --log-level silent) and `membership` (join convergence, crash detection and requests at rest of N
-// in-process nodes), plus `accounts` (logins per second against one node).
+// --log-level silent) and `membership` (join convergence, crash detection, requests at rest and the mesh
+// directory of N in-process nodes), plus `accounts` (logins per second against one node).
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -27,7 +27,7 @@ line, one JSON object with every number go to stdout.
 
 Scenarios (--scenario takes a name or a group; repeatable):
 ${scenarios.map((s) => `  ${s.name.padEnd(18)} [${s.group}] ${s.title}`).join('\n')}
-  e.g. --scenario membership (the three membership scenarios), --scenario fanout, --scenario delivery,
+  e.g. --scenario membership (the membership scenarios and directory), --scenario fanout, --scenario delivery,
   --scenario ops
 
 General:
@@ -78,6 +78,11 @@ membership (nodes built in the bench process with createNode, LAN profile, on 12
                        (refused,hung)
   --rest-sizes LIST    network sizes for requests at rest (10,25; quick 10)
   --rest-seconds N     counting window at rest (10; quick 5)
+  directory (GET /users?scope=mesh of N nodes, users registered over loopback HTTP):
+  --directory-nodes LIST     network sizes (10,50; quick 10)
+  --directory-users N        users per node, POST /users + POST /sessions (2)
+  --directory-requests N     GET /users?scope=mesh timed, in a row over up to 4 nodes (200; quick 100)
+  --directory-rest-seconds N window counting the directory's pulls at rest (10; quick 5)
 
 accounts (one node built in the bench process with a data dir and the real scrypt hasher):
   --logins N           POST /sessions to time (400; quick 50)
@@ -126,6 +131,10 @@ function flags() {
         'crash-modes': { type: 'string' },
         'rest-sizes': { type: 'string' },
         'rest-seconds': { type: 'string' },
+        'directory-nodes': { type: 'string' },
+        'directory-users': { type: 'string' },
+        'directory-requests': { type: 'string' },
+        'directory-rest-seconds': { type: 'string' },
         logins: { type: 'string' },
         'login-users': { type: 'string' },
         'login-concurrency': { type: 'string' },
@@ -241,6 +250,10 @@ function options() {
     crashModes: crashModes(values['crash-modes']),
     restSizes: list('rest-sizes', quick ? [10] : [10, 25], 2, 100),
     restSeconds: int('rest-seconds', quick ? 5 : 10, 1, 120),
+    directorySizes: list('directory-nodes', quick ? [10] : [10, 50], 2, 100),
+    directoryUsers: int('directory-users', 2, 1, 100),
+    directoryRequests: int('directory-requests', quick ? 100 : 200, 1, 100_000),
+    directoryRestSeconds: int('directory-rest-seconds', quick ? 5 : 10, 1, 120),
     restSettleMs: 3_000, // after convergence, before counting at rest (join-time announces and probes end)
     convergeMaxMs: 60_000, // a network not converged by then is reported as such
     detectMaxMs: 30_000, // a crashed node still listed by then is reported as not detected

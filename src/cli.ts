@@ -4,18 +4,24 @@ import { runRegister } from './cli/account/register.js';
 import { runAudit } from './cli/audit.js';
 import { runChat } from './cli/chat/run-chat.js';
 import { runDemo } from './cli/demo.js';
+import { runFiles } from './cli/files/files-command.js';
+import { runGet } from './cli/files/get-command.js';
+import { runPublish } from './cli/files/publish-command.js';
 import { createNode } from './container.js';
 import { runNode } from './main.js';
 
 const USAGE = `Usage: meshchat <command> [options]
 
 Commands:
-  node    run a node (meshchat node --help)
-  chat    chat through a node: meshchat chat --node <url> [--login NAME] [--to ID|USER@ID] [--json]
+  node      run a node (meshchat node --help)
+  chat      chat through a node: meshchat chat --node <url> [--login NAME] [--to ID|USER@ID] [--json]
   register  create an account on a node: meshchat register --node <url> --name NAME
-  demo    three local nodes joined together, and how to chat between them
-  audit   print a node's audit trail: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
-  help    show this help`;
+  demo      three local nodes joined together, and how to chat between them
+  audit     print a node's audit trail: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
+  publish   publish a file: meshchat publish FILE [--description TEXT] --node URL --login NAME
+  files     list or search a node's files: meshchat files --node URL [--user U] [--search WORDS] [--json]
+  get       download a file, verified and resumable: meshchat get ID|OWNER/NAME --node URL [-o PATH]
+  help      show this help`;
 
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,6 +38,17 @@ async function dispatch(argv: string[]): Promise<number> {
       );
     case 'audit':
       return runAudit(rest, { stdout: process.stdout, stderr: process.stderr });
+    case 'publish':
+      return runPublish(rest, {
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      });
+    case 'files':
+      return runFiles(rest, { stdout: process.stdout, stderr: process.stderr });
+    case 'get':
+      return runGet(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'demo':
       if (rest.length > 0) {
         process.stderr.write(`meshchat demo: takes no arguments (got '${rest[0]}')\n`);
@@ -46,8 +63,8 @@ async function dispatch(argv: string[]): Promise<number> {
     default:
       process.stderr.write(
         command === undefined
-          ? `meshchat: missing command (node, chat, register, demo, audit or help)\n`
-          : `meshchat: unknown command '${command}' (node, chat, register, demo, audit or help)\n`,
+          ? `meshchat: missing command (node, chat, register, demo, audit, publish, files, get or help)\n`
+          : `meshchat: unknown command '${command}' (node, chat, register, demo, audit, publish, files, get or help)\n`,
       );
       return 2;
   }

@@ -1,12 +1,17 @@
-import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { CryptoSessionTokens } from './adapters/crypto/crypto-session-tokens.js';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.js';
+import { DiskContentStore } from './adapters/files/disk-content-store.js';
 import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
+import { guardedDispatcher } from './adapters/peers/guarded-dispatcher.js';
 import { LinkingPeerClient } from './adapters/peers/linking-peer-client.js';
-import { OfetchPeerClient } from './adapters/peers/ofetch-peer-client.js';
+import { OfetchPeerClient, type OfetchPeerClientSettings } from './adapters/peers/ofetch-peer-client.js';
 import { MemoryAccountStore } from './adapters/storage/memory-account-store.js';
 import { MemoryInbox } from './adapters/storage/memory-inbox.js';
 import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
@@ -14,6 +19,7 @@ import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store
 import { openDatabase } from './adapters/storage/open-database.js';
 import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
+import { SqliteFileCatalog } from './adapters/storage/sqlite-file-catalog.js';
 import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
@@ -27,12 +33,15 @@ import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
 import type { PasswordHasher } from './application/ports/accounts/password-hasher.js';
 import type { SessionTokens } from './application/ports/accounts/session-tokens.js';
 import type { Clock } from './application/ports/clock.js';
+import type { ContentStore } from './application/ports/files/content-store.js';
+import type { FileCatalog } from './application/ports/files/file-catalog.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
 import type { Inbox } from './application/ports/inbox.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
 import type { PeerClient } from './application/ports/peer-client.js';
 import type { PublicEndpoint } from './application/ports/public-endpoint.js';
+import { PeerUrlPolicy } from './domain/peer-url-policy.js';
 import { MeshNode } from './mesh-node.js';
 import type { NodeConfig } from './node-config.js';
 import type { NodeOverrides } from './node-overrides.js';
@@ -57,6 +66,8 @@ export const TOKENS = {
   hasher: token<PasswordHasher>('PasswordHasher'),
   tokens: token<SessionTokens>('SessionTokens'),
   audit: token<AuditTrail>('AuditTrail'),
+  fileCatalog: token<FileCatalog>('FileCatalog'),
+  fileContent: token<ContentStore>('ContentStore'),
   inbox: token<Inbox>('Inbox'),
   node: token<WiredNode>('WiredNode'),
 } as const;
@@ -81,12 +92,15 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.log, overrides.log ?? silentLogger);
   put(TOKENS.clock, overrides.clock ?? new SystemClock());
   put(TOKENS.ids, overrides.ids ?? new UuidGenerator());
-  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both).
+  const peerSettings = peerClientSettings(config, settings.allowPrivatePeers);
+  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both), and dialled under
+  // the same address policy as HTTP calls: the URL checked, the resolved address checked and connected to.
+  const urls = new PeerUrlPolicy(settings.allowPrivatePeers ?? true);
   const linking =
     overrides.peers || config.peerLinks === false
       ? undefined
-      : new LinkingPeerClient({ timeoutMs: config.peerTimeoutMs });
-  put(TOKENS.peers, overrides.peers ?? linking ?? new OfetchPeerClient({ timeoutMs: config.peerTimeoutMs }));
+      : new LinkingPeerClient({ ...peerSettings, urls });
+  put(TOKENS.peers, overrides.peers ?? linking ?? new OfetchPeerClient(peerSettings));
   put(TOKENS.endpoint, overrides.endpoint ?? publicEndpoint(config));
   put(TOKENS.membershipStore, overrides.store ?? membershipStore(db));
   put(TOKENS.messages, overrides.messages ?? messageStore(config, db));
@@ -94,6 +108,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   put(TOKENS.hasher, overrides.hasher ?? new ScryptPasswordHasher());
   put(TOKENS.tokens, new CryptoSessionTokens());
   put(TOKENS.audit, auditTrail(get(TOKENS.log), db, overrides.audit));
+  put(TOKENS.fileCatalog, overrides.fileCatalog ?? fileCatalog(db));
+  put(TOKENS.fileContent, overrides.fileContent ?? fileContent(config.dataDir));
   put(TOKENS.inbox, db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox());
   const adapters: NodeAdapters = {
     peers: get(TOKENS.peers),
@@ -110,6 +126,8 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     hasher: get(TOKENS.hasher),
     tokens: get(TOKENS.tokens),
     audit: get(TOKENS.audit),
+    fileCatalog: get(TOKENS.fileCatalog),
+    fileContent: get(TOKENS.fileContent),
     ...(linking ? { peerLinks: linking } : {}),
     inbox: get(TOKENS.inbox),
   };
@@ -122,6 +140,12 @@ export function createNode(config: NodeConfig, overrides: NodeOverrides = {}): M
   const c = buildContainer(config, overrides);
   const database = c.isRegistered(TOKENS.database) ? resolve(c, TOKENS.database) : undefined;
   return new MeshNode(config, resolve(c, TOKENS.node), database);
+}
+
+/** Without private peers allowed, every connection is checked after resolution, at connect time. */
+function peerClientSettings(config: NodeConfig, allowPrivate: boolean | undefined): OfetchPeerClientSettings {
+  const dispatcher = allowPrivate === false ? guardedDispatcher() : undefined;
+  return { timeoutMs: config.peerTimeoutMs, ...(dispatcher ? { dispatcher } : {}) };
 }
 
 function publicEndpoint(config: NodeConfig): PublicEndpoint {
@@ -147,6 +171,20 @@ function messageStore(config: NodeConfig, db: Database.Database | undefined): Me
 
 function accountStore(db: Database.Database | undefined): AccountStore {
   return db ? new SqliteAccountStore(db, { ownsDb: false }) : new MemoryAccountStore();
+}
+
+/** Without a data dir the records live in a database in memory, so search works the same. */
+function fileCatalog(db: Database.Database | undefined): FileCatalog {
+  return db
+    ? new SqliteFileCatalog(db, { ownsDb: false })
+    : new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
+}
+
+/** Without a data dir the bytes go to a temporary directory, removed when the node stops. */
+function fileContent(dataDir: string | undefined): ContentStore {
+  return dataDir
+    ? new DiskContentStore(join(dataDir, 'files'))
+    : new DiskContentStore(join(tmpdir(), `meshchat-files-${randomUUID()}`), { removeOnClose: true });
 }
 
 /** Every account operation goes to the log, to the database when there is one, and to a test's recorder. */

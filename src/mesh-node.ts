@@ -123,6 +123,8 @@ export class MeshNode {
         directory,
         accounts,
         inbox,
+        fileCatalog,
+        fileContent,
       } = this.wired;
       networkPush.stop();
       directory.stop();
@@ -138,6 +140,8 @@ export class MeshNode {
       remember.stop();
       await messages.close();
       accounts.close();
+      fileCatalog.close();
+      await fileContent.close();
       inbox.close();
       this.database?.close();
     })();

@@ -1,6 +1,8 @@
 import type { LoginThrottleSettings } from './application/accounts/login-throttle.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
 import type { DeliverySettings } from './application/messaging/delivery-settings.js';
+import { listensPrivately } from './domain/peer-address.js';
+import type { RateLimitSettings } from './domain/rate-limits.js';
 
 /** Everything a node needs to start; `src/cli/node-flags.ts` builds it from flags and environment. */
 export interface NodeConfig {
@@ -40,6 +42,38 @@ export interface NodeConfig {
   readonly heartbeatMs?: number;
   /** Failed-login limits (per name, per client address, window) over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /**
+   * Whether this node calls peers at loopback, private, link-local, metadata and other non-public addresses
+   * (`--allow-private-peers`). Default: `privatePeersByDefault`.
+   */
+  readonly allowPrivatePeers?: boolean;
+  /** Rate limits over `DEFAULT_RATE_LIMITS` (a rate of 0 turns one off); advertised at `GET /limits`. */
+  readonly rateLimits?: Partial<RateLimitSettings>;
+  /** The most bytes one published file may have (default 4 GiB); advertised on `GET /healthz`. */
+  readonly maxFileSize?: number;
   /** Unread direct messages kept per user; 1,000 by default (tests lower it). */
   readonly inboxLimit?: number;
+}
+
+/**
+ * `allowPrivatePeers` when the config says, else the default: private peers are allowed exactly when the URL
+ * the node announces is on loopback or a private network (`listensPrivately`): its `publicUrl` when it has one,
+ * else its listening address. Never behind `--tunnel ngrok`: such a node listens on 127.0.0.1 but anyone on the
+ * internet reaches it, and it announces a public URL.
+ */
+export function allowsPrivatePeers(
+  config: Pick<NodeConfig, 'allowPrivatePeers' | 'host' | 'publicUrl' | 'tunnel'>,
+): boolean {
+  return config.allowPrivatePeers ?? privatePeersByDefault(config);
+}
+
+/** The default of `allowPrivatePeers` (see `allowsPrivatePeers`). */
+export function privatePeersByDefault(config: Pick<NodeConfig, 'host' | 'publicUrl' | 'tunnel'>): boolean {
+  if (config.tunnel === 'ngrok') return false;
+  if (config.publicUrl === undefined) return listensPrivately(config.host);
+  try {
+    return listensPrivately(new URL(config.publicUrl).hostname);
+  } catch {
+    return false;
+  }
 }

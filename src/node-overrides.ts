@@ -3,6 +3,8 @@ import type { AccountStore } from './application/ports/accounts/account-store.js
 import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
 import type { PasswordHasher } from './application/ports/accounts/password-hasher.js';
 import type { Clock } from './application/ports/clock.js';
+import type { ContentStore } from './application/ports/files/content-store.js';
+import type { FileCatalog } from './application/ports/files/file-catalog.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
@@ -33,4 +35,8 @@ export interface NodeOverrides {
   readonly hasher?: PasswordHasher;
   /** An audit trail beside the database's and the log's (a recorder in tests). */
   readonly audit?: AuditTrail;
+  /** Where file records are kept; by default SQLite in `config.dataDir`, else a database in memory. */
+  readonly fileCatalog?: FileCatalog;
+  /** Where file bytes are kept; by default `<dataDir>/files`, else a temporary directory. */
+  readonly fileContent?: ContentStore;
 }

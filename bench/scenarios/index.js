@@ -6,6 +6,7 @@
 //   report(result)         -> the text (table) printed for it
 //   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
 import * as delivery from './delivery.js';
+import * as directory from './directory.js';
 import * as fanout1x10 from './fanout-1x10.js';
 import * as idleUsers from './idle-users.js';
 import * as logins from './logins.js';
@@ -45,6 +46,7 @@ export const scenarios = [
   membershipJoin,
   membershipCrash,
   membershipRest,
+  directory,
   peerRequests,
   idleUsers,
   logins,

@@ -42,6 +42,8 @@ import { freePorts } from '../lib/ports.js';
  * @property {() => Promise<void>} stop
  */
 
+const UNLIMITED = { ratePerSecond: 0, burst: 0 };
+
 const GUARDED_CLI = fileURLToPath(new URL('../lib/guarded-cli.js', import.meta.url));
 
 // Data directories still to remove if the bench exits early (Ctrl-C, time limit).
@@ -123,6 +125,10 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLeve
       '127.0.0.1',
       '--log-level',
       logLevel,
+      // The fan-out measures one user's top throughput (thousands of sends a second on one connection), which
+      // the default per-connection limit is there to refuse: that budget is lifted, every other one is kept.
+      '--send-rate',
+      '0',
     ];
     if (dataDir) args.push('--data-dir', join(dataDir, id));
     else args.push('--in-memory');
@@ -205,6 +211,8 @@ async function startInProcess([idA, idB], storage) {
     join,
     tunnel: 'none',
     ...(dataDir ? { dataDir: `${dataDir}/${id}` } : {}),
+    // As in process mode: one user's top throughput is measured, so its per-connection budget is lifted.
+    rateLimits: { connection: UNLIMITED, account: UNLIMITED },
   });
   /** @type {ReturnType<typeof createNode>[]} */
   const nodes = [];

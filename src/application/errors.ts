@@ -5,7 +5,8 @@ export type PeerFailure =
   | 'peer_timeout'
   | 'peer_rejected'
   | 'peer_busy'
-  | 'peer_bad_answer';
+  | 'peer_bad_answer'
+  | 'peer_forbidden';
 
 /** A call to another node that did not end in a 2xx answer. Raised by every `PeerClient`. */
 export class PeerCallFailed extends MeshError {

@@ -9,7 +9,7 @@ import {
 import { defaultProfile } from '../application/membership/settings.js';
 import { MESSAGE_ID_MEMORY_MS } from '../domain/delivery.js';
 import { isValidNodeId, normalizeNodeUrl } from '../domain/node-record.js';
-import type { NodeConfig } from '../node-config.js';
+import { type NodeConfig, privatePeersByDefault } from '../node-config.js';
 import { UsageError, usageErrorFrom } from './args.js';
 
 export const NODE_USAGE = `Usage: meshchat node [options]
@@ -28,8 +28,22 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --message-ttl TIME how long an undelivered message is retried before its sender is told it expired:
                      seconds, or a number with s, m, h or d, at most 7d (env MESHCHAT_MESSAGE_TTL; default 24h)
   --history N        messages kept for users who connect later, 0 to 10000 (env MESHCHAT_HISTORY; default 1000)
+  --max-file-size SIZE  the largest file users may publish: bytes, or a number with K, M, G or T (powers
+                     of 1024, an optional iB or B after it), at least 1 byte, at most 1T
+                     (env MESHCHAT_MAX_FILE_SIZE; default 4G)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
+  --allow-private-peers
+                     call peers at loopback, private, link-local and other non-public addresses (env
+                     MESHCHAT_ALLOW_PRIVATE_PEERS=1, or 0 to refuse them; default: allowed only when the
+                     URL the node announces, --public-url or else --host, is a loopback or private address,
+                     and never with --tunnel ngrok)
+  --http-rate N      HTTP requests a second per client address, bursts of 4N; 0 for no limit
+                     (env MESHCHAT_HTTP_RATE; default 50)
+  --peer-rate N      requests a second per address to the node-to-node routes, bursts of 5N; 0 for no limit
+                     (env MESHCHAT_PEER_RATE; default 1000)
+  --send-rate N      frames a second per user connection (bursts of 4N), twice that per account;
+                     0 for no limit (env MESHCHAT_SEND_RATE; default 50)
   --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
                      (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
@@ -50,7 +64,16 @@ const urlField = z.string().transform((value, ctx) => {
   }
 });
 
+const rateField = z
+  .string()
+  .regex(/^\d+(?:\.\d+)?$/, 'must be a number of events a second, 0 for no limit')
+  .transform(Number)
+  .pipe(z.number().max(1_000_000, 'must be at most 1000000'));
+
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_BYTES: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+const SIZE = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i;
+const MAX_FILE_SIZE_CAP = 2 ** 40;
 
 /** The node's settings as flags and environment give them, each checked with a sentence naming the flag. */
 const nodeFlags = z.object({
@@ -83,7 +106,19 @@ const nodeFlags = z.object({
     .transform(Number)
     .pipe(z.number().max(10_000, 'must be a whole number from 0 to 10000'))
     .optional(),
+  'max-file-size': z
+    .string()
+    .regex(SIZE, 'must be bytes, or a number with K, M, G or T (such as 500M, 4G, 4GiB)')
+    .transform((value) => {
+      const [, number = '0', unit = ''] = SIZE.exec(value) ?? [];
+      return Math.floor(Number.parseFloat(number) * (UNIT_BYTES[unit.toLowerCase()] ?? 1));
+    })
+    .pipe(z.number().min(1, 'must be at least 1 byte').max(MAX_FILE_SIZE_CAP, 'must be at most 1T'))
+    .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
+  'http-rate': rateField.optional(),
+  'peer-rate': rateField.optional(),
+  'send-rate': rateField.optional(),
   'log-level': z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -121,10 +156,15 @@ export function parseNodeFlags(
         tunnel: { type: 'string' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
+        'allow-private-peers': { type: 'boolean' },
         'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
+        'max-file-size': { type: 'string' },
         profile: { type: 'string' },
+        'http-rate': { type: 'string' },
+        'peer-rate': { type: 'string' },
+        'send-rate': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -147,7 +187,11 @@ export function parseNodeFlags(
     'data-dir': values['data-dir'] ?? fromEnv('MESHCHAT_DATA_DIR'),
     'message-ttl': values['message-ttl'] ?? fromEnv('MESHCHAT_MESSAGE_TTL'),
     history: values.history ?? fromEnv('MESHCHAT_HISTORY'),
+    'max-file-size': values['max-file-size'] ?? fromEnv('MESHCHAT_MAX_FILE_SIZE'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
+    'http-rate': values['http-rate'] ?? fromEnv('MESHCHAT_HTTP_RATE'),
+    'peer-rate': values['peer-rate'] ?? fromEnv('MESHCHAT_PEER_RATE'),
+    'send-rate': values['send-rate'] ?? fromEnv('MESHCHAT_SEND_RATE'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
   };
   const parsed = nodeFlags.safeParse(raw);
@@ -173,6 +217,17 @@ export function parseNodeFlags(
       '--in-memory and --data-dir contradict each other: a node in memory has no data dir',
     );
   }
+  const envPrivate = fromEnv('MESHCHAT_ALLOW_PRIVATE_PEERS');
+  if (envPrivate !== undefined && !/^(1|true|yes|0|false|no)$/i.test(envPrivate)) {
+    throw new UsageError(`MESHCHAT_ALLOW_PRIVATE_PEERS must be 1 or 0 (got "${envPrivate.slice(0, 20)}")`);
+  }
+  const allowPrivatePeers =
+    values['allow-private-peers'] === true
+      ? true
+      : envPrivate === undefined
+        ? undefined
+        : /^(1|true|yes)$/i.test(envPrivate);
+  const host = flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1');
   const noLinks =
     values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
@@ -191,17 +246,41 @@ export function parseNodeFlags(
     config: {
       id,
       port: flags.port,
-      host: flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1'),
+      host,
       join: flags.join,
       tunnel: flags.tunnel,
       ...(inMemory ? {} : { dataDir }),
       ...(noLinks ? { peerLinks: false } : {}),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
+      ...(flags['max-file-size'] === undefined ? {} : { maxFileSize: flags['max-file-size'] }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
+      // Decided here, so the config says what the node does: the flag or environment, else the default.
+      allowPrivatePeers:
+        allowPrivatePeers ??
+        privatePeersByDefault({ host, publicUrl: flags['public-url'], tunnel: flags.tunnel }),
+      ...rateLimitsFrom(flags),
       ...(ngrokAuthtoken ? { ngrokAuthtoken } : {}),
       ...(ngrokDomain ? { ngrokDomain } : {}),
     },
   };
+}
+
+/** The rate flags as `NodeConfig.rateLimits`: each rate with its burst (and the account's from `--send-rate`). */
+function rateLimitsFrom(flags: {
+  'http-rate'?: number;
+  'peer-rate'?: number;
+  'send-rate'?: number;
+}): Pick<NodeConfig, 'rateLimits'> {
+  const budget = (rate: number, burstFactor: number) => ({ ratePerSecond: rate, burst: rate * burstFactor });
+  const http = flags['http-rate'];
+  const peer = flags['peer-rate'];
+  const send = flags['send-rate'];
+  const limits = {
+    ...(http === undefined ? {} : { http: budget(http, 4) }),
+    ...(peer === undefined ? {} : { peer: budget(peer, 5) }),
+    ...(send === undefined ? {} : { connection: budget(send, 4), account: budget(2 * send, 4) }),
+  };
+  return Object.keys(limits).length === 0 ? {} : { rateLimits: limits };
 }

@@ -56,6 +56,11 @@ export type HistoryItem =
 export interface HistoryBatch {
   /** False for the first connection's history; true after a reconnect (only what was missed). */
   readonly reconnect: boolean;
+  /**
+   * True for the second history of one connection: on `/ws`, the logged-in user's direct messages (after the
+   * cursor, and their inbox), sent right after the `auth` answer. Its `reconnect` is the connection's.
+   */
+  readonly direct: boolean;
   readonly items: readonly HistoryItem[];
 }
 

@@ -49,7 +49,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     events.emit('login', user);
   };
   let mesh: MeshGraph | undefined;
+  /** Connections whose history was read; and the `reconnect` of the open one's, once it came. */
   let histories = 0;
+  let connectionHistory: boolean | undefined;
 
   const reportAll = (reports: readonly StatusReport[]) => {
     for (const report of reports) events.emit('status', report);
@@ -74,6 +76,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       since: () => ledger.since,
       onStatus: (status) => {
         if (status.state === 'open') {
+          connectionHistory = undefined;
           directory.connected();
           mesh = undefined;
           outbox.flush();
@@ -120,7 +123,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         if (!Array.isArray(frame.data)) return events.emit('malformed', 'a history frame that is not a list');
         const { items, malformed } = readHistory(frame.data, ledger, sent, self?.id);
         for (let i = 0; i < malformed; i++) events.emit('malformed', 'a history entry without a text');
-        return events.emit('history', { reconnect: histories++ > 0, items });
+        // On /ws a login's direct messages follow the connect-time history as a second frame: the same
+        // connection's history, not a reconnect.
+        const direct = connectionHistory !== undefined;
+        if (connectionHistory === undefined) connectionHistory = histories++ > 0;
+        return events.emit('history', { reconnect: connectionHistory, direct, items });
       }
       case 'status': {
         const event = parseStatusEvent(frame.data);

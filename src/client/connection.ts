@@ -20,6 +20,8 @@ export interface ConnectionStatus {
   readonly lastError?: string;
   /** The node turned the connection away (state `closed`). */
   readonly refused?: boolean;
+  /** The refusal was of the login token: connecting again without it (anonymously) may work. */
+  readonly loginRefused?: boolean;
   /** True on an `open` that is not the first one. */
   readonly reconnected?: boolean;
 }
@@ -141,6 +143,7 @@ export class Connection {
         failures: this.#status.failures + 1,
         lastError: close.reason,
         refused: true,
+        ...(close.loginRefused ? { loginRefused: true } : {}),
       });
       return;
     }

@@ -1,5 +1,16 @@
 // The meshchat protocol client shared by the CLI and the web page. No DOM, no Node modules, no socket.io:
 // the host gives it a `Transport` and (optionally) timers. Start with `createChatClient`.
+
+export type {
+  AccountError,
+  AccountResult,
+  HttpAnswer,
+  HttpRequest,
+  ListedUser,
+  MeshUsers,
+  SignedIn,
+} from './accounts-api.js';
+export { AccountsApi, MAX_LISTED_USERS, parseListedUser, parseMeshUsers } from './accounts-api.js';
 export type { Backoff } from './backoff.js';
 export { DEFAULT_BACKOFF, reconnectDelay } from './backoff.js';
 export { createChatClient, DEFAULT_ACK_TIMEOUT_MS } from './chat-client.js';
@@ -57,5 +68,5 @@ export type {
   TransportHandlers,
 } from './transport.js';
 export type { WebSocketDialer, WebSocketLike } from './web-socket-transport.js';
-export { WebSocketTransport } from './web-socket-transport.js';
+export { WebSocketTransport, WS_CLOSE_UNAUTHENTICATED } from './web-socket-transport.js';
 export { parseWsFrame, wsAuthFrame, wsPath, wsSendFrame } from './ws-frames.js';

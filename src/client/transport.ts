@@ -32,6 +32,8 @@ export interface InboundFrame {
 export interface TransportClose {
   readonly reason: string;
   readonly refused?: boolean;
+  /** The node refused the connection's login token (unknown, expired or revoked): with `refused`. */
+  readonly loginRefused?: boolean;
 }
 
 export interface TransportHandlers {

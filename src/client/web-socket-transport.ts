@@ -13,14 +13,18 @@ export interface WebSocketLike {
   addEventListener(type: 'close', listener: (event: { readonly code: number }) => void): void;
 }
 
+/** The close code of a `/ws` connection whose `auth` frame carried a bad token. */
+export const WS_CLOSE_UNAUTHENTICATED = 4401;
+
 /** Opens a WebSocket to `path` (the node's `/ws` with its query) on the node's origin; it may throw. */
 export type WebSocketDialer = (path: string) => WebSocketLike;
 
 /**
  * The client's `Transport` over a node's plain WebSocket at `/ws` (SPEC §3): the history cursor goes in the
  * query, each send is a `msg` frame with its `ref`, each text frame is read with `parseWsFrame` (a frame that
- * is not one is ignored). A browser cannot tell a refused upgrade from a network failure, so a close is never
- * `refused`: the client keeps trying. With a `token`, every connection logs in with its first frame.
+ * is not one is ignored). A browser cannot tell a refused upgrade from a network failure, so such a close is
+ * not `refused`: the client keeps trying. With a `token`, every connection logs in with its first frame; the
+ * node's close 4401 after it is `refused` with `loginRefused`, since the same token will never be taken.
  */
 export class WebSocketTransport implements Transport {
   #socket: WebSocketLike | undefined;
@@ -54,12 +58,17 @@ export class WebSocketTransport implements Transport {
       if (frame) handlers.onFrame(frame);
     });
     // An `error` is always followed by a `close`, which is the one that ends the connection.
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (event) => {
       if (!current()) return;
-      const reason = this.#open ? 'the connection closed' : 'the connection failed';
+      const loginRefused = this.token !== undefined && event.code === WS_CLOSE_UNAUTHENTICATED;
+      const reason = loginRefused
+        ? 'the node refused the login (the session expired or was signed out)'
+        : this.#open
+          ? 'the connection closed'
+          : 'the connection failed';
       this.#socket = undefined;
       this.#open = false;
-      handlers.onClose({ reason });
+      handlers.onClose(loginRefused ? { reason, refused: true, loginRefused } : { reason });
     });
   }
 

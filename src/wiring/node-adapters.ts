@@ -6,6 +6,8 @@ import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
 import type { PasswordHasher } from '../application/ports/accounts/password-hasher.js';
 import type { SessionTokens } from '../application/ports/accounts/session-tokens.js';
 import type { Clock } from '../application/ports/clock.js';
+import type { ContentStore } from '../application/ports/files/content-store.js';
+import type { FileCatalog } from '../application/ports/files/file-catalog.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
 import type { Inbox } from '../application/ports/inbox.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
@@ -38,6 +40,10 @@ export interface NodeAdapters {
   readonly tokens: SessionTokens;
   /** Where account operations are recorded (the database and the log, fanned out). */
   readonly audit: AuditTrail;
+  /** The records of the files published here; closed by the node with the other stores. */
+  readonly fileCatalog: FileCatalog;
+  /** The bytes of those files, by content id; closed by the node after its front ends. */
+  readonly fileContent: ContentStore;
   /** Direct messages waiting for this node's users while they are offline; closed with the other stores. */
   readonly inbox: Inbox;
 }

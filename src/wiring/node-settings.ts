@@ -7,7 +7,8 @@ import {
 } from '../application/membership/settings.js';
 import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import { assertNodeId } from '../domain/node-record.js';
-import type { NodeConfig } from '../node-config.js';
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../domain/rate-limits.js';
+import { allowsPrivatePeers, type NodeConfig } from '../node-config.js';
 
 /** The numbers and names `wireNode` builds with: the node config, without the choice of adapters. */
 export interface NodeSettings {
@@ -27,6 +28,17 @@ export interface NodeSettings {
   readonly heartbeatMs?: number;
   /** Failed-login limits over the defaults of `LoginThrottle`. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /**
+   * Whether peers at loopback, private, link-local and other non-public addresses may be called. Absent means
+   * allowed (tests that wire a node by hand); `nodeSettings` decides it from the config.
+   */
+  readonly allowPrivatePeers?: boolean;
+  /** Token buckets per client address, connection and account; none when absent (tests wiring by hand). */
+  readonly rateLimits?: RateLimitSettings;
+  /** Behind a tunnel, the client address is the tunnel's `X-Forwarded-For` entry (see `HttpRateLimits`). */
+  readonly trustForwardedFor?: boolean;
+  /** The most bytes one published file may have (`--max-file-size`). */
+  readonly maxFileSize?: number;
   /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
   readonly inboxLimit?: number;
 }
@@ -49,6 +61,10 @@ export function nodeSettings(
     peerLinks: config.peerLinks !== false,
     heartbeatMs: config.heartbeatMs,
     loginThrottle: config.loginThrottle,
+    allowPrivatePeers: allowsPrivatePeers(config),
+    rateLimits: { ...DEFAULT_RATE_LIMITS, ...config.rateLimits },
+    trustForwardedFor: config.tunnel === 'ngrok',
+    maxFileSize: config.maxFileSize,
     inboxLimit: config.inboxLimit,
   };
 }

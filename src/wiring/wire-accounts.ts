@@ -11,6 +11,7 @@ import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
 import type { PasswordHasher } from '../application/ports/accounts/password-hasher.js';
 import type { SessionTokens } from '../application/ports/accounts/session-tokens.js';
 import type { Clock } from '../application/ports/clock.js';
+import type { PublishedFiles } from '../application/ports/files/published-files.js';
 import type { Inbox } from '../application/ports/inbox.js';
 
 export interface AccountsParts {
@@ -24,6 +25,8 @@ export interface AccountsParts {
   readonly audit: AuditTrail;
   /** Direct messages waiting for the users: emptied when an account is removed. */
   readonly inbox?: Inbox;
+  /** The files the users published: removed when an account is removed. */
+  readonly files?: PublishedFiles;
 }
 
 export interface AccountsSettings {
@@ -45,7 +48,7 @@ export interface AccountsWiring {
 
 /** One throttle is shared by login and unregister: a wrong password counts the same through either. */
 export function wireAccounts(parts: AccountsParts, settings: AccountsSettings = {}): AccountsWiring {
-  const { node, clock, store, hasher, tokens, audit, inbox } = parts;
+  const { node, clock, store, hasher, tokens, audit, inbox, files } = parts;
   const context = { node, clock, audit };
   const throttle = new LoginThrottle({ clock }, settings.throttle);
   const authenticate = new Authenticate({ node, clock, store, tokens });
@@ -56,7 +59,7 @@ export function wireAccounts(parts: AccountsParts, settings: AccountsSettings = 
     register: new Register({ ...context, store, hasher }),
     login: new Login({ ...context, store, hasher, tokens, throttle }, settings.login),
     logout: new Logout({ ...context, store, authenticate }),
-    unregister: new Unregister({ ...context, store, hasher, authenticate, throttle, inbox }),
+    unregister: new Unregister({ ...context, store, hasher, authenticate, throttle, inbox, files }),
     presence,
     listUsers: new ListUsers({ node, store, presence }),
   };

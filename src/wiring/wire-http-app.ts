@@ -1,9 +1,12 @@
 import { createHttpApp, type HttpApp } from '../adapters/http/create-http-app.js';
+import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { RateLimitSettings } from '../domain/rate-limits.js';
 import type { AccountsWiring } from './wire-accounts.js';
 import type { DirectoryWiring } from './wire-directory.js';
+import type { FilesWiring } from './wire-files.js';
 import type { MembershipWiring } from './wire-membership.js';
 import type { MessagingWiring } from './wire-messaging.js';
 import type { OperationsWiring } from './wire-operations.js';
@@ -14,14 +17,29 @@ export function wireHttpApp(
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
     Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
-    Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> & {
+    Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> &
+    Pick<FilesWiring, 'files'> & {
       /** Every front end, to close the connections of a removed account. */
       readonly push: Pick<UserPush, 'disconnectUser'>;
     },
-  settings: { readonly web: WebAssets; readonly maxBodyBytes?: number; readonly peerLinks?: boolean },
+  settings: {
+    readonly web: WebAssets;
+    readonly maxBodyBytes?: number;
+    readonly peerLinks?: boolean;
+    /** With `now`, turns the per-client HTTP budgets on (unless `limiter` is given); advertised at `/limits`. */
+    readonly rateLimits?: RateLimitSettings;
+    readonly now?: () => number;
+    readonly trustForwardedFor?: boolean;
+    /** The per-client HTTP budgets, when the caller shares them (with the peer link server's upgrades). */
+    readonly limiter?: HttpRateLimits;
+  },
 ): HttpApp {
   const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
-  const { ownDirectory, directory, register, login, logout, unregister, push } = parts;
+  const { ownDirectory, directory, register, login, logout, unregister, push, files } = parts;
+  const { rateLimits, now, trustForwardedFor } = settings;
+  const limiter =
+    settings.limiter ??
+    (rateLimits && now ? new HttpRateLimits(rateLimits, { now, trustForwardedFor }) : undefined);
   return createHttpApp({
     registry,
     announce,
@@ -33,8 +51,11 @@ export function wireHttpApp(
     directory: { own: ownDirectory, mesh: directory },
     ops: { health, metrics, mesh: () => meshMap.snapshot() },
     accounts: { register, login, logout, unregister, users: push },
+    files,
     maxBodyBytes: settings.maxBodyBytes,
     peerLinks: settings.peerLinks,
+    ...(limiter ? { rateLimits: limiter } : {}),
+    ...(rateLimits ? { limits: rateLimits } : {}),
     onInternalError: (error) => errors.report(error),
   });
 }

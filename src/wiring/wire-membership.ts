@@ -13,6 +13,7 @@ import type { MembershipStore } from '../application/ports/membership-store.js';
 import type { PeerClient } from '../application/ports/peer-client.js';
 import type { Telemetry } from '../application/ports/telemetry.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
+import type { PeerUrlPolicy } from '../domain/peer-url-policy.js';
 
 export interface MembershipParts {
   readonly registry: PeerRegistry;
@@ -23,6 +24,8 @@ export interface MembershipParts {
   readonly random?: () => number;
   readonly errors?: InternalErrors;
   readonly telemetry?: Telemetry;
+  /** Peer URLs this node refuses to take in, probe or pass on; every URL when absent. */
+  readonly urls?: PeerUrlPolicy;
   /** Told of each gossiped list after it is merged (the mesh directory). */
   readonly views?: ViewListener;
 }
@@ -45,18 +48,18 @@ export interface MembershipWiring {
 }
 
 export function wireMembership(parts: MembershipParts, settings: MembershipSettingsOfNode): MembershipWiring {
-  const { registry, peers, clock, store, random, errors, telemetry, views } = parts;
+  const { registry, peers, clock, store, random, errors, telemetry, urls, views } = parts;
   const membership = new MembershipProtocol(
-    { registry, peers, clock, random, errors, telemetry, views },
+    { registry, peers, clock, random, errors, telemetry, urls, views },
     settings.membership,
   );
   return {
     membership,
     remember: new RememberNodes({ registry, store, clock, errors }, membership.settings),
-    join: new JoinNetwork({ registry, peers }),
+    join: new JoinNetwork({ registry, peers, urls }),
     leave: new Leave({ registry, peers, clock }, { timeoutMs: settings.leaveTimeoutMs }),
-    announce: new AnnounceNode({ registry, clock, membership }),
+    announce: new AnnounceNode({ registry, clock, membership, urls }),
     remove: new RemoveNode({ registry, clock, membership }),
-    probe: new ProbeForPeer({ registry, membership }),
+    probe: new ProbeForPeer({ registry, membership, urls }),
   };
 }

@@ -1,7 +1,9 @@
+import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import { NodeHttpServer } from '../adapters/http/node-http-server.js';
 import type { Logger } from '../adapters/log/logger.js';
-import { WsLinkServer } from '../adapters/peers/ws-link-server.js';
+import { LINK_SERVER_DEFAULTS, WsLinkServer } from '../adapters/peers/ws-link-server.js';
 import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
+import { SendLimits } from '../adapters/users/send-limits.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
@@ -12,10 +14,12 @@ import type { MessageStore } from '../application/ports/message-store.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
 import type { UserPush } from '../application/ports/user-push.js';
 import { type NodeReport, PeerRegistry } from '../domain/peer-registry.js';
+import { PeerUrlPolicy } from '../domain/peer-url-policy.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
 import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
+import { type FilesWiring, wireFileStore, wireFiles } from './wire-files.js';
 import { wireHttpApp } from './wire-http-app.js';
 import { type MembershipWiring, wireMembership } from './wire-membership.js';
 import { type MessagingWiring, wireMessaging } from './wire-messaging.js';
@@ -27,7 +31,8 @@ export interface WiredNode
     MessagingWiring,
     OperationsWiring,
     AccountsWiring,
-    DirectoryWiring {
+    DirectoryWiring,
+    FilesWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -65,11 +70,34 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     users: () => ({ socketio: socketIo.connectedUsers, ws: ws.connectedUsers }),
     processMetrics: settings.processMetrics,
     peerLinks: adapters.peerLinks ? () => adapters.peerLinks?.stats : undefined,
+    maxFileSize: settings.maxFileSize,
   });
   const { errors, telemetry, meshMap } = operations;
+  // The accounts remove a user's files through the file store; the file use cases log users in with the accounts.
+  const fileParts = {
+    node: settings.self.id,
+    clock,
+    audit,
+    catalog: adapters.fileCatalog,
+    content: adapters.fileContent,
+  };
+  const fileStore = wireFileStore(fileParts);
   const accounts = wireAccounts(
-    { node: settings.self.id, clock, store: adapters.accounts, hasher, tokens, audit, inbox },
+    {
+      node: settings.self.id,
+      clock,
+      store: adapters.accounts,
+      hasher,
+      tokens,
+      audit,
+      inbox,
+      files: fileStore.userFiles,
+    },
     { throttle: settings.loginThrottle },
+  );
+  const files = wireFiles(
+    { ...fileParts, authenticate: accounts.authenticate, store: fileStore },
+    { maxFileSize: settings.maxFileSize },
   );
   const frontEnd = {
     registry,
@@ -77,6 +105,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
+    ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
   const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
@@ -108,12 +137,36 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     settings,
   );
   const membership = wireMembership(
-    { registry, peers, clock, store: membershipStore, random, errors, telemetry, views: directory.directory },
+    {
+      registry,
+      peers,
+      clock,
+      store: membershipStore,
+      random,
+      errors,
+      telemetry,
+      urls: new PeerUrlPolicy(settings.allowPrivatePeers ?? true),
+      views: directory.directory,
+    },
     settings,
   );
+  // One set of HTTP budgets per client address, for the routes and the `/peer` upgrades alike; a link's requests
+  // run through the app, so they are charged there like the HTTP requests they stand for.
+  const httpLimits = settings.rateLimits
+    ? new HttpRateLimits(settings.rateLimits, {
+        now: () => clock.now(),
+        trustForwardedFor: settings.trustForwardedFor,
+      })
+    : undefined;
   const app = wireHttpApp(
-    { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, push },
-    { web, maxBodyBytes: settings.maxBodyBytes, peerLinks: settings.peerLinks },
+    { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, ...files, push },
+    {
+      web,
+      maxBodyBytes: settings.maxBodyBytes,
+      peerLinks: settings.peerLinks,
+      rateLimits: settings.rateLimits,
+      ...(httpLimits ? { limiter: httpLimits } : {}),
+    },
   );
   return {
     ...operations,
@@ -121,6 +174,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ...membership,
     ...accounts,
     ...directory,
+    ...files,
     registry,
     remembered: saved?.nodes ?? [],
     socketIo,
@@ -128,7 +182,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
     http: new NodeHttpServer(app),
-    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app) } : {}),
+    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits) } : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,

@@ -22,6 +22,8 @@ export interface OperationsParts {
   readonly processMetrics?: boolean;
   /** The peer links this node opened and the calls by transport (read when scraped). */
   readonly peerLinks?: MetricsSources['peerLinks'];
+  /** Advertised by the health check (`files.maxFileSize`). */
+  readonly maxFileSize?: number;
 }
 
 /** What operators read (health, metrics, the mesh map, the audit log) and where internal errors go. */
@@ -38,7 +40,7 @@ export interface OperationsWiring {
 }
 
 export function wireOperations(parts: OperationsParts): OperationsWiring {
-  const { registry, clock, log, outboxDepth, users, processMetrics, peerLinks } = parts;
+  const { registry, clock, log, outboxDepth, users, processMetrics, peerLinks, maxFileSize } = parts;
   const recentErrors = new RecentErrors();
   const errors = new LoggedInternalErrors({ log, recent: recentErrors, clock });
   const phase: PhaseBox = { phase: 'starting' };
@@ -53,6 +55,7 @@ export function wireOperations(parts: OperationsParts): OperationsWiring {
     users: () => Object.values(users()).reduce((a, b) => a + b, 0),
     errors: recentErrors,
     bornAt: clock.now(),
+    ...(maxFileSize === undefined ? {} : { maxFileSize }),
   });
   return { recentErrors, errors, phase, metrics, meshMap, telemetry, health };
 }

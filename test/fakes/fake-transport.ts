@@ -46,11 +46,13 @@ export class FakeTransport implements Transport {
     this.frame('ack', data, ref);
   }
 
-  drop(reason = 'the connection closed', refused = false): void {
+  /** The connection ends; `refused` as a node turning it away, `loginRefused` as one refusing its token. */
+  drop(reason = 'the connection closed', refused = false, loginRefused = false): void {
     const handlers = this.#current();
     this.#handlers = undefined;
     this.#open = false;
-    handlers.onClose(refused ? { reason, refused } : { reason });
+    if (loginRefused) handlers.onClose({ reason, refused: true, loginRefused });
+    else handlers.onClose(refused ? { reason, refused } : { reason });
   }
 
   #current(): TransportHandlers {

@@ -89,15 +89,6 @@ describe('GET /users?scope=mesh between real nodes', () => {
       { timeout: CONVERGE_MS, interval: POLL_MS },
     );
 
-    // ?scope=mesh is answered locally: no call to another node on the request's path.
-    const started = performance.now();
-    for (let i = 0; i < 50; i++) await meshOf(a.node);
-    const perRequestMs = (performance.now() - started) / 50;
-    process.stdout.write(
-      `directory: GET /users?scope=mesh over HTTP, 3 nodes: ${perRequestMs.toFixed(2)} ms a request\n`,
-    );
-    expect(perRequestMs).toBeLessThan(50);
-
     // Bad input.
     const bad = await getJson<{ error: { code: string; message: string } }>(`${a.node.url}/users?scope=foo`);
     expect(bad.status).toBe(400);

@@ -61,7 +61,12 @@ describe('peer links between meshchat nodes', () => {
   it('after warm-up, 100 messages make no HTTP request to the destination', async () => {
     const seenByB = new RecordingPushNotifier();
     const b = await node('b', { push: [seenByB] });
-    const a = await node('a', { join: [b.url] });
+    // 300 sends at once from one connection: past its default budget (GET /limits), which is not under test.
+    const unlimited = { ratePerSecond: 0, burst: 0 };
+    const a = await node('a', {
+      join: [b.url],
+      config: { rateLimits: { connection: unlimited, account: unlimited } },
+    });
     const atB = tally(b.server);
     await linksOpen(a.url, 1);
     const sender = await user(a.url);
@@ -101,7 +106,12 @@ describe('peer links between meshchat nodes', () => {
   it('a link dropped mid-batch loses nothing: every message arrives once, in order', async () => {
     const seenByB = new RecordingPushNotifier();
     const b = await node('b', { push: [seenByB] });
-    const a = await node('a', { join: [b.url] });
+    // 300 sends at once from one connection: past its default budget (GET /limits), which is not under test.
+    const unlimited = { ratePerSecond: 0, burst: 0 };
+    const a = await node('a', {
+      join: [b.url],
+      config: { rateLimits: { connection: unlimited, account: unlimited } },
+    });
     const atB = tally(b.server);
     await linksOpen(a.url, 1);
     const sender = await user(a.url);

@@ -9,6 +9,7 @@ import { Unregister } from '../../src/application/accounts/unregister.js';
 import type { AccountStore } from '../../src/application/ports/accounts/account-store.js';
 import type { PasswordHasher } from '../../src/application/ports/accounts/password-hasher.js';
 import type { SessionTokens } from '../../src/application/ports/accounts/session-tokens.js';
+import type { PublishedFiles } from '../../src/application/ports/files/published-files.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { InMemoryAccountStore } from '../fakes/in-memory-account-store.js';
@@ -22,6 +23,8 @@ export function accountsOnFakes(
     hasher?: PasswordHasher;
     tokens?: SessionTokens;
     throttle?: Partial<LoginThrottleSettings>;
+    /** The users' published files, which `unregister` removes. */
+    files?: PublishedFiles;
   } = {},
 ) {
   const clock = new FakeClock();
@@ -44,7 +47,7 @@ export function accountsOnFakes(
     register: new Register({ ...context, store, hasher }),
     login: new Login({ ...context, store, hasher, tokens, throttle }),
     logout: new Logout({ ...context, store, authenticate }),
-    unregister: new Unregister({ ...context, store, hasher, authenticate, throttle }),
+    unregister: new Unregister({ ...context, store, hasher, authenticate, throttle, files: options.files }),
     listUsers: new ListUsers({ node: 'node-a', store, presence }),
   };
 }

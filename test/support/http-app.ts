@@ -1,12 +1,16 @@
+import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/adapters/log/logger.js';
 import { MemoryAccountStore } from '../../src/adapters/storage/memory-account-store.js';
+import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
 import type { WebAssets } from '../../src/adapters/web/web-assets.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { wireAccounts } from '../../src/wiring/wire-accounts.js';
+import { wireFileStore, wireFiles } from '../../src/wiring/wire-files.js';
 import { wireHttpApp } from '../../src/wiring/wire-http-app.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
+import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import { SequentialSessionTokens } from '../fakes/sequential-session-tokens.js';
@@ -19,10 +23,11 @@ export const TEST_USERS = { socketio: 2, ws: 1 };
 /**
  * Memory node `a` behind the real Hono app (with its operations: health, prom-client metrics, mesh map, and
  * its accounts on fakes: tokens `token-1`, `token-2`, ..., audit recorded, `a.users` standing for the front
- * ends), and memory node `b` joined to it. `build(web)` makes another app over the same node, e.g. with other
+ * ends; its files in a catalog in memory over an `InMemoryContentStore` of `fileCapacity` bytes, files at most
+ * `maxFileSize`), and memory node `b` joined to it. `build(web)` makes another app over the same node, e.g. with other
  * assets.
  */
-export async function memoryHttpApp() {
+export async function memoryHttpApp(options: { maxFileSize?: number; fileCapacity?: number } = {}) {
   const net = new InMemoryNetwork();
   const clock = new FakeClock();
   const registry = new PeerRegistry({ id: 'a', url: memoryUrl('a') }, 1);
@@ -33,12 +38,25 @@ export async function memoryHttpApp() {
     outboxDepth: () => a.courier.depth,
     users: () => TEST_USERS,
     processMetrics: false,
+    ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }),
   });
   ops.phase.phase = 'running';
   const a: MemoryNode = createMemoryNode(net, 'a', { registry, clock, telemetry: ops.telemetry });
   const b = createMemoryNode(net, 'b');
   await b.join.execute([a.url]);
   const audit = new RecordingAuditTrail();
+  const content = new InMemoryContentStore({
+    ...(options.fileCapacity === undefined ? {} : { capacity: options.fileCapacity }),
+  });
+  const fileParts = {
+    node: 'a',
+    clock,
+    audit,
+    catalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+    content,
+  };
+  // As wireNode: unregistering a user removes its files through the store the file use cases share.
+  const fileStore = wireFileStore(fileParts);
   const accounts = wireAccounts({
     node: 'a',
     clock,
@@ -46,9 +64,18 @@ export async function memoryHttpApp() {
     hasher: new FakePasswordHasher(),
     tokens: new SequentialSessionTokens(),
     audit,
+    files: fileStore.userFiles,
   });
-  const build = (web: WebAssets = TEST_WEB) =>
-    wireHttpApp({ ...a, ...ops, ...accounts, push: a.users }, { web, maxBodyBytes: 512 * 1024 });
+  const files = wireFiles(
+    { ...fileParts, authenticate: accounts.authenticate, store: fileStore },
+    { ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }) },
+  );
+  /** `extra` adds settings of `wireHttpApp`, such as rate limits on the fake clock. */
+  const build = (web: WebAssets = TEST_WEB, extra: Partial<Parameters<typeof wireHttpApp>[1]> = {}) =>
+    wireHttpApp(
+      { ...a, ...ops, ...accounts, ...files, push: a.users },
+      { web, maxBodyBytes: 512 * 1024, ...extra },
+    );
   const { metrics, recentErrors: errors, phase } = ops;
-  return { net, a, b, metrics, errors, phase, accounts, audit, clock, build, app: build() };
+  return { net, a, b, metrics, errors, phase, accounts, files, content, audit, clock, build, app: build() };
 }

@@ -7,6 +7,7 @@ import {
   Unauthenticated,
 } from '../../src/application/accounts/account-errors.js';
 import { SESSION_LIFETIME_MS } from '../../src/application/accounts/login.js';
+import type { PublishedFiles } from '../../src/application/ports/files/published-files.js';
 import { InvalidInput } from '../../src/domain/errors.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { accountsOnFakes } from '../support/accounts.js';
@@ -203,11 +204,46 @@ describe('Unregister', () => {
     const a = await login.execute({ name: 'alice', password: PASSWORD });
     const b = await login.execute({ name: 'alice', password: PASSWORD });
     const removed = await unregister.execute({ token: a.token, name: 'Alice', password: PASSWORD });
-    expect(removed).toEqual({ user: 'alice@node-a', sessionsRevoked: 2 });
+    expect(removed).toEqual({ user: 'alice@node-a', sessionsRevoked: 2, filesRemoved: 0 });
     expect(store.getAccount('alice')).toBeUndefined();
     expect(() => authenticate.execute(b.token)).toThrow(Unauthenticated);
     expect(audit.summary().at(-1)).toBe('unregister:alice:ok');
     await expect(register.execute({ name: 'alice', password: PASSWORD })).resolves.toBeDefined();
+  });
+
+  it("removes the user's published files through PublishedFiles, once the account is gone", async () => {
+    const calls: { name: string; node: string; accountLeft: boolean }[] = [];
+    const files: PublishedFiles = {
+      removeAllOf: async (owner) => {
+        calls.push({ ...owner, accountLeft: store.getAccount(owner.name) !== undefined });
+        return 3;
+      },
+    };
+    const { login, unregister, store } = await withAlice({ files });
+    const { token } = await login.execute({ name: 'alice', password: PASSWORD });
+    await expect(unregister.execute({ token, name: 'alice', password: 'wrong password' })).rejects.toThrow(
+      BadCredentials,
+    );
+    expect(calls).toEqual([]);
+    expect(await unregister.execute({ token, name: 'alice', password: PASSWORD })).toMatchObject({
+      filesRemoved: 3,
+    });
+    expect(calls).toEqual([{ name: 'alice', node: 'node-a', accountLeft: false }]);
+  });
+
+  it('a file store that fails after the account went rejects, with the unregistration audited ok', async () => {
+    const files: PublishedFiles = {
+      removeAllOf: async () => {
+        throw new Error('disk gone');
+      },
+    };
+    const { login, unregister, store, audit } = await withAlice({ files });
+    const { token } = await login.execute({ name: 'alice', password: PASSWORD });
+    await expect(unregister.execute({ token, name: 'alice', password: PASSWORD })).rejects.toThrow(
+      'disk gone',
+    );
+    expect(store.getAccount('alice')).toBeUndefined();
+    expect(audit.summary().filter((line) => line.startsWith('unregister'))).toEqual(['unregister:alice:ok']);
   });
 
   it('refuses another user’s token (403), a wrong password (401) and no token (401), keeping the account', async () => {

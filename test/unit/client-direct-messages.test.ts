@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type ConnectionStatus,
   conversationKey,
   createChatClient,
+  type HistoryBatch,
   type PresenceEvent,
   parseMessage,
   parseStatusEvent,
@@ -87,5 +89,63 @@ describe('client core: direct messages, logins and presence', () => {
     transport.open(undefined, { onOpen: () => {}, onFrame: () => {}, onClose: () => {} });
     sockets[0]?.fire('open');
     expect(sockets[0]?.sent[0]).toBe(wsAuthFrame('tok-1'));
+  });
+
+  it("reads /ws's second history after a login as the same connection's direct messages, not a reconnect", () => {
+    const transport = new FakeTransport();
+    const timers = new FakeTimers();
+    const client = createChatClient({ transport, timers });
+    const batches: HistoryBatch[] = [];
+    client.on('history', (batch) => batches.push(batch));
+    client.start();
+    const connect = (dm: string) => {
+      transport.accept();
+      transport.frame('hello', { node: { id: 'a', url: 'http://a' } });
+      transport.frame('history', [{ id: `n-${dm}`, from: 'b', to: 'a', msg: 'to the node', seq: 1 }]);
+      transport.frame('auth', { ok: true, user: 'alice@a' });
+      transport.frame('history', [{ id: dm, from: 'b', to: 'alice@a', fromUser: 'bob@b', msg: dm, seq: 2 }]);
+    };
+    connect('dm1');
+    transport.drop();
+    timers.advance(5_000);
+    connect('dm2');
+    expect(batches.map(({ reconnect, direct, items }) => ({ reconnect, direct, n: items.length }))).toEqual([
+      { reconnect: false, direct: false, n: 1 },
+      { reconnect: false, direct: true, n: 1 },
+      { reconnect: true, direct: false, n: 1 },
+      { reconnect: true, direct: true, n: 1 },
+    ]);
+  });
+
+  it('stops, refused, when /ws closes with 4401 after its login, and keeps retrying other closes', () => {
+    const sockets: FakeWebSocket[] = [];
+    const dial = (path: string) => {
+      const socket = new FakeWebSocket(path);
+      sockets.push(socket);
+      return socket;
+    };
+    const timers = new FakeTimers();
+    const statuses: ConnectionStatus[] = [];
+    const client = createChatClient({ transport: new WebSocketTransport(dial, 'expired'), timers });
+    client.on('connection', (status) => statuses.push(status));
+    client.start();
+    sockets[0]?.fire('open');
+    sockets[0]?.receive({
+      type: 'error',
+      error: { code: 'unauthenticated', message: 'The session expired.' },
+    });
+    sockets[0]?.fire('close', { code: 4401 });
+    expect(client.connection).toMatchObject({ state: 'closed', refused: true, loginRefused: true });
+    timers.advance(60_000);
+    expect(sockets).toHaveLength(1);
+
+    // Anonymous, the same close code is not about a login: the client tries again.
+    const anonymous = createChatClient({ transport: new WebSocketTransport(dial), timers });
+    anonymous.start();
+    sockets[1]?.fire('open');
+    sockets[1]?.fire('close', { code: 4401 });
+    expect(anonymous.connection.state).toBe('waiting');
+    expect(anonymous.connection.loginRefused).toBeUndefined();
+    expect(statuses.at(-1)?.loginRefused).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DirectRequest } from '../../src/adapters/http/create-http-app.js';
-import { memoryHttpApp } from '../support/http-app.js';
+import { HttpRateLimits } from '../../src/adapters/http/http-rate-limits.js';
+import { DEFAULT_RATE_LIMITS } from '../../src/domain/rate-limits.js';
+import { memoryHttpApp, TEST_WEB } from '../support/http-app.js';
 
 /** What the app answers a request through `fetch`, and what `direct` answers it on a twin node. */
 async function bothWays(method: string, path: string, body: unknown) {
@@ -12,7 +14,7 @@ async function bothWays(method: string, path: string, body: unknown) {
     headers: { 'Content-Type': 'application/json' },
     body: text,
   });
-  const request: DirectRequest = { method, path, body, bytes: Buffer.byteLength(text) };
+  const request: DirectRequest = { method, path, body, bytes: Buffer.byteLength(text), incoming: {} };
   const answered = viaDirect.app.direct(request);
   expect(answered).toBeDefined();
   const direct = await answered;
@@ -71,6 +73,7 @@ describe('the message routes without HTTP (what a peer link runs)', () => {
       path: '/msgs',
       body: { messages: [message('x-1')] },
       bytes: 100,
+      incoming: {},
       ...over,
     });
     expect(app.direct(request({ method: 'GET', path: '/nodes', body: undefined }))).toBeUndefined();
@@ -80,5 +83,54 @@ describe('the message routes without HTTP (what a peer link runs)', () => {
     expect(app.direct(request({ bytes: 512 * 1024 + 1 }))).toBeUndefined();
     expect(app.direct(request({ body: undefined }))).toBeUndefined();
     expect(app.direct(request({}))).toBeDefined();
+  });
+  it("charges the link's client on the node-to-node budget as the app does, and refuses as it does", async () => {
+    const rateLimits = { ...DEFAULT_RATE_LIMITS, peer: { ratePerSecond: 0.001, burst: 2 } };
+    const limited = async () => {
+      const fixture = await memoryHttpApp();
+      const limiter = new HttpRateLimits(rateLimits, { now: () => fixture.clock.now() });
+      return fixture.build(TEST_WEB, { rateLimits, limiter });
+    };
+    const [viaFetch, viaDirect] = [await limited(), await limited()];
+    const incoming = { socket: { remoteAddress: '198.51.100.9' }, headers: {} };
+    const body = { messages: [message('r-1')] };
+    const text = JSON.stringify(body);
+    const fetched = [];
+    const direct = [];
+    // A request `direct` gives back is not charged by it (the app charges it when it runs it).
+    expect(
+      viaDirect.direct({ method: 'GET', path: '/nodes', body: undefined, bytes: 0, incoming }),
+    ).toBeUndefined();
+    for (let i = 0; i < 3; i++) {
+      const response = await viaFetch.request(
+        '/msgs',
+        { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: text },
+        { incoming },
+      );
+      fetched.push({
+        status: response.status,
+        text: await response.text(),
+        retry: response.headers.get('retry-after'),
+      });
+      const answer = await viaDirect.direct({
+        method: 'POST',
+        path: '/msgs',
+        body,
+        bytes: text.length,
+        incoming,
+      });
+      direct.push({
+        status: answer?.status,
+        text: answer?.text,
+        retry: answer?.headers['Retry-After'] ?? null,
+      });
+    }
+    expect(fetched.map((f) => f.status)).toEqual([200, 200, 429]);
+    expect(direct).toEqual(fetched);
+    // Another client has its own budget.
+    const other = { socket: { remoteAddress: '198.51.100.10' }, headers: {} };
+    expect(
+      (await viaDirect.direct({ method: 'POST', path: '/msgs', body, bytes: 10, incoming: other }))?.status,
+    ).toBe(200);
   });
 });

@@ -41,9 +41,10 @@ describe('NgrokPublicEndpoint with the ngrok module replaced', () => {
     ngrok.forward.mockImplementation(async ({ addr }: { addr: string }) =>
       fakeListener(`https://tunnel-${addr.split(':')[1]}.ngrok.app`),
     );
+    // Behind ngrok private peers are refused by default; here the seed is on loopback, so they are allowed.
     const tunnelled = await startTestNode('far', {
       join: [nodes[0]?.url ?? ''],
-      config: { tunnel: 'ngrok', ngrokAuthtoken: 'tok' },
+      config: { tunnel: 'ngrok', ngrokAuthtoken: 'tok', allowPrivatePeers: true },
     });
     nodes.push(tunnelled);
     const expected = `https://tunnel-${tunnelled.port}.ngrok.app`;

@@ -28,6 +28,75 @@ describe('meshchat node flags and environment', () => {
     expect(inMemory.dataDir).toBeUndefined();
   });
 
+  it('takes --allow-private-peers from the flag or the environment, over the default', () => {
+    const tunnelled = { NGROK_AUTHTOKEN: 'token' };
+    expect(
+      parseNodeFlags(['--tunnel', 'ngrok', '--allow-private-peers'], tunnelled, stored).config
+        .allowPrivatePeers,
+    ).toBe(true);
+    expect(
+      parseNodeFlags(
+        ['--public-url', 'https://chat.example.com'],
+        { MESHCHAT_ALLOW_PRIVATE_PEERS: '1' },
+        stored,
+      ).config.allowPrivatePeers,
+    ).toBe(true);
+    expect(parseNodeFlags(['--allow-private-peers'], {}, stored).config.allowPrivatePeers).toBe(true);
+    expect(parseNodeFlags([], { MESHCHAT_ALLOW_PRIVATE_PEERS: '0' }, stored).config.allowPrivatePeers).toBe(
+      false,
+    );
+    expect(parseNodeFlags([], { MESHCHAT_ALLOW_PRIVATE_PEERS: 'yes' }, stored).config.allowPrivatePeers).toBe(
+      true,
+    );
+    expect(() => parseNodeFlags([], { MESHCHAT_ALLOW_PRIVATE_PEERS: 'maybe' }, stored)).toThrow(
+      /MESHCHAT_ALLOW_PRIVATE_PEERS must be 1 or 0/,
+    );
+  });
+
+  it('defaults --allow-private-peers to on only when the announced URL is loopback or private', () => {
+    const allowed = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+      parseNodeFlags(argv, env, stored).config.allowPrivatePeers;
+    // Listening on loopback or a LAN address, with nothing else announced: neighbours are private peers.
+    expect(allowed([])).toBe(true);
+    expect(allowed(['--host', '192.168.1.20'])).toBe(true);
+    expect(allowed(['--host', 'localhost'])).toBe(true);
+    // Listening everywhere or on a public address.
+    expect(allowed(['--host', '0.0.0.0'])).toBe(false);
+    expect(allowed(['--host', '::'])).toBe(false);
+    // Behind ngrok it listens on 127.0.0.1, yet anyone on the internet reaches it.
+    expect(allowed(['--tunnel', 'ngrok'], { NGROK_AUTHTOKEN: 'token' })).toBe(false);
+    expect(allowed([], { MESHCHAT_TUNNEL: 'ngrok', NGROK_AUTHTOKEN: 'token' })).toBe(false);
+    expect(
+      allowed(['--tunnel', 'ngrok', '--public-url', 'http://10.0.0.2:8080'], { NGROK_AUTHTOKEN: 't' }),
+    ).toBe(false);
+    // The public URL's host decides, whatever the node listens on.
+    expect(allowed(['--host', '127.0.0.1', '--public-url', 'https://chat.example.com'])).toBe(false);
+    expect(allowed(['--public-url', 'http://203.0.113.80:8080'])).toBe(false);
+    expect(allowed([], { MESHCHAT_HOST: '127.0.0.1', MESHCHAT_PUBLIC_URL: 'https://chat.example.com' })).toBe(
+      false,
+    );
+    expect(allowed(['--public-url', 'http://192.168.1.20:8080'])).toBe(true);
+    expect(allowed(['--host', '0.0.0.0', '--public-url', 'http://localhost:8080'])).toBe(true);
+  });
+
+  it('sets the rate limits from --http-rate, --peer-rate and --send-rate, bursts included', () => {
+    expect(parseNodeFlags([], {}, stored).config.rateLimits).toBeUndefined();
+    const { config } = parseNodeFlags(
+      ['--http-rate', '10', '--send-rate', '0'],
+      { MESHCHAT_PEER_RATE: '200' },
+      stored,
+    );
+    expect(config.rateLimits).toEqual({
+      http: { ratePerSecond: 10, burst: 40 },
+      peer: { ratePerSecond: 200, burst: 1000 },
+      connection: { ratePerSecond: 0, burst: 0 },
+      account: { ratePerSecond: 0, burst: 0 },
+    });
+    expect(() => parseNodeFlags(['--send-rate', 'fast'], {}, stored)).toThrow(
+      /--send-rate must be a number of events a second/,
+    );
+  });
+
   it('keeps peer links on unless --no-peer-links or MESHCHAT_PEER_LINKS=0 turns them off', () => {
     expect(parseNodeFlags([], {}, stored).config.peerLinks).toBeUndefined();
     expect(parseNodeFlags(['--no-peer-links'], {}, stored).config.peerLinks).toBe(false);

@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { NodeHttpServer } from '../../src/adapters/http/node-http-server.js';
+import { MAX_LINK_FRAME_BYTES } from '../../src/adapters/peers/link-frames.js';
 import {
   LINK_SERVER_DEFAULTS,
   type LinkServerSettings,
@@ -28,7 +29,14 @@ afterEach(async () => {
 
 /** Requests the app is running now, and a gate that holds `/slow` until the test opens it. */
 function controlledApp() {
-  const state = { running: 0, most: 0, seenHeader: '' as string | undefined, release: () => {} };
+  const state = {
+    running: 0,
+    most: 0,
+    seenHeader: '' as string | undefined,
+    release: () => {},
+    endlessRead: 0,
+    endlessCancelled: false,
+  };
   let gate = new Promise<void>((resolve) => {
     state.release = resolve;
   });
@@ -56,6 +64,20 @@ function controlledApp() {
   app.get('/versioned', (c) =>
     c.json([], 200, { 'Meshchat-Directory-Version': '7', 'X-Other': 'not carried' }),
   );
+  // An answer that never ends (a download far larger than a frame): how much of it the link server read.
+  app.get('/endless', () => {
+    const piece = new Uint8Array(64 * 1024).fill(0x61);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        state.endlessRead += piece.byteLength;
+        controller.enqueue(piece);
+      },
+      cancel() {
+        state.endlessCancelled = true;
+      },
+    });
+    return new Response(body, { headers: { 'Content-Type': 'application/octet-stream' } });
+  });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no' } }, 404));
   return {
     app,
@@ -118,6 +140,18 @@ describe('peer link', () => {
       text: '[]',
       headers: { 'meshchat-directory-version': '7' },
     });
+  });
+
+  it('answers 502 answer_too_large for an answer past one frame, reading no more of it than a frame', async () => {
+    const { app, state } = controlledApp();
+    const { base } = await serve(app);
+    const link = await open(base);
+    const reply = await link.call('GET', '/endless', undefined, 5_000);
+    expect(reply.status).toBe(502);
+    expect(JSON.parse(reply.text)).toMatchObject({ error: { code: 'answer_too_large' } });
+    expect(state.endlessRead).toBeLessThanOrEqual(MAX_LINK_FRAME_BYTES + 4 * 64 * 1024);
+    await vi.waitFor(() => expect(state.endlessCancelled).toBe(true), POLL);
+    expect((await link.call('PUT', '/echo', { msg: 'still open' }, 2_000)).status).toBe(200);
   });
 
   it('keeps at most maxInFlight calls on the wire; the others wait and then all complete', async () => {

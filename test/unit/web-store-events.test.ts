@@ -27,7 +27,12 @@ function page(sentIds: string[] = []) {
     createState(undefined, { has: (id) => remembered.has(id), add: (id) => remembered.add(id) }),
   );
   const s = store.state;
-  storeEvents(client, store, { openEveryone: () => {}, nodeError: () => {} });
+  storeEvents(client, store, {
+    openEveryone: () => {},
+    nodeError: () => {},
+    presence: () => {},
+    loginRefused: () => {},
+  });
   const connect = (history: unknown[] = [], nodes = NODES) => {
     transport.accept();
     transport.frame('hello', { node: { id: 'n1', url: 'http://n1' } });
@@ -149,5 +154,84 @@ describe("the web page's store on the client core", () => {
     expect(notices('n3')).toEqual(['n3 left the network', 'n3 came back']);
     // A reconnect is not news: nothing was said about n2.
     expect(notices('n2')).toEqual([]);
+  });
+
+  it('puts direct messages in one conversation per other user, and a DM to an unknown user fails in words', () => {
+    const { transport, connect, send, refOf, drawn, s } = page();
+    connect([{ id: 'n', from: 'n2', to: 'n1', msg: 'to the node', seq: 1 }]);
+    transport.frame('auth', { ok: true, user: 'alice@n1' });
+    expect(s.account.me).toBe('alice@n1');
+    // The login's direct messages come as the same connection's second history.
+    transport.frame('history', [
+      { id: 'd1', from: 'n2', to: 'alice@n1', fromUser: 'bob@n2', user: 'bob@n2', msg: 'hi alice', seq: 2 },
+      {
+        id: 'd2',
+        from: 'n1',
+        to: 'bob@n2',
+        fromUser: 'alice@n1',
+        user: 'alice@n1',
+        msg: 'hi bob',
+        seq: 3,
+        status: 'delivered',
+      },
+    ]);
+    expect(drawn('bob@n2')).toEqual([
+      { msg: 'hi alice', tick: undefined, ours: undefined },
+      { msg: 'hi bob', tick: 'delivered', ours: false },
+    ]);
+    expect(drawn('n2')).toEqual([{ msg: 'to the node', tick: undefined, ours: undefined }]);
+    expect(conversation(s, 'bob@n2').unread).toBe(0);
+    transport.frame('msg', {
+      id: 'd3',
+      from: 'n2',
+      to: 'alice@n1',
+      fromUser: 'bob@n2',
+      msg: 'there?',
+      seq: 4,
+    });
+    expect(conversation(s, 'bob@n2').unread).toBe(1);
+
+    send('nobody@n2', 'anyone?');
+    transport.ack(refOf(0), {
+      ok: false,
+      error: {
+        code: 'unknown_user',
+        message: 'There is no user "nobody@n2": the name has no account on that node.',
+      },
+    });
+    const failed = conversation(s, 'nobody@n2').items[0];
+    if (failed?.kind !== 'msg' || !failed.sent) throw new Error('the send is not shown');
+    expect(tickOf(failed.sent)).toEqual({
+      status: 'failed',
+      text: '✗ failed: There is no user "nobody@n2": the name has no account on that node. (unknown_user)',
+    });
+  });
+
+  it('turns a refused login token into one call to fall back, without a node error for the composer', async () => {
+    const transport = new FakeTransport();
+    const client = createChatClient({ transport, timers: new FakeTimers() });
+    const store = new Store(createState(undefined, { has: () => false, add: () => {} }));
+    const calls: string[] = [];
+    storeEvents(client, store, {
+      openEveryone: () => {},
+      nodeError: (text) => calls.push(`error: ${text}`),
+      presence: (change) => calls.push(`presence: ${change.user}`),
+      loginRefused: () => calls.push('refused'),
+    });
+    client.start();
+    transport.accept();
+    transport.frame('presence', { user: 'bob@n1', online: true, lastSeen: null });
+    // Refused for another reason: nothing to fall back from.
+    transport.drop('turned away', true);
+    await Promise.resolve();
+    expect(calls).toEqual(['presence: bob@n1']);
+
+    client.start();
+    transport.accept();
+    transport.frame('error', { error: { code: 'unauthenticated', message: 'The token expired.' } });
+    transport.drop('the node refused the login', true, true);
+    await Promise.resolve();
+    expect(calls).toEqual(['presence: bob@n1', 'refused']);
+    expect(store.state.conn).toMatchObject({ state: 'closed', refused: true, loginRefused: true });
   });
 });

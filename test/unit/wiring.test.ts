@@ -1,9 +1,11 @@
+import Database from 'better-sqlite3';
 import type { DependencyContainer } from 'tsyringe';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { silentLogger } from '../../src/adapters/log/logger.js';
 import { MemoryAccountStore } from '../../src/adapters/storage/memory-account-store.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
 import { SystemClock } from '../../src/adapters/system/system-clock.js';
 import { UuidGenerator } from '../../src/adapters/system/uuid-generator.js';
 import { LocalPublicEndpoint } from '../../src/adapters/tunnel/local-public-endpoint.js';
@@ -17,6 +19,7 @@ import { type WiredNode, wireNode } from '../../src/wiring/wire-node.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
+import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import { InMemoryInbox } from '../fakes/in-memory-inbox.js';
 import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js';
 import { createMemoryNode, InMemoryNetwork, memoryUrl } from '../fakes/in-memory-network.js';
@@ -96,6 +99,8 @@ describe('wireNode over fakes', () => {
         hasher: new FakePasswordHasher(),
         tokens: new SequentialSessionTokens(),
         audit,
+        fileCatalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+        fileContent: new InMemoryContentStore(),
         inbox: new InMemoryInbox(),
       },
       { ...nodeSettings(config, { processMetrics: false }), self: { id: 'a', url: memoryUrl('a') } },

@@ -1,9 +1,14 @@
-import { createChatClient, EVERYONE, WebSocketTransport } from '../../src/client/index.js';
+import { AccountsApi, EVERYONE, isUserAddress } from '../../src/client/index.js';
+import { AccountActions } from './account.js';
+import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
+import { dialNode, localStorageOrNone, requestNode, sessionStorageOrNone } from './node-origin.js';
+import { PeopleDirectory } from './people.js';
 import { type AppState, createState, type MessageItem } from './state.js';
 import { PageStorage } from './storage.js';
 import { Store } from './store.js';
-import { storeEvents } from './store-events.js';
+import { TokenStorage } from './token-storage.js';
+import { AccountPanel } from './views/account-panel.js';
 import { renderAnnouncements } from './views/announcer.js';
 import { Composer } from './views/composer.js';
 import { ConnectionBar } from './views/connection-bar.js';
@@ -11,25 +16,12 @@ import { ConversationList } from './views/conversation-list.js';
 import { ConversationView } from './views/conversation-view.js';
 import { MeshMap } from './views/mesh-map.js';
 import { Panes } from './views/panes.js';
+import { PeopleList } from './views/people-list.js';
 import { findUi } from './views/ui.js';
 
 export interface App {
   readonly store: Store<AppState>;
   stop(): void;
-}
-
-function localStorageOrNone(): Storage | undefined {
-  try {
-    return window.localStorage;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The node's `/ws` at `path`, on the origin the page came from. */
-function wsUrl(path: string): string {
-  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${window.location.host}${path}`;
 }
 
 /**
@@ -39,11 +31,30 @@ function wsUrl(path: string): string {
 export function startApp(doc: Document = document): App {
   const ui = findUi(doc);
   const storage = new PageStorage(localStorageOrNone());
-  const store = new Store(createState(storage.readMarks(), storage.sentIds()));
+  const tokens = new TokenStorage(sessionStorageOrNone());
+  const sentIds = storage.sentIds();
+  const store = new Store(createState(storage.readMarks(), sentIds));
   const state = store.state;
-  const client = createChatClient({
-    transport: new WebSocketTransport((path) => new WebSocket(wsUrl(path))),
-  });
+  const api = new AccountsApi(requestNode);
+  const people = new PeopleDirectory(api, store);
+  const token = tokens.token;
+  state.account.signedIn = token !== undefined;
+  const session = new ChatSession(
+    {
+      store,
+      dial: dialNode,
+      sentIds,
+      online: () => navigator.onLine,
+      hooks: {
+        openEveryone: () => selectConversation(EVERYONE),
+        nodeError: (text) => composer.showHint(text, true),
+        presence: (change) => people.presence(change),
+        loginRefused: () => account.loginRefused(),
+      },
+    },
+    token,
+  );
+  const account = new AccountActions(api, store, tokens, session);
 
   const selectConversation = (key: string): void => {
     store.update((s) => {
@@ -76,7 +87,7 @@ export function startApp(doc: Document = document): App {
       item.resent = true;
       conversation(s, old.to).version++;
       const { to, msg, user } = old;
-      sendAndShow(s, client, user === undefined ? { to, msg } : { to, msg, user });
+      sendAndShow(s, session.client, user === undefined ? { to, msg } : { to, msg, user });
     });
   };
 
@@ -85,7 +96,13 @@ export function startApp(doc: Document = document): App {
   const map = new MeshMap(ui, openConversation);
   // Refused or stopped, the client waits for a person to start it again; otherwise this skips the wait.
   const bar = new ConnectionBar(ui, () =>
-    client.connection.state === 'closed' ? client.start() : client.reconnectNow(),
+    session.client.connection.state === 'closed' ? session.start() : session.client.reconnectNow(),
+  );
+  const accountPanel = new AccountPanel(ui, account);
+  const peopleList = new PeopleList(
+    ui,
+    (address) => (state.account.signedIn ? openConversation(address) : account.offerSignIn(address)),
+    () => people.refreshSoon(),
   );
   const panes = new Panes(ui, store, {
     readingChanged: () =>
@@ -99,32 +116,36 @@ export function startApp(doc: Document = document): App {
     send: (text, user) => {
       const to = state.openKey;
       if (to === undefined) return false;
+      // A signed-in connection's messages carry its address whatever the name field says.
+      const name = state.account.signedIn ? undefined : user;
       store.update((s) =>
-        sendAndShow(s, client, user === undefined ? { to, msg: text } : { to, msg: text, user }),
+        sendAndShow(
+          s,
+          session.client,
+          name === undefined ? { to, msg: text } : { to, msg: text, user: name },
+        ),
       );
       chat.scrollToEnd();
       return true;
     },
   });
 
-  const stopEvents = storeEvents(client, store, {
-    openEveryone: () => selectConversation(EVERYONE),
-    nodeError: (text) => composer.showHint(text, true),
-  });
-
   store.subscribe((s) => {
     const marks = s.readMarks;
-    const cursor = client.since;
+    const cursor = session.client.since;
     if (marks && cursor !== undefined && cursor > marks.top) {
       marks.top = cursor;
       s.readMarksDirty = true;
     }
     bar.render(s);
+    accountPanel.render(s);
     list.render(s);
+    peopleList.render(s);
     chat.render(s);
     composer.render(s);
     map.render(s);
     renderAnnouncements(ui, s);
+    people.seek(s);
     const total = totalUnread(s);
     const base = s.self ? `meshchat · ${s.self.id}` : 'meshchat';
     doc.title = total > 0 ? `(${total}) ${base}` : base;
@@ -135,25 +156,31 @@ export function startApp(doc: Document = document): App {
   });
 
   // The core waits while offline and dials as soon as it is told the network is back.
-  window.addEventListener('online', () => client.setOnline(true));
-  window.addEventListener('offline', () => client.setOnline(false));
+  window.addEventListener('online', () => session.client.setOnline(true));
+  window.addEventListener('offline', () => session.client.setOnline(false));
   doc.addEventListener('visibilitychange', () => {
-    if (!doc.hidden) client.reconnectNow();
+    if (doc.hidden) return;
+    session.client.reconnectNow();
+    people.refreshSoon();
   });
   window.addEventListener('pagehide', () => {
     if (state.readMarks) storage.saveReadMarks(state.readMarks);
   });
 
   store.update((s) => conversation(s, EVERYONE));
-  selectConversation(storage.openConversation ?? EVERYONE);
+  // A conversation with a user needs a login: an anonymous page opens Everyone instead.
+  const remembered = storage.openConversation;
+  selectConversation(
+    remembered && (token !== undefined || !isUserAddress(remembered)) ? remembered : EVERYONE,
+  );
   panes.setView(panes.defaultView(), false);
-  client.setOnline(navigator.onLine);
-  client.start();
+  session.start();
+  people.start();
   return {
     store,
     stop: () => {
-      client.stop();
-      stopEvents();
+      session.stop();
+      people.stop();
     },
   };
 }

@@ -1,4 +1,10 @@
-import { type ChatClient, type ChatMessage, EVERYONE, type OutgoingMessage } from '../../src/client/index.js';
+import {
+  type ChatClient,
+  type ChatMessage,
+  conversationKey,
+  EVERYONE,
+  type OutgoingMessage,
+} from '../../src/client/index.js';
 import { ellipsize, limitChars, MAX_USER_CHARS, parseTime } from './format.js';
 import type { SentEntry } from './sent-messages.js';
 import type { AppState, Conversation, LogItem, MessageItem, ShownMessage } from './state.js';
@@ -27,12 +33,12 @@ export function convName(key: string): string {
   return key === EVERYONE ? 'Everyone' : key;
 }
 
-/** A message goes to the conversation of the other node; a broadcast to Everyone. */
+/**
+ * A message goes to the conversation of the other node, a direct message to the other user's, a broadcast to
+ * Everyone (the client core decides).
+ */
 export function conversationKeyOf(state: AppState, m: ChatMessage): string {
-  const from = m.from ?? '';
-  if (m.to === EVERYONE) return EVERYONE;
-  if (from === state.self?.id) return m.to || from;
-  return from;
+  return conversationKey(m, state.self?.id, state.account.me);
 }
 
 function insert(conv: Conversation, item: LogItem, inOrder: boolean): void {

@@ -1,4 +1,11 @@
-import type { ChatMessage, ConnectionStatus, MeshGraph, NodeInfo, PeerView } from '../../src/client/index.js';
+import type {
+  ChatMessage,
+  ConnectionStatus,
+  ListedUser,
+  MeshGraph,
+  NodeInfo,
+  PeerView,
+} from '../../src/client/index.js';
 import { type SentEntry, type SentMemory, SentMessages } from './sent-messages.js';
 
 /** Read marks kept across page loads: per conversation, the highest `seq` the user has seen there. */
@@ -38,7 +45,7 @@ export interface NoticeItem {
 
 export type LogItem = MessageItem | NoticeItem;
 
-/** One conversation: with a node (keyed by its id), or with Everyone (`*`). */
+/** One conversation: with a node (keyed by its id), a user (their address `name@node`), or Everyone (`*`). */
 export interface Conversation {
   key: string;
   /** Messages and notices, oldest first. */
@@ -55,8 +62,35 @@ export interface Conversation {
   version: number;
 }
 
+/** The sign-in panel and who this page is signed in as. */
+export interface AccountState {
+  /** The address the node logged this page's connection in as; undefined while anonymous. */
+  me?: string;
+  /** A token is in use: the page connects signed in (the node has not necessarily answered yet). */
+  signedIn: boolean;
+  panelOpen: boolean;
+  /** A request to the node is under way: the form's buttons wait. */
+  busy: boolean;
+  /** The last refusal, in the node's words, shown under the form. */
+  error?: string;
+  /** A line for the header: the session ended, or signing out did not reach the node. */
+  notice?: string;
+}
+
+/** The mesh directory as the People section shows it. */
+export interface PeopleState {
+  users: readonly ListedUser[];
+  /** Nodes whose users could not be listed (not answering). */
+  missing: readonly string[];
+  /** Whether an answer ever came; `error` is why the last try failed. */
+  loaded: boolean;
+  error?: string;
+}
+
 export interface AppState {
   self?: NodeInfo;
+  account: AccountState;
+  people: PeopleState;
   conn: ConnectionStatus;
   /**
    * The nodes as the client core tells them (states `unknown` while this page cannot hear its node): the
@@ -86,6 +120,8 @@ export interface AppState {
 export function createState(readMarks: ReadMarks | undefined, sentIds: SentMemory): AppState {
   const state: AppState = {
     conn: { state: 'idle', failures: 0 },
+    account: { signedIn: false, panelOpen: false, busy: false },
+    people: { users: [], missing: [], loaded: false },
     nodes: [],
     sends: new SentMessages(sentIds),
     conversations: new Map(),
@@ -97,4 +133,16 @@ export function createState(readMarks: ReadMarks | undefined, sentIds: SentMemor
   };
   if (readMarks) state.readMarks = readMarks;
   return state;
+}
+
+/**
+ * What a new connection starts from when the page signs in or out: the conversations, ticks and read state of
+ * the old identity go (the new connection's history brings back what this one may see), the rest stays.
+ */
+export function resetConversations(state: AppState, sentIds: SentMemory): void {
+  state.conversations.clear();
+  state.sends = new SentMessages(sentIds);
+  state.firstHistorySeen = false;
+  delete state.account.me;
+  delete state.nodeError;
 }

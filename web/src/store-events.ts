@@ -1,4 +1,10 @@
-import { type ChatClient, type ChatMessage, EVERYONE } from '../../src/client/index.js';
+import {
+  type ChatClient,
+  type ChatMessage,
+  EVERYONE,
+  isUserAddress,
+  type PresenceEvent,
+} from '../../src/client/index.js';
 import { addIncoming, addNotice, conversation, touchSent } from './conversations.js';
 import { plural } from './format.js';
 import { peerInfo } from './peers.js';
@@ -14,6 +20,10 @@ export interface StoreEventHooks {
   openEveryone(): void;
   /** A node's error frame, in words, for the composer's hint line. */
   nodeError(text: string): void;
+  /** One of the node's users came online or went offline. */
+  presence(change: PresenceEvent): void;
+  /** The node refused this page's login token (expired, revoked): the page goes on anonymously. */
+  loginRefused(): void;
 }
 
 /**
@@ -28,6 +38,8 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
     if (mesh) s.mesh = mesh;
     else delete s.mesh;
   };
+  /** The read marks were made by this connection's first history (a first visit, or a node that lost data). */
+  let freshMarks = false;
   const touch = (s: AppState, entry: SentEntry | undefined): void => {
     if (entry) touchSent(s, [entry]);
   };
@@ -42,12 +54,19 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
   };
 
   const stops = [
-    client.on('connection', (status) =>
+    client.on('connection', (status) => {
       store.update((s) => {
         s.conn = status;
         refresh(s);
+      });
+      if (status.loginRefused) queueMicrotask(() => hooks.loginRefused());
+    }),
+    client.on('login', (user) =>
+      store.update((s) => {
+        s.account.me = user;
       }),
     ),
+    client.on('presence', (change) => hooks.presence(change)),
     client.on('hello', (self) =>
       store.update((s) => {
         s.self = self;
@@ -74,7 +93,10 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
       store.update((s) => {
         if (!s.firstHistorySeen) {
           s.firstHistorySeen = true;
-          settleReadMarks(s, client.since ?? 0);
+          freshMarks = settleReadMarks(s, client.since ?? 0);
+        } else if (batch.direct && !batch.reconnect && freshMarks && s.readMarks) {
+          // The login's direct messages are the rest of the first history: on a first visit, read too.
+          s.readMarks.base = s.readMarks.top = Math.max(s.readMarks.top, client.since ?? 0);
         }
         for (const item of batch.items) {
           if (item.kind === 'status') touch(s, s.sends.status(item.change));
@@ -87,6 +109,8 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
     client.on('ack', (report) => store.update((s) => touch(s, s.sends.acked(report)))),
     client.on('status', ({ event }) => store.update((s) => touch(s, s.sends.status(event)))),
     client.on('error', (error) => {
+      // A refused login token: the close that follows ends this connection and the page says so itself.
+      if (error.code === 'unauthenticated') return;
       const text = `Node error${error.code ? ` (${error.code})` : ''}: ${error.message}`;
       store.update((s) => {
         if (s.openKey !== undefined) addNotice(s, s.openKey, text, { error: true });
@@ -106,6 +130,8 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
 function staleOpenConversation(s: AppState): boolean {
   const key = s.openKey;
   if (key === undefined || key === EVERYONE || key === s.self?.id || s.nodes.length === 0) return false;
+  // A user's conversation is not a node's: signing out or in decides about it, not the node list.
+  if (isUserAddress(key)) return false;
   if (peerInfo(s, key) || (s.conversations.get(key)?.items.length ?? 0) > 0) return false;
   s.conversations.delete(key);
   return true;
@@ -114,10 +140,11 @@ function staleOpenConversation(s: AppState): boolean {
 /**
  * The first history of a page load decides whether the stored read marks still fit this node: on a first
  * visit, or when the node's history cursor went back (it lost its data), everything in it counts as read.
+ * Returns whether it made new marks.
  */
-function settleReadMarks(s: AppState, top: number): void {
-  if (!s.readMarks || top < s.readMarks.top) {
-    s.readMarks = { base: top, top, convs: {} };
-    s.readMarksDirty = true;
-  }
+function settleReadMarks(s: AppState, top: number): boolean {
+  if (s.readMarks && top >= s.readMarks.top) return false;
+  s.readMarks = { base: top, top, convs: {} };
+  s.readMarksDirty = true;
+  return true;
 }

@@ -114,6 +114,13 @@ export const healthReport = z
     peers: z.strictObject({ alive: count, suspect: count, dead: count, left: count }),
     outbox: count.meta({ description: 'Messages waiting in the outbox.' }),
     users: count.meta({ description: 'Users connected through socket.io and `/ws`.' }),
+    files: z
+      .strictObject({
+        maxFileSize: count.meta({
+          description: 'The most bytes one published file may have (`--max-file-size`).',
+        }),
+      })
+      .meta({ description: 'What a client needs to know before it publishes a file.' }),
   })
   .meta({ description: 'How this node is doing; the same body comes with 200 (`ok`) and 503 (`degraded`).' });
 
@@ -132,6 +139,29 @@ export const meshGraph = z
   })
   .meta({ description: "The network as this node sees it, for the web page's map." });
 
+const budget = z
+  .strictObject({
+    ratePerSecond: z.number().meta({ description: 'Sustained rate; 0 means no limit.' }),
+    burst: z.number().meta({ description: 'Events allowed at once on top of the rate.' }),
+  })
+  .meta({ description: 'A token bucket: a sustained rate per second and a burst.' });
+
+export const limitsAnswer = z
+  .strictObject({
+    http: budget.meta({
+      description: 'HTTP requests per client address, every route but the node-to-node ones.',
+    }),
+    peer: budget.meta({
+      description: 'HTTP requests per client address to `/nodes…`, `/msg`, `/msgs` and `/probe`.',
+    }),
+    connection: budget.meta({
+      description: 'Frames per user connection: socket.io `msg` events, `/ws` frames of any kind.',
+    }),
+    account: budget.meta({ description: 'Messages per logged-in account, over all its connections.' }),
+  })
+  .meta({
+    description: "This node's rate limits; over one: `429 rate_limited` or an error with `retryAfter`.",
+  });
 /** `GET /users?scope=...`. */
 export const userScopeParam = z.enum(['node', 'mesh']).meta({
   description: "`node` (the default): this node's users; `mesh`: every meshchat node's users.",

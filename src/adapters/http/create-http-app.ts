@@ -5,6 +5,7 @@ import { DOCS_CSS } from './docs/docs-css.js';
 import { docsPage } from './docs/docs-page.js';
 import { errorBody, HTTP_REFUSALS, headersFor, statusFor, toErrorBody } from './error-table.js';
 import { DEFAULT_MAX_BODY_BYTES, type HttpAppDeps } from './http-app-deps.js';
+import type { RateLimitedConnection } from './http-rate-limits.js';
 import { openApiDocument } from './openapi.js';
 import { checkBody, readJsonBody } from './read-json-body.js';
 import { type ApiDescription, honoPath, type JsonAnswer, type Route } from './route.js';
@@ -22,6 +23,11 @@ export interface DirectRequest {
   readonly body: unknown;
   /** Bytes of the frame the body came in: the body as sent was no larger. */
   readonly bytes: number;
+  /**
+   * The connection the request came on, as `fetch` gets it in `c.env.incoming` (a peer link's upgrade): the
+   * rate limits charge the request to its client exactly as the app's middleware would.
+   */
+  readonly incoming: RateLimitedConnection;
 }
 
 /** A route's answer without HTTP: its status, its text and the headers the route documents. */
@@ -75,19 +81,36 @@ function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
  * `onError` reports it. What the app checks before a route is either true of every request it takes or sends
  * the request the app's way: the media type (a link body is always JSON), the body limit (a frame larger than
  * it goes through the app, which measures the body exactly), the path (a query, or a path no such route has).
+ * The rate limits come first, as the app's middleware comes before everything: a request it takes is charged
+ * to its connection's client (`request.incoming`) on the route's budget, and a refusal answered as the app
+ * answers it (`429 rate_limited`, `Retry-After`). A request it gives back is not charged: the app charges it.
+ * Routes with a raw body (`rawBody`, files) are never taken.
  */
 function directRoutes(deps: HttpAppDeps, maxSize: number): HttpApp['direct'] {
   const table = new Map<string, { route: Route; answer: NonNullable<Route['answer']> }>();
   for (const route of ALL_ROUTES) {
-    if (route.answer && !route.path.includes('{')) {
+    if (route.answer && !route.rawBody && !route.path.includes('{')) {
       table.set(`${route.method.toUpperCase()} ${route.path}`, { route, answer: route.answer });
     }
   }
-  return ({ method, path, body, bytes }) => {
+  return ({ method, path, body, bytes, incoming }) => {
     const found = table.get(`${method} ${path}`);
     if (!found || bytes > maxSize || (found.route.body && body === undefined)) return undefined;
+    const refused = deps.rateLimits?.admitRequest(path, incoming);
+    if (refused) return Promise.resolve(errorAnswer(refused, deps, { method, path }));
     return answerDirectly(found.route, found.answer, deps, { method, path, body });
   };
+}
+
+/** An error as the app's `onError` answers it: the error table's status, body and headers. */
+function errorAnswer(
+  error: unknown,
+  deps: HttpAppDeps,
+  request: { readonly method: string; readonly path: string },
+): DirectAnswer {
+  const status = statusFor(error);
+  if (status === 500) deps.onInternalError?.(error, { method: request.method, path: request.path });
+  return { status, text: JSON.stringify(toErrorBody(error)), headers: headersFor(error) };
 }
 
 async function answerDirectly(
@@ -106,9 +129,7 @@ async function answerDirectly(
       described: DESCRIBED,
     });
   } catch (error) {
-    const status = statusFor(error);
-    if (status === 500) deps.onInternalError?.(error, { method: request.method, path: request.path });
-    return { status, text: JSON.stringify(toErrorBody(error)), headers: headersFor(error) };
+    return errorAnswer(error, deps, request);
   }
   return {
     status: result.status,
@@ -131,6 +152,8 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
   });
+  // Before the body is read or a route runs: a refused request costs a map lookup.
+  if (deps.rateLimits) app.use(deps.rateLimits.middleware());
   app.notFound((c) =>
     c.json(
       errorBody('not_found', `There is no ${c.req.method} ${c.req.path} on this node.`),
@@ -151,6 +174,8 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
         ),
     }),
   );
+  // Routes that stream their body bound it themselves; mounted before the limit, they answer before it runs.
+  for (const route of ALL_ROUTES.filter((r) => r.rawBody)) mount(app, route, deps);
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   app.use(
     bodyLimit({
@@ -162,6 +187,6 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
         ),
     }),
   );
-  for (const route of ALL_ROUTES) mount(app, route, deps);
+  for (const route of ALL_ROUTES.filter((r) => !r.rawBody)) mount(app, route, deps);
   return Object.assign(app, { direct: directRoutes(deps, maxSize) });
 }

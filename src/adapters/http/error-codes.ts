@@ -13,6 +13,15 @@ import {
   type PeerFailure,
   StoreClosed,
 } from '../../application/errors.js';
+import {
+  AlreadyPublished,
+  FileTooLarge,
+  StorageFailed,
+  StorageFull,
+  UnknownFile,
+  UploadIncomplete,
+} from '../../application/files/file-errors.js';
+import { LIST_MAX_LIMIT } from '../../application/files/list-files.js';
 import { DEFAULT_INBOX_LIMIT } from '../../application/messaging/deliver-direct.js';
 import {
   AuthRequired,
@@ -29,6 +38,11 @@ import {
   TooLarge,
   UnknownNode,
 } from '../../domain/errors.js';
+import {
+  FILE_DESCRIPTION_MAX_BYTES,
+  FILE_NAME_MAX_BYTES,
+  SEARCH_MAX_LENGTH,
+} from '../../domain/file-record.js';
 import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES, USER_NAME_MAX_LENGTH } from '../../domain/message.js';
 import { NODE_ID_MAX_LENGTH, NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
 import { MAX_MEMBERS } from '../../domain/peer-registry.js';
@@ -69,20 +83,51 @@ export const ERROR_CODES = {
     method_not_allowed: 'The route does not take this method; the `Allow` header lists the ones it takes.',
     body_too_large: `The request body is over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default); it was not read.`,
     unsupported_media_type: 'The body was not sent with `Content-Type: application/json`.',
+    range_not_satisfiable:
+      'The `Range` of a download starts at or past the end of the file; `Content-Range: bytes */<size>` gives its size.',
   }),
   ...family((code) => new InvalidInput(code, ''), {
     invalid_node_id: `A node id breaks the id rule: 1 to ${NODE_ID_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\`, starting with a letter or digit.`,
     invalid_node_url: `A node url is not an absolute \`http:\` or \`https:\` URL without user-info of at most ${NODE_URL_MAX_LENGTH} characters.`,
     invalid_incarnation: "The incarnation is more than a day ahead of this node's clock.",
+    forbidden_peer_url:
+      'A node url whose host is a loopback, private, link-local, metadata, multicast or other non-public address (in any spelling), or `localhost`, on a node that calls only public peers (see `--allow-private-peers`).',
     invalid_message:
       'The field `msg` is not a string, or a user sent something that is not a message object.',
     invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
-    invalid_scope: 'The query parameter `scope` of `GET /users` is neither `node` nor `mesh`.',
+    invalid_scope:
+      'The query parameter `scope` of `GET /users` or `GET /files` is neither `node` nor `mesh`.',
     invalid_name: `A user name is not 1 to ${ACCOUNT_NAME_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\` starting with a letter or digit.`,
     weak_password: `A new password is shorter than ${PASSWORD_MIN_LENGTH} characters.`,
     invalid_password: `A password is not a string, or is over ${PASSWORD_MAX_BYTES} bytes of UTF-8.`,
     invalid_address: 'A user address is not `name@node` (a user name and a node id).',
+    invalid_file_name: `A file name is empty, over ${FILE_NAME_MAX_BYTES} bytes of UTF-8, has control characters or \`/\` or \`\\\`, or is \`.\` or \`..\`.`,
+    invalid_description: `A file description is not text of at most ${FILE_DESCRIPTION_MAX_BYTES} bytes of UTF-8 without control characters (tabs and line breaks allowed).`,
+    invalid_file_id: 'A file id is not 64 lower-case hex digits (the SHA-256 of the content).',
+    invalid_search: `A search \`q\` is over ${SEARCH_MAX_LENGTH} characters.`,
+    invalid_limit: `A listing \`limit\` is not a whole number from 1 to ${LIST_MAX_LIMIT}.`,
+  }),
+  ...family(() => new AlreadyPublished(''), {
+    already_published:
+      'The user already published a file of that name, or that same content under another name.',
+  }),
+  ...family(() => new FileTooLarge(0), {
+    file_too_large:
+      "The file is over the node's `maxFileSize` (`GET /healthz`); refused before its body is read when `Content-Length` says so, else as soon as it grows past it.",
+  }),
+  ...family(() => new UploadIncomplete(''), {
+    upload_incomplete: 'The upload ended before its last byte (the connection broke); nothing was kept.',
+  }),
+  ...family(() => new UnknownFile(''), {
+    unknown_file: 'This node holds no file with that id.',
+  }),
+  ...family(() => new StorageFull(), {
+    insufficient_storage: 'The node ran out of disk space while storing the file; nothing of it was kept.',
+  }),
+  ...family(() => new StorageFailed(''), {
+    storage_failed:
+      'The node could not write or read its file store (an I/O error); nothing partial was kept.',
   }),
   ...family(() => new NameTaken(''), {
     name_taken: 'This node already has a user of that name (names are case-insensitive).',
@@ -100,7 +145,7 @@ export const ERROR_CODES = {
   }),
   ...family(() => new RateLimited(1), {
     rate_limited:
-      'Too many failed logins for this name or from this address; `Retry-After` says in how many seconds to try again.',
+      'Too many requests from this address (or, on a socket, frames from this connection or messages from this account), or too many failed logins for this name or from this address; `Retry-After` (on sockets `retryAfter`) says in how many seconds to try again.',
   }),
   ...family(() => new HopLimitReached(MAX_RELAY_HOPS), {
     hop_limit: `The message was already relayed ${MAX_RELAY_HOPS} times; it is not relayed again.`,
@@ -147,6 +192,8 @@ export const ERROR_CODES = {
     peer_rejected: 'Another node refused the call.',
     peer_busy: 'Too many calls to another node are already waiting.',
     peer_bad_answer: 'Another node answered with something that is not what the protocol says.',
+    peer_forbidden:
+      "Another node's address resolves outside the public internet, and this node does not call such addresses.",
   }),
   ...family(() => new JoinFailed(''), {
     join_failed: 'No seed node answered, so the node joined no network.',

@@ -14,6 +14,14 @@ import {
   StoreClosed,
 } from '../../application/errors.js';
 import {
+  AlreadyPublished,
+  FileTooLarge,
+  StorageFailed,
+  StorageFull,
+  UnknownFile,
+  UploadIncomplete,
+} from '../../application/files/file-errors.js';
+import {
   AuthRequired,
   DirectUnsupported,
   InboxFull,
@@ -45,6 +53,7 @@ export const HTTP_REFUSALS = {
   method_not_allowed: 405,
   body_too_large: 413,
   unsupported_media_type: 415,
+  range_not_satisfiable: 416,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type HttpRefusalCode = keyof typeof HTTP_REFUSALS;
@@ -68,7 +77,12 @@ export function httpRefusal(code: HttpRefusalCode, message: string): HttpRefusal
 /** The one table from error classes to HTTP statuses. Anything not listed is a bug in this node: 500. */
 export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof HttpRefusal) return error.status;
-  if (error instanceof TooLarge) return 413;
+  if (error instanceof TooLarge || error instanceof FileTooLarge) return 413;
+  if (error instanceof UploadIncomplete) return 400;
+  if (error instanceof UnknownFile) return 404;
+  if (error instanceof AlreadyPublished) return 409;
+  if (error instanceof StorageFull) return 507;
+  if (error instanceof StorageFailed) return 503;
   if (error instanceof InvalidInput || error instanceof HopLimitReached) return 400;
   if (error instanceof DirectUnsupported) return 400;
   if (error instanceof UnknownNode || error instanceof UnknownUser) return 404;

@@ -4,6 +4,11 @@ import type { Register } from '../../application/accounts/register.js';
 import type { Unregister } from '../../application/accounts/unregister.js';
 import type { MeshDirectory } from '../../application/directory/mesh-directory.js';
 import type { OwnDirectory } from '../../application/directory/own-directory.js';
+import type { DeleteFile } from '../../application/files/delete-file.js';
+import type { DownloadFile } from '../../application/files/download-file.js';
+import type { GetFileRecord } from '../../application/files/get-file-record.js';
+import type { ListFiles } from '../../application/files/list-files.js';
+import type { PublishFile } from '../../application/files/publish-file.js';
 import type { AnnounceNode } from '../../application/membership/announce-node.js';
 import type { ProbeForPeer } from '../../application/membership/probe-for-peer.js';
 import type { RemoveNode } from '../../application/membership/remove-node.js';
@@ -13,7 +18,9 @@ import type { CheckHealth } from '../../application/operations/check-health.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { RateLimitSettings } from '../../domain/rate-limits.js';
 import type { WebAssets } from '../web/web-assets.js';
+import type { HttpRateLimits } from './http-rate-limits.js';
 
 /** The request body limit when `maxBodyBytes` is not set. */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
@@ -32,7 +39,13 @@ export interface HttpAppDeps {
   readonly ops: OpsDeps;
   /** This node's accounts: `POST /users`, `DELETE /users/{name}`, `/sessions`. */
   readonly accounts: AccountsDeps;
+  /** Files published here: `/files`. */
+  readonly files: FilesDeps;
   readonly maxBodyBytes?: number;
+  /** Per-client budgets, checked before anything else; none when absent. */
+  readonly rateLimits?: HttpRateLimits;
+  /** Every limit the node keeps, as `GET /limits` advertises them; the defaults when absent. */
+  readonly limits?: RateLimitSettings;
   /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
   readonly peerLinks?: boolean;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
@@ -51,6 +64,14 @@ export interface AccountsDeps {
   readonly unregister: Unregister;
   /** The front ends: an account that was removed has its live connections closed. */
   readonly users: Pick<UserPush, 'disconnectUser'>;
+}
+
+export interface FilesDeps {
+  readonly publish: PublishFile;
+  readonly remove: DeleteFile;
+  readonly list: ListFiles;
+  readonly record: GetFileRecord;
+  readonly download: DownloadFile;
 }
 
 export interface OpsDeps {

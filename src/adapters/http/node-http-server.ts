@@ -4,6 +4,9 @@ import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 
+/** How long a request's connection may stay silent (no byte either way) before it is dropped. */
+export const REQUEST_IDLE_MS = 60_000;
+
 /** The node's one HTTP server: the Hono API plus whatever front ends attach to its upgrade event. */
 export class NodeHttpServer {
   readonly server: Server;
@@ -11,9 +14,20 @@ export class NodeHttpServer {
   readonly #sockets = new Set<Socket>();
   readonly #upgradePaths = new Set<string>();
 
-  constructor(app: Hono) {
+  constructor(app: Hono, options: { readonly requestIdleMs?: number } = {}) {
     this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
     this.server.keepAliveTimeout = 65_000;
+    // A request may take as long as its body needs (a file of gigabytes) but must not stall: Node's 300 s cap
+    // on a whole request is off, and a request whose connection goes silent is dropped instead. Headers keep
+    // Node's own deadline (`headersTimeout`); upgraded sockets never see this ('request' is not emitted).
+    this.server.requestTimeout = 0;
+    const idleMs = options.requestIdleMs ?? REQUEST_IDLE_MS;
+    this.server.on('request', (request: IncomingMessage) => {
+      request.setTimeout(idleMs, () => request.destroy());
+    });
+    // `Expect: 100-continue` is answered by the route when it reads the body (`continueBody`), not by Node at
+    // once: a request refused on its headers gets the refusal before its client sends the body.
+    this.server.on('checkContinue', (request, response) => this.server.emit('request', request, response));
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));

@@ -10,6 +10,7 @@ import {
 import {
   errorBody,
   healthReport,
+  limitsAnswer,
   meshGraph,
   messageBatchBody,
   nodeAnnounceAnswer,
@@ -76,6 +77,7 @@ const RESPONSE_COMPONENTS = {
   BatchAnswer: batchAnswer,
   HealthReport: healthReport,
   MeshGraph: meshGraph,
+  Limits: limitsAnswer,
   Registered: registeredAnswer,
   Session: sessionAnswer,
   AccountDone: accountDoneAnswer,
@@ -85,7 +87,7 @@ const DESCRIPTION = `The HTTP API of one meshchat node: the calls between nodes,
 
 Operations tagged **${BASE_PROTOCOL_TAG}** are the classroom assignment's protocol, kept exactly: a plain node implements only those, and a meshchat node never requires more from a peer that has not shown it supports it. Those tagged **${EXTENSION_TAG}** (\`x-meshchat-extension: true\`) are meshchat's additions. Extension fields of base operations are marked in their descriptions.
 
-Every error is JSON, \`{"error": {"code", "message"}}\`. Any path answers \`404 not_found\` when there is no such route, and \`405 method_not_allowed\` (with an \`Allow\` header) for a method it does not take. A request body over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default) is refused with \`413 body_too_large\` before it is parsed. A client's mistake never gets a 5xx.
+Every error is JSON, \`{"error": {"code", "message"}}\`. Any path answers \`404 not_found\` when there is no such route, and \`405 method_not_allowed\` (with an \`Allow\` header) for a method it does not take. A request body over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default) is refused with \`413 body_too_large\` before it is parsed. Any route answers \`429 rate_limited\` with a \`Retry-After\` header (whole seconds) when the client's address is over its budget (\`GET /limits\`), before the body is read. A client's mistake never gets a 5xx.
 
 Users send and receive messages without this API: they connect with socket.io (path \`/socket.io/\`, events \`msg\`, \`nodes\`, \`mesh\`, \`history\`, \`status\`, \`hello\`, \`presence\`, \`error\`) or with a plain WebSocket at \`/ws\` (JSON text frames of the same types, plus \`ack\` and \`auth\`); the web page uses \`/ws\`. Both are WebSocket upgrades, not HTTP operations; \`/docs\` describes them. A user with an account logs in with \`POST /sessions\` and hands the token to either front end.`;
 
@@ -179,6 +181,15 @@ function operation(route: Route): OpenApiOperation {
                 schema: schemaRef(route.body.documented ?? route.body.schema, REQUEST_COMPONENTS, 'input'),
               },
             },
+          },
+        }
+      : {}),
+    ...(route.rawBody
+      ? {
+          requestBody: {
+            required: true as const,
+            description: route.rawBody.description,
+            content: { [route.rawBody.media]: { schema: { type: 'string', format: 'binary' } } },
           },
         }
       : {}),

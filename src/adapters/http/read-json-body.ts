@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { continueBody } from './continue-body.js';
 import { httpRefusal } from './error-table.js';
 import { describeIssues } from './wire-schemas.js';
 
@@ -12,6 +13,7 @@ export async function readJsonBody<T extends z.ZodType>(c: Context, schema: T): 
       'Send the body as JSON with "Content-Type: application/json".',
     );
   }
+  continueBody(c);
   const text = await c.req.text();
   let data: unknown;
   try {

@@ -73,6 +73,11 @@ export interface RouteSpec<S extends z.ZodType> {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: BodySpec<S>;
+  /**
+   * A body the handler streams itself (`c.req.raw.body`), of this media type: not parsed as JSON, and not held
+   * to the JSON body limit, so the route must bound what it reads. Exclusive with `body`.
+   */
+  readonly rawBody?: { readonly media: string; readonly description: string };
   /** The answers that are not errors, and error answers no code of the table describes (a relayed 4xx). */
   readonly responses: { readonly [status: string]: ResponseSpec };
   /**

@@ -1,7 +1,22 @@
-import type { AuditRecord, AuditTrail } from '../../application/ports/accounts/audit-trail.js';
+import type {
+  AuditOperation,
+  AuditRecord,
+  AuditTrail,
+} from '../../application/ports/accounts/audit-trail.js';
 import type { Logger } from './logger.js';
 
-/** `AuditTrail` as log lines: one `info` line per record with `audit: true` and `event: 'account'`, as `AuditLog` writes. */
+const FILE_OPERATIONS: ReadonlySet<AuditOperation> = new Set([
+  'publish',
+  'delete',
+  'list',
+  'search',
+  'download',
+]);
+
+/**
+ * `AuditTrail` as log lines: one `info` line per record with `audit: true` and `event: 'account'` (or `'file'`
+ * for an operation on files), as `AuditLog` writes.
+ */
 export class PinoAuditTrail implements AuditTrail {
   readonly #log: Logger;
 
@@ -12,7 +27,7 @@ export class PinoAuditTrail implements AuditTrail {
   record(entry: AuditRecord): void {
     const { at, node, user, op, object, outcome } = entry;
     this.#log.info(
-      { event: 'account', at, node, user, op, object, outcome },
+      { event: FILE_OPERATIONS.has(op) ? 'file' : 'account', at, node, user, op, object, outcome },
       `${op} by ${user} on ${object}: ${outcome}`,
     );
   }

@@ -1,6 +1,16 @@
+import { PeerCallFailed } from '../../application/errors.js';
 import type { CallOptions } from '../../application/ports/peer-client.js';
+import { MeshError } from '../../domain/errors.js';
 import { normalizeNodeUrl } from '../../domain/node-record.js';
+import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import {
+  checkedAddress,
+  ForbiddenPeerAddress,
+  guardedDispatcher,
+  type ResolveHost,
+} from './guarded-dispatcher.js';
+import {
+  type AttemptFailure,
   LINK_ATTEMPT_DEFAULTS,
   type LinkAttemptSettings,
   LinkAttempts,
@@ -15,6 +25,7 @@ import {
 } from './ofetch-peer-client.js';
 import {
   LinkRefused,
+  type LinkSocketConnect,
   LinkUnreachable,
   PEER_LINK_DEFAULTS,
   type PeerLinkSettings,
@@ -24,6 +35,17 @@ import {
 export interface LinkingPeerClientSettings extends OfetchPeerClientSettings {
   readonly link?: Partial<PeerLinkSettings>;
   readonly attempts?: Partial<LinkAttemptSettings>;
+  /**
+   * Which peers this node calls (`--allow-private-peers`); every one when absent. When private peers are not
+   * allowed, a link is dialled only after its URL passes `urls.check` and its host resolves to public addresses
+   * only, and its socket connects to exactly the address checked (`checkedAddress`); HTTP calls then go through
+   * `guardedDispatcher` with the same resolver, unless `dispatcher` is given.
+   */
+  readonly urls?: PeerUrlPolicy;
+  /** Resolves peers' host names under that policy; the system resolver by default (a fake in tests). */
+  readonly resolve?: ResolveHost;
+  /** Opens a link's socket to the checked address; `net.connect` / `tls.connect` by default (a spy in tests). */
+  readonly connectLink?: LinkSocketConnect;
   /** Clock milliseconds and randomness of the reconnect policy (fakes in tests). */
   readonly now?: () => number;
   readonly random?: () => number;
@@ -52,22 +74,43 @@ export interface PeerLinkStats {
  *   caller's own retry (the courier's, whose receivers de-duplicate on id) keeps delivery exactly once.
  * - Failed upgrades back off with jitter (`LinkAttempts`); a refused one (404 from a node started with
  *   `--no-peer-links`, a proxy that refuses upgrades) leaves that peer on HTTP for a while.
+ * - Under the address policy (`urls`, private peers refused) a link is dialled as strictly as an HTTP call is
+ *   made: the URL checked, the host resolved and every address checked, the socket opened to the checked
+ *   address. A refused dial is `peer_forbidden`, and for as long as the peer is left without a link every call
+ *   to it is refused with `peer_forbidden` too: it does not fall back to HTTP.
  */
 export class LinkingPeerClient extends OfetchPeerClient {
   readonly #offers = new Set<string>();
+  /** Peers whose link the address policy refused, until when: calls to them are refused too, HTTP included. */
+  readonly #forbidden = new Map<string, { readonly until: number; readonly why: string }>();
   readonly #links = new Map<string, WsPeerLink>();
   readonly #opening = new Map<string, Promise<void>>();
   readonly #attempts: LinkAttempts;
   readonly #link: PeerLinkSettings;
   readonly #timeout: number;
   readonly #calls = { link: 0, http: 0 };
+  readonly #now: () => number;
+  readonly #linklessMs: number;
+  /** Set when private peers are refused: how a link is checked and dialled. */
+  readonly #guard: { readonly urls: PeerUrlPolicy; readonly resolve?: ResolveHost } | undefined;
+  readonly #connect: LinkSocketConnect | undefined;
   #closed = false;
 
   constructor(settings: LinkingPeerClientSettings = {}) {
-    super(settings);
+    const strict = settings.urls !== undefined && !settings.urls.allowPrivate;
+    const dispatcher =
+      settings.dispatcher ?? (strict ? guardedDispatcher({ resolve: settings.resolve }) : undefined);
+    super({ ...settings, ...(dispatcher ? { dispatcher } : {}) });
+    this.#guard =
+      strict && settings.urls
+        ? { urls: settings.urls, ...(settings.resolve ? { resolve: settings.resolve } : {}) }
+        : undefined;
+    this.#connect = settings.connectLink;
+    this.#now = settings.now ?? Date.now;
+    this.#linklessMs = settings.attempts?.linklessMs ?? LINK_ATTEMPT_DEFAULTS.linklessMs;
     this.#timeout = settings.timeoutMs ?? PEER_TIMEOUT_MS;
     this.#link = { ...PEER_LINK_DEFAULTS, ...settings.link };
-    this.#attempts = new LinkAttempts(settings.now ?? Date.now, settings.random, {
+    this.#attempts = new LinkAttempts(this.#now, settings.random, {
       ...LINK_ATTEMPT_DEFAULTS,
       ...settings.attempts,
     });
@@ -121,6 +164,9 @@ export class LinkingPeerClient extends OfetchPeerClient {
     if (key === undefined) return undefined;
     const link = this.#links.get(key);
     if (link?.isOpen) return this.#overLink(link, base, method, path, body, options);
+    // The policy refused this peer's link: the call is refused as well, not sent over HTTP instead.
+    const forbidden = this.#forbiddenWhy(key);
+    if (forbidden !== undefined) return Promise.reject(new PeerCallFailed('peer_forbidden', forbidden));
     if (this.#offers.has(key)) this.#open(key);
     return undefined;
   }
@@ -154,7 +200,7 @@ export class LinkingPeerClient extends OfetchPeerClient {
 
   #open(key: string): void {
     if (this.#closed || this.#opening.has(key) || !this.#attempts.mayOpen(key)) return;
-    const opening = WsPeerLink.open(key, this.#link)
+    const opening = this.#dial(key)
       .then(
         (link) => {
           if (this.#closed || !this.#offers.has(key)) return link.close();
@@ -166,19 +212,71 @@ export class LinkingPeerClient extends OfetchPeerClient {
             this.#attempts.dropped(key);
           });
         },
-        (error: unknown) =>
-          this.#attempts.failed(
-            key,
-            error instanceof LinkRefused
-              ? 'refused'
-              : error instanceof LinkUnreachable
-                ? 'unreachable'
-                : 'failed',
-          ),
+        (error: unknown) => {
+          if (error instanceof PeerCallFailed && error.code === 'peer_forbidden')
+            this.#forbid(key, error.message);
+          this.#attempts.failed(key, failureOf(error));
+        },
       )
       .finally(() => this.#opening.delete(key));
     this.#opening.set(key, opening);
   }
+
+  /**
+   * Opens the link to `key`. Under the address policy, the URL is checked, its host resolved and every address
+   * checked, then the socket connects to the checked address only: a name that resolves anywhere else at dial
+   * time (DNS rebinding) is refused before any socket exists. A refusal rejects with `peer_forbidden`.
+   */
+  async #dial(key: string): Promise<WsPeerLink> {
+    const connect = this.#connect ? { connect: this.#connect } : {};
+    const guard = this.#guard;
+    if (!guard) return WsPeerLink.open(key, this.#link, connect);
+    try {
+      guard.urls.check(key);
+    } catch (error) {
+      if (error instanceof MeshError) throw new PeerCallFailed('peer_forbidden', error.message);
+      throw error;
+    }
+    let address: string;
+    try {
+      address = await checkedAddress(new URL(key).hostname.replace(/^\[(.*)\]$/, '$1'), guard.resolve);
+    } catch (error) {
+      if (error instanceof ForbiddenPeerAddress)
+        throw new PeerCallFailed('peer_forbidden', `Refused to open a link to ${key}: ${error.message}.`);
+      throw new LinkUnreachable(error instanceof Error ? error.message : String(error));
+    }
+    if (this.#closed) throw new LinkUnreachable('This node is closing its links.');
+    return WsPeerLink.open(key, this.#link, { ...connect, address });
+  }
+
+  /** Remembers a refused peer for as long as a peer without links is left alone (bounded, oldest forgotten). */
+  #forbid(key: string, why: string): void {
+    this.#forbidden.delete(key);
+    if (this.#forbidden.size >= MAX_REMEMBERED_PEERS) {
+      const oldest = this.#forbidden.keys().next().value;
+      if (oldest !== undefined) this.#forbidden.delete(oldest);
+    }
+    this.#forbidden.set(key, { until: this.#now() + this.#linklessMs, why });
+  }
+
+  #forbiddenWhy(key: string): string | undefined {
+    const forbidden = this.#forbidden.get(key);
+    if (forbidden === undefined) return undefined;
+    if (this.#now() < forbidden.until) return forbidden.why;
+    this.#forbidden.delete(key);
+    return undefined;
+  }
+}
+
+/**
+ * How a failed dial counts for the reconnect policy: a peer that answered the upgrade without a link (404, 503)
+ * or whose address is refused gets no link for a while; one that is down only backs off; a rate-limited upgrade
+ * (429) is retried later, like any other failure.
+ */
+function failureOf(error: unknown): AttemptFailure {
+  if (error instanceof PeerCallFailed) return error.code === 'peer_forbidden' ? 'refused' : 'failed';
+  if (error instanceof LinkRefused) return error.status === 429 ? 'failed' : 'refused';
+  return error instanceof LinkUnreachable ? 'unreachable' : 'failed';
 }
 
 /** The canonical form of a node URL, or `undefined` for anything that is not one. */

@@ -1,5 +1,6 @@
 import { FetchError, ofetch } from 'ofetch';
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { PeerCallFailed } from '../../application/errors.js';
 import type {
@@ -27,6 +28,7 @@ import {
   userListAnswer,
   userListEntry,
 } from '../http/wire-schemas.js';
+import { ForbiddenPeerAddress } from './guarded-dispatcher.js';
 
 export const PEER_TIMEOUT_MS = 5_000;
 export const MAX_IN_FLIGHT_PER_PEER = 8;
@@ -41,6 +43,11 @@ export interface OfetchPeerClientSettings {
   readonly maxInFlightPerPeer?: number;
   /** Calls that may wait for a slot per destination; one more is refused at once with `peer_busy`. */
   readonly maxWaitingPerPeer?: number;
+  /**
+   * Opens the connections; Node's global one by default. `guardedDispatcher()` refuses peers outside the
+   * public internet at connect time (a refusal rejects with `peer_forbidden`).
+   */
+  readonly dispatcher?: Dispatcher;
 }
 
 /** A peer's 2xx answer: its text, and its headers (`GET /users` gives its list's version in one). */
@@ -59,11 +66,13 @@ export class OfetchPeerClient implements PeerClient {
   readonly #timeoutMs: number;
   readonly #maxInFlight: number;
   readonly #maxWaiting: number;
+  readonly #dispatcher: Dispatcher | undefined;
 
   constructor(settings: OfetchPeerClientSettings = {}) {
     this.#timeoutMs = settings.timeoutMs ?? PEER_TIMEOUT_MS;
     this.#maxInFlight = settings.maxInFlightPerPeer ?? MAX_IN_FLIGHT_PER_PEER;
     this.#maxWaiting = settings.maxWaitingPerPeer ?? MAX_WAITING_PER_PEER;
+    this.#dispatcher = settings.dispatcher;
   }
 
   async listNodes(
@@ -260,6 +269,7 @@ export class OfetchPeerClient implements PeerClient {
         retry: false,
         responseType: 'stream',
         ignoreResponseError: true,
+        ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       });
       text = await readAtMost(
         response._data,
@@ -269,6 +279,9 @@ export class OfetchPeerClient implements PeerClient {
     } catch (error) {
       if (error instanceof PeerCallFailed) throw error;
       if (signal.aborted) throw timedOut(base, timeoutMs);
+      const forbidden = forbiddenIn(error);
+      if (forbidden)
+        throw new PeerCallFailed('peer_forbidden', `Refused to call ${base}: ${forbidden.message}.`);
       const cause = error instanceof FetchError ? error.cause : error;
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
@@ -336,6 +349,12 @@ function parseAnswer<T extends z.ZodType>(
 
 function timedOut(base: string, ms: number): PeerCallFailed {
   return new PeerCallFailed('peer_timeout', `${base} did not answer within ${ms} ms.`);
+}
+
+function forbiddenIn(error: unknown): ForbiddenPeerAddress | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof ForbiddenPeerAddress) return e;
+  return undefined;
 }
 
 function describeCause(cause: Error): string {

@@ -12,12 +12,57 @@ import {
 } from './link-frames.js';
 
 /**
+ * The connection a link request comes on, as the app reads it (`c.env.incoming`): the link's client address,
+ * taken when the upgrade came, so rate limits and the login throttle charge every frame to the link's peer.
+ */
+export interface LinkConnection {
+  readonly socket: { readonly remoteAddress?: string };
+  readonly headers: IncomingMessage['headers'];
+}
+
+/**
  * The node's HTTP API as the link drives it: the same app the HTTP server serves, and, when the app has it,
  * its way of running a route without HTTP (`undefined` for a request that must go through `fetch`).
  */
 export interface LinkedApp {
-  fetch(request: Request, env: { readonly incoming: IncomingMessage }): Response | Promise<Response>;
+  fetch(request: Request, env: { readonly incoming: LinkConnection }): Response | Promise<Response>;
   readonly direct?: (request: DirectRequest) => Promise<DirectAnswer> | undefined;
+}
+
+/** The HTTP budget per client address (`HttpRateLimits`): a `/peer` upgrade takes from it as a request does. */
+export interface UpgradeLimits {
+  /** Undefined when admitted, else the refusal, with the seconds to wait. */
+  admitUpgrade(
+    request: IncomingMessage,
+  ): { readonly retryAfterSeconds: number; readonly code: string; readonly message: string } | undefined;
+}
+
+/** The peer would drop a frame this large: tell it, as an HTTP peer would refuse to read the answer. */
+function tooLarge(frame: LinkRequest): string {
+  const error = {
+    code: 'answer_too_large',
+    message: `The answer to ${frame.method} ${frame.path} is too large for a link.`,
+  };
+  return JSON.stringify({ id: frame.id, status: 502, body: JSON.stringify({ error }) });
+}
+
+/**
+ * The answer's body as text, or `undefined` as soon as it passes `maxBytes`: the rest is not read (a download
+ * of a file of gigabytes through a link is refused after one frame's worth, never held in memory).
+ */
+async function textWithin(response: Response, maxBytes: number): Promise<string | undefined> {
+  // Read even when `Content-Length` already says too much: a stream cancelled before its first read may never
+  // run its source's cleanup (an async generator not yet started skips its `finally`), and a file stays open.
+  if (!response.body) return '';
+  const pieces: Uint8Array[] = [];
+  let size = 0;
+  for await (const piece of response.body) {
+    size += piece.byteLength;
+    // Leaving the loop cancels the stream, which releases what the route was reading from.
+    if (size > maxBytes) return undefined;
+    pieces.push(piece);
+  }
+  return Buffer.concat(pieces).toString('utf8');
 }
 
 /** Frames read past the in-flight bound before the pause took hold (a socket chunk's worth); more is hostile. */
@@ -45,8 +90,11 @@ export const LINK_SERVER_DEFAULTS: LinkServerSettings = {
  * The accepting side of peer links (SPEC section 8): WebSocket upgrades at `/peer` on the node's own HTTP
  * server. Every request frame is run through the same Hono app as an HTTP request, with the link's upgrade
  * request as its connection, so every check, schema, limit, error answer and de-duplication of the route
- * applies unchanged: a link carries nothing the HTTP API would refuse. Only the calls node-to-node traffic
- * uses (GET, PUT, POST, DELETE on a path) are taken; a frame that is not one closes the link.
+ * applies unchanged: a link carries nothing the HTTP API would refuse, and its requests are charged to the
+ * link's client under the rate limits of their routes. A message batch without headers skips `Request` and
+ * `Response` (`LinkedApp.direct`), with the same checks and the same charge to the same client. The upgrade itself takes one request from the client's
+ * HTTP budget (`UpgradeLimits`); past it, it is answered `429` with `Retry-After`. Only the calls node-to-node
+ * traffic uses (GET, PUT, POST, DELETE on a path) are taken; a frame that is not one closes the link.
  */
 export class WsLinkServer {
   readonly #wss = new WebSocketServer({
@@ -60,6 +108,8 @@ export class WsLinkServer {
   constructor(
     private readonly app: LinkedApp,
     private readonly settings: LinkServerSettings = LINK_SERVER_DEFAULTS,
+    /** Charges each upgrade to its client's HTTP budget; none when absent (tests wiring by hand). */
+    private readonly limits?: UpgradeLimits,
   ) {}
 
   /** Links accepted and open now. */
@@ -71,6 +121,17 @@ export class WsLinkServer {
     http.claimUpgrades(LINK_PATH);
     http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if ((request.url ?? '').split('?')[0] !== LINK_PATH) return;
+      // As the HTTP middleware does, before anything else: a refused upgrade costs a map lookup.
+      const refused = this.limits?.admitUpgrade(request);
+      if (refused) {
+        const body = JSON.stringify({ error: { code: refused.code, message: refused.message } });
+        socket.on('error', () => socket.destroy());
+        socket.end(
+          'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+            `Retry-After: ${refused.retryAfterSeconds}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        return;
+      }
       if (this.#wss.clients.size >= this.settings.maxLinks) {
         socket.on('error', () => socket.destroy());
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -81,7 +142,12 @@ export class WsLinkServer {
     this.#heartbeat = setInterval(() => this.#checkAlive(), this.settings.heartbeatMs).unref();
   }
 
-  #accept(ws: WebSocket, upgrade: IncomingMessage): void {
+  #accept(ws: WebSocket, request: IncomingMessage): void {
+    // Every frame is charged to the client the upgrade came from, even one still queued after the socket closed.
+    const upgrade: LinkConnection = {
+      socket: { remoteAddress: request.socket.remoteAddress },
+      headers: request.headers,
+    };
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));
     ws.on('error', () => ws.terminate());
@@ -118,14 +184,17 @@ export class WsLinkServer {
 
   /**
    * Runs one request: straight through its route when the app takes it that way (a message batch: no `Request`,
-   * no `Response`, the body not encoded and parsed again), else through `fetch` as an HTTP request.
+   * no `Response`, the body not encoded and parsed again), else through `fetch` as an HTTP request. Either way it
+   * is charged to the link's client, taken from the upgrade (`upgrade`), never from the frame.
    */
-  async #run(frame: LinkRequest, bytes: number, upgrade: IncomingMessage): Promise<string> {
+  async #run(frame: LinkRequest, bytes: number, upgrade: LinkConnection): Promise<string> {
     const { method, path, body: sent } = frame;
     // A request that carries headers goes through the app, whose middleware is what reads them.
     const direct = frame.headers && Object.keys(frame.headers).length > 0 ? undefined : this.app.direct;
-    const answered = direct?.({ method, path, body: sent, bytes });
-    const { status, text: body, headers } = answered ? await answered : await this.#fetch(frame, upgrade);
+    const answered = direct?.({ method, path, body: sent, bytes, incoming: upgrade });
+    const result = answered ? await answered : await this.#fetch(frame, upgrade);
+    if (result === undefined) return tooLarge(frame);
+    const { status, text: body, headers } = result;
     const extensions = Object.fromEntries(
       Object.entries(headers).filter(([name]) => isCarriedAnswerHeader(name)),
     );
@@ -134,26 +203,28 @@ export class WsLinkServer {
         ? { id: frame.id, status, body, headers: extensions }
         : { id: frame.id, status, body },
     );
-    if (Buffer.byteLength(answer) <= MAX_LINK_FRAME_BYTES) return answer;
-    // The peer would drop a frame this large: tell it, as an HTTP peer would refuse to read the answer.
-    const error = {
-      code: 'answer_too_large',
-      message: `The answer to ${frame.method} ${frame.path} is too large for a link.`,
-    };
-    return JSON.stringify({ id: frame.id, status: 502, body: JSON.stringify({ error }) });
+    return Buffer.byteLength(answer) <= MAX_LINK_FRAME_BYTES ? answer : tooLarge(frame);
   }
 
-  async #fetch(frame: LinkRequest, upgrade: IncomingMessage): Promise<DirectAnswer> {
+  /** Runs one request through the app; `undefined` when its answer's body passes one frame's worth. */
+  async #fetch(frame: LinkRequest, upgrade: LinkConnection): Promise<DirectAnswer | undefined> {
     const hasBody = frame.body !== undefined;
     const headers = new Headers(frame.headers);
     if (hasBody) headers.set('content-type', 'application/json');
+    // Who the client is belongs to the connection, not to a frame: behind a tunnel the rate limits read the
+    // X-Forwarded-For the tunnel wrote on the upgrade, and a frame's own would pick a fresh budget per request.
+    headers.delete('x-forwarded-for');
+    const forwarded = upgrade.headers['x-forwarded-for'];
+    if (forwarded !== undefined)
+      headers.set('x-forwarded-for', Array.isArray(forwarded) ? forwarded.join(', ') : forwarded);
     const request = new Request(`http://link${frame.path}`, {
       method: frame.method,
       headers,
       ...(hasBody ? { body: JSON.stringify(frame.body) } : {}),
     });
     const response = await this.app.fetch(request, { incoming: upgrade });
-    const text = await response.text();
+    const text = await textWithin(response, MAX_LINK_FRAME_BYTES);
+    if (text === undefined) return undefined;
     return { status: response.status, text, headers: Object.fromEntries(response.headers) };
   }
 

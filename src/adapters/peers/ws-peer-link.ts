@@ -1,4 +1,7 @@
-import { WebSocket } from 'ws';
+import { isIP, connect as netConnect, type TcpNetConnectOpts } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { type ClientOptions, WebSocket } from 'ws';
 import { PeerCallFailed } from '../../application/errors.js';
 import { LINK_PATH, MAX_LINK_FRAME_BYTES, parseLinkAnswer } from './link-frames.js';
 
@@ -22,6 +25,23 @@ export const PEER_LINK_DEFAULTS: PeerLinkSettings = {
   heartbeatMs: 15_000,
   openTimeoutMs: 5_000,
 };
+
+/** Opens a link's socket: `net.connect`, or `tls.connect` for `https` peers (a spy in tests). */
+export type LinkSocketConnect = (options: TcpNetConnectOpts & ConnectionOptions, secure: boolean) => Duplex;
+
+const connectSocket: LinkSocketConnect = (options, secure) =>
+  secure ? tlsConnect(options) : netConnect(options);
+
+/** How `WsPeerLink.open` reaches the peer; by default the host name is resolved and connected to as usual. */
+export interface LinkDial {
+  /**
+   * The one address the socket connects to (the peer's host name, resolved and checked against the address
+   * policy by the caller): no lookup happens in between. The URL's host name stays the `Host` header and the TLS
+   * server name, so the certificate is still checked against the name.
+   */
+  readonly address?: string;
+  readonly connect?: LinkSocketConnect;
+}
 
 /** No connection could be made to the peer at all (it is down, or its address is wrong). */
 export class LinkUnreachable extends Error {}
@@ -91,14 +111,22 @@ export class WsPeerLink {
     }, settings.heartbeatMs).unref();
   }
 
-  /** Opens a link to the node at `base`; rejects with `LinkRefused`, or any other error when it cannot connect. */
-  static open(base: string, settings: PeerLinkSettings = PEER_LINK_DEFAULTS): Promise<WsPeerLink> {
+  /**
+   * Opens a link to the node at `base`, through `dial` when given; rejects with `LinkRefused`, or any other error
+   * when it cannot connect.
+   */
+  static open(
+    base: string,
+    settings: PeerLinkSettings = PEER_LINK_DEFAULTS,
+    dial: LinkDial = {},
+  ): Promise<WsPeerLink> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${base.replace(/^http/, 'ws')}${LINK_PATH}`, {
         maxPayload: MAX_LINK_FRAME_BYTES,
         handshakeTimeout: settings.openTimeoutMs,
         perMessageDeflate: false,
         followRedirects: false,
+        ...dialOptions(base, dial),
       });
       const fail = (error: Error) => {
         ws.removeAllListeners();
@@ -234,4 +262,25 @@ export class WsPeerLink {
   #unreachable(): PeerCallFailed {
     return new PeerCallFailed('peer_unreachable', `The link to ${this.base} closed.`);
   }
+}
+
+/** `ws` options that open the socket as `dial` says: to its address, with the host name kept for TLS. */
+function dialOptions(base: string, dial: LinkDial): Pick<ClientOptions, 'createConnection'> {
+  const { address, connect = connectSocket } = dial;
+  if (address === undefined && dial.connect === undefined) return {};
+  const url = new URL(base);
+  const secure = url.protocol === 'https:';
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const createConnection = (options: TcpNetConnectOpts & ConnectionOptions) =>
+    connect(
+      {
+        ...options,
+        // `path` is the request's ('/peer'): to net.connect it would name a Unix socket.
+        path: undefined,
+        ...(address === undefined ? {} : { host: address }),
+        ...(secure ? { servername: isIP(hostname) ? '' : hostname } : {}),
+      } as TcpNetConnectOpts & ConnectionOptions,
+      secure,
+    );
+  return { createConnection: createConnection as unknown as ClientOptions['createConnection'] };
 }

@@ -7,6 +7,7 @@ import { MeshError } from '../../domain/errors.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { displayNameOf, type FrontEndAccounts } from './connection-auth.js';
+import type { SendLimits } from './send-limits.js';
 
 /** What every user front end needs besides the use case it drives. */
 export interface FrontEndDeps {
@@ -22,6 +23,8 @@ export interface FrontEndDeps {
   readonly errors: InternalErrors;
   /** Logged-in connections: tokens in the handshake or first frame, and presence. */
   readonly accounts: FrontEndAccounts;
+  /** Budgets per connection and per account; no limit when absent (tests wiring by hand). */
+  readonly limits?: SendLimits;
 }
 
 /** How front ends notice a connection that is gone without a goodbye. */

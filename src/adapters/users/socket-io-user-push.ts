@@ -12,6 +12,7 @@ import { coalesceEngineWrites } from './coalesce-engine-writes.js';
 import { authenticateConnection, notePresence } from './connection-auth.js';
 import { historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
+import { refusedSend } from './send-limits.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
 const MAX_PACKET_BYTES = 512 * 1024;
@@ -80,7 +81,16 @@ export class SocketIoUserPush implements UserPush {
         notePresence(accounts, errors, 'opened', user, socket.id, TRANSPORT);
         socket.on('disconnect', () => notePresence(accounts, errors, 'closed', user, socket.id, TRANSPORT));
       }
+      const { limits } = this.deps;
+      const bucket = limits?.connectionBucket();
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
+        // Before the payload is looked at: a refusal must cost less than the send it prevents.
+        const refused = bucket && (limits?.admitFrame(bucket) ?? limits?.admitSend(user?.name));
+        if (refused) {
+          if (typeof ack === 'function') ack(refusedSend(refused));
+          else socket.emit('error', { error: refused });
+          return;
+        }
         const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, user);
         if (typeof ack === 'function') ack(outcome);
         else if (!outcome.ok) socket.emit('error', { error: outcome.error });

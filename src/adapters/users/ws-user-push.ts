@@ -9,6 +9,7 @@ import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { TokenBucket } from '../../domain/token-bucket.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
   authenticateConnection,
@@ -24,6 +25,10 @@ const MAX_FRAME_BYTES = 512 * 1024;
 /** A user whose unsent frames pass this is too slow to keep up; it is disconnected rather than buffered. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
+/** How long a connection that broke the protocol has to complete the close before its socket is cut. */
+const CLOSE_GRACE_MS = 2_000;
+/** Refusals are not queued behind this much unsent data: a flooder that does not read gets no more of them. */
+const MAX_REFUSALS_BUFFERED = 64 * 1024;
 const TRANSPORT = 'ws';
 
 /**
@@ -46,6 +51,8 @@ export class WsUserPush implements UserPush {
   readonly #users = new WeakMap<WebSocket, AuthenticatedUser>();
   /** Connections that have sent a frame: only the first may log in. */
   readonly #spoke = new WeakSet<WebSocket>();
+  /** Each connection's frame budget. */
+  readonly #buckets = new WeakMap<WebSocket, TokenBucket>();
   /** The history cursor each connection came with, for the direct messages it is sent once logged in. */
   readonly #since = new WeakMap<WebSocket, number>();
   #nextId = 0;
@@ -73,8 +80,13 @@ export class WsUserPush implements UserPush {
     const { registry } = this.deps;
     this.#alive.add(ws);
     this.#ids.set(ws, `ws-${++this.#nextId}`);
+    const bucket = this.deps.limits?.connectionBucket();
+    if (bucket) this.#buckets.set(ws, bucket);
     ws.on('pong', () => this.#alive.add(ws));
-    ws.on('error', () => ws.terminate());
+    // ws has already started the closing handshake with the right code (1009 for an oversized frame, 1002 for
+    // a protocol error): terminating here would drop that close frame (the client saw 1006). The socket is cut
+    // after a grace period only, for a client that never answers the close.
+    ws.on('error', () => setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref());
     send(ws, { type: 'hello', node: registry.self });
     send(ws, { type: 'nodes', nodes: registry.list() });
     const query = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
@@ -89,6 +101,7 @@ export class WsUserPush implements UserPush {
     ws.on('message', async (data, isBinary) => {
       // A connection being closed (a refused login) is not served any more, not even anonymously.
       if (ws.readyState !== ws.OPEN) return;
+      if (this.#refused(ws)) return;
       const frame = isBinary ? undefined : parseFrame(data.toString());
       const first = !this.#spoke.has(ws);
       this.#spoke.add(ws);
@@ -114,6 +127,20 @@ export class WsUserPush implements UserPush {
       const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
       send(ws, { type: 'ack', ...ref, ...outcome });
     });
+  }
+
+  /**
+   * Takes the frame from the connection's and its account's budgets, before it is parsed. A refused frame is
+   * answered with an error frame, unless the client is not even reading them (then it is dropped unanswered).
+   */
+  #refused(ws: WebSocket): boolean {
+    const { limits } = this.deps;
+    const bucket = this.#buckets.get(ws);
+    if (!limits || !bucket) return false;
+    const refused = limits.admitFrame(bucket) ?? limits.admitSend(this.#users.get(ws)?.name);
+    if (!refused) return false;
+    if (ws.bufferedAmount < MAX_REFUSALS_BUFFERED) send(ws, { type: 'error', error: refused });
+    return true;
   }
 
   #idOf(ws: WebSocket): string {

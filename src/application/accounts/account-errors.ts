@@ -17,11 +17,17 @@ export class BadCredentials extends MeshError {
   }
 }
 
-/** Too many failed logins for this name or from this client address (429); `retryAfterSeconds` says when to try. */
+/**
+ * Too many failed logins for this name or from this client address, or too many requests from one client
+ * (429); `retryAfterSeconds` says when to try again.
+ */
 export class RateLimited extends MeshError {
   readonly code = 'rate_limited';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Too many failed logins; try again in ${retryAfterSeconds} seconds.`);
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many failed logins; try again in ${retryAfterSeconds} seconds.`,
+  ) {
+    super(message);
   }
 }
 

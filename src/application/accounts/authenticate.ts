@@ -50,6 +50,16 @@ export class Authenticate {
       accountCreatedAt: account.createdAt,
     };
   }
+
+  /**
+   * Whether the account `user` stood for still exists: false once it was removed, and for an account registered
+   * again under that name (another account). For a step that must not outlive the account, such as adding the
+   * record of a file whose upload began before the account was removed.
+   */
+  isCurrent(user: AuthenticatedUser): boolean {
+    const account = this.deps.store.getAccount(user.name);
+    return account !== undefined && account.createdAt === user.accountCreatedAt;
+  }
 }
 
 /** Throws `Forbidden` unless `owner` (a lower-case account name) is the authenticated user. */

@@ -1,6 +1,7 @@
 import { InvalidInput } from '../../domain/errors.js';
 import { assertNodeId, normalizeNodeUrl } from '../../domain/node-record.js';
 import { isPlausibleIncarnation, type PeerRegistry, type UpsertResult } from '../../domain/peer-registry.js';
+import { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { MembershipChecks } from './membership-checks.js';
 
@@ -16,12 +17,15 @@ export class AnnounceNode {
       registry: PeerRegistry;
       clock: Clock;
       membership: Pick<MembershipChecks, 'claim'>;
+      /** Refuses URLs this node does not call (`forbidden_peer_url`); every URL by default. */
+      urls?: PeerUrlPolicy;
     },
   ) {}
 
   execute(input: { id: unknown; url: unknown; incarnation?: number }): UpsertResult {
     const { registry, clock, membership } = this.deps;
     const report = { id: assertNodeId(input.id), url: normalizeNodeUrl(input.url) };
+    (this.deps.urls ?? PeerUrlPolicy.ANY).check(report.url);
     const { incarnation } = input;
     if (!isPlausibleIncarnation(incarnation, clock.now())) {
       throw new InvalidInput(

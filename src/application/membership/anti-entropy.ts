@@ -1,5 +1,6 @@
 import { MeshError } from '../../domain/errors.js';
 import { isPlausibleIncarnation, type Member, type NodeReport } from '../../domain/peer-registry.js';
+import { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import { sample, within } from './deadline.js';
 import type { FailureDetector } from './failure-detector.js';
 import type { Prober, ProberDeps } from './prober.js';
@@ -16,6 +17,8 @@ export interface AntiEntropyDeps extends ProberDeps {
   readonly refute: (seen: number) => void;
   /** Tells a newly confirmed node about this node, so knowledge is symmetric. */
   readonly introduce: (url: string) => void;
+  /** Reports at URLs this node does not call are dropped unread; every URL by default. */
+  readonly urls?: PeerUrlPolicy;
   /** Reads what else rides on each pulled list (the mesh directory's versions); nobody by default. */
   readonly views?: ViewListener;
 }
@@ -61,15 +64,19 @@ export class AntiEntropy {
   merge(reports: readonly NodeReport[]): void {
     const { registry, detector, refute, clock } = this.deps;
     let refuteAbove: number | undefined;
+    const urls = this.deps.urls ?? PeerUrlPolicy.ANY;
+    // A list that reports every member down must not make this node probe them all at once.
+    let downHints = MAX_CHECKS_IN_FLIGHT;
     for (const report of reports) {
-      if (!isPlausibleIncarnation(report.incarnation, clock.now())) continue;
+      if (!isPlausibleIncarnation(report.incarnation, clock.now()) || !urls.allows(report.url)) continue;
       const verdict = registry.assess(report);
       if (verdict.action === 'accept') registry.accept(report);
       else if (verdict.action === 'refute') refuteAbove = Math.max(refuteAbove ?? 0, verdict.seen);
       else if (verdict.action === 'verify') {
         const member = registry.get(report.id);
-        if (verdict.why === 'down_hint' && member) void detector.check(member);
-        else void this.#verify(report, verdict.why === 'moved' ? member : undefined);
+        if (verdict.why === 'down_hint') {
+          if (member && downHints-- > 0) void detector.check(member);
+        } else void this.#verify(report, verdict.why === 'moved' ? member : undefined);
       }
     }
     if (refuteAbove !== undefined) refute(refuteAbove);

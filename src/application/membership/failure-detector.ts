@@ -4,7 +4,18 @@ import type { Clock } from '../ports/clock.js';
 import type { PeerClient } from '../ports/peer-client.js';
 import { within } from './deadline.js';
 import type { Prober } from './prober.js';
+import { RoundBudget } from './round-budget.js';
 import type { MembershipSettings } from './settings.js';
+
+/** Death notices (`DELETE … reason: "dead"`) sent per probe interval, to all dead nodes' recipients together. */
+export const MAX_DEATH_NOTICES_PER_ROUND = 32;
+/** Notices waiting for a later round; past it the newest are dropped (gossip carries the news anyway). */
+export const MAX_PENDING_DEATH_NOTICES = 256;
+
+interface DeathNotice {
+  readonly to: string;
+  readonly dead: { readonly id: string; readonly url: string; readonly reason: 'dead' };
+}
 
 /**
  * SWIM-style failure detection over the HTTP API. Each period this node probes the members it watches (see
@@ -21,6 +32,8 @@ export class FailureDetector {
     { readonly url: string; readonly incarnation?: number; readonly token: symbol }
   >();
   #stopped = false;
+  readonly #notices = new RoundBudget(MAX_DEATH_NOTICES_PER_ROUND);
+  readonly #pending: DeathNotice[] = [];
 
   constructor(
     private readonly deps: { registry: PeerRegistry; peers: PeerClient; clock: Clock; prober: Prober },
@@ -30,6 +43,8 @@ export class FailureDetector {
   /** One probe period: checks every watched member and every member this node suspects. Returns at once. */
   round(): void {
     const { registry } = this.deps;
+    this.#notices.refill();
+    this.#sendNotices();
     const watched = watchedMembers(registry.list(), registry.self.id, this.settings.monitors);
     const targets = new Map(watched.map((m) => [m.id, m]));
     for (const id of this.#suspicions.keys()) {
@@ -63,6 +78,7 @@ export class FailureDetector {
   stop(): void {
     this.#stopped = true;
     this.#suspicions.clear();
+    this.#pending.length = 0;
   }
 
   #suspect(member: Member): void {
@@ -87,14 +103,23 @@ export class FailureDetector {
     )
       return;
     registry.declareDead(member.id, clock.now());
-    // The dead node is told too: if it is alive after all (a bad link), it refutes at once.
     const dead = { id: member.id, url: member.url, reason: 'dead' as const };
-    this.#tellEveryone(dead, [...registry.peers().map((m) => m.url), member.url]);
+    // The dead node first (if it is alive after all, a bad link, it refutes at once), then the members most
+    // likely to be real: live meshchat nodes, live plain nodes, and suspects last.
+    const rank = (m: Member) => (m.state !== 'alive' ? 2 : m.incarnation === undefined ? 1 : 0);
+    const members = [...registry.peers()].sort((a, b) => rank(a) - rank(b));
+    for (const url of [member.url, ...members.map((m) => m.url)]) {
+      if (this.#pending.length >= MAX_PENDING_DEATH_NOTICES) break;
+      this.#pending.push({ to: url, dead });
+    }
+    this.#sendNotices();
   }
 
-  #tellEveryone(dead: { id: string; url: string; reason: 'dead' }, urls: readonly string[]): void {
+  /** Sends waiting death notices, oldest first, as far as this round's budget goes. */
+  #sendNotices(): void {
     const { peers, clock } = this.deps;
     const timeoutMs = 4 * this.settings.probeTimeoutMs;
-    for (const url of urls) void within(clock, timeoutMs, peers.withdraw(url, dead, { timeoutMs }));
+    const now = this.#pending.splice(0, this.#notices.take(this.#pending.length));
+    for (const { to, dead } of now) void within(clock, timeoutMs, peers.withdraw(to, dead, { timeoutMs }));
   }
 }

@@ -1,6 +1,7 @@
 import { MeshError } from '../../domain/errors.js';
 import { normalizeNodeUrl } from '../../domain/node-record.js';
 import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
+import { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import { JoinFailed } from '../errors.js';
 import type { PeerClient } from '../ports/peer-client.js';
 
@@ -22,7 +23,14 @@ export interface JoinResult {
  * `JoinFailed` only when seeds were given and neither they nor any remembered node answered.
  */
 export class JoinNetwork {
-  constructor(private readonly deps: { registry: PeerRegistry; peers: PeerClient }) {}
+  constructor(
+    private readonly deps: {
+      registry: PeerRegistry;
+      peers: PeerClient;
+      /** Listed nodes at URLs this node does not call are not learned; every URL by default. */
+      urls?: PeerUrlPolicy;
+    },
+  ) {}
 
   async execute(seedUrls: readonly string[], remembered: readonly string[] = []): Promise<JoinResult> {
     const { registry, peers } = this.deps;
@@ -35,7 +43,9 @@ export class JoinNetwork {
     await Promise.all(
       seeds.map(async (url) => {
         try {
-          for (const report of await peers.listNodes(url)) learn(registry, report);
+          const urls = this.deps.urls ?? PeerUrlPolicy.ANY;
+          for (const report of await peers.listNodes(url))
+            if (urls.allows(report.url)) learn(registry, report);
           answered.push(url);
         } catch (error) {
           failedSeeds.push({ url, reason: error instanceof Error ? error.message : String(error) });

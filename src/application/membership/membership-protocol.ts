@@ -1,5 +1,6 @@
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
+import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { InternalErrors } from '../ports/internal-errors.js';
 import type { PeerClient, ProbeVerdict } from '../ports/peer-client.js';
@@ -12,6 +13,13 @@ import { Prober } from './prober.js';
 import { MEMBERSHIP_PROFILES, type MembershipSettings } from './settings.js';
 import type { ViewListener } from './view-listener.js';
 
+/**
+ * Members told of a refutation (at most one a probe interval): live meshchat nodes first, then the others.
+ * Past it the newer incarnation spreads by gossip, so a flood of members cannot turn one report into
+ * thousands of calls.
+ */
+export const MAX_REFUTATION_TARGETS = 32;
+
 export interface MembershipDeps {
   readonly registry: PeerRegistry;
   readonly peers: PeerClient;
@@ -22,6 +30,8 @@ export interface MembershipDeps {
   readonly errors?: InternalErrors;
   /** Told of probe round-trips and of the node lists pulled (metrics, the mesh map); nobody by default. */
   readonly telemetry?: Telemetry;
+  /** Gossip about nodes at URLs this node does not call is dropped; every URL by default. */
+  readonly urls?: PeerUrlPolicy;
   /** Told of each gossiped list after it is merged (the mesh directory); nobody by default. */
   readonly views?: ViewListener;
 }
@@ -148,7 +158,10 @@ export class MembershipProtocol implements MembershipChecks {
     if (this.#stopped) return;
     this.#lastRefuteAt = this.deps.clock.now();
     this.deps.registry.refute(seen);
-    for (const member of this.deps.registry.peers()) void this.#announceTo(member.url);
+    const rank = (m: { state: string; incarnation?: number }) =>
+      m.state !== 'alive' ? 2 : m.incarnation === undefined ? 1 : 0;
+    const targets = [...this.deps.registry.peers()].sort((a, b) => rank(a) - rank(b));
+    for (const member of targets.slice(0, MAX_REFUTATION_TARGETS)) void this.#announceTo(member.url);
   }
 
   /** Probes one node this node found dead; if it answers, it is listed again and told about this node. */

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FILE_SIZE } from '../../domain/file-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
 
@@ -35,6 +36,8 @@ export interface HealthReport {
   };
   readonly outbox: number;
   readonly users: number;
+  /** What a client needs to know before it uploads: the most bytes one published file may have. */
+  readonly files: { readonly maxFileSize: number };
 }
 
 export interface HealthLimits {
@@ -71,6 +74,8 @@ export interface HealthDeps {
   readonly errors: RecentErrors;
   /** Clock milliseconds when the node was built. */
   readonly bornAt: number;
+  /** `--max-file-size`, advertised here; `DEFAULT_MAX_FILE_SIZE` when not given. */
+  readonly maxFileSize?: number;
 }
 
 /**
@@ -133,6 +138,7 @@ export class CheckHealth {
       peers,
       outbox,
       users: this.deps.users(),
+      files: { maxFileSize: this.deps.maxFileSize ?? DEFAULT_MAX_FILE_SIZE },
     };
   }
 }

@@ -49,11 +49,12 @@ export type BatchItemResult =
  * - Rejects only with `PeerCallFailed`: `peer_unreachable` (no connection), `peer_timeout` (no answer within
  *   the adapter's timeout, 5 s by default, or the call's shorter `timeoutMs`), `peer_rejected` (a non-2xx
  *   answer, with `status` and the peer's error code when it sent one), `peer_busy` (too many calls already
- *   waiting for that peer) or `peer_bad_answer` (a 2xx whose body is not what the protocol says).
+ *   waiting for that peer), `peer_bad_answer` (a 2xx whose body is not what the protocol says) or
+ *   `peer_forbidden` (the peer's address, once resolved, is one this node does not call; no packet was sent).
  * - Calls to one destination are bounded in flight; further calls wait their turn, which counts against the
  *   timeout. Never blocks the caller synchronously.
- * - `listNodes`, `getNode`, `announce`, `probeVia` and `listUsers` are idempotent. `withdraw` changes the receiver once;
- *   repeated, it rejects with `peer_rejected` and status 404 (the peer no longer lists the node).
+ * - `listNodes`, `getNode`, `announce`, `probeVia` and `listUsers` are idempotent. `withdraw` changes the
+ *   receiver once; repeated, it rejects with `peer_rejected` and status 404 (the peer no longer lists the node).
  *   `sendMessage` is safe to repeat only for a message with an `id`, on which meshchat receivers de-duplicate.
  */
 export interface PeerClient {

@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { canonicalAccountName } from '../../domain/account.js';
 import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, UsageError, usageErrorFrom } from '../args.js';
 import { type ChatIo, safeWrite } from '../chat/chat-io.js';
+import { PASSWORD_ENV, PasswordUnavailable, readPassword } from '../login.js';
 import { AccountCallFailed, registerUser } from './node-accounts.js';
-import { PASSWORD_ENV, PasswordUnavailable, readPassword } from './password.js';
 
 export const REGISTER_USAGE = `Usage: meshchat register --node <url> --name <name>
 

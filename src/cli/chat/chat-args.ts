@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseUserAddress } from '../../domain/account.js';
 import { USER_NAME_MAX_LENGTH } from '../../domain/message.js';
-import { PASSWORD_ENV } from '../account/password.js';
 import { parseAccountNameFlag } from '../account/register.js';
 import {
   parseHttpUrlFlag,
@@ -11,6 +10,7 @@ import {
   UsageError,
   usageErrorFrom,
 } from '../args.js';
+import { PASSWORD_ENV } from '../login.js';
 
 export interface ChatConfig {
   node: URL;

@@ -1,7 +1,7 @@
 import { createChatClient, DEFAULT_BACKOFF } from '../../client/index.js';
-import { AccountCallFailed, logIn } from '../account/node-accounts.js';
-import { PasswordUnavailable, readPassword } from '../account/password.js';
+import { AccountCallFailed } from '../account/node-accounts.js';
 import { USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
+import { logInWithPassword, PasswordUnavailable } from '../login.js';
 import { CHAT_USAGE, type ChatConfig, parseChatArgs } from './chat-args.js';
 import { type ChatIo, guardOutputs, safeWrite } from './chat-io.js';
 import { runInteractive } from './interactive.js';
@@ -41,8 +41,7 @@ export async function runChat(argv: string[], io: ChatIo, options: ChatOptions =
   let token: string | undefined;
   if (config.login !== undefined) {
     try {
-      const password = await readPassword(io, options.env ?? process.env, `password for ${config.login}: `);
-      token = (await logIn(config.node, config.login, password)).token;
+      token = (await logInWithPassword(config.node, config.login, io, options.env ?? process.env)).token;
     } catch (err) {
       if (!(err instanceof AccountCallFailed || err instanceof PasswordUnavailable)) throw err;
       safeWrite(io.stderr, `meshchat chat: login failed: ${err.message}\n`);

@@ -1,8 +1,9 @@
-import { EVERYONE } from '../../../src/client/index.js';
+import { EVERYONE, isUserAddress } from '../../../src/client/index.js';
 import { convName } from '../conversations.js';
 import { el } from '../dom.js';
 import { byCodeUnits, hueClass, initial, plural, shortWhen } from '../format.js';
 import { peerInfo, peerState, stateWords } from '../peers.js';
+import { findPerson, personShown } from '../people.js';
 import type { AppState, Conversation } from '../state.js';
 import { reachWords } from './conversation-view.js';
 import { stateLabel } from './state-label.js';
@@ -14,13 +15,14 @@ interface ListItem {
   sig: string;
 }
 
-/** Everyone first, then this node, then the others by id; nodes that are down go last. */
+/** Everyone first, then this node, the people written with, the other nodes by id; nodes down go last. */
 function sorted(state: AppState): Conversation[] {
   const selfId = state.self?.id;
   const rank = (c: Conversation): number => {
     if (c.key === EVERYONE) return 0;
     if (c.key === selfId) return 1;
-    return peerState(state, c.key) === 'dead' ? 3 : 2;
+    if (isUserAddress(c.key)) return 2;
+    return peerState(state, c.key) === 'dead' ? 4 : 3;
   };
   return [...state.conversations.values()].sort((a, b) => rank(a) - rank(b) || byCodeUnits(a.key, b.key));
 }
@@ -94,8 +96,9 @@ export class ConversationList {
   #fill(item: ListItem, conv: Conversation, state: AppState): void {
     const key = conv.key;
     const isSelf = key === state.self?.id;
+    const person = isUserAddress(key) ? personShown(findPerson(state, key)) : undefined;
     const shown = peerState(state, key);
-    const info = peerInfo(state, key);
+    const info = person ? undefined : peerInfo(state, key);
     const url = info?.url;
     const when = conv.lastTime > 0 ? shortWhen(conv.lastTime) : '';
     const reach = key === EVERYONE ? reachWords(state) : '';
@@ -110,12 +113,14 @@ export class ConversationList {
       conv.unread,
       key === state.openKey,
       reach,
+      person,
     ]);
     if (sig === item.sig) return;
     item.sig = sig;
 
     const btn = item.btn;
-    btn.dataset.state = key === EVERYONE ? 'all' : shown;
+    btn.dataset.state = key === EVERYONE ? 'all' : person ? 'person' : shown;
+    if (person) btn.dataset.presence = person.state;
     if (key === state.openKey) btn.setAttribute('aria-current', 'true');
     else btn.removeAttribute('aria-current');
     btn.classList.toggle('node-everyone', key === EVERYONE);
@@ -123,7 +128,8 @@ export class ConversationList {
 
     const avatar = el('span', `avatar ${hueClass(key)}`, initial(key));
     avatar.setAttribute('aria-hidden', 'true');
-    if (key !== EVERYONE) avatar.append(el('span', `avatar-state state-${shown}`));
+    if (person) avatar.append(el('span', `avatar-state presence-${person.state}`));
+    else if (key !== EVERYONE) avatar.append(el('span', `avatar-state state-${shown}`));
 
     const body = el('span', 'node-body');
     const line = el('span', 'node-line');
@@ -136,6 +142,8 @@ export class ConversationList {
 
     const sub = el('span', 'node-sub');
     if (key === EVERYONE) sub.append(el('span', 'node-state state-all', `broadcast · ${reach}`));
+    else if (person)
+      sub.append(el('span', `node-state presence-words presence-${person.state}`, person.words));
     else sub.append(stateLabel(shown, info?.state));
     if (conv.preview !== undefined) {
       // Each part keeps its own direction: an Arabic name does not turn an English text around.
@@ -158,6 +166,7 @@ export class ConversationList {
 
     const label = [convName(key)];
     if (key === EVERYONE) label.push(`broadcast to ${reach}`);
+    else if (person) label.push(`direct messages, ${person.words}`);
     else label.push(isSelf ? `this node, ${stateWords(shown)}` : stateWords(shown, info?.state));
     if (conv.unread > 0) label.push(plural(conv.unread, 'unread message'));
     btn.setAttribute('aria-label', label.join(', '));

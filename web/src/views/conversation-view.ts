@@ -1,8 +1,9 @@
-import { EVERYONE } from '../../../src/client/index.js';
+import { EVERYONE, isUserAddress } from '../../../src/client/index.js';
 import { convName, sentCounts } from '../conversations.js';
 import { el, reconcile } from '../dom.js';
 import { dayKey, dayLabel, hueClass, initial, isoDay, plural } from '../format.js';
 import { broadcastReach, peerInfo, peerState } from '../peers.js';
+import { findPerson, personShown } from '../people.js';
 import type { AppState, Conversation, LogItem, MessageItem } from '../state.js';
 import { type MessageView, messageView } from './message-item.js';
 import { stateLabel } from './state-label.js';
@@ -27,6 +28,7 @@ export class ConversationView {
   readonly #days = new Map<string, HTMLLIElement>();
   readonly #divider: HTMLLIElement;
   #drawnKey: string | undefined;
+  #drawnConv: Conversation | undefined;
   #drawnVersion = -1;
   #drawnLast: LogItem | undefined;
   #headSig = '';
@@ -53,7 +55,8 @@ export class ConversationView {
       this.#drawnKey = key;
       return;
     }
-    const switched = key !== this.#drawnKey;
+    // A sign-in or sign-out makes new conversations under the same keys: that is a switch too.
+    const switched = key !== this.#drawnKey || conv !== this.#drawnConv;
     if (!switched && conv.version === this.#drawnVersion) return;
     const stick = switched || this.#nearEnd();
     const last = conv.items[conv.items.length - 1];
@@ -61,6 +64,7 @@ export class ConversationView {
     if (switched) this.#days.clear();
     reconcile(this.ui.log, this.#children(conv));
     this.#drawnKey = key;
+    this.#drawnConv = conv;
     this.#drawnVersion = conv.version;
     this.#drawnLast = last;
     if (stick) this.scrollToEnd();
@@ -131,7 +135,10 @@ export class ConversationView {
     const counts = conv ? sentCounts(conv) : { waiting: 0, givenUp: 0 };
     const info = key === undefined ? undefined : peerInfo(state, key);
     const shown = key === undefined ? undefined : peerState(state, key);
+    const person = isUserAddress(key) ? personShown(findPerson(state, key)) : undefined;
     const sig = JSON.stringify([
+      person,
+      state.account.me,
       key,
       shown,
       info,
@@ -167,7 +174,15 @@ export class ConversationView {
     if (counts.givenUp > 0)
       notes.push(`${plural(counts.givenUp, 'message')} not delivered: send again to retry`);
 
-    if (key === EVERYONE) {
+    if (person) {
+      ui.chat.dataset.state = 'person';
+      ui.messageLabel.textContent = `Direct message to ${key}`;
+      ui.log.dataset.empty = state.account.me
+        ? `No messages with ${key} yet. Only the two of you see what you write here.`
+        : `Sign in to write to ${key}.`;
+      ui.convSub.append(el('span', `node-state presence-words presence-${person.state}`, person.words));
+      ui.convSub.append(el('span', 'conv-note', 'direct messages'));
+    } else if (key === EVERYONE) {
       ui.convSub.append(el('span', 'node-state state-all', `broadcast to ${reachWords(state)}`));
       ui.chat.dataset.state = 'all';
     } else {

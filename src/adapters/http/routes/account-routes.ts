@@ -86,8 +86,9 @@ export const ACCOUNT_ROUTES = [
     operationId: 'unregister',
     summary: 'Unregister: remove the account',
     description:
-      "Needs that user's `Authorization: Bearer <token>` and password. The account and all its sessions are " +
-      "removed, and the user's live connections are closed. A wrong password counts as a failed login.",
+      "Needs that user's `Authorization: Bearer <token>` and password. The account, all its sessions, its " +
+      "inbox and the files it published are removed, and the user's live connections are closed. A wrong " +
+      'password counts as a failed login.',
     tag: 'extension',
     params: byName,
     body: { schema: passwordBody, documented: documentedPassword, description: 'The password.' },

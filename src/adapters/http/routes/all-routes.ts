@@ -1,5 +1,6 @@
 import type { Route } from '../route.js';
 import { ACCOUNT_ROUTES } from './account-routes.js';
+import { FILE_ROUTES } from './file-routes.js';
 import { MESSAGE_ROUTES } from './message-routes.js';
 import { NODE_ROUTES } from './node-routes.js';
 import { OPS_ROUTES } from './ops-routes.js';
@@ -12,6 +13,7 @@ export const ALL_ROUTES: readonly Route[] = [
   ...MESSAGE_ROUTES,
   ...USER_ROUTES,
   ...ACCOUNT_ROUTES,
+  ...FILE_ROUTES,
   ...OPS_ROUTES,
   ...PAGE_ROUTES,
 ];

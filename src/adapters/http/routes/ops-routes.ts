@@ -1,4 +1,5 @@
-import { healthReport, meshGraph } from '../api-schemas.js';
+import { DEFAULT_RATE_LIMITS } from '../../../domain/rate-limits.js';
+import { healthReport, limitsAnswer, meshGraph } from '../api-schemas.js';
 import { route } from '../route.js';
 
 const NO_STORE = { 'Cache-Control': { description: 'Always `no-store`.', value: 'no-store' } };
@@ -65,5 +66,18 @@ export const OPS_ROUTES = [
     tag: 'extension',
     responses: { '200': { description: 'The map.', json: meshGraph, headers: NO_STORE } },
     handle: ({ deps: { ops }, c }) => c.json(ops.mesh()),
+  }),
+  route({
+    method: 'get',
+    path: '/limits',
+    operationId: 'getLimits',
+    summary: "This node's rate limits",
+    description:
+      'The token buckets this node keeps per client address (HTTP), per user connection and per account, so a ' +
+      'client can pace itself. Over one, HTTP answers `429 rate_limited` with `Retry-After`, and a socket gets an ' +
+      'error `{code: "rate_limited", retryAfter}`.',
+    tag: 'extension',
+    responses: { '200': { description: 'The limits.', json: limitsAnswer } },
+    handle: ({ deps, c }) => c.json(deps.limits ?? DEFAULT_RATE_LIMITS),
   }),
 ];

@@ -1,5 +1,16 @@
-/** What was done to an account or a session. */
-export type AuditOperation = 'register' | 'unregister' | 'login' | 'logout' | 'connect' | 'disconnect';
+/** What was done to an account, a session or a file. */
+export type AuditOperation =
+  | 'register'
+  | 'unregister'
+  | 'login'
+  | 'logout'
+  | 'connect'
+  | 'disconnect'
+  | 'publish'
+  | 'delete'
+  | 'list'
+  | 'search'
+  | 'download';
 
 /**
  * One line of the audit trail: who did what to which object, and how it ended. `outcome` is `ok` or the
@@ -14,7 +25,10 @@ export interface AuditRecord {
   /** The account name (lower-case), or `-` when the request named none that is valid. */
   readonly user: string;
   readonly op: AuditOperation;
-  /** What the operation was on: `account alice@a`, `session 1f2e3d4c5b6a`, `client 10.0.0.7`, `connection x`. */
+  /**
+   * What the operation was on: `account alice@a`, `session 1f2e3d4c5b6a`, `client 10.0.0.7`, `connection x`,
+   * `file <id>`, `files of bob@b`, `search "<words>"`.
+   */
   readonly object: string;
   readonly outcome: string;
 }

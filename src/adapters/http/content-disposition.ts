@@ -1,0 +1,13 @@
+/**
+ * `attachment` with the file's name (RFC 6266): `filename` is an ASCII stand-in (anything else, quotes and
+ * backslashes become `_`) for old clients, `filename*` the exact name in UTF-8, percent-encoded (RFC 8187), so
+ * no name can break out of the header or its quoting.
+ */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

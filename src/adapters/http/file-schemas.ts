@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../../application/files/list-files.js';
+import {
+  FILE_DESCRIPTION_MAX_BYTES,
+  FILE_NAME_MAX_BYTES,
+  SEARCH_MAX_LENGTH,
+} from '../../domain/file-record.js';
+
+/** The routes of SPEC section 6 (files): their parameters and answers, for the route table and the document. */
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const fileIdParams = z.object({
+  id: sha256.meta({ description: 'The file id: the lower-case hex SHA-256 of its content.' }),
+});
+
+export const publishQuery = z.object({
+  name: z.string().meta({
+    description: `The file name: 1 to ${FILE_NAME_MAX_BYTES} bytes of UTF-8, no control characters, no "/" or "\\\\".`,
+  }),
+  description: z
+    .string()
+    .optional()
+    .meta({ description: `Free text, at most ${FILE_DESCRIPTION_MAX_BYTES} bytes of UTF-8.` }),
+});
+
+export const listQuery = z.object({
+  owner: z.string().optional().meta({ description: "Only this user's files: `name@node`." }),
+  q: z
+    .string()
+    .optional()
+    .meta({
+      description: `Words to find in names and descriptions (each also as a prefix; all required), at most ${SEARCH_MAX_LENGTH} characters. Punctuation separates words and is never search syntax.`,
+    }),
+  scope: z.enum(['node', 'mesh']).optional().meta({
+    description:
+      "`node` (default) or `mesh`, as in `GET /users`. For now `mesh` is answered from this node's own records.",
+  }),
+  limit: z
+    .string()
+    .optional()
+    .meta({
+      description: `Most files in the answer, 1 to ${LIST_MAX_LIMIT} (default ${LIST_DEFAULT_LIMIT}).`,
+    }),
+});
+
+export const fileRecord = z
+  .strictObject({
+    id: sha256.meta({ description: 'Lower-case hex SHA-256 of the content.' }),
+    name: z.string(),
+    description: z.string(),
+    size: z.number().int().min(0),
+    type: z.string().meta({ description: 'The media type it is served with.' }),
+    owner: z.string().meta({ description: "The publisher's address, `name@node`." }),
+    publishedAt: z.string().meta({ description: 'ISO-8601 UTC.' }),
+    chunkSize: z.number().int().min(1),
+    chunks: z.array(sha256).meta({ description: 'SHA-256 of each `chunkSize` piece, in order.' }),
+  })
+  .meta({ description: 'A published file.' });
+
+export const fileAnswer = z.strictObject({ file: fileRecord }).meta({ description: 'One file record.' });
+
+export const fileListing = z
+  .strictObject({
+    files: z.array(fileRecord),
+    answered: z.array(z.string()).meta({ description: 'The nodes whose records are in the answer.' }),
+    missing: z.array(z.string()).meta({ description: 'Nodes that were asked and did not answer in time.' }),
+  })
+  .meta({ description: 'Files found, and which nodes answered.' });

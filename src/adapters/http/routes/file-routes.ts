@@ -1,0 +1,213 @@
+import type { Context } from 'hono';
+import type { FileRecord } from '../../../domain/file-record.js';
+import { resolveRange } from '../byte-range.js';
+import { contentDisposition } from '../content-disposition.js';
+import { bodyOf } from '../continue-body.js';
+import { errorBody } from '../error-table.js';
+import { fileAnswer, fileIdParams, fileListing, listQuery, publishQuery } from '../file-schemas.js';
+import { bearerToken } from '../request-credentials.js';
+import { route } from '../route.js';
+
+const DOWNLOAD_HEADERS = {
+  ETag: { description: 'The file id, quoted: a strong validator for `If-Range`.' },
+  'Accept-Ranges': { description: 'Always `bytes`.', value: 'bytes' },
+  'Content-Disposition': { description: '`attachment` with the name (RFC 6266, `filename*` in UTF-8).' },
+  'Content-Length': { description: 'Bytes in this answer.' },
+};
+
+/** Headers of a download, whole or partial; the bytes are never rendered by a browser as this node's page. */
+function downloadHeaders(file: FileRecord): Record<string, string> {
+  return {
+    'Content-Type': file.type,
+    ETag: `"${file.id}"`,
+    'Accept-Ranges': 'bytes',
+    'Content-Disposition': contentDisposition(file.name),
+    'Content-Security-Policy': "sandbox; default-src 'none'",
+    'Cache-Control': 'no-cache',
+  };
+}
+
+/** A declared `Content-Length`, when it is one; Node refuses a malformed one before the app sees it. */
+function declaredLength(c: Context): number | undefined {
+  const header = c.req.header('content-length');
+  return header !== undefined && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
+}
+
+/** Files on this node (SPEC section 6, meshchat extensions): publish, list and search, download, delete. */
+export const FILE_ROUTES = [
+  route({
+    method: 'post',
+    path: '/files',
+    operationId: 'publishFile',
+    summary: 'Publish a file',
+    description:
+      'Needs `Authorization: Bearer <token>`. The body is the raw bytes, streamed to disk while hashed; a ' +
+      "`Content-Length` over the node's `maxFileSize` (`GET /healthz`, `files.maxFileSize`) is refused before a " +
+      'byte is read, a body that grows past it as soon as it does (the connection is then closed). A client that ' +
+      'sends `Expect: 100-continue` gets `100 Continue` only once every check on the headers passed. The same ' +
+      "content published again, by anyone, is stored once. `Content-Type` is kept as the file's type when it is " +
+      "a valid media type, else the name's extension decides.",
+    tag: 'extension',
+    query: publishQuery,
+    rawBody: { media: 'application/octet-stream', description: 'The bytes of the file (any media type).' },
+    responses: { '201': { description: 'Published.', json: fileAnswer } },
+    errors: [
+      'unauthenticated',
+      'invalid_file_name',
+      'invalid_description',
+      'already_published',
+      'file_too_large',
+      'upload_incomplete',
+      'insufficient_storage',
+      'storage_failed',
+      'node_stopping',
+    ],
+    handle: async ({ deps: { files }, query, c }) => {
+      try {
+        const file = await files.publish.execute({
+          token: bearerToken(c),
+          name: query('name'),
+          description: query('description'),
+          declaredType: c.req.header('content-type'),
+          declaredSize: declaredLength(c),
+          body: bodyOf(c),
+        });
+        return c.json({ file }, 201);
+      } catch (error) {
+        // What the client still sends is not read: closing the connection ends the upload.
+        c.header('Connection', 'close');
+        throw error;
+      }
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/files',
+    operationId: 'listFiles',
+    summary: 'List or search the files published here',
+    description:
+      "All files (newest first), one owner's (`owner`), or those whose name or description has every word of " +
+      '`q` (best match first); both filters combine. No login needed; a bearer token, when sent, must be valid ' +
+      "and names the user in the audit trail. `scope=mesh` is answered from this node's records for now, with " +
+      '`answered` naming this node only.',
+    tag: 'extension',
+    query: listQuery,
+    responses: { '200': { description: 'The files found.', json: fileListing } },
+    errors: [
+      'invalid_address',
+      'invalid_search',
+      'invalid_scope',
+      'invalid_limit',
+      'unauthenticated',
+      'node_stopping',
+    ],
+    handle: async ({ deps: { files }, query, c }) => {
+      const token = bearerToken(c);
+      const listing = await files.list.execute({
+        ...(token === undefined ? {} : { token }),
+        ...pick(query, ['owner', 'q', 'scope', 'limit']),
+      });
+      return c.json(listing);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/files/{id}',
+    operationId: 'downloadFile',
+    summary: 'Download a file (Range, If-Range, HEAD)',
+    description:
+      'The bytes, with `ETag`, `Accept-Ranges: bytes` and `Content-Disposition`. One `Range` (`bytes=a-b`, ' +
+      '`a-`, `-n`) is answered `206` with `Content-Range`; several ranges, a malformed one, or an `If-Range` ' +
+      'other than the ETag get the whole file. `HEAD` answers the headers only. No login needed; each GET is ' +
+      'an audit record.',
+    tag: 'extension',
+    params: fileIdParams,
+    responses: {
+      '200': { description: 'The whole file.', media: 'application/octet-stream', headers: DOWNLOAD_HEADERS },
+      '206': {
+        description: 'One range of the file.',
+        media: 'application/octet-stream',
+        headers: {
+          ...DOWNLOAD_HEADERS,
+          'Content-Range': { description: '`bytes <first>-<last>/<size>`.' },
+        },
+      },
+    },
+    errors: ['invalid_file_id', 'unknown_file', 'range_not_satisfiable', 'unauthenticated', 'storage_failed'],
+    handle: async ({ deps: { files }, param, c }) => {
+      const file = files.record.execute(param('id'));
+      const headers = downloadHeaders(file);
+      const answer = resolveRange(
+        c.req.header('range'),
+        c.req.header('if-range'),
+        file.size,
+        headers.ETag ?? '',
+      );
+      if (answer.kind === 'unsatisfiable') {
+        return c.json(
+          errorBody('range_not_satisfiable', `The range is outside the file, which has ${file.size} bytes.`),
+          416,
+          { 'Content-Range': `bytes */${file.size}` },
+        );
+      }
+      const range = answer.kind === 'partial' ? answer.range : undefined;
+      const status = range ? 206 : 200;
+      const length = range ? range.end - range.start + 1 : file.size;
+      Object.assign(headers, {
+        'Content-Length': String(length),
+        ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${file.size}` } : {}),
+      });
+      if (c.req.method === 'HEAD') return new Response(null, { status, headers });
+      const token = bearerToken(c);
+      const { body } = await files.download.execute({
+        id: file.id,
+        ...(token === undefined ? {} : { token }),
+        ...(range && length > 0 ? { range } : {}),
+      });
+      if (length === 0) {
+        // Read to its end (nothing) so the file it opened is closed; an empty answer needs no stream.
+        for await (const _ of body);
+        return new Response(null, { status, headers });
+      }
+      return new Response(ReadableStream.from(body), { status, headers });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/files/{id}/record',
+    operationId: 'getFileRecord',
+    summary: "A file's record, with its chunk hashes",
+    description:
+      'What a client checks a download against: the size and the SHA-256 of every chunk. When several users ' +
+      'published the same content, the first record. No login needed.',
+    tag: 'extension',
+    params: fileIdParams,
+    responses: { '200': { description: 'The record.', json: fileAnswer } },
+    errors: ['invalid_file_id', 'unknown_file', 'node_stopping'],
+    handle: ({ deps: { files }, param, c }) => c.json({ file: files.record.execute(param('id')) }),
+  }),
+  route({
+    method: 'delete',
+    path: '/files/{id}',
+    operationId: 'deleteFile',
+    summary: 'Delete a file you published',
+    description:
+      "Needs the owner's `Authorization: Bearer <token>`. The record goes, and the bytes once no other user's " +
+      'record holds the same content.',
+    tag: 'extension',
+    params: fileIdParams,
+    responses: { '200': { description: 'Deleted: the record that was removed.', json: fileAnswer } },
+    errors: ['unauthenticated', 'invalid_file_id', 'forbidden', 'unknown_file', 'node_stopping'],
+    handle: async ({ deps: { files }, param, c }) =>
+      c.json({ file: await files.remove.execute({ token: bearerToken(c), id: param('id') }) }),
+  }),
+];
+
+function pick(query: (name: string) => string | undefined, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = query(name);
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
+}

@@ -1,0 +1,45 @@
+import { assertFileId, type FileRecord } from '../../domain/file-record.js';
+import type { AuthenticatedUser } from '../accounts/authenticate.js';
+import type { ByteRange } from '../ports/files/content-store.js';
+import { audited, type FilesContext, optionalUser } from './file-deps.js';
+import { StorageFailed, UnknownFile } from './file-errors.js';
+
+export interface Download {
+  readonly file: FileRecord;
+  readonly body: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * `GET /files/:id`: the bytes of a file held here, all or one range (resolved against the record's size by the
+ * caller). No login is needed; a token, when given, names the user in the audit record (`download`, object
+ * `file <id> bytes <start>-<end>`). A record whose bytes are gone is a fault of this node (`StorageFailed`).
+ */
+export class DownloadFile {
+  constructor(private readonly context: FilesContext) {}
+
+  execute(request: {
+    readonly token?: string;
+    readonly id: string;
+    readonly range?: ByteRange;
+  }): Promise<Download> {
+    let user: AuthenticatedUser | undefined;
+    const { id, range } = request;
+    return audited(
+      this.context,
+      'download',
+      () => user?.name,
+      (download) =>
+        `file ${id.slice(0, 64)}` +
+        (range ? ` bytes ${range.start}-${range.end}` : download ? ` bytes 0-${download.file.size - 1}` : ''),
+      async () => {
+        user = optionalUser(this.context, request.token);
+        const file = this.context.catalog.byId(assertFileId(id))[0];
+        if (!file) throw new UnknownFile(id);
+        const body = await this.context.content.open(id, range);
+        if (!body)
+          throw new StorageFailed(`The bytes of file ${id} are missing on this node; ask another node.`);
+        return { file, body };
+      },
+    );
+  }
+}

@@ -1,0 +1,42 @@
+import { MeshError } from '../../domain/errors.js';
+
+/** The user already published a file of that name, or that very content (409). */
+export class AlreadyPublished extends MeshError {
+  readonly code = 'already_published';
+}
+
+/** A file over the node's `--max-file-size` (413); nothing of it is kept. */
+export class FileTooLarge extends MeshError {
+  readonly code = 'file_too_large';
+  constructor(readonly maxBytes: number) {
+    super(`The file is larger than this node takes (${maxBytes} bytes); nothing was kept.`);
+  }
+}
+
+/** No file with that id on this node (404). */
+export class UnknownFile extends MeshError {
+  readonly code = 'unknown_file';
+  constructor(readonly fileId: string) {
+    super(`This node has no file with id ${fileId}.`);
+  }
+}
+
+/** The disk is full (or the quota reached) while storing a file (507); nothing of it is kept. */
+export class StorageFull extends MeshError {
+  readonly code = 'insufficient_storage';
+  constructor() {
+    super(
+      'The node ran out of disk space while storing the file; nothing was kept. Try a smaller file or later.',
+    );
+  }
+}
+
+/** Another failure to write or read the file store (an I/O error); nothing partial is kept (503). */
+export class StorageFailed extends MeshError {
+  readonly code = 'storage_failed';
+}
+
+/** The upload ended before the bytes it announced arrived (a dropped connection): nothing is kept (400). */
+export class UploadIncomplete extends MeshError {
+  readonly code = 'upload_incomplete';
+}

@@ -1,0 +1,94 @@
+// `meshchat files --node URL [--user U] [--search WORDS] [--json]`
+
+import { parseArgs } from 'node:util';
+import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
+import { NodeCallFailed, nodeAnswer } from './node-call.js';
+import { formatBytes, type ProgressOut } from './progress.js';
+import type { FileRecordAnswer } from './verified-download.js';
+
+export const FILES_USAGE = `Usage: meshchat files --node URL [--user U] [--search WORDS] [--json]
+
+Lists the files published on the node, newest first, or those matching WORDS (in names and descriptions,
+best match first).
+
+  --node URL       the node to ask, required
+  --user U         only the files of U (name@node)
+  --search WORDS   only files whose name or description has every word
+  --json           one JSON object per file and line instead of a table
+  --help           show this help`;
+
+interface Listed extends FileRecordAnswer {
+  readonly description: string;
+  readonly publishedAt: string;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** The files as a table; cells from the node cannot break a line or move the cursor. */
+export function formatFilesTable(files: readonly Listed[]): string {
+  const header = ['ID', 'SIZE', 'OWNER', 'PUBLISHED', 'NAME', 'DESCRIPTION'];
+  const rows = files.map((f) =>
+    [
+      f.id,
+      formatBytes(f.size),
+      f.owner,
+      f.publishedAt.slice(0, 16).replace('T', ' '),
+      f.name,
+      f.description.slice(0, 60),
+    ].map((cell) => cell.replace(CONTROL, '?')),
+  );
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] as string).length)));
+  return all
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export async function runFiles(
+  argv: readonly string[],
+  io: { stdout: ProgressOut; stderr: ProgressOut },
+): Promise<number> {
+  let values: { node?: string; user?: string; search?: string; json?: boolean; help?: boolean };
+  let node: URL;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        node: { type: 'string' },
+        user: { type: 'string' },
+        search: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+    if (values.help) {
+      io.stdout.write(`${FILES_USAGE}\n`);
+      return 0;
+    }
+    node = parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url'));
+  } catch (error) {
+    io.stderr.write(`meshchat files: ${usageErrorFrom(error).message}\n`);
+    return USAGE_EXIT_CODE;
+  }
+  const url = new URL('/files', node);
+  if (values.user !== undefined) url.searchParams.set('owner', values.user);
+  if (values.search !== undefined) url.searchParams.set('q', values.search);
+  try {
+    const { files } = await nodeAnswer<{ files: Listed[] }>(url);
+    if (values.json) for (const file of files) io.stdout.write(`${JSON.stringify(file)}\n`);
+    else io.stdout.write(files.length === 0 ? 'no files\n' : `${formatFilesTable(files)}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof NodeCallFailed)) throw error;
+    io.stderr.write(`meshchat files: ${error.message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,41 @@
+// One JSON call to a node from a command, with its refusal turned into a sentence.
+
+/** A node answered with an error, or could not be reached: `message` is one line for the user. */
+export class NodeCallFailed extends Error {
+  override name = 'NodeCallFailed';
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The `{error: {code, message}}` of a refusal as `message (code, status)`. */
+export async function refusal(response: Response, what: string): Promise<NodeCallFailed> {
+  let code: string | undefined;
+  let message = `${what}: the node answered ${response.status}`;
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'string') code = body.error.code;
+    if (typeof body.error?.message === 'string')
+      message = `${body.error.message} (${code ?? response.status})`;
+  } catch {
+    // Not a meshchat error body: the status says enough.
+  }
+  return new NodeCallFailed(message, response.status, code);
+}
+
+/** Fetches and parses a 2xx JSON answer; anything else throws `NodeCallFailed`. */
+export async function nodeAnswer<T>(url: URL, init: RequestInit = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    const why = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new NodeCallFailed(`cannot reach ${url.origin} (${why})`);
+  }
+  if (!response.ok) throw await refusal(response, `${init.method ?? 'GET'} ${url.pathname}`);
+  return (await response.json()) as T;
+}

@@ -1,0 +1,128 @@
+// `meshchat publish FILE [--description TEXT] --node URL --login NAME`
+
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AccountCallFailed } from '../account/node-accounts.js';
+import { parseAccountNameFlag } from '../account/register.js';
+import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, UsageError, usageErrorFrom } from '../args.js';
+import { logInWithPassword, PASSWORD_ENV, type PasswordIo, PasswordUnavailable } from '../login.js';
+import { NodeCallFailed, nodeAnswer } from './node-call.js';
+import { formatBytes, type ProgressOut } from './progress.js';
+import { upload } from './upload.js';
+
+export const PUBLISH_USAGE = `Usage: meshchat publish FILE [--description TEXT] [--name NAME] --node URL --login NAME
+
+Publishes FILE on the node as the user NAME (its home node). The password is read from ${PASSWORD_ENV},
+or typed at a prompt that does not echo (on a terminal only).
+
+  --node URL          the user's home node, required
+  --login NAME        the user publishing, required
+  --description TEXT  what the file is, found by searches
+  --name NAME         the name to publish it under (default: the file's own name)
+  --help              show this help`;
+
+export interface PublishIo extends PasswordIo {
+  /** Where `MESHCHAT_PASSWORD` is read. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: ProgressOut;
+  readonly stderr: ProgressOut & NodeJS.WritableStream;
+}
+
+interface PublishArgs {
+  file: string;
+  node: URL;
+  user: string;
+  name: string;
+  description?: string;
+}
+
+const OPTIONS = {
+  node: { type: 'string' },
+  login: { type: 'string' },
+  description: { type: 'string' },
+  name: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    throw usageErrorFrom(error);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1)
+    throw new UsageError('give exactly one file: meshchat publish FILE --node URL --login NAME');
+  const file = positionals[0] as string;
+  return {
+    file,
+    node: parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url')),
+    user: parseAccountNameFlag('--login', requireFlag(values.login, '--login', 'name')),
+    name: values.name ?? basename(file),
+    ...(values.description === undefined ? {} : { description: values.description }),
+  };
+}
+
+/**
+ * Exit 0 when published; 1 when no password could be had, the login or the node refused, or the node could not
+ * be reached; 2 for a bad flag or file.
+ */
+export async function runPublish(argv: readonly string[], io: PublishIo): Promise<number> {
+  let args: PublishArgs;
+  let size: number;
+  try {
+    const parsed = parsePublishArgs(argv);
+    if (parsed === 'help') {
+      io.stdout.write(`${PUBLISH_USAGE}\n`);
+      return 0;
+    }
+    args = parsed;
+    const stat = statSync(args.file, { throwIfNoEntry: false });
+    if (!stat?.isFile()) throw new UsageError(`${args.file} is not a file`);
+    size = stat.size;
+  } catch (error) {
+    io.stderr.write(`meshchat publish: ${usageErrorFrom(error).message}\n`);
+    return USAGE_EXIT_CODE;
+  }
+  try {
+    const health = await nodeAnswer<{ files?: { maxFileSize?: number } }>(
+      new URL('/healthz', args.node),
+    ).catch(() => undefined);
+    const max = health?.files?.maxFileSize;
+    if (typeof max === 'number' && size > max)
+      throw new NodeCallFailed(
+        `${args.file} is ${formatBytes(size)}; the node takes files of at most ${formatBytes(max)}`,
+      );
+    const { token } = await logInWithPassword(args.node, args.user, io, io.env);
+    const url = new URL('/files', args.node);
+    url.searchParams.set('name', args.name);
+    if (args.description !== undefined) url.searchParams.set('description', args.description);
+    const answer = await upload(url, args.file, size, token);
+    const body = answer.body as {
+      file?: { id: string; name: string };
+      error?: { message?: string; code?: string };
+    };
+    if (answer.status !== 201 || !body?.file) {
+      const why = body?.error?.message
+        ? `${body.error.message} (${body.error.code})`
+        : `the node answered ${answer.status}`;
+      throw new NodeCallFailed(why);
+    }
+    io.stdout.write(`published ${body.file.name} (${formatBytes(size)}) as ${body.file.id}\n`);
+    return 0;
+  } catch (error) {
+    if (
+      error instanceof NodeCallFailed ||
+      error instanceof AccountCallFailed ||
+      error instanceof PasswordUnavailable
+    ) {
+      const login = error instanceof NodeCallFailed ? '' : 'login failed: ';
+      io.stderr.write(`meshchat publish: ${login}${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

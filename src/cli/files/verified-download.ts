@@ -1,0 +1,147 @@
+// `meshchat get`: a file from a node into PATH.part, checked chunk by chunk, resumed with Range + If-Range,
+// renamed to PATH only once complete and verified.
+
+import { existsSync, statSync } from 'node:fs';
+import { type FileHandle, open, rename, rm, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ChunkMismatch, ChunkVerifier, type ExpectedContent } from './chunk-verifier.js';
+import { NodeCallFailed, nodeAnswer, refusal } from './node-call.js';
+import { formatBytes, Progress, type ProgressOut } from './progress.js';
+
+export interface FileRecordAnswer extends ExpectedContent {
+  readonly name: string;
+  readonly owner: string;
+  readonly type: string;
+}
+
+/** Largest chunk a client accepts from a record (a node's are 1 MiB): bounds what it holds in memory. */
+const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
+
+/** A record a node sent, checked before anything is trusted to it. */
+function checkRecord(value: unknown, id: string): FileRecordAnswer {
+  const record = (value as { file?: FileRecordAnswer } | undefined)?.file;
+  const ok =
+    record !== undefined &&
+    record.id === id &&
+    typeof record.name === 'string' &&
+    Number.isSafeInteger(record.size) &&
+    record.size >= 0 &&
+    Number.isSafeInteger(record.chunkSize) &&
+    record.chunkSize > 0 &&
+    record.chunkSize <= MAX_CHUNK_SIZE &&
+    Array.isArray(record.chunks) &&
+    record.chunks.length === Math.ceil(record.size / record.chunkSize) &&
+    record.chunks.every((c) => typeof c === 'string' && /^[0-9a-f]{64}$/.test(c));
+  if (!ok) throw new NodeCallFailed(`the node sent a file record that does not describe file ${id}`);
+  return record;
+}
+
+/** A name from a node as a file name here: no separator or control character, never `.`, `..` or empty. */
+export function localName(name: string, id: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+  const safe = name.replace(/[/\\\u0000-\u001f\u007f]/g, '_').trim();
+  return safe === '' || safe === '.' || safe === '..' ? id : safe;
+}
+
+export interface DownloadRequest {
+  readonly node: URL;
+  readonly id: string;
+  /** A file to write, or a directory to write the file's name into; the current directory by default. */
+  readonly output?: string;
+  readonly progress: ProgressOut;
+  /** Where notes (resuming, verified) go. */
+  readonly notes: ProgressOut;
+  readonly now?: () => number;
+}
+
+/** Reads what a `.part` holds through the verifier; keeps the verified chunks only. */
+async function resumeFrom(part: string, verifier: ChunkVerifier): Promise<void> {
+  if (!existsSync(part)) return;
+  const handle = await open(part, 'r');
+  try {
+    const buffer = Buffer.alloc(verifier.expected.chunkSize);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, verifier.verified);
+      if (bytesRead === 0) break;
+      try {
+        if (verifier.push(buffer.subarray(0, bytesRead)).length === 0) break;
+      } catch (error) {
+        if (error instanceof ChunkMismatch) break;
+        throw error;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  verifier.dropUnverified();
+  await truncate(part, verifier.verified);
+}
+
+/** Downloads, verifies and renames into place; resolves with the final path. */
+export async function verifiedDownload(request: DownloadRequest): Promise<string> {
+  const { node, id } = request;
+  const record = checkRecord(await nodeAnswer(new URL(`/files/${id}/record`, node)), id);
+  const output = request.output ?? '.';
+  const target =
+    existsSync(output) && statSync(output).isDirectory() ? join(output, localName(record.name, id)) : output;
+  if (existsSync(target))
+    throw new NodeCallFailed(`${target} already exists; remove it or choose another -o`);
+  const part = `${target}.part`;
+  let verifier = new ChunkVerifier(record);
+  await resumeFrom(part, verifier);
+  if (verifier.verified > 0)
+    request.notes.write(`resuming ${target} at ${formatBytes(verifier.verified)} (verified)\n`);
+  const progress = new Progress(request.progress, record.size, verifier.verified, request.now);
+  if (verifier.verified < record.size) {
+    const response = await fetch(new URL(`/files/${id}`, node), {
+      headers: verifier.verified > 0 ? { Range: `bytes=${verifier.verified}-`, 'If-Range': `"${id}"` } : {},
+    });
+    if (response.status === 200 && verifier.verified > 0) {
+      // The node sent the whole file after all: start again from its first byte.
+      verifier = new ChunkVerifier(record);
+      await truncate(part, 0);
+    } else if (response.status !== 200 && response.status !== 206) {
+      throw await refusal(response, `GET /files/${id}`);
+    }
+    const handle = await open(part, 'a');
+    try {
+      await receive(response, verifier, handle, progress);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } else if (!existsSync(part)) {
+    await (await open(part, 'a')).close();
+  }
+  progress.finish();
+  if (!verifier.complete()) {
+    await rm(part, { force: true });
+    throw new NodeCallFailed(`the file's bytes do not hash to its id ${id}; nothing was kept`);
+  }
+  await rename(part, target);
+  return target;
+}
+
+async function receive(
+  response: Response,
+  verifier: ChunkVerifier,
+  handle: FileHandle,
+  progress: Progress,
+): Promise<void> {
+  try {
+    for await (const piece of response.body ?? []) {
+      for (const chunk of verifier.push(piece)) {
+        await handle.write(chunk);
+        progress.update(verifier.verified);
+      }
+    }
+  } catch (error) {
+    const kept = `the ${formatBytes(verifier.verified)} verified so far are kept; run the same command to resume`;
+    if (error instanceof ChunkMismatch) throw new NodeCallFailed(`${error.message}; ${kept}`);
+    throw new NodeCallFailed(`the download broke off (${(error as Error).message}); ${kept}`);
+  }
+  if (verifier.verified < verifier.expected.size)
+    throw new NodeCallFailed(
+      `the node ended the file early; the ${formatBytes(verifier.verified)} verified are kept; run the same command to resume`,
+    );
+}

@@ -1,0 +1,87 @@
+import type { Authenticate } from '../application/accounts/authenticate.js';
+import { ContentLocks } from '../application/files/content-locks.js';
+import { DeleteFile } from '../application/files/delete-file.js';
+import { DownloadFile } from '../application/files/download-file.js';
+import type { FileStoreContext } from '../application/files/file-deps.js';
+import { GetFileRecord } from '../application/files/get-file-record.js';
+import { ListFiles } from '../application/files/list-files.js';
+import { DEFAULT_PUBLISH_SETTINGS, PublishFile } from '../application/files/publish-file.js';
+import { RemoveUserFiles } from '../application/files/remove-user-files.js';
+import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
+import type { Clock } from '../application/ports/clock.js';
+import type { ContentStore } from '../application/ports/files/content-store.js';
+import type { FileCatalog } from '../application/ports/files/file-catalog.js';
+import type { PublishedFiles } from '../application/ports/files/published-files.js';
+
+export interface FileStoreParts {
+  readonly node: string;
+  readonly clock: Clock;
+  readonly audit: AuditTrail;
+  readonly catalog: FileCatalog;
+  readonly content: ContentStore;
+}
+
+export interface FilesParts extends FileStoreParts {
+  readonly authenticate: Authenticate;
+  /** The store `wireFileStore` made, when the accounts were given its `userFiles`; else a new one. */
+  readonly store?: FileStore;
+}
+
+export interface FilesSettings {
+  /** `--max-file-size`; `DEFAULT_MAX_FILE_SIZE` when not set. */
+  readonly maxFileSize?: number;
+}
+
+/** The files' store with its locks, and what the accounts remove a user's files through. */
+export interface FileStore {
+  readonly context: FileStoreContext;
+  readonly userFiles: PublishedFiles;
+}
+
+/** Files published on this node (SPEC section 6): the use cases, over one catalog and one content store. */
+export interface FilesWiring {
+  readonly files: {
+    readonly publish: PublishFile;
+    readonly remove: DeleteFile;
+    readonly list: ListFiles;
+    readonly record: GetFileRecord;
+    readonly download: DownloadFile;
+    /** Every file of a user, as `Unregister` removes them. */
+    readonly userFiles: PublishedFiles;
+    /** The most bytes one file may have, as the node advertises it. */
+    readonly maxFileSize: number;
+  };
+  readonly fileCatalog: FileCatalog;
+  readonly fileContent: ContentStore;
+}
+
+/**
+ * The part of the files that needs no login, built before the accounts: their `Unregister` removes a user's
+ * files through `userFiles`, while the use cases `wireFiles` builds on the same store need the accounts'
+ * `Authenticate`. One `ContentLocks` serves both, so every step that decides whether a content stays is
+ * serialised with the others.
+ */
+export function wireFileStore(parts: FileStoreParts): FileStore {
+  const context: FileStoreContext = { ...parts, locks: new ContentLocks() };
+  return { context, userFiles: new RemoveUserFiles(context) };
+}
+
+export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): FilesWiring {
+  const { authenticate, store: built, ...storeParts } = parts;
+  const store = built ?? wireFileStore(storeParts);
+  const context = { ...store.context, authenticate };
+  const maxFileSize = settings.maxFileSize ?? DEFAULT_PUBLISH_SETTINGS.maxFileSize;
+  return {
+    files: {
+      publish: new PublishFile(context, { maxFileSize }),
+      remove: new DeleteFile(context),
+      list: new ListFiles(context),
+      record: new GetFileRecord(context),
+      download: new DownloadFile(context),
+      userFiles: store.userFiles,
+      maxFileSize,
+    },
+    fileCatalog: store.context.catalog,
+    fileContent: store.context.content,
+  };
+}

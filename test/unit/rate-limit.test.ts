@@ -1,0 +1,68 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../src/domain/rate-limiter.js';
+import { retryAfterSeconds } from '../../src/domain/rate-limits.js';
+import { TokenBucket } from '../../src/domain/token-bucket.js';
+import { FUZZ_SEED } from '../support/fuzz.js';
+
+describe('TokenBucket', () => {
+  it('admits a burst, then one event per 1/rate seconds, and says how long to wait', () => {
+    const bucket = new TokenBucket({ ratePerSecond: 10, burst: 3 }, 0);
+    expect([bucket.take(0), bucket.take(0), bucket.take(0)]).toEqual([0, 0, 0]);
+    expect(bucket.take(0)).toBe(100);
+    expect(bucket.take(50)).toBe(50);
+    expect(bucket.take(100)).toBe(0);
+    expect(bucket.take(100)).toBe(100);
+    // Refills up to the burst, never past it.
+    expect([0, 0, 0, 0].map(() => bucket.take(10_000))).toEqual([0, 0, 0, 100]);
+  });
+
+  it('a rate of 0 is no limit; a clock that goes back refills nothing', () => {
+    const open = new TokenBucket({ ratePerSecond: 0, burst: 0 }, 0);
+    expect(Array.from({ length: 1000 }, () => open.take(0)).every((w) => w === 0)).toBe(true);
+    const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1 }, 1_000);
+    expect(bucket.take(1_000)).toBe(0);
+    expect(bucket.take(0)).toBeGreaterThan(0);
+  });
+
+  it('never admits more than burst + rate × elapsed, whatever the times asked', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 300 }),
+        (rate, burst, steps) => {
+          const bucket = new TokenBucket({ ratePerSecond: rate, burst }, 0);
+          let now = 0;
+          let admitted = 0;
+          for (const step of steps) {
+            now += step;
+            const wait = bucket.take(now);
+            if (wait === 0) admitted++;
+            else expect(wait).toBeGreaterThanOrEqual(1);
+          }
+          expect(admitted).toBeLessThanOrEqual(burst + (rate * now) / 1000 + 1e-9);
+        },
+      ),
+      { seed: FUZZ_SEED, numRuns: 300 },
+    );
+  });
+});
+
+describe('RateLimiter', () => {
+  it('keeps one bucket per key, and forgets the least recently seen past its bound', () => {
+    const limiter = new RateLimiter({ ratePerSecond: 1, burst: 1 }, 2);
+    expect(limiter.take('a', 0)).toBe(0);
+    expect(limiter.take('a', 0)).toBeGreaterThan(0);
+    expect(limiter.take('b', 0)).toBe(0);
+    expect(limiter.take('c', 0)).toBe(0);
+    expect(limiter.size).toBe(2);
+    // 'a' was forgotten: it starts again with a full bucket; 'c' was not.
+    expect(limiter.take('a', 0)).toBe(0);
+    expect(limiter.take('c', 0)).toBeGreaterThan(0);
+  });
+
+  it('rounds a wait up to whole seconds for Retry-After', () => {
+    expect([1, 999, 1000, 1001].map(retryAfterSeconds)).toEqual([1, 1, 1, 2]);
+  });
+});
