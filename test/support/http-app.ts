@@ -48,8 +48,16 @@ export async function memoryHttpApp() {
     audit,
   });
   /** `extra` adds settings of `wireHttpApp`, such as rate limits on the fake clock. */
-  const build = (web: WebAssets = TEST_WEB, extra: Partial<Parameters<typeof wireHttpApp>[1]> = {}) =>
-    wireHttpApp({ ...a, ...ops, ...accounts, push: a.users }, { web, maxBodyBytes: 512 * 1024, ...extra });
+  /** `parts` swaps use cases of node `a` (signed identity, for example). */
+  const build = (
+    web: WebAssets = TEST_WEB,
+    extra: Partial<Parameters<typeof wireHttpApp>[1]> = {},
+    parts: Partial<Parameters<typeof wireHttpApp>[0]> = {},
+  ) =>
+    wireHttpApp(
+      { ...a, ...ops, ...accounts, push: a.users, ...parts },
+      { web, maxBodyBytes: 512 * 1024, ...extra },
+    );
   const { metrics, recentErrors: errors, phase } = ops;
   return { net, a, b, metrics, errors, phase, accounts, audit, clock, build, app: build() };
 }
