@@ -113,7 +113,13 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     settings,
   );
   const keys = adapters.verifier
-    ? new NodeKeys({ self: settings.self.id, signer: adapters.signer, verifier: adapters.verifier, clock })
+    ? new NodeKeys({
+        self: settings.self.id,
+        signer: adapters.signer,
+        verifier: adapters.verifier,
+        clock,
+        audit,
+      })
     : undefined;
   if (keys && saved?.keys) keys.restore(saved.keys);
   const membership = wireMembership(

@@ -28,7 +28,13 @@ const json = (body: unknown, method = 'PUT') => ({
 async function keyedFixture() {
   const fx = await memoryHttpApp();
   const { registry } = fx.a;
-  const keys = new NodeKeys({ self: 'a', signer: Ed25519NodeSigner.generate(), verifier, clock: fx.clock });
+  const keys = new NodeKeys({
+    self: 'a',
+    signer: Ed25519NodeSigner.generate(),
+    verifier,
+    clock: fx.clock,
+    audit: fx.audit,
+  });
   const announce = new AnnounceNode({
     registry,
     clock: fx.clock,
@@ -82,7 +88,7 @@ describe('signed node identity (issue 15, item 2)', () => {
   });
 
   it("refuses a stranger's PUT that moves bob with incarnation + 1 or a time a day ahead", async () => {
-    const { app, registry, stranger, bob, sign, clock } = await keyedFixture();
+    const { app, registry, stranger, bob, sign, clock, audit } = await keyedFixture();
     const unsigned = await app.request('/nodes/bob', json({ url: ATTACKER_URL, incarnation: 11 }));
     expect(unsigned.status).toBe(401);
     expect(((await unsigned.json()) as { error: { code: string } }).error.code).toBe('bad_signature');
@@ -97,6 +103,8 @@ describe('signed node identity (issue 15, item 2)', () => {
     const badSig = await app.request('/nodes/bob', json({ ...forged, key: bob.publicKey }));
     expect(badSig.status).toBe(401);
     expect(registry.get('bob')).toMatchObject({ url: BOB_URL, incarnation: 10 });
+    const refusals = audit.records.filter((r) => r.op === 'node_record').map((r) => r.outcome);
+    expect(refusals).toEqual(['bad_signature', 'key_mismatch', 'bad_signature']);
   });
 
   it('refuses a replayed signature older than the skew bound', async () => {

@@ -1,3 +1,4 @@
+import { MeshError } from '../../domain/errors.js';
 import {
   BadSignature,
   canonicalNodeRecord,
@@ -6,6 +7,7 @@ import {
   type NodeSignature,
   type RecordPurpose,
 } from '../../domain/node-signature.js';
+import type { AuditTrail } from '../ports/accounts/audit-trail.js';
 import type { Clock } from '../ports/clock.js';
 import type { NodeSigner } from '../ports/node-signer.js';
 import type { SignatureVerifier } from '../ports/signature-verifier.js';
@@ -33,7 +35,14 @@ export class NodeKeys {
   readonly #bound = new Map<string, string>();
 
   constructor(
-    private readonly deps: { self: string; signer?: NodeSigner; verifier: SignatureVerifier; clock: Clock },
+    private readonly deps: {
+      self: string;
+      signer?: NodeSigner;
+      verifier: SignatureVerifier;
+      clock: Clock;
+      /** Where refusals are recorded (the database and the log): a forged record is an attack worth seeing. */
+      audit?: AuditTrail;
+    },
   ) {
     if (deps.signer) this.#bound.set(deps.self, deps.signer.publicKey);
   }
@@ -52,6 +61,24 @@ export class NodeKeys {
   }
 
   check(purpose: RecordPurpose, record: MaybeSigned): boolean {
+    try {
+      return this.#check(purpose, record);
+    } catch (error) {
+      const { audit, clock, self } = this.deps;
+      if (error instanceof MeshError)
+        audit?.record({
+          at: new Date(clock.now()).toISOString(),
+          node: self,
+          user: '-',
+          op: 'node_record',
+          object: `node ${record.id} ${purpose} ${record.url}`,
+          outcome: error.code,
+        });
+      throw error;
+    }
+  }
+
+  #check(purpose: RecordPurpose, record: MaybeSigned): boolean {
     const bound = this.#bound.get(record.id);
     const { key, sig, signedAt } = record;
     if (key === undefined || sig === undefined || signedAt === undefined) {

@@ -1,5 +1,13 @@
 /** What was done to an account or a session. */
-export type AuditOperation = 'register' | 'unregister' | 'login' | 'logout' | 'connect' | 'disconnect';
+/** `node_record`: a peer's node record refused for its key or signature (signed node identity). */
+export type AuditOperation =
+  | 'register'
+  | 'unregister'
+  | 'login'
+  | 'logout'
+  | 'connect'
+  | 'disconnect'
+  | 'node_record';
 
 /**
  * One line of the audit trail: who did what to which object, and how it ended. `outcome` is `ok` or the
