@@ -178,6 +178,10 @@ describe('signed node identity (issue 15, item 2)', () => {
       { id: 'bob', ...sign(bob, 'announce', { url: BOB_URL, incarnation: 13 }) },
     ]);
     expect(registry.get('bob')).toMatchObject({ url: BOB_URL, incarnation: 13 });
+    // Gossip that says this node itself is down still makes it refute (its own id is bound to its own key).
+    const { url, incarnation } = registry.self;
+    membership.antiEntropy.merge([{ id: 'a', url, incarnation: incarnation + 5, state: 'suspect' }]);
+    expect(registry.self.incarnation).toBeGreaterThan(incarnation + 5);
     membership.stop();
   });
 });

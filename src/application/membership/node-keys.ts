@@ -102,9 +102,11 @@ export class NodeKeys {
    * Whether a gossiped record may be taken in (anti-entropy, a seed's list at join): a valid signature, an id
    * that never showed a key, or, for a keyed id, an unsigned record that changes neither its url nor its
    * incarnation (third parties pass keyed records on without their signatures; they may still say it is down,
-   * which a probe then checks). Never throws.
+   * which a probe then checks). Records about this node itself are left to the registry. Never throws.
    */
   admits(record: MaybeSigned, known?: { readonly url: string; readonly incarnation?: number }): boolean {
+    // What others say about this node itself is the registry's to judge: it refutes, it is never moved.
+    if (record.id === this.deps.self) return true;
     if (record.sig !== undefined) {
       try {
         return this.check('announce', record);
