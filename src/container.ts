@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { CryptoSessionTokens } from './adapters/crypto/crypto-session-tokens.js';
+import { Ed25519NodeSigner, Ed25519SignatureVerifier } from './adapters/crypto/ed25519-node-signer.js';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.js';
 import { DiskContentStore } from './adapters/files/disk-content-store.js';
 import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
@@ -130,6 +131,9 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
     fileContent: get(TOKENS.fileContent),
     ...(linking ? { peerLinks: linking } : {}),
     inbox: get(TOKENS.inbox),
+    // The key lives beside the node's database, so a restart is the same node; an in-memory node gets a new one.
+    signer: config.dataDir ? Ed25519NodeSigner.stored(config.dataDir) : Ed25519NodeSigner.generate(),
+    verifier: new Ed25519SignatureVerifier(),
   };
   put(TOKENS.node, wireNode(adapters, settings));
   return c;

@@ -12,8 +12,10 @@ import type { IdGenerator } from '../application/ports/id-generator.js';
 import type { Inbox } from '../application/ports/inbox.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
 import type { MessageStore } from '../application/ports/message-store.js';
+import type { NodeSigner } from '../application/ports/node-signer.js';
 import type { PeerClient } from '../application/ports/peer-client.js';
 import type { PublicEndpoint } from '../application/ports/public-endpoint.js';
+import type { SignatureVerifier } from '../application/ports/signature-verifier.js';
 import type { UserPush } from '../application/ports/user-push.js';
 
 /** The outside world of one node: what `wireNode` builds on and never chooses. */
@@ -46,4 +48,8 @@ export interface NodeAdapters {
   readonly fileContent: ContentStore;
   /** Direct messages waiting for this node's users while they are offline; closed with the other stores. */
   readonly inbox: Inbox;
+  /** This node's key (signed node identity, SPEC section 7); a node without one signs nothing. */
+  readonly signer?: NodeSigner;
+  /** Checks other nodes' signatures; without it the node takes every record as unsigned (base rules). */
+  readonly verifier?: SignatureVerifier;
 }

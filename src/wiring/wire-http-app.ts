@@ -13,7 +13,10 @@ import type { OperationsWiring } from './wire-operations.js';
 
 /** The node API over the use cases it drives, with the web page and what operators read. */
 export function wireHttpApp(
-  parts: { readonly registry: PeerRegistry } & Pick<MembershipWiring, 'announce' | 'remove' | 'probe'> &
+  parts: { readonly registry: PeerRegistry } & Pick<
+    MembershipWiring,
+    'announce' | 'remove' | 'probe' | 'keys'
+  > &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
     Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
@@ -34,7 +37,8 @@ export function wireHttpApp(
     readonly limiter?: HttpRateLimits;
   },
 ): HttpApp {
-  const { registry, announce, remove, probe, receive, receiveMany, health, metrics, meshMap, errors } = parts;
+  const { registry, announce, remove, probe, keys, receive, receiveMany, health, metrics, meshMap, errors } =
+    parts;
   const { ownDirectory, directory, register, login, logout, unregister, push, files } = parts;
   const { rateLimits, now, trustForwardedFor } = settings;
   const limiter =
@@ -45,6 +49,7 @@ export function wireHttpApp(
     announce,
     remove,
     probe,
+    ...(keys ? { keys } : {}),
     receive,
     receiveMany,
     web: settings.web,

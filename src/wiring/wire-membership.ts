@@ -2,6 +2,7 @@ import { AnnounceNode } from '../application/membership/announce-node.js';
 import { JoinNetwork } from '../application/membership/join-network.js';
 import { Leave } from '../application/membership/leave.js';
 import { MembershipProtocol } from '../application/membership/membership-protocol.js';
+import type { NodeKeys } from '../application/membership/node-keys.js';
 import { ProbeForPeer } from '../application/membership/probe-for-peer.js';
 import { RememberNodes } from '../application/membership/remember-nodes.js';
 import { RemoveNode } from '../application/membership/remove-node.js';
@@ -28,6 +29,8 @@ export interface MembershipParts {
   readonly urls?: PeerUrlPolicy;
   /** Told of each gossiped list after it is merged (the mesh directory). */
   readonly views?: ViewListener;
+  /** Signed node identity (SPEC section 7); a node without it signs nothing and takes records as unsigned. */
+  readonly keys?: NodeKeys;
 }
 
 export interface MembershipSettingsOfNode {
@@ -45,21 +48,24 @@ export interface MembershipWiring {
   readonly announce: AnnounceNode;
   readonly remove: RemoveNode;
   readonly probe: ProbeForPeer;
+  /** Signed node identity, when the node has a verifier. */
+  readonly keys?: NodeKeys;
 }
 
 export function wireMembership(parts: MembershipParts, settings: MembershipSettingsOfNode): MembershipWiring {
-  const { registry, peers, clock, store, random, errors, telemetry, urls, views } = parts;
+  const { registry, peers, clock, store, random, errors, telemetry, urls, views, keys } = parts;
   const membership = new MembershipProtocol(
-    { registry, peers, clock, random, errors, telemetry, urls, views },
+    { registry, peers, clock, random, errors, telemetry, urls, views, keys },
     settings.membership,
   );
   return {
     membership,
-    remember: new RememberNodes({ registry, store, clock, errors }, membership.settings),
-    join: new JoinNetwork({ registry, peers, urls }),
-    leave: new Leave({ registry, peers, clock }, { timeoutMs: settings.leaveTimeoutMs }),
-    announce: new AnnounceNode({ registry, clock, membership, urls }),
-    remove: new RemoveNode({ registry, clock, membership }),
+    remember: new RememberNodes({ registry, store, clock, errors, keys }, membership.settings),
+    join: new JoinNetwork({ registry, peers, urls, keys }),
+    leave: new Leave({ registry, peers, clock, keys }, { timeoutMs: settings.leaveTimeoutMs }),
+    announce: new AnnounceNode({ registry, clock, membership, urls, keys }),
+    remove: new RemoveNode({ registry, clock, membership, keys }),
     probe: new ProbeForPeer({ registry, membership, urls }),
+    ...(keys ? { keys } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { FanOutUserPush } from '../adapters/users/fan-out-user-push.js';
 import { SendLimits } from '../adapters/users/send-limits.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
+import { NodeKeys } from '../application/membership/node-keys.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
 import type { HistoryQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
@@ -136,6 +137,16 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { registry, peers, clock, listUsers: accounts.listUsers, errors },
     settings,
   );
+  const keys = adapters.verifier
+    ? new NodeKeys({
+        self: settings.self.id,
+        signer: adapters.signer,
+        verifier: adapters.verifier,
+        clock,
+        audit,
+      })
+    : undefined;
+  if (keys && saved?.keys) keys.restore(saved.keys);
   const membership = wireMembership(
     {
       registry,
@@ -147,6 +158,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       telemetry,
       urls: new PeerUrlPolicy(settings.allowPrivatePeers ?? true),
       views: directory.directory,
+      keys,
     },
     settings,
   );

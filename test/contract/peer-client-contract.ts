@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ed25519SignatureVerifier } from '../../src/adapters/crypto/ed25519-node-signer.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { PeerClient } from '../../src/application/ports/peer-client.js';
 import type { ChatMessage } from '../../src/domain/message.js';
 import type { NodeRecord } from '../../src/domain/node-record.js';
+import { canonicalNodeRecord } from '../../src/domain/node-signature.js';
 
 /** A node the client under test talks to, and a way to look inside it. */
 export interface ContractTarget {
@@ -48,7 +50,14 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
     });
 
     it('lists the nodes the target knows, itself included, with its incarnation and state', async () => {
-      expect(await t.client.listNodes(t.target.url)).toEqual([
+      const [own, ...others] = await t.client.listNodes(t.target.url);
+      // A keyed node signs its own entry (SPEC section 7); the signature, when there is one, must verify.
+      const { key, sig, signedAt, ...entry } = own ?? { id: '', url: '' };
+      if (key !== undefined || sig !== undefined) {
+        const payload = canonicalNodeRecord('announce', entry, signedAt ?? 0);
+        expect(new Ed25519SignatureVerifier().verify(key ?? '', payload, sig ?? '')).toBe(true);
+      }
+      expect([entry, ...others]).toEqual([
         {
           id: t.target.id,
           url: t.target.url,

@@ -166,7 +166,8 @@ describe('membership between meshchat processes', () => {
     });
     for (const node of meshchat) {
       const entry = (await listOf(node.url)).find((n) => n.id === 'p');
-      expect(entry).toEqual({ id: 'p', url: p.url, state: 'alive' }); // no incarnation: a plain node has none
+      // No incarnation and no key: a plain node has neither, and is listed as unverified.
+      expect(entry).toEqual({ id: 'p', url: p.url, state: 'alive', verified: false });
     }
 
     // "Never dropped while alive": watch for several probe periods (a fixed observation window, not a wait), both by polling GET /nodes and through

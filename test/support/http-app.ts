@@ -71,9 +71,14 @@ export async function memoryHttpApp(options: { maxFileSize?: number; fileCapacit
     { ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }) },
   );
   /** `extra` adds settings of `wireHttpApp`, such as rate limits on the fake clock. */
-  const build = (web: WebAssets = TEST_WEB, extra: Partial<Parameters<typeof wireHttpApp>[1]> = {}) =>
+  /** `parts` swaps use cases of node `a` (signed identity, for example). */
+  const build = (
+    web: WebAssets = TEST_WEB,
+    extra: Partial<Parameters<typeof wireHttpApp>[1]> = {},
+    parts: Partial<Parameters<typeof wireHttpApp>[0]> = {},
+  ) =>
     wireHttpApp(
-      { ...a, ...ops, ...accounts, ...files, push: a.users },
+      { ...a, ...ops, ...accounts, ...files, push: a.users, ...parts },
       { web, maxBodyBytes: 512 * 1024, ...extra },
     );
   const { metrics, recentErrors: errors, phase } = ops;

@@ -95,7 +95,12 @@ describe('the error codes, listed once', () => {
     expect(byStatus(413)).toEqual(expect.arrayContaining(['body_too_large', 'message_too_large']));
     expect(byStatus(415)).toEqual(['unsupported_media_type']);
     expect(byStatus(504)).toEqual(['peer_timeout']);
-    expect(byStatus(401).sort()).toEqual(['auth_required', 'bad_credentials', 'unauthenticated']);
+    expect(byStatus(401).sort()).toEqual([
+      'auth_required',
+      'bad_credentials',
+      'bad_signature',
+      'unauthenticated',
+    ]);
     expect(byStatus(403)).toEqual(['forbidden']);
     expect(byStatus(429)).toEqual(['rate_limited']);
     expect(byStatus(409)).toContain('name_taken');

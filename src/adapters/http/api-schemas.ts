@@ -38,6 +38,19 @@ const linkOffer = z.literal(true).meta({
   description: 'This node serves peer links at `/peer` (meshchat extension); only on its own entry.',
 });
 
+/** A node's own signature of its record (SPEC section 7): only on its own entry, only when it has a key. */
+const ownSignature = {
+  key: z
+    .string()
+    .optional()
+    .meta({ description: "The node's Ed25519 public key, base64url; only on its own entry." }),
+  sig: z
+    .string()
+    .optional()
+    .meta({ description: 'Its signature of id, url, incarnation and `signedAt`, base64url.' }),
+  signedAt: incarnation.optional().meta({ description: 'When it signed, milliseconds since the epoch.' }),
+};
+
 export const nodeEntry = z
   .strictObject({
     id: z.string(),
@@ -58,6 +71,11 @@ export const nodeEntry = z
           'every registration, unregistration and presence change. Absent for plain nodes.',
       }),
     link: linkOffer.optional(),
+    verified: z.boolean().optional().meta({
+      description:
+        'Whether this node holds a verified key for that node (signed identity); `false` for plain, unsigned nodes.',
+    }),
+    ...ownSignature,
   })
   .meta({ description: 'A node this node knows. The base protocol has only `id` and `url`.' });
 
@@ -69,6 +87,7 @@ export const nodeDetail = z
     incarnation: incarnation.optional(),
     state: z.enum(['alive', 'suspect']),
     link: linkOffer.optional(),
+    ...ownSignature,
   })
   .meta({ description: 'Where a member listens. The base protocol has only `url`.' });
 

@@ -45,6 +45,7 @@ import {
 } from '../../domain/file-record.js';
 import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES, USER_NAME_MAX_LENGTH } from '../../domain/message.js';
 import { NODE_ID_MAX_LENGTH, NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
+import { BadSignature, KeyMismatch } from '../../domain/node-signature.js';
 import { MAX_MEMBERS } from '../../domain/peer-registry.js';
 import { type HttpRefusalCode, httpRefusal, statusFor } from './error-table.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-app-deps.js';
@@ -176,6 +177,14 @@ export const ERROR_CODES = {
     url_mismatch: 'The node is listed at another url; it was not removed.',
     node_alive: 'A death notice for a node that still answers; it was not removed.',
     cannot_remove_self: 'A node cannot be removed from its own list.',
+  }),
+  ...family(() => new KeyMismatch(''), {
+    key_mismatch:
+      'A node record signed by another key than the one this node bound to that id; nothing changed.',
+  }),
+  ...family(() => new BadSignature(''), {
+    bad_signature:
+      'A record of a keyed node without its signature, or with one that does not verify or is more than 5 minutes off; nothing changed.',
   }),
   ...family((code) => new TooLarge(code, ''), {
     message_too_large: `The message text is over ${MESSAGE_MAX_BYTES} bytes of UTF-8.`,

@@ -35,6 +35,7 @@ import {
   TooLarge,
   UnknownNode,
 } from '../../domain/errors.js';
+import { BadSignature, KeyMismatch } from '../../domain/node-signature.js';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };
@@ -87,6 +88,8 @@ export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof DirectUnsupported) return 400;
   if (error instanceof UnknownNode || error instanceof UnknownUser) return 404;
   if (error instanceof Conflict || error instanceof NameTaken || error instanceof InboxFull) return 409;
+  if (error instanceof KeyMismatch) return 409;
+  if (error instanceof BadSignature) return 401;
   if (error instanceof Unauthenticated || error instanceof BadCredentials) return 401;
   if (error instanceof AuthRequired) return 401;
   if (error instanceof Forbidden) return 403;

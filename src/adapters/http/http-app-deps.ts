@@ -10,6 +10,7 @@ import type { GetFileRecord } from '../../application/files/get-file-record.js';
 import type { ListFiles } from '../../application/files/list-files.js';
 import type { PublishFile } from '../../application/files/publish-file.js';
 import type { AnnounceNode } from '../../application/membership/announce-node.js';
+import type { NodeKeys } from '../../application/membership/node-keys.js';
 import type { ProbeForPeer } from '../../application/membership/probe-for-peer.js';
 import type { RemoveNode } from '../../application/membership/remove-node.js';
 import type { ReceiveMessage } from '../../application/messaging/receive-message.js';
@@ -30,6 +31,8 @@ export interface HttpAppDeps {
   readonly announce: AnnounceNode;
   readonly remove: RemoveNode;
   readonly probe: ProbeForPeer;
+  /** Signs this node's own entry and says which members are keyed; every entry unsigned when absent. */
+  readonly keys?: NodeKeys;
   readonly receive: ReceiveMessage;
   readonly receiveMany: ReceiveMessages;
   readonly web: WebAssets;

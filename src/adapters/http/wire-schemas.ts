@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACCOUNT_NAME_MAX_LENGTH } from '../../domain/account.js';
 import { USER_NAME_MAX_LENGTH } from '../../domain/message.js';
 import { NODE_ID_MAX_LENGTH, NODE_URL_MAX_LENGTH } from '../../domain/node-record.js';
+import type { NodeSignature } from '../../domain/node-signature.js';
 import { MAX_MEMBERS, MAX_TOMBSTONES, type NodeReport } from '../../domain/peer-registry.js';
 
 /**
@@ -10,16 +11,38 @@ import { MAX_MEMBERS, MAX_TOMBSTONES, type NodeReport } from '../../domain/peer-
  */
 export const nodeUrlBody = z.object({ url: z.string().max(NODE_URL_MAX_LENGTH) });
 
-/** `DELETE /nodes/:id`: the base protocol's `{url}`, plus `reason: "dead"` when a meshchat node found it dead. */
-export const nodeWithdrawBody = nodeUrlBody.extend({ reason: z.enum(['left', 'dead']).optional() });
-
 const incarnation = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-/** `PUT /nodes/:id`: the base protocol's `{url}`, plus the meshchat node's `incarnation`. */
+/** A keyed node's signature of its own record (SPEC section 7): sized so that no field can be large. */
+const signatureFields = {
+  key: z.string().max(64).optional().meta({ description: "The node's Ed25519 public key, base64url." }),
+  sig: z.string().max(128).optional().meta({ description: 'Signature of the record, base64url.' }),
+  signedAt: incarnation.optional().meta({ description: 'When it was signed, ms since the epoch.' }),
+};
+
+/** `DELETE /nodes/:id`: the base protocol's `{url}`, plus `reason: "dead"` when a meshchat node found it dead. */
+export const nodeWithdrawBody = nodeUrlBody.extend({
+  reason: z.enum(['left', 'dead']).optional(),
+  incarnation: incarnation.optional(),
+  ...signatureFields,
+});
+
+/** `PUT /nodes/:id`: the base protocol's `{url}`, plus the meshchat node's `incarnation` and signature. */
 export const nodeAnnounceBody = z.object({
   url: z.string().max(NODE_URL_MAX_LENGTH),
   incarnation: incarnation.optional(),
+  ...signatureFields,
 });
+
+const signatureEntry = z.object(signatureFields);
+
+/** The signature fields of a node entry, all of them when well formed, none otherwise. */
+export function signatureOf(entry: object): Partial<NodeSignature> {
+  const parsed = signatureEntry.safeParse(entry);
+  if (!parsed.success) return {};
+  const { key, sig, signedAt } = parsed.data;
+  return key !== undefined && sig !== undefined && signedAt !== undefined ? { key, sig, signedAt } : {};
+}
 
 /** `POST /probe`: the member to probe. */
 export const probeBody = z.object({

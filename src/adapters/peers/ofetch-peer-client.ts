@@ -10,12 +10,13 @@ import type {
   NodeAnswer,
   PeerClient,
   ProbeVerdict,
+  SignedReport,
   UserListAnswer,
+  WithdrawReport,
 } from '../../application/ports/peer-client.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
-import type { NodeReport } from '../../domain/peer-registry.js';
 import {
   batchAnswer,
   DIRECTORY_VERSION_HEADER,
@@ -25,6 +26,7 @@ import {
   nodeAnswer,
   nodeListAnswer,
   probeAnswer,
+  signatureOf,
   userListAnswer,
   userListEntry,
 } from '../http/wire-schemas.js';
@@ -91,7 +93,7 @@ export class OfetchPeerClient implements PeerClient {
     for (const entry of list.slice(0, MAX_LIST_ENTRIES)) {
       this.noticed(url, entry);
       try {
-        nodes.push({ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry) });
+        nodes.push({ ...nodeRecord(entry.id, entry.url), ...extensionFields(entry), ...signatureOf(entry) });
       } catch {
         // An entry that breaks the id or url rules is not trusted; the rest of the list still is.
       }
@@ -119,18 +121,26 @@ export class OfetchPeerClient implements PeerClient {
     }
   }
 
-  async announce(url: string, node: NodeReport, options: CallOptions = {}): Promise<void> {
-    const body =
-      node.incarnation === undefined ? { url: node.url } : { url: node.url, incarnation: node.incarnation };
+  async announce(url: string, node: SignedReport, options: CallOptions = {}): Promise<void> {
+    const body = {
+      url: node.url,
+      ...(node.incarnation === undefined ? {} : { incarnation: node.incarnation }),
+      ...signatureOf(node),
+    };
     await this.#call(url, 'PUT', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 
-  async withdraw(
-    url: string,
-    node: NodeRecord & { reason?: 'dead' },
-    options: CallOptions = {},
-  ): Promise<void> {
-    const body = node.reason ? { url: node.url, reason: node.reason } : { url: node.url };
+  async withdraw(url: string, node: WithdrawReport, options: CallOptions = {}): Promise<void> {
+    const signature = signatureOf(node);
+    const body = {
+      url: node.url,
+      ...(node.reason ? { reason: node.reason } : {}),
+      // The incarnation is signed with a leave, so it travels only with a signature.
+      ...(signature.sig !== undefined && node.incarnation !== undefined
+        ? { incarnation: node.incarnation }
+        : {}),
+      ...signature,
+    };
     await this.#call(url, 'DELETE', `/nodes/${encodeURIComponent(node.id)}`, body, options);
   }
 

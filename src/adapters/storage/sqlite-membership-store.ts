@@ -24,7 +24,10 @@ export class SqliteMembershipStore implements MembershipStore {
         state TEXT
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS node_keys (id TEXT PRIMARY KEY, key TEXT NOT NULL);
     `);
+    const insertKey = db.prepare('INSERT INTO node_keys (id, key) VALUES (?, ?)');
+    const clearKeys = db.prepare('DELETE FROM node_keys');
     const insert = db.prepare('INSERT INTO known_nodes (id, url, incarnation, state) VALUES (?, ?, ?, ?)');
     const clear = db.prepare('DELETE FROM known_nodes');
     const setIncarnation = db.prepare(
@@ -35,6 +38,11 @@ export class SqliteMembershipStore implements MembershipStore {
       for (const node of membership.nodes)
         insert.run(node.id, node.url, node.incarnation ?? null, node.state ?? null);
       setIncarnation.run(String(membership.incarnation));
+      // A save without bindings leaves the kept ones alone: forgetting a key would undo trust on first use.
+      if (membership.keys) {
+        clearKeys.run();
+        for (const [id, key] of Object.entries(membership.keys)) insertKey.run(id, key);
+      }
     });
   }
 
@@ -55,7 +63,12 @@ export class SqliteMembershipStore implements MembershipStore {
       ...(incarnation === null ? {} : { incarnation }),
       ...(state === 'dead' ? { state } : {}),
     }));
-    return { incarnation: Number(meta.value), nodes };
+    const keys = this.#db.prepare<[], { id: string; key: string }>('SELECT id, key FROM node_keys').all();
+    return {
+      incarnation: Number(meta.value),
+      nodes,
+      ...(keys.length > 0 ? { keys: Object.fromEntries(keys.map((row) => [row.id, row.key])) } : {}),
+    };
   }
 
   save(membership: RememberedMembership): void {

@@ -4,6 +4,7 @@ import { isPlausibleIncarnation, type PeerRegistry, type UpsertResult } from '..
 import { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { MembershipChecks } from './membership-checks.js';
+import type { MaybeSigned, NodeKeys } from './node-keys.js';
 
 /**
  * `PUT /nodes/:id {url, incarnation?}`: a node tells this node where it listens (joining, re-announcing a newer
@@ -19,10 +20,12 @@ export class AnnounceNode {
       membership: Pick<MembershipChecks, 'claim'>;
       /** Refuses URLs this node does not call (`forbidden_peer_url`); every URL by default. */
       urls?: PeerUrlPolicy;
+      /** Checks signed records; without it every record is taken as unsigned (base rules). */
+      keys?: NodeKeys;
     },
   ) {}
 
-  execute(input: { id: unknown; url: unknown; incarnation?: number }): UpsertResult {
+  execute(input: { id: unknown; url: unknown } & Omit<Partial<MaybeSigned>, 'id' | 'url'>): UpsertResult {
     const { registry, clock, membership } = this.deps;
     const report = { id: assertNodeId(input.id), url: normalizeNodeUrl(input.url) };
     (this.deps.urls ?? PeerUrlPolicy.ANY).check(report.url);
@@ -33,6 +36,9 @@ export class AnnounceNode {
         "The incarnation is more than a day ahead of this node's clock.",
       );
     }
+    // Before anything changes: a keyed node's record must be its own (SPEC section 7). This node's own id is
+    // refused by the registry whatever the signature says (`id_in_use`).
+    if (report.id !== registry.self.id) this.deps.keys?.check('announce', { ...input, ...report });
     const known = registry.get(report.id);
     try {
       return registry.announce(incarnation === undefined ? report : { ...report, incarnation });

@@ -3,6 +3,7 @@ import { isPlausibleIncarnation, type Member, type NodeReport } from '../../doma
 import { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import { sample, within } from './deadline.js';
 import type { FailureDetector } from './failure-detector.js';
+import type { NodeKeys } from './node-keys.js';
 import type { Prober, ProberDeps } from './prober.js';
 import type { MembershipSettings } from './settings.js';
 import type { ViewListener } from './view-listener.js';
@@ -21,6 +22,8 @@ export interface AntiEntropyDeps extends ProberDeps {
   readonly urls?: PeerUrlPolicy;
   /** Reads what else rides on each pulled list (the mesh directory's versions); nobody by default. */
   readonly views?: ViewListener;
+  /** Keyed nodes' records in gossip must carry their own signature to change anything. */
+  readonly keys?: NodeKeys;
 }
 
 /**
@@ -69,6 +72,8 @@ export class AntiEntropy {
     let downHints = MAX_CHECKS_IN_FLIGHT;
     for (const report of reports) {
       if (!isPlausibleIncarnation(report.incarnation, clock.now()) || !urls.allows(report.url)) continue;
+      // A keyed node's record changes only by its own signature: gossip cannot move or age it.
+      if (this.deps.keys && !this.deps.keys.admits(report, registry.get(report.id))) continue;
       const verdict = registry.assess(report);
       if (verdict.action === 'accept') registry.accept(report);
       else if (verdict.action === 'refute') refuteAbove = Math.max(refuteAbove ?? 0, verdict.seen);

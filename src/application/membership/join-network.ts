@@ -4,6 +4,7 @@ import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
 import { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 import { JoinFailed } from '../errors.js';
 import type { PeerClient } from '../ports/peer-client.js';
+import type { NodeKeys } from './node-keys.js';
 
 export interface JoinResult {
   /** Seeds that answered `GET /nodes`. */
@@ -29,6 +30,8 @@ export class JoinNetwork {
       peers: PeerClient;
       /** Listed nodes at URLs this node does not call are not learned; every URL by default. */
       urls?: PeerUrlPolicy;
+      /** Signs this node's announcements and checks keyed records in the seeds' lists; unsigned when absent. */
+      keys?: NodeKeys;
     },
   ) {}
 
@@ -45,7 +48,8 @@ export class JoinNetwork {
         try {
           const urls = this.deps.urls ?? PeerUrlPolicy.ANY;
           for (const report of await peers.listNodes(url))
-            if (urls.allows(report.url)) learn(registry, report);
+            if (urls.allows(report.url) && (this.deps.keys?.admits(report, registry.get(report.id)) ?? true))
+              learn(registry, report);
           answered.push(url);
         } catch (error) {
           failedSeeds.push({ url, reason: error instanceof Error ? error.message : String(error) });
@@ -63,7 +67,8 @@ export class JoinNetwork {
       registry.peers().map(async (node) => {
         try {
           const { id, url, incarnation } = registry.self;
-          await peers.announce(node.url, { id, url, incarnation });
+          const record = { id, url, incarnation };
+          await peers.announce(node.url, this.deps.keys?.sign('announce', record) ?? record);
           joined.push(node.id);
         } catch (error) {
           if (!(error instanceof MeshError)) throw error;

@@ -2,6 +2,7 @@ import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { PeerCallFailed } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { PeerClient } from '../ports/peer-client.js';
+import type { NodeKeys } from './node-keys.js';
 
 export const LEAVE_TIMEOUT_MS = 3_000;
 
@@ -20,7 +21,7 @@ export class Leave {
   #outcome: Promise<LeaveResult> | undefined;
 
   constructor(
-    private readonly deps: { registry: PeerRegistry; peers: PeerClient; clock: Clock },
+    private readonly deps: { registry: PeerRegistry; peers: PeerClient; clock: Clock; keys?: NodeKeys },
     private readonly settings: { timeoutMs?: number } = {},
   ) {}
 
@@ -31,7 +32,8 @@ export class Leave {
 
   async #leave(): Promise<LeaveResult> {
     const { registry, peers, clock } = this.deps;
-    const self = registry.self;
+    const { id, url, incarnation } = registry.self;
+    const self = this.deps.keys?.sign('leave', { id, url, incarnation }) ?? { id, url };
     const targets = registry.peers();
     const notified = new Set<string>();
     const calls = targets.map((node) =>

@@ -9,6 +9,7 @@ import { AntiEntropy } from './anti-entropy.js';
 import { sample, within } from './deadline.js';
 import { FailureDetector } from './failure-detector.js';
 import type { MembershipChecks } from './membership-checks.js';
+import type { NodeKeys } from './node-keys.js';
 import { Prober } from './prober.js';
 import { MEMBERSHIP_PROFILES, type MembershipSettings } from './settings.js';
 import type { ViewListener } from './view-listener.js';
@@ -34,6 +35,8 @@ export interface MembershipDeps {
   readonly urls?: PeerUrlPolicy;
   /** Told of each gossiped list after it is merged (the mesh directory); nobody by default. */
   readonly views?: ViewListener;
+  /** Signs this node's records and checks keyed nodes' records in gossip; all unsigned when absent. */
+  readonly keys?: NodeKeys;
 }
 
 /**
@@ -180,6 +183,10 @@ export class MembershipProtocol implements MembershipChecks {
       void this.#announceTo(grave.url);
   }
 
+  #signed(record: NodeReport): NodeReport {
+    return this.deps.keys?.sign('announce', record) ?? record;
+  }
+
   async #announceTo(url: string): Promise<void> {
     const { peers, clock, registry } = this.deps;
     const self: NodeReport = registry.self;
@@ -187,7 +194,9 @@ export class MembershipProtocol implements MembershipChecks {
     await within(
       clock,
       timeoutMs,
-      peers.announce(url, { id: self.id, url: self.url, incarnation: self.incarnation }, { timeoutMs }),
+      peers.announce(url, this.#signed({ id: self.id, url: self.url, incarnation: self.incarnation }), {
+        timeoutMs,
+      }),
     );
   }
 

@@ -2,6 +2,7 @@ import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
 import type { InternalErrors } from '../ports/internal-errors.js';
 import type { MembershipStore, RememberedMembership } from '../ports/membership-store.js';
+import type { NodeKeys } from './node-keys.js';
 import type { MembershipSettings } from './settings.js';
 
 /** How many nodes found dead are remembered across a restart, besides every member. */
@@ -30,6 +31,8 @@ export class RememberNodes {
       store: MembershipStore;
       clock: Clock;
       errors?: InternalErrors;
+      /** Key bindings saved with the list (a binding comes with a registry change, which marks it dirty). */
+      keys?: NodeKeys;
     },
     private readonly settings: Pick<MembershipSettings, 'saveIntervalMs'>,
   ) {}
@@ -75,6 +78,7 @@ export class RememberNodes {
         ...registry.peers().map(record),
         ...dead.map((t) => ({ ...record(t), state: 'dead' as const })),
       ],
+      ...(this.deps.keys ? { keys: this.deps.keys.bindings() } : {}),
     });
   }
 

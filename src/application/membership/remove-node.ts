@@ -3,6 +3,7 @@ import { nodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { Clock } from '../ports/clock.js';
 import type { MembershipChecks } from './membership-checks.js';
+import type { MaybeSigned, NodeKeys } from './node-keys.js';
 
 /**
  * `DELETE /nodes/:id {url, reason?}`: a node says it leaves, or a meshchat node says it found it dead
@@ -20,14 +21,21 @@ export class RemoveNode {
       registry: PeerRegistry;
       clock: Clock;
       membership: Pick<MembershipChecks, 'refute' | 'answers'>;
+      /** Checks signed leaves; without it every leave is taken as unsigned (base rules). */
+      keys?: NodeKeys;
     },
   ) {}
 
-  async execute(input: { id: unknown; url: unknown; reason?: 'left' | 'dead' }): Promise<void> {
+  async execute(
+    input: { id: unknown; url: unknown; reason?: 'left' | 'dead' } & Omit<Partial<MaybeSigned>, 'id' | 'url'>,
+  ): Promise<void> {
     const { registry, clock, membership } = this.deps;
     const node = nodeRecord(input.id, input.url);
     const reason = input.reason ?? 'left';
     if (node.id === registry.self.id && node.url === registry.self.url) membership.refute();
+    // Only a keyed node itself may say it leaves; a death notice is someone else's word, checked by a probe.
+    if (reason === 'left' && node.id !== registry.self.id)
+      this.deps.keys?.check('leave', { ...input, ...node });
     const known = registry.get(node.id);
     if (
       reason === 'dead' &&

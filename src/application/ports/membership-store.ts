@@ -4,6 +4,8 @@ import type { NodeReport } from '../../domain/peer-registry.js';
 export interface RememberedMembership {
   readonly incarnation: number;
   readonly nodes: readonly NodeReport[];
+  /** The key each keyed node id is bound to (trust on first use), kept so a restart does not forget them. */
+  readonly keys?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -1,7 +1,15 @@
 import type { DirectoryUser } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { NodeSignature } from '../../domain/node-signature.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
+
+/** A node record as announced: a keyed node adds its signature (SPEC section 7), a plain one sends none. */
+export type SignedReport = NodeReport & Partial<NodeSignature>;
+
+/** A `DELETE` about a node: its own signed leave, or another node's death notice (`reason: 'dead'`). */
+export type WithdrawReport = NodeRecord &
+  Partial<NodeSignature> & { readonly reason?: 'dead'; readonly incarnation?: number };
 
 /** Per-call options. `timeoutMs` shortens the adapter's deadline for this call (probes use a short one). */
 export interface CallOptions {
@@ -25,7 +33,7 @@ export interface ProbeVerdict {
  * A `GET /nodes` entry as a meshchat node reports it. `directory` (accounts extension) is the version of that
  * node's user list as the reporter last heard it; plain nodes and nodes without accounts send none.
  */
-export interface GossipReport extends NodeReport {
+export interface GossipReport extends NodeReport, Partial<NodeSignature> {
   readonly directory?: number;
 }
 
@@ -65,17 +73,13 @@ export interface PeerClient {
   listNodes(url: string, options?: CallOptions & { readonly includeDead?: boolean }): Promise<GossipReport[]>;
   /** `GET /nodes/:id`: where the peer says node `id` is. A probe asks a node about itself. */
   getNode(url: string, id: string, options?: CallOptions): Promise<NodeAnswer>;
-  /** `PUT /nodes/:id {url, incarnation?}`: tells the peer where `node` listens. */
-  announce(url: string, node: NodeReport, options?: CallOptions): Promise<void>;
+  /** `PUT /nodes/:id {url, incarnation?, key?, sig?, signedAt?}`: tells the peer where `node` listens. */
+  announce(url: string, node: SignedReport, options?: CallOptions): Promise<void>;
   /**
    * `DELETE /nodes/:id {url, reason?}`: tells the peer that `node` leaves, or with `reason: 'dead'` that this
    * node found it dead (plain nodes ignore the reason and remove it either way).
    */
-  withdraw(
-    url: string,
-    node: NodeRecord & { readonly reason?: 'dead' },
-    options?: CallOptions,
-  ): Promise<void>;
+  withdraw(url: string, node: WithdrawReport, options?: CallOptions): Promise<void>;
   /** `PUT /msg`: hands a message to the peer. */
   sendMessage(url: string, message: ChatMessage | InboundMessage, options?: CallOptions): Promise<void>;
   /**

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import type { NodeKeys } from '../../../application/membership/node-keys.js';
 import { UnknownNode } from '../../../domain/errors.js';
 import { assertNodeId } from '../../../domain/node-record.js';
+import type { NodeSignature } from '../../../domain/node-signature.js';
+import type { PeerRegistry } from '../../../domain/peer-registry.js';
 import {
   includeParam,
   nodeAnnounceAnswer,
@@ -13,6 +16,13 @@ import { route } from '../route.js';
 import { nodeAnnounceBody, nodeWithdrawBody, probeAnswer, probeBody } from '../wire-schemas.js';
 
 const byId = z.object({ id: nodeIdParam });
+
+/** This node's own record, signed when it has a key, so a peer pulling the list can check and bind it. */
+function signedSelf(registry: PeerRegistry, keys: NodeKeys | undefined): Partial<NodeSignature> {
+  const { id, url, incarnation } = registry.self;
+  const { key, sig, signedAt } = keys?.sign('announce', { id, url, incarnation }) ?? {};
+  return key === undefined || sig === undefined || signedAt === undefined ? {} : { key, sig, signedAt };
+}
 
 /** Membership: the base protocol's node list, join and leave (SPEC section 1), and the indirect probe. */
 export const NODE_ROUTES = [
@@ -30,13 +40,19 @@ export const NODE_ROUTES = [
     tag: 'base',
     query: z.object({ include: includeParam.optional() }),
     responses: { '200': { description: 'The node list.', json: nodeList } },
-    handle: ({ deps: { registry, directory, peerLinks }, query, c }) => {
+    handle: ({ deps: { registry, directory, peerLinks, keys }, query, c }) => {
       const self = registry.self.id;
       const members = registry.list().map((member) => {
         const version = directory.mesh.versionOf(member.id);
         const entry = version === undefined ? member : { ...member, directory: version };
-        // The link offer is this node's own word about itself only (SPEC section 8).
-        return peerLinks && member.id === self ? { ...entry, link: true } : entry;
+        if (member.id !== self) return keys ? { ...entry, verified: keys.isKeyed(member.id) } : entry;
+        // The link offer and the signature are this node's own word about itself only (SPEC sections 7, 8).
+        const own = {
+          ...signedSelf(registry, keys),
+          ...entry,
+          ...(keys ? { verified: keys.isKeyed(self) } : {}),
+        };
+        return peerLinks ? { ...own, link: true } : own;
       });
       return c.json(query('include') === 'dead' ? [...members, ...registry.goneReports()] : members);
     },
@@ -53,12 +69,21 @@ export const NODE_ROUTES = [
     params: byId,
     responses: { '200': { description: 'The member.', json: nodeDetail } },
     errors: ['invalid_node_id', 'unknown_node'],
-    handle: ({ deps: { registry, peerLinks }, param, c }) => {
+    handle: ({ deps: { registry, peerLinks, keys }, param, c }) => {
       const id = assertNodeId(param('id'));
       const node = registry.get(id);
       if (!node) throw new UnknownNode(id);
-      const link = peerLinks && id === registry.self.id ? { link: true } : {};
-      return c.json({ url: node.url, incarnation: node.incarnation, state: node.state, ...link });
+      const self = id === registry.self.id;
+      const link = peerLinks && self ? { link: true } : {};
+      const { key, sig, signedAt } = self ? signedSelf(registry, keys) : {};
+      const signature = sig === undefined ? {} : { key, sig, signedAt };
+      return c.json({
+        url: node.url,
+        incarnation: node.incarnation,
+        state: node.state,
+        ...link,
+        ...signature,
+      });
     },
   }),
   route({
@@ -90,6 +115,8 @@ export const NODE_ROUTES = [
       'url_in_use',
       'stale_record',
       'too_many_nodes',
+      'key_mismatch',
+      'bad_signature',
     ],
     handle: ({ deps: { announce, registry }, param, body, c }) => {
       const id = param('id');
@@ -120,6 +147,8 @@ export const NODE_ROUTES = [
       'url_mismatch',
       'node_alive',
       'cannot_remove_self',
+      'key_mismatch',
+      'bad_signature',
     ],
     handle: async ({ deps: { remove }, param, body, c }) => {
       await remove.execute({ id: param('id'), ...body });

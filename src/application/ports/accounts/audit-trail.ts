@@ -1,4 +1,5 @@
-/** What was done to an account, a session or a file. */
+/** What was done to an account, a session or a file; `node_record`: a peer's node record refused for its
+ * key or signature (signed node identity). */
 export type AuditOperation =
   | 'register'
   | 'unregister'
@@ -10,7 +11,8 @@ export type AuditOperation =
   | 'delete'
   | 'list'
   | 'search'
-  | 'download';
+  | 'download'
+  | 'node_record';
 
 /**
  * One line of the audit trail: who did what to which object, and how it ended. `outcome` is `ok` or the
