@@ -51,6 +51,13 @@ export interface NodeConfig {
   readonly rateLimits?: Partial<RateLimitSettings>;
   /** Unread direct messages kept per user; 1,000 by default (tests lower it). */
   readonly inboxLimit?: number;
+  /**
+   * Only logged-in users may connect, read history or send (`--private`); anonymous use, the default,
+   * is refused `auth_required`. Node-to-node routes are unchanged.
+   */
+  readonly privateNode?: boolean;
+  /** Simultaneous connections per client address (HTTP and sockets); `NodeHttpServer`'s default otherwise. */
+  readonly maxConnectionsPerAddress?: number;
 }
 
 /**

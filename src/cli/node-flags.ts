@@ -43,6 +43,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      0 for no limit (env MESHCHAT_SEND_RATE; default 50)
   --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
                      (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
+  --private          only logged-in users may connect, read history or send (env MESHCHAT_PRIVATE=1;
+                     default: anonymous users are served too)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
   --help             show this help`;
 
@@ -142,6 +144,7 @@ export function parseNodeFlags(
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
         'allow-private-peers': { type: 'boolean' },
+        private: { type: 'boolean' },
         'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
@@ -214,6 +217,7 @@ export function parseNodeFlags(
   const noLinks =
     values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
+  const privateNode = values.private === true || /^(1|true|yes)$/i.test(fromEnv('MESHCHAT_PRIVATE') ?? '');
   const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
   let id = flags.id;
   try {
@@ -234,6 +238,7 @@ export function parseNodeFlags(
       tunnel: flags.tunnel,
       ...(inMemory ? {} : { dataDir }),
       ...(noLinks ? { peerLinks: false } : {}),
+      ...(privateNode ? { privateNode: true } : {}),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),

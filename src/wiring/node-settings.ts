@@ -39,6 +39,10 @@ export interface NodeSettings {
   readonly trustForwardedFor?: boolean;
   /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
   readonly inboxLimit?: number;
+  /** Only logged-in users are served (`NodeConfig.privateNode`). */
+  readonly privateNode?: boolean;
+  /** Simultaneous connections per client address (`NodeConfig.maxConnectionsPerAddress`). */
+  readonly maxConnectionsPerAddress?: number;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -63,5 +67,7 @@ export function nodeSettings(
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...config.rateLimits },
     trustForwardedFor: config.tunnel === 'ngrok',
     inboxLimit: config.inboxLimit,
+    privateNode: config.privateNode === true,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   };
 }

@@ -81,6 +81,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     errors,
     accounts,
     ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
+    privateNode: settings.privateNode === true,
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
   const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
@@ -140,6 +141,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       maxBodyBytes: settings.maxBodyBytes,
       peerLinks: settings.peerLinks,
       rateLimits: settings.rateLimits,
+      privateNode: settings.privateNode === true,
       ...(httpLimits ? { limiter: httpLimits } : {}),
     },
   );

@@ -8,7 +8,7 @@ import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
-import { authenticateConnection, notePresence } from './connection-auth.js';
+import { AUTH_REQUIRED, authenticateConnection, notePresence } from './connection-auth.js';
 import { historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import { refusedSend } from './send-limits.js';
@@ -56,7 +56,10 @@ export class SocketIoUserPush implements UserPush {
     http.claimUpgrades('/socket.io/');
     io.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
-      if (token === undefined || token === null) return next();
+      if (token === undefined || token === null) {
+        if (!this.deps.privateNode) return next();
+        return next(Object.assign(new Error(AUTH_REQUIRED.message), { data: AUTH_REQUIRED }));
+      }
       const checked = authenticateConnection(this.deps.accounts, token, this.deps.errors);
       if (checked.ok) {
         (socket.data as { user?: AuthenticatedUser }).user = checked.user;
