@@ -1,3 +1,4 @@
+import type { ConnectionSettings } from './adapters/http/node-http-server.js';
 import type { LoginThrottleSettings } from './application/accounts/login-throttle.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
 import type { DeliverySettings } from './application/messaging/delivery-settings.js';
@@ -56,8 +57,12 @@ export interface NodeConfig {
    * is refused `auth_required`. Node-to-node routes are unchanged.
    */
   readonly privateNode?: boolean;
-  /** Simultaneous connections per client address (HTTP and sockets); `NodeHttpServer`'s default otherwise. */
-  readonly maxConnectionsPerAddress?: number;
+  /**
+   * Connection bounds over `CONNECTION_DEFAULTS`: connections per client address (`--max-connections`; off
+   * behind `--tunnel ngrok`, where every client comes from the tunnel agent's address), header, request and
+   * keep-alive timeouts.
+   */
+  readonly connections?: Partial<ConnectionSettings>;
 }
 
 /**

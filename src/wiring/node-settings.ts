@@ -1,3 +1,4 @@
+import type { ConnectionSettings } from '../adapters/http/node-http-server.js';
 import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
 import type { DirectorySettings } from '../application/directory/directory-settings.js';
 import {
@@ -41,8 +42,8 @@ export interface NodeSettings {
   readonly inboxLimit?: number;
   /** Only logged-in users are served (`NodeConfig.privateNode`). */
   readonly privateNode?: boolean;
-  /** Simultaneous connections per client address (`NodeConfig.maxConnectionsPerAddress`). */
-  readonly maxConnectionsPerAddress?: number;
+  /** Connection bounds over `CONNECTION_DEFAULTS` (`NodeConfig.connections`). */
+  readonly connections?: Partial<ConnectionSettings>;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -68,6 +69,7 @@ export function nodeSettings(
     trustForwardedFor: config.tunnel === 'ngrok',
     inboxLimit: config.inboxLimit,
     privateNode: config.privateNode === true,
-    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    // Behind a tunnel every connection comes from the agent's address: a cap per address would cap them all.
+    connections: { ...(config.tunnel === 'ngrok' ? { maxPerAddress: 0 } : {}), ...config.connections },
   };
 }

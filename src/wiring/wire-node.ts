@@ -157,7 +157,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ws,
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
-    http: new NodeHttpServer(app),
+    http: new NodeHttpServer(app, settings.connections),
     ...(settings.peerLinks ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits) } : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,

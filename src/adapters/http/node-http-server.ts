@@ -4,19 +4,64 @@ import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 
+/** How long connections may take and how many one client address may hold; see `CONNECTION_DEFAULTS`. */
+export interface ConnectionSettings {
+  /** Simultaneous connections (HTTP, socket.io, `/ws`, `/peer`) per client address; 0 for no cap. */
+  readonly maxPerAddress: number;
+  /** A request's headers must all arrive within this (slowloris connections are closed). */
+  readonly headersTimeoutMs: number;
+  /** A whole request, body included, must arrive within this. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** How often Node looks for connections past the two timeouts above. */
+  readonly checkIntervalMs: number;
+}
+
+export const CONNECTION_DEFAULTS: ConnectionSettings = {
+  maxPerAddress: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Longer than a tunnel's or a load balancer's own idle timeout (often 60 s), so they close first.
+  keepAliveTimeoutMs: 65_000,
+  checkIntervalMs: 1_000,
+};
+
+/** The answer to a connection over its address's cap: said plainly, before the connection is dropped. */
+const TOO_MANY = JSON.stringify({
+  error: {
+    code: 'too_many_connections',
+    message: 'This address has too many connections open to the node; close some and try again.',
+  },
+});
+const TOO_MANY_ANSWER =
+  'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n' +
+  `Connection: close\r\nContent-Length: ${Buffer.byteLength(TOO_MANY)}\r\n\r\n${TOO_MANY}`;
+
 /** The node's one HTTP server: the Hono API plus whatever front ends attach to its upgrade event. */
 export class NodeHttpServer {
   readonly server: Server;
   /** Every socket, upgraded ones included: `closeAllConnections` does not reach those. */
   readonly #sockets = new Set<Socket>();
   readonly #upgradePaths = new Set<string>();
+  /** Open connections per client address, for the cap. */
+  readonly #perAddress = new Map<string, number>();
 
-  constructor(app: Hono) {
-    this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
-    this.server.keepAliveTimeout = 65_000;
+  constructor(app: Hono, settings: Partial<ConnectionSettings> = {}) {
+    const limits = { ...CONNECTION_DEFAULTS, ...settings };
+    this.server = createAdaptorServer({
+      fetch: app.fetch,
+      serverOptions: {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: limits.checkIntervalMs,
+      },
+    }) as Server;
+    this.server.keepAliveTimeout = limits.keepAliveTimeoutMs;
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+      this.#count(socket, limits.maxPerAddress);
     });
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
       const path = (request.url ?? '').split('?')[0] ?? '';
@@ -25,6 +70,24 @@ export class NodeHttpServer {
       socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
+  }
+
+  /** Counts `socket` against its address; one over the cap is told so and dropped. */
+  #count(socket: Socket, max: number): void {
+    const address = socket.remoteAddress;
+    if (max <= 0 || address === undefined) return;
+    const open = (this.#perAddress.get(address) ?? 0) + 1;
+    this.#perAddress.set(address, open);
+    socket.once('close', () => {
+      const left = (this.#perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.#perAddress.delete(address);
+      else this.#perAddress.set(address, left);
+    });
+    if (open <= max) return;
+    socket.on('error', () => socket.destroy());
+    socket.end(TOO_MANY_ANSWER);
+    // A client that does not read the answer does not keep the connection either.
+    setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
   /**

@@ -12,6 +12,7 @@ import { AUTH_REQUIRED, authenticateConnection, notePresence } from './connectio
 import { historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import { refusedSend } from './send-limits.js';
+import { boundSendBuffer } from './socket-io-send-bound.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
 const MAX_PACKET_BYTES = 512 * 1024;
@@ -70,6 +71,7 @@ export class SocketIoUserPush implements UserPush {
     io.on('connection', (socket) => {
       const { registry, accounts, errors } = this.deps;
       const user = userOf(socket);
+      boundSendBuffer(socket);
       socket.emit('hello', { node: registry.self, ...(user ? { user: user.user } : {}) });
       socket.emit('nodes', registry.list());
       const { auth, query } = socket.handshake;
