@@ -5,6 +5,7 @@
 //   run({ options, log })  -> a JSON-ready result; set `ok: false` when something failed
 //   report(result)         -> the text (table) printed for it
 //   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
+import * as bounds from './bounds.js';
 import * as delivery from './delivery.js';
 import * as fanout1x10 from './fanout-1x10.js';
 import * as logins from './logins.js';
@@ -44,6 +45,7 @@ export const scenarios = [
   membershipRest,
   peerRequests,
   logins,
+  bounds,
 ];
 
 export const groups = [...new Set(scenarios.map((s) => s.group))];
