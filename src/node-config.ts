@@ -1,3 +1,4 @@
+import type { ConnectionSettings } from './adapters/http/node-http-server.js';
 import type { LoginThrottleSettings } from './application/accounts/login-throttle.js';
 import type { MembershipProfile, MembershipSettings } from './application/membership/settings.js';
 import type { DeliverySettings } from './application/messaging/delivery-settings.js';
@@ -53,6 +54,17 @@ export interface NodeConfig {
   readonly maxFileSize?: number;
   /** Unread direct messages kept per user; 1,000 by default (tests lower it). */
   readonly inboxLimit?: number;
+  /**
+   * Only logged-in users may connect, read history or send (`--private`); anonymous use, the default,
+   * is refused `auth_required`. Node-to-node routes are unchanged.
+   */
+  readonly privateNode?: boolean;
+  /**
+   * Connection bounds over `CONNECTION_DEFAULTS`: connections per client address (`--max-connections`; off
+   * behind `--tunnel ngrok`, where every client comes from the tunnel agent's address), header, request and
+   * keep-alive timeouts.
+   */
+  readonly connections?: Partial<ConnectionSettings>;
 }
 
 /**

@@ -5,6 +5,7 @@
 //   run({ options, log })  -> a JSON-ready result; set `ok: false` when something failed
 //   report(result)         -> the text (table) printed for it
 //   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
+import * as bounds from './bounds.js';
 import * as delivery from './delivery.js';
 import * as directory from './directory.js';
 import * as fanout1x10 from './fanout-1x10.js';
@@ -50,6 +51,7 @@ export const scenarios = [
   peerRequests,
   idleUsers,
   logins,
+  bounds,
 ];
 
 export const groups = [...new Set(scenarios.map((s) => s.group))];

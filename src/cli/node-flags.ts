@@ -46,6 +46,11 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      0 for no limit (env MESHCHAT_SEND_RATE; default 50)
   --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
                      (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
+  --private          only logged-in users may connect, read history or send (env MESHCHAT_PRIVATE=1;
+                     default: anonymous users are served too)
+  --max-connections N
+                     simultaneous connections per client address, HTTP and sockets, 0 for no cap
+                     (env MESHCHAT_MAX_CONNECTIONS; default 256, no cap behind --tunnel ngrok)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
   --help             show this help`;
 
@@ -157,6 +162,8 @@ export function parseNodeFlags(
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
         'allow-private-peers': { type: 'boolean' },
+        private: { type: 'boolean' },
+        'max-connections': { type: 'string' },
         'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
@@ -231,6 +238,14 @@ export function parseNodeFlags(
   const noLinks =
     values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
   const help = values.help === true;
+  const maxConnections =
+    (values['max-connections'] as string | undefined) ?? fromEnv('MESHCHAT_MAX_CONNECTIONS');
+  if (maxConnections !== undefined && !/^\d{1,6}$/.test(maxConnections)) {
+    throw new UsageError(
+      `--max-connections must be a whole number, 0 for no cap (got "${maxConnections.slice(0, 20)}")`,
+    );
+  }
+  const privateNode = values.private === true || /^(1|true|yes)$/i.test(fromEnv('MESHCHAT_PRIVATE') ?? '');
   const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
   let id = flags.id;
   try {
@@ -251,6 +266,8 @@ export function parseNodeFlags(
       tunnel: flags.tunnel,
       ...(inMemory ? {} : { dataDir }),
       ...(noLinks ? { peerLinks: false } : {}),
+      ...(privateNode ? { privateNode: true } : {}),
+      ...(maxConnections === undefined ? {} : { connections: { maxPerAddress: Number(maxConnections) } }),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       ...(flags['max-file-size'] === undefined ? {} : { maxFileSize: flags['max-file-size'] }),

@@ -1,3 +1,4 @@
+import type { ConnectionSettings } from '../adapters/http/node-http-server.js';
 import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
 import type { DirectorySettings } from '../application/directory/directory-settings.js';
 import {
@@ -41,6 +42,10 @@ export interface NodeSettings {
   readonly maxFileSize?: number;
   /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
   readonly inboxLimit?: number;
+  /** Only logged-in users are served (`NodeConfig.privateNode`). */
+  readonly privateNode?: boolean;
+  /** Connection bounds over `CONNECTION_DEFAULTS` (`NodeConfig.connections`). */
+  readonly connections?: Partial<ConnectionSettings>;
 }
 
 /** Throws `InvalidInput` for an id that is not a node id. */
@@ -66,5 +71,8 @@ export function nodeSettings(
     trustForwardedFor: config.tunnel === 'ngrok',
     maxFileSize: config.maxFileSize,
     inboxLimit: config.inboxLimit,
+    privateNode: config.privateNode === true,
+    // Behind a tunnel every connection comes from the agent's address: a cap per address would cap them all.
+    connections: { ...(config.tunnel === 'ngrok' ? { maxPerAddress: 0 } : {}), ...config.connections },
   };
 }

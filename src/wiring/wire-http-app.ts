@@ -35,6 +35,8 @@ export function wireHttpApp(
     readonly trustForwardedFor?: boolean;
     /** The per-client HTTP budgets, when the caller shares them (with the peer link server's upgrades). */
     readonly limiter?: HttpRateLimits;
+    /** Only logged-in users are served (`HttpAppDeps.privateNode`). */
+    readonly privateNode?: boolean;
   },
 ): HttpApp {
   const { registry, announce, remove, probe, keys, receive, receiveMany, health, metrics, meshMap, errors } =
@@ -61,6 +63,7 @@ export function wireHttpApp(
     peerLinks: settings.peerLinks,
     ...(limiter ? { rateLimits: limiter } : {}),
     ...(rateLimits ? { limits: rateLimits } : {}),
+    privateNode: settings.privateNode === true,
     onInternalError: (error) => errors.report(error),
   });
 }

@@ -107,6 +107,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     errors,
     accounts,
     ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
+    privateNode: settings.privateNode === true,
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
   const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
@@ -177,6 +178,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       maxBodyBytes: settings.maxBodyBytes,
       peerLinks: settings.peerLinks,
       rateLimits: settings.rateLimits,
+      privateNode: settings.privateNode === true,
       ...(httpLimits ? { limiter: httpLimits } : {}),
     },
   );
@@ -193,7 +195,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ws,
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
-    http: new NodeHttpServer(app),
+    http: new NodeHttpServer(app, settings.connections),
     ...(settings.peerLinks ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits) } : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,

@@ -177,6 +177,10 @@ export const limitsAnswer = z
       description: 'Frames per user connection: socket.io `msg` events, `/ws` frames of any kind.',
     }),
     account: budget.meta({ description: 'Messages per logged-in account, over all its connections.' }),
+    private: z.boolean().optional().meta({
+      description:
+        'Present and true on a private node (`--private`): only logged-in users may connect, read history or send.',
+    }),
   })
   .meta({
     description: "This node's rate limits; over one: `429 rate_limited` or an error with `retryAfter`.",

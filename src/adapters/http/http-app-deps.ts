@@ -51,6 +51,11 @@ export interface HttpAppDeps {
   readonly limits?: RateLimitSettings;
   /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
   readonly peerLinks?: boolean;
+  /**
+   * A private node (`--private`): `PUT /msg` without `from` (a plain client's echo mode, a user of nobody's
+   * account) is refused `401 auth_required`; `/limits` says so.
+   */
+  readonly privateNode?: boolean;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
 }

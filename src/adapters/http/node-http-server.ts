@@ -4,8 +4,42 @@ import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 
-/** How long a request's connection may stay silent (no byte either way) before it is dropped. */
-export const REQUEST_IDLE_MS = 60_000;
+/** How long connections may take and how many one client address may hold; see `CONNECTION_DEFAULTS`. */
+export interface ConnectionSettings {
+  /** Simultaneous connections (HTTP, socket.io, `/ws`, `/peer`) per client address; 0 for no cap. */
+  readonly maxPerAddress: number;
+  /** A request's headers must all arrive within this (slowloris connections are closed). */
+  readonly headersTimeoutMs: number;
+  /**
+   * A request's connection may go this long without a byte either way before it is dropped. There is no cap on
+   * a whole request: an upload of gigabytes takes what it needs, but must not stall.
+   */
+  readonly requestIdleMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** How often Node looks for connections past the two timeouts above. */
+  readonly checkIntervalMs: number;
+}
+
+export const CONNECTION_DEFAULTS: ConnectionSettings = {
+  maxPerAddress: 256,
+  headersTimeoutMs: 10_000,
+  requestIdleMs: 60_000,
+  // Longer than a tunnel's or a load balancer's own idle timeout (often 60 s), so they close first.
+  keepAliveTimeoutMs: 65_000,
+  checkIntervalMs: 1_000,
+};
+
+/** The answer to a connection over its address's cap: said plainly, before the connection is dropped. */
+const TOO_MANY = JSON.stringify({
+  error: {
+    code: 'too_many_connections',
+    message: 'This address has too many connections open to the node; close some and try again.',
+  },
+});
+const TOO_MANY_ANSWER =
+  'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n' +
+  `Connection: close\r\nContent-Length: ${Buffer.byteLength(TOO_MANY)}\r\n\r\n${TOO_MANY}`;
 
 /** The node's one HTTP server: the Hono API plus whatever front ends attach to its upgrade event. */
 export class NodeHttpServer {
@@ -13,17 +47,23 @@ export class NodeHttpServer {
   /** Every socket, upgraded ones included: `closeAllConnections` does not reach those. */
   readonly #sockets = new Set<Socket>();
   readonly #upgradePaths = new Set<string>();
+  /** Open connections per client address, for the cap. */
+  readonly #perAddress = new Map<string, number>();
 
-  constructor(app: Hono, options: { readonly requestIdleMs?: number } = {}) {
-    this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
-    this.server.keepAliveTimeout = 65_000;
-    // A request may take as long as its body needs (a file of gigabytes) but must not stall: Node's 300 s cap
-    // on a whole request is off, and a request whose connection goes silent is dropped instead. Headers keep
-    // Node's own deadline (`headersTimeout`); upgraded sockets never see this ('request' is not emitted).
-    this.server.requestTimeout = 0;
-    const idleMs = options.requestIdleMs ?? REQUEST_IDLE_MS;
+  constructor(app: Hono, settings: Partial<ConnectionSettings> = {}) {
+    const limits = { ...CONNECTION_DEFAULTS, ...settings };
+    this.server = createAdaptorServer({
+      fetch: app.fetch,
+      serverOptions: {
+        headersTimeout: limits.headersTimeoutMs,
+        // Node's cap on a whole request is off (see `requestIdleMs`); upgraded sockets never see either.
+        requestTimeout: 0,
+        connectionsCheckingInterval: limits.checkIntervalMs,
+      },
+    }) as Server;
+    this.server.keepAliveTimeout = limits.keepAliveTimeoutMs;
     this.server.on('request', (request: IncomingMessage) => {
-      request.setTimeout(idleMs, () => request.destroy());
+      request.setTimeout(limits.requestIdleMs, () => request.destroy());
     });
     // `Expect: 100-continue` is answered by the route when it reads the body (`continueBody`), not by Node at
     // once: a request refused on its headers gets the refusal before its client sends the body.
@@ -31,6 +71,7 @@ export class NodeHttpServer {
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+      this.#count(socket, limits.maxPerAddress);
     });
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
       const path = (request.url ?? '').split('?')[0] ?? '';
@@ -39,6 +80,24 @@ export class NodeHttpServer {
       socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
+  }
+
+  /** Counts `socket` against its address; one over the cap is told so and dropped. */
+  #count(socket: Socket, max: number): void {
+    const address = socket.remoteAddress;
+    if (max <= 0 || address === undefined) return;
+    const open = (this.#perAddress.get(address) ?? 0) + 1;
+    this.#perAddress.set(address, open);
+    socket.once('close', () => {
+      const left = (this.#perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.#perAddress.delete(address);
+      else this.#perAddress.set(address, left);
+    });
+    if (open <= max) return;
+    socket.on('error', () => socket.destroy());
+    socket.end(TOO_MANY_ANSWER);
+    // A client that does not read the answer does not keep the connection either.
+    setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
   /**

@@ -17,6 +17,13 @@ export const WS_CLOSE_UNAUTHENTICATED = 4401;
 /** The `/ws` close code when the account of a logged-in connection is removed. */
 export const WS_CLOSE_ACCOUNT_REMOVED = 4403;
 
+/** What a private node answers a connection that did not log in (the same code as HTTP's 401). */
+export const AUTH_REQUIRED = {
+  code: 'auth_required',
+  message:
+    'This node is private: log in first (socket.io: handshake auth {token}; /ws: a first frame {"type":"auth","token"}).',
+} as const;
+
 export type ConnectionAuth =
   | { readonly ok: true; readonly user: AuthenticatedUser }
   | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };

@@ -25,6 +25,8 @@ export interface FrontEndDeps {
   readonly accounts: FrontEndAccounts;
   /** Budgets per connection and per account; no limit when absent (tests wiring by hand). */
   readonly limits?: SendLimits;
+  /** A private node (`--private`): connections without a valid login are refused `auth_required`. */
+  readonly privateNode?: boolean;
 }
 
 /** How front ends notice a connection that is gone without a goodbye. */
@@ -34,6 +36,8 @@ export interface FrontEndSettings {
    * (and its user, when logged in, goes offline). Default: socket.io's 25 s + 20 s, `/ws` 30 s + 30 s.
    */
   readonly heartbeatMs?: number;
+  /** On a private node, how long a `/ws` connection has to send its `auth` frame (default 5 s). */
+  readonly authWaitMs?: number;
 }
 
 /**

@@ -9,10 +9,11 @@ import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { coalesceEngineWrites } from './coalesce-engine-writes.js';
-import { authenticateConnection, notePresence } from './connection-auth.js';
+import { AUTH_REQUIRED, authenticateConnection, notePresence } from './connection-auth.js';
 import { historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import { refusedSend } from './send-limits.js';
+import { boundSendBuffer } from './socket-io-send-bound.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
 const MAX_PACKET_BYTES = 512 * 1024;
@@ -58,7 +59,10 @@ export class SocketIoUserPush implements UserPush {
     coalesceEngineWrites(io.engine);
     io.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
-      if (token === undefined || token === null) return next();
+      if (token === undefined || token === null) {
+        if (!this.deps.privateNode) return next();
+        return next(Object.assign(new Error(AUTH_REQUIRED.message), { data: AUTH_REQUIRED }));
+      }
       const checked = authenticateConnection(this.deps.accounts, token, this.deps.errors);
       if (checked.ok) {
         (socket.data as { user?: AuthenticatedUser }).user = checked.user;
@@ -69,6 +73,7 @@ export class SocketIoUserPush implements UserPush {
     io.on('connection', (socket) => {
       const { registry, accounts, errors } = this.deps;
       const user = userOf(socket);
+      boundSendBuffer(socket);
       socket.emit('hello', { node: registry.self, ...(user ? { user: user.user } : {}) });
       socket.emit('nodes', registry.list());
       const { auth, query } = socket.handshake;

@@ -4,6 +4,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
 import type { PresenceChange } from '../../application/accounts/presence.js';
 import type { ForwardMessage } from '../../application/messaging/forward-message.js';
+import type { Viewer } from '../../application/messaging/read-history.js';
 import type { UserPush } from '../../application/ports/user-push.js';
 import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
@@ -12,6 +13,7 @@ import type { NodeRecord } from '../../domain/node-record.js';
 import type { TokenBucket } from '../../domain/token-bucket.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
+  AUTH_REQUIRED,
   authenticateConnection,
   notePresence,
   WS_CLOSE_ACCOUNT_REMOVED,
@@ -30,6 +32,8 @@ const CLOSE_GRACE_MS = 2_000;
 /** Refusals are not queued behind this much unsent data: a flooder that does not read gets no more of them. */
 const MAX_REFUSALS_BUFFERED = 64 * 1024;
 const TRANSPORT = 'ws';
+/** How long a private node waits for a connection's `auth` frame before it refuses the connection. */
+const AUTH_WAIT_MS = 5_000;
 
 /**
  * Users on a plain WebSocket at `/ws` (SPEC section 3): JSON text frames. On connect: `hello`, `nodes`, one
@@ -77,7 +81,6 @@ export class WsUserPush implements UserPush {
   }
 
   #accept(ws: WebSocket, request: IncomingMessage, forward: ForwardMessage): void {
-    const { registry } = this.deps;
     this.#alive.add(ws);
     this.#ids.set(ws, `ws-${++this.#nextId}`);
     const bucket = this.deps.limits?.connectionBucket();
@@ -87,13 +90,15 @@ export class WsUserPush implements UserPush {
     // a protocol error): terminating here would drop that close frame (the client saw 1006). The socket is cut
     // after a grace period only, for a client that never answers the close.
     ws.on('error', () => setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref());
-    send(ws, { type: 'hello', node: registry.self });
-    send(ws, { type: 'nodes', nodes: registry.list() });
     const query = new URL(request.url ?? '/', 'http://node').searchParams.get('since') ?? undefined;
     const since = historyCursor(query);
     if (since !== undefined) this.#since.set(ws, since);
-    send(ws, { type: 'history', messages: this.deps.history({ since }) });
-    send(ws, { type: 'mesh', ...this.deps.mesh() });
+    if (this.deps.privateNode) {
+      // A private node tells a connection nothing until it has logged in, and waits only so long for that.
+      const wait = setTimeout(() => this.#refuseAnonymous(ws), this.settings.authWaitMs ?? AUTH_WAIT_MS);
+      wait.unref();
+      ws.once('close', () => clearTimeout(wait));
+    } else this.#greet(ws);
     ws.on('close', () => {
       const user = this.#users.get(ws);
       if (user) notePresence(this.deps.accounts, this.deps.errors, 'closed', user, this.#idOf(ws), TRANSPORT);
@@ -107,6 +112,10 @@ export class WsUserPush implements UserPush {
       this.#spoke.add(ws);
       if (frame?.type === 'auth' && first) {
         this.#logIn(ws, frame.token);
+        return;
+      }
+      if (this.deps.privateNode && !this.#users.has(ws)) {
+        this.#refuseAnonymous(ws);
         return;
       }
       if (frame?.type !== 'msg') {
@@ -143,6 +152,22 @@ export class WsUserPush implements UserPush {
     return true;
   }
 
+  /** The frames a connection gets once it may read: who this node is, the nodes, history and the map. */
+  #greet(ws: WebSocket, viewer?: Viewer): void {
+    const { registry } = this.deps;
+    send(ws, { type: 'hello', node: registry.self });
+    send(ws, { type: 'nodes', nodes: registry.list() });
+    send(ws, { type: 'history', messages: this.deps.history({ since: this.#since.get(ws), viewer }) });
+    send(ws, { type: 'mesh', ...this.deps.mesh() });
+  }
+
+  /** A private node's answer to a connection that has not logged in: why, and a close. */
+  #refuseAnonymous(ws: WebSocket): void {
+    if (this.#users.has(ws) || ws.readyState !== ws.OPEN) return;
+    send(ws, { type: 'error', error: AUTH_REQUIRED });
+    ws.close(WS_CLOSE_UNAUTHENTICATED, 'auth required');
+  }
+
   #idOf(ws: WebSocket): string {
     return this.#ids.get(ws) ?? 'ws-?';
   }
@@ -158,10 +183,13 @@ export class WsUserPush implements UserPush {
     const { user } = checked;
     this.#users.set(ws, user);
     send(ws, { type: 'auth', ok: true, user: user.user });
-    // The history sent on connect was an anonymous one: the user's direct messages follow, as a second frame.
     const viewer = { name: user.name, address: user.user, since: user.accountCreatedAt };
-    const since = this.#since.get(ws);
-    send(ws, { type: 'history', messages: this.deps.history({ since, viewer, directOnly: true }) });
+    if (this.deps.privateNode) this.#greet(ws, viewer);
+    else {
+      // The history sent on connect was an anonymous one: the user's direct messages follow, as a second frame.
+      const since = this.#since.get(ws);
+      send(ws, { type: 'history', messages: this.deps.history({ since, viewer, directOnly: true }) });
+    }
     notePresence(this.deps.accounts, this.deps.errors, 'opened', checked.user, this.#idOf(ws), TRANSPORT);
   }
 
@@ -217,6 +245,7 @@ export class WsUserPush implements UserPush {
     for (const ws of this.#wss.clients) {
       if (ws.readyState !== ws.OPEN || (except !== undefined && this.#ids.get(ws) === except)) continue;
       if (audience !== undefined && !audience.includes(this.#users.get(ws)?.user ?? '')) continue;
+      if (this.deps.privateNode && !this.#users.has(ws)) continue;
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
         ws.terminate();
         continue;

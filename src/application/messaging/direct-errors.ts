@@ -24,8 +24,10 @@ export class InboxFull extends MeshError {
 /** A direct message from a connection that is not logged in (401): a sender must have an address. */
 export class AuthRequired extends MeshError {
   readonly code = 'auth_required';
-  constructor() {
-    super('Log in to send a direct message (socket.io: auth {token}; /ws: a first frame {"type":"auth"}).');
+  constructor(
+    message = 'Log in to send a direct message (socket.io: auth {token}; /ws: a first frame {"type":"auth"}).',
+  ) {
+    super(message);
   }
 }
 

@@ -1,3 +1,4 @@
+import { AuthRequired } from '../../../application/messaging/direct-errors.js';
 import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES, USER_NAME_MAX_LENGTH } from '../../../domain/message.js';
 import { errorBody as errorAnswer, messageBatchBody } from '../api-schemas.js';
 import { errorBody, HTTP_REFUSALS, statusFor, toErrorBody } from '../error-table.js';
@@ -9,6 +10,9 @@ import {
   inboundMessageBody,
   messageAnswer,
 } from '../wire-schemas.js';
+
+const AUTH_REQUIRED_MESSAGE =
+  'This node is private: a message without `from` (from a user, not a node) is refused; log in and use a socket.';
 
 /** Messages between nodes: the base protocol's `PUT /msg` and meshchat's batch from an outbox. */
 export const MESSAGE_ROUTES = [
@@ -53,11 +57,13 @@ export const MESSAGE_ROUTES = [
       'invalid_address',
       'unknown_user',
       'inbox_full',
+      'auth_required',
     ],
-    answer: async ({ deps: { receive }, body }) => ({
-      status: 200,
-      json: { ok: true, ...(await receive.execute(body)) },
-    }),
+    answer: async ({ deps: { receive, privateNode }, body }) => {
+      // Without `from` the sender is a user, not a node: a private node serves logged-in users only.
+      if (privateNode && body.from === undefined) throw new AuthRequired(AUTH_REQUIRED_MESSAGE);
+      return { status: 200, json: { ok: true, ...(await receive.execute(body)) } };
+    },
   }),
   route({
     method: 'post',

@@ -78,6 +78,8 @@ export const OPS_ROUTES = [
       'error `{code: "rate_limited", retryAfter}`.',
     tag: 'extension',
     responses: { '200': { description: 'The limits.', json: limitsAnswer } },
-    handle: ({ deps, c }) => c.json(deps.limits ?? DEFAULT_RATE_LIMITS),
+    // Only a private node says so: an open node's answer stays the one clients already read.
+    handle: ({ deps, c }) =>
+      c.json({ ...(deps.limits ?? DEFAULT_RATE_LIMITS), ...(deps.privateNode ? { private: true } : {}) }),
   }),
 ];
