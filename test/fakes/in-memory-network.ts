@@ -14,6 +14,7 @@ import type { MessageStore } from '../../src/application/ports/message-store.js'
 import type {
   BatchItemResult,
   CallOptions,
+  CatalogAnswer,
   GossipReport,
   NodeAnswer,
   PeerClient,
@@ -21,6 +22,7 @@ import type {
   UserListAnswer,
 } from '../../src/application/ports/peer-client.js';
 import type { Telemetry } from '../../src/application/ports/telemetry.js';
+import { MAX_CATALOG_RECORDS_PER_NODE } from '../../src/domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../src/domain/directory.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
@@ -52,6 +54,8 @@ export interface InboundPeerApi {
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
   /** `GET /users` and its version header; a plain node has none (404, as the HTTP API would). */
   listUsers(): { users: DirectoryUser[]; version: number };
+  /** `GET /files/catalog` and its version header; a node without files has none (404, as over HTTP). */
+  listCatalog?(): { files: readonly unknown[]; version: number };
 }
 
 /**
@@ -246,6 +250,23 @@ export class InMemoryPeerClient implements PeerClient {
       if (parsed.success) users.push(parsed.data);
     }
     return { users, version: answer.version };
+  }
+
+  async listCatalog(url: string, options: CallOptions = {}): Promise<CatalogAnswer> {
+    const answer = await this.#call(
+      url,
+      (api) => {
+        if (!api.listCatalog)
+          throw new HttpRefusal(404, 'not_found', 'There is no GET /files/catalog on this node.');
+        return api.listCatalog();
+      },
+      options,
+    );
+    // As the HTTP adapter reads it: JSON across, objects only, at most the cap of them.
+    const files = (JSON.parse(JSON.stringify(answer.files)) as unknown[])
+      .filter((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
+      .slice(0, MAX_CATALOG_RECORDS_PER_NODE);
+    return { files, version: answer.version };
   }
 
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {

@@ -57,6 +57,18 @@ export const nodeEntry = z
           "The version of that node's user list as this node last heard it (accounts extension): it grows with " +
           'every registration, unregistration and presence change. Absent for plain nodes.',
       }),
+    catalog: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .meta({
+        description:
+          "The version of that node's file records as this node last heard it (files extension): it changes " +
+          'with every publish and delete on that node; the mesh catalog pulls `GET /files/catalog` on a ' +
+          'difference. Absent for plain nodes.',
+      }),
     link: linkOffer.optional(),
   })
   .meta({ description: 'A node this node knows. The base protocol has only `id` and `url`.' });
