@@ -7,6 +7,7 @@ import { SendLimits } from '../adapters/users/send-limits.js';
 import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
+import { allViews } from '../application/membership/view-listener.js';
 import type { HistoryQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
 import type { Inbox } from '../application/ports/inbox.js';
@@ -18,6 +19,7 @@ import { PeerUrlPolicy } from '../domain/peer-url-policy.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
+import { type CatalogWiring, wireCatalog } from './wire-catalog.js';
 import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
 import { type FilesWiring, wireFileStore, wireFiles } from './wire-files.js';
 import { wireHttpApp } from './wire-http-app.js';
@@ -32,7 +34,8 @@ export interface WiredNode
     OperationsWiring,
     AccountsWiring,
     DirectoryWiring,
-    FilesWiring {
+    FilesWiring,
+    CatalogWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -74,11 +77,17 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   });
   const { errors, telemetry, meshMap } = operations;
   // The accounts remove a user's files through the file store; the file use cases log users in with the accounts.
+  // Every file use case goes through the versioned catalog, so each publish and delete moves the version the
+  // mesh catalog gossips; the mesh catalog keeps the copies of the other nodes' records.
+  const catalog = wireCatalog(
+    { registry, peers, clock, fileCatalog: adapters.fileCatalog, errors },
+    settings,
+  );
   const fileParts = {
     node: settings.self.id,
     clock,
     audit,
-    catalog: adapters.fileCatalog,
+    catalog: catalog.ownCatalog,
     content: adapters.fileContent,
   };
   const fileStore = wireFileStore(fileParts);
@@ -96,7 +105,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { throttle: settings.loginThrottle },
   );
   const files = wireFiles(
-    { ...fileParts, authenticate: accounts.authenticate, store: fileStore },
+    { ...fileParts, authenticate: accounts.authenticate, store: fileStore, mesh: catalog },
     { maxFileSize: settings.maxFileSize },
   );
   const frontEnd = {
@@ -146,7 +155,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       errors,
       telemetry,
       urls: new PeerUrlPolicy(settings.allowPrivatePeers ?? true),
-      views: directory.directory,
+      views: allViews(directory.directory, catalog.meshCatalog),
     },
     settings,
   );
@@ -175,6 +184,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ...accounts,
     ...directory,
     ...files,
+    ...catalog,
     registry,
     remembered: saved?.nodes ?? [],
     socketIo,
