@@ -152,6 +152,13 @@ describe('the mesh catalog engine (fakes)', () => {
     expect(t.catalog.mesh({ limit: 5_000 }).files).toHaveLength(SETTINGS.maxRecordsPerNode);
   });
 
+  it('a version more than a day ahead of the clock is ignored: no pull, the node is not listed', () => {
+    const t = setup();
+    t.gossip({ a: t.clock.now() + 2 * 24 * 60 * 60_000 });
+    expect(t.pulls.get('a')).toBeUndefined();
+    expect(t.catalog.mesh({ limit: 9 })).toMatchObject({ answered: ['c'], missing: [] });
+  });
+
   it('a node not confirmed within the staleness bound is missing', async () => {
     const t = setup();
     t.answers.set('a', { files: [record('alice@a', 'n.txt')], version: 10 });
