@@ -121,6 +121,7 @@ export class MeshNode {
         messages,
         networkPush,
         directory,
+        meshCatalog,
         accounts,
         inbox,
         fileCatalog,
@@ -128,6 +129,7 @@ export class MeshNode {
       } = this.wired;
       networkPush.stop();
       directory.stop();
+      meshCatalog.stop();
       courier.stop();
       await membership.stop();
       await endpoint.close();

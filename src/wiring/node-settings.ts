@@ -1,6 +1,7 @@
 import type { ConnectionSettings } from '../adapters/http/node-http-server.js';
 import type { LoginThrottleSettings } from '../application/accounts/login-throttle.js';
 import type { DirectorySettings } from '../application/directory/directory-settings.js';
+import type { CatalogSettings } from '../application/files/catalog-settings.js';
 import {
   defaultProfile,
   MEMBERSHIP_PROFILES,
@@ -19,6 +20,8 @@ export interface NodeSettings {
   readonly delivery?: Partial<DeliverySettings>;
   /** Over what the membership profile implies (`directorySettings`). */
   readonly directory?: Partial<DirectorySettings>;
+  /** Over what the membership profile implies (`catalogSettings`). */
+  readonly catalog?: Partial<CatalogSettings>;
   readonly leaveTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   /** Process metrics (CPU, memory, event loop) in `/metrics`; on by default. */

@@ -5,6 +5,7 @@ import { DownloadFile } from '../application/files/download-file.js';
 import type { FileStoreContext } from '../application/files/file-deps.js';
 import { GetFileRecord } from '../application/files/get-file-record.js';
 import { ListFiles } from '../application/files/list-files.js';
+import type { MeshCatalog, OwnCatalog } from '../application/files/mesh-catalog.js';
 import { DEFAULT_PUBLISH_SETTINGS, PublishFile } from '../application/files/publish-file.js';
 import { RemoveUserFiles } from '../application/files/remove-user-files.js';
 import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
@@ -12,6 +13,7 @@ import type { Clock } from '../application/ports/clock.js';
 import type { ContentStore } from '../application/ports/files/content-store.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
 import type { PublishedFiles } from '../application/ports/files/published-files.js';
+import type { CatalogWiring } from './wire-catalog.js';
 
 export interface FileStoreParts {
   readonly node: string;
@@ -25,6 +27,8 @@ export interface FilesParts extends FileStoreParts {
   readonly authenticate: Authenticate;
   /** The store `wireFileStore` made, when the accounts were given its `userFiles`; else a new one. */
   readonly store?: FileStore;
+  /** The mesh catalog (`wireCatalog`): `scope=mesh` and `GET /files/catalog`; this node's records only without. */
+  readonly mesh?: CatalogWiring;
 }
 
 export interface FilesSettings {
@@ -50,6 +54,7 @@ export interface FilesWiring {
     readonly userFiles: PublishedFiles;
     /** The most bytes one file may have, as the node advertises it. */
     readonly maxFileSize: number;
+    readonly catalog?: { readonly own: OwnCatalog; readonly mesh: MeshCatalog };
   };
   readonly fileCatalog: FileCatalog;
   readonly fileContent: ContentStore;
@@ -67,7 +72,7 @@ export function wireFileStore(parts: FileStoreParts): FileStore {
 }
 
 export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): FilesWiring {
-  const { authenticate, store: built, ...storeParts } = parts;
+  const { authenticate, store: built, mesh, ...storeParts } = parts;
   const store = built ?? wireFileStore(storeParts);
   const context = { ...store.context, authenticate };
   const maxFileSize = settings.maxFileSize ?? DEFAULT_PUBLISH_SETTINGS.maxFileSize;
@@ -75,11 +80,12 @@ export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): File
     files: {
       publish: new PublishFile(context, { maxFileSize }),
       remove: new DeleteFile(context),
-      list: new ListFiles(context),
+      list: new ListFiles(context, mesh?.meshCatalog),
       record: new GetFileRecord(context),
       download: new DownloadFile(context),
       userFiles: store.userFiles,
       maxFileSize,
+      ...(mesh ? { catalog: { own: mesh.ownCatalog, mesh: mesh.meshCatalog } } : {}),
     },
     fileCatalog: store.context.catalog,
     fileContent: store.context.content,

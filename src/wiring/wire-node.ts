@@ -8,6 +8,7 @@ import { SocketIoUserPush } from '../adapters/users/socket-io-user-push.js';
 import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { NodeKeys } from '../application/membership/node-keys.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
+import { allViews } from '../application/membership/view-listener.js';
 import type { HistoryQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
 import type { Inbox } from '../application/ports/inbox.js';
@@ -19,6 +20,7 @@ import { PeerUrlPolicy } from '../domain/peer-url-policy.js';
 import type { NodeAdapters } from './node-adapters.js';
 import type { NodeSettings } from './node-settings.js';
 import { type AccountsWiring, wireAccounts } from './wire-accounts.js';
+import { type CatalogWiring, wireCatalog } from './wire-catalog.js';
 import { type DirectoryWiring, wireDirectory } from './wire-directory.js';
 import { type FilesWiring, wireFileStore, wireFiles } from './wire-files.js';
 import { wireHttpApp } from './wire-http-app.js';
@@ -33,7 +35,8 @@ export interface WiredNode
     OperationsWiring,
     AccountsWiring,
     DirectoryWiring,
-    FilesWiring {
+    FilesWiring,
+    CatalogWiring {
   readonly registry: PeerRegistry;
   /** The nodes known before a restart: rejoin candidates besides the seeds. */
   readonly remembered: readonly NodeReport[];
@@ -75,11 +78,17 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   });
   const { errors, telemetry, meshMap } = operations;
   // The accounts remove a user's files through the file store; the file use cases log users in with the accounts.
+  // Every file use case goes through the versioned catalog, so each publish and delete moves the version the
+  // mesh catalog gossips; the mesh catalog keeps the copies of the other nodes' records.
+  const catalog = wireCatalog(
+    { registry, peers, clock, fileCatalog: adapters.fileCatalog, errors },
+    settings,
+  );
   const fileParts = {
     node: settings.self.id,
     clock,
     audit,
-    catalog: adapters.fileCatalog,
+    catalog: catalog.ownCatalog,
     content: adapters.fileContent,
   };
   const fileStore = wireFileStore(fileParts);
@@ -97,7 +106,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { throttle: settings.loginThrottle },
   );
   const files = wireFiles(
-    { ...fileParts, authenticate: accounts.authenticate, store: fileStore },
+    { ...fileParts, authenticate: accounts.authenticate, store: fileStore, mesh: catalog },
     { maxFileSize: settings.maxFileSize },
   );
   const frontEnd = {
@@ -158,7 +167,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       errors,
       telemetry,
       urls: new PeerUrlPolicy(settings.allowPrivatePeers ?? true),
-      views: directory.directory,
+      views: allViews(directory.directory, catalog.meshCatalog),
       keys,
     },
     settings,
@@ -189,6 +198,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ...accounts,
     ...directory,
     ...files,
+    ...catalog,
     registry,
     remembered: saved?.nodes ?? [],
     socketIo,

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ed25519SignatureVerifier } from '../../src/adapters/crypto/ed25519-node-signer.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { PeerClient } from '../../src/application/ports/peer-client.js';
+import type { FileRecord } from '../../src/domain/file-record.js';
 import type { ChatMessage } from '../../src/domain/message.js';
 import type { NodeRecord } from '../../src/domain/node-record.js';
 import { canonicalNodeRecord } from '../../src/domain/node-signature.js';
@@ -20,6 +21,8 @@ export interface ContractTarget {
   delivered(): ChatMessage[];
   /** The target's own directory version, as its `GET /nodes` entry and `GET /users` header give it. */
   directoryVersion(): number;
+  /** The target's own file catalog, when it keeps one (real nodes); `listCatalog` then answers it. */
+  readonly catalog?: { readonly version: number; add(record: FileRecord): unknown };
   /** Gives the target a user (in its account store), online or not (its presence). */
   addUser(name: string, online: boolean): void;
   /** A URL where nothing answers. */
@@ -64,8 +67,38 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
           incarnation: t.target.registry.self.incarnation,
           state: 'alive',
           directory: t.directoryVersion(),
+          ...(t.catalog ? { catalog: t.catalog.version } : {}),
         },
       ]);
+    });
+
+    it("listCatalog answers the target's own records and their version; a node without files is a 404", async () => {
+      const { catalog } = t;
+      if (!catalog) {
+        expect(await failure(t.client.listCatalog(t.target.url))).toMatchObject({
+          code: 'peer_rejected',
+          status: 404,
+        });
+        return;
+      }
+      expect(await t.client.listCatalog(t.target.url)).toEqual({ files: [], version: catalog.version });
+      const before = catalog.version;
+      const record: FileRecord = {
+        id: 'a'.repeat(64),
+        name: 'notes.txt',
+        description: 'minutes',
+        size: 0,
+        type: 'text/plain',
+        owner: `alice@${t.target.id}`,
+        publishedAt: '2026-01-01T00:00:00.000Z',
+        chunkSize: 1024 * 1024,
+        chunks: [],
+      };
+      catalog.add(record);
+      const answer = await t.client.listCatalog(t.target.url);
+      expect(answer).toEqual({ files: [record], version: catalog.version });
+      expect(answer.version).toBeGreaterThan(before);
+      expect(await failure(t.client.listCatalog(t.deadUrl))).toMatchObject({ code: 'peer_unreachable' });
     });
 
     it("listUsers answers the target's users with their presence and the version of that list", async () => {

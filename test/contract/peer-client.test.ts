@@ -40,6 +40,7 @@ describePeerClientContract('OfetchPeerClient against a real node on 127.0.0.1', 
     nodes: () => target.registry.list(),
     delivered: () => users.messages,
     directoryVersion: () => wired.ownDirectory.snapshot().version,
+    catalog: wired.ownCatalog,
     addUser: (name, online) => {
       addAccount(wired.accounts, name);
       if (online) wired.presence.opened(name, `${name}-1`, 'socket.io');
@@ -68,6 +69,7 @@ describePeerClientContract('LinkingPeerClient over a peer link to a real node on
     nodes: () => target.registry.list(),
     delivered: () => users.messages,
     directoryVersion: () => wired.ownDirectory.snapshot().version,
+    catalog: wired.ownCatalog,
     addUser: (name, online) => {
       addAccount(wired.accounts, name);
       if (online) wired.presence.opened(name, `${name}-1`, 'socket.io');

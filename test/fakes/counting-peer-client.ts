@@ -64,4 +64,9 @@ export class CountingPeerClient implements PeerClient {
     this.#count('listUsers', url);
     return this.inner.listUsers(url, options);
   }
+
+  listCatalog(url: string, options?: CallOptions) {
+    this.#count('listCatalog', url);
+    return this.inner.listCatalog(url, options);
+  }
 }

@@ -1,11 +1,14 @@
+import Database from 'better-sqlite3';
 import { HttpRefusal, statusFor } from '../../src/adapters/http/error-table.js';
 import { extensionFields, userListEntry } from '../../src/adapters/http/wire-schemas.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
 import { FanOutUserPush } from '../../src/adapters/users/fan-out-user-push.js';
 import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
+import { allViews } from '../../src/application/membership/view-listener.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
 import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
@@ -14,6 +17,7 @@ import type { MessageStore } from '../../src/application/ports/message-store.js'
 import type {
   BatchItemResult,
   CallOptions,
+  CatalogAnswer,
   GossipReport,
   NodeAnswer,
   PeerClient,
@@ -21,12 +25,14 @@ import type {
   UserListAnswer,
 } from '../../src/application/ports/peer-client.js';
 import type { Telemetry } from '../../src/application/ports/telemetry.js';
+import { MAX_CATALOG_RECORDS_PER_NODE } from '../../src/domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../src/domain/directory.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
 import { type AccountsWiring, wireAccounts } from '../../src/wiring/wire-accounts.js';
+import { type CatalogWiring, wireCatalog } from '../../src/wiring/wire-catalog.js';
 import { type DirectoryWiring, wireDirectory } from '../../src/wiring/wire-directory.js';
 import { type MembershipWiring, wireMembership } from '../../src/wiring/wire-membership.js';
 import { type MessagingWiring, wireMessaging } from '../../src/wiring/wire-messaging.js';
@@ -52,6 +58,8 @@ export interface InboundPeerApi {
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
   /** `GET /users` and its version header; a plain node has none (404, as the HTTP API would). */
   listUsers(): { users: DirectoryUser[]; version: number };
+  /** `GET /files/catalog` and its version header; a node without files has none (404, as over HTTP). */
+  listCatalog?(): { files: readonly unknown[]; version: number };
 }
 
 /**
@@ -248,6 +256,23 @@ export class InMemoryPeerClient implements PeerClient {
     return { users, version: answer.version };
   }
 
+  async listCatalog(url: string, options: CallOptions = {}): Promise<CatalogAnswer> {
+    const answer = await this.#call(
+      url,
+      (api) => {
+        if (!api.listCatalog)
+          throw new HttpRefusal(404, 'not_found', 'There is no GET /files/catalog on this node.');
+        return api.listCatalog();
+      },
+      options,
+    );
+    // As the HTTP adapter reads it: JSON across, objects only, at most the cap of them.
+    const files = (JSON.parse(JSON.stringify(answer.files)) as unknown[])
+      .filter((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
+      .slice(0, MAX_CATALOG_RECORDS_PER_NODE);
+    return { files, version: answer.version };
+  }
+
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {
     const wire = { id: target.id, url: target.url };
     const { alive, incarnation } = await this.#call(url, (api) => api.probe(wire), options);
@@ -267,6 +292,8 @@ export interface MemoryNode extends MembershipWiring, MessagingWiring, AccountsW
   /** The node's user connections and accounts (none unless `accounts` was given): direct messages. */
   readonly connections: UserConnections;
   readonly inbox: Inbox | undefined;
+  /** The node's own file records and its mesh catalog, when created with `files`. */
+  readonly catalog: CatalogWiring | undefined;
 }
 
 export function memoryUrl(id: string): string {
@@ -304,6 +331,8 @@ export function createMemoryNode(
     inboxLimit?: number;
     /** Over what the membership profile implies. */
     directory?: Partial<DirectorySettings>;
+    /** Give the node a file catalog (in memory) and the mesh catalog over it, as `wireNode` does. */
+    files?: boolean;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -356,6 +385,18 @@ export function createMemoryNode(
     { registry, peers, clock, listUsers: accounts.listUsers, errors },
     { membership: options.membership, directory: options.directory },
   );
+  const catalog = options.files
+    ? wireCatalog(
+        {
+          registry,
+          peers,
+          clock,
+          fileCatalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+          errors,
+        },
+        { membership: options.membership },
+      )
+    : undefined;
   const membership = wireMembership(
     {
       registry,
@@ -365,7 +406,7 @@ export function createMemoryNode(
       random,
       errors,
       telemetry,
-      views: directory.directory,
+      views: catalog ? allViews(directory.directory, catalog.meshCatalog) : directory.directory,
     },
     { membership: options.membership, leaveTimeoutMs: options.leaveTimeoutMs },
   );
@@ -375,11 +416,24 @@ export function createMemoryNode(
     listNodes: (includeDead) => [
       ...registry.list().map((member) => {
         const version = directory.directory.versionOf(member.id);
-        return version === undefined ? member : { ...member, directory: version };
+        const files = catalog?.meshCatalog.versionOf(member.id);
+        return {
+          ...member,
+          ...(version === undefined ? {} : { directory: version }),
+          ...(files === undefined ? {} : { catalog: files }),
+        };
       }),
       ...(includeDead ? registry.goneReports() : []),
     ],
     listUsers: () => directory.ownDirectory.snapshot(),
+    ...(catalog
+      ? {
+          listCatalog: () => ({
+            files: catalog.ownCatalog.list({ limit: MAX_CATALOG_RECORDS_PER_NODE }),
+            version: catalog.ownCatalog.version,
+          }),
+        }
+      : {}),
     getNode: (nodeId) => {
       const node = registry.get(nodeId);
       if (!node) throw new UnknownNode(nodeId);
@@ -417,6 +471,7 @@ export function createMemoryNode(
     api,
     connections,
     inbox,
+    catalog,
   };
 }
 

@@ -23,8 +23,13 @@ export class DirectoryMesh {
     private readonly options: {
       membership?: Partial<MembershipSettings>;
       directory?: Partial<DirectorySettings>;
+      /** Give every node a file catalog and the mesh catalog (`catalogPulls` counts its pulls). */
+      files?: boolean;
     } = {},
   ) {}
+
+  /** `GET /files/catalog` calls received, per node id. */
+  readonly catalogPulls = new Map<string, number>();
 
   add(id: string): MemoryNode {
     const node = createMemoryNode(this.net, id, {
@@ -33,7 +38,9 @@ export class DirectoryMesh {
       incarnation: 1,
       membership: this.options.membership,
       directory: this.options.directory,
+      files: this.options.files,
     });
+    const { listCatalog } = node.api;
     // Counts the pulls this node serves, as its HTTP API would see them.
     this.net.register(node.url, {
       ...node.api,
@@ -41,6 +48,14 @@ export class DirectoryMesh {
         this.pulls.set(id, (this.pulls.get(id) ?? 0) + 1);
         return node.api.listUsers();
       },
+      ...(listCatalog
+        ? {
+            listCatalog: () => {
+              this.catalogPulls.set(id, (this.catalogPulls.get(id) ?? 0) + 1);
+              return listCatalog();
+            },
+          }
+        : {}),
     });
     this.nodes.push(node);
     return node;
@@ -90,6 +105,7 @@ export class DirectoryMesh {
     for (const node of this.nodes) {
       void node.membership.stop();
       node.directory.stop();
+      node.catalog?.meshCatalog.stop();
     }
   }
 }

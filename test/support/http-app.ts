@@ -5,6 +5,7 @@ import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalo
 import type { WebAssets } from '../../src/adapters/web/web-assets.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { wireAccounts } from '../../src/wiring/wire-accounts.js';
+import { wireCatalog } from '../../src/wiring/wire-catalog.js';
 import { wireFileStore, wireFiles } from '../../src/wiring/wire-files.js';
 import { wireHttpApp } from '../../src/wiring/wire-http-app.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
@@ -48,13 +49,17 @@ export async function memoryHttpApp(options: { maxFileSize?: number; fileCapacit
   const content = new InMemoryContentStore({
     ...(options.fileCapacity === undefined ? {} : { capacity: options.fileCapacity }),
   });
-  const fileParts = {
-    node: 'a',
-    clock,
-    audit,
-    catalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
-    content,
-  };
+  // As wireNode: the file use cases go through the versioned catalog the mesh catalog serves.
+  const mesh = wireCatalog(
+    {
+      registry,
+      peers: net.client('a'),
+      clock,
+      fileCatalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+    },
+    {},
+  );
+  const fileParts = { node: 'a', clock, audit, catalog: mesh.ownCatalog, content };
   // As wireNode: unregistering a user removes its files through the store the file use cases share.
   const fileStore = wireFileStore(fileParts);
   const accounts = wireAccounts({
@@ -67,7 +72,7 @@ export async function memoryHttpApp(options: { maxFileSize?: number; fileCapacit
     files: fileStore.userFiles,
   });
   const files = wireFiles(
-    { ...fileParts, authenticate: accounts.authenticate, store: fileStore },
+    { ...fileParts, authenticate: accounts.authenticate, store: fileStore, mesh },
     { ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }) },
   );
   /** `extra` adds settings of `wireHttpApp`, such as rate limits on the fake clock. */

@@ -20,6 +20,7 @@ const silent: PeerClient = {
   sendMessages: refused,
   probeVia: refused,
   listUsers: refused,
+  listCatalog: refused,
 };
 
 /** A node listing 200 members (100 meshchat, 100 plain), on a fake clock and a counted, silent network. */

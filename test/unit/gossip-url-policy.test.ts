@@ -23,6 +23,7 @@ const offline: PeerClient = {
   sendMessages: unreachable,
   probeVia: unreachable,
   listUsers: unreachable,
+  listCatalog: unreachable,
 };
 
 describe('gossip and joins about nodes at refused URLs', () => {

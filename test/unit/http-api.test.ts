@@ -29,9 +29,13 @@ describe('HTTP API (app.request)', () => {
   let app: App;
   let errors: RecentErrors;
   let phase: PhaseBox;
+  /** a's own file catalog version, as its `GET /nodes` entry carries it (files extension). */
+  let catalog: number;
 
   beforeEach(async () => {
-    ({ net, a, b, app, errors, phase } = await memoryHttpApp());
+    let files: Awaited<ReturnType<typeof memoryHttpApp>>['files'];
+    ({ net, a, b, app, errors, phase, files } = await memoryHttpApp());
+    catalog = files.files.catalog?.own.version ?? -1;
   });
 
   describe('GET /nodes and GET /nodes/:id', () => {
@@ -41,7 +45,7 @@ describe('HTTP API (app.request)', () => {
       // `directory` (accounts extension): a's own list version; a has not yet heard b's.
       const directory = a.ownDirectory.snapshot().version;
       expect(await response.json()).toEqual([
-        { id: 'a', url: a.url, incarnation: 1, state: 'alive', directory },
+        { id: 'a', url: a.url, incarnation: 1, state: 'alive', directory, catalog },
         { id: 'b', url: b.url, incarnation: 1, state: 'alive' },
       ]);
     });
@@ -54,6 +58,7 @@ describe('HTTP API (app.request)', () => {
         incarnation: 1,
         state: 'alive',
         directory: a.ownDirectory.snapshot().version,
+        catalog,
       };
       expect(await (await app.request('/nodes')).json()).toEqual([self]);
       expect(await (await app.request('/nodes?include=dead')).json()).toEqual([

@@ -70,6 +70,18 @@ export const nodeEntry = z
           "The version of that node's user list as this node last heard it (accounts extension): it grows with " +
           'every registration, unregistration and presence change. Absent for plain nodes.',
       }),
+    catalog: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .meta({
+        description:
+          "The version of that node's file records as this node last heard it (files extension): it changes " +
+          'with every publish and delete on that node; the mesh catalog pulls `GET /files/catalog` on a ' +
+          'difference. Absent for plain nodes.',
+      }),
     link: linkOffer.optional(),
     verified: z.boolean().optional().meta({
       description:

@@ -60,6 +60,10 @@ export const fileRecord = z
 
 export const fileAnswer = z.strictObject({ file: fileRecord }).meta({ description: 'One file record.' });
 
+export const fileCatalogAnswer = z
+  .strictObject({ files: z.array(fileRecord) })
+  .meta({ description: "This node's own records; their version is in `Meshchat-Catalog-Version`." });
+
 export const fileListing = z
   .strictObject({
     files: z.array(fileRecord),

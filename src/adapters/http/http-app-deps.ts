@@ -8,6 +8,7 @@ import type { DeleteFile } from '../../application/files/delete-file.js';
 import type { DownloadFile } from '../../application/files/download-file.js';
 import type { GetFileRecord } from '../../application/files/get-file-record.js';
 import type { ListFiles } from '../../application/files/list-files.js';
+import type { MeshCatalog, OwnCatalog } from '../../application/files/mesh-catalog.js';
 import type { PublishFile } from '../../application/files/publish-file.js';
 import type { AnnounceNode } from '../../application/membership/announce-node.js';
 import type { NodeKeys } from '../../application/membership/node-keys.js';
@@ -80,6 +81,11 @@ export interface FilesDeps {
   readonly list: ListFiles;
   readonly record: GetFileRecord;
   readonly download: DownloadFile;
+  /** The mesh catalog: this node's records for `GET /files/catalog`, and the versions `GET /nodes` carries. */
+  readonly catalog?: {
+    readonly own: OwnCatalog;
+    readonly mesh: Pick<MeshCatalog, 'versionOf'>;
+  };
 }
 
 export interface OpsDeps {

@@ -131,18 +131,21 @@ const reportState = z.enum(['alive', 'suspect', 'dead', 'left']);
 
 /**
  * The meshchat extension fields of a node entry, each kept only when it is well formed (plain nodes send none):
- * `incarnation` and `state` (membership), `directory` (the accounts extension's directory version).
+ * `incarnation` and `state` (membership), `directory` (the accounts extension's directory version), `catalog`
+ * (the version of that node's file records, for the mesh catalog).
  */
 export function extensionFields(
   entry: Record<string, unknown>,
-): Pick<NodeReport, 'incarnation' | 'state'> & { directory?: number } {
+): Pick<NodeReport, 'incarnation' | 'state'> & { directory?: number; catalog?: number } {
   const version = incarnation.safeParse(entry.incarnation);
   const state = reportState.safeParse(entry.state);
   const directory = directoryVersion.safeParse(entry.directory);
+  const catalog = directoryVersion.safeParse(entry.catalog);
   return {
     ...(version.success ? { incarnation: version.data } : {}),
     ...(state.success ? { state: state.data } : {}),
     ...(directory.success ? { directory: directory.data } : {}),
+    ...(catalog.success ? { catalog: catalog.data } : {}),
   };
 }
 
@@ -164,6 +167,12 @@ export const userListEntry = z.object({
 
 /** A `GET /users` answer as read from a peer: a list (each entry checked on its own with `userListEntry`). */
 export const userListAnswer = z.array(z.unknown());
+
+/** A `GET /files/catalog` answer as read from a peer: its records are checked one by one by the caller. */
+export const catalogAnswer = z.object({ files: z.array(z.unknown()) });
+
+/** The header of a `GET /files/catalog` answer that gives the version of the records it carries. */
+export const CATALOG_VERSION_HEADER = 'Meshchat-Catalog-Version';
 
 /** One sentence naming the first problem, e.g. `Field "msg": Invalid input: expected string, received number.` */
 export function describeIssues(error: z.ZodError): string {

@@ -6,6 +6,7 @@ import { PeerCallFailed } from '../../application/errors.js';
 import type {
   BatchItemResult,
   CallOptions,
+  CatalogAnswer,
   GossipReport,
   NodeAnswer,
   PeerClient,
@@ -14,11 +15,14 @@ import type {
   UserListAnswer,
   WithdrawReport,
 } from '../../application/ports/peer-client.js';
+import { MAX_CATALOG_RECORDS_PER_NODE } from '../../domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
 import {
   batchAnswer,
+  CATALOG_VERSION_HEADER,
+  catalogAnswer,
   DIRECTORY_VERSION_HEADER,
   directoryVersion,
   extensionFields,
@@ -190,6 +194,18 @@ export class OfetchPeerClient implements PeerClient {
     const version =
       said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
     return version?.success ? { users, version: version.data } : { users };
+  }
+
+  async listCatalog(url: string, options: CallOptions = {}): Promise<CatalogAnswer> {
+    const { text, headers } = await this.#exchange(url, 'GET', '/files/catalog', undefined, options);
+    const answer = parseAnswer(url, 'GET /files/catalog', text, catalogAnswer, 'a file catalog');
+    const files = answer.files
+      .filter((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
+      .slice(0, MAX_CATALOG_RECORDS_PER_NODE);
+    const said = headers.get(CATALOG_VERSION_HEADER);
+    const version =
+      said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
+    return version?.success ? { files, version: version.data } : { files };
   }
 
   /**

@@ -3,6 +3,7 @@ import { InvalidInput } from '../../domain/errors.js';
 import { type FileRecord, searchWords } from '../../domain/file-record.js';
 import type { AuthenticatedUser } from '../accounts/authenticate.js';
 import { audited, type FilesContext, optionalUser } from './file-deps.js';
+import type { MeshCatalog } from './mesh-catalog.js';
 
 /** Most records one answer carries, and how many when the client does not say. */
 export const LIST_MAX_LIMIT = 500;
@@ -15,7 +16,7 @@ export interface ListRequest {
   readonly owner?: string;
   /** Words to find in names and descriptions. */
   readonly q?: string;
-  /** `node` (the default) or `mesh`, as in `GET /users`; this node answers both from its own records for now. */
+  /** `node` (the default) or `mesh`, as in `GET /users`: `mesh` is answered from the mesh catalog's copies. */
   readonly scope?: string;
   readonly limit?: string;
 }
@@ -24,17 +25,21 @@ export interface FileListing {
   readonly files: readonly FileRecord[];
   /** The nodes whose records are in the answer. */
   readonly answered: readonly string[];
-  /** Nodes that were asked and did not answer in time (never silently dropped). */
+  /** Meshchat nodes whose part of the mesh catalog is missing or stale (never silently dropped). */
   readonly missing: readonly string[];
 }
 
 /**
  * `GET /files`: this node's records, all (newest first), one owner's, or those matching words in their name or
- * description (best match first), with both filters combinable. `scope=mesh` is answered from this node's own
- * records, with `answered: [this node]`, until the node keeps the mesh's catalog. Audited as `list` or `search`.
+ * description (best match first), with both filters combinable. `scope=mesh` adds the records of every other
+ * node from the mesh catalog's local copies (no request), naming in `missing` the nodes whose part is stale;
+ * without a mesh catalog it is this node's records only. Audited as `list` or `search`.
  */
 export class ListFiles {
-  constructor(private readonly context: FilesContext) {}
+  constructor(
+    private readonly context: FilesContext,
+    private readonly mesh?: Pick<MeshCatalog, 'mesh'>,
+  ) {}
 
   execute(request: ListRequest): Promise<FileListing> {
     let user: AuthenticatedUser | undefined;
@@ -65,15 +70,17 @@ export class ListFiles {
       throw new InvalidInput('invalid_limit', `limit is a whole number from 1 to ${LIST_MAX_LIMIT}.`);
     const owner = request.owner === undefined ? undefined : parseUserAddress(request.owner);
     const words = request.q === undefined ? undefined : searchWords(request.q);
+    const query = {
+      ...(owner ? { owner: `${owner.name}@${owner.node}` } : {}),
+      ...(words ? { words } : {}),
+      limit,
+    };
     // A search with no word in it (only punctuation, say) matches nothing rather than everything.
-    const files =
-      words?.length === 0
-        ? []
-        : catalog.list({
-            ...(owner ? { owner: `${owner.name}@${owner.node}` } : {}),
-            ...(words ? { words } : {}),
-            limit,
-          });
+    if (request.scope === 'mesh' && this.mesh) {
+      const listing = this.mesh.mesh(query);
+      return words?.length === 0 ? { ...listing, files: [] } : listing;
+    }
+    const files = words?.length === 0 ? [] : catalog.list(query);
     return { files, answered: [node], missing: [] };
   }
 }

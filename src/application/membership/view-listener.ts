@@ -9,3 +9,12 @@ import type { GossipReport } from '../ports/peer-client.js';
 export interface ViewListener {
   viewMerged(source: Member, reports: readonly GossipReport[]): void;
 }
+
+/** One listener that tells each of `listeners` in turn (the mesh directory and the mesh catalog). */
+export function allViews(...listeners: readonly ViewListener[]): ViewListener {
+  return {
+    viewMerged(source, reports) {
+      for (const listener of listeners) listener.viewMerged(source, reports);
+    },
+  };
+}

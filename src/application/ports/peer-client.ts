@@ -35,6 +35,17 @@ export interface ProbeVerdict {
  */
 export interface GossipReport extends NodeReport, Partial<NodeSignature> {
   readonly directory?: number;
+  /** The version of that node's file records (the mesh catalog), as the reporter last heard it. */
+  readonly catalog?: number;
+}
+
+/**
+ * What a meshchat node answered to `GET /files/catalog`: its own file records as sent (each one still to be
+ * checked by the caller: `ownedFileRecords`), at most `MAX_CATALOG_RECORDS_PER_NODE`, and their version.
+ */
+export interface CatalogAnswer {
+  readonly files: readonly unknown[];
+  readonly version?: number;
 }
 
 /** What a meshchat node answered to `GET /users`: its users, and the directory version it says they are. */
@@ -101,4 +112,10 @@ export interface PeerClient {
    * well-formed number. Idempotent. Whether each address really belongs to the peer is the caller's check.
    */
   listUsers(url: string, options?: CallOptions): Promise<UserListAnswer>;
+  /**
+   * `GET /files/catalog` (meshchat peers only): the peer's own file records, whole, and the catalog version
+   * they are at (`Meshchat-Catalog-Version`). Entries that are not objects are dropped and at most
+   * `MAX_CATALOG_RECORDS_PER_NODE` kept; checking each record is the caller's work. Idempotent.
+   */
+  listCatalog(url: string, options?: CallOptions): Promise<CatalogAnswer>;
 }

@@ -1,12 +1,21 @@
 import type { Context } from 'hono';
+import { MAX_CATALOG_RECORDS_PER_NODE } from '../../../domain/catalog.js';
 import type { FileRecord } from '../../../domain/file-record.js';
 import { resolveRange } from '../byte-range.js';
 import { contentDisposition } from '../content-disposition.js';
 import { bodyOf } from '../continue-body.js';
 import { errorBody } from '../error-table.js';
-import { fileAnswer, fileIdParams, fileListing, listQuery, publishQuery } from '../file-schemas.js';
+import {
+  fileAnswer,
+  fileCatalogAnswer,
+  fileIdParams,
+  fileListing,
+  listQuery,
+  publishQuery,
+} from '../file-schemas.js';
 import { bearerToken } from '../request-credentials.js';
 import { route } from '../route.js';
+import { CATALOG_VERSION_HEADER } from '../wire-schemas.js';
 
 const DOWNLOAD_HEADERS = {
   ETag: { description: 'The file id, quoted: a strong validator for `If-Range`.' },
@@ -88,8 +97,8 @@ export const FILE_ROUTES = [
     description:
       "All files (newest first), one owner's (`owner`), or those whose name or description has every word of " +
       '`q` (best match first); both filters combine. No login needed; a bearer token, when sent, must be valid ' +
-      "and names the user in the audit trail. `scope=mesh` is answered from this node's records for now, with " +
-      '`answered` naming this node only.',
+      "and names the user in the audit trail. `scope=mesh` adds every other meshchat node's records from this " +
+      "node's replicated mesh catalog (no request to anyone); `missing` names the nodes whose part is stale.",
     tag: 'extension',
     query: listQuery,
     responses: { '200': { description: 'The files found.', json: fileListing } },
@@ -108,6 +117,27 @@ export const FILE_ROUTES = [
         ...pick(query, ['owner', 'q', 'scope', 'limit']),
       });
       return c.json(listing);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/files/catalog',
+    operationId: 'fileCatalog',
+    summary: "This node's own file records, for the mesh catalog",
+    description:
+      'Every record published on this node (newest first, at most ' +
+      `${MAX_CATALOG_RECORDS_PER_NODE}), and their version in the \`${CATALOG_VERSION_HEADER}\` header: the ` +
+      "`catalog` of this node's `GET /nodes` entry. Other meshchat nodes pull it when that version differs " +
+      'from their copy (whole, one request per change), and answer `GET /files?scope=mesh` from their copies.',
+    tag: 'extension',
+    responses: { '200': { description: "This node's records.", json: fileCatalogAnswer } },
+    errors: ['not_found'],
+    handle: ({ deps: { files }, c }) => {
+      const catalog = files.catalog;
+      if (!catalog) return c.json(errorBody('not_found', 'This node keeps no mesh catalog.'), 404);
+      const version = catalog.own.version;
+      const records = catalog.own.list({ limit: MAX_CATALOG_RECORDS_PER_NODE });
+      return c.json({ files: records }, 200, { [CATALOG_VERSION_HEADER]: String(version) });
     },
   }),
   route({

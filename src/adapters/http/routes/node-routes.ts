@@ -34,17 +34,23 @@ export const NODE_ROUTES = [
     description:
       'Every node this node lists, itself first. Entries carry `incarnation` and `state` (meshchat extension; a ' +
       'plain node sends only `id` and `url`), and `directory` when that node has accounts (the version of its ' +
-      "user list, for the mesh directory); this node's own entry says `link: true` when it serves peer links. " +
+      'user list, for the mesh directory) and `catalog` when it has files (the version of its file records, for ' +
+      "the mesh catalog); this node's own entry says `link: true` when it serves peer links. " +
       'With `?include=dead` (meshchat extension) the nodes that left or ' +
       'were found dead are added, so gossip cannot bring them back. Any other value of `include` is ignored.',
     tag: 'base',
     query: z.object({ include: includeParam.optional() }),
     responses: { '200': { description: 'The node list.', json: nodeList } },
-    handle: ({ deps: { registry, directory, peerLinks, keys }, query, c }) => {
+    handle: ({ deps: { registry, directory, files, peerLinks, keys }, query, c }) => {
       const self = registry.self.id;
       const members = registry.list().map((member) => {
         const version = directory.mesh.versionOf(member.id);
-        const entry = version === undefined ? member : { ...member, directory: version };
+        const catalog = files.catalog?.mesh.versionOf(member.id);
+        const entry = {
+          ...member,
+          ...(version === undefined ? {} : { directory: version }),
+          ...(catalog === undefined ? {} : { catalog }),
+        };
         if (member.id !== self) return keys ? { ...entry, verified: keys.isKeyed(member.id) } : entry;
         // The link offer and the signature are this node's own word about itself only (SPEC sections 7, 8).
         const own = {

@@ -1,0 +1,42 @@
+import { type CatalogSettings, catalogSettings } from '../application/files/catalog-settings.js';
+import { MeshCatalog } from '../application/files/mesh-catalog.js';
+import { VersionedFileCatalog } from '../application/files/versioned-catalog.js';
+import { MEMBERSHIP_PROFILES, type MembershipSettings } from '../application/membership/settings.js';
+import type { Clock } from '../application/ports/clock.js';
+import type { FileCatalog } from '../application/ports/files/file-catalog.js';
+import type { InternalErrors } from '../application/ports/internal-errors.js';
+import type { PeerClient } from '../application/ports/peer-client.js';
+import type { PeerRegistry } from '../domain/peer-registry.js';
+
+export interface CatalogParts {
+  readonly registry: PeerRegistry;
+  readonly peers: PeerClient;
+  readonly clock: Clock;
+  /** The node's own file catalog (its database); the wiring wraps it to version it. */
+  readonly fileCatalog: FileCatalog;
+  readonly errors?: InternalErrors;
+}
+
+/** The mesh catalog and the versioned own catalog every file use case must go through. */
+export interface CatalogWiring {
+  readonly ownCatalog: VersionedFileCatalog;
+  /** Hand it to the membership wiring's `views` (with the directory), so it learns versions from gossip. */
+  readonly meshCatalog: MeshCatalog;
+}
+
+export function wireCatalog(
+  parts: CatalogParts,
+  settings: {
+    readonly membership?: Partial<MembershipSettings>;
+    readonly catalog?: Partial<CatalogSettings>;
+  },
+): CatalogWiring {
+  const { registry, peers, clock, fileCatalog, errors } = parts;
+  const ownCatalog = new VersionedFileCatalog(fileCatalog, clock);
+  const timing = catalogSettings({ ...MEMBERSHIP_PROFILES.lan, ...settings.membership });
+  const meshCatalog = new MeshCatalog(
+    { registry, peers, clock, own: ownCatalog, errors },
+    { ...timing, ...settings.catalog },
+  );
+  return { ownCatalog, meshCatalog };
+}

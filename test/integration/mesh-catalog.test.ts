@@ -1,0 +1,80 @@
+// The mesh catalog between real nodes on 127.0.0.1 and random ports: a file published on A over HTTP by a
+// logged-in user is found by a search on C with `scope=mesh`, and its delete reaches C too. A plain assignment
+// node in the mesh is neither asked nor listed. Every wait polls with a deadline.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
+import type { MeshNode } from '../../src/mesh-node.js';
+import { type PlainNode, startPlainNode } from '../interop/plain-node/spawn.js';
+import { registerAndLogin } from '../support/accounts-http.js';
+import { CI_MARGIN_MS, POLL_MS } from '../support/cli-nodes.js';
+import { stopAll } from '../support/nodes.js';
+import { startWiredTestNode } from '../support/wired-nodes.js';
+
+const LAN = MEMBERSHIP_PROFILES.lan;
+const CONVERGE_MS = 6 * LAN.gossipIntervalMs + CI_MARGIN_MS;
+const PASSWORD = 'correct horse battery';
+
+interface Listing {
+  files: { id: string; name: string; owner: string; description: string }[];
+  answered: string[];
+  missing: string[];
+}
+
+async function search(node: MeshNode, q: string): Promise<Listing> {
+  const response = await fetch(`${node.url}/files?scope=mesh&q=${encodeURIComponent(q)}`, {
+    signal: AbortSignal.timeout(2_000),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Listing;
+}
+
+describe('GET /files?scope=mesh between real nodes', () => {
+  const nodes: MeshNode[] = [];
+  const plain: PlainNode[] = [];
+  afterEach(async () => {
+    await stopAll(nodes);
+    await Promise.all(plain.splice(0).map((p) => p.stop('SIGKILL')));
+  });
+
+  it('a file published on A is found from C by words, and its delete reaches C', async () => {
+    const a = await startWiredTestNode('cat-a');
+    const b = await startWiredTestNode('cat-b', { join: [a.node.url] });
+    const c = await startWiredTestNode('cat-c', { join: [b.node.url] });
+    nodes.push(a.node, b.node, c.node);
+    plain.push(await startPlainNode({ id: 'cat-plain', join: a.node.url }));
+
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    const published = await fetch(`${a.node.url}/files?name=holiday.txt&description=beach%20photos`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+      body: 'sun and sand',
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(published.status).toBe(201);
+    const { file } = (await published.json()) as { file: { id: string } };
+
+    await vi.waitFor(
+      async () => {
+        const found = await search(c.node, 'beach phot');
+        expect(found.files.map((f) => `${f.owner}/${f.name}`)).toEqual(['alice@cat-a/holiday.txt']);
+        expect(found.answered.sort()).toEqual(['cat-a', 'cat-b', 'cat-c']);
+        expect(found.missing).toEqual([]);
+      },
+      { timeout: CONVERGE_MS, interval: POLL_MS },
+    );
+    // Every word must match, each as a prefix of a word of the name or description.
+    expect((await search(c.node, 'sand beach')).files).toEqual([]);
+    expect((await search(c.node, 'holiday')).files).toHaveLength(1);
+
+    const removed = await fetch(`${a.node.url}/files/${file.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(2_000),
+    });
+    expect(removed.status).toBeLessThan(300);
+    await vi.waitFor(async () => expect((await search(c.node, 'holiday')).files).toEqual([]), {
+      timeout: CONVERGE_MS,
+      interval: POLL_MS,
+    });
+  });
+});

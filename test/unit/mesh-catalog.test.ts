@@ -1,0 +1,172 @@
+import { describe, expect, it, vi } from 'vitest';
+import { catalogSettings } from '../../src/application/files/catalog-settings.js';
+import { MeshCatalog } from '../../src/application/files/mesh-catalog.js';
+import { MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
+import type { CatalogAnswer, PeerClient } from '../../src/application/ports/peer-client.js';
+import { ownedFileRecords, replacesPart } from '../../src/domain/catalog.js';
+import type { FileRecord } from '../../src/domain/file-record.js';
+import { nodeRecord } from '../../src/domain/node-record.js';
+import { PeerRegistry } from '../../src/domain/peer-registry.js';
+import { FakeClock } from '../fakes/fake-clock.js';
+
+const SETTINGS = catalogSettings(MEMBERSHIP_PROFILES.lan);
+
+function record(owner: string, name: string, digit = '0', description = ''): FileRecord {
+  return {
+    id: digit.repeat(64),
+    name,
+    description,
+    size: 0,
+    type: 'text/plain',
+    owner,
+    publishedAt: '2026-01-01T00:00:00.000Z',
+    chunkSize: 1024 * 1024,
+    chunks: [],
+  };
+}
+
+/** Node `c` with members `a` and `b`, whose catalogs the test sets; counts the pulls each gets. */
+function setup() {
+  const clock = new FakeClock();
+  const registry = new PeerRegistry(nodeRecord('c', 'http://127.0.0.1:3003'));
+  const answers = new Map<string, CatalogAnswer>();
+  const pulls = new Map<string, number>();
+  for (const [id, port] of [
+    ['a', 3001],
+    ['b', 3002],
+  ] as const) {
+    registry.announce({ ...nodeRecord(id, `http://127.0.0.1:${port}`), incarnation: 1 });
+  }
+  const idOf = (url: string) => (url.endsWith('3001') ? 'a' : 'b');
+  const peers = {
+    listCatalog: (url: string) => {
+      const id = idOf(url);
+      pulls.set(id, (pulls.get(id) ?? 0) + 1);
+      return Promise.resolve(answers.get(id) ?? { files: [], version: 0 });
+    },
+  } as unknown as PeerClient;
+  const own = { version: clock.now(), list: () => [] as FileRecord[] };
+  const catalog = new MeshCatalog({ registry, peers, clock, own }, SETTINGS);
+  const gossip = (versions: Record<string, number>) => {
+    const reports = Object.entries(versions).map(([id, catalog]) => ({
+      ...(registry.get(id) ?? nodeRecord(id, 'http://127.0.0.1:1')),
+      state: 'alive' as const,
+      catalog,
+    }));
+    catalog.viewMerged(registry.get('a') ?? registry.self, reports);
+  };
+  const all = () => catalog.mesh({ limit: 500 }).files.map((f) => `${f.owner}/${f.name}`);
+  return { clock, registry, answers, pulls, catalog, gossip, all };
+}
+
+describe('the mesh catalog merge rules', () => {
+  it('a part replaces the copy only at a version at least as new (a delete is not undone)', () => {
+    const newer = { version: 6, files: [] };
+    const stale = { version: 5, files: [record('alice@a', 'x.txt')] };
+    expect(replacesPart(undefined, stale)).toBe(true);
+    expect(replacesPart(newer, stale)).toBe(false);
+    expect(replacesPart(stale, newer)).toBe(true);
+  });
+
+  it('keeps only records owned by name@<that node>, re-checked, one per owner and id, at most max', () => {
+    const good = record('Alice@a', 'ok.txt');
+    const kept = ownedFileRecords(
+      'a',
+      [
+        good,
+        record('mallory@b', 'foreign.txt', '1'),
+        record('alice@a', '../evil', '2'),
+        { ...record('alice@a', 'bad-chunks', '3'), size: 5 },
+        { ...record('alice@a', 'bad-id'), id: 'nothex' },
+        record('alice@a', 'ok-again.txt'),
+        'not an object',
+        record('bob@a', 'b1.txt', '4'),
+        record('bob@a', 'b2.txt', '5'),
+      ],
+      2,
+    );
+    expect(kept.map((r) => `${r.owner}/${r.name}`)).toEqual(['alice@a/ok.txt', 'bob@a/b1.txt']);
+  });
+
+  it('refuses a description over the domain limit', () => {
+    const long = record('alice@a', 'long.txt', '0', 'x'.repeat(5000));
+    expect(ownedFileRecords('a', [long], 10)).toEqual([]);
+  });
+});
+
+describe('the mesh catalog engine (fakes)', () => {
+  it('pulls a node once when its version differs, and never while versions agree', async () => {
+    const t = setup();
+    t.answers.set('a', { files: [record('alice@a', 'notes.txt', '0', 'meeting notes')], version: 10 });
+    t.gossip({ a: 10 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/notes.txt']), { timeout: 2_000 });
+    for (let i = 0; i < 5; i++) t.gossip({ a: 10 });
+    expect(t.pulls.get('a')).toBe(1);
+    expect(t.catalog.mesh({ limit: 10, words: ['meet'] }).files).toHaveLength(1);
+    expect(t.catalog.mesh({ limit: 10, words: ['nothing'] }).files).toHaveLength(0);
+    expect(t.catalog.versionOf('a')).toBe(10);
+  });
+
+  it('concurrent publish on one node and delete on another converge', async () => {
+    const t = setup();
+    t.answers.set('a', { files: [record('alice@a', 'shared.txt', '7')], version: 10 });
+    t.answers.set('b', { files: [record('bob@b', 'shared.txt', '7')], version: 20 });
+    t.gossip({ a: 10, b: 20 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/shared.txt', 'bob@b/shared.txt']));
+    // At once: a deletes its record of the content, b publishes another file.
+    t.answers.set('a', { files: [], version: 11 });
+    t.answers.set('b', {
+      files: [record('bob@b', 'shared.txt', '7'), record('bob@b', 'new.txt', '8')],
+      version: 21,
+    });
+    t.gossip({ a: 11, b: 21 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['bob@b/shared.txt', 'bob@b/new.txt']));
+  });
+
+  it('a tombstone wins: a stale answer after the delete does not bring the record back', async () => {
+    const t = setup();
+    t.answers.set('a', { files: [], version: 12 });
+    t.gossip({ a: 12 });
+    await vi.waitFor(() => expect(t.pulls.get('a')).toBe(1));
+    // Gossip from a lagging peer says 11, and a replayed answer at 11 still holds the deleted record.
+    t.answers.set('a', { files: [record('alice@a', 'deleted.txt')], version: 11 });
+    t.gossip({ a: 11 });
+    t.catalog.viewMerged(t.registry.get('b') ?? t.registry.self, [
+      { ...nodeRecord('a', 'http://127.0.0.1:3001'), state: 'alive', catalog: 11 },
+    ]);
+    await vi.waitFor(() => expect(t.pulls.get('a')).toBe(2));
+    expect(t.all()).toEqual([]);
+  });
+
+  it("a hostile peer's foreign-owner records and records beyond the cap are refused", async () => {
+    const t = setup();
+    const many = Array.from({ length: SETTINGS.maxRecordsPerNode + 5 }, (_, i) => ({
+      ...record('alice@a', `f${i}.txt`),
+      id: i.toString(16).padStart(64, '0'),
+    }));
+    t.answers.set('a', { files: [record('bob@b', 'forged.txt', 'f'), ...many], version: 10 });
+    t.gossip({ a: 10 });
+    await vi.waitFor(() => expect(t.pulls.get('a')).toBe(1));
+    const files = t.catalog.mesh({ limit: 500, owner: 'bob@b' }).files;
+    expect(files).toEqual([]);
+    expect(t.catalog.mesh({ limit: 5_000 }).files).toHaveLength(SETTINGS.maxRecordsPerNode);
+  });
+
+  it('a version more than a day ahead of the clock is ignored: no pull, the node is not listed', () => {
+    const t = setup();
+    t.gossip({ a: t.clock.now() + 2 * 24 * 60 * 60_000 });
+    expect(t.pulls.get('a')).toBeUndefined();
+    expect(t.catalog.mesh({ limit: 9 })).toMatchObject({ answered: ['c'], missing: [] });
+  });
+
+  it('a node not confirmed within the staleness bound is missing', async () => {
+    const t = setup();
+    t.answers.set('a', { files: [record('alice@a', 'n.txt')], version: 10 });
+    t.gossip({ a: 10 });
+    await vi.waitFor(() => expect(t.catalog.mesh({ limit: 9 }).answered).toEqual(['c', 'a']));
+    await t.clock.advance(SETTINGS.staleAfterMs + 1);
+    expect(t.catalog.mesh({ limit: 9 })).toMatchObject({ answered: ['c'], missing: ['a'] });
+    t.gossip({ a: 10 });
+    expect(t.catalog.mesh({ limit: 9 })).toMatchObject({ answered: ['c', 'a'], missing: [] });
+  });
+});
