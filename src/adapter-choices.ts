@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CryptoSessionTokens } from './adapters/crypto/crypto-session-tokens.js';
+import { Ed25519NodeSigner, Ed25519SignatureVerifier } from './adapters/crypto/ed25519-node-signer.js';
+import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.js';
+import { DiskContentStore } from './adapters/files/disk-content-store.js';
+import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
+import { type Logger, silentLogger } from './adapters/log/logger.js';
+import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
+import { guardedDispatcher } from './adapters/peers/guarded-dispatcher.js';
+import { LinkingPeerClient } from './adapters/peers/linking-peer-client.js';
+import { OfetchPeerClient, type OfetchPeerClientSettings } from './adapters/peers/ofetch-peer-client.js';
+import { MemoryAccountStore } from './adapters/storage/memory-account-store.js';
+import { MemoryInbox } from './adapters/storage/memory-inbox.js';
+import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
+import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
+import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
+import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
+import { SqliteFileCatalog } from './adapters/storage/sqlite-file-catalog.js';
+import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
+import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
+import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
+import { SystemClock } from './adapters/system/system-clock.js';
+import { UuidGenerator } from './adapters/system/uuid-generator.js';
+import { LocalPublicEndpoint } from './adapters/tunnel/local-public-endpoint.js';
+import { NgrokPublicEndpoint } from './adapters/tunnel/ngrok-public-endpoint.js';
+import { loadWebAssets } from './adapters/web/web-assets.js';
+import type { AccountStore } from './application/ports/accounts/account-store.js';
+import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
+import type { ContentStore } from './application/ports/files/content-store.js';
+import type { FileCatalog } from './application/ports/files/file-catalog.js';
+import type { MembershipStore } from './application/ports/membership-store.js';
+import type { MessageStore } from './application/ports/message-store.js';
+import type { PublicEndpoint } from './application/ports/public-endpoint.js';
+import { PeerUrlPolicy } from './domain/peer-url-policy.js';
+import type { NodeConfig } from './node-config.js';
+import type { NodeOverrides } from './node-overrides.js';
+import type { NodeAdapters } from './wiring/node-adapters.js';
+import type { NodeSettings } from './wiring/node-settings.js';
+
+/**
+ * Which adapter serves each port, from the config: SQLite with a data dir or memory without, ngrok or a local
+ * endpoint, links or plain HTTP to peers; a test's overrides win. Read by the composition root only.
+ */
+export function chooseAdapters(
+  config: NodeConfig,
+  overrides: NodeOverrides,
+  settings: NodeSettings,
+  db: Database.Database | undefined,
+): NodeAdapters {
+  const log = overrides.log ?? silentLogger;
+  const peerSettings = peerClientSettings(config, settings.allowPrivatePeers);
+  // Links are opened only by a node that serves them too (`--no-peer-links` turns off both), and dialled under
+  // the same address policy as HTTP calls: the URL checked, the resolved address checked and connected to.
+  const urls = new PeerUrlPolicy(settings.allowPrivatePeers ?? true);
+  const linking =
+    overrides.peers || config.peerLinks === false
+      ? undefined
+      : new LinkingPeerClient({ ...peerSettings, urls });
+  return {
+    log,
+    clock: overrides.clock ?? new SystemClock(),
+    ids: overrides.ids ?? new UuidGenerator(),
+    peers: overrides.peers ?? linking ?? new OfetchPeerClient(peerSettings),
+    ...(linking ? { peerLinks: linking } : {}),
+    endpoint: overrides.endpoint ?? publicEndpoint(config),
+    membershipStore: overrides.store ?? membershipStore(db),
+    messages: overrides.messages ?? messageStore(config, db),
+    accounts: overrides.accounts ?? accountStore(db),
+    hasher: overrides.hasher ?? new ScryptPasswordHasher(),
+    tokens: new CryptoSessionTokens(),
+    audit: auditTrail(log, db, overrides.audit),
+    fileCatalog: overrides.fileCatalog ?? fileCatalog(db),
+    fileContent: overrides.fileContent ?? fileContent(config.dataDir),
+    inbox: db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox(),
+    // The key lives beside the node's database, so a restart is the same node; an in-memory node gets a new one.
+    signer: config.dataDir ? Ed25519NodeSigner.stored(config.dataDir) : Ed25519NodeSigner.generate(),
+    verifier: new Ed25519SignatureVerifier(),
+    push: overrides.push ?? [],
+    random: overrides.random,
+    web: loadWebAssets(),
+  };
+}
+
+/** Without private peers allowed, every connection is checked after resolution, at connect time. */
+function peerClientSettings(config: NodeConfig, allowPrivate: boolean | undefined): OfetchPeerClientSettings {
+  const dispatcher = allowPrivate === false ? guardedDispatcher() : undefined;
+  return { timeoutMs: config.peerTimeoutMs, ...(dispatcher ? { dispatcher } : {}) };
+}
+
+function publicEndpoint(config: NodeConfig): PublicEndpoint {
+  return config.tunnel === 'ngrok'
+    ? new NgrokPublicEndpoint({ authtoken: config.ngrokAuthtoken, domain: config.ngrokDomain })
+    : new LocalPublicEndpoint(config.publicUrl);
+}
+
+/** Without a data dir nothing is remembered across a restart. */
+function membershipStore(db: Database.Database | undefined): MembershipStore {
+  return db
+    ? new SqliteMembershipStore(db, { ownsDb: false })
+    : { load: () => undefined, save: () => {}, close: () => {} };
+}
+
+function messageStore(config: NodeConfig, db: Database.Database | undefined): MessageStore {
+  const kept = {
+    ...DEFAULT_MESSAGE_STORE_SETTINGS,
+    ...(config.historySize === undefined ? {} : { historySize: config.historySize }),
+  };
+  return db ? new SqliteMessageStore(db, kept, { ownsDb: false }) : new MemoryMessageStore(kept);
+}
+
+function accountStore(db: Database.Database | undefined): AccountStore {
+  return db ? new SqliteAccountStore(db, { ownsDb: false }) : new MemoryAccountStore();
+}
+
+/** Without a data dir the records live in a database in memory, so search works the same. */
+function fileCatalog(db: Database.Database | undefined): FileCatalog {
+  return db
+    ? new SqliteFileCatalog(db, { ownsDb: false })
+    : new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
+}
+
+/** Without a data dir the bytes go to a temporary directory, removed when the node stops. */
+function fileContent(dataDir: string | undefined): ContentStore {
+  return dataDir
+    ? new DiskContentStore(join(dataDir, 'files'))
+    : new DiskContentStore(join(tmpdir(), `meshchat-files-${randomUUID()}`), { removeOnClose: true });
+}
+
+/** Every account operation goes to the log, to the database when there is one, and to a test's recorder. */
+function auditTrail(
+  log: Logger,
+  db: Database.Database | undefined,
+  extra: AuditTrail | undefined,
+): AuditTrail {
+  const onError = (error: unknown) => log.error({ err: error }, 'audit record not written');
+  const database = db ? [new SqliteAuditTrail(db, { onError })] : [];
+  return new FanOutAuditTrail([...database, new PinoAuditTrail(log), ...(extra ? [extra] : [])], onError);
+}
