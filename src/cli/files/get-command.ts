@@ -1,8 +1,8 @@
 // `meshchat get ID --node URL [-o PATH]`
 
-import { parseArgs } from 'node:util';
 import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, UsageError, usageErrorFrom } from '../args.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
+import { parseOneFileArgs } from './one-file-args.js';
 import type { ProgressOut } from './progress.js';
 import { verifiedDownload } from './verified-download.js';
 
@@ -76,17 +76,13 @@ async function idOf(node: URL, file: { owner: string; name: string }): Promise<s
 }
 
 function parseGetArgs(argv: readonly string[]): GetArgs | 'help' {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: OPTIONS });
-  } catch (error) {
-    throw usageErrorFrom(error);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length !== 1)
-    throw new UsageError('give exactly one file: meshchat get ID|OWNER/NAME --node URL');
-  const ref = positionals[0] as string;
+  const args = parseOneFileArgs(
+    argv,
+    OPTIONS,
+    'give exactly one file: meshchat get ID|OWNER/NAME --node URL',
+  );
+  if (args === 'help') return 'help';
+  const { values, file: ref } = args;
   const named = /^([^/]+@[^/]+)\/(.+)$/.exec(ref);
   let file: FileRef;
   if (/^[0-9a-f]{64}$/.test(ref)) file = { id: ref };

@@ -2,12 +2,12 @@
 
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AccountCallFailed } from '../account/node-accounts.js';
 import { parseAccountNameFlag } from '../account/register.js';
 import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, UsageError, usageErrorFrom } from '../args.js';
 import { logInWithPassword, PASSWORD_ENV, type PasswordIo, PasswordUnavailable } from '../login.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
+import { parseOneFileArgs } from './one-file-args.js';
 import { formatBytes, type ProgressOut } from './progress.js';
 import { upload } from './upload.js';
 
@@ -46,17 +46,13 @@ const OPTIONS = {
 } as const;
 
 function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: OPTIONS });
-  } catch (error) {
-    throw usageErrorFrom(error);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length !== 1)
-    throw new UsageError('give exactly one file: meshchat publish FILE --node URL --login NAME');
-  const file = positionals[0] as string;
+  const args = parseOneFileArgs(
+    argv,
+    OPTIONS,
+    'give exactly one file: meshchat publish FILE --node URL --login NAME',
+  );
+  if (args === 'help') return 'help';
+  const { values, file } = args;
   return {
     file,
     node: parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url')),
