@@ -75,8 +75,10 @@ export function chooseAdapters(
     fileCatalog: overrides.fileCatalog ?? fileCatalog(db),
     fileContent: overrides.fileContent ?? fileContent(config.dataDir),
     inbox: db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox(),
-    // The key lives beside the node's database, so a restart is the same node; an in-memory node gets a new one.
-    signer: config.dataDir ? Ed25519NodeSigner.stored(config.dataDir) : Ed25519NodeSigner.generate(),
+    // The key lives beside the node's database, so a restart is the same node. A node without a data dir signs
+    // nothing: a key it could not keep across a restart would bind its id on its peers and lock it out when it
+    // came back; it still verifies the keyed nodes it hears of.
+    ...(config.dataDir ? { signer: Ed25519NodeSigner.stored(config.dataDir) } : {}),
     verifier: new Ed25519SignatureVerifier(),
     push: overrides.push ?? [],
     random: overrides.random,
