@@ -32,7 +32,7 @@ describe('ChunkVerifier', () => {
   it('refuses a bad chunk, keeping where the good bytes end, and bytes past the end', () => {
     const verifier = new ChunkVerifier(expected(data, 5));
     expect(verifier.push(data.subarray(0, 5))).toHaveLength(1);
-    expect(() => verifier.push(Buffer.from('XXXXX'))).toThrow(ChunkMismatch);
+    expect(() => verifier.push(Buffer.from('zzzzz'))).toThrow(ChunkMismatch);
     expect(verifier.verified).toBe(5);
     expect(verifier.push(data.subarray(5))).toHaveLength(4);
     expect(() => verifier.push(Buffer.from('!'))).toThrow(/chunk 6/);
