@@ -1,5 +1,6 @@
+import { boundedUpload } from '../../src/adapters/files/bounded-upload.js';
 import { ChunkHasher } from '../../src/adapters/files/chunk-hasher.js';
-import { FileTooLarge, StorageFull, UploadIncomplete } from '../../src/application/files/file-errors.js';
+import { StorageFull } from '../../src/application/files/file-errors.js';
 import type {
   ByteRange,
   ContentStore,
@@ -35,26 +36,14 @@ export class InMemoryContentStore implements ContentStore {
       settled = true;
     };
     try {
-      const iterator = source[Symbol.asyncIterator]();
-      for (;;) {
-        let next: IteratorResult<Uint8Array>;
-        try {
-          next = await iterator.next();
-        } catch {
-          throw new UploadIncomplete('The upload was cut off before its end; nothing was kept.');
-        }
-        if (next.done) break;
-        if (hasher.size + next.value.length > limits.maxBytes) {
-          await iterator.return?.();
-          throw new FileTooLarge(limits.maxBytes);
-        }
+      for await (const piece of boundedUpload(source, limits.maxBytes)) {
         if (
-          this.bytesStored + hasher.size + next.value.length >
+          this.bytesStored + hasher.size + piece.length >
           (this.options.capacity ?? Number.POSITIVE_INFINITY)
         )
           throw new StorageFull();
-        hasher.update(next.value);
-        pieces.push(Buffer.from(next.value));
+        hasher.update(piece);
+        pieces.push(Buffer.from(piece));
       }
     } catch (error) {
       release();

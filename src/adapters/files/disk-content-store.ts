@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { access, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  FileTooLarge,
-  StorageFailed,
-  StorageFull,
-  UploadIncomplete,
-} from '../../application/files/file-errors.js';
+import { StorageFailed, StorageFull } from '../../application/files/file-errors.js';
 import type { ByteRange, ContentStore, StagedContent } from '../../application/ports/files/content-store.js';
 import { MeshError } from '../../domain/errors.js';
 import { isFileId } from '../../domain/file-record.js';
+import { boundedUpload } from './bounded-upload.js';
 import { ChunkHasher } from './chunk-hasher.js';
 
 /** The part of a file handle staging writes through (a test passes one that fails like a full disk). */
@@ -79,22 +75,10 @@ export class DiskContentStore implements ContentStore {
     try {
       await this.#prepare();
       file = await this.#createFile(path);
-      const iterator = source[Symbol.asyncIterator]();
-      for (;;) {
-        let next: IteratorResult<Uint8Array>;
-        try {
-          next = await iterator.next();
-        } catch {
-          throw new UploadIncomplete('The upload was cut off before its end; nothing was kept.');
-        }
-        if (next.done) break;
-        if (hasher.size + next.value.length > limits.maxBytes) {
-          await iterator.return?.();
-          throw new FileTooLarge(limits.maxBytes);
-        }
-        hasher.update(next.value);
-        for (let written = 0; written < next.value.length; ) {
-          written += (await file.write(next.value.subarray(written))).bytesWritten;
+      for await (const piece of boundedUpload(source, limits.maxBytes)) {
+        hasher.update(piece);
+        for (let written = 0; written < piece.length; ) {
+          written += (await file.write(piece.subarray(written))).bytesWritten;
         }
       }
       await file.sync();
