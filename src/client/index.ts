@@ -30,6 +30,7 @@ export { conversationKey, isDirectMessage, isUserAddress } from './conversations
 export type {
   AckResult,
   ChatMessage,
+  FileReference,
   MeshGraph,
   MeshLink,
   NodeInfo,
@@ -40,9 +41,11 @@ export type {
 export {
   EVERYONE,
   isRecord,
+  MAX_FILE_NAME_CHARS,
   MAX_MESH_LINKS,
   MAX_MESH_NODES,
   parseAck,
+  parseFileReference,
   parseLoggedInUser,
   parseMesh,
   parseMessage,

@@ -1,8 +1,12 @@
-/** What a user sends: a message `{to, msg, user?}` (SPEC §3). */
+import type { FileReference } from './frames.js';
+
+/** What a user sends: a message `{to, msg, user?, file?}` (SPEC §3; `file` from SPEC §6). */
 export interface OutgoingMessage {
   readonly to: string;
   readonly msg: string;
   readonly user?: string;
+  /** A published file the message points to, shown to its readers as a download card. */
+  readonly file?: FileReference;
 }
 
 /** The kinds of frame a node sends its users; any other kind is ignored. */

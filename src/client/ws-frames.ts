@@ -46,6 +46,7 @@ export function wsSendFrame(message: OutgoingMessage, ref: string): string {
     to: message.to,
     msg: message.msg,
     ...(message.user === undefined ? {} : { user: message.user }),
+    ...(message.file === undefined ? {} : { file: message.file }),
     ref,
   });
 }

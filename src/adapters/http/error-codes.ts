@@ -106,6 +106,8 @@ export const ERROR_CODES = {
     invalid_file_name: `A file name is empty, over ${FILE_NAME_MAX_BYTES} bytes of UTF-8, has control characters or \`/\` or \`\\\`, or is \`.\` or \`..\`.`,
     invalid_description: `A file description is not text of at most ${FILE_DESCRIPTION_MAX_BYTES} bytes of UTF-8 without control characters (tabs and line breaks allowed).`,
     invalid_file_id: 'A file id is not 64 lower-case hex digits (the SHA-256 of the content).',
+    invalid_file_reference:
+      'The `file` of a message is not `{id, name, size}` with a file id (64 lower-case hex digits), a valid file name and a size that is a whole number of bytes.',
     invalid_search: `A search \`q\` is over ${SEARCH_MAX_LENGTH} characters.`,
     invalid_limit: `A listing \`limit\` is not a whole number from 1 to ${LIST_MAX_LIMIT}.`,
   }),

@@ -65,6 +65,15 @@ export const inboundMessageBody = z.looseObject({
   user: optional(z.string().max(USER_NAME_MAX_LENGTH)),
   hops: optional(z.number().int().min(0).max(1000)),
   fromUser: optional(z.string().max(ADDRESS_MAX_LENGTH)),
+  file: z
+    .unknown()
+    .optional()
+    .meta({
+      description:
+        'A file the message points to (files extension): `{id, name, size}`, the file id (64 lower-case hex ' +
+        'digits), a file name and its size in bytes; checked as a whole (`invalid_file_reference`), kept and ' +
+        'relayed as is.',
+    }),
 });
 
 /** Most messages in one `POST /msgs` batch. */

@@ -61,7 +61,11 @@ export async function sendFromUser(
   const input = displayName === undefined ? payload : { ...payload, user: displayName };
   const sender = user && displayName ? { address: user.user, displayName } : undefined;
   try {
-    return await forward.execute(input as { to?: unknown; msg?: unknown; user?: unknown }, origin, sender);
+    return await forward.execute(
+      input as { to?: unknown; msg?: unknown; user?: unknown; file?: unknown },
+      origin,
+      sender,
+    );
   } catch (error) {
     if (error instanceof MeshError) return failure(error.code, error.message);
     errors.report(error);

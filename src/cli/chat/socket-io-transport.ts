@@ -68,7 +68,12 @@ export class SocketIoTransport implements Transport {
     const socket = this.#socket;
     const handlers = this.#handlers;
     if (!socket?.connected || !handlers) return false;
-    const payload = message.user === undefined ? { to: message.to, msg: message.msg } : { ...message };
+    const payload = {
+      to: message.to,
+      msg: message.msg,
+      ...(message.user === undefined ? {} : { user: message.user }),
+      ...(message.file === undefined ? {} : { file: message.file }),
+    };
     socket.emit('msg', payload, (response: unknown) => {
       if (this.#socket === socket) handlers.onFrame({ type: 'ack', data: response, ref });
     });

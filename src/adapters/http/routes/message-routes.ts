@@ -48,6 +48,7 @@ export const MESSAGE_ROUTES = [
       'invalid_message',
       'invalid_user',
       'invalid_timestamp',
+      'invalid_file_reference',
       'invalid_node_id',
       'hop_limit',
       'unknown_node',
