@@ -7,6 +7,7 @@ import type { OwnDirectory } from '../../application/directory/own-directory.js'
 import type { DeleteFile } from '../../application/files/delete-file.js';
 import type { DownloadFile } from '../../application/files/download-file.js';
 import type { GetFileRecord } from '../../application/files/get-file-record.js';
+import type { ListDownloads } from '../../application/files/list-downloads.js';
 import type { ListFiles } from '../../application/files/list-files.js';
 import type { MeshCatalog, OwnCatalog } from '../../application/files/mesh-catalog.js';
 import type { PublishFile } from '../../application/files/publish-file.js';
@@ -81,6 +82,7 @@ export interface FilesDeps {
   readonly list: ListFiles;
   readonly record: GetFileRecord;
   readonly download: DownloadFile;
+  readonly downloads: ListDownloads;
   /** The mesh catalog: this node's records for `GET /files/catalog`, and the versions `GET /nodes` carries. */
   readonly catalog?: {
     readonly own: OwnCatalog;
