@@ -27,6 +27,23 @@ export type {
 export type { ConnectionStatus, ConnState } from './connection.js';
 export type { Addressed } from './conversations.js';
 export { conversationKey, isDirectMessage, isUserAddress } from './conversations.js';
+export type { FileDownload, FileListing, FilesResult, PublishedFile } from './files-api.js';
+export {
+  downloadPath,
+  FilesApi,
+  fetchedBySummary,
+  fetcherLabel,
+  fileReferenceOf,
+  formatFileSize,
+  MAX_LISTED_DOWNLOADS,
+  MAX_LISTED_FILES,
+  parseDownloads,
+  parseFileListing,
+  parsePublishedFile,
+  publishPath,
+  tooLargeText,
+  uploadRefusalText,
+} from './files-api.js';
 export type {
   AckResult,
   ChatMessage,
