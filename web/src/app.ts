@@ -154,7 +154,7 @@ export function startApp(doc: Document = document): App {
       if (to === undefined) return 'Open a conversation first, then post the file in it.';
       if (isUserAddress(to) && !state.account.signedIn) return 'Sign in to write to a person directly.';
       const name = state.account.signedIn ? undefined : ui.displayName.value.trim() || undefined;
-      const msg = `📎 ${file.name} (${formatFileSize(file.size)})`;
+      const msg = `File: ${file.name} (${formatFileSize(file.size)})`;
       const ref = fileReferenceOf(file);
       store.update((s) =>
         sendAndShow(
