@@ -95,6 +95,23 @@ describe.skipIf(skip)(skip ? `the web page's files (skipped: ${missing})` : "the
     await listed(alice, 'my-files', hostile).waitFor();
     expect(await listed(alice, 'my-files', hostile).locator('.file-card-name').textContent()).toBe(hostile);
 
+    // Drag and drop publishes too.
+    const dropped = await alice.evaluateHandle(() => {
+      const g = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(file: unknown): void } };
+        File: new (parts: string[], name: string, options: { type: string }) => unknown;
+      };
+      const transfer = new g.DataTransfer();
+      transfer.items.add(new g.File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' }));
+      return transfer;
+    });
+    await alice.locator('#file-drop').dispatchEvent('dragover', { dataTransfer: dropped });
+    await alice.locator('#file-drop').dispatchEvent('drop', { dataTransfer: dropped });
+    await expect
+      .poll(() => alice.locator('#file-status').textContent())
+      .toBe('Published dropped.txt (13 B).');
+    await listed(alice, 'my-files', 'dropped.txt').waitFor();
+
     // Search as you type: a prefix finds it, a word nobody used finds nothing.
     const search = alice.locator('#file-search');
     await search.fill('');

@@ -28,11 +28,6 @@ export const SEARCH_DEBOUNCE_MS = 250;
 /** Own files whose "fetched by" line is asked for at once (each is one request). */
 const FETCHED_BY_MAX = 20;
 
-interface Status {
-  readonly text: string;
-  readonly error: boolean;
-}
-
 /**
  * The files view: publish by drag and drop or a file picker (with a progress bar, the node's refusals in its
  * own words), search every node's files as you type, the user's own files with who fetched each, and per file
@@ -111,6 +106,11 @@ export class FilesPanel {
     if (me === this.#signedInAs) return;
     this.#signedInAs = me;
     this.#renderPublish();
+    // Nothing of one user's files stays on the page for the next.
+    this.#mineSeq++;
+    this.ui.myFiles.replaceChildren();
+    this.ui.fileResults.replaceChildren();
+    this.#status('', false);
     if (this.#open) {
       void this.refreshMine();
       void this.search();
@@ -273,10 +273,9 @@ export class FilesPanel {
   }
 
   #status(text: string, error: boolean): void {
-    const s: Status = { text, error };
-    this.ui.fileStatus.textContent = s.text;
-    this.ui.fileStatus.classList.toggle('is-error', s.error);
-    this.ui.fileStatus.dataset.error = s.error ? 'true' : 'false';
+    this.ui.fileStatus.textContent = text;
+    this.ui.fileStatus.classList.toggle('is-error', error);
+    this.ui.fileStatus.dataset.error = error ? 'true' : 'false';
   }
 
   #renderPublish(): void {
