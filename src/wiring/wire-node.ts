@@ -189,6 +189,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       rateLimits: settings.rateLimits,
       privateNode: settings.privateNode === true,
       ...(httpLimits ? { limiter: httpLimits } : {}),
+      ...(adapters.networkKey ? { networkKey: adapters.networkKey } : {}),
     },
   );
   return {
@@ -206,7 +207,9 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
     http: new NodeHttpServer(app, settings.connections),
-    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits) } : {}),
+    ...(settings.peerLinks
+      ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits, adapters.networkKey) }
+      : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,

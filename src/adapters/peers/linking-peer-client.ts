@@ -3,6 +3,7 @@ import type { CallOptions } from '../../application/ports/peer-client.js';
 import { MeshError } from '../../domain/errors.js';
 import { normalizeNodeUrl } from '../../domain/node-record.js';
 import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
+import { NETWORK_PROOF_HEADER } from '../crypto/network-key.js';
 import {
   checkedAddress,
   ForbiddenPeerAddress,
@@ -16,6 +17,7 @@ import {
   LinkAttempts,
   MAX_REMEMBERED_PEERS,
 } from './link-attempts.js';
+import { LINK_PATH } from './link-frames.js';
 import {
   answerText,
   OfetchPeerClient,
@@ -228,7 +230,10 @@ export class LinkingPeerClient extends OfetchPeerClient {
    * time (DNS rebinding) is refused before any socket exists. A refusal rejects with `peer_forbidden`.
    */
   async #dial(key: string): Promise<WsPeerLink> {
-    const connect = this.#connect ? { connect: this.#connect } : {};
+    const connect = {
+      ...(this.#connect ? { connect: this.#connect } : {}),
+      ...this.#proofHeaders(key),
+    };
     const guard = this.#guard;
     if (!guard) return WsPeerLink.open(key, this.#link, connect);
     try {
@@ -247,6 +252,13 @@ export class LinkingPeerClient extends OfetchPeerClient {
     }
     if (this.#closed) throw new LinkUnreachable('This node is closing its links.');
     return WsPeerLink.open(key, this.#link, { ...connect, address });
+  }
+
+  /** The upgrade's proof of the network key (for `GET <base path>/peer`), when this node has one. */
+  #proofHeaders(key: string): { readonly headers?: Readonly<Record<string, string>> } {
+    if (!this.networkKey) return {};
+    const { pathname } = new URL(`${key}${LINK_PATH}`);
+    return { headers: { [NETWORK_PROOF_HEADER]: this.networkKey.prove('GET', pathname) } };
   }
 
   /** Remembers a refused peer for as long as a peer without links is left alone (bounded, oldest forgotten). */

@@ -19,6 +19,7 @@ import { MAX_CATALOG_RECORDS_PER_NODE } from '../../domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
+import { NETWORK_PROOF_HEADER, type NetworkKey } from '../crypto/network-key.js';
 import {
   batchAnswer,
   CATALOG_VERSION_HEADER,
@@ -54,6 +55,11 @@ export interface OfetchPeerClientSettings {
    * public internet at connect time (a refusal rejects with `peer_forbidden`).
    */
   readonly dispatcher?: Dispatcher;
+  /**
+   * The network key (`--network-key`): every call carries a fresh proof of it (`Meshchat-Network`, bound to the
+   * call's method, path and query and to the time). None when absent.
+   */
+  readonly networkKey?: Pick<NetworkKey, 'prove'>;
 }
 
 /** A peer's 2xx answer: its text, and its headers (`GET /users` gives its list's version in one). */
@@ -73,12 +79,14 @@ export class OfetchPeerClient implements PeerClient {
   readonly #maxInFlight: number;
   readonly #maxWaiting: number;
   readonly #dispatcher: Dispatcher | undefined;
+  protected readonly networkKey: Pick<NetworkKey, 'prove'> | undefined;
 
   constructor(settings: OfetchPeerClientSettings = {}) {
     this.#timeoutMs = settings.timeoutMs ?? PEER_TIMEOUT_MS;
     this.#maxInFlight = settings.maxInFlightPerPeer ?? MAX_IN_FLIGHT_PER_PEER;
     this.#maxWaiting = settings.maxWaitingPerPeer ?? MAX_WAITING_PER_PEER;
     this.#dispatcher = settings.dispatcher;
+    this.networkKey = settings.networkKey;
   }
 
   async listNodes(
@@ -285,11 +293,14 @@ export class OfetchPeerClient implements PeerClient {
     timeoutMs: number,
   ) {
     if (signal.aborted) throw timedOut(base, timeoutMs);
+    const url = base + path;
+    const proof = this.networkKey ? this.#proofFor(method, url) : undefined;
     let response: Awaited<ReturnType<typeof ofetch.raw<ReadableStream<Uint8Array>, 'stream'>>>;
     let text: string;
     try {
-      response = await ofetch.raw(base + path, {
+      response = await ofetch.raw(url, {
         method,
+        ...(proof === undefined ? {} : { headers: { [NETWORK_PROOF_HEADER]: proof } }),
         ...(body === undefined ? {} : { body }),
         signal,
         retry: false,
@@ -313,6 +324,17 @@ export class OfetchPeerClient implements PeerClient {
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
     }
     return { text: answerText(base, method, path, response.status, text), headers: response.headers };
+  }
+
+  /** A proof for a call to `url`, over the path and query the receiver reads (a base URL's own path included). */
+  #proofFor(method: string, url: string): string | undefined {
+    try {
+      const { pathname, search } = new URL(url);
+      return this.networkKey?.prove(method, pathname + search);
+    } catch {
+      // Not a URL: the call fails on its own, as it would without a key.
+      return undefined;
+    }
   }
 }
 

@@ -41,6 +41,8 @@ export interface LinkDial {
    */
   readonly address?: string;
   readonly connect?: LinkSocketConnect;
+  /** Headers of the upgrade request (the network key's proof, `Meshchat-Network`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** No connection could be made to the peer at all (it is down, or its address is wrong). */
@@ -122,6 +124,7 @@ export class WsPeerLink {
   ): Promise<WsPeerLink> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${base.replace(/^http/, 'ws')}${LINK_PATH}`, {
+        ...(dial.headers ? { headers: { ...dial.headers } } : {}),
         maxPayload: MAX_LINK_FRAME_BYTES,
         handshakeTimeout: settings.openTimeoutMs,
         perMessageDeflate: false,
