@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { NETWORK_PROOF_HEADER, NetworkKey } from '../../src/adapters/crypto/network-key.js';
 import { ALL_ROUTES } from '../../src/adapters/http/routes/all-routes.js';
+import { LinkUnproven, PEER_LINK_DEFAULTS, WsPeerLink } from '../../src/adapters/peers/ws-peer-link.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { waitFor } from '../interop/plain-node/wait-for.js';
 import { callNode } from '../support/accounts-http.js';
@@ -70,7 +71,10 @@ function peerRequests(selfId: string): { method: string; path: string; body?: un
 }
 
 /** The status and body of a `/peer` upgrade refused (or `101` when taken). */
-function upgrade(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function upgrade(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string; proof?: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest({
@@ -87,7 +91,12 @@ function upgrade(url: string, headers: Record<string, string>): Promise<{ status
     });
     req.on('upgrade', (response, socket) => {
       socket.destroy();
-      resolve({ status: response.statusCode ?? 0, body: '' });
+      const proof = response.headers[NETWORK_PROOF_HEADER.toLowerCase()];
+      resolve({
+        status: response.statusCode ?? 0,
+        body: '',
+        ...(typeof proof === 'string' ? { proof } : {}),
+      });
     });
     req.on('response', (response) => {
       let body = '';
@@ -132,6 +141,35 @@ describe('a private network (--network-key)', () => {
     expect(a.registry.peers()).toEqual([]);
   });
 
+  it('does not join through a node that cannot prove the key, nor tell it anything', async () => {
+    const open = await node('nk-open');
+    await expect(node('nk-k', { key: KEY, join: [open.url] })).rejects.toThrow(
+      /without proving the network key: it is not a member/,
+    );
+    expect(open.registry.get('nk-k')).toBeUndefined();
+    const otherNetwork = await node('nk-other', { key: OTHER_KEY });
+    await expect(node('nk-k2', { key: KEY, join: [otherNetwork.url] })).rejects.toThrow(/401/);
+    expect(otherNetwork.registry.get('nk-k2')).toBeUndefined();
+  });
+
+  it('closes a link whose 101 does not prove the key back, before any call goes on it', async () => {
+    const open = await node('nk-open');
+    const key = new NetworkKey(KEY, { now: Date.now });
+    const asked = key.prove('GET', '/peer');
+    await expect(
+      WsPeerLink.open(open.url, PEER_LINK_DEFAULTS, {
+        headers: { [NETWORK_PROOF_HEADER]: asked },
+        proven: (headers) =>
+          key.checkAnswer(
+            headers[NETWORK_PROOF_HEADER.toLowerCase()] as string | undefined,
+            asked,
+            101,
+            new Uint8Array(0),
+          ),
+      }),
+    ).rejects.toBeInstanceOf(LinkUnproven);
+  });
+
   it('refuses every node-to-node route of the table without a proof, or with another key', async () => {
     const a = await node('nk-a', { key: KEY });
     const requests = peerRequests('nk-a');
@@ -169,10 +207,13 @@ describe('a private network (--network-key)', () => {
     expect(moved.status).toBe(401);
     expect(a.registry.get('eve')).toBeUndefined();
     // With a proof of the key, the same call is a member's.
-    const listed = await fetch(`${a.url}/nodes`, {
-      headers: { [NETWORK_PROOF_HEADER]: proof(KEY, 'GET', '/nodes') },
-    });
+    const asked = proof(KEY, 'GET', '/nodes');
+    const listed = await fetch(`${a.url}/nodes`, { headers: { [NETWORK_PROOF_HEADER]: asked } });
     expect(listed.status).toBe(200);
+    // And its answer proves the key back, over its status and body.
+    const text = Buffer.from(await listed.arrayBuffer());
+    const member = new NetworkKey(KEY, { now: Date.now });
+    expect(member.checkAnswer(listed.headers.get(NETWORK_PROOF_HEADER), asked, 200, text)).toBe(true);
   });
 
   it('refuses the /peer upgrade without a proof, with another key, or with a replayed one', async () => {
@@ -184,7 +225,11 @@ describe('a private network (--network-key)', () => {
       401,
     );
     const good = proof(KEY, 'GET', '/peer');
-    expect((await upgrade(a.url, { [NETWORK_PROOF_HEADER]: good })).status).toBe(101);
+    const taken = await upgrade(a.url, { [NETWORK_PROOF_HEADER]: good });
+    expect(taken.status).toBe(101);
+    // The 101 proves the key back, for this very upgrade.
+    const member = new NetworkKey(KEY, { now: Date.now });
+    expect(member.checkAnswer(taken.proof, good, 101, new Uint8Array(0))).toBe(true);
     expect((await upgrade(a.url, { [NETWORK_PROOF_HEADER]: good })).status).toBe(401);
   });
 

@@ -97,6 +97,22 @@ describe('NetworkKey proofs', () => {
     expect(receiver.verify(proofs[3], 'GET', '/nodes')).toBe('expired');
   });
 
+  it('proves an answer back, bound to the call, its status and its body', () => {
+    const { key: caller } = keyAt();
+    const { key: member } = keyAt();
+    const { key: stranger } = keyAt('another secret of enough length');
+    const request = caller.prove('GET', '/nodes');
+    const body = Buffer.from('[{"id":"a","url":"http://127.0.0.1:1"}]');
+    const answer = member.answer(request, 200, body);
+    expect(caller.checkAnswer(answer, request, 200, body)).toBe(true);
+    expect(caller.checkAnswer(answer, request, 200, Buffer.from('[]'))).toBe(false);
+    expect(caller.checkAnswer(answer, request, 201, body)).toBe(false);
+    expect(caller.checkAnswer(answer, caller.prove('GET', '/nodes'), 200, body)).toBe(false);
+    expect(caller.checkAnswer(stranger.answer(request, 200, body), request, 200, body)).toBe(false);
+    expect(caller.checkAnswer(undefined, request, 200, body)).toBe(false);
+    expect(caller.checkAnswer(request, request, 200, body)).toBe(false);
+  });
+
   it('refuses a key shorter than the minimum', () => {
     expect(() => new NetworkKey('x'.repeat(NETWORK_KEY_MIN_LENGTH - 1), { now: Date.now })).toThrow(
       /16 to 1024 characters/,

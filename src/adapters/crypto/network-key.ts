@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** The request header a node proves its network key with (`--network-key`, SPEC section 7). */
 export const NETWORK_PROOF_HEADER = 'Meshchat-Network';
@@ -13,6 +13,8 @@ export const MAX_REMEMBERED_PROOFS = 100_000;
 
 const VERSION = 'v1';
 const CONTEXT = 'meshchat-network-v1';
+const ANSWER_CONTEXT = 'meshchat-network-answer-v1';
+const ANSWER = /^v1\.([A-Za-z0-9_-]{43})$/;
 const NONCE_BYTES = 16;
 const PROOF = /^v1\.(\d{1,15})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
@@ -96,6 +98,24 @@ export class NetworkKey {
     return undefined;
   }
 
+  /**
+   * The proof an answer carries (`Meshchat-Network` on the answer) to the caller whose proof `request` this node
+   * took: `v1.<mac>`, the HMAC of that request proof, the answer's status and the SHA-256 of its body as sent.
+   * So a caller knows the answer came from a holder of the key, for its own call, and was not altered.
+   */
+  answer(request: string, status: number, body: Uint8Array): string {
+    return `${VERSION}.${this.#answerMac(request, status, body).toString('base64url')}`;
+  }
+
+  /** Whether `header` proves the answer (`status`, `body`) to the call that carried the proof `request`. */
+  checkAnswer(header: string | null | undefined, request: string, status: number, body: Uint8Array): boolean {
+    const match = ANSWER.exec(header?.trim() ?? '');
+    if (!match?.[1]) return false;
+    const given = Buffer.from(match[1], 'base64url');
+    const expected = this.#answerMac(request, status, body);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
   /** Proofs remembered now (for tests and metrics). */
   get remembered(): number {
     return this.#seen.size;
@@ -107,6 +127,13 @@ export class NetworkKey {
       if (now - at <= PROOF_WINDOW_MS) break;
       this.#seen.delete(nonce);
     }
+  }
+
+  #answerMac(request: string, status: number, body: Uint8Array): Buffer {
+    const digest = createHash('sha256').update(body).digest('hex');
+    return createHmac('sha256', this.#key)
+      .update(`${ANSWER_CONTEXT}\n${request}\n${status}\n${digest}`)
+      .digest();
   }
 
   #mac(method: string, target: string, time: string, nonce: string): Buffer {

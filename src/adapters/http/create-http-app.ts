@@ -38,23 +38,41 @@ export interface DirectRequest {
 export type NodeConnection = RateLimitedConnection & { readonly networkKeyProven?: boolean };
 
 /**
- * Whether a node-to-node call may go on: always without a network key; with one, when it came on a link that
- * proved the key, or carries a proof of its own (`Meshchat-Network`) for its method, path and query. Throws
- * `401 network_key_required` otherwise.
+ * The network key's check of one request. A node-to-node route (`peer`) goes on without a network key; with one,
+ * when the request came on a link that proved the key, or carries a proof of its own (`Meshchat-Network`) for
+ * its method, path and query; else it throws `401 network_key_required`. Any other route takes every caller, and
+ * checks a proof only when one is sent (a member calling `GET /users`). Resolves with the proof when this node
+ * took one: the answer then proves the key back (`NetworkKey.answer`).
  */
-function admitPeer(
+function checkProof(
   deps: HttpAppDeps,
+  route: Pick<Route, 'peer'>,
   request: {
     readonly method: string;
     readonly target: string;
     readonly proof: string | undefined;
     readonly incoming: NodeConnection | undefined;
   },
-): void {
+): string | undefined {
   const key = deps.networkKey;
-  if (!key || request.incoming?.networkKeyProven === true) return;
+  if (!key || request.incoming?.networkKeyProven === true) return undefined;
+  if (!route.peer && request.proof === undefined) return undefined;
   const refused = key.verify(request.proof, request.method, request.target);
-  if (refused) throw httpRefusal('network_key_required', proofRefusalMessage(refused));
+  if (refused === undefined) return request.proof;
+  if (route.peer) throw httpRefusal('network_key_required', proofRefusalMessage(refused));
+  return undefined;
+}
+
+/** `response` with the proof of its status and body for the caller whose proof `request` this node took. */
+async function provenAnswer(
+  key: NonNullable<HttpAppDeps['networkKey']>,
+  request: string,
+  response: Response,
+): Promise<Response> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  const headers = new Headers(response.headers);
+  headers.set(NETWORK_PROOF_HEADER, key.answer(request, response.status, body));
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /** The path and query of a request as sent: what a network proof covers. */
@@ -92,13 +110,12 @@ function documentedHeaders(route: Route, status: number): Record<string, string>
 function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
   app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {
     // Before the body is read: a stranger's call costs one HMAC.
-    if (route.peer)
-      admitPeer(deps, {
-        method: c.req.method,
-        target: targetOf(c),
-        proof: c.req.header(NETWORK_PROOF_HEADER),
-        incoming: (c.env as { incoming?: NodeConnection } | undefined)?.incoming,
-      });
+    const proof = checkProof(deps, route, {
+      method: c.req.method,
+      target: targetOf(c),
+      proof: c.req.header(NETWORK_PROOF_HEADER),
+      incoming: (c.env as { incoming?: NodeConnection } | undefined)?.incoming,
+    });
     const body = route.body ? await readJsonBody(c, route.body.schema) : undefined;
     const response = await route.handle({
       body,
@@ -111,7 +128,7 @@ function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
     for (const [name, value] of Object.entries(documentedHeaders(route, response.status))) {
       response.headers.set(name, value);
     }
-    return response;
+    return proof !== undefined && deps.networkKey ? provenAnswer(deps.networkKey, proof, response) : response;
   });
 }
 
@@ -141,7 +158,8 @@ function directRoutes(deps: HttpAppDeps, maxSize: number): HttpApp['direct'] {
     if (refused) return Promise.resolve(errorAnswer(refused, deps, { method, path }));
     if (found.route.peer) {
       try {
-        admitPeer(deps, { method, target: path, proof: undefined, incoming });
+        // Only a link that proved the key gets here with a key set: a request of its own carries no proof.
+        checkProof(deps, found.route, { method, target: path, proof: undefined, incoming });
       } catch (error) {
         return Promise.resolve(errorAnswer(error, deps, { method, path }));
       }

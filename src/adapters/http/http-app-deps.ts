@@ -62,7 +62,7 @@ export interface HttpAppDeps {
    * The network key (`--network-key`): the node-to-node routes (`peer: true`) answer only calls that prove it,
    * else `401 network_key_required`. Every route is open to every caller when absent.
    */
-  readonly networkKey?: Pick<NetworkKey, 'verify'>;
+  readonly networkKey?: Pick<NetworkKey, 'verify' | 'answer'>;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
 }

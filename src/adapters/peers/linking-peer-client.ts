@@ -26,8 +26,10 @@ import {
   type PeerAnswer,
 } from './ofetch-peer-client.js';
 import {
+  type LinkDial,
   LinkRefused,
   type LinkSocketConnect,
+  LinkUnproven,
   LinkUnreachable,
   PEER_LINK_DEFAULTS,
   type PeerLinkSettings,
@@ -254,11 +256,27 @@ export class LinkingPeerClient extends OfetchPeerClient {
     return WsPeerLink.open(key, this.#link, { ...connect, address });
   }
 
-  /** The upgrade's proof of the network key (for `GET <base path>/peer`), when this node has one. */
-  #proofHeaders(key: string): { readonly headers?: Readonly<Record<string, string>> } {
-    if (!this.networkKey) return {};
+  /**
+   * The upgrade's proof of the network key (for `GET <base path>/peer`), and the check that the `101` proves it
+   * back, when this node has a key.
+   */
+  #proofHeaders(key: string): Pick<LinkDial, 'headers' | 'proven'> {
+    const networkKey = this.networkKey;
+    if (!networkKey) return {};
     const { pathname } = new URL(`${key}${LINK_PATH}`);
-    return { headers: { [NETWORK_PROOF_HEADER]: this.networkKey.prove('GET', pathname) } };
+    const proof = networkKey.prove('GET', pathname);
+    return {
+      headers: { [NETWORK_PROOF_HEADER]: proof },
+      proven: (headers) => {
+        const answer = headers[NETWORK_PROOF_HEADER.toLowerCase()];
+        return networkKey.checkAnswer(
+          Array.isArray(answer) ? answer[0] : answer,
+          proof,
+          101,
+          new Uint8Array(0),
+        );
+      },
+    };
   }
 
   /** Remembers a refused peer for as long as a peer without links is left alone (bounded, oldest forgotten). */
@@ -288,6 +306,7 @@ export class LinkingPeerClient extends OfetchPeerClient {
 function failureOf(error: unknown): AttemptFailure {
   if (error instanceof PeerCallFailed) return error.code === 'peer_forbidden' ? 'refused' : 'failed';
   if (error instanceof LinkRefused) return error.status === 429 ? 'failed' : 'refused';
+  if (error instanceof LinkUnproven) return 'refused';
   return error instanceof LinkUnreachable ? 'unreachable' : 'failed';
 }
 

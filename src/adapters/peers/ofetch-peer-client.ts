@@ -57,9 +57,11 @@ export interface OfetchPeerClientSettings {
   readonly dispatcher?: Dispatcher;
   /**
    * The network key (`--network-key`): every call carries a fresh proof of it (`Meshchat-Network`, bound to the
-   * call's method, path and query and to the time). None when absent.
+   * call's method, path and query and to the time), and a 2xx answer counts only when it proves the key back
+   * (`NetworkKey.checkAnswer`), else the call rejects with `peer_bad_answer`: a node that does not hold the key
+   * is never taken as a member, whatever it answers. None when absent.
    */
-  readonly networkKey?: Pick<NetworkKey, 'prove'>;
+  readonly networkKey?: Pick<NetworkKey, 'prove' | 'checkAnswer'>;
 }
 
 /** A peer's 2xx answer: its text, and its headers (`GET /users` gives its list's version in one). */
@@ -79,7 +81,7 @@ export class OfetchPeerClient implements PeerClient {
   readonly #maxInFlight: number;
   readonly #maxWaiting: number;
   readonly #dispatcher: Dispatcher | undefined;
-  protected readonly networkKey: Pick<NetworkKey, 'prove'> | undefined;
+  protected readonly networkKey: Pick<NetworkKey, 'prove' | 'checkAnswer'> | undefined;
 
   constructor(settings: OfetchPeerClientSettings = {}) {
     this.#timeoutMs = settings.timeoutMs ?? PEER_TIMEOUT_MS;
@@ -296,7 +298,7 @@ export class OfetchPeerClient implements PeerClient {
     const url = base + path;
     const proof = this.networkKey ? this.#proofFor(method, url) : undefined;
     let response: Awaited<ReturnType<typeof ofetch.raw<ReadableStream<Uint8Array>, 'stream'>>>;
-    let text: string;
+    let bytes: Buffer;
     try {
       response = await ofetch.raw(url, {
         method,
@@ -308,7 +310,7 @@ export class OfetchPeerClient implements PeerClient {
         ignoreResponseError: true,
         ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       });
-      text = await readAtMost(
+      bytes = await readAtMost(
         response._data,
         MAX_ANSWER_BYTES,
         () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`,
@@ -323,7 +325,17 @@ export class OfetchPeerClient implements PeerClient {
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
     }
-    return { text: answerText(base, method, path, response.status, text), headers: response.headers };
+    const text = answerText(base, method, path, response.status, bytes.toString('utf8'));
+    if (
+      proof !== undefined &&
+      !this.networkKey?.checkAnswer(response.headers.get(NETWORK_PROOF_HEADER), proof, response.status, bytes)
+    ) {
+      throw new PeerCallFailed(
+        'peer_bad_answer',
+        `${base} answered ${method} ${path} without proving the network key: it is not a member of this private network (--network-key).`,
+      );
+    }
+    return { text, headers: response.headers };
   }
 
   /** A proof for a call to `url`, over the path and query the receiver reads (a base URL's own path included). */
@@ -350,13 +362,13 @@ export function answerText(base: string, method: string, path: string, status: n
   );
 }
 
-/** Reads a body as UTF-8 text, refusing (and cancelling) one longer than `max` bytes. */
+/** Reads a body whole, refusing (and cancelling) one longer than `max` bytes. */
 async function readAtMost(
   stream: ReadableStream<Uint8Array> | undefined,
   max: number,
   tooLong: () => string,
-): Promise<string> {
-  if (!stream) return '';
+): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0);
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -370,7 +382,7 @@ async function readAtMost(
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseAnswer<T extends z.ZodType>(

@@ -68,6 +68,14 @@ async function textWithin(response: Response, maxBytes: number): Promise<string 
   return Buffer.concat(pieces).toString('utf8');
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** The network key's proof an upgrade request carries, if any. */
+function proofOf(request: IncomingMessage): string | undefined {
+  const header = request.headers[NETWORK_PROOF_HEADER.toLowerCase()];
+  return Array.isArray(header) ? header[0] : header;
+}
+
 /** Frames read past the in-flight bound before the pause took hold (a socket chunk's worth); more is hostile. */
 const MAX_BUFFERED_FRAMES = 4_096;
 
@@ -118,8 +126,17 @@ export class WsLinkServer {
      * `GET /peer`) is answered `401 network_key_required`, and the requests of a link that proved it are taken
      * as a member's. Every upgrade is taken when absent.
      */
-    private readonly networkKey?: Pick<NetworkKey, 'verify'>,
-  ) {}
+    private readonly networkKey?: Pick<NetworkKey, 'verify' | 'answer'>,
+  ) {
+    // The `101` proves the key back to the caller, bound to its own proof (checked in `attach`).
+    const key = networkKey;
+    if (key) {
+      this.#wss.on('headers', (headers: string[], request: IncomingMessage) => {
+        const proof = proofOf(request);
+        if (proof !== undefined) headers.push(`${NETWORK_PROOF_HEADER}: ${key.answer(proof, 101, EMPTY)}`);
+      });
+    }
+  }
 
   /** Links accepted and open now. */
   get accepted(): number {
@@ -141,12 +158,7 @@ export class WsLinkServer {
         );
         return;
       }
-      const header = request.headers[NETWORK_PROOF_HEADER.toLowerCase()];
-      const unproven = this.networkKey?.verify(
-        Array.isArray(header) ? header[0] : header,
-        request.method ?? 'GET',
-        request.url ?? '',
-      );
+      const unproven = this.networkKey?.verify(proofOf(request), request.method ?? 'GET', request.url ?? '');
       if (unproven) {
         const body = JSON.stringify({
           error: { code: 'network_key_required', message: proofRefusalMessage(unproven) },
