@@ -1,7 +1,9 @@
 // A private network (`--network-key`, SPEC section 7): real nodes on 127.0.0.1. Members that share the key join,
 // link and deliver; a node with another key or none cannot join, and every node-to-node route of the route table
 // and the `/peer` upgrade refuse it with `401 network_key_required`, while the routes users call stay open.
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { NETWORK_PROOF_HEADER, NetworkKey } from '../../src/adapters/crypto/network-key.js';
@@ -12,6 +14,7 @@ import { waitFor } from '../interop/plain-node/wait-for.js';
 import { callNode } from '../support/accounts-http.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { linksOpen, metric } from '../support/peer-links.js';
+import { type CliProcess, runCli, tempDataDir } from '../support/processes.js';
 import { connectSocketIoUser, type SocketIoTestUser } from '../support/users.js';
 
 const KEY = 'a shared secret of the test network';
@@ -270,5 +273,43 @@ describe('a private network (--network-key)', () => {
     ws.on('message', (data) => frames.push(JSON.parse(data.toString()).type as string));
     await waitFor(() => frames.includes('hello'));
     ws.close();
+  });
+
+  describe('meshchat node, as a process', () => {
+    const processes: CliProcess[] = [];
+    const dirs: string[] = [];
+    afterEach(() => {
+      for (const p of processes.splice(0)) p.child.kill('SIGKILL');
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('exits 1 with one line, once, when its key file holds another key; the member does not add it', async () => {
+      const a = await node('nk-a', { key: KEY });
+      const dir = tempDataDir();
+      dirs.push(dir);
+      const file = join(dir, 'key');
+      writeFileSync(file, `${OTHER_KEY}\n`);
+      chmodSync(file, 0o600);
+      const child = runCli(['node', '--id', 'nk-proc', '--port', '0', '--in-memory', '--join', a.url], {
+        MESHCHAT_DATA_DIR: '',
+        MESHCHAT_NETWORK_KEY_FILE: file,
+      });
+      processes.push(child);
+      expect(await child.exited).toBe(1);
+      const lines = child.stderr().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^meshchat node: .*401: This node belongs to a private network/);
+      expect(child.stderr()).not.toContain(OTHER_KEY);
+      expect(a.registry.get('nk-proc')).toBeUndefined();
+    });
+
+    it('refuses a short key with exit 2, without printing it', async () => {
+      const child = runCli(['node', '--port', '0', '--network-key', 'hunter2']);
+      processes.push(child);
+      expect(await child.exited).toBe(2);
+      expect(child.stderr().trim()).toBe(
+        'meshchat node: --network-key must be at least 16 characters (it has 7): a short key can be guessed from one captured call',
+      );
+    });
   });
 });
