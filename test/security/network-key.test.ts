@@ -11,7 +11,7 @@ import { ALL_ROUTES } from '../../src/adapters/http/routes/all-routes.js';
 import { LinkUnproven, PEER_LINK_DEFAULTS, WsPeerLink } from '../../src/adapters/peers/ws-peer-link.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { waitFor } from '../interop/plain-node/wait-for.js';
-import { callNode } from '../support/accounts-http.js';
+import { callNode, registerAndLogin } from '../support/accounts-http.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { linksOpen, metric } from '../support/peer-links.js';
 import { type CliProcess, runCli, tempDataDir } from '../support/processes.js';
@@ -128,6 +128,25 @@ describe('a private network (--network-key)', () => {
         await linksOpen(b.url, 1);
         expect(await metric(b.url, 'meshchat_peer_links_open')).toBe(1);
       }
+      // The mesh directory (GET /users) and the mesh catalog (GET /files/catalog) are pulled with proofs too.
+      const { token } = await registerAndLogin(a.url, 'ann', 'long enough pw');
+      const published = await fetch(`${a.url}/files?name=notes.txt&description=members%20only`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        body: 'kept within the network',
+      });
+      expect(published.status).toBe(201);
+      await waitFor(async () => {
+        const users = (await callNode(b.url, 'GET', '/users?scope=mesh')).body as {
+          users: { user: string }[];
+        };
+        const files = (await callNode(b.url, 'GET', '/files?q=members&scope=mesh')).body as {
+          files: { owner: string }[];
+        };
+        return (
+          users.users.some((u) => u.user === 'ann@nk-a') && files.files.some((f) => f.owner === 'ann@nk-a')
+        );
+      }, 15_000);
     });
   }
 

@@ -128,7 +128,11 @@ function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
     for (const [name, value] of Object.entries(documentedHeaders(route, response.status))) {
       response.headers.set(name, value);
     }
-    return proof !== undefined && deps.networkKey ? provenAnswer(deps.networkKey, proof, response) : response;
+    // Only JSON is proved back (read whole to hash it): a member has no business downloading a file with a proof.
+    const json = route.peer || response.headers.get('content-type')?.startsWith('application/json') === true;
+    return proof !== undefined && json && deps.networkKey
+      ? provenAnswer(deps.networkKey, proof, response)
+      : response;
   });
 }
 
