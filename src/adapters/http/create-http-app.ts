@@ -110,12 +110,14 @@ function documentedHeaders(route: Route, status: number): Record<string, string>
 function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
   app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {
     // Before the body is read: a stranger's call costs one HMAC.
-    const proof = checkProof(deps, route, {
-      method: c.req.method,
-      target: targetOf(c),
-      proof: c.req.header(NETWORK_PROOF_HEADER),
-      incoming: (c.env as { incoming?: NodeConnection } | undefined)?.incoming,
-    });
+    const proof = deps.networkKey
+      ? checkProof(deps, route, {
+          method: c.req.method,
+          target: targetOf(c),
+          proof: c.req.header(NETWORK_PROOF_HEADER),
+          incoming: (c.env as { incoming?: NodeConnection } | undefined)?.incoming,
+        })
+      : undefined;
     const body = route.body ? await readJsonBody(c, route.body.schema) : undefined;
     const response = await route.handle({
       body,
