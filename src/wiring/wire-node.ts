@@ -75,6 +75,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     processMetrics: settings.processMetrics,
     peerLinks: adapters.peerLinks ? () => adapters.peerLinks?.stats : undefined,
     maxFileSize: settings.maxFileSize,
+    ...(adapters.networkKey ? { networkKeyRefusals: () => adapters.networkKey?.refusals ?? {} } : {}),
   });
   const { errors, telemetry, meshMap } = operations;
   // The accounts remove a user's files through the file store; the file use cases log users in with the accounts.

@@ -247,12 +247,16 @@ describe('a private network (--network-key)', () => {
       401,
     );
     const good = proof(KEY, 'GET', '/peer');
+    // Each refusal is counted by why, for the operator.
+    expect(await metric(a.url, 'meshchat_network_key_refusals_total{reason="missing"}')).toBe(1);
+    expect(await metric(a.url, 'meshchat_network_key_refusals_total{reason="wrong_key"}')).toBe(1);
     const taken = await upgrade(a.url, { [NETWORK_PROOF_HEADER]: good });
     expect(taken.status).toBe(101);
     // The 101 proves the key back, for this very upgrade.
     const member = new NetworkKey(KEY, { now: Date.now });
     expect(member.checkAnswer(taken.proof, good, 101, new Uint8Array(0))).toBe(true);
     expect((await upgrade(a.url, { [NETWORK_PROOF_HEADER]: good })).status).toBe(401);
+    expect(await metric(a.url, 'meshchat_network_key_refusals_total{reason="replayed"}')).toBe(1);
   });
 
   it("refuses a stranger's PUT /msg and never shows it to the node's users", async () => {

@@ -48,6 +48,13 @@ export class NetworkKey {
   readonly #seen = new Map<string, number>();
   /** No proof at or before this time is taken: a nonce of that age may have been forgotten. */
   #floor = Number.NEGATIVE_INFINITY;
+  readonly #refusals: Record<ProofRefusal, number> = {
+    missing: 0,
+    malformed: 0,
+    expired: 0,
+    wrong_key: 0,
+    replayed: 0,
+  };
 
   constructor(secret: string, options: NetworkKeyOptions) {
     const length = [...secret].length;
@@ -75,6 +82,17 @@ export class NetworkKey {
    * remembered.
    */
   verify(header: string | undefined, method: string, target: string): ProofRefusal | undefined {
+    const refused = this.#check(header, method, target);
+    if (refused) this.#refusals[refused]++;
+    return refused;
+  }
+
+  /** Proofs refused since the node started, by why (`meshchat_network_key_refusals_total`). */
+  get refusals(): Readonly<Record<ProofRefusal, number>> {
+    return { ...this.#refusals };
+  }
+
+  #check(header: string | undefined, method: string, target: string): ProofRefusal | undefined {
     if (header === undefined || header === '') return 'missing';
     const match = PROOF.exec(header.trim());
     if (!match) return 'malformed';
