@@ -60,6 +60,11 @@ export interface NodeConfig {
    */
   readonly privateNode?: boolean;
   /**
+   * The shared secret of a private network (`--network-key`, at least 16 characters): this node proves it on
+   * every call to another node, and answers node-to-node calls and peer links only from nodes that prove it.
+   */
+  readonly networkKey?: string;
+  /**
    * Connection bounds over `CONNECTION_DEFAULTS`: connections per client address (`--max-connections`; off
    * behind `--tunnel ngrok`, where every client comes from the tunnel agent's address), header, request and
    * keep-alive timeouts.

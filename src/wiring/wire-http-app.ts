@@ -1,3 +1,4 @@
+import type { NetworkKey } from '../adapters/crypto/network-key.js';
 import { createHttpApp, type HttpApp } from '../adapters/http/create-http-app.js';
 import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
@@ -37,6 +38,8 @@ export function wireHttpApp(
     readonly limiter?: HttpRateLimits;
     /** Only logged-in users are served (`HttpAppDeps.privateNode`). */
     readonly privateNode?: boolean;
+    /** Node-to-node routes answer only calls that prove it (`HttpAppDeps.networkKey`). */
+    readonly networkKey?: NetworkKey;
   },
 ): HttpApp {
   const { registry, announce, remove, probe, keys, receive, receiveMany, health, metrics, meshMap, errors } =
@@ -64,6 +67,7 @@ export function wireHttpApp(
     ...(limiter ? { rateLimits: limiter } : {}),
     ...(rateLimits ? { limits: rateLimits } : {}),
     privateNode: settings.privateNode === true,
+    ...(settings.networkKey ? { networkKey: settings.networkKey } : {}),
     onInternalError: (error) => errors.report(error),
   });
 }

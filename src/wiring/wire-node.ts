@@ -75,6 +75,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     processMetrics: settings.processMetrics,
     peerLinks: adapters.peerLinks ? () => adapters.peerLinks?.stats : undefined,
     maxFileSize: settings.maxFileSize,
+    ...(adapters.networkKey ? { networkKeyRefusals: () => adapters.networkKey?.refusals ?? {} } : {}),
   });
   const { errors, telemetry, meshMap } = operations;
   // The accounts remove a user's files through the file store; the file use cases log users in with the accounts.
@@ -189,6 +190,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       rateLimits: settings.rateLimits,
       privateNode: settings.privateNode === true,
       ...(httpLimits ? { limiter: httpLimits } : {}),
+      ...(adapters.networkKey ? { networkKey: adapters.networkKey } : {}),
     },
   );
   return {
@@ -206,7 +208,9 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
     http: new NodeHttpServer(app, settings.connections),
-    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits) } : {}),
+    ...(settings.peerLinks
+      ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits, adapters.networkKey) }
+      : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,

@@ -86,6 +86,8 @@ export const ERROR_CODES = {
     unsupported_media_type: 'The body was not sent with `Content-Type: application/json`.',
     range_not_satisfiable:
       'The `Range` of a download starts at or past the end of the file; `Content-Range: bytes */<size>` gives its size.',
+    network_key_required:
+      'A node-to-node call (or a `/peer` link upgrade) to a node started with `--network-key`, without a valid proof of that key in `Meshchat-Network`: none, another key, more than 5 minutes off, or one already used.',
   }),
   ...family((code) => new InvalidInput(code, ''), {
     invalid_node_id: `A node id breaks the id rule: 1 to ${NODE_ID_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\`, starting with a letter or digit.`,

@@ -22,6 +22,7 @@ import type { UserPush } from '../../application/ports/user-push.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { RateLimitSettings } from '../../domain/rate-limits.js';
+import type { NetworkKey } from '../crypto/network-key.js';
 import type { WebAssets } from '../web/web-assets.js';
 import type { HttpRateLimits } from './http-rate-limits.js';
 
@@ -58,6 +59,11 @@ export interface HttpAppDeps {
    * account) is refused `401 auth_required`; `/limits` says so.
    */
   readonly privateNode?: boolean;
+  /**
+   * The network key (`--network-key`): the node-to-node routes (`peer: true`) answer only calls that prove it,
+   * else `401 network_key_required`. Every route is open to every caller when absent.
+   */
+  readonly networkKey?: Pick<NetworkKey, 'verify' | 'answer'>;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
 }

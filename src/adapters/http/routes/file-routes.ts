@@ -134,6 +134,7 @@ export const FILE_ROUTES = [
       "`catalog` of this node's `GET /nodes` entry. Other meshchat nodes pull it when that version differs " +
       'from their copy (whole, one request per change), and answer `GET /files?scope=mesh` from their copies.',
     tag: 'extension',
+    peer: true,
     responses: { '200': { description: "This node's records.", json: fileCatalogAnswer } },
     errors: ['not_found'],
     handle: ({ deps: { files }, c }) => {
