@@ -189,6 +189,20 @@ export const limitsAnswer = z
       description: 'Frames per user connection: socket.io `msg` events, `/ws` frames of any kind.',
     }),
     account: budget.meta({ description: 'Messages per logged-in account, over all its connections.' }),
+    cutOff: z
+      .strictObject({
+        refusals: z
+          .number()
+          .meta({ description: 'Refusals a connection may get within the window; 0: never cut.' }),
+        windowSeconds: z.number(),
+        penaltySeconds: z
+          .number()
+          .meta({ description: "How long the cut connection's address is then refused (HTTP and sockets)." }),
+      })
+      .meta({
+        description:
+          'A user connection refused more often than this is closed (socket.io `error` with `closed: true`; `/ws` close 4429).',
+      }),
     private: z.boolean().optional().meta({
       description:
         'Present and true on a private node (`--private`): only logged-in users may connect, read history or send.',

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
 import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
 import type { HistoryQuery } from '../../application/messaging/read-history.js';
@@ -25,6 +26,8 @@ export interface FrontEndDeps {
   readonly accounts: FrontEndAccounts;
   /** Budgets per connection and per account; no limit when absent (tests wiring by hand). */
   readonly limits?: SendLimits;
+  /** The per-address HTTP budget: a connection cut off for flooding puts its address in the penalty box. */
+  readonly addresses?: { penalize(request: Pick<IncomingMessage, 'socket' | 'headers'>, ms: number): void };
   /** A private node (`--private`): connections without a valid login are refused `auth_required`. */
   readonly privateNode?: boolean;
 }

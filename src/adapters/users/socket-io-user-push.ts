@@ -12,7 +12,7 @@ import { coalesceEngineWrites } from './coalesce-engine-writes.js';
 import { AUTH_REQUIRED, authenticateConnection, notePresence } from './connection-auth.js';
 import { historyCursor } from './history-cursor.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
-import { refusedSend } from './send-limits.js';
+import { type RateLimitedError, refusedSend } from './send-limits.js';
 import { boundSendBuffer } from './socket-io-send-bound.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
@@ -55,7 +55,7 @@ export class SocketIoUserPush implements UserPush {
       destroyUpgrade: false,
       ...(heartbeatMs === undefined ? {} : { pingInterval: heartbeatMs, pingTimeout: heartbeatMs }),
     });
-    http.claimUpgrades('/socket.io/');
+    http.claimUpgrades('/socket.io/', { charged: true, requests: true });
     coalesceEngineWrites(io.engine);
     io.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
@@ -87,13 +87,14 @@ export class SocketIoUserPush implements UserPush {
         socket.on('disconnect', () => notePresence(accounts, errors, 'closed', user, socket.id, TRANSPORT));
       }
       const { limits } = this.deps;
-      const bucket = limits?.connectionBucket();
+      const budget = limits?.connectionBudget();
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
         // Before the payload is looked at: a refusal must cost less than the send it prevents.
-        const refused = bucket && (limits?.admitFrame(bucket) ?? limits?.admitSend(user?.name));
+        const refused = budget && limits?.admit(budget, user?.name);
         if (refused) {
-          if (typeof ack === 'function') ack(refusedSend(refused));
-          else socket.emit('error', { error: refused });
+          if (refused.cutOff) return this.#cutOff(socket, refused.error);
+          if (typeof ack === 'function') ack(refusedSend(refused.error));
+          else socket.emit('error', { error: refused.error });
           return;
         }
         const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, user);
@@ -102,6 +103,18 @@ export class SocketIoUserPush implements UserPush {
       });
     });
     this.#io = io;
+  }
+
+  /**
+   * Closes a socket that kept sending over its budget, telling it why (`error` with `closed: true`), and keeps
+   * its address out for the penalty: socket.io decodes every event before any budget is checked, so a flooder
+   * is cheapest gone.
+   */
+  #cutOff(socket: Socket, error: RateLimitedError): void {
+    if (!socket.connected) return;
+    socket.emit('error', { error });
+    this.deps.addresses?.penalize(socket.request, this.deps.limits?.penaltyMs ?? 0);
+    socket.disconnect(true);
   }
 
   pushStatus(update: StatusUpdate): void {
