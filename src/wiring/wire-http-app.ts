@@ -18,6 +18,7 @@ export function wireHttpApp(
     'announce' | 'remove' | 'probe' | 'keys'
   > &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
+    Partial<Pick<MessagingWiring, 'readHistory'>> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
     Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
     Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> &
@@ -64,6 +65,9 @@ export function wireHttpApp(
     ...(limiter ? { rateLimits: limiter } : {}),
     ...(rateLimits ? { limits: rateLimits } : {}),
     privateNode: settings.privateNode === true,
+    ...(parts.readHistory
+      ? { historyPages: { page: parts.readHistory.page, maxPage: parts.readHistory.maxPage } }
+      : {}),
     onInternalError: (error) => errors.report(error),
   });
 }

@@ -9,7 +9,7 @@ import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { NodeKeys } from '../application/membership/node-keys.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
 import { allViews } from '../application/membership/view-listener.js';
-import type { HistoryQuery } from '../application/messaging/read-history.js';
+import type { HistoryQuery, OlderQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
 import type { Inbox } from '../application/ports/inbox.js';
 import type { MessageStore } from '../application/ports/message-store.js';
@@ -121,6 +121,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   const frontEnd = {
     registry,
     history: (query: HistoryQuery) => messaging.readHistory.execute(query),
+    olderHistory: (query: OlderQuery) => messaging.readHistory.older(query),
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,

@@ -100,7 +100,10 @@ describe('penalties and the cut-off', () => {
     expect(refusals[0]?.error).toMatchObject({ code: 'rate_limited', retryAfter: 1 });
     // A new window forgets the old refusals.
     now = 10_000;
-    expect([limits.admit(budget, undefined), limits.admit(budget, undefined)]).toEqual([undefined, undefined]);
+    expect([limits.admit(budget, undefined), limits.admit(budget, undefined)]).toEqual([
+      undefined,
+      undefined,
+    ]);
     for (let i = 0; i < 3; i++) expect(limits.admit(budget, undefined)?.cutOff).toBe(false);
     const cut = limits.admit(budget, undefined);
     expect(cut).toMatchObject({ cutOff: true, error: { code: 'rate_limited', retryAfter: 7, closed: true } });

@@ -203,6 +203,15 @@ export const limitsAnswer = z
         description:
           'A user connection refused more often than this is closed (socket.io `error` with `closed: true`; `/ws` close 4429).',
       }),
+    history: z
+      .strictObject({
+        page: z
+          .number()
+          .meta({ description: 'Messages of history a user is sent on connect (`--history-page`).' }),
+        maxPage: z.number().meta({ description: 'The most messages one request for older history gets.' }),
+      })
+      .optional()
+      .meta({ description: 'History pages: socket.io `older`, `/ws` frame `older`.' }),
     private: z.boolean().optional().meta({
       description:
         'Present and true on a private node (`--private`): only logged-in users may connect, read history or send.',

@@ -10,7 +10,8 @@ import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { coalesceEngineWrites } from './coalesce-engine-writes.js';
 import { AUTH_REQUIRED, authenticateConnection, notePresence } from './connection-auth.js';
-import { historyCursor } from './history-cursor.js';
+import { historyCursor, olderAnswer, pageInfo } from './history-cursor.js';
+import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import { type RateLimitedError, refusedSend } from './send-limits.js';
 import { boundSendBuffer } from './socket-io-send-bound.js';
@@ -79,7 +80,10 @@ export class SocketIoUserPush implements UserPush {
       const { auth, query } = socket.handshake;
       const since = historyCursor(auth?.since) ?? historyCursor(query.since);
       const viewer = user && { name: user.name, address: user.user, since: user.accountCreatedAt };
-      socket.emit('history', this.deps.history({ since, viewer }));
+      const page = this.deps.history({ since, viewer });
+      // The assignment-era clients read the first argument only: the list, as before. The second says whether
+      // older messages are kept, and from which id to ask for them (`older`).
+      socket.emit('history', page.messages, pageInfo(page));
       socket.emit('mesh', this.deps.mesh());
       if (user) {
         void socket.join(userRoom(user.name));
@@ -100,6 +104,19 @@ export class SocketIoUserPush implements UserPush {
         const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, user);
         if (typeof ack === 'function') ack(outcome);
         else if (!outcome.ok) socket.emit('error', { error: outcome.error });
+      });
+      socket.on('older', (query: unknown, ack?: unknown) => {
+        // A page of history costs the node more than a send refused: it takes from the same budget.
+        const refused = budget && limits?.admit(budget, undefined);
+        if (refused?.cutOff) return this.#cutOff(socket, refused.error);
+        const request = refused ? undefined : olderRequest(query);
+        const answer = refused
+          ? { ok: false, error: refused.error }
+          : request
+            ? { ok: true, ...olderAnswer(this.deps.olderHistory({ ...request, viewer })) }
+            : { ok: false, error: INVALID_HISTORY_REQUEST };
+        if (typeof ack === 'function') ack(answer);
+        else socket.emit('older', answer);
       });
     });
     this.#io = io;

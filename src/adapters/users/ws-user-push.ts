@@ -18,7 +18,8 @@ import {
   WS_CLOSE_ACCOUNT_REMOVED,
   WS_CLOSE_UNAUTHENTICATED,
 } from './connection-auth.js';
-import { historyCursor } from './history-cursor.js';
+import { historyCursor, olderAnswer, pageInfo } from './history-cursor.js';
+import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import type { ConnectionBudget } from './send-limits.js';
 
@@ -123,6 +124,17 @@ export class WsUserPush implements UserPush {
         this.#refuseAnonymous(ws);
         return;
       }
+      if (frame?.type === 'older') {
+        const request = olderRequest(frame);
+        const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
+        if (!request) {
+          send(ws, { type: 'error', ...ref, error: INVALID_HISTORY_REQUEST });
+          return;
+        }
+        const page = this.deps.olderHistory({ ...request, viewer: this.#viewerOf(ws) });
+        send(ws, { type: 'older', ...ref, ok: true, ...olderAnswer(page) });
+        return;
+      }
       if (frame?.type !== 'msg') {
         send(ws, {
           type: 'error',
@@ -170,7 +182,8 @@ export class WsUserPush implements UserPush {
     const { registry } = this.deps;
     send(ws, { type: 'hello', node: registry.self });
     send(ws, { type: 'nodes', nodes: registry.list() });
-    send(ws, { type: 'history', messages: this.deps.history({ since: this.#since.get(ws), viewer }) });
+    const page = this.deps.history({ since: this.#since.get(ws), viewer });
+    send(ws, { type: 'history', messages: page.messages, ...pageInfo(page) });
     send(ws, { type: 'mesh', ...this.deps.mesh() });
   }
 
@@ -179,6 +192,12 @@ export class WsUserPush implements UserPush {
     if (this.#users.has(ws) || ws.readyState !== ws.OPEN) return;
     send(ws, { type: 'error', error: AUTH_REQUIRED });
     ws.close(WS_CLOSE_UNAUTHENTICATED, 'auth required');
+  }
+
+  /** Who a connection reads history as: its account once logged in, else anonymous. */
+  #viewerOf(ws: WebSocket): Viewer | undefined {
+    const user = this.#users.get(ws);
+    return user && { name: user.name, address: user.user, since: user.accountCreatedAt };
   }
 
   #idOf(ws: WebSocket): string {
@@ -201,7 +220,8 @@ export class WsUserPush implements UserPush {
     else {
       // The history sent on connect was an anonymous one: the user's direct messages follow, as a second frame.
       const since = this.#since.get(ws);
-      send(ws, { type: 'history', messages: this.deps.history({ since, viewer, directOnly: true }) });
+      const page = this.deps.history({ since, viewer, directOnly: true });
+      send(ws, { type: 'history', messages: page.messages, ...pageInfo(page) });
     }
     notePresence(this.deps.accounts, this.deps.errors, 'opened', checked.user, this.#idOf(ws), TRANSPORT);
   }
