@@ -89,17 +89,25 @@ describe('rate limits on a real node, with the default budgets', () => {
     expect(limits).toMatchObject({ http: { ratePerSecond: 50, burst: 200 } });
     const statuses: number[] = [];
     let refusal: Response | undefined;
-    for (let i = 0; i < 400 && !refusal; i++) {
-      const res = await fetch(`${a.url}/users`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: 'not JSON',
-      });
-      statuses.push(res.status);
-      if (res.status === 429) refusal = res;
-      else await res.body?.cancel();
+    // Rounds of 50 at once: far faster than the budget refills (50 a second), however loaded the machine.
+    for (let round = 0; round < 40 && !refusal; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          fetch(`${a.url}/users`, {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain' },
+            body: 'not JSON',
+          }),
+        ),
+      );
+      for (const res of answers) {
+        statuses.push(res.status);
+        if (res.status === 429 && !refusal) refusal = res;
+        else await res.body?.cancel();
+      }
     }
-    expect(new Set(statuses.slice(0, -1))).toEqual(new Set([415]));
+    expect(new Set(statuses.filter((status) => status !== 429))).toEqual(new Set([415]));
+    expect(statuses.filter((status) => status === 415).length).toBeGreaterThanOrEqual(200);
     expect(refusal?.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await refusal?.json()).toEqual({
       error: { code: 'rate_limited', message: expect.stringMatching(/^Too many requests from this address/) },
