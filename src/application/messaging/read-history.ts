@@ -114,7 +114,9 @@ export class ReadHistory {
     }
     const oldest = sent.find((entry) => !extra.includes(entry));
     if (sent.length < extra.length + kept.length) more = true;
-    else if (!more && oldest) more = this.#scanBack(oldest.id, 1, shows).entries.length > 0;
+    // With a cursor, older messages may be kept that did not change after it: the client may page back to them.
+    else if (since !== undefined && !more && oldest)
+      more = this.#scanBack(oldest.id, 1, shows).entries.length > 0;
     return { messages: sent, more, ...(oldest ? { before: oldest.id } : {}) };
   }
 
