@@ -15,6 +15,7 @@ import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import { type RateLimitedError, refusedSend } from './send-limits.js';
 import { boundSendBuffer } from './socket-io-send-bound.js';
+import { stopReading } from './stop-reading.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
 const MAX_PACKET_BYTES = 512 * 1024;
@@ -131,6 +132,9 @@ export class SocketIoUserPush implements UserPush {
     if (!socket.connected) return;
     socket.emit('error', { error });
     this.deps.addresses?.penalize(socket.request, this.deps.limits?.penaltyMs ?? 0);
+    // Under a WebSocket transport, what the flooder still sends is not even read (long-polling requests are
+    // charged to the address's HTTP budget, which the penalty has just emptied).
+    stopReading((socket.conn as unknown as { transport?: { socket?: unknown } }).transport?.socket);
     socket.disconnect(true);
   }
 

@@ -22,6 +22,7 @@ import { historyCursor, olderAnswer, pageInfo } from './history-cursor.js';
 import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import type { ConnectionBudget } from './send-limits.js';
+import { stopReading } from './stop-reading.js';
 
 export const WS_PATH = '/ws';
 const MAX_FRAME_BYTES = 512 * 1024;
@@ -171,8 +172,8 @@ export class WsUserPush implements UserPush {
       // does not complete the close.
       const request = this.#requests.get(ws);
       if (request) this.deps.addresses?.penalize(request, limits.penaltyMs);
+      stopReading(ws, CLOSE_GRACE_MS);
       ws.close(WS_CLOSE_RATE_LIMITED, 'rate limited');
-      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
     }
     return true;
   }
