@@ -31,6 +31,8 @@ export interface NodeConfig {
   readonly delivery?: Partial<DeliverySettings>;
   /** How many recent messages history keeps for users who connect (default 1000). */
   readonly historySize?: number;
+  /** Messages of history a user is sent on connect and per page asked for (default 100, at most 500). */
+  readonly historyPage?: number;
   readonly maxBodyBytes?: number;
   readonly leaveTimeoutMs?: number;
   readonly peerTimeoutMs?: number;

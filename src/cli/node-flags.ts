@@ -30,6 +30,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --message-ttl TIME how long an undelivered message is retried before its sender is told it expired:
                      seconds, or a number with s, m, h or d, at most 7d (env MESHCHAT_MESSAGE_TTL; default 24h)
   --history N        messages kept for users who connect later, 0 to 10000 (env MESHCHAT_HISTORY; default 1000)
+  --history-page N   messages of history sent on connect and per page asked for, 1 to 500
+                     (env MESHCHAT_HISTORY_PAGE; default 100)
   --max-file-size SIZE  the largest file users may publish: bytes, or a number with K, M, G or T (powers
                      of 1024, an optional iB or B after it), at least 1 byte, at most 1T
                      (env MESHCHAT_MAX_FILE_SIZE; default 4G)
@@ -119,6 +121,17 @@ const nodeFlags = z.object({
     .transform(Number)
     .pipe(z.number().max(10_000, 'must be a whole number from 0 to 10000'))
     .optional(),
+  'history-page': z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number from 1 to 500')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be a whole number from 1 to 500')
+        .max(500, 'must be a whole number from 1 to 500'),
+    )
+    .optional(),
   'max-file-size': z
     .string()
     .regex(SIZE, 'must be bytes, or a number with K, M, G or T (such as 500M, 4G, 4GiB)')
@@ -181,6 +194,7 @@ export function parseNodeFlags(
         'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
+        'history-page': { type: 'string' },
         'max-file-size': { type: 'string' },
         profile: { type: 'string' },
         'http-rate': { type: 'string' },
@@ -208,6 +222,7 @@ export function parseNodeFlags(
     'data-dir': values['data-dir'] ?? fromEnv('MESHCHAT_DATA_DIR'),
     'message-ttl': values['message-ttl'] ?? fromEnv('MESHCHAT_MESSAGE_TTL'),
     history: values.history ?? fromEnv('MESHCHAT_HISTORY'),
+    'history-page': values['history-page'] ?? fromEnv('MESHCHAT_HISTORY_PAGE'),
     'max-file-size': values['max-file-size'] ?? fromEnv('MESHCHAT_MAX_FILE_SIZE'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
     'http-rate': values['http-rate'] ?? fromEnv('MESHCHAT_HTTP_RATE'),
@@ -290,6 +305,7 @@ export function parseNodeFlags(
       ...(maxConnections === undefined ? {} : { connections: { maxPerAddress: Number(maxConnections) } }),
       ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
+      ...(flags['history-page'] === undefined ? {} : { historyPage: flags['history-page'] }),
       ...(flags['max-file-size'] === undefined ? {} : { maxFileSize: flags['max-file-size'] }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),

@@ -21,6 +21,7 @@ export type {
   ChatClientOptions,
   HistoryBatch,
   HistoryItem,
+  OlderBatch,
   ReceivedMessage,
   SendHandle,
 } from './chat-client-api.js';
@@ -89,4 +90,4 @@ export type {
 } from './transport.js';
 export type { WebSocketDialer, WebSocketLike } from './web-socket-transport.js';
 export { WebSocketTransport, WS_CLOSE_UNAUTHENTICATED } from './web-socket-transport.js';
-export { parseWsFrame, wsAuthFrame, wsPath, wsSendFrame } from './ws-frames.js';
+export { parseWsFrame, wsAuthFrame, wsOlderFrame, wsPath, wsSendFrame } from './ws-frames.js';

@@ -19,6 +19,7 @@ export function wireHttpApp(
     'announce' | 'remove' | 'probe' | 'keys'
   > &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
+    Partial<Pick<MessagingWiring, 'readHistory'>> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
     Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
     Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> &
@@ -68,6 +69,9 @@ export function wireHttpApp(
     ...(rateLimits ? { limits: rateLimits } : {}),
     privateNode: settings.privateNode === true,
     ...(settings.networkKey ? { networkKey: settings.networkKey } : {}),
+    ...(parts.readHistory
+      ? { historyPages: { page: parts.readHistory.page, maxPage: parts.readHistory.maxPage } }
+      : {}),
     onInternalError: (error) => errors.report(error),
   });
 }

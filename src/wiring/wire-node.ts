@@ -9,7 +9,7 @@ import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { NodeKeys } from '../application/membership/node-keys.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
 import { allViews } from '../application/membership/view-listener.js';
-import type { HistoryQuery } from '../application/messaging/read-history.js';
+import type { HistoryQuery, OlderQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
 import type { Inbox } from '../application/ports/inbox.js';
 import type { MessageStore } from '../application/ports/message-store.js';
@@ -110,13 +110,24 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { ...fileParts, authenticate: accounts.authenticate, store: fileStore, mesh: catalog },
     { maxFileSize: settings.maxFileSize },
   );
+  // One set of HTTP budgets per client address, for the routes and the `/peer`, socket.io and `/ws` upgrades
+  // alike (and socket.io's polling requests); a link's requests
+  // run through the app, so they are charged there like the HTTP requests they stand for.
+  const httpLimits = settings.rateLimits
+    ? new HttpRateLimits(settings.rateLimits, {
+        now: () => clock.now(),
+        trustForwardedFor: settings.trustForwardedFor,
+      })
+    : undefined;
   const frontEnd = {
     registry,
     history: (query: HistoryQuery) => messaging.readHistory.execute(query),
+    olderHistory: (query: OlderQuery) => messaging.readHistory.older(query),
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
     ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
+    ...(httpLimits ? { addresses: httpLimits } : {}),
     privateNode: settings.privateNode === true,
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
@@ -173,14 +184,6 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     },
     settings,
   );
-  // One set of HTTP budgets per client address, for the routes and the `/peer` upgrades alike; a link's requests
-  // run through the app, so they are charged there like the HTTP requests they stand for.
-  const httpLimits = settings.rateLimits
-    ? new HttpRateLimits(settings.rateLimits, {
-        now: () => clock.now(),
-        trustForwardedFor: settings.trustForwardedFor,
-      })
-    : undefined;
   const app = wireHttpApp(
     { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, ...files, push },
     {
@@ -207,7 +210,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ws,
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
-    http: new NodeHttpServer(app, settings.connections),
+    http: new NodeHttpServer(app, settings.connections, httpLimits),
     ...(settings.peerLinks
       ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits, adapters.networkKey) }
       : {}),

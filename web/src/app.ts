@@ -107,7 +107,9 @@ export function startApp(doc: Document = document): App {
   };
 
   const list = new ConversationList(ui, openConversation);
-  const chat = new ConversationView(ui, resend);
+  const chat = new ConversationView(ui, resend, () => {
+    if (session.client.loadOlder()) store.update((s) => (s.older.loading = true));
+  });
   const map = new MeshMap(ui, openConversation);
   // Refused or stopped, the client waits for a person to start it again; otherwise this skips the wait.
   const bar = new ConnectionBar(ui, () =>

@@ -226,4 +226,6 @@ export const FRONT_END_ONLY_CODES = {
   expired:
     "A `status` event's error: the destination did not take the message before its time to live ran out.",
   invalid_frame: 'A `/ws` frame that is not JSON text or not a `msg` frame; the connection stays open.',
+  invalid_history_request:
+    'A request for older history (socket.io `older`, `/ws` frame `older`) without a message id in `before`, or with a `limit` that is not a whole number from 1.',
 } satisfies Record<string, string>;

@@ -52,6 +52,8 @@ export interface HttpAppDeps {
   readonly rateLimits?: HttpRateLimits;
   /** Every limit the node keeps, as `GET /limits` advertises them; the defaults when absent. */
   readonly limits?: RateLimitSettings;
+  /** History pages (`ReadHistory`): messages sent on connect, and the cap on a request; at `GET /limits`. */
+  readonly historyPages?: { readonly page: number; readonly maxPage: number };
   /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
   readonly peerLinks?: boolean;
   /**

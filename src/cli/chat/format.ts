@@ -162,10 +162,17 @@ export function formatStatus(event: StatusEvent, previous?: string): string {
  * The line before the history of a connection: always on the first one (`history: none` when empty), only
  * when something was missed on a reconnect.
  */
-export function formatHistoryHeader(count: number, reconnect: boolean): string | undefined {
+export function formatHistoryHeader(count: number, reconnect: boolean, more = false): string | undefined {
   const plural = count === 1 ? '' : 's';
-  if (reconnect) return count === 0 ? undefined : `history: ${count} missed message${plural}`;
-  return count === 0 ? 'history: none' : `history: ${count} message${plural}`;
+  const older = more ? ' (older ones: /older)' : '';
+  if (reconnect) return count === 0 ? undefined : `history: ${count} missed message${plural}${older}`;
+  return count === 0 ? 'history: none' : `history: ${count} message${plural}${older}`;
+}
+
+/** The line before a page of older history: how many, and whether there are more still. */
+export function formatOlderHeader(count: number, more: boolean): string {
+  const what = count === 1 ? '1 older message' : `${count} older messages`;
+  return `${what}${more ? ' (more: /older)' : '; that is the start of the history the node keeps'}`;
 }
 
 /**

@@ -21,6 +21,7 @@ export function findUi(doc: Document) {
     convSub: byId(doc, 'conv-sub', HTMLElement),
     log: byId(doc, 'log', HTMLOListElement),
     jumpLatest: byId(doc, 'jump-latest', HTMLButtonElement),
+    loadOlder: byId(doc, 'load-older', HTMLButtonElement),
     composer: byId(doc, 'composer', HTMLFormElement),
     displayName: byId(doc, 'display-name', HTMLInputElement),
     messageLabel: byId(doc, 'message-label', HTMLLabelElement),
