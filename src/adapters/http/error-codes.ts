@@ -108,6 +108,8 @@ export const ERROR_CODES = {
     invalid_file_id: 'A file id is not 64 lower-case hex digits (the SHA-256 of the content).',
     invalid_search: `A search \`q\` is over ${SEARCH_MAX_LENGTH} characters.`,
     invalid_limit: `A listing \`limit\` is not a whole number from 1 to ${LIST_MAX_LIMIT}.`,
+    invalid_since:
+      'The `since` of `GET /files/catalog` is not a whole number of at most 16 digits (a catalog version).',
   }),
   ...family(() => new AlreadyPublished(''), {
     already_published:
