@@ -14,7 +14,8 @@ import { ftsQuery } from './sqlite-file-catalog.js';
  * One row per held part (`catalog_parts`: its version, record count and bytes), one per copied record
  * (`catalog_copies`, unique on owner and id; the chunk hashes as one blob of 32-byte digests), and
  * `catalog_search`, an FTS5 index over names and descriptions kept by triggers, tokenized as the node's own
- * `file_search` so both searches match the same words.
+ * `file_search` so both searches match the same words. Every search word is a prefix query; the index keeps
+ * 2- and 3-letter prefixes too, so a short prefix is not a merge of every term it starts.
  */
 const CREATE = `
   CREATE TABLE IF NOT EXISTS catalog_parts (
@@ -42,7 +43,7 @@ const CREATE = `
   CREATE INDEX IF NOT EXISTS catalog_copies_id ON catalog_copies (id, seq);
   CREATE VIRTUAL TABLE IF NOT EXISTS catalog_search USING fts5 (
     name, description, content = 'catalog_copies', content_rowid = 'seq',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
   );
   CREATE TRIGGER IF NOT EXISTS catalog_copies_ai AFTER INSERT ON catalog_copies BEGIN
     INSERT INTO catalog_search (rowid, name, description) VALUES (new.seq, new.name, new.description);
@@ -55,6 +56,12 @@ const CREATE = `
 
 const COLUMNS =
   'r.id, r.owner, r.name, r.description, r.type, r.published_at, r.size, r.chunk_size, r.chunks';
+/**
+ * A search ranks (bm25) only the newest matches, this many or the limit: the cost of a word found in half the
+ * catalog stays bounded (p95 in docs/benchmarks.md), and a narrower search is ranked whole.
+ */
+export const RANK_WINDOW = 500;
+
 /** The nodes a search may return, as a JSON array bound to one parameter. */
 const IN_NODES = 'r.node IN (SELECT value FROM json_each(?))';
 
@@ -126,16 +133,21 @@ export class SqliteCatalogCopies implements CatalogCopies {
       newestOf: db.prepare<[string, string, number], Row>(
         `SELECT ${COLUMNS} FROM catalog_copies r WHERE ${IN_NODES} AND r.owner = ? ORDER BY r.seq DESC LIMIT ?`,
       ),
-      // Names weigh ten times descriptions, as in the node's own search.
-      search: db.prepare<[string, string, number], Row>(
-        `SELECT ${COLUMNS} FROM catalog_search s JOIN catalog_copies r ON r.seq = s.rowid
-         WHERE catalog_search MATCH ? AND ${IN_NODES}
-         ORDER BY bm25(catalog_search, 10.0, 1.0), r.seq DESC LIMIT ?`,
+      // The newest matches (FTS5 walks its rowids backwards and stops), then the best of them first; names
+      // weigh ten times descriptions, as in the node's own search.
+      search: db.prepare<[string, string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM (
+           SELECT r.*, bm25(catalog_search, 10.0, 1.0) AS score
+           FROM catalog_search s JOIN catalog_copies r ON r.seq = s.rowid
+           WHERE catalog_search MATCH ? AND ${IN_NODES} ORDER BY s.rowid DESC LIMIT ?
+         ) r ORDER BY r.score, r.seq DESC LIMIT ?`,
       ),
-      searchOf: db.prepare<[string, string, string, number], Row>(
-        `SELECT ${COLUMNS} FROM catalog_search s JOIN catalog_copies r ON r.seq = s.rowid
-         WHERE catalog_search MATCH ? AND ${IN_NODES} AND r.owner = ?
-         ORDER BY bm25(catalog_search, 10.0, 1.0), r.seq DESC LIMIT ?`,
+      searchOf: db.prepare<[string, string, string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM (
+           SELECT r.*, bm25(catalog_search, 10.0, 1.0) AS score
+           FROM catalog_search s JOIN catalog_copies r ON r.seq = s.rowid
+           WHERE catalog_search MATCH ? AND ${IN_NODES} AND r.owner = ? ORDER BY s.rowid DESC LIMIT ?
+         ) r ORDER BY r.score, r.seq DESC LIMIT ?`,
       ),
     };
   }
@@ -222,8 +234,11 @@ export class SqliteCatalogCopies implements CatalogCopies {
     const among = JSON.stringify(nodes);
     if (words && words.length > 0) {
       const match = ftsQuery(words);
+      const window = Math.max(RANK_WINDOW, limit);
       const rows =
-        owner === undefined ? s.search.all(match, among, limit) : s.searchOf.all(match, among, owner, limit);
+        owner === undefined
+          ? s.search.all(match, among, window, limit)
+          : s.searchOf.all(match, among, owner, window, limit);
       return rows.map(toRecord);
     }
     const rows = owner === undefined ? s.newest.all(among, limit) : s.newestOf.all(among, owner, limit);
