@@ -5,7 +5,7 @@
 // every copy is current. Then it measures:
 //   - `MeshCatalog.mesh()` (what `GET /files?scope=mesh&q=` runs) for `catalogSearches` queries of varied words
 //     (one or two words, whole or as 3-letter prefixes): p50/p95/p99, against the baseline in the same run, the
-//     in-memory word scan the catalog used before FTS5 (`matchesWords` over every record);
+//     in-memory word scan the catalog used before FTS5 (`matchesWords` over every record, first 200 queries);
 //   - the requests those searches cause (`listCatalog` calls of a counting peer client: expected 0 in sync);
 //   - the database closed and opened again, as after a restart: the time to the first search's answer;
 //   - the size of one pull for one change: a catalog of 1,000 records (the most one node serves), one
@@ -26,12 +26,14 @@ export const name = 'catalog';
 export const group = 'files';
 export const title = 'mesh catalog: search p95 over N copied records (FTS5 vs a word scan), pulls per change';
 
+/** Queries the baseline (a word scan of every record) is timed on: the first of the same list. */
+const BASELINE_SEARCHES = 200;
 /** Records of the catalog whose pull size is measured: the most one node serves. */
 const HOLDER_RECORDS = 1_000;
 
 /** @param {BenchOptions} options */
 export function budgetMs(options) {
-  return 60_000 + options.catalogEntries * 2;
+  return 60_000 + options.catalogEntries * 2 + BASELINE_SEARCHES * 1_000;
 }
 
 /**
@@ -211,16 +213,19 @@ export async function run({ options, log }) {
         return random() < 0.3 ? word.slice(0, 3) : word;
       });
     });
-    const timed = (/** @type {(words: string[]) => number} */ search) => {
+    const timed = (/** @type {(words: string[]) => number} */ search, count = queries.length) => {
       const times = [];
       let found = 0;
-      for (const words of queries) {
+      let foundInBaseline = 0;
+      for (const [i, words] of queries.slice(0, count).entries()) {
         gossip();
         const start = performance.now();
-        found += search(words);
+        const n = search(words);
         times.push(performance.now() - start);
+        found += n;
+        if (i < BASELINE_SEARCHES) foundInBaseline += n;
       }
-      return { ...summarize(times), p95: percentile95(times), found };
+      return { ...summarize(times), p95: percentile95(times), found, foundInBaseline };
     };
     // Warm the statements and the page cache, as a running node's are.
     for (const words of queries.slice(0, 20)) mesh.mesh({ words, limit: 100 });
@@ -230,13 +235,14 @@ export async function run({ options, log }) {
       return view.files.length;
     });
     const pullsPerSearch = pulls / searches;
+    // The scan takes about 200 ms a query at 100,000 records: it runs the first queries only.
     const scan = timed((words) => {
       let found = 0;
       for (const r of all) {
         if (matchesWords(r, words) && ++found >= 100) break;
       }
       return found;
-    });
+    }, BASELINE_SEARCHES);
 
     // A restart: the database closed and opened again; the first search is answered from the copies.
     copies.close();
@@ -270,7 +276,7 @@ export async function run({ options, log }) {
 
     return {
       // Both searches keep at most 100 records per query: the same counts say FTS5 matched what the scan did.
-      ok: pullsPerSearch === 0 && fts.found === scan.found,
+      ok: pullsPerSearch === 0 && fts.foundInBaseline === scan.found,
       entries: all.length,
       peers: peerCount,
       searches,
@@ -315,7 +321,7 @@ export function report(r) {
     table([
       ['search (ms)', 'p50', 'p95', 'p99', 'max', 'records found'],
       row('MeshCatalog.mesh (FTS5)', r.fts),
-      row('baseline: word scan in memory', r.scan),
+      row(`baseline: word scan in memory (first ${r.scan.count} queries)`, r.scan),
     ]),
     `  p95 FTS5 / scan: ${fixed(r.ratioP95, 3)} (goal p95 <= 50 ms)   requests per search: ${r.pullsPerSearch} (goal 0)`,
     `  restart: database reopened and first search answered in ${fixed(r.restartMs, 1)} ms, no pull`,
