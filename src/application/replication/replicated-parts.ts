@@ -194,6 +194,8 @@ export class ReplicatedParts<A extends PulledAnswer> implements ViewListener {
       const held = this.held(member.id);
       const answer = await this.source.pull(member.url, { timeoutMs: this.settings.pullTimeoutMs }, held);
       if (this.#stopped || registry.get(member.id)?.url !== member.url) return;
+      // The copy the pull was asked from went meanwhile (forgotten): a difference from it means nothing now.
+      if (held !== undefined && this.held(member.id)?.version !== held.version) return;
       const now = clock.now();
       const said = answer.version;
       const version = said !== undefined && isPlausibleDirectoryVersion(said, now) ? said : asked;
