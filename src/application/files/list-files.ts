@@ -35,8 +35,8 @@ export interface FileListing {
  * `GET /files`: this node's records, all (newest first), one owner's, or those matching words in their name or
  * description (best match first), with both filters combinable. `scope=mesh` adds the records of every other
  * node from the mesh catalog's local copies (no request), naming in `missing` the nodes whose current part is not
- * held and in `stale` those of them whose older copy is given;
- * without a mesh catalog it is this node's records only. Audited as `list` or `search`.
+ * held and in `stale` those of them whose older copy is given; without a mesh catalog it is this node's records
+ * only. Audited as `list` or `search`.
  */
 export class ListFiles {
   constructor(
@@ -79,7 +79,10 @@ export class ListFiles {
       limit,
     };
     // A search with no word in it (only punctuation, say) matches nothing rather than everything.
-    if (request.scope === 'mesh' && this.mesh) return this.mesh.mesh(query);
+    if (request.scope === 'mesh' && this.mesh) {
+      const listing = this.mesh.mesh(query);
+      return words?.length === 0 ? { ...listing, files: [] } : listing;
+    }
     const files = words?.length === 0 ? [] : catalog.list(query);
     return { files, answered: [node], missing: [] };
   }
