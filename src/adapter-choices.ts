@@ -19,6 +19,7 @@ import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
 import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
+import { SqliteCatalogCopies } from './adapters/storage/sqlite-catalog-copies.js';
 import { SqliteFileCatalog } from './adapters/storage/sqlite-file-catalog.js';
 import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
@@ -30,6 +31,7 @@ import { NgrokPublicEndpoint } from './adapters/tunnel/ngrok-public-endpoint.js'
 import { loadWebAssets } from './adapters/web/web-assets.js';
 import type { AccountStore } from './application/ports/accounts/account-store.js';
 import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
+import type { CatalogCopies } from './application/ports/files/catalog-copies.js';
 import type { ContentStore } from './application/ports/files/content-store.js';
 import type { FileCatalog } from './application/ports/files/file-catalog.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
@@ -82,6 +84,7 @@ export function chooseAdapters(
     tokens: new CryptoSessionTokens(),
     audit: auditTrail(log, db, overrides.audit),
     fileCatalog: overrides.fileCatalog ?? fileCatalog(db),
+    catalogCopies: overrides.catalogCopies ?? catalogCopies(db),
     fileContent: overrides.fileContent ?? fileContent(config.dataDir),
     inbox: db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox(),
     // The key lives beside the node's database, so a restart is the same node. A node without a data dir signs
@@ -125,6 +128,13 @@ function messageStore(config: NodeConfig, db: Database.Database | undefined): Me
 
 function accountStore(db: Database.Database | undefined): AccountStore {
   return db ? new SqliteAccountStore(db, { ownsDb: false }) : new MemoryAccountStore();
+}
+
+/** The copies of other nodes' records: in the node's database, so they survive a restart; else in memory. */
+function catalogCopies(db: Database.Database | undefined): CatalogCopies {
+  return db
+    ? new SqliteCatalogCopies(db, { ownsDb: false })
+    : new SqliteCatalogCopies(new Database(':memory:'), { ownsDb: true });
 }
 
 /** Without a data dir the records live in a database in memory, so search works the same. */

@@ -31,6 +31,7 @@ const ADAPTER_TOKENS: AdapterTokens = {
   tokens: token('tokens'),
   audit: token('audit'),
   fileCatalog: token('fileCatalog'),
+  catalogCopies: token('catalogCopies'),
   fileContent: token('fileContent'),
   inbox: token('inbox'),
   signer: token('signer'),

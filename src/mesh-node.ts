@@ -125,6 +125,7 @@ export class MeshNode {
         accounts,
         inbox,
         fileCatalog,
+        catalogCopies,
         fileContent,
       } = this.wired;
       networkPush.stop();
@@ -143,6 +144,7 @@ export class MeshNode {
       await messages.close();
       accounts.close();
       fileCatalog.close();
+      catalogCopies.close();
       await fileContent.close();
       inbox.close();
       this.database?.close();

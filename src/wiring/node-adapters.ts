@@ -7,6 +7,7 @@ import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
 import type { PasswordHasher } from '../application/ports/accounts/password-hasher.js';
 import type { SessionTokens } from '../application/ports/accounts/session-tokens.js';
 import type { Clock } from '../application/ports/clock.js';
+import type { CatalogCopies } from '../application/ports/files/catalog-copies.js';
 import type { ContentStore } from '../application/ports/files/content-store.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
@@ -45,6 +46,8 @@ export interface NodeAdapters {
   readonly audit: AuditTrail;
   /** The records of the files published here; closed by the node with the other stores. */
   readonly fileCatalog: FileCatalog;
+  /** The copies of other nodes' file records (the mesh catalog); closed with the other stores. */
+  readonly catalogCopies: CatalogCopies;
   /** The bytes of those files, by content id; closed by the node after its front ends. */
   readonly fileContent: ContentStore;
   /** Direct messages waiting for this node's users while they are offline; closed with the other stores. */

@@ -112,6 +112,8 @@ export const ERROR_CODES = {
       'The `file` of a message is not `{id, name, size}` with a file id (64 lower-case hex digits), a valid file name and a size that is a whole number of bytes.',
     invalid_search: `A search \`q\` is over ${SEARCH_MAX_LENGTH} characters.`,
     invalid_limit: `A listing \`limit\` is not a whole number from 1 to ${LIST_MAX_LIMIT}.`,
+    invalid_since:
+      'The `since` of `GET /files/catalog` is not a whole number of at most 16 digits (a catalog version).',
   }),
   ...family(() => new AlreadyPublished(''), {
     already_published:

@@ -177,8 +177,16 @@ export const userListEntry = z.object({
 /** A `GET /users` answer as read from a peer: a list (each entry checked on its own with `userListEntry`). */
 export const userListAnswer = z.array(z.unknown());
 
-/** A `GET /files/catalog` answer as read from a peer: its records are checked one by one by the caller. */
-export const catalogAnswer = z.object({ files: z.array(z.unknown()) });
+/**
+ * A `GET /files/catalog` answer as read from a peer: its records (and a difference's tombstones) are checked one
+ * by one by the caller; `since` and `full` are read only when well formed.
+ */
+export const catalogAnswer = z.object({
+  files: z.array(z.unknown()),
+  removed: z.array(z.unknown()).optional(),
+  since: z.unknown().optional(),
+  full: z.unknown().optional(),
+});
 
 /** The header of a `GET /files/catalog` answer that gives the version of the records it carries. */
 export const CATALOG_VERSION_HEADER = 'Meshchat-Catalog-Version';

@@ -15,7 +15,7 @@ import type {
   UserListAnswer,
   WithdrawReport,
 } from '../../application/ports/peer-client.js';
-import { MAX_CATALOG_RECORDS_PER_NODE } from '../../domain/catalog.js';
+import { MAX_CATALOG_RECORDS_PER_NODE, MAX_CATALOG_TOMBSTONES } from '../../domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
@@ -206,16 +206,31 @@ export class OfetchPeerClient implements PeerClient {
     return version?.success ? { users, version: version.data } : { users };
   }
 
-  async listCatalog(url: string, options: CallOptions = {}): Promise<CatalogAnswer> {
-    const { text, headers } = await this.#exchange(url, 'GET', '/files/catalog', undefined, options);
+  async listCatalog(
+    url: string,
+    options: CallOptions & { readonly since?: number } = {},
+  ): Promise<CatalogAnswer> {
+    const { since, ...call } = options;
+    const path = since === undefined ? '/files/catalog' : `/files/catalog?since=${since}`;
+    const { text, headers } = await this.#exchange(url, 'GET', path, undefined, call);
     const answer = parseAnswer(url, 'GET /files/catalog', text, catalogAnswer, 'a file catalog');
-    const files = answer.files
-      .filter((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
-      .slice(0, MAX_CATALOG_RECORDS_PER_NODE);
+    const objects = (list: readonly unknown[], max: number) =>
+      list
+        .filter((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
+        .slice(0, max);
+    const files = objects(answer.files, MAX_CATALOG_RECORDS_PER_NODE);
     const said = headers.get(CATALOG_VERSION_HEADER);
     const version =
       said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
-    return version?.success ? { files, version: version.data } : { files };
+    // Only an echoed `since` makes the answer a difference; anything else is read as the whole catalog.
+    const echoed = directoryVersion.safeParse(answer.since);
+    const diff = echoed.success && since !== undefined && answer.full !== true;
+    return {
+      files,
+      ...(version?.success ? { version: version.data } : {}),
+      ...(diff ? { since: echoed.data, removed: objects(answer.removed ?? [], MAX_CATALOG_TOMBSTONES) } : {}),
+      ...(answer.full === true ? { full: true } : {}),
+    };
   }
 
   /**
