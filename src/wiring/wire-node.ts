@@ -189,6 +189,10 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       rateLimits: settings.rateLimits,
       privateNode: settings.privateNode === true,
       ...(httpLimits ? { limiter: httpLimits } : {}),
+      admission: {
+        maxWaiting: messaging.courier.settings.admitMaxWaiting,
+        maxWaitMs: messaging.courier.settings.admitMaxWaitMs,
+      },
     },
   );
   return {

@@ -18,6 +18,7 @@ import type { ReceiveMessage } from '../../application/messaging/receive-message
 import type { ReceiveMessages } from '../../application/messaging/receive-messages.js';
 import type { CheckHealth } from '../../application/operations/check-health.js';
 import type { UserPush } from '../../application/ports/user-push.js';
+import type { AdmissionSettings } from '../../domain/admission.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { RateLimitSettings } from '../../domain/rate-limits.js';
@@ -50,6 +51,8 @@ export interface HttpAppDeps {
   readonly rateLimits?: HttpRateLimits;
   /** Every limit the node keeps, as `GET /limits` advertises them; the defaults when absent. */
   readonly limits?: RateLimitSettings;
+  /** The outbox's admission bounds for users' messages, advertised at `GET /limits` (none when absent). */
+  readonly admission?: AdmissionSettings;
   /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
   readonly peerLinks?: boolean;
   /**
