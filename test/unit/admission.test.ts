@@ -128,6 +128,23 @@ describe('Courier: admission of users’ messages', () => {
     expect(t.b.users.texts()).toEqual(['hi 1', 'hi 2', 'hi 3', 'hi 5']);
   });
 
+  it('counts a message once, also while its sender still waits for the first attempt', async () => {
+    const t = setup({ admitMaxWaiting: 3, admitMaxWaitMs: 0 });
+    t.gate.close();
+    const taken = [t.fromUser(), t.fromUser()];
+    await t.clock.advance(0);
+    taken.push(t.fromUser());
+    await t.clock.advance(0);
+    expect(t.courier.depth).toBe(3);
+    await expect(t.fromUser()).rejects.toBeInstanceOf(DestinationBusy);
+    t.gate.open();
+    expect((await Promise.all(taken)).flat().map((o) => o.status)).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+    ]);
+  });
+
   it('refuses sends once the oldest waiting message has waited maxWaitMs', async () => {
     const t = setup({ admitMaxWaiting: 0, admitMaxWaitMs: 1_500, ackWaitMs: 60_000 });
     t.gate.close();

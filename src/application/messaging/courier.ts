@@ -148,21 +148,26 @@ export class Courier {
   ): Promise<FirstOutcome[]> {
     if (this.#stopped) throw new StoreClosed();
     this.#checkRoom(message, targets);
-    const admitted = options.admit && message.to !== BROADCAST ? this.#admit(targets) : [];
-    try {
-      if (!options.notify) return await this.#enqueue(message, targets, options);
-      this.#statuses.hold(message.id);
-      try {
-        return await this.#enqueue(message, targets, options);
-      } finally {
-        this.#releaseSoon(message.id);
-      }
-    } finally {
+    let admitted = options.admit && message.to !== BROADCAST ? this.#admit(targets) : [];
+    // Once the message is in its lanes (or was not stored), the lanes count it.
+    const stored = () => {
       for (const node of admitted) {
         const left = (this.#admitted.get(node) ?? 1) - 1;
         if (left > 0) this.#admitted.set(node, left);
         else this.#admitted.delete(node);
       }
+      admitted = [];
+    };
+    try {
+      if (!options.notify) return await this.#enqueue(message, targets, options, stored);
+      this.#statuses.hold(message.id);
+      try {
+        return await this.#enqueue(message, targets, options, stored);
+      } finally {
+        this.#releaseSoon(message.id);
+      }
+    } finally {
+      stored();
     }
   }
 
@@ -189,6 +194,7 @@ export class Courier {
     message: ChatMessage,
     targets: readonly NodeRecord[],
     options: SendOptions,
+    stored: () => void,
   ): Promise<FirstOutcome[]> {
     const { store, clock } = this.deps;
     const expiresAt = clock.now() + this.settings.ttlMs;
@@ -196,6 +202,7 @@ export class Courier {
       targets.map((t) => ({ node: t.id, url: t.url, message, expiresAt, notify: options.notify })),
       options.outgoing ? { outgoing: message } : undefined,
     );
+    stored();
     if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
     if (entries.length === 0) {
       if (outgoing)
