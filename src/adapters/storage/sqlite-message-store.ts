@@ -416,8 +416,9 @@ export class SqliteMessageStore implements MessageStore {
     }
     if (counts.trimmed) {
       const first = this.#sql.nthPos.get(0) as number | undefined;
+      // Insertion order is `pos` order (a status change keeps an entry's place): the removed rows come first.
       for (const [id, row] of recent) {
-        if (first !== undefined && row.pos >= first) continue;
+        if (first !== undefined && row.pos >= first) break;
         recent.delete(id);
       }
     }
