@@ -29,6 +29,10 @@ await pair.stop();
 const { msgsPerSec, cpu } = result.throughput;
 console.log(`throughput ${msgsPerSec} msg/s, node CPU ${cpu?.nodesMsPerMsg} ms per message`);
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f))) {
+  /**
+   * @type {{ nodes: { id: number, callFrame: { functionName: string, url: string, lineNumber: number } }[],
+   *   samples: number[], timeDeltas: number[] }}
+   */
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const self = new Map();
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -36,6 +40,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !
   let total = 0;
   profile.samples.forEach((id, i) => {
     const node = byId.get(id);
+    if (!node) return;
     const { functionName, url, lineNumber } = node.callFrame;
     const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${lineNumber + 1}`;
     const t = dt[i] ?? 0;
