@@ -78,6 +78,11 @@ export async function offerLoad({
     disconnectAll(users);
     throw error;
   }
+  /** Why the node cut the sender off, if it did (a sender that reads too slowly is disconnected). */
+  let senderCut = /** @type {string | null} */ (null);
+  sender.on('disconnect', (reason) => {
+    senderCut ??= String(reason);
+  });
   users.forEach((socket, user) => {
     socket.on('msg', (data) => {
       const at = performance.now();
@@ -169,6 +174,7 @@ export async function offerLoad({
       lost: count - delivered,
       silentLoss: silent,
       duplicateCopies,
+      senderDisconnected: senderCut,
       goodput: sendSeconds > 0 ? Math.round((inWindow / sendSeconds) * 10) / 10 : null,
       ms: {
         p50: r(percentile(sorted, 0.5)),

@@ -170,6 +170,7 @@ function summarize(rounds, loadRates) {
         queued: total((r) => r.acks?.queued ?? 0),
         refused: total((r) => r.acks?.refused ?? 0),
         unanswered: total((r) => r.acks?.none ?? 0),
+        senderCut: runs.filter((r) => r.senderDisconnected).map((r) => r.senderDisconnected),
       };
     }),
     overload: overloadSummary(good),
@@ -283,6 +284,12 @@ export function report(result) {
       ],
       ['  lost silently', mr.silentLoss, pr?.silentLoss, '0'],
       ['  acks queued / refused / none', `${mr.queued} / ${mr.refused} / ${mr.unanswered}`, '(no acks)', ''],
+      [
+        '  runs whose sender the node cut off',
+        `${mr.senderCut.length} ${mr.senderCut.join(', ')}`,
+        `${pr?.senderCut.length ?? '-'}`,
+        '',
+      ],
       ['  goodput msgs/s', withSpread(mr.goodput, 0), withSpread(pr?.goodput ?? {}, 0), ''],
       [
         '  node CPU ms per msg',
