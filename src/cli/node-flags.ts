@@ -48,6 +48,12 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      (env MESHCHAT_PEER_RATE; default 1000)
   --send-rate N      frames a second per user connection (bursts of 4N), twice that per account;
                      0 for no limit (env MESHCHAT_SEND_RATE; default 50)
+  --admit-waiting N  most messages waiting in the outbox for one node that answers before users' new
+                     messages for it are refused destination_busy (with retryAfter); 0 for no bound
+                     (env MESHCHAT_ADMIT_WAITING; default 2000)
+  --admit-wait-ms N  longest, in ms, the oldest message for one node that answers may wait before users'
+                     new messages for it are refused the same way; 0 for no bound
+                     (env MESHCHAT_ADMIT_WAIT_MS; default 2000)
   --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
                      (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
   --private          only logged-in users may connect, read history or send (env MESHCHAT_PRIVATE=1;
@@ -85,6 +91,13 @@ const rateField = z
   .transform(Number)
   .pipe(z.number().max(1_000_000, 'must be at most 1000000'));
 
+/** A whole number from 0 to `max`. */
+const wholeField = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from 0 to ${max}`)
+    .transform(Number)
+    .pipe(z.number().max(max, `must be a whole number from 0 to ${max}`));
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const UNIT_BYTES: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 const SIZE = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i;
@@ -143,6 +156,8 @@ const nodeFlags = z.object({
     .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
   'http-rate': rateField.optional(),
+  'admit-waiting': wholeField(1_000_000).optional(),
+  'admit-wait-ms': wholeField(3_600_000).optional(),
   'peer-rate': rateField.optional(),
   'send-rate': rateField.optional(),
   'log-level': z
@@ -198,6 +213,8 @@ export function parseNodeFlags(
         'max-file-size': { type: 'string' },
         profile: { type: 'string' },
         'http-rate': { type: 'string' },
+        'admit-waiting': { type: 'string' },
+        'admit-wait-ms': { type: 'string' },
         'peer-rate': { type: 'string' },
         'send-rate': { type: 'string' },
         'log-level': { type: 'string' },
@@ -226,6 +243,8 @@ export function parseNodeFlags(
     'max-file-size': values['max-file-size'] ?? fromEnv('MESHCHAT_MAX_FILE_SIZE'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
     'http-rate': values['http-rate'] ?? fromEnv('MESHCHAT_HTTP_RATE'),
+    'admit-waiting': values['admit-waiting'] ?? fromEnv('MESHCHAT_ADMIT_WAITING'),
+    'admit-wait-ms': values['admit-wait-ms'] ?? fromEnv('MESHCHAT_ADMIT_WAIT_MS'),
     'peer-rate': values['peer-rate'] ?? fromEnv('MESHCHAT_PEER_RATE'),
     'send-rate': values['send-rate'] ?? fromEnv('MESHCHAT_SEND_RATE'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
@@ -303,7 +322,7 @@ export function parseNodeFlags(
       ...(privateNode ? { privateNode: true } : {}),
       ...(networkKey === undefined ? {} : { networkKey }),
       ...(maxConnections === undefined ? {} : { connections: { maxPerAddress: Number(maxConnections) } }),
-      ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
+      ...deliveryFrom(flags),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       ...(flags['history-page'] === undefined ? {} : { historyPage: flags['history-page'] }),
       ...(flags['max-file-size'] === undefined ? {} : { maxFileSize: flags['max-file-size'] }),
@@ -318,6 +337,20 @@ export function parseNodeFlags(
       ...(ngrokDomain ? { ngrokDomain } : {}),
     },
   };
+}
+
+/** `--message-ttl` and the admission flags as `NodeConfig.delivery`, when any is given. */
+function deliveryFrom(flags: {
+  'message-ttl'?: number;
+  'admit-waiting'?: number;
+  'admit-wait-ms'?: number;
+}): Pick<NodeConfig, 'delivery'> {
+  const delivery = {
+    ...(flags['message-ttl'] === undefined ? {} : { ttlMs: flags['message-ttl'] }),
+    ...(flags['admit-waiting'] === undefined ? {} : { admitMaxWaiting: flags['admit-waiting'] }),
+    ...(flags['admit-wait-ms'] === undefined ? {} : { admitMaxWaitMs: flags['admit-wait-ms'] }),
+  };
+  return Object.keys(delivery).length === 0 ? {} : { delivery };
 }
 
 /** The rate flags as `NodeConfig.rateLimits`: each rate with its burst (and the account's from `--send-rate`). */

@@ -3,6 +3,7 @@ import { createHttpApp, type HttpApp } from '../adapters/http/create-http-app.js
 import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { UserPush } from '../application/ports/user-push.js';
+import type { AdmissionSettings } from '../domain/admission.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
 import type { RateLimitSettings } from '../domain/rate-limits.js';
 import type { AccountsWiring } from './wire-accounts.js';
@@ -41,6 +42,8 @@ export function wireHttpApp(
     readonly privateNode?: boolean;
     /** Node-to-node routes answer only calls that prove it (`HttpAppDeps.networkKey`). */
     readonly networkKey?: NetworkKey;
+    /** The outbox's admission bounds, advertised at `/limits`. */
+    readonly admission?: AdmissionSettings;
   },
 ): HttpApp {
   const { registry, announce, remove, probe, keys, receive, receiveMany, health, metrics, meshMap, errors } =
@@ -67,6 +70,7 @@ export function wireHttpApp(
     peerLinks: settings.peerLinks,
     ...(limiter ? { rateLimits: limiter } : {}),
     ...(rateLimits ? { limits: rateLimits } : {}),
+    ...(settings.admission ? { admission: settings.admission } : {}),
     privateNode: settings.privateNode === true,
     ...(settings.networkKey ? { networkKey: settings.networkKey } : {}),
     ...(parts.readHistory

@@ -194,6 +194,10 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       privateNode: settings.privateNode === true,
       ...(httpLimits ? { limiter: httpLimits } : {}),
       ...(adapters.networkKey ? { networkKey: adapters.networkKey } : {}),
+      admission: {
+        maxWaiting: messaging.courier.settings.admitMaxWaiting,
+        maxWaitMs: messaging.courier.settings.admitMaxWaitMs,
+      },
     },
   );
   return {

@@ -136,6 +136,37 @@ export function describeMessageStoreContract(
       expect(store.history()).toEqual(now);
     });
 
+    it('a second status change reads the first as committed: history(since) lists the entry once', async () => {
+      const { store } = await start();
+      await store.accept(message('a'), 0);
+      const b = await store.accept(message('b'), 0);
+      const first = await store.setStatus('a', 'delivered');
+      const c = await store.accept(message('c'), 0);
+      const second = store.setStatus('a', 'failed');
+      // `a` is on disk with the first change's cursor, above `b`'s: the pending change must not list it twice.
+      expect(ids(store.history(b?.seq))).toEqual(['a', 'c']);
+      expect(store.history(first?.seq).map((e) => [e.id, e.status])).toEqual([
+        ['a', 'failed'],
+        ['c', undefined],
+      ]);
+      const changed = await second;
+      expect(changed).toMatchObject({ id: 'a', status: 'failed' });
+      expect(store.history(c?.seq)).toEqual([changed]);
+    });
+
+    it('a status change for an entry a committed trim removed resolves undefined', async () => {
+      const { store } = await start({ historySize: 2 });
+      for (const id of ['m1', 'm2']) await store.accept(message(id), 0);
+      await store.setStatus('m1', 'delivered');
+      await store.accept(message('m3'), 0);
+      expect(await store.setStatus('m1', 'failed')).toBeUndefined();
+      expect(await store.setStatus('m2', 'delivered')).toMatchObject({ id: 'm2', status: 'delivered' });
+      expect(store.history().map((e) => [e.id, e.status])).toEqual([
+        ['m2', 'delivered'],
+        ['m3', undefined],
+      ]);
+    });
+
     it('setStatus on an id not in history resolves undefined and changes nothing', async () => {
       const { store } = await start();
       const a = await store.accept(message('a'), 0);

@@ -6,6 +6,21 @@ import { parseNodeFlags } from '../../src/cli/node-flags.js';
 const stored = { nodeIdIn: (dataDir: string) => `stored-in-${dataDir.replace(/\W/g, '')}` };
 
 describe('meshchat node flags and environment', () => {
+  it('sets the admission bounds from flags or environment, with --message-ttl beside them', () => {
+    expect(
+      parseNodeFlags(['--admit-waiting', '500', '--admit-wait-ms', '0', '--message-ttl', '1h'], {}, stored)
+        .config.delivery,
+    ).toEqual({ ttlMs: 3_600_000, admitMaxWaiting: 500, admitMaxWaitMs: 0 });
+    expect(parseNodeFlags([], { MESHCHAT_ADMIT_WAIT_MS: '750' }, stored).config.delivery).toEqual({
+      admitMaxWaitMs: 750,
+    });
+    expect(parseNodeFlags([], {}, stored).config.delivery).toBeUndefined();
+    expect(() => parseNodeFlags(['--admit-waiting', '1.5'], {}, stored)).toThrow(
+      /--admit-waiting must be a whole number from 0 to 1000000/,
+    );
+    expect(() => parseNodeFlags(['--admit-wait-ms', '2h'], {}, stored)).toThrow(UsageError);
+  });
+
   it('has defaults a person expects', () => {
     const { config, logLevel } = parseNodeFlags([], {}, stored);
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', join: [], tunnel: 'none', profile: 'lan' });

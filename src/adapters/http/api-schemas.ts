@@ -212,6 +212,22 @@ export const limitsAnswer = z
       })
       .optional()
       .meta({ description: 'History pages: socket.io `older`, `/ws` frame `older`.' }),
+    admission: z
+      .strictObject({
+        maxWaiting: z.number().int().nonnegative().meta({
+          description: 'Most messages waiting in the outbox for one node that answers; 0: no bound.',
+        }),
+        maxWaitMs: z.number().int().nonnegative().meta({
+          description:
+            'Longest the oldest message waiting for one node that answers may have waited, in ms; 0: no bound.',
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Admission of users' messages (meshchat): past either bound, a message for that node is refused " +
+          '`destination_busy` with `retryAfter`. A node that is down is not bounded by these (see `outbox_full`).',
+      }),
     private: z.boolean().optional().meta({
       description:
         'Present and true on a private node (`--private`): only logged-in users may connect, read history or send.',

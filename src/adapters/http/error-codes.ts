@@ -7,6 +7,7 @@ import {
   Unauthenticated,
 } from '../../application/accounts/account-errors.js';
 import {
+  DestinationBusy,
   JoinFailed,
   OutboxFull,
   PeerCallFailed,
@@ -197,6 +198,10 @@ export const ERROR_CODES = {
   }),
   ...family(() => new StoreClosed(), {
     node_stopping: 'The node is shutting down and took nothing; send again later or to another node.',
+  }),
+  ...family(() => new DestinationBusy('', 1), {
+    destination_busy:
+      "A user's message for a node that answers but has too much waiting for it in this node's outbox (`GET /limits`, `admission`); nothing was taken, `retryAfter` says in how many seconds to try again.",
   }),
   ...family(() => new OutboxFull(''), {
     outbox_full: 'The outbox already holds as many undelivered messages as it keeps; nothing was taken.',

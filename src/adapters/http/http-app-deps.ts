@@ -19,6 +19,7 @@ import type { ReceiveMessage } from '../../application/messaging/receive-message
 import type { ReceiveMessages } from '../../application/messaging/receive-messages.js';
 import type { CheckHealth } from '../../application/operations/check-health.js';
 import type { UserPush } from '../../application/ports/user-push.js';
+import type { AdmissionSettings } from '../../domain/admission.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { RateLimitSettings } from '../../domain/rate-limits.js';
@@ -54,6 +55,8 @@ export interface HttpAppDeps {
   readonly limits?: RateLimitSettings;
   /** History pages (`ReadHistory`): messages sent on connect, and the cap on a request; at `GET /limits`. */
   readonly historyPages?: { readonly page: number; readonly maxPage: number };
+  /** The outbox's admission bounds for users' messages, advertised at `GET /limits` (none when absent). */
+  readonly admission?: AdmissionSettings;
   /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
   readonly peerLinks?: boolean;
   /**

@@ -60,7 +60,12 @@ export class SendDirectMessage {
     const destination = registry.known(address.node);
     if (!destination) return refused(message, new UnknownNode(address.node));
     if (destination.incarnation === undefined) return refused(message, new DirectUnsupported(address.node));
-    const [outcome] = await courier.send(message, [destination], { notify: true, outgoing: true, origin });
+    const [outcome] = await courier.send(message, [destination], {
+      notify: true,
+      outgoing: true,
+      origin,
+      admit: true,
+    });
     if (outcome?.status === 'failed') {
       const { code, message: why } = outcome.error;
       return {
