@@ -9,16 +9,18 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * `on`: event name -> listener, attached before the connection opens (socket.io drops an event nobody listens to,
  * and `history` arrives right after `connect`, possibly before the caller could attach anything).
  * @param {string} url
- * @param {{ timeoutMs?: number, on?: Record<string, (data: unknown) => void> }} [options] a listener gets the
- *   event's data as it came off the wire, to check before use
+ * @param {{ timeoutMs?: number, on?: Record<string, (data: unknown) => void>, localAddress?: string }} [options]
+ *   a listener gets the event's data as it came off the wire, to check before use; `localAddress`: the loopback
+ *   address to connect from (a node limits connections per client address)
  * @returns {Promise<Socket>}
  */
-export function connectUser(url, { timeoutMs = CONNECT_TIMEOUT_MS, on = {} } = {}) {
+export function connectUser(url, { timeoutMs = CONNECT_TIMEOUT_MS, on = {}, localAddress } = {}) {
   const socket = io(url, {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
     timeout: timeoutMs,
+    ...(localAddress === undefined ? {} : { localAddress }),
   });
   for (const [event, listener] of Object.entries(on)) socket.on(event, listener);
   return new Promise((resolve, reject) => {

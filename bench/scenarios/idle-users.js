@@ -3,12 +3,14 @@
 // 5,000 each) on loopback. Measured: the node's resident memory before and with its users, the time the users
 // take to connect, and the time to push one message to all of them: from `PUT /msg` addressed to the node
 // itself (which both systems push to every user) until the last user has it (one monotonic clock: every
-// process reads `process.hrtime`). Each user is one open file on the node and in its client process: a node
+// process reads `process.hrtime`). The users connect from 127.0.0.2-127.0.0.254 in turn (about 40 per address
+// for 10,000), so that the node's per-address limits (connections, upgrade requests) run at their defaults and
+// still admit them all; 127.0.0.1 is left to the bench's own requests. Each user is one open file on the node and in its client process: a node
 // is started with `ulimit -n` raised when the bench's own limit is too low, within the hard limit.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { alternateRounds, measureOnPair } from '../lib/compare.js';
-import { startIdleClients } from '../lib/idle-clients.js';
+import { LOCAL_ADDRESSES, startIdleClients } from '../lib/idle-clients.js';
 import { ran } from '../lib/ran.js';
 import { median, ratio } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
@@ -89,10 +91,23 @@ function measureOnce(system, label, options, log) {
       const connectStart = performance.now();
       const share = (/** @type {number} */ i) =>
         Math.floor(options.idleUsers / processes) + (i < options.idleUsers % processes ? 1 : 0);
-      const connected = await Promise.all(clients.map((c, i) => c.connect(pair.a.url, share(i))));
+      // Each process starts at its own place in the address list, so the users spread evenly over it.
+      let firstAddress = 0;
+      const connected = await Promise.all(
+        clients.map((c, i) => {
+          const options = { firstAddress: firstAddress % LOCAL_ADDRESSES.length };
+          firstAddress += share(i);
+          return c.connect(pair.a.url, share(i), options);
+        }),
+      );
       const connectSeconds = (performance.now() - connectStart) / 1000;
       const users = connected.reduce((n, c) => n + c.connected, 0);
       const failed = connected.reduce((n, c) => n + c.failed, 0);
+      /** @type {Record<string, number>} */
+      const errors = {};
+      for (const c of connected)
+        for (const [why, n] of Object.entries(c.errors)) errors[why] = (errors[why] ?? 0) + n;
+      if (failed > 0) say(`${failed} users could not connect: ${JSON.stringify(errors)}`);
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const rssWithUsers = residentBytes(pid);
       /** @type {number[]} */
@@ -116,6 +131,8 @@ function measureOnce(system, label, options, log) {
       return {
         users,
         failed,
+        errors,
+        sourceAddresses: Math.min(options.idleUsers, LOCAL_ADDRESSES.length),
         connectSeconds: Math.round(connectSeconds * 100) / 100,
         rssIdleMb: mb(rssIdle),
         rssWithUsersMb: mb(rssWithUsers),
@@ -146,7 +163,7 @@ function summarize(rounds) {
   return {
     rounds: good.length,
     failedRounds: rounds.length - good.length,
-    users: Math.min(...good.map((r) => r.users)),
+    users: good.length ? Math.min(...good.map((r) => r.users)) : 0,
     failed: good.reduce((n, r) => n + r.failed, 0),
     connectSeconds: stat(each((r) => r.connectSeconds)),
     rssIdleMb: stat(each((r) => r.rssIdleMb)),
@@ -217,9 +234,17 @@ export function report(result) {
     });
   }
   const first = result.rounds.meshchat.find(ran);
+  for (const system of /** @type {const} */ (['meshchat', 'plain'])) {
+    result.rounds[system].forEach((r, i) => {
+      if (ran(r) && r.failed > 0)
+        lines.push(`  ${system} round ${i + 1}: ${r.failed} users refused: ${JSON.stringify(r.errors)}`);
+    });
+  }
   lines.push(
     `  medians [lowest-highest] over the rounds (push: every push of every round); users in ` +
-      `${params.clientProcesses}+ client processes; open-file limit ${first?.fdLimit ?? '-'}.`,
+      `${params.clientProcesses}+ client processes, connecting from ${first?.sourceAddresses ?? '-'} ` +
+      `loopback addresses (127.0.0.2 up) in turn, the node's per-address limits at their defaults; ` +
+      `open-file limit ${first?.fdLimit ?? '-'}.`,
   );
   return lines.join('\n');
 }
