@@ -9,6 +9,7 @@ import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { NodeKeys } from '../application/membership/node-keys.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
 import { allViews } from '../application/membership/view-listener.js';
+import { MessageSignatures } from '../application/messaging/message-signatures.js';
 import type { HistoryQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
 import type { Inbox } from '../application/ports/inbox.js';
@@ -109,6 +110,28 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { ...fileParts, authenticate: accounts.authenticate, store: fileStore, mesh: catalog },
     { maxFileSize: settings.maxFileSize },
   );
+  const keys = adapters.verifier
+    ? new NodeKeys({
+        self: settings.self.id,
+        signer: adapters.signer,
+        verifier: adapters.verifier,
+        clock,
+        audit,
+      })
+    : undefined;
+  if (keys && saved?.keys) keys.restore(saved.keys);
+  // Messages are signed and checked with the same keys and bindings as node records.
+  const signatures =
+    keys && adapters.verifier
+      ? new MessageSignatures({
+          self: settings.self.id,
+          signer: adapters.signer,
+          verifier: adapters.verifier,
+          keyOf: (id) => keys.keyOf(id),
+          clock,
+          audit,
+        })
+      : undefined;
   const frontEnd = {
     registry,
     history: (query: HistoryQuery) => messaging.readHistory.execute(query),
@@ -117,6 +140,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     accounts,
     ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
     privateNode: settings.privateNode === true,
+    ...(keys ? { verifiedNode: (id: string) => keys.isKeyed(id) } : {}),
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
   const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
@@ -135,6 +159,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       errors,
       telemetry,
       inbox,
+      signatures,
       recipients: {
         exists: (name) => adapters.accounts.getAccount(name) !== undefined,
         isOnline: (name) => accounts.presence.isOnline(name),
@@ -147,16 +172,6 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { registry, peers, clock, listUsers: accounts.listUsers, errors },
     settings,
   );
-  const keys = adapters.verifier
-    ? new NodeKeys({
-        self: settings.self.id,
-        signer: adapters.signer,
-        verifier: adapters.verifier,
-        clock,
-        audit,
-      })
-    : undefined;
-  if (keys && saved?.keys) keys.restore(saved.keys);
   const membership = wireMembership(
     {
       registry,

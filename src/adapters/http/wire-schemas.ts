@@ -65,6 +65,10 @@ export const inboundMessageBody = z.looseObject({
   user: optional(z.string().max(USER_NAME_MAX_LENGTH)),
   hops: optional(z.number().int().min(0).max(1000)),
   fromUser: optional(z.string().max(ADDRESS_MAX_LENGTH)),
+  sig: optional(z.string().max(128)).meta({
+    description:
+      "The origin node's Ed25519 signature of the message (base64url, SPEC section 7); relays pass it on unchanged.",
+  }),
 });
 
 /** Most messages in one `POST /msgs` batch. */

@@ -20,6 +20,7 @@ import {
   WS_CLOSE_UNAUTHENTICATED,
 } from './connection-auth.js';
 import { historyCursor } from './history-cursor.js';
+import { nodesForUsers } from './node-list.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 
 export const WS_PATH = '/ws';
@@ -156,7 +157,7 @@ export class WsUserPush implements UserPush {
   #greet(ws: WebSocket, viewer?: Viewer): void {
     const { registry } = this.deps;
     send(ws, { type: 'hello', node: registry.self });
-    send(ws, { type: 'nodes', nodes: registry.list() });
+    send(ws, { type: 'nodes', nodes: nodesForUsers(registry.list(), this.deps.verifiedNode) });
     send(ws, { type: 'history', messages: this.deps.history({ since: this.#since.get(ws), viewer }) });
     send(ws, { type: 'mesh', ...this.deps.mesh() });
   }
@@ -213,7 +214,7 @@ export class WsUserPush implements UserPush {
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {
-    this.#broadcast({ type: 'nodes', nodes });
+    this.#broadcast({ type: 'nodes', nodes: nodesForUsers(nodes, this.deps.verifiedNode) });
   }
 
   pushMesh(graph: MeshGraph): void {

@@ -9,6 +9,7 @@ import {
 } from '../../domain/delivery.js';
 import { isDirect } from '../../domain/direct-message.js';
 import type { ChatMessage } from '../../domain/message.js';
+import { shownToUsers } from '../../domain/message-signature.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
@@ -176,7 +177,8 @@ export class Courier {
     const expiresAt = clock.now() + this.settings.ttlMs;
     const { entries, outgoing } = await store.enqueue(
       targets.map((t) => ({ node: t.id, url: t.url, message, expiresAt, notify: options.notify })),
-      options.outgoing ? { outgoing: message } : undefined,
+      // Outgoing history shows users what they sent: verified when this node signed it (its own message).
+      options.outgoing ? { outgoing: shownToUsers(message, message.sig !== undefined) } : undefined,
     );
     if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
     if (entries.length === 0) {

@@ -36,6 +36,10 @@ export type ReceiveOutcome = {
  *   a user of that node (`fromUser`), else `InvalidInput`; a name without an account here is `UnknownUser`.
  * - Unknown destination: `UnknownNode`. A relay the destination refuses for good: `RelayRefused`, with its
  *   status and code.
+ * - Signed messages (`MessageSignatures`): a message whose `from` is bound to a key must carry that key's
+ *   signature, else `BadSignature` before anything is stored, shown or relayed; this node's users see it
+ *   `verified`. The signature is passed on unchanged when relayed. A message without `from` originates here
+ *   (the assignment's client, or a plain client asking this node to relay): this node signs it.
  */
 export class ReceiveMessage {
   constructor(private readonly deps: MessageDeps) {}
@@ -49,14 +53,14 @@ export class ReceiveMessage {
     if (typeof input.to === 'string' && isUserAddressed(input.to)) return this.#direct(input, user, ts);
     const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
-    const message: ChatMessage = {
+    const { message, verified } = this.#authenticate(input, {
       id: input.id ?? ids.next(),
       from,
       to,
       msg: input.msg,
       ts: ts ?? new Date(clock.now()).toISOString(),
       ...(user === undefined ? {} : { user }),
-    };
+    });
 
     if (to === self || to === BROADCAST) {
       // A new broadcast is stored for this node's users and for every other node in one turn, so in one store
@@ -65,7 +69,7 @@ export class ReceiveMessage {
         to === BROADCAST && input.id === undefined
           ? courier.send(message, broadcastTargets(registry, from), { notify: false })
           : undefined;
-      const [delivery] = await Promise.all([local.execute(message), fanOut]);
+      const [delivery] = await Promise.all([local.execute(shown(message, verified)), fanOut]);
       if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');
       return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
     }
@@ -99,8 +103,7 @@ export class ReceiveMessage {
         `The sender "fromUser" of a direct message must be a user of its origin node "${from}".`,
       );
     }
-    if (!direct) throw new UnknownUser(to);
-    const message: ChatMessage = {
+    const { message, verified } = this.#authenticate(input, {
       id: input.id ?? ids.next(),
       from,
       to,
@@ -108,9 +111,30 @@ export class ReceiveMessage {
       ts: ts ?? new Date(clock.now()).toISOString(),
       ...(user === undefined ? {} : { user }),
       fromUser: formatUserAddress(sender),
-    };
-    const delivery = await direct.execute(message);
+    });
+    if (!direct) throw new UnknownUser(to);
+    const delivery = await direct.execute(shown(message, verified));
     if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');
     return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
   }
+
+  /**
+   * The message as it goes on, with its signature: this node's own when `from` was absent (it originates
+   * here), else the one it came with, checked when `from` is bound to a key (throws `BadSignature`).
+   */
+  #authenticate(input: InboundMessage, fields: ChatMessage): { message: ChatMessage; verified: boolean } {
+    const { signatures } = this.deps;
+    if (input.from === undefined) {
+      return signatures?.signs
+        ? { message: signatures.seal(fields), verified: true }
+        : { message: fields, verified: false };
+    }
+    const message = typeof input.sig === 'string' ? { ...fields, sig: input.sig } : fields;
+    return { message, verified: signatures?.check(message) ?? false };
+  }
+}
+
+/** What this node's users get: `verified` set when the origin's signature checked out here. */
+function shown(message: ChatMessage, verified: boolean): ChatMessage {
+  return verified ? { ...message, verified: true } : message;
 }

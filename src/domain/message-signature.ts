@@ -1,0 +1,41 @@
+import type { ChatMessage } from './message.js';
+
+/**
+ * The fields of a message its origin node signs (SPEC section 7, signed messages): everything a relay must not
+ * change. `hops` is left out (each relay counts one more) and so is `verified` (the receiver's own finding).
+ */
+export type SignedFields = Pick<ChatMessage, 'id' | 'from' | 'to' | 'msg' | 'ts' | 'user' | 'fromUser'>;
+
+/**
+ * The bytes an origin node signs for a message, defined once: a JSON array of the fields in a fixed order, an
+ * absent optional field as `null`, behind a tag that no node record's encoding starts with (so neither kind of
+ * signature can pass for the other). An array of strings and nulls has exactly one `JSON.stringify` form, so
+ * the encoding does not depend on key order or on how the message was parsed, and two different messages
+ * never encode the same (every string is quoted and escaped).
+ */
+export function canonicalMessage(message: SignedFields): string {
+  return JSON.stringify([
+    'meshchat-msg-v1',
+    message.id,
+    message.from,
+    message.to,
+    message.ts,
+    message.user ?? null,
+    message.fromUser ?? null,
+    message.msg,
+  ]);
+}
+
+/**
+ * A message as this node's users get it (pushed and in history): without the relay count and the signature,
+ * with `verified: true` when its origin's signature checked out (or it originated on this keyed node).
+ */
+export function shownToUsers(message: ChatMessage, verified: boolean): ChatMessage {
+  const { hops: _relayCount, sig: _signature, verified: _before, ...forUsers } = message;
+  return verified ? { ...forUsers, verified: true } : forUsers;
+}
+
+/** A message this node originated, as its own users get it: verified when this node signed it. */
+export function ownMessage(message: ChatMessage): ChatMessage {
+  return message.sig === undefined ? message : { ...message, verified: true };
+}
