@@ -1,0 +1,208 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  Ed25519NodeSigner,
+  Ed25519SignatureVerifier,
+} from '../../src/adapters/crypto/ed25519-node-signer.js';
+import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
+import { MessageSignatures } from '../../src/application/messaging/message-signatures.js';
+import type { PeerClient } from '../../src/application/ports/peer-client.js';
+import type { ChatMessage } from '../../src/domain/message.js';
+import { canonicalMessage, type SignedFields, shownToUsers } from '../../src/domain/message-signature.js';
+import { nodeRecord } from '../../src/domain/node-record.js';
+import { BadSignature } from '../../src/domain/node-signature.js';
+import { PeerRegistry } from '../../src/domain/peer-registry.js';
+import { wireMessaging } from '../../src/wiring/wire-messaging.js';
+import { FakeClock } from '../fakes/fake-clock.js';
+import { InMemoryInbox } from '../fakes/in-memory-inbox.js';
+import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
+import { RecordingPushNotifier, SequentialIds } from '../fakes/recording-push-notifier.js';
+
+const verifier = new Ed25519SignatureVerifier();
+const BASE: ChatMessage = {
+  id: 'm-1',
+  from: 'b',
+  to: 'a',
+  msg: 'hello\nworld',
+  ts: '2026-01-01T00:00:00.000Z',
+};
+
+describe('the canonical bytes of a message', () => {
+  it('do not depend on key order, and leave out hops, sig and verified', () => {
+    const reordered = { ts: BASE.ts, msg: BASE.msg, to: BASE.to, from: BASE.from, id: BASE.id };
+    expect(canonicalMessage(reordered)).toBe(canonicalMessage(BASE));
+    const annotated = { ...BASE, hops: 2, sig: 'x', verified: true } as ChatMessage;
+    expect(canonicalMessage(annotated)).toBe(canonicalMessage(BASE));
+    expect(canonicalMessage(BASE)).toBe(
+      '["meshchat-msg-v1","m-1","b","a","2026-01-01T00:00:00.000Z",null,null,"hello\\nworld"]',
+    );
+  });
+
+  it('differ for any two messages that differ in a signed field', () => {
+    const text = fc.string({ maxLength: 12 });
+    const fields = fc.record(
+      { id: text, from: text, to: text, msg: text, ts: text, user: text, fromUser: text },
+      { requiredKeys: ['id', 'from', 'to', 'msg', 'ts'] },
+    );
+    const signed = (m: SignedFields) =>
+      JSON.stringify([m.id, m.from, m.to, m.msg, m.ts, m.user ?? null, m.fromUser ?? null]);
+    fc.assert(
+      fc.property(fields, fields, (x, y) => {
+        fc.pre(signed(x) !== signed(y));
+        expect(canonicalMessage(x)).not.toBe(canonicalMessage(y));
+      }),
+      { numRuns: 500 },
+    );
+    // Boundaries that a naive joined encoding would confuse.
+    expect(canonicalMessage({ ...BASE, user: '' })).not.toBe(canonicalMessage(BASE));
+    expect(canonicalMessage({ ...BASE, from: 'b\na', to: '' })).not.toBe(
+      canonicalMessage({ ...BASE, from: 'b', to: 'a\n' }),
+    );
+  });
+});
+
+describe('signing and checking messages', () => {
+  const b = Ed25519NodeSigner.generate();
+  const stranger = Ed25519NodeSigner.generate();
+  const setup = () => {
+    const audit = new RecordingAuditTrail();
+    const clock = new FakeClock();
+    const keys = new Map([['b', b.publicKey]]);
+    const check = new MessageSignatures({ self: 'a', verifier, keyOf: (id) => keys.get(id), clock, audit });
+    const bSide = new MessageSignatures({ self: 'b', signer: b, verifier, keyOf: () => undefined, clock });
+    return { audit, check, bSide };
+  };
+
+  it("accepts b's sealed message, relayed with more hops, and refuses it with any signed field changed", () => {
+    const { check, bSide } = setup();
+    const sealed = bSide.seal({ ...BASE, user: 'Bo', fromUser: 'bo@b' });
+    expect(sealed.sig).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(check.check({ ...sealed, hops: 2 })).toBe(true);
+    const changes: Partial<ChatMessage>[] = [
+      { id: 'm-2' },
+      { to: 'c' },
+      { msg: 'hello world' },
+      { ts: '2026-01-01T00:00:01.000Z' },
+      { user: 'Bob' },
+      { fromUser: 'eve@b' },
+    ];
+    for (const change of changes) {
+      expect(() => check.check({ ...sealed, ...change }), JSON.stringify(change)).toThrow(BadSignature);
+    }
+  });
+
+  it('refuses a bound id without a signature or signed by another key, audited; takes an unbound id unverified', () => {
+    const { audit, check } = setup();
+    expect(() => check.check(BASE)).toThrow(/signs its messages/);
+    const forged = { ...BASE, sig: stranger.sign(canonicalMessage(BASE)) };
+    expect(() => check.check(forged)).toThrow(/does not verify/);
+    expect(audit.records.map((r) => `${r.op}:${r.object}:${r.outcome}`)).toEqual([
+      'message:message m-1 from b:bad_signature',
+      'message:message m-1 from b:bad_signature',
+    ]);
+    const fromC = { ...BASE, from: 'c', sig: stranger.sign(canonicalMessage({ ...BASE, from: 'c' })) };
+    expect(check.check(fromC)).toBe(false);
+    expect(check.check({ ...BASE, from: 'c' })).toBe(false);
+    expect(audit.records).toHaveLength(2);
+  });
+
+  it('shows users no signature and no relay count, and verified only when it is', () => {
+    const shown = shownToUsers({ ...BASE, sig: 'x', hops: 1, verified: true }, false);
+    expect(shown).toEqual(BASE);
+    expect(shownToUsers({ ...BASE, sig: 'x' }, true)).toEqual({ ...BASE, verified: true });
+  });
+});
+
+/** Node `a` (keyed) receiving from peers: `b` is bound to its key, `c` is a plain node. */
+function receivingNode() {
+  const a = Ed25519NodeSigner.generate();
+  const b = Ed25519NodeSigner.generate();
+  const clock = new FakeClock();
+  const audit = new RecordingAuditTrail();
+  const registry = new PeerRegistry(nodeRecord('a', 'http://a.example'));
+  const push = new RecordingPushNotifier();
+  const store = new MemoryMessageStore();
+  const keys = new Map([
+    ['a', a.publicKey],
+    ['b', b.publicKey],
+  ]);
+  const signatures = new MessageSignatures({
+    self: 'a',
+    signer: a,
+    verifier,
+    keyOf: (id) => keys.get(id),
+    clock,
+    audit,
+  });
+  const wiring = wireMessaging(
+    {
+      registry,
+      peers: {} as PeerClient,
+      clock,
+      ids: new SequentialIds(),
+      store,
+      push,
+      inbox: new InMemoryInbox(),
+      recipients: { exists: (name) => name === 'alice', isOnline: () => true },
+      signatures,
+    },
+    {},
+  );
+  const bSigns = <T extends ChatMessage>(m: T) => ({ ...m, sig: b.sign(canonicalMessage(m)) });
+  return { ...wiring, push, store, audit, a, b, bSigns };
+}
+
+describe('a keyed node receiving messages', () => {
+  it("refuses b's id without b's signature, stores and shows nothing; shows b's signed one verified", async () => {
+    const node = receivingNode();
+    await expect(node.receive.execute({ ...BASE })).rejects.toThrow(BadSignature);
+    const forged = { ...BASE, sig: node.a.sign(canonicalMessage(BASE)) };
+    await expect(node.receive.execute(forged)).rejects.toMatchObject({ code: 'bad_signature' });
+    expect(node.push.messages).toEqual([]);
+    expect(node.store.history()).toEqual([]);
+    expect(node.store.seen(BASE.id)).toBe(false);
+
+    expect(await node.receive.execute(node.bSigns(BASE))).toMatchObject({ status: 'delivered' });
+    expect(node.push.messages).toEqual([expect.objectContaining({ ...BASE, verified: true })]);
+    expect(node.push.messages[0]).not.toHaveProperty('sig');
+    expect(node.store.history()[0]).toMatchObject({ verified: true });
+  });
+
+  it('refuses each forged message of a batch on its own and takes the others', async () => {
+    const node = receivingNode();
+    const good = node.bSigns({ ...BASE, id: 'm-2' });
+    const outcomes = await node.receiveMany.execute([BASE, good, { ...BASE, id: 'm-3', from: 'c' }]);
+    expect(outcomes.map((o) => (o.ok ? o.status : o.error.code))).toEqual([
+      'bad_signature',
+      'delivered',
+      'delivered',
+    ]);
+    expect(node.push.messages.map((m) => [m.id, m.verified ?? false])).toEqual([
+      ['m-2', true],
+      ['m-3', false],
+    ]);
+  });
+
+  it("refuses a direct message that claims b's user without b's signature", async () => {
+    const node = receivingNode();
+    const dm = { ...BASE, to: 'alice@a', fromUser: 'bob@b' };
+    await expect(node.receive.execute(dm)).rejects.toThrow(BadSignature);
+    expect(node.push.messages).toEqual([]);
+    expect(node.audit.records.map((r) => r.object)).toEqual(['message m-1 from bob@b']);
+    await node.receive.execute(node.bSigns(dm));
+    expect(node.push.messages).toEqual([expect.objectContaining({ fromUser: 'bob@b', verified: true })]);
+  });
+
+  it('signs what it originates: its users see their own messages and the echo client verified', async () => {
+    const node = receivingNode();
+    const sent = await node.forward.execute({ to: 'a', msg: 'mine' });
+    expect(sent).toMatchObject({ ok: true, status: 'delivered' });
+    await node.receive.execute({ msg: 'echo' });
+    expect(node.push.messages.map((m) => [m.msg, m.from, m.verified])).toEqual([
+      ['mine', 'a', true],
+      ['echo', 'a', true],
+    ]);
+    // Nobody else can speak for this node: its own id without its signature is refused.
+    await expect(node.receive.execute({ ...BASE, id: 'm-9', from: 'a' })).rejects.toThrow(BadSignature);
+  });
+});
