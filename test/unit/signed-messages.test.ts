@@ -7,7 +7,7 @@ import {
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { MessageSignatures } from '../../src/application/messaging/message-signatures.js';
 import type { PeerClient } from '../../src/application/ports/peer-client.js';
-import type { ChatMessage } from '../../src/domain/message.js';
+import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import { canonicalMessage, type SignedFields, shownToUsers } from '../../src/domain/message-signature.js';
 import { nodeRecord } from '../../src/domain/node-record.js';
 import { BadSignature } from '../../src/domain/node-signature.js';
@@ -148,7 +148,7 @@ function receivingNode() {
     },
     {},
   );
-  const bSigns = <T extends ChatMessage>(m: T) => ({ ...m, sig: b.sign(canonicalMessage(m)) });
+  const bSigns = (m: ChatMessage): InboundMessage => ({ ...m, sig: b.sign(canonicalMessage(m)) });
   return { ...wiring, push, store, audit, a, b, bSigns };
 }
 
@@ -171,7 +171,8 @@ describe('a keyed node receiving messages', () => {
   it('refuses each forged message of a batch on its own and takes the others', async () => {
     const node = receivingNode();
     const good = node.bSigns({ ...BASE, id: 'm-2' });
-    const outcomes = await node.receiveMany.execute([BASE, good, { ...BASE, id: 'm-3', from: 'c' }]);
+    const batch: InboundMessage[] = [{ ...BASE }, good, { ...BASE, id: 'm-3', from: 'c' }];
+    const outcomes = await node.receiveMany.execute(batch);
     expect(outcomes.map((o) => (o.ok ? o.status : o.error.code))).toEqual([
       'bad_signature',
       'delivered',
