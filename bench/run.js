@@ -84,6 +84,9 @@ membership (nodes built in the bench process with createNode, LAN profile, on 12
   --directory-requests N     GET /users?scope=mesh timed, in a row over up to 4 nodes (200; quick 100)
   --directory-rest-seconds N window counting the directory's pulls at rest (10; quick 5)
 
+signatures (in the bench process: the receive path of one node's messaging, --messages messages from one node in
+  batches of 100, with and without a signature check per message; --rounds rounds)
+
 accounts (one node built in the bench process with a data dir and the real scrypt hasher):
   --logins N           POST /sessions to time (400; quick 50)
   --login-users N      accounts registered first, logged in to in turn (20; quick 5)
