@@ -27,6 +27,24 @@ export function canonicalMessage(message: SignedFields): string {
 }
 
 /**
+ * A node's proof that it sent a whole `POST /msgs` batch: its id and its signature of `canonicalBatch`. It
+ * stands for the signature of each message of the batch whose `from` is that node, so the receiver checks one
+ * signature per batch instead of one per message; messages it relays for other nodes are checked on their own.
+ */
+export interface BatchProof {
+  readonly signer: string;
+  readonly sig: string;
+}
+
+/**
+ * The bytes a node signs for a batch: the signer and every message's `canonicalMessage`, in order, as one JSON
+ * array behind its own tag. A batch with a message added, dropped, moved or changed encodes differently.
+ */
+export function canonicalBatch(signer: string, messages: readonly SignedFields[]): string {
+  return JSON.stringify(['meshchat-batch-v1', signer, ...messages.map(canonicalMessage)]);
+}
+
+/**
  * A message as this node's users get it (pushed and in history): without the relay count and the signature,
  * with `verified: true` when its origin's signature checked out (or it originated on this keyed node).
  */

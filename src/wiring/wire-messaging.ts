@@ -70,7 +70,7 @@ export function wireMessaging(
     signatures,
   } = parts;
   const courier = new Courier(
-    { registry, peers, store, clock, random, users: push, errors, telemetry },
+    { registry, peers, store, clock, random, users: push, errors, telemetry, signatures },
     settings.delivery,
   );
   const local = new DeliverLocally({ push, store, clock, telemetry });
@@ -90,6 +90,6 @@ export function wireMessaging(
     readHistory: new ReadHistory({ store, inbox }),
     forward: new ForwardMessage(deps),
     receive,
-    receiveMany: new ReceiveMessages({ receive }),
+    receiveMany: new ReceiveMessages({ receive, signatures }),
   };
 }

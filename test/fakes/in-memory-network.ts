@@ -10,6 +10,7 @@ import { PeerCallFailed } from '../../src/application/errors.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import { allViews } from '../../src/application/membership/view-listener.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import type { MessageSignatures } from '../../src/application/messaging/message-signatures.js';
 import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { Inbox } from '../../src/application/ports/inbox.js';
@@ -29,6 +30,7 @@ import { MAX_CATALOG_RECORDS_PER_NODE } from '../../src/domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../src/domain/directory.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
+import type { BatchProof } from '../../src/domain/message-signature.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
 import { type AccountsWiring, wireAccounts } from '../../src/wiring/wire-accounts.js';
@@ -54,7 +56,7 @@ export interface InboundPeerApi {
   withdraw(node: { id: string; url: string; reason?: 'dead' | 'left' }): Promise<void>;
   receive(message: InboundMessage): Promise<unknown>;
   /** `POST /msgs`; a plain node has none (it rejects with 404 as the HTTP API would). */
-  receiveBatch(messages: InboundMessage[]): Promise<BatchItemResult[]>;
+  receiveBatch(messages: InboundMessage[], proof?: BatchProof): Promise<BatchItemResult[]>;
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
   /** `GET /users` and its version header; a plain node has none (404, as the HTTP API would). */
   listUsers(): { users: DirectoryUser[]; version: number };
@@ -238,10 +240,11 @@ export class InMemoryPeerClient implements PeerClient {
   sendMessages(
     url: string,
     messages: readonly ChatMessage[],
-    options: CallOptions = {},
+    options: CallOptions & { readonly proof?: BatchProof } = {},
   ): Promise<BatchItemResult[]> {
     const wire = JSON.parse(JSON.stringify(messages)) as InboundMessage[];
-    return this.#call(url, (api) => api.receiveBatch(wire), options);
+    const { proof, ...call } = options;
+    return this.#call(url, (api) => api.receiveBatch(wire, proof), call);
   }
 
   async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
@@ -333,6 +336,8 @@ export function createMemoryNode(
     directory?: Partial<DirectorySettings>;
     /** Give the node a file catalog (in memory) and the mesh catalog over it, as `wireNode` does. */
     files?: boolean;
+    /** Signed messages: what the node signs and checks with (nothing without). */
+    signatures?: MessageSignatures;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -377,6 +382,7 @@ export function createMemoryNode(
       errors,
       telemetry,
       ...(inbox ? { inbox, recipients: connections } : {}),
+      ...(options.signatures ? { signatures: options.signatures } : {}),
     },
     options,
   );
@@ -442,8 +448,8 @@ export function createMemoryNode(
     announce: (node) => void announce.execute(node),
     withdraw: (node) => remove.execute(node),
     receive: (message) => receive.execute(message),
-    receiveBatch: async (messages) =>
-      (await receiveMany.execute(messages)).map((outcome) =>
+    receiveBatch: async (messages, proof) =>
+      (await receiveMany.execute(messages, proof)).map((outcome) =>
         outcome.ok
           ? { ok: true }
           : {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Ed25519NodeSigner } from '../../src/adapters/crypto/ed25519-node-signer.js';
-import { canonicalMessage } from '../../src/domain/message-signature.js';
+import { canonicalBatch, canonicalMessage } from '../../src/domain/message-signature.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { registerAndLogin } from '../support/accounts-http.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
@@ -134,6 +134,35 @@ describe('signed messages between real nodes', () => {
     await vi.waitFor(() => expect(shownOn(onC).some((m) => m.id === 'relay-1')).toBe(true), DEADLINE);
     expect(shownOn(onC).find((m) => m.id === 'relay-1')).toMatchObject({ from: 'a', verified: true });
     expect(shownOn(onC).some((m) => m.id === 'relay-2')).toBe(false);
+  });
+
+  it("takes a POST /msgs batch on a's one batch signature, and ignores a proof by another key", async () => {
+    const onB = await socketUser(b.url);
+    const aKey = Ed25519NodeSigner.stored(dirs.a as string);
+    const ts = new Date().toISOString();
+    const batch = [1, 2, 3].map((i) => ({ id: `batch-${i}`, from: 'a', to: 'b', msg: `batched ${i}`, ts }));
+    const stranger = Ed25519NodeSigner.generate();
+    const forged = await call(`${b.url}/msgs`, 'POST', {
+      messages: batch,
+      signer: 'a',
+      sig: stranger.sign(canonicalBatch('a', batch)),
+    });
+    expect((forged.body.results as { ok: boolean }[]).map((r) => r.ok)).toEqual([false, false, false]);
+    const proven = await call(`${b.url}/msgs`, 'POST', {
+      messages: batch,
+      signer: 'a',
+      sig: aKey.sign(canonicalBatch('a', batch)),
+    });
+    expect(proven.body.results).toEqual(batch.map(({ id }) => ({ ok: true, status: 'delivered', id })));
+    await vi.waitFor(
+      () => expect(shownOn(onB).filter((m) => m.id.startsWith('batch-'))).toHaveLength(3),
+      DEADLINE,
+    );
+    expect(
+      shownOn(onB)
+        .filter((m) => m.id.startsWith('batch-'))
+        .every((m) => m.verified === true),
+    ).toBe(true);
   });
 
   it("delivers an unkeyed node's message as before, unverified; nodes events say who is verified", async () => {

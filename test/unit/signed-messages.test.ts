@@ -15,6 +15,7 @@ import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { wireMessaging } from '../../src/wiring/wire-messaging.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { InMemoryInbox } from '../fakes/in-memory-inbox.js';
+import { createMemoryNode, InMemoryNetwork } from '../fakes/in-memory-network.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import { RecordingPushNotifier, SequentialIds } from '../fakes/recording-push-notifier.js';
 
@@ -126,10 +127,17 @@ function receivingNode() {
     ['a', a.publicKey],
     ['b', b.publicKey],
   ]);
+  const counting = {
+    calls: 0,
+    verify(key: string, payload: string, sig: string) {
+      counting.calls++;
+      return verifier.verify(key, payload, sig);
+    },
+  };
   const signatures = new MessageSignatures({
     self: 'a',
     signer: a,
-    verifier,
+    verifier: counting,
     keyOf: (id) => keys.get(id),
     clock,
     audit,
@@ -149,7 +157,7 @@ function receivingNode() {
     {},
   );
   const bSigns = (m: ChatMessage): InboundMessage => ({ ...m, sig: b.sign(canonicalMessage(m)) });
-  return { ...wiring, push, store, audit, a, b, bSigns };
+  return { ...wiring, push, store, audit, a, b, bSigns, counting, signatures };
 }
 
 describe('a keyed node receiving messages', () => {
@@ -205,5 +213,131 @@ describe('a keyed node receiving messages', () => {
     ]);
     // Nobody else can speak for this node: its own id without its signature is refused.
     await expect(node.receive.execute({ ...BASE, id: 'm-9', from: 'a' })).rejects.toThrow(BadSignature);
+  });
+});
+
+describe('batch proofs (one signature for a POST /msgs batch)', () => {
+  const bSide = (b: Ed25519NodeSigner) =>
+    new MessageSignatures({ self: 'b', signer: b, verifier, keyOf: () => undefined, clock: new FakeClock() });
+  const own = (i: number): ChatMessage => ({ ...BASE, id: `own-${i}`, msg: `mine ${i}` });
+
+  it("checks one signature for b's own messages; a relayed one in the batch is checked on its own", async () => {
+    const node = receivingNode();
+    const c = Ed25519NodeSigner.generate();
+    // A message of a node a does not know the key of, relayed by b: base rules, not covered by b's proof.
+    const relayed = {
+      ...BASE,
+      id: 'relayed',
+      from: 'c',
+      sig: c.sign(canonicalMessage({ ...BASE, from: 'c' })),
+    };
+    const batch: ChatMessage[] = [own(1), own(2), own(3), relayed];
+    const proof = bSide(node.b).sealBatch(batch);
+    expect(proof?.signer).toBe('b');
+    const outcomes = await node.receiveMany.execute(batch as InboundMessage[], proof);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true]);
+    expect(node.counting.calls).toBe(1);
+    expect(node.push.messages.map((m) => [m.id, m.verified ?? false])).toEqual([
+      ['own-1', true],
+      ['own-2', true],
+      ['own-3', true],
+      ['relayed', false],
+    ]);
+  });
+
+  it('ignores a proof by another key, or for other messages: each message is then checked, forged ones refused', async () => {
+    const node = receivingNode();
+    const stranger = Ed25519NodeSigner.generate();
+    const strangerSide = new MessageSignatures({
+      self: 'b',
+      signer: stranger,
+      verifier,
+      keyOf: () => undefined,
+      clock: new FakeClock(),
+    });
+    const forged = [own(1), own(2)];
+    const byStranger = await node.receiveMany.execute(
+      forged as InboundMessage[],
+      strangerSide.sealBatch(forged),
+    );
+    expect(byStranger.map((o) => (o.ok ? o.status : o.error.code))).toEqual([
+      'bad_signature',
+      'bad_signature',
+    ]);
+
+    // b's real proof for two messages, with a third slipped in (or one changed): no longer b's batch.
+    const real = [own(3), own(4)];
+    const proof = bSide(node.b).sealBatch(real);
+    const slipped = [...real, { ...own(5) }];
+    const changed = [own(3), { ...own(4), msg: 'changed' }];
+    for (const batch of [slipped, changed]) {
+      const outcomes = await node.receiveMany.execute(batch as InboundMessage[], proof);
+      expect(outcomes.every((o) => !o.ok && o.error.code === 'bad_signature')).toBe(true);
+    }
+    expect(node.push.messages).toEqual([]);
+  });
+
+  it('is made only by a keyed node for a batch holding a message of its own', () => {
+    const b = Ed25519NodeSigner.generate();
+    expect(bSide(b).sealBatch([{ ...BASE, from: 'c' }])).toBeUndefined();
+    const unkeyed = new MessageSignatures({
+      self: 'b',
+      verifier,
+      keyOf: () => undefined,
+      clock: new FakeClock(),
+    });
+    expect(unkeyed.sealBatch([own(1)])).toBeUndefined();
+    expect(bSide(b).sealBatch([own(1)])).toMatchObject({ signer: 'b', sig: expect.any(String) });
+  });
+});
+
+describe('a keyed node sending its backlog (in-memory network, fake clock)', () => {
+  it('sends batches with a proof, so the receiver checks one signature per batch, and shows them verified', async () => {
+    const clock = new FakeClock();
+    const net = new InMemoryNetwork({ clock });
+    const aKey = Ed25519NodeSigner.generate();
+    const checks = { calls: 0 };
+    const counting = {
+      verify: (key: string, payload: string, sig: string) => {
+        checks.calls++;
+        return verifier.verify(key, payload, sig);
+      },
+    };
+    const a = createMemoryNode(net, 'a', {
+      clock,
+      incarnation: clock.now(),
+      signatures: new MessageSignatures({ self: 'a', signer: aKey, verifier, keyOf: () => undefined, clock }),
+    });
+    const b = createMemoryNode(net, 'b', {
+      clock,
+      incarnation: clock.now(),
+      signatures: new MessageSignatures({
+        self: 'b',
+        verifier: counting,
+        keyOf: (id) => (id === 'a' ? aKey.publicKey : undefined),
+        clock,
+      }),
+    });
+    try {
+      await b.join.execute([a.url]);
+      net.setDown(b.url, true);
+      a.registry.suspect('b');
+      for (let i = 1; i <= 30; i++) await a.forward.execute({ to: 'b', msg: `m${i}` });
+      net.setDown(b.url, false);
+      a.registry.confirm(b.registry.self);
+      for (let t = 0; b.users.messages.length < 30; t += 50) {
+        if (t > 5_000) throw new Error(`b has ${b.users.messages.length} of 30 messages`);
+        await clock.advance(50);
+      }
+      expect(b.users.messages.every((m) => m.verified === true && !('sig' in m))).toBe(true);
+      // Fewer checks than messages: one per batch (a lone message in a call of its own is checked alone).
+      expect(checks.calls).toBeGreaterThan(0);
+      expect(checks.calls).toBeLessThan(5);
+      // Its own users see what they sent as verified too.
+      expect(a.store.history().every((m) => m.verified === true)).toBe(true);
+    } finally {
+      a.courier.stop();
+      b.courier.stop();
+    }
   });
 });

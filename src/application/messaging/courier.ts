@@ -24,6 +24,7 @@ import { DirectUnsupported } from './direct-errors.js';
 import { Fates } from './fates.js';
 import { HeldStatuses } from './held-statuses.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
+import type { MessageSignatures } from './message-signatures.js';
 
 export type { FirstOutcome, Refusal } from './lane.js';
 
@@ -43,6 +44,8 @@ export interface CourierDeps {
   readonly errors?: InternalErrors;
   /** Told of copies queued and settled (metrics); nobody by default. */
   readonly telemetry?: Telemetry;
+  /** Signs each batch this node sends (signed messages), so the receiver checks one signature, not one each. */
+  readonly signatures?: MessageSignatures;
 }
 
 export interface SendOptions {
@@ -316,10 +319,9 @@ export class Courier {
     let results: BatchItemResult[];
     try {
       if (batch.length > 1) {
-        results = await peers.sendMessages(
-          url,
-          batch.map((p) => p.entry.message),
-        );
+        const messages = batch.map((p) => p.entry.message);
+        const proof = this.deps.signatures?.sealBatch(messages);
+        results = await peers.sendMessages(url, messages, proof ? { proof } : {});
       } else {
         // A plain node takes only its own id as `to`: its share of a broadcast is addressed to it.
         const { message } = head.entry;

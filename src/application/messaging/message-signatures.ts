@@ -1,5 +1,5 @@
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
-import { canonicalMessage } from '../../domain/message-signature.js';
+import { type BatchProof, canonicalBatch, canonicalMessage } from '../../domain/message-signature.js';
 import { BadSignature } from '../../domain/node-signature.js';
 import type { AuditTrail } from '../ports/accounts/audit-trail.js';
 import type { Clock } from '../ports/clock.js';
@@ -29,6 +29,8 @@ export interface MessageSignaturesDeps {
  *   message never binds a key, since it could then bind a stranger's key to an id first). It throws
  *   `BadSignature`, audited, for a bound `from` with a missing or bad signature. The key is looked up by
  *   `from`, so a signature by any other key (the sender's own, say) is as bad as none.
+ * - `sealBatch` and `provesBatch`: one signature for a whole batch this node sends (`BatchProof`), checked
+ *   once by the receiver, so the messages of the batch that the signer originated need no check of their own.
  */
 export class MessageSignatures {
   constructor(private readonly deps: MessageSignaturesDeps) {}
@@ -43,9 +45,30 @@ export class MessageSignatures {
     return signer ? { ...message, sig: signer.sign(canonicalMessage(message)) } : message;
   }
 
-  check(message: ChatMessage | (InboundMessage & ChatMessage)): boolean {
+  /** This node's proof for a batch, when it has a key and originated at least one of the messages. */
+  sealBatch(messages: readonly ChatMessage[]): BatchProof | undefined {
+    const { signer, self } = this.deps;
+    if (!signer || !messages.some((m) => m.from === self)) return undefined;
+    return { signer: self, sig: signer.sign(canonicalBatch(self, messages)) };
+  }
+
+  /**
+   * Whether `proof` shows that the node it names, bound to a key here, sent exactly these messages. False for
+   * an unbound signer or a signature that does not verify: the messages are then checked one by one (which
+   * refuses and audits what must be refused), so a bad proof costs the sender nothing but the shortcut.
+   */
+  provesBatch(messages: readonly ChatMessage[], proof: BatchProof): boolean {
+    const key = this.deps.keyOf(proof.signer);
+    return (
+      key !== undefined && this.deps.verifier.verify(key, canonicalBatch(proof.signer, messages), proof.sig)
+    );
+  }
+
+  /** `provenBy`: the signer of a batch proof that verified for the batch this message came in. */
+  check(message: ChatMessage | (InboundMessage & ChatMessage), provenBy?: string): boolean {
     const key = this.deps.keyOf(message.from);
     if (key === undefined) return false;
+    if (provenBy === message.from) return true;
     const { sig } = message;
     if (typeof sig === 'string' && this.deps.verifier.verify(key, canonicalMessage(message), sig))
       return true;

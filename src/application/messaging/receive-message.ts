@@ -44,23 +44,29 @@ export type ReceiveOutcome = {
 export class ReceiveMessage {
   constructor(private readonly deps: MessageDeps) {}
 
-  async execute(input: InboundMessage): Promise<ReceiveOutcome> {
+  /** `provenBy`: the node whose batch proof covers this message (`ReceiveMessages`); its signature is not rechecked. */
+  async execute(input: InboundMessage, provenBy?: string): Promise<ReceiveOutcome> {
     const { registry, courier, local, clock, ids, telemetry } = this.deps;
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
     const self = registry.self.id;
-    if (typeof input.to === 'string' && isUserAddressed(input.to)) return this.#direct(input, user, ts);
+    if (typeof input.to === 'string' && isUserAddressed(input.to))
+      return this.#direct(input, user, ts, provenBy);
     const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
-    const { message, verified } = this.#authenticate(input, {
-      id: input.id ?? ids.next(),
-      from,
-      to,
-      msg: input.msg,
-      ts: ts ?? new Date(clock.now()).toISOString(),
-      ...(user === undefined ? {} : { user }),
-    });
+    const { message, verified } = this.#authenticate(
+      input,
+      {
+        id: input.id ?? ids.next(),
+        from,
+        to,
+        msg: input.msg,
+        ts: ts ?? new Date(clock.now()).toISOString(),
+        ...(user === undefined ? {} : { user }),
+      },
+      provenBy,
+    );
 
     if (to === self || to === BROADCAST) {
       // A new broadcast is stored for this node's users and for every other node in one turn, so in one store
@@ -92,6 +98,7 @@ export class ReceiveMessage {
     input: InboundMessage,
     user: string | undefined,
     ts: string | undefined,
+    provenBy: string | undefined,
   ): Promise<ReceiveOutcome> {
     const { direct, clock, ids, telemetry } = this.deps;
     const to = formatUserAddress(parseUserAddress(input.to));
@@ -103,15 +110,19 @@ export class ReceiveMessage {
         `The sender "fromUser" of a direct message must be a user of its origin node "${from}".`,
       );
     }
-    const { message, verified } = this.#authenticate(input, {
-      id: input.id ?? ids.next(),
-      from,
-      to,
-      msg: input.msg,
-      ts: ts ?? new Date(clock.now()).toISOString(),
-      ...(user === undefined ? {} : { user }),
-      fromUser: formatUserAddress(sender),
-    });
+    const { message, verified } = this.#authenticate(
+      input,
+      {
+        id: input.id ?? ids.next(),
+        from,
+        to,
+        msg: input.msg,
+        ts: ts ?? new Date(clock.now()).toISOString(),
+        ...(user === undefined ? {} : { user }),
+        fromUser: formatUserAddress(sender),
+      },
+      provenBy,
+    );
     if (!direct) throw new UnknownUser(to);
     const delivery = await direct.execute(shown(message, verified));
     if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');
@@ -122,7 +133,11 @@ export class ReceiveMessage {
    * The message as it goes on, with its signature: this node's own when `from` was absent (it originates
    * here), else the one it came with, checked when `from` is bound to a key (throws `BadSignature`).
    */
-  #authenticate(input: InboundMessage, fields: ChatMessage): { message: ChatMessage; verified: boolean } {
+  #authenticate(
+    input: InboundMessage,
+    fields: ChatMessage,
+    provenBy: string | undefined,
+  ): { message: ChatMessage; verified: boolean } {
     const { signatures } = this.deps;
     if (input.from === undefined) {
       return signatures?.signs
@@ -130,7 +145,7 @@ export class ReceiveMessage {
         : { message: fields, verified: false };
     }
     const message = typeof input.sig === 'string' ? { ...fields, sig: input.sig } : fields;
-    return { message, verified: signatures?.check(message) ?? false };
+    return { message, verified: signatures?.check(message, provenBy) ?? false };
   }
 }
 

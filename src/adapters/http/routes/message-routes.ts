@@ -83,9 +83,13 @@ export const MESSAGE_ROUTES = [
       description: 'The messages, each as `PUT /msg` takes it.',
     },
     responses: { '200': { description: 'One result per message, in order.', json: batchAnswer } },
-    answer: async ({ deps: { receiveMany }, body: { messages } }) => {
+    answer: async ({ deps: { receiveMany }, body: { messages, signer, sig } }) => {
       const checked = messages.map((m) => inboundMessageBody.safeParse(m));
-      const outcomes = await receiveMany.execute(checked.flatMap((m) => (m.success ? [m.data] : [])));
+      const proof = signer !== undefined && sig !== undefined ? { signer, sig } : undefined;
+      const outcomes = await receiveMany.execute(
+        checked.flatMap((m) => (m.success ? [m.data] : [])),
+        proof,
+      );
       let next = 0;
       const results = checked.map((m, i) => {
         if (!m.success) {
