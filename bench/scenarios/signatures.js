@@ -2,7 +2,8 @@
 // messaging use cases (the real `wireMessaging`, an in-memory store, users that count pushes) receive `messages`
 // messages addressed to it from node `b` in batches of 100, as `POST /msgs` hands them over, twice:
 //   unsigned   the node has no signatures (as before signed messages): nothing is checked;
-//   signed     the node has b's key bound and every message carries b's Ed25519 signature: each is checked.
+//   signed     the node has b's key bound and every message carries b's Ed25519 signature: each is checked;
+//   proven     the same, and each batch carries b's batch proof (as b's outbox sends it): one check a batch.
 // The signatures are made before the clock starts (the origin's cost is measured on its own, as `sign`). Rounds
 // alternate the order; each variant's figure is the median over its rounds, and the report gives the signed
 // receive path as a ratio of the unsigned one in the same run.
@@ -13,7 +14,8 @@ import { fixed, table } from '../lib/table.js';
 
 export const name = 'signatures';
 export const group = 'delivery';
-export const title = 'signed messages: receive path with a signature check per message vs none (in process)';
+export const title =
+  'signed messages: receive path with a signature check per message or per batch vs none (in process)';
 
 /** @import { BenchOptions } from '../run.js' */
 
@@ -91,11 +93,12 @@ function receivingNode(d, keyOfB) {
 /**
  * @param {ReturnType<typeof receivingNode>} node
  * @param {readonly object[]} messages
+ * @param {readonly (object | undefined)[]} proofs one per batch, or none
  */
-async function receiveAll(node, messages) {
+async function receiveAll(node, messages, proofs = []) {
   const start = performance.now();
   for (let i = 0; i < messages.length; i += BATCH) {
-    const outcomes = await node.wiring.receiveMany.execute(messages.slice(i, i + BATCH));
+    const outcomes = await node.wiring.receiveMany.execute(messages.slice(i, i + BATCH), proofs[i / BATCH]);
     if (outcomes.some((/** @type {{ ok: boolean }} */ o) => !o.ok)) throw new Error('a message was refused');
   }
   const ms = performance.now() - start;
@@ -109,8 +112,15 @@ export async function run({ options, log }) {
     const d = await load();
     const b = d.crypto.Ed25519NodeSigner.generate();
     const count = options.messages;
-    /** @type {{ unsigned: number[], signed: number[], sign: number[] }} */
-    const us = { unsigned: [], signed: [], sign: [] };
+    const bSide = new d.sigs.MessageSignatures({
+      self: 'b',
+      signer: b,
+      verifier: new d.crypto.Ed25519SignatureVerifier(),
+      keyOf: () => undefined,
+      clock: { now: () => Date.now() },
+    });
+    /** @type {{ unsigned: number[], signed: number[], proven: number[], sign: number[], prove: number[] }} */
+    const us = { unsigned: [], signed: [], proven: [], sign: [], prove: [] };
     for (let round = 0; round < options.rounds; round++) {
       const ts = new Date().toISOString();
       const plain = Array.from({ length: count }, (_, i) => ({
@@ -123,22 +133,40 @@ export async function run({ options, log }) {
       const signStart = performance.now();
       const signed = plain.map((m) => ({ ...m, sig: b.sign(d.enc.canonicalMessage(m)) }));
       us.sign.push(((performance.now() - signStart) * 1000) / count);
-      const order = round % 2 === 0 ? ['unsigned', 'signed'] : ['signed', 'unsigned'];
+      const proveStart = performance.now();
+      const proofs = [];
+      for (let i = 0; i < count; i += BATCH) proofs.push(bSide.sealBatch(signed.slice(i, i + BATCH)));
+      us.prove.push(((performance.now() - proveStart) * 1000) / count);
+      /** @type {('unsigned' | 'signed' | 'proven')[]} */
+      const variants = ['unsigned', 'signed', 'proven'];
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const variant of order) {
-        const node = receivingNode(d, variant === 'signed' ? b.publicKey : undefined);
-        const perMessage = await receiveAll(node, variant === 'signed' ? signed : plain);
-        us[/** @type {'signed' | 'unsigned'} */ (variant)].push(perMessage);
+        const node = receivingNode(d, variant === 'unsigned' ? undefined : b.publicKey);
+        const perMessage = await receiveAll(
+          node,
+          variant === 'unsigned' ? plain : signed,
+          variant === 'proven' ? proofs : [],
+        );
+        us[variant].push(perMessage);
         log(`round ${round + 1}: ${variant} ${fixed(perMessage, 1)} µs a message`);
       }
     }
     const unsigned = median(us.unsigned) ?? Number.NaN;
     const signed = median(us.signed) ?? Number.NaN;
+    const proven = median(us.proven) ?? Number.NaN;
     return {
       ok: true,
       messages: count,
       rounds: options.rounds,
-      usPerMessage: { unsigned, signed, sign: median(us.sign) ?? Number.NaN },
+      usPerMessage: {
+        unsigned,
+        signed,
+        proven,
+        sign: median(us.sign) ?? Number.NaN,
+        prove: median(us.prove) ?? Number.NaN,
+      },
       signedOverUnsigned: signed / unsigned,
+      provenOverUnsigned: proven / unsigned,
     };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -154,7 +182,9 @@ export function report(result) {
       ['receive path', 'µs / message', 'vs unsigned'],
       ['unsigned (no check)', fixed(u.unsigned, 1), '1.00'],
       ['signed (one check each)', fixed(u.signed, 1), fixed(result.signedOverUnsigned, 2)],
+      ['signed, batch proof (one check a batch)', fixed(u.proven, 1), fixed(result.provenOverUnsigned, 2)],
       ['signing at the origin', fixed(u.sign, 1), fixed(u.sign / u.unsigned, 2)],
+      ['batch proof at the origin', fixed(u.prove, 1), fixed(u.prove / u.unsigned, 2)],
     ]),
     `  ${result.messages} messages from one node in batches of ${BATCH}, median of ${result.rounds} rounds`,
   ].join('\n');
