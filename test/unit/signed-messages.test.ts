@@ -8,7 +8,12 @@ import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-st
 import { MessageSignatures } from '../../src/application/messaging/message-signatures.js';
 import type { PeerClient } from '../../src/application/ports/peer-client.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
-import { canonicalMessage, type SignedFields, shownToUsers } from '../../src/domain/message-signature.js';
+import {
+  canonicalBatch,
+  canonicalMessage,
+  type SignedFields,
+  shownToUsers,
+} from '../../src/domain/message-signature.js';
 import { nodeRecord } from '../../src/domain/node-record.js';
 import { BadSignature } from '../../src/domain/node-signature.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
@@ -37,6 +42,16 @@ describe('the canonical bytes of a message', () => {
     expect(canonicalMessage(BASE)).toBe(
       '["meshchat-msg-v1","m-1","b","a","2026-01-01T00:00:00.000Z",null,null,"hello\\nworld"]',
     );
+  });
+
+  it('of a batch are the signer and each message text, in order, so no batch passes for another', () => {
+    const second = { ...BASE, id: 'm-2' };
+    expect(canonicalBatch('b', [BASE, second])).toBe(
+      JSON.stringify(['meshchat-batch-v1', 'b', canonicalMessage(BASE), canonicalMessage(second)]),
+    );
+    expect(canonicalBatch('b', [second, BASE])).not.toBe(canonicalBatch('b', [BASE, second]));
+    expect(canonicalBatch('c', [BASE])).not.toBe(canonicalBatch('b', [BASE]));
+    expect(canonicalBatch('b', [BASE])).not.toBe(canonicalMessage(BASE));
   });
 
   it('differ for any two messages that differ in a signed field', () => {
