@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CryptoSessionTokens } from './adapters/crypto/crypto-session-tokens.js';
 import { Ed25519NodeSigner, Ed25519SignatureVerifier } from './adapters/crypto/ed25519-node-signer.js';
+import { NetworkKey } from './adapters/crypto/network-key.js';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.js';
 import { DiskContentStore } from './adapters/files/disk-content-store.js';
 import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
@@ -51,7 +52,15 @@ export function chooseAdapters(
   db: Database.Database | undefined,
 ): NodeAdapters {
   const log = overrides.log ?? silentLogger;
-  const peerSettings = peerClientSettings(config, settings.allowPrivatePeers);
+  const clock = overrides.clock ?? new SystemClock();
+  // One key for both directions: it proves this node's calls and checks (and remembers) the proofs it is sent.
+  const networkKey = config.networkKey
+    ? new NetworkKey(config.networkKey, { now: () => clock.now() })
+    : undefined;
+  const peerSettings = {
+    ...peerClientSettings(config, settings.allowPrivatePeers),
+    ...(networkKey ? { networkKey } : {}),
+  };
   // Links are opened only by a node that serves them too (`--no-peer-links` turns off both), and dialled under
   // the same address policy as HTTP calls: the URL checked, the resolved address checked and connected to.
   const urls = new PeerUrlPolicy(settings.allowPrivatePeers ?? true);
@@ -61,7 +70,7 @@ export function chooseAdapters(
       : new LinkingPeerClient({ ...peerSettings, urls });
   return {
     log,
-    clock: overrides.clock ?? new SystemClock(),
+    clock,
     ids: overrides.ids ?? new UuidGenerator(),
     peers: overrides.peers ?? linking ?? new OfetchPeerClient(peerSettings),
     ...(linking ? { peerLinks: linking } : {}),
@@ -80,6 +89,7 @@ export function chooseAdapters(
     // came back; it still verifies the keyed nodes it hears of.
     ...(config.dataDir ? { signer: Ed25519NodeSigner.stored(config.dataDir) } : {}),
     verifier: new Ed25519SignatureVerifier(),
+    ...(networkKey ? { networkKey } : {}),
     push: overrides.push ?? [],
     random: overrides.random,
     web: loadWebAssets(),

@@ -35,6 +35,7 @@ const ADAPTER_TOKENS: AdapterTokens = {
   inbox: token('inbox'),
   signer: token('signer'),
   verifier: token('verifier'),
+  networkKey: token('networkKey'),
 };
 
 export const TOKENS = {

@@ -1,5 +1,6 @@
 import { BROADCAST } from './delivery.js';
 import { InvalidInput, TooLarge } from './errors.js';
+import { assertFileReference, type FileReference } from './file-reference.js';
 import { assertNodeId } from './node-record.js';
 
 export const MESSAGE_MAX_BYTES = 64 * 1024;
@@ -31,6 +32,8 @@ export interface ChatMessage {
    * checked out here, or the message originated on this keyed node.
    */
   readonly verified?: boolean;
+  /** A file the message points to (files extension, SPEC section 6), checked by `assertFileReference`. */
+  readonly file?: FileReference;
 }
 
 /** What a node may receive on `PUT /msg`: the base protocol needs only `msg`; the rest is optional. */
@@ -44,6 +47,7 @@ export interface InboundMessage {
   readonly hops?: number;
   readonly fromUser?: string;
   readonly sig?: string;
+  readonly file?: unknown;
   readonly [extra: string]: unknown;
 }
 
@@ -52,6 +56,7 @@ export interface OutgoingText {
   readonly to: string;
   readonly msg: string;
   readonly user?: string;
+  readonly file?: FileReference;
 }
 
 const encoder = new TextEncoder();
@@ -102,9 +107,20 @@ export function assertDestination(to: unknown): string {
 }
 
 /** Checks what a user asked to send; `from` is never taken from the user. */
-export function outgoingText(input: { to?: unknown; msg?: unknown; user?: unknown }): OutgoingText {
+export function outgoingText(input: {
+  to?: unknown;
+  msg?: unknown;
+  user?: unknown;
+  file?: unknown;
+}): OutgoingText {
   const to = assertDestination(input.to);
   const msg = assertMessageText(input.msg);
   const user = assertUserName(input.user);
-  return user === undefined ? { to, msg } : { to, msg, user };
+  const file = assertFileReference(input.file);
+  return {
+    to,
+    msg,
+    ...(user === undefined ? {} : { user }),
+    ...(file === undefined ? {} : { file }),
+  };
 }

@@ -1,3 +1,4 @@
+import type { NetworkKey } from '../adapters/crypto/network-key.js';
 import type { Logger } from '../adapters/log/logger.js';
 import type { PeerLinkStats } from '../adapters/peers/linking-peer-client.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
@@ -52,4 +53,9 @@ export interface NodeAdapters {
   readonly signer?: NodeSigner;
   /** Checks other nodes' signatures; without it the node takes every record as unsigned (base rules). */
   readonly verifier?: SignatureVerifier;
+  /**
+   * The network key (`--network-key`): `peers` proves it on every call; the HTTP app and the link server answer
+   * node-to-node calls only from nodes that prove it. Absent: an open network.
+   */
+  readonly networkKey?: NetworkKey;
 }

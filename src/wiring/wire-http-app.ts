@@ -1,3 +1,4 @@
+import type { NetworkKey } from '../adapters/crypto/network-key.js';
 import { createHttpApp, type HttpApp } from '../adapters/http/create-http-app.js';
 import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
@@ -18,6 +19,7 @@ export function wireHttpApp(
     'announce' | 'remove' | 'probe' | 'keys'
   > &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
+    Partial<Pick<MessagingWiring, 'readHistory'>> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
     Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
     Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> &
@@ -37,6 +39,8 @@ export function wireHttpApp(
     readonly limiter?: HttpRateLimits;
     /** Only logged-in users are served (`HttpAppDeps.privateNode`). */
     readonly privateNode?: boolean;
+    /** Node-to-node routes answer only calls that prove it (`HttpAppDeps.networkKey`). */
+    readonly networkKey?: NetworkKey;
   },
 ): HttpApp {
   const { registry, announce, remove, probe, keys, receive, receiveMany, health, metrics, meshMap, errors } =
@@ -64,6 +68,10 @@ export function wireHttpApp(
     ...(limiter ? { rateLimits: limiter } : {}),
     ...(rateLimits ? { limits: rateLimits } : {}),
     privateNode: settings.privateNode === true,
+    ...(settings.networkKey ? { networkKey: settings.networkKey } : {}),
+    ...(parts.readHistory
+      ? { historyPages: { page: parts.readHistory.page, maxPage: parts.readHistory.maxPage } }
+      : {}),
     onInternalError: (error) => errors.report(error),
   });
 }

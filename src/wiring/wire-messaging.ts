@@ -53,7 +53,11 @@ export interface MessagingWiring {
 
 export function wireMessaging(
   parts: MessagingParts,
-  settings: { readonly delivery?: Partial<DeliverySettings>; readonly inboxLimit?: number },
+  settings: {
+    readonly delivery?: Partial<DeliverySettings>;
+    readonly inboxLimit?: number;
+    readonly historyPage?: number;
+  },
 ): MessagingWiring {
   const {
     registry,
@@ -87,7 +91,7 @@ export function wireMessaging(
     courier,
     local,
     direct,
-    readHistory: new ReadHistory({ store, inbox }),
+    readHistory: new ReadHistory({ store, inbox }, { page: settings.historyPage }),
     forward: new ForwardMessage(deps),
     receive,
     receiveMany: new ReceiveMessages({ receive, signatures }),

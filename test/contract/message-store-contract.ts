@@ -170,6 +170,48 @@ export function describeMessageStoreContract(
       expect(ids(store.history())).toEqual(['m5', 'm6', 'm7']);
     });
 
+    it('historyBefore pages back from the end or from an id, oldest first, in the order added, to the first entry once', async () => {
+      let { store, reopen } = await start({ historySize: 10 });
+      for (let i = 1; i <= 12; i++) await store.accept(message(`m${i}`), 0);
+      // m1 and m2 were pushed out; a status change keeps an entry's place.
+      await store.setStatus('m5', 'delivered');
+      expect(ids(store.historyBefore(undefined, 4))).toEqual(['m9', 'm10', 'm11', 'm12']);
+      expect(ids(store.historyBefore('m9', 4))).toEqual(['m5', 'm6', 'm7', 'm8']);
+      expect(store.historyBefore('m9', 4)[0]).toMatchObject({ id: 'm5', status: 'delivered' });
+      expect(ids(store.historyBefore('m5', 4))).toEqual(['m3', 'm4']);
+      expect(store.historyBefore('m3', 4)).toEqual([]);
+      expect(store.historyBefore('m1', 4)).toEqual([]);
+      expect(store.historyBefore('nope', 4)).toEqual([]);
+      expect(store.historyBefore(undefined, 0)).toEqual([]);
+      // Every page together is history, once each.
+      const pages: string[] = [];
+      let before: string | undefined;
+      for (
+        let page = store.historyBefore(undefined, 3);
+        page.length > 0;
+        page = store.historyBefore(before, 3)
+      ) {
+        pages.unshift(...ids(page));
+        before = page[0]?.id;
+      }
+      expect(pages).toEqual(ids(store.history()));
+      if (reopen) {
+        store = await reopen();
+        expect(ids(store.historyBefore('m9', 4))).toEqual(['m5', 'm6', 'm7', 'm8']);
+      }
+    });
+
+    it('historyBefore sees writes called in the same turn, and additions that push entries out', async () => {
+      const { store } = await start({ historySize: 3 });
+      for (const id of ['m1', 'm2', 'm3']) await store.accept(message(id), 0);
+      const writes = [store.accept(message('m4'), 0), store.setStatus('m3', 'failed')];
+      expect(ids(store.historyBefore(undefined, 10))).toEqual(['m2', 'm3', 'm4']);
+      expect(store.historyBefore('m4', 1)[0]).toMatchObject({ id: 'm3', status: 'failed' });
+      expect(store.historyBefore('m1', 10)).toEqual([]);
+      await Promise.all(writes);
+      expect(ids(store.historyBefore('m4', 10))).toEqual(['m2', 'm3']);
+    });
+
     it('enqueue keys grow in call order, across calls and across a reopen, even when the outbox was emptied', async () => {
       let { store, reopen } = await start();
       const first = store.enqueue([outboxEntry('x', 'b'), outboxEntry('x', 'c')]);

@@ -386,7 +386,7 @@ export function createMemoryNode(
     },
     options,
   );
-  connections.history = (query) => messaging.readHistory.execute(query);
+  connections.history = (query) => messaging.readHistory.execute(query).messages;
   const directory = wireDirectory(
     { registry, peers, clock, listUsers: accounts.listUsers, errors },
     { membership: options.membership, directory: options.directory },

@@ -79,6 +79,16 @@ describe('meshchat node flags and environment', () => {
     expect(allowed(['--host', '0.0.0.0', '--public-url', 'http://localhost:8080'])).toBe(true);
   });
 
+  it('sets the history page from --history-page or MESHCHAT_HISTORY_PAGE, 1 to 500', () => {
+    expect(parseNodeFlags([], {}, stored).config.historyPage).toBeUndefined();
+    expect(parseNodeFlags(['--history-page', '25'], {}, stored).config.historyPage).toBe(25);
+    expect(parseNodeFlags([], { MESHCHAT_HISTORY_PAGE: '7' }, stored).config.historyPage).toBe(7);
+    for (const bad of ['0', '501', 'ten'])
+      expect(() => parseNodeFlags(['--history-page', bad], {}, stored)).toThrow(
+        /--history-page must be a whole number from 1 to 500/,
+      );
+  });
+
   it('sets the rate limits from --http-rate, --peer-rate and --send-rate, bursts included', () => {
     expect(parseNodeFlags([], {}, stored).config.rateLimits).toBeUndefined();
     const { config } = parseNodeFlags(

@@ -55,6 +55,7 @@ export const HTTP_REFUSALS = {
   body_too_large: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
+  network_key_required: 401,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type HttpRefusalCode = keyof typeof HTTP_REFUSALS;

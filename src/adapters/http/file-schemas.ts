@@ -71,3 +71,19 @@ export const fileListing = z
     missing: z.array(z.string()).meta({ description: 'Nodes that were asked and did not answer in time.' }),
   })
   .meta({ description: 'Files found, and which nodes answered.' });
+
+export const downloadEntry = z
+  .strictObject({
+    at: z.string().meta({ description: 'ISO-8601 UTC: when this node answered the download.' }),
+    user: z.string().optional().meta({ description: 'The logged-in user who fetched it, `name@node`.' }),
+    node: z.string().optional().meta({
+      description:
+        'Without a login: the node that said it fetched it (the `Meshchat-Node` request header; not verified).',
+    }),
+    bytes: z.string().meta({ description: '`<first>-<last>` of the bytes sent; empty for a 0-byte file.' }),
+  })
+  .meta({ description: 'One fetch; neither `user` nor `node`: anonymous.' });
+
+export const downloadList = z
+  .strictObject({ downloads: z.array(downloadEntry) })
+  .meta({ description: 'Who fetched the file from this node, newest first.' });

@@ -69,6 +69,15 @@ export const inboundMessageBody = z.looseObject({
     description:
       "The origin node's Ed25519 signature of the message (base64url, SPEC section 7); relays pass it on unchanged.",
   }),
+  file: z
+    .unknown()
+    .optional()
+    .meta({
+      description:
+        'A file the message points to (files extension): `{id, name, size}`, the file id (64 lower-case hex ' +
+        'digits), a file name and its size in bytes; checked as a whole (`invalid_file_reference`), kept and ' +
+        'relayed as is.',
+    }),
 });
 
 /** Most messages in one `POST /msgs` batch. */

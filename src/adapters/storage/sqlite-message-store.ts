@@ -322,6 +322,24 @@ export class SqliteMessageStore implements MessageStore {
     return entries;
   }
 
+  historyBefore(before: string | undefined, limit: number): HistoryEntry[] {
+    if (this.#closed || !(limit > 0)) return [];
+    // What is queued is committed now (it is due within this turn anyway), so the page is read from disk alone.
+    if (this.#batch.length > 0) {
+      if (this.#timer) clearImmediate(this.#timer);
+      this.#timer = undefined;
+      this.#flush();
+    }
+    let rows: HistoryRow[];
+    if (before === undefined) rows = this.#sql.lastHistory.all(limit) as HistoryRow[];
+    else {
+      const pos = this.#sql.posOf.get(before) as number | undefined;
+      if (pos === undefined) return [];
+      rows = this.#sql.historyBefore.all(pos, limit) as HistoryRow[];
+    }
+    return rows.reverse().map(toEntry);
+  }
+
   /** Commits what is queued, then releases the store; rejects with the commit's error if that fails. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -427,6 +445,11 @@ function prepare(db: Database.Database) {
     setStatus: db.prepare('UPDATE history SET status = ?, seq = ? WHERE id = ?'),
     historyById: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE id = ?'),
     allHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos'),
+    lastHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos DESC LIMIT ?'),
+    historyBefore: db.prepare(
+      'SELECT pos, id, seq, status, message FROM history WHERE pos < ? ORDER BY pos DESC LIMIT ?',
+    ),
+    posOf: db.prepare('SELECT pos FROM history WHERE id = ?').pluck(),
     historySince: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE seq > ? ORDER BY pos'),
     countHistory: db.prepare('SELECT count(*) FROM history').pluck(),
     maxSeq: db.prepare('SELECT max(seq) FROM history').pluck(),

@@ -1,6 +1,6 @@
 import type { FileRecord } from '../../domain/file-record.js';
 import type { Clock } from '../ports/clock.js';
-import type { AddFileOutcome, FileCatalog, FileQuery } from '../ports/files/file-catalog.js';
+import type { AddFileOutcome, DownloadEntry, FileCatalog, FileQuery } from '../ports/files/file-catalog.js';
 
 /**
  * This node's file catalog with a version for the mesh catalog: it changes with every record added or removed
@@ -43,6 +43,15 @@ export class VersionedFileCatalog implements FileCatalog {
 
   list(query: FileQuery): FileRecord[] {
     return this.inner.list(query);
+  }
+
+  /** Downloads do not change the records: the version stays. */
+  recordDownload(id: string, entry: DownloadEntry): void {
+    this.inner.recordDownload(id, entry);
+  }
+
+  downloads(id: string, limit: number): DownloadEntry[] {
+    return this.inner.downloads(id, limit);
   }
 
   close(): void {

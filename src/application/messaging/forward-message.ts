@@ -34,7 +34,7 @@ export class ForwardMessage {
   }
 
   async execute(
-    input: { to?: unknown; msg?: unknown; user?: unknown },
+    input: { to?: unknown; msg?: unknown; user?: unknown; file?: unknown },
     origin?: string,
     sender?: Sender,
   ): Promise<SendOutcome> {

@@ -2,6 +2,7 @@ import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
 import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
 import { isUserAddressed } from '../../domain/direct-message.js';
 import { HopLimitReached, InvalidInput, UnknownNode } from '../../domain/errors.js';
+import { assertFileReference, type FileReference, withFile } from '../../domain/file-reference.js';
 import {
   assertDestination,
   assertMessageText,
@@ -50,9 +51,10 @@ export class ReceiveMessage {
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
+    const file = assertFileReference(input.file);
     const self = registry.self.id;
     if (typeof input.to === 'string' && isUserAddressed(input.to))
-      return this.#direct(input, user, ts, provenBy);
+      return this.#direct(input, user, ts, file, provenBy);
     const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
     const { message, verified } = this.#authenticate(
@@ -64,6 +66,7 @@ export class ReceiveMessage {
         msg: input.msg,
         ts: ts ?? new Date(clock.now()).toISOString(),
         ...(user === undefined ? {} : { user }),
+        ...withFile(file),
       },
       provenBy,
     );
@@ -98,6 +101,7 @@ export class ReceiveMessage {
     input: InboundMessage,
     user: string | undefined,
     ts: string | undefined,
+    file: FileReference | undefined,
     provenBy: string | undefined,
   ): Promise<ReceiveOutcome> {
     const { direct, clock, ids, telemetry } = this.deps;
@@ -120,6 +124,7 @@ export class ReceiveMessage {
         ts: ts ?? new Date(clock.now()).toISOString(),
         ...(user === undefined ? {} : { user }),
         fromUser: formatUserAddress(sender),
+        ...withFile(file),
       },
       provenBy,
     );

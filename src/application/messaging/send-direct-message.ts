@@ -1,5 +1,6 @@
 import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
 import { UnknownNode } from '../../domain/errors.js';
+import { assertFileReference, withFile } from '../../domain/file-reference.js';
 import { assertMessageText, type ChatMessage } from '../../domain/message.js';
 import { ownMessage } from '../../domain/message-signature.js';
 import { AuthRequired, DirectUnsupported, InboxFull, UnknownUser } from './direct-errors.js';
@@ -27,13 +28,14 @@ export class SendDirectMessage {
   constructor(private readonly deps: MessageDeps) {}
 
   async execute(
-    input: { to?: unknown; msg?: unknown },
+    input: { to?: unknown; msg?: unknown; file?: unknown },
     sender: Sender | undefined,
     origin?: string,
   ): Promise<SendOutcome> {
     if (sender === undefined) throw new AuthRequired();
     const address = parseUserAddress(input.to);
     const msg = assertMessageText(input.msg);
+    const file = assertFileReference(input.file);
     const { registry, courier, direct, clock, ids, telemetry, signatures } = this.deps;
     const fields: ChatMessage = {
       id: ids.next(),
@@ -43,6 +45,7 @@ export class SendDirectMessage {
       ts: new Date(clock.now()).toISOString(),
       user: sender.displayName,
       fromUser: sender.address,
+      ...withFile(file),
     };
     const message = signatures ? signatures.seal(fields) : fields;
     if (address.node === registry.self.id) {

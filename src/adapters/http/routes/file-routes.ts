@@ -1,11 +1,12 @@
 import type { Context } from 'hono';
 import { MAX_CATALOG_RECORDS_PER_NODE } from '../../../domain/catalog.js';
-import type { FileRecord } from '../../../domain/file-record.js';
+import { type FileRecord, MAX_DOWNLOADS_PER_FILE } from '../../../domain/file-record.js';
 import { resolveRange } from '../byte-range.js';
 import { contentDisposition } from '../content-disposition.js';
 import { bodyOf } from '../continue-body.js';
 import { errorBody } from '../error-table.js';
 import {
+  downloadList,
   fileAnswer,
   fileCatalogAnswer,
   fileIdParams,
@@ -35,6 +36,9 @@ function downloadHeaders(file: FileRecord): Record<string, string> {
     'Cache-Control': 'no-cache',
   };
 }
+
+/** The request header a node fetching a file for its users names itself with (for the owner's list). */
+export const FETCHING_NODE_HEADER = 'Meshchat-Node';
 
 /** A declared `Content-Length`, when it is one; Node refuses a malformed one before the app sees it. */
 function declaredLength(c: Context): number | undefined {
@@ -130,6 +134,7 @@ export const FILE_ROUTES = [
       "`catalog` of this node's `GET /nodes` entry. Other meshchat nodes pull it when that version differs " +
       'from their copy (whole, one request per change), and answer `GET /files?scope=mesh` from their copies.',
     tag: 'extension',
+    peer: true,
     responses: { '200': { description: "This node's records.", json: fileCatalogAnswer } },
     errors: ['not_found'],
     handle: ({ deps: { files }, c }) => {
@@ -189,9 +194,11 @@ export const FILE_ROUTES = [
       });
       if (c.req.method === 'HEAD') return new Response(null, { status, headers });
       const token = bearerToken(c);
+      const node = c.req.header(FETCHING_NODE_HEADER);
       const { body } = await files.download.execute({
         id: file.id,
         ...(token === undefined ? {} : { token }),
+        ...(node === undefined ? {} : { node }),
         ...(range && length > 0 ? { range } : {}),
       });
       if (length === 0) {
@@ -215,6 +222,24 @@ export const FILE_ROUTES = [
     responses: { '200': { description: 'The record.', json: fileAnswer } },
     errors: ['invalid_file_id', 'unknown_file', 'node_stopping'],
     handle: ({ deps: { files }, param, c }) => c.json({ file: files.record.execute(param('id')) }),
+  }),
+  route({
+    method: 'get',
+    path: '/files/{id}/downloads',
+    operationId: 'listDownloads',
+    summary: 'Who fetched a file (its owner only)',
+    description:
+      "Needs the owner's `Authorization: Bearer <token>`. The latest downloads answered by this node, newest " +
+      `first (at most ${MAX_DOWNLOADS_PER_FILE} kept per file): each with the time, the bytes sent, and who ` +
+      'asked: `user` for a request with a login, else `node` when it sent a `Meshchat-Node` header (the id of ' +
+      'a node fetching for its users, as it claims), else neither (anonymous). A range counts as a fetch. ' +
+      'Users who published the same content share its list.',
+    tag: 'extension',
+    params: fileIdParams,
+    responses: { '200': { description: 'The downloads.', json: downloadList } },
+    errors: ['unauthenticated', 'invalid_file_id', 'forbidden', 'unknown_file', 'node_stopping'],
+    handle: ({ deps: { files }, param, c }) =>
+      c.json({ downloads: files.downloads.execute({ token: bearerToken(c), id: param('id') }) }),
   }),
   route({
     method: 'delete',

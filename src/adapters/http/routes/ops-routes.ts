@@ -80,6 +80,10 @@ export const OPS_ROUTES = [
     responses: { '200': { description: 'The limits.', json: limitsAnswer } },
     // Only a private node says so: an open node's answer stays the one clients already read.
     handle: ({ deps, c }) =>
-      c.json({ ...(deps.limits ?? DEFAULT_RATE_LIMITS), ...(deps.privateNode ? { private: true } : {}) }),
+      c.json({
+        ...(deps.limits ?? DEFAULT_RATE_LIMITS),
+        ...(deps.historyPages ? { history: deps.historyPages } : {}),
+        ...(deps.privateNode ? { private: true } : {}),
+      }),
   }),
 ];
