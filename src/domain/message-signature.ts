@@ -1,21 +1,30 @@
+import type { FileReference } from './file-reference.js';
 import type { ChatMessage } from './message.js';
 
 /**
  * The fields of a message its origin node signs (SPEC section 7, signed messages): everything a relay must not
- * change. `hops` is left out (each relay counts one more) and so is `verified` (the receiver's own finding).
+ * change, the file reference included. `hops` is left out (each relay counts one more) and so is `verified`
+ * (the receiver's own finding).
  */
-export type SignedFields = Pick<ChatMessage, 'id' | 'from' | 'to' | 'msg' | 'ts' | 'user' | 'fromUser'>;
+export type SignedFields = Pick<
+  ChatMessage,
+  'id' | 'from' | 'to' | 'msg' | 'ts' | 'user' | 'fromUser' | 'file'
+>;
+
+/** The tag in front of a message's signed bytes; v2 added the file reference (v1 had none and is not accepted). */
+export const MESSAGE_SIGNATURE_TAG = 'meshchat-msg-v2';
 
 /**
  * The bytes an origin node signs for a message, defined once: a JSON array of the fields in a fixed order, an
  * absent optional field as `null`, behind a tag that no node record's encoding starts with (so neither kind of
- * signature can pass for the other). An array of strings and nulls has exactly one `JSON.stringify` form, so
- * the encoding does not depend on key order or on how the message was parsed, and two different messages
- * never encode the same (every string is quoted and escaped).
+ * signature can pass for the other). The file reference is last, as `[id, name, size]` or `null`. An array of
+ * strings, nulls, safe integers and such arrays has exactly one `JSON.stringify` form, so the encoding does not
+ * depend on key order or on how the message was parsed, and two different messages never encode the same
+ * (every string is quoted and escaped).
  */
 export function canonicalMessage(message: SignedFields): string {
   return JSON.stringify([
-    'meshchat-msg-v1',
+    MESSAGE_SIGNATURE_TAG,
     message.id,
     message.from,
     message.to,
@@ -23,7 +32,19 @@ export function canonicalMessage(message: SignedFields): string {
     message.user ?? null,
     message.fromUser ?? null,
     message.msg,
+    signedFile(message.file),
   ]);
+}
+
+/**
+ * `[id, name, size]` of a file reference, `null` for none. A batch proof is checked over messages as received,
+ * before their `file` is checked, so anything else is encoded without throwing, as its fields or `null` (such a
+ * message is then refused as `invalid_file_reference` anyway).
+ */
+function signedFile(file: FileReference | undefined): readonly unknown[] | null {
+  if (file === undefined || file === null || typeof file !== 'object') return null;
+  const { id, name, size } = file as Partial<Record<keyof FileReference, unknown>>;
+  return [id ?? null, name ?? null, size ?? null];
 }
 
 /**

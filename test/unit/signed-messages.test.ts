@@ -7,6 +7,7 @@ import {
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { MessageSignatures } from '../../src/application/messaging/message-signatures.js';
 import type { PeerClient } from '../../src/application/ports/peer-client.js';
+import type { FileReference } from '../../src/domain/file-reference.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
 import {
   canonicalBatch,
@@ -32,6 +33,7 @@ const BASE: ChatMessage = {
   msg: 'hello\nworld',
   ts: '2026-01-01T00:00:00.000Z',
 };
+const FILE: FileReference = { id: 'ab'.repeat(32), name: 'notes.txt', size: 1536 };
 
 describe('the canonical bytes of a message', () => {
   it('do not depend on key order, and leave out hops, sig and verified', () => {
@@ -40,8 +42,14 @@ describe('the canonical bytes of a message', () => {
     const annotated = { ...BASE, hops: 2, sig: 'x', verified: true } as ChatMessage;
     expect(canonicalMessage(annotated)).toBe(canonicalMessage(BASE));
     expect(canonicalMessage(BASE)).toBe(
-      '["meshchat-msg-v1","m-1","b","a","2026-01-01T00:00:00.000Z",null,null,"hello\\nworld"]',
+      '["meshchat-msg-v2","m-1","b","a","2026-01-01T00:00:00.000Z",null,null,"hello\\nworld",null]',
     );
+    expect(canonicalMessage({ ...BASE, file: FILE })).toBe(
+      `["meshchat-msg-v2","m-1","b","a","2026-01-01T00:00:00.000Z",null,null,"hello\\nworld",["${FILE.id}","notes.txt",1536]]`,
+    );
+    // Keys inside the reference other than id, name and size are not kept, so they are not signed either.
+    const extra = { ...FILE, note: 'x' } as FileReference;
+    expect(canonicalMessage({ ...BASE, file: extra })).toBe(canonicalMessage({ ...BASE, file: FILE }));
   });
 
   it('of a batch are the signer and each message text, in order, so no batch passes for another', () => {
@@ -56,12 +64,22 @@ describe('the canonical bytes of a message', () => {
 
   it('differ for any two messages that differ in a signed field', () => {
     const text = fc.string({ maxLength: 12 });
+    const file = fc.record({ id: text, name: text, size: fc.nat() });
     const fields = fc.record(
-      { id: text, from: text, to: text, msg: text, ts: text, user: text, fromUser: text },
+      { id: text, from: text, to: text, msg: text, ts: text, user: text, fromUser: text, file },
       { requiredKeys: ['id', 'from', 'to', 'msg', 'ts'] },
     );
     const signed = (m: SignedFields) =>
-      JSON.stringify([m.id, m.from, m.to, m.msg, m.ts, m.user ?? null, m.fromUser ?? null]);
+      JSON.stringify([
+        m.id,
+        m.from,
+        m.to,
+        m.msg,
+        m.ts,
+        m.user ?? null,
+        m.fromUser ?? null,
+        m.file ? [m.file.id, m.file.name, m.file.size] : null,
+      ]);
     fc.assert(
       fc.property(fields, fields, (x, y) => {
         fc.pre(signed(x) !== signed(y));
@@ -91,7 +109,7 @@ describe('signing and checking messages', () => {
 
   it("accepts b's sealed message, relayed with more hops, and refuses it with any signed field changed", () => {
     const { check, bSide } = setup();
-    const sealed = bSide.seal({ ...BASE, user: 'Bo', fromUser: 'bo@b' });
+    const sealed = bSide.seal({ ...BASE, user: 'Bo', fromUser: 'bo@b', file: FILE });
     expect(sealed.sig).toMatch(/^[A-Za-z0-9_-]{86}$/);
     expect(check.check({ ...sealed, hops: 2 })).toBe(true);
     const changes: Partial<ChatMessage>[] = [
@@ -101,6 +119,10 @@ describe('signing and checking messages', () => {
       { ts: '2026-01-01T00:00:01.000Z' },
       { user: 'Bob' },
       { fromUser: 'eve@b' },
+      { file: undefined },
+      { file: { ...FILE, id: 'cd'.repeat(32) } },
+      { file: { ...FILE, name: 'notes.exe' } },
+      { file: { ...FILE, size: 1537 } },
     ];
     for (const change of changes) {
       expect(() => check.check({ ...sealed, ...change }), JSON.stringify(change)).toThrow(BadSignature);
@@ -189,6 +211,27 @@ describe('a keyed node receiving messages', () => {
     expect(node.push.messages).toEqual([expect.objectContaining({ ...BASE, verified: true })]);
     expect(node.push.messages[0]).not.toHaveProperty('sig');
     expect(node.store.history()[0]).toMatchObject({ verified: true });
+  });
+
+  it("refuses b's signed message with its file reference changed, added or removed: bad_signature", async () => {
+    const node = receivingNode();
+    const withFile = node.bSigns({ ...BASE, file: FILE });
+    const tampered: InboundMessage[] = [
+      { ...withFile, file: { ...FILE, id: 'cd'.repeat(32) } },
+      { ...withFile, file: { ...FILE, name: 'invoice.pdf' } },
+      { ...withFile, file: { ...FILE, size: 1 } },
+      { ...withFile, file: null },
+      { ...node.bSigns({ ...BASE, id: 'm-2' }), file: FILE },
+    ];
+    for (const message of tampered) {
+      await expect(node.receive.execute(message), JSON.stringify(message.file)).rejects.toMatchObject({
+        code: 'bad_signature',
+      });
+    }
+    expect(node.push.messages).toEqual([]);
+    expect(node.store.history()).toEqual([]);
+    expect(await node.receive.execute(withFile)).toMatchObject({ status: 'delivered' });
+    expect(node.push.messages).toEqual([expect.objectContaining({ file: FILE, verified: true })]);
   });
 
   it('refuses each forged message of a batch on its own and takes the others', async () => {
