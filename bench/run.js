@@ -89,6 +89,9 @@ catalog (the mesh catalog's copies in SQLite with FTS5, in the bench process; ab
   --catalog-peers N    fake peers they come from (100)
   --catalog-searches N searches timed (1000; quick 200)
 
+signatures (in the bench process: the receive path of one node's messaging, --messages messages from one node in
+  batches of 100, with and without a signature check per message; --rounds rounds)
+
 accounts (one node built in the bench process with a data dir and the real scrypt hasher):
   --logins N           POST /sessions to time (400; quick 50)
   --login-users N      accounts registered first, logged in to in turn (20; quick 5)

@@ -18,6 +18,7 @@ import * as membershipRest from './membership-rest.js';
 import * as openLoop from './open-loop.js';
 import * as ops from './ops.js';
 import * as peerRequests from './peer-requests.js';
+import * as signatures from './signatures.js';
 
 /** @import { BenchOptions } from '../run.js' */
 
@@ -43,6 +44,7 @@ import * as peerRequests from './peer-requests.js';
 export const scenarios = [
   { ...fanout1x10, group: 'fanout', budgetMs: () => 180_000 },
   delivery,
+  signatures,
   openLoop,
   ops,
   membershipJoin,

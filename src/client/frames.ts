@@ -16,6 +16,8 @@ export interface NodeInfo {
   /** `alive` or `suspect` in a node list; `dead` or `left` on the mesh map; any other string as sent. */
   readonly state: string;
   readonly incarnation?: number;
+  /** Present (true) when the node is bound to a key: its records and messages are signed and checked. */
+  readonly verified?: true;
 }
 
 /** A file a message points to (`file: {id, name, size}`, SPEC section 6), shown as a download card. */
@@ -54,6 +56,11 @@ export interface ChatMessage {
    * address. Only the two of them are ever sent it.
    */
   fromUser?: string;
+  /**
+   * Present (true) when the client's node checked the origin node's signature (or the message originated on
+   * that keyed node): `from` (and `fromUser`) are who sent it.
+   */
+  verified?: true;
   /** A file the message points to; a malformed one is dropped (the text stays). */
   file?: FileReference;
   /** The node's history cursor for this message (its last change). */
@@ -124,6 +131,7 @@ export function parseNode(value: unknown): NodeInfo | undefined {
     url: typeof value.url === 'string' ? value.url : '',
     state: typeof value.state === 'string' && value.state !== '' ? value.state : 'alive',
     ...(incarnation === undefined ? {} : { incarnation }),
+    ...(value.verified === true ? { verified: true } : {}),
   };
 }
 
@@ -156,6 +164,7 @@ export function parseMessage(value: unknown): ChatMessage | undefined {
   }
   const seq = parseSeq(value.seq);
   if (seq !== undefined) message.seq = seq;
+  if (value.verified === true) message.verified = true;
   const file = parseFileReference(value.file);
   if (file !== undefined) message.file = file;
   return message;

@@ -17,6 +17,8 @@ export interface PeerView {
   readonly self: boolean;
   /** In the node's current list (false for nodes that are gone or unknown). */
   readonly listed: boolean;
+  /** Present (true) when the client's node has this node's key: its messages are checked. */
+  readonly verified?: true;
 }
 
 /**
@@ -230,6 +232,7 @@ export class NodeDirectory {
       state,
       self: entry.info.id === this.#self,
       listed: entry.listed,
+      ...(entry.info.verified ? { verified: true } : {}),
     };
   }
 }

@@ -22,6 +22,16 @@ export interface ChatMessage {
    * connection, never from the client; only direct messages (`to` a user address) carry it.
    */
   readonly fromUser?: string;
+  /**
+   * The origin node's signature of `canonicalMessage` (base64url), when the origin has a key; relays pass it on
+   * unchanged. Never shown to users.
+   */
+  readonly sig?: string;
+  /**
+   * Set by the node that shows the message to its users, never sent to another node: the origin's signature
+   * checked out here, or the message originated on this keyed node.
+   */
+  readonly verified?: boolean;
   /** A file the message points to (files extension, SPEC section 6), checked by `assertFileReference`. */
   readonly file?: FileReference;
 }
@@ -36,6 +46,7 @@ export interface InboundMessage {
   readonly user?: string;
   readonly hops?: number;
   readonly fromUser?: string;
+  readonly sig?: string;
   readonly file?: unknown;
   readonly [extra: string]: unknown;
 }

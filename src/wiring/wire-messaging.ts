@@ -3,6 +3,7 @@ import { DeliverDirect, type Recipients } from '../application/messaging/deliver
 import { DeliverLocally } from '../application/messaging/deliver-locally.js';
 import type { DeliverySettings } from '../application/messaging/delivery-settings.js';
 import { ForwardMessage } from '../application/messaging/forward-message.js';
+import type { MessageSignatures } from '../application/messaging/message-signatures.js';
 import { ReadHistory } from '../application/messaging/read-history.js';
 import { ReceiveMessage } from '../application/messaging/receive-message.js';
 import { ReceiveMessages } from '../application/messaging/receive-messages.js';
@@ -34,6 +35,8 @@ export interface MessagingParts {
    */
   readonly inbox?: Inbox;
   readonly recipients?: Recipients;
+  /** Signed messages (SPEC section 7); without it the node signs and checks nothing. */
+  readonly signatures?: MessageSignatures;
 }
 
 /** Moving messages: from users and peers, to this node's users and through the outbox to other nodes. */
@@ -56,9 +59,22 @@ export function wireMessaging(
     readonly historyPage?: number;
   },
 ): MessagingWiring {
-  const { registry, peers, clock, ids, store, push, random, errors, telemetry, inbox, recipients } = parts;
+  const {
+    registry,
+    peers,
+    clock,
+    ids,
+    store,
+    push,
+    random,
+    errors,
+    telemetry,
+    inbox,
+    recipients,
+    signatures,
+  } = parts;
   const courier = new Courier(
-    { registry, peers, store, clock, random, users: push, errors, telemetry },
+    { registry, peers, store, clock, random, users: push, errors, telemetry, signatures },
     settings.delivery,
   );
   const local = new DeliverLocally({ push, store, clock, telemetry });
@@ -69,7 +85,7 @@ export function wireMessaging(
           { inboxLimit: settings.inboxLimit },
         )
       : undefined;
-  const deps = { registry, courier, local, direct, clock, ids, telemetry };
+  const deps = { registry, courier, local, direct, clock, ids, telemetry, signatures };
   const receive = new ReceiveMessage(deps);
   return {
     courier,
@@ -78,6 +94,6 @@ export function wireMessaging(
     readHistory: new ReadHistory({ store, inbox }, { page: settings.historyPage }),
     forward: new ForwardMessage(deps),
     receive,
-    receiveMany: new ReceiveMessages({ receive }),
+    receiveMany: new ReceiveMessages({ receive, signatures }),
   };
 }

@@ -9,6 +9,7 @@ import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { NodeKeys } from '../application/membership/node-keys.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
 import { allViews } from '../application/membership/view-listener.js';
+import { MessageSignatures } from '../application/messaging/message-signatures.js';
 import type { HistoryQuery, OlderQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
 import type { Inbox } from '../application/ports/inbox.js';
@@ -110,6 +111,28 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { ...fileParts, authenticate: accounts.authenticate, store: fileStore, mesh: catalog },
     { maxFileSize: settings.maxFileSize },
   );
+  const keys = adapters.verifier
+    ? new NodeKeys({
+        self: settings.self.id,
+        signer: adapters.signer,
+        verifier: adapters.verifier,
+        clock,
+        audit,
+      })
+    : undefined;
+  if (keys && saved?.keys) keys.restore(saved.keys);
+  // Messages are signed and checked with the same keys and bindings as node records.
+  const signatures =
+    keys && adapters.verifier
+      ? new MessageSignatures({
+          self: settings.self.id,
+          signer: adapters.signer,
+          verifier: adapters.verifier,
+          keyOf: (id) => keys.keyOf(id),
+          clock,
+          audit,
+        })
+      : undefined;
   // One set of HTTP budgets per client address, for the routes and the `/peer`, socket.io and `/ws` upgrades
   // alike (and socket.io's polling requests); a link's requests
   // run through the app, so they are charged there like the HTTP requests they stand for.
@@ -129,6 +152,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
     ...(httpLimits ? { addresses: httpLimits } : {}),
     privateNode: settings.privateNode === true,
+    ...(keys ? { verifiedNode: (id: string) => keys.isKeyed(id) } : {}),
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
   const socketIo = new SocketIoUserPush(frontEnd, frontEndSettings);
@@ -147,6 +171,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       errors,
       telemetry,
       inbox,
+      signatures,
       recipients: {
         exists: (name) => adapters.accounts.getAccount(name) !== undefined,
         isOnline: (name) => accounts.presence.isOnline(name),
@@ -159,16 +184,6 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { registry, peers, clock, listUsers: accounts.listUsers, errors },
     settings,
   );
-  const keys = adapters.verifier
-    ? new NodeKeys({
-        self: settings.self.id,
-        signer: adapters.signer,
-        verifier: adapters.verifier,
-        clock,
-        audit,
-      })
-    : undefined;
-  if (keys && saved?.keys) keys.restore(saved.keys);
   const membership = wireMembership(
     {
       registry,

@@ -2,6 +2,9 @@
 // 127.0.0.1. Every wait is for a condition with a deadline; a page error, console error, dialog or request
 // leaving loopback fails the test. Screenshots go to test-output/screenshots/. Run `npm run build` first
 // (`npm test` does): the nodes serve dist/web/app.js.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { detectionBoundMs, MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
@@ -56,6 +59,8 @@ describe.skipIf(skip)(
   () => {
     const nodes: MeshNode[] = [];
     const browsers: BrowserSession[] = [];
+    /** Data dirs of keyed nodes, removed once the nodes stopped. */
+    const dataDirs: string[] = [];
 
     beforeEach(() => assertBrowserSuiteCanRun());
 
@@ -66,6 +71,7 @@ describe.skipIf(skip)(
         await Promise.all(browsers.splice(0).map((b) => b.close()));
       } finally {
         await stopAll(nodes);
+        for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
       }
       expect(problems, 'the pages reported errors').toEqual([]);
     });
@@ -146,6 +152,45 @@ describe.skipIf(skip)(
       await screenshot(pageB, 'chat-two-nodes-bravo');
       await openConversation(pageA, '*');
       expect(await pageA.locator('#log li.msg').count()).toBe(0);
+    });
+
+    it("marks a keyed node's messages verified with a small check, and a plain node's not", async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'meshchat-web-verified-'));
+      try {
+        const alpha = await startTestNode('alpha', { config: { dataDir } });
+        nodes.push(alpha);
+        const [bravo] = await network(['bravo'], { join: [alpha.url] });
+        if (!bravo) throw new Error('bravo did not start');
+        const [userA, userB] = await Promise.all([browser(), browser()]);
+        const [pageA, pageB] = await Promise.all([
+          userA.open(alpha.url, 'page on alpha'),
+          userB.open(bravo.url, 'page on bravo'),
+        ]);
+        await waitConnected(pageA, 'alpha');
+        await waitConnected(pageB, 'bravo');
+        // bravo binds alpha's key when it verifies alpha's signed record; its nodes event then says so.
+        await openConversation(pageB, 'alpha');
+        await pageB.waitForSelector('#conv-sub .conv-note:text("verified")');
+        await openConversation(pageA, 'bravo');
+        await pageA.waitForSelector('#node-list button[data-node-id="bravo"][data-state="alive"]');
+        expect(await pageA.locator('#conv-sub .conv-note:text("verified")').count()).toBe(0);
+
+        await sendMessage(pageA, 'signed by alpha');
+        await waitForMessage(pageB, 'signed by alpha');
+        const fromAlpha = pageB.locator('#log li.msg', { hasText: 'signed by alpha' });
+        expect(await fromAlpha.getAttribute('data-verified')).toBe('true');
+        expect(await fromAlpha.locator('.msg-from .msg-verified').textContent()).toBe(' ✓');
+        expect(await fromAlpha.locator('.msg-from').getAttribute('title')).toContain('signature verified');
+
+        await sendMessage(pageB, 'bravo has no key');
+        await waitForMessage(pageA, 'bravo has no key');
+        const fromBravo = pageA.locator('#log li.msg', { hasText: 'bravo has no key' });
+        expect(await fromBravo.getAttribute('data-verified')).toBeNull();
+        expect(await fromBravo.locator('.msg-verified').count()).toBe(0);
+        await screenshot(pageB, 'chat-verified-sender');
+      } finally {
+        dataDirs.push(dataDir);
+      }
     });
 
     it('shows the newest page of history and loads older pages with the Older messages button', async () => {

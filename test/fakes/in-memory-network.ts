@@ -11,6 +11,7 @@ import { type OwnCatalogAnswer, ownCatalogAnswer } from '../../src/application/f
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import { allViews } from '../../src/application/membership/view-listener.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import type { MessageSignatures } from '../../src/application/messaging/message-signatures.js';
 import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { CatalogCopies } from '../../src/application/ports/files/catalog-copies.js';
@@ -31,6 +32,7 @@ import { MAX_CATALOG_RECORDS_PER_NODE } from '../../src/domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../src/domain/directory.js';
 import { MeshError, UnknownNode } from '../../src/domain/errors.js';
 import type { ChatMessage, InboundMessage } from '../../src/domain/message.js';
+import type { BatchProof } from '../../src/domain/message-signature.js';
 import { type NodeRecord, nodeRecord } from '../../src/domain/node-record.js';
 import { type NodeReport, PeerRegistry } from '../../src/domain/peer-registry.js';
 import { type AccountsWiring, wireAccounts } from '../../src/wiring/wire-accounts.js';
@@ -57,7 +59,7 @@ export interface InboundPeerApi {
   withdraw(node: { id: string; url: string; reason?: 'dead' | 'left' }): Promise<void>;
   receive(message: InboundMessage): Promise<unknown>;
   /** `POST /msgs`; a plain node has none (it rejects with 404 as the HTTP API would). */
-  receiveBatch(messages: InboundMessage[]): Promise<BatchItemResult[]>;
+  receiveBatch(messages: InboundMessage[], proof?: BatchProof): Promise<BatchItemResult[]>;
   probe(target: { id: string; url: string }): Promise<ProbeVerdict>;
   /** `GET /users` and its version header; a plain node has none (404, as the HTTP API would). */
   listUsers(): { users: DirectoryUser[]; version: number };
@@ -241,10 +243,11 @@ export class InMemoryPeerClient implements PeerClient {
   sendMessages(
     url: string,
     messages: readonly ChatMessage[],
-    options: CallOptions = {},
+    options: CallOptions & { readonly proof?: BatchProof } = {},
   ): Promise<BatchItemResult[]> {
     const wire = JSON.parse(JSON.stringify(messages)) as InboundMessage[];
-    return this.#call(url, (api) => api.receiveBatch(wire), options);
+    const { proof, ...call } = options;
+    return this.#call(url, (api) => api.receiveBatch(wire, proof), call);
   }
 
   async listUsers(url: string, options: CallOptions = {}): Promise<UserListAnswer> {
@@ -344,6 +347,8 @@ export function createMemoryNode(
     files?: boolean;
     /** Where its mesh catalog keeps its copies (pass an earlier node's to simulate a restart). */
     catalogCopies?: CatalogCopies;
+    /** Signed messages: what the node signs and checks with (nothing without). */
+    signatures?: MessageSignatures;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -388,6 +393,7 @@ export function createMemoryNode(
       errors,
       telemetry,
       ...(inbox ? { inbox, recipients: connections } : {}),
+      ...(options.signatures ? { signatures: options.signatures } : {}),
     },
     options,
   );
@@ -451,8 +457,8 @@ export function createMemoryNode(
     announce: (node) => void announce.execute(node),
     withdraw: (node) => remove.execute(node),
     receive: (message) => receive.execute(message),
-    receiveBatch: async (messages) =>
-      (await receiveMany.execute(messages)).map((outcome) =>
+    receiveBatch: async (messages, proof) =>
+      (await receiveMany.execute(messages, proof)).map((outcome) =>
         outcome.ok
           ? { ok: true }
           : {

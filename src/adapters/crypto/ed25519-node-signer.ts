@@ -61,21 +61,39 @@ export class Ed25519NodeSigner implements NodeSigner {
   }
 }
 
-/** Verifies Ed25519 signatures by raw base64url public keys. */
+/** How many parsed public keys a verifier keeps: about one per node of the network. */
+const KEY_CACHE_SIZE = 512;
+
+/**
+ * Verifies Ed25519 signatures by raw base64url public keys. Every message of a keyed node is verified, so the
+ * parsed keys are kept (the most recently added `KEY_CACHE_SIZE`): parsing one costs about as much as a verify.
+ */
 export class Ed25519SignatureVerifier implements SignatureVerifier {
+  readonly #keys = new Map<string, KeyObject>();
+
   verify(publicKey: string, payload: string, signature: string): boolean {
     try {
-      const raw = Buffer.from(publicKey, 'base64url');
       const sig = Buffer.from(signature, 'base64url');
-      if (raw.length !== 32 || sig.length !== 64) return false;
-      const key = createPublicKey({
-        key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
-        format: 'jwk',
-      });
+      const key = this.#key(publicKey);
+      if (key === undefined || sig.length !== 64) return false;
       return verifyBytes(null, Buffer.from(payload, 'utf8'), key, sig);
     } catch {
       return false;
     }
+  }
+
+  #key(publicKey: string): KeyObject | undefined {
+    const known = this.#keys.get(publicKey);
+    if (known) return known;
+    const raw = Buffer.from(publicKey, 'base64url');
+    if (raw.length !== 32) return undefined;
+    const key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
+      format: 'jwk',
+    });
+    if (this.#keys.size >= KEY_CACHE_SIZE) this.#keys.delete(this.#keys.keys().next().value as string);
+    this.#keys.set(publicKey, key);
+    return key;
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NODE_ID_MAX_LENGTH } from '../../domain/node-record.js';
-import { errorDetail, inboundMessageBody, MAX_BATCH_MESSAGES } from './wire-schemas.js';
+import { errorDetail, inboundBatchBody, inboundMessageBody, MAX_BATCH_MESSAGES } from './wire-schemas.js';
 
 /**
  * What this node answers and no peer is read with, as zod schemas for the route table and its OpenAPI document.
@@ -116,7 +116,11 @@ export const okAnswer = z.strictObject({ ok: z.literal(true) });
  * anything) and checks each item on its own, so a bad item gets an error result instead of failing the batch.
  */
 export const messageBatchBody = z
-  .object({ messages: z.array(inboundMessageBody).min(1).max(MAX_BATCH_MESSAGES) })
+  .object({
+    messages: z.array(inboundMessageBody).min(1).max(MAX_BATCH_MESSAGES),
+    signer: inboundBatchBody.shape.signer,
+    sig: inboundBatchBody.shape.sig,
+  })
   .meta({ description: `1 to ${MAX_BATCH_MESSAGES} messages, each as \`PUT /msg\` takes it.` });
 
 const count = z.number().int().min(0);

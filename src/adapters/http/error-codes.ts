@@ -191,7 +191,7 @@ export const ERROR_CODES = {
   }),
   ...family(() => new BadSignature(''), {
     bad_signature:
-      'A record of a keyed node without its signature, or with one that does not verify or is more than 5 minutes off; nothing changed.',
+      'A record or message of a keyed node without its signature, or with one that does not verify (a record: or is more than 5 minutes off); nothing changed, nothing was shown.',
   }),
   ...family((code) => new TooLarge(code, ''), {
     message_too_large: `The message text is over ${MESSAGE_MAX_BYTES} bytes of UTF-8.`,

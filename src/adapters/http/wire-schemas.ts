@@ -65,6 +65,10 @@ export const inboundMessageBody = z.looseObject({
   user: optional(z.string().max(USER_NAME_MAX_LENGTH)),
   hops: optional(z.number().int().min(0).max(1000)),
   fromUser: optional(z.string().max(ADDRESS_MAX_LENGTH)),
+  sig: optional(z.string().max(128)).meta({
+    description:
+      "The origin node's Ed25519 signature of the message (base64url, SPEC section 7); relays pass it on unchanged.",
+  }),
   file: z
     .unknown()
     .optional()
@@ -80,7 +84,16 @@ export const inboundMessageBody = z.looseObject({
 export const MAX_BATCH_MESSAGES = 256;
 
 /** `POST /msgs` (meshchat extension): messages from a meshchat node's outbox, each checked on its own. */
-export const inboundBatchBody = z.object({ messages: z.array(z.unknown()).min(1).max(MAX_BATCH_MESSAGES) });
+export const inboundBatchBody = z.object({
+  messages: z.array(z.unknown()).min(1).max(MAX_BATCH_MESSAGES),
+  signer: optional(z.string().max(NODE_ID_MAX_LENGTH)).meta({
+    description: 'The node that signed the batch (signed messages): the sender, with `sig`.',
+  }),
+  sig: optional(z.string().max(128)).meta({
+    description:
+      "The sender's Ed25519 signature of the whole batch (base64url); it stands for the signatures of the messages it originated.",
+  }),
+});
 
 /** The `{code, message}` of every error answer. */
 export const errorDetail = z.object({

@@ -18,6 +18,7 @@ import type {
 import { MAX_CATALOG_RECORDS_PER_NODE, MAX_CATALOG_TOMBSTONES } from '../../domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
+import type { BatchProof } from '../../domain/message-signature.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
 import { NETWORK_PROOF_HEADER, type NetworkKey } from '../crypto/network-key.js';
 import {
@@ -169,9 +170,10 @@ export class OfetchPeerClient implements PeerClient {
   async sendMessages(
     url: string,
     messages: readonly ChatMessage[],
-    options: CallOptions = {},
+    options: CallOptions & { readonly proof?: BatchProof } = {},
   ): Promise<BatchItemResult[]> {
-    const text = await this.#call(url, 'POST', '/msgs', { messages }, options);
+    const { proof, ...call } = options;
+    const text = await this.#call(url, 'POST', '/msgs', { messages, ...proof }, call);
     const { results } = parseAnswer(url, 'POST /msgs', text, batchAnswer, 'a list of results');
     if (results.length !== messages.length) {
       throw new PeerCallFailed(

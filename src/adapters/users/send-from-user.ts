@@ -32,6 +32,8 @@ export interface FrontEndDeps {
   readonly addresses?: { penalize(request: Pick<IncomingMessage, 'socket' | 'headers'>, ms: number): void };
   /** A private node (`--private`): connections without a valid login are refused `auth_required`. */
   readonly privateNode?: boolean;
+  /** Whether a node id is bound to a key (signed node identity), shown per node in `nodes`; absent: not shown. */
+  readonly verifiedNode?: (id: string) => boolean;
 }
 
 /** How front ends notice a connection that is gone without a goodbye. */

@@ -11,6 +11,7 @@ import type { NodeHttpServer } from '../http/node-http-server.js';
 import { coalesceEngineWrites } from './coalesce-engine-writes.js';
 import { AUTH_REQUIRED, authenticateConnection, notePresence } from './connection-auth.js';
 import { historyCursor, olderAnswer, pageInfo } from './history-cursor.js';
+import { nodesForUsers } from './node-list.js';
 import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import { type RateLimitedError, refusedSend } from './send-limits.js';
@@ -77,7 +78,7 @@ export class SocketIoUserPush implements UserPush {
       const user = userOf(socket);
       boundSendBuffer(socket);
       socket.emit('hello', { node: registry.self, ...(user ? { user: user.user } : {}) });
-      socket.emit('nodes', registry.list());
+      socket.emit('nodes', nodesForUsers(registry.list(), this.deps.verifiedNode));
       const { auth, query } = socket.handshake;
       const since = historyCursor(auth?.since) ?? historyCursor(query.since);
       const viewer = user && { name: user.name, address: user.user, since: user.accountCreatedAt };
@@ -171,7 +172,7 @@ export class SocketIoUserPush implements UserPush {
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {
-    this.#io?.emit('nodes', nodes);
+    this.#io?.emit('nodes', nodesForUsers(nodes, this.deps.verifiedNode));
   }
 
   pushMesh(graph: MeshGraph): void {

@@ -19,6 +19,7 @@ import {
   WS_CLOSE_UNAUTHENTICATED,
 } from './connection-auth.js';
 import { historyCursor, olderAnswer, pageInfo } from './history-cursor.js';
+import { nodesForUsers } from './node-list.js';
 import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
 import type { ConnectionBudget } from './send-limits.js';
@@ -182,7 +183,7 @@ export class WsUserPush implements UserPush {
   #greet(ws: WebSocket, viewer?: Viewer): void {
     const { registry } = this.deps;
     send(ws, { type: 'hello', node: registry.self });
-    send(ws, { type: 'nodes', nodes: registry.list() });
+    send(ws, { type: 'nodes', nodes: nodesForUsers(registry.list(), this.deps.verifiedNode) });
     const page = this.deps.history({ since: this.#since.get(ws), viewer });
     send(ws, { type: 'history', messages: page.messages, ...pageInfo(page) });
     send(ws, { type: 'mesh', ...this.deps.mesh() });
@@ -247,7 +248,7 @@ export class WsUserPush implements UserPush {
   }
 
   pushNodes(nodes: readonly NodeRecord[]): void {
-    this.#broadcast({ type: 'nodes', nodes });
+    this.#broadcast({ type: 'nodes', nodes: nodesForUsers(nodes, this.deps.verifiedNode) });
   }
 
   pushMesh(graph: MeshGraph): void {

@@ -123,6 +123,11 @@ export class NodeKeys {
     return this.#bound.has(id);
   }
 
+  /** The key `id` is bound to, if any. */
+  keyOf(id: string): string | undefined {
+    return this.#bound.get(id);
+  }
+
   /** The bindings, to keep with the known-node list. */
   bindings(): Record<string, string> {
     return Object.fromEntries(this.#bound);

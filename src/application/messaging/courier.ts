@@ -10,6 +10,7 @@ import {
 } from '../../domain/delivery.js';
 import { isDirect } from '../../domain/direct-message.js';
 import type { ChatMessage } from '../../domain/message.js';
+import { shownToUsers } from '../../domain/message-signature.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import { DestinationBusy, OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
@@ -24,6 +25,7 @@ import { DirectUnsupported } from './direct-errors.js';
 import { Fates } from './fates.js';
 import { HeldStatuses } from './held-statuses.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
+import type { MessageSignatures } from './message-signatures.js';
 
 export type { FirstOutcome, Refusal } from './lane.js';
 
@@ -43,6 +45,8 @@ export interface CourierDeps {
   readonly errors?: InternalErrors;
   /** Told of copies queued and settled (metrics); nobody by default. */
   readonly telemetry?: Telemetry;
+  /** Signs each batch this node sends (signed messages), so the receiver checks one signature, not one each. */
+  readonly signatures?: MessageSignatures;
 }
 
 export interface SendOptions {
@@ -200,7 +204,8 @@ export class Courier {
     const expiresAt = clock.now() + this.settings.ttlMs;
     const { entries, outgoing } = await store.enqueue(
       targets.map((t) => ({ node: t.id, url: t.url, message, expiresAt, notify: options.notify })),
-      options.outgoing ? { outgoing: message } : undefined,
+      // Outgoing history shows users what they sent: verified when this node signed it (its own message).
+      options.outgoing ? { outgoing: shownToUsers(message, message.sig !== undefined) } : undefined,
     );
     stored();
     if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
@@ -369,10 +374,9 @@ export class Courier {
     let results: BatchItemResult[];
     try {
       if (batch.length > 1) {
-        results = await peers.sendMessages(
-          url,
-          batch.map((p) => p.entry.message),
-        );
+        const messages = batch.map((p) => p.entry.message);
+        const proof = this.deps.signatures?.sealBatch(messages);
+        results = await peers.sendMessages(url, messages, proof ? { proof } : {});
       } else {
         // A plain node takes only its own id as `to`: its share of a broadcast is addressed to it.
         const { message } = head.entry;

@@ -1,5 +1,6 @@
 import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
 import type { ChatMessage } from '../../domain/message.js';
+import { shownToUsers } from '../../domain/message-signature.js';
 import type { Clock } from '../ports/clock.js';
 import type { Inbox } from '../ports/inbox.js';
 import type { MessageStore } from '../ports/message-store.js';
@@ -67,7 +68,7 @@ export class DeliverDirect {
       throw new InboxFull(to, this.inboxLimit);
     }
     this.#reserved.set(address.name, reserved + 1);
-    const { hops: _relayCount, ...forUsers } = { ...message, to };
+    const forUsers = shownToUsers({ ...message, to }, message.verified === true);
     let entry: Awaited<ReturnType<MessageStore['accept']>>;
     try {
       entry = await store.accept(forUsers, clock.now());

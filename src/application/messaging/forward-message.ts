@@ -2,6 +2,7 @@ import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
 import { isUserAddressed } from '../../domain/direct-message.js';
 import { UnknownNode } from '../../domain/errors.js';
 import { type ChatMessage, outgoingText } from '../../domain/message.js';
+import { ownMessage } from '../../domain/message-signature.js';
 import type { MessageDeps } from './message-deps.js';
 import { SendDirectMessage, type Sender } from './send-direct-message.js';
 
@@ -24,6 +25,7 @@ export type SendOutcome =
  * destination took it at once, `queued` when it is kept for retries (its fate comes later as a status event).
  * `origin` names the user connection it came from, which is not shown the message again. A `to` that is a
  * user address (`name@node`) is a direct message, sent by `SendDirectMessage` as the logged-in `sender`.
+ * A keyed node signs what it originates (`MessageSignatures`), and its users see it `verified`.
  */
 export class ForwardMessage {
   readonly #direct: SendDirectMessage;
@@ -41,15 +43,16 @@ export class ForwardMessage {
       return this.#direct.execute(input, sender, origin);
     }
     const text = outgoingText(input);
-    const { registry, courier, local, clock, ids, telemetry } = this.deps;
-    const message: ChatMessage = {
+    const { registry, courier, local, clock, ids, telemetry, signatures } = this.deps;
+    const fields: ChatMessage = {
       ...text,
       id: ids.next(),
       from: registry.self.id,
       ts: new Date(clock.now()).toISOString(),
     };
+    const message = signatures ? signatures.seal(fields) : fields;
     if (message.to === registry.self.id) {
-      await local.execute(message);
+      await local.execute(ownMessage(message));
       telemetry?.messageAccepted(message, 'user');
       return { ok: true, id: message.id, status: 'delivered' };
     }

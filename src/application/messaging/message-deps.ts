@@ -5,6 +5,7 @@ import type { Telemetry } from '../ports/telemetry.js';
 import type { Courier } from './courier.js';
 import type { DeliverDirect } from './deliver-direct.js';
 import type { DeliverLocally } from './deliver-locally.js';
+import type { MessageSignatures } from './message-signatures.js';
 
 /** What the use cases that move messages (from users, from peers) work with. */
 export interface MessageDeps {
@@ -17,4 +18,6 @@ export interface MessageDeps {
   readonly ids: IdGenerator;
   /** Told of every message accepted (metrics, audit log); nobody by default. */
   readonly telemetry?: Telemetry;
+  /** Signs what this node originates and checks what keyed nodes sent; without it nothing is (base rules). */
+  readonly signatures?: MessageSignatures;
 }

@@ -37,29 +37,39 @@ export type ReceiveOutcome = {
  *   a user of that node (`fromUser`), else `InvalidInput`; a name without an account here is `UnknownUser`.
  * - Unknown destination: `UnknownNode`. A relay the destination refuses for good: `RelayRefused`, with its
  *   status and code.
+ * - Signed messages (`MessageSignatures`): a message whose `from` is bound to a key must carry that key's
+ *   signature, else `BadSignature` before anything is stored, shown or relayed; this node's users see it
+ *   `verified`. The signature is passed on unchanged when relayed. A message without `from` originates here
+ *   (the assignment's client, or a plain client asking this node to relay): this node signs it.
  */
 export class ReceiveMessage {
   constructor(private readonly deps: MessageDeps) {}
 
-  async execute(input: InboundMessage): Promise<ReceiveOutcome> {
+  /** `provenBy`: the node whose batch proof covers this message (`ReceiveMessages`); its signature is not rechecked. */
+  async execute(input: InboundMessage, provenBy?: string): Promise<ReceiveOutcome> {
     const { registry, courier, local, clock, ids, telemetry } = this.deps;
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
     const file = assertFileReference(input.file);
     const self = registry.self.id;
-    if (typeof input.to === 'string' && isUserAddressed(input.to)) return this.#direct(input, user, ts, file);
+    if (typeof input.to === 'string' && isUserAddressed(input.to))
+      return this.#direct(input, user, ts, file, provenBy);
     const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
-    const message: ChatMessage = {
-      id: input.id ?? ids.next(),
-      from,
-      to,
-      msg: input.msg,
-      ts: ts ?? new Date(clock.now()).toISOString(),
-      ...(user === undefined ? {} : { user }),
-      ...withFile(file),
-    };
+    const { message, verified } = this.#authenticate(
+      input,
+      {
+        id: input.id ?? ids.next(),
+        from,
+        to,
+        msg: input.msg,
+        ts: ts ?? new Date(clock.now()).toISOString(),
+        ...(user === undefined ? {} : { user }),
+        ...withFile(file),
+      },
+      provenBy,
+    );
 
     if (to === self || to === BROADCAST) {
       // A new broadcast is stored for this node's users and for every other node in one turn, so in one store
@@ -68,7 +78,7 @@ export class ReceiveMessage {
         to === BROADCAST && input.id === undefined
           ? courier.send(message, broadcastTargets(registry, from), { notify: false })
           : undefined;
-      const [delivery] = await Promise.all([local.execute(message), fanOut]);
+      const [delivery] = await Promise.all([local.execute(shown(message, verified)), fanOut]);
       if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');
       return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
     }
@@ -92,6 +102,7 @@ export class ReceiveMessage {
     user: string | undefined,
     ts: string | undefined,
     file: FileReference | undefined,
+    provenBy: string | undefined,
   ): Promise<ReceiveOutcome> {
     const { direct, clock, ids, telemetry } = this.deps;
     const to = formatUserAddress(parseUserAddress(input.to));
@@ -103,19 +114,47 @@ export class ReceiveMessage {
         `The sender "fromUser" of a direct message must be a user of its origin node "${from}".`,
       );
     }
+    const { message, verified } = this.#authenticate(
+      input,
+      {
+        id: input.id ?? ids.next(),
+        from,
+        to,
+        msg: input.msg,
+        ts: ts ?? new Date(clock.now()).toISOString(),
+        ...(user === undefined ? {} : { user }),
+        fromUser: formatUserAddress(sender),
+        ...withFile(file),
+      },
+      provenBy,
+    );
     if (!direct) throw new UnknownUser(to);
-    const message: ChatMessage = {
-      id: input.id ?? ids.next(),
-      from,
-      to,
-      msg: input.msg,
-      ts: ts ?? new Date(clock.now()).toISOString(),
-      ...(user === undefined ? {} : { user }),
-      fromUser: formatUserAddress(sender),
-      ...withFile(file),
-    };
-    const delivery = await direct.execute(message);
+    const delivery = await direct.execute(shown(message, verified));
     if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');
     return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
   }
+
+  /**
+   * The message as it goes on, with its signature: this node's own when `from` was absent (it originates
+   * here), else the one it came with, checked when `from` is bound to a key (throws `BadSignature`).
+   */
+  #authenticate(
+    input: InboundMessage,
+    fields: ChatMessage,
+    provenBy: string | undefined,
+  ): { message: ChatMessage; verified: boolean } {
+    const { signatures } = this.deps;
+    if (input.from === undefined) {
+      return signatures?.signs
+        ? { message: signatures.seal(fields), verified: true }
+        : { message: fields, verified: false };
+    }
+    const message = typeof input.sig === 'string' ? { ...fields, sig: input.sig } : fields;
+    return { message, verified: signatures?.check(message, provenBy) ?? false };
+  }
+}
+
+/** What this node's users get: `verified` set when the origin's signature checked out here. */
+function shown(message: ChatMessage, verified: boolean): ChatMessage {
+  return verified ? { ...message, verified: true } : message;
 }

@@ -1,5 +1,7 @@
 import { MeshError } from '../../domain/errors.js';
-import type { InboundMessage } from '../../domain/message.js';
+import type { ChatMessage, InboundMessage } from '../../domain/message.js';
+import type { BatchProof } from '../../domain/message-signature.js';
+import type { MessageSignatures } from './message-signatures.js';
 import type { ReceiveMessage, ReceiveOutcome } from './receive-message.js';
 
 /** The outcome of one message of a batch: what `ReceiveMessage` returned, or the rule it broke. */
@@ -13,13 +15,23 @@ export type BatchOutcome =
  * and outboxes in order). One bad message gets its own error; the others still go through.
  */
 export class ReceiveMessages {
-  constructor(private readonly deps: { readonly receive: ReceiveMessage }) {}
+  constructor(
+    private readonly deps: { readonly receive: ReceiveMessage; readonly signatures?: MessageSignatures },
+  ) {}
 
-  execute(messages: readonly InboundMessage[]): Promise<BatchOutcome[]> {
+  /**
+   * `proof`: the sender's signature of the whole batch (signed messages); when it verifies, the messages its
+   * signer originated are not checked one by one. One that does not verify is ignored: each message is then
+   * checked on its own.
+   */
+  execute(messages: readonly InboundMessage[], proof?: BatchProof): Promise<BatchOutcome[]> {
+    const { signatures } = this.deps;
+    const provenBy =
+      proof && signatures?.provesBatch(messages as readonly ChatMessage[], proof) ? proof.signer : undefined;
     return Promise.all(
       messages.map(async (message): Promise<BatchOutcome> => {
         try {
-          return { ok: true, ...(await this.deps.receive.execute(message)) };
+          return { ok: true, ...(await this.deps.receive.execute(message, provenBy)) };
         } catch (error) {
           if (error instanceof MeshError) return { ok: false, error };
           throw error;

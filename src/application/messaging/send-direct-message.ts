@@ -2,6 +2,7 @@ import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
 import { UnknownNode } from '../../domain/errors.js';
 import { assertFileReference, withFile } from '../../domain/file-reference.js';
 import { assertMessageText, type ChatMessage } from '../../domain/message.js';
+import { ownMessage } from '../../domain/message-signature.js';
 import { AuthRequired, DirectUnsupported, InboxFull, UnknownUser } from './direct-errors.js';
 import type { SendOutcome } from './forward-message.js';
 import type { MessageDeps } from './message-deps.js';
@@ -35,8 +36,8 @@ export class SendDirectMessage {
     const address = parseUserAddress(input.to);
     const msg = assertMessageText(input.msg);
     const file = assertFileReference(input.file);
-    const { registry, courier, direct, clock, ids, telemetry } = this.deps;
-    const message: ChatMessage = {
+    const { registry, courier, direct, clock, ids, telemetry, signatures } = this.deps;
+    const fields: ChatMessage = {
       id: ids.next(),
       from: registry.self.id,
       to: formatUserAddress(address),
@@ -46,10 +47,11 @@ export class SendDirectMessage {
       fromUser: sender.address,
       ...withFile(file),
     };
+    const message = signatures ? signatures.seal(fields) : fields;
     if (address.node === registry.self.id) {
       if (!direct) return refused(message, new UnknownUser(message.to));
       try {
-        await direct.execute(message, origin);
+        await direct.execute(ownMessage(message), origin);
       } catch (error) {
         if (error instanceof UnknownUser || error instanceof InboxFull) return refused(message, error);
         throw error;

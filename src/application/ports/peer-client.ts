@@ -1,5 +1,6 @@
 import type { DirectoryUser } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
+import type { BatchProof } from '../../domain/message-signature.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeSignature } from '../../domain/node-signature.js';
 import type { NodeReport } from '../../domain/peer-registry.js';
@@ -104,14 +105,15 @@ export interface PeerClient {
   /** `PUT /msg`: hands a message to the peer. */
   sendMessage(url: string, message: ChatMessage | InboundMessage, options?: CallOptions): Promise<void>;
   /**
-   * `POST /msgs {messages}` (meshchat peers only): hands several messages over in one call, in order. Resolves
+   * `POST /msgs {messages, signer?, sig?}` (meshchat peers only): hands several messages over in one call, in
+   * order, with this node's `proof` for the batch when it has one (signed messages). Resolves
    * with one result per message, in the same order; a whole call that fails rejects as `sendMessage` does (a
    * peer without the endpoint: `peer_rejected` with status 404 or 405). Safe to repeat: every message has an id.
    */
   sendMessages(
     url: string,
     messages: readonly ChatMessage[],
-    options?: CallOptions,
+    options?: CallOptions & { readonly proof?: BatchProof },
   ): Promise<BatchItemResult[]>;
   /** `POST /probe {id, url}` (meshchat peers only): asks the peer to probe `target` on this node's behalf. */
   probeVia(url: string, target: NodeRecord, options?: CallOptions): Promise<ProbeVerdict>;

@@ -53,10 +53,11 @@ export function destinationLabel(to: string): string {
 }
 
 /**
- * `[HH:MM:SS] <from>[ (user)] → <to>: <msg>`; a broadcast reads `→ * (every node)`; a message sent from this
- * node (a history entry with a status) ends with `  [<status>]`. A direct message reads
- * `[HH:MM:SS] ✉ alice@a → you: <msg>` (`you` standing for `me`, the address the client is logged in as).
- * A message with a file has a second line, `formatFileLine`.
+ * `[HH:MM:SS] <from>[ ✓][ (user)] → <to>: <msg>`; a broadcast reads `→ * (every node)`; a message sent from
+ * this node (a history entry with a status) ends with `  [<status>]`. A direct message reads
+ * `[HH:MM:SS] ✉ alice@a → you: <msg>` (`you` standing for `me`, the address the client is logged in as). ` ✓`
+ * marks a verified sender (the node checked its origin's signature). A message with a file has a second
+ * line, `formatFileLine`.
  */
 export function formatMessage(message: ChatMessage, me?: string): string {
   const line = formatText(message, me);
@@ -73,7 +74,7 @@ export function formatFileLine(file: FileReference): string {
 
 function formatText(message: ChatMessage, me?: string): string {
   if (isDirectMessage(message)) return formatDirect(message, me);
-  const from = clean(message.from ?? '?', true);
+  const from = `${clean(message.from ?? '?', true)}${verifiedMark(message)}`;
   const user = message.user !== undefined && message.user !== '' ? ` (${clean(message.user, true)})` : '';
   const to = message.to === undefined ? '?' : destinationLabel(message.to);
   const status = message.status !== undefined ? `  [${clean(message.status, true)}]` : '';
@@ -84,7 +85,13 @@ function formatDirect(message: ChatMessage, me: string | undefined): string {
   const who = (address: string | undefined) =>
     address === undefined ? '?' : address === me ? 'you' : clean(address, true);
   const status = message.status !== undefined ? `  [${clean(message.status, true)}]` : '';
-  return `[${clock(message.ts)}] ✉ ${who(message.fromUser)} → ${who(message.to)}: ${clean(message.msg)}${status}`;
+  const from = `${who(message.fromUser)}${verifiedMark(message)}`;
+  return `[${clock(message.ts)}] ✉ ${from} → ${who(message.to)}: ${clean(message.msg)}${status}`;
+}
+
+/** ` ✓` after the sender of a message whose origin node's signature the client's node checked. */
+function verifiedMark(message: ChatMessage): string {
+  return message.verified ? ' ✓' : '';
 }
 
 /** `• bob@a is online`, or `• bob@a went offline (last seen HH:MM:SS)`. */
@@ -219,6 +226,7 @@ export function formatNodeList(
       stateLabel(n.state),
       n.id === here ? 'you are here' : undefined,
       n.id === destination ? 'destination' : undefined,
+      n.verified ? 'verified' : undefined,
     ]
       .filter((x) => x !== undefined)
       .join(', ');

@@ -202,6 +202,7 @@ export class ConversationView {
       ui.chat.dataset.state = shown;
       ui.convSub.append(stateLabel(shown, info?.state));
       if (key === state.self?.id) ui.convSub.append(el('span', 'conv-note', 'this node'));
+      if (info?.verified) ui.convSub.append(el('span', 'conv-note', 'verified'));
       if (info?.url) ui.convSub.append(el('span', 'node-url', info.url));
       if ((shown === 'suspect' || shown === 'dead') && notes.length === 0)
         notes.push('messages sent now wait for it until they expire');

@@ -36,8 +36,8 @@ function clampToggle(text: HTMLElement, msg: string): HTMLButtonElement {
 
 /**
  * A message: who sent it (a name is the sender's own words: `dir="auto"` lays right-to-left names and text
- * out as such), from which node, when, the text with its links, and for a message sent from this node its
- * tick; a send of this page that failed or expired offers to send it again.
+ * out as such), from which node (` ✓` when its signature was verified), when, the text with its links, and
+ * for a message sent from this node its tick; a send of this page that failed or expired offers to send it again.
  */
 export function messageView(item: MessageItem, onResend: (item: MessageItem) => void): MessageView {
   const m = item.message;
@@ -53,6 +53,12 @@ export function messageView(item: MessageItem, onResend: (item: MessageItem) => 
   if (!m.user && !mine) who.classList.add('is-anon');
   const from = el('span', `msg-from ${hueClass(m.from)}`, `@${m.from}`);
   from.title = `sent from node ${m.from}`;
+  if (m.verified) {
+    // The node checked the origin's signature: `@node` (and a direct message's sender) is who sent it.
+    from.append(el('span', 'msg-verified', ' ✓'));
+    from.title = `sent from node ${m.from}, signature verified`;
+    li.dataset.verified = 'true';
+  }
   const time = new Date(item.time);
   const today = time.toDateString() === new Date().toDateString();
   const t = el('time', 'msg-time', today ? hhmm(time) : `${shortWhen(item.time)} ${hhmm(time)}`);

@@ -27,7 +27,7 @@ export const MESSAGE_ROUTES = [
       `relayed to it through the outbox (queued while it is down), at most ${MAX_RELAY_HOPS} times (\`hops\`). ` +
       'Addressed to a user `name@node` of this node (a direct message from a meshchat node, with `fromUser`): ' +
       "pushed to that user's connections only, kept in their inbox while they are offline, never relayed. " +
-      '`id`, `ts`, `user`, `hops`, `fromUser`, direct messages and the relaying are meshchat extensions.',
+      '`id`, `ts`, `user`, `hops`, `fromUser`, `sig`, direct messages and the relaying are meshchat extensions.',
     tag: 'base',
     peer: true,
     body: {
@@ -36,7 +36,8 @@ export const MESSAGE_ROUTES = [
         `\`msg\` is at most ${MESSAGE_MAX_BYTES} bytes of UTF-8; \`from\` and \`to\` are node ids (\`to\` may be \`*\`, ` +
         "or a user address `name@node` with `fromUser` the sender's address on node `from`); " +
         `\`id\` de-duplicates; \`ts\` is an ISO-8601 time; \`user\` a display name of at most ${USER_NAME_MAX_LENGTH} ` +
-        'characters; `hops` counts relays. Unknown fields are accepted and dropped.',
+        "characters; `hops` counts relays; `sig` is the origin node's signature, required when `from` is bound to " +
+        'a key (SPEC section 7). Unknown fields are accepted and dropped.',
     },
     responses: {
       '200': { description: 'Taken.', json: messageAnswer },
@@ -60,6 +61,7 @@ export const MESSAGE_ROUTES = [
       'unknown_user',
       'inbox_full',
       'auth_required',
+      'bad_signature',
     ],
     answer: async ({ deps: { receive, privateNode }, body }) => {
       // Without `from` the sender is a user, not a node: a private node serves logged-in users only.
@@ -84,9 +86,13 @@ export const MESSAGE_ROUTES = [
       description: 'The messages, each as `PUT /msg` takes it.',
     },
     responses: { '200': { description: 'One result per message, in order.', json: batchAnswer } },
-    answer: async ({ deps: { receiveMany }, body: { messages } }) => {
+    answer: async ({ deps: { receiveMany }, body: { messages, signer, sig } }) => {
       const checked = messages.map((m) => inboundMessageBody.safeParse(m));
-      const outcomes = await receiveMany.execute(checked.flatMap((m) => (m.success ? [m.data] : [])));
+      const proof = signer !== undefined && sig !== undefined ? { signer, sig } : undefined;
+      const outcomes = await receiveMany.execute(
+        checked.flatMap((m) => (m.success ? [m.data] : [])),
+        proof,
+      );
       let next = 0;
       const results = checked.map((m, i) => {
         if (!m.success) {

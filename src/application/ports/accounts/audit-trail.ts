@@ -1,5 +1,5 @@
 /** What was done to an account, a session or a file; `node_record`: a peer's node record refused for its
- * key or signature (signed node identity). */
+ * key or signature (signed node identity); `message`: a message refused for its origin's signature. */
 export type AuditOperation =
   | 'register'
   | 'unregister'
@@ -12,7 +12,8 @@ export type AuditOperation =
   | 'list'
   | 'search'
   | 'download'
-  | 'node_record';
+  | 'node_record'
+  | 'message';
 
 /**
  * One line of the audit trail: who did what to which object, and how it ended. `outcome` is `ok` or the
