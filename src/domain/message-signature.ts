@@ -74,7 +74,10 @@ export function shownToUsers(message: ChatMessage, verified: boolean): ChatMessa
   return verified ? { ...forUsers, verified: true } : forUsers;
 }
 
-/** A message this node originated, as its own users get it: verified when this node signed it. */
-export function ownMessage(message: ChatMessage): ChatMessage {
-  return message.sig === undefined ? message : { ...message, verified: true };
+/**
+ * A message this node originated, as its own users get it: verified when this node signs what it originates
+ * (`signs`), whether or not the signature is made yet (the courier signs at send time, see `Courier`).
+ */
+export function ownMessage(message: ChatMessage, signs: boolean): ChatMessage {
+  return signs || message.sig !== undefined ? { ...message, verified: true } : message;
 }

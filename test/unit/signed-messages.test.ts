@@ -354,6 +354,14 @@ describe('a keyed node sending its backlog (in-memory network, fake clock)', () 
     const clock = new FakeClock();
     const net = new InMemoryNetwork({ clock });
     const aKey = Ed25519NodeSigner.generate();
+    const signs = { calls: 0 };
+    const aSigner = {
+      publicKey: aKey.publicKey,
+      sign: (payload: string) => {
+        signs.calls++;
+        return aKey.sign(payload);
+      },
+    };
     const checks = { calls: 0 };
     const counting = {
       verify: (key: string, payload: string, sig: string) => {
@@ -364,7 +372,13 @@ describe('a keyed node sending its backlog (in-memory network, fake clock)', () 
     const a = createMemoryNode(net, 'a', {
       clock,
       incarnation: clock.now(),
-      signatures: new MessageSignatures({ self: 'a', signer: aKey, verifier, keyOf: () => undefined, clock }),
+      signatures: new MessageSignatures({
+        self: 'a',
+        signer: aSigner,
+        verifier,
+        keyOf: () => undefined,
+        clock,
+      }),
     });
     const b = createMemoryNode(net, 'b', {
       clock,
@@ -391,8 +405,20 @@ describe('a keyed node sending its backlog (in-memory network, fake clock)', () 
       // Fewer checks than messages: one per batch (a lone message in a call of its own is checked alone).
       expect(checks.calls).toBeGreaterThan(0);
       expect(checks.calls).toBeLessThan(5);
+      // The origin signs once per call, not once per message: the batches' proofs stand for their messages.
+      expect(signs.calls).toBeGreaterThan(0);
+      expect(signs.calls).toBeLessThan(5);
       // Its own users see what they sent as verified too.
       expect(a.store.history().every((m) => m.verified === true)).toBe(true);
+      // A message sent alone carries its own signature: b shows it verified, and the outbox kept it unsigned.
+      const before = signs.calls;
+      await a.forward.execute({ to: 'b', msg: 'alone' });
+      for (let t = 0; b.users.messages.length < 31; t += 50) {
+        if (t > 5_000) throw new Error(`b has ${b.users.messages.length} of 31 messages`);
+        await clock.advance(50);
+      }
+      expect(b.users.messages[30]).toMatchObject({ msg: 'alone', verified: true });
+      expect(signs.calls).toBe(before + 1);
     } finally {
       a.courier.stop();
       b.courier.stop();

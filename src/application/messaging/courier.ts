@@ -205,7 +205,7 @@ export class Courier {
     const { entries, outgoing } = await store.enqueue(
       targets.map((t) => ({ node: t.id, url: t.url, message, expiresAt, notify: options.notify })),
       // Outgoing history shows users what they sent: verified when this node signed it (its own message).
-      options.outgoing ? { outgoing: shownToUsers(message, message.sig !== undefined) } : undefined,
+      options.outgoing ? { outgoing: shownToUsers(message, this.#signedHere(message)) } : undefined,
     );
     stored();
     if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
@@ -355,6 +355,26 @@ export class Courier {
     });
   }
 
+  /** Whether this node signs `message` as its origin (its own message, and this node has a key). */
+  #signedHere(message: ChatMessage): boolean {
+    return (
+      message.sig !== undefined ||
+      (message.from === this.deps.registry.self.id && this.deps.signatures?.signs === true)
+    );
+  }
+
+  /**
+   * A message sent alone (`PUT /msg`) carries its own signature when this node originated it and has a key;
+   * one sent in a batch is covered by the batch's proof instead (`MessageSignatures.sealBatch`), so signing
+   * costs one signature per call rather than one per message. Messages are signed at send time, not when
+   * accepted: the outbox keeps them unsigned, and a retry signs again.
+   */
+  #sealedAlone(message: ChatMessage): ChatMessage {
+    const { signatures, registry } = this.deps;
+    if (!signatures?.signs || message.sig !== undefined || message.from !== registry.self.id) return message;
+    return signatures.seal(message);
+  }
+
   /** One call to the destination with the messages at the head of its lane. */
   async #attempt(lane: Lane): Promise<void> {
     const { registry, peers } = this.deps;
@@ -381,7 +401,7 @@ export class Courier {
         // A plain node takes only its own id as `to`: its share of a broadcast is addressed to it.
         const { message } = head.entry;
         const plain = record?.incarnation === undefined && message.to === BROADCAST;
-        await peers.sendMessage(url, plain ? { ...message, to: lane.node } : message);
+        await peers.sendMessage(url, plain ? { ...message, to: lane.node } : this.#sealedAlone(message));
         results = [{ ok: true }];
       }
     } catch (error) {

@@ -50,9 +50,12 @@ export class ForwardMessage {
       from: registry.self.id,
       ts: new Date(clock.now()).toISOString(),
     };
-    const message = signatures ? signatures.seal(fields) : fields;
+    // Not signed here: the courier proves a batch with one signature, and signs a message it sends alone
+    // (`Courier`), so a message sent in a batch costs no signature of its own.
+    const message = fields;
+    const signs = signatures?.signs === true;
     if (message.to === registry.self.id) {
-      await local.execute(ownMessage(message));
+      await local.execute(ownMessage(message, signs));
       telemetry?.messageAccepted(message, 'user');
       return { ok: true, id: message.id, status: 'delivered' };
     }

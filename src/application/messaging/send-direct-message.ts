@@ -47,11 +47,14 @@ export class SendDirectMessage {
       fromUser: sender.address,
       ...withFile(file),
     };
-    const message = signatures ? signatures.seal(fields) : fields;
+    // Not signed here: the courier proves a batch with one signature, and signs a message it sends alone
+    // (`Courier`), so a message sent in a batch costs no signature of its own.
+    const message = fields;
+    const signs = signatures?.signs === true;
     if (address.node === registry.self.id) {
       if (!direct) return refused(message, new UnknownUser(message.to));
       try {
-        await direct.execute(ownMessage(message), origin);
+        await direct.execute(ownMessage(message, signs), origin);
       } catch (error) {
         if (error instanceof UnknownUser || error instanceof InboxFull) return refused(message, error);
         throw error;
