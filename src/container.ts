@@ -32,6 +32,8 @@ const ADAPTER_TOKENS: AdapterTokens = {
   audit: token('audit'),
   fileCatalog: token('fileCatalog'),
   fileContent: token('fileContent'),
+  fileSource: token('fileSource'),
+  partialDownloads: token('partialDownloads'),
   inbox: token('inbox'),
   signer: token('signer'),
   verifier: token('verifier'),

@@ -142,6 +142,7 @@ export class MeshNode {
       remember.stop();
       await messages.close();
       accounts.close();
+      await this.wired.files.remoteFiles?.stop();
       fileCatalog.close();
       await fileContent.close();
       inbox.close();

@@ -40,3 +40,29 @@ export class StorageFailed extends MeshError {
 export class UploadIncomplete extends MeshError {
   readonly code = 'upload_incomplete';
 }
+
+/**
+ * A file this node does not hold could not be fetched from any holder: none reached, every one set aside, or
+ * each source broke off or sent bad data (502). What was verified is kept, so asking again resumes.
+ */
+export class FileUnavailable extends MeshError {
+  readonly code = 'file_unavailable';
+}
+
+/** This node already runs as many fetches from other nodes as it allows; ask again shortly (503). */
+export class DownloadsBusy extends MeshError {
+  readonly code = 'downloads_busy';
+  constructor(readonly maxTransfers: number) {
+    super(
+      `This node is already fetching ${maxTransfers} files from other nodes; ask again in a moment or ask the holder.`,
+    );
+  }
+}
+
+/** A chunk of a fetched file did not match its hash in the record: the source sent bad bytes. */
+export class ChunkMismatch extends MeshError {
+  readonly code = 'chunk_mismatch';
+  constructor(readonly index: number) {
+    super(`Chunk ${index} does not match its SHA-256 in the file record.`);
+  }
+}

@@ -22,6 +22,21 @@ export interface MeshFiles {
   readonly missing: string[];
 }
 
+/** Where a file can be fetched from: its record and the nodes whose part of the catalog lists it. */
+export interface FileLocation {
+  readonly record: FileRecord;
+  /** Ids of the nodes that published it (their home nodes hold the bytes), this node excluded. */
+  readonly holders: string[];
+}
+
+/** What a download from other nodes needs of the mesh catalog. */
+export interface FileLocator {
+  /** The record of `id` from the copies of other nodes' parts, and which nodes list it; `undefined` if none. */
+  locate(id: string): FileLocation | undefined;
+  /** Whether node `id` is a meshchat node with a catalog (it answers `GET /files/:id`, and may relay). */
+  hasCatalog(id: string): boolean;
+}
+
 /**
  * The replicated mesh catalog: a copy of every other meshchat node's file records, kept current by gossip, as
  * the mesh directory keeps users: both are thin users of `ReplicatedParts`, whose contracts hold here.
@@ -36,7 +51,7 @@ export interface MeshFiles {
  * - `mesh()` answers from the copies at once; a node that showed a version and has no copy confirmed within
  *   `staleAfterMs`, or is suspect or found dead, is in `missing`.
  */
-export class MeshCatalog implements ViewListener {
+export class MeshCatalog implements ViewListener, FileLocator {
   readonly #parts: ReplicatedParts<FileRecord, CatalogAnswer>;
 
   constructor(
@@ -90,6 +105,22 @@ export class MeshCatalog implements ViewListener {
       }
     }
     return { files, answered, missing };
+  }
+
+  locate(id: string): FileLocation | undefined {
+    let record: FileRecord | undefined;
+    const holders: string[] = [];
+    for (const part of this.#parts.fresh().parts) {
+      const found = part.items.find((item) => item.id === id);
+      if (!found) continue;
+      record ??= found;
+      holders.push(part.id);
+    }
+    return record ? { record, holders } : undefined;
+  }
+
+  hasCatalog(id: string): boolean {
+    return this.#parts.knownVersion(id) !== undefined;
   }
 
   /** After this, answers still in flight change nothing. */

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { MAX_CATALOG_RECORDS_PER_NODE } from '../../../domain/catalog.js';
 import type { FileRecord } from '../../../domain/file-record.js';
+import { RELAY_HEADER } from '../../files/undici-file-source.js';
 import { resolveRange } from '../byte-range.js';
 import { contentDisposition } from '../content-disposition.js';
 import { bodyOf } from '../continue-body.js';
@@ -163,7 +164,16 @@ export const FILE_ROUTES = [
         },
       },
     },
-    errors: ['invalid_file_id', 'unknown_file', 'range_not_satisfiable', 'unauthenticated', 'storage_failed'],
+    errors: [
+      'invalid_file_id',
+      'unknown_file',
+      'range_not_satisfiable',
+      'unauthenticated',
+      'storage_failed',
+      'file_unavailable',
+      'downloads_busy',
+      'insufficient_storage',
+    ],
     handle: async ({ deps: { files }, param, c }) => {
       const file = files.record.execute(param('id'));
       const headers = downloadHeaders(file);
@@ -191,6 +201,7 @@ export const FILE_ROUTES = [
       const token = bearerToken(c);
       const { body } = await files.download.execute({
         id: file.id,
+        relayed: c.req.header(RELAY_HEADER) !== undefined,
         ...(token === undefined ? {} : { token }),
         ...(range && length > 0 ? { range } : {}),
       });

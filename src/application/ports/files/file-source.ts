@@ -1,0 +1,38 @@
+/** Why a fetch from a holder failed before its first byte. */
+export type FetchFailure = 'unreachable' | 'rejected' | 'bad_answer';
+
+/** A fetch from a holder that failed before its first byte (no connection, a refusal, a wrong answer). */
+export class FileFetchFailed extends Error {
+  override readonly name = 'FileFetchFailed';
+  constructor(
+    readonly failure: FetchFailure,
+    message: string,
+    /** The holder's HTTP status, when it answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Fetches the bytes of a file from another node over plain HTTP (never over a peer link: a link frame holds at
+ * most 4 MiB of JSON), under the node's outbound address policy.
+ *
+ * - `fetch(url, id, start)` sends ONE `GET <url>/files/<id>` with `Range: bytes=<start>-` (none when `start` is
+ *   0) and `If-Range: "<id>"`, and resolves once the holder answered `206` at `start` (or `200` for `start`
+ *   0) with the body as it streams: every byte to the end of the file, in order. A body that ends early or
+ *   breaks makes the iteration end or throw: the caller counts what it got.
+ * - `relay: false` asks the holder not to fetch the file from a third node for this call (header
+ *   `Meshchat-Relay: 1`, sent by a node that is itself serving a client), so relays never chain.
+ * - Rejects with `FileFetchFailed` before the first byte; aborting `signal` ends the body and the connection.
+ * - No whole-call timeout (a large file takes long); the adapter bounds the wait for the headers and for
+ *   each piece of the body.
+ */
+export interface FileSource {
+  fetch(
+    url: string,
+    id: string,
+    start: number,
+    options: { readonly relay: boolean; readonly signal: AbortSignal },
+  ): Promise<AsyncIterable<Uint8Array>>;
+}

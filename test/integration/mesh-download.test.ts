@@ -1,0 +1,211 @@
+// Downloading a file from a node that does not hold it, between real nodes on 127.0.0.1 and random ports:
+// the node fetches it from a holder over plain HTTP (one request while nothing fails), checks every chunk,
+// and passes on only verified bytes; a node C that cannot reach the holder A gets it through B; a holder
+// that flips a byte is caught and the file comes from another one. Only loopback traffic; every wait polls
+// with a deadline.
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { UndiciFileSource } from '../../src/adapters/files/undici-file-source.js';
+import { MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
+import { FileFetchFailed, type FileSource } from '../../src/application/ports/files/file-source.js';
+import { PeerUrlPolicy } from '../../src/domain/peer-url-policy.js';
+import type { MeshNode } from '../../src/mesh-node.js';
+import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
+import { registerAndLogin } from '../support/accounts-http.js';
+import { CI_MARGIN_MS, POLL_MS } from '../support/cli-nodes.js';
+import { type FileProxy, startFileProxy } from '../support/file-proxy.js';
+import { stopAll } from '../support/nodes.js';
+import { startWiredTestNode } from '../support/wired-nodes.js';
+
+const LAN = MEMBERSHIP_PROFILES.lan;
+const CONVERGE_MS = 6 * LAN.gossipIntervalMs + CI_MARGIN_MS;
+const PASSWORD = 'correct horse battery';
+const MiB = 1024 * 1024;
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * This node's way to other nodes' file bytes: the real HTTP source, with some URLs sent elsewhere (a proxy)
+ * and some refused as unreachable, as a firewall between two nodes would.
+ */
+function routedSource(routes: Map<string, string | 'refuse'>): FileSource {
+  const real = new UndiciFileSource({ urls: PeerUrlPolicy.ANY });
+  return {
+    fetch(url, id, start, options) {
+      const route = routes.get(url);
+      if (route === 'refuse') return Promise.reject(new FileFetchFailed('unreachable', `${url} is refused`));
+      return real.fetch(route ?? url, id, start, options);
+    },
+  };
+}
+
+async function publish(node: MeshNode, token: string, name: string, bytes: Buffer): Promise<string> {
+  const answer = await fetch(`${node.url}/files?name=${encodeURIComponent(name)}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: bytes,
+    signal: AbortSignal.timeout(10_000),
+  });
+  expect(answer.status).toBe(201);
+  const { file } = (await answer.json()) as { file: { id: string } };
+  expect(file.id).toBe(sha(bytes));
+  return file.id;
+}
+
+/** Waits until `node`'s mesh catalog lists `id` (it can then fetch it). */
+async function untilListed(node: MeshNode, id: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const answer = await fetch(`${node.url}/files/${id}/record`, { signal: AbortSignal.timeout(2_000) });
+      expect(answer.status).toBe(200);
+    },
+    { timeout: CONVERGE_MS, interval: POLL_MS },
+  );
+}
+
+async function download(node: MeshNode, id: string, headers: Record<string, string> = {}) {
+  const answer = await fetch(`${node.url}/files/${id}`, { headers, signal: AbortSignal.timeout(20_000) });
+  return { status: answer.status, headers: answer.headers, bytes: Buffer.from(await answer.arrayBuffer()) };
+}
+
+describe('GET /files/:id on a node that does not hold the file', () => {
+  const nodes: MeshNode[] = [];
+  const proxies: FileProxy[] = [];
+  afterEach(async () => {
+    await stopAll(nodes);
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
+  });
+
+  it('fetches 0-byte, 1-byte, one-chunk and chunk-plus-one files from the holder, verified, and keeps a copy', async () => {
+    const a = await startWiredTestNode('dl-a');
+    const counting = await startFileProxy(a.node.url);
+    proxies.push(counting);
+    const audit = new RecordingAuditTrail();
+    const b = await startWiredTestNode('dl-b', {
+      join: [a.node.url],
+      audit,
+      fileSource: routedSource(new Map([[a.node.url, counting.url]])),
+    });
+    nodes.push(a.node, b.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    const contents = [Buffer.alloc(0), randomBytes(1), randomBytes(MiB), randomBytes(MiB + 1)];
+    const ids: string[] = [];
+    for (const [i, bytes] of contents.entries()) ids.push(await publish(a.node, token, `f${i}.bin`, bytes));
+    for (const id of ids) await untilListed(b.node, id);
+
+    for (const [i, bytes] of contents.entries()) {
+      const got = await download(b.node, ids[i] as string);
+      expect(got.status).toBe(200);
+      expect(got.headers.get('etag')).toBe(`"${ids[i]}"`);
+      expect(sha(got.bytes)).toBe(ids[i]);
+      expect(got.bytes.length).toBe(bytes.length);
+    }
+    // One request per file with bytes (the empty one needs none), nothing sent twice.
+    expect(counting.fileRequests()).toBe(3);
+    expect(counting.served()).toBe(2 * MiB + 2);
+    // B keeps verified copies: asked again, it answers from its own store and a range from the copy.
+    const again = await download(b.node, ids[3] as string, { range: 'bytes=1048575-' });
+    expect(again.status).toBe(206);
+    expect(again.bytes).toEqual((contents[3] as Buffer).subarray(MiB - 1));
+    expect(counting.fileRequests()).toBe(3);
+    for (const id of ids) await vi.waitFor(async () => expect(await b.wired.fileContent.has(id)).toBe(true));
+    const remote = audit.records.filter((r) => r.op === 'download' && r.object.includes(' from '));
+    expect(remote.map((r) => `${r.object.slice(70)}:${r.outcome}`)).toEqual([
+      'from nobody:ok',
+      ...Array(3).fill('from dl-a:ok'),
+    ]);
+  });
+
+  it('C gets a file published on A through B when C cannot reach A; an unknown id is 404', async () => {
+    const a = await startWiredTestNode('rel-a');
+    const b = await startWiredTestNode('rel-b', { join: [a.node.url] });
+    const c = await startWiredTestNode('rel-c', {
+      join: [b.node.url],
+      fileSource: routedSource(new Map([[a.node.url, 'refuse']])),
+    });
+    nodes.push(a.node, b.node, c.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    const bytes = randomBytes(3 * MiB + 17);
+    const id = await publish(a.node, token, 'report.pdf', bytes);
+    await vi.waitFor(
+      async () => {
+        const found = await fetch(`${c.node.url}/files?scope=mesh&q=report`);
+        const { files } = (await found.json()) as { files: { id: string }[] };
+        expect(files.map((f) => f.id)).toEqual([id]);
+      },
+      { timeout: CONVERGE_MS, interval: POLL_MS },
+    );
+    const got = await download(c.node, id);
+    expect(got.status, got.bytes.toString().slice(0, 300)).toBe(200);
+    expect(sha(got.bytes)).toBe(id);
+    // B fetched it to relay it, so B and C both hold verified copies now.
+    for (const node of [b, c])
+      await vi.waitFor(async () => expect(await node.wired.fileContent.has(id)).toBe(true));
+
+    const unknown = await download(c.node, 'ab'.repeat(32));
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.bytes.toString()).error.code).toBe('unknown_file');
+  });
+
+  it('with no holder reachable the client gets 502 file_unavailable, never a silent truncation', async () => {
+    const a = await startWiredTestNode('no-a');
+    const c = await startWiredTestNode('no-c', {
+      join: [a.node.url],
+      fileSource: routedSource(new Map([[a.node.url, 'refuse']])),
+    });
+    nodes.push(a.node, c.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    const id = await publish(a.node, token, 'x.bin', randomBytes(1000));
+    await untilListed(c.node, id);
+    const got = await download(c.node, id);
+    expect(got.status).toBe(502);
+    const body = JSON.parse(got.bytes.toString()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('file_unavailable');
+    expect(body.error.message).toMatch(/no-a/);
+  });
+
+  it('a holder that flips a byte is caught, the file comes from another holder, and twice sets it aside', async () => {
+    const a = await startWiredTestNode('flip-a');
+    const b = await startWiredTestNode('flip-b', { join: [a.node.url] });
+    nodes.push(a.node, b.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    const first = randomBytes(2 * MiB + 5);
+    const second = randomBytes(MiB + 9);
+    const ids = [
+      await publish(a.node, token, 'one.bin', first),
+      await publish(a.node, token, 'two.bin', second),
+    ];
+    // B holds verified copies of both.
+    for (const id of ids) {
+      await untilListed(b.node, id);
+      expect(sha((await download(b.node, id)).bytes)).toBe(id);
+    }
+    // C reaches A only through a proxy that flips a byte of the second chunk.
+    const flipping = await startFileProxy(a.node.url, { flipAt: MiB + 3 });
+    proxies.push(flipping);
+    const c = await startWiredTestNode('flip-c', {
+      join: [a.node.url],
+      fileSource: routedSource(new Map([[a.node.url, flipping.url]])),
+    });
+    nodes.push(c.node);
+    for (const id of ids) await untilListed(c.node, id);
+    await vi.waitFor(() => expect(c.wired.registry.peers().map((m) => m.id)).toContain('flip-b'), {
+      timeout: CONVERGE_MS,
+      interval: POLL_MS,
+    });
+    for (const [i, id] of ids.entries()) {
+      const got = await download(c.node, id);
+      expect(got.status).toBe(200);
+      expect(got.bytes).toEqual(i === 0 ? first : second);
+    }
+    const remote = c.wired.files.remoteFiles;
+    expect(remote?.setAside()).toEqual(['flip-a']);
+    // Set aside: a third download does not ask A at all.
+    const asked = flipping.fileRequests();
+    const third = randomBytes(10);
+    const thirdId = await publish(a.node, token, 'three.bin', third);
+    await untilListed(c.node, thirdId);
+    await untilListed(b.node, thirdId);
+    expect((await download(c.node, thirdId)).bytes).toEqual(third);
+    expect(flipping.fileRequests()).toBe(asked);
+  }, 90_000);
+});
