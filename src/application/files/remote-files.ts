@@ -3,11 +3,11 @@ import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { AuditTrail } from '../ports/accounts/audit-trail.js';
 import type { Clock } from '../ports/clock.js';
 import type { ByteRange, ContentStore } from '../ports/files/content-store.js';
-import type { FileSource } from '../ports/files/file-source.js';
+import { FileFetchFailed, type FileSource } from '../ports/files/file-source.js';
 import type { PartialDownload, PartialDownloads } from '../ports/files/partial-downloads.js';
 import { ANONYMOUS } from './file-deps.js';
 import { ChunkMismatch, DownloadsBusy, FileUnavailable, StorageFailed, StorageFull } from './file-errors.js';
-import { type Candidate, HolderChoice } from './holder-choice.js';
+import { type Candidate, FAILURES_PER_TRANSFER, HolderChoice } from './holder-choice.js';
 import type { FileLocator } from './mesh-catalog.js';
 
 export interface RemoteFilesSettings {
@@ -127,13 +127,15 @@ export class RemoteFiles {
     while (end >= start && transfer.verified <= start && !transfer.done && !transfer.failure)
       await transfer.changed();
     if (transfer.failure && transfer.verified <= start) throw transfer.failure;
-    return this.#stream(transfer, start, end);
+    return this.#stream(transfer, record.size, start, end);
   }
 
-  async *#stream(transfer: Transfer, start: number, end: number): AsyncIterable<Uint8Array> {
+  async *#stream(transfer: Transfer, size: number, start: number, end: number): AsyncIterable<Uint8Array> {
     let position = start;
     while (position <= end) {
-      const available = Math.min(transfer.verified, end + 1);
+      // The last byte waits for the whole-content check, so no client ever holds a whole file that failed it.
+      const ready = transfer.done ? transfer.verified : Math.min(transfer.verified, size - 1);
+      const available = Math.min(ready, end + 1);
       if (available > position && transfer.partial) {
         yield* transfer.partial.read(position, available - 1);
         position = available;
@@ -153,28 +155,26 @@ export class RemoteFiles {
     this.#transfers.set(record.id, transfer);
     const asked: string[] = [];
     let outcome = 'ok';
-    transfer.ended = this.#run(transfer, record, relayed, asked)
-      .then(
-        () => {
-          transfer.done = true;
-        },
-        (error: Error) => {
-          transfer.failure = error;
-          outcome = (error as { code?: unknown }).code?.toString() ?? 'internal_error';
-        },
-      )
-      .finally(() => {
-        this.#transfers.delete(record.id);
-        transfer.notify();
-        this.deps.audit.record({
-          at: new Date(this.deps.clock.now()).toISOString(),
-          node: this.deps.node,
-          user: ANONYMOUS,
-          op: 'download',
-          object: `file ${record.id} from ${asked.length > 0 ? [...new Set(asked)].join(',') : 'nobody'}`,
-          outcome,
-        });
+    const ended = (failure: Error | undefined) => {
+      this.#transfers.delete(record.id);
+      if (failure) {
+        transfer.failure = failure;
+        outcome = (failure as { code?: unknown }).code?.toString() ?? 'internal_error';
+      } else transfer.done = true;
+      this.deps.audit.record({
+        at: new Date(this.deps.clock.now()).toISOString(),
+        node: this.deps.node,
+        user: ANONYMOUS,
+        op: 'download',
+        object: `file ${record.id} from ${asked.length > 0 ? [...new Set(asked)].join(',') : 'nobody'}`,
+        outcome,
       });
+      transfer.notify();
+    };
+    transfer.ended = this.#run(transfer, record, relayed, asked).then(
+      () => ended(undefined),
+      (error: Error) => ended(error),
+    );
     return transfer;
   }
 
@@ -204,6 +204,7 @@ export class RemoteFiles {
       const controller = new AbortController();
       transfer.current = controller;
       let badData = false;
+      let refused = false;
       try {
         const body = await source.fetch(candidate.url, record.id, before, {
           relay: !relayed,
@@ -219,6 +220,7 @@ export class RemoteFiles {
       } catch (error) {
         if (error instanceof StorageFull || error instanceof StorageFailed) throw error;
         badData = error instanceof ChunkMismatch;
+        refused = error instanceof FileFetchFailed;
         if (badData) this.#choice.badData(candidate.id);
         lastError = badData
           ? `${candidate.id} sent a chunk that failed its check`
@@ -229,6 +231,8 @@ export class RemoteFiles {
       }
       // A source that made progress and then broke off (a holder restarting) may be asked again at once.
       if (badData || partial.verified === before) fail(candidate.id);
+      // Refused before a byte (no connection, an error status): not asked again in this transfer.
+      if (refused) failures.set(candidate.id, FAILURES_PER_TRANSFER);
     }
     try {
       await partial.finish();
