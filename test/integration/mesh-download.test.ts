@@ -4,7 +4,12 @@
 // that flips a byte is caught and the file comes from another one. Only loopback traffic; every wait polls
 // with a deadline.
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DiskContentStore } from '../../src/adapters/files/disk-content-store.js';
+import { JournaledPartialDownloads } from '../../src/adapters/files/journaled-partial-downloads.js';
 import { UndiciFileSource } from '../../src/adapters/files/undici-file-source.js';
 import { MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
 import { FileFetchFailed, type FileSource } from '../../src/application/ports/files/file-source.js';
@@ -12,7 +17,7 @@ import { PeerUrlPolicy } from '../../src/domain/peer-url-policy.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import { registerAndLogin } from '../support/accounts-http.js';
-import { CI_MARGIN_MS, POLL_MS } from '../support/cli-nodes.js';
+import { CI_MARGIN_MS, cliNodes, POLL_MS } from '../support/cli-nodes.js';
 import { type FileProxy, startFileProxy } from '../support/file-proxy.js';
 import { stopAll } from '../support/nodes.js';
 import { startWiredTestNode } from '../support/wired-nodes.js';
@@ -51,14 +56,17 @@ async function publish(node: MeshNode, token: string, name: string, bytes: Buffe
   return file.id;
 }
 
-/** Waits until `node`'s mesh catalog lists `id` (it can then fetch it). */
+/**
+ * Waits until `node`'s mesh catalog lists `id` (it can then fetch it). A node that joined late may take a few
+ * gossip rounds to hear of every part, hence the longer deadline.
+ */
 async function untilListed(node: MeshNode, id: string): Promise<void> {
   await vi.waitFor(
     async () => {
       const answer = await fetch(`${node.url}/files/${id}/record`, { signal: AbortSignal.timeout(2_000) });
       expect(answer.status).toBe(200);
     },
-    { timeout: CONVERGE_MS, interval: POLL_MS },
+    { timeout: 3 * CONVERGE_MS, interval: POLL_MS },
   );
 }
 
@@ -208,4 +216,91 @@ describe('GET /files/:id on a node that does not hold the file', () => {
     expect((await download(c.node, thirdId)).bytes).toEqual(third);
     expect(flipping.fileRequests()).toBe(asked);
   }, 90_000);
+});
+
+describe('a remote download when things break', () => {
+  const processes = cliNodes();
+  const nodes: MeshNode[] = [];
+  const proxies: FileProxy[] = [];
+  afterEach(async () => {
+    await stopAll(nodes);
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
+  });
+
+  it('SIGKILL of the holder mid-transfer: after its restart the download resumes, same SHA-256, one chunk re-sent at most', async () => {
+    const { port, dataDir } = await processes.durable();
+    let a = await processes.startNode('kill-a', { port, dataDir });
+    const { token } = await registerAndLogin(a.url, 'alice', PASSWORD);
+    const bytes = randomBytes(12 * MiB + 321);
+    const answer = await fetch(`${a.url}/files?name=big.bin`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: bytes,
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(answer.status).toBe(201);
+    const id = sha(bytes);
+    // Every byte A serves to C passes this proxy, which stalls once after 5 MiB so the test can kill A.
+    const proxy = await startFileProxy(a.url, { holdAfter: 5 * MiB });
+    proxies.push(proxy);
+    const c = await startWiredTestNode('kill-c', {
+      join: [a.url],
+      fileSource: routedSource(new Map([[a.url, proxy.url]])),
+    });
+    nodes.push(c.node);
+    await untilListed(c.node, id);
+
+    // The client reads what C passes on until the answer breaks.
+    const got: Buffer[] = [];
+    const first = fetch(`${c.node.url}/files/${id}`, { signal: AbortSignal.timeout(30_000) }).then(
+      async (response) => {
+        expect(response.status).toBe(200);
+        for await (const piece of response.body as AsyncIterable<Uint8Array>) got.push(Buffer.from(piece));
+      },
+    );
+    await proxy.held;
+    await processes.crash(a);
+    // The stalled answer goes on, so its break (the holder is gone) reaches C at once.
+    proxy.release();
+    // The answer is cut short: the client sees an incomplete transfer, not a short file that looks whole.
+    await expect(first).rejects.toThrow();
+    const kept = Buffer.concat(got);
+    expect(kept.length).toBeLessThan(bytes.length);
+    expect(kept.equals(bytes.subarray(0, kept.length))).toBe(true);
+    a = await processes.startNode('kill-a', { port, dataDir });
+    let rest: Buffer | undefined;
+    await vi.waitFor(
+      async () => {
+        const resumed = await download(c.node, id, { range: `bytes=${kept.length}-`, 'if-range': `"${id}"` });
+        expect(resumed.status).toBe(206);
+        rest = resumed.bytes;
+      },
+      { timeout: CONVERGE_MS * 2, interval: 250 },
+    );
+    expect(sha(Buffer.concat([kept, rest as Buffer]))).toBe(id);
+    // Two requests carried bytes (the one cut and the one that finished): at most one chunk went twice.
+    expect(proxy.served()).toBeGreaterThanOrEqual(bytes.length);
+    expect(proxy.served()).toBeLessThanOrEqual(bytes.length + MiB);
+  }, 90_000);
+
+  it('a full disk on the fetching node is 507 insufficient_storage and leaves no file', async () => {
+    const a = await startWiredTestNode('full-a');
+    const root = mkdtempSync(join(tmpdir(), 'meshchat-full-'));
+    const store = new DiskContentStore(root, { removeOnClose: true });
+    const partials = new JournaledPartialDownloads(store, { freeBytes: async () => 1024 });
+    const c = await startWiredTestNode('full-c', {
+      join: [a.node.url],
+      fileContent: store,
+      partialDownloads: partials,
+    });
+    nodes.push(a.node, c.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    const id = await publish(a.node, token, 'big.bin', randomBytes(2 * MiB));
+    await untilListed(c.node, id);
+    const got = await download(c.node, id);
+    expect(got.status).toBe(507);
+    expect(JSON.parse(got.bytes.toString()).error.code).toBe('insufficient_storage');
+    expect(existsSync(store.pathOf(id))).toBe(false);
+    expect(existsSync(partials.dir) ? readdirSync(partials.dir) : []).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 export interface FileProxyOptions {
   /** Flip the lowest bit of the byte at this offset of the file, in every answer that carries it. */
   readonly flipAt?: number;
-  /** Stop passing body bytes on once this many were passed in all (the transfer stalls; `held` resolves). */
+  /** Stop passing body bytes on once this many were passed in all, once (the answer stalls; `held` resolves). */
   readonly holdAfter?: number;
 }
 
@@ -30,6 +30,7 @@ export async function startFileProxy(target: string, options: FileProxyOptions =
   let served = 0;
   let fileRequests = 0;
   let holding = false;
+  let heldOnce = false;
   let markHeld: () => void = () => {};
   const held = new Promise<void>((resolve) => {
     markHeld = resolve;
@@ -52,10 +53,12 @@ export async function startFileProxy(target: string, options: FileProxyOptions =
           }
           offset += bytes.length;
           const pass = () => {
+            if (outgoing.destroyed) return;
             served += bytes.length;
             outgoing.write(bytes);
-            if (options.holdAfter !== undefined && served >= options.holdAfter && !holding) {
+            if (options.holdAfter !== undefined && served >= options.holdAfter && !heldOnce) {
               holding = true;
+              heldOnce = true;
               markHeld();
             }
           };
@@ -69,6 +72,10 @@ export async function startFileProxy(target: string, options: FileProxyOptions =
         });
         answer.on('end', () => outgoing.end());
         answer.on('error', () => outgoing.destroy());
+        // A holder killed mid-answer (even while this answer is stalled): the client must see the break.
+        answer.socket.on('close', () => {
+          if (!answer.complete) outgoing.destroy();
+        });
       },
     );
     upstream.on('error', () => outgoing.destroy());

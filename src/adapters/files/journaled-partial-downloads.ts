@@ -240,6 +240,10 @@ class JournaledDownload implements PartialDownload {
     if (!this.#finished) await rm(this.place.part, { force: true }).catch(() => {});
   }
 
+  async release(): Promise<void> {
+    await this.#close();
+  }
+
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

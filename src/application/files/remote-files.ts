@@ -179,11 +179,27 @@ export class RemoteFiles {
   }
 
   async #run(transfer: Transfer, record: FileRecord, relayed: boolean, asked: string[]): Promise<void> {
-    const { partials, source } = this.deps;
+    const { partials } = this.deps;
     await partials.sweep(this.settings.partialMaxAgeMs, new Set(this.#transfers.keys())).catch(() => 0);
     const partial = await partials.open(record);
     transfer.partial = partial;
     transfer.notify();
+    try {
+      await this.#fetchAll(transfer, partial, record, relayed, asked);
+    } finally {
+      // Finished or discarded, this does nothing; stopped part way, the files stay for the next transfer.
+      await partial.release();
+    }
+  }
+
+  async #fetchAll(
+    transfer: Transfer,
+    partial: PartialDownload,
+    record: FileRecord,
+    relayed: boolean,
+    asked: string[],
+  ): Promise<void> {
+    const { source } = this.deps;
     const failures = new Map<string, number>();
     const fail = (node: string) => failures.set(node, (failures.get(node) ?? 0) + 1);
     let lastError = 'no node lists it';

@@ -16,6 +16,7 @@ import type { FileRecord } from '../../../domain/file-record.js';
  *   the content store under its id, then removes the journal. A whole that does not match removes everything
  *   and rejects with `ChunkMismatch` (index -1): the record's chunk hashes do not describe its id.
  * - `discard()` removes the partial file and its journal; never rejects.
+ * - `release()` lets go of the files (a transfer that stopped), keeping them to resume; never rejects.
  */
 export interface PartialDownload {
   readonly verified: number;
@@ -24,6 +25,7 @@ export interface PartialDownload {
   read(start: number, end: number): AsyncIterable<Uint8Array>;
   finish(): Promise<void>;
   discard(): Promise<void>;
+  release(): Promise<void>;
 }
 
 /**
