@@ -177,6 +177,9 @@ describe('JournaledPartialDownloads', () => {
               write: async () => {
                 throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
               },
+              writev: async () => {
+                throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+              },
               sync: async () => {},
               close: async () => {},
             }

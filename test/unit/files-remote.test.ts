@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskContentStore } from '../../src/adapters/files/disk-content-store.js';
 import { JournaledPartialDownloads } from '../../src/adapters/files/journaled-partial-downloads.js';
 import { DownloadsBusy, FileUnavailable } from '../../src/application/files/file-errors.js';
@@ -273,6 +273,7 @@ describe('RemoteFiles', () => {
     const bigToo = recordOf(randomBytes(CHUNK));
     slow.records.set(big.id, big);
     const first = slow.remote.open(big, undefined, false).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(slow.fetches.length).toBeGreaterThan(0));
     await expect(slow.remote.open(bigToo, undefined, false)).rejects.toBeInstanceOf(DownloadsBusy);
     expect(await first).toBeInstanceOf(FileUnavailable);
   });
