@@ -100,6 +100,8 @@ interface Holder {
   flipAt?: number;
   cutAt?: number;
   refuse?: boolean;
+  /** Answers, then sends nothing until the fetch is aborted. */
+  stall?: boolean;
 }
 
 /** Holders by URL; each fetch is recorded with its start, and what it sent. */
@@ -112,6 +114,10 @@ function fakeSource(holders: Map<string, Holder>) {
       const holder = holders.get(url);
       if (!holder || holder.refuse) throw new FileFetchFailed('unreachable', `${url} refused the connection`);
       return (async function* () {
+        if (holder.stall) {
+          await new Promise((resolve) => options.signal.addEventListener('abort', resolve));
+          return;
+        }
         for (let at = start; at < holder.bytes.length; at += 300) {
           if (holder.cutAt !== undefined && at >= holder.cutAt) {
             // Cut once: the holder is back for the next request.
@@ -268,13 +274,14 @@ describe('RemoteFiles', () => {
     records.set(record.id, record);
     await expect(remote.open(record, undefined, false)).rejects.toThrow(/h1 refused the connection/);
 
-    const slow = setup(new Map([['http://h1', { bytes: randomBytes(50 * CHUNK) }]]), ['h1'], 1);
+    const slow = setup(new Map([['http://h1', { bytes, stall: true }]]), ['h1'], 1);
     const big = recordOf(randomBytes(50 * CHUNK));
     const bigToo = recordOf(randomBytes(CHUNK));
     slow.records.set(big.id, big);
     const first = slow.remote.open(big, undefined, false).catch((error: unknown) => error);
     await vi.waitFor(() => expect(slow.fetches.length).toBeGreaterThan(0));
     await expect(slow.remote.open(bigToo, undefined, false)).rejects.toBeInstanceOf(DownloadsBusy);
+    await slow.remote.stop();
     expect(await first).toBeInstanceOf(FileUnavailable);
   });
 
