@@ -99,7 +99,7 @@ export async function run({ options, log }) {
     import('../../dist/container.js'),
     import('../../dist/adapters/files/undici-file-source.js'),
     import('../../dist/domain/peer-url-policy.js'),
-    import('../../dist/application/ports/files/file-source.js'),
+    import('../../dist/application/files/file-errors.js'),
   ]);
   const { fileMiB, rssMiB } = sizes(options);
   const work = mkdtempSync(join(tmpdir(), 'meshchat-bench-files-'));
@@ -112,7 +112,7 @@ export async function run({ options, log }) {
     /** @type {import('../../src/application/ports/files/file-source.js').FileSource} */
     const source = {
       fetch(url, id, start, fetchOptions) {
-        if (refused.has(url)) return Promise.reject(new FileFetchFailed('unreachable', `${url} is refused`));
+        if (refused.has(url)) return Promise.reject(new FileFetchFailed(`${url} is refused`, 'unreachable'));
         counter.requests++;
         return real.fetch(url, id, start, fetchOptions);
       },

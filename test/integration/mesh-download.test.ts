@@ -11,8 +11,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskContentStore } from '../../src/adapters/files/disk-content-store.js';
 import { JournaledPartialDownloads } from '../../src/adapters/files/journaled-partial-downloads.js';
 import { UndiciFileSource } from '../../src/adapters/files/undici-file-source.js';
+import { FileFetchFailed } from '../../src/application/files/file-errors.js';
 import { MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
-import { FileFetchFailed, type FileSource } from '../../src/application/ports/files/file-source.js';
+import type { FileSource } from '../../src/application/ports/files/file-source.js';
 import { PeerUrlPolicy } from '../../src/domain/peer-url-policy.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
@@ -37,7 +38,7 @@ function routedSource(routes: Map<string, string | 'refuse'>): FileSource {
   return {
     fetch(url, id, start, options) {
       const route = routes.get(url);
-      if (route === 'refuse') return Promise.reject(new FileFetchFailed('unreachable', `${url} is refused`));
+      if (route === 'refuse') return Promise.reject(new FileFetchFailed(`${url} is refused`, 'unreachable'));
       return real.fetch(route ?? url, id, start, options);
     },
   };

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskContentStore } from '../../src/adapters/files/disk-content-store.js';
 import { JournaledPartialDownloads } from '../../src/adapters/files/journaled-partial-downloads.js';
-import { DownloadsBusy, FileUnavailable } from '../../src/application/files/file-errors.js';
+import { DownloadsBusy, FileFetchFailed, FileUnavailable } from '../../src/application/files/file-errors.js';
 import { type Candidate, HolderChoice, SET_ASIDE_MS } from '../../src/application/files/holder-choice.js';
 import type { FileLocator } from '../../src/application/files/mesh-catalog.js';
 import { RemoteFiles } from '../../src/application/files/remote-files.js';
-import { FileFetchFailed, type FileSource } from '../../src/application/ports/files/file-source.js';
+import type { FileSource } from '../../src/application/ports/files/file-source.js';
 import type { FileRecord } from '../../src/domain/file-record.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { FakeClock } from '../fakes/fake-clock.js';
@@ -112,7 +112,7 @@ function fakeSource(holders: Map<string, Holder>) {
     async fetch(url, _id, start, options) {
       fetches.push({ url, start, relay: options.relay });
       const holder = holders.get(url);
-      if (!holder || holder.refuse) throw new FileFetchFailed('unreachable', `${url} refused the connection`);
+      if (!holder || holder.refuse) throw new FileFetchFailed(`${url} refused the connection`, 'unreachable');
       return (async function* () {
         if (holder.stall) {
           await new Promise((resolve) => options.signal.addEventListener('abort', resolve));

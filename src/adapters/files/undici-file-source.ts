@@ -1,5 +1,6 @@
 import { type Dispatcher, getGlobalDispatcher, request } from 'undici';
-import { FileFetchFailed, type FileSource } from '../../application/ports/files/file-source.js';
+import { FileFetchFailed } from '../../application/files/file-errors.js';
+import type { FileSource } from '../../application/ports/files/file-source.js';
 import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 
 /** The header a node sends when it fetches for a client of its own: the holder must not relay in turn. */
@@ -37,7 +38,7 @@ export class UndiciFileSource implements FileSource {
     options: { readonly relay: boolean; readonly signal: AbortSignal },
   ): Promise<AsyncIterable<Uint8Array>> {
     const refusal = this.settings.urls.refusal(url);
-    if (refusal !== undefined) throw new FileFetchFailed('rejected', refusal);
+    if (refusal !== undefined) throw new FileFetchFailed(refusal, 'rejected');
     const target = `${url}/files/${encodeURIComponent(id)}`;
     let answer: Dispatcher.ResponseData;
     try {
@@ -53,22 +54,22 @@ export class UndiciFileSource implements FileSource {
         bodyTimeout: this.settings.bodyTimeoutMs ?? 30_000,
       });
     } catch (error) {
-      throw new FileFetchFailed('unreachable', `Could not reach ${url}: ${describe(error)}.`);
+      throw new FileFetchFailed(`Could not reach ${url}: ${describe(error)}.`, 'unreachable');
     }
     const { statusCode, headers, body } = answer;
     const expected = start === 0 ? [200, 206] : [206];
     if (!expected.includes(statusCode)) {
       const text = await readSome(body);
       throw new FileFetchFailed(
-        statusCode >= 200 && statusCode < 300 ? 'bad_answer' : 'rejected',
         `${url} answered GET /files/${id} with ${statusCode}${text ? `: ${text}` : ''}`,
+        statusCode >= 200 && statusCode < 300 ? 'bad_answer' : 'rejected',
         statusCode,
       );
     }
     const range = headers['content-range'];
     if (statusCode === 206 && !(typeof range === 'string' && range.startsWith(`bytes ${start}-`))) {
       body.destroy();
-      throw new FileFetchFailed('bad_answer', `${url} answered a range other than the one asked for.`);
+      throw new FileFetchFailed(`${url} answered a range other than the one asked for.`, 'bad_answer');
     }
     return body;
   }

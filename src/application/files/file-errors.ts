@@ -59,10 +59,29 @@ export class DownloadsBusy extends MeshError {
   }
 }
 
-/** A chunk of a fetched file did not match its hash in the record: the source sent bad bytes. */
-export class ChunkMismatch extends MeshError {
-  readonly code = 'chunk_mismatch';
+/**
+ * A chunk of a fetched file did not match its hash in the record (the source sent bad bytes), or with index -1
+ * the whole did not match the id. Internal: it never reaches a client as such (`RemoteFiles` decides).
+ */
+export class ChunkMismatch extends Error {
+  override readonly name = 'ChunkMismatch';
   constructor(readonly index: number) {
     super(`Chunk ${index} does not match its SHA-256 in the file record.`);
+  }
+}
+
+/** Why a fetch from a holder failed before its first byte. */
+export type FetchFailure = 'unreachable' | 'rejected' | 'bad_answer';
+
+/** A fetch from a holder that failed before its first byte (no connection, a refusal, a wrong answer). */
+export class FileFetchFailed extends Error {
+  override readonly name = 'FileFetchFailed';
+  constructor(
+    message: string,
+    readonly failure: FetchFailure,
+    /** The holder's HTTP status, when it answered. */
+    readonly status?: number,
+  ) {
+    super(message);
   }
 }

@@ -3,10 +3,17 @@ import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { AuditTrail } from '../ports/accounts/audit-trail.js';
 import type { Clock } from '../ports/clock.js';
 import type { ByteRange, ContentStore } from '../ports/files/content-store.js';
-import { FileFetchFailed, type FileSource } from '../ports/files/file-source.js';
+import type { FileSource } from '../ports/files/file-source.js';
 import type { PartialDownload, PartialDownloads } from '../ports/files/partial-downloads.js';
 import { ANONYMOUS } from './file-deps.js';
-import { ChunkMismatch, DownloadsBusy, FileUnavailable, StorageFailed, StorageFull } from './file-errors.js';
+import {
+  ChunkMismatch,
+  DownloadsBusy,
+  FileFetchFailed,
+  FileUnavailable,
+  StorageFailed,
+  StorageFull,
+} from './file-errors.js';
 import { type Candidate, FAILURES_PER_TRANSFER, HolderChoice } from './holder-choice.js';
 import type { FileLocator } from './mesh-catalog.js';
 

@@ -1,19 +1,3 @@
-/** Why a fetch from a holder failed before its first byte. */
-export type FetchFailure = 'unreachable' | 'rejected' | 'bad_answer';
-
-/** A fetch from a holder that failed before its first byte (no connection, a refusal, a wrong answer). */
-export class FileFetchFailed extends Error {
-  override readonly name = 'FileFetchFailed';
-  constructor(
-    readonly failure: FetchFailure,
-    message: string,
-    /** The holder's HTTP status, when it answered. */
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Fetches the bytes of a file from another node over plain HTTP (never over a peer link: a link frame holds at
  * most 4 MiB of JSON), under the node's outbound address policy.
