@@ -31,7 +31,7 @@ export interface FileLocation {
 
 /** What a download from other nodes needs of the mesh catalog. */
 export interface FileLocator {
-  /** The record of `id` from the copies of other nodes' parts, and which nodes list it; `undefined` if none. */
+  /** The record of `id` from the copies (fresh or stale) of other nodes' parts, and which nodes list it. */
   locate(id: string): FileLocation | undefined;
   /** Whether node `id` is a meshchat node with a catalog (it answers `GET /files/:id`, and may relay). */
   hasCatalog(id: string): boolean;
@@ -110,7 +110,9 @@ export class MeshCatalog implements ViewListener, FileLocator {
   locate(id: string): FileLocation | undefined {
     let record: FileRecord | undefined;
     const holders: string[] = [];
-    for (const part of this.#parts.fresh().parts) {
+    // Stale parts count too: a record is self-certifying (every byte fetched is checked against it), and a
+    // holder that is really gone only costs a refused request.
+    for (const part of this.#parts.held()) {
       const found = part.items.find((item) => item.id === id);
       if (!found) continue;
       record ??= found;

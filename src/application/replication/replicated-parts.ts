@@ -137,6 +137,15 @@ export class ReplicatedParts<T, A extends PulledAnswer> implements ViewListener 
     return { parts, answered, missing };
   }
 
+  /**
+   * Every copy held, fresh or stale, of nodes still known (for lookups that check what they find themselves,
+   * such as a file's record, whose bytes are checked against it). Calls no one.
+   */
+  held(): ReadonlyArray<{ readonly id: string; readonly items: readonly T[] }> {
+    this.#prune();
+    return [...this.#copies.entries()].map(([id, copy]) => ({ id, items: copy.items }));
+  }
+
   /** After this, answers still in flight change nothing. */
   stop(): void {
     this.#stopped = true;
