@@ -185,7 +185,7 @@ describe('RemoteFiles', () => {
     ]);
     expect(whole).toEqual(bytes);
     expect(part).toEqual(bytes.subarray(2000, 4001));
-    expect(fetches).toEqual([{ url: 'http://h1', start: 0, relay: true }]);
+    expect(fetches).toEqual([{ url: 'http://h1', start: 0, relay: false }]);
     expect(sent()).toBe(bytes.length);
     expect(await content.has(record.id)).toBe(true);
   });
@@ -285,7 +285,7 @@ describe('RemoteFiles', () => {
     expect(await first).toBeInstanceOf(FileUnavailable);
   });
 
-  it('a relayed request asks holders only, and asks them not to relay', async () => {
+  it('a relayed request asks holders only; every fetch asks the other node not to relay', async () => {
     const bytes = randomBytes(CHUNK);
     const { remote, records, fetches } = setup(
       new Map([
@@ -299,6 +299,7 @@ describe('RemoteFiles', () => {
     await expect(remote.open(record, undefined, true)).rejects.toBeInstanceOf(FileUnavailable);
     expect(fetches).toEqual([{ url: 'http://h1', start: 0, relay: false }]);
     expect(await readAll(await remote.open(record, undefined, false))).toEqual(bytes);
-    expect(fetches.at(-1)).toEqual({ url: 'http://other', start: 0, relay: true });
+    // Asked as a relay, `other` is still told not to relay in turn.
+    expect(fetches.at(-1)).toEqual({ url: 'http://other', start: 0, relay: false });
   });
 });

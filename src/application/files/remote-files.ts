@@ -80,7 +80,7 @@ class Transfer {
  *   record. A killed transfer resumes from the journal on the next request.
  * - Whom to ask (`HolderChoice`): the nodes whose catalog part lists the file, then, unless this request is a
  *   relay's, every other live meshchat node (it fetches the file itself, so a holder this node cannot reach is
- *   fetched through one that can). A node answering a relay asks holders only, and tells them not to relay.
+ *   fetched through one that can). Every fetch asks the other node not to relay in turn, so relays never chain.
  * - A bad chunk is a strike against its holder and the next fetch goes to another one; after `maxAttempts`
  *   fetches, or with nobody left, the transfer fails with `file_unavailable`; the verified part stays.
  * - Clients get bytes only once verified: `open` waits until the first byte asked for is verified (or fails
@@ -230,7 +230,8 @@ export class RemoteFiles {
       let refused = false;
       try {
         const body = await source.fetch(candidate.url, record.id, before, {
-          relay: !relayed,
+          // Whoever is asked, holder or relay, asks holders only: one relay at most, never a loop.
+          relay: false,
           signal: controller.signal,
         });
         for await (const piece of body) {

@@ -6,8 +6,9 @@
  *   0) and `If-Range: "<id>"`, and resolves once the holder answered `206` at `start` (or `200` for `start`
  *   0) with the body as it streams: every byte to the end of the file, in order. A body that ends early or
  *   breaks makes the iteration end or throw: the caller counts what it got.
- * - `relay: false` asks the holder not to fetch the file from a third node for this call (header
- *   `Meshchat-Relay: 1`, sent by a node that is itself serving a client), so relays never chain.
+ * - `relay: false` asks the node not to fetch the file through a third node for this call (header
+ *   `Meshchat-Relay: 1`): it answers from its store or fetches from holders only. Nodes send it on every
+ *   fetch, so a relay never chains and two nodes never wait on each other.
  * - Rejects with `FileFetchFailed` before the first byte; aborting `signal` ends the body and the connection.
  * - No whole-call timeout (a large file takes long); the adapter bounds the wait for the headers and for
  *   each piece of the body.
