@@ -143,6 +143,8 @@ describe('GET /files/:id on a node that does not hold the file', () => {
       },
       { timeout: CONVERGE_MS, interval: POLL_MS },
     );
+    // B can relay only a file its own catalog lists (else it answers 404, as for any unknown id).
+    await untilListed(b.node, id);
     const got = await download(c.node, id);
     expect(got.status, got.bytes.toString().slice(0, 300)).toBe(200);
     expect(sha(got.bytes)).toBe(id);
