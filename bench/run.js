@@ -89,6 +89,11 @@ files (four nodes built in the bench process with data dirs; a plain GET from th
   MESHCHAT_BENCH_FILE_MIB=N   the file timed (512; quick 64)
   MESHCHAT_BENCH_RSS_MIB=N    the file moved while RSS is sampled (2048; quick 128)
 
+catalog (the mesh catalog's copies in SQLite with FTS5, in the bench process; about 30 s):
+  --catalog-entries N  records copied from the fake peers (100000; quick 10000)
+  --catalog-peers N    fake peers they come from (100)
+  --catalog-searches N searches timed (1000; quick 200)
+
 accounts (one node built in the bench process with a data dir and the real scrypt hasher):
   --logins N           POST /sessions to time (400; quick 50)
   --login-users N      accounts registered first, logged in to in turn (20; quick 5)
@@ -140,6 +145,9 @@ function flags() {
         'directory-users': { type: 'string' },
         'directory-requests': { type: 'string' },
         'directory-rest-seconds': { type: 'string' },
+        'catalog-entries': { type: 'string' },
+        'catalog-peers': { type: 'string' },
+        'catalog-searches': { type: 'string' },
         logins: { type: 'string' },
         'login-users': { type: 'string' },
         'login-concurrency': { type: 'string' },
@@ -262,6 +270,10 @@ function options() {
     restSettleMs: 3_000, // after convergence, before counting at rest (join-time announces and probes end)
     convergeMaxMs: 60_000, // a network not converged by then is reported as such
     detectMaxMs: 30_000, // a crashed node still listed by then is reported as not detected
+    // catalog
+    catalogEntries: int('catalog-entries', quick ? 10_000 : 100_000, 1, 1_000_000),
+    catalogPeers: int('catalog-peers', 100, 1, 1_000),
+    catalogSearches: int('catalog-searches', quick ? 200 : 1000, 1, 100_000),
     // accounts
     logins: int('logins', quick ? 50 : 400, 1, 100_000),
     loginUsers: int('login-users', quick ? 5 : 20, 1, 10_000),

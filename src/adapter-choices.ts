@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CryptoSessionTokens } from './adapters/crypto/crypto-session-tokens.js';
 import { Ed25519NodeSigner, Ed25519SignatureVerifier } from './adapters/crypto/ed25519-node-signer.js';
+import { NetworkKey } from './adapters/crypto/network-key.js';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.js';
 import { DiskContentStore } from './adapters/files/disk-content-store.js';
 import { JournaledPartialDownloads } from './adapters/files/journaled-partial-downloads.js';
@@ -20,6 +21,7 @@ import { MemoryMessageStore } from './adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from './adapters/storage/message-store-settings.js';
 import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
+import { SqliteCatalogCopies } from './adapters/storage/sqlite-catalog-copies.js';
 import { SqliteFileCatalog } from './adapters/storage/sqlite-file-catalog.js';
 import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
@@ -31,6 +33,7 @@ import { NgrokPublicEndpoint } from './adapters/tunnel/ngrok-public-endpoint.js'
 import { loadWebAssets } from './adapters/web/web-assets.js';
 import type { AccountStore } from './application/ports/accounts/account-store.js';
 import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
+import type { CatalogCopies } from './application/ports/files/catalog-copies.js';
 import type { ContentStore } from './application/ports/files/content-store.js';
 import type { FileCatalog } from './application/ports/files/file-catalog.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
@@ -53,7 +56,15 @@ export function chooseAdapters(
   db: Database.Database | undefined,
 ): NodeAdapters {
   const log = overrides.log ?? silentLogger;
-  const peerSettings = peerClientSettings(config, settings.allowPrivatePeers);
+  const clock = overrides.clock ?? new SystemClock();
+  // One key for both directions: it proves this node's calls and checks (and remembers) the proofs it is sent.
+  const networkKey = config.networkKey
+    ? new NetworkKey(config.networkKey, { now: () => clock.now() })
+    : undefined;
+  const peerSettings = {
+    ...peerClientSettings(config, settings.allowPrivatePeers),
+    ...(networkKey ? { networkKey } : {}),
+  };
   // Links are opened only by a node that serves them too (`--no-peer-links` turns off both), and dialled under
   // the same address policy as HTTP calls: the URL checked, the resolved address checked and connected to.
   const urls = new PeerUrlPolicy(settings.allowPrivatePeers ?? true);
@@ -67,7 +78,7 @@ export function chooseAdapters(
     (content instanceof DiskContentStore ? new JournaledPartialDownloads(content) : undefined);
   return {
     log,
-    clock: overrides.clock ?? new SystemClock(),
+    clock,
     ids: overrides.ids ?? new UuidGenerator(),
     peers: overrides.peers ?? linking ?? new OfetchPeerClient(peerSettings),
     ...(linking ? { peerLinks: linking } : {}),
@@ -79,6 +90,7 @@ export function chooseAdapters(
     tokens: new CryptoSessionTokens(),
     audit: auditTrail(log, db, overrides.audit),
     fileCatalog: overrides.fileCatalog ?? fileCatalog(db),
+    catalogCopies: overrides.catalogCopies ?? catalogCopies(db),
     fileContent: content,
     // File bytes never ride a peer link (one JSON frame of 4 MiB): plain HTTP under the same address policy.
     fileSource:
@@ -94,6 +106,7 @@ export function chooseAdapters(
     // came back; it still verifies the keyed nodes it hears of.
     ...(config.dataDir ? { signer: Ed25519NodeSigner.stored(config.dataDir) } : {}),
     verifier: new Ed25519SignatureVerifier(),
+    ...(networkKey ? { networkKey } : {}),
     push: overrides.push ?? [],
     random: overrides.random,
     web: loadWebAssets(),
@@ -129,6 +142,13 @@ function messageStore(config: NodeConfig, db: Database.Database | undefined): Me
 
 function accountStore(db: Database.Database | undefined): AccountStore {
   return db ? new SqliteAccountStore(db, { ownsDb: false }) : new MemoryAccountStore();
+}
+
+/** The copies of other nodes' records: in the node's database, so they survive a restart; else in memory. */
+function catalogCopies(db: Database.Database | undefined): CatalogCopies {
+  return db
+    ? new SqliteCatalogCopies(db, { ownsDb: false })
+    : new SqliteCatalogCopies(new Database(':memory:'), { ownsDb: true });
 }
 
 /** Without a data dir the records live in a database in memory, so search works the same. */

@@ -31,12 +31,14 @@ const ADAPTER_TOKENS: AdapterTokens = {
   tokens: token('tokens'),
   audit: token('audit'),
   fileCatalog: token('fileCatalog'),
+  catalogCopies: token('catalogCopies'),
   fileContent: token('fileContent'),
   fileSource: token('fileSource'),
   partialDownloads: token('partialDownloads'),
   inbox: token('inbox'),
   signer: token('signer'),
   verifier: token('verifier'),
+  networkKey: token('networkKey'),
 };
 
 export const TOKENS = {

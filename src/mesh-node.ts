@@ -125,6 +125,7 @@ export class MeshNode {
         accounts,
         inbox,
         fileCatalog,
+        catalogCopies,
         fileContent,
       } = this.wired;
       networkPush.stop();
@@ -144,6 +145,7 @@ export class MeshNode {
       accounts.close();
       await this.wired.files.remoteFiles?.stop();
       fileCatalog.close();
+      catalogCopies.close();
       await fileContent.close();
       inbox.close();
       this.database?.close();

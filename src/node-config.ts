@@ -31,6 +31,8 @@ export interface NodeConfig {
   readonly delivery?: Partial<DeliverySettings>;
   /** How many recent messages history keeps for users who connect (default 1000). */
   readonly historySize?: number;
+  /** Messages of history a user is sent on connect and per page asked for (default 100, at most 500). */
+  readonly historyPage?: number;
   readonly maxBodyBytes?: number;
   readonly leaveTimeoutMs?: number;
   readonly peerTimeoutMs?: number;
@@ -59,6 +61,11 @@ export interface NodeConfig {
    * is refused `auth_required`. Node-to-node routes are unchanged.
    */
   readonly privateNode?: boolean;
+  /**
+   * The shared secret of a private network (`--network-key`, at least 16 characters): this node proves it on
+   * every call to another node, and answers node-to-node calls and peer links only from nodes that prove it.
+   */
+  readonly networkKey?: string;
   /**
    * Connection bounds over `CONNECTION_DEFAULTS`: connections per client address (`--max-connections`; off
    * behind `--tunnel ngrok`, where every client comes from the tunnel agent's address), header, request and

@@ -3,6 +3,7 @@ import type { AccountStore } from './application/ports/accounts/account-store.js
 import type { AuditTrail } from './application/ports/accounts/audit-trail.js';
 import type { PasswordHasher } from './application/ports/accounts/password-hasher.js';
 import type { Clock } from './application/ports/clock.js';
+import type { CatalogCopies } from './application/ports/files/catalog-copies.js';
 import type { ContentStore } from './application/ports/files/content-store.js';
 import type { FileCatalog } from './application/ports/files/file-catalog.js';
 import type { FileSource } from './application/ports/files/file-source.js';
@@ -39,6 +40,8 @@ export interface NodeOverrides {
   readonly audit?: AuditTrail;
   /** Where file records are kept; by default SQLite in `config.dataDir`, else a database in memory. */
   readonly fileCatalog?: FileCatalog;
+  /** Where the copies of other nodes' records are kept; by default SQLite beside `fileCatalog`. */
+  readonly catalogCopies?: CatalogCopies;
   /** Where file bytes are kept; by default `<dataDir>/files`, else a temporary directory. */
   readonly fileContent?: ContentStore;
   /** How file bytes are fetched from other nodes; plain HTTP under the node's address policy by default. */

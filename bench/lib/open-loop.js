@@ -3,8 +3,10 @@
 // latency runs from the moment its schedule said to send it (not when the bench managed to: a late sender is
 // counted against the run, so coordinated omission does not hide a stall) to the moment the last receiver got it.
 // With `acks`, each send asks for meshchat's acknowledgement and the outcomes are counted: a message not
-// delivered whose sender was told `delivered` or `queued`, or nothing, is a silent loss; one refused with an
-// error (`outbox_full`, say) was refused out loud.
+// delivered whose sender was told `delivered` or `queued` is a silent loss; one refused with an error
+// (`outbox_full`, `destination_busy`, say) was refused out loud; one with no answer by the end of the drain
+// is counted apart as unanswered (and as a silent loss, the node having said nothing). The drain waits for
+// the answers too: a node still working through its backlog of sends is answering, not quiet.
 import { performance } from 'node:perf_hooks';
 import { parsePayload, payload } from './fanout.js';
 import { field } from './field.js';
@@ -65,6 +67,8 @@ export async function offerLoad({
   let duplicateCopies = 0;
   let delivered = 0;
   let lastReceiptAt = 0;
+  let answered = 0;
+  let refusedCount = 0;
 
   const users = await connectUsers(receiverUrl, receivers);
   let sender;
@@ -74,6 +78,11 @@ export async function offerLoad({
     disconnectAll(users);
     throw error;
   }
+  /** Why the node cut the sender off, if it did (a sender that reads too slowly is disconnected). */
+  let senderCut = /** @type {string | null} */ (null);
+  sender.on('disconnect', (reason) => {
+    senderCut ??= String(reason);
+  });
   users.forEach((socket, user) => {
     socket.on('msg', (data) => {
       const at = performance.now();
@@ -94,11 +103,14 @@ export async function offerLoad({
   });
   /** @param {number} i @returns {(answer: unknown) => void} */
   const ackFor = (i) => (answer) => {
+    lastReceiptAt = performance.now();
+    answered++;
     const status = field(answer, 'status');
     if (field(answer, 'ok') === true && status === 'delivered') ackOf[i] = ACK.delivered;
     else if (field(answer, 'ok') === true) ackOf[i] = ACK.queued;
     else {
       ackOf[i] = ACK.refused;
+      refusedCount++;
       const code = String(field(field(answer, 'error'), 'code') ?? 'unknown');
       refusals[code] = (refusals[code] ?? 0) + 1;
     }
@@ -132,7 +144,11 @@ export async function offerLoad({
     let inWindow = 0;
     for (let i = 0; i < count; i++) if ((doneAt[i] ?? Number.NaN) <= sendEnd) inWindow++;
     const deadline = sendEnd + drainMaxMs;
-    while (delivered < count && performance.now() < deadline) {
+    // Until every message arrived (and, with acks, every send was answered), nothing arrived or was answered
+    // for `quietMs`, or `drainMaxMs` passed.
+    const settled = () =>
+      acks ? answered === count && delivered + refusedCount === count : delivered === count;
+    while (!settled() && performance.now() < deadline) {
       if (performance.now() - Math.max(lastReceiptAt, sendEnd) > quietMs) break;
       await sleep(50);
     }
@@ -158,6 +174,7 @@ export async function offerLoad({
       lost: count - delivered,
       silentLoss: silent,
       duplicateCopies,
+      senderDisconnected: senderCut,
       goodput: sendSeconds > 0 ? Math.round((inWindow / sendSeconds) * 10) / 10 : null,
       ms: {
         p50: r(percentile(sorted, 0.5)),

@@ -6,6 +6,7 @@
 //   report(result)         -> the text (table) printed for it
 //   budgetMs(options)      -> optional: the longest it may take, for the bench's hard time limit
 import * as bounds from './bounds.js';
+import * as catalog from './catalog.js';
 import * as delivery from './delivery.js';
 import * as directory from './directory.js';
 import * as fanout1x10 from './fanout-1x10.js';
@@ -49,6 +50,7 @@ export const scenarios = [
   membershipCrash,
   membershipRest,
   directory,
+  catalog,
   peerRequests,
   idleUsers,
   logins,

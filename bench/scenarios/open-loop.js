@@ -169,6 +169,8 @@ function summarize(rounds, loadRates) {
         duplicateCopies: total((r) => r.duplicateCopies),
         queued: total((r) => r.acks?.queued ?? 0),
         refused: total((r) => r.acks?.refused ?? 0),
+        unanswered: total((r) => r.acks?.none ?? 0),
+        senderCut: runs.filter((r) => r.senderDisconnected).map((r) => r.senderDisconnected),
       };
     }),
     overload: overloadSummary(good),
@@ -281,7 +283,13 @@ export function report(result) {
         'all',
       ],
       ['  lost silently', mr.silentLoss, pr?.silentLoss, '0'],
-      ['  acks queued / refused', `${mr.queued} / ${mr.refused}`, '(no acks)', ''],
+      ['  acks queued / refused / none', `${mr.queued} / ${mr.refused} / ${mr.unanswered}`, '(no acks)', ''],
+      [
+        '  runs whose sender the node cut off',
+        `${mr.senderCut.length} ${mr.senderCut.join(', ')}`,
+        `${pr?.senderCut.length ?? '-'}`,
+        '',
+      ],
       ['  goodput msgs/s', withSpread(mr.goodput, 0), withSpread(pr?.goodput ?? {}, 0), ''],
       [
         '  node CPU ms per msg',

@@ -51,6 +51,20 @@ export class OutboxFull extends MeshError {
   readonly code = 'outbox_full';
 }
 
+/**
+ * A user's message for a destination that answers but has too much waiting for it in the outbox (admission,
+ * `GET /limits`): nothing is taken; `retryAfterSeconds` says when to try again.
+ */
+export class DestinationBusy extends MeshError {
+  readonly code = 'destination_busy';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The node's message store is closed (the node is stopping): nothing new can be kept, so nothing is taken. */
 export class StoreClosed extends MeshError {
   readonly code = 'node_stopping';

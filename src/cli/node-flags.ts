@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { NETWORK_KEY_MAX_LENGTH, NETWORK_KEY_MIN_LENGTH } from '../adapters/crypto/network-key.js';
 import {
   DEFAULT_DATA_DIR,
   NodeIdentityUnusable,
@@ -28,6 +30,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --message-ttl TIME how long an undelivered message is retried before its sender is told it expired:
                      seconds, or a number with s, m, h or d, at most 7d (env MESHCHAT_MESSAGE_TTL; default 24h)
   --history N        messages kept for users who connect later, 0 to 10000 (env MESHCHAT_HISTORY; default 1000)
+  --history-page N   messages of history sent on connect and per page asked for, 1 to 500
+                     (env MESHCHAT_HISTORY_PAGE; default 100)
   --max-file-size SIZE  the largest file users may publish: bytes, or a number with K, M, G or T (powers
                      of 1024, an optional iB or B after it), at least 1 byte, at most 1T
                      (env MESHCHAT_MAX_FILE_SIZE; default 4G)
@@ -44,10 +48,22 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      (env MESHCHAT_PEER_RATE; default 1000)
   --send-rate N      frames a second per user connection (bursts of 4N), twice that per account;
                      0 for no limit (env MESHCHAT_SEND_RATE; default 50)
+  --admit-waiting N  most messages waiting in the outbox for one node that answers before users' new
+                     messages for it are refused destination_busy (with retryAfter); 0 for no bound
+                     (env MESHCHAT_ADMIT_WAITING; default 2000)
+  --admit-wait-ms N  longest, in ms, the oldest message for one node that answers may wait before users'
+                     new messages for it are refused the same way; 0 for no bound
+                     (env MESHCHAT_ADMIT_WAIT_MS; default 2000)
   --no-peer-links    neither serve nor open peer links: every call to another node is one HTTP request
                      (env MESHCHAT_PEER_LINKS=0; default: links with every meshchat node that offers one)
   --private          only logged-in users may connect, read history or send (env MESHCHAT_PRIVATE=1;
                      default: anonymous users are served too)
+  --network-key KEY  a shared secret of at least 16 characters: only nodes holding it may join, gossip, probe,
+                     deliver or link to this node, and it calls only nodes that hold it; plain assignment
+                     nodes cannot join such a network (env MESHCHAT_NETWORK_KEY; default: an open network)
+  --network-key-file FILE
+                     read the network key from FILE (first line), so it does not show in the process list
+                     (env MESHCHAT_NETWORK_KEY_FILE)
   --max-connections N
                      simultaneous connections per client address, HTTP and sockets, 0 for no cap
                      (env MESHCHAT_MAX_CONNECTIONS; default 256, no cap behind --tunnel ngrok)
@@ -75,6 +91,13 @@ const rateField = z
   .transform(Number)
   .pipe(z.number().max(1_000_000, 'must be at most 1000000'));
 
+/** A whole number from 0 to `max`. */
+const wholeField = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from 0 to ${max}`)
+    .transform(Number)
+    .pipe(z.number().max(max, `must be a whole number from 0 to ${max}`));
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const UNIT_BYTES: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 const SIZE = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i;
@@ -111,6 +134,17 @@ const nodeFlags = z.object({
     .transform(Number)
     .pipe(z.number().max(10_000, 'must be a whole number from 0 to 10000'))
     .optional(),
+  'history-page': z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number from 1 to 500')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be a whole number from 1 to 500')
+        .max(500, 'must be a whole number from 1 to 500'),
+    )
+    .optional(),
   'max-file-size': z
     .string()
     .regex(SIZE, 'must be bytes, or a number with K, M, G or T (such as 500M, 4G, 4GiB)')
@@ -122,6 +156,8 @@ const nodeFlags = z.object({
     .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
   'http-rate': rateField.optional(),
+  'admit-waiting': wholeField(1_000_000).optional(),
+  'admit-wait-ms': wholeField(3_600_000).optional(),
   'peer-rate': rateField.optional(),
   'send-rate': rateField.optional(),
   'log-level': z
@@ -144,7 +180,11 @@ export interface NodeCommand {
 export function parseNodeFlags(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
-  options: { nodeIdIn?: (dataDir: string) => string } = {},
+  options: {
+    nodeIdIn?: (dataDir: string) => string;
+    /** Reads `--network-key-file`; `fs.readFileSync` by default. */
+    readFile?: (path: string) => string;
+  } = {},
 ): NodeCommand {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
@@ -163,13 +203,18 @@ export function parseNodeFlags(
         'in-memory': { type: 'boolean' },
         'allow-private-peers': { type: 'boolean' },
         private: { type: 'boolean' },
+        'network-key': { type: 'string' },
+        'network-key-file': { type: 'string' },
         'max-connections': { type: 'string' },
         'no-peer-links': { type: 'boolean' },
         'message-ttl': { type: 'string' },
         history: { type: 'string' },
+        'history-page': { type: 'string' },
         'max-file-size': { type: 'string' },
         profile: { type: 'string' },
         'http-rate': { type: 'string' },
+        'admit-waiting': { type: 'string' },
+        'admit-wait-ms': { type: 'string' },
         'peer-rate': { type: 'string' },
         'send-rate': { type: 'string' },
         'log-level': { type: 'string' },
@@ -194,9 +239,12 @@ export function parseNodeFlags(
     'data-dir': values['data-dir'] ?? fromEnv('MESHCHAT_DATA_DIR'),
     'message-ttl': values['message-ttl'] ?? fromEnv('MESHCHAT_MESSAGE_TTL'),
     history: values.history ?? fromEnv('MESHCHAT_HISTORY'),
+    'history-page': values['history-page'] ?? fromEnv('MESHCHAT_HISTORY_PAGE'),
     'max-file-size': values['max-file-size'] ?? fromEnv('MESHCHAT_MAX_FILE_SIZE'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
     'http-rate': values['http-rate'] ?? fromEnv('MESHCHAT_HTTP_RATE'),
+    'admit-waiting': values['admit-waiting'] ?? fromEnv('MESHCHAT_ADMIT_WAITING'),
+    'admit-wait-ms': values['admit-wait-ms'] ?? fromEnv('MESHCHAT_ADMIT_WAIT_MS'),
     'peer-rate': values['peer-rate'] ?? fromEnv('MESHCHAT_PEER_RATE'),
     'send-rate': values['send-rate'] ?? fromEnv('MESHCHAT_SEND_RATE'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
@@ -246,6 +294,11 @@ export function parseNodeFlags(
     );
   }
   const privateNode = values.private === true || /^(1|true|yes)$/i.test(fromEnv('MESHCHAT_PRIVATE') ?? '');
+  const networkKey = networkKeyFrom(
+    (values['network-key'] as string | undefined) ?? fromEnv('MESHCHAT_NETWORK_KEY'),
+    (values['network-key-file'] as string | undefined) ?? fromEnv('MESHCHAT_NETWORK_KEY_FILE'),
+    options.readFile ?? ((path) => readFileSync(path, 'utf8')),
+  );
   const dataDir = flags['data-dir'] ?? (flags.id === undefined ? DEFAULT_DATA_DIR : `.meshchat/${flags.id}`);
   let id = flags.id;
   try {
@@ -267,9 +320,11 @@ export function parseNodeFlags(
       ...(inMemory ? {} : { dataDir }),
       ...(noLinks ? { peerLinks: false } : {}),
       ...(privateNode ? { privateNode: true } : {}),
+      ...(networkKey === undefined ? {} : { networkKey }),
       ...(maxConnections === undefined ? {} : { connections: { maxPerAddress: Number(maxConnections) } }),
-      ...(flags['message-ttl'] === undefined ? {} : { delivery: { ttlMs: flags['message-ttl'] } }),
+      ...deliveryFrom(flags),
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
+      ...(flags['history-page'] === undefined ? {} : { historyPage: flags['history-page'] }),
       ...(flags['max-file-size'] === undefined ? {} : { maxFileSize: flags['max-file-size'] }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
@@ -282,6 +337,20 @@ export function parseNodeFlags(
       ...(ngrokDomain ? { ngrokDomain } : {}),
     },
   };
+}
+
+/** `--message-ttl` and the admission flags as `NodeConfig.delivery`, when any is given. */
+function deliveryFrom(flags: {
+  'message-ttl'?: number;
+  'admit-waiting'?: number;
+  'admit-wait-ms'?: number;
+}): Pick<NodeConfig, 'delivery'> {
+  const delivery = {
+    ...(flags['message-ttl'] === undefined ? {} : { ttlMs: flags['message-ttl'] }),
+    ...(flags['admit-waiting'] === undefined ? {} : { admitMaxWaiting: flags['admit-waiting'] }),
+    ...(flags['admit-wait-ms'] === undefined ? {} : { admitMaxWaitMs: flags['admit-wait-ms'] }),
+  };
+  return Object.keys(delivery).length === 0 ? {} : { delivery };
 }
 
 /** The rate flags as `NodeConfig.rateLimits`: each rate with its burst (and the account's from `--send-rate`). */
@@ -300,4 +369,42 @@ function rateLimitsFrom(flags: {
     ...(send === undefined ? {} : { connection: budget(send, 4), account: budget(2 * send, 4) }),
   };
   return Object.keys(limits).length === 0 ? {} : { rateLimits: limits };
+}
+
+/**
+ * The network key from `--network-key` or `--network-key-file` (its first line, without surrounding spaces), not
+ * both; checked for length. No message ever shows the key.
+ */
+function networkKeyFrom(
+  given: string | undefined,
+  file: string | undefined,
+  readFile: (path: string) => string,
+): string | undefined {
+  if (given !== undefined && file !== undefined) {
+    throw new UsageError('--network-key and --network-key-file contradict each other: give the key one way');
+  }
+  let key = given;
+  let flag = '--network-key';
+  if (file !== undefined) {
+    flag = '--network-key-file';
+    try {
+      key = (readFile(file).split(/\r?\n/)[0] ?? '').trim();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        `--network-key-file cannot be read (${code ?? (error as Error).message}): ${file}`,
+      );
+    }
+  }
+  if (key === undefined) return undefined;
+  const length = [...key].length;
+  if (length < NETWORK_KEY_MIN_LENGTH) {
+    throw new UsageError(
+      `${flag} must be at least ${NETWORK_KEY_MIN_LENGTH} characters (it has ${length}): a short key can be guessed from one captured call`,
+    );
+  }
+  if (length > NETWORK_KEY_MAX_LENGTH) {
+    throw new UsageError(`${flag} must be at most ${NETWORK_KEY_MAX_LENGTH} characters (it has ${length})`);
+  }
+  return key;
 }

@@ -62,6 +62,15 @@ export interface HistoryBatch {
    */
   readonly direct: boolean;
   readonly items: readonly HistoryItem[];
+  /** The node keeps older messages than this page holds: `ChatClient.loadOlder` asks for them. */
+  readonly more: boolean;
+}
+
+/** A page of older history, asked for with `ChatClient.loadOlder`: oldest first. */
+export interface OlderBatch {
+  readonly items: readonly HistoryItem[];
+  /** Still older messages are kept: `loadOlder` again for them. */
+  readonly more: boolean;
 }
 
 /** The outcome of one send, in the order the node answered. */
@@ -81,6 +90,8 @@ export interface ChatClientEvents {
   mesh: MeshGraph;
   message: ReceivedMessage;
   history: HistoryBatch;
+  /** The answer to `loadOlder`. A refused request comes as an `error` instead. */
+  older: OlderBatch;
   /** Emitted before the status reports the node sent ahead of it. */
   ack: AckReport;
   status: StatusReport;
@@ -133,4 +144,12 @@ export interface ChatClient {
   send(message: OutgoingMessage): SendHandle;
   /** Sends not yet acknowledged. */
   readonly pending: number;
+  /** The node said it keeps messages older than the oldest this client has been sent. */
+  readonly hasOlder: boolean;
+  /**
+   * Asks the node for the page of history before the oldest message this client has (at most `limit`, the
+   * node's page without one); the answer is an `older` event. False when there is nothing to ask for, no
+   * open connection, a request already under way, or a transport that cannot page.
+   */
+  loadOlder(limit?: number): boolean;
 }

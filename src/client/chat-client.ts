@@ -52,6 +52,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   /** Connections whose history was read; and the `reconnect` of the open one's, once it came. */
   let histories = 0;
   let connectionHistory: boolean | undefined;
+  /** Where older history starts: the id to ask before, and whether the node keeps more. */
+  let older: { before?: string; more: boolean } = { more: false };
+  /** The `ref` of the `older` request under way on this connection. */
+  let olderRef: string | undefined;
+  let olderRefs = 0;
 
   const reportAll = (reports: readonly StatusReport[]) => {
     for (const report of reports) events.emit('status', report);
@@ -77,6 +82,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       onStatus: (status) => {
         if (status.state === 'open') {
           connectionHistory = undefined;
+          olderRef = undefined;
           directory.connected();
           mesh = undefined;
           outbox.flush();
@@ -127,7 +133,25 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         // connection's history, not a reconnect.
         const direct = connectionHistory !== undefined;
         if (connectionHistory === undefined) connectionHistory = histories++ > 0;
-        return events.emit('history', { reconnect: connectionHistory, direct, items });
+        const page = parsePage(frame.page);
+        // The first page says where older history starts. After a reconnect, a page of nothing but news with
+        // more behind it may have left a gap: paging goes back from it (what the client has is not shown twice).
+        const allNew = items.length === frame.data.length && items.every((item) => item.kind === 'message');
+        if (page && !direct && (!connectionHistory || (page.more && allNew))) older = page;
+        return events.emit('history', { reconnect: connectionHistory, direct, items, more: older.more });
+      }
+      case 'older': {
+        if (frame.ref === undefined || frame.ref !== olderRef) return;
+        olderRef = undefined;
+        const answer = isRecord(frame.data) ? frame.data : {};
+        if (answer.ok !== true) return events.emit('error', parseWireError(answer.error));
+        const page = parsePage(answer);
+        const messages = Array.isArray(answer.messages) ? answer.messages : undefined;
+        if (!page || !messages) return events.emit('malformed', 'an older answer without messages');
+        older = page;
+        const { items, malformed } = readHistory(messages, ledger, sent, self?.id);
+        for (let i = 0; i < malformed; i++) events.emit('malformed', 'a history entry without a text');
+        return events.emit('older', { items, more: page.more });
       }
       case 'status': {
         const event = parseStatusEvent(frame.data);
@@ -187,6 +211,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     get pending() {
       return outbox.size;
     },
+    get hasOlder() {
+      return older.more && older.before !== undefined;
+    },
+    loadOlder: (limit) => {
+      const { transport } = options;
+      if (!older.more || older.before === undefined || olderRef !== undefined || !transport.older)
+        return false;
+      const ref = `older-${++olderRefs}`;
+      if (!transport.older(older.before, limit, ref)) return false;
+      olderRef = ref;
+      return true;
+    },
     // Stopped or refused: nothing opens the connection again until `start`, so the send fails at once.
     send: (message) =>
       outbox.add(
@@ -196,4 +232,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           : undefined,
       ),
   };
+}
+
+/** A page's `{more, before?}`: undefined from a node that does not page (a plain or older node). */
+function parsePage(value: unknown): { more: boolean; before?: string } | undefined {
+  if (!isRecord(value) || typeof value.more !== 'boolean') return undefined;
+  return typeof value.before === 'string' ? { more: value.more, before: value.before } : { more: value.more };
 }

@@ -18,6 +18,26 @@ export interface NodeInfo {
   readonly incarnation?: number;
 }
 
+/** A file a message points to (`file: {id, name, size}`, SPEC section 6), shown as a download card. */
+export interface FileReference {
+  readonly id: string;
+  readonly name: string;
+  readonly size: number;
+}
+
+/** The longest file name a reference may carry, in UTF-16 units (a node allows 255 bytes of UTF-8). */
+export const MAX_FILE_NAME_CHARS = 255;
+
+/** A file reference as a node sent it: `undefined` unless it has a file id, a short name and a byte count. */
+export function parseFileReference(value: unknown): FileReference | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, name, size } = value;
+  if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) return undefined;
+  if (typeof name !== 'string' || name === '' || name.length > MAX_FILE_NAME_CHARS) return undefined;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
+  return { id, name, size };
+}
+
 /**
  * A message: live (`msg`) or a history entry, sent by anyone. `status` is on messages sent from the client's
  * own node (`queued` while in flight, then `delivered`, `expired` or `failed`).
@@ -34,6 +54,8 @@ export interface ChatMessage {
    * address. Only the two of them are ever sent it.
    */
   fromUser?: string;
+  /** A file the message points to; a malformed one is dropped (the text stays). */
+  file?: FileReference;
   /** The node's history cursor for this message (its last change). */
   seq?: number;
   status?: string;
@@ -134,6 +156,8 @@ export function parseMessage(value: unknown): ChatMessage | undefined {
   }
   const seq = parseSeq(value.seq);
   if (seq !== undefined) message.seq = seq;
+  const file = parseFileReference(value.file);
+  if (file !== undefined) message.file = file;
   return message;
 }
 

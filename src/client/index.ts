@@ -21,15 +21,34 @@ export type {
   ChatClientOptions,
   HistoryBatch,
   HistoryItem,
+  OlderBatch,
   ReceivedMessage,
   SendHandle,
 } from './chat-client-api.js';
 export type { ConnectionStatus, ConnState } from './connection.js';
 export type { Addressed } from './conversations.js';
 export { conversationKey, isDirectMessage, isUserAddress } from './conversations.js';
+export type { FileDownload, FileListing, FilesResult, PublishedFile } from './files-api.js';
+export {
+  downloadPath,
+  FilesApi,
+  fetchedBySummary,
+  fetcherLabel,
+  fileReferenceOf,
+  formatFileSize,
+  MAX_LISTED_DOWNLOADS,
+  MAX_LISTED_FILES,
+  parseDownloads,
+  parseFileListing,
+  parsePublishedFile,
+  publishPath,
+  tooLargeText,
+  uploadRefusalText,
+} from './files-api.js';
 export type {
   AckResult,
   ChatMessage,
+  FileReference,
   MeshGraph,
   MeshLink,
   NodeInfo,
@@ -40,9 +59,11 @@ export type {
 export {
   EVERYONE,
   isRecord,
+  MAX_FILE_NAME_CHARS,
   MAX_MESH_LINKS,
   MAX_MESH_NODES,
   parseAck,
+  parseFileReference,
   parseLoggedInUser,
   parseMesh,
   parseMessage,
@@ -69,4 +90,4 @@ export type {
 } from './transport.js';
 export type { WebSocketDialer, WebSocketLike } from './web-socket-transport.js';
 export { WebSocketTransport, WS_CLOSE_UNAUTHENTICATED } from './web-socket-transport.js';
-export { parseWsFrame, wsAuthFrame, wsPath, wsSendFrame } from './ws-frames.js';
+export { parseWsFrame, wsAuthFrame, wsOlderFrame, wsPath, wsSendFrame } from './ws-frames.js';

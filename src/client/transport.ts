@@ -1,8 +1,12 @@
-/** What a user sends: a message `{to, msg, user?}` (SPEC §3). */
+import type { FileReference } from './frames.js';
+
+/** What a user sends: a message `{to, msg, user?, file?}` (SPEC §3; `file` from SPEC §6). */
 export interface OutgoingMessage {
   readonly to: string;
   readonly msg: string;
   readonly user?: string;
+  /** A published file the message points to, shown to its readers as a download card. */
+  readonly file?: FileReference;
 }
 
 /** The kinds of frame a node sends its users; any other kind is ignored. */
@@ -16,7 +20,8 @@ export type FrameType =
   | 'error'
   | 'ack'
   | 'presence'
-  | 'auth';
+  | 'auth'
+  | 'older';
 
 /**
  * One frame from the node, in socket.io's shape whatever the transport: `data` is the event's payload (for
@@ -26,6 +31,8 @@ export interface InboundFrame {
   readonly type: FrameType;
   readonly data: unknown;
   readonly ref?: string;
+  /** A `history` frame's page: `{more, before?}` (socket.io's second argument, the `/ws` frame's fields). */
+  readonly page?: unknown;
 }
 
 /** Why a connection ended. `refused`: the node turned the connection away (retrying the same way is pointless). */
@@ -60,6 +67,12 @@ export interface Transport {
    * `ref`. Returns false when there is no open connection (nothing was sent).
    */
   send(message: OutgoingMessage, ref: string): boolean;
+  /**
+   * Asks for the page of history before message `before` (at most `limit`, the node's page without one); the
+   * answer comes back as an `older` frame with this `ref`. Returns false when there is no open connection.
+   * Absent on a transport that cannot page.
+   */
+  older?(before: string, limit: number | undefined, ref: string): boolean;
   /** Ends the current connection or attempt, if any; no handler is called for it afterwards. Idempotent. */
   close(): void;
 }

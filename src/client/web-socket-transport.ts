@@ -1,5 +1,5 @@
 import type { OutgoingMessage, Transport, TransportHandlers } from './transport.js';
-import { parseWsFrame, wsAuthFrame, wsPath, wsSendFrame } from './ws-frames.js';
+import { parseWsFrame, wsAuthFrame, wsOlderFrame, wsPath, wsSendFrame } from './ws-frames.js';
 
 /**
  * What this transport needs of a WebSocket: the browser's `WebSocket` has it, and so has the `ws` package's.
@@ -75,6 +75,12 @@ export class WebSocketTransport implements Transport {
   send(message: OutgoingMessage, ref: string): boolean {
     if (!this.#socket || !this.#open) return false;
     this.#socket.send(wsSendFrame(message, ref));
+    return true;
+  }
+
+  older(before: string, limit: number | undefined, ref: string): boolean {
+    if (!this.#socket || !this.#open) return false;
+    this.#socket.send(wsOlderFrame(before, limit, ref));
     return true;
   }
 

@@ -12,6 +12,7 @@ const TYPES: ReadonlySet<string> = new Set<FrameType>([
   'ack',
   'presence',
   'auth',
+  'older',
 ]);
 
 /**
@@ -30,9 +31,13 @@ export function parseWsFrame(text: string): InboundFrame | undefined {
   const { type: _type, ...fields } = value;
   const type = value.type as FrameType;
   if (type === 'nodes') return { type, data: value.nodes };
-  if (type === 'history') return { type, data: value.messages };
+  if (type === 'history') {
+    // A meshchat node says whether older messages are kept (`more`) and from which id to ask (`before`).
+    if (typeof value.more !== 'boolean') return { type, data: value.messages };
+    return { type, data: value.messages, page: { more: value.more, before: value.before } };
+  }
   if (type === 'error') return { type, data: { error: value.error } };
-  if (type === 'ack') {
+  if (type === 'ack' || type === 'older') {
     const ref = typeof value.ref === 'string' ? value.ref : undefined;
     return ref === undefined ? { type, data: fields } : { type, data: fields, ref };
   }
@@ -46,8 +51,14 @@ export function wsSendFrame(message: OutgoingMessage, ref: string): string {
     to: message.to,
     msg: message.msg,
     ...(message.user === undefined ? {} : { user: message.user }),
+    ...(message.file === undefined ? {} : { file: message.file }),
     ref,
   });
+}
+
+/** The `/ws` frame asking for the page of history before message `before`; its answer will carry `ref`. */
+export function wsOlderFrame(before: string, limit: number | undefined, ref: string): string {
+  return JSON.stringify({ type: 'older', before, ...(limit === undefined ? {} : { limit }), ref });
 }
 
 /** The first `/ws` frame of a logged-in connection (a token from `POST /sessions`). */

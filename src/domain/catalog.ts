@@ -9,12 +9,27 @@ import {
   isFileId,
 } from './file-record.js';
 
+const encoder = new TextEncoder();
+
 /** Most records this node keeps of one other node's catalog; the rest of a longer one is cut. */
 export const MAX_CATALOG_RECORDS_PER_NODE = 1_000;
-/** Most records of all other nodes together. */
-export const MAX_CATALOG_RECORDS = 50_000;
+/** Most records of all other nodes together (kept in SQLite, not in memory). */
+export const MAX_CATALOG_RECORDS = 200_000;
+/**
+ * Most bytes (`catalogRecordBytes`) of one other node's part: what one whole `GET /files/catalog` answer can
+ * carry, so a part built from many difference pulls is never bigger than one full answer could make it.
+ */
+export const MAX_CATALOG_PART_BYTES = 4 * 1024 * 1024;
+/** Deletions a node remembers (with the version each was made at) to answer `GET /files/catalog?since=`. */
+export const MAX_CATALOG_TOMBSTONES = 10_000;
 /** Largest chunk size a record from a peer may state (SPEC 6 uses 1 MiB; 64 MiB leaves room). */
 const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
+
+/** A record a node no longer has: the tombstone of a delete, as a difference pull carries it. */
+export interface RemovedRecord {
+  readonly id: string;
+  readonly owner: string;
+}
 
 /** One node's part of the mesh catalog: its own records at the version it gave them. */
 export interface CatalogPart {
@@ -78,6 +93,26 @@ export function ownedFileRecords(node: string, files: readonly unknown[], max: n
     if (record && !kept.has(`${record.owner} ${record.id}`)) kept.set(`${record.owner} ${record.id}`, record);
   }
   return [...kept.values()];
+}
+
+/** The tombstones of a difference answer that node `node` may give: its own owners' records, well formed. */
+export function ownedRemovals(node: string, removed: readonly unknown[], max: number): RemovedRecord[] {
+  const kept = new Map<string, RemovedRecord>();
+  for (const entry of removed) {
+    if (kept.size >= max) break;
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { id, owner: said } = entry as { id?: unknown; owner?: unknown };
+    const owner = ownerOf(node, said);
+    if (owner !== undefined && typeof id === 'string' && isFileId(id))
+      kept.set(`${owner} ${id}`, { id, owner });
+  }
+  return [...kept.values()];
+}
+
+/** What a checked record costs to keep: its text in UTF-8, 32 bytes per chunk hash, and a fixed overhead. */
+export function catalogRecordBytes(record: FileRecord): number {
+  const text = `${record.id}${record.name}${record.description}${record.type}${record.owner}${record.publishedAt}`;
+  return encoder.encode(text).length + 32 * record.chunks.length + 64;
 }
 
 /**

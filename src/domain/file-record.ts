@@ -8,6 +8,8 @@ export const DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024 * 1024;
 export const FILE_NAME_MAX_BYTES = 255;
 export const FILE_DESCRIPTION_MAX_BYTES = 4096;
 /** Longest media type kept; a longer one is replaced by the one the name suggests. */
+/** The most downloads of one content a node keeps for its owners to see: the oldest go first. */
+export const MAX_DOWNLOADS_PER_FILE = 100;
 export const FILE_TYPE_MAX_LENGTH = 127;
 export const FALLBACK_FILE_TYPE = 'application/octet-stream';
 

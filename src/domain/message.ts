@@ -1,5 +1,6 @@
 import { BROADCAST } from './delivery.js';
 import { InvalidInput, TooLarge } from './errors.js';
+import { assertFileReference, type FileReference } from './file-reference.js';
 import { assertNodeId } from './node-record.js';
 
 export const MESSAGE_MAX_BYTES = 64 * 1024;
@@ -21,6 +22,8 @@ export interface ChatMessage {
    * connection, never from the client; only direct messages (`to` a user address) carry it.
    */
   readonly fromUser?: string;
+  /** A file the message points to (files extension, SPEC section 6), checked by `assertFileReference`. */
+  readonly file?: FileReference;
 }
 
 /** What a node may receive on `PUT /msg`: the base protocol needs only `msg`; the rest is optional. */
@@ -33,6 +36,7 @@ export interface InboundMessage {
   readonly user?: string;
   readonly hops?: number;
   readonly fromUser?: string;
+  readonly file?: unknown;
   readonly [extra: string]: unknown;
 }
 
@@ -41,6 +45,7 @@ export interface OutgoingText {
   readonly to: string;
   readonly msg: string;
   readonly user?: string;
+  readonly file?: FileReference;
 }
 
 const encoder = new TextEncoder();
@@ -91,9 +96,20 @@ export function assertDestination(to: unknown): string {
 }
 
 /** Checks what a user asked to send; `from` is never taken from the user. */
-export function outgoingText(input: { to?: unknown; msg?: unknown; user?: unknown }): OutgoingText {
+export function outgoingText(input: {
+  to?: unknown;
+  msg?: unknown;
+  user?: unknown;
+  file?: unknown;
+}): OutgoingText {
   const to = assertDestination(input.to);
   const msg = assertMessageText(input.msg);
   const user = assertUserName(input.user);
-  return user === undefined ? { to, msg } : { to, msg, user };
+  const file = assertFileReference(input.file);
+  return {
+    to,
+    msg,
+    ...(user === undefined ? {} : { user }),
+    ...(file === undefined ? {} : { file }),
+  };
 }

@@ -32,6 +32,13 @@ export class RateLimiter {
     return bucket.take(now);
   }
 
+  /** Refuses `key` anything for `ms` from `now` (a client cut off for flooding), whatever its bucket held. */
+  penalize(key: string, now: number, ms: number): void {
+    if (!(this.budget.ratePerSecond > 0)) return;
+    this.take(key, now);
+    this.#buckets.get(key)?.owe(now, ms);
+  }
+
   get size(): number {
     return this.#buckets.size;
   }

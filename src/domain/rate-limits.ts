@@ -10,6 +10,19 @@ export interface RateLimitSettings {
   readonly connection: Budget;
   /** Messages a logged-in account sends, over all its connections together. */
   readonly account: Budget;
+  /** When a user connection that keeps sending over its budget is closed, and for how long its address waits. */
+  readonly cutOff: CutOff;
+}
+
+/**
+ * A connection refused more than `refusals` times within `windowSeconds` ignores `retryAfter`: it is closed, and
+ * its client address is refused every HTTP request, socket.io and `/ws` connection for `penaltySeconds`.
+ * `refusals` 0 turns the cut-off off.
+ */
+export interface CutOff {
+  readonly refusals: number;
+  readonly windowSeconds: number;
+  readonly penaltySeconds: number;
 }
 
 /**
@@ -21,6 +34,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   peer: { ratePerSecond: 1_000, burst: 5_000 },
   connection: { ratePerSecond: 50, burst: 200 },
   account: { ratePerSecond: 100, burst: 400 },
+  cutOff: { refusals: 100, windowSeconds: 10, penaltySeconds: 10 },
 };
 
 /** Retry-After in whole seconds (at least 1) for a wait in milliseconds. */

@@ -35,4 +35,15 @@ export class TokenBucket {
     }
     return Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / ratePerSecond));
   }
+
+  /** Empties the bucket and puts it `ms` of refill into debt: nothing is admitted for that long after `now`. */
+  owe(now: number, ms: number): void {
+    const { ratePerSecond, burst } = this.budget;
+    if (!(ratePerSecond > 0)) return;
+    if (now > this.#at) {
+      this.#tokens = Math.min(burst, this.#tokens + ((now - this.#at) * ratePerSecond) / 1000);
+      this.#at = now;
+    }
+    this.#tokens = Math.min(this.#tokens, 0) - (Math.max(0, ms) * ratePerSecond) / 1000;
+  }
 }

@@ -1,3 +1,4 @@
+import type { NetworkKey } from '../adapters/crypto/network-key.js';
 import type { Logger } from '../adapters/log/logger.js';
 import type { PeerLinkStats } from '../adapters/peers/linking-peer-client.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
@@ -6,6 +7,7 @@ import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
 import type { PasswordHasher } from '../application/ports/accounts/password-hasher.js';
 import type { SessionTokens } from '../application/ports/accounts/session-tokens.js';
 import type { Clock } from '../application/ports/clock.js';
+import type { CatalogCopies } from '../application/ports/files/catalog-copies.js';
 import type { ContentStore } from '../application/ports/files/content-store.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
 import type { FileSource } from '../application/ports/files/file-source.js';
@@ -46,6 +48,8 @@ export interface NodeAdapters {
   readonly audit: AuditTrail;
   /** The records of the files published here; closed by the node with the other stores. */
   readonly fileCatalog: FileCatalog;
+  /** The copies of other nodes' file records (the mesh catalog); closed with the other stores. */
+  readonly catalogCopies: CatalogCopies;
   /** The bytes of those files, by content id; closed by the node after its front ends. */
   readonly fileContent: ContentStore;
   /** Fetches file bytes from other nodes over HTTP; without it (or `partialDownloads`) a node serves only its own. */
@@ -58,4 +62,9 @@ export interface NodeAdapters {
   readonly signer?: NodeSigner;
   /** Checks other nodes' signatures; without it the node takes every record as unsigned (base rules). */
   readonly verifier?: SignatureVerifier;
+  /**
+   * The network key (`--network-key`): `peers` proves it on every call; the HTTP app and the link server answer
+   * node-to-node calls only from nodes that prove it. Absent: an open network.
+   */
+  readonly networkKey?: NetworkKey;
 }

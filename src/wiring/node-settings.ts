@@ -45,6 +45,8 @@ export interface NodeSettings {
   readonly maxFileSize?: number;
   /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
   readonly inboxLimit?: number;
+  /** Messages of history per page (`ReadHistory`). */
+  readonly historyPage?: number;
   /** Only logged-in users are served (`NodeConfig.privateNode`). */
   readonly privateNode?: boolean;
   /** Connection bounds over `CONNECTION_DEFAULTS` (`NodeConfig.connections`). */
@@ -74,6 +76,7 @@ export function nodeSettings(
     trustForwardedFor: config.tunnel === 'ngrok',
     maxFileSize: config.maxFileSize,
     inboxLimit: config.inboxLimit,
+    historyPage: config.historyPage,
     privateNode: config.privateNode === true,
     // Behind a tunnel every connection comes from the agent's address: a cap per address would cap them all.
     connections: { ...(config.tunnel === 'ngrok' ? { maxPerAddress: 0 } : {}), ...config.connections },

@@ -3,6 +3,7 @@ import { MeshCatalog } from '../application/files/mesh-catalog.js';
 import { VersionedFileCatalog } from '../application/files/versioned-catalog.js';
 import { MEMBERSHIP_PROFILES, type MembershipSettings } from '../application/membership/settings.js';
 import type { Clock } from '../application/ports/clock.js';
+import type { CatalogCopies } from '../application/ports/files/catalog-copies.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
 import type { InternalErrors } from '../application/ports/internal-errors.js';
 import type { PeerClient } from '../application/ports/peer-client.js';
@@ -14,6 +15,8 @@ export interface CatalogParts {
   readonly clock: Clock;
   /** The node's own file catalog (its database); the wiring wraps it to version it. */
   readonly fileCatalog: FileCatalog;
+  /** Where the copies of other nodes' records are kept (they are loaded from it at start). */
+  readonly copies: CatalogCopies;
   readonly errors?: InternalErrors;
 }
 
@@ -22,6 +25,8 @@ export interface CatalogWiring {
   readonly ownCatalog: VersionedFileCatalog;
   /** Hand it to the membership wiring's `views` (with the directory), so it learns versions from gossip. */
   readonly meshCatalog: MeshCatalog;
+  /** Its copies' store, for the node to close with the other stores. */
+  readonly catalogCopies: CatalogCopies;
 }
 
 export function wireCatalog(
@@ -31,12 +36,12 @@ export function wireCatalog(
     readonly catalog?: Partial<CatalogSettings>;
   },
 ): CatalogWiring {
-  const { registry, peers, clock, fileCatalog, errors } = parts;
+  const { registry, peers, clock, fileCatalog, copies, errors } = parts;
   const ownCatalog = new VersionedFileCatalog(fileCatalog, clock);
   const timing = catalogSettings({ ...MEMBERSHIP_PROFILES.lan, ...settings.membership });
   const meshCatalog = new MeshCatalog(
-    { registry, peers, clock, own: ownCatalog, errors },
+    { registry, peers, clock, own: ownCatalog, copies, errors },
     { ...timing, ...settings.catalog },
   );
-  return { ownCatalog, meshCatalog };
+  return { ownCatalog, meshCatalog, catalogCopies: copies };
 }

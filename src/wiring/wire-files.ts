@@ -4,6 +4,7 @@ import { DeleteFile } from '../application/files/delete-file.js';
 import { DownloadFile } from '../application/files/download-file.js';
 import type { FileStoreContext } from '../application/files/file-deps.js';
 import { GetFileRecord } from '../application/files/get-file-record.js';
+import { ListDownloads } from '../application/files/list-downloads.js';
 import { ListFiles } from '../application/files/list-files.js';
 import type { MeshCatalog, OwnCatalog } from '../application/files/mesh-catalog.js';
 import { DEFAULT_PUBLISH_SETTINGS, PublishFile } from '../application/files/publish-file.js';
@@ -62,6 +63,8 @@ export interface FilesWiring {
     readonly list: ListFiles;
     readonly record: GetFileRecord;
     readonly download: DownloadFile;
+    /** Who fetched a file, for its owner. */
+    readonly downloads: ListDownloads;
     /** Every file of a user, as `Unregister` removes them. */
     readonly userFiles: PublishedFiles;
     /** The most bytes one file may have, as the node advertises it. */
@@ -113,6 +116,7 @@ export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): File
       list: new ListFiles(context, mesh?.meshCatalog),
       record: new GetFileRecord(context, remote),
       download: new DownloadFile(context, remote),
+      downloads: new ListDownloads(context),
       userFiles: store.userFiles,
       maxFileSize,
       ...(mesh ? { catalog: { own: mesh.ownCatalog, mesh: mesh.meshCatalog } } : {}),

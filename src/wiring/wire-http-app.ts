@@ -1,7 +1,9 @@
+import type { NetworkKey } from '../adapters/crypto/network-key.js';
 import { createHttpApp, type HttpApp } from '../adapters/http/create-http-app.js';
 import { HttpRateLimits } from '../adapters/http/http-rate-limits.js';
 import type { WebAssets } from '../adapters/web/web-assets.js';
 import type { UserPush } from '../application/ports/user-push.js';
+import type { AdmissionSettings } from '../domain/admission.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
 import type { RateLimitSettings } from '../domain/rate-limits.js';
 import type { AccountsWiring } from './wire-accounts.js';
@@ -18,6 +20,7 @@ export function wireHttpApp(
     'announce' | 'remove' | 'probe' | 'keys'
   > &
     Pick<MessagingWiring, 'receive' | 'receiveMany'> &
+    Partial<Pick<MessagingWiring, 'readHistory'>> &
     Pick<OperationsWiring, 'health' | 'metrics' | 'meshMap' | 'errors'> &
     Pick<DirectoryWiring, 'ownDirectory' | 'directory'> &
     Pick<AccountsWiring, 'register' | 'login' | 'logout' | 'unregister'> &
@@ -37,6 +40,10 @@ export function wireHttpApp(
     readonly limiter?: HttpRateLimits;
     /** Only logged-in users are served (`HttpAppDeps.privateNode`). */
     readonly privateNode?: boolean;
+    /** Node-to-node routes answer only calls that prove it (`HttpAppDeps.networkKey`). */
+    readonly networkKey?: NetworkKey;
+    /** The outbox's admission bounds, advertised at `/limits`. */
+    readonly admission?: AdmissionSettings;
   },
 ): HttpApp {
   const { registry, announce, remove, probe, keys, receive, receiveMany, health, metrics, meshMap, errors } =
@@ -63,7 +70,12 @@ export function wireHttpApp(
     peerLinks: settings.peerLinks,
     ...(limiter ? { rateLimits: limiter } : {}),
     ...(rateLimits ? { limits: rateLimits } : {}),
+    ...(settings.admission ? { admission: settings.admission } : {}),
     privateNode: settings.privateNode === true,
+    ...(settings.networkKey ? { networkKey: settings.networkKey } : {}),
+    ...(parts.readHistory
+      ? { historyPages: { page: parts.readHistory.page, maxPage: parts.readHistory.maxPage } }
+      : {}),
     onInternalError: (error) => errors.report(error),
   });
 }

@@ -50,7 +50,11 @@ export interface MessagingWiring {
 
 export function wireMessaging(
   parts: MessagingParts,
-  settings: { readonly delivery?: Partial<DeliverySettings>; readonly inboxLimit?: number },
+  settings: {
+    readonly delivery?: Partial<DeliverySettings>;
+    readonly inboxLimit?: number;
+    readonly historyPage?: number;
+  },
 ): MessagingWiring {
   const { registry, peers, clock, ids, store, push, random, errors, telemetry, inbox, recipients } = parts;
   const courier = new Courier(
@@ -71,7 +75,7 @@ export function wireMessaging(
     courier,
     local,
     direct,
-    readHistory: new ReadHistory({ store, inbox }),
+    readHistory: new ReadHistory({ store, inbox }, { page: settings.historyPage }),
     forward: new ForwardMessage(deps),
     receive,
     receiveMany: new ReceiveMessages({ receive }),

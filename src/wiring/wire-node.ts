@@ -9,7 +9,7 @@ import { WsUserPush } from '../adapters/users/ws-user-push.js';
 import { NodeKeys } from '../application/membership/node-keys.js';
 import { startIncarnation } from '../application/membership/remember-nodes.js';
 import { allViews } from '../application/membership/view-listener.js';
-import type { HistoryQuery } from '../application/messaging/read-history.js';
+import type { HistoryQuery, OlderQuery } from '../application/messaging/read-history.js';
 import { NetworkPush } from '../application/operations/network-push.js';
 import type { Inbox } from '../application/ports/inbox.js';
 import type { MessageStore } from '../application/ports/message-store.js';
@@ -75,13 +75,14 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     processMetrics: settings.processMetrics,
     peerLinks: adapters.peerLinks ? () => adapters.peerLinks?.stats : undefined,
     maxFileSize: settings.maxFileSize,
+    ...(adapters.networkKey ? { networkKeyRefusals: () => adapters.networkKey?.refusals ?? {} } : {}),
   });
   const { errors, telemetry, meshMap } = operations;
   // The accounts remove a user's files through the file store; the file use cases log users in with the accounts.
   // Every file use case goes through the versioned catalog, so each publish and delete moves the version the
   // mesh catalog gossips; the mesh catalog keeps the copies of the other nodes' records.
   const catalog = wireCatalog(
-    { registry, peers, clock, fileCatalog: adapters.fileCatalog, errors },
+    { registry, peers, clock, fileCatalog: adapters.fileCatalog, copies: adapters.catalogCopies, errors },
     settings,
   );
   const fileParts = {
@@ -115,13 +116,24 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     },
     { maxFileSize: settings.maxFileSize },
   );
+  // One set of HTTP budgets per client address, for the routes and the `/peer`, socket.io and `/ws` upgrades
+  // alike (and socket.io's polling requests); a link's requests
+  // run through the app, so they are charged there like the HTTP requests they stand for.
+  const httpLimits = settings.rateLimits
+    ? new HttpRateLimits(settings.rateLimits, {
+        now: () => clock.now(),
+        trustForwardedFor: settings.trustForwardedFor,
+      })
+    : undefined;
   const frontEnd = {
     registry,
     history: (query: HistoryQuery) => messaging.readHistory.execute(query),
+    olderHistory: (query: OlderQuery) => messaging.readHistory.older(query),
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
     ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
+    ...(httpLimits ? { addresses: httpLimits } : {}),
     privateNode: settings.privateNode === true,
   };
   const frontEndSettings = { heartbeatMs: settings.heartbeatMs };
@@ -178,14 +190,6 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     },
     settings,
   );
-  // One set of HTTP budgets per client address, for the routes and the `/peer` upgrades alike; a link's requests
-  // run through the app, so they are charged there like the HTTP requests they stand for.
-  const httpLimits = settings.rateLimits
-    ? new HttpRateLimits(settings.rateLimits, {
-        now: () => clock.now(),
-        trustForwardedFor: settings.trustForwardedFor,
-      })
-    : undefined;
   const app = wireHttpApp(
     { registry, ...membership, ...messaging, ...operations, ...accounts, ...directory, ...files, push },
     {
@@ -195,6 +199,11 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
       rateLimits: settings.rateLimits,
       privateNode: settings.privateNode === true,
       ...(httpLimits ? { limiter: httpLimits } : {}),
+      ...(adapters.networkKey ? { networkKey: adapters.networkKey } : {}),
+      admission: {
+        maxWaiting: messaging.courier.settings.admitMaxWaiting,
+        maxWaitMs: messaging.courier.settings.admitMaxWaitMs,
+      },
     },
   );
   return {
@@ -211,8 +220,10 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     ws,
     push,
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
-    http: new NodeHttpServer(app, settings.connections),
-    ...(settings.peerLinks ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits) } : {}),
+    http: new NodeHttpServer(app, settings.connections, httpLimits),
+    ...(settings.peerLinks
+      ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits, adapters.networkKey) }
+      : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,
     messages,

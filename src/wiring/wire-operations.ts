@@ -24,6 +24,8 @@ export interface OperationsParts {
   readonly peerLinks?: MetricsSources['peerLinks'];
   /** Advertised by the health check (`files.maxFileSize`). */
   readonly maxFileSize?: number;
+  /** Network key proofs refused, by why (read when scraped); absent on a node without a key. */
+  readonly networkKeyRefusals?: MetricsSources['networkKeyRefusals'];
 }
 
 /** What operators read (health, metrics, the mesh map, the audit log) and where internal errors go. */
@@ -41,10 +43,18 @@ export interface OperationsWiring {
 
 export function wireOperations(parts: OperationsParts): OperationsWiring {
   const { registry, clock, log, outboxDepth, users, processMetrics, peerLinks, maxFileSize } = parts;
+  const { networkKeyRefusals } = parts;
   const recentErrors = new RecentErrors();
   const errors = new LoggedInternalErrors({ log, recent: recentErrors, clock });
   const phase: PhaseBox = { phase: 'starting' };
-  const metrics = new PromMetrics({ registry, outboxDepth, users, processMetrics, peerLinks });
+  const metrics = new PromMetrics({
+    registry,
+    outboxDepth,
+    users,
+    processMetrics,
+    peerLinks,
+    ...(networkKeyRefusals ? { networkKeyRefusals } : {}),
+  });
   const meshMap = new MeshMap(registry);
   const telemetry = fanOutTelemetry([metrics, new AuditLog(log, registry), meshMap], errors);
   const health = new CheckHealth({

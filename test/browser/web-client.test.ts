@@ -25,6 +25,7 @@ import {
   waitForMessage,
 } from '../support/browser.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
+import { connectSocketIoUser } from '../support/users.js';
 
 const missing = chromiumMissing();
 const skip = missing !== undefined && !BROWSER_TESTS_REQUIRED;
@@ -145,6 +146,37 @@ describe.skipIf(skip)(
       await screenshot(pageB, 'chat-two-nodes-bravo');
       await openConversation(pageA, '*');
       expect(await pageA.locator('#log li.msg').count()).toBe(0);
+    });
+
+    it('shows the newest page of history and loads older pages with the Older messages button', async () => {
+      const open = { ratePerSecond: 0, burst: 0 };
+      const [alpha] = await network(['alpha'], {
+        historyPage: 5,
+        rateLimits: { connection: open, account: open },
+      });
+      if (!alpha) throw new Error('node did not start');
+      const writer = await connectSocketIoUser(alpha.url);
+      try {
+        for (let i = 1; i <= 12; i++) expect(await writer.send('*', `old ${i}`)).toMatchObject({ ok: true });
+      } finally {
+        writer.close();
+      }
+      const page = await (await browser()).open(alpha.url, 'page on alpha');
+      await waitConnected(page, 'alpha');
+      await openConversation(page, '*');
+      const texts = () => page.locator('#log li.msg .msg-text').allTextContents();
+      const older = page.locator('#load-older');
+      await waitForMessage(page, 'old 12');
+      expect(await texts()).toEqual(['old 8', 'old 9', 'old 10', 'old 11', 'old 12']);
+      await older.waitFor({ state: 'visible' });
+      await older.click();
+      await waitForMessage(page, 'old 3');
+      expect(await texts()).toEqual(Array.from({ length: 10 }, (_, i) => `old ${i + 3}`));
+      await older.click();
+      await waitForMessage(page, 'old 1');
+      await older.waitFor({ state: 'hidden' });
+      expect(await texts()).toEqual(Array.from({ length: 12 }, (_, i) => `old ${i + 1}`));
+      await screenshot(page, 'history-older-pages');
     });
 
     it('shows markup in a message and a name as literal text, creating no element and running nothing', async () => {

@@ -136,6 +136,37 @@ export function describeMessageStoreContract(
       expect(store.history()).toEqual(now);
     });
 
+    it('a second status change reads the first as committed: history(since) lists the entry once', async () => {
+      const { store } = await start();
+      await store.accept(message('a'), 0);
+      const b = await store.accept(message('b'), 0);
+      const first = await store.setStatus('a', 'delivered');
+      const c = await store.accept(message('c'), 0);
+      const second = store.setStatus('a', 'failed');
+      // `a` is on disk with the first change's cursor, above `b`'s: the pending change must not list it twice.
+      expect(ids(store.history(b?.seq))).toEqual(['a', 'c']);
+      expect(store.history(first?.seq).map((e) => [e.id, e.status])).toEqual([
+        ['a', 'failed'],
+        ['c', undefined],
+      ]);
+      const changed = await second;
+      expect(changed).toMatchObject({ id: 'a', status: 'failed' });
+      expect(store.history(c?.seq)).toEqual([changed]);
+    });
+
+    it('a status change for an entry a committed trim removed resolves undefined', async () => {
+      const { store } = await start({ historySize: 2 });
+      for (const id of ['m1', 'm2']) await store.accept(message(id), 0);
+      await store.setStatus('m1', 'delivered');
+      await store.accept(message('m3'), 0);
+      expect(await store.setStatus('m1', 'failed')).toBeUndefined();
+      expect(await store.setStatus('m2', 'delivered')).toMatchObject({ id: 'm2', status: 'delivered' });
+      expect(store.history().map((e) => [e.id, e.status])).toEqual([
+        ['m2', 'delivered'],
+        ['m3', undefined],
+      ]);
+    });
+
     it('setStatus on an id not in history resolves undefined and changes nothing', async () => {
       const { store } = await start();
       const a = await store.accept(message('a'), 0);
@@ -168,6 +199,48 @@ export function describeMessageStoreContract(
       }
       for (const id of ['m6', 'm7']) await store.accept(message(id), 0);
       expect(ids(store.history())).toEqual(['m5', 'm6', 'm7']);
+    });
+
+    it('historyBefore pages back from the end or from an id, oldest first, in the order added, to the first entry once', async () => {
+      let { store, reopen } = await start({ historySize: 10 });
+      for (let i = 1; i <= 12; i++) await store.accept(message(`m${i}`), 0);
+      // m1 and m2 were pushed out; a status change keeps an entry's place.
+      await store.setStatus('m5', 'delivered');
+      expect(ids(store.historyBefore(undefined, 4))).toEqual(['m9', 'm10', 'm11', 'm12']);
+      expect(ids(store.historyBefore('m9', 4))).toEqual(['m5', 'm6', 'm7', 'm8']);
+      expect(store.historyBefore('m9', 4)[0]).toMatchObject({ id: 'm5', status: 'delivered' });
+      expect(ids(store.historyBefore('m5', 4))).toEqual(['m3', 'm4']);
+      expect(store.historyBefore('m3', 4)).toEqual([]);
+      expect(store.historyBefore('m1', 4)).toEqual([]);
+      expect(store.historyBefore('nope', 4)).toEqual([]);
+      expect(store.historyBefore(undefined, 0)).toEqual([]);
+      // Every page together is history, once each.
+      const pages: string[] = [];
+      let before: string | undefined;
+      for (
+        let page = store.historyBefore(undefined, 3);
+        page.length > 0;
+        page = store.historyBefore(before, 3)
+      ) {
+        pages.unshift(...ids(page));
+        before = page[0]?.id;
+      }
+      expect(pages).toEqual(ids(store.history()));
+      if (reopen) {
+        store = await reopen();
+        expect(ids(store.historyBefore('m9', 4))).toEqual(['m5', 'm6', 'm7', 'm8']);
+      }
+    });
+
+    it('historyBefore sees writes called in the same turn, and additions that push entries out', async () => {
+      const { store } = await start({ historySize: 3 });
+      for (const id of ['m1', 'm2', 'm3']) await store.accept(message(id), 0);
+      const writes = [store.accept(message('m4'), 0), store.setStatus('m3', 'failed')];
+      expect(ids(store.historyBefore(undefined, 10))).toEqual(['m2', 'm3', 'm4']);
+      expect(store.historyBefore('m4', 1)[0]).toMatchObject({ id: 'm3', status: 'failed' });
+      expect(store.historyBefore('m1', 10)).toEqual([]);
+      await Promise.all(writes);
+      expect(ids(store.historyBefore('m4', 10))).toEqual(['m2', 'm3']);
     });
 
     it('enqueue keys grow in call order, across calls and across a reopen, even when the outbox was emptied', async () => {

@@ -81,7 +81,11 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
         });
         return;
       }
-      expect(await t.client.listCatalog(t.target.url)).toEqual({ files: [], version: catalog.version });
+      expect(await t.client.listCatalog(t.target.url)).toEqual({
+        files: [],
+        version: catalog.version,
+        full: true,
+      });
       const before = catalog.version;
       const record: FileRecord = {
         id: 'a'.repeat(64),
@@ -96,8 +100,26 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
       };
       catalog.add(record);
       const answer = await t.client.listCatalog(t.target.url);
-      expect(answer).toEqual({ files: [record], version: catalog.version });
+      expect(answer).toEqual({ files: [record], version: catalog.version, full: true });
       expect(answer.version).toBeGreaterThan(before);
+      // With since: only what changed after it, since echoed; a since it cannot answer gets the whole catalog.
+      expect(await t.client.listCatalog(t.target.url, { since: before })).toEqual({
+        files: [record],
+        version: catalog.version,
+        since: before,
+        removed: [],
+      });
+      expect(await t.client.listCatalog(t.target.url, { since: catalog.version })).toEqual({
+        files: [],
+        version: catalog.version,
+        since: catalog.version,
+        removed: [],
+      });
+      expect(await t.client.listCatalog(t.target.url, { since: 0 })).toEqual({
+        files: [record],
+        version: catalog.version,
+        full: true,
+      });
       expect(await failure(t.client.listCatalog(t.deadUrl))).toMatchObject({ code: 'peer_unreachable' });
     });
 

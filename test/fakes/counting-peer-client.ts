@@ -65,7 +65,7 @@ export class CountingPeerClient implements PeerClient {
     return this.inner.listUsers(url, options);
   }
 
-  listCatalog(url: string, options?: CallOptions) {
+  listCatalog(url: string, options?: CallOptions & { readonly since?: number }) {
     this.#count('listCatalog', url);
     return this.inner.listCatalog(url, options);
   }

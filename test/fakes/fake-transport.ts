@@ -5,6 +5,8 @@ export class FakeTransport implements Transport {
   /** The `since` of every `open`, in order. */
   readonly dials: (number | undefined)[] = [];
   readonly sent: { message: OutgoingMessage; ref: string }[] = [];
+  /** Every request for older history, in order. */
+  readonly olderRequests: { before: string; limit: number | undefined; ref: string }[] = [];
   closes = 0;
   #handlers: TransportHandlers | undefined;
   #open = false;
@@ -18,6 +20,12 @@ export class FakeTransport implements Transport {
   send(message: OutgoingMessage, ref: string): boolean {
     if (!this.#open) return false;
     this.sent.push({ message, ref });
+    return true;
+  }
+
+  older(before: string, limit: number | undefined, ref: string): boolean {
+    if (!this.#open) return false;
+    this.olderRequests.push({ before, limit, ref });
     return true;
   }
 
@@ -39,6 +47,11 @@ export class FakeTransport implements Transport {
 
   frame(type: InboundFrame['type'], data: unknown, ref?: string): void {
     this.#current().onFrame(ref === undefined ? { type, data } : { type, data, ref });
+  }
+
+  /** A `history` frame with its page `{more, before}`, as a meshchat node sends it. */
+  history(messages: unknown[], page: { more: boolean; before?: string }): void {
+    this.#current().onFrame({ type: 'history', data: messages, page });
   }
 
   /** The node answers the send with `ref`. */

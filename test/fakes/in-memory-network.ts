@@ -7,11 +7,13 @@ import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalo
 import { FanOutUserPush } from '../../src/adapters/users/fan-out-user-push.js';
 import type { DirectorySettings } from '../../src/application/directory/directory-settings.js';
 import { PeerCallFailed } from '../../src/application/errors.js';
+import { type OwnCatalogAnswer, ownCatalogAnswer } from '../../src/application/files/own-catalog-answer.js';
 import type { MembershipSettings } from '../../src/application/membership/settings.js';
 import { allViews } from '../../src/application/membership/view-listener.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
 import { fanOutTelemetry } from '../../src/application/operations/telemetry.js';
 import type { Clock } from '../../src/application/ports/clock.js';
+import type { CatalogCopies } from '../../src/application/ports/files/catalog-copies.js';
 import type { Inbox } from '../../src/application/ports/inbox.js';
 import type { MessageStore } from '../../src/application/ports/message-store.js';
 import type {
@@ -39,6 +41,7 @@ import { type MessagingWiring, wireMessaging } from '../../src/wiring/wire-messa
 import { FakeClock } from './fake-clock.js';
 import { FakePasswordHasher } from './fake-password-hasher.js';
 import { InMemoryAccountStore } from './in-memory-account-store.js';
+import { InMemoryCatalogCopies } from './in-memory-catalog-copies.js';
 import { InMemoryInbox } from './in-memory-inbox.js';
 import { InMemoryMembershipStore } from './in-memory-membership-store.js';
 import { RecordingAuditTrail } from './recording-audit-trail.js';
@@ -59,7 +62,7 @@ export interface InboundPeerApi {
   /** `GET /users` and its version header; a plain node has none (404, as the HTTP API would). */
   listUsers(): { users: DirectoryUser[]; version: number };
   /** `GET /files/catalog` and its version header; a node without files has none (404, as over HTTP). */
-  listCatalog?(): { files: readonly unknown[]; version: number };
+  listCatalog?(since?: number): OwnCatalogAnswer;
 }
 
 /**
@@ -256,21 +259,27 @@ export class InMemoryPeerClient implements PeerClient {
     return { users, version: answer.version };
   }
 
-  async listCatalog(url: string, options: CallOptions = {}): Promise<CatalogAnswer> {
+  async listCatalog(
+    url: string,
+    options: CallOptions & { readonly since?: number } = {},
+  ): Promise<CatalogAnswer> {
+    const { since, ...call } = options;
     const answer = await this.#call(
       url,
       (api) => {
         if (!api.listCatalog)
           throw new HttpRefusal(404, 'not_found', 'There is no GET /files/catalog on this node.');
-        return api.listCatalog();
+        return api.listCatalog(since);
       },
-      options,
+      call,
     );
     // As the HTTP adapter reads it: JSON across, objects only, at most the cap of them.
     const files = (JSON.parse(JSON.stringify(answer.files)) as unknown[])
       .filter((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
       .slice(0, MAX_CATALOG_RECORDS_PER_NODE);
-    return { files, version: answer.version };
+    if ('since' in answer && since !== undefined)
+      return { files, version: answer.version, since: answer.since, removed: [...answer.removed] };
+    return { files, version: answer.version, full: true };
   }
 
   async probeVia(url: string, target: NodeRecord, options: CallOptions = {}): Promise<ProbeVerdict> {
@@ -333,6 +342,8 @@ export function createMemoryNode(
     directory?: Partial<DirectorySettings>;
     /** Give the node a file catalog (in memory) and the mesh catalog over it, as `wireNode` does. */
     files?: boolean;
+    /** Where its mesh catalog keeps its copies (pass an earlier node's to simulate a restart). */
+    catalogCopies?: CatalogCopies;
   } = {},
 ): MemoryNode {
   const url = memoryUrl(id);
@@ -380,7 +391,7 @@ export function createMemoryNode(
     },
     options,
   );
-  connections.history = (query) => messaging.readHistory.execute(query);
+  connections.history = (query) => messaging.readHistory.execute(query).messages;
   const directory = wireDirectory(
     { registry, peers, clock, listUsers: accounts.listUsers, errors },
     { membership: options.membership, directory: options.directory },
@@ -392,6 +403,7 @@ export function createMemoryNode(
           peers,
           clock,
           fileCatalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+          copies: options.catalogCopies ?? new InMemoryCatalogCopies(),
           errors,
         },
         { membership: options.membership },
@@ -428,10 +440,7 @@ export function createMemoryNode(
     listUsers: () => directory.ownDirectory.snapshot(),
     ...(catalog
       ? {
-          listCatalog: () => ({
-            files: catalog.ownCatalog.list({ limit: MAX_CATALOG_RECORDS_PER_NODE }),
-            version: catalog.ownCatalog.version,
-          }),
+          listCatalog: (since?: number) => ownCatalogAnswer(catalog.ownCatalog, since),
         }
       : {}),
     getNode: (nodeId) => {

@@ -410,7 +410,13 @@ describe('durable delivery between meshchat processes', () => {
       },
       { timeout: SOON_MS, interval: POLL_MS },
     );
-    expect(historyFrame(ws.frames)).toEqual({ type: 'history', messages: missed });
+    // Older messages are kept (h1 to h3): the frame says so, and from which id to ask for them.
+    expect(historyFrame(ws.frames)).toEqual({
+      type: 'history',
+      messages: missed,
+      more: true,
+      before: missed[0]?.id,
+    });
     const everything = (historyFrame(wsAll.frames)?.messages ?? []) as ReceivedMessage[];
     expect(everything.map((m) => m.msg)).toEqual(['h1', 'h2', 'h3', 'h4', 'h5']);
 

@@ -1,10 +1,31 @@
+import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { waitFor } from '../interop/plain-node/wait-for.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { type Ack, connectSocketIoUser, connectWsUser, type TestUser } from '../support/users.js';
 
-const FLOOD = 1_000;
+/** Past the burst (200) but fewer than the cut-off's 100 refusals: refused, not closed. */
+const FLOOD = 260;
+/** Far past the burst and the cut-off: the connection is closed. */
+const BIG_FLOOD = 2_000;
+
+/** Resolves with the HTTP status of a refused `/ws` upgrade, or 101 when it opened. */
+function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`);
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
 
 describe('rate limits on a real node, with the default budgets', () => {
   const nodes: MeshNode[] = [];
@@ -14,8 +35,8 @@ describe('rate limits on a real node, with the default budgets', () => {
     await stopAll(nodes);
   });
 
-  async function node() {
-    const started = await startTestNode('limited');
+  async function node(config: Parameters<typeof startTestNode>[1] = {}) {
+    const started = await startTestNode('limited', config);
     nodes.push(started);
     return started;
   }
@@ -50,6 +71,7 @@ describe('rate limits on a real node, with the default budgets', () => {
     const other = await connectWsUser(a.url);
     users.push(flooder, other);
     for (let i = 0; i < FLOOD; i++) flooder.raw.send('not even JSON');
+    await waitFor(() => flooder.frames.filter((f) => f.type === 'error').length === FLOOD);
     await waitFor(() => flooder.frames.some((f) => (f.error as { code?: string })?.code === 'rate_limited'));
     const refusal = flooder.frames.find((f) => (f.error as { code?: string })?.code === 'rate_limited');
     expect(refusal).toMatchObject({
@@ -67,20 +89,98 @@ describe('rate limits on a real node, with the default budgets', () => {
     expect(limits).toMatchObject({ http: { ratePerSecond: 50, burst: 200 } });
     const statuses: number[] = [];
     let refusal: Response | undefined;
-    for (let i = 0; i < 400 && !refusal; i++) {
-      const res = await fetch(`${a.url}/users`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: 'not JSON',
-      });
-      statuses.push(res.status);
-      if (res.status === 429) refusal = res;
-      else await res.body?.cancel();
+    // Rounds of 50 at once: far faster than the budget refills (50 a second), however loaded the machine.
+    for (let round = 0; round < 40 && !refusal; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          fetch(`${a.url}/users`, {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain' },
+            body: 'not JSON',
+          }),
+        ),
+      );
+      for (const res of answers) {
+        statuses.push(res.status);
+        if (res.status === 429 && !refusal) refusal = res;
+        else await res.body?.cancel();
+      }
     }
-    expect(new Set(statuses.slice(0, -1))).toEqual(new Set([415]));
+    expect(new Set(statuses.filter((status) => status !== 429))).toEqual(new Set([415]));
+    expect(statuses.filter((status) => status === 415).length).toBeGreaterThanOrEqual(200);
     expect(refusal?.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await refusal?.json()).toEqual({
       error: { code: 'rate_limited', message: expect.stringMatching(/^Too many requests from this address/) },
     });
+  });
+
+  it('a socket.io client that keeps flooding is closed and its address kept out, while others are served', async () => {
+    const a = await node();
+    const other = await connectSocketIoUser(a.url);
+    const flooder = await connectSocketIoUser(a.url);
+    users.push(other, flooder);
+    const errors: { code?: string; closed?: boolean; retryAfter?: number }[] = [];
+    flooder.socket.on('error', (e: { error: (typeof errors)[number] }) => errors.push(e.error));
+    let reason = '';
+    flooder.socket.on('disconnect', (why) => {
+      reason = why;
+    });
+    for (let i = 0; i < BIG_FLOOD; i++) flooder.socket.emit('msg', { to: 'limited', msg: `flood ${i}` });
+    const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => other.send('limited', `other ${i}`)));
+    expect((sent as Ack[]).every((ack) => ack.ok)).toBe(true);
+    await waitFor(() => reason !== '');
+    expect(reason).toBe('io server disconnect');
+    expect(errors.at(-1)).toMatchObject({ code: 'rate_limited', closed: true, retryAfter: 10 });
+    expect(other.socket.connected).toBe(true);
+    // Its address waits out the penalty: a new socket.io connection and a /ws upgrade are refused with 429.
+    expect(await upgradeStatus(a.url)).toBe(429);
+    await expect(connectSocketIoUser(a.url)).rejects.toThrow();
+    const polled = await fetch(`${a.url}/socket.io/?EIO=4&transport=polling`);
+    expect(polled.status).toBe(429);
+    expect(await polled.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(await other.send('limited', 'still served')).toMatchObject({ ok: true });
+  });
+
+  it('a /ws client that keeps flooding is closed with 4429, while others are served', async () => {
+    const a = await node();
+    const other = await connectWsUser(a.url);
+    const flooder = await connectWsUser(a.url);
+    users.push(other, flooder);
+    const closed = new Promise<number>((resolve) => flooder.raw.once('close', (code) => resolve(code)));
+    for (let i = 0; i < BIG_FLOOD; i++) flooder.raw.send('not even JSON');
+    expect(await closed).toBe(4429);
+    expect(flooder.frames.at(-1)).toMatchObject({
+      type: 'error',
+      error: { code: 'rate_limited', closed: true, retryAfter: 10 },
+    });
+    expect(await other.send('limited', 'still here')).toMatchObject({ ok: true });
+    expect(await upgradeStatus(a.url)).toBe(429);
+  });
+
+  it('socket.io and /ws upgrades and socket.io polling take from the address budget', async () => {
+    // One request in 100 s: what the burst leaves is gone for the rest of the test.
+    const a = await node({ config: { rateLimits: { http: { ratePerSecond: 0.01, burst: 4 } } } });
+    expect(await upgradeStatus(a.url)).toBe(101);
+    const user = await connectSocketIoUser(a.url);
+    users.push(user);
+    const polled = await fetch(`${a.url}/socket.io/?EIO=4&transport=polling`);
+    expect(polled.status).toBe(200);
+    await polled.body?.cancel();
+    expect((await fetch(`${a.url}/limits`)).status).toBe(200);
+    // Four taken: an upgrade, a socket.io handshake, a polling request and GET /limits.
+    expect(await upgradeStatus(a.url)).toBe(429);
+    const refused = io(a.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    await expect(
+      new Promise((resolve, reject) => {
+        refused.once('connect', () => resolve(undefined));
+        refused.once('connect_error', reject);
+      }),
+    ).rejects.toThrow();
+    refused.close();
+    const polling = await fetch(`${a.url}/socket.io/?EIO=4&transport=polling`);
+    expect(polling.status).toBe(429);
+    expect(polling.headers.get('retry-after')).toMatch(/^\d+$/);
+    // A connection already open is not an HTTP request: it keeps sending.
+    expect(await user.send('limited', 'still connected')).toMatchObject({ ok: true });
   });
 });

@@ -30,6 +30,8 @@ export class DirectoryMesh {
 
   /** `GET /files/catalog` calls received, per node id. */
   readonly catalogPulls = new Map<string, number>();
+  /** Records sent in `GET /files/catalog` answers, whole catalogs and differences apart. */
+  readonly catalogRecords = { full: 0, diff: 0 };
 
   add(id: string): MemoryNode {
     const node = createMemoryNode(this.net, id, {
@@ -50,9 +52,12 @@ export class DirectoryMesh {
       },
       ...(listCatalog
         ? {
-            listCatalog: () => {
+            listCatalog: (since?: number) => {
               this.catalogPulls.set(id, (this.catalogPulls.get(id) ?? 0) + 1);
-              return listCatalog();
+              const answer = listCatalog(since);
+              const kind = 'since' in answer ? 'diff' : 'full';
+              this.catalogRecords[kind] += answer.files.length;
+              return answer;
             },
           }
         : {}),

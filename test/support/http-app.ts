@@ -11,6 +11,7 @@ import { wireHttpApp } from '../../src/wiring/wire-http-app.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
+import { InMemoryCatalogCopies } from '../fakes/in-memory-catalog-copies.js';
 import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
@@ -56,6 +57,7 @@ export async function memoryHttpApp(options: { maxFileSize?: number; fileCapacit
       peers: net.client('a'),
       clock,
       fileCatalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+      copies: new InMemoryCatalogCopies(),
     },
     {},
   );

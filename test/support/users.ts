@@ -30,7 +30,8 @@ export interface Ack {
   ok: boolean;
   id?: string;
   status?: string;
-  error?: { code: string; message: string };
+  /** `retryAfter` (whole seconds) with `rate_limited` and `destination_busy`. */
+  error?: { code: string; message: string; retryAfter?: number };
 }
 
 /** A person on a node, through some front end: what they received, and a way to send. */

@@ -52,6 +52,11 @@ interface FakeNode {
   auths: unknown[];
   /** The history sent on the next connections (given the handshake's `since`); empty by default. */
   history: (since: unknown) => unknown[];
+  /** The history event's second argument (a meshchat node's page), when set. */
+  page?: { more: boolean; before?: string };
+  /** Answers an `older` request; every request is kept in `olderAsked`. */
+  older: (query: unknown) => unknown;
+  olderAsked: unknown[];
   /** The node list sent to the connection with this index (0 for the first); n1, n2 and n3 by default. */
   nodeList: (connection: number) => unknown[];
   /** While set, connections are refused with this error (as a private node refuses anonymous users). */
@@ -78,6 +83,8 @@ async function startNode(): Promise<FakeNode> {
     heldAcks: [],
     auths: [],
     history: () => [],
+    older: () => ({ ok: true, messages: [], more: false }),
+    olderAsked: [],
     nodeList: () => [
       { id: 'n1', url: node.url, state: 'alive' },
       { id: 'n2', url: 'http://127.0.0.1:9/', state: 'suspect' },
@@ -93,7 +100,12 @@ async function startNode(): Promise<FakeNode> {
     socket.emit('hello', { node: { id: 'n1', url: node.url } });
     socket.emit('nodes', node.nodeList(node.sockets.length - 1));
     const since = typeof auth === 'object' && auth !== null ? (auth as { since?: unknown }).since : undefined;
-    socket.emit('history', node.history(since));
+    if (node.page) socket.emit('history', node.history(since), node.page);
+    else socket.emit('history', node.history(since));
+    socket.on('older', (query: unknown, ack: AckFn) => {
+      node.olderAsked.push(query);
+      ack(node.older(query));
+    });
     socket.on('msg', (payload: OutgoingPayload, ack: AckFn) => {
       node.received.push(payload);
       counter += 1;
@@ -256,6 +268,40 @@ describe('meshchat chat --json', () => {
 });
 
 describe('meshchat chat (interactive)', () => {
+  it('says older messages are kept, and /older shows them a page at a time until the start', async () => {
+    const node = await startNode();
+    const ts = '2024-05-01T08:09:10.000Z';
+    const entry = (n: number) => ({ id: `h${n}`, from: 'n2', to: 'n1', msg: `old ${n}`, ts, seq: n });
+    node.history = () => [entry(3)];
+    node.page = { more: true, before: 'h3' };
+    node.older = (query) =>
+      (query as { before?: string }).before === 'h3'
+        ? { ok: true, messages: [entry(1), entry(2)], more: false, before: 'h1' }
+        : { ok: false, error: { code: 'invalid_history_request', message: 'no' } };
+    const chat = startChat(['--node', node.url]);
+    await waitFor(
+      () => chat.out.text.includes('history: 1 message (older ones: /older)'),
+      4000,
+      'the header',
+    );
+    chat.stdin.write('/older 0\n');
+    await waitFor(() => chat.out.text.includes("'0' is not a number of messages"), 4000, 'the refusal');
+    chat.stdin.write('/older 20\n');
+    await waitFor(() => chat.out.text.includes('2 older messages; that is the start'), 4000, 'the page');
+    expect(node.olderAsked).toEqual([{ before: 'h3', limit: 20 }]);
+    const lines = chat.out.lines();
+    const header = lines.findIndex((l) => l.startsWith('2 older messages'));
+    expect(lines.slice(header + 1, header + 3)).toEqual([
+      expect.stringContaining('n2 → n1: old 1'),
+      expect.stringContaining('n2 → n1: old 2'),
+    ]);
+    chat.stdin.write('/older\n');
+    await waitFor(() => chat.out.text.includes('no older messages'), 4000, 'the end');
+    expect(node.olderAsked).toHaveLength(1);
+    chat.stdin.write('/quit\n');
+    expect(await chat.done).toBe(0);
+  });
+
   it('lists nodes, sends plain lines to the /to destination and prints incoming messages', async () => {
     const node = await startNode();
     const chat = startChat(['--node', node.url, '--user', 'bob']);

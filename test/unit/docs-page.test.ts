@@ -113,6 +113,7 @@ describe('GET /docs', () => {
       'mesh',
       'msg',
       'nodes',
+      'older',
       'presence',
       'status',
     ]);

@@ -99,6 +99,7 @@ describe('the error codes, listed once', () => {
       'auth_required',
       'bad_credentials',
       'bad_signature',
+      'network_key_required',
       'unauthenticated',
     ]);
     expect(byStatus(403)).toEqual(['forbidden']);

@@ -17,7 +17,7 @@ import {
   StorageFull,
   UploadIncomplete,
 } from '../../src/application/files/file-errors.js';
-import { FILE_CHUNK_SIZE, type FileRecord } from '../../src/domain/file-record.js';
+import { FILE_CHUNK_SIZE, type FileRecord, MAX_DOWNLOADS_PER_FILE } from '../../src/domain/file-record.js';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -275,6 +275,35 @@ describe('SqliteFileCatalog', () => {
     expect(catalog.list({ words: ['holi', 'pla'], limit: 10 }).map((r) => r.name)).toEqual(['notes.txt']);
     expect(catalog.list({ words: ['cafe'], limit: 10 }).map((r) => r.name)).toEqual(['Café menu.pdf']);
     expect(catalog.list({ words: ['holiday'], owner: 'alice@a', limit: 1 })).toHaveLength(1);
+  });
+
+  it('keeps the latest downloads of a content held here, newest first, and forgets them with it', () => {
+    const one = record({ name: 'one.txt' });
+    const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+    // A content no record holds keeps nothing.
+    catalog.recordDownload(one.id, { at: at(0), bytes: '0-0' });
+    catalog.add(one);
+    catalog.add({ ...one, owner: 'bob@a' });
+    expect(catalog.downloads(one.id, 10)).toEqual([]);
+    for (let i = 1; i <= MAX_DOWNLOADS_PER_FILE + 5; i++)
+      catalog.recordDownload(one.id, { at: at(i), user: `u${i}@a`, bytes: '0-0' });
+    catalog.recordDownload(one.id, { at: at(200), node: 'node-z', bytes: '' });
+    const kept = catalog.downloads(one.id, 1000);
+    expect(kept).toHaveLength(MAX_DOWNLOADS_PER_FILE);
+    expect(kept[0]).toEqual({ at: at(200), node: 'node-z', bytes: '' });
+    expect(kept[1]).toEqual({
+      at: at(MAX_DOWNLOADS_PER_FILE + 5),
+      user: `u${MAX_DOWNLOADS_PER_FILE + 5}@a`,
+      bytes: '0-0',
+    });
+    expect(kept.at(-1)?.user).toBe('u7@a');
+    expect(catalog.downloads(one.id, 3)).toHaveLength(3);
+    // One owner's delete leaves the list to the other; the last record takes it along.
+    catalog.remove(one.id, 'alice@a');
+    expect(catalog.downloads(one.id, 1000)).toHaveLength(MAX_DOWNLOADS_PER_FILE);
+    catalog.remove(one.id, 'bob@a');
+    catalog.add(one);
+    expect(catalog.downloads(one.id, 1000)).toEqual([]);
   });
 
   it('never reads a word as FTS5 syntax', () => {

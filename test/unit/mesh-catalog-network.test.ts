@@ -60,7 +60,9 @@ describe('the mesh catalog on the in-memory network (fake clock)', () => {
     expect(mesh.catalogPulls).toEqual(atRest);
     expect(agreed(mesh, all)).toBe(true);
 
-    // A delete on n02 and a publish on n00 at once: each other node pulls each changed node once.
+    // A delete on n02 and a publish on n00 at once: each other node pulls each changed node once, as a
+    // difference: one record (d.txt, to each of two nodes) and one tombstone are sent, no whole catalog.
+    const records = { ...mesh.catalogRecords };
     own(mesh.node(2)).remove('3'.repeat(64), 'carol@n02');
     own(mesh.node(0)).add(record('alice@n00', 'd.txt', '4'));
     const after = ['alice@n00/a.txt', 'alice@n00/d.txt', 'bob@n01/b.txt'];
@@ -70,5 +72,7 @@ describe('the mesh catalog on the in-memory network (fake clock)', () => {
     expect((mesh.catalogPulls.get('n02') ?? 0) - (atRest.get('n02') ?? 0)).toBe(2);
     expect((mesh.catalogPulls.get('n00') ?? 0) - (atRest.get('n00') ?? 0)).toBe(2);
     expect((mesh.catalogPulls.get('n01') ?? 0) - (atRest.get('n01') ?? 0)).toBe(0);
+    expect(mesh.catalogRecords.full).toBe(records.full);
+    expect(mesh.catalogRecords.diff - records.diff).toBe(2);
   });
 });

@@ -1,13 +1,17 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
+import { SqliteCatalogCopies } from '../../src/adapters/storage/sqlite-catalog-copies.js';
 import { catalogSettings } from '../../src/application/files/catalog-settings.js';
 import { MeshCatalog } from '../../src/application/files/mesh-catalog.js';
 import { MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
+import type { CatalogCopies } from '../../src/application/ports/files/catalog-copies.js';
 import type { CatalogAnswer, PeerClient } from '../../src/application/ports/peer-client.js';
 import { ownedFileRecords, replacesPart } from '../../src/domain/catalog.js';
 import type { FileRecord } from '../../src/domain/file-record.js';
 import { nodeRecord } from '../../src/domain/node-record.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { FakeClock } from '../fakes/fake-clock.js';
+import { InMemoryCatalogCopies } from '../fakes/in-memory-catalog-copies.js';
 
 const SETTINGS = catalogSettings(MEMBERSHIP_PROFILES.lan);
 
@@ -25,12 +29,21 @@ function record(owner: string, name: string, digit = '0', description = ''): Fil
   };
 }
 
-/** Node `c` with members `a` and `b`, whose catalogs the test sets; counts the pulls each gets. */
-function setup() {
-  const clock = new FakeClock();
+/** The two stores the engine runs on: the fake, and SQLite in memory. */
+const STORES: ReadonlyArray<readonly [string, () => CatalogCopies]> = [
+  ['InMemoryCatalogCopies', () => new InMemoryCatalogCopies()],
+  ['SqliteCatalogCopies', () => new SqliteCatalogCopies(new Database(':memory:'), { ownsDb: true })],
+];
+
+/**
+ * Node `c` with members `a` and `b`, whose catalogs the test sets; counts the pulls each gets and records the
+ * `since` each pull sent.
+ */
+function setup(copies: CatalogCopies = new InMemoryCatalogCopies(), clock = new FakeClock()) {
   const registry = new PeerRegistry(nodeRecord('c', 'http://127.0.0.1:3003'));
-  const answers = new Map<string, CatalogAnswer>();
+  const answers = new Map<string, CatalogAnswer | 'hang'>();
   const pulls = new Map<string, number>();
+  const sinces: Array<number | undefined> = [];
   for (const [id, port] of [
     ['a', 3001],
     ['b', 3002],
@@ -39,14 +52,16 @@ function setup() {
   }
   const idOf = (url: string) => (url.endsWith('3001') ? 'a' : 'b');
   const peers = {
-    listCatalog: (url: string) => {
+    listCatalog: (url: string, options: { since?: number } = {}) => {
       const id = idOf(url);
       pulls.set(id, (pulls.get(id) ?? 0) + 1);
-      return Promise.resolve(answers.get(id) ?? { files: [], version: 0 });
+      sinces.push(options.since);
+      const answer = answers.get(id) ?? { files: [], version: 0 };
+      return answer === 'hang' ? new Promise(() => {}) : Promise.resolve(answer);
     },
   } as unknown as PeerClient;
-  const own = { version: clock.now(), list: () => [] as FileRecord[] };
-  const catalog = new MeshCatalog({ registry, peers, clock, own }, SETTINGS);
+  const own = { version: clock.now(), list: () => [] as FileRecord[], changesSince: () => undefined };
+  const catalog = new MeshCatalog({ registry, peers, clock, own, copies }, SETTINGS);
   const gossip = (versions: Record<string, number>) => {
     const reports = Object.entries(versions).map(([id, catalog]) => ({
       ...(registry.get(id) ?? nodeRecord(id, 'http://127.0.0.1:1')),
@@ -55,8 +70,12 @@ function setup() {
     }));
     catalog.viewMerged(registry.get('a') ?? registry.self, reports);
   };
-  const all = () => catalog.mesh({ limit: 500 }).files.map((f) => `${f.owner}/${f.name}`);
-  return { clock, registry, answers, pulls, catalog, gossip, all };
+  const all = () =>
+    catalog
+      .mesh({ limit: 500 })
+      .files.map((f) => `${f.owner}/${f.name}`)
+      .sort();
+  return { clock, registry, answers, pulls, sinces, catalog, copies, gossip, all };
 }
 
 describe('the mesh catalog merge rules', () => {
@@ -94,9 +113,9 @@ describe('the mesh catalog merge rules', () => {
   });
 });
 
-describe('the mesh catalog engine (fakes)', () => {
+describe.each(STORES)('the mesh catalog engine on %s', (_name, store) => {
   it('pulls a node once when its version differs, and never while versions agree', async () => {
-    const t = setup();
+    const t = setup(store());
     t.answers.set('a', { files: [record('alice@a', 'notes.txt', '0', 'meeting notes')], version: 10 });
     t.gossip({ a: 10 });
     await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/notes.txt']), { timeout: 2_000 });
@@ -108,7 +127,7 @@ describe('the mesh catalog engine (fakes)', () => {
   });
 
   it('concurrent publish on one node and delete on another converge', async () => {
-    const t = setup();
+    const t = setup(store());
     t.answers.set('a', { files: [record('alice@a', 'shared.txt', '7')], version: 10 });
     t.answers.set('b', { files: [record('bob@b', 'shared.txt', '7')], version: 20 });
     t.gossip({ a: 10, b: 20 });
@@ -120,11 +139,11 @@ describe('the mesh catalog engine (fakes)', () => {
       version: 21,
     });
     t.gossip({ a: 11, b: 21 });
-    await vi.waitFor(() => expect(t.all()).toEqual(['bob@b/shared.txt', 'bob@b/new.txt']));
+    await vi.waitFor(() => expect(t.all()).toEqual(['bob@b/new.txt', 'bob@b/shared.txt']));
   });
 
   it('a tombstone wins: a stale answer after the delete does not bring the record back', async () => {
-    const t = setup();
+    const t = setup(store());
     t.answers.set('a', { files: [], version: 12 });
     t.gossip({ a: 12 });
     await vi.waitFor(() => expect(t.pulls.get('a')).toBe(1));
@@ -139,7 +158,7 @@ describe('the mesh catalog engine (fakes)', () => {
   });
 
   it("a hostile peer's foreign-owner records and records beyond the cap are refused", async () => {
-    const t = setup();
+    const t = setup(store());
     const many = Array.from({ length: SETTINGS.maxRecordsPerNode + 5 }, (_, i) => ({
       ...record('alice@a', `f${i}.txt`),
       id: i.toString(16).padStart(64, '0'),
@@ -153,14 +172,14 @@ describe('the mesh catalog engine (fakes)', () => {
   });
 
   it('a version more than a day ahead of the clock is ignored: no pull, the node is not listed', () => {
-    const t = setup();
+    const t = setup(store());
     t.gossip({ a: t.clock.now() + 2 * 24 * 60 * 60_000 });
     expect(t.pulls.get('a')).toBeUndefined();
     expect(t.catalog.mesh({ limit: 9 })).toMatchObject({ answered: ['c'], missing: [] });
   });
 
   it('a node not confirmed within the staleness bound is missing', async () => {
-    const t = setup();
+    const t = setup(store());
     t.answers.set('a', { files: [record('alice@a', 'n.txt')], version: 10 });
     t.gossip({ a: 10 });
     await vi.waitFor(() => expect(t.catalog.mesh({ limit: 9 }).answered).toEqual(['c', 'a']));
@@ -168,5 +187,122 @@ describe('the mesh catalog engine (fakes)', () => {
     expect(t.catalog.mesh({ limit: 9 })).toMatchObject({ answered: ['c'], missing: ['a'] });
     t.gossip({ a: 10 });
     expect(t.catalog.mesh({ limit: 9 })).toMatchObject({ answered: ['c', 'a'], missing: [] });
+  });
+
+  it('pulls only the difference: sends the held version, applies added records and tombstones', async () => {
+    const t = setup(store());
+    t.answers.set('a', {
+      files: [record('alice@a', 'keep.txt', '1', 'kept'), record('alice@a', 'gone.txt', '2')],
+      version: 10,
+      full: true,
+    });
+    t.gossip({ a: 10 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/gone.txt', 'alice@a/keep.txt']));
+    t.answers.set('a', {
+      files: [record('alice@a', 'new.txt', '3', 'fresh words')],
+      removed: [
+        { id: '2'.repeat(64), owner: 'alice@a' },
+        { id: '1'.repeat(64), owner: 'mallory@b' },
+      ],
+      since: 10,
+      version: 12,
+    });
+    t.gossip({ a: 12 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/keep.txt', 'alice@a/new.txt']));
+    expect(t.sinces).toEqual([undefined, 10]);
+    expect(t.catalog.mesh({ limit: 9, words: ['fresh'] }).files.map((f) => f.name)).toEqual(['new.txt']);
+    expect(t.catalog.byId('1'.repeat(64)).map((f) => f.owner)).toEqual(['alice@a']);
+  });
+
+  it('an answer that does not echo since (an older node) replaces the copy whole', async () => {
+    const t = setup(store());
+    t.answers.set('a', { files: [record('alice@a', 'old.txt', '1')], version: 10 });
+    t.gossip({ a: 10 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/old.txt']));
+    // It ignored `since`: its whole list, without old.txt.
+    t.answers.set('a', { files: [record('alice@a', 'other.txt', '2')], version: 11 });
+    t.gossip({ a: 11 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/other.txt']));
+    expect(t.sinces).toEqual([undefined, 10]);
+  });
+
+  it('a difference whose since is not the held version is read as a whole part', async () => {
+    const t = setup(store());
+    t.answers.set('a', { files: [record('alice@a', 'one.txt', '1')], version: 10 });
+    t.gossip({ a: 10 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/one.txt']));
+    t.answers.set('a', { files: [record('alice@a', 'two.txt', '2')], removed: [], since: 9, version: 11 });
+    t.gossip({ a: 11 });
+    await vi.waitFor(() => expect(t.all()).toEqual(['alice@a/two.txt']));
+  });
+
+  it('names a node whose copy is behind its advertised version as stale, and still gives its records', async () => {
+    const t = setup(store());
+    t.answers.set('a', { files: [record('alice@a', 'n.txt', '1', 'notes')], version: 10 });
+    t.gossip({ a: 10 });
+    await vi.waitFor(() => expect(t.catalog.mesh({ limit: 9 }).answered).toEqual(['c', 'a']));
+    // The pull of the newer version hangs: the copy stays at 10 while gossip says 11.
+    t.answers.set('a', 'hang');
+    t.gossip({ a: 11 });
+    expect(t.pulls.get('a')).toBe(2);
+    const view = t.catalog.mesh({ limit: 9, words: ['notes'] });
+    expect(view).toMatchObject({ answered: ['c'], missing: ['a'], stale: ['a'] });
+    expect(view.files.map((f) => f.name)).toEqual(['n.txt']);
+  });
+
+  it('keeps a bounded part: records per node and bytes per node', async () => {
+    const t = setup(store());
+    const big = (i: number) => ({
+      ...record('alice@a', `big${i}.bin`),
+      id: i.toString(16).padStart(64, '0'),
+      size: 40_000 * 1024 * 1024,
+      chunks: Array.from({ length: 40_000 }, () => 'ab'.repeat(32)),
+    });
+    // Each record holds 40,000 chunk hashes (about 1.2 MiB kept): four of them pass the part's 4 MiB.
+    t.answers.set('a', { files: [big(1), big(2), big(3), big(4)], version: 10 });
+    t.gossip({ a: 10 });
+    await vi.waitFor(() => expect(t.pulls.get('a')).toBe(1));
+    await vi.waitFor(() => expect(t.copies.parts()).toHaveLength(1));
+    const [part] = t.copies.parts();
+    expect(part?.records).toBe(3);
+    expect(part?.bytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+  });
+});
+
+describe.each(STORES)('a restarted node on %s', (_name, store) => {
+  it('keeps its copies and their versions: the same version gossiped again pulls nothing', async () => {
+    const copies = store();
+    const first = setup(copies);
+    first.answers.set('a', { files: [record('alice@a', 'kept.txt', '1', 'holiday')], version: 10 });
+    first.gossip({ a: 10 });
+    await vi.waitFor(() => expect(first.all()).toEqual(['alice@a/kept.txt']));
+    first.catalog.stop();
+
+    // A new engine on the same store, as after a restart, at a later time.
+    const clock = new FakeClock(first.clock.now() + 60_000);
+    const second = setup(copies, clock);
+    expect(second.catalog.mesh({ limit: 9, words: ['holi'] })).toMatchObject({
+      answered: ['c'],
+      missing: ['a'],
+      stale: ['a'],
+    });
+    expect(second.catalog.mesh({ limit: 9, words: ['holi'] }).files.map((f) => f.name)).toEqual(['kept.txt']);
+    second.gossip({ a: 10 });
+    expect(second.catalog.mesh({ limit: 9, words: ['holi'] })).toMatchObject({
+      answered: ['c', 'a'],
+      missing: [],
+      stale: [],
+    });
+    expect(second.pulls.get('a')).toBeUndefined();
+    // A newer version is then pulled as a difference from the remembered one.
+    second.answers.set('a', {
+      files: [],
+      removed: [{ id: '1'.repeat(64), owner: 'alice@a' }],
+      since: 10,
+      version: 11,
+    });
+    second.gossip({ a: 11 });
+    await vi.waitFor(() => expect(second.all()).toEqual([]));
+    expect(second.sinces).toEqual([10]);
   });
 });

@@ -6,6 +6,21 @@ import { parseNodeFlags } from '../../src/cli/node-flags.js';
 const stored = { nodeIdIn: (dataDir: string) => `stored-in-${dataDir.replace(/\W/g, '')}` };
 
 describe('meshchat node flags and environment', () => {
+  it('sets the admission bounds from flags or environment, with --message-ttl beside them', () => {
+    expect(
+      parseNodeFlags(['--admit-waiting', '500', '--admit-wait-ms', '0', '--message-ttl', '1h'], {}, stored)
+        .config.delivery,
+    ).toEqual({ ttlMs: 3_600_000, admitMaxWaiting: 500, admitMaxWaitMs: 0 });
+    expect(parseNodeFlags([], { MESHCHAT_ADMIT_WAIT_MS: '750' }, stored).config.delivery).toEqual({
+      admitMaxWaitMs: 750,
+    });
+    expect(parseNodeFlags([], {}, stored).config.delivery).toBeUndefined();
+    expect(() => parseNodeFlags(['--admit-waiting', '1.5'], {}, stored)).toThrow(
+      /--admit-waiting must be a whole number from 0 to 1000000/,
+    );
+    expect(() => parseNodeFlags(['--admit-wait-ms', '2h'], {}, stored)).toThrow(UsageError);
+  });
+
   it('has defaults a person expects', () => {
     const { config, logLevel } = parseNodeFlags([], {}, stored);
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', join: [], tunnel: 'none', profile: 'lan' });
@@ -77,6 +92,16 @@ describe('meshchat node flags and environment', () => {
     );
     expect(allowed(['--public-url', 'http://192.168.1.20:8080'])).toBe(true);
     expect(allowed(['--host', '0.0.0.0', '--public-url', 'http://localhost:8080'])).toBe(true);
+  });
+
+  it('sets the history page from --history-page or MESHCHAT_HISTORY_PAGE, 1 to 500', () => {
+    expect(parseNodeFlags([], {}, stored).config.historyPage).toBeUndefined();
+    expect(parseNodeFlags(['--history-page', '25'], {}, stored).config.historyPage).toBe(25);
+    expect(parseNodeFlags([], { MESHCHAT_HISTORY_PAGE: '7' }, stored).config.historyPage).toBe(7);
+    for (const bad of ['0', '501', 'ten'])
+      expect(() => parseNodeFlags(['--history-page', bad], {}, stored)).toThrow(
+        /--history-page must be a whole number from 1 to 500/,
+      );
   });
 
   it('sets the rate limits from --http-rate, --peer-rate and --send-rate, bursts included', () => {

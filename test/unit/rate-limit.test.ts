@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SendLimits } from '../../src/adapters/users/send-limits.js';
 import { RateLimiter } from '../../src/domain/rate-limiter.js';
 import { retryAfterSeconds } from '../../src/domain/rate-limits.js';
 import { TokenBucket } from '../../src/domain/token-bucket.js';
@@ -64,5 +65,48 @@ describe('RateLimiter', () => {
 
   it('rounds a wait up to whole seconds for Retry-After', () => {
     expect([1, 999, 1000, 1001].map(retryAfterSeconds)).toEqual([1, 1, 1, 2]);
+  });
+});
+
+describe('penalties and the cut-off', () => {
+  it('a penalized key is refused for the penalty, then refills from empty', () => {
+    const limiter = new RateLimiter({ ratePerSecond: 10, burst: 5 });
+    expect(limiter.take('a', 0)).toBe(0);
+    limiter.penalize('a', 0, 2_000);
+    // Debt of 2 s of refill, then one token takes another 100 ms.
+    expect(limiter.take('a', 1_000)).toBe(1_100);
+    expect(limiter.take('a', 2_099)).toBeGreaterThan(0);
+    expect(limiter.take('a', 2_100)).toBe(0);
+    expect(limiter.take('b', 0)).toBe(0);
+  });
+
+  it('SendLimits cuts a connection off after more than `refusals` refusals in a window, not before', () => {
+    let now = 0;
+    const limits = new SendLimits(
+      {
+        connection: { ratePerSecond: 1, burst: 2 },
+        account: { ratePerSecond: 0, burst: 0 },
+        cutOff: { refusals: 3, windowSeconds: 10, penaltySeconds: 7 },
+      },
+      () => now,
+    );
+    const budget = limits.connectionBudget();
+    expect([limits.admit(budget, undefined), limits.admit(budget, undefined)]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    const refusals = [1, 2, 3].map(() => limits.admit(budget, undefined));
+    expect(refusals.map((r) => r?.cutOff)).toEqual([false, false, false]);
+    expect(refusals[0]?.error).toMatchObject({ code: 'rate_limited', retryAfter: 1 });
+    // A new window forgets the old refusals.
+    now = 10_000;
+    expect([limits.admit(budget, undefined), limits.admit(budget, undefined)]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    for (let i = 0; i < 3; i++) expect(limits.admit(budget, undefined)?.cutOff).toBe(false);
+    const cut = limits.admit(budget, undefined);
+    expect(cut).toMatchObject({ cutOff: true, error: { code: 'rate_limited', retryAfter: 7, closed: true } });
+    expect(limits.penaltyMs).toBe(7_000);
   });
 });

@@ -19,6 +19,7 @@ import { type WiredNode, wireNode } from '../../src/wiring/wire-node.js';
 import { wireOperations } from '../../src/wiring/wire-operations.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
+import { InMemoryCatalogCopies } from '../fakes/in-memory-catalog-copies.js';
 import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import { InMemoryInbox } from '../fakes/in-memory-inbox.js';
 import { InMemoryMembershipStore } from '../fakes/in-memory-membership-store.js';
@@ -100,6 +101,7 @@ describe('wireNode over fakes', () => {
         tokens: new SequentialSessionTokens(),
         audit,
         fileCatalog: new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+        catalogCopies: new InMemoryCatalogCopies(),
         fileContent: new InMemoryContentStore(),
         inbox: new InMemoryInbox(),
       },

@@ -1,7 +1,15 @@
-import { AccountsApi, EVERYONE, isUserAddress } from '../../src/client/index.js';
+import {
+  AccountsApi,
+  EVERYONE,
+  FilesApi,
+  fileReferenceOf,
+  formatFileSize,
+  isUserAddress,
+} from '../../src/client/index.js';
 import { AccountActions } from './account.js';
 import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
+import { downloadWithLogin, LOGIN_DOWNLOAD_MAX_BYTES } from './file-transfer.js';
 import { dialNode, localStorageOrNone, requestNode, sessionStorageOrNone } from './node-origin.js';
 import { PeopleDirectory } from './people.js';
 import { type AppState, createState, type MessageItem } from './state.js';
@@ -14,6 +22,8 @@ import { Composer } from './views/composer.js';
 import { ConnectionBar } from './views/connection-bar.js';
 import { ConversationList } from './views/conversation-list.js';
 import { ConversationView } from './views/conversation-view.js';
+import { setCardDownloader } from './views/file-card.js';
+import { FilesPanel } from './views/files-panel.js';
 import { MeshMap } from './views/mesh-map.js';
 import { Panes } from './views/panes.js';
 import { PeopleList } from './views/people-list.js';
@@ -86,13 +96,20 @@ export function startApp(doc: Document = document): App {
     store.update((s) => {
       item.resent = true;
       conversation(s, old.to).version++;
-      const { to, msg, user } = old;
-      sendAndShow(s, session.client, user === undefined ? { to, msg } : { to, msg, user });
+      const { to, msg, user, file } = old;
+      sendAndShow(s, session.client, {
+        to,
+        msg,
+        ...(user === undefined ? {} : { user }),
+        ...(file === undefined ? {} : { file }),
+      });
     });
   };
 
   const list = new ConversationList(ui, openConversation);
-  const chat = new ConversationView(ui, resend);
+  const chat = new ConversationView(ui, resend, () => {
+    if (session.client.loadOlder()) store.update((s) => (s.older.loading = true));
+  });
   const map = new MeshMap(ui, openConversation);
   // Refused or stopped, the client waits for a person to start it again; otherwise this skips the wait.
   const bar = new ConnectionBar(ui, () =>
@@ -130,7 +147,43 @@ export function startApp(doc: Document = document): App {
     },
   });
 
+  const filesPanel = new FilesPanel(ui, {
+    api: new FilesApi(requestNode),
+    token: () => tokens.token,
+    me: () => state.account.me,
+    share: (file) => {
+      const to = state.openKey;
+      if (to === undefined) return 'Open a conversation first, then post the file in it.';
+      if (isUserAddress(to) && !state.account.signedIn) return 'Sign in to write to a person directly.';
+      const name = state.account.signedIn ? undefined : ui.displayName.value.trim() || undefined;
+      const msg = `File: ${file.name} (${formatFileSize(file.size)})`;
+      const ref = fileReferenceOf(file);
+      store.update((s) =>
+        sendAndShow(
+          s,
+          session.client,
+          name === undefined ? { to, msg, file: ref } : { to, msg, user: name, file: ref },
+        ),
+      );
+      chat.scrollToEnd();
+      return undefined;
+    },
+  });
+  // A signed-in page fetches files with its login, so their owner sees who fetched them.
+  setCardDownloader((file, ev) => {
+    const token = tokens.token;
+    if (token === undefined || file.size > LOGIN_DOWNLOAD_MAX_BYTES) return;
+    ev.preventDefault();
+    downloadWithLogin(file, token).catch((error: unknown) =>
+      composer.showHint(
+        `Could not download ${file.name}: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+      ),
+    );
+  });
+
   store.subscribe((s) => {
+    filesPanel.accountChanged(s.account.me);
     const marks = s.readMarks;
     const cursor = session.client.since;
     if (marks && cursor !== undefined && cursor > marks.top) {

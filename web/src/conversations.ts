@@ -127,6 +127,7 @@ function addSend(state: AppState, sent: SentEntry): void {
     ts: new Date().toISOString(),
   };
   if (sent.user !== undefined) message.user = sent.user;
+  if (sent.file !== undefined) message.file = sent.file;
   const conv = conversation(state, sent.to);
   const item: MessageItem = { kind: 'msg', message, time: Date.now(), sent };
   insert(conv, item, false);

@@ -2,6 +2,7 @@ import {
   type AckReport,
   type ChatMessage,
   EVERYONE,
+  type FileReference,
   type OutgoingMessage,
   type StatusEvent,
   type WireError,
@@ -29,6 +30,8 @@ export interface SentEntry {
   to: string;
   msg: string;
   user?: string;
+  /** The file the message points to (shown as a card, and sent again with a resend). */
+  file?: FileReference;
   /** The status of the message as a whole: from the ack, the history, a push or a status event. */
   base: SendState;
   detail?: string;
@@ -103,6 +106,7 @@ export class SentMessages {
       version: 0,
     };
     if (message.user !== undefined) entry.user = message.user;
+    if (message.file !== undefined) entry.file = message.file;
     keep(this.#byRef, ref, entry, MAX_BY_REF);
     const early = this.#earlyAcks.get(ref);
     if (early) {

@@ -115,6 +115,8 @@ export interface AppState {
   firstHistorySeen: boolean;
   /** A node's error frame, for the composer's hint. */
   nodeError?: string;
+  /** The node keeps older history than it sent this page (`available`), and a page of it is on its way. */
+  older: { available: boolean; loading: boolean };
 }
 
 export function createState(readMarks: ReadMarks | undefined, sentIds: SentMemory): AppState {
@@ -130,6 +132,7 @@ export function createState(readMarks: ReadMarks | undefined, sentIds: SentMemor
     announcements: [],
     readMarksDirty: false,
     firstHistorySeen: false,
+    older: { available: false, loading: false },
   };
   if (readMarks) state.readMarks = readMarks;
   return state;
@@ -143,6 +146,7 @@ export function resetConversations(state: AppState, sentIds: SentMemory): void {
   state.conversations.clear();
   state.sends = new SentMessages(sentIds);
   state.firstHistorySeen = false;
+  state.older = { available: false, loading: false };
   delete state.account.me;
   delete state.nodeError;
 }

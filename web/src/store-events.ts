@@ -102,7 +102,18 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
           if (item.kind === 'status') touch(s, s.sends.status(item.change));
           else show(s, item.message, item.ownRef, false);
         }
+        s.older = { available: client.hasOlder, loading: false };
         if (staleOpenConversation(s)) queueMicrotask(() => hooks.openEveryone());
+      }),
+    ),
+    client.on('older', (batch) =>
+      store.update((s) => {
+        // Older messages go in their place by time; they were read long ago, or never will be news.
+        for (const item of batch.items) {
+          if (item.kind === 'status') touch(s, s.sends.status(item.change));
+          else show(s, item.message, item.ownRef, false);
+        }
+        s.older = { available: client.hasOlder, loading: false };
       }),
     ),
     client.on('message', ({ message, ownRef }) => store.update((s) => show(s, message, ownRef, true))),
@@ -111,6 +122,9 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
     client.on('error', (error) => {
       // A refused login token: the close that follows ends this connection and the page says so itself.
       if (error.code === 'unauthenticated') return;
+      // A refused request for older history may be asked again.
+      if (store.state.older.loading)
+        store.update((s) => (s.older = { available: client.hasOlder, loading: false }));
       const text = `Node error${error.code ? ` (${error.code})` : ''}: ${error.message}`;
       store.update((s) => {
         if (s.openKey !== undefined) addNotice(s, s.openKey, text, { error: true });

@@ -5,6 +5,8 @@ import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 
 /** The header a node sends when it fetches for a client of its own: the holder must not relay in turn. */
 export const RELAY_HEADER = 'meshchat-relay';
+/** The request header a node fetching a file for its users names itself with (for the owner's list). */
+export const FETCHING_NODE_HEADER = 'Meshchat-Node';
 
 export interface UndiciFileSourceSettings {
   /** Opens the connections (`guardedDispatcher()` when private peers are refused); undici's global one by default. */
@@ -35,7 +37,7 @@ export class UndiciFileSource implements FileSource {
     url: string,
     id: string,
     start: number,
-    options: { readonly relay: boolean; readonly signal: AbortSignal },
+    options: { readonly relay: boolean; readonly node?: string; readonly signal: AbortSignal },
   ): Promise<AsyncIterable<Uint8Array>> {
     const refusal = this.settings.urls.refusal(url);
     if (refusal !== undefined) throw new FileFetchFailed(refusal, 'rejected');
@@ -48,6 +50,7 @@ export class UndiciFileSource implements FileSource {
         headers: {
           ...(start > 0 ? { range: `bytes=${start}-`, 'if-range': `"${id}"` } : {}),
           ...(options.relay ? {} : { [RELAY_HEADER]: '1' }),
+          ...(options.node === undefined ? {} : { [FETCHING_NODE_HEADER]: options.node }),
         },
         signal: options.signal,
         headersTimeout: this.settings.headersTimeoutMs ?? 30_000,

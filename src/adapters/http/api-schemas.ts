@@ -189,6 +189,45 @@ export const limitsAnswer = z
       description: 'Frames per user connection: socket.io `msg` events, `/ws` frames of any kind.',
     }),
     account: budget.meta({ description: 'Messages per logged-in account, over all its connections.' }),
+    cutOff: z
+      .strictObject({
+        refusals: z
+          .number()
+          .meta({ description: 'Refusals a connection may get within the window; 0: never cut.' }),
+        windowSeconds: z.number(),
+        penaltySeconds: z
+          .number()
+          .meta({ description: "How long the cut connection's address is then refused (HTTP and sockets)." }),
+      })
+      .meta({
+        description:
+          'A user connection refused more often than this is closed (socket.io `error` with `closed: true`; `/ws` close 4429).',
+      }),
+    history: z
+      .strictObject({
+        page: z
+          .number()
+          .meta({ description: 'Messages of history a user is sent on connect (`--history-page`).' }),
+        maxPage: z.number().meta({ description: 'The most messages one request for older history gets.' }),
+      })
+      .optional()
+      .meta({ description: 'History pages: socket.io `older`, `/ws` frame `older`.' }),
+    admission: z
+      .strictObject({
+        maxWaiting: z.number().int().nonnegative().meta({
+          description: 'Most messages waiting in the outbox for one node that answers; 0: no bound.',
+        }),
+        maxWaitMs: z.number().int().nonnegative().meta({
+          description:
+            'Longest the oldest message waiting for one node that answers may have waited, in ms; 0: no bound.',
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Admission of users' messages (meshchat): past either bound, a message for that node is refused " +
+          '`destination_busy` with `retryAfter`. A node that is down is not bounded by these (see `outbox_full`).',
+      }),
     private: z.boolean().optional().meta({
       description:
         'Present and true on a private node (`--private`): only logged-in users may connect, read history or send.',

@@ -1,9 +1,10 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
+import { NETWORK_PROOF_HEADER, proofRefusalMessage } from '../crypto/network-key.js';
 import { DOCS_CSS } from './docs/docs-css.js';
 import { docsPage } from './docs/docs-page.js';
-import { errorBody, HTTP_REFUSALS, headersFor, statusFor, toErrorBody } from './error-table.js';
+import { errorBody, HTTP_REFUSALS, headersFor, httpRefusal, statusFor, toErrorBody } from './error-table.js';
 import { DEFAULT_MAX_BODY_BYTES, type HttpAppDeps } from './http-app-deps.js';
 import type { RateLimitedConnection } from './http-rate-limits.js';
 import { openApiDocument } from './openapi.js';
@@ -27,7 +28,57 @@ export interface DirectRequest {
    * The connection the request came on, as `fetch` gets it in `c.env.incoming` (a peer link's upgrade): the
    * rate limits charge the request to its client exactly as the app's middleware would.
    */
-  readonly incoming: RateLimitedConnection;
+  readonly incoming: NodeConnection;
+}
+
+/**
+ * The connection a request came on, as the app reads it from `c.env.incoming`. `networkKeyProven` is set only by
+ * the peer link server, on a link whose upgrade proved the network key: every request it carries is a member's.
+ */
+export type NodeConnection = RateLimitedConnection & { readonly networkKeyProven?: boolean };
+
+/**
+ * The network key's check of one request. A node-to-node route (`peer`) goes on without a network key; with one,
+ * when the request came on a link that proved the key, or carries a proof of its own (`Meshchat-Network`) for
+ * its method, path and query; else it throws `401 network_key_required`. Any other route takes every caller, and
+ * checks a proof only when one is sent (a member calling `GET /users`). Resolves with the proof when this node
+ * took one: the answer then proves the key back (`NetworkKey.answer`).
+ */
+function checkProof(
+  deps: HttpAppDeps,
+  route: Pick<Route, 'peer'>,
+  request: {
+    readonly method: string;
+    readonly target: string;
+    readonly proof: string | undefined;
+    readonly incoming: NodeConnection | undefined;
+  },
+): string | undefined {
+  const key = deps.networkKey;
+  if (!key || request.incoming?.networkKeyProven === true) return undefined;
+  if (!route.peer && request.proof === undefined) return undefined;
+  const refused = key.verify(request.proof, request.method, request.target);
+  if (refused === undefined) return request.proof;
+  if (route.peer) throw httpRefusal('network_key_required', proofRefusalMessage(refused));
+  return undefined;
+}
+
+/** `response` with the proof of its status and body for the caller whose proof `request` this node took. */
+async function provenAnswer(
+  key: NonNullable<HttpAppDeps['networkKey']>,
+  request: string,
+  response: Response,
+): Promise<Response> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  const headers = new Headers(response.headers);
+  headers.set(NETWORK_PROOF_HEADER, key.answer(request, response.status, body));
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/** The path and query of a request as sent: what a network proof covers. */
+function targetOf(c: Context): string {
+  const url = new URL(c.req.url);
+  return url.pathname + url.search;
 }
 
 /** A route's answer without HTTP: its status, its text and the headers the route documents. */
@@ -58,6 +109,15 @@ function documentedHeaders(route: Route, status: number): Record<string, string>
 /** Mounts one route: its body parsed with its wire schema, then its handler, then the headers it documents. */
 function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
   app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {
+    // Before the body is read: a stranger's call costs one HMAC.
+    const proof = deps.networkKey
+      ? checkProof(deps, route, {
+          method: c.req.method,
+          target: targetOf(c),
+          proof: c.req.header(NETWORK_PROOF_HEADER),
+          incoming: (c.env as { incoming?: NodeConnection } | undefined)?.incoming,
+        })
+      : undefined;
     const body = route.body ? await readJsonBody(c, route.body.schema) : undefined;
     const response = await route.handle({
       body,
@@ -70,7 +130,11 @@ function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
     for (const [name, value] of Object.entries(documentedHeaders(route, response.status))) {
       response.headers.set(name, value);
     }
-    return response;
+    // Only JSON is proved back (read whole to hash it): a member has no business downloading a file with a proof.
+    const json = route.peer || response.headers.get('content-type')?.startsWith('application/json') === true;
+    return proof !== undefined && json && deps.networkKey
+      ? provenAnswer(deps.networkKey, proof, response)
+      : response;
   });
 }
 
@@ -98,6 +162,14 @@ function directRoutes(deps: HttpAppDeps, maxSize: number): HttpApp['direct'] {
     if (!found || bytes > maxSize || (found.route.body && body === undefined)) return undefined;
     const refused = deps.rateLimits?.admitRequest(path, incoming);
     if (refused) return Promise.resolve(errorAnswer(refused, deps, { method, path }));
+    if (found.route.peer) {
+      try {
+        // Only a link that proved the key gets here with a key set: a request of its own carries no proof.
+        checkProof(deps, found.route, { method, target: path, proof: undefined, incoming });
+      } catch (error) {
+        return Promise.resolve(errorAnswer(error, deps, { method, path }));
+      }
+    }
     return answerDirectly(found.route, found.answer, deps, { method, path, body });
   };
 }

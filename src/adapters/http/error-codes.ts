@@ -7,6 +7,7 @@ import {
   Unauthenticated,
 } from '../../application/accounts/account-errors.js';
 import {
+  DestinationBusy,
   JoinFailed,
   OutboxFull,
   PeerCallFailed,
@@ -88,6 +89,8 @@ export const ERROR_CODES = {
     unsupported_media_type: 'The body was not sent with `Content-Type: application/json`.',
     range_not_satisfiable:
       'The `Range` of a download starts at or past the end of the file; `Content-Range: bytes */<size>` gives its size.',
+    network_key_required:
+      'A node-to-node call (or a `/peer` link upgrade) to a node started with `--network-key`, without a valid proof of that key in `Meshchat-Network`: none, another key, more than 5 minutes off, or one already used.',
   }),
   ...family((code) => new InvalidInput(code, ''), {
     invalid_node_id: `A node id breaks the id rule: 1 to ${NODE_ID_MAX_LENGTH} letters, digits, \`.\`, \`_\` or \`-\`, starting with a letter or digit.`,
@@ -108,8 +111,12 @@ export const ERROR_CODES = {
     invalid_file_name: `A file name is empty, over ${FILE_NAME_MAX_BYTES} bytes of UTF-8, has control characters or \`/\` or \`\\\`, or is \`.\` or \`..\`.`,
     invalid_description: `A file description is not text of at most ${FILE_DESCRIPTION_MAX_BYTES} bytes of UTF-8 without control characters (tabs and line breaks allowed).`,
     invalid_file_id: 'A file id is not 64 lower-case hex digits (the SHA-256 of the content).',
+    invalid_file_reference:
+      'The `file` of a message is not `{id, name, size}` with a file id (64 lower-case hex digits), a valid file name and a size that is a whole number of bytes.',
     invalid_search: `A search \`q\` is over ${SEARCH_MAX_LENGTH} characters.`,
     invalid_limit: `A listing \`limit\` is not a whole number from 1 to ${LIST_MAX_LIMIT}.`,
+    invalid_since:
+      'The `since` of `GET /files/catalog` is not a whole number of at most 16 digits (a catalog version).',
   }),
   ...family(() => new AlreadyPublished(''), {
     already_published:
@@ -202,6 +209,10 @@ export const ERROR_CODES = {
   ...family(() => new StoreClosed(), {
     node_stopping: 'The node is shutting down and took nothing; send again later or to another node.',
   }),
+  ...family(() => new DestinationBusy('', 1), {
+    destination_busy:
+      "A user's message for a node that answers but has too much waiting for it in this node's outbox (`GET /limits`, `admission`); nothing was taken, `retryAfter` says in how many seconds to try again.",
+  }),
   ...family(() => new OutboxFull(''), {
     outbox_full: 'The outbox already holds as many undelivered messages as it keeps; nothing was taken.',
   }),
@@ -232,4 +243,6 @@ export const FRONT_END_ONLY_CODES = {
   expired:
     "A `status` event's error: the destination did not take the message before its time to live ran out.",
   invalid_frame: 'A `/ws` frame that is not JSON text or not a `msg` frame; the connection stays open.',
+  invalid_history_request:
+    'A request for older history (socket.io `older`, `/ws` frame `older`) without a message id in `before`, or with a `limit` that is not a whole number from 1.',
 } satisfies Record<string, string>;

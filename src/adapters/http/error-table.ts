@@ -7,6 +7,7 @@ import {
   Unauthenticated,
 } from '../../application/accounts/account-errors.js';
 import {
+  DestinationBusy,
   JoinFailed,
   OutboxFull,
   PeerCallFailed,
@@ -57,6 +58,7 @@ export const HTTP_REFUSALS = {
   body_too_large: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
+  network_key_required: 401,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type HttpRefusalCode = keyof typeof HTTP_REFUSALS;
@@ -99,6 +101,7 @@ export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof Forbidden) return 403;
   if (error instanceof RateLimited) return 429;
   if (error instanceof StoreClosed || error instanceof OutboxFull) return 503;
+  if (error instanceof DestinationBusy) return 503;
   // A relay refused for good carries the destination's 4xx; anything else it claims is not believed.
   if (error instanceof RelayRefused)
     return (error.status >= 400 && error.status < 500 ? error.status : 502) as ContentfulStatusCode;
@@ -117,7 +120,8 @@ export const BEARER_CHALLENGE = 'Bearer realm="meshchat"';
 export function headersFor(error: unknown): Record<string, string> {
   if (error instanceof Unauthenticated || error instanceof BadCredentials)
     return { 'WWW-Authenticate': BEARER_CHALLENGE };
-  if (error instanceof RateLimited) return { 'Retry-After': String(error.retryAfterSeconds) };
+  if (error instanceof RateLimited || error instanceof DestinationBusy)
+    return { 'Retry-After': String(error.retryAfterSeconds) };
   return {};
 }
 

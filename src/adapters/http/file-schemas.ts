@@ -34,7 +34,7 @@ export const listQuery = z.object({
     }),
   scope: z.enum(['node', 'mesh']).optional().meta({
     description:
-      "`node` (default) or `mesh`, as in `GET /users`. For now `mesh` is answered from this node's own records.",
+      "`node` (default) or `mesh`, as in `GET /users`: `mesh` adds every other meshchat node's records from this node's replicated mesh catalog (no request to anyone).",
   }),
   limit: z
     .string()
@@ -60,14 +60,60 @@ export const fileRecord = z
 
 export const fileAnswer = z.strictObject({ file: fileRecord }).meta({ description: 'One file record.' });
 
+export const catalogQuery = z.object({
+  since: z.string().optional().meta({
+    description:
+      'A catalog version the caller holds (a whole number): answer only what changed after it, when this node can.',
+  }),
+});
+
 export const fileCatalogAnswer = z
-  .strictObject({ files: z.array(fileRecord) })
-  .meta({ description: "This node's own records; their version is in `Meshchat-Catalog-Version`." });
+  .strictObject({
+    files: z.array(fileRecord).meta({
+      description: 'Every record (newest first) or, for a difference, those added or changed after `since`.',
+    }),
+    full: z.literal(true).optional().meta({ description: '`files` is the whole catalog.' }),
+    since: z.number().int().min(0).optional().meta({
+      description:
+        'A difference: the `since` asked, echoed. Records not in `files` nor `removed` are unchanged.',
+    }),
+    removed: z
+      .array(z.strictObject({ id: sha256, owner: z.string() }))
+      .optional()
+      .meta({ description: 'A difference: the records removed after `since` (tombstones).' }),
+  })
+  .meta({
+    description:
+      "This node's own records, whole (`full`) or as a difference (`since`, `removed`); their version is in `Meshchat-Catalog-Version`.",
+  });
 
 export const fileListing = z
   .strictObject({
     files: z.array(fileRecord),
     answered: z.array(z.string()).meta({ description: 'The nodes whose records are in the answer.' }),
-    missing: z.array(z.string()).meta({ description: 'Nodes that were asked and did not answer in time.' }),
+    missing: z.array(z.string()).meta({
+      description:
+        'Nodes whose current records are not in the answer (no copy, or a stale one: see `stale`).',
+    }),
+    stale: z.array(z.string()).optional().meta({
+      description:
+        '`scope=mesh`: of `missing`, the nodes whose older copy is in the answer (behind the version gossip gives for them, or not confirmed lately).',
+    }),
   })
   .meta({ description: 'Files found, and which nodes answered.' });
+
+export const downloadEntry = z
+  .strictObject({
+    at: z.string().meta({ description: 'ISO-8601 UTC: when this node answered the download.' }),
+    user: z.string().optional().meta({ description: 'The logged-in user who fetched it, `name@node`.' }),
+    node: z.string().optional().meta({
+      description:
+        'Without a login: the node that said it fetched it (the `Meshchat-Node` request header; not verified).',
+    }),
+    bytes: z.string().meta({ description: '`<first>-<last>` of the bytes sent; empty for a 0-byte file.' }),
+  })
+  .meta({ description: 'One fetch; neither `user` nor `node`: anonymous.' });
+
+export const downloadList = z
+  .strictObject({ downloads: z.array(downloadEntry) })
+  .meta({ description: 'Who fetched the file from this node, newest first.' });

@@ -7,6 +7,7 @@ import type { OwnDirectory } from '../../application/directory/own-directory.js'
 import type { DeleteFile } from '../../application/files/delete-file.js';
 import type { DownloadFile } from '../../application/files/download-file.js';
 import type { GetFileRecord } from '../../application/files/get-file-record.js';
+import type { ListDownloads } from '../../application/files/list-downloads.js';
 import type { ListFiles } from '../../application/files/list-files.js';
 import type { MeshCatalog, OwnCatalog } from '../../application/files/mesh-catalog.js';
 import type { PublishFile } from '../../application/files/publish-file.js';
@@ -18,9 +19,11 @@ import type { ReceiveMessage } from '../../application/messaging/receive-message
 import type { ReceiveMessages } from '../../application/messaging/receive-messages.js';
 import type { CheckHealth } from '../../application/operations/check-health.js';
 import type { UserPush } from '../../application/ports/user-push.js';
+import type { AdmissionSettings } from '../../domain/admission.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
 import type { RateLimitSettings } from '../../domain/rate-limits.js';
+import type { NetworkKey } from '../crypto/network-key.js';
 import type { WebAssets } from '../web/web-assets.js';
 import type { HttpRateLimits } from './http-rate-limits.js';
 
@@ -50,6 +53,10 @@ export interface HttpAppDeps {
   readonly rateLimits?: HttpRateLimits;
   /** Every limit the node keeps, as `GET /limits` advertises them; the defaults when absent. */
   readonly limits?: RateLimitSettings;
+  /** History pages (`ReadHistory`): messages sent on connect, and the cap on a request; at `GET /limits`. */
+  readonly historyPages?: { readonly page: number; readonly maxPage: number };
+  /** The outbox's admission bounds for users' messages, advertised at `GET /limits` (none when absent). */
+  readonly admission?: AdmissionSettings;
   /** This node serves peer links at `/peer` (SPEC section 8): its own node entry says `link: true`. */
   readonly peerLinks?: boolean;
   /**
@@ -57,6 +64,11 @@ export interface HttpAppDeps {
    * account) is refused `401 auth_required`; `/limits` says so.
    */
   readonly privateNode?: boolean;
+  /**
+   * The network key (`--network-key`): the node-to-node routes (`peer: true`) answer only calls that prove it,
+   * else `401 network_key_required`. Every route is open to every caller when absent.
+   */
+  readonly networkKey?: Pick<NetworkKey, 'verify' | 'answer'>;
   /** Called with every failure this node could not map to a client's mistake (a 500). */
   readonly onInternalError?: (error: unknown, request: { method: string; path: string }) => void;
 }
@@ -81,6 +93,7 @@ export interface FilesDeps {
   readonly list: ListFiles;
   readonly record: GetFileRecord;
   readonly download: DownloadFile;
+  readonly downloads: ListDownloads;
   /** The mesh catalog: this node's records for `GET /files/catalog`, and the versions `GET /nodes` carries. */
   readonly catalog?: {
     readonly own: OwnCatalog;

@@ -85,6 +85,20 @@ export class HttpRateLimits {
     return client === undefined ? undefined : this.#take(this.#http, client);
   }
 
+  /**
+   * Refuses `request`'s client every HTTP request and upgrade for `ms` (the node-to-node routes keep their own
+   * budget): a user connection cut off for flooding cannot come straight back.
+   */
+  penalize(request: Pick<IncomingMessage, 'socket' | 'headers'>, ms: number): void {
+    const forwarded = request.headers['x-forwarded-for'];
+    const client = this.#clientOf(
+      request.socket?.remoteAddress,
+      Array.isArray(forwarded) ? forwarded.join(', ') : forwarded,
+    );
+    if (client === undefined) return;
+    this.#http.penalize(client, this.options.now(), ms);
+  }
+
   #take(limiter: RateLimiter, client: string): RateLimited | undefined {
     const waitMs = limiter.take(client, this.options.now());
     if (waitMs === 0) return undefined;

@@ -1,8 +1,9 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { RateLimited } from '../../application/accounts/account-errors.js';
 
 /** How long connections may take and how many one client address may hold; see `CONNECTION_DEFAULTS`. */
 export interface ConnectionSettings {
@@ -41,16 +42,39 @@ const TOO_MANY_ANSWER =
   'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n' +
   `Connection: close\r\nContent-Length: ${Buffer.byteLength(TOO_MANY)}\r\n\r\n${TOO_MANY}`;
 
+/** The per-address HTTP budget as the server charges what the app never sees (socket.io, `/ws`). */
+export interface AddressBudget {
+  /** Takes one request from `request`'s client: undefined when admitted, else the refusal. */
+  admitUpgrade(request: Pick<IncomingMessage, 'socket' | 'headers'>): RateLimited | undefined;
+}
+
+/** How a front end's path is served: see `claimUpgrades`. */
+export interface ClaimOptions {
+  /** Upgrades to the path are charged to the client address's HTTP budget here (429 when over it). */
+  readonly charged?: boolean;
+  /** Plain requests below the path (socket.io's long-polling) are the front end's, and charged too. */
+  readonly requests?: boolean;
+}
+
+function refusalBody(refused: RateLimited): string {
+  return JSON.stringify({ error: { code: refused.code, message: refused.message } });
+}
+
 /** The node's one HTTP server: the Hono API plus whatever front ends attach to its upgrade event. */
 export class NodeHttpServer {
   readonly server: Server;
   /** Every socket, upgraded ones included: `closeAllConnections` does not reach those. */
   readonly #sockets = new Set<Socket>();
-  readonly #upgradePaths = new Set<string>();
+  readonly #upgradePaths = new Map<string, ClaimOptions>();
+  #guarded = false;
   /** Open connections per client address, for the cap. */
   readonly #perAddress = new Map<string, number>();
 
-  constructor(app: Hono, settings: Partial<ConnectionSettings> = {}) {
+  constructor(
+    app: Hono,
+    settings: Partial<ConnectionSettings> = {},
+    private readonly budget?: AddressBudget,
+  ) {
     const limits = { ...CONNECTION_DEFAULTS, ...settings };
     this.server = createAdaptorServer({
       fetch: app.fetch,
@@ -74,8 +98,7 @@ export class NodeHttpServer {
       this.#count(socket, limits.maxPerAddress);
     });
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
-      const path = (request.url ?? '').split('?')[0] ?? '';
-      if (this.#claimed(path)) return;
+      if (this.#claimed(pathOf(request))) return;
       // An upgraded socket has no error listener of Node's any more: a reset must not crash the node.
       socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -104,19 +127,71 @@ export class NodeHttpServer {
    * A front end serves WebSocket upgrades at `path` (exact, or every path below it when it ends in "/"); an
    * upgrade to a path no front end claims is answered 404.
    */
-  claimUpgrades(path: string): void {
-    this.#upgradePaths.add(path);
+  claimUpgrades(path: string, options: ClaimOptions = {}): void {
+    this.#upgradePaths.set(path, options);
   }
 
   #claimed(path: string): boolean {
-    for (const claimed of this.#upgradePaths) {
-      if (claimed.endsWith('/') ? path.startsWith(claimed) : path === claimed) return true;
+    return this.#claimOf(path) !== undefined;
+  }
+
+  #claimOf(path: string): ClaimOptions | undefined {
+    for (const [claimed, options] of this.#upgradePaths) {
+      if (claimed.endsWith('/') ? path.startsWith(claimed) : path === claimed) return options;
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * Puts the address budget in front of every listener the front ends attached (socket.io answers its own
+   * requests and upgrades, out of the app's reach): a charged upgrade or request over the budget is answered
+   * `429` here, before any front end reads it.
+   */
+  #guard(): void {
+    const budget = this.budget;
+    if (this.#guarded || !budget) return;
+    this.#guarded = true;
+    const { server } = this;
+    const requests = server.listeners('request') as ((...args: unknown[]) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      if (this.#claimOf(pathOf(request))?.requests) {
+        const refused = budget.admitUpgrade(request);
+        if (refused) {
+          const body = refusalBody(refused);
+          response.writeHead(429, {
+            'content-type': 'application/json',
+            'retry-after': String(refused.retryAfterSeconds),
+            'content-length': Buffer.byteLength(body),
+          });
+          response.end(body);
+          return;
+        }
+      }
+      for (const listener of requests) listener.call(server, request, response);
+    });
+    const upgrades = server.listeners('upgrade') as ((...args: unknown[]) => void)[];
+    server.removeAllListeners('upgrade');
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.#claimOf(pathOf(request))?.charged) {
+        const refused = budget.admitUpgrade(request);
+        if (refused) {
+          const body = refusalBody(refused);
+          socket.on('error', () => socket.destroy());
+          socket.end(
+            'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+              `Retry-After: ${refused.retryAfterSeconds}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          );
+          return;
+        }
+      }
+      for (const listener of upgrades) listener.call(server, request, socket, head);
+    });
   }
 
   /** Listens and resolves with the actual port (`port` 0 picks a free one). */
   listen(port: number, host: string): Promise<number> {
+    this.#guard();
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         const why =
@@ -145,4 +220,8 @@ export class NodeHttpServer {
       for (const socket of this.#sockets) socket.destroy();
     });
   }
+}
+
+function pathOf(request: IncomingMessage): string {
+  return (request.url ?? '').split('?')[0] ?? '';
 }

@@ -31,6 +31,8 @@ export interface OpenApiOperation {
   readonly tags: readonly string[];
   /** `false` for the assignment's protocol, `true` for what meshchat adds. */
   readonly 'x-meshchat-extension': boolean;
+  /** A node-to-node call: a node with a network key answers it only to callers that prove the key. */
+  readonly 'x-meshchat-node-to-node'?: true;
   readonly parameters?: readonly OpenApiParameter[];
   readonly requestBody?: {
     readonly required: true;

@@ -87,7 +87,7 @@ const DESCRIPTION = `The HTTP API of one meshchat node: the calls between nodes,
 
 Operations tagged **${BASE_PROTOCOL_TAG}** are the classroom assignment's protocol, kept exactly: a plain node implements only those, and a meshchat node never requires more from a peer that has not shown it supports it. Those tagged **${EXTENSION_TAG}** (\`x-meshchat-extension: true\`) are meshchat's additions. Extension fields of base operations are marked in their descriptions.
 
-Every error is JSON, \`{"error": {"code", "message"}}\`. Any path answers \`404 not_found\` when there is no such route, and \`405 method_not_allowed\` (with an \`Allow\` header) for a method it does not take. A request body over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default) is refused with \`413 body_too_large\` before it is parsed. Any route answers \`429 rate_limited\` with a \`Retry-After\` header (whole seconds) when the client's address is over its budget (\`GET /limits\`), before the body is read. A client's mistake never gets a 5xx.
+Every error is JSON, \`{"error": {"code", "message"}}\`. Any path answers \`404 not_found\` when there is no such route, and \`405 method_not_allowed\` (with an \`Allow\` header) for a method it does not take. A request body over the limit (${DEFAULT_MAX_BODY_BYTES / 1024} KiB by default) is refused with \`413 body_too_large\` before it is parsed. Any route answers \`429 rate_limited\` with a \`Retry-After\` header (whole seconds) when the client's address is over its budget (\`GET /limits\`), before the body is read. A client's mistake never gets a 5xx. Operations marked \`x-meshchat-node-to-node: true\` are the calls between nodes: a node started with \`--network-key\` answers them only to callers that prove that key in a \`Meshchat-Network\` header (else \`401 network_key_required\`).
 
 Users send and receive messages without this API: they connect with socket.io (path \`/socket.io/\`, events \`msg\`, \`nodes\`, \`mesh\`, \`history\`, \`status\`, \`hello\`, \`presence\`, \`error\`) or with a plain WebSocket at \`/ws\` (JSON text frames of the same types, plus \`ack\` and \`auth\`); the web page uses \`/ws\`. Both are WebSocket upgrades, not HTTP operations; \`/docs\` describes them. A user with an account logs in with \`POST /sessions\` and hands the token to either front end.`;
 
@@ -170,6 +170,7 @@ function operation(route: Route): OpenApiOperation {
     description: route.description,
     tags: [route.tag === 'extension' ? EXTENSION_TAG : BASE_PROTOCOL_TAG],
     'x-meshchat-extension': route.tag === 'extension',
+    ...(route.peer ? { 'x-meshchat-node-to-node': true } : {}),
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(route.body
       ? {

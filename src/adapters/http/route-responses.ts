@@ -9,6 +9,11 @@ const ERROR_HEADERS: { readonly [status: number]: { readonly [name: string]: Hea
   429: { 'Retry-After': { description: 'Seconds to wait before trying again.' } },
 };
 
+/** A 401 carries the bearer challenge only for a login's refusals (`headersFor`), not a node-to-node one. */
+function carriesErrorHeaders(status: number, codes: readonly ErrorCode[]): boolean {
+  return status !== 401 || codes.some((code) => code === 'unauthenticated' || code === 'bad_credentials');
+}
+
 /** What every route with a JSON body can be refused with before its handler runs. */
 const BODY_REFUSALS: readonly ErrorCode[] = [
   'malformed_json',
@@ -19,7 +24,12 @@ const BODY_REFUSALS: readonly ErrorCode[] = [
 
 /** Every code a route may answer with: its own, the body refusals when it takes a body, `internal_error`. */
 export function errorCodesOf(route: Route): ErrorCode[] {
-  return [...(route.errors ?? []), ...(route.body ? BODY_REFUSALS : []), 'internal_error'];
+  return [
+    ...(route.errors ?? []),
+    ...(route.peer ? (['network_key_required'] as const) : []),
+    ...(route.body ? BODY_REFUSALS : []),
+    'internal_error',
+  ];
 }
 
 /**
@@ -39,7 +49,9 @@ export function responsesOf(route: Route): { readonly [status: string]: Response
       {
         description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].meaning}`).join(' '),
         json: errorBody,
-        ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}),
+        ...(ERROR_HEADERS[status] && carriesErrorHeaders(status, codes)
+          ? { headers: ERROR_HEADERS[status] }
+          : {}),
       },
     ]);
   const all = { ...route.responses };

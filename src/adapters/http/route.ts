@@ -70,6 +70,12 @@ export interface RouteSpec<S extends z.ZodType> {
   readonly summary: string;
   readonly description: string;
   readonly tag: RouteTag;
+  /**
+   * A node-to-node route (membership, message delivery, the catalog other nodes pull): on a node started with a
+   * network key it answers only calls that prove that key (`Meshchat-Network`), else `401 network_key_required`.
+   * Routes users call (accounts, files, the page, `GET /users`, `/healthz`) leave it out.
+   */
+  readonly peer?: true;
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: BodySpec<S>;

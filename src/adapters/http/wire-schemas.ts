@@ -65,6 +65,15 @@ export const inboundMessageBody = z.looseObject({
   user: optional(z.string().max(USER_NAME_MAX_LENGTH)),
   hops: optional(z.number().int().min(0).max(1000)),
   fromUser: optional(z.string().max(ADDRESS_MAX_LENGTH)),
+  file: z
+    .unknown()
+    .optional()
+    .meta({
+      description:
+        'A file the message points to (files extension): `{id, name, size}`, the file id (64 lower-case hex ' +
+        'digits), a file name and its size in bytes; checked as a whole (`invalid_file_reference`), kept and ' +
+        'relayed as is.',
+    }),
 });
 
 /** Most messages in one `POST /msgs` batch. */
@@ -168,8 +177,16 @@ export const userListEntry = z.object({
 /** A `GET /users` answer as read from a peer: a list (each entry checked on its own with `userListEntry`). */
 export const userListAnswer = z.array(z.unknown());
 
-/** A `GET /files/catalog` answer as read from a peer: its records are checked one by one by the caller. */
-export const catalogAnswer = z.object({ files: z.array(z.unknown()) });
+/**
+ * A `GET /files/catalog` answer as read from a peer: its records (and a difference's tombstones) are checked one
+ * by one by the caller; `since` and `full` are read only when well formed.
+ */
+export const catalogAnswer = z.object({
+  files: z.array(z.unknown()),
+  removed: z.array(z.unknown()).optional(),
+  since: z.unknown().optional(),
+  full: z.unknown().optional(),
+});
 
 /** The header of a `GET /files/catalog` answer that gives the version of the records it carries. */
 export const CATALOG_VERSION_HEADER = 'Meshchat-Catalog-Version';

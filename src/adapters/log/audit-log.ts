@@ -23,6 +23,8 @@ export class AuditLog implements Pick<Telemetry, 'messageAccepted'> {
   }
 
   messageAccepted(message: ChatMessage, source: MessageSource): void {
+    // Per message: below `info` (`--log-level silent`, say) the line is not built at all.
+    if (!this.#log.isLevelEnabled('info')) return;
     const { id, from, to, user, ts, hops } = message;
     this.#log.info(
       {

@@ -15,6 +15,8 @@ export interface MetricsSources {
   readonly peerLinks?: () =>
     | { readonly open: number; readonly calls: Readonly<Record<'link' | 'http', number>> }
     | undefined;
+  /** Network key proofs refused, by why (`NetworkKey.refusals`), read at each scrape; absent without a key. */
+  readonly networkKeyRefusals?: () => Readonly<Record<string, number>>;
 }
 
 /**
@@ -122,6 +124,19 @@ export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
           const calls = peerLinks()?.calls ?? { link: 0, http: 0 };
           this.reset();
           for (const [transport, value] of Object.entries(calls)) this.inc({ transport }, value);
+        },
+      });
+    }
+    const { networkKeyRefusals } = sources;
+    if (networkKeyRefusals) {
+      new Counter({
+        name: 'meshchat_network_key_refusals_total',
+        help: 'Node-to-node calls and link upgrades refused for want of a valid network key proof, by why.',
+        labelNames: ['reason'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [reason, value] of Object.entries(networkKeyRefusals())) this.inc({ reason }, value);
         },
       });
     }

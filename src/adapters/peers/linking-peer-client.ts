@@ -3,6 +3,7 @@ import type { CallOptions } from '../../application/ports/peer-client.js';
 import { MeshError } from '../../domain/errors.js';
 import { normalizeNodeUrl } from '../../domain/node-record.js';
 import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
+import { NETWORK_PROOF_HEADER } from '../crypto/network-key.js';
 import {
   checkedAddress,
   ForbiddenPeerAddress,
@@ -16,6 +17,7 @@ import {
   LinkAttempts,
   MAX_REMEMBERED_PEERS,
 } from './link-attempts.js';
+import { LINK_PATH } from './link-frames.js';
 import {
   answerText,
   OfetchPeerClient,
@@ -24,8 +26,10 @@ import {
   type PeerAnswer,
 } from './ofetch-peer-client.js';
 import {
+  type LinkDial,
   LinkRefused,
   type LinkSocketConnect,
+  LinkUnproven,
   LinkUnreachable,
   PEER_LINK_DEFAULTS,
   type PeerLinkSettings,
@@ -228,7 +232,10 @@ export class LinkingPeerClient extends OfetchPeerClient {
    * time (DNS rebinding) is refused before any socket exists. A refusal rejects with `peer_forbidden`.
    */
   async #dial(key: string): Promise<WsPeerLink> {
-    const connect = this.#connect ? { connect: this.#connect } : {};
+    const connect = {
+      ...(this.#connect ? { connect: this.#connect } : {}),
+      ...this.#proofHeaders(key),
+    };
     const guard = this.#guard;
     if (!guard) return WsPeerLink.open(key, this.#link, connect);
     try {
@@ -247,6 +254,29 @@ export class LinkingPeerClient extends OfetchPeerClient {
     }
     if (this.#closed) throw new LinkUnreachable('This node is closing its links.');
     return WsPeerLink.open(key, this.#link, { ...connect, address });
+  }
+
+  /**
+   * The upgrade's proof of the network key (for `GET <base path>/peer`), and the check that the `101` proves it
+   * back, when this node has a key.
+   */
+  #proofHeaders(key: string): Pick<LinkDial, 'headers' | 'proven'> {
+    const networkKey = this.networkKey;
+    if (!networkKey) return {};
+    const { pathname } = new URL(`${key}${LINK_PATH}`);
+    const proof = networkKey.prove('GET', pathname);
+    return {
+      headers: { [NETWORK_PROOF_HEADER]: proof },
+      proven: (headers) => {
+        const answer = headers[NETWORK_PROOF_HEADER.toLowerCase()];
+        return networkKey.checkAnswer(
+          Array.isArray(answer) ? answer[0] : answer,
+          proof,
+          101,
+          new Uint8Array(0),
+        );
+      },
+    };
   }
 
   /** Remembers a refused peer for as long as a peer without links is left alone (bounded, oldest forgotten). */
@@ -276,6 +306,7 @@ export class LinkingPeerClient extends OfetchPeerClient {
 function failureOf(error: unknown): AttemptFailure {
   if (error instanceof PeerCallFailed) return error.code === 'peer_forbidden' ? 'refused' : 'failed';
   if (error instanceof LinkRefused) return error.status === 429 ? 'failed' : 'refused';
+  if (error instanceof LinkUnproven) return 'refused';
   return error instanceof LinkUnreachable ? 'unreachable' : 'failed';
 }
 

@@ -15,10 +15,11 @@ import type {
   UserListAnswer,
   WithdrawReport,
 } from '../../application/ports/peer-client.js';
-import { MAX_CATALOG_RECORDS_PER_NODE } from '../../domain/catalog.js';
+import { MAX_CATALOG_RECORDS_PER_NODE, MAX_CATALOG_TOMBSTONES } from '../../domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import { type NodeRecord, nodeRecord, normalizeNodeUrl } from '../../domain/node-record.js';
+import { NETWORK_PROOF_HEADER, type NetworkKey } from '../crypto/network-key.js';
 import {
   batchAnswer,
   CATALOG_VERSION_HEADER,
@@ -54,6 +55,13 @@ export interface OfetchPeerClientSettings {
    * public internet at connect time (a refusal rejects with `peer_forbidden`).
    */
   readonly dispatcher?: Dispatcher;
+  /**
+   * The network key (`--network-key`): every call carries a fresh proof of it (`Meshchat-Network`, bound to the
+   * call's method, path and query and to the time), and a 2xx answer counts only when it proves the key back
+   * (`NetworkKey.checkAnswer`), else the call rejects with `peer_bad_answer`: a node that does not hold the key
+   * is never taken as a member, whatever it answers. None when absent.
+   */
+  readonly networkKey?: Pick<NetworkKey, 'prove' | 'checkAnswer'>;
 }
 
 /** A peer's 2xx answer: its text, and its headers (`GET /users` gives its list's version in one). */
@@ -73,12 +81,14 @@ export class OfetchPeerClient implements PeerClient {
   readonly #maxInFlight: number;
   readonly #maxWaiting: number;
   readonly #dispatcher: Dispatcher | undefined;
+  protected readonly networkKey: Pick<NetworkKey, 'prove' | 'checkAnswer'> | undefined;
 
   constructor(settings: OfetchPeerClientSettings = {}) {
     this.#timeoutMs = settings.timeoutMs ?? PEER_TIMEOUT_MS;
     this.#maxInFlight = settings.maxInFlightPerPeer ?? MAX_IN_FLIGHT_PER_PEER;
     this.#maxWaiting = settings.maxWaitingPerPeer ?? MAX_WAITING_PER_PEER;
     this.#dispatcher = settings.dispatcher;
+    this.networkKey = settings.networkKey;
   }
 
   async listNodes(
@@ -196,16 +206,31 @@ export class OfetchPeerClient implements PeerClient {
     return version?.success ? { users, version: version.data } : { users };
   }
 
-  async listCatalog(url: string, options: CallOptions = {}): Promise<CatalogAnswer> {
-    const { text, headers } = await this.#exchange(url, 'GET', '/files/catalog', undefined, options);
+  async listCatalog(
+    url: string,
+    options: CallOptions & { readonly since?: number } = {},
+  ): Promise<CatalogAnswer> {
+    const { since, ...call } = options;
+    const path = since === undefined ? '/files/catalog' : `/files/catalog?since=${since}`;
+    const { text, headers } = await this.#exchange(url, 'GET', path, undefined, call);
     const answer = parseAnswer(url, 'GET /files/catalog', text, catalogAnswer, 'a file catalog');
-    const files = answer.files
-      .filter((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
-      .slice(0, MAX_CATALOG_RECORDS_PER_NODE);
+    const objects = (list: readonly unknown[], max: number) =>
+      list
+        .filter((entry) => typeof entry === 'object' && entry !== null && !Array.isArray(entry))
+        .slice(0, max);
+    const files = objects(answer.files, MAX_CATALOG_RECORDS_PER_NODE);
     const said = headers.get(CATALOG_VERSION_HEADER);
     const version =
       said === null || said.trim() === '' ? undefined : directoryVersion.safeParse(Number(said));
-    return version?.success ? { files, version: version.data } : { files };
+    // Only an echoed `since` makes the answer a difference; anything else is read as the whole catalog.
+    const echoed = directoryVersion.safeParse(answer.since);
+    const diff = echoed.success && since !== undefined && answer.full !== true;
+    return {
+      files,
+      ...(version?.success ? { version: version.data } : {}),
+      ...(diff ? { since: echoed.data, removed: objects(answer.removed ?? [], MAX_CATALOG_TOMBSTONES) } : {}),
+      ...(answer.full === true ? { full: true } : {}),
+    };
   }
 
   /**
@@ -285,11 +310,14 @@ export class OfetchPeerClient implements PeerClient {
     timeoutMs: number,
   ) {
     if (signal.aborted) throw timedOut(base, timeoutMs);
+    const url = base + path;
+    const proof = this.networkKey ? this.#proofFor(method, url) : undefined;
     let response: Awaited<ReturnType<typeof ofetch.raw<ReadableStream<Uint8Array>, 'stream'>>>;
-    let text: string;
+    let bytes: Buffer;
     try {
-      response = await ofetch.raw(base + path, {
+      response = await ofetch.raw(url, {
         method,
+        ...(proof === undefined ? {} : { headers: { [NETWORK_PROOF_HEADER]: proof } }),
         ...(body === undefined ? {} : { body }),
         signal,
         retry: false,
@@ -297,7 +325,7 @@ export class OfetchPeerClient implements PeerClient {
         ignoreResponseError: true,
         ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       });
-      text = await readAtMost(
+      bytes = await readAtMost(
         response._data,
         MAX_ANSWER_BYTES,
         () => `${base} answered ${method} ${path} with more than ${MAX_ANSWER_BYTES} bytes.`,
@@ -312,7 +340,28 @@ export class OfetchPeerClient implements PeerClient {
       const detail = cause instanceof Error ? describeCause(cause) : 'the request failed';
       throw new PeerCallFailed('peer_unreachable', `Could not reach ${base}: ${detail}.`);
     }
-    return { text: answerText(base, method, path, response.status, text), headers: response.headers };
+    const text = answerText(base, method, path, response.status, bytes.toString('utf8'));
+    if (
+      proof !== undefined &&
+      !this.networkKey?.checkAnswer(response.headers.get(NETWORK_PROOF_HEADER), proof, response.status, bytes)
+    ) {
+      throw new PeerCallFailed(
+        'peer_bad_answer',
+        `${base} answered ${method} ${path} without proving the network key: it is not a member of this private network (--network-key).`,
+      );
+    }
+    return { text, headers: response.headers };
+  }
+
+  /** A proof for a call to `url`, over the path and query the receiver reads (a base URL's own path included). */
+  #proofFor(method: string, url: string): string | undefined {
+    try {
+      const { pathname, search } = new URL(url);
+      return this.networkKey?.prove(method, pathname + search);
+    } catch {
+      // Not a URL: the call fails on its own, as it would without a key.
+      return undefined;
+    }
   }
 }
 
@@ -328,13 +377,13 @@ export function answerText(base: string, method: string, path: string, status: n
   );
 }
 
-/** Reads a body as UTF-8 text, refusing (and cancelling) one longer than `max` bytes. */
+/** Reads a body whole, refusing (and cancelling) one longer than `max` bytes. */
 async function readAtMost(
   stream: ReadableStream<Uint8Array> | undefined,
   max: number,
   tooLong: () => string,
-): Promise<string> {
-  if (!stream) return '';
+): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0);
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -348,7 +397,7 @@ async function readAtMost(
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseAnswer<T extends z.ZodType>(

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { NETWORK_PROOF_HEADER, type NetworkKey, proofRefusalMessage } from '../crypto/network-key.js';
 import type { DirectAnswer, DirectRequest } from '../http/create-http-app.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
@@ -18,6 +19,8 @@ import {
 export interface LinkConnection {
   readonly socket: { readonly remoteAddress?: string };
   readonly headers: IncomingMessage['headers'];
+  /** The upgrade proved the network key: every request on the link is a member's (`HttpAppDeps.networkKey`). */
+  readonly networkKeyProven?: boolean;
 }
 
 /**
@@ -65,6 +68,14 @@ async function textWithin(response: Response, maxBytes: number): Promise<string 
   return Buffer.concat(pieces).toString('utf8');
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** The network key's proof an upgrade request carries, if any. */
+function proofOf(request: IncomingMessage): string | undefined {
+  const header = request.headers[NETWORK_PROOF_HEADER.toLowerCase()];
+  return Array.isArray(header) ? header[0] : header;
+}
+
 /** Frames read past the in-flight bound before the pause took hold (a socket chunk's worth); more is hostile. */
 const MAX_BUFFERED_FRAMES = 4_096;
 
@@ -110,7 +121,22 @@ export class WsLinkServer {
     private readonly settings: LinkServerSettings = LINK_SERVER_DEFAULTS,
     /** Charges each upgrade to its client's HTTP budget; none when absent (tests wiring by hand). */
     private readonly limits?: UpgradeLimits,
-  ) {}
+    /**
+     * The network key (`--network-key`): an upgrade without a valid proof of it (`Meshchat-Network`, for
+     * `GET /peer`) is answered `401 network_key_required`, and the requests of a link that proved it are taken
+     * as a member's. Every upgrade is taken when absent.
+     */
+    private readonly networkKey?: Pick<NetworkKey, 'verify' | 'answer'>,
+  ) {
+    // The `101` proves the key back to the caller, bound to its own proof (checked in `attach`).
+    const key = networkKey;
+    if (key) {
+      this.#wss.on('headers', (headers: string[], request: IncomingMessage) => {
+        const proof = proofOf(request);
+        if (proof !== undefined) headers.push(`${NETWORK_PROOF_HEADER}: ${key.answer(proof, 101, EMPTY)}`);
+      });
+    }
+  }
 
   /** Links accepted and open now. */
   get accepted(): number {
@@ -132,6 +158,18 @@ export class WsLinkServer {
         );
         return;
       }
+      const unproven = this.networkKey?.verify(proofOf(request), request.method ?? 'GET', request.url ?? '');
+      if (unproven) {
+        const body = JSON.stringify({
+          error: { code: 'network_key_required', message: proofRefusalMessage(unproven) },
+        });
+        socket.on('error', () => socket.destroy());
+        socket.end(
+          'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        return;
+      }
       if (this.#wss.clients.size >= this.settings.maxLinks) {
         socket.on('error', () => socket.destroy());
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -147,6 +185,8 @@ export class WsLinkServer {
     const upgrade: LinkConnection = {
       socket: { remoteAddress: request.socket.remoteAddress },
       headers: request.headers,
+      // Checked in `attach` before the upgrade was taken.
+      ...(this.networkKey ? { networkKeyProven: true } : {}),
     };
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));

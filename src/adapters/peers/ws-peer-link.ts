@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { isIP, connect as netConnect, type TcpNetConnectOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
@@ -41,7 +42,17 @@ export interface LinkDial {
    */
   readonly address?: string;
   readonly connect?: LinkSocketConnect;
+  /** Headers of the upgrade request (the network key's proof, `Meshchat-Network`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Whether the `101` answer's headers prove what the caller needs (the network key, proved back); a link whose
+   * answer does not is closed before any call goes on it (`LinkUnproven`). Every answer is taken when absent.
+   */
+  readonly proven?: (headers: IncomingHttpHeaders) => boolean;
 }
+
+/** The peer took the upgrade but did not prove the network key: it is not a member, and gets no call. */
+export class LinkUnproven extends Error {}
 
 /** No connection could be made to the peer at all (it is down, or its address is wrong). */
 export class LinkUnreachable extends Error {}
@@ -122,6 +133,7 @@ export class WsPeerLink {
   ): Promise<WsPeerLink> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${base.replace(/^http/, 'ws')}${LINK_PATH}`, {
+        ...(dial.headers ? { headers: { ...dial.headers } } : {}),
         maxPayload: MAX_LINK_FRAME_BYTES,
         handshakeTimeout: settings.openTimeoutMs,
         perMessageDeflate: false,
@@ -142,6 +154,10 @@ export class WsPeerLink {
       ws.once('error', (error: NodeJS.ErrnoException) =>
         fail(CONNECT_ERRORS.has(error.code ?? '') ? new LinkUnreachable(error.message) : error),
       );
+      ws.once('upgrade', (response) => {
+        if (dial.proven && !dial.proven(response.headers))
+          fail(new LinkUnproven(`${base} took the link without proving the network key.`));
+      });
       ws.once('open', () => {
         ws.removeAllListeners();
         resolve(new WsPeerLink(ws, base, settings));

@@ -24,6 +24,11 @@ export class MemoryMessageStore implements MessageStore {
   readonly #seen = new Map<string, number>();
   /** In the order entries were added; a status change keeps an entry's place. */
   readonly #history = new Map<string, HistoryEntry>();
+  /** History's ids in the order they were added: `#order[i]` was added at position `#base + i`. */
+  readonly #order: string[] = [];
+  /** Each kept id's position. */
+  readonly #positions = new Map<string, number>();
+  #base = 0;
   /** By key, which is insertion order. */
   readonly #outbox = new Map<number, OutboxEntry>();
   #seq = 0;
@@ -95,6 +100,19 @@ export class MemoryMessageStore implements MessageStore {
     return all.filter((entry) => entry.seq > since);
   }
 
+  historyBefore(before: string | undefined, limit: number): HistoryEntry[] {
+    if (this.#closed) return [];
+    let end = this.#order.length;
+    if (before !== undefined) {
+      const pos = this.#positions.get(before);
+      if (pos === undefined) return [];
+      end = pos - this.#base;
+    }
+    return this.#order
+      .slice(Math.max(0, end - Math.max(0, limit)), end)
+      .map((id) => this.#history.get(id) as HistoryEntry);
+  }
+
   close(): Promise<void> {
     this.#closed = true;
     return Promise.resolve();
@@ -102,8 +120,14 @@ export class MemoryMessageStore implements MessageStore {
 
   #add(entry: HistoryEntry): HistoryEntry {
     this.#history.set(entry.id, entry);
-    if (this.#history.size > this.#historySize)
-      this.#history.delete(this.#history.keys().next().value as string);
+    this.#positions.set(entry.id, this.#base + this.#order.length);
+    this.#order.push(entry.id);
+    if (this.#history.size > this.#historySize) {
+      const oldest = this.#order.shift() as string;
+      this.#base++;
+      this.#history.delete(oldest);
+      this.#positions.delete(oldest);
+    }
     return entry;
   }
 }

@@ -1,12 +1,18 @@
 import type Database from 'better-sqlite3';
 import { StoreClosed } from '../../application/errors.js';
-import type { AddFileOutcome, FileCatalog, FileQuery } from '../../application/ports/files/file-catalog.js';
-import type { FileRecord } from '../../domain/file-record.js';
+import type {
+  AddFileOutcome,
+  DownloadEntry,
+  FileCatalog,
+  FileQuery,
+} from '../../application/ports/files/file-catalog.js';
+import { type FileRecord, MAX_DOWNLOADS_PER_FILE } from '../../domain/file-record.js';
 
 /**
  * Contents and records apart: one row per content (size and chunk hashes, 32 bytes each in one blob) however
  * many users published it, one row per record. `file_search` is an FTS5 index over the records' names and
- * descriptions, kept by triggers; `remove_diacritics` lets "cafe" find "Café".
+ * descriptions, kept by triggers; `remove_diacritics` lets "cafe" find "Café". `file_downloads` keeps the
+ * latest fetches of each content held here (for its owners), and goes with the content's last record.
  */
 const CREATE = `
   CREATE TABLE IF NOT EXISTS file_contents (
@@ -39,7 +45,32 @@ const CREATE = `
     INSERT INTO file_search (file_search, rowid, name, description)
       VALUES ('delete', old.seq, old.name, old.description);
   END;
+  CREATE TABLE IF NOT EXISTS file_downloads (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user TEXT,
+    node TEXT,
+    bytes TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS file_downloads_id ON file_downloads (id, seq);
 `;
+
+interface DownloadRow {
+  at: string;
+  user: string | null;
+  node: string | null;
+  bytes: string;
+}
+
+function toDownload(row: DownloadRow): DownloadEntry {
+  return {
+    at: row.at,
+    ...(row.user === null ? {} : { user: row.user }),
+    ...(row.node === null ? {} : { node: row.node }),
+    bytes: row.bytes,
+  };
+}
 
 const COLUMNS = `r.id, r.owner, r.name, r.description, r.type, r.published_at, c.size, c.chunk_size, c.chunks`;
 
@@ -107,6 +138,17 @@ export class SqliteFileCatalog implements FileCatalog {
       deleteRecord: db.prepare('DELETE FROM file_records WHERE id = ? AND owner = ?'),
       countById: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM file_records WHERE id = ?'),
       deleteContent: db.prepare('DELETE FROM file_contents WHERE id = ?'),
+      deleteDownloads: db.prepare('DELETE FROM file_downloads WHERE id = ?'),
+      insertDownload: db.prepare(
+        'INSERT INTO file_downloads (id, at, user, node, bytes) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM file_records WHERE id = ?)',
+      ),
+      trimDownloads: db.prepare(
+        `DELETE FROM file_downloads WHERE id = ? AND seq <= (
+           SELECT seq FROM file_downloads WHERE id = ? ORDER BY seq DESC LIMIT 1 OFFSET ${MAX_DOWNLOADS_PER_FILE})`,
+      ),
+      downloads: db.prepare<[string, number], DownloadRow>(
+        'SELECT at, user, node, bytes FROM file_downloads WHERE id = ? ORDER BY seq DESC LIMIT ?',
+      ),
       newest: db.prepare<[number], Row>(`SELECT ${COLUMNS} ${from} ORDER BY r.seq DESC LIMIT ?`),
       newestOf: db.prepare<[string, number], Row>(
         `SELECT ${COLUMNS} ${from} WHERE r.owner = ? ORDER BY r.seq DESC LIMIT ?`,
@@ -162,7 +204,10 @@ export class SqliteFileCatalog implements FileCatalog {
       const row = s.byOwnerAndId.get(owner, id);
       if (row) s.deleteRecord.run(id, owner);
       const remaining = s.countById.get(id)?.n ?? 0;
-      if (remaining === 0) s.deleteContent.run(id);
+      if (remaining === 0) {
+        s.deleteContent.run(id);
+        s.deleteDownloads.run(id);
+      }
       return row ? { removed: toRecord(row), remaining } : { remaining };
     })();
   }
@@ -177,6 +222,25 @@ export class SqliteFileCatalog implements FileCatalog {
       );
     }
     return (owner === undefined ? s.newest.all(limit) : s.newestOf.all(owner, limit)).map(toRecord);
+  }
+
+  recordDownload(id: string, entry: DownloadEntry): void {
+    const s = this.#open();
+    this.db.transaction(() => {
+      const { changes } = s.insertDownload.run(
+        id,
+        entry.at,
+        entry.user ?? null,
+        entry.node ?? null,
+        entry.bytes,
+        id,
+      );
+      if (changes > 0) s.trimDownloads.run(id, id);
+    })();
+  }
+
+  downloads(id: string, limit: number): DownloadEntry[] {
+    return this.#open().downloads.all(id, limit).map(toDownload);
   }
 
   close(): void {

@@ -30,7 +30,14 @@ interface OutboxRow {
 interface Counts {
   history: number;
   seen: number;
+  /** History rows the transaction wrote (added, or given a new status), for `#recent` once it commits. */
+  readonly written: { readonly entry: HistoryEntry; readonly pos: number | undefined }[];
+  /** It trimmed history to its cap. */
+  trimmed: boolean;
 }
+
+/** Committed history rows kept parsed for status changes (`#recent`): about the messages still in flight. */
+const RECENT_ROWS = 1_024;
 
 /** One write call waiting for its batch: the SQL it runs (none for a no-op) and how its promise settles. */
 interface Queued {
@@ -107,6 +114,11 @@ export class SqliteMessageStore implements MessageStore {
   #seenRows: number;
   /** The committed outbox, by key (insertion order is key order). */
   readonly #outbox = new Map<number, OutboxEntry>();
+  /**
+   * The newest committed history rows by id, as on disk (entry and `pos`), so that a status change or lookup of a
+   * message just stored reads neither SQLite nor JSON: at most `RECENT_ROWS`, none that a trim removed.
+   */
+  readonly #recent = new Map<string, { readonly entry: HistoryEntry; readonly pos: number }>();
 
   // The overlay: what the queued batch changes.
   readonly #acceptedIds = new Set<string>();
@@ -159,6 +171,7 @@ export class SqliteMessageStore implements MessageStore {
       // Caps are applied once per batch: the oldest rows go, as if trimmed after each insert.
       if (counts.history > this.#historySize) {
         counts.history -= sql.trimHistory.run(counts.history - this.#historySize).changes;
+        counts.trimmed = true;
       }
       if (counts.seen > this.#maxSeenIds) {
         counts.seen -= sql.capSeen.run(counts.seen - this.#maxSeenIds).changes;
@@ -274,8 +287,9 @@ export class SqliteMessageStore implements MessageStore {
       const entry: HistoryEntry = { ...current.entry, status, seq: ++this.#seq };
       this.#changes.set(id, { ...current, entry });
       const sql = this.#sql;
-      return this.#queue(entry, () => {
-        sql.setStatus.run(status, entry.seq, id);
+      return this.#queue(entry, (counts) => {
+        if (sql.setStatus.run(status, entry.seq, id).changes > 0)
+          counts.written.push({ entry, pos: undefined });
       });
     } catch (error) {
       return Promise.reject(error);
@@ -322,6 +336,24 @@ export class SqliteMessageStore implements MessageStore {
     return entries;
   }
 
+  historyBefore(before: string | undefined, limit: number): HistoryEntry[] {
+    if (this.#closed || !(limit > 0)) return [];
+    // What is queued is committed now (it is due within this turn anyway), so the page is read from disk alone.
+    if (this.#batch.length > 0) {
+      if (this.#timer) clearImmediate(this.#timer);
+      this.#timer = undefined;
+      this.#flush();
+    }
+    let rows: HistoryRow[];
+    if (before === undefined) rows = this.#sql.lastHistory.all(limit) as HistoryRow[];
+    else {
+      const pos = this.#sql.posOf.get(before) as number | undefined;
+      if (pos === undefined) return [];
+      rows = this.#sql.historyBefore.all(pos, limit) as HistoryRow[];
+    }
+    return rows.reverse().map(toEntry);
+  }
+
   /** Commits what is queued, then releases the store; rejects with the commit's error if that fails. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -329,6 +361,7 @@ export class SqliteMessageStore implements MessageStore {
     this.#timer = undefined;
     const error = this.#flush();
     this.#closed = true;
+    this.#recent.clear();
     if (this.#ownsDb) this.#db.close();
     if (error !== undefined) throw error;
   }
@@ -348,7 +381,7 @@ export class SqliteMessageStore implements MessageStore {
     const batch = this.#batch;
     if (batch.length === 0) return undefined;
     this.#batch = [];
-    const counts: Counts = { history: this.#historyRows, seen: this.#seenRows };
+    const counts: Counts = { history: this.#historyRows, seen: this.#seenRows, written: [], trimmed: false };
     try {
       // A batch of no-ops (duplicates, unknown ids) touches no storage, so it cannot fail.
       if (batch.some((queued) => queued.apply !== undefined)) this.#commit(batch, counts);
@@ -359,6 +392,7 @@ export class SqliteMessageStore implements MessageStore {
     }
     this.#historyRows = counts.history;
     this.#seenRows = counts.seen;
+    this.#remember(counts);
     for (const key of this.#outboxSettled) this.#outbox.delete(key);
     for (const [key, entry] of this.#outboxAdded) this.#outbox.set(key, entry);
     this.#dropOverlay();
@@ -376,7 +410,40 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   #insertHistory(counts: Counts, entry: HistoryEntry, json: string): void {
-    counts.history += this.#sql.insertHistory.run(entry.id, entry.seq, entry.status ?? null, json).changes;
+    const { changes, lastInsertRowid } = this.#sql.insertHistory.run(
+      entry.id,
+      entry.seq,
+      entry.status ?? null,
+      json,
+    );
+    counts.history += changes;
+    if (changes > 0) counts.written.push({ entry, pos: Number(lastInsertRowid) });
+  }
+
+  /** Takes a committed batch's history rows into `#recent`, and drops what its trim removed. */
+  #remember(counts: Counts): void {
+    const recent = this.#recent;
+    for (const { entry, pos } of counts.written) {
+      if (pos !== undefined) {
+        recent.delete(entry.id);
+        recent.set(entry.id, { entry, pos });
+        continue;
+      }
+      const known = recent.get(entry.id);
+      if (known) recent.set(entry.id, { entry, pos: known.pos });
+    }
+    if (counts.trimmed) {
+      const first = this.#sql.nthPos.get(0) as number | undefined;
+      // Insertion order is `pos` order (a status change keeps an entry's place): the removed rows come first.
+      for (const [id, row] of recent) {
+        if (first !== undefined && row.pos >= first) break;
+        recent.delete(id);
+      }
+    }
+    for (const id of recent.keys()) {
+      if (recent.size <= RECENT_ROWS) break;
+      recent.delete(id);
+    }
   }
 
   /** Adds an entry to the overlay as the batch's newest addition. */
@@ -394,6 +461,11 @@ export class SqliteMessageStore implements MessageStore {
       if (change.index !== undefined)
         return change.index < this.#added.length - this.#historySize ? undefined : change;
       return (change.pos as number) <= this.#droppedUpTo() ? undefined : change;
+    }
+    const recent = this.#recent.get(id);
+    if (recent) {
+      if (recent.pos <= this.#droppedUpTo()) return undefined;
+      return { entry: recent.entry, pos: recent.pos, committedSeq: recent.entry.seq };
     }
     const row = this.#sql.historyById.get(id) as HistoryRow | undefined;
     if (!row || row.pos <= this.#droppedUpTo()) return undefined;
@@ -427,6 +499,11 @@ function prepare(db: Database.Database) {
     setStatus: db.prepare('UPDATE history SET status = ?, seq = ? WHERE id = ?'),
     historyById: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE id = ?'),
     allHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos'),
+    lastHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos DESC LIMIT ?'),
+    historyBefore: db.prepare(
+      'SELECT pos, id, seq, status, message FROM history WHERE pos < ? ORDER BY pos DESC LIMIT ?',
+    ),
+    posOf: db.prepare('SELECT pos FROM history WHERE id = ?').pluck(),
     historySince: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE seq > ? ORDER BY pos'),
     countHistory: db.prepare('SELECT count(*) FROM history').pluck(),
     maxSeq: db.prepare('SELECT max(seq) FROM history').pluck(),

@@ -1,8 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
+import { DestinationBusy } from '../../application/errors.js';
 import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
-import type { HistoryQuery } from '../../application/messaging/read-history.js';
+import type { HistoryPage, HistoryQuery, OlderQuery } from '../../application/messaging/read-history.js';
 import type { InternalErrors } from '../../application/ports/internal-errors.js';
-import type { HistoryEntry } from '../../domain/delivery.js';
 import { MeshError } from '../../domain/errors.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
@@ -13,10 +14,12 @@ import type { SendLimits } from './send-limits.js';
 export interface FrontEndDeps {
   readonly registry: PeerRegistry;
   /**
-   * History for a connection: what it may see after the cursor it gives (all kept without one), with a
-   * logged-in user's waiting direct messages (`ReadHistory`).
+   * History for a connection, a page at a time (`ReadHistory`): on connect, the newest page of what it may see
+   * after the cursor it gives, with a logged-in user's waiting direct messages; then older pages on request.
    */
-  readonly history: (query: HistoryQuery) => HistoryEntry[];
+  readonly history: (query: HistoryQuery) => HistoryPage;
+  /** The page before the oldest message a connection has, as it may see it. */
+  readonly olderHistory: (query: OlderQuery) => HistoryPage;
   /** The network map, sent to each user on connect. */
   readonly mesh: () => MeshGraph;
   /** Told of a send that failed for a reason other than the user's input. */
@@ -25,6 +28,8 @@ export interface FrontEndDeps {
   readonly accounts: FrontEndAccounts;
   /** Budgets per connection and per account; no limit when absent (tests wiring by hand). */
   readonly limits?: SendLimits;
+  /** The per-address HTTP budget: a connection cut off for flooding puts its address in the penalty box. */
+  readonly addresses?: { penalize(request: Pick<IncomingMessage, 'socket' | 'headers'>, ms: number): void };
   /** A private node (`--private`): connections without a valid login are refused `auth_required`. */
   readonly privateNode?: boolean;
 }
@@ -61,8 +66,18 @@ export async function sendFromUser(
   const input = displayName === undefined ? payload : { ...payload, user: displayName };
   const sender = user && displayName ? { address: user.user, displayName } : undefined;
   try {
-    return await forward.execute(input as { to?: unknown; msg?: unknown; user?: unknown }, origin, sender);
+    return await forward.execute(
+      input as { to?: unknown; msg?: unknown; user?: unknown; file?: unknown },
+      origin,
+      sender,
+    );
   } catch (error) {
+    // A destination that is behind: the sender is told when to try again, as for a rate limit.
+    if (error instanceof DestinationBusy)
+      return {
+        ok: false,
+        error: { code: error.code, message: error.message, retryAfter: error.retryAfterSeconds },
+      };
     if (error instanceof MeshError) return failure(error.code, error.message);
     errors.report(error);
     return failure('internal_error', 'The node failed to handle this message; the failure has been logged.');

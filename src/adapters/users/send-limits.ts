@@ -1,6 +1,6 @@
 import type { SendOutcome } from '../../application/messaging/forward-message.js';
 import { RateLimiter } from '../../domain/rate-limiter.js';
-import { type RateLimitSettings, retryAfterSeconds } from '../../domain/rate-limits.js';
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings, retryAfterSeconds } from '../../domain/rate-limits.js';
 import { TokenBucket } from '../../domain/token-bucket.js';
 
 /** The refusal a user front end sends instead of doing the work: an ack error or an error frame. */
@@ -9,36 +9,79 @@ export interface RateLimitedError {
   readonly message: string;
   /** Whole seconds, as HTTP's `Retry-After`. */
   readonly retryAfter: number;
+  /** Set when the connection is being closed for ignoring its refusals (see `RateLimitSettings.cutOff`). */
+  readonly closed?: true;
+}
+
+/** One user connection's budget: its frame bucket and the refusals it got in the current window. */
+export interface ConnectionBudget {
+  readonly bucket: TokenBucket;
+  refusals: number;
+  windowStart: number;
+}
+
+/** A refused frame: what to tell the client, and whether the connection is now to be closed. */
+export interface Refusal {
+  readonly error: RateLimitedError;
+  readonly cutOff: boolean;
 }
 
 /**
  * The budgets of the user front ends: one bucket per connection (every `msg` event, every `/ws` frame), and
- * one per logged-in account over all its connections (its sends). Checked before a frame is parsed.
+ * one per logged-in account over all its connections (its sends). Checked before a frame is parsed. A
+ * connection that keeps sending over its budget (more than `cutOff.refusals` refusals within
+ * `cutOff.windowSeconds`) is to be closed: refusing it costs the node more than closing it.
  */
 export class SendLimits {
   readonly #accounts: RateLimiter;
+  readonly #cutOff: RateLimitSettings['cutOff'];
 
   constructor(
-    readonly settings: Pick<RateLimitSettings, 'connection' | 'account'>,
+    readonly settings: Pick<RateLimitSettings, 'connection' | 'account'> &
+      Partial<Pick<RateLimitSettings, 'cutOff'>>,
     private readonly now: () => number,
   ) {
     this.#accounts = new RateLimiter(settings.account);
+    this.#cutOff = settings.cutOff ?? DEFAULT_RATE_LIMITS.cutOff;
   }
 
-  /** A new connection's own bucket, full. */
-  connectionBucket(): TokenBucket {
-    return new TokenBucket(this.settings.connection, this.now());
+  /** A new connection's own budget, full. */
+  connectionBudget(): ConnectionBudget {
+    const now = this.now();
+    return { bucket: new TokenBucket(this.settings.connection, now), refusals: 0, windowStart: now };
   }
 
-  /** Takes one frame from the connection's budget: undefined when admitted, else the refusal to send. */
-  admitFrame(bucket: TokenBucket): RateLimitedError | undefined {
-    return refusal(bucket.take(this.now()), 'this connection sent');
+  /**
+   * Takes one frame from the connection's budget and, for a logged-in connection, one send from its account's:
+   * undefined when admitted, else the refusal (with `cutOff` once the connection has been refused too often).
+   */
+  admit(connection: ConnectionBudget, account: string | undefined): Refusal | undefined {
+    const now = this.now();
+    const error =
+      refusal(connection.bucket.take(now), 'this connection sent') ??
+      (account === undefined ? undefined : refusal(this.#accounts.take(account, now), 'this account sent'));
+    if (!error) return undefined;
+    const { refusals, windowSeconds, penaltySeconds } = this.#cutOff;
+    if (now - connection.windowStart >= windowSeconds * 1000) {
+      connection.windowStart = now;
+      connection.refusals = 0;
+    }
+    connection.refusals++;
+    if (!(refusals > 0) || connection.refusals <= refusals) return { error, cutOff: false };
+    return {
+      cutOff: true,
+      error: {
+        code: 'rate_limited',
+        message: `This connection kept sending over its limit (GET /limits) and is closed; connect again in ${penaltySeconds} second${penaltySeconds === 1 ? '' : 's'} at the earliest.`,
+        retryAfter: Math.max(1, Math.ceil(penaltySeconds)),
+        closed: true,
+      },
+    };
   }
 
-  /** Takes one message from the account's budget (anonymous connections have none): as `admitFrame`. */
-  admitSend(account: string | undefined): RateLimitedError | undefined {
-    if (account === undefined) return undefined;
-    return refusal(this.#accounts.take(account, this.now()), 'this account sent');
+  /** How long a cut-off connection's address is refused, in milliseconds. */
+  get penaltyMs(): number {
+    return Math.max(0, this.#cutOff.penaltySeconds * 1000);
   }
 }
 

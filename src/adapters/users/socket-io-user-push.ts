@@ -10,10 +10,12 @@ import type { NodeRecord } from '../../domain/node-record.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { coalesceEngineWrites } from './coalesce-engine-writes.js';
 import { AUTH_REQUIRED, authenticateConnection, notePresence } from './connection-auth.js';
-import { historyCursor } from './history-cursor.js';
+import { historyCursor, olderAnswer, pageInfo } from './history-cursor.js';
+import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
-import { refusedSend } from './send-limits.js';
+import { type RateLimitedError, refusedSend } from './send-limits.js';
 import { boundSendBuffer } from './socket-io-send-bound.js';
+import { stopReading } from './stop-reading.js';
 
 /** Largest socket.io packet a user may send: a 64 KiB message escaped as JSON, with room to spare. */
 const MAX_PACKET_BYTES = 512 * 1024;
@@ -55,7 +57,7 @@ export class SocketIoUserPush implements UserPush {
       destroyUpgrade: false,
       ...(heartbeatMs === undefined ? {} : { pingInterval: heartbeatMs, pingTimeout: heartbeatMs }),
     });
-    http.claimUpgrades('/socket.io/');
+    http.claimUpgrades('/socket.io/', { charged: true, requests: true });
     coalesceEngineWrites(io.engine);
     io.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
@@ -79,7 +81,10 @@ export class SocketIoUserPush implements UserPush {
       const { auth, query } = socket.handshake;
       const since = historyCursor(auth?.since) ?? historyCursor(query.since);
       const viewer = user && { name: user.name, address: user.user, since: user.accountCreatedAt };
-      socket.emit('history', this.deps.history({ since, viewer }));
+      const page = this.deps.history({ since, viewer });
+      // The assignment-era clients read the first argument only: the list, as before. The second says whether
+      // older messages are kept, and from which id to ask for them (`older`).
+      socket.emit('history', page.messages, pageInfo(page));
       socket.emit('mesh', this.deps.mesh());
       if (user) {
         void socket.join(userRoom(user.name));
@@ -87,21 +92,50 @@ export class SocketIoUserPush implements UserPush {
         socket.on('disconnect', () => notePresence(accounts, errors, 'closed', user, socket.id, TRANSPORT));
       }
       const { limits } = this.deps;
-      const bucket = limits?.connectionBucket();
+      const budget = limits?.connectionBudget();
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
         // Before the payload is looked at: a refusal must cost less than the send it prevents.
-        const refused = bucket && (limits?.admitFrame(bucket) ?? limits?.admitSend(user?.name));
+        const refused = budget && limits?.admit(budget, user?.name);
         if (refused) {
-          if (typeof ack === 'function') ack(refusedSend(refused));
-          else socket.emit('error', { error: refused });
+          if (refused.cutOff) return this.#cutOff(socket, refused.error);
+          if (typeof ack === 'function') ack(refusedSend(refused.error));
+          else socket.emit('error', { error: refused.error });
           return;
         }
         const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, user);
         if (typeof ack === 'function') ack(outcome);
         else if (!outcome.ok) socket.emit('error', { error: outcome.error });
       });
+      socket.on('older', (query: unknown, ack?: unknown) => {
+        // A page of history costs the node more than a send refused: it takes from the same budget.
+        const refused = budget && limits?.admit(budget, undefined);
+        if (refused?.cutOff) return this.#cutOff(socket, refused.error);
+        const request = refused ? undefined : olderRequest(query);
+        const answer = refused
+          ? { ok: false, error: refused.error }
+          : request
+            ? { ok: true, ...olderAnswer(this.deps.olderHistory({ ...request, viewer })) }
+            : { ok: false, error: INVALID_HISTORY_REQUEST };
+        if (typeof ack === 'function') ack(answer);
+        else socket.emit('older', answer);
+      });
     });
     this.#io = io;
+  }
+
+  /**
+   * Closes a socket that kept sending over its budget, telling it why (`error` with `closed: true`), and keeps
+   * its address out for the penalty: socket.io decodes every event before any budget is checked, so a flooder
+   * is cheapest gone.
+   */
+  #cutOff(socket: Socket, error: RateLimitedError): void {
+    if (!socket.connected) return;
+    socket.emit('error', { error });
+    this.deps.addresses?.penalize(socket.request, this.deps.limits?.penaltyMs ?? 0);
+    // Under a WebSocket transport, what the flooder still sends is not even read (long-polling requests are
+    // charged to the address's HTTP budget, which the penalty has just emptied).
+    stopReading((socket.conn as unknown as { transport?: { socket?: unknown } }).transport?.socket);
+    socket.disconnect(true);
   }
 
   pushStatus(update: StatusUpdate): void {

@@ -10,7 +10,6 @@ import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
-import type { TokenBucket } from '../../domain/token-bucket.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
   AUTH_REQUIRED,
@@ -19,8 +18,11 @@ import {
   WS_CLOSE_ACCOUNT_REMOVED,
   WS_CLOSE_UNAUTHENTICATED,
 } from './connection-auth.js';
-import { historyCursor } from './history-cursor.js';
+import { historyCursor, olderAnswer, pageInfo } from './history-cursor.js';
+import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
+import type { ConnectionBudget } from './send-limits.js';
+import { stopReading } from './stop-reading.js';
 
 export const WS_PATH = '/ws';
 const MAX_FRAME_BYTES = 512 * 1024;
@@ -32,6 +34,8 @@ const CLOSE_GRACE_MS = 2_000;
 /** Refusals are not queued behind this much unsent data: a flooder that does not read gets no more of them. */
 const MAX_REFUSALS_BUFFERED = 64 * 1024;
 const TRANSPORT = 'ws';
+/** The `/ws` close code for a connection that kept sending over its budget (4000 + HTTP's 429). */
+export const WS_CLOSE_RATE_LIMITED = 4429;
 /** How long a private node waits for a connection's `auth` frame before it refuses the connection. */
 const AUTH_WAIT_MS = 5_000;
 
@@ -56,7 +60,9 @@ export class WsUserPush implements UserPush {
   /** Connections that have sent a frame: only the first may log in. */
   readonly #spoke = new WeakSet<WebSocket>();
   /** Each connection's frame budget. */
-  readonly #buckets = new WeakMap<WebSocket, TokenBucket>();
+  readonly #budgets = new WeakMap<WebSocket, ConnectionBudget>();
+  /** The upgrade request of each connection, for the address a cut-off connection is charged to. */
+  readonly #requests = new WeakMap<WebSocket, IncomingMessage>();
   /** The history cursor each connection came with, for the direct messages it is sent once logged in. */
   readonly #since = new WeakMap<WebSocket, number>();
   #nextId = 0;
@@ -70,7 +76,7 @@ export class WsUserPush implements UserPush {
   /** Starts serving users on `server`; what they send goes to `forward`. */
   attach(http: NodeHttpServer, forward: ForwardMessage): void {
     this.#wss.on('connection', (ws, request: IncomingMessage) => this.#accept(ws, request, forward));
-    http.claimUpgrades(WS_PATH);
+    http.claimUpgrades(WS_PATH, { charged: true });
     http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if ((request.url ?? '').split('?')[0] === WS_PATH) {
         this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
@@ -83,8 +89,9 @@ export class WsUserPush implements UserPush {
   #accept(ws: WebSocket, request: IncomingMessage, forward: ForwardMessage): void {
     this.#alive.add(ws);
     this.#ids.set(ws, `ws-${++this.#nextId}`);
-    const bucket = this.deps.limits?.connectionBucket();
-    if (bucket) this.#buckets.set(ws, bucket);
+    const budget = this.deps.limits?.connectionBudget();
+    if (budget) this.#budgets.set(ws, budget);
+    this.#requests.set(ws, request);
     ws.on('pong', () => this.#alive.add(ws));
     // ws has already started the closing handshake with the right code (1009 for an oversized frame, 1002 for
     // a protocol error): terminating here would drop that close frame (the client saw 1006). The socket is cut
@@ -118,6 +125,17 @@ export class WsUserPush implements UserPush {
         this.#refuseAnonymous(ws);
         return;
       }
+      if (frame?.type === 'older') {
+        const request = olderRequest(frame);
+        const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? { ref: frame.ref } : {};
+        if (!request) {
+          send(ws, { type: 'error', ...ref, error: INVALID_HISTORY_REQUEST });
+          return;
+        }
+        const page = this.deps.olderHistory({ ...request, viewer: this.#viewerOf(ws) });
+        send(ws, { type: 'older', ...ref, ok: true, ...olderAnswer(page) });
+        return;
+      }
       if (frame?.type !== 'msg') {
         send(ws, {
           type: 'error',
@@ -144,11 +162,19 @@ export class WsUserPush implements UserPush {
    */
   #refused(ws: WebSocket): boolean {
     const { limits } = this.deps;
-    const bucket = this.#buckets.get(ws);
-    if (!limits || !bucket) return false;
-    const refused = limits.admitFrame(bucket) ?? limits.admitSend(this.#users.get(ws)?.name);
+    const budget = this.#budgets.get(ws);
+    if (!limits || !budget) return false;
+    const refused = limits.admit(budget, this.#users.get(ws)?.name);
     if (!refused) return false;
-    if (ws.bufferedAmount < MAX_REFUSALS_BUFFERED) send(ws, { type: 'error', error: refused });
+    if (ws.bufferedAmount < MAX_REFUSALS_BUFFERED) send(ws, { type: 'error', error: refused.error });
+    if (refused.cutOff) {
+      // It ignores its refusals: closed (4429), its address kept out for the penalty, and cut for good if it
+      // does not complete the close.
+      const request = this.#requests.get(ws);
+      if (request) this.deps.addresses?.penalize(request, limits.penaltyMs);
+      stopReading(ws, CLOSE_GRACE_MS);
+      ws.close(WS_CLOSE_RATE_LIMITED, 'rate limited');
+    }
     return true;
   }
 
@@ -157,7 +183,8 @@ export class WsUserPush implements UserPush {
     const { registry } = this.deps;
     send(ws, { type: 'hello', node: registry.self });
     send(ws, { type: 'nodes', nodes: registry.list() });
-    send(ws, { type: 'history', messages: this.deps.history({ since: this.#since.get(ws), viewer }) });
+    const page = this.deps.history({ since: this.#since.get(ws), viewer });
+    send(ws, { type: 'history', messages: page.messages, ...pageInfo(page) });
     send(ws, { type: 'mesh', ...this.deps.mesh() });
   }
 
@@ -166,6 +193,12 @@ export class WsUserPush implements UserPush {
     if (this.#users.has(ws) || ws.readyState !== ws.OPEN) return;
     send(ws, { type: 'error', error: AUTH_REQUIRED });
     ws.close(WS_CLOSE_UNAUTHENTICATED, 'auth required');
+  }
+
+  /** Who a connection reads history as: its account once logged in, else anonymous. */
+  #viewerOf(ws: WebSocket): Viewer | undefined {
+    const user = this.#users.get(ws);
+    return user && { name: user.name, address: user.user, since: user.accountCreatedAt };
   }
 
   #idOf(ws: WebSocket): string {
@@ -188,7 +221,8 @@ export class WsUserPush implements UserPush {
     else {
       // The history sent on connect was an anonymous one: the user's direct messages follow, as a second frame.
       const since = this.#since.get(ws);
-      send(ws, { type: 'history', messages: this.deps.history({ since, viewer, directOnly: true }) });
+      const page = this.deps.history({ since, viewer, directOnly: true });
+      send(ws, { type: 'history', messages: page.messages, ...pageInfo(page) });
     }
     notePresence(this.deps.accounts, this.deps.errors, 'opened', checked.user, this.#idOf(ws), TRANSPORT);
   }

@@ -28,7 +28,9 @@ export interface MeshUsers {
  * send no version, so they are neither asked nor listed.
  */
 export class MeshDirectory implements ViewListener {
-  readonly #parts: ReplicatedParts<DirectoryUser, UserListAnswer>;
+  readonly #parts: ReplicatedParts<UserListAnswer>;
+  /** The users of each node whose copy is held, in memory (a restart pulls them again). */
+  readonly #users = new Map<string, readonly DirectoryUser[]>();
 
   constructor(
     private readonly deps: {
@@ -46,7 +48,13 @@ export class MeshDirectory implements ViewListener {
       {
         reported: (report) => report.directory,
         pull: (url, options) => peers.listUsers(url, options),
-        validate: (answer, node, max) => ownedUsers(node, answer.users, max),
+        // The node's own word always replaces its copy.
+        keep: (node, answer, _version, _held, max) => {
+          const users = ownedUsers(node, answer.users, max);
+          this.#users.set(node, users);
+          return users.length;
+        },
+        forget: (node) => this.#users.delete(node),
       },
       { ...settings, maxItemsPerNode: settings.maxUsersPerNode, maxItems: settings.maxUsers },
     );
@@ -63,9 +71,9 @@ export class MeshDirectory implements ViewListener {
   }
 
   mesh(): MeshUsers {
-    const { parts, answered, missing } = this.#parts.fresh();
+    const { answered, missing } = this.#parts.fresh();
     const users = [...this.deps.own.snapshot().users];
-    for (const part of parts) users.push(...part.items);
+    for (const id of answered.slice(1)) users.push(...(this.#users.get(id) ?? []));
     return { users, answered, missing };
   }
 

@@ -13,7 +13,12 @@ export interface CatalogSettings {
   readonly maxRecordsPerNode: number;
   /** Records kept of all other nodes together. */
   readonly maxRecords: number;
+  /** A copy of a node that is not a member (and did not leave) is forgotten after this long unconfirmed. */
+  readonly forgetAfterMs: number;
 }
+
+/** A day: a restarted node keeps its copies until its membership is rebuilt, and a vanished node's go. */
+export const CATALOG_FORGET_AFTER_MS = 24 * 60 * 60_000;
 
 export function catalogSettings(membership: MembershipSettings): CatalogSettings {
   return {
@@ -22,5 +27,6 @@ export function catalogSettings(membership: MembershipSettings): CatalogSettings
     maxPullsInFlight: 4,
     maxRecordsPerNode: MAX_CATALOG_RECORDS_PER_NODE,
     maxRecords: MAX_CATALOG_RECORDS,
+    forgetAfterMs: CATALOG_FORGET_AFTER_MS,
   };
 }

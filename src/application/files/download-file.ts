@@ -1,4 +1,5 @@
 import { assertFileId, type FileRecord } from '../../domain/file-record.js';
+import { isValidNodeId } from '../../domain/node-record.js';
 import type { AuthenticatedUser } from '../accounts/authenticate.js';
 import type { ByteRange } from '../ports/files/content-store.js';
 import { audited, type FilesContext, optionalUser } from './file-deps.js';
@@ -16,6 +17,9 @@ export interface Download {
  * `file <id> bytes <start>-<end>`). A record whose bytes are gone is a fault of this node (`StorageFailed`).
  * A file published elsewhere is fetched through `remote` (`RemoteFiles`: verified, journaled, shared), whose
  * errors pass through; `relayed` marks a request from a node fetching for its own client.
+ * Each download answered is also kept for the file's owners (`FileCatalog.recordDownload`): the user's address
+ * when logged in, else `node`, the id a fetching node named (a claim, not checked; dropped unless it is a
+ * well-formed node id), else anonymous.
  */
 export class DownloadFile {
   constructor(
@@ -28,6 +32,8 @@ export class DownloadFile {
     readonly id: string;
     readonly range?: ByteRange;
     readonly relayed?: boolean;
+    /** The node that says it fetches (the `Meshchat-Node` request header), when the request has no login. */
+    readonly node?: string;
   }): Promise<Download> {
     let user: AuthenticatedUser | undefined;
     const { id, range } = request;
@@ -49,6 +55,14 @@ export class DownloadFile {
         const body = await this.context.content.open(id, range);
         if (!body)
           throw new StorageFailed(`The bytes of file ${id} are missing on this node; ask another node.`);
+        const last = range ? range.end : file.size - 1;
+        const node = user === undefined && request.node !== undefined && isValidNodeId(request.node);
+        this.context.catalog.recordDownload(id, {
+          at: new Date(this.context.clock.now()).toISOString(),
+          ...(user ? { user: user.user } : {}),
+          ...(node ? { node: request.node } : {}),
+          bytes: last < 0 ? '' : `${range?.start ?? 0}-${last}`,
+        });
         return { file, body };
       },
     );

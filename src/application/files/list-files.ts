@@ -25,15 +25,18 @@ export interface FileListing {
   readonly files: readonly FileRecord[];
   /** The nodes whose records are in the answer. */
   readonly answered: readonly string[];
-  /** Meshchat nodes whose part of the mesh catalog is missing or stale (never silently dropped). */
+  /** Meshchat nodes whose current part of the mesh catalog is not in the answer (never silently dropped). */
   readonly missing: readonly string[];
+  /** `scope=mesh`: of `missing`, the nodes whose older copy is in `files` (behind their advertised version). */
+  readonly stale?: readonly string[];
 }
 
 /**
  * `GET /files`: this node's records, all (newest first), one owner's, or those matching words in their name or
  * description (best match first), with both filters combinable. `scope=mesh` adds the records of every other
- * node from the mesh catalog's local copies (no request), naming in `missing` the nodes whose part is stale;
- * without a mesh catalog it is this node's records only. Audited as `list` or `search`.
+ * node from the mesh catalog's local copies (no request), naming in `missing` the nodes whose current part is not
+ * held and in `stale` those of them whose older copy is given; without a mesh catalog it is this node's records
+ * only. Audited as `list` or `search`.
  */
 export class ListFiles {
   constructor(

@@ -1,25 +1,37 @@
-import { matchesWords, ownedFileRecords, replacesPart } from '../../domain/catalog.js';
+import {
+  MAX_CATALOG_PART_BYTES,
+  MAX_CATALOG_TOMBSTONES,
+  ownedFileRecords,
+  ownedRemovals,
+} from '../../domain/catalog.js';
 import type { FileRecord } from '../../domain/file-record.js';
 import type { Member, PeerRegistry } from '../../domain/peer-registry.js';
 import type { ViewListener } from '../membership/view-listener.js';
 import type { Clock } from '../ports/clock.js';
+import type { CatalogCopies } from '../ports/files/catalog-copies.js';
 import type { FileQuery } from '../ports/files/file-catalog.js';
 import type { InternalErrors } from '../ports/internal-errors.js';
 import type { CatalogAnswer, GossipReport, PeerClient } from '../ports/peer-client.js';
-import { ReplicatedParts } from '../replication/replicated-parts.js';
+import { type HeldPart, ReplicatedParts } from '../replication/replicated-parts.js';
 import type { CatalogSettings } from './catalog-settings.js';
+import type { CatalogChanges } from './versioned-catalog.js';
 
-/** This node's own records and their version, as `GET /files/catalog` gives them. */
+/** This node's own records and their version, as `GET /files/catalog` gives them, whole or as a difference. */
 export interface OwnCatalog {
   readonly version: number;
   list(query: FileQuery): FileRecord[];
+  /** What changed after `since`, or `undefined` when this node cannot say (see `VersionedFileCatalog`). */
+  changesSince(since: number, maxFiles: number): CatalogChanges | undefined;
 }
 
 /** `GET /files?scope=mesh`: records of every meshchat node with files, who answered, and who is stale. */
 export interface MeshFiles {
   readonly files: FileRecord[];
   readonly answered: string[];
+  /** Nodes whose part is not current here: no copy, or a stale one (see `stale`). */
   readonly missing: string[];
+  /** Of `missing`, the nodes whose older copy is in `files`: behind their advertised version, or unconfirmed. */
+  readonly stale: string[];
 }
 
 /** Where a file can be fetched from: its record and the nodes whose part of the catalog lists it. */
@@ -39,20 +51,26 @@ export interface FileLocator {
 
 /**
  * The replicated mesh catalog: a copy of every other meshchat node's file records, kept current by gossip, as
- * the mesh directory keeps users: both are thin users of `ReplicatedParts`, whose contracts hold here.
+ * the mesh directory keeps users: both are thin users of `ReplicatedParts`, whose contracts hold here. The
+ * copies live in `CatalogCopies` (the node's database, with an FTS5 index), so they survive a restart and a
+ * search over them is local.
  *
  * - Each `GET /nodes` entry carries `catalog`, the version of that node's records as the reporter knows it; a
- *   node's own entry carries its own. After each gossip round the engine pulls `GET /files/catalog` (the node's
- *   whole part, bounded) from a live member whose version differs from its copy. At rest it sends nothing.
- * - A pulled part replaces the copy only when its version is at least the copy's (`replacesPart`): a delete,
- *   which moves its node's version, is never undone by an older answer.
- * - Hostile peers: every record is re-checked (`ownedFileRecords`): owner `name@<that node>`, at most
- *   `maxRecordsPerNode` per node and `maxRecords` in all; versions more than a day ahead are ignored.
- * - `mesh()` answers from the copies at once; a node that showed a version and has no copy confirmed within
- *   `staleAfterMs`, or is suspect or found dead, is in `missing`.
+ *   node's own entry carries its own. After each gossip round the engine pulls `GET /files/catalog?since=<held
+ *   version>` from a live member whose version differs from its copy (without a copy: the whole catalog). A
+ *   peer that echoes `since` sent only the difference (records added, tombstones of records removed), applied
+ *   to the copy; any other answer (an older node ignores `since`; `full: true`) replaces it whole.
+ * - A whole part replaces the copy only at a version at least the copy's: a delete, which moves its node's
+ *   version, is never undone by an older answer; a difference applies only to the copy it was asked from.
+ * - Hostile peers: every record is re-checked (`ownedFileRecords`, `ownedRemovals`): owner `name@<that node>`,
+ *   at most `maxRecordsPerNode` and `MAX_CATALOG_PART_BYTES` per node and `maxRecords` in all; versions more
+ *   than a day ahead are ignored.
+ * - `mesh()` answers from the copies at once (no request): `answered` nodes are current; a node that showed a
+ *   version without a current copy is `missing`, and when an older copy is held its records are still given and
+ *   it is named in `stale` too.
  */
 export class MeshCatalog implements ViewListener, FileLocator {
-  readonly #parts: ReplicatedParts<FileRecord, CatalogAnswer>;
+  readonly #parts: ReplicatedParts<CatalogAnswer>;
 
   constructor(
     private readonly deps: {
@@ -60,25 +78,26 @@ export class MeshCatalog implements ViewListener, FileLocator {
       readonly peers: PeerClient;
       readonly clock: Clock;
       readonly own: OwnCatalog;
+      readonly copies: CatalogCopies;
       readonly errors?: InternalErrors;
     },
     settings: CatalogSettings,
   ) {
-    const { registry, peers, clock, errors } = deps;
+    const { registry, peers, clock, errors, copies } = deps;
+    const held = copies
+      .parts()
+      .map((part) => [part.node, { version: part.version, items: part.records }] as const);
     this.#parts = new ReplicatedParts(
       { registry, clock, errors },
       {
         reported: (report) => report.catalog,
-        pull: (url, options) => peers.listCatalog(url, options),
-        validate: (answer, node, max) => ownedFileRecords(node, answer.files, max),
-        // The node's own word replaces what gossip said of it, but never brings back an older part.
-        replaces: (held, pulled) =>
-          replacesPart(
-            { version: held.version, files: held.items },
-            { version: pulled.version, files: pulled.items },
-          ),
+        pull: (url, options, copy) =>
+          peers.listCatalog(url, copy === undefined ? options : { ...options, since: copy.version }),
+        keep: (node, answer, version, copy, max) => this.#keep(node, answer, version, copy, max),
+        forget: (node) => copies.drop(node),
       },
       { ...settings, maxItemsPerNode: settings.maxRecordsPerNode, maxItems: settings.maxRecords },
+      held,
     );
   }
 
@@ -92,33 +111,38 @@ export class MeshCatalog implements ViewListener, FileLocator {
     this.#parts.viewMerged(source, reports);
   }
 
-  /** Records of this node and every fresh copy matching `query`, this node's first; at most `limit`. */
+  /**
+   * Records of this node and of every held copy of a listed node matching `query`, this node's first, then the
+   * copies' best match first (newest first without words); at most `limit`. No request is sent.
+   */
   mesh(query: FileQuery): MeshFiles {
-    const { parts, answered, missing } = this.#parts.fresh();
+    const { answered, stale, missing } = this.#parts.fresh();
+    if (query.words?.length === 0) return { files: [], answered, missing, stale };
     const files = this.deps.own.list(query);
-    for (const part of parts) {
-      for (const record of part.items) {
-        if (files.length >= query.limit) break;
-        if (query.owner !== undefined && record.owner !== query.owner) continue;
-        if (query.words !== undefined && !matchesWords(record, query.words)) continue;
-        files.push(record);
-      }
-    }
-    return { files, answered, missing };
+    const nodes = [...answered.slice(1), ...stale];
+    if (files.length < query.limit && nodes.length > 0)
+      files.push(...this.deps.copies.search(nodes, { ...query, limit: query.limit - files.length }));
+    return { files, answered, missing, stale };
+  }
+
+  /** Every record of content `id` held in the copies (of any node, current or not), oldest change first. */
+  byId(id: string): FileRecord[] {
+    return this.deps.copies.byId(id);
   }
 
   locate(id: string): FileLocation | undefined {
-    let record: FileRecord | undefined;
+    // One indexed lookup in the copies. Stale parts count too: a record is self-certifying (every byte fetched
+    // is checked against it), and a holder that is really gone only costs a refused request. An owner is
+    // `name@<node>`, re-checked on the way in (`ownedFileRecords`), so it names the node whose part it is.
+    const records = this.deps.copies.byId(id);
+    const record = records[0];
+    if (!record) return undefined;
     const holders: string[] = [];
-    // Stale parts count too: a record is self-certifying (every byte fetched is checked against it), and a
-    // holder that is really gone only costs a refused request.
-    for (const part of this.#parts.held()) {
-      const found = part.items.find((item) => item.id === id);
-      if (!found) continue;
-      record ??= found;
-      holders.push(part.id);
+    for (const { owner } of records) {
+      const node = owner.slice(owner.lastIndexOf('@') + 1);
+      if (!holders.includes(node)) holders.push(node);
     }
-    return record ? { record, holders } : undefined;
+    return { record, holders };
   }
 
   hasCatalog(id: string): boolean {
@@ -128,5 +152,22 @@ export class MeshCatalog implements ViewListener, FileLocator {
   /** After this, answers still in flight change nothing. */
   stop(): void {
     this.#parts.stop();
+  }
+
+  #keep(
+    node: string,
+    answer: CatalogAnswer,
+    version: number,
+    held: HeldPart | undefined,
+    max: number,
+  ): number | undefined {
+    const limits = { maxRecords: max, maxBytes: MAX_CATALOG_PART_BYTES };
+    // An older answer never replaces a newer copy (its missing records would come back as if not deleted).
+    if (held && version < held.version) return undefined;
+    const files = ownedFileRecords(node, answer.files, max);
+    const diff = held !== undefined && answer.full !== true && answer.since === held.version;
+    if (!diff) return this.deps.copies.replace(node, version, files, limits);
+    const removed = ownedRemovals(node, answer.removed ?? [], MAX_CATALOG_TOMBSTONES);
+    return this.deps.copies.apply(node, version, files, removed, limits);
   }
 }

@@ -232,6 +232,8 @@ export class RemoteFiles {
         const body = await source.fetch(candidate.url, record.id, before, {
           // Whoever is asked, holder or relay, asks holders only: one relay at most, never a loop.
           relay: false,
+          // Named, so the owner's list of downloads (`GET /files/:id/downloads`) shows this node.
+          node: this.deps.node,
           signal: controller.signal,
         });
         for await (const piece of body) {

@@ -1,20 +1,42 @@
+import { MAX_CATALOG_TOMBSTONES, type RemovedRecord } from '../../domain/catalog.js';
 import type { FileRecord } from '../../domain/file-record.js';
 import type { Clock } from '../ports/clock.js';
-import type { AddFileOutcome, FileCatalog, FileQuery } from '../ports/files/file-catalog.js';
+import type { AddFileOutcome, DownloadEntry, FileCatalog, FileQuery } from '../ports/files/file-catalog.js';
+
+/** What changed in this node's records after a version: records added since, and tombstones of those removed. */
+export interface CatalogChanges {
+  readonly files: FileRecord[];
+  readonly removed: RemovedRecord[];
+}
+
+function key(record: { readonly id: string; readonly owner: string }): string {
+  return `${record.owner} ${record.id}`;
+}
 
 /**
  * This node's file catalog with a version for the mesh catalog: it changes with every record added or removed
  * (publish, delete, an unregistered user's files), never otherwise. It starts from the clock's milliseconds, so
  * a restarted node's version is new to its peers, and each change moves it past both the last one and the clock.
+ *
+ * It also remembers, in memory, the version at which each record was added since the start and a tombstone
+ * `{id, owner, version}` for each removal, the newest `maxTombstones` of them, so `changesSince` can answer a
+ * peer that holds an older version with the difference only. A version before the start, or before the newest
+ * tombstone it had to drop, cannot be answered that way (`undefined`: the peer gets the whole catalog).
  */
 export class VersionedFileCatalog implements FileCatalog {
   #version: number;
+  /** The oldest version a difference can start from. */
+  #horizon: number;
+  readonly #added = new Map<string, number>();
+  readonly #tombstones = new Map<string, RemovedRecord & { readonly version: number }>();
 
   constructor(
     private readonly inner: FileCatalog,
     private readonly clock: Clock,
+    private readonly maxTombstones = MAX_CATALOG_TOMBSTONES,
   ) {
     this.#version = clock.now();
+    this.#horizon = this.#version;
   }
 
   get version(): number {
@@ -23,7 +45,11 @@ export class VersionedFileCatalog implements FileCatalog {
 
   add(record: FileRecord): AddFileOutcome {
     const outcome = this.inner.add(record);
-    if (outcome === 'added') this.#changed();
+    if (outcome === 'added') {
+      this.#changed();
+      this.#tombstones.delete(key(record));
+      this.#added.set(key(record), this.#version);
+    }
     return outcome;
   }
 
@@ -37,12 +63,54 @@ export class VersionedFileCatalog implements FileCatalog {
 
   remove(id: string, owner: string): { readonly removed?: FileRecord; readonly remaining: number } {
     const result = this.inner.remove(id, owner);
-    if (result.removed) this.#changed();
+    if (result.removed) {
+      this.#changed();
+      const k = key({ id, owner });
+      this.#added.delete(k);
+      this.#tombstones.delete(k);
+      this.#tombstones.set(k, { id, owner, version: this.#version });
+      for (const [oldest, grave] of this.#tombstones) {
+        if (this.#tombstones.size <= this.maxTombstones) break;
+        this.#tombstones.delete(oldest);
+        this.#horizon = Math.max(this.#horizon, grave.version);
+      }
+    }
     return result;
   }
 
   list(query: FileQuery): FileRecord[] {
     return this.inner.list(query);
+  }
+
+  /** Downloads do not change the records: the version stays. */
+  recordDownload(id: string, entry: DownloadEntry): void {
+    this.inner.recordDownload(id, entry);
+  }
+
+  downloads(id: string, limit: number): DownloadEntry[] {
+    return this.inner.downloads(id, limit);
+  }
+
+  /**
+   * The records added and removed after version `since`, at most `maxFiles` records; `undefined` when `since`
+   * is not a version this node can answer a difference from (before its start or its oldest kept tombstone, or
+   * ahead of its version), or when more than `maxFiles` records changed.
+   */
+  changesSince(since: number, maxFiles: number): CatalogChanges | undefined {
+    if (since < this.#horizon || since > this.#version) return undefined;
+    const files: FileRecord[] = [];
+    for (const [k, version] of this.#added) {
+      if (version <= since) continue;
+      if (files.length >= maxFiles) return undefined;
+      const [owner, id] = k.split(' ') as [string, string];
+      const record = this.inner.byId(id).find((r) => r.owner === owner);
+      if (record) files.push(record);
+    }
+    const removed: RemovedRecord[] = [];
+    for (const grave of this.#tombstones.values()) {
+      if (grave.version > since) removed.push({ id: grave.id, owner: grave.owner });
+    }
+    return { files, removed };
   }
 
   close(): void {

@@ -1,3 +1,4 @@
+import { admit } from '../../domain/admission.js';
 import {
   BROADCAST,
   type DeliveryStatus,
@@ -11,7 +12,7 @@ import { isDirect } from '../../domain/direct-message.js';
 import type { ChatMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
-import { OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
+import { DestinationBusy, OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { InternalErrors } from '../ports/internal-errors.js';
 import type { MessageStore } from '../ports/message-store.js';
@@ -51,6 +52,11 @@ export interface SendOptions {
   readonly outgoing?: boolean;
   /** The user connection it came from, which hears of it through its acknowledgement instead. */
   readonly origin?: string;
+  /**
+   * A user's new message: refused `DestinationBusy` when a destination that answers has too much waiting
+   * (`admitMaxWaiting`, `admitMaxWaitMs`). Relays and broadcasts are bounded by the outbox's bounds only.
+   */
+  readonly admit?: boolean;
 }
 
 /**
@@ -84,6 +90,8 @@ export class Courier {
    */
   #ackDeadline: { readonly at: number; readonly passed: Promise<void> } | undefined;
   #toRelease: string[] = [];
+  /** Users' messages admitted for a destination and not in its lane yet (being stored): admission counts them. */
+  readonly #admitted = new Map<string, number>();
 
   constructor(
     private readonly deps: CourierDeps,
@@ -129,8 +137,9 @@ export class Courier {
 
   /**
    * Stores `message` for each of `targets`, then waits for the first attempts at most `ackWaitMs`. Rejects
-   * with `StoreClosed` once stopped (nothing is taken), `OutboxFull` when the outbox is at its bounds, or the
-   * store's error when it cannot keep the message.
+   * with `StoreClosed` once stopped (nothing is taken), `OutboxFull` when the outbox is at its bounds,
+   * `DestinationBusy` when `options.admit` and a destination is behind, or the store's error when it cannot keep
+   * the message.
    */
   async send(
     message: ChatMessage,
@@ -139,12 +148,26 @@ export class Courier {
   ): Promise<FirstOutcome[]> {
     if (this.#stopped) throw new StoreClosed();
     this.#checkRoom(message, targets);
-    if (!options.notify) return this.#enqueue(message, targets, options);
-    this.#statuses.hold(message.id);
+    let admitted = options.admit && message.to !== BROADCAST ? this.#admit(targets) : [];
+    // Once the message is in its lanes (or was not stored), the lanes count it.
+    const stored = () => {
+      for (const node of admitted) {
+        const left = (this.#admitted.get(node) ?? 1) - 1;
+        if (left > 0) this.#admitted.set(node, left);
+        else this.#admitted.delete(node);
+      }
+      admitted = [];
+    };
     try {
-      return await this.#enqueue(message, targets, options);
+      if (!options.notify) return await this.#enqueue(message, targets, options, stored);
+      this.#statuses.hold(message.id);
+      try {
+        return await this.#enqueue(message, targets, options, stored);
+      } finally {
+        this.#releaseSoon(message.id);
+      }
     } finally {
-      this.#releaseSoon(message.id);
+      stored();
     }
   }
 
@@ -171,6 +194,7 @@ export class Courier {
     message: ChatMessage,
     targets: readonly NodeRecord[],
     options: SendOptions,
+    stored: () => void,
   ): Promise<FirstOutcome[]> {
     const { store, clock } = this.deps;
     const expiresAt = clock.now() + this.settings.ttlMs;
@@ -178,6 +202,7 @@ export class Courier {
       targets.map((t) => ({ node: t.id, url: t.url, message, expiresAt, notify: options.notify })),
       options.outgoing ? { outgoing: message } : undefined,
     );
+    stored();
     if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
     if (entries.length === 0) {
       if (outgoing)
@@ -227,6 +252,36 @@ export class Courier {
     }
   }
 
+  /**
+   * Refuses `DestinationBusy` when a target is behind; else counts the message as admitted for each target
+   * until it is in the lane (its store write is under way), so a burst cannot slip past the bound meanwhile.
+   */
+  #admit(targets: readonly NodeRecord[]): string[] {
+    const now = this.deps.clock.now();
+    const settings = { maxWaiting: this.settings.admitMaxWaiting, maxWaitMs: this.settings.admitMaxWaitMs };
+    for (const target of targets) {
+      const lane = this.#lanes.get(target.id);
+      const load = {
+        waiting: (lane?.parcels.length ?? 0) + (this.#admitted.get(target.id) ?? 0),
+        oldestAt: lane?.parcels[0]?.since,
+        // A node found dead gets a lane that backs off from the start (`#add`).
+        backingOff: lane ? lane.failures > 0 : !this.deps.registry.get(target.id),
+      };
+      const refused = admit(load, now, settings);
+      if (!refused) continue;
+      const why =
+        refused.reason === 'waiting'
+          ? `${load.waiting} messages already wait for it`
+          : `its oldest waiting message has waited ${now - (load.oldestAt ?? now)} ms`;
+      throw new DestinationBusy(
+        `Node "${target.id}" is behind (${why}); nothing was taken, try again in ${refused.retryAfterSeconds} s.`,
+        refused.retryAfterSeconds,
+      );
+    }
+    for (const target of targets) this.#admitted.set(target.id, (this.#admitted.get(target.id) ?? 0) + 1);
+    return targets.map((target) => target.id);
+  }
+
   /** Puts a stored entry in its lane (once: a second add only attaches the waiting sender). */
   #add(entry: OutboxEntry, answer: Parcel['answer'], told?: DeliveryStatus): Parcel {
     const known = this.#parcels.get(entry.key);
@@ -246,7 +301,7 @@ export class Courier {
       }
       this.#lanes.set(entry.node, lane);
     }
-    const parcel = lane.insert(entry, answer);
+    const parcel = lane.insert(entry, answer, now);
     this.#parcels.set(entry.key, parcel);
     if (entry.notify) this.#fates.open(entry.message.id, told);
     if (lane.retryAt > now) this.#answer(parcel, { status: 'queued' });

@@ -15,6 +15,13 @@ export interface DeliverySettings {
   /** Most undelivered messages kept in total, and for one destination (broadcasts count only in the total). */
   readonly maxQueued: number;
   readonly maxQueuedPerNode: number;
+  /**
+   * Admission of users' messages for a destination that answers but falls behind (`domain/admission.ts`): at
+   * most this many waiting for it, the oldest waiting at most `admitMaxWaitMs`; past either, a user's new
+   * message for it is refused `destination_busy` with `retryAfter`. 0 turns a bound off.
+   */
+  readonly admitMaxWaiting: number;
+  readonly admitMaxWaitMs: number;
 }
 
 export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
@@ -27,4 +34,6 @@ export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
   batchMaxBytes: 256 * 1024,
   maxQueued: 100_000,
   maxQueuedPerNode: 10_000,
+  admitMaxWaiting: 2_000,
+  admitMaxWaitMs: 2_000,
 };

@@ -11,7 +11,8 @@ export type SendOutcome =
   | {
       readonly ok: false;
       readonly id?: string;
-      readonly error: { readonly code: string; readonly message: string };
+      /** `retryAfter` (whole seconds) when trying again later can succeed (`destination_busy`). */
+      readonly error: { readonly code: string; readonly message: string; readonly retryAfter?: number };
     };
 
 /**
@@ -32,7 +33,7 @@ export class ForwardMessage {
   }
 
   async execute(
-    input: { to?: unknown; msg?: unknown; user?: unknown },
+    input: { to?: unknown; msg?: unknown; user?: unknown; file?: unknown },
     origin?: string,
     sender?: Sender,
   ): Promise<SendOutcome> {
@@ -59,7 +60,12 @@ export class ForwardMessage {
       return { ok: false, id: message.id, error: { code, message: why } };
     }
     const targets = broadcast ? broadcastTargets(registry) : [destination as NonNullable<typeof destination>];
-    const outcomes = await courier.send(message, targets, { notify: true, outgoing: true, origin });
+    const outcomes = await courier.send(message, targets, {
+      notify: true,
+      outgoing: true,
+      origin,
+      admit: true,
+    });
     const refusal = outcomes.find((o) => o.status === 'failed');
     // A broadcast copy refused for good is told as a `failed` status event; the ack says whether any waits.
     if (!broadcast && refusal?.status === 'failed') {

@@ -12,6 +12,8 @@ export type Refusal = { readonly code: string; readonly message: string; readonl
 /** A message for one destination, in memory beside its outbox row. */
 export interface Parcel {
   readonly entry: OutboxEntry;
+  /** When it entered this lane (this node's clock): its wait, for admission. */
+  readonly since: number;
   /** Its size on the wire (UTF-8 bytes of its JSON), measured when a batch is first sized with it. */
   bytes?: number;
   /** The sender still waiting for its first outcome; cleared once answered. */
@@ -41,8 +43,8 @@ export class Lane {
   }
 
   /** Adds a message in key order (keys grow in call order, so this is almost always an append). */
-  insert(entry: OutboxEntry, answer: Parcel['answer']): Parcel {
-    const parcel: Parcel = { entry, answer, inFlight: false };
+  insert(entry: OutboxEntry, answer: Parcel['answer'], now: number): Parcel {
+    const parcel: Parcel = { entry, since: now, answer, inFlight: false };
     let at = this.parcels.length;
     while (at > 0 && (this.parcels[at - 1] as Parcel).entry.key > entry.key) at--;
     this.parcels.splice(at, 0, parcel);

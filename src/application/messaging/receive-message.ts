@@ -2,6 +2,7 @@ import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
 import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
 import { isUserAddressed } from '../../domain/direct-message.js';
 import { HopLimitReached, InvalidInput, UnknownNode } from '../../domain/errors.js';
+import { assertFileReference, type FileReference, withFile } from '../../domain/file-reference.js';
 import {
   assertDestination,
   assertMessageText,
@@ -45,8 +46,9 @@ export class ReceiveMessage {
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
+    const file = assertFileReference(input.file);
     const self = registry.self.id;
-    if (typeof input.to === 'string' && isUserAddressed(input.to)) return this.#direct(input, user, ts);
+    if (typeof input.to === 'string' && isUserAddressed(input.to)) return this.#direct(input, user, ts, file);
     const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
     const message: ChatMessage = {
@@ -56,6 +58,7 @@ export class ReceiveMessage {
       msg: input.msg,
       ts: ts ?? new Date(clock.now()).toISOString(),
       ...(user === undefined ? {} : { user }),
+      ...withFile(file),
     };
 
     if (to === self || to === BROADCAST) {
@@ -88,6 +91,7 @@ export class ReceiveMessage {
     input: InboundMessage,
     user: string | undefined,
     ts: string | undefined,
+    file: FileReference | undefined,
   ): Promise<ReceiveOutcome> {
     const { direct, clock, ids, telemetry } = this.deps;
     const to = formatUserAddress(parseUserAddress(input.to));
@@ -108,6 +112,7 @@ export class ReceiveMessage {
       ts: ts ?? new Date(clock.now()).toISOString(),
       ...(user === undefined ? {} : { user }),
       fromUser: formatUserAddress(sender),
+      ...withFile(file),
     };
     const delivery = await direct.execute(message);
     if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');

@@ -1,5 +1,6 @@
 import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
 import { UnknownNode } from '../../domain/errors.js';
+import { assertFileReference, withFile } from '../../domain/file-reference.js';
 import { assertMessageText, type ChatMessage } from '../../domain/message.js';
 import { AuthRequired, DirectUnsupported, InboxFull, UnknownUser } from './direct-errors.js';
 import type { SendOutcome } from './forward-message.js';
@@ -26,13 +27,14 @@ export class SendDirectMessage {
   constructor(private readonly deps: MessageDeps) {}
 
   async execute(
-    input: { to?: unknown; msg?: unknown },
+    input: { to?: unknown; msg?: unknown; file?: unknown },
     sender: Sender | undefined,
     origin?: string,
   ): Promise<SendOutcome> {
     if (sender === undefined) throw new AuthRequired();
     const address = parseUserAddress(input.to);
     const msg = assertMessageText(input.msg);
+    const file = assertFileReference(input.file);
     const { registry, courier, direct, clock, ids, telemetry } = this.deps;
     const message: ChatMessage = {
       id: ids.next(),
@@ -42,6 +44,7 @@ export class SendDirectMessage {
       ts: new Date(clock.now()).toISOString(),
       user: sender.displayName,
       fromUser: sender.address,
+      ...withFile(file),
     };
     if (address.node === registry.self.id) {
       if (!direct) return refused(message, new UnknownUser(message.to));
@@ -57,7 +60,12 @@ export class SendDirectMessage {
     const destination = registry.known(address.node);
     if (!destination) return refused(message, new UnknownNode(address.node));
     if (destination.incarnation === undefined) return refused(message, new DirectUnsupported(address.node));
-    const [outcome] = await courier.send(message, [destination], { notify: true, outgoing: true, origin });
+    const [outcome] = await courier.send(message, [destination], {
+      notify: true,
+      outgoing: true,
+      origin,
+      admit: true,
+    });
     if (outcome?.status === 'failed') {
       const { code, message: why } = outcome.error;
       return {

@@ -58,5 +58,11 @@ export interface MessageStore {
    * changed after that cursor. A `since` above the newest cursor (a store that was reset) returns all.
    */
   history(since?: number): HistoryEntry[];
+  /**
+   * A page of history going back: the newest `limit` entries added before the entry with id `before` (before the
+   * end without it), oldest first, in the order they were added. An id not (or no longer) in history gives none.
+   * Indexed: its cost grows with `limit`, not with the size of history.
+   */
+  historyBefore(before: string | undefined, limit: number): HistoryEntry[];
   close(): Promise<void>;
 }

@@ -46,6 +46,16 @@ export interface GossipReport extends NodeReport, Partial<NodeSignature> {
 export interface CatalogAnswer {
   readonly files: readonly unknown[];
   readonly version?: number;
+  /**
+   * Present when the peer answered a `since` with only the difference: the version it starts from (the asked
+   * `since`, echoed), and the tombstones of the records removed after it (each still to be checked:
+   * `ownedRemovals`). Without it (an older meshchat node ignores `since`, or the peer could not answer a
+   * difference: `full`), `files` is the whole catalog.
+   */
+  readonly since?: number;
+  readonly removed?: readonly unknown[];
+  /** The peer says `files` is its whole catalog. */
+  readonly full?: boolean;
 }
 
 /** What a meshchat node answered to `GET /users`: its users, and the directory version it says they are. */
@@ -114,8 +124,10 @@ export interface PeerClient {
   listUsers(url: string, options?: CallOptions): Promise<UserListAnswer>;
   /**
    * `GET /files/catalog` (meshchat peers only): the peer's own file records, whole, and the catalog version
-   * they are at (`Meshchat-Catalog-Version`). Entries that are not objects are dropped and at most
-   * `MAX_CATALOG_RECORDS_PER_NODE` kept; checking each record is the caller's work. Idempotent.
+   * they are at (`Meshchat-Catalog-Version`); with `since`, `?since=<version>`: only what changed after it, when
+   * the peer can say (`since` echoed, `removed` its tombstones). Entries that are not objects are dropped, at
+   * most `MAX_CATALOG_RECORDS_PER_NODE` records and `MAX_CATALOG_TOMBSTONES` tombstones kept; checking each is
+   * the caller's work. Idempotent.
    */
-  listCatalog(url: string, options?: CallOptions): Promise<CatalogAnswer>;
+  listCatalog(url: string, options?: CallOptions & { readonly since?: number }): Promise<CatalogAnswer>;
 }

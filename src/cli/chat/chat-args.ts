@@ -28,6 +28,7 @@ export const INTERACTIVE_COMMANDS = [
   '  /to <user@id>  send direct messages to one user (logged in with --login only)',
   "  /users         list the node's users, online or when last seen",
   '  /name <user>   set your display name (/name - clears it)',
+  "  /older [N]     show older messages from the node's history (N at most, the node's page without)",
   '  /help          show the commands',
   '  /quit          leave (Ctrl-D works too)',
   'A line starting with "//" sends the text with a single leading "/".',

@@ -34,6 +34,9 @@ export function runCommand(session: ChatSession, line: string): void {
     case 'name':
       setName(session, arg);
       return;
+    case 'older':
+      loadOlder(session, arg);
+      return;
     case 'help':
     case '?':
       for (const helpLine of ['commands:', ...INTERACTIVE_COMMANDS]) print(helpLine);
@@ -46,6 +49,19 @@ export function runCommand(session: ChatSession, line: string): void {
     default:
       print(`✗ unknown command /${clean(name, true)}; type /help`);
   }
+}
+
+function loadOlder(session: ChatSession, arg: string): void {
+  const print = (text: string) => session.terminal.print(text);
+  const limit = arg === '' ? undefined : Number(arg);
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
+    print(`✗ '${clean(arg, true)}' is not a number of messages; try /older or /older 50`);
+    return;
+  }
+  const { client } = session;
+  if (!client.hasOlder) print('no older messages: this is the start of the history the node keeps');
+  else if (client.connection.state !== 'open') print('✗ not connected: /older once the connection is back');
+  else if (!client.loadOlder(limit)) print('older messages are on their way');
 }
 
 function setDestination(session: ChatSession, arg: string): void {

@@ -2,12 +2,14 @@
 import {
   type AckResult,
   type ChatMessage,
+  type FileReference,
   isDirectMessage,
   type NodeNotice,
   type PeerView,
   type PresenceEvent,
   type StatusEvent,
 } from '../../client/index.js';
+import { formatBytes } from '../files/progress.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what gets neutralised
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
@@ -54,8 +56,22 @@ export function destinationLabel(to: string): string {
  * `[HH:MM:SS] <from>[ (user)] → <to>: <msg>`; a broadcast reads `→ * (every node)`; a message sent from this
  * node (a history entry with a status) ends with `  [<status>]`. A direct message reads
  * `[HH:MM:SS] ✉ alice@a → you: <msg>` (`you` standing for `me`, the address the client is logged in as).
+ * A message with a file has a second line, `formatFileLine`.
  */
 export function formatMessage(message: ChatMessage, me?: string): string {
+  const line = formatText(message, me);
+  return message.file === undefined ? line : `${line}\n${formatFileLine(message.file)}`;
+}
+
+/**
+ * The line under a message that points to a file: `  📎 <name> (<size>) · meshchat get <id>`, the command
+ * that downloads it (add `--node URL` as for any command).
+ */
+export function formatFileLine(file: FileReference): string {
+  return `  📎 ${clean(file.name, true)} (${formatBytes(file.size)}) · meshchat get ${file.id}`;
+}
+
+function formatText(message: ChatMessage, me?: string): string {
   if (isDirectMessage(message)) return formatDirect(message, me);
   const from = clean(message.from ?? '?', true);
   const user = message.user !== undefined && message.user !== '' ? ` (${clean(message.user, true)})` : '';
@@ -146,10 +162,17 @@ export function formatStatus(event: StatusEvent, previous?: string): string {
  * The line before the history of a connection: always on the first one (`history: none` when empty), only
  * when something was missed on a reconnect.
  */
-export function formatHistoryHeader(count: number, reconnect: boolean): string | undefined {
+export function formatHistoryHeader(count: number, reconnect: boolean, more = false): string | undefined {
   const plural = count === 1 ? '' : 's';
-  if (reconnect) return count === 0 ? undefined : `history: ${count} missed message${plural}`;
-  return count === 0 ? 'history: none' : `history: ${count} message${plural}`;
+  const older = more ? ' (older ones: /older)' : '';
+  if (reconnect) return count === 0 ? undefined : `history: ${count} missed message${plural}${older}`;
+  return count === 0 ? 'history: none' : `history: ${count} message${plural}${older}`;
+}
+
+/** The line before a page of older history: how many, and whether there are more still. */
+export function formatOlderHeader(count: number, more: boolean): string {
+  const what = count === 1 ? '1 older message' : `${count} older messages`;
+  return `${what}${more ? ' (more: /older)' : '; that is the start of the history the node keeps'}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ChatClient, HistoryBatch } from '../../client/index.js';
+import type { ChatClient, HistoryBatch, OlderBatch } from '../../client/index.js';
 import type { ChatConfig } from './chat-args.js';
 import type { ChatIo } from './chat-io.js';
 import { safeWrite } from './chat-io.js';
@@ -11,6 +11,7 @@ import {
   formatHistoryHeader,
   formatMessage,
   formatNotices,
+  formatOlderHeader,
   formatPresence,
   formatStatus,
 } from './format.js';
@@ -121,6 +122,7 @@ function showEvents(session: ChatSession, onRefused: () => void): void {
   client.on('login', (user) => print(`logged in as ${clean(user, true)}`));
   client.on('presence', (change) => print(formatPresence(change)));
   client.on('history', (batch) => printHistory(session, batch));
+  client.on('older', (batch) => printOlder(session, batch));
   client.on('ack', ({ message, result }) => print(formatAck(result, message.to)));
   client.on('status', (report) => {
     if (report.news) print(formatStatus(report.event, report.previous));
@@ -141,7 +143,16 @@ function printHistory(session: ChatSession, batch: HistoryBatch): void {
       lines.push(formatStatus(item.change, item.previous));
     }
   }
-  const header = formatHistoryHeader(count, batch.reconnect);
+  const header = formatHistoryHeader(count, batch.reconnect, batch.more && !batch.direct);
   if (header !== undefined) session.terminal.print(header);
+  for (const line of lines) session.terminal.print(line);
+}
+
+/** A page of older history: its header, then its messages oldest first (they scroll up above what is shown). */
+function printOlder(session: ChatSession, batch: OlderBatch): void {
+  const lines = batch.items.flatMap((item) =>
+    item.kind === 'message' ? [formatMessage(item.message, session.client.me)] : [],
+  );
+  session.terminal.print(formatOlderHeader(lines.length, batch.more));
   for (const line of lines) session.terminal.print(line);
 }

@@ -61,16 +61,36 @@ export class SocketIoTransport implements Transport {
     socket.on('disconnect', (reason) => end(REASONS[reason] ?? reason, false));
     // `active` is false when the node itself refused the connection (a middleware error): no use retrying.
     socket.on('connect_error', (err) => end(err.message, !socket.active));
-    for (const type of EVENTS) socket.on(type as string, (data: unknown) => handlers.onFrame({ type, data }));
+    for (const type of EVENTS) {
+      // `history` has a second argument on a meshchat node: its page, `{more, before}`.
+      socket.on(type as string, (data: unknown, page?: unknown) =>
+        handlers.onFrame(page === undefined ? { type, data } : { type, data, page }),
+      );
+    }
   }
 
   send(message: OutgoingMessage, ref: string): boolean {
     const socket = this.#socket;
     const handlers = this.#handlers;
     if (!socket?.connected || !handlers) return false;
-    const payload = message.user === undefined ? { to: message.to, msg: message.msg } : { ...message };
+    const payload = {
+      to: message.to,
+      msg: message.msg,
+      ...(message.user === undefined ? {} : { user: message.user }),
+      ...(message.file === undefined ? {} : { file: message.file }),
+    };
     socket.emit('msg', payload, (response: unknown) => {
       if (this.#socket === socket) handlers.onFrame({ type: 'ack', data: response, ref });
+    });
+    return true;
+  }
+
+  older(before: string, limit: number | undefined, ref: string): boolean {
+    const socket = this.#socket;
+    const handlers = this.#handlers;
+    if (!socket?.connected || !handlers) return false;
+    socket.emit('older', { before, ...(limit === undefined ? {} : { limit }) }, (response: unknown) => {
+      if (this.#socket === socket) handlers.onFrame({ type: 'older', data: response, ref });
     });
     return true;
   }

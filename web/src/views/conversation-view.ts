@@ -31,16 +31,19 @@ export class ConversationView {
   #drawnConv: Conversation | undefined;
   #drawnVersion = -1;
   #drawnLast: LogItem | undefined;
+  #drawnFirst: LogItem | undefined;
   #headSig = '';
 
   constructor(
     private readonly ui: Ui,
     private readonly onResend: (item: MessageItem) => void,
+    private readonly onOlder: () => void = () => {},
   ) {
     this.#divider = el('li', 'new-divider', 'New messages');
     this.#divider.setAttribute('role', 'separator');
     this.#divider.dataset.testid = 'new-messages';
     ui.jumpLatest.addEventListener('click', () => this.scrollToEnd());
+    ui.loadOlder.addEventListener('click', () => this.onOlder());
     ui.log.addEventListener('scroll', () => {
       if (this.#nearEnd()) ui.jumpLatest.hidden = true;
     });
@@ -48,6 +51,10 @@ export class ConversationView {
 
   render(state: AppState): void {
     this.#renderHead(state);
+    const { loadOlder } = this.ui;
+    loadOlder.hidden = !state.older.available;
+    loadOlder.disabled = state.older.loading;
+    loadOlder.textContent = state.older.loading ? 'Loading…' : 'Older messages';
     const key = state.openKey;
     const conv = key === undefined ? undefined : state.conversations.get(key);
     if (!conv) {
@@ -62,7 +69,13 @@ export class ConversationView {
     const last = conv.items[conv.items.length - 1];
     const grew = last !== this.#drawnLast;
     if (switched) this.#days.clear();
+    const first = conv.items[0];
+    const height = this.ui.log.scrollHeight;
     reconcile(this.ui.log, this.#children(conv));
+    // Older messages came in above what is on screen: it stays where it was.
+    if (!stick && !switched && first !== this.#drawnFirst)
+      this.ui.log.scrollTop += this.ui.log.scrollHeight - height;
+    this.#drawnFirst = first;
     this.#drawnKey = key;
     this.#drawnConv = conv;
     this.#drawnVersion = conv.version;

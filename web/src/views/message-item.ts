@@ -1,6 +1,7 @@
 import { el } from '../dom.js';
 import { formatBytes, hhmm, hueClass, shortWhen, utf8Bytes } from '../format.js';
 import type { MessageItem } from '../state.js';
+import { fileCard } from './file-card.js';
 import { richText } from './rich-text.js';
 import { canResend, tickOf } from './tick.js';
 
@@ -64,6 +65,7 @@ export function messageView(item: MessageItem, onResend: (item: MessageItem) => 
   text.append(...richText(m.msg));
   li.append(meta, text);
   if (m.msg.length > LONG_MESSAGE_CHARS) li.append(clampToggle(text, m.msg));
+  if (m.file) li.append(fileCard(m.file));
 
   const sent = item.sent;
   if (!sent) {

@@ -1,12 +1,16 @@
 import type { Context } from 'hono';
-import { MAX_CATALOG_RECORDS_PER_NODE } from '../../../domain/catalog.js';
-import type { FileRecord } from '../../../domain/file-record.js';
-import { RELAY_HEADER } from '../../files/undici-file-source.js';
+import { ownCatalogAnswer } from '../../../application/files/own-catalog-answer.js';
+import { MAX_CATALOG_RECORDS_PER_NODE, MAX_CATALOG_TOMBSTONES } from '../../../domain/catalog.js';
+import { InvalidInput } from '../../../domain/errors.js';
+import { type FileRecord, MAX_DOWNLOADS_PER_FILE } from '../../../domain/file-record.js';
+import { FETCHING_NODE_HEADER, RELAY_HEADER } from '../../files/undici-file-source.js';
 import { resolveRange } from '../byte-range.js';
 import { contentDisposition } from '../content-disposition.js';
 import { bodyOf } from '../continue-body.js';
 import { errorBody } from '../error-table.js';
 import {
+  catalogQuery,
+  downloadList,
   fileAnswer,
   fileCatalogAnswer,
   fileIdParams,
@@ -36,6 +40,8 @@ function downloadHeaders(file: FileRecord): Record<string, string> {
     'Cache-Control': 'no-cache',
   };
 }
+
+export { FETCHING_NODE_HEADER };
 
 /** A declared `Content-Length`, when it is one; Node refuses a malformed one before the app sees it. */
 function declaredLength(c: Context): number | undefined {
@@ -99,7 +105,8 @@ export const FILE_ROUTES = [
       "All files (newest first), one owner's (`owner`), or those whose name or description has every word of " +
       '`q` (best match first); both filters combine. No login needed; a bearer token, when sent, must be valid ' +
       "and names the user in the audit trail. `scope=mesh` adds every other meshchat node's records from this " +
-      "node's replicated mesh catalog (no request to anyone); `missing` names the nodes whose part is stale.",
+      "node's replicated mesh catalog (no request to anyone); `missing` names the nodes whose current part is " +
+      'not in the answer, and `stale` those of them whose older copy is.',
     tag: 'extension',
     query: listQuery,
     responses: { '200': { description: 'The files found.', json: fileListing } },
@@ -127,18 +134,32 @@ export const FILE_ROUTES = [
     summary: "This node's own file records, for the mesh catalog",
     description:
       'Every record published on this node (newest first, at most ' +
-      `${MAX_CATALOG_RECORDS_PER_NODE}), and their version in the \`${CATALOG_VERSION_HEADER}\` header: the ` +
-      "`catalog` of this node's `GET /nodes` entry. Other meshchat nodes pull it when that version differs " +
-      'from their copy (whole, one request per change), and answer `GET /files?scope=mesh` from their copies.',
+      `${MAX_CATALOG_RECORDS_PER_NODE}) with \`full: true\`, and their version in the \`${CATALOG_VERSION_HEADER}\` ` +
+      "header: the `catalog` of this node's `GET /nodes` entry. With `since=<version>` (a version the caller " +
+      'holds) only what changed after it: `since` echoed, the records added in `files`, the tombstones of ' +
+      'those removed in `removed`. When this node cannot say (a `since` from before its start or its oldest ' +
+      `kept tombstone, of the last ${MAX_CATALOG_TOMBSTONES} deletions, or ahead of its version) it answers the ` +
+      'whole catalog, `full: true`. Other meshchat nodes pull it when that version differs from their copy, and ' +
+      'answer `GET /files?scope=mesh` from their copies.',
     tag: 'extension',
+    peer: true,
+    query: catalogQuery,
     responses: { '200': { description: "This node's records.", json: fileCatalogAnswer } },
-    errors: ['not_found'],
-    handle: ({ deps: { files }, c }) => {
+    errors: ['invalid_since', 'not_found'],
+    handle: ({ deps: { files }, query, c }) => {
       const catalog = files.catalog;
       if (!catalog) return c.json(errorBody('not_found', 'This node keeps no mesh catalog.'), 404);
-      const version = catalog.own.version;
-      const records = catalog.own.list({ limit: MAX_CATALOG_RECORDS_PER_NODE });
-      return c.json({ files: records }, 200, { [CATALOG_VERSION_HEADER]: String(version) });
+      const since = query('since');
+      if (since !== undefined && !/^\d{1,16}$/.test(since))
+        throw new InvalidInput(
+          'invalid_since',
+          '`since` is a catalog version: a whole number of at most 16 digits.',
+        );
+      const { version, ...answer } = ownCatalogAnswer(
+        catalog.own,
+        since === undefined ? undefined : Number(since),
+      );
+      return c.json(answer, 200, { [CATALOG_VERSION_HEADER]: String(version) });
     },
   }),
   route({
@@ -199,10 +220,12 @@ export const FILE_ROUTES = [
       });
       if (c.req.method === 'HEAD') return new Response(null, { status, headers });
       const token = bearerToken(c);
+      const node = c.req.header(FETCHING_NODE_HEADER);
       const { body } = await files.download.execute({
         id: file.id,
         relayed: c.req.header(RELAY_HEADER) !== undefined,
         ...(token === undefined ? {} : { token }),
+        ...(node === undefined ? {} : { node }),
         ...(range && length > 0 ? { range } : {}),
       });
       if (length === 0) {
@@ -226,6 +249,24 @@ export const FILE_ROUTES = [
     responses: { '200': { description: 'The record.', json: fileAnswer } },
     errors: ['invalid_file_id', 'unknown_file', 'node_stopping'],
     handle: ({ deps: { files }, param, c }) => c.json({ file: files.record.execute(param('id')) }),
+  }),
+  route({
+    method: 'get',
+    path: '/files/{id}/downloads',
+    operationId: 'listDownloads',
+    summary: 'Who fetched a file (its owner only)',
+    description:
+      "Needs the owner's `Authorization: Bearer <token>`. The latest downloads answered by this node, newest " +
+      `first (at most ${MAX_DOWNLOADS_PER_FILE} kept per file): each with the time, the bytes sent, and who ` +
+      'asked: `user` for a request with a login, else `node` when it sent a `Meshchat-Node` header (the id of ' +
+      'a node fetching for its users, as it claims), else neither (anonymous). A range counts as a fetch. ' +
+      'Users who published the same content share its list.',
+    tag: 'extension',
+    params: fileIdParams,
+    responses: { '200': { description: 'The downloads.', json: downloadList } },
+    errors: ['unauthenticated', 'invalid_file_id', 'forbidden', 'unknown_file', 'node_stopping'],
+    handle: ({ deps: { files }, param, c }) =>
+      c.json({ downloads: files.downloads.execute({ token: bearerToken(c), id: param('id') }) }),
   }),
   route({
     method: 'delete',

@@ -29,6 +29,7 @@ export const MESSAGE_ROUTES = [
       "pushed to that user's connections only, kept in their inbox while they are offline, never relayed. " +
       '`id`, `ts`, `user`, `hops`, `fromUser`, direct messages and the relaying are meshchat extensions.',
     tag: 'base',
+    peer: true,
     body: {
       schema: inboundMessageBody,
       description:
@@ -48,6 +49,7 @@ export const MESSAGE_ROUTES = [
       'invalid_message',
       'invalid_user',
       'invalid_timestamp',
+      'invalid_file_reference',
       'invalid_node_id',
       'hop_limit',
       'unknown_node',
@@ -75,6 +77,7 @@ export const MESSAGE_ROUTES = [
       '`Message` schema) gets its own error result and does not stop the others. Sent only to nodes whose ' +
       'records carry an `incarnation`.',
     tag: 'extension',
+    peer: true,
     body: {
       schema: inboundBatchBody,
       documented: messageBatchBody,

@@ -39,6 +39,7 @@ export const NODE_ROUTES = [
       'With `?include=dead` (meshchat extension) the nodes that left or ' +
       'were found dead are added, so gossip cannot bring them back. Any other value of `include` is ignored.',
     tag: 'base',
+    peer: true,
     query: z.object({ include: includeParam.optional() }),
     responses: { '200': { description: 'The node list.', json: nodeList } },
     handle: ({ deps: { registry, directory, files, peerLinks, keys }, query, c }) => {
@@ -72,6 +73,7 @@ export const NODE_ROUTES = [
       'The `url` of a member, with its `incarnation` and `state` (meshchat extension), and `link: true` when the ' +
       'member is this node and it serves peer links at `/peer`.',
     tag: 'base',
+    peer: true,
     params: byId,
     responses: { '200': { description: 'The member.', json: nodeDetail } },
     errors: ['invalid_node_id', 'unknown_node'],
@@ -102,6 +104,7 @@ export const NODE_ROUTES = [
       'a meshchat extension: a record older than the known one is refused, and moving a live node needs a newer ' +
       'one (a plain node without one moves once its old address stopped answering).',
     tag: 'base',
+    peer: true,
     params: byId,
     body: {
       schema: nodeAnnounceBody,
@@ -140,6 +143,7 @@ export const NODE_ROUTES = [
       'death notice: it is checked with one probe first. A `DELETE` of this node itself is refused, and the node ' +
       'then announces a newer incarnation to everyone.',
     tag: 'base',
+    peer: true,
     params: byId,
     body: {
       schema: nodeWithdrawBody,
@@ -171,6 +175,7 @@ export const NODE_ROUTES = [
       'list at that url is refused, so this call makes the node contact no address it would not probe anyway. ' +
       'Sent only to nodes whose records carry an `incarnation`.',
     tag: 'extension',
+    peer: true,
     body: { schema: probeBody, description: 'The member to probe.' },
     responses: { '200': { description: 'The verdict of one direct probe.', json: probeAnswer } },
     errors: ['invalid_node_id', 'invalid_node_url', 'unknown_node'],

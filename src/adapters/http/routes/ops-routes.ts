@@ -75,11 +75,17 @@ export const OPS_ROUTES = [
     description:
       'The token buckets this node keeps per client address (HTTP), per user connection and per account, so a ' +
       'client can pace itself. Over one, HTTP answers `429 rate_limited` with `Retry-After`, and a socket gets an ' +
-      'error `{code: "rate_limited", retryAfter}`.',
+      'error `{code: "rate_limited", retryAfter}`. `admission` gives the bounds past which a user\'s message for a ' +
+      'node that answers but falls behind is refused `destination_busy` with `retryAfter`.',
     tag: 'extension',
     responses: { '200': { description: 'The limits.', json: limitsAnswer } },
     // Only a private node says so: an open node's answer stays the one clients already read.
     handle: ({ deps, c }) =>
-      c.json({ ...(deps.limits ?? DEFAULT_RATE_LIMITS), ...(deps.privateNode ? { private: true } : {}) }),
+      c.json({
+        ...(deps.limits ?? DEFAULT_RATE_LIMITS),
+        ...(deps.historyPages ? { history: deps.historyPages } : {}),
+        ...(deps.admission ? { admission: deps.admission } : {}),
+        ...(deps.privateNode ? { private: true } : {}),
+      }),
   }),
 ];

@@ -16,6 +16,19 @@ export interface FileQuery {
 }
 
 /**
+ * One fetch of a file's bytes from this node: when, by whom as the request named itself (`user`, a logged-in
+ * user's address; else `node`, the id a fetching meshchat node gave; neither: anonymous) and which bytes.
+ */
+export interface DownloadEntry {
+  /** ISO-8601. */
+  readonly at: string;
+  readonly user?: string;
+  readonly node?: string;
+  /** `<first>-<last>`, both included; empty for a 0-byte file. */
+  readonly bytes: string;
+}
+
+/**
  * The records of the files published on this node (the node's database, so they survive a restart).
  *
  * - Synchronous, indexed, durable once a call returns; throws `StoreClosed` once closed, and otherwise only when
@@ -32,5 +45,12 @@ export interface FileCatalog {
   /** Removes the owner's record of `id`; `remaining` is how many records still hold that content. */
   remove(id: string, owner: string): { readonly removed?: FileRecord; readonly remaining: number };
   list(query: FileQuery): FileRecord[];
+  /**
+   * Keeps one download of a content held here, for its owners to see; the oldest beyond
+   * `MAX_DOWNLOADS_PER_FILE` (domain) go. A content no record holds keeps nothing (its entries go with its last record).
+   */
+  recordDownload(id: string, entry: DownloadEntry): void;
+  /** The downloads of a content, newest first, at most `limit`. */
+  downloads(id: string, limit: number): DownloadEntry[];
   close(): void;
 }

@@ -9,6 +9,8 @@
  * - `relay: false` asks the node not to fetch the file through a third node for this call (header
  *   `Meshchat-Relay: 1`): it answers from its store or fetches from holders only. Nodes send it on every
  *   fetch, so a relay never chains and two nodes never wait on each other.
+ * - `node` is the fetching node's own id, sent as `Meshchat-Node` so the owner's list of downloads
+ *   (`GET /files/:id/downloads`) names it.
  * - Rejects with `FileFetchFailed` before the first byte; aborting `signal` ends the body and the connection.
  * - No whole-call timeout (a large file takes long); the adapter bounds the wait for the headers and for
  *   each piece of the body.
@@ -18,6 +20,6 @@ export interface FileSource {
     url: string,
     id: string,
     start: number,
-    options: { readonly relay: boolean; readonly signal: AbortSignal },
+    options: { readonly relay: boolean; readonly node?: string; readonly signal: AbortSignal },
   ): Promise<AsyncIterable<Uint8Array>>;
 }

@@ -1,0 +1,257 @@
+import type Database from 'better-sqlite3';
+import { StoreClosed } from '../../application/errors.js';
+import type {
+  CatalogCopies,
+  CatalogCopyPart,
+  PartLimits,
+} from '../../application/ports/files/catalog-copies.js';
+import type { FileQuery } from '../../application/ports/files/file-catalog.js';
+import { catalogRecordBytes, type RemovedRecord } from '../../domain/catalog.js';
+import type { FileRecord } from '../../domain/file-record.js';
+import { ftsQuery } from './sqlite-file-catalog.js';
+
+/**
+ * One row per held part (`catalog_parts`: its version, record count and bytes), one per copied record
+ * (`catalog_copies`, unique on owner and id; the chunk hashes as one blob of 32-byte digests), and
+ * `catalog_search`, an FTS5 index over names and descriptions kept by triggers, tokenized as the node's own
+ * `file_search` so both searches match the same words. Every search word is a prefix query; the index keeps
+ * 2- and 3-letter prefixes too, so a short prefix is not a merge of every term it starts.
+ */
+const CREATE = `
+  CREATE TABLE IF NOT EXISTS catalog_parts (
+    node TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS catalog_copies (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    node TEXT NOT NULL,
+    id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    type TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    chunk_size INTEGER NOT NULL,
+    chunks BLOB NOT NULL,
+    bytes INTEGER NOT NULL,
+    UNIQUE (owner, id)
+  );
+  CREATE INDEX IF NOT EXISTS catalog_copies_node ON catalog_copies (node, seq);
+  CREATE INDEX IF NOT EXISTS catalog_copies_id ON catalog_copies (id, seq);
+  CREATE VIRTUAL TABLE IF NOT EXISTS catalog_search USING fts5 (
+    name, description, content = 'catalog_copies', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+  );
+  CREATE TRIGGER IF NOT EXISTS catalog_copies_ai AFTER INSERT ON catalog_copies BEGIN
+    INSERT INTO catalog_search (rowid, name, description) VALUES (new.seq, new.name, new.description);
+  END;
+  CREATE TRIGGER IF NOT EXISTS catalog_copies_ad AFTER DELETE ON catalog_copies BEGIN
+    INSERT INTO catalog_search (catalog_search, rowid, name, description)
+      VALUES ('delete', old.seq, old.name, old.description);
+  END;
+`;
+
+const COLUMNS =
+  'r.id, r.owner, r.name, r.description, r.type, r.published_at, r.size, r.chunk_size, r.chunks';
+/**
+ * A search ranks (bm25) only the newest matches, this many or the limit: the cost of a word found in half the
+ * catalog stays bounded (p95 in docs/benchmarks.md), and a narrower search is ranked whole.
+ */
+export const RANK_WINDOW = 500;
+
+/** The nodes a search may return, as a JSON array bound to one parameter. */
+const IN_NODES = 'r.node IN (SELECT value FROM json_each(?))';
+
+interface Row {
+  id: string;
+  owner: string;
+  name: string;
+  description: string;
+  type: string;
+  published_at: string;
+  size: number;
+  chunk_size: number;
+  chunks: Buffer;
+}
+
+function toRecord(row: Row): FileRecord {
+  const chunks: string[] = [];
+  for (let at = 0; at < row.chunks.length; at += 32)
+    chunks.push(row.chunks.subarray(at, at + 32).toString('hex'));
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    size: row.size,
+    type: row.type,
+    owner: row.owner,
+    publishedAt: row.published_at,
+    chunkSize: row.chunk_size,
+    chunks,
+  };
+}
+
+/** `CatalogCopies` in the node's database (tables `catalog_parts`, `catalog_copies`, `catalog_search`). */
+export class SqliteCatalogCopies implements CatalogCopies {
+  #closed = false;
+  readonly #s;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly options: { ownsDb?: boolean } = {},
+  ) {
+    db.exec(CREATE);
+    this.#s = {
+      parts: db.prepare<[], CatalogCopyPart>('SELECT node, version, records, bytes FROM catalog_parts'),
+      part: db.prepare<[string], { records: number; bytes: number }>(
+        'SELECT count(*) AS records, coalesce(sum(bytes), 0) AS bytes FROM catalog_copies WHERE node = ?',
+      ),
+      held: db.prepare<[string, string], { node: string; bytes: number }>(
+        'SELECT node, bytes FROM catalog_copies WHERE owner = ? AND id = ?',
+      ),
+      insert: db.prepare(
+        `INSERT INTO catalog_copies (node, id, owner, name, description, type, published_at, size, chunk_size,
+           chunks, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteRecord: db.prepare('DELETE FROM catalog_copies WHERE owner = ? AND id = ? AND node = ?'),
+      deleteNode: db.prepare('DELETE FROM catalog_copies WHERE node = ?'),
+      setPart: db.prepare(
+        `INSERT INTO catalog_parts (node, version, records, bytes) VALUES (?, ?, ?, ?)
+         ON CONFLICT (node) DO UPDATE SET version = excluded.version, records = excluded.records,
+           bytes = excluded.bytes`,
+      ),
+      dropPart: db.prepare('DELETE FROM catalog_parts WHERE node = ?'),
+      byId: db.prepare<[string], Row>(
+        `SELECT ${COLUMNS} FROM catalog_copies r WHERE r.id = ? ORDER BY r.seq`,
+      ),
+      newest: db.prepare<[string, number], Row>(
+        `SELECT ${COLUMNS} FROM catalog_copies r WHERE ${IN_NODES} ORDER BY r.seq DESC LIMIT ?`,
+      ),
+      newestOf: db.prepare<[string, string, number], Row>(
+        `SELECT ${COLUMNS} FROM catalog_copies r WHERE ${IN_NODES} AND r.owner = ? ORDER BY r.seq DESC LIMIT ?`,
+      ),
+      // The newest matches (FTS5 walks its rowids backwards and stops), then the best of them first; names
+      // weigh ten times descriptions, as in the node's own search.
+      search: db.prepare<[string, string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM (
+           SELECT r.*, bm25(catalog_search, 10.0, 1.0) AS score
+           FROM catalog_search s JOIN catalog_copies r ON r.seq = s.rowid
+           WHERE catalog_search MATCH ? AND ${IN_NODES} ORDER BY s.rowid DESC LIMIT ?
+         ) r ORDER BY r.score, r.seq DESC LIMIT ?`,
+      ),
+      searchOf: db.prepare<[string, string, string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM (
+           SELECT r.*, bm25(catalog_search, 10.0, 1.0) AS score
+           FROM catalog_search s JOIN catalog_copies r ON r.seq = s.rowid
+           WHERE catalog_search MATCH ? AND ${IN_NODES} AND r.owner = ? ORDER BY s.rowid DESC LIMIT ?
+         ) r ORDER BY r.score, r.seq DESC LIMIT ?`,
+      ),
+    };
+  }
+
+  #open() {
+    if (this.#closed) throw new StoreClosed('This node is stopping; try again later or on another node.');
+    return this.#s;
+  }
+
+  parts(): CatalogCopyPart[] {
+    return this.#open().parts.all();
+  }
+
+  replace(node: string, version: number, records: readonly FileRecord[], limits: PartLimits): number {
+    const s = this.#open();
+    return this.db.transaction(() => {
+      s.deleteNode.run(node);
+      return this.#change(node, version, records, [], limits);
+    })();
+  }
+
+  apply(
+    node: string,
+    version: number,
+    changed: readonly FileRecord[],
+    removed: readonly RemovedRecord[],
+    limits: PartLimits,
+  ): number {
+    this.#open();
+    return this.db.transaction(() => this.#change(node, version, changed, removed, limits))();
+  }
+
+  #change(
+    node: string,
+    version: number,
+    changed: readonly FileRecord[],
+    removed: readonly RemovedRecord[],
+    limits: PartLimits,
+  ): number {
+    const s = this.#s;
+    for (const gone of removed) s.deleteRecord.run(gone.owner, gone.id, node);
+    let { records, bytes } = s.part.get(node) ?? { records: 0, bytes: 0 };
+    for (const record of changed) {
+      const previous = s.held.get(record.owner, record.id);
+      // An owner belongs to one node, but a store never lets one node's part overwrite another's.
+      if (previous && previous.node !== node) continue;
+      const size = catalogRecordBytes(record);
+      const count = records - (previous ? 1 : 0);
+      const total = bytes - (previous?.bytes ?? 0);
+      if (count >= limits.maxRecords || total + size > limits.maxBytes) continue;
+      if (previous) s.deleteRecord.run(record.owner, record.id, node);
+      s.insert.run(
+        node,
+        record.id,
+        record.owner,
+        record.name,
+        record.description,
+        record.type,
+        record.publishedAt,
+        record.size,
+        record.chunkSize,
+        Buffer.concat(record.chunks.map((chunk) => Buffer.from(chunk, 'hex'))),
+        size,
+      );
+      records = count + 1;
+      bytes = total + size;
+    }
+    const part = s.part.get(node) ?? { records: 0, bytes: 0 };
+    s.setPart.run(node, version, part.records, part.bytes);
+    return part.records;
+  }
+
+  drop(node: string): void {
+    const s = this.#open();
+    this.db.transaction(() => {
+      s.deleteNode.run(node);
+      s.dropPart.run(node);
+    })();
+  }
+
+  search(nodes: readonly string[], query: FileQuery): FileRecord[] {
+    const s = this.#open();
+    const { owner, words, limit } = query;
+    const among = JSON.stringify(nodes);
+    if (words && words.length > 0) {
+      const match = ftsQuery(words);
+      const window = Math.max(RANK_WINDOW, limit);
+      const rows =
+        owner === undefined
+          ? s.search.all(match, among, window, limit)
+          : s.searchOf.all(match, among, owner, window, limit);
+      return rows.map(toRecord);
+    }
+    const rows = owner === undefined ? s.newest.all(among, limit) : s.newestOf.all(among, owner, limit);
+    return rows.map(toRecord);
+  }
+
+  byId(id: string): FileRecord[] {
+    return this.#open().byId.all(id).map(toRecord);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.options.ownsDb) this.db.close();
+  }
+}

@@ -1,0 +1,50 @@
+import type { RemovedRecord } from '../../../domain/catalog.js';
+import type { FileRecord } from '../../../domain/file-record.js';
+import type { FileQuery } from './file-catalog.js';
+
+/** One other node's part as held: the version it was pulled at, its record count and their bytes. */
+export interface CatalogCopyPart {
+  readonly node: string;
+  readonly version: number;
+  readonly records: number;
+  readonly bytes: number;
+}
+
+/** How much of one node's part may be kept: records, and their `catalogRecordBytes` in all. */
+export interface PartLimits {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+}
+
+/**
+ * The copies this node keeps of other nodes' file records (the mesh catalog), so they survive a restart and are
+ * searched locally.
+ *
+ * - Synchronous, durable once a call returns (the real adapter: the node's database); throws `StoreClosed` once
+ *   closed, and otherwise only when the storage fails. Records are already checked by the caller
+ *   (`ownedFileRecords`); the store keys them by `(owner, id)`, and `node` is the node whose part they are.
+ * - `replace` swaps a node's whole part for `records` at `version`; `apply` changes it by a difference: the
+ *   `removed` records go, each of `changed` is added or replaces the held one of the same owner and id, and the
+ *   part is then at `version`. Each is atomic. Neither keeps a new record that would take the part past
+ *   `limits` (records count, or their bytes): the rest are cut, in order. Both return the part's record count.
+ * - `search` finds the records of the given nodes only, as `FileCatalog.list` does: every word as a prefix
+ *   of a word of the name or description, best match first (names weigh more); without words, most recently
+ *   changed first; `owner` narrows it. At most `query.limit`.
+ * - `parts` lists every held part (for the engine, at start); `drop` forgets one (idempotent).
+ */
+export interface CatalogCopies {
+  parts(): CatalogCopyPart[];
+  replace(node: string, version: number, records: readonly FileRecord[], limits: PartLimits): number;
+  apply(
+    node: string,
+    version: number,
+    changed: readonly FileRecord[],
+    removed: readonly RemovedRecord[],
+    limits: PartLimits,
+  ): number;
+  drop(node: string): void;
+  search(nodes: readonly string[], query: FileQuery): FileRecord[];
+  /** Every held record of content `id`, of any node, oldest change first. */
+  byId(id: string): FileRecord[];
+  close(): void;
+}

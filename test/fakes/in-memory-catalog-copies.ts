@@ -1,0 +1,106 @@
+import { StoreClosed } from '../../src/application/errors.js';
+import type {
+  CatalogCopies,
+  CatalogCopyPart,
+  PartLimits,
+} from '../../src/application/ports/files/catalog-copies.js';
+import type { FileQuery } from '../../src/application/ports/files/file-catalog.js';
+import { catalogRecordBytes, matchesWords, type RemovedRecord } from '../../src/domain/catalog.js';
+import type { FileRecord } from '../../src/domain/file-record.js';
+
+interface Held {
+  readonly node: string;
+  readonly record: FileRecord;
+  readonly seq: number;
+  readonly bytes: number;
+}
+
+/** `CatalogCopies` in memory: the same rules as the SQLite adapter, words matched without ranking. */
+export class InMemoryCatalogCopies implements CatalogCopies {
+  readonly #records = new Map<string, Held>();
+  readonly #versions = new Map<string, number>();
+  #seq = 0;
+  #closed = false;
+
+  parts(): CatalogCopyPart[] {
+    this.#open();
+    return [...this.#versions].map(([node, version]) => {
+      const held = this.#of(node);
+      return { node, version, records: held.length, bytes: held.reduce((sum, h) => sum + h.bytes, 0) };
+    });
+  }
+
+  replace(node: string, version: number, records: readonly FileRecord[], limits: PartLimits): number {
+    this.#open();
+    for (const held of this.#of(node)) this.#records.delete(key(held.record));
+    return this.apply(node, version, records, [], limits);
+  }
+
+  apply(
+    node: string,
+    version: number,
+    changed: readonly FileRecord[],
+    removed: readonly RemovedRecord[],
+    limits: PartLimits,
+  ): number {
+    this.#open();
+    for (const gone of removed) {
+      if (this.#records.get(key(gone))?.node === node) this.#records.delete(key(gone));
+    }
+    for (const record of changed) {
+      const previous = this.#records.get(key(record));
+      if (previous && previous.node !== node) continue;
+      const held = this.#of(node);
+      const bytes = catalogRecordBytes(record);
+      const count = held.length - (previous ? 1 : 0);
+      const total = held.reduce((sum, h) => sum + h.bytes, 0) - (previous?.bytes ?? 0);
+      if (count >= limits.maxRecords || total + bytes > limits.maxBytes) continue;
+      this.#records.delete(key(record));
+      this.#records.set(key(record), { node, record, seq: ++this.#seq, bytes });
+    }
+    this.#versions.set(node, version);
+    return this.#of(node).length;
+  }
+
+  drop(node: string): void {
+    this.#open();
+    for (const held of this.#of(node)) this.#records.delete(key(held.record));
+    this.#versions.delete(node);
+  }
+
+  search(nodes: readonly string[], query: FileQuery): FileRecord[] {
+    this.#open();
+    const wanted = new Set(nodes);
+    return [...this.#records.values()]
+      .filter((h) => wanted.has(h.node))
+      .filter((h) => query.owner === undefined || h.record.owner === query.owner)
+      .filter((h) => query.words === undefined || matchesWords(h.record, query.words))
+      .sort((x, y) => y.seq - x.seq)
+      .slice(0, query.limit)
+      .map((h) => h.record);
+  }
+
+  byId(id: string): FileRecord[] {
+    this.#open();
+    return [...this.#records.values()]
+      .filter((h) => h.record.id === id)
+      .sort((x, y) => x.seq - y.seq)
+      .map((h) => h.record);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  #of(node: string): Held[] {
+    return [...this.#records.values()].filter((h) => h.node === node);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StoreClosed('The catalog copies are closed.');
+  }
+}
+
+function key(record: { readonly id: string; readonly owner: string }): string {
+  return `${record.owner} ${record.id}`;
+}

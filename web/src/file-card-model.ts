@@ -1,0 +1,22 @@
+import { downloadPath, type FileReference, formatFileSize } from '../../src/client/index.js';
+
+/** What a file card shows and links to, worked out without a DOM. */
+export interface FileCardModel {
+  readonly name: string;
+  readonly size: string;
+  readonly href: string;
+  /** The name the browser saves it under (it makes it safe for the disk itself). */
+  readonly saveAs: string;
+  readonly label: string;
+}
+
+export function fileCardModel(file: FileReference): FileCardModel {
+  const size = formatFileSize(file.size);
+  return {
+    name: file.name,
+    size,
+    href: downloadPath(file.id),
+    saveAs: file.name,
+    label: `Download ${file.name} (${size})`,
+  };
+}
