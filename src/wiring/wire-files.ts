@@ -105,6 +105,7 @@ export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): File
             source: remoteParts.source,
             clock: context.clock,
             audit: context.audit,
+            held: mesh.ownCatalog,
           },
           settings.remoteFiles,
         )

@@ -281,10 +281,51 @@ describe('a remote download when things break', () => {
       { timeout: CONVERGE_MS * 2, interval: 250 },
     );
     expect(sha(Buffer.concat([kept, rest as Buffer]))).toBe(id);
-    // Two requests carried bytes (the one cut and the one that finished): at most one chunk went twice.
+    // Two requests carried bytes (the one cut and the one that finished): what went twice is the chunk cut
+    // mid-way plus what the proxy had written into loopback socket buffers that C never read when the
+    // connection broke (up to about a MiB more, depending on the kernel): never the verified part (5 MiB and up).
     expect(proxy.served()).toBeGreaterThanOrEqual(bytes.length);
-    expect(proxy.served()).toBeLessThanOrEqual(bytes.length + MiB);
+    expect(proxy.served()).toBeLessThanOrEqual(bytes.length + 2 * MiB);
   }, 90_000);
+
+  it('a node that fetched a file advertises it as held: with the publisher down, D gets it from C, holders only', async () => {
+    const a = await startWiredTestNode('held-a');
+    const c = await startWiredTestNode('held-c', { join: [a.node.url] });
+    const d = await startWiredTestNode('held-d', { join: [a.node.url] });
+    nodes.push(a.node, c.node, d.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    const bytes = randomBytes(2 * MiB + 5);
+    const id = await publish(a.node, token, 'held.bin', bytes);
+    await untilListed(c.node, id);
+    await untilListed(d.node, id);
+    const fetched = await download(c.node, id);
+    expect(fetched.status).toBe(200);
+    expect(sha(fetched.bytes)).toBe(id);
+    // C now lists the file in its catalog, in the whole form and in a difference.
+    const answer = await fetch(`${c.node.url}/files/catalog`);
+    const version = answer.headers.get('meshchat-catalog-version');
+    expect(((await answer.json()) as { held?: string[] }).held).toEqual([id]);
+    const diff = await fetch(`${c.node.url}/files/catalog?since=${version}`);
+    expect(await diff.json()).toMatchObject({ files: [], removed: [], since: Number(version), held: [id] });
+    // A's list of who fetched names C (the Meshchat-Node header of C's fetch).
+    const downloads = await fetch(`${a.node.url}/files/${id}/downloads`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const { downloads: list } = (await downloads.json()) as { downloads: { node?: string }[] };
+    expect(list.map((entry) => entry.node)).toContain(c.node.id);
+    // D pulls C's catalog, version moved by the held copy; then A goes down without a word.
+    await vi.waitFor(
+      async () => {
+        expect(d.wired.catalogCopies.holders(id)).toEqual([c.node.id]);
+      },
+      { timeout: 3 * CONVERGE_MS, interval: POLL_MS },
+    );
+    await a.node.stop({ leave: false });
+    // Holders only (`Meshchat-Relay: 1`): D may not use C as a relay, so only C's advertised copy serves.
+    const got = await download(d.node, id, { 'meshchat-relay': '1' });
+    expect(got.status).toBe(200);
+    expect(sha(got.bytes)).toBe(id);
+  });
 
   it('a full disk on the fetching node is 507 insufficient_storage and leaves no file', async () => {
     const a = await startWiredTestNode('full-a');

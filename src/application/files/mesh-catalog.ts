@@ -1,6 +1,8 @@
 import {
+  heldFileIds,
   MAX_CATALOG_PART_BYTES,
   MAX_CATALOG_TOMBSTONES,
+  MAX_HELD_COPIES,
   ownedFileRecords,
   ownedRemovals,
 } from '../../domain/catalog.js';
@@ -22,6 +24,8 @@ export interface OwnCatalog {
   list(query: FileQuery): FileRecord[];
   /** What changed after `since`, or `undefined` when this node cannot say (see `VersionedFileCatalog`). */
   changesSince(since: number, maxFiles: number): CatalogChanges | undefined;
+  /** Ids of the files this node holds a verified copy of, newest first (at most `MAX_HELD_COPIES`). */
+  held?(): string[];
 }
 
 /** `GET /files?scope=mesh`: records of every meshchat node with files, who answered, and who is stale. */
@@ -134,6 +138,7 @@ export class MeshCatalog implements ViewListener, FileLocator {
     // One indexed lookup in the copies. Stale parts count too: a record is self-certifying (every byte fetched
     // is checked against it), and a holder that is really gone only costs a refused request. An owner is
     // `name@<node>`, re-checked on the way in (`ownedFileRecords`), so it names the node whose part it is.
+    // Then the nodes whose `held` list names it (a verified copy fetched earlier), also by an index.
     const records = this.deps.copies.byId(id);
     const record = records[0];
     if (!record) return undefined;
@@ -142,6 +147,7 @@ export class MeshCatalog implements ViewListener, FileLocator {
       const node = owner.slice(owner.lastIndexOf('@') + 1);
       if (!holders.includes(node)) holders.push(node);
     }
+    for (const node of this.deps.copies.holders(id)) if (!holders.includes(node)) holders.push(node);
     return { record, holders };
   }
 
@@ -166,6 +172,8 @@ export class MeshCatalog implements ViewListener, FileLocator {
     if (held && version < held.version) return undefined;
     const files = ownedFileRecords(node, answer.files, max);
     const diff = held !== undefined && answer.full !== true && answer.since === held.version;
+    // The `held` list comes whole in either form; a node that sends none (older) keeps its last one.
+    if (answer.held !== undefined) this.deps.copies.setHeld(node, heldFileIds(answer.held, MAX_HELD_COPIES));
     if (!diff) return this.deps.copies.replace(node, version, files, limits);
     const removed = ownedRemovals(node, answer.removed ?? [], MAX_CATALOG_TOMBSTONES);
     return this.deps.copies.apply(node, version, files, removed, limits);

@@ -44,6 +44,8 @@ export interface RemoteFilesDeps {
   readonly source: FileSource;
   readonly clock: Clock;
   readonly audit: AuditTrail;
+  /** Told of each file whose verified copy this node now holds, to advertise it (`held` in its catalog). */
+  readonly held?: { markHeld(id: string): void };
 }
 
 /** One file being fetched: what is verified so far, and who waits for more. */
@@ -167,7 +169,10 @@ export class RemoteFiles {
       if (failure) {
         transfer.failure = failure;
         outcome = (failure as { code?: unknown }).code?.toString() ?? 'internal_error';
-      } else transfer.done = true;
+      } else {
+        transfer.done = true;
+        this.deps.held?.markHeld(record.id);
+      }
       this.deps.audit.record({
         at: new Date(this.deps.clock.now()).toISOString(),
         node: this.deps.node,
