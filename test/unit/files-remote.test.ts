@@ -302,4 +302,50 @@ describe('RemoteFiles', () => {
     // Asked as a relay, `other` is still told not to relay in turn.
     expect(fetches.at(-1)).toEqual({ url: 'http://other', start: 0, relay: false });
   });
+
+  it("a relay's request never waits on a fetch through a relay: the transfer turns to holders only", async () => {
+    const bytes = randomBytes(3 * CHUNK);
+    // h1 holds the file but breaks off its first answer before a byte; `peer` is a relay that never sends
+    // (as a node fetching the same file through this one would: each waiting on the other).
+    const peer: Holder = { bytes, stall: true };
+    const { remote, records, fetches } = setup(
+      new Map([
+        ['http://h1', { bytes, cutAt: 0 }],
+        ['http://peer', peer],
+      ]),
+      ['h1'],
+    );
+    const record = recordOf(bytes);
+    records.set(record.id, record);
+    const local = remote.open(record, undefined, false).then(readAll);
+    await vi.waitFor(() => expect(fetches.map((f) => f.url)).toEqual(['http://h1', 'http://peer']));
+    // Now `peer` asks this node for the same file, as a relay (`Meshchat-Relay: 1`).
+    const relayed = remote.open(record, undefined, true).then(readAll);
+    // Both are served from the holder: the stalled fetch through `peer` was dropped, never waited out.
+    expect(await relayed).toEqual(bytes);
+    expect(await local).toEqual(bytes);
+    expect(fetches.map((f) => f.url)).toEqual(['http://h1', 'http://peer', 'http://h1']);
+  });
+
+  it("a relay's request that joins a transfer with no holder left fails at once, not after a timeout", async () => {
+    const bytes = randomBytes(CHUNK);
+    const peer: Holder = { bytes, stall: true };
+    const { remote, records, fetches } = setup(
+      new Map([
+        ['http://h1', { bytes, refuse: true }],
+        ['http://peer', peer],
+      ]),
+      ['h1'],
+    );
+    const record = recordOf(bytes);
+    records.set(record.id, record);
+    const local = remote.open(record, undefined, false);
+    await vi.waitFor(() => expect(fetches.map((f) => f.url)).toEqual(['http://h1', 'http://peer']));
+    await expect(remote.open(record, undefined, true)).rejects.toBeInstanceOf(FileUnavailable);
+    await expect(local).rejects.toBeInstanceOf(FileUnavailable);
+    // Holders only held for that transfer: the next one from this node's client may use the relay again.
+    peer.stall = false;
+    expect(await readAll(await remote.open(record, undefined, false))).toEqual(bytes);
+    expect(fetches.at(-1)).toEqual({ url: 'http://peer', start: 0, relay: false });
+  });
 });

@@ -55,6 +55,10 @@ class Transfer {
   failure: Error | undefined;
   /** The fetch in flight, aborted when the node stops. */
   current: AbortController | undefined;
+  /** The fetch in flight goes to a relay (a node that does not hold the file and fetches it in turn). */
+  viaRelay = false;
+  /** Only holders may be asked from now on: a relay's request depends on this transfer. */
+  holdersOnly = false;
   ended: Promise<void> = Promise.resolve();
   readonly #waiters = new Set<() => void>();
 
@@ -83,6 +87,9 @@ class Transfer {
  * - Whom to ask (`HolderChoice`): the nodes whose catalog part lists the file, then, unless this request is a
  *   relay's, every other live meshchat node (it fetches the file itself, so a holder this node cannot reach is
  *   fetched through one that can). Every fetch asks the other node not to relay in turn, so relays never chain.
+ *   A relay's request never waits on a fetch through a relay: joining a running transfer, it turns that
+ *   transfer to holders only and drops a fetch through a relay in flight (two nodes fetching the same file
+ *   through each other would otherwise wait on each other until a timeout).
  * - A bad chunk is a strike against its holder and the next fetch goes to another one; after `maxAttempts`
  *   fetches, or with nobody left, the transfer fails with `file_unavailable`; the verified part stays.
  * - Clients get bytes only once verified: `open` waits until the first byte asked for is verified (or fails
@@ -157,10 +164,21 @@ export class RemoteFiles {
 
   #transfer(record: FileRecord, relayed: boolean): Transfer {
     const running = this.#transfers.get(record.id);
-    if (running) return running;
+    if (running) {
+      // A relay's request never waits on a fetch through a relay: that relay may be the very node asking (two
+      // nodes fetching the same file, each through the other), and each would wait on the other until a
+      // timeout. So the shared transfer turns to holders only, and a fetch through a relay in flight is dropped
+      // (its verified bytes stay); the node's own clients share the holders-only fetch.
+      if (relayed && !running.holdersOnly) {
+        running.holdersOnly = true;
+        if (running.viaRelay) running.current?.abort();
+      }
+      return running;
+    }
     if (this.#transfers.size >= this.settings.maxTransfers)
       throw new DownloadsBusy(this.settings.maxTransfers);
     const transfer = new Transfer();
+    transfer.holdersOnly = relayed;
     this.#transfers.set(record.id, transfer);
     const asked: string[] = [];
     let outcome = 'ok';
@@ -183,21 +201,21 @@ export class RemoteFiles {
       });
       transfer.notify();
     };
-    transfer.ended = this.#run(transfer, record, relayed, asked).then(
+    transfer.ended = this.#run(transfer, record, asked).then(
       () => ended(undefined),
       (error: Error) => ended(error),
     );
     return transfer;
   }
 
-  async #run(transfer: Transfer, record: FileRecord, relayed: boolean, asked: string[]): Promise<void> {
+  async #run(transfer: Transfer, record: FileRecord, asked: string[]): Promise<void> {
     const { partials } = this.deps;
     await partials.sweep(this.settings.partialMaxAgeMs, new Set(this.#transfers.keys())).catch(() => 0);
     const partial = await partials.open(record);
     transfer.partial = partial;
     transfer.notify();
     try {
-      await this.#fetchAll(transfer, partial, record, relayed, asked);
+      await this.#fetchAll(transfer, partial, record, asked);
     } finally {
       // Finished or discarded, this does nothing; stopped part way, the files stay for the next transfer.
       await partial.release();
@@ -208,7 +226,6 @@ export class RemoteFiles {
     transfer: Transfer,
     partial: PartialDownload,
     record: FileRecord,
-    relayed: boolean,
     asked: string[],
   ): Promise<void> {
     const { source } = this.deps;
@@ -218,7 +235,7 @@ export class RemoteFiles {
     for (let attempt = 0; partial.verified < record.size; attempt++) {
       const candidate =
         attempt < this.settings.maxAttempts
-          ? this.#choice.next(this.#candidates(record, relayed), failures)
+          ? this.#choice.next(this.#candidates(record, transfer.holdersOnly), failures)
           : undefined;
       if (!candidate) {
         throw new FileUnavailable(
@@ -231,6 +248,7 @@ export class RemoteFiles {
       if (this.#stopped) throw new FileUnavailable('The node is stopping; ask again once it is back.');
       const controller = new AbortController();
       transfer.current = controller;
+      transfer.viaRelay = candidate.relay;
       let badData = false;
       let refused = false;
       try {
@@ -258,6 +276,7 @@ export class RemoteFiles {
           : `${candidate.id}: ${(error as Error).message}`;
       } finally {
         controller.abort();
+        transfer.viaRelay = false;
         partial.dropUnverified();
       }
       // A source that made progress and then broke off (a holder restarting) may be asked again at once.
