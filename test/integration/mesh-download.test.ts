@@ -124,6 +124,22 @@ describe('GET /files/:id on a node that does not hold the file', () => {
     ]);
   });
 
+  it('works on a keyed network (--network-key): the catalog pull carries a proof, the file fetch needs none', async () => {
+    const config = { networkKey: 'a shared secret of the mesh' };
+    const a = await startWiredTestNode('key-a', { config });
+    const b = await startWiredTestNode('key-b', { join: [a.node.url], config });
+    nodes.push(a.node, b.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    const bytes = randomBytes(MiB + 3);
+    const id = await publish(a.node, token, 'keyed.bin', bytes);
+    await untilListed(b.node, id);
+    const got = await download(b.node, id);
+    expect(got.status).toBe(200);
+    expect(sha(got.bytes)).toBe(id);
+    // The catalog route is a peer route: without a proof it is refused.
+    expect((await fetch(`${a.node.url}/files/catalog`)).status).toBe(401);
+  });
+
   it('C gets a file published on A through B when C cannot reach A; an unknown id is 404', async () => {
     const a = await startWiredTestNode('rel-a');
     const b = await startWiredTestNode('rel-b', { join: [a.node.url] });
