@@ -84,6 +84,11 @@ membership (nodes built in the bench process with createNode, LAN profile, on 12
   --directory-requests N     GET /users?scope=mesh timed, in a row over up to 4 nodes (200; quick 100)
   --directory-rest-seconds N window counting the directory's pulls at rest (10; quick 5)
 
+files (four nodes built in the bench process with data dirs; a plain GET from the holder against a node that
+       fetches the file, directly and through a relay; RSS while a large file moves; requests per GB):
+  MESHCHAT_BENCH_FILE_MIB=N   the file timed (512; quick 64)
+  MESHCHAT_BENCH_RSS_MIB=N    the file moved while RSS is sampled (2048; quick 128)
+
 catalog (the mesh catalog's copies in SQLite with FTS5, in the bench process; about 30 s):
   --catalog-entries N  records copied from the fake peers (100000; quick 10000)
   --catalog-peers N    fake peers they come from (100)
@@ -276,6 +281,8 @@ function options() {
     logins: int('logins', quick ? 50 : 400, 1, 100_000),
     loginUsers: int('login-users', quick ? 5 : 20, 1, 10_000),
     loginConcurrency: int('login-concurrency', 8, 1, 1000),
+    // files (sizes from MESHCHAT_BENCH_FILE_MIB and MESHCHAT_BENCH_RSS_MIB)
+    filesQuick: quick,
   };
 }
 

@@ -7,6 +7,8 @@ import { Ed25519NodeSigner, Ed25519SignatureVerifier } from './adapters/crypto/e
 import { NetworkKey } from './adapters/crypto/network-key.js';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher.js';
 import { DiskContentStore } from './adapters/files/disk-content-store.js';
+import { JournaledPartialDownloads } from './adapters/files/journaled-partial-downloads.js';
+import { UndiciFileSource } from './adapters/files/undici-file-source.js';
 import { FanOutAuditTrail } from './adapters/log/fan-out-audit-trail.js';
 import { type Logger, silentLogger } from './adapters/log/logger.js';
 import { PinoAuditTrail } from './adapters/log/pino-audit-trail.js';
@@ -70,6 +72,10 @@ export function chooseAdapters(
     overrides.peers || config.peerLinks === false
       ? undefined
       : new LinkingPeerClient({ ...peerSettings, urls });
+  const content = overrides.fileContent ?? fileContent(config.dataDir);
+  const partialDownloads =
+    overrides.partialDownloads ??
+    (content instanceof DiskContentStore ? new JournaledPartialDownloads(content) : undefined);
   return {
     log,
     clock,
@@ -85,7 +91,15 @@ export function chooseAdapters(
     audit: auditTrail(log, db, overrides.audit),
     fileCatalog: overrides.fileCatalog ?? fileCatalog(db),
     catalogCopies: overrides.catalogCopies ?? catalogCopies(db),
-    fileContent: overrides.fileContent ?? fileContent(config.dataDir),
+    fileContent: content,
+    // File bytes never ride a peer link (one JSON frame of 4 MiB): plain HTTP under the same address policy.
+    fileSource:
+      overrides.fileSource ??
+      new UndiciFileSource({
+        urls,
+        ...(peerSettings.dispatcher ? { dispatcher: peerSettings.dispatcher } : {}),
+      }),
+    ...(partialDownloads ? { partialDownloads } : {}),
     inbox: db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox(),
     // The key lives beside the node's database, so a restart is the same node. A node without a data dir signs
     // nothing: a key it could not keep across a restart would bind its id on its peers and lock it out when it

@@ -33,6 +33,8 @@ const ADAPTER_TOKENS: AdapterTokens = {
   fileCatalog: token('fileCatalog'),
   catalogCopies: token('catalogCopies'),
   fileContent: token('fileContent'),
+  fileSource: token('fileSource'),
+  partialDownloads: token('partialDownloads'),
   inbox: token('inbox'),
   signer: token('signer'),
   verifier: token('verifier'),

@@ -143,6 +143,7 @@ export class MeshNode {
       remember.stop();
       await messages.close();
       accounts.close();
+      await this.wired.files.remoteFiles?.stop();
       fileCatalog.close();
       catalogCopies.close();
       await fileContent.close();

@@ -6,6 +6,8 @@ import type { Clock } from './application/ports/clock.js';
 import type { CatalogCopies } from './application/ports/files/catalog-copies.js';
 import type { ContentStore } from './application/ports/files/content-store.js';
 import type { FileCatalog } from './application/ports/files/file-catalog.js';
+import type { FileSource } from './application/ports/files/file-source.js';
+import type { PartialDownloads } from './application/ports/files/partial-downloads.js';
 import type { IdGenerator } from './application/ports/id-generator.js';
 import type { MembershipStore } from './application/ports/membership-store.js';
 import type { MessageStore } from './application/ports/message-store.js';
@@ -42,4 +44,8 @@ export interface NodeOverrides {
   readonly catalogCopies?: CatalogCopies;
   /** Where file bytes are kept; by default `<dataDir>/files`, else a temporary directory. */
   readonly fileContent?: ContentStore;
+  /** How file bytes are fetched from other nodes; plain HTTP under the node's address policy by default. */
+  readonly fileSource?: FileSource;
+  /** Where fetched files are journaled; `<store>/partial/` when the store is a `DiskContentStore`. */
+  readonly partialDownloads?: PartialDownloads;
 }

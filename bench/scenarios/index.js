@@ -10,6 +10,7 @@ import * as catalog from './catalog.js';
 import * as delivery from './delivery.js';
 import * as directory from './directory.js';
 import * as fanout1x10 from './fanout-1x10.js';
+import * as files from './files.js';
 import * as idleUsers from './idle-users.js';
 import * as logins from './logins.js';
 import * as membershipCrash from './membership-crash.js';
@@ -55,6 +56,7 @@ export const scenarios = [
   peerRequests,
   idleUsers,
   logins,
+  files,
   bounds,
 ];
 

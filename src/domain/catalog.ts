@@ -22,6 +22,11 @@ export const MAX_CATALOG_RECORDS = 200_000;
 export const MAX_CATALOG_PART_BYTES = 4 * 1024 * 1024;
 /** Deletions a node remembers (with the version each was made at) to answer `GET /files/catalog?since=`. */
 export const MAX_CATALOG_TOMBSTONES = 10_000;
+/**
+ * Most ids of files a node advertises it holds a verified copy of (`held` in `GET /files/catalog`, newest first),
+ * and most this node keeps of one other node's list.
+ */
+export const MAX_HELD_COPIES = 1_000;
 /** Largest chunk size a record from a peer may state (SPEC 6 uses 1 MiB; 64 MiB leaves room). */
 const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
 
@@ -107,6 +112,17 @@ export function ownedRemovals(node: string, removed: readonly unknown[], max: nu
       kept.set(`${owner} ${id}`, { id, owner });
   }
   return [...kept.values()];
+}
+
+/** The ids of a `held` list a peer may give: well-formed file ids, each once, at most `max`; anything else is dropped. */
+export function heldFileIds(held: unknown, max: number): string[] {
+  if (!Array.isArray(held)) return [];
+  const kept = new Set<string>();
+  for (const id of held) {
+    if (kept.size >= max) break;
+    if (typeof id === 'string' && isFileId(id)) kept.add(id);
+  }
+  return [...kept];
 }
 
 /** What a checked record costs to keep: its text in UTF-8, 32 bytes per chunk hash, and a fixed overhead. */

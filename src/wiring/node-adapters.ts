@@ -10,6 +10,8 @@ import type { Clock } from '../application/ports/clock.js';
 import type { CatalogCopies } from '../application/ports/files/catalog-copies.js';
 import type { ContentStore } from '../application/ports/files/content-store.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
+import type { FileSource } from '../application/ports/files/file-source.js';
+import type { PartialDownloads } from '../application/ports/files/partial-downloads.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
 import type { Inbox } from '../application/ports/inbox.js';
 import type { MembershipStore } from '../application/ports/membership-store.js';
@@ -50,6 +52,10 @@ export interface NodeAdapters {
   readonly catalogCopies: CatalogCopies;
   /** The bytes of those files, by content id; closed by the node after its front ends. */
   readonly fileContent: ContentStore;
+  /** Fetches file bytes from other nodes over HTTP; without it (or `partialDownloads`) a node serves only its own. */
+  readonly fileSource?: FileSource;
+  /** Where files fetched from other nodes are journaled until complete. */
+  readonly partialDownloads?: PartialDownloads;
   /** Direct messages waiting for this node's users while they are offline; closed with the other stores. */
   readonly inbox: Inbox;
   /** This node's key (signed node identity, SPEC section 7); a node without one signs nothing. */

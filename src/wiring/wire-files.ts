@@ -8,12 +8,16 @@ import { ListDownloads } from '../application/files/list-downloads.js';
 import { ListFiles } from '../application/files/list-files.js';
 import type { MeshCatalog, OwnCatalog } from '../application/files/mesh-catalog.js';
 import { DEFAULT_PUBLISH_SETTINGS, PublishFile } from '../application/files/publish-file.js';
+import { RemoteFiles, type RemoteFilesSettings } from '../application/files/remote-files.js';
 import { RemoveUserFiles } from '../application/files/remove-user-files.js';
 import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { ContentStore } from '../application/ports/files/content-store.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
+import type { FileSource } from '../application/ports/files/file-source.js';
+import type { PartialDownloads } from '../application/ports/files/partial-downloads.js';
 import type { PublishedFiles } from '../application/ports/files/published-files.js';
+import type { PeerRegistry } from '../domain/peer-registry.js';
 import type { CatalogWiring } from './wire-catalog.js';
 
 export interface FileStoreParts {
@@ -30,11 +34,19 @@ export interface FilesParts extends FileStoreParts {
   readonly store?: FileStore;
   /** The mesh catalog (`wireCatalog`): `scope=mesh` and `GET /files/catalog`; this node's records only without. */
   readonly mesh?: CatalogWiring;
+  /** With the mesh catalog, these let the node fetch files published elsewhere (`RemoteFiles`). */
+  readonly remote?: {
+    readonly registry: PeerRegistry;
+    readonly source?: FileSource;
+    readonly partials?: PartialDownloads;
+  };
 }
 
 export interface FilesSettings {
   /** `--max-file-size`; `DEFAULT_MAX_FILE_SIZE` when not set. */
   readonly maxFileSize?: number;
+  /** Limits of fetching files from other nodes. */
+  readonly remoteFiles?: Partial<RemoteFilesSettings>;
 }
 
 /** The files' store with its locks, and what the accounts remove a user's files through. */
@@ -58,6 +70,8 @@ export interface FilesWiring {
     /** The most bytes one file may have, as the node advertises it. */
     readonly maxFileSize: number;
     readonly catalog?: { readonly own: OwnCatalog; readonly mesh: MeshCatalog };
+    /** Fetches files published on other nodes; absent without the mesh catalog or a partial store. */
+    readonly remoteFiles?: RemoteFiles;
   };
   readonly fileCatalog: FileCatalog;
   readonly fileContent: ContentStore;
@@ -75,21 +89,39 @@ export function wireFileStore(parts: FileStoreParts): FileStore {
 }
 
 export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): FilesWiring {
-  const { authenticate, store: built, mesh, ...storeParts } = parts;
+  const { authenticate, store: built, mesh, remote: remoteParts, ...storeParts } = parts;
   const store = built ?? wireFileStore(storeParts);
   const context = { ...store.context, authenticate };
   const maxFileSize = settings.maxFileSize ?? DEFAULT_PUBLISH_SETTINGS.maxFileSize;
+  const remote =
+    mesh && remoteParts?.source && remoteParts.partials
+      ? new RemoteFiles(
+          {
+            node: context.node,
+            registry: remoteParts.registry,
+            locator: mesh.meshCatalog,
+            content: context.content,
+            partials: remoteParts.partials,
+            source: remoteParts.source,
+            clock: context.clock,
+            audit: context.audit,
+            held: mesh.ownCatalog,
+          },
+          settings.remoteFiles,
+        )
+      : undefined;
   return {
     files: {
       publish: new PublishFile(context, { maxFileSize }),
       remove: new DeleteFile(context),
       list: new ListFiles(context, mesh?.meshCatalog),
-      record: new GetFileRecord(context),
-      download: new DownloadFile(context),
+      record: new GetFileRecord(context, remote),
+      download: new DownloadFile(context, remote),
       downloads: new ListDownloads(context),
       userFiles: store.userFiles,
       maxFileSize,
       ...(mesh ? { catalog: { own: mesh.ownCatalog, mesh: mesh.meshCatalog } } : {}),
+      ...(remote ? { remoteFiles: remote } : {}),
     },
     fileCatalog: store.context.catalog,
     fileContent: store.context.content,

@@ -108,7 +108,13 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     { throttle: settings.loginThrottle },
   );
   const files = wireFiles(
-    { ...fileParts, authenticate: accounts.authenticate, store: fileStore, mesh: catalog },
+    {
+      ...fileParts,
+      authenticate: accounts.authenticate,
+      store: fileStore,
+      mesh: catalog,
+      remote: { registry, source: adapters.fileSource, partials: adapters.partialDownloads },
+    },
     { maxFileSize: settings.maxFileSize },
   );
   const keys = adapters.verifier

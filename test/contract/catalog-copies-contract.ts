@@ -161,6 +161,22 @@ export function describeCatalogCopiesContract(name: string, setup: () => Catalog
       expect(copies.parts().map((p) => p.node)).toEqual(['b']);
     });
 
+    it('keeps the held list of each node, replaced whole, found by id, forgotten with its part', () => {
+      const { copies } = setup();
+      const [x, y, z] = ['7', '8', '9'].map((d) => d.repeat(64)) as [string, string, string];
+      copies.setHeld('b', [x, y]);
+      copies.setHeld('a', [x]);
+      expect(copies.holders(x)).toEqual(['a', 'b']);
+      expect(copies.holders(z)).toEqual([]);
+      copies.setHeld('b', [z]);
+      expect(copies.holders(x)).toEqual(['a']);
+      expect(copies.holders(y)).toEqual([]);
+      expect(copies.holders(z)).toEqual(['b']);
+      copies.drop('b');
+      expect(copies.holders(z)).toEqual([]);
+      expect(copies.holders(x)).toEqual(['a']);
+    });
+
     it('refuses calls once closed', () => {
       const { copies } = setup();
       copies.close();

@@ -82,6 +82,7 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
         return;
       }
       expect(await t.client.listCatalog(t.target.url)).toEqual({
+        held: [],
         files: [],
         version: catalog.version,
         full: true,
@@ -100,7 +101,7 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
       };
       catalog.add(record);
       const answer = await t.client.listCatalog(t.target.url);
-      expect(answer).toEqual({ files: [record], version: catalog.version, full: true });
+      expect(answer).toEqual({ files: [record], version: catalog.version, full: true, held: [] });
       expect(answer.version).toBeGreaterThan(before);
       // With since: only what changed after it, since echoed; a since it cannot answer gets the whole catalog.
       expect(await t.client.listCatalog(t.target.url, { since: before })).toEqual({
@@ -108,17 +109,20 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
         version: catalog.version,
         since: before,
         removed: [],
+        held: [],
       });
       expect(await t.client.listCatalog(t.target.url, { since: catalog.version })).toEqual({
         files: [],
         version: catalog.version,
         since: catalog.version,
         removed: [],
+        held: [],
       });
       expect(await t.client.listCatalog(t.target.url, { since: 0 })).toEqual({
         files: [record],
         version: catalog.version,
         full: true,
+        held: [],
       });
       expect(await failure(t.client.listCatalog(t.deadUrl))).toMatchObject({ code: 'peer_unreachable' });
     });

@@ -19,6 +19,7 @@ interface Held {
 export class InMemoryCatalogCopies implements CatalogCopies {
   readonly #records = new Map<string, Held>();
   readonly #versions = new Map<string, number>();
+  readonly #held = new Map<string, Set<string>>();
   #seq = 0;
   #closed = false;
 
@@ -66,6 +67,20 @@ export class InMemoryCatalogCopies implements CatalogCopies {
     this.#open();
     for (const held of this.#of(node)) this.#records.delete(key(held.record));
     this.#versions.delete(node);
+    this.#held.delete(node);
+  }
+
+  setHeld(node: string, ids: readonly string[]): void {
+    this.#open();
+    this.#held.set(node, new Set(ids));
+  }
+
+  holders(id: string): string[] {
+    this.#open();
+    return [...this.#held]
+      .filter(([, ids]) => ids.has(id))
+      .map(([node]) => node)
+      .sort();
   }
 
   search(nodes: readonly string[], query: FileQuery): FileRecord[] {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
 import { VersionedFileCatalog } from '../../src/application/files/versioned-catalog.js';
+import { MAX_HELD_COPIES } from '../../src/domain/catalog.js';
 import type { FileRecord } from '../../src/domain/file-record.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { memoryHttpApp } from '../support/http-app.js';
@@ -64,12 +65,14 @@ describe('GET /files/catalog?since=', () => {
       files: [added],
       removed: [{ id: gone.id, owner: 'alice@a' }],
       since: before.version,
+      held: [],
     });
     // Nothing changed after the newest version: an empty difference.
     expect((await t.catalog(`?since=${diff.version}`)).body).toEqual({
       files: [],
       removed: [],
       since: diff.version,
+      held: [],
     });
     expect(kept.name).toBe('kept.txt');
   });
@@ -144,6 +147,29 @@ describe('the holder keeps a bounded number of tombstones', () => {
     expect(own.changesSince(start, 10)).toEqual({ files: [record('1')], removed: [] });
     own.add(record('2'));
     expect(own.changesSince(start, 1)).toBeUndefined();
+    own.close();
+  });
+
+  it('a held copy moves the version and is listed newest first, at most MAX_HELD_COPIES', () => {
+    const clock = new FakeClock();
+    const own = new VersionedFileCatalog(
+      new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+      clock,
+    );
+    const start = own.version;
+    own.markHeld('1'.repeat(64));
+    const once = own.version;
+    expect(once).toBeGreaterThan(start);
+    own.markHeld('1'.repeat(64));
+    expect(own.version).toBe(once);
+    // Nothing in the records changed: a difference from before is empty but possible.
+    expect(own.changesSince(start, 10)).toEqual({ files: [], removed: [] });
+    const ids = Array.from({ length: MAX_HELD_COPIES + 1 }, (_, i) => i.toString(16).padStart(64, '0'));
+    for (const id of ids) own.markHeld(id);
+    const held = own.held();
+    expect(held).toHaveLength(MAX_HELD_COPIES);
+    expect(held[0]).toBe(ids.at(-1));
+    expect(held).not.toContain('1'.repeat(64));
     own.close();
   });
 });

@@ -126,6 +126,30 @@ describe.each(STORES)('the mesh catalog engine on %s', (_name, store) => {
     expect(t.catalog.versionOf('a')).toBe(10);
   });
 
+  it('locates a file at its publisher and at every node whose held list names it; bad ids are dropped', async () => {
+    const t = setup(store());
+    const id = '7'.repeat(64);
+    t.answers.set('a', { files: [record('alice@a', 'x.bin', '7')], version: 10 });
+    t.answers.set('b', { files: [], version: 20, held: [id, 'not-an-id', 42, 'A'.repeat(64)] });
+    t.gossip({ a: 10, b: 20 });
+    await vi.waitFor(() => expect(t.catalog.locate(id)?.holders).toEqual(['a', 'b']), { timeout: 2_000 });
+    expect(t.catalog.locate(id)?.record.name).toBe('x.bin');
+    expect(t.copies.holders('A'.repeat(64))).toEqual([]);
+    // A difference carries the whole held list too; one without `held` (an older node) leaves it as it was.
+    t.answers.set('b', { files: [], version: 21, since: 20, removed: [], held: [] });
+    t.gossip({ b: 21 });
+    await vi.waitFor(() => expect(t.catalog.locate(id)?.holders).toEqual(['a']), { timeout: 2_000 });
+    t.answers.set('b', { files: [], version: 22, since: 21, removed: [], held: [id] });
+    t.gossip({ b: 22 });
+    await vi.waitFor(() => expect(t.catalog.locate(id)?.holders).toEqual(['a', 'b']), { timeout: 2_000 });
+    t.answers.set('b', { files: [], version: 23, since: 22, removed: [] });
+    t.gossip({ b: 23 });
+    await vi.waitFor(() => expect(t.catalog.versionOf('b')).toBe(23), { timeout: 2_000 });
+    expect(t.catalog.locate(id)?.holders).toEqual(['a', 'b']);
+    // A held id with no record anywhere cannot be located: there is nothing to check its bytes against.
+    expect(t.catalog.locate('8'.repeat(64))).toBeUndefined();
+  });
+
   it('concurrent publish on one node and delete on another converge', async () => {
     const t = setup(store());
     t.answers.set('a', { files: [record('alice@a', 'shared.txt', '7')], version: 10 });

@@ -31,7 +31,7 @@ const FULL_DISK_CODES = new Set(['ENOSPC', 'EDQUOT']);
  * renamed into place whole and synced. Uploads are staged in `<root>/uploads/` (emptied before the store's
  * first upload: what a crash left there is not resumable), so a partial file never appears under a content
  * address. Nothing touches the disk before the first call, so building a store costs nothing.
- * Downloads from other nodes are to be journaled in a directory of their own beside these two.
+ * Downloads from other nodes are journaled in `<root>/partial/` (`JournaledPartialDownloads`) and `adopt`ed.
  */
 export class DiskContentStore implements ContentStore {
   readonly #uploads: string;
@@ -119,6 +119,22 @@ export class DiskContentStore implements ContentStore {
     };
   }
 
+  /**
+   * Moves a complete, checked file at `path` (on the same file system) to the address of `id`; when the store
+   * already holds `id`, removes `path` instead. The caller checked the bytes against the id.
+   */
+  async adopt(path: string, id: string): Promise<void> {
+    try {
+      if (await this.has(id)) await rm(path, { force: true });
+      else {
+        await mkdir(join(this.root, id.slice(0, 2)), { recursive: true });
+        await rename(path, this.pathOf(id));
+      }
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
   async open(id: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array> | undefined> {
     let handle: FileHandle;
     try {
@@ -152,7 +168,7 @@ export class DiskContentStore implements ContentStore {
 }
 
 /** A failure of the disk as the use cases name it; the use cases' own refusals pass through. */
-function storageError(error: unknown): unknown {
+export function storageError(error: unknown): unknown {
   if (error instanceof MeshError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   if (FULL_DISK_CODES.has(code)) return new StorageFull();

@@ -16,7 +16,9 @@ import {
 } from '../../application/errors.js';
 import {
   AlreadyPublished,
+  DownloadsBusy,
   FileTooLarge,
+  FileUnavailable,
   StorageFailed,
   StorageFull,
   UnknownFile,
@@ -132,6 +134,14 @@ export const ERROR_CODES = {
   }),
   ...family(() => new StorageFull(), {
     insufficient_storage: 'The node ran out of disk space while storing the file; nothing of it was kept.',
+  }),
+  ...family(() => new FileUnavailable(''), {
+    file_unavailable:
+      'A file published on another node could not be fetched: no holder reached, each one set aside, or every source broke off or sent bytes that failed their check. What was verified is kept: ask again to resume.',
+  }),
+  ...family(() => new DownloadsBusy(0), {
+    downloads_busy:
+      'The node already fetches as many files from other nodes as it allows at once; ask again shortly.',
   }),
   ...family(() => new StorageFailed(''), {
     storage_failed:

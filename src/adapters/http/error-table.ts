@@ -16,7 +16,9 @@ import {
 } from '../../application/errors.js';
 import {
   AlreadyPublished,
+  DownloadsBusy,
   FileTooLarge,
+  FileUnavailable,
   StorageFailed,
   StorageFull,
   UnknownFile,
@@ -86,6 +88,8 @@ export function statusFor(error: unknown): ContentfulStatusCode {
   if (error instanceof AlreadyPublished) return 409;
   if (error instanceof StorageFull) return 507;
   if (error instanceof StorageFailed) return 503;
+  if (error instanceof FileUnavailable) return 502;
+  if (error instanceof DownloadsBusy) return 503;
   if (error instanceof InvalidInput || error instanceof HopLimitReached) return 400;
   if (error instanceof DirectUnsupported) return 400;
   if (error instanceof UnknownNode || error instanceof UnknownUser) return 404;

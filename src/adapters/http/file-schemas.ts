@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../../application/files/list-files.js';
+import { MAX_HELD_COPIES } from '../../domain/catalog.js';
 import {
   FILE_DESCRIPTION_MAX_BYTES,
   FILE_NAME_MAX_BYTES,
@@ -81,6 +82,10 @@ export const fileCatalogAnswer = z
       .array(z.strictObject({ id: sha256, owner: z.string() }))
       .optional()
       .meta({ description: 'A difference: the records removed after `since` (tombstones).' }),
+    held: z.array(sha256).max(MAX_HELD_COPIES).optional().meta({
+      description:
+        'Ids of the files this node holds a verified copy of (fetched from another node), newest first, at most 1,000; whole in either form.',
+    }),
   })
   .meta({
     description:

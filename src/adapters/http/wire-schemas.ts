@@ -199,6 +199,7 @@ export const catalogAnswer = z.object({
   removed: z.array(z.unknown()).optional(),
   since: z.unknown().optional(),
   full: z.unknown().optional(),
+  held: z.unknown().optional(),
 });
 
 /** The header of a `GET /files/catalog` answer that gives the version of the records it carries. */

@@ -15,7 +15,12 @@ import type {
   UserListAnswer,
   WithdrawReport,
 } from '../../application/ports/peer-client.js';
-import { MAX_CATALOG_RECORDS_PER_NODE, MAX_CATALOG_TOMBSTONES } from '../../domain/catalog.js';
+import {
+  heldFileIds,
+  MAX_CATALOG_RECORDS_PER_NODE,
+  MAX_CATALOG_TOMBSTONES,
+  MAX_HELD_COPIES,
+} from '../../domain/catalog.js';
 import { type DirectoryUser, MAX_DIRECTORY_USERS_PER_NODE } from '../../domain/directory.js';
 import type { ChatMessage, InboundMessage } from '../../domain/message.js';
 import type { BatchProof } from '../../domain/message-signature.js';
@@ -232,6 +237,7 @@ export class OfetchPeerClient implements PeerClient {
       ...(version?.success ? { version: version.data } : {}),
       ...(diff ? { since: echoed.data, removed: objects(answer.removed ?? [], MAX_CATALOG_TOMBSTONES) } : {}),
       ...(answer.full === true ? { full: true } : {}),
+      ...(answer.held === undefined ? {} : { held: heldFileIds(answer.held, MAX_HELD_COPIES) }),
     };
   }
 

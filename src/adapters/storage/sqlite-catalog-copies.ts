@@ -41,6 +41,12 @@ const CREATE = `
   );
   CREATE INDEX IF NOT EXISTS catalog_copies_node ON catalog_copies (node, seq);
   CREATE INDEX IF NOT EXISTS catalog_copies_id ON catalog_copies (id, seq);
+  CREATE TABLE IF NOT EXISTS catalog_held (
+    node TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (node, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS catalog_held_id ON catalog_held (id);
   CREATE VIRTUAL TABLE IF NOT EXISTS catalog_search USING fts5 (
     name, description, content = 'catalog_copies', content_rowid = 'seq',
     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
@@ -124,6 +130,11 @@ export class SqliteCatalogCopies implements CatalogCopies {
            bytes = excluded.bytes`,
       ),
       dropPart: db.prepare('DELETE FROM catalog_parts WHERE node = ?'),
+      dropHeld: db.prepare('DELETE FROM catalog_held WHERE node = ?'),
+      addHeld: db.prepare('INSERT OR IGNORE INTO catalog_held (node, id) VALUES (?, ?)'),
+      holders: db.prepare<[string], { node: string }>(
+        'SELECT node FROM catalog_held WHERE id = ? ORDER BY node',
+      ),
       byId: db.prepare<[string], Row>(
         `SELECT ${COLUMNS} FROM catalog_copies r WHERE r.id = ? ORDER BY r.seq`,
       ),
@@ -225,7 +236,22 @@ export class SqliteCatalogCopies implements CatalogCopies {
     this.db.transaction(() => {
       s.deleteNode.run(node);
       s.dropPart.run(node);
+      s.dropHeld.run(node);
     })();
+  }
+
+  setHeld(node: string, ids: readonly string[]): void {
+    const s = this.#open();
+    this.db.transaction(() => {
+      s.dropHeld.run(node);
+      for (const id of ids) s.addHeld.run(node, id);
+    })();
+  }
+
+  holders(id: string): string[] {
+    return this.#open()
+      .holders.all(id)
+      .map((row) => row.node);
   }
 
   search(nodes: readonly string[], query: FileQuery): FileRecord[] {

@@ -4,6 +4,7 @@ import type { AuthenticatedUser } from '../accounts/authenticate.js';
 import type { ByteRange } from '../ports/files/content-store.js';
 import { audited, type FilesContext, optionalUser } from './file-deps.js';
 import { StorageFailed, UnknownFile } from './file-errors.js';
+import type { RemoteFiles } from './remote-files.js';
 
 export interface Download {
   readonly file: FileRecord;
@@ -14,17 +15,23 @@ export interface Download {
  * `GET /files/:id`: the bytes of a file held here, all or one range (resolved against the record's size by the
  * caller). No login is needed; a token, when given, names the user in the audit record (`download`, object
  * `file <id> bytes <start>-<end>`). A record whose bytes are gone is a fault of this node (`StorageFailed`).
+ * A file published elsewhere is fetched through `remote` (`RemoteFiles`: verified, journaled, shared), whose
+ * errors pass through; `relayed` marks a request from a node fetching for its own client.
  * Each download answered is also kept for the file's owners (`FileCatalog.recordDownload`): the user's address
  * when logged in, else `node`, the id a fetching node named (a claim, not checked; dropped unless it is a
  * well-formed node id), else anonymous.
  */
 export class DownloadFile {
-  constructor(private readonly context: FilesContext) {}
+  constructor(
+    private readonly context: FilesContext,
+    private readonly remote?: RemoteFiles,
+  ) {}
 
   execute(request: {
     readonly token?: string;
     readonly id: string;
     readonly range?: ByteRange;
+    readonly relayed?: boolean;
     /** The node that says it fetches (the `Meshchat-Node` request header), when the request has no login. */
     readonly node?: string;
   }): Promise<Download> {
@@ -40,7 +47,11 @@ export class DownloadFile {
       async () => {
         user = optionalUser(this.context, request.token);
         const file = this.context.catalog.byId(assertFileId(id))[0];
-        if (!file) throw new UnknownFile(id);
+        if (!file) {
+          const record = this.remote?.record(id);
+          if (!this.remote || !record) throw new UnknownFile(id);
+          return { file: record, body: await this.remote.open(record, range, request.relayed === true) };
+        }
         const body = await this.context.content.open(id, range);
         if (!body)
           throw new StorageFailed(`The bytes of file ${id} are missing on this node; ask another node.`);

@@ -40,3 +40,48 @@ export class StorageFailed extends MeshError {
 export class UploadIncomplete extends MeshError {
   readonly code = 'upload_incomplete';
 }
+
+/**
+ * A file this node does not hold could not be fetched from any holder: none reached, every one set aside, or
+ * each source broke off or sent bad data (502). What was verified is kept, so asking again resumes.
+ */
+export class FileUnavailable extends MeshError {
+  readonly code = 'file_unavailable';
+}
+
+/** This node already runs as many fetches from other nodes as it allows; ask again shortly (503). */
+export class DownloadsBusy extends MeshError {
+  readonly code = 'downloads_busy';
+  constructor(readonly maxTransfers: number) {
+    super(
+      `This node is already fetching ${maxTransfers} files from other nodes; ask again in a moment or ask the holder.`,
+    );
+  }
+}
+
+/**
+ * A chunk of a fetched file did not match its hash in the record (the source sent bad bytes), or with index -1
+ * the whole did not match the id. Internal: it never reaches a client as such (`RemoteFiles` decides).
+ */
+export class ChunkMismatch extends Error {
+  override readonly name = 'ChunkMismatch';
+  constructor(readonly index: number) {
+    super(`Chunk ${index} does not match its SHA-256 in the file record.`);
+  }
+}
+
+/** Why a fetch from a holder failed before its first byte. */
+export type FetchFailure = 'unreachable' | 'rejected' | 'bad_answer';
+
+/** A fetch from a holder that failed before its first byte (no connection, a refusal, a wrong answer). */
+export class FileFetchFailed extends Error {
+  override readonly name = 'FileFetchFailed';
+  constructor(
+    message: string,
+    readonly failure: FetchFailure,
+    /** The holder's HTTP status, when it answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}

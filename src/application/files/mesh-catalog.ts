@@ -1,6 +1,8 @@
 import {
+  heldFileIds,
   MAX_CATALOG_PART_BYTES,
   MAX_CATALOG_TOMBSTONES,
+  MAX_HELD_COPIES,
   ownedFileRecords,
   ownedRemovals,
 } from '../../domain/catalog.js';
@@ -22,6 +24,8 @@ export interface OwnCatalog {
   list(query: FileQuery): FileRecord[];
   /** What changed after `since`, or `undefined` when this node cannot say (see `VersionedFileCatalog`). */
   changesSince(since: number, maxFiles: number): CatalogChanges | undefined;
+  /** Ids of the files this node holds a verified copy of, newest first (at most `MAX_HELD_COPIES`). */
+  held?(): string[];
 }
 
 /** `GET /files?scope=mesh`: records of every meshchat node with files, who answered, and who is stale. */
@@ -32,6 +36,21 @@ export interface MeshFiles {
   readonly missing: string[];
   /** Of `missing`, the nodes whose older copy is in `files`: behind their advertised version, or unconfirmed. */
   readonly stale: string[];
+}
+
+/** Where a file can be fetched from: its record and the nodes whose part of the catalog lists it. */
+export interface FileLocation {
+  readonly record: FileRecord;
+  /** Ids of the nodes that published it (their home nodes hold the bytes), this node excluded. */
+  readonly holders: string[];
+}
+
+/** What a download from other nodes needs of the mesh catalog. */
+export interface FileLocator {
+  /** The record of `id` from the copies (fresh or stale) of other nodes' parts, and which nodes list it. */
+  locate(id: string): FileLocation | undefined;
+  /** Whether node `id` is a meshchat node with a catalog (it answers `GET /files/:id`, and may relay). */
+  hasCatalog(id: string): boolean;
 }
 
 /**
@@ -54,7 +73,7 @@ export interface MeshFiles {
  *   version without a current copy is `missing`, and when an older copy is held its records are still given and
  *   it is named in `stale` too.
  */
-export class MeshCatalog implements ViewListener {
+export class MeshCatalog implements ViewListener, FileLocator {
   readonly #parts: ReplicatedParts<CatalogAnswer>;
 
   constructor(
@@ -115,6 +134,27 @@ export class MeshCatalog implements ViewListener {
     return this.deps.copies.byId(id);
   }
 
+  locate(id: string): FileLocation | undefined {
+    // One indexed lookup in the copies. Stale parts count too: a record is self-certifying (every byte fetched
+    // is checked against it), and a holder that is really gone only costs a refused request. An owner is
+    // `name@<node>`, re-checked on the way in (`ownedFileRecords`), so it names the node whose part it is.
+    // Then the nodes whose `held` list names it (a verified copy fetched earlier), also by an index.
+    const records = this.deps.copies.byId(id);
+    const record = records[0];
+    if (!record) return undefined;
+    const holders: string[] = [];
+    for (const { owner } of records) {
+      const node = owner.slice(owner.lastIndexOf('@') + 1);
+      if (!holders.includes(node)) holders.push(node);
+    }
+    for (const node of this.deps.copies.holders(id)) if (!holders.includes(node)) holders.push(node);
+    return { record, holders };
+  }
+
+  hasCatalog(id: string): boolean {
+    return this.#parts.knownVersion(id) !== undefined;
+  }
+
   /** After this, answers still in flight change nothing. */
   stop(): void {
     this.#parts.stop();
@@ -132,6 +172,8 @@ export class MeshCatalog implements ViewListener {
     if (held && version < held.version) return undefined;
     const files = ownedFileRecords(node, answer.files, max);
     const diff = held !== undefined && answer.full !== true && answer.since === held.version;
+    // The `held` list comes whole in either form; a node that sends none (older) keeps its last one.
+    if (answer.held !== undefined) this.deps.copies.setHeld(node, heldFileIds(answer.held, MAX_HELD_COPIES));
     if (!diff) return this.deps.copies.replace(node, version, files, limits);
     const removed = ownedRemovals(node, answer.removed ?? [], MAX_CATALOG_TOMBSTONES);
     return this.deps.copies.apply(node, version, files, removed, limits);

@@ -5,16 +5,18 @@ import type { OwnCatalog } from './mesh-catalog.js';
 /**
  * What `GET /files/catalog[?since=]` answers: the version, and either the difference after `since` (`since`
  * echoed, the records added and the tombstones of those removed after it) or the whole catalog (`full`), at most
- * `MAX_CATALOG_RECORDS_PER_NODE` records, newest first.
+ * `MAX_CATALOG_RECORDS_PER_NODE` records, newest first; in either form the whole `held` list (ids of the files
+ * this node holds a verified copy of), when the catalog keeps one.
  */
-export type OwnCatalogAnswer =
+export type OwnCatalogAnswer = (
   | { readonly version: number; readonly files: FileRecord[]; readonly full: true }
   | {
       readonly version: number;
       readonly files: FileRecord[];
       readonly removed: RemovedRecord[];
       readonly since: number;
-    };
+    }
+) & { readonly held?: string[] };
 
 /**
  * The answer for a peer holding version `since` of this node's catalog: the difference when this node still
@@ -24,6 +26,7 @@ export type OwnCatalogAnswer =
 export function ownCatalogAnswer(own: OwnCatalog, since?: number): OwnCatalogAnswer {
   const version = own.version;
   const changes = since === undefined ? undefined : own.changesSince(since, MAX_CATALOG_RECORDS_PER_NODE);
-  if (since !== undefined && changes) return { version, ...changes, since };
-  return { version, files: own.list({ limit: MAX_CATALOG_RECORDS_PER_NODE }), full: true };
+  const held = own.held ? { held: own.held() } : {};
+  if (since !== undefined && changes) return { version, ...changes, since, ...held };
+  return { version, files: own.list({ limit: MAX_CATALOG_RECORDS_PER_NODE }), full: true, ...held };
 }

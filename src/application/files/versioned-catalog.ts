@@ -1,4 +1,4 @@
-import { MAX_CATALOG_TOMBSTONES, type RemovedRecord } from '../../domain/catalog.js';
+import { MAX_CATALOG_TOMBSTONES, MAX_HELD_COPIES, type RemovedRecord } from '../../domain/catalog.js';
 import type { FileRecord } from '../../domain/file-record.js';
 import type { Clock } from '../ports/clock.js';
 import type { AddFileOutcome, DownloadEntry, FileCatalog, FileQuery } from '../ports/files/file-catalog.js';
@@ -29,6 +29,8 @@ export class VersionedFileCatalog implements FileCatalog {
   #horizon: number;
   readonly #added = new Map<string, number>();
   readonly #tombstones = new Map<string, RemovedRecord & { readonly version: number }>();
+  /** Held copies, oldest first. */
+  readonly #held = new Set<string>();
 
   constructor(
     private readonly inner: FileCatalog,
@@ -96,6 +98,27 @@ export class VersionedFileCatalog implements FileCatalog {
    * is not a version this node can answer a difference from (before its start or its oldest kept tombstone, or
    * ahead of its version), or when more than `maxFiles` records changed.
    */
+  /**
+   * Notes that this node now holds a verified copy of content `id` (fetched from another node): it is listed in
+   * `held()`, newest first, the oldest dropped past `MAX_HELD_COPIES`, and the version moves so peers pull it
+   * (an id already listed changes nothing).
+   * Kept in memory since the start, like the tombstones.
+   */
+  markHeld(id: string): void {
+    if (this.#held.has(id)) return;
+    this.#held.add(id);
+    for (const oldest of this.#held) {
+      if (this.#held.size <= MAX_HELD_COPIES) break;
+      this.#held.delete(oldest);
+    }
+    this.#changed();
+  }
+
+  /** Ids of the files this node holds a verified copy of (see `markHeld`), newest first. */
+  held(): string[] {
+    return [...this.#held].reverse();
+  }
+
   changesSince(since: number, maxFiles: number): CatalogChanges | undefined {
     if (since < this.#horizon || since > this.#version) return undefined;
     const files: FileRecord[] = [];

@@ -57,6 +57,8 @@ export interface CatalogAnswer {
   readonly removed?: readonly unknown[];
   /** The peer says `files` is its whole catalog. */
   readonly full?: boolean;
+  /** Ids of the files the peer holds a verified copy of (whole in either form; unchecked: `heldFileIds`). */
+  readonly held?: readonly unknown[];
 }
 
 /** What a meshchat node answered to `GET /users`: its users, and the directory version it says they are. */

@@ -3,6 +3,7 @@ import { ownCatalogAnswer } from '../../../application/files/own-catalog-answer.
 import { MAX_CATALOG_RECORDS_PER_NODE, MAX_CATALOG_TOMBSTONES } from '../../../domain/catalog.js';
 import { InvalidInput } from '../../../domain/errors.js';
 import { type FileRecord, MAX_DOWNLOADS_PER_FILE } from '../../../domain/file-record.js';
+import { FETCHING_NODE_HEADER, RELAY_HEADER } from '../../files/undici-file-source.js';
 import { resolveRange } from '../byte-range.js';
 import { contentDisposition } from '../content-disposition.js';
 import { bodyOf } from '../continue-body.js';
@@ -40,8 +41,7 @@ function downloadHeaders(file: FileRecord): Record<string, string> {
   };
 }
 
-/** The request header a node fetching a file for its users names itself with (for the owner's list). */
-export const FETCHING_NODE_HEADER = 'Meshchat-Node';
+export { FETCHING_NODE_HEADER };
 
 /** A declared `Content-Length`, when it is one; Node refuses a malformed one before the app sees it. */
 function declaredLength(c: Context): number | undefined {
@@ -185,7 +185,16 @@ export const FILE_ROUTES = [
         },
       },
     },
-    errors: ['invalid_file_id', 'unknown_file', 'range_not_satisfiable', 'unauthenticated', 'storage_failed'],
+    errors: [
+      'invalid_file_id',
+      'unknown_file',
+      'range_not_satisfiable',
+      'unauthenticated',
+      'storage_failed',
+      'file_unavailable',
+      'downloads_busy',
+      'insufficient_storage',
+    ],
     handle: async ({ deps: { files }, param, c }) => {
       const file = files.record.execute(param('id'));
       const headers = downloadHeaders(file);
@@ -214,6 +223,7 @@ export const FILE_ROUTES = [
       const node = c.req.header(FETCHING_NODE_HEADER);
       const { body } = await files.download.execute({
         id: file.id,
+        relayed: c.req.header(RELAY_HEADER) !== undefined,
         ...(token === undefined ? {} : { token }),
         ...(node === undefined ? {} : { node }),
         ...(range && length > 0 ? { range } : {}),

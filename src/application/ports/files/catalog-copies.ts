@@ -30,7 +30,9 @@ export interface PartLimits {
  * - `search` finds the records of the given nodes only, as `FileCatalog.list` does: every word as a prefix
  *   of a word of the name or description, best match first (names weigh more); without words, most recently
  *   changed first; `owner` narrows it. At most `query.limit`.
- * - `parts` lists every held part (for the engine, at start); `drop` forgets one (idempotent).
+ * - `parts` lists every held part (for the engine, at start); `drop` forgets one (idempotent), its `held` list too.
+ * - `setHeld` replaces the ids of the files `node` says it holds a verified copy of (its catalog's `held` list,
+ *   already checked and bounded by the caller); `holders(id)` gives the nodes whose list has `id`, by an index.
  */
 export interface CatalogCopies {
   parts(): CatalogCopyPart[];
@@ -46,5 +48,7 @@ export interface CatalogCopies {
   search(nodes: readonly string[], query: FileQuery): FileRecord[];
   /** Every held record of content `id`, of any node, oldest change first. */
   byId(id: string): FileRecord[];
+  setHeld(node: string, ids: readonly string[]): void;
+  holders(id: string): string[];
   close(): void;
 }

@@ -1,0 +1,281 @@
+// Scenario: downloading a file from a node that does not hold it, against a plain GET of the same file. Nodes
+// run in the bench process (createNode, data dirs in a temp dir, 127.0.0.1). A publishes a file; a client
+// GETs it from A (the baseline: bytes read from A's store); then from B, which fetches it from A (one request,
+// every chunk checked, journaled, written to B's disk) and passes on verified bytes; then from C, which cannot
+// reach A or B and gets it through R (R fetches from A, C from R). Reported as throughput ratios against the
+// baseline, with the requests the fetching nodes made per GB moved and the bench process's RSS growth while a
+// large file moves A → B. Sizes: MESHCHAT_BENCH_FILE_MIB (512; quick 64) and MESHCHAT_BENCH_RSS_MIB (2048;
+// quick 128).
+
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixed, table } from '../lib/table.js';
+
+/** @import { BenchOptions } from '../run.js' */
+
+export const name = 'files';
+export const group = 'files';
+export const title = 'GET /files/:id from a node that fetches it (direct, via a relay) vs a plain GET';
+
+const MiB = 1024 * 1024;
+const PASSWORD = 'bench password 123';
+
+/** @param {BenchOptions} options */
+function sizes(options) {
+  /** @param {string} name @param {number} fallback */
+  const env = (name, fallback) => {
+    const n = Number(process.env[name]);
+    return Number.isInteger(n) && n > 0 ? n : fallback;
+  };
+  return {
+    fileMiB: env('MESHCHAT_BENCH_FILE_MIB', options.filesQuick ? 64 : 512),
+    rssMiB: env('MESHCHAT_BENCH_RSS_MIB', options.filesQuick ? 128 : 2048),
+  };
+}
+
+/** @param {BenchOptions} options */
+export function budgetMs(options) {
+  const { fileMiB, rssMiB } = sizes(options);
+  // A slow, loaded disk: 20 MiB/s for everything written and read, several times over.
+  return 60_000 + ((fileMiB * 8 + rssMiB * 4) / 20) * 1000;
+}
+
+/**
+ * Writes `mib` MiB of bytes that differ per chunk (a random block with the chunk's number in front).
+ * @param {string} path
+ * @param {number} mib
+ */
+async function makeFile(path, mib) {
+  const block = randomBytes(MiB);
+  const out = createWriteStream(path);
+  const hash = createHash('sha256');
+  for (let i = 0; i < mib; i++) {
+    block.writeUInt32BE(i, 0);
+    hash.update(block);
+    if (!out.write(Buffer.from(block)))
+      await new Promise((resolve) => out.once('drain', () => resolve(undefined)));
+  }
+  await new Promise((resolve) => out.end(() => resolve(undefined)));
+  return hash.digest('hex');
+}
+
+/**
+ * Streams a file from disk as an upload body.
+ * @param {string} path
+ */
+async function* fileBody(path) {
+  const handle = await open(path, 'r');
+  try {
+    for await (const piece of handle.createReadStream({ highWaterMark: MiB })) yield piece;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * GETs a URL and reads the body to its end, hashing it; resolves with the time, size and SHA-256.
+ * @param {string} url
+ */
+async function timedGet(url) {
+  const started = performance.now();
+  const response = await fetch(url);
+  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const piece of /** @type {AsyncIterable<Uint8Array>} */ (response.body)) {
+    hash.update(piece);
+    bytes += piece.length;
+  }
+  return { ms: performance.now() - started, bytes, sha: hash.digest('hex') };
+}
+
+/** @param {{ options: BenchOptions, log: (line: string) => void }} context */
+export async function run({ options, log }) {
+  await import('reflect-metadata');
+  const [{ createNode }, { UndiciFileSource }, { PeerUrlPolicy }, { FileFetchFailed }] = await Promise.all([
+    import('../../dist/container.js'),
+    import('../../dist/adapters/files/undici-file-source.js'),
+    import('../../dist/domain/peer-url-policy.js'),
+    import('../../dist/application/files/file-errors.js'),
+  ]);
+  const { fileMiB, rssMiB } = sizes(options);
+  const work = mkdtempSync(join(tmpdir(), 'meshchat-bench-files-'));
+  /** @type {Array<{ stop(options: { leave: boolean }): Promise<unknown> }>} */
+  const nodes = [];
+  /** Counts the fetches (HTTP requests) a node makes for file bytes; refuses the URLs in `refused`. */
+  const counted = (/** @type {Set<string>} */ refused = new Set()) => {
+    const real = new UndiciFileSource({ urls: PeerUrlPolicy.ANY });
+    const counter = { requests: 0 };
+    /** @type {import('../../src/application/ports/files/file-source.js').FileSource} */
+    const source = {
+      fetch(url, id, start, fetchOptions) {
+        if (refused.has(url)) return Promise.reject(new FileFetchFailed(`${url} is refused`, 'unreachable'));
+        counter.requests++;
+        return real.fetch(url, id, start, fetchOptions);
+      },
+    };
+    return { source, counter };
+  };
+  /** @param {string} id @param {string[]} peers @param {object} [overrides] */
+  const start = async (id, peers, overrides = {}) => {
+    const node = createNode(
+      {
+        id,
+        port: 0,
+        host: '127.0.0.1',
+        tunnel: 'none',
+        join: peers,
+        dataDir: mkdtempSync(join(work, `${id}-`)),
+        maxFileSize: 8 * 1024 * MiB,
+        rateLimits: { http: { ratePerSecond: 0, burst: 0 } },
+      },
+      overrides,
+    );
+    nodes.push(node);
+    await node.start();
+    return node;
+  };
+  /** @param {string} url @param {string} token @param {string} name @param {string} path */
+  const publish = async (url, token, name, path) => {
+    const size = statSync(path).size;
+    const answer = await fetch(`${url}/files?name=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-length': String(size) },
+      body: /** @type {any} */ (ReadableStreamFrom(fileBody(path))),
+      duplex: 'half',
+    });
+    if (answer.status !== 201) throw new Error(`publish: ${answer.status} ${await answer.text()}`);
+    return /** @type {{ file: { id: string } }} */ (await answer.json()).file.id;
+  };
+  /** @param {string} url @param {string} id */
+  const untilListed = async (url, id) => {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if ((await fetch(`${url}/files/${id}/record`)).status === 200) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${url} never listed ${id}`);
+  };
+  try {
+    log(`files: writing a ${fileMiB} MiB and a ${rssMiB} MiB file`);
+    const small = join(work, 'file.bin');
+    const large = join(work, 'large.bin');
+    const smallId = await makeFile(small, fileMiB);
+    const largeId = await makeFile(large, rssMiB);
+
+    const a = await start('files-a', []);
+    const b = counted();
+    const nodeB = await start('files-b', [a.url], { fileSource: b.source });
+    const registered = await fetch(`${a.url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'alice', password: PASSWORD }),
+    });
+    if (registered.status !== 201) throw new Error(`register: ${registered.status}`);
+    const session = await fetch(`${a.url}/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'alice', password: PASSWORD }),
+    });
+    const { token } = /** @type {{ token: string }} */ (await session.json());
+    const id = await publish(a.url, token, 'file.bin', small);
+    if (id !== smallId) throw new Error('the published id is not the file SHA-256');
+    await untilListed(nodeB.url, id);
+
+    log('files: plain GET from A (the baseline)');
+    const plain = await timedGet(`${a.url}/files/${id}`);
+    log(`files: A → B, verified and written at B`);
+    const direct = await timedGet(`${nodeB.url}/files/${id}`);
+
+    const r = counted();
+    const nodeR = await start('files-r', [a.url], { fileSource: r.source });
+    const c = counted(new Set([a.url, nodeB.url]));
+    const nodeC = await start('files-c', [a.url], { fileSource: c.source });
+    await untilListed(nodeC.url, id);
+    await untilListed(nodeR.url, id);
+    log('files: A → R → C (C reaches neither A nor B)');
+    const relayed = await timedGet(`${nodeC.url}/files/${id}`);
+
+    log(`files: RSS while ${rssMiB} MiB move A → B`);
+    const largeFileId = await publish(a.url, token, 'large.bin', large);
+    if (largeFileId !== largeId) throw new Error('the large file id is not its SHA-256');
+    await untilListed(nodeB.url, largeFileId);
+    globalThis.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }, 50);
+    const big = await timedGet(`${nodeB.url}/files/${largeFileId}`);
+    clearInterval(sampler);
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+
+    const allSha = [plain, direct, relayed].every((x) => x.sha === id) && big.sha === largeId;
+    const movedGB = (fileMiB * 3 + rssMiB) / 1024;
+    // Fetches by the nodes that fetched (B twice, R once, C once), per GB they moved between them.
+    const requests = b.counter.requests + r.counter.requests + c.counter.requests;
+    const mibPerSecond = (/** @type {{ ms: number, bytes: number }} */ x) => x.bytes / MiB / (x.ms / 1000);
+    const result = {
+      ok: allSha,
+      fileMiB,
+      rssMiB,
+      plainMiBps: round(mibPerSecond(plain)),
+      directMiBps: round(mibPerSecond(direct)),
+      relayMiBps: round(mibPerSecond(relayed)),
+      directRatio: round(plain.ms / direct.ms, 3),
+      relayRatio: round(plain.ms / relayed.ms, 3),
+      largeMiBps: round(mibPerSecond(big)),
+      rssGrowthMiB: round((rssPeak - rssBefore) / MiB),
+      requests,
+      requestsPerGB: round(requests / movedGB, 2),
+      movedGB: round(movedGB, 2),
+      sha256Match: allSha,
+      goals: { directRatio: 0.8, relayRatio: 0.5, rssGrowthMiB: 64, requestsPerGB: 256 },
+    };
+    log(
+      `files: direct ${result.directRatio}×, relay ${result.relayRatio}×, RSS +${result.rssGrowthMiB} MiB, ` +
+        `${result.requestsPerGB} requests/GB`,
+    );
+    return result;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`files: FAILED: ${message}`);
+    return { ok: false, error: message };
+  } finally {
+    await Promise.all(nodes.map((node) => node.stop({ leave: false })));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** @param {number} x */
+function round(x, decimals = 1) {
+  const f = 10 ** decimals;
+  return Math.round(x * f) / f;
+}
+
+/**
+ * @param {AsyncIterable<Uint8Array>} source
+ * @returns {ReadableStream<Uint8Array>}
+ */
+function ReadableStreamFrom(source) {
+  return /** @type {any} */ (ReadableStream).from(source);
+}
+
+/** @param {any} result */
+export function report(result) {
+  if (result.error) return `  failed: ${result.error}`;
+  return table([
+    ['measure', 'value', 'goal'],
+    [`plain GET from A (${result.fileMiB} MiB)`, `${fixed(result.plainMiBps, 1)} MiB/s`, 'baseline'],
+    ['A → B, verified, on disk at B', `${fixed(result.directMiBps, 1)} MiB/s`, ''],
+    ['  ratio to plain', `${fixed(result.directRatio, 3)}×`, '≥ 0.8×'],
+    ['A → R → C (one relay)', `${fixed(result.relayMiBps, 1)} MiB/s`, ''],
+    ['  ratio to plain', `${fixed(result.relayRatio, 3)}×`, '≥ 0.5×'],
+    [`RSS growth, ${result.rssMiB} MiB A → B`, `${fixed(result.rssGrowthMiB, 1)} MiB`, '≤ 64 MiB'],
+    ['fetch requests per GB moved', fixed(result.requestsPerGB, 2), '≤ 256'],
+    ['every SHA-256 matched', String(result.sha256Match), 'true'],
+  ]);
+}
