@@ -142,6 +142,31 @@ describe('signed node identity (issue 15, item 2)', () => {
     expect(registry.get('bob')).toBeUndefined();
   });
 
+  it("refuses bob's old signed leave replayed after he rejoined with a newer incarnation", async () => {
+    const { app, registry, bob, sign, clock } = await keyedFixture();
+    const leave = sign(bob, 'leave', { url: BOB_URL, incarnation: 10 });
+    expect((await app.request('/nodes/bob', json(leave, 'DELETE'))).status).toBe(200);
+    expect(registry.get('bob')).toBeUndefined();
+    // Bob restarts at the same url a minute later: a newer incarnation, still inside the signature window.
+    await clock.advance(60_000);
+    const back = await app.request(
+      '/nodes/bob',
+      json(sign(bob, 'announce', { url: BOB_URL, incarnation: 11 })),
+    );
+    expect(back.status).toBe(200);
+    const replay = await app.request('/nodes/bob', json(leave, 'DELETE'));
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('stale_record');
+    expect(registry.get('bob')).toMatchObject({ url: BOB_URL, incarnation: 11, state: 'alive' });
+    // His current leave still works.
+    const current = await app.request(
+      '/nodes/bob',
+      json(sign(bob, 'leave', { url: BOB_URL, incarnation: 11 }), 'DELETE'),
+    );
+    expect(current.status).toBe(200);
+    expect(registry.get('bob')).toBeUndefined();
+  });
+
   it('lets bob restart with the same key, a new incarnation and a new url', async () => {
     const { app, registry, bob, sign } = await keyedFixture();
     const moved = await app.request(

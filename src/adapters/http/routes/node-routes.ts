@@ -141,7 +141,8 @@ export const NODE_ROUTES = [
     description:
       'Honoured only when both id and url match the listed node. `reason: "dead"` (meshchat extension) is a ' +
       'death notice: it is checked with one probe first. A `DELETE` of this node itself is refused, and the node ' +
-      'then announces a newer incarnation to everyone.',
+      'then announces a newer incarnation to everyone. A signed leave older than the incarnation this node ' +
+      'holds for that node (made before it restarted) is refused `409 stale_record`.',
     tag: 'base',
     peer: true,
     params: byId,
@@ -157,6 +158,7 @@ export const NODE_ROUTES = [
       'url_mismatch',
       'node_alive',
       'cannot_remove_self',
+      'stale_record',
       'key_mismatch',
       'bad_signature',
     ],
