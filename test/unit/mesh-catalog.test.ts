@@ -62,13 +62,14 @@ function setup(copies: CatalogCopies = new InMemoryCatalogCopies(), clock = new 
   } as unknown as PeerClient;
   const own = { version: clock.now(), list: () => [] as FileRecord[], changesSince: () => undefined };
   const catalog = new MeshCatalog({ registry, peers, clock, own, copies }, SETTINGS);
-  const gossip = (versions: Record<string, number>) => {
+  /** A gossip round's list as `from` (a by default) gives it: each node alive at a catalog version. */
+  const gossip = (versions: Record<string, number>, from = 'a') => {
     const reports = Object.entries(versions).map(([id, catalog]) => ({
       ...(registry.get(id) ?? nodeRecord(id, 'http://127.0.0.1:1')),
       state: 'alive' as const,
       catalog,
     }));
-    catalog.viewMerged(registry.get('a') ?? registry.self, reports);
+    catalog.viewMerged(registry.get(from) ?? registry.self, reports);
   };
   const all = () =>
     catalog
@@ -328,5 +329,25 @@ describe.each(STORES)('a restarted node on %s', (_name, store) => {
     second.gossip({ a: 11 });
     await vi.waitFor(() => expect(second.all()).toEqual([]));
     expect(second.sinces).toEqual([10]);
+  });
+
+  it("takes another node's older word for a kept copy as old news: no pull, until the node itself says more", async () => {
+    const copies = store();
+    const first = setup(copies);
+    first.answers.set('a', { files: [record('alice@a', 'kept.txt', '1', 'holiday')], version: 10 });
+    first.gossip({ a: 10 });
+    await vi.waitFor(() => expect(first.all()).toEqual(['alice@a/kept.txt']));
+    first.catalog.stop();
+
+    const second = setup(copies, new FakeClock(first.clock.now() + 60_000));
+    // b, behind on a's catalog, gossips an older version of it first: the kept copy is newer, nothing to pull.
+    second.gossip({ a: 9 }, 'b');
+    second.gossip({ a: 9 }, 'b');
+    expect(second.pulls.get('a')).toBeUndefined();
+    expect(second.catalog.mesh({ limit: 9, words: ['holi'] }).stale).toEqual(['a']);
+    // a's own word confirms the copy, still with no pull.
+    second.gossip({ a: 10 });
+    expect(second.catalog.mesh({ limit: 9, words: ['holi'] })).toMatchObject({ missing: [], stale: [] });
+    expect(second.pulls.get('a')).toBeUndefined();
   });
 });

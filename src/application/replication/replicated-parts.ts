@@ -134,10 +134,18 @@ export class ReplicatedParts<A extends PulledAnswer> implements ViewListener {
       if (version === undefined || id === registry.self.id || !registry.get(id)) continue;
       if (!isPlausibleDirectoryVersion(version, now)) continue;
       const known = this.#known.get(id);
-      if (id === source.id || known === undefined || version > known) this.#known.set(id, version);
       const copy = this.#copies.get(id);
+      if (id === source.id) this.#known.set(id, version);
+      else {
+        // Another node's word is news only when newer than what this node knows, or than the copy it pulled
+        // from that node itself (a durable copy after a restart): older gossip never sets off a pull.
+        const floor = known ?? copy?.version;
+        if (floor === undefined || version > floor) this.#known.set(id, version);
+        else if (known === undefined) this.#known.set(id, floor);
+      }
       const alive = report.state === undefined || report.state === 'alive';
-      if (copy && alive && copy.version === this.#known.get(id)) copy.confirmedAt = now;
+      if (copy && alive && copy.version === version && version === this.#known.get(id))
+        copy.confirmedAt = now;
     }
     this.#prune();
     this.#pullChanged();
