@@ -8,6 +8,7 @@ import type {
 import type { FileQuery } from '../../application/ports/files/file-catalog.js';
 import { catalogRecordBytes, type RemovedRecord } from '../../domain/catalog.js';
 import type { FileRecord } from '../../domain/file-record.js';
+import { type FileRecordRow, fileRecordFromRow, packChunks } from './file-record-rows.js';
 import { ftsQuery } from './sqlite-file-catalog.js';
 
 /**
@@ -71,35 +72,6 @@ export const RANK_WINDOW = 500;
 /** The nodes a search may return, as a JSON array bound to one parameter. */
 const IN_NODES = 'r.node IN (SELECT value FROM json_each(?))';
 
-interface Row {
-  id: string;
-  owner: string;
-  name: string;
-  description: string;
-  type: string;
-  published_at: string;
-  size: number;
-  chunk_size: number;
-  chunks: Buffer;
-}
-
-function toRecord(row: Row): FileRecord {
-  const chunks: string[] = [];
-  for (let at = 0; at < row.chunks.length; at += 32)
-    chunks.push(row.chunks.subarray(at, at + 32).toString('hex'));
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    size: row.size,
-    type: row.type,
-    owner: row.owner,
-    publishedAt: row.published_at,
-    chunkSize: row.chunk_size,
-    chunks,
-  };
-}
-
 /** `CatalogCopies` in the node's database (tables `catalog_parts`, `catalog_copies`, `catalog_search`). */
 export class SqliteCatalogCopies implements CatalogCopies {
   #closed = false;
@@ -135,25 +107,25 @@ export class SqliteCatalogCopies implements CatalogCopies {
       holders: db.prepare<[string], { node: string }>(
         'SELECT node FROM catalog_held WHERE id = ? ORDER BY node',
       ),
-      byId: db.prepare<[string], Row>(
+      byId: db.prepare<[string], FileRecordRow>(
         `SELECT ${COLUMNS} FROM catalog_copies r WHERE r.id = ? ORDER BY r.seq`,
       ),
-      newest: db.prepare<[string, number], Row>(
+      newest: db.prepare<[string, number], FileRecordRow>(
         `SELECT ${COLUMNS} FROM catalog_copies r WHERE ${IN_NODES} ORDER BY r.seq DESC LIMIT ?`,
       ),
-      newestOf: db.prepare<[string, string, number], Row>(
+      newestOf: db.prepare<[string, string, number], FileRecordRow>(
         `SELECT ${COLUMNS} FROM catalog_copies r WHERE ${IN_NODES} AND r.owner = ? ORDER BY r.seq DESC LIMIT ?`,
       ),
       // The newest matches (FTS5 walks its rowids backwards and stops), then the best of them first; names
       // weigh ten times descriptions, as in the node's own search.
-      search: db.prepare<[string, string, number, number], Row>(
+      search: db.prepare<[string, string, number, number], FileRecordRow>(
         `SELECT ${COLUMNS} FROM (
            SELECT r.*, bm25(catalog_search, 10.0, 1.0) AS score
            FROM catalog_search s JOIN catalog_copies r ON r.seq = s.rowid
            WHERE catalog_search MATCH ? AND ${IN_NODES} ORDER BY s.rowid DESC LIMIT ?
          ) r ORDER BY r.score, r.seq DESC LIMIT ?`,
       ),
-      searchOf: db.prepare<[string, string, string, number, number], Row>(
+      searchOf: db.prepare<[string, string, string, number, number], FileRecordRow>(
         `SELECT ${COLUMNS} FROM (
            SELECT r.*, bm25(catalog_search, 10.0, 1.0) AS score
            FROM catalog_search s JOIN catalog_copies r ON r.seq = s.rowid
@@ -220,7 +192,7 @@ export class SqliteCatalogCopies implements CatalogCopies {
         record.publishedAt,
         record.size,
         record.chunkSize,
-        Buffer.concat(record.chunks.map((chunk) => Buffer.from(chunk, 'hex'))),
+        packChunks(record.chunks),
         size,
       );
       records = count + 1;
@@ -265,14 +237,14 @@ export class SqliteCatalogCopies implements CatalogCopies {
         owner === undefined
           ? s.search.all(match, among, window, limit)
           : s.searchOf.all(match, among, owner, window, limit);
-      return rows.map(toRecord);
+      return rows.map(fileRecordFromRow);
     }
     const rows = owner === undefined ? s.newest.all(among, limit) : s.newestOf.all(among, owner, limit);
-    return rows.map(toRecord);
+    return rows.map(fileRecordFromRow);
   }
 
   byId(id: string): FileRecord[] {
-    return this.#open().byId.all(id).map(toRecord);
+    return this.#open().byId.all(id).map(fileRecordFromRow);
   }
 
   close(): void {

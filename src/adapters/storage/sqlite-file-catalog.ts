@@ -7,6 +7,7 @@ import type {
   FileQuery,
 } from '../../application/ports/files/file-catalog.js';
 import { type FileRecord, MAX_DOWNLOADS_PER_FILE } from '../../domain/file-record.js';
+import { type FileRecordRow, fileRecordFromRow, packChunks } from './file-record-rows.js';
 
 /**
  * Contents and records apart: one row per content (size and chunk hashes, 32 bytes each in one blob) however
@@ -74,35 +75,6 @@ function toDownload(row: DownloadRow): DownloadEntry {
 
 const COLUMNS = `r.id, r.owner, r.name, r.description, r.type, r.published_at, c.size, c.chunk_size, c.chunks`;
 
-interface Row {
-  id: string;
-  owner: string;
-  name: string;
-  description: string;
-  type: string;
-  published_at: string;
-  size: number;
-  chunk_size: number;
-  chunks: Buffer;
-}
-
-function toRecord(row: Row): FileRecord {
-  const chunks: string[] = [];
-  for (let at = 0; at < row.chunks.length; at += 32)
-    chunks.push(row.chunks.subarray(at, at + 32).toString('hex'));
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    size: row.size,
-    type: row.type,
-    owner: row.owner,
-    publishedAt: row.published_at,
-    chunkSize: row.chunk_size,
-    chunks,
-  };
-}
-
 /**
  * The user's words as an FTS5 query that cannot be anything else: each word a quoted string (quotes doubled)
  * matched as a prefix, all of them required. `searchWords` already keeps only letters and digits; the quoting
@@ -130,9 +102,11 @@ export class SqliteFileCatalog implements FileCatalog {
       insertRecord: db.prepare(
         'INSERT INTO file_records (id, owner, name, description, type, published_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} ${from} WHERE r.id = ? ORDER BY r.seq`),
-      byName: db.prepare<[string, string], Row>(`SELECT ${COLUMNS} ${from} WHERE r.owner = ? AND r.name = ?`),
-      byOwnerAndId: db.prepare<[string, string], Row>(
+      byId: db.prepare<[string], FileRecordRow>(`SELECT ${COLUMNS} ${from} WHERE r.id = ? ORDER BY r.seq`),
+      byName: db.prepare<[string, string], FileRecordRow>(
+        `SELECT ${COLUMNS} ${from} WHERE r.owner = ? AND r.name = ?`,
+      ),
+      byOwnerAndId: db.prepare<[string, string], FileRecordRow>(
         `SELECT ${COLUMNS} ${from} WHERE r.owner = ? AND r.id = ?`,
       ),
       deleteRecord: db.prepare('DELETE FROM file_records WHERE id = ? AND owner = ?'),
@@ -149,16 +123,16 @@ export class SqliteFileCatalog implements FileCatalog {
       downloads: db.prepare<[string, number], DownloadRow>(
         'SELECT at, user, node, bytes FROM file_downloads WHERE id = ? ORDER BY seq DESC LIMIT ?',
       ),
-      newest: db.prepare<[number], Row>(`SELECT ${COLUMNS} ${from} ORDER BY r.seq DESC LIMIT ?`),
-      newestOf: db.prepare<[string, number], Row>(
+      newest: db.prepare<[number], FileRecordRow>(`SELECT ${COLUMNS} ${from} ORDER BY r.seq DESC LIMIT ?`),
+      newestOf: db.prepare<[string, number], FileRecordRow>(
         `SELECT ${COLUMNS} ${from} WHERE r.owner = ? ORDER BY r.seq DESC LIMIT ?`,
       ),
       // Names weigh ten times descriptions in the ranking.
-      search: db.prepare<[string, number], Row>(
+      search: db.prepare<[string, number], FileRecordRow>(
         `SELECT ${COLUMNS} FROM file_search s JOIN file_records r ON r.seq = s.rowid JOIN file_contents c ON c.id = r.id
          WHERE file_search MATCH ? ORDER BY bm25(file_search, 10.0, 1.0), r.seq DESC LIMIT ?`,
       ),
-      searchOf: db.prepare<[string, string, number], Row>(
+      searchOf: db.prepare<[string, string, number], FileRecordRow>(
         `SELECT ${COLUMNS} FROM file_search s JOIN file_records r ON r.seq = s.rowid JOIN file_contents c ON c.id = r.id
          WHERE file_search MATCH ? AND r.owner = ? ORDER BY bm25(file_search, 10.0, 1.0), r.seq DESC LIMIT ?`,
       ),
@@ -175,7 +149,7 @@ export class SqliteFileCatalog implements FileCatalog {
     return this.db.transaction((): AddFileOutcome => {
       if (s.byName.get(record.owner, record.name)) return 'name_taken';
       if (s.byOwnerAndId.get(record.owner, record.id)) return 'content_taken';
-      const chunks = Buffer.concat(record.chunks.map((chunk) => Buffer.from(chunk, 'hex')));
+      const chunks = packChunks(record.chunks);
       s.insertContent.run(record.id, record.size, record.chunkSize, chunks);
       s.insertRecord.run(
         record.id,
@@ -190,12 +164,12 @@ export class SqliteFileCatalog implements FileCatalog {
   }
 
   byId(id: string): FileRecord[] {
-    return this.#open().byId.all(id).map(toRecord);
+    return this.#open().byId.all(id).map(fileRecordFromRow);
   }
 
   byName(owner: string, name: string): FileRecord | undefined {
     const row = this.#open().byName.get(owner, name);
-    return row ? toRecord(row) : undefined;
+    return row ? fileRecordFromRow(row) : undefined;
   }
 
   remove(id: string, owner: string): { removed?: FileRecord; remaining: number } {
@@ -208,7 +182,7 @@ export class SqliteFileCatalog implements FileCatalog {
         s.deleteContent.run(id);
         s.deleteDownloads.run(id);
       }
-      return row ? { removed: toRecord(row), remaining } : { remaining };
+      return row ? { removed: fileRecordFromRow(row), remaining } : { remaining };
     })();
   }
 
@@ -218,10 +192,10 @@ export class SqliteFileCatalog implements FileCatalog {
     if (words && words.length > 0) {
       const match = ftsQuery(words);
       return (owner === undefined ? s.search.all(match, limit) : s.searchOf.all(match, owner, limit)).map(
-        toRecord,
+        fileRecordFromRow,
       );
     }
-    return (owner === undefined ? s.newest.all(limit) : s.newestOf.all(owner, limit)).map(toRecord);
+    return (owner === undefined ? s.newest.all(limit) : s.newestOf.all(owner, limit)).map(fileRecordFromRow);
   }
 
   recordDownload(id: string, entry: DownloadEntry): void {
