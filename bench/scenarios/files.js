@@ -1,18 +1,38 @@
-// Scenario: downloading a file from a node that does not hold it, against a plain GET of the same file. Nodes
-// run in the bench process (createNode, data dirs in a temp dir, 127.0.0.1). A publishes a file; a client
+// Scenario: downloading a file from a node that does not hold it, against a plain GET of the same file. A and B
+// each run as their own `meshchat node` child process (data dirs in a temp dir, 127.0.0.1), like a real
+// deployment; R and C, for the relay case, are built in the bench process (C must be refused A's and B's URLs,
+// which only an in-process file source can arrange on one loopback host). A publishes a file; a client
 // GETs it from A (the baseline: bytes read from A's store); then from B, which fetches it from A (one request,
 // every chunk checked, journaled, written to B's disk) and passes on verified bytes; then from C, which cannot
 // reach A or B and gets it through R (R fetches from A, C from R). Reported as throughput ratios against the
-// baseline, with the requests the fetching nodes made per GB moved and the bench process's RSS growth while a
-// large file moves A → B. Sizes: MESHCHAT_BENCH_FILE_MIB (512; quick 64) and MESHCHAT_BENCH_RSS_MIB (2048;
+// baseline, with the requests the fetching nodes made per GB moved (B's counted from A's `GET /files/:id/downloads`,
+// R's and C's by their file source) and B's process RSS growth (/proc/<pid>/status VmRSS, sampled every 50 ms)
+// while a large file moves A → B. Sizes: MESHCHAT_BENCH_FILE_MIB (512; quick 64) and MESHCHAT_BENCH_RSS_MIB (2048;
 // quick 128).
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startChild } from '../lib/children.js';
 import { fixed, table } from '../lib/table.js';
+
+const GUARDED_CLI = fileURLToPath(new URL('../lib/guarded-cli.js', import.meta.url));
+
+/**
+ * A process's resident set in bytes, from /proc/<pid>/status (VmRSS); 0 where that cannot be read.
+ * @param {number | undefined} pid
+ */
+function rssOf(pid) {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /** @import { BenchOptions } from '../run.js' */
 
@@ -105,6 +125,28 @@ export async function run({ options, log }) {
   const work = mkdtempSync(join(tmpdir(), 'meshchat-bench-files-'));
   /** @type {Array<{ stop(options: { leave: boolean }): Promise<unknown> }>} */
   const nodes = [];
+  /** @type {import('../lib/children.js').Child[]} */
+  const children = [];
+  /**
+   * Starts a node as its own `meshchat node` process, no rate limit, files up to 8 GiB.
+   * @param {string} id @param {string[]} peers
+   */
+  const startProcess = async (id, peers) => {
+    const dataDir = mkdtempSync(join(work, `${id}-`));
+    const args = [GUARDED_CLI, 'node', '--id', id, '--port', '0', '--host', '127.0.0.1', '--tunnel', 'none'];
+    args.push('--data-dir', dataDir, '--max-file-size', '8G', '--log-level', 'silent');
+    args.push('--http-rate', '0', '--peer-rate', '0');
+    for (const peer of peers) args.push('--join', peer);
+    const child = await startChild({
+      name: `meshchat node ${id}`,
+      args,
+      env: { MESHCHAT_JOIN: '', MESHCHAT_PUBLIC_URL: '', MESHCHAT_DATA_DIR: '', MESHCHAT_IN_MEMORY: '' },
+      ready: /^meshchat node \S+ listening at (\S+)$/,
+      timeoutMs: 60_000,
+    });
+    children.push(child);
+    return child;
+  };
   /** Counts the fetches (HTTP requests) a node makes for file bytes; refuses the URLs in `refused`. */
   const counted = (/** @type {Set<string>} */ refused = new Set()) => {
     const real = new UndiciFileSource({ urls: PeerUrlPolicy.ANY });
@@ -166,9 +208,8 @@ export async function run({ options, log }) {
     const smallId = await makeFile(small, fileMiB);
     const largeId = await makeFile(large, rssMiB);
 
-    const a = await start('files-a', []);
-    const b = counted();
-    const nodeB = await start('files-b', [a.url], { fileSource: b.source });
+    const a = await startProcess('files-a', []);
+    const nodeB = await startProcess('files-b', [a.url]);
     const registered = await fetch(`${a.url}/users`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -203,20 +244,31 @@ export async function run({ options, log }) {
     const largeFileId = await publish(a.url, token, 'large.bin', large);
     if (largeFileId !== largeId) throw new Error('the large file id is not its SHA-256');
     await untilListed(nodeB.url, largeFileId);
-    globalThis.gc?.();
-    const rssBefore = process.memoryUsage().rss;
+    const rssBefore = rssOf(nodeB.pid);
+    if (rssBefore === 0) throw new Error(`cannot read /proc/${nodeB.pid}/status`);
     let rssPeak = rssBefore;
     const sampler = setInterval(() => {
-      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      rssPeak = Math.max(rssPeak, rssOf(nodeB.pid));
     }, 50);
     const big = await timedGet(`${nodeB.url}/files/${largeFileId}`);
     clearInterval(sampler);
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    rssPeak = Math.max(rssPeak, rssOf(nodeB.pid));
 
+    /** B's fetches: the downloads A answered for node files-b (A keeps them for the owner). */
+    const fetchesByB = async (/** @type {string} */ fileId) => {
+      const answer = await fetch(`${a.url}/files/${fileId}/downloads`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (answer.status !== 200) throw new Error(`downloads: ${answer.status} ${await answer.text()}`);
+      const { downloads } = /** @type {{ downloads: Array<{ node?: string }> }} */ (await answer.json());
+      return downloads.filter((d) => d.node === 'files-b').length;
+    };
+    const bRequests = (await fetchesByB(id)) + (await fetchesByB(largeFileId));
+    if (bRequests < 2) throw new Error(`A lists ${bRequests} fetches by B for the two files B served`);
     const allSha = [plain, direct, relayed].every((x) => x.sha === id) && big.sha === largeId;
     const movedGB = (fileMiB * 3 + rssMiB) / 1024;
     // Fetches by the nodes that fetched (B twice, R once, C once), per GB they moved between them.
-    const requests = b.counter.requests + r.counter.requests + c.counter.requests;
+    const requests = bRequests + r.counter.requests + c.counter.requests;
     const mibPerSecond = (/** @type {{ ms: number, bytes: number }} */ x) => x.bytes / MiB / (x.ms / 1000);
     const result = {
       ok: allSha,
@@ -228,6 +280,7 @@ export async function run({ options, log }) {
       directRatio: round(plain.ms / direct.ms, 3),
       relayRatio: round(plain.ms / relayed.ms, 3),
       largeMiBps: round(mibPerSecond(big)),
+      rssBeforeMiB: round(rssBefore / MiB),
       rssGrowthMiB: round((rssPeak - rssBefore) / MiB),
       requests,
       requestsPerGB: round(requests / movedGB, 2),
@@ -246,6 +299,7 @@ export async function run({ options, log }) {
     return { ok: false, error: message };
   } finally {
     await Promise.all(nodes.map((node) => node.stop({ leave: false })));
+    await Promise.all(children.map((child) => child.stop()));
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -274,7 +328,7 @@ export function report(result) {
     ['  ratio to plain', `${fixed(result.directRatio, 3)}×`, '≥ 0.8×'],
     ['A → R → C (one relay)', `${fixed(result.relayMiBps, 1)} MiB/s`, ''],
     ['  ratio to plain', `${fixed(result.relayRatio, 3)}×`, '≥ 0.5×'],
-    [`RSS growth, ${result.rssMiB} MiB A → B`, `${fixed(result.rssGrowthMiB, 1)} MiB`, '≤ 64 MiB'],
+    [`B's RSS growth, ${result.rssMiB} MiB A → B`, `${fixed(result.rssGrowthMiB, 1)} MiB`, '≤ 64 MiB'],
     ['fetch requests per GB moved', fixed(result.requestsPerGB, 2), '≤ 256'],
     ['every SHA-256 matched', String(result.sha256Match), 'true'],
   ]);
