@@ -42,7 +42,9 @@ describe('both socket protocols under arbitrary input, against a real node on lo
   beforeAll(async () => {
     // No per-connection budget here: every case must reach the parsing it fuzzes, not the rate limit.
     const open = { ratePerSecond: 0, burst: 0 };
-    node = await startTestNode('fuzzed', { config: { rateLimits: { connection: open, account: open } } });
+    node = await startTestNode('fuzzed', {
+      config: { rateLimits: { connection: open, account: open, address: open } },
+    });
     nodes.push(node);
     bystander = await connectSocketIoUser(node.url);
   });
