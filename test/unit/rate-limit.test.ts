@@ -194,4 +194,29 @@ describe('penalties and the cut-off', () => {
     expect(limits.admit(two, 'bob')).toBeUndefined();
     expect(limits.admit(one, undefined)).toBeUndefined();
   });
+
+  it("SendLimits: refusals for the address's budget count toward the connection's cut-off", () => {
+    const limits = new SendLimits(
+      {
+        connection: { ratePerSecond: 1, burst: 100 },
+        account: open,
+        address: { ratePerSecond: 1, burst: 2 },
+        cutOff: { refusals: 2, windowSeconds: 10, penaltySeconds: 5 },
+      },
+      () => 0,
+    );
+    const budget = limits.connectionBudget(from('10.0.0.1'));
+    expect([limits.admit(budget, undefined), limits.admit(budget, undefined)]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect([limits.admit(budget, undefined)?.cutOff, limits.admit(budget, undefined)?.cutOff]).toEqual([
+      false,
+      false,
+    ]);
+    expect(limits.admit(budget, undefined)).toMatchObject({
+      cutOff: true,
+      error: { closed: true, retryAfter: 5 },
+    });
+  });
 });
