@@ -126,8 +126,11 @@ async function startProcesses([idA, idB], storage, fixedPorts, execArgv, logLeve
       '--log-level',
       logLevel,
       // The fan-out measures one user's top throughput (thousands of sends a second on one connection), which
-      // the default per-connection limit is there to refuse: that budget is lifted, every other one is kept.
+      // the default per-connection and per-address limits are there to refuse: those budgets are lifted, every
+      // other one is kept.
       '--send-rate',
+      '0',
+      '--address-rate',
       '0',
     ];
     if (dataDir) args.push('--data-dir', join(dataDir, id));

@@ -48,6 +48,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      (env MESHCHAT_PEER_RATE; default 1000)
   --send-rate N      frames a second per user connection (bursts of 4N), twice that per account;
                      0 for no limit (env MESHCHAT_SEND_RATE; default 50)
+  --address-rate N   frames a second over all the socket.io and /ws connections of one client address,
+                     bursts of 4N; 0 for no limit (env MESHCHAT_ADDRESS_RATE; default 200)
   --admit-waiting N  most messages waiting in the outbox for one node that answers before users' new
                      messages for it are refused destination_busy (with retryAfter); 0 for no bound
                      (env MESHCHAT_ADMIT_WAITING; default 2000)
@@ -160,6 +162,7 @@ const nodeFlags = z.object({
   'admit-wait-ms': wholeField(3_600_000).optional(),
   'peer-rate': rateField.optional(),
   'send-rate': rateField.optional(),
+  'address-rate': rateField.optional(),
   'log-level': z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -217,6 +220,7 @@ export function parseNodeFlags(
         'admit-wait-ms': { type: 'string' },
         'peer-rate': { type: 'string' },
         'send-rate': { type: 'string' },
+        'address-rate': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -247,6 +251,7 @@ export function parseNodeFlags(
     'admit-wait-ms': values['admit-wait-ms'] ?? fromEnv('MESHCHAT_ADMIT_WAIT_MS'),
     'peer-rate': values['peer-rate'] ?? fromEnv('MESHCHAT_PEER_RATE'),
     'send-rate': values['send-rate'] ?? fromEnv('MESHCHAT_SEND_RATE'),
+    'address-rate': values['address-rate'] ?? fromEnv('MESHCHAT_ADDRESS_RATE'),
     'log-level': values['log-level'] ?? fromEnv('MESHCHAT_LOG_LEVEL'),
   };
   const parsed = nodeFlags.safeParse(raw);
@@ -358,15 +363,18 @@ function rateLimitsFrom(flags: {
   'http-rate'?: number;
   'peer-rate'?: number;
   'send-rate'?: number;
+  'address-rate'?: number;
 }): Pick<NodeConfig, 'rateLimits'> {
   const budget = (rate: number, burstFactor: number) => ({ ratePerSecond: rate, burst: rate * burstFactor });
   const http = flags['http-rate'];
   const peer = flags['peer-rate'];
   const send = flags['send-rate'];
+  const address = flags['address-rate'];
   const limits = {
     ...(http === undefined ? {} : { http: budget(http, 4) }),
     ...(peer === undefined ? {} : { peer: budget(peer, 5) }),
     ...(send === undefined ? {} : { connection: budget(send, 4), account: budget(2 * send, 4) }),
+    ...(address === undefined ? {} : { address: budget(address, 4) }),
   };
   return Object.keys(limits).length === 0 ? {} : { rateLimits: limits };
 }

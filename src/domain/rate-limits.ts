@@ -10,6 +10,11 @@ export interface RateLimitSettings {
   readonly connection: Budget;
   /** Messages a logged-in account sends, over all its connections together. */
   readonly account: Budget;
+  /**
+   * Frames the user connections of one client address send together (socket.io `msg` and `older` events, `/ws`
+   * frames): one address cannot multiply the `connection` budget by opening many connections.
+   */
+  readonly address: Budget;
   /** When a user connection that keeps sending over its budget is closed, and for how long its address waits. */
   readonly cutOff: CutOff;
 }
@@ -34,6 +39,9 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   peer: { ratePerSecond: 1_000, burst: 5_000 },
   connection: { ratePerSecond: 50, burst: 200 },
   account: { ratePerSecond: 100, burst: 400 },
+  // Four connections' worth: 20 tabs behind one NAT sending like people stay far below it, while 256
+  // connections from one address get this, not 256 times `connection`.
+  address: { ratePerSecond: 200, burst: 800 },
   cutOff: { refusals: 100, windowSeconds: 10, penaltySeconds: 10 },
 };
 

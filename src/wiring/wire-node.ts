@@ -155,7 +155,11 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     mesh: () => meshMap.snapshot(),
     errors,
     accounts,
-    ...(settings.rateLimits ? { limits: new SendLimits(settings.rateLimits, () => clock.now()) } : {}),
+    ...(settings.rateLimits
+      ? {
+          limits: new SendLimits(settings.rateLimits, () => clock.now(), settings.trustForwardedFor === true),
+        }
+      : {}),
     ...(httpLimits ? { addresses: httpLimits } : {}),
     privateNode: settings.privateNode === true,
     ...(keys ? { verifiedNode: (id: string) => keys.isKeyed(id) } : {}),

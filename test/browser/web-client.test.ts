@@ -197,7 +197,7 @@ describe.skipIf(skip)(
       const open = { ratePerSecond: 0, burst: 0 };
       const [alpha] = await network(['alpha'], {
         historyPage: 5,
-        rateLimits: { connection: open, account: open },
+        rateLimits: { connection: open, account: open, address: open },
       });
       if (!alpha) throw new Error('node did not start');
       const writer = await connectSocketIoUser(alpha.url);

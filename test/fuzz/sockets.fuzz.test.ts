@@ -34,17 +34,66 @@ const messageLike = fc.record(
   { requiredKeys: [] },
 );
 
+/** A request for a page of older history (`older`) with hostile values; `ids` are ids of messages kept. */
+const olderLike = (ids: readonly string[]) =>
+  fc.record(
+    {
+      type: fc.constant('older'),
+      before: fc.oneof(
+        fc.constantFrom(...ids),
+        fc.constantFrom('', 'x'.repeat(128), 'x'.repeat(129), 'nobody-knows-this-id', '__proto__'),
+        fc.string({ maxLength: 140 }),
+        value,
+      ),
+      limit: fc.oneof(
+        fc.integer({ min: -5, max: 1_000 }),
+        fc.constantFrom(0, 1, 500, 501, 1e9, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 1.5, -0),
+        fc.double(),
+        value,
+      ),
+      ref: value,
+    },
+    { requiredKeys: ['type'] },
+  );
+
+/** What an answer to `older` must be: a page of at most 500 messages, or an error with a code and a sentence. */
+function expectOlderAnswer(answer: {
+  ok?: unknown;
+  messages?: unknown;
+  more?: unknown;
+  error?: { code?: unknown; message?: unknown };
+}): void {
+  if (answer.ok === true) {
+    expect(Array.isArray(answer.messages)).toBe(true);
+    expect((answer.messages as unknown[]).length).toBeLessThanOrEqual(500);
+    expect(typeof answer.more).toBe('boolean');
+  } else {
+    expect(answer.ok).toBe(false);
+    expect(typeof answer.error?.code).toBe('string');
+    expect(typeof answer.error?.message).toBe('string');
+  }
+}
+
 describe('both socket protocols under arbitrary input, against a real node on loopback (fast-check)', () => {
   const nodes: MeshNode[] = [];
   let node: MeshNode;
   let bystander: SocketIoTestUser;
+  const kept: string[] = [];
 
   beforeAll(async () => {
     // No per-connection budget here: every case must reach the parsing it fuzzes, not the rate limit.
     const open = { ratePerSecond: 0, burst: 0 };
-    node = await startTestNode('fuzzed', { config: { rateLimits: { connection: open, account: open } } });
+    node = await startTestNode('fuzzed', {
+      config: { rateLimits: { connection: open, account: open, address: open } },
+    });
     nodes.push(node);
     bystander = await connectSocketIoUser(node.url);
+    // Some history, so a request for older pages has pages to read.
+    for (let i = 0; i < 30; i++) {
+      const ack = (await bystander.send('fuzzed', `kept ${i}`)) as { id?: string };
+      if (typeof ack.id === 'string') kept.push(ack.id);
+    }
+    expect(kept).toHaveLength(30);
   });
   afterAll(async () => {
     bystander.close();
@@ -59,17 +108,22 @@ describe('both socket protocols under arbitrary input, against a real node on lo
     expect(ack).toMatchObject({ ok: true });
   }
 
-  it('socket.io: arbitrary events and payloads; every msg is acknowledged with ok or an error', async () => {
+  it('socket.io: arbitrary events and payloads; every msg and older is acknowledged with ok or an error', async () => {
     const fuzzer = await connectSocketIoUser(node.url);
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
           fc.constant('msg'),
+          fc.constant('older'),
           fc.string({ maxLength: 20 }).filter((e) => !RESERVED.has(e)),
         ),
-        fc.oneof(messageLike, value),
+        fc.oneof(messageLike, olderLike(kept), value),
         fc.array(value, { maxLength: 2 }),
         async (event, payload, extra) => {
+          if (event === 'older') {
+            expectOlderAnswer(await fuzzer.socket.timeout(5_000).emitWithAck('older', payload));
+            return;
+          }
           if (event !== 'msg') {
             fuzzer.socket.emit(event, payload, ...extra);
             return;
@@ -92,14 +146,17 @@ describe('both socket protocols under arbitrary input, against a real node on lo
     await nodeStillServes();
   });
 
-  it('/ws: arbitrary text and binary frames each get one answer, an ack or an error frame', async () => {
+  it('/ws: arbitrary text and binary frames, older requests among them, each get one answer', async () => {
     const fuzzer = await connectWsUser(node.url);
-    const answers = () => fuzzer.frames.filter((f) => f.type === 'ack' || f.type === 'error').length;
+    const isAnswer = (f: Record<string, unknown>) =>
+      f.type === 'ack' || f.type === 'error' || f.type === 'older';
+    const answers = () => fuzzer.frames.filter(isAnswer).length;
     // A first frame that is not a login, so a fuzzed `auth` frame later is refused rather than closing.
     fuzzer.raw.send('{"type":"hello"}');
     await waitFor(() => answers() === 1);
     const frame = fc.oneof(
       messageLike.map((f) => JSON.stringify(f) ?? 'null'),
+      olderLike(kept).map((f) => JSON.stringify(f)),
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 200 }),
       fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
@@ -121,12 +178,13 @@ describe('both socket protocols under arbitrary input, against a real node on lo
         fuzzer.raw.send(data, { binary: Buffer.isBuffer(data) });
         await answered;
         expect(answers()).toBe(before + 1);
-        const answer = fuzzer.frames.filter((f) => f.type === 'ack' || f.type === 'error').at(-1) as {
+        const answer = fuzzer.frames.filter(isAnswer).at(-1) as {
           type: string;
           ok?: unknown;
           error?: { code?: unknown; message?: unknown };
         };
-        if (answer.type === 'error' || answer.ok === false) {
+        if (answer.type === 'older') expectOlderAnswer(answer);
+        else if (answer.type === 'error' || answer.ok === false) {
           expect(typeof answer.error?.code).toBe('string');
           expect(typeof answer.error?.message).toBe('string');
         }

@@ -33,7 +33,7 @@ describe('history pages', () => {
   async function nodeWithHistory(): Promise<MeshNode> {
     // Sends unlimited here: the test fills history, it does not test the send budget.
     const node = await startTestNode('paged', {
-      config: { rateLimits: { connection: OPEN, account: OPEN } },
+      config: { rateLimits: { connection: OPEN, account: OPEN, address: OPEN } },
     });
     nodes.push(node);
     const writer = await connectSocketIoUser(node.url);

@@ -65,7 +65,7 @@ describe('peer links between meshchat nodes', () => {
     const unlimited = { ratePerSecond: 0, burst: 0 };
     const a = await node('a', {
       join: [b.url],
-      config: { rateLimits: { connection: unlimited, account: unlimited } },
+      config: { rateLimits: { connection: unlimited, account: unlimited, address: unlimited } },
     });
     const atB = tally(b.server);
     await linksOpen(a.url, 1);
@@ -110,7 +110,7 @@ describe('peer links between meshchat nodes', () => {
     const unlimited = { ratePerSecond: 0, burst: 0 };
     const a = await node('a', {
       join: [b.url],
-      config: { rateLimits: { connection: unlimited, account: unlimited } },
+      config: { rateLimits: { connection: unlimited, account: unlimited, address: unlimited } },
     });
     const atB = tally(b.server);
     await linksOpen(a.url, 1);

@@ -10,6 +10,7 @@ import { connectSocketIoUser, connectWsUser, type TestUser } from '../support/us
 const UNLIMITED_SENDS: NodeConfig['rateLimits'] = {
   connection: { ratePerSecond: 0, burst: 0 },
   account: { ratePerSecond: 0, burst: 0 },
+  address: { ratePerSecond: 0, burst: 0 },
 };
 /** Enough 60 KiB messages to pass the 8 MiB bound with the kernel's socket buffers full as well. */
 const BIG = 'x'.repeat(60 * 1024);

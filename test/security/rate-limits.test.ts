@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { waitFor } from '../interop/plain-node/wait-for.js';
+import { registerAndLogin } from '../support/accounts-http.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { type Ack, connectSocketIoUser, connectWsUser, type TestUser } from '../support/users.js';
 
@@ -182,5 +183,90 @@ describe('rate limits on a real node, with the default budgets', () => {
     expect(polling.headers.get('retry-after')).toMatch(/^\d+$/);
     // A connection already open is not an HTTP request: it keeps sending.
     expect(await user.send('limited', 'still connected')).toMatchObject({ ok: true });
+  });
+
+  it("one address's socket.io and /ws connections share its budget; another address is unaffected", async () => {
+    // Refills one frame in 1000 s: what the burst of 30 leaves is all the address gets in this test.
+    const address = { ratePerSecond: 0.001, burst: 30 };
+    const a = await node({ config: { rateLimits: { address } } });
+    expect(await (await fetch(`${a.url}/limits`)).json()).toMatchObject({
+      address,
+      connection: { ratePerSecond: 50, burst: 200 },
+    });
+    const sockets = await Promise.all(Array.from({ length: 3 }, () => connectSocketIoUser(a.url)));
+    const wss = await Promise.all(Array.from({ length: 3 }, () => connectWsUser(a.url)));
+    users.push(...sockets, ...wss);
+    // Ten each from six connections: each far under its own burst of 200, together twice the address's.
+    // A refused `/ws` frame is answered with an error frame (no ack), a refused socket.io event with its ack.
+    const acks = (await Promise.all(
+      sockets.flatMap((user, u) => Array.from({ length: 10 }, (_, i) => user.send('limited', `${u}.${i}`))),
+    )) as Ack[];
+    for (const [u, user] of wss.entries())
+      for (let i = 0; i < 10; i++)
+        user.raw.send(JSON.stringify({ type: 'msg', to: 'limited', msg: `ws ${u}.${i}` }));
+    const answered = (user: (typeof wss)[number]) =>
+      user.frames.filter((f) => f.type === 'ack' || f.type === 'error');
+    await waitFor(() => wss.every((user) => answered(user).length === 10));
+    const wsAnswers = wss.flatMap(answered);
+    const admitted = acks.filter((ack) => ack.ok).length + wsAnswers.filter((f) => f.ok === true).length;
+    expect(admitted).toBe(30);
+    const refusals = [
+      ...acks.filter((ack) => !ack.ok).map((ack) => ack.error),
+      ...wsAnswers.filter((f) => f.type === 'error').map((f) => f.error),
+    ];
+    expect(refusals.length).toBe(30);
+    for (const error of refusals) {
+      expect(error).toMatchObject({
+        code: 'rate_limited',
+        message: expect.stringMatching(/this address's connections sent more than its limit allows/),
+        retryAfter: expect.any(Number),
+      });
+    }
+    // A history page draws on the same budget.
+    const older = (await sockets[0]?.socket
+      .timeout(10_000)
+      .emitWithAck('older', { before: 'any-id' })) as Ack;
+    expect(older).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    // Every one of them is refused now, however little it sent itself; a new one from the address too.
+    const late = await connectSocketIoUser(a.url);
+    users.push(late);
+    expect(await late.send('limited', 'late')).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    // Another client address has a budget of its own.
+    const elsewhere = [
+      await connectSocketIoUser(a.url, { localAddress: '127.0.0.2' }),
+      await connectWsUser(a.url, { localAddress: '127.0.0.2' }),
+    ];
+    users.push(...elsewhere);
+    // Sent one after the other: a `/ws` refusal would leave its send unanswered, and fail on the deadline.
+    for (const user of elsewhere)
+      for (let i = 0; i < 10; i++)
+        expect(await user.send('limited', `elsewhere ${i}`)).toMatchObject({ ok: true });
+    expect(sockets.every((user) => user.socket.connected)).toBe(true);
+  });
+
+  it("an account's connections share its budget, from different addresses", async () => {
+    const account = { ratePerSecond: 0.001, burst: 12 };
+    const a = await node({ config: { rateLimits: { account } } });
+    const { token } = await registerAndLogin(a.url, 'alice', 'correct horse battery');
+    const one = await connectSocketIoUser(a.url, { auth: { token } });
+    const two = await connectSocketIoUser(a.url, { auth: { token }, localAddress: '127.0.0.2' });
+    const anonymous = await connectSocketIoUser(a.url);
+    users.push(one, two, anonymous);
+    const acks = (await Promise.all(
+      [one, two].flatMap((user, u) =>
+        Array.from({ length: 10 }, (_, i) => user.send('limited', `${u}.${i}`)),
+      ),
+    )) as Ack[];
+    expect(acks.filter((ack) => ack.ok).length).toBe(12);
+    expect(acks.filter((ack) => !ack.ok).map((ack) => ack.error)).toEqual(
+      Array.from({ length: 8 }, () =>
+        expect.objectContaining({
+          code: 'rate_limited',
+          message: expect.stringMatching(/this account sent more than its limit allows/),
+        }),
+      ),
+    );
+    // Neither connection nor address is spent: the same address, not logged in, is served.
+    expect(await anonymous.send('limited', 'anonymous')).toMatchObject({ ok: true });
   });
 });

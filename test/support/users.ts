@@ -52,16 +52,20 @@ export interface SocketIoTestUser extends TestUser {
   readonly statuses: StatusEvent[];
 }
 
-/** `auth` is the socket.io handshake's, such as `{ since: 42 }` for the history cursor. */
+/**
+ * `auth` is the socket.io handshake's, such as `{ since: 42 }` for the history cursor; `localAddress` the
+ * loopback address to connect from (127.0.0.2 for a second client address).
+ */
 export async function connectSocketIoUser(
   url: string,
-  options: { auth?: Record<string, unknown> } = {},
+  options: { auth?: Record<string, unknown>; localAddress?: string } = {},
 ): Promise<SocketIoTestUser> {
   const socket = io(url, {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
     ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
   const messages: ReceivedMessage[] = [];
   const nodeLists: NodeRecord[][] = [];
@@ -88,13 +92,16 @@ export async function connectSocketIoUser(
   };
 }
 
-/** `since` is the history cursor, sent as `/ws?since=N`. */
+/** `since` is the history cursor, sent as `/ws?since=N`; `localAddress` as for `connectSocketIoUser`. */
 export async function connectWsUser(
   url: string,
-  options: { since?: number } = {},
+  options: { since?: number; localAddress?: string } = {},
 ): Promise<TestUser & { frames: Record<string, unknown>[]; raw: WebSocket }> {
   const query = options.since === undefined ? '' : `?since=${options.since}`;
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws${query}`);
+  const ws = new WebSocket(
+    `${url.replace(/^http/, 'ws')}/ws${query}`,
+    options.localAddress ? { localAddress: options.localAddress } : {},
+  );
   const messages: ReceivedMessage[] = [];
   const nodeLists: NodeRecord[][] = [];
   const frames: Record<string, unknown>[] = [];

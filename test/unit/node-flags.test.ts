@@ -104,11 +104,11 @@ describe('meshchat node flags and environment', () => {
       );
   });
 
-  it('sets the rate limits from --http-rate, --peer-rate and --send-rate, bursts included', () => {
+  it('sets the rate limits from --http-rate, --peer-rate, --send-rate and --address-rate, bursts included', () => {
     expect(parseNodeFlags([], {}, stored).config.rateLimits).toBeUndefined();
     const { config } = parseNodeFlags(
       ['--http-rate', '10', '--send-rate', '0'],
-      { MESHCHAT_PEER_RATE: '200' },
+      { MESHCHAT_PEER_RATE: '200', MESHCHAT_ADDRESS_RATE: '30' },
       stored,
     );
     expect(config.rateLimits).toEqual({
@@ -116,7 +116,14 @@ describe('meshchat node flags and environment', () => {
       peer: { ratePerSecond: 200, burst: 1000 },
       connection: { ratePerSecond: 0, burst: 0 },
       account: { ratePerSecond: 0, burst: 0 },
+      address: { ratePerSecond: 30, burst: 120 },
     });
+    expect(parseNodeFlags(['--address-rate', '0'], {}, stored).config.rateLimits).toEqual({
+      address: { ratePerSecond: 0, burst: 0 },
+    });
+    expect(() => parseNodeFlags(['--address-rate', 'lots'], {}, stored)).toThrow(
+      /--address-rate must be a number of events a second/,
+    );
     expect(() => parseNodeFlags(['--send-rate', 'fast'], {}, stored)).toThrow(
       /--send-rate must be a number of events a second/,
     );

@@ -109,4 +109,114 @@ describe('penalties and the cut-off', () => {
     expect(cut).toMatchObject({ cutOff: true, error: { code: 'rate_limited', retryAfter: 7, closed: true } });
     expect(limits.penaltyMs).toBe(7_000);
   });
+
+  const open = { ratePerSecond: 0, burst: 0 };
+  const from = (remoteAddress: string, forwardedFor?: string) => ({
+    socket: { remoteAddress },
+    headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+  });
+
+  it("SendLimits: one address's connections share its budget, another address has its own", () => {
+    const limits = new SendLimits(
+      {
+        connection: { ratePerSecond: 1, burst: 3 },
+        account: open,
+        address: { ratePerSecond: 1, burst: 5 },
+        cutOff: { refusals: 0, windowSeconds: 10, penaltySeconds: 0 },
+      },
+      () => 0,
+    );
+    const [one, two] = [limits.connectionBudget(from('10.0.0.1')), limits.connectionBudget(from('10.0.0.1'))];
+    const admitted = (budget: ReturnType<typeof limits.connectionBudget>, n: number) =>
+      Array.from({ length: n }, () => limits.admit(budget, undefined)).filter((r) => r === undefined).length;
+    // Each connection is under its own burst of 3; together they spend the address's 5.
+    expect(admitted(one, 3)).toBe(3);
+    expect(admitted(two, 2)).toBe(2);
+    const refused = limits.admit(two, undefined);
+    expect(refused?.error).toMatchObject({
+      code: 'rate_limited',
+      retryAfter: 1,
+      message: expect.stringContaining("this address's connections"),
+    });
+    expect(admitted(limits.connectionBudget(from('10.0.0.2')), 3)).toBe(3);
+  });
+
+  it('SendLimits charges the client a tunnel names only when told to trust it, as the HTTP limits do', () => {
+    const settings = {
+      connection: { ratePerSecond: 1, burst: 10 },
+      account: open,
+      address: { ratePerSecond: 1, burst: 1 },
+      cutOff: { refusals: 0, windowSeconds: 10, penaltySeconds: 0 },
+    };
+    const tunnelled = new SendLimits(settings, () => 0, true);
+    // Two clients behind the tunnel (loopback peer): one bucket each; a forged first entry is ignored.
+    expect(
+      tunnelled.admit(tunnelled.connectionBudget(from('127.0.0.1', '203.0.113.1')), undefined),
+    ).toBeUndefined();
+    expect(
+      tunnelled.admit(tunnelled.connectionBudget(from('127.0.0.1', '198.51.100.9, 203.0.113.2')), undefined),
+    ).toBeUndefined();
+    expect(
+      tunnelled.admit(tunnelled.connectionBudget(from('127.0.0.1', '203.0.113.2, 203.0.113.1')), undefined),
+    ).toBeDefined();
+    // A non-loopback peer is charged itself, whatever it says.
+    expect(
+      tunnelled.admit(tunnelled.connectionBudget(from('10.0.0.1', '203.0.113.3')), undefined),
+    ).toBeUndefined();
+    expect(
+      tunnelled.admit(tunnelled.connectionBudget(from('10.0.0.1', '203.0.113.4')), undefined),
+    ).toBeDefined();
+    // Not behind a tunnel: the header is the client's own word, and the loopback peer is charged.
+    const direct = new SendLimits(settings, () => 0);
+    expect(
+      direct.admit(direct.connectionBudget(from('127.0.0.1', '203.0.113.5')), undefined),
+    ).toBeUndefined();
+    expect(direct.admit(direct.connectionBudget(from('127.0.0.1', '203.0.113.6')), undefined)).toBeDefined();
+  });
+
+  it("SendLimits: an account's connections share its budget, whatever their addresses", () => {
+    const limits = new SendLimits(
+      {
+        connection: { ratePerSecond: 1, burst: 10 },
+        account: { ratePerSecond: 1, burst: 4 },
+        address: open,
+        cutOff: { refusals: 0, windowSeconds: 10, penaltySeconds: 0 },
+      },
+      () => 0,
+    );
+    const [one, two] = [limits.connectionBudget(from('10.0.0.1')), limits.connectionBudget(from('10.0.0.2'))];
+    for (let i = 0; i < 2; i++) {
+      expect(limits.admit(one, 'alice')).toBeUndefined();
+      expect(limits.admit(two, 'alice')).toBeUndefined();
+    }
+    expect(limits.admit(two, 'alice')?.error.message).toContain('this account');
+    expect(limits.admit(one, 'alice')?.error.message).toContain('this account');
+    expect(limits.admit(two, 'bob')).toBeUndefined();
+    expect(limits.admit(one, undefined)).toBeUndefined();
+  });
+
+  it("SendLimits: refusals for the address's budget count toward the connection's cut-off", () => {
+    const limits = new SendLimits(
+      {
+        connection: { ratePerSecond: 1, burst: 100 },
+        account: open,
+        address: { ratePerSecond: 1, burst: 2 },
+        cutOff: { refusals: 2, windowSeconds: 10, penaltySeconds: 5 },
+      },
+      () => 0,
+    );
+    const budget = limits.connectionBudget(from('10.0.0.1'));
+    expect([limits.admit(budget, undefined), limits.admit(budget, undefined)]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect([limits.admit(budget, undefined)?.cutOff, limits.admit(budget, undefined)?.cutOff]).toEqual([
+      false,
+      false,
+    ]);
+    expect(limits.admit(budget, undefined)).toMatchObject({
+      cutOff: true,
+      error: { closed: true, retryAfter: 5 },
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryInbox } from '../../src/adapters/storage/memory-inbox.js';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
-import { ReadHistory } from '../../src/application/messaging/read-history.js';
+import { MAX_HISTORY_BYTES, ReadHistory } from '../../src/application/messaging/read-history.js';
 import type { ChatMessage } from '../../src/domain/message.js';
 
 const TS = '2026-01-01T00:00:00.000Z';
@@ -81,5 +81,29 @@ describe('ReadHistory pages', () => {
       more: true,
       before: 'n5',
     });
+  });
+
+  it('a page, on connect or older, is at most 4 MiB of JSON: the newest that fit, the rest on later pages', async () => {
+    expect(MAX_HISTORY_BYTES).toBe(4 * 1024 * 1024);
+    // 300 messages of 64 KiB: 100 of them (a default page) are 6.4 MiB, 300 (within maxPage) 19 MiB.
+    const big = 'x'.repeat(64 * 1024);
+    const store = new MemoryMessageStore({ historySize: 1_000, dedupWindowMs: 60_000 });
+    for (let i = 1; i <= 300; i++) await store.accept({ ...node(`n${i}`), msg: `${i} ${big}` }, 0);
+    const history = new ReadHistory({ store });
+    const bytes = (messages: readonly unknown[]) =>
+      messages.reduce<number>((sum, m) => sum + Buffer.byteLength(JSON.stringify(m)), 0);
+    const first = history.execute();
+    expect(bytes(first.messages)).toBeLessThanOrEqual(MAX_HISTORY_BYTES);
+    // As many as fit, not fewer: one more would pass the cap.
+    expect(first.messages.length).toBe(Math.floor(MAX_HISTORY_BYTES / bytes([first.messages[0]])));
+    expect(first.messages.at(-1)?.id).toBe('n300');
+    expect(first).toMatchObject({ more: true, before: first.messages[0]?.id });
+    const older = history.older({ before: first.before as string, limit: 300 });
+    expect(bytes(older.messages)).toBeLessThanOrEqual(MAX_HISTORY_BYTES);
+    expect(older.messages.length).toBe(first.messages.length);
+    expect(older.more).toBe(true);
+    // Paging back still hands out every message, once.
+    const { ids } = pageBack(history);
+    expect(ids).toEqual(Array.from({ length: 300 }, (_, i) => `n${i + 1}`));
   });
 });

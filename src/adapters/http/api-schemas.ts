@@ -193,6 +193,10 @@ export const limitsAnswer = z
       description: 'Frames per user connection: socket.io `msg` events, `/ws` frames of any kind.',
     }),
     account: budget.meta({ description: 'Messages per logged-in account, over all its connections.' }),
+    address: budget.meta({
+      description:
+        'Frames per client address over all its socket.io and `/ws` connections together (`msg` and `older` events, `/ws` frames).',
+    }),
     cutOff: z
       .strictObject({
         refusals: z

@@ -109,11 +109,35 @@ export class HttpRateLimits {
     );
   }
 
-  /** The client a request is charged to: its TCP peer, or behind a tunnel the entry the tunnel wrote. */
   #clientOf(address: string | undefined, forwardedFor: string | undefined): string | undefined {
-    if (address === undefined || !this.options.trustForwardedFor) return address;
-    if (classifyAddress(address) !== 'loopback') return address;
-    const forwarded = forwardedFor?.split(',').at(-1)?.trim();
-    return forwarded || address;
+    return clientOf(address, forwardedFor, this.options.trustForwardedFor === true);
   }
+}
+
+/**
+ * The client a request is charged to: its TCP peer, or behind a tunnel (`trustForwardedFor`, the peer on
+ * loopback) the last `X-Forwarded-For` entry, the one the tunnel wrote. Undefined without a socket.
+ */
+export function clientOf(
+  address: string | undefined,
+  forwardedFor: string | undefined,
+  trustForwardedFor: boolean,
+): string | undefined {
+  if (address === undefined || !trustForwardedFor) return address;
+  if (classifyAddress(address) !== 'loopback') return address;
+  const forwarded = forwardedFor?.split(',').at(-1)?.trim();
+  return forwarded || address;
+}
+
+/** `clientOf` for a request or a WebSocket upgrade (socket.io's handshake, `/ws`). */
+export function clientOfRequest(
+  request: RateLimitedConnection | undefined,
+  trustForwardedFor: boolean,
+): string | undefined {
+  const forwarded = request?.headers?.['x-forwarded-for'];
+  return clientOf(
+    request?.socket?.remoteAddress,
+    Array.isArray(forwarded) ? forwarded.join(', ') : forwarded,
+    trustForwardedFor,
+  );
 }

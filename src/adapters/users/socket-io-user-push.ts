@@ -93,7 +93,7 @@ export class SocketIoUserPush implements UserPush {
         socket.on('disconnect', () => notePresence(accounts, errors, 'closed', user, socket.id, TRANSPORT));
       }
       const { limits } = this.deps;
-      const budget = limits?.connectionBudget();
+      const budget = limits?.connectionBudget(socket.request);
       socket.on('msg', async (payload: unknown, ack?: unknown) => {
         // Before the payload is looked at: a refusal must cost less than the send it prevents.
         const refused = budget && limits?.admit(budget, user?.name);

@@ -90,7 +90,7 @@ export class WsUserPush implements UserPush {
   #accept(ws: WebSocket, request: IncomingMessage, forward: ForwardMessage): void {
     this.#alive.add(ws);
     this.#ids.set(ws, `ws-${++this.#nextId}`);
-    const budget = this.deps.limits?.connectionBudget();
+    const budget = this.deps.limits?.connectionBudget(request);
     if (budget) this.#budgets.set(ws, budget);
     this.#requests.set(ws, request);
     ws.on('pong', () => this.#alive.add(ws));

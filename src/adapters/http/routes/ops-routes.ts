@@ -73,8 +73,8 @@ export const OPS_ROUTES = [
     operationId: 'getLimits',
     summary: "This node's rate limits",
     description:
-      'The token buckets this node keeps per client address (HTTP), per user connection and per account, so a ' +
-      'client can pace itself. Over one, HTTP answers `429 rate_limited` with `Retry-After`, and a socket gets an ' +
+      'The token buckets this node keeps per client address (HTTP, and the frames of all its user connections ' +
+      'together), per user connection and per account, so a client can pace itself. Over one, HTTP answers `429 rate_limited` with `Retry-After`, and a socket gets an ' +
       'error `{code: "rate_limited", retryAfter}`. `admission` gives the bounds past which a user\'s message for a ' +
       'node that answers but falls behind is refused `destination_busy` with `retryAfter`.',
     tag: 'extension',
