@@ -116,7 +116,7 @@ export class AccountsApi {
     return this.#call('GET', '/users?scope=mesh', undefined, 200, parseMeshUsers);
   }
 
-  async #call<T>(
+  #call<T>(
     method: string,
     path: string,
     body: unknown,
@@ -124,36 +124,67 @@ export class AccountsApi {
     read: (json: unknown) => T | undefined,
     token?: string,
   ): Promise<AccountResult<T>> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
-    let answer: HttpAnswer;
-    let json: unknown;
-    try {
-      answer = await this.request(path, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await answer.text();
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      return { ok: false, error: UNREACHABLE };
-    }
-    if (answer.status === expected) {
-      const value = read(json);
-      if (value !== undefined) return { ok: true, value };
-      return {
-        ok: false,
-        error: { code: 'bad_answer', message: 'The node answered in a way this page does not understand.' },
-      };
-    }
-    const wire = isRecord(json) && isRecord(json.error) ? parseWireError(json) : undefined;
-    const error = wire ?? { code: `http_${answer.status}`, message: `The node answered ${answer.status}.` };
-    const retry = Number.parseInt(answer.headers.get('Retry-After') ?? '', 10);
+    return callNode(this.request, {
+      method,
+      path,
+      body,
+      expected,
+      read,
+      ...(token === undefined ? {} : { token }),
+    });
+  }
+}
+
+/** One JSON call to a node, as the client's APIs make it. */
+export interface NodeCall<T> {
+  readonly method: string;
+  readonly path: string;
+  /** Sent as JSON when present. */
+  readonly body?: unknown;
+  /** The bearer token, when the call is made as a logged-in user. */
+  readonly token?: string;
+  /** The status that means success; any other is a refusal. */
+  readonly expected: number;
+  /** The value of a successful answer, or undefined when the answer is not understood (`bad_answer`). */
+  readonly read: (json: unknown) => T | undefined;
+}
+
+/**
+ * Makes `call` and resolves (never rejects) with its value or the node's refusal in the node's words:
+ * `unreachable` when no answer came, `bad_answer` for a success this client cannot read, else the node's error
+ * (`http_<status>` when it gave none), with `retryAfterSeconds` from `Retry-After`.
+ */
+export async function callNode<T>(request: HttpRequest, call: NodeCall<T>): Promise<AccountResult<T>> {
+  const { method, path, body, token, expected, read } = call;
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+  let answer: HttpAnswer;
+  let json: unknown;
+  try {
+    answer = await request(path, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await answer.text();
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return { ok: false, error: UNREACHABLE };
+  }
+  if (answer.status === expected) {
+    const value = read(json);
+    if (value !== undefined) return { ok: true, value };
     return {
       ok: false,
-      error: Number.isSafeInteger(retry) && retry >= 0 ? { ...error, retryAfterSeconds: retry } : error,
+      error: { code: 'bad_answer', message: 'The node answered in a way this page does not understand.' },
     };
   }
+  const wire = isRecord(json) && isRecord(json.error) ? parseWireError(json) : undefined;
+  const error = wire ?? { code: `http_${answer.status}`, message: `The node answered ${answer.status}.` };
+  const retry = Number.parseInt(answer.headers.get('Retry-After') ?? '', 10);
+  return {
+    ok: false,
+    error: Number.isSafeInteger(retry) && retry >= 0 ? { ...error, retryAfterSeconds: retry } : error,
+  };
 }

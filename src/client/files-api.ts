@@ -1,4 +1,4 @@
-import type { HttpAnswer, HttpRequest } from './accounts-api.js';
+import { callNode, type HttpRequest } from './accounts-api.js';
 import { type FileReference, isRecord, parseWireError, type WireError } from './frames.js';
 
 // The files calls of a node's HTTP API (SPEC §6) as a front end makes them, apart from the upload itself
@@ -206,8 +206,6 @@ export function uploadRefusalText(status: number, body: string, maxFileSize: num
   }
 }
 
-const UNREACHABLE: WireError = { code: 'unreachable', message: 'The node cannot be reached; try again.' };
-
 /** The files calls on one node. Each resolves (never rejects) with the value or the node's refusal. */
 export class FilesApi {
   constructor(private readonly request: HttpRequest) {}
@@ -247,37 +245,19 @@ export class FilesApi {
     return answer.ok ? answer.value : undefined;
   }
 
-  async #call<T>(
+  #call<T>(
     method: string,
     path: string,
     expected: number,
     read: (json: unknown) => T | undefined,
     token?: string,
   ): Promise<FilesResult<T>> {
-    let answer: HttpAnswer;
-    let json: unknown;
-    try {
-      answer = await this.request(path, {
-        method,
-        headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
-      });
-      const body = await answer.text();
-      json = body === '' ? undefined : JSON.parse(body);
-    } catch {
-      return { ok: false, error: UNREACHABLE };
-    }
-    if (answer.status === expected) {
-      const value = read(json);
-      if (value !== undefined) return { ok: true, value };
-      return {
-        ok: false,
-        error: { code: 'bad_answer', message: 'The node answered in a way this page does not understand.' },
-      };
-    }
-    const wire = isRecord(json) && isRecord(json.error) ? parseWireError(json) : undefined;
-    return {
-      ok: false,
-      error: wire ?? { code: `http_${answer.status}`, message: `The node answered ${answer.status}.` },
-    };
+    return callNode(this.request, {
+      method,
+      path,
+      expected,
+      read,
+      ...(token === undefined ? {} : { token }),
+    });
   }
 }
