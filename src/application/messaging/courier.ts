@@ -1,4 +1,3 @@
-import { admit } from '../../domain/admission.js';
 import {
   BROADCAST,
   type DeliveryStatus,
@@ -13,13 +12,14 @@ import type { ChatMessage } from '../../domain/message.js';
 import { shownToUsers } from '../../domain/message-signature.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
-import { DestinationBusy, OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
+import { OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { InternalErrors } from '../ports/internal-errors.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { UserPush } from '../ports/user-push.js';
+import { AdmissionGate } from './admission-gate.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
 import { DirectUnsupported } from './direct-errors.js';
 import { Fates } from './fates.js';
@@ -94,8 +94,8 @@ export class Courier {
    */
   #ackDeadline: { readonly at: number; readonly passed: Promise<void> } | undefined;
   #toRelease: string[] = [];
-  /** Users' messages admitted for a destination and not in its lane yet (being stored): admission counts them. */
-  readonly #admitted = new Map<string, number>();
+  /** Users' messages at the door: refused while their destination is behind (`AdmissionGate`). */
+  readonly #gate: AdmissionGate;
 
   constructor(
     private readonly deps: CourierDeps,
@@ -106,6 +106,16 @@ export class Courier {
     this.settings = { ...merged, ttlMs: Math.min(merged.ttlMs, MESSAGE_ID_MEMORY_MS) };
     this.#random = deps.random ?? Math.random;
     this.#statuses = new HeldStatuses(deps.users);
+    const admission = { maxWaiting: this.settings.admitMaxWaiting, maxWaitMs: this.settings.admitMaxWaitMs };
+    this.#gate = new AdmissionGate(admission, deps.clock, (node) => {
+      const lane = this.#lanes.get(node);
+      return {
+        queued: lane?.parcels.length ?? 0,
+        oldestAt: lane?.parcels[0]?.since,
+        // A node found dead gets a lane that backs off from the start (`#add`).
+        backingOff: lane ? lane.failures > 0 : !deps.registry.get(node),
+      };
+    });
   }
 
   /** Resumes the stored outbox, then starts sending and watching for expiry and destinations coming back. */
@@ -152,16 +162,8 @@ export class Courier {
   ): Promise<FirstOutcome[]> {
     if (this.#stopped) throw new StoreClosed();
     this.#checkRoom(message, targets);
-    let admitted = options.admit && message.to !== BROADCAST ? this.#admit(targets) : [];
     // Once the message is in its lanes (or was not stored), the lanes count it.
-    const stored = () => {
-      for (const node of admitted) {
-        const left = (this.#admitted.get(node) ?? 1) - 1;
-        if (left > 0) this.#admitted.set(node, left);
-        else this.#admitted.delete(node);
-      }
-      admitted = [];
-    };
+    const stored = options.admit && message.to !== BROADCAST ? this.#gate.enter(targets) : () => {};
     try {
       if (!options.notify) return await this.#enqueue(message, targets, options, stored);
       this.#statuses.hold(message.id);
@@ -205,7 +207,14 @@ export class Courier {
     const { entries, outgoing } = await store.enqueue(
       targets.map((t) => ({ node: t.id, url: t.url, message, expiresAt, notify: options.notify })),
       // Outgoing history shows users what they sent: verified when this node signed it (its own message).
-      options.outgoing ? { outgoing: shownToUsers(message, this.#signedHere(message)) } : undefined,
+      options.outgoing
+        ? {
+            outgoing: shownToUsers(
+              message,
+              this.deps.signatures?.signedHere(message) ?? message.sig !== undefined,
+            ),
+          }
+        : undefined,
     );
     stored();
     if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
@@ -255,36 +264,6 @@ export class Courier {
         );
       }
     }
-  }
-
-  /**
-   * Refuses `DestinationBusy` when a target is behind; else counts the message as admitted for each target
-   * until it is in the lane (its store write is under way), so a burst cannot slip past the bound meanwhile.
-   */
-  #admit(targets: readonly NodeRecord[]): string[] {
-    const now = this.deps.clock.now();
-    const settings = { maxWaiting: this.settings.admitMaxWaiting, maxWaitMs: this.settings.admitMaxWaitMs };
-    for (const target of targets) {
-      const lane = this.#lanes.get(target.id);
-      const load = {
-        waiting: (lane?.parcels.length ?? 0) + (this.#admitted.get(target.id) ?? 0),
-        oldestAt: lane?.parcels[0]?.since,
-        // A node found dead gets a lane that backs off from the start (`#add`).
-        backingOff: lane ? lane.failures > 0 : !this.deps.registry.get(target.id),
-      };
-      const refused = admit(load, now, settings);
-      if (!refused) continue;
-      const why =
-        refused.reason === 'waiting'
-          ? `${load.waiting} messages already wait for it`
-          : `its oldest waiting message has waited ${now - (load.oldestAt ?? now)} ms`;
-      throw new DestinationBusy(
-        `Node "${target.id}" is behind (${why}); nothing was taken, try again in ${refused.retryAfterSeconds} s.`,
-        refused.retryAfterSeconds,
-      );
-    }
-    for (const target of targets) this.#admitted.set(target.id, (this.#admitted.get(target.id) ?? 0) + 1);
-    return targets.map((target) => target.id);
   }
 
   /** Puts a stored entry in its lane (once: a second add only attaches the waiting sender). */
@@ -355,26 +334,6 @@ export class Courier {
     });
   }
 
-  /** Whether this node signs `message` as its origin (its own message, and this node has a key). */
-  #signedHere(message: ChatMessage): boolean {
-    return (
-      message.sig !== undefined ||
-      (message.from === this.deps.registry.self.id && this.deps.signatures?.signs === true)
-    );
-  }
-
-  /**
-   * A message sent alone (`PUT /msg`) carries its own signature when this node originated it and has a key;
-   * one sent in a batch is covered by the batch's proof instead (`MessageSignatures.sealBatch`), so signing
-   * costs one signature per call rather than one per message. Messages are signed at send time, not when
-   * accepted: the outbox keeps them unsigned, and a retry signs again.
-   */
-  #sealedAlone(message: ChatMessage): ChatMessage {
-    const { signatures, registry } = this.deps;
-    if (!signatures?.signs || message.sig !== undefined || message.from !== registry.self.id) return message;
-    return signatures.seal(message);
-  }
-
   /** One call to the destination with the messages at the head of its lane. */
   async #attempt(lane: Lane): Promise<void> {
     const { registry, peers } = this.deps;
@@ -401,7 +360,10 @@ export class Courier {
         // A plain node takes only its own id as `to`: its share of a broadcast is addressed to it.
         const { message } = head.entry;
         const plain = record?.incarnation === undefined && message.to === BROADCAST;
-        await peers.sendMessage(url, plain ? { ...message, to: lane.node } : this.#sealedAlone(message));
+        await peers.sendMessage(
+          url,
+          plain ? { ...message, to: lane.node } : (this.deps.signatures?.sealAlone(message) ?? message),
+        );
         results = [{ ok: true }];
       }
     } catch (error) {

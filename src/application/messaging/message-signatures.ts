@@ -45,6 +45,21 @@ export class MessageSignatures {
     return signer ? { ...message, sig: signer.sign(canonicalMessage(message)) } : message;
   }
 
+  /** Whether users see `message` as verified for its signature here: signed, or this keyed node's own. */
+  signedHere(message: ChatMessage): boolean {
+    return message.sig !== undefined || (message.from === this.deps.self && this.signs);
+  }
+
+  /**
+   * A message sent alone (`PUT /msg`) carries its own signature when this node originated it and has a key;
+   * one sent in a batch is covered by the batch's proof instead (`sealBatch`), so the courier signs once per
+   * call rather than once per message, at send time: the outbox keeps messages unsigned, and a retry signs again.
+   */
+  sealAlone<T extends ChatMessage>(message: T): T {
+    if (!this.signs || message.sig !== undefined || message.from !== this.deps.self) return message;
+    return this.seal(message);
+  }
+
   /** This node's proof for a batch, when it has a key and originated at least one of the messages. */
   sealBatch(messages: readonly ChatMessage[]): BatchProof | undefined {
     const { signer, self } = this.deps;

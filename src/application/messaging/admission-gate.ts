@@ -1,0 +1,55 @@
+import { type AdmissionSettings, admit, type LaneLoad } from '../../domain/admission.js';
+import type { NodeRecord } from '../../domain/node-record.js';
+import { DestinationBusy } from '../errors.js';
+import type { Clock } from '../ports/clock.js';
+
+/** What the outbox's lane for a destination holds, as admission reads it (`LaneLoad` without the admitted). */
+export type QueuedLoad = Omit<LaneLoad, 'waiting'> & { readonly queued: number };
+
+/**
+ * Admission of users' messages at the outbox's door (`admit`, domain/admission.ts): refuses `DestinationBusy`
+ * when a target is behind, else counts the message as admitted for each target until it is in its lane (its
+ * store write is under way), so a burst cannot slip past the bound meanwhile.
+ */
+export class AdmissionGate {
+  /** Users' messages admitted for a destination and not in its lane yet (being stored). */
+  readonly #admitted = new Map<string, number>();
+
+  constructor(
+    private readonly settings: AdmissionSettings,
+    private readonly clock: Clock,
+    private readonly loadOf: (node: string) => QueuedLoad,
+  ) {}
+
+  /**
+   * Admits the message for every target or throws `DestinationBusy`; the function returned says it is in its
+   * lanes now (or was not stored), and does so once however often it is called.
+   */
+  enter(targets: readonly NodeRecord[]): () => void {
+    const now = this.clock.now();
+    for (const target of targets) {
+      const { queued, ...lane } = this.loadOf(target.id);
+      const load: LaneLoad = { ...lane, waiting: queued + (this.#admitted.get(target.id) ?? 0) };
+      const refused = admit(load, now, this.settings);
+      if (!refused) continue;
+      const why =
+        refused.reason === 'waiting'
+          ? `${load.waiting} messages already wait for it`
+          : `its oldest waiting message has waited ${now - (load.oldestAt ?? now)} ms`;
+      throw new DestinationBusy(
+        `Node "${target.id}" is behind (${why}); nothing was taken, try again in ${refused.retryAfterSeconds} s.`,
+        refused.retryAfterSeconds,
+      );
+    }
+    for (const target of targets) this.#admitted.set(target.id, (this.#admitted.get(target.id) ?? 0) + 1);
+    let left = targets.map((target) => target.id);
+    return () => {
+      for (const node of left) {
+        const count = (this.#admitted.get(node) ?? 1) - 1;
+        if (count > 0) this.#admitted.set(node, count);
+        else this.#admitted.delete(node);
+      }
+      left = [];
+    };
+  }
+}
