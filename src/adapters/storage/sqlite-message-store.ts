@@ -8,6 +8,7 @@ import {
   type MessageStoreSettings,
   SEEN_PRUNE_INTERVAL_MS,
 } from './message-store-settings.js';
+import { RecentHistoryRows, type WrittenRow } from './recent-history-rows.js';
 
 interface HistoryRow {
   readonly pos: number;
@@ -31,13 +32,10 @@ interface Counts {
   history: number;
   seen: number;
   /** History rows the transaction wrote (added, or given a new status), for `#recent` once it commits. */
-  readonly written: { readonly entry: HistoryEntry; readonly pos: number | undefined }[];
+  readonly written: WrittenRow[];
   /** It trimmed history to its cap. */
   trimmed: boolean;
 }
-
-/** Committed history rows kept parsed for status changes (`#recent`): about the messages still in flight. */
-const RECENT_ROWS = 1_024;
 
 /** One write call waiting for its batch: the SQL it runs (none for a no-op) and how its promise settles. */
 interface Queued {
@@ -114,11 +112,8 @@ export class SqliteMessageStore implements MessageStore {
   #seenRows: number;
   /** The committed outbox, by key (insertion order is key order). */
   readonly #outbox = new Map<number, OutboxEntry>();
-  /**
-   * The newest committed history rows by id, as on disk (entry and `pos`), so that a status change or lookup of a
-   * message just stored reads neither SQLite nor JSON: at most `RECENT_ROWS`, none that a trim removed.
-   */
-  readonly #recent = new Map<string, { readonly entry: HistoryEntry; readonly pos: number }>();
+  /** The newest committed history rows, parsed (`RecentHistoryRows`). */
+  readonly #recent = new RecentHistoryRows();
 
   // The overlay: what the queued batch changes.
   readonly #acceptedIds = new Set<string>();
@@ -392,7 +387,11 @@ export class SqliteMessageStore implements MessageStore {
     }
     this.#historyRows = counts.history;
     this.#seenRows = counts.seen;
-    this.#remember(counts);
+    this.#recent.remember(
+      counts.written,
+      counts.trimmed,
+      () => this.#sql.nthPos.get(0) as number | undefined,
+    );
     for (const key of this.#outboxSettled) this.#outbox.delete(key);
     for (const [key, entry] of this.#outboxAdded) this.#outbox.set(key, entry);
     this.#dropOverlay();
@@ -418,32 +417,6 @@ export class SqliteMessageStore implements MessageStore {
     );
     counts.history += changes;
     if (changes > 0) counts.written.push({ entry, pos: Number(lastInsertRowid) });
-  }
-
-  /** Takes a committed batch's history rows into `#recent`, and drops what its trim removed. */
-  #remember(counts: Counts): void {
-    const recent = this.#recent;
-    for (const { entry, pos } of counts.written) {
-      if (pos !== undefined) {
-        recent.delete(entry.id);
-        recent.set(entry.id, { entry, pos });
-        continue;
-      }
-      const known = recent.get(entry.id);
-      if (known) recent.set(entry.id, { entry, pos: known.pos });
-    }
-    if (counts.trimmed) {
-      const first = this.#sql.nthPos.get(0) as number | undefined;
-      // Insertion order is `pos` order (a status change keeps an entry's place): the removed rows come first.
-      for (const [id, row] of recent) {
-        if (first !== undefined && row.pos >= first) break;
-        recent.delete(id);
-      }
-    }
-    for (const id of recent.keys()) {
-      if (recent.size <= RECENT_ROWS) break;
-      recent.delete(id);
-    }
   }
 
   /** Adds an entry to the overlay as the batch's newest addition. */

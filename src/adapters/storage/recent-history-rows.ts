@@ -1,0 +1,52 @@
+import type { HistoryEntry } from '../../domain/delivery.js';
+
+/** Committed history rows kept parsed for status changes: about the messages still in flight. */
+const RECENT_ROWS = 1_024;
+
+/** A history row a committed transaction wrote: added (with its `pos`), or given a new status (`pos` unknown). */
+export interface WrittenRow {
+  readonly entry: HistoryEntry;
+  readonly pos: number | undefined;
+}
+
+/**
+ * The newest committed history rows by id, as on disk (entry and `pos`), so that a status change or lookup of a
+ * message just stored reads neither SQLite nor JSON: at most `RECENT_ROWS`, none that a trim removed.
+ * Insertion order is `pos` order (a status change keeps an entry's place), so the oldest come first.
+ */
+export class RecentHistoryRows {
+  readonly #rows = new Map<string, { readonly entry: HistoryEntry; readonly pos: number }>();
+
+  get(id: string): { readonly entry: HistoryEntry; readonly pos: number } | undefined {
+    return this.#rows.get(id);
+  }
+
+  /** Takes a committed batch's rows; `firstKept` is the lowest `pos` left after a trim (undefined: none). */
+  remember(written: readonly WrittenRow[], trimmed: boolean, firstKept: () => number | undefined): void {
+    const rows = this.#rows;
+    for (const { entry, pos } of written) {
+      if (pos !== undefined) {
+        rows.delete(entry.id);
+        rows.set(entry.id, { entry, pos });
+        continue;
+      }
+      const known = rows.get(entry.id);
+      if (known) rows.set(entry.id, { entry, pos: known.pos });
+    }
+    if (trimmed) {
+      const first = firstKept();
+      for (const [id, row] of rows) {
+        if (first !== undefined && row.pos >= first) break;
+        rows.delete(id);
+      }
+    }
+    for (const id of rows.keys()) {
+      if (rows.size <= RECENT_ROWS) break;
+      rows.delete(id);
+    }
+  }
+
+  clear(): void {
+    this.#rows.clear();
+  }
+}
