@@ -23,6 +23,7 @@ import { SqliteAccountStore } from './adapters/storage/sqlite-account-store.js';
 import { SqliteAuditTrail } from './adapters/storage/sqlite-audit-trail.js';
 import { SqliteCatalogCopies } from './adapters/storage/sqlite-catalog-copies.js';
 import { SqliteFileCatalog } from './adapters/storage/sqlite-file-catalog.js';
+import { SqliteHeldCopies } from './adapters/storage/sqlite-held-copies.js';
 import { SqliteInbox } from './adapters/storage/sqlite-inbox.js';
 import { SqliteMembershipStore } from './adapters/storage/sqlite-membership-store.js';
 import { SqliteMessageStore } from './adapters/storage/sqlite-message-store.js';
@@ -91,6 +92,9 @@ export function chooseAdapters(
     audit: auditTrail(log, db, overrides.audit),
     fileCatalog: overrides.fileCatalog ?? fileCatalog(db),
     catalogCopies: overrides.catalogCopies ?? catalogCopies(db),
+    heldCopies: db
+      ? new SqliteHeldCopies(db, { ownsDb: false })
+      : new SqliteHeldCopies(new Database(':memory:'), { ownsDb: true }),
     fileContent: content,
     // File bytes never ride a peer link (one JSON frame of 4 MiB): plain HTTP under the same address policy.
     fileSource:

@@ -32,6 +32,7 @@ const ADAPTER_TOKENS: AdapterTokens = {
   audit: token('audit'),
   fileCatalog: token('fileCatalog'),
   catalogCopies: token('catalogCopies'),
+  heldCopies: token('heldCopies'),
   fileContent: token('fileContent'),
   fileSource: token('fileSource'),
   partialDownloads: token('partialDownloads'),

@@ -72,6 +72,10 @@ export class MeshNode {
     this.wired.linkServer?.attach(http);
     this.wired.networkPush.start();
     try {
+      // Before anyone can pull this node's catalog: the verified copies it held before a restart.
+      const held = await this.wired.files.restoreHeld?.execute();
+      if (held && held.restored.length + held.dropped.length > 0)
+        log.info({ restored: held.restored.length, dropped: held.dropped }, 'held copies checked');
       this.#port = await http.listen(this.config.port, this.config.host);
       registry.setSelfUrl(await endpoint.open(this.#port));
       const seeds = this.config.join.length > 0 || remembered.length > 0;
@@ -146,6 +150,7 @@ export class MeshNode {
       await this.wired.files.remoteFiles?.stop();
       fileCatalog.close();
       catalogCopies.close();
+      this.wired.heldCopies?.close();
       await fileContent.close();
       inbox.close();
       this.database?.close();

@@ -11,6 +11,7 @@ import type { CatalogCopies } from '../application/ports/files/catalog-copies.js
 import type { ContentStore } from '../application/ports/files/content-store.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
 import type { FileSource } from '../application/ports/files/file-source.js';
+import type { HeldCopies } from '../application/ports/files/held-copies.js';
 import type { PartialDownloads } from '../application/ports/files/partial-downloads.js';
 import type { IdGenerator } from '../application/ports/id-generator.js';
 import type { Inbox } from '../application/ports/inbox.js';
@@ -50,6 +51,8 @@ export interface NodeAdapters {
   readonly fileCatalog: FileCatalog;
   /** The copies of other nodes' file records (the mesh catalog); closed with the other stores. */
   readonly catalogCopies: CatalogCopies;
+  /** The ids of the verified copies this node fetched (its catalog's `held`), kept across a restart; closed with the other stores. */
+  readonly heldCopies?: HeldCopies;
   /** The bytes of those files, by content id; closed by the node after its front ends. */
   readonly fileContent: ContentStore;
   /** Fetches file bytes from other nodes over HTTP; without it (or `partialDownloads`) a node serves only its own. */

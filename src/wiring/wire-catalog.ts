@@ -5,6 +5,7 @@ import { MEMBERSHIP_PROFILES, type MembershipSettings } from '../application/mem
 import type { Clock } from '../application/ports/clock.js';
 import type { CatalogCopies } from '../application/ports/files/catalog-copies.js';
 import type { FileCatalog } from '../application/ports/files/file-catalog.js';
+import type { HeldCopies } from '../application/ports/files/held-copies.js';
 import type { InternalErrors } from '../application/ports/internal-errors.js';
 import type { PeerClient } from '../application/ports/peer-client.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
@@ -17,6 +18,8 @@ export interface CatalogParts {
   readonly fileCatalog: FileCatalog;
   /** Where the copies of other nodes' records are kept (they are loaded from it at start). */
   readonly copies: CatalogCopies;
+  /** Where the ids of the verified copies this node fetched are kept across a restart (else in memory only). */
+  readonly held?: HeldCopies;
   readonly errors?: InternalErrors;
 }
 
@@ -27,6 +30,8 @@ export interface CatalogWiring {
   readonly meshCatalog: MeshCatalog;
   /** Its copies' store, for the node to close with the other stores. */
   readonly catalogCopies: CatalogCopies;
+  /** The held copies' store, when given, for the node to close with the other stores. */
+  readonly heldCopies?: HeldCopies;
 }
 
 export function wireCatalog(
@@ -36,12 +41,15 @@ export function wireCatalog(
     readonly catalog?: Partial<CatalogSettings>;
   },
 ): CatalogWiring {
-  const { registry, peers, clock, fileCatalog, copies, errors } = parts;
-  const ownCatalog = new VersionedFileCatalog(fileCatalog, clock);
+  const { registry, peers, clock, fileCatalog, copies, held, errors } = parts;
+  const ownCatalog = new VersionedFileCatalog(fileCatalog, clock, undefined, {
+    ...(held ? { heldCopies: held } : {}),
+    ...(errors ? { errors } : {}),
+  });
   const timing = catalogSettings({ ...MEMBERSHIP_PROFILES.lan, ...settings.membership });
   const meshCatalog = new MeshCatalog(
     { registry, peers, clock, own: ownCatalog, copies, errors },
     { ...timing, ...settings.catalog },
   );
-  return { ownCatalog, meshCatalog, catalogCopies: copies };
+  return { ownCatalog, meshCatalog, catalogCopies: copies, ...(held ? { heldCopies: held } : {}) };
 }

@@ -10,6 +10,7 @@ import type { MeshCatalog, OwnCatalog } from '../application/files/mesh-catalog.
 import { DEFAULT_PUBLISH_SETTINGS, PublishFile } from '../application/files/publish-file.js';
 import { RemoteFiles, type RemoteFilesSettings } from '../application/files/remote-files.js';
 import { RemoveUserFiles } from '../application/files/remove-user-files.js';
+import { RestoreHeldCopies } from '../application/files/restore-held-copies.js';
 import type { AuditTrail } from '../application/ports/accounts/audit-trail.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { ContentStore } from '../application/ports/files/content-store.js';
@@ -72,6 +73,8 @@ export interface FilesWiring {
     readonly catalog?: { readonly own: OwnCatalog; readonly mesh: MeshCatalog };
     /** Fetches files published on other nodes; absent without the mesh catalog or a partial store. */
     readonly remoteFiles?: RemoteFiles;
+    /** Run once at start, before the node listens: lists again the verified copies held before a restart. */
+    readonly restoreHeld?: RestoreHeldCopies;
   };
   readonly fileCatalog: FileCatalog;
   readonly fileContent: ContentStore;
@@ -122,6 +125,15 @@ export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): File
       maxFileSize,
       ...(mesh ? { catalog: { own: mesh.ownCatalog, mesh: mesh.meshCatalog } } : {}),
       ...(remote ? { remoteFiles: remote } : {}),
+      ...(mesh
+        ? {
+            restoreHeld: new RestoreHeldCopies({
+              own: mesh.ownCatalog,
+              content: context.content,
+              locator: mesh.meshCatalog,
+            }),
+          }
+        : {}),
     },
     fileCatalog: store.context.catalog,
     fileContent: store.context.content,

@@ -83,7 +83,15 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
   // Every file use case goes through the versioned catalog, so each publish and delete moves the version the
   // mesh catalog gossips; the mesh catalog keeps the copies of the other nodes' records.
   const catalog = wireCatalog(
-    { registry, peers, clock, fileCatalog: adapters.fileCatalog, copies: adapters.catalogCopies, errors },
+    {
+      registry,
+      peers,
+      clock,
+      fileCatalog: adapters.fileCatalog,
+      copies: adapters.catalogCopies,
+      ...(adapters.heldCopies ? { held: adapters.heldCopies } : {}),
+      errors,
+    },
     settings,
   );
   const fileParts = {

@@ -75,6 +75,10 @@ export class InMemoryContentStore implements ContentStore {
     return this.stored.has(id);
   }
 
+  async size(id: string): Promise<number | undefined> {
+    return this.stored.get(id)?.length;
+  }
+
   async remove(id: string): Promise<void> {
     this.stored.delete(id);
   }

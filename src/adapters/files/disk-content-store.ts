@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageFailed, StorageFull } from '../../application/files/file-errors.js';
 import type { ByteRange, ContentStore, StagedContent } from '../../application/ports/files/content-store.js';
@@ -155,6 +155,16 @@ export class DiskContentStore implements ContentStore {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  async size(id: string): Promise<number | undefined> {
+    try {
+      const found = await stat(this.pathOf(id));
+      return found.isFile() ? found.size : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw storageError(error);
     }
   }
 

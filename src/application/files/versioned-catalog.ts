@@ -2,6 +2,8 @@ import { MAX_CATALOG_TOMBSTONES, MAX_HELD_COPIES, type RemovedRecord } from '../
 import type { FileRecord } from '../../domain/file-record.js';
 import type { Clock } from '../ports/clock.js';
 import type { AddFileOutcome, DownloadEntry, FileCatalog, FileQuery } from '../ports/files/file-catalog.js';
+import type { HeldCopies } from '../ports/files/held-copies.js';
+import type { InternalErrors } from '../ports/internal-errors.js';
 
 /** What changed in this node's records after a version: records added since, and tombstones of those removed. */
 export interface CatalogChanges {
@@ -22,6 +24,9 @@ function key(record: { readonly id: string; readonly owner: string }): string {
  * `{id, owner, version}` for each removal, the newest `maxTombstones` of them, so `changesSince` can answer a
  * peer that holds an older version with the difference only. A version before the start, or before the newest
  * tombstone it had to drop, cannot be answered that way (`undefined`: the peer gets the whole catalog).
+ *
+ * The ids of the files this node holds a verified copy of (`held`) are kept in `HeldCopies` too, when given, so a
+ * restarted node advertises them again once `restoreHeld` checked that their bytes are still there.
  */
 export class VersionedFileCatalog implements FileCatalog {
   #version: number;
@@ -36,6 +41,7 @@ export class VersionedFileCatalog implements FileCatalog {
     private readonly inner: FileCatalog,
     private readonly clock: Clock,
     private readonly maxTombstones = MAX_CATALOG_TOMBSTONES,
+    private readonly kept: { readonly heldCopies?: HeldCopies; readonly errors?: InternalErrors } = {},
   ) {
     this.#version = clock.now();
     this.#horizon = this.#version;
@@ -63,8 +69,13 @@ export class VersionedFileCatalog implements FileCatalog {
     return this.inner.byName(owner, name);
   }
 
+  /**
+   * A held copy counts among what still holds the content (`remaining`): deleting a record of a content this
+   * node also fetched as a verified copy keeps the bytes, which it goes on advertising and serving.
+   */
   remove(id: string, owner: string): { readonly removed?: FileRecord; readonly remaining: number } {
-    const result = this.inner.remove(id, owner);
+    const inner = this.inner.remove(id, owner);
+    const result = this.#held.has(id) ? { ...inner, remaining: inner.remaining + 1 } : inner;
     if (result.removed) {
       this.#changed();
       const k = key({ id, owner });
@@ -94,24 +105,40 @@ export class VersionedFileCatalog implements FileCatalog {
   }
 
   /**
-   * The records added and removed after version `since`, at most `maxFiles` records; `undefined` when `since`
-   * is not a version this node can answer a difference from (before its start or its oldest kept tombstone, or
-   * ahead of its version), or when more than `maxFiles` records changed.
-   */
-  /**
    * Notes that this node now holds a verified copy of content `id` (fetched from another node): it is listed in
    * `held()`, newest first, the oldest dropped past `MAX_HELD_COPIES`, and the version moves so peers pull it
-   * (an id already listed changes nothing).
-   * Kept in memory since the start, like the tombstones.
+   * (an id already listed changes nothing). Kept in `HeldCopies` too, so a restart does not forget it.
    */
   markHeld(id: string): void {
     if (this.#held.has(id)) return;
     this.#held.add(id);
-    for (const oldest of this.#held) {
-      if (this.#held.size <= MAX_HELD_COPIES) break;
-      this.#held.delete(oldest);
-    }
+    this.#keep((store) => store.add(id));
+    this.#trimHeld();
     this.#changed();
+  }
+
+  /**
+   * At start, before any peer pulls: lists again the held copies `HeldCopies` kept, each only once `stillHeld`
+   * resolves `true` for it (its bytes are in the content store and match); the others are forgotten. The version
+   * stays: a restarted node's version is new to its peers anyway, so their next pull carries the list whole.
+   * Resolves with the ids listed again and those forgotten; rejects only when `HeldCopies` cannot be read.
+   */
+  async restoreHeld(
+    stillHeld: (id: string) => Promise<boolean>,
+  ): Promise<{ readonly restored: string[]; readonly dropped: string[] }> {
+    const restored: string[] = [];
+    const dropped: string[] = [];
+    for (const id of this.kept.heldCopies?.list() ?? []) {
+      if (await stillHeld(id)) {
+        this.#held.add(id);
+        restored.push(id);
+      } else {
+        this.#keep((store) => store.remove(id));
+        dropped.push(id);
+      }
+    }
+    this.#trimHeld();
+    return { restored, dropped };
   }
 
   /** Ids of the files this node holds a verified copy of (see `markHeld`), newest first. */
@@ -119,6 +146,11 @@ export class VersionedFileCatalog implements FileCatalog {
     return [...this.#held].reverse();
   }
 
+  /**
+   * The records added and removed after version `since`, at most `maxFiles` records; `undefined` when `since`
+   * is not a version this node can answer a difference from (before its start or its oldest kept tombstone, or
+   * ahead of its version), or when more than `maxFiles` records changed.
+   */
   changesSince(since: number, maxFiles: number): CatalogChanges | undefined {
     if (since < this.#horizon || since > this.#version) return undefined;
     const files: FileRecord[] = [];
@@ -138,6 +170,28 @@ export class VersionedFileCatalog implements FileCatalog {
 
   close(): void {
     this.inner.close();
+  }
+
+  #trimHeld(): void {
+    for (const oldest of this.#held) {
+      if (this.#held.size <= MAX_HELD_COPIES) break;
+      this.#held.delete(oldest);
+      this.#keep((store) => store.remove(oldest));
+    }
+  }
+
+  /**
+   * Writes to `HeldCopies`; a failure is reported, not thrown: the copy is held and advertised all the same, only
+   * a restart may forget it (a download that completed must not fail over its bookkeeping).
+   */
+  #keep(write: (store: HeldCopies) => void): void {
+    const { heldCopies, errors } = this.kept;
+    if (!heldCopies) return;
+    try {
+      write(heldCopies);
+    } catch (error) {
+      errors?.report(error);
+    }
   }
 
   #changed(): void {

@@ -35,6 +35,8 @@ export interface ByteRange {
  *   with, nothing of the bytes is left anywhere.
  * - `open` resolves with the bytes of a held content (all, or one range), or `undefined` when it is not held;
  *   the bytes stay readable to that reader even if the content is removed meanwhile.
+ * - `size` resolves with the byte count of a held content, `undefined` when it is not held (a quick look: no
+ *   byte is read).
  * - `remove` is idempotent. Callers decide when no record refers to a content any more.
  * - Nothing is serialised here: the caller keeps `commit` and `remove` of one id from running together.
  */
@@ -42,6 +44,7 @@ export interface ContentStore {
   stage(source: AsyncIterable<Uint8Array>, limits: { readonly maxBytes: number }): Promise<StagedContent>;
   open(id: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array> | undefined>;
   has(id: string): Promise<boolean>;
+  size(id: string): Promise<number | undefined>;
   remove(id: string): Promise<void>;
   /** Releases the store; a store in a temporary directory removes it. */
   close(): Promise<void>;

@@ -1,0 +1,41 @@
+import type { ContentStore } from '../ports/files/content-store.js';
+import type { FileLocator } from './mesh-catalog.js';
+
+/** The part of the versioned own catalog this needs (`VersionedFileCatalog`). */
+export interface HeldList {
+  restoreHeld(
+    stillHeld: (id: string) => Promise<boolean>,
+  ): Promise<{ readonly restored: string[]; readonly dropped: string[] }>;
+  byId(id: string): readonly unknown[];
+}
+
+/**
+ * At start, before the node listens: lists again the verified copies the node held before it stopped (kept in
+ * `HeldCopies`), so it goes on advertising them as a holder. A copy is listed only when its bytes are in the
+ * content store and their size is the size of the record the mesh catalog has for it (a content's address is
+ * its SHA-256 and its bytes only ever enter the store whole, checked, by a rename, so this does not hash them
+ * again: it catches a file gone or cut by hand). A copy whose size does not match is forgotten and its bytes
+ * removed, unless a record of this node's own holds them; one that is gone is forgotten. A copy whose record no
+ * catalog copy has any more stays listed (nobody can locate it without a record; its record may come back).
+ */
+export class RestoreHeldCopies {
+  constructor(
+    private readonly deps: {
+      readonly own: HeldList;
+      readonly content: Pick<ContentStore, 'size' | 'remove'>;
+      readonly locator: FileLocator;
+    },
+  ) {}
+
+  async execute(): Promise<{ readonly restored: string[]; readonly dropped: string[] }> {
+    const { own, content, locator } = this.deps;
+    return own.restoreHeld(async (id) => {
+      const size = await content.size(id).catch(() => undefined);
+      if (size === undefined) return false;
+      const record = locator.locate(id)?.record;
+      if (record === undefined || record.size === size) return true;
+      if (own.byId(id).length === 0) await content.remove(id).catch(() => {});
+      return false;
+    });
+  }
+}
