@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 export interface FileProxyOptions {
   /** Flip the lowest bit of the byte at this offset of the file, in every answer that carries it. */
   readonly flipAt?: number;
-  /** Stop passing body bytes on once this many were passed in all, once (the answer stalls; `held` resolves). */
+  /**
+   * Stop passing file bytes on once this many bytes of `GET /files/<id>` answers were passed in all, once (the
+   * answer stalls; `held` resolves). Other answers (gossip, catalog pulls through a proxy a node announces as its
+   * URL) never stall.
+   */
   readonly holdAfter?: number;
 }
 
@@ -19,6 +23,10 @@ export interface FileProxy {
   served(): number;
   /** `GET /files/...` requests seen. */
   fileRequests(): number;
+  /** Body bytes of `GET /files/<id>` answers (a file's bytes, not catalogs or records) passed so far. */
+  fileBytes(): number;
+  /** The `Range` header of each `GET /files/<id>` request, in order (`''` for none). */
+  ranges(): string[];
   /** Resolves once `holdAfter` bytes were passed. */
   readonly held: Promise<void>;
   /** Passes bytes on again (after a hold). */
@@ -29,6 +37,8 @@ export interface FileProxy {
 export async function startFileProxy(target: string, options: FileProxyOptions = {}): Promise<FileProxy> {
   let served = 0;
   let fileRequests = 0;
+  let fileBytes = 0;
+  const ranges: string[] = [];
   let holding = false;
   let heldOnce = false;
   let markHeld: () => void = () => {};
@@ -38,6 +48,8 @@ export async function startFileProxy(target: string, options: FileProxyOptions =
   const stalled: Array<() => void> = [];
   const server: Server = createServer((incoming, outgoing) => {
     if (incoming.url?.startsWith('/files/')) fileRequests++;
+    const isFile = /^\/files\/[0-9a-f]{64}(\?.*)?$/.test(incoming.url ?? '') && incoming.method === 'GET';
+    if (isFile) ranges.push(String(incoming.headers.range ?? ''));
     const upstream = request(
       `${target}${incoming.url ?? '/'}`,
       { method: incoming.method, headers: { ...incoming.headers, host: new URL(target).host } },
@@ -55,14 +67,15 @@ export async function startFileProxy(target: string, options: FileProxyOptions =
           const pass = () => {
             if (outgoing.destroyed) return;
             served += bytes.length;
+            if (isFile) fileBytes += bytes.length;
             outgoing.write(bytes);
-            if (options.holdAfter !== undefined && served >= options.holdAfter && !heldOnce) {
+            if (isFile && options.holdAfter !== undefined && fileBytes >= options.holdAfter && !heldOnce) {
               holding = true;
               heldOnce = true;
               markHeld();
             }
           };
-          if (holding) {
+          if (holding && isFile) {
             answer.pause();
             stalled.push(() => {
               pass();
@@ -70,12 +83,18 @@ export async function startFileProxy(target: string, options: FileProxyOptions =
             });
           } else pass();
         });
-        answer.on('end', () => outgoing.end());
-        answer.on('error', () => outgoing.destroy());
-        // A holder killed mid-answer (even while this answer is stalled): the client must see the break.
-        answer.socket.on('close', () => {
+        // A holder killed mid-answer (even while this answer is stalled): the client must see the break. The
+        // socket may be kept alive for the next request, so the listener goes with this answer.
+        const broken = () => {
           if (!answer.complete) outgoing.destroy();
+        };
+        const socket = answer.socket;
+        socket.on('close', broken);
+        answer.on('end', () => {
+          socket.off('close', broken);
+          outgoing.end();
         });
+        answer.on('error', () => outgoing.destroy());
       },
     );
     upstream.on('error', () => outgoing.destroy());
@@ -88,6 +107,8 @@ export async function startFileProxy(target: string, options: FileProxyOptions =
     url: `http://127.0.0.1:${port}`,
     served: () => served,
     fileRequests: () => fileRequests,
+    fileBytes: () => fileBytes,
+    ranges: () => [...ranges],
     held,
     release() {
       holding = false;

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
+import type { FileLocator } from '../../src/application/files/mesh-catalog.js';
 import { RestoreHeldCopies } from '../../src/application/files/restore-held-copies.js';
 import { VersionedFileCatalog } from '../../src/application/files/versioned-catalog.js';
-import type { FileLocator } from '../../src/application/files/mesh-catalog.js';
 import type { HeldCopies } from '../../src/application/ports/files/held-copies.js';
 import type { FileRecord } from '../../src/domain/file-record.js';
 import { FakeClock } from '../fakes/fake-clock.js';
@@ -32,9 +32,14 @@ function recordOf(bytes: Buffer, owner = 'alice@a'): FileRecord {
 
 /** A node's own catalog over `held`, as a (re)started node builds it. */
 function ownCatalog(held: HeldCopies, clock = new FakeClock()): VersionedFileCatalog {
-  return new VersionedFileCatalog(new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }), clock, 10, {
-    heldCopies: held,
-  });
+  return new VersionedFileCatalog(
+    new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+    clock,
+    10,
+    {
+      heldCopies: held,
+    },
+  );
 }
 
 /** A mesh catalog that knows the given records (as the copies kept in the database do after a restart). */
