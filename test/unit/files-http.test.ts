@@ -223,6 +223,20 @@ describe('file routes (app.request)', () => {
       }
     });
 
+    it('304 with no body for an If-None-Match naming the ETag (or *), not counted; another tag gets the bytes', async () => {
+      const before = audit.records.length;
+      for (const tag of [`"${file.id}"`, `W/"${file.id}"`, `"x", "${file.id}"`, '*']) {
+        const cached = await get({ 'If-None-Match': tag, Range: 'bytes=5-' });
+        expect(cached.status, tag).toBe(304);
+        expect(cached.headers.get('etag')).toBe(`"${file.id}"`);
+        expect(await cached.text()).toBe('');
+      }
+      expect(audit.records.length).toBe(before);
+      const other = await get({ 'If-None-Match': `"${'0'.repeat(64)}"` });
+      expect(other.status).toBe(200);
+      expect(await other.text()).toBe(text);
+    });
+
     it('HEAD gives the headers and no body, and is not counted as a download', async () => {
       const before = audit.records.length;
       const head = await get({ Range: 'bytes=1-2' }, 'HEAD');

@@ -43,3 +43,16 @@ export function resolveRange(
   const end = last === '' ? size - 1 : Math.min(position(last), size - 1);
   return { kind: 'partial', range: { start, end } };
 }
+
+/**
+ * Whether an `If-None-Match` header names `etag` (or is `*`): the client already has these bytes, and a `GET`
+ * is answered `304` (RFC 9110 section 13.1.2, weak comparison). A file's ETag is its content id, so it never
+ * changes: a client holding a complete, checked copy revalidates it with no byte sent.
+ */
+export function noneMatchHit(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
+  });
+}

@@ -4,7 +4,7 @@ import { MAX_CATALOG_RECORDS_PER_NODE, MAX_CATALOG_TOMBSTONES } from '../../../d
 import { InvalidInput } from '../../../domain/errors.js';
 import { type FileRecord, MAX_DOWNLOADS_PER_FILE } from '../../../domain/file-record.js';
 import { FETCHING_NODE_HEADER, RELAY_HEADER } from '../../files/undici-file-source.js';
-import { resolveRange } from '../byte-range.js';
+import { noneMatchHit, resolveRange } from '../byte-range.js';
 import { contentDisposition } from '../content-disposition.js';
 import { bodyOf } from '../continue-body.js';
 import { errorBody } from '../error-table.js';
@@ -23,7 +23,7 @@ import { route } from '../route.js';
 import { CATALOG_VERSION_HEADER } from '../wire-schemas.js';
 
 const DOWNLOAD_HEADERS = {
-  ETag: { description: 'The file id, quoted: a strong validator for `If-Range`.' },
+  ETag: { description: 'The file id, quoted: a strong validator for `If-Range` and `If-None-Match`.' },
   'Accept-Ranges': { description: 'Always `bytes`.', value: 'bytes' },
   'Content-Disposition': { description: '`attachment` with the name (RFC 6266, `filename*` in UTF-8).' },
   'Content-Length': { description: 'Bytes in this answer.' },
@@ -170,12 +170,17 @@ export const FILE_ROUTES = [
     description:
       'The bytes, with `ETag`, `Accept-Ranges: bytes` and `Content-Disposition`. One `Range` (`bytes=a-b`, ' +
       '`a-`, `-n`) is answered `206` with `Content-Range`; several ranges, a malformed one, or an `If-Range` ' +
-      'other than the ETag get the whole file. `HEAD` answers the headers only. No login needed; each GET is ' +
-      'an audit record.',
+      'other than the ETag get the whole file. An `If-None-Match` naming the ETag (or `*`) is answered `304` ' +
+      'with no body (the id is the content, so a copy that has it is current). `HEAD` answers the headers ' +
+      'only. No login needed; each GET that sends bytes is an audit record.',
     tag: 'extension',
     params: fileIdParams,
     responses: {
       '200': { description: 'The whole file.', media: 'application/octet-stream', headers: DOWNLOAD_HEADERS },
+      '304': {
+        description: 'Not modified: `If-None-Match` names this ETag. No body, not a download.',
+        headers: { ETag: DOWNLOAD_HEADERS.ETag },
+      },
       '206': {
         description: 'One range of the file.',
         media: 'application/octet-stream',
@@ -198,6 +203,11 @@ export const FILE_ROUTES = [
     handle: async ({ deps: { files }, param, c }) => {
       const file = files.record.execute(param('id'));
       const headers = downloadHeaders(file);
+      if (noneMatchHit(c.req.header('if-none-match'), headers.ETag ?? ''))
+        return new Response(null, {
+          status: 304,
+          headers: { ETag: headers.ETag ?? '', 'Cache-Control': headers['Cache-Control'] ?? 'no-cache' },
+        });
       const answer = resolveRange(
         c.req.header('range'),
         c.req.header('if-range'),
