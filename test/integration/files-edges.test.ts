@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiskContentStore, type StagingFile } from '../../src/adapters/files/disk-content-store.js';
+import type { FileRecord } from '../../src/domain/file-record.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { registerAndLogin } from '../support/accounts-http.js';
 import { stopAll } from '../support/nodes.js';
@@ -16,6 +17,11 @@ import { startWiredTestNode } from '../support/wired-nodes.js';
 
 const PASSWORD = 'correct horse battery';
 const MiB = 1024 * 1024;
+interface ErrorBody {
+  readonly code: string;
+  readonly message: string;
+}
+
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Staging files on a disk of `capacity` bytes in all: a write past it fails like a full file system. */
@@ -67,7 +73,8 @@ describe('publishing and downloading on a real node: edge cases', () => {
         body,
         signal: AbortSignal.timeout(20_000),
       });
-      return { status: answer.status, body: (await answer.json()) as Record<string, any> };
+      // One of the two, by the status; both typed here so an assertion reads either.
+      return { status: answer.status, body: (await answer.json()) as { file: FileRecord; error: ErrorBody } };
     };
     const download = async (id: string, headers: Record<string, string> = {}) => {
       const answer = await fetch(`${node.url}/files/${id}`, { headers, signal: AbortSignal.timeout(20_000) });
