@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryAccountStore } from '../../src/adapters/storage/memory-account-store.js';
 import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
 import { Forbidden, Unauthenticated } from '../../src/application/accounts/account-errors.js';
@@ -9,6 +9,8 @@ import {
   StorageFull,
   UnknownFile,
 } from '../../src/application/files/file-errors.js';
+import { VersionedFileCatalog } from '../../src/application/files/versioned-catalog.js';
+import type { FileCatalog } from '../../src/application/ports/files/file-catalog.js';
 import { InvalidInput } from '../../src/domain/errors.js';
 import { wireAccounts } from '../../src/wiring/wire-accounts.js';
 import { wireFileStore, wireFiles } from '../../src/wiring/wire-files.js';
@@ -59,14 +61,20 @@ class GatedContentStore extends InMemoryContentStore {
 }
 
 async function filesOnFakes(
-  options: { capacity?: number; maxFileSize?: number; content?: InMemoryContentStore } = {},
+  options: {
+    capacity?: number;
+    maxFileSize?: number;
+    content?: InMemoryContentStore;
+    catalog?: (inner: FileCatalog, clock: FakeClock) => FileCatalog;
+  } = {},
 ) {
   const clock = new FakeClock();
   const audit = new RecordingAuditTrail();
   const content =
     options.content ??
     new InMemoryContentStore(options.capacity === undefined ? {} : { capacity: options.capacity });
-  const catalog = new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
+  const records = new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true });
+  const catalog = options.catalog ? options.catalog(records, clock) : records;
   // As wireNode builds them: the accounts remove a user's files through the store the file use cases share.
   const fileParts = { node: 'a', clock, audit, catalog, content };
   const store = wireFileStore(fileParts);
@@ -251,6 +259,32 @@ describe('file use cases on fakes', () => {
     const [published] = await Promise.all([publishing, deleting]);
     expect(t.catalog.byId(published.id).map((r) => r.owner)).toEqual(['bob@a']);
     expect(await gated.has(published.id)).toBe(true);
+  });
+
+  it('a verified copy fetched from another node keeps its bytes when a record of it is deleted or refused', async () => {
+    let own: VersionedFileCatalog | undefined;
+    t = await filesOnFakes({
+      catalog: (inner, clock) => {
+        own = new VersionedFileCatalog(inner, clock);
+        return own;
+      },
+    });
+    const first = await t.publish(t.alice, 'shared.txt', 'fetched elsewhere too');
+    own?.markHeld(first.id);
+    await t.files.remove.execute({ token: t.alice, id: first.id });
+    expect(t.catalog.byId(first.id)).toEqual([]);
+    expect(await t.content.has(first.id)).toBe(true);
+    // A publish of that content refused once its bytes are in (a name taken meanwhile) leaves them too.
+    const add = vi.spyOn(own as VersionedFileCatalog, 'add').mockReturnValue('name_taken');
+    await expect(t.publish(t.bob, 'again.txt', 'fetched elsewhere too')).rejects.toBeInstanceOf(
+      AlreadyPublished,
+    );
+    add.mockRestore();
+    expect(await t.content.has(first.id)).toBe(true);
+    // Without the held copy, the same refusal drops the bytes nothing holds.
+    const other = await t.publish(t.alice, 'other.txt', 'only here');
+    await t.files.remove.execute({ token: t.alice, id: other.id });
+    expect(await t.content.has(other.id)).toBe(false);
   });
 
   it('a full disk fails the upload with StorageFull, keeping neither bytes nor a record', async () => {

@@ -105,7 +105,9 @@ export class PublishFile {
         throw new Unauthenticated('The account was removed while its file was uploading; nothing was kept.');
       outcome = catalog.add(record);
     } finally {
-      if (outcome !== 'added' && catalog.byId(record.id).length === 0) await content.remove(record.id);
+      // Bytes another record, or a verified copy this node fetched and advertises, still holds stay.
+      const orphan = catalog.byId(record.id).length === 0 && !catalog.isHeld?.(record.id);
+      if (outcome !== 'added' && orphan) await content.remove(record.id);
     }
     if (outcome === 'name_taken') throw nameTaken(record.name);
     if (outcome === 'content_taken')

@@ -141,6 +141,10 @@ export class VersionedFileCatalog implements FileCatalog {
     return { restored, dropped };
   }
 
+  isHeld(id: string): boolean {
+    return this.#held.has(id);
+  }
+
   /** Ids of the files this node holds a verified copy of (see `markHeld`), newest first. */
   held(): string[] {
     return [...this.#held].reverse();

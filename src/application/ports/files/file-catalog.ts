@@ -52,5 +52,10 @@ export interface FileCatalog {
   recordDownload(id: string, entry: DownloadEntry): void;
   /** The downloads of a content, newest first, at most `limit`. */
   downloads(id: string, limit: number): DownloadEntry[];
+  /**
+   * Whether this node holds a verified copy of the content fetched from another node (`VersionedFileCatalog`):
+   * such a copy keeps the bytes as a record does. Absent: no fetched copies are kept.
+   */
+  isHeld?(id: string): boolean;
   close(): void;
 }
