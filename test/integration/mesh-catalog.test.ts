@@ -1,6 +1,10 @@
 // The mesh catalog between real nodes on 127.0.0.1 and random ports: a file published on A over HTTP by a
-// logged-in user is found by a search on C with `scope=mesh`, and its delete reaches C too. A plain assignment
-// node in the mesh is neither asked nor listed. Every wait polls with a deadline.
+// logged-in user is found by a search on C with `scope=mesh` (and by the CLI's `files` and `get OWNER/NAME`
+// against C), and its delete reaches C too. A plain assignment node in the mesh is neither asked nor listed.
+// Every wait polls with a deadline.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MEMBERSHIP_PROFILES } from '../../src/application/membership/settings.js';
 import type { MeshNode } from '../../src/mesh-node.js';
@@ -8,6 +12,7 @@ import { type PlainNode, startPlainNode } from '../interop/plain-node/spawn.js';
 import { registerAndLogin } from '../support/accounts-http.js';
 import { CI_MARGIN_MS, POLL_MS } from '../support/cli-nodes.js';
 import { stopAll } from '../support/nodes.js';
+import { runCli } from '../support/processes.js';
 import { startWiredTestNode } from '../support/wired-nodes.js';
 
 const LAN = MEMBERSHIP_PROFILES.lan;
@@ -18,6 +23,16 @@ interface Listing {
   files: { id: string; name: string; owner: string; description: string }[];
   answered: string[];
   missing: string[];
+}
+
+/** Runs a CLI command to its end (with a deadline) and returns its exit code and output. */
+async function cli(args: string[]) {
+  const proc = runCli(args);
+  const timeout = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), 20_000),
+  );
+  const code = await Promise.race([proc.exited, timeout]);
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
 }
 
 async function search(node: MeshNode, q: string): Promise<Listing> {
@@ -65,6 +80,27 @@ describe('GET /files?scope=mesh between real nodes', () => {
     // Every word must match, each as a prefix of a word of the name or description.
     expect((await search(c.node, 'sand beach')).files).toEqual([]);
     expect((await search(c.node, 'holiday')).files).toHaveLength(1);
+
+    // The CLI against C: `files` lists the mesh (the node's own records only with --local), and `get` finds
+    // OWNER/NAME in the mesh catalog and downloads it through C.
+    const listed = await cli(['files', '--node', c.node.url, '--search', 'beach', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).id),
+    ).toEqual([file.id]);
+    const local = await cli(['files', '--node', c.node.url, '--user', 'alice@cat-a', '--local']);
+    expect(local.stdout.trim()).toBe('no files');
+    const into = mkdtempSync(join(tmpdir(), 'meshchat-cat-get-'));
+    try {
+      const got = await cli(['get', 'alice@cat-a/holiday.txt', '--node', c.node.url, '-o', into]);
+      expect(got.code, got.stderr).toBe(0);
+      expect(readFileSync(join(into, 'holiday.txt'), 'utf8')).toBe('sun and sand');
+    } finally {
+      rmSync(into, { recursive: true, force: true });
+    }
 
     const removed = await fetch(`${a.node.url}/files/${file.id}`, {
       method: 'DELETE',

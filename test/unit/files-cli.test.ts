@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ChunkMismatch, ChunkVerifier } from '../../src/cli/files/chunk-verifier.js';
-import { formatFilesTable } from '../../src/cli/files/files-command.js';
+import { formatFilesTable, listingNote } from '../../src/cli/files/files-command.js';
 import { formatBytes, formatDuration, Progress } from '../../src/cli/files/progress.js';
 import { localName } from '../../src/cli/files/verified-download.js';
 
@@ -101,6 +101,12 @@ describe('names and tables from a node', () => {
     expect(localName('..', 'id')).toBe('id');
     expect(localName('a\u0000b\nc\\d', 'id')).toBe('a_b_c_d');
     expect(localName('résumé.pdf', 'id')).toBe('résumé.pdf');
+  });
+
+  it('names the nodes a mesh listing may lack: stale ones, then those not listed yet', () => {
+    expect(listingNote([], [])).toBeUndefined();
+    expect(listingNote(['b', 'c\u001b[2J'], ['b'])).toBe('possibly out of date: b; not listed yet: c?[2J');
+    expect(listingNote(['b'], [])).toBe('not listed yet: b');
   });
 
   it('keeps control characters out of the table', () => {

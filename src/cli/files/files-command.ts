@@ -1,4 +1,4 @@
-// `meshchat files --node URL [--user U] [--search WORDS] [--json]`
+// `meshchat files --node URL [--user U] [--search WORDS] [--local] [--json]`
 
 import { parseArgs } from 'node:util';
 import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
@@ -6,14 +6,16 @@ import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { formatBytes, type ProgressOut } from './progress.js';
 import type { FileRecordAnswer } from './verified-download.js';
 
-export const FILES_USAGE = `Usage: meshchat files --node URL [--user U] [--search WORDS] [--json]
+export const FILES_USAGE = `Usage: meshchat files --node URL [--user U] [--search WORDS] [--local] [--json]
 
-Lists the files published on the node, newest first, or those matching WORDS (in names and descriptions,
-best match first).
+Lists the files published anywhere in the mesh, as the node's replicated catalog knows them, newest first, or
+those matching WORDS (in names and descriptions, best match first). Nodes whose part of the catalog may be out
+of date are named on stderr.
 
   --node URL       the node to ask, required
   --user U         only the files of U (name@node)
   --search WORDS   only files whose name or description has every word
+  --local          only the files published on that node
   --json           one JSON object per file and line instead of a table
   --help           show this help`;
 
@@ -54,7 +56,14 @@ export async function runFiles(
   argv: readonly string[],
   io: { stdout: ProgressOut; stderr: ProgressOut },
 ): Promise<number> {
-  let values: { node?: string; user?: string; search?: string; json?: boolean; help?: boolean };
+  let values: {
+    node?: string;
+    user?: string;
+    search?: string;
+    local?: boolean;
+    json?: boolean;
+    help?: boolean;
+  };
   let node: URL;
   try {
     ({ values } = parseArgs({
@@ -65,6 +74,7 @@ export async function runFiles(
         node: { type: 'string' },
         user: { type: 'string' },
         search: { type: 'string' },
+        local: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -81,8 +91,19 @@ export async function runFiles(
   const url = new URL('/files', node);
   if (values.user !== undefined) url.searchParams.set('owner', values.user);
   if (values.search !== undefined) url.searchParams.set('q', values.search);
+  url.searchParams.set('scope', values.local ? 'node' : 'mesh');
   try {
-    const { files } = await nodeAnswer<{ files: Listed[] }>(url);
+    const {
+      files,
+      missing = [],
+      stale = [],
+    } = await nodeAnswer<{
+      files: Listed[];
+      missing?: string[];
+      stale?: string[];
+    }>(url);
+    const note = listingNote(missing, stale);
+    if (note) io.stderr.write(`meshchat files: ${note}\n`);
     if (values.json) for (const file of files) io.stdout.write(`${JSON.stringify(file)}\n`);
     else io.stdout.write(files.length === 0 ? 'no files\n' : `${formatFilesTable(files)}\n`);
     return 0;
@@ -91,4 +112,18 @@ export async function runFiles(
     io.stderr.write(`meshchat files: ${error.message}\n`);
     return 1;
   }
+}
+
+/**
+ * What a mesh listing may lack: nodes whose records are in it but possibly out of date (`stale`), and nodes
+ * with no records in it at all (the rest of `missing`); names cleaned of control characters.
+ */
+export function listingNote(missing: readonly string[], stale: readonly string[]): string | undefined {
+  const clean = (ids: readonly string[]) => ids.map((id) => id.replace(CONTROL, '?')).join(', ');
+  const absent = missing.filter((id) => !stale.includes(id));
+  const parts = [
+    ...(stale.length > 0 ? [`possibly out of date: ${clean(stale)}`] : []),
+    ...(absent.length > 0 ? [`not listed yet: ${clean(absent)}`] : []),
+  ];
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }

@@ -8,8 +8,9 @@ import { verifiedDownload } from './verified-download.js';
 
 export const GET_USAGE = `Usage: meshchat get ID|OWNER/NAME --node URL [-o PATH]
 
-Downloads a file from the node, named by its id or as OWNER/NAME (alice@node-a/notes.txt), into PATH (default: the file's name in the current directory; a directory
-takes the file's name). The bytes go to PATH.part, each 1 MiB chunk checked against the file's record as it
+Downloads a file through the node (which fetches it from another node when it does not hold it), named by its
+id or as OWNER/NAME (alice@node-a/notes.txt, looked up in the node's mesh catalog), into PATH (default: the
+file's name in the current directory; a directory takes the file's name). The bytes go to PATH.part, each 1 MiB chunk checked against the file's record as it
 arrives and the whole against the id; PATH appears only when complete and verified. Run the same command
 again after an interruption: it resumes from the last verified chunk.
 
@@ -64,10 +65,11 @@ interface GetArgs {
   readonly output?: string;
 }
 
-/** The id of OWNER's file called NAME, from the node's listing of OWNER's files. */
+/** The id of OWNER's file called NAME, from the node's listing of OWNER's files (its mesh catalog). */
 async function idOf(node: URL, file: { owner: string; name: string }): Promise<string> {
   const url = new URL('/files', node);
   url.searchParams.set('owner', file.owner);
+  url.searchParams.set('scope', 'mesh');
   url.searchParams.set('limit', '500');
   const { files } = await nodeAnswer<{ files: { id: string; name: string }[] }>(url);
   const found = files.find((f) => f.name === file.name.normalize('NFC'));
