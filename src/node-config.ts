@@ -54,6 +54,11 @@ export interface NodeConfig {
   readonly rateLimits?: Partial<RateLimitSettings>;
   /** The most bytes one published file may have (default 4 GiB); advertised on `GET /healthz`. */
   readonly maxFileSize?: number;
+  /**
+   * Bytes of verified copies fetched from other nodes kept at most, least recently used evicted first; 0 keeps
+   * none (files are only passed on). Default: twice `maxFileSize` (8 GiB).
+   */
+  readonly heldBytes?: number;
   /** Unread direct messages kept per user; 1,000 by default (tests lower it). */
   readonly inboxLimit?: number;
   /**

@@ -35,6 +35,9 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --max-file-size SIZE  the largest file users may publish: bytes, or a number with K, M, G or T (powers
                      of 1024, an optional iB or B after it), at least 1 byte, at most 1T
                      (env MESHCHAT_MAX_FILE_SIZE; default 4G)
+  --held-bytes SIZE  bytes of copies fetched from other nodes kept to serve again, least recently used
+                     dropped first; a larger file is passed on, not kept; 0 keeps none; same units, at most
+                     16T (env MESHCHAT_HELD_BYTES; default twice --max-file-size, 8G)
   --profile NAME     membership timing: lan (1 s probes) or tunnel (sized to ngrok's free quota)
                      (env MESHCHAT_PROFILE; default lan, or tunnel with --tunnel ngrok)
   --allow-private-peers
@@ -105,6 +108,12 @@ const UNIT_BYTES: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2
 const SIZE = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i;
 const MAX_FILE_SIZE_CAP = 2 ** 40;
 
+/** Bytes of a `SIZE` value (already matched). */
+function sizeBytes(value: string): number {
+  const [, number = '0', unit = ''] = SIZE.exec(value) ?? [];
+  return Math.floor(Number.parseFloat(number) * (UNIT_BYTES[unit.toLowerCase()] ?? 1));
+}
+
 /** The node's settings as flags and environment give them, each checked with a sentence naming the flag. */
 const nodeFlags = z.object({
   id: idField.optional(),
@@ -150,11 +159,19 @@ const nodeFlags = z.object({
   'max-file-size': z
     .string()
     .regex(SIZE, 'must be bytes, or a number with K, M, G or T (such as 500M, 4G, 4GiB)')
-    .transform((value) => {
-      const [, number = '0', unit = ''] = SIZE.exec(value) ?? [];
-      return Math.floor(Number.parseFloat(number) * (UNIT_BYTES[unit.toLowerCase()] ?? 1));
-    })
+    .transform(sizeBytes)
     .pipe(z.number().min(1, 'must be at least 1 byte').max(MAX_FILE_SIZE_CAP, 'must be at most 1T'))
+    .optional(),
+  'held-bytes': z
+    .string()
+    .regex(SIZE, 'must be bytes, or a number with K, M, G or T (such as 500M, 8G, 8GiB)')
+    .transform(sizeBytes)
+    .pipe(
+      z
+        .number()
+        .min(0)
+        .max(16 * MAX_FILE_SIZE_CAP, 'must be at most 16T'),
+    )
     .optional(),
   profile: z.enum(['lan', 'tunnel'], { message: 'must be "lan" or "tunnel"' }).optional(),
   'http-rate': rateField.optional(),
@@ -214,6 +231,7 @@ export function parseNodeFlags(
         history: { type: 'string' },
         'history-page': { type: 'string' },
         'max-file-size': { type: 'string' },
+        'held-bytes': { type: 'string' },
         profile: { type: 'string' },
         'http-rate': { type: 'string' },
         'admit-waiting': { type: 'string' },
@@ -245,6 +263,7 @@ export function parseNodeFlags(
     history: values.history ?? fromEnv('MESHCHAT_HISTORY'),
     'history-page': values['history-page'] ?? fromEnv('MESHCHAT_HISTORY_PAGE'),
     'max-file-size': values['max-file-size'] ?? fromEnv('MESHCHAT_MAX_FILE_SIZE'),
+    'held-bytes': values['held-bytes'] ?? fromEnv('MESHCHAT_HELD_BYTES'),
     profile: values.profile ?? fromEnv('MESHCHAT_PROFILE'),
     'http-rate': values['http-rate'] ?? fromEnv('MESHCHAT_HTTP_RATE'),
     'admit-waiting': values['admit-waiting'] ?? fromEnv('MESHCHAT_ADMIT_WAITING'),
@@ -331,6 +350,7 @@ export function parseNodeFlags(
       ...(flags.history === undefined ? {} : { historySize: flags.history }),
       ...(flags['history-page'] === undefined ? {} : { historyPage: flags['history-page'] }),
       ...(flags['max-file-size'] === undefined ? {} : { maxFileSize: flags['max-file-size'] }),
+      ...(flags['held-bytes'] === undefined ? {} : { heldBytes: flags['held-bytes'] }),
       profile: flags.profile ?? defaultProfile(flags.tunnel),
       ...(flags['public-url'] ? { publicUrl: flags['public-url'] } : {}),
       // Decided here, so the config says what the node does: the flag or environment, else the default.

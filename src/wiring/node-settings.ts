@@ -43,6 +43,8 @@ export interface NodeSettings {
   readonly trustForwardedFor?: boolean;
   /** The most bytes one published file may have (`--max-file-size`). */
   readonly maxFileSize?: number;
+  /** Bytes of copies fetched from other nodes kept at most (`--held-bytes`); twice `maxFileSize` by default. */
+  readonly heldBytes?: number;
   /** Unread direct messages kept per user (`DeliverDirect`'s default otherwise). */
   readonly inboxLimit?: number;
   /** Messages of history per page (`ReadHistory`). */
@@ -75,6 +77,7 @@ export function nodeSettings(
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...config.rateLimits },
     trustForwardedFor: config.tunnel === 'ngrok',
     maxFileSize: config.maxFileSize,
+    heldBytes: config.heldBytes,
     inboxLimit: config.inboxLimit,
     historyPage: config.historyPage,
     privateNode: config.privateNode === true,

@@ -4,6 +4,7 @@ import { DeleteFile } from '../application/files/delete-file.js';
 import { DownloadFile } from '../application/files/download-file.js';
 import type { FileStoreContext } from '../application/files/file-deps.js';
 import { GetFileRecord } from '../application/files/get-file-record.js';
+import { HELD_BYTES_PER_MAX_FILE_SIZE, HeldCopyBudget } from '../application/files/held-copy-budget.js';
 import { ListDownloads } from '../application/files/list-downloads.js';
 import { ListFiles } from '../application/files/list-files.js';
 import type { MeshCatalog, OwnCatalog } from '../application/files/mesh-catalog.js';
@@ -18,6 +19,7 @@ import type { FileCatalog } from '../application/ports/files/file-catalog.js';
 import type { FileSource } from '../application/ports/files/file-source.js';
 import type { PartialDownloads } from '../application/ports/files/partial-downloads.js';
 import type { PublishedFiles } from '../application/ports/files/published-files.js';
+import type { InternalErrors } from '../application/ports/internal-errors.js';
 import type { PeerRegistry } from '../domain/peer-registry.js';
 import type { CatalogWiring } from './wire-catalog.js';
 
@@ -31,6 +33,8 @@ export interface FileStoreParts {
 
 export interface FilesParts extends FileStoreParts {
   readonly authenticate: Authenticate;
+  /** Where a failure of background work (evicting held copies) is reported. */
+  readonly errors?: InternalErrors;
   /** The store `wireFileStore` made, when the accounts were given its `userFiles`; else a new one. */
   readonly store?: FileStore;
   /** The mesh catalog (`wireCatalog`): `scope=mesh` and `GET /files/catalog`; this node's records only without. */
@@ -48,6 +52,8 @@ export interface FilesSettings {
   readonly maxFileSize?: number;
   /** Limits of fetching files from other nodes. */
   readonly remoteFiles?: Partial<RemoteFilesSettings>;
+  /** `--held-bytes`: bytes of fetched copies kept; `HELD_BYTES_PER_MAX_FILE_SIZE` × the max file size if not set. */
+  readonly heldBytes?: number;
 }
 
 /** The files' store with its locks, and what the accounts remove a user's files through. */
@@ -75,6 +81,8 @@ export interface FilesWiring {
     readonly remoteFiles?: RemoteFiles;
     /** Run once at start, before the node listens: lists again the verified copies held before a restart. */
     readonly restoreHeld?: RestoreHeldCopies;
+    /** Which fetched copies are kept (bytes and count, least recently used evicted); with the mesh catalog. */
+    readonly heldBudget?: HeldCopyBudget;
   };
   readonly fileCatalog: FileCatalog;
   readonly fileContent: ContentStore;
@@ -92,10 +100,24 @@ export function wireFileStore(parts: FileStoreParts): FileStore {
 }
 
 export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): FilesWiring {
-  const { authenticate, store: built, mesh, remote: remoteParts, ...storeParts } = parts;
+  const { authenticate, store: built, mesh, remote: remoteParts, errors: _errors, ...storeParts } = parts;
   const store = built ?? wireFileStore(storeParts);
   const context = { ...store.context, authenticate };
   const maxFileSize = settings.maxFileSize ?? DEFAULT_PUBLISH_SETTINGS.maxFileSize;
+  const budget = mesh
+    ? new HeldCopyBudget(
+        {
+          own: mesh.ownCatalog,
+          content: context.content,
+          locks: context.locks,
+          locator: mesh.meshCatalog,
+          released: mesh.meshCatalog,
+          ...(parts.errors ? { errors: parts.errors } : {}),
+        },
+        { maxBytes: settings.heldBytes ?? HELD_BYTES_PER_MAX_FILE_SIZE * maxFileSize },
+      )
+    : undefined;
+  if (budget) mesh?.meshCatalog.onRecordsGone((ids) => budget.recordsGone(ids));
   const remote =
     mesh && remoteParts?.source && remoteParts.partials
       ? new RemoteFiles(
@@ -108,7 +130,7 @@ export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): File
             source: remoteParts.source,
             clock: context.clock,
             audit: context.audit,
-            held: mesh.ownCatalog,
+            ...(budget ? { held: budget } : {}),
           },
           settings.remoteFiles,
         )
@@ -119,7 +141,7 @@ export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): File
       remove: new DeleteFile(context),
       list: new ListFiles(context, mesh?.meshCatalog),
       record: new GetFileRecord(context, remote),
-      download: new DownloadFile(context, remote),
+      download: new DownloadFile(context, remote, budget),
       downloads: new ListDownloads(context),
       userFiles: store.userFiles,
       maxFileSize,
@@ -131,9 +153,11 @@ export function wireFiles(parts: FilesParts, settings: FilesSettings = {}): File
               own: mesh.ownCatalog,
               content: context.content,
               locator: mesh.meshCatalog,
+              ...(budget ? { budget } : {}),
             }),
           }
         : {}),
+      ...(budget ? { heldBudget: budget } : {}),
     },
     fileCatalog: store.context.catalog,
     fileContent: store.context.content,

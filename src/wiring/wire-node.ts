@@ -119,11 +119,15 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     {
       ...fileParts,
       authenticate: accounts.authenticate,
+      errors,
       store: fileStore,
       mesh: catalog,
       remote: { registry, source: adapters.fileSource, partials: adapters.partialDownloads },
     },
-    { maxFileSize: settings.maxFileSize },
+    {
+      maxFileSize: settings.maxFileSize,
+      ...(settings.heldBytes === undefined ? {} : { heldBytes: settings.heldBytes }),
+    },
   );
   const keys = adapters.verifier
     ? new NodeKeys({

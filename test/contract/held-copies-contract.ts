@@ -28,11 +28,24 @@ export function describeHeldCopiesContract(name: string, setup: () => HeldCopies
       expect(held.list()).toEqual([id('1'), id('3'), id('2')]);
     });
 
+    it('touch moves a listed id last (least recently used first) and ignores one not listed', () => {
+      const { held } = setup();
+      held.add(id('1'));
+      held.add(id('2'));
+      held.add(id('3'));
+      held.touch(id('1'));
+      held.touch(id('9'));
+      expect(held.list()).toEqual([id('2'), id('3'), id('1')]);
+      held.add(id('2'));
+      expect(held.list()).toEqual([id('2'), id('3'), id('1')]);
+    });
+
     it('refuses every call once closed with StoreClosed (node_stopping)', () => {
       const { held } = setup();
       held.close();
       expect(() => held.list()).toThrow(expect.objectContaining({ code: 'node_stopping' }));
       expect(() => held.add(id('1'))).toThrow(expect.objectContaining({ code: 'node_stopping' }));
+      expect(() => held.touch(id('1'))).toThrow(expect.objectContaining({ code: 'node_stopping' }));
       expect(() => held.remove(id('1'))).toThrow(expect.objectContaining({ code: 'node_stopping' }));
     });
 
@@ -43,7 +56,8 @@ export function describeHeldCopiesContract(name: string, setup: () => HeldCopies
       held.add(id('b'));
       held.remove(id('a'));
       held.add(id('c'));
-      expect(reopen().list()).toEqual([id('b'), id('c')]);
+      held.touch(id('b'));
+      expect(reopen().list()).toEqual([id('c'), id('b')]);
     });
   });
 }

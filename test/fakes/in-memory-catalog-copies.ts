@@ -63,11 +63,33 @@ export class InMemoryCatalogCopies implements CatalogCopies {
     return this.#of(node).length;
   }
 
-  drop(node: string): void {
+  drop(node: string, keep: readonly string[] = []): void {
     this.#open();
-    for (const held of this.#of(node)) this.#records.delete(key(held.record));
-    this.#versions.delete(node);
     this.#held.delete(node);
+    const kept = new Set(keep);
+    for (const held of this.#of(node))
+      if (!kept.has(held.record.id) && this.holders(held.record.id).length === 0)
+        this.#records.delete(key(held.record));
+    this.#versions.delete(node);
+  }
+
+  retained(): string[] {
+    this.#open();
+    return [...new Set([...this.#records.values()].map((h) => h.node))]
+      .filter((node) => !this.#versions.has(node))
+      .sort();
+  }
+
+  pruneRetained(keep: readonly string[]): void {
+    this.#open();
+    const kept = new Set(keep);
+    for (const [k, held] of this.#records)
+      if (
+        !this.#versions.has(held.node) &&
+        !kept.has(held.record.id) &&
+        this.holders(held.record.id).length === 0
+      )
+        this.#records.delete(k);
   }
 
   setHeld(node: string, ids: readonly string[]): void {

@@ -16,6 +16,11 @@ export class InMemoryHeldCopies implements HeldCopies {
     this.#ids.add(id);
   }
 
+  touch(id: string): void {
+    this.#open();
+    if (this.#ids.delete(id)) this.#ids.add(id);
+  }
+
   remove(id: string): void {
     this.#open();
     this.#ids.delete(id);

@@ -4,7 +4,6 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
 import { VersionedFileCatalog } from '../../src/application/files/versioned-catalog.js';
-import { MAX_HELD_COPIES } from '../../src/domain/catalog.js';
 import type { FileRecord } from '../../src/domain/file-record.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { memoryHttpApp } from '../support/http-app.js';
@@ -150,7 +149,7 @@ describe('the holder keeps a bounded number of tombstones', () => {
     own.close();
   });
 
-  it('a held copy moves the version and is listed newest first, at most MAX_HELD_COPIES', () => {
+  it('a held copy moves the version and is listed most recently used first; dropping it moves it again', () => {
     const clock = new FakeClock();
     const own = new VersionedFileCatalog(
       new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
@@ -164,12 +163,18 @@ describe('the holder keeps a bounded number of tombstones', () => {
     expect(own.version).toBe(once);
     // Nothing in the records changed: a difference from before is empty but possible.
     expect(own.changesSince(start, 10)).toEqual({ files: [], removed: [] });
-    const ids = Array.from({ length: MAX_HELD_COPIES + 1 }, (_, i) => i.toString(16).padStart(64, '0'));
-    for (const id of ids) own.markHeld(id);
-    const held = own.held();
-    expect(held).toHaveLength(MAX_HELD_COPIES);
-    expect(held[0]).toBe(ids.at(-1));
-    expect(held).not.toContain('1'.repeat(64));
+    own.markHeld('2'.repeat(64));
+    expect(own.held()).toEqual(['2'.repeat(64), '1'.repeat(64)]);
+    // Served again: first in the list, the version stays (the set is the same). The count and byte limits are
+    // `HeldCopyBudget`'s (test/unit/files-held-budget.test.ts), which evicts bytes and all.
+    const before = own.version;
+    own.touchHeld('1'.repeat(64));
+    expect(own.held()).toEqual(['1'.repeat(64), '2'.repeat(64)]);
+    expect(own.heldByUse()).toEqual(['2'.repeat(64), '1'.repeat(64)]);
+    expect(own.version).toBe(before);
+    own.dropHeld('2'.repeat(64));
+    expect(own.held()).toEqual(['1'.repeat(64)]);
+    expect(own.version).toBeGreaterThan(before);
     own.close();
   });
 });

@@ -128,6 +128,7 @@ describe('held copies across a restart', () => {
       add: () => {
         throw new Error('disk I/O error');
       },
+      touch: () => {},
       remove: () => {},
       close: () => {},
     };

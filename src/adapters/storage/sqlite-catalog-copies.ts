@@ -76,6 +76,8 @@ const IN_NODES = 'r.node IN (SELECT value FROM json_each(?))';
 export class SqliteCatalogCopies implements CatalogCopies {
   #closed = false;
   readonly #s;
+  /** Nodes with retained records (no part), read once at open and kept up to date. */
+  readonly #retained: Set<string>;
 
   constructor(
     private readonly db: Database.Database,
@@ -103,6 +105,19 @@ export class SqliteCatalogCopies implements CatalogCopies {
       ),
       dropPart: db.prepare('DELETE FROM catalog_parts WHERE node = ?'),
       dropHeld: db.prepare('DELETE FROM catalog_held WHERE node = ?'),
+      // A part dropped keeps the records of contents still held: by this node (`keep`) or by another node.
+      dropUnheld: db.prepare(
+        `DELETE FROM catalog_copies WHERE node = ? AND id NOT IN (SELECT value FROM json_each(?))
+           AND id NOT IN (SELECT id FROM catalog_held)`,
+      ),
+      countOf: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM catalog_copies WHERE node = ?'),
+      retained: db.prepare<[], { node: string }>(
+        `SELECT DISTINCT node FROM catalog_copies WHERE node NOT IN (SELECT node FROM catalog_parts)`,
+      ),
+      pruneRetained: db.prepare(
+        `DELETE FROM catalog_copies WHERE node IN (SELECT value FROM json_each(?))
+           AND id NOT IN (SELECT value FROM json_each(?)) AND id NOT IN (SELECT id FROM catalog_held)`,
+      ),
       addHeld: db.prepare('INSERT OR IGNORE INTO catalog_held (node, id) VALUES (?, ?)'),
       holders: db.prepare<[string], { node: string }>(
         'SELECT node FROM catalog_held WHERE id = ? ORDER BY node',
@@ -133,6 +148,7 @@ export class SqliteCatalogCopies implements CatalogCopies {
          ) r ORDER BY r.score, r.seq DESC LIMIT ?`,
       ),
     };
+    this.#retained = new Set(this.#s.retained.all().map((row) => row.node));
   }
 
   #open() {
@@ -146,10 +162,12 @@ export class SqliteCatalogCopies implements CatalogCopies {
 
   replace(node: string, version: number, records: readonly FileRecord[], limits: PartLimits): number {
     const s = this.#open();
-    return this.db.transaction(() => {
+    const count = this.db.transaction(() => {
       s.deleteNode.run(node);
       return this.#change(node, version, records, [], limits);
     })();
+    this.#retained.delete(node);
+    return count;
   }
 
   apply(
@@ -160,7 +178,9 @@ export class SqliteCatalogCopies implements CatalogCopies {
     limits: PartLimits,
   ): number {
     this.#open();
-    return this.db.transaction(() => this.#change(node, version, changed, removed, limits))();
+    const count = this.db.transaction(() => this.#change(node, version, changed, removed, limits))();
+    this.#retained.delete(node);
+    return count;
   }
 
   #change(
@@ -203,12 +223,30 @@ export class SqliteCatalogCopies implements CatalogCopies {
     return part.records;
   }
 
-  drop(node: string): void {
+  drop(node: string, keep: readonly string[] = []): void {
     const s = this.#open();
-    this.db.transaction(() => {
-      s.deleteNode.run(node);
-      s.dropPart.run(node);
+    const left = this.db.transaction(() => {
       s.dropHeld.run(node);
+      s.dropUnheld.run(node, JSON.stringify(keep));
+      s.dropPart.run(node);
+      return s.countOf.get(node)?.n ?? 0;
+    })();
+    if (left > 0) this.#retained.add(node);
+    else this.#retained.delete(node);
+  }
+
+  retained(): string[] {
+    this.#open();
+    return [...this.#retained].sort();
+  }
+
+  pruneRetained(keep: readonly string[]): void {
+    const s = this.#open();
+    if (this.#retained.size === 0) return;
+    const nodes = [...this.#retained];
+    this.db.transaction(() => {
+      s.pruneRetained.run(JSON.stringify(nodes), JSON.stringify(keep));
+      for (const node of nodes) if ((s.countOf.get(node)?.n ?? 0) === 0) this.#retained.delete(node);
     })();
   }
 

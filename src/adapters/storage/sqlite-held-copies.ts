@@ -9,7 +9,10 @@ const CREATE = `
   );
 `;
 
-/** `HeldCopies` in the node's database: table `held_copies`, one row per id, in the order they were added. */
+/**
+ * `HeldCopies` in the node's database: table `held_copies`, one row per id, in the order they were last added or
+ * touched (`touch` gives the row a new `seq`, so no column is added to an existing table).
+ */
 export class SqliteHeldCopies implements HeldCopies {
   #closed = false;
   readonly #statements;
@@ -23,6 +26,7 @@ export class SqliteHeldCopies implements HeldCopies {
       list: db.prepare<[], { id: string }>('SELECT id FROM held_copies ORDER BY seq'),
       add: db.prepare('INSERT OR IGNORE INTO held_copies (id) VALUES (?)'),
       remove: db.prepare('DELETE FROM held_copies WHERE id = ?'),
+      insert: db.prepare('INSERT INTO held_copies (id) VALUES (?)'),
     };
   }
 
@@ -34,6 +38,14 @@ export class SqliteHeldCopies implements HeldCopies {
   add(id: string): void {
     this.#open();
     this.#statements.add.run(id);
+  }
+
+  touch(id: string): void {
+    this.#open();
+    const { remove, insert } = this.#statements;
+    this.db.transaction(() => {
+      if (remove.run(id).changes > 0) insert.run(id);
+    })();
   }
 
   remove(id: string): void {

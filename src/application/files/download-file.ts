@@ -4,6 +4,7 @@ import type { AuthenticatedUser } from '../accounts/authenticate.js';
 import type { ByteRange } from '../ports/files/content-store.js';
 import { audited, type FilesContext, optionalUser } from './file-deps.js';
 import { StorageFailed, UnknownFile } from './file-errors.js';
+import type { HeldCopyBudget } from './held-copy-budget.js';
 import type { RemoteFiles } from './remote-files.js';
 
 export interface Download {
@@ -20,11 +21,14 @@ export interface Download {
  * Each download answered is also kept for the file's owners (`FileCatalog.recordDownload`): the user's address
  * when logged in, else `node`, the id a fetching node named (a claim, not checked; dropped unless it is a
  * well-formed node id), else anonymous.
+ * A file served from a copy fetched earlier (or being fetched) is marked used (`HeldCopyBudget.served`), and the
+ * copy is pinned while its body is read, so evicting it never pulls bytes from under a reader.
  */
 export class DownloadFile {
   constructor(
     private readonly context: FilesContext,
     private readonly remote?: RemoteFiles,
+    private readonly held?: Pick<HeldCopyBudget, 'served' | 'pin'>,
   ) {}
 
   execute(request: {
@@ -50,7 +54,10 @@ export class DownloadFile {
         if (!file) {
           const record = this.remote?.record(id);
           if (!this.remote || !record) throw new UnknownFile(id);
-          return { file: record, body: await this.remote.open(record, range, request.relayed === true) };
+          const body = await this.remote.open(record, range, request.relayed === true);
+          if (!this.held) return { file: record, body };
+          this.held.served(id);
+          return { file: record, body: pinned(body, () => this.held?.pin(id) ?? (() => {})) };
         }
         const body = await this.context.content.open(id, range);
         if (!body)
@@ -66,5 +73,15 @@ export class DownloadFile {
         return { file, body };
       },
     );
+  }
+}
+
+/** `body`, with `pin` taken when the first byte is asked for and released when the body ends or is dropped. */
+async function* pinned(body: AsyncIterable<Uint8Array>, pin: () => () => void): AsyncIterable<Uint8Array> {
+  const release = pin();
+  try {
+    yield* body;
+  } finally {
+    release();
   }
 }

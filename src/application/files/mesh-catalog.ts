@@ -24,8 +24,9 @@ export interface OwnCatalog {
   list(query: FileQuery): FileRecord[];
   /** What changed after `since`, or `undefined` when this node cannot say (see `VersionedFileCatalog`). */
   changesSince(since: number, maxFiles: number): CatalogChanges | undefined;
-  /** Ids of the files this node holds a verified copy of, newest first (at most `MAX_HELD_COPIES`). */
+  /** Ids of the files this node holds a verified copy of, most recently used first (at most `MAX_HELD_COPIES`). */
   held?(): string[];
+  isHeld?(id: string): boolean;
 }
 
 /** `GET /files?scope=mesh`: records of every meshchat node with files, who answered, and who is stale. */
@@ -75,6 +76,7 @@ export interface FileLocator {
  */
 export class MeshCatalog implements ViewListener, FileLocator {
   readonly #parts: ReplicatedParts<CatalogAnswer>;
+  readonly #gone: ((ids: readonly string[]) => void)[] = [];
 
   constructor(
     private readonly deps: {
@@ -98,11 +100,28 @@ export class MeshCatalog implements ViewListener, FileLocator {
         pull: (url, options, copy) =>
           peers.listCatalog(url, copy === undefined ? options : { ...options, since: copy.version }),
         keep: (node, answer, version, copy, max) => this.#keep(node, answer, version, copy, max),
-        forget: (node) => copies.drop(node),
+        forget: (node) => {
+          copies.drop(node, deps.own.held?.() ?? []);
+          copies.pruneRetained(deps.own.held?.() ?? []);
+        },
       },
       { ...settings, maxItemsPerNode: settings.maxRecordsPerNode, maxItems: settings.maxRecords },
       held,
     );
+  }
+
+  /**
+   * `listener` is told the ids of contents this node holds a copy of (`own.held`) whose last record a pull just
+   * removed (the publisher deleted it): the held-copy budget drops them. A part dropped because its node left
+   * removes nothing of the kind: records of held contents are retained (`CatalogCopies.drop`).
+   */
+  onRecordsGone(listener: (ids: readonly string[]) => void): void {
+    this.#gone.push(listener);
+  }
+
+  /** Removes retained records no node holds a copy of any more (after this node dropped one). */
+  pruneRetained(): void {
+    this.deps.copies.pruneRetained(this.deps.own.held?.() ?? []);
   }
 
   /** The catalog version this node gives for `id` in its `GET /nodes` answer, if it knows one. */
@@ -120,7 +139,12 @@ export class MeshCatalog implements ViewListener, FileLocator {
    * copies' best match first (newest first without words); at most `limit`. No request is sent.
    */
   mesh(query: FileQuery): MeshFiles {
-    const { answered, stale, missing } = this.#parts.fresh();
+    const fresh = this.#parts.fresh();
+    const { answered } = fresh;
+    // Nodes that left whose records are kept for the copies some node holds: possibly out of date, so stale.
+    const retained = this.deps.copies.retained().filter((node) => !fresh.missing.includes(node));
+    const stale = [...fresh.stale, ...retained];
+    const missing = [...fresh.missing, ...retained];
     if (query.words?.length === 0) return { files: [], answered, missing, stale };
     const files = this.deps.own.list(query);
     const nodes = [...answered.slice(1), ...stale];
@@ -172,10 +196,28 @@ export class MeshCatalog implements ViewListener, FileLocator {
     if (held && version < held.version) return undefined;
     const files = ownedFileRecords(node, answer.files, max);
     const diff = held !== undefined && answer.full !== true && answer.since === held.version;
+    const { copies, own } = this.deps;
     // The `held` list comes whole in either form; a node that sends none (older) keeps its last one.
-    if (answer.held !== undefined) this.deps.copies.setHeld(node, heldFileIds(answer.held, MAX_HELD_COPIES));
-    if (!diff) return this.deps.copies.replace(node, version, files, limits);
+    if (answer.held !== undefined) {
+      copies.setHeld(node, heldFileIds(answer.held, MAX_HELD_COPIES));
+      copies.pruneRetained(own.held?.() ?? []);
+    }
+    if (!diff) {
+      const count = copies.replace(node, version, files, limits);
+      this.#recordsGone(own.held?.() ?? []);
+      return count;
+    }
     const removed = ownedRemovals(node, answer.removed ?? [], MAX_CATALOG_TOMBSTONES);
-    return this.deps.copies.apply(node, version, files, removed, limits);
+    const count = copies.apply(node, version, files, removed, limits);
+    this.#recordsGone(removed.map((gone) => gone.id).filter((id) => own.isHeld?.(id) === true));
+    return count;
+  }
+
+  /** Tells the listeners which of `ids` (held here) have no record left in any copy. */
+  #recordsGone(ids: readonly string[]): void {
+    if (ids.length === 0 || this.#gone.length === 0) return;
+    const gone = ids.filter((id) => this.deps.copies.byId(id).length === 0);
+    if (gone.length === 0) return;
+    for (const listener of this.#gone) listener(gone);
   }
 }

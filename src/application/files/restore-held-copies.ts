@@ -15,8 +15,10 @@ export interface HeldList {
  * content store and their size is the size of the record the mesh catalog has for it (a content's address is
  * its SHA-256 and its bytes only ever enter the store whole, checked, by a rename, so this does not hash them
  * again: it catches a file gone or cut by hand). A copy whose size does not match is forgotten and its bytes
- * removed, unless a record of this node's own holds them; one that is gone is forgotten. A copy whose record no
- * catalog copy has any more stays listed (nobody can locate it without a record; its record may come back).
+ * removed, unless a record of this node's own holds them; one that is gone is forgotten. So is a copy whose record
+ * no catalog copy has any more, bytes included: the catalog keeps the records of held copies when their publisher
+ * leaves (`MeshCatalog`), so a record gone means its publisher deleted it.
+ * Then the held-copy budget is applied (`HeldCopyBudget.enforce`): a restart with a lower `--held-bytes` evicts.
  */
 export class RestoreHeldCopies {
   constructor(
@@ -24,18 +26,22 @@ export class RestoreHeldCopies {
       readonly own: HeldList;
       readonly content: Pick<ContentStore, 'size' | 'remove'>;
       readonly locator: FileLocator;
+      /** Applied once the copies are listed again: a lowered `--held-bytes` evicts at start. */
+      readonly budget?: { enforce(): Promise<void> };
     },
   ) {}
 
   async execute(): Promise<{ readonly restored: string[]; readonly dropped: string[] }> {
-    const { own, content, locator } = this.deps;
-    return own.restoreHeld(async (id) => {
+    const { own, content, locator, budget } = this.deps;
+    const outcome = await own.restoreHeld(async (id) => {
       const size = await content.size(id).catch(() => undefined);
       if (size === undefined) return false;
       const record = locator.locate(id)?.record;
-      if (record === undefined || record.size === size) return true;
+      if (record?.size === size) return true;
       if (own.byId(id).length === 0) await content.remove(id).catch(() => {});
       return false;
     });
+    await budget?.enforce();
+    return outcome;
   }
 }

@@ -1,4 +1,4 @@
-import { MAX_CATALOG_TOMBSTONES, MAX_HELD_COPIES, type RemovedRecord } from '../../domain/catalog.js';
+import { MAX_CATALOG_TOMBSTONES, type RemovedRecord } from '../../domain/catalog.js';
 import type { FileRecord } from '../../domain/file-record.js';
 import type { Clock } from '../ports/clock.js';
 import type { AddFileOutcome, DownloadEntry, FileCatalog, FileQuery } from '../ports/files/file-catalog.js';
@@ -106,14 +106,28 @@ export class VersionedFileCatalog implements FileCatalog {
 
   /**
    * Notes that this node now holds a verified copy of content `id` (fetched from another node): it is listed in
-   * `held()`, newest first, the oldest dropped past `MAX_HELD_COPIES`, and the version moves so peers pull it
-   * (an id already listed changes nothing). Kept in `HeldCopies` too, so a restart does not forget it.
+   * `held()` and the version moves so peers pull it (an id already listed changes nothing). Kept in `HeldCopies`
+   * too, so a restart does not forget it. Nothing is bounded here: `HeldCopyBudget` decides what is kept and
+   * drops copies (`dropHeld`) past its byte and count limits, bytes included.
    */
   markHeld(id: string): void {
     if (this.#held.has(id)) return;
     this.#held.add(id);
     this.#keep((store) => store.add(id));
-    this.#trimHeld();
+    this.#changed();
+  }
+
+  /** A held copy was just served: it becomes the most recently used (the version stays: the list is the same). */
+  touchHeld(id: string): void {
+    if (!this.#held.delete(id)) return;
+    this.#held.add(id);
+    this.#keep((store) => store.touch(id));
+  }
+
+  /** This node no longer advertises a copy of `id` (evicted, or its record deleted); the version moves. */
+  dropHeld(id: string): void {
+    if (!this.#held.delete(id)) return;
+    this.#keep((store) => store.remove(id));
     this.#changed();
   }
 
@@ -137,7 +151,6 @@ export class VersionedFileCatalog implements FileCatalog {
         dropped.push(id);
       }
     }
-    this.#trimHeld();
     return { restored, dropped };
   }
 
@@ -145,9 +158,14 @@ export class VersionedFileCatalog implements FileCatalog {
     return this.#held.has(id);
   }
 
-  /** Ids of the files this node holds a verified copy of (see `markHeld`), newest first. */
+  /** Ids of the files this node holds a verified copy of (see `markHeld`), most recently used first. */
   held(): string[] {
     return [...this.#held].reverse();
+  }
+
+  /** The same ids, least recently used first: the order `HeldCopyBudget` evicts in. */
+  heldByUse(): string[] {
+    return [...this.#held];
   }
 
   /**
@@ -174,14 +192,6 @@ export class VersionedFileCatalog implements FileCatalog {
 
   close(): void {
     this.inner.close();
-  }
-
-  #trimHeld(): void {
-    for (const oldest of this.#held) {
-      if (this.#held.size <= MAX_HELD_COPIES) break;
-      this.#held.delete(oldest);
-      this.#keep((store) => store.remove(oldest));
-    }
   }
 
   /**

@@ -30,7 +30,11 @@ export interface PartLimits {
  * - `search` finds the records of the given nodes only, as `FileCatalog.list` does: every word as a prefix
  *   of a word of the name or description, best match first (names weigh more); without words, most recently
  *   changed first; `owner` narrows it. At most `query.limit`.
- * - `parts` lists every held part (for the engine, at start); `drop` forgets one (idempotent), its `held` list too.
+ * - `parts` lists every held part (for the engine, at start); `drop` forgets one (idempotent), its `held` list too,
+ *   except its records of contents someone still holds a copy of: ids in `keep` (this node's own held copies) or
+ *   in another node's `held` list. Those stay, **retained**, with no part: `byId` finds them, `retained()` names
+ *   their nodes (for searches), and they go with `pruneRetained(keep)` once no such holder is left, or when a
+ *   `replace` of their node brings its part back (a node that rejoins is pulled whole).
  * - `setHeld` replaces the ids of the files `node` says it holds a verified copy of (its catalog's `held` list,
  *   already checked and bounded by the caller); `holders(id)` gives the nodes whose list has `id`, by an index.
  */
@@ -44,7 +48,11 @@ export interface CatalogCopies {
     removed: readonly RemovedRecord[],
     limits: PartLimits,
   ): number;
-  drop(node: string): void;
+  drop(node: string, keep?: readonly string[]): void;
+  /** Nodes with retained records (their part dropped while a copy of some of their files was held). */
+  retained(): string[];
+  /** Removes retained records whose content is neither in `keep` nor in any node's `held` list. */
+  pruneRetained(keep: readonly string[]): void;
   search(nodes: readonly string[], query: FileQuery): FileRecord[];
   /** Every held record of content `id`, of any node, oldest change first. */
   byId(id: string): FileRecord[];
