@@ -148,4 +148,32 @@ describe('held copies across the mesh', () => {
     expect(await heldList(b.node.url)).toEqual([ids[1]]);
     expect(await b.wired.fileContent.has(ids[1])).toBe(true);
   });
+
+  it('a file larger than --held-bytes read slowly: its bytes stay until the reader is done, then go', async () => {
+    const a = await startWiredTestNode('hc-slow-a');
+    const b = await startWiredTestNode('hc-slow-b', { join: [a.node.url], config: { heldBytes: MiB } });
+    nodes.push(a.node, b.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    // Larger than what loopback sockets buffer, so most of it is still to be read from disk below.
+    const bytes = randomBytes(24 * MiB + 1);
+    const id = await publish(a.node.url, token, 'big.bin', bytes);
+    await untilListed(b.node.url, id);
+    const answer = await fetch(`${b.node.url}/files/${id}`, { signal: AbortSignal.timeout(60_000) });
+    expect(answer.status).toBe(200);
+    const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
+    const pieces: Uint8Array[] = [];
+    const first = await reader.read();
+    if (first.value) pieces.push(first.value);
+    // The transfer completes (the whole file is in B's store) and the budget has decided while this reader waits.
+    await vi.waitFor(async () => expect(await b.wired.fileContent.has(id)).toBe(true), WAIT);
+    await b.wired.files.heldBudget?.settled();
+    expect(await heldList(b.node.url)).toEqual([]);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      pieces.push(value);
+    }
+    expect(sha(Buffer.concat(pieces))).toBe(id);
+    await vi.waitFor(async () => expect(await b.wired.fileContent.has(id)).toBe(false), WAIT);
+  });
 });
