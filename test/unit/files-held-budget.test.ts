@@ -2,20 +2,28 @@
 // copies, the least recently used evicted first with their bytes; never bytes a reader is reading; nothing kept
 // of a file larger than the budget or whose record went while it was fetched; a copy whose record was deleted
 // goes with its bytes.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DiskContentStore } from '../../src/adapters/files/disk-content-store.js';
+import { JournaledPartialDownloads } from '../../src/adapters/files/journaled-partial-downloads.js';
 import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
 import { ContentLocks } from '../../src/application/files/content-locks.js';
 import { HeldCopyBudget, type HeldCopyBudgetSettings } from '../../src/application/files/held-copy-budget.js';
 import type { FileLocator } from '../../src/application/files/mesh-catalog.js';
+import { RemoteFiles } from '../../src/application/files/remote-files.js';
 import { RestoreHeldCopies } from '../../src/application/files/restore-held-copies.js';
 import { VersionedFileCatalog } from '../../src/application/files/versioned-catalog.js';
 import { MAX_HELD_COPIES } from '../../src/domain/catalog.js';
 import type { FileRecord } from '../../src/domain/file-record.js';
+import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import { InMemoryHeldCopies } from '../fakes/in-memory-held-copies.js';
+import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -185,5 +193,76 @@ describe('the held-copy budget', () => {
     expect(again.own.held()).toEqual([ids[0], ids[2]]);
     expect(await again.content.has(ids[1] as string)).toBe(false);
     expect(heldCopies.list()).toEqual([ids[2], ids[0]]);
+  });
+});
+
+describe('RemoteFiles with the budget', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a record deleted while the file is fetched: the finished copy is neither advertised nor kept', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'meshchat-held-'));
+    dirs.push(root);
+    const content = new DiskContentStore(root);
+    const own = new VersionedFileCatalog(
+      new SqliteFileCatalog(new Database(':memory:'), { ownsDb: true }),
+      new FakeClock(),
+    );
+    const bytes = randomBytes(3000);
+    const record = {
+      ...recordOf(bytes),
+      chunkSize: 1024,
+      chunks: [0, 1024, 2048].map((at) => sha(bytes.subarray(at, at + 1024))),
+    };
+    const records = new Map([[record.id, record]]);
+    const locator: FileLocator = {
+      locate: (id) => {
+        const found = records.get(id);
+        return found ? { record: found, holders: ['h1'] } : undefined;
+      },
+      hasCatalog: () => true,
+    };
+    const budget = new HeldCopyBudget(
+      { own, content, locks: new ContentLocks(), locator },
+      { maxBytes: 1 << 20 },
+    );
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const registry = new PeerRegistry({ id: 'me', url: 'http://me' });
+    registry.announce({ id: 'h1', url: 'http://h1' });
+    const remote = new RemoteFiles({
+      node: 'me',
+      registry,
+      locator,
+      content,
+      partials: new JournaledPartialDownloads(content),
+      clock: new FakeClock(),
+      audit: new RecordingAuditTrail(),
+      held: budget,
+      source: {
+        async fetch() {
+          return (async function* () {
+            yield bytes.subarray(0, 2048);
+            await gate; // the publisher deletes the file here: its tombstone reaches this node's catalog
+            yield bytes.subarray(2048);
+          })();
+        },
+      },
+    });
+    const body = await remote.open(record, undefined, false);
+    records.delete(record.id);
+    budget.recordsGone([record.id]);
+    release();
+    const parts: Uint8Array[] = [];
+    for await (const part of body) parts.push(part);
+    expect(sha(Buffer.concat(parts))).toBe(record.id);
+    await budget.settled();
+    expect(own.held()).toEqual([]);
+    expect(await content.has(record.id)).toBe(false);
+    await content.close();
   });
 });
