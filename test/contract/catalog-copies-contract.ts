@@ -177,6 +177,51 @@ export function describeCatalogCopiesContract(name: string, setup: () => Catalog
       expect(copies.holders(x)).toEqual(['a']);
     });
 
+    it('a dropped part keeps, retained, the records of contents still held, until no holder is left', () => {
+      const { copies } = setup();
+      const [held, ours, gone] = ['7', '8', '9'];
+      copies.replace(
+        'a',
+        1,
+        [
+          record('alice@a', 'held.txt', held),
+          record('alice@a', 'ours.txt', ours),
+          record('alice@a', 'gone.txt', gone),
+        ],
+        ROOMY,
+      );
+      copies.replace('b', 1, [], ROOMY);
+      copies.setHeld('b', [held.repeat(64)]);
+      expect(copies.retained()).toEqual([]);
+      // A leaves: its part goes, but not what b holds nor what this node holds (`keep`).
+      copies.drop('a', [ours.repeat(64)]);
+      expect(copies.parts().map((p) => p.node)).toEqual(['b']);
+      expect(copies.retained()).toEqual(['a']);
+      expect(names(copies.byId(held.repeat(64)))).toEqual(['alice@a/held.txt']);
+      expect(names(copies.byId(ours.repeat(64)))).toEqual(['alice@a/ours.txt']);
+      expect(copies.byId(gone.repeat(64))).toEqual([]);
+      expect(names(copies.search(['a'], { words: ['held'], limit: 5 }))).toEqual(['alice@a/held.txt']);
+      // b no longer holds its copy: that record goes; this node still holds its own.
+      copies.setHeld('b', []);
+      copies.pruneRetained([ours.repeat(64)]);
+      expect(copies.byId(held.repeat(64))).toEqual([]);
+      expect(copies.retained()).toEqual(['a']);
+      copies.pruneRetained([]);
+      expect(copies.byId(ours.repeat(64))).toEqual([]);
+      expect(copies.retained()).toEqual([]);
+    });
+
+    it('a node whose part comes back replaces its retained records', () => {
+      const { copies } = setup();
+      copies.replace('a', 1, [record('alice@a', 'old.txt', '7')], ROOMY);
+      copies.drop('a', ['7'.repeat(64)]);
+      expect(copies.retained()).toEqual(['a']);
+      copies.replace('a', 5, [record('alice@a', 'new.txt', '8')], ROOMY);
+      expect(copies.retained()).toEqual([]);
+      expect(copies.byId('7'.repeat(64))).toEqual([]);
+      expect(copies.parts().map((p) => [p.node, p.records])).toEqual([['a', 1]]);
+    });
+
     it('refuses calls once closed', () => {
       const { copies } = setup();
       copies.close();
@@ -192,6 +237,8 @@ export function describeCatalogCopiesContract(name: string, setup: () => Catalog
       const again = reopen();
       expect(again.parts().map((p) => [p.node, p.version, p.records])).toEqual([['a', 11, 2]]);
       expect(names(again.search(['a'], { words: ['cafe'], limit: 5 }))).toEqual(['alice@a/Café menu.pdf']);
+      again.drop('a', ['2'.repeat(64)]);
+      expect(reopen().retained()).toEqual(['a']);
     });
   });
 }

@@ -22,3 +22,19 @@ describe('--max-file-size', () => {
     }
   });
 });
+
+describe('--held-bytes', () => {
+  it('is unset (twice --max-file-size) when not given; takes 0 (keep none), bytes or K, M, G, T', () => {
+    expect(parse([]).heldBytes).toBeUndefined();
+    expect(parse(['--held-bytes', '0']).heldBytes).toBe(0);
+    expect(parse(['--held-bytes', '8G']).heldBytes).toBe(8 * 2 ** 30);
+    expect(parse([], { MESHCHAT_HELD_BYTES: '500M' }).heldBytes).toBe(500 * 2 ** 20);
+  });
+
+  it('refuses anything else in one line naming the flag', () => {
+    for (const value of ['-1', 'lots', '17T', '']) {
+      expect(() => parse(['--held-bytes', value]), value).toThrow(UsageError);
+      expect(() => parse(['--held-bytes', value]), value).toThrow(/--held-bytes/);
+    }
+  });
+});
