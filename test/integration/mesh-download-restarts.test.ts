@@ -105,7 +105,8 @@ describe('a held copy across a restart', () => {
     const id = await publish(a.node.url, token, 'kept.bin', bytes);
     await untilListed(c.node.url, id);
     expect(sha((await download(c.node.url, id)).bytes)).toBe(id);
-    expect(c.wired.ownCatalog.held()).toEqual([id]);
+    // The budget admits the copy just after the transfer ends (in the background).
+    await vi.waitFor(() => expect(c.wired.ownCatalog.held()).toEqual([id]), { interval: POLL_MS });
 
     // A crash-like stop (no leave) and a start on the same data dir and port.
     await c.node.stop({ leave: false });
