@@ -148,6 +148,8 @@ export class MeshNode {
       await messages.close();
       accounts.close();
       await this.wired.files.remoteFiles?.stop();
+      // Whatever the ended transfers and downloads left to the held-copy budget, done before the stores close.
+      await this.wired.files.heldBudget?.stop();
       fileCatalog.close();
       catalogCopies.close();
       this.wired.heldCopies?.close();

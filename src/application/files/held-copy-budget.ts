@@ -58,6 +58,7 @@ export class HeldCopyBudget {
   /** Contents whose bytes go once their last reader ends. */
   readonly #unkept = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
+  #stopped = false;
 
   constructor(
     private readonly deps: {
@@ -137,6 +138,17 @@ export class HeldCopyBudget {
     return this.#enqueue(async () => {});
   }
 
+  /**
+   * Finishes what is queued (the node's transfers are stopped first), then does nothing more: the stores are
+   * about to close. Bytes left to go when a reader ends (a file over the budget still being read at the stop)
+   * then stay on disk, unadvertised; so do those of a fetch whose process died between its rename into the
+   * store and its admission (the content store cannot be listed to find them).
+   */
+  async stop(): Promise<void> {
+    await this.settled();
+    this.#stopped = true;
+  }
+
   async #admit(id: string): Promise<void> {
     const { own, content, locator } = this.deps;
     if (own.byId(id).length > 0) return; // a record of this node keeps the bytes already
@@ -199,7 +211,9 @@ export class HeldCopyBudget {
   }
 
   #enqueue(step: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(step).catch((error: unknown) => this.deps.errors?.report(error));
+    const run = this.#queue
+      .then(() => (this.#stopped ? undefined : step()))
+      .catch((error: unknown) => this.deps.errors?.report(error));
     this.#queue = run;
     return run;
   }
