@@ -109,6 +109,18 @@ describe('held copies across a restart', () => {
     expect(await content.has(sha(fine))).toBe(true);
   });
 
+  it('a copy whose record no catalog copy has any more (deleted by its publisher) is dropped with its bytes', async () => {
+    const held = new InMemoryHeldCopies();
+    const [deleted, kept] = [Buffer.from('deleted meanwhile'), Buffer.from('still published')];
+    for (const bytes of [deleted, kept]) held.add(sha(bytes));
+    const content = await store(deleted, kept);
+    const own = ownCatalog(held);
+    const outcome = await new RestoreHeldCopies({ own, content, locator: locator([recordOf(kept)]) }).execute();
+    expect(outcome).toEqual({ restored: [sha(kept)], dropped: [sha(deleted)] });
+    expect(await content.has(sha(deleted))).toBe(false);
+    expect(held.list()).toEqual([sha(kept)]);
+  });
+
   it('deleting a record of a content the node also holds as a fetched copy keeps the bytes', () => {
     const own = ownCatalog(new InMemoryHeldCopies());
     const bytes = Buffer.from('shared');
