@@ -73,6 +73,10 @@ export interface FileLocator {
  * - `mesh()` answers from the copies at once (no request): `answered` nodes are current; a node that showed a
  *   version without a current copy is `missing`, and when an older copy is held its records are still given and
  *   it is named in `stale` too.
+ * - Held copies: a part dropped because its node left keeps the records of contents this node or another
+ *   node holds a copy of (retained, see `CatalogCopies.drop`), so those files stay found and fetched from their
+ *   holders; searches cover them, their node named in `stale`. A pull that removes the last record of a content
+ *   this node holds (the publisher deleted it) is told to `onRecordsGone` listeners (the held-copy budget).
  */
 export class MeshCatalog implements ViewListener, FileLocator {
   readonly #parts: ReplicatedParts<CatalogAnswer>;
