@@ -140,6 +140,13 @@ describe('the held-copy budget', () => {
     await budget.settled();
     expect(await content.has(big)).toBe(false);
 
+    // A node stopping while such a file is still read: its bytes go at the stop, not left unadvertised.
+    const late = fetched('five!');
+    budget.pin(late);
+    budget.markHeld(late);
+    await budget.stop();
+    expect(await content.has(late)).toBe(false);
+
     const { own: none, content: nothing, budget: zero, fetched: fetchedToo } = node({ maxBytes: 0 });
     const small = fetchedToo('x');
     zero.markHeld(small);

@@ -115,7 +115,11 @@ describe('held copies across a restart', () => {
     for (const bytes of [deleted, kept]) held.add(sha(bytes));
     const content = await store(deleted, kept);
     const own = ownCatalog(held);
-    const outcome = await new RestoreHeldCopies({ own, content, locator: locator([recordOf(kept)]) }).execute();
+    const outcome = await new RestoreHeldCopies({
+      own,
+      content,
+      locator: locator([recordOf(kept)]),
+    }).execute();
     expect(outcome).toEqual({ restored: [sha(kept)], dropped: [sha(deleted)] });
     expect(await content.has(sha(deleted))).toBe(false);
     expect(held.list()).toEqual([sha(kept)]);

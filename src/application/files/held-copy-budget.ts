@@ -139,13 +139,16 @@ export class HeldCopyBudget {
   }
 
   /**
-   * Finishes what is queued (the node's transfers are stopped first), then does nothing more: the stores are
-   * about to close. Bytes left to go when a reader ends (a file over the budget still being read at the stop)
-   * then stay on disk, unadvertised; so do those of a fetch whose process died between its rename into the
-   * store and its admission (the content store cannot be listed to find them).
+   * Finishes what is queued (the node's transfers are stopped first), removes the bytes that waited for their
+   * last reader (the HTTP server is closed by then, so nobody reads them any more), then does nothing more: the
+   * stores are about to close. Bytes of a fetch whose process died between its rename into the store and its
+   * admission stay on disk, unadvertised (the content store cannot be listed to find them).
    */
   async stop(): Promise<void> {
-    await this.settled();
+    await this.#enqueue(async () => {
+      this.#pins.clear();
+      for (const id of [...this.#unkept]) await this.deps.locks.run(id, () => this.#removeUnheld(id));
+    });
     this.#stopped = true;
   }
 
