@@ -137,9 +137,11 @@ export async function run({ options, log }) {
     args.push('--data-dir', dataDir, '--max-file-size', '8G', '--log-level', 'silent');
     args.push('--http-rate', '0', '--peer-rate', '0');
     for (const peer of peers) args.push('--join', peer);
+    const profileDir = process.env.MESHCHAT_BENCH_CPU_PROF_DIR;
     const child = await startChild({
       name: `meshchat node ${id}`,
       args,
+      execArgv: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${id}.cpuprofile`] : [],
       env: { MESHCHAT_JOIN: '', MESHCHAT_PUBLIC_URL: '', MESHCHAT_DATA_DIR: '', MESHCHAT_IN_MEMORY: '' },
       ready: /^meshchat node \S+ listening at (\S+)$/,
       timeoutMs: 60_000,

@@ -121,7 +121,9 @@ describe('JournaledPartialDownloads', () => {
     await crashed.append(bytes.subarray(0, 2 * CHUNK + 500));
     expect(crashed.verified).toBe(2 * CHUNK);
     expect(first.digests()).toBe(2);
-    // The process dies here: nothing is closed or flushed by the download itself.
+    // Verified chunks reach the disk and the journal shortly after `append` (a queue): once they did, the
+    // process dies here: nothing is closed or flushed by the download itself.
+    await crashed.written();
     const again = new JournaledPartialDownloads(first.store, {
       chunkDigest: (parts) => {
         count++;
@@ -187,7 +189,8 @@ describe('JournaledPartialDownloads', () => {
     });
     const bytes = randomBytes(2 * CHUNK);
     const download = await full.partials.open(recordOf(bytes));
-    await expect(download.append(bytes)).rejects.toBeInstanceOf(StorageFull);
+    // The write is queued: the failure comes with the next `append`, or with `written()` after the last one.
+    await expect(download.append(bytes).then(() => download.written())).rejects.toBeInstanceOf(StorageFull);
     expect(readdirSync(full.partials.dir)).toEqual([]);
     expect(existsSync(full.store.pathOf(sha(bytes)))).toBe(false);
   });
