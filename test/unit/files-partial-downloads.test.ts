@@ -1,14 +1,16 @@
 // The journaled partial download (what a node writes while it fetches a file from another node): each chunk is
 // checked as bytes stream in, in pieces of any size; a "crash" (the object dropped without closing) and a new
-// open resume from the journal without checking a verified chunk again; a bad chunk, a false record and a full
+// open resume from the journal without checking a verified chunk again; verified chunks are read from memory while
+// their writes are queued, and a full queue holds the source back; a bad chunk, a false record and a full
 // disk leave nothing under the content's address.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskContentStore } from '../../src/adapters/files/disk-content-store.js';
+import { HELD_CHUNKS } from '../../src/adapters/files/journaled-download.js';
 import {
   JournaledPartialDownloads,
   type JournaledPartialDownloadsOptions,
@@ -139,6 +141,50 @@ describe('JournaledPartialDownloads', () => {
     expect(count).toBe(3);
     await resumed.finish();
     expect(sha(readFileSync(first.store.pathOf(record.id)))).toBe(record.id);
+  });
+
+  it('verified chunks are readable from memory while their writes wait; append waits once too many are held', async () => {
+    // The partial file's writes wait for the test to let them through; the journal is a real file.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { store, partials } = setup({
+      openFile: async (path) => {
+        const real = await open(path, existsSync(path) ? 'r+' : 'w+');
+        if (!path.endsWith('.part')) return real;
+        return {
+          write: async (...args) => (await gate, real.write(...args)),
+          writev: async (buffers, position) => (await gate, real.writev(buffers, position)),
+          sync: () => real.sync(),
+          close: () => real.close(),
+        };
+      },
+    });
+    const bytes = randomBytes((HELD_CHUNKS + 3) * CHUNK);
+    const record = recordOf(bytes);
+    const download = await partials.open(record);
+    await download.append(bytes.subarray(0, 3 * CHUNK));
+    expect(download.verified).toBe(3 * CHUNK);
+    // Nothing is on disk or journaled yet, and the verified bytes are there for readers.
+    expect(await readAll(download.read(0, 3 * CHUNK - 1))).toEqual(bytes.subarray(0, 3 * CHUNK));
+    const journal = join(partials.dir, `${record.id}.journal`);
+    expect(readFileSync(journal).includes(1)).toBe(false);
+    // The rest is more than can be held while nothing is written: append waits for the disk.
+    let appended = false;
+    const rest = download.append(bytes.subarray(3 * CHUNK)).then(() => {
+      appended = true;
+    });
+    await vi.waitFor(() => expect(download.verified).toBe((HELD_CHUNKS + 1) * CHUNK));
+    expect(appended).toBe(false);
+    release();
+    await rest;
+    await download.written();
+    expect([...readFileSync(journal).subarray(-(HELD_CHUNKS + 3))]).toEqual(
+      new Array(HELD_CHUNKS + 3).fill(1),
+    );
+    await download.finish();
+    expect(readFileSync(store.pathOf(record.id))).toEqual(bytes);
   });
 
   it('a journal of another size or chunk size is not trusted: the download starts over', async () => {

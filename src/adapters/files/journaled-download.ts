@@ -128,7 +128,8 @@ export class JournaledDownload implements PartialDownload {
     this.#evict();
     this.#write();
     // Backpressure: the source is read on only once the disk has taken enough of what is held.
-    while (this.#held.length > HELD_CHUNKS && this.#failure === undefined) await this.#progress();
+    while (this.#held.length > HELD_CHUNKS && this.#failure === undefined && !this.#stopping)
+      await this.#progress();
     if (this.#failure !== undefined) throw await this.#failed();
   }
 
@@ -169,7 +170,11 @@ export class JournaledDownload implements PartialDownload {
           batch.map((chunk) => chunk.bytes),
           head.start,
         );
-        await writeAll(this.state.journal, [Buffer.alloc(batch.length, 1)], this.place.headerLength + head.index);
+        await writeAll(
+          this.state.journal,
+          [Buffer.alloc(batch.length, 1)],
+          this.place.headerLength + head.index,
+        );
       } catch (error) {
         this.#failure = error;
         break;
@@ -241,7 +246,10 @@ export class JournaledDownload implements PartialDownload {
       yield* readRange(this.#finished ? stored : this.place.part, start, end);
     } catch (error) {
       // Moved into the store between the check and the open: read it there.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !(await this.place.store.has(this.place.record.id)))
+      if (
+        (error as NodeJS.ErrnoException).code !== 'ENOENT' ||
+        !(await this.place.store.has(this.place.record.id))
+      )
         throw error;
       yield* readRange(stored, start, end);
     }
