@@ -154,8 +154,14 @@ describe('JournaledPartialDownloads', () => {
         const real = await open(path, existsSync(path) ? 'r+' : 'w+');
         if (!path.endsWith('.part')) return real;
         return {
-          write: async (...args) => (await gate, real.write(...args)),
-          writev: async (buffers, position) => (await gate, real.writev(buffers, position)),
+          write: async (...args) => {
+            await gate;
+            return real.write(...args);
+          },
+          writev: async (buffers, position) => {
+            await gate;
+            return real.writev(buffers, position);
+          },
           sync: () => real.sync(),
           close: () => real.close(),
         };
