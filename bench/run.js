@@ -84,10 +84,11 @@ membership (nodes built in the bench process with createNode, LAN profile, on 12
   --directory-requests N     GET /users?scope=mesh timed, in a row over up to 4 nodes (200; quick 100)
   --directory-rest-seconds N window counting the directory's pulls at rest (10; quick 5)
 
-files (four nodes built in the bench process with data dirs; a plain GET from the holder against a node that
-       fetches the file, directly and through a relay; RSS while a large file moves; requests per GB):
-  MESHCHAT_BENCH_FILE_MIB=N   the file timed (512; quick 64)
-  MESHCHAT_BENCH_RSS_MIB=N    the file moved while RSS is sampled (2048; quick 128)
+files (four meshchat node processes with data dirs; a plain GET from the holder against a node that fetches
+       the file, directly and through a relay; CPU per GiB; RSS while a large file moves; requests per GB):
+  MESHCHAT_BENCH_FILE_MIB=N        the file timed (512; quick 64)
+  MESHCHAT_BENCH_RSS_MIB=N         the file moved while RSS is sampled (2048; quick 128)
+  MESHCHAT_BENCH_CPU_PROF_DIR=DIR  run the nodes with --cpu-prof into DIR
 
 catalog (the mesh catalog's copies in SQLite with FTS5, in the bench process; about 30 s):
   --catalog-entries N  records copied from the fake peers (100000; quick 10000)

@@ -1,14 +1,14 @@
-// Scenario: downloading a file from a node that does not hold it, against a plain GET of the same file. A and B
-// each run as their own `meshchat node` child process (data dirs in a temp dir, 127.0.0.1), like a real
-// deployment; R and C, for the relay case, are built in the bench process (C must be refused A's and B's URLs,
-// which only an in-process file source can arrange on one loopback host). A publishes a file; a client
-// GETs it from A (the baseline: bytes read from A's store); then from B, which fetches it from A (one request,
-// every chunk checked, journaled, written to B's disk) and passes on verified bytes; then from C, which cannot
-// reach A or B and gets it through R (R fetches from A, C from R). Reported as throughput ratios against the
-// baseline, with the requests the fetching nodes made per GB moved (B's counted from A's `GET /files/:id/downloads`,
-// R's and C's by their file source) and B's process RSS growth (/proc/<pid>/status VmRSS, sampled every 50 ms)
-// while a large file moves A → B. Sizes: MESHCHAT_BENCH_FILE_MIB (512; quick 64) and MESHCHAT_BENCH_RSS_MIB (2048;
-// quick 128).
+// Scenario: downloading a file from a node that does not hold it, against a plain GET of the same file. Every node
+// runs as its own `meshchat node` child process (data dirs in a temp dir, 127.0.0.1), like a real deployment. A
+// publishes a file; a client GETs it from A (the baseline: bytes read from A's store); then from B, which fetches
+// it from A (one request, every chunk checked, journaled, written to B's disk) and passes on verified bytes; then
+// from C, which cannot reach A or B and gets it through R (R fetches from A, C from R). C's refusal is arranged by
+// bench/lib/guarded-cli.js (MESHCHAT_BENCH_REFUSE_FILES: its file fetches to A and B fail as if unreachable), which
+// also reports each file fetch a node makes on stderr, for the count. Reported as throughput ratios against the
+// baseline, with CPU seconds per GiB of A and B, the requests the fetching nodes made per GB moved (B's counted
+// from A's `GET /files/:id/downloads` too) and B's process RSS growth (/proc/<pid>/status VmRSS, sampled every
+// 50 ms) while a large file moves A → B. Sizes: MESHCHAT_BENCH_FILE_MIB (512; quick 64) and MESHCHAT_BENCH_RSS_MIB
+// (2048; quick 128). MESHCHAT_BENCH_CPU_PROF_DIR, when set, runs every node with `--cpu-prof` into that directory.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startChild } from '../lib/children.js';
+import { processCpuSeconds, startChild } from '../lib/children.js';
 import { fixed, table } from '../lib/table.js';
 
 const GUARDED_CLI = fileURLToPath(new URL('../lib/guarded-cli.js', import.meta.url));
@@ -42,6 +42,23 @@ export const title = 'GET /files/:id from a node that fetches it (direct, via a 
 
 const MiB = 1024 * 1024;
 const PASSWORD = 'bench password 123';
+
+/** CPU seconds a process used so far (0 where /proc cannot tell). @param {number | undefined} pid */
+const cpuOf = (pid) => processCpuSeconds(pid) ?? 0;
+
+/**
+ * System CPU seconds a process used so far (the kernel's share: socket and file copies), from /proc/<pid>/stat
+ * at 100 ticks a second; 0 where that cannot be read.
+ * @param {number | undefined} pid
+ */
+function systemCpuOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 /** @param {BenchOptions} options */
 function sizes(options) {
@@ -114,71 +131,45 @@ async function timedGet(url) {
 
 /** @param {{ options: BenchOptions, log: (line: string) => void }} context */
 export async function run({ options, log }) {
-  await import('reflect-metadata');
-  const [{ createNode }, { UndiciFileSource }, { PeerUrlPolicy }, { FileFetchFailed }] = await Promise.all([
-    import('../../dist/container.js'),
-    import('../../dist/adapters/files/undici-file-source.js'),
-    import('../../dist/domain/peer-url-policy.js'),
-    import('../../dist/application/files/file-errors.js'),
-  ]);
   const { fileMiB, rssMiB } = sizes(options);
   const work = mkdtempSync(join(tmpdir(), 'meshchat-bench-files-'));
-  /** @type {Array<{ stop(options: { leave: boolean }): Promise<unknown> }>} */
-  const nodes = [];
   /** @type {import('../lib/children.js').Child[]} */
   const children = [];
   /**
    * Starts a node as its own `meshchat node` process, no rate limit, files up to 8 GiB.
    * @param {string} id @param {string[]} peers
    */
-  const startProcess = async (id, peers) => {
+  const startProcess = async (id, peers, /** @type {Record<string, string>} */ extraEnv = {}) => {
+    let fetches = 0;
     const dataDir = mkdtempSync(join(work, `${id}-`));
     const args = [GUARDED_CLI, 'node', '--id', id, '--port', '0', '--host', '127.0.0.1', '--tunnel', 'none'];
     args.push('--data-dir', dataDir, '--max-file-size', '8G', '--log-level', 'silent');
     args.push('--http-rate', '0', '--peer-rate', '0');
     for (const peer of peers) args.push('--join', peer);
+    const profileDir = process.env.MESHCHAT_BENCH_CPU_PROF_DIR;
     const child = await startChild({
       name: `meshchat node ${id}`,
       args,
-      env: { MESHCHAT_JOIN: '', MESHCHAT_PUBLIC_URL: '', MESHCHAT_DATA_DIR: '', MESHCHAT_IN_MEMORY: '' },
+      execArgv: profileDir
+        ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${id}.cpuprofile`]
+        : [],
+      env: {
+        MESHCHAT_JOIN: '',
+        MESHCHAT_PUBLIC_URL: '',
+        MESHCHAT_DATA_DIR: '',
+        MESHCHAT_IN_MEMORY: '',
+        MESHCHAT_BENCH_COUNT_FILE_FETCHES: '1',
+        ...extraEnv,
+      },
       ready: /^meshchat node \S+ listening at (\S+)$/,
       timeoutMs: 60_000,
+      // Each file fetch the node makes is a line (bench/lib/guarded-cli.js); lines may be split across chunks.
+      onStderr: (chunk) => {
+        fetches += chunk.split('meshchat-bench: file fetch').length - 1;
+      },
     });
     children.push(child);
-    return child;
-  };
-  /** Counts the fetches (HTTP requests) a node makes for file bytes; refuses the URLs in `refused`. */
-  const counted = (/** @type {Set<string>} */ refused = new Set()) => {
-    const real = new UndiciFileSource({ urls: PeerUrlPolicy.ANY });
-    const counter = { requests: 0 };
-    /** @type {import('../../src/application/ports/files/file-source.js').FileSource} */
-    const source = {
-      fetch(url, id, start, fetchOptions) {
-        if (refused.has(url)) return Promise.reject(new FileFetchFailed(`${url} is refused`, 'unreachable'));
-        counter.requests++;
-        return real.fetch(url, id, start, fetchOptions);
-      },
-    };
-    return { source, counter };
-  };
-  /** @param {string} id @param {string[]} peers @param {object} [overrides] */
-  const start = async (id, peers, overrides = {}) => {
-    const node = createNode(
-      {
-        id,
-        port: 0,
-        host: '127.0.0.1',
-        tunnel: 'none',
-        join: peers,
-        dataDir: mkdtempSync(join(work, `${id}-`)),
-        maxFileSize: 8 * 1024 * MiB,
-        rateLimits: { http: { ratePerSecond: 0, burst: 0 } },
-      },
-      overrides,
-    );
-    nodes.push(node);
-    await node.start();
-    return node;
+    return Object.assign(child, { fetches: () => fetches });
   };
   /** @param {string} url @param {string} token @param {string} name @param {string} path */
   const publish = async (url, token, name, path) => {
@@ -227,14 +218,24 @@ export async function run({ options, log }) {
     await untilListed(nodeB.url, id);
 
     log('files: plain GET from A (the baseline)');
+    const plainCpuA = cpuOf(a.pid);
     const plain = await timedGet(`${a.url}/files/${id}`);
+    const plainCpu = { a: cpuOf(a.pid) - plainCpuA };
     log(`files: A → B, verified and written at B`);
+    const directCpuA = cpuOf(a.pid);
+    const directCpuB = cpuOf(nodeB.pid);
+    const directSysB = systemCpuOf(nodeB.pid);
     const direct = await timedGet(`${nodeB.url}/files/${id}`);
+    const directCpu = {
+      a: cpuOf(a.pid) - directCpuA,
+      b: cpuOf(nodeB.pid) - directCpuB,
+      bSystem: systemCpuOf(nodeB.pid) - directSysB,
+    };
 
-    const r = counted();
-    const nodeR = await start('files-r', [a.url], { fileSource: r.source });
-    const c = counted(new Set([a.url, nodeB.url]));
-    const nodeC = await start('files-c', [a.url], { fileSource: c.source });
+    const nodeR = await startProcess('files-r', [a.url]);
+    const nodeC = await startProcess('files-c', [a.url], {
+      MESHCHAT_BENCH_REFUSE_FILES: [a.url, nodeB.url].join(','),
+    });
     await untilListed(nodeC.url, id);
     await untilListed(nodeR.url, id);
     log('files: A → R → C (C reaches neither A nor B)');
@@ -268,7 +269,7 @@ export async function run({ options, log }) {
     const allSha = [plain, direct, relayed].every((x) => x.sha === id) && big.sha === largeId;
     const movedGB = (fileMiB * 3 + rssMiB) / 1024;
     // Fetches by the nodes that fetched (B twice, R once, C once), per GB they moved between them.
-    const requests = bRequests + r.counter.requests + c.counter.requests;
+    const requests = bRequests + nodeR.fetches() + nodeC.fetches();
     const mibPerSecond = (/** @type {{ ms: number, bytes: number }} */ x) => x.bytes / MiB / (x.ms / 1000);
     const result = {
       ok: allSha,
@@ -278,6 +279,11 @@ export async function run({ options, log }) {
       directMiBps: round(mibPerSecond(direct)),
       relayMiBps: round(mibPerSecond(relayed)),
       directRatio: round(plain.ms / direct.ms, 3),
+      // CPU seconds (user + system, all threads) per GiB served: A in the plain GET, A and B in the fetched one.
+      plainCpuAPerGiB: round(plainCpu.a / (fileMiB / 1024), 2),
+      directCpuAPerGiB: round(directCpu.a / (fileMiB / 1024), 2),
+      directCpuBPerGiB: round(directCpu.b / (fileMiB / 1024), 2),
+      directSystemCpuBPerGiB: round(directCpu.bSystem / (fileMiB / 1024), 2),
       relayRatio: round(plain.ms / relayed.ms, 3),
       largeMiBps: round(mibPerSecond(big)),
       rssBeforeMiB: round(rssBefore / MiB),
@@ -298,7 +304,6 @@ export async function run({ options, log }) {
     log(`files: FAILED: ${message}`);
     return { ok: false, error: message };
   } finally {
-    await Promise.all(nodes.map((node) => node.stop({ leave: false })));
     await Promise.all(children.map((child) => child.stop()));
     rmSync(work, { recursive: true, force: true });
   }
@@ -326,6 +331,11 @@ export function report(result) {
     [`plain GET from A (${result.fileMiB} MiB)`, `${fixed(result.plainMiBps, 1)} MiB/s`, 'baseline'],
     ['A → B, verified, on disk at B', `${fixed(result.directMiBps, 1)} MiB/s`, ''],
     ['  ratio to plain', `${fixed(result.directRatio, 3)}×`, '≥ 0.8×'],
+    [
+      '  CPU s per GiB: A (plain), A and B (fetched)',
+      `${result.plainCpuAPerGiB}; ${result.directCpuAPerGiB} + ${result.directCpuBPerGiB} (B system ${result.directSystemCpuBPerGiB})`,
+      '',
+    ],
     ['A → R → C (one relay)', `${fixed(result.relayMiBps, 1)} MiB/s`, ''],
     ['  ratio to plain', `${fixed(result.relayRatio, 3)}×`, '≥ 0.5×'],
     [`B's RSS growth, ${result.rssMiB} MiB A → B`, `${fixed(result.rssGrowthMiB, 1)} MiB`, '≤ 64 MiB'],

@@ -1,14 +1,16 @@
 // The journaled partial download (what a node writes while it fetches a file from another node): each chunk is
 // checked as bytes stream in, in pieces of any size; a "crash" (the object dropped without closing) and a new
-// open resume from the journal without checking a verified chunk again; a bad chunk, a false record and a full
+// open resume from the journal without checking a verified chunk again; verified chunks are read from memory while
+// their writes are queued, and a full queue holds the source back; a bad chunk, a false record and a full
 // disk leave nothing under the content's address.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskContentStore } from '../../src/adapters/files/disk-content-store.js';
+import { HELD_CHUNKS } from '../../src/adapters/files/journaled-download.js';
 import {
   JournaledPartialDownloads,
   type JournaledPartialDownloadsOptions,
@@ -121,7 +123,9 @@ describe('JournaledPartialDownloads', () => {
     await crashed.append(bytes.subarray(0, 2 * CHUNK + 500));
     expect(crashed.verified).toBe(2 * CHUNK);
     expect(first.digests()).toBe(2);
-    // The process dies here: nothing is closed or flushed by the download itself.
+    // Verified chunks reach the disk and the journal shortly after `append` (a queue): once they did, the
+    // process dies here: nothing is closed or flushed by the download itself.
+    await crashed.written();
     const again = new JournaledPartialDownloads(first.store, {
       chunkDigest: (parts) => {
         count++;
@@ -137,6 +141,56 @@ describe('JournaledPartialDownloads', () => {
     expect(count).toBe(3);
     await resumed.finish();
     expect(sha(readFileSync(first.store.pathOf(record.id)))).toBe(record.id);
+  });
+
+  it('verified chunks are readable from memory while their writes wait; append waits once too many are held', async () => {
+    // The partial file's writes wait for the test to let them through; the journal is a real file.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { store, partials } = setup({
+      openFile: async (path) => {
+        const real = await open(path, existsSync(path) ? 'r+' : 'w+');
+        if (!path.endsWith('.part')) return real;
+        return {
+          write: async (...args) => {
+            await gate;
+            return real.write(...args);
+          },
+          writev: async (buffers, position) => {
+            await gate;
+            return real.writev(buffers, position);
+          },
+          sync: () => real.sync(),
+          close: () => real.close(),
+        };
+      },
+    });
+    const bytes = randomBytes((HELD_CHUNKS + 3) * CHUNK);
+    const record = recordOf(bytes);
+    const download = await partials.open(record);
+    await download.append(bytes.subarray(0, 3 * CHUNK));
+    expect(download.verified).toBe(3 * CHUNK);
+    // Nothing is on disk or journaled yet, and the verified bytes are there for readers.
+    expect(await readAll(download.read(0, 3 * CHUNK - 1))).toEqual(bytes.subarray(0, 3 * CHUNK));
+    const journal = join(partials.dir, `${record.id}.journal`);
+    expect(readFileSync(journal).includes(1)).toBe(false);
+    // The rest is more than can be held while nothing is written: append waits for the disk.
+    let appended = false;
+    const rest = download.append(bytes.subarray(3 * CHUNK)).then(() => {
+      appended = true;
+    });
+    await vi.waitFor(() => expect(download.verified).toBe((HELD_CHUNKS + 1) * CHUNK));
+    expect(appended).toBe(false);
+    release();
+    await rest;
+    await download.written();
+    expect([...readFileSync(journal).subarray(-(HELD_CHUNKS + 3))]).toEqual(
+      new Array(HELD_CHUNKS + 3).fill(1),
+    );
+    await download.finish();
+    expect(readFileSync(store.pathOf(record.id))).toEqual(bytes);
   });
 
   it('a journal of another size or chunk size is not trusted: the download starts over', async () => {
@@ -187,7 +241,8 @@ describe('JournaledPartialDownloads', () => {
     });
     const bytes = randomBytes(2 * CHUNK);
     const download = await full.partials.open(recordOf(bytes));
-    await expect(download.append(bytes)).rejects.toBeInstanceOf(StorageFull);
+    // The write is queued: the failure comes with the next `append`, or with `written()` after the last one.
+    await expect(download.append(bytes).then(() => download.written())).rejects.toBeInstanceOf(StorageFull);
     expect(readdirSync(full.partials.dir)).toEqual([]);
     expect(existsSync(full.store.pathOf(sha(bytes)))).toBe(false);
   });

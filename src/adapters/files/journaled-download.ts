@@ -1,0 +1,336 @@
+import type { Hash } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { ChunkMismatch } from '../../application/files/file-errors.js';
+import type { PartialDownload } from '../../application/ports/files/partial-downloads.js';
+import type { FileRecord } from '../../domain/file-record.js';
+import { type DiskContentStore, storageError } from './disk-content-store.js';
+
+/** The part of a file handle a partial download uses (a test passes one that fails like a full disk). */
+export interface PartialFileHandle {
+  write(
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ readonly bytesWritten: number }>;
+  /** Like `FileHandle.writev`: several buffers at `position` in one call; may write fewer bytes than given. */
+  writev(buffers: Uint8Array[], position: number): Promise<{ readonly bytesWritten: number }>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Verified chunks one download keeps in memory at most: those waiting to be written (`append` waits when they
+ * fill it: backpressure on the source) and the latest written ones, which readers get without touching the
+ * disk. With 1 MiB chunks, 8 MiB per transfer.
+ */
+export const HELD_CHUNKS = 8;
+/** Chunks written in one `writev` at most. */
+const WRITE_BATCH = 4;
+/**
+ * Written chunks after which the partial file is synced, alongside the next writes (not waited for): the
+ * sync before the download moves into the store then has little left to flush.
+ */
+const SYNC_EVERY_CHUNKS = 32;
+/** Bytes read from the disk at once, for readers behind what is held in memory. */
+const READ_PIECE = 1024 * 1024;
+
+export interface DownloadPlace {
+  readonly record: FileRecord;
+  readonly part: string;
+  readonly journalPath: string;
+  readonly headerLength: number;
+  readonly store: DiskContentStore;
+}
+
+export interface DownloadState {
+  readonly file: PartialFileHandle;
+  readonly journal: PartialFileHandle;
+  readonly whole: Hash;
+  readonly verified: number;
+  readonly chunkDigest: (pieces: readonly Uint8Array[]) => string;
+}
+
+/** A verified chunk in memory: being written, or written and kept for readers. */
+interface HeldChunk {
+  readonly index: number;
+  readonly start: number;
+  readonly bytes: Buffer;
+  written: boolean;
+}
+
+/**
+ * One download of `JournaledPartialDownloads`. Bytes stream into one buffer per chunk (a copy, so a source
+ * that sends tiny pieces costs no more memory than one chunk); a complete chunk is checked against its hash,
+ * added to the whole-content hash (each byte is hashed twice: once for its chunk, once for the whole), and
+ * queued for the disk. A writer writes queued chunks in order, several per `writev`, then their journal marks
+ * in one write, while the next bytes arrive; so a mark never precedes its bytes, and a killed process resumes
+ * from the last chunk written and journaled. Readers get verified chunks still held in memory from there, and
+ * older ones from the partial file (or from the store once the download is finished).
+ */
+export class JournaledDownload implements PartialDownload {
+  #verified: number;
+  /** The chunk being received (not verified), and how much of it has arrived. */
+  #chunk: Buffer | undefined;
+  #filled = 0;
+  /** Verified chunks in memory, in order, contiguous, ending at `#verified`; unwritten ones are the last. */
+  #held: HeldChunk[] = [];
+  #writing = false;
+  /** Why the writer stopped, when a write failed; every later `append`, `written` and `finish` fails with it. */
+  #failure: unknown;
+  /** Woken when the writer makes progress or stops. */
+  #waiters: (() => void)[] = [];
+  #stopping = false;
+  /** The sync in flight (`SYNC_EVERY_CHUNKS`), and how many chunks were written since the last one began. */
+  #synced: Promise<void> = Promise.resolve();
+  #syncing = false;
+  #unsynced = 0;
+  #finished = false;
+  #closed = false;
+
+  constructor(
+    private readonly place: DownloadPlace,
+    private readonly state: DownloadState,
+  ) {
+    this.#verified = state.verified;
+  }
+
+  get verified(): number {
+    return this.#verified;
+  }
+
+  async append(piece: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) throw await this.#failed();
+    const { record } = this.place;
+    let offset = 0;
+    while (offset < piece.length) {
+      const length = Math.min(record.size, this.#verified + record.chunkSize) - this.#verified;
+      if (length <= 0) throw new ChunkMismatch(Math.floor(this.#verified / record.chunkSize));
+      this.#chunk ??= Buffer.allocUnsafe(length);
+      const take = Math.min(length - this.#filled, piece.length - offset);
+      this.#chunk.set(piece.subarray(offset, offset + take), this.#filled);
+      this.#filled += take;
+      offset += take;
+      if (this.#filled === length) await this.#complete();
+    }
+  }
+
+  async #complete(): Promise<void> {
+    const { record } = this.place;
+    const bytes = this.#chunk as Buffer;
+    this.#chunk = undefined;
+    this.#filled = 0;
+    const index = Math.floor(this.#verified / record.chunkSize);
+    if (this.state.chunkDigest([bytes]) !== record.chunks[index]) throw new ChunkMismatch(index);
+    this.state.whole.update(bytes);
+    this.#held.push({ index, start: this.#verified, bytes, written: false });
+    this.#verified += bytes.length;
+    this.#evict();
+    this.#write();
+    // Backpressure: the source is read on only once the disk has taken enough of what is held.
+    while (this.#held.length > HELD_CHUNKS && this.#failure === undefined && !this.#stopping)
+      await this.#progress();
+    if (this.#failure !== undefined) throw await this.#failed();
+  }
+
+  /** Lets go of the oldest written chunks beyond `HELD_CHUNKS`. */
+  #evict(): void {
+    let drop = 0;
+    while (this.#held.length - drop > HELD_CHUNKS && this.#held[drop]?.written) drop++;
+    if (drop > 0) this.#held = this.#held.slice(drop);
+  }
+
+  #progress(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Starts the writer unless it runs (or failed). */
+  #write(): void {
+    if (this.#writing || this.#failure !== undefined) return;
+    this.#writing = true;
+    void this.#writeQueued();
+  }
+
+  /** Writes queued chunks until none is left (or a write fails, or the download is being discarded). */
+  async #writeQueued(): Promise<void> {
+    for (;;) {
+      const first = this.#held.findIndex((chunk) => !chunk.written);
+      if (first < 0 || this.#stopping) break;
+      const batch = this.#held.slice(first, first + WRITE_BATCH);
+      const head = batch[0] as HeldChunk;
+      try {
+        await writeAll(
+          this.state.file,
+          batch.map((chunk) => chunk.bytes),
+          head.start,
+        );
+        await writeAll(
+          this.state.journal,
+          [Buffer.alloc(batch.length, 1)],
+          this.place.headerLength + head.index,
+        );
+      } catch (error) {
+        this.#failure = error;
+        break;
+      }
+      for (const chunk of batch) chunk.written = true;
+      this.#unsynced += batch.length;
+      if (this.#unsynced >= SYNC_EVERY_CHUNKS && !this.#syncing) this.#syncSoon();
+      this.#evict();
+      this.#wake();
+    }
+    this.#writing = false;
+    this.#wake();
+  }
+
+  /** Starts a sync of the partial file without waiting for it; a failure is the writer's. */
+  #syncSoon(): void {
+    this.#unsynced = 0;
+    this.#syncing = true;
+    this.#synced = this.state.file.sync().then(
+      () => {
+        this.#syncing = false;
+      },
+      (error: unknown) => {
+        this.#syncing = false;
+        this.#failure ??= error;
+        this.#wake();
+      },
+    );
+  }
+
+  /** The writer's failure as the use cases name it; a full disk first removes the download. */
+  async #failed(): Promise<unknown> {
+    const error = this.#failure;
+    if (isFullDisk(error)) await this.discard();
+    return storageError(error);
+  }
+
+  async written(): Promise<void> {
+    while (this.#writing) await this.#progress();
+    if (this.#failure !== undefined) throw await this.#failed();
+  }
+
+  dropUnverified(): void {
+    this.#chunk = undefined;
+    this.#filled = 0;
+  }
+
+  async *read(start: number, end: number): AsyncIterable<Uint8Array> {
+    if (end >= this.#verified) throw new Error(`Bytes past ${this.#verified - 1} are not verified yet`);
+    for (let position = start; position <= end; ) {
+      const held = this.#held;
+      const chunk = held.find((c) => c.start <= position && position < c.start + c.bytes.length);
+      if (chunk) {
+        const stop = Math.min(end + 1, chunk.start + chunk.bytes.length);
+        yield chunk.bytes.subarray(position - chunk.start, stop - chunk.start);
+        position = stop;
+        continue;
+      }
+      // Before what is held, every verified byte is written (chunks leave memory only once written).
+      const last = Math.min(end, (held[0]?.start ?? end + 1) - 1);
+      yield* this.#readDisk(position, last);
+      position = last + 1;
+    }
+  }
+
+  async *#readDisk(start: number, end: number): AsyncIterable<Uint8Array> {
+    const stored = this.place.store.pathOf(this.place.record.id);
+    try {
+      yield* readRange(this.#finished ? stored : this.place.part, start, end);
+    } catch (error) {
+      // Moved into the store between the check and the open: read it there.
+      if (
+        (error as NodeJS.ErrnoException).code !== 'ENOENT' ||
+        !(await this.place.store.has(this.place.record.id))
+      )
+        throw error;
+      yield* readRange(stored, start, end);
+    }
+  }
+
+  async finish(): Promise<void> {
+    const { record, part, journalPath, store } = this.place;
+    if (this.#verified !== record.size)
+      throw new Error('A download is finished only once every byte is verified');
+    await this.written();
+    if (this.state.whole.digest('hex') !== record.id) {
+      await this.discard();
+      throw new ChunkMismatch(-1);
+    }
+    try {
+      await this.#synced;
+      if (this.#failure !== undefined) throw this.#failure;
+      await this.state.file.sync();
+      await this.#close();
+      await store.adopt(part, record.id);
+      this.#finished = true;
+      this.#held = [];
+      await rm(journalPath, { force: true });
+    } catch (error) {
+      await this.discard();
+      throw storageError(error);
+    }
+  }
+
+  async discard(): Promise<void> {
+    this.#stopping = true;
+    while (this.#writing) await this.#progress();
+    await this.#close();
+    await rm(this.place.journalPath, { force: true }).catch(() => {});
+    if (!this.#finished) await rm(this.place.part, { force: true }).catch(() => {});
+  }
+
+  async release(): Promise<void> {
+    // Verified chunks still queued are written first: the next transfer resumes after them.
+    while (this.#writing) await this.#progress();
+    await this.#close();
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#synced;
+    await this.state.file.close().catch(() => {});
+    await this.state.journal.close().catch(() => {});
+  }
+}
+
+/** Buffers at `start` in one `writev` (one system call when the disk takes it all), the rest piece by piece. */
+async function writeAll(file: PartialFileHandle, buffers: Uint8Array[], start: number): Promise<void> {
+  const done = (await file.writev(buffers, start)).bytesWritten;
+  let offset = 0;
+  for (const buffer of buffers) {
+    for (let written = Math.max(0, done - offset); written < buffer.length; )
+      written += (await file.write(buffer, written, buffer.length - written, start + offset + written))
+        .bytesWritten;
+    offset += buffer.length;
+  }
+}
+
+/** Bytes `start` to `end` (both included) of the file at `path`, in pieces of at most `READ_PIECE`. */
+export async function* readRange(path: string, start: number, end: number): AsyncIterable<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    for (let position = start; position <= end; ) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_PIECE, end - position + 1));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) throw new Error(`${path} ended at ${position}, before ${end + 1}`);
+      position += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+export function isFullDisk(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
