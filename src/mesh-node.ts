@@ -148,7 +148,7 @@ export class MeshNode {
       catalogCopies.close();
       await fileContent.close();
       inbox.close();
-      this.database?.close();
+      await this.database?.close();
     })();
     return this.#released;
   }
