@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DATABASE_FILE, openDatabase, openNodeDatabase } from '../../src/adapters/storage/open-database.js';
 import { WalCheckpoints } from '../../src/adapters/storage/wal-checkpoints.js';
@@ -16,24 +17,23 @@ function dataDir(): string {
   return dir;
 }
 
+const autocheckpoint = (db: Database.Database) => db.pragma('wal_autocheckpoint', { simple: true });
+
 describe('WAL checkpoints on a worker thread', () => {
-  it('copies committed pages into the database file without a checkpoint on the node connection', async () => {
+  it('once the node writes a lot, copies committed pages into the database file off its connection', async () => {
     const dir = dataDir();
     const database = openNodeDatabase(dir);
     const { db } = database;
-    // Once the thread is up, the node's connection no longer checkpoints on its own.
-    await vi.waitFor(() => expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0), {
-      timeout: 5_000,
-    });
     const file = join(dir, DATABASE_FILE);
     const before = statSync(file).size;
     db.exec('CREATE TABLE blobs (b BLOB)');
     const insert = db.prepare('INSERT INTO blobs VALUES (?)');
-    // About 1 MiB in one commit: far below SQLite's own threshold (1,000 pages), so only the thread's
-    // checkpoint can bring it from the WAL into the database file.
+    // 256 rows, about 1 MiB, in one commit: busy enough to start the thread, and far below SQLite's own
+    // checkpoint threshold (1,000 pages), so only the thread can bring it from the WAL into the database file.
     db.transaction(() => {
       for (let i = 0; i < 256; i++) insert.run(Buffer.alloc(4096, i));
     })();
+    await vi.waitFor(() => expect(autocheckpoint(db)).toBe(0), { timeout: 5_000 });
     await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 1024 * 1024), {
       timeout: 5_000,
     });
@@ -43,15 +43,29 @@ describe('WAL checkpoints on a worker thread', () => {
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
 
-  it('gives checkpointing back to the node connection when the thread stops', async () => {
+  it('gives checkpointing back to the node connection when stopped', async () => {
     const db = openDatabase(dataDir());
-    const checkpoints = WalCheckpoints.start(db);
+    const checkpoints = WalCheckpoints.start(db, { busyRows: 0, sampleMs: 20 });
     await vi.waitFor(() => expect(checkpoints.running).toBe(true), { timeout: 5_000 });
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    expect(autocheckpoint(db)).toBe(0);
     await checkpoints.stop();
     expect(checkpoints.running).toBe(false);
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(autocheckpoint(db)).toBe(1000);
     await checkpoints.stop(); // a second stop is harmless
+    db.close();
+  });
+
+  it('stops the thread after a quiet spell, and starts it again when writes come back', async () => {
+    const db = openDatabase(dataDir());
+    db.exec('CREATE TABLE t (x)');
+    const checkpoints = WalCheckpoints.start(db, { busyRows: 1, sampleMs: 20, idleStopMs: 100 });
+    db.prepare('INSERT INTO t VALUES (1)').run();
+    await vi.waitFor(() => expect(checkpoints.running).toBe(true), { timeout: 5_000 });
+    await vi.waitFor(() => expect(checkpoints.running).toBe(false), { timeout: 5_000 });
+    expect(autocheckpoint(db)).toBe(1000);
+    db.prepare('INSERT INTO t VALUES (2)').run();
+    await vi.waitFor(() => expect(checkpoints.running).toBe(true), { timeout: 5_000 });
+    await checkpoints.stop();
     db.close();
   });
 });

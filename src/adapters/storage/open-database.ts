@@ -29,7 +29,7 @@ export interface NodeDatabase {
   close(): Promise<void>;
 }
 
-/** `openDatabase`, with its WAL checkpoints on a worker thread (`WalCheckpoints`). */
+/** `openDatabase`, with its WAL checkpoints on a worker thread while it writes a lot (`WalCheckpoints`). */
 export function openNodeDatabase(dataDir: string): NodeDatabase {
   const db = openDatabase(dataDir);
   const checkpoints = WalCheckpoints.start(db);
