@@ -59,6 +59,8 @@ load (meshchat as child processes with their data dirs, against the plain node; 
   --load-rates LIST    open-loop rates in msgs/s (1000,3000)
   --load-seconds N     seconds each rate (and the overload) is offered (5; quick 2)
   --overload X         the overload as a multiple of the pair's own closed-loop peak (2)
+  --open-only          only the open-loop rates: no closed-loop peak and no overload (a quick look at latency,
+                       e.g. --open-only --load-rates 1000 --load-seconds 5); --order picks the systems
   (the closed-loop peak uses --messages, --window and --warmup)
 
 users (one node of a pair as a child process, its users in forked client processes on loopback):
@@ -136,6 +138,7 @@ function flags() {
         'load-rates': { type: 'string' },
         'load-seconds': { type: 'string' },
         overload: { type: 'string' },
+        'open-only': { type: 'boolean', default: false },
         'idle-users': { type: 'string' },
         'client-processes': { type: 'string' },
         'join-sizes': { type: 'string' },
@@ -256,6 +259,7 @@ function options() {
     loadRates: list('load-rates', [1000, 3000], 1, 100_000),
     loadSeconds: int('load-seconds', quick ? 2 : 5, 1, 120),
     overload: overloadFactor(values.overload),
+    openOnly: values['open-only'],
     // users
     idleUsers: int('idle-users', quick ? 1000 : 10_000, 1, 100_000),
     clientProcesses: int('client-processes', 2, 1, 32),

@@ -1,6 +1,6 @@
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { chooseAdapters } from './adapter-choices.js';
-import { openDatabase } from './adapters/storage/open-database.js';
+import { openNodeDatabase } from './adapters/storage/open-database.js';
 import { MeshNode } from './mesh-node.js';
 import type { NodeConfig } from './node-config.js';
 import type { NodeOverrides } from './node-overrides.js';
@@ -62,8 +62,9 @@ export function buildContainer(config: NodeConfig, overrides: NodeOverrides = {}
   const c = rootContainer.createChildContainer();
   const settings = nodeSettings(config, { processMetrics: overrides.processMetrics });
   // One SQLite connection per node, shared by the stores and closed after them.
-  const db = config.dataDir ? openDatabase(config.dataDir) : undefined;
-  if (db) register(c, TOKENS.database, db);
+  const database = config.dataDir ? openNodeDatabase(config.dataDir) : undefined;
+  if (database) register(c, TOKENS.database, database);
+  const db = database?.db;
   const adapters = chooseAdapters(config, overrides, settings, db);
   // Each value goes under its port's token; `AdapterTokens` ties every token to its port's type.
   for (const [name, value] of Object.entries(adapters) as [keyof NodeAdapters, unknown][]) {

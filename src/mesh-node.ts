@@ -155,7 +155,7 @@ export class MeshNode {
       this.wired.heldCopies?.close();
       await fileContent.close();
       inbox.close();
-      this.database?.close();
+      await this.database?.close();
     })();
     return this.#released;
   }

@@ -2,16 +2,18 @@
 // the nodes answer (an open loop: a slow node gets no respite, as with many independent users). A message's
 // latency runs from the moment its schedule said to send it (not when the bench managed to: a late sender is
 // counted against the run, so coordinated omission does not hide a stall) to the moment the last receiver got it.
+// The receivers live in a child process of their own (`load-receivers.js`), so that the sender's schedule is not
+// held up by the bench decoding ten copies of every message; both processes read the machine's monotonic clock.
 // With `acks`, each send asks for meshchat's acknowledgement and the outcomes are counted: a message not
 // delivered whose sender was told `delivered` or `queued` is a silent loss; one refused with an error
 // (`outbox_full`, `destination_busy`, say) was refused out loud; one with no answer by the end of the drain
 // is counted apart as unanswered (and as a silent loss, the node having said nothing). The drain waits for
 // the answers too: a node still working through its backlog of sends is answering, not quiet.
-import { performance } from 'node:perf_hooks';
-import { parsePayload, payload } from './fanout.js';
+import { payload } from './fanout.js';
 import { field } from './field.js';
+import { monotonicMs, startLoadReceivers } from './load-receivers.js';
 import { percentile } from './stats.js';
-import { connectUser, connectUsers, disconnectAll } from './users.js';
+import { connectUser, disconnectAll } from './users.js';
 
 /** @import { NodesCpu } from './fanout.js' */
 
@@ -58,24 +60,19 @@ export async function offerLoad({
 }) {
   const count = Math.max(1, Math.round(rate * seconds));
   const scheduled = new Float64Array(count);
-  const doneAt = new Float64Array(count).fill(Number.NaN);
-  const got = new Uint16Array(count);
-  const copies = new Uint8Array(count * receivers);
   const ackOf = new Uint8Array(count);
   /** @type {Record<string, number>} */
   const refusals = {};
-  let duplicateCopies = 0;
-  let delivered = 0;
-  let lastReceiptAt = 0;
+  let lastAnswerAt = 0;
   let answered = 0;
   let refusedCount = 0;
 
-  const users = await connectUsers(receiverUrl, receivers);
+  const users = await startLoadReceivers({ url: receiverUrl, count: receivers, tag, messages: count });
   let sender;
   try {
     sender = await connectUser(senderUrl);
   } catch (error) {
-    disconnectAll(users);
+    users.kill();
     throw error;
   }
   /** Why the node cut the sender off, if it did (a sender that reads too slowly is disconnected). */
@@ -83,27 +80,9 @@ export async function offerLoad({
   sender.on('disconnect', (reason) => {
     senderCut ??= String(reason);
   });
-  users.forEach((socket, user) => {
-    socket.on('msg', (data) => {
-      const at = performance.now();
-      const parsed = parsePayload(field(data, 'msg'));
-      if (!parsed || parsed.tag !== tag || parsed.seq >= count) return;
-      lastReceiptAt = at;
-      const slot = parsed.seq * receivers + user;
-      const n = (copies[slot] ?? 0) + 1;
-      copies[slot] = Math.min(n, 255);
-      if (n > 1) return void duplicateCopies++;
-      const all = (got[parsed.seq] ?? 0) + 1;
-      got[parsed.seq] = all;
-      if (all === receivers) {
-        doneAt[parsed.seq] = at;
-        delivered++;
-      }
-    });
-  });
   /** @param {number} i @returns {(answer: unknown) => void} */
   const ackFor = (i) => (answer) => {
-    lastReceiptAt = performance.now();
+    lastAnswerAt = monotonicMs();
     answered++;
     const status = field(answer, 'status');
     if (field(answer, 'ok') === true && status === 'delivered') ackOf[i] = ACK.delivered;
@@ -118,12 +97,12 @@ export async function offerLoad({
 
   try {
     const cpuBefore = nodesCpu(cpuSeconds);
-    const start = performance.now() + 20;
+    const start = monotonicMs() + 20;
     let next = 0;
     let lateMs = 0; // how far behind its schedule the sender fell, at worst
     await new Promise((resolve) => {
       const timer = setInterval(() => {
-        const now = performance.now();
+        const now = monotonicMs();
         const due = Math.min(count, Math.floor(((now - start) * rate) / 1000) + 1);
         while (next < due) {
           const i = next++;
@@ -139,27 +118,28 @@ export async function offerLoad({
         }
       }, TICK_MS);
     });
-    const sendEnd = performance.now();
+    const sendEnd = monotonicMs();
     const sendSeconds = (sendEnd - start) / 1000;
-    let inWindow = 0;
-    for (let i = 0; i < count; i++) if ((doneAt[i] ?? Number.NaN) <= sendEnd) inWindow++;
     const deadline = sendEnd + drainMaxMs;
     // Until every message arrived (and, with acks, every send was answered), nothing arrived or was answered
     // for `quietMs`, or `drainMaxMs` passed.
     const settled = () =>
-      acks ? answered === count && delivered + refusedCount === count : delivered === count;
-    while (!settled() && performance.now() < deadline) {
-      if (performance.now() - Math.max(lastReceiptAt, sendEnd) > quietMs) break;
+      acks ? answered === count && users.delivered + refusedCount === count : users.delivered === count;
+    while (!settled() && monotonicMs() < deadline) {
+      if (monotonicMs() - Math.max(lastAnswerAt, users.lastAt, sendEnd) > quietMs) break;
       await sleep(50);
     }
     await sleep(200); // late duplicates
     const cpuAfter = nodesCpu(cpuSeconds);
+    const { doneAt, delivered, duplicateCopies } = await users.finish();
+    let inWindow = 0;
+    for (const done of doneAt) if (done !== null && done <= sendEnd) inWindow++;
 
     const latencies = [];
     let silent = 0;
     for (let i = 0; i < count; i++) {
-      const done = doneAt[i] ?? Number.NaN;
-      if (!Number.isNaN(done)) latencies.push(done - (scheduled[i] ?? 0));
+      const done = doneAt[i] ?? null;
+      if (done !== null) latencies.push(done - (scheduled[i] ?? 0));
       else if (ackOf[i] !== ACK.refused) silent++;
     }
     const sorted = Float64Array.from(latencies).sort();
@@ -197,7 +177,8 @@ export async function offerLoad({
           : null,
     };
   } finally {
-    disconnectAll([sender, ...users]);
+    disconnectAll([sender]);
+    users.kill();
   }
 }
 

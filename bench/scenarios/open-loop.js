@@ -57,16 +57,28 @@ function measureOnce(system, label, options, log) {
       to: pair.b.id,
       receivers: options.receivers,
     };
-    say(`closed loop: ${options.messages} messages, window ${options.window}`);
-    const closed = await runFanout({
-      ...common,
-      warmup: { count: options.warmup, window: Math.min(50, options.window), maxMs: options.warmupMaxMs },
-      latency: { count: 1, maxMs: options.latencyMaxMs },
-      throughput: { count: options.messages, window: options.window, maxMs: options.throughputMaxMs },
-      messageTimeoutMs: options.messageTimeoutMs,
-      cpuSeconds: pair.cpuSeconds,
-    });
-    const peak = closed.throughput.msgsPerSec ?? 0;
+    if (options.openOnly) {
+      // No closed loop to warm the pair up: one second at the first rate first, not counted.
+      say(`warm-up: ${options.loadRates[0]} msgs/s for 1 s (not counted)`);
+      await offerLoad({
+        ...common,
+        rate: options.loadRates[0] ?? 1000,
+        seconds: 1,
+        tag: 'w',
+        quietMs: 1_000,
+      });
+    } else say(`closed loop: ${options.messages} messages, window ${options.window}`);
+    const closed = options.openOnly
+      ? undefined
+      : await runFanout({
+          ...common,
+          warmup: { count: options.warmup, window: Math.min(50, options.window), maxMs: options.warmupMaxMs },
+          latency: { count: 1, maxMs: options.latencyMaxMs },
+          throughput: { count: options.messages, window: options.window, maxMs: options.throughputMaxMs },
+          messageTimeoutMs: options.messageTimeoutMs,
+          cpuSeconds: pair.cpuSeconds,
+        });
+    const peak = closed?.throughput.msgsPerSec ?? 0;
     /**
      * One open-loop run; a run that cannot even start (a node too busy to take its users' connections: the
      * plain node after a rate it could not carry) is recorded as failed, and the next one still runs.
@@ -97,6 +109,7 @@ function measureOnce(system, label, options, log) {
       say(`open loop: ${rate} msgs/s for ${options.loadSeconds} s`);
       rates.push(await load(rate, `o${rate}`));
     }
+    if (!closed) return { closed: undefined, rates, overload: { rate: 0, error: 'not run (--open-only)' } };
     const overRate = Math.max(1, Math.round(peak * options.overload));
     say(
       `overload: ${overRate} msgs/s (${options.overload} x the peak of ${peak}) for ${options.loadSeconds} s`,
@@ -141,9 +154,9 @@ function summarize(rounds, loadRates) {
     rounds: good.length,
     failedRounds: rounds.length - good.length,
     closed: {
-      msgsPerSec: spread(good, (r) => r.closed.msgsPerSec),
-      nodesCpuMsPerMsg: spread(good, (r) => r.closed.nodesCpuMsPerMsg),
-      lost: sum((r) => r.closed.lost),
+      msgsPerSec: spread(good, (r) => r.closed?.msgsPerSec),
+      nodesCpuMsPerMsg: spread(good, (r) => r.closed?.nodesCpuMsPerMsg),
+      lost: sum((r) => r.closed?.lost ?? 0),
     },
     rates: loadRates.map((rate, i) => {
       const runs = good.flatMap((r) => {
@@ -211,12 +224,12 @@ function overloadSummary(good) {
  */
 export async function run({ options, log }) {
   /** @type {('meshchat' | 'plain')[]} */
-  const systems = ['meshchat', 'plain'];
+  const systems = options.order;
   const rounds = await alternateRounds(systems, options.rounds, (system, label) =>
     measureOnce(system, label, options, log),
   );
-  const meshchat = summarize(rounds.meshchat, options.loadRates);
-  const plain = summarize(rounds.plain, options.loadRates);
+  const meshchat = summarize(rounds.meshchat ?? [], options.loadRates);
+  const plain = summarize(rounds.plain ?? [], options.loadRates);
   const failed = systems.filter((s) => rounds[s].some((r) => !ran(r)));
   return {
     params: {
@@ -227,6 +240,7 @@ export async function run({ options, log }) {
       loadSeconds: options.loadSeconds,
       overload: options.overload,
       rounds: options.rounds,
+      openOnly: options.openOnly,
     },
     meshchat,
     plain,
@@ -250,21 +264,22 @@ const withSpread = (s, decimals = 2) =>
 export function report(result) {
   const { meshchat: m, plain: p, ratios, params } = result;
   /** @type {import('../lib/table.js').Cell[][]} */
-  const rows = [
-    ['', 'meshchat (durable)', 'plain', 'goal'],
-    [
-      `closed loop msgs/s (window ${params.window}, ${params.closedMessages} msgs)`,
-      withSpread(m.closed.msgsPerSec, 0),
-      withSpread(p.closed.msgsPerSec, 0),
-      `>= 3x: ${fixed(ratios.throughput, 2)}x`,
-    ],
-    [
-      '  node CPU ms per msg (A + B)',
-      withSpread(m.closed.nodesCpuMsPerMsg, 3),
-      withSpread(p.closed.nodesCpuMsPerMsg, 3),
-      `>= 4x less: ${fixed(ratios.cpuLess, 2)}x`,
-    ],
-  ];
+  const rows = [['', 'meshchat (durable)', 'plain', 'goal']];
+  if (!params.openOnly)
+    rows.push(
+      [
+        `closed loop msgs/s (window ${params.window}, ${params.closedMessages} msgs)`,
+        withSpread(m.closed.msgsPerSec, 0),
+        withSpread(p.closed.msgsPerSec, 0),
+        `>= 3x: ${fixed(ratios.throughput, 2)}x`,
+      ],
+      [
+        '  node CPU ms per msg (A + B)',
+        withSpread(m.closed.nodesCpuMsPerMsg, 3),
+        withSpread(p.closed.nodesCpuMsPerMsg, 3),
+        `>= 4x less: ${fixed(ratios.cpuLess, 2)}x`,
+      ],
+    );
   m.rates.forEach((mr, i) => {
     const pr = p.rates[i];
     rows.push(
@@ -299,31 +314,32 @@ export function report(result) {
       ],
     );
   });
-  rows.push(
-    [
-      `overload ${params.overload}x own peak: offered msgs/s`,
-      withSpread(m.overload.rate, 0),
-      withSpread(p.overload.rate, 0),
-      '',
-    ],
-    ['  goodput msgs/s', withSpread(m.overload.goodput, 0), withSpread(p.overload.goodput, 0), ''],
-    ['  goodput / own peak', withSpread(m.overload.ofPeak), withSpread(p.overload.ofPeak), '>= 0.80'],
-    ['  p99 ms', withSpread(m.overload.p99, 0), withSpread(p.overload.p99, 0), ''],
-    [
-      '  delivered / sent',
-      `${m.overload.delivered} / ${m.overload.sent}`,
-      `${p.overload.delivered} / ${p.overload.sent}`,
-      '',
-    ],
-    ['  failed runs', m.overload.failed, p.overload.failed, ''],
-    [
-      '  acks queued / refused / none',
-      `${m.overload.queued} / ${m.overload.refused} / ${m.overload.unanswered}`,
-      '(no acks)',
-      '',
-    ],
-    ['  lost silently', m.overload.silentLoss, p.overload.silentLoss, '0'],
-  );
+  if (!params.openOnly)
+    rows.push(
+      [
+        `overload ${params.overload}x own peak: offered msgs/s`,
+        withSpread(m.overload.rate, 0),
+        withSpread(p.overload.rate, 0),
+        '',
+      ],
+      ['  goodput msgs/s', withSpread(m.overload.goodput, 0), withSpread(p.overload.goodput, 0), ''],
+      ['  goodput / own peak', withSpread(m.overload.ofPeak), withSpread(p.overload.ofPeak), '>= 0.80'],
+      ['  p99 ms', withSpread(m.overload.p99, 0), withSpread(p.overload.p99, 0), ''],
+      [
+        '  delivered / sent',
+        `${m.overload.delivered} / ${m.overload.sent}`,
+        `${p.overload.delivered} / ${p.overload.sent}`,
+        '',
+      ],
+      ['  failed runs', m.overload.failed, p.overload.failed, ''],
+      [
+        '  acks queued / refused / none',
+        `${m.overload.queued} / ${m.overload.refused} / ${m.overload.unanswered}`,
+        '(no acks)',
+        '',
+      ],
+      ['  lost silently', m.overload.silentLoss, p.overload.silentLoss, '0'],
+    );
   const lines = [table(rows)];
   const codes = Object.entries(m.overload.refusals);
   if (codes.length > 0)

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { WalCheckpoints } from './wal-checkpoints.js';
 
 export const DATABASE_FILE = 'meshchat.db';
 
@@ -20,4 +21,23 @@ export function openDatabase(dataDir: string): Database.Database {
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`Cannot open the data dir ${dataDir}: ${why}`);
   }
+}
+
+/** The node's database and what runs beside it: `close` stops the checkpoint thread, then closes the file. */
+export interface NodeDatabase {
+  readonly db: Database.Database;
+  close(): Promise<void>;
+}
+
+/** `openDatabase`, with its WAL checkpoints on a worker thread while it writes a lot (`WalCheckpoints`). */
+export function openNodeDatabase(dataDir: string): NodeDatabase {
+  const db = openDatabase(dataDir);
+  const checkpoints = WalCheckpoints.start(db);
+  return {
+    db,
+    async close() {
+      await checkpoints.stop();
+      if (db.open) db.close();
+    },
+  };
 }
