@@ -275,7 +275,9 @@ export class WsUserPush implements UserPush {
 
   /** Sends to every open connection but `except`; with an `audience`, only to those logged in as one of it. */
   #broadcast(frame: object, except?: string, audience?: readonly string[]): number {
-    const text = JSON.stringify(frame);
+    // Encoded once for every connection, and only when one of them takes it (a node whose users are all on
+    // socket.io pays nothing here per message).
+    let text: string | undefined;
     let sent = 0;
     for (const ws of this.#wss.clients) {
       if (ws.readyState !== ws.OPEN || (except !== undefined && this.#ids.get(ws) === except)) continue;
@@ -285,6 +287,7 @@ export class WsUserPush implements UserPush {
         ws.terminate();
         continue;
       }
+      text ??= JSON.stringify(frame);
       ws.send(text);
       sent++;
     }
