@@ -285,9 +285,9 @@ export class SqliteMessageStore implements MessageStore {
       undefined,
       known.length === 0
         ? undefined
-        : () => {
-            for (const key of known) sql.deleteOutbox.run(key);
-          },
+        : known.length === 1
+          ? () => sql.deleteOutbox.run(known[0])
+          : () => sql.deleteOutboxMany.run(JSON.stringify(known)),
     );
   }
 
@@ -513,6 +513,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO outbox (key, node, url, message, expires_at, notify) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     deleteOutbox: db.prepare('DELETE FROM outbox WHERE key = ?'),
+    deleteOutboxMany: db.prepare('DELETE FROM outbox WHERE key IN (SELECT value FROM json_each(?))'),
     allOutbox: db.prepare('SELECT key, node, url, message, expires_at, notify FROM outbox ORDER BY key'),
     lastKey: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").pluck(),
   };
