@@ -251,13 +251,10 @@ export class SqliteMessageStore implements MessageStore {
           : undefined;
       const result: Enqueued = added ? { entries: queued, outgoing: added.entry } : { entries: queued };
       // The copies of one message (a broadcast's) share its JSON: it is written once per copy, built once.
-      const json = new Map<ChatMessage, string>();
+      let last: { readonly message: ChatMessage; readonly json: string } | undefined;
       const jsonOf = (message: ChatMessage) => {
-        const known = json.get(message);
-        if (known !== undefined) return known;
-        const text = JSON.stringify(message);
-        json.set(message, text);
-        return text;
+        if (last?.message !== message) last = { message, json: JSON.stringify(message) };
+        return last.json;
       };
       return this.#queue(result, (counts) => {
         for (const e of queued) {
