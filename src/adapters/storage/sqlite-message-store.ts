@@ -296,9 +296,14 @@ export class SqliteMessageStore implements MessageStore {
       const entry: HistoryEntry = { ...current.entry, status, seq: ++this.#seq };
       this.#changes.set(id, { ...current, entry });
       const sql = this.#sql;
+      // A committed row is found by its `pos` (the table's own key), one added by this batch by its id.
+      const { pos } = current;
       return this.#queue(entry, (counts) => {
-        if (sql.setStatus.run(status, entry.seq, id).changes > 0)
-          counts.written.push({ entry, pos: undefined });
+        const { changes } =
+          pos === undefined
+            ? sql.setStatus.run(status, entry.seq, id)
+            : sql.setStatusAt.run(status, entry.seq, pos);
+        if (changes > 0) counts.written.push({ entry, pos: undefined });
       });
     } catch (error) {
       return Promise.reject(error);
@@ -495,6 +500,7 @@ function prepare(db: Database.Database) {
       'DELETE FROM history WHERE pos IN (SELECT pos FROM history ORDER BY pos LIMIT ?)',
     ),
     setStatus: db.prepare('UPDATE history SET status = ?, seq = ? WHERE id = ?'),
+    setStatusAt: db.prepare('UPDATE history SET status = ?, seq = ? WHERE pos = ?'),
     historyById: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE id = ?'),
     allHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos'),
     lastHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos DESC LIMIT ?'),
