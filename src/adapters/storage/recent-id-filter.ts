@@ -45,7 +45,8 @@ class Generation {
  * table is one of the last `capacity` added, and two Bloom generations of `capacity` additions each (the
  * current one, and the one before it) always cover those. Ids the table dropped may still look present (and so
  * may about 1 % of the others): those are answered by the table, as before. Memory is bounded: two bit arrays of
- * about `10 * capacity` bits each, at most 16 MiB each (a larger capacity only sees more false positives).
+ * `10 * capacity` bits rounded up to a power of two each (4 MiB in all for a million ids), at most 16 MiB each
+ * (a larger capacity only sees more false positives).
  */
 export class RecentIdFilter {
   readonly #capacity: number;
