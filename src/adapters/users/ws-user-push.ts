@@ -239,11 +239,14 @@ export class WsUserPush implements UserPush {
     }
   }
 
+  // Per message: with no `/ws` connection (users all on socket.io, say) no frame is even built.
   pushStatus(update: StatusUpdate): void {
+    if (this.#wss.clients.size === 0) return;
     this.#broadcast({ type: 'status', ...update }, undefined, statusAudienceOf(update));
   }
 
   pushMessage(message: HistoryEntry, except?: string): number {
+    if (this.#wss.clients.size === 0) return 0;
     return this.#broadcast({ type: 'msg', ...message }, except, audienceOf(message));
   }
 
