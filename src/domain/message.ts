@@ -59,15 +59,31 @@ export interface OutgoingText {
   readonly file?: FileReference;
 }
 
-const encoder = new TextEncoder();
-
+/** The UTF-8 length of `text` (a lone surrogate counts as U+FFFD, 3 bytes, as encoders write it), counted in place. */
 export function utf8Length(text: string): number {
-  return encoder.encode(text).byteLength;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next < 0xe000) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 export function assertMessageText(msg: unknown): string {
   if (typeof msg !== 'string') throw new InvalidInput('invalid_message', 'The field "msg" must be a string.');
-  if (msg.length > MESSAGE_MAX_BYTES || utf8Length(msg) > MESSAGE_MAX_BYTES) {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short enough text needs no counting.
+  if (
+    msg.length > MESSAGE_MAX_BYTES ||
+    (msg.length * 3 > MESSAGE_MAX_BYTES && utf8Length(msg) > MESSAGE_MAX_BYTES)
+  ) {
     throw new TooLarge(
       'message_too_large',
       `The message text is longer than ${MESSAGE_MAX_BYTES} bytes (UTF-8); split it into smaller messages.`,

@@ -160,6 +160,34 @@ describe('SqliteMessageStore: batches and failures', () => {
     await store.close();
   });
 
+  it('answers de-duplication and lookups exactly past the capacity of its id filters, and after a reopen', async () => {
+    const dir = tempDir();
+    const settings = { historySize: 20, dedupWindowMs: 3_600_000, maxSeenIds: 50 };
+    let store = new SqliteMessageStore(openDatabase(dir), settings);
+    try {
+      for (let round = 0; round < 2; round++) {
+        for (let n = 0; n < 300; n++) {
+          const id = `m${round}-${n}`;
+          expect(await store.accept(message(id), 0)).toBeDefined();
+          // Every id still kept is known a duplicate: the newest `maxSeenIds` of them.
+          if (n >= 60) expect(await store.accept(message(`m${round}-${n - 49}`), 0)).toBeUndefined();
+        }
+        // History's newest entries are found by id (a status change), the older ones are gone.
+        expect(await store.setStatus(`m${round}-299`, 'delivered')).toMatchObject({ status: 'delivered' });
+        expect(await store.setStatus(`m${round}-280`, 'delivered')).toMatchObject({ status: 'delivered' });
+        expect(await store.setStatus(`m${round}-200`, 'delivered')).toBeUndefined();
+        await store.close();
+        store = new SqliteMessageStore(openDatabase(dir), settings);
+        expect(store.seen(`m${round}-299`)).toBe(true);
+        expect(store.seen(`m${round}-251`)).toBe(true);
+        expect(await store.accept(message(`m${round}-260`), 0)).toBeUndefined();
+        expect(await store.setStatus(`m${round}-285`, 'failed')).toMatchObject({ status: 'failed' });
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('shares the node database file with the membership store, each closing only what it owns', async () => {
     const dir = tempDir();
     const db = openDatabase(dir);

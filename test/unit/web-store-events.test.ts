@@ -235,3 +235,19 @@ describe("the web page's store on the client core", () => {
     expect(store.state.conn).toMatchObject({ state: 'closed', refused: true, loginRefused: true });
   });
 });
+
+describe('conversation order', () => {
+  it('places history by time, and two messages of one node in the same millisecond by their ids', async () => {
+    const { addIncoming } = await import('../../web/src/conversations.js');
+    const state = createState(undefined, { has: () => false, add: () => {} });
+    const ts = '2026-01-01T00:00:00.000Z';
+    const message = (id: string, msg: string, at = ts) => ({ id, from: 'alpha', to: '*', msg, ts: at });
+    // The newest page first, then an older page whose last message shares the first one's millisecond.
+    for (const m of [message('0002', 'old 8'), message('0003', 'old 9')])
+      addIncoming(state, { message: m }, false);
+    const older = [message('0000', 'old 6', '2025-12-31T23:59:59.999Z'), message('0001', 'old 7')];
+    for (const m of older) addIncoming(state, { message: m }, false);
+    const texts = conversation(state, '*').items.map((item) => (item.kind === 'msg' ? item.message.msg : ''));
+    expect(texts).toEqual(['old 6', 'old 7', 'old 8', 'old 9']);
+  });
+});

@@ -41,11 +41,22 @@ export function conversationKeyOf(state: AppState, m: ChatMessage): string {
   return conversationKey(m, state.self?.id, state.account.me);
 }
 
+/**
+ * Whether `a` goes after `b` in a log: by timestamp, and two messages of one node stamped in the same millisecond
+ * by their ids (a meshchat node's ids grow in the order it stamps them).
+ */
+function isLater(a: LogItem, b: LogItem): boolean {
+  if (a.time !== b.time) return a.time > b.time;
+  if (a.kind !== 'msg' || b.kind !== 'msg' || a.message.from !== b.message.from) return false;
+  const [later, earlier] = [a.message.id, b.message.id];
+  return later !== undefined && earlier !== undefined && later > earlier;
+}
+
 function insert(conv: Conversation, item: LogItem, inOrder: boolean): void {
   const items = conv.items;
   // Live items go at the end; history is placed by its timestamp.
   let index = items.length;
-  if (inOrder) while (index > 0 && (items[index - 1]?.time ?? 0) > item.time) index--;
+  if (inOrder) while (index > 0 && isLater(items[index - 1] as LogItem, item)) index--;
   items.splice(index, 0, item);
   if (items.length > MAX_CONV_ITEMS) items.splice(0, items.length - MAX_CONV_ITEMS);
   conv.version++;

@@ -53,7 +53,7 @@ export const probeBody = z.object({
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
 /** A user address `name@node` is at most this long. */
-const ADDRESS_MAX_LENGTH = ACCOUNT_NAME_MAX_LENGTH + 1 + NODE_ID_MAX_LENGTH;
+export const ADDRESS_MAX_LENGTH = ACCOUNT_NAME_MAX_LENGTH + 1 + NODE_ID_MAX_LENGTH;
 
 /** `PUT /msg`: only `msg` is required (the assignment's echo client sends nothing else); unknown fields pass. */
 export const inboundMessageBody = z.looseObject({

@@ -25,8 +25,12 @@ export interface MetricsSources {
  */
 export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
   readonly registry = new Registry();
-  readonly #accepted: Counter<'source'>;
-  readonly #delivered: Counter<'where'>;
+  /**
+   * The per-message counters are plain numbers, published at each scrape: a labelled prom-client `inc` hashes
+   * its labels on every call, which a message's hot path need not pay.
+   */
+  readonly #accepted: Record<MessageSource, number> = { user: 0, peer: 0, relay: 0 };
+  readonly #delivered: Record<'local' | 'remote', number> = { local: 0, remote: 0 };
   readonly #queued: Counter;
   readonly #expired: Counter;
   readonly #failed: Counter;
@@ -35,17 +39,27 @@ export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    this.#accepted = new Counter({
+    const accepted = this.#accepted;
+    new Counter({
       name: 'meshchat_messages_accepted_total',
       help: 'Messages this node took: from its users, from peers for its users (new ids only), or to relay (per call).',
       labelNames: ['source'],
       registers,
+      collect() {
+        this.reset();
+        for (const [source, value] of Object.entries(accepted)) this.inc({ source }, value);
+      },
     });
-    this.#delivered = new Counter({
+    const delivered = this.#delivered;
+    new Counter({
       name: 'meshchat_messages_delivered_total',
       help: "Messages delivered: handed to this node's users (local), or outbox copies a destination took (remote).",
       labelNames: ['where'],
       registers,
+      collect() {
+        this.reset();
+        for (const [where, value] of Object.entries(delivered)) this.inc({ where }, value);
+      },
     });
     this.#queued = new Counter({
       name: 'meshchat_messages_queued_total',
@@ -62,9 +76,7 @@ export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
       help: 'Outbox copies given up because the destination refused them for good (a 4xx answer).',
       registers,
     });
-    // Both labels exist from the start, so a dashboard sees 0 rather than no series.
-    for (const source of ['user', 'peer', 'relay']) this.#accepted.inc({ source }, 0);
-    for (const where of ['local', 'remote']) this.#delivered.inc({ where }, 0);
+    // Every label exists from the start (the counts above start at 0), so a dashboard sees 0 rather than no series.
     this.#probes = new Counter({
       name: 'meshchat_probes_total',
       help: 'Direct probes of other nodes, by result.',
@@ -153,11 +165,11 @@ export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
   }
 
   messageAccepted(_message: unknown, source: MessageSource): void {
-    this.#accepted.inc({ source });
+    this.#accepted[source]++;
   }
 
   deliveredLocally(): void {
-    this.#delivered.inc({ where: 'local' });
+    this.#delivered.local++;
   }
 
   copyQueued(): void {
@@ -165,7 +177,7 @@ export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
   }
 
   copySettled(_node: string, status: Exclude<DeliveryStatus, 'queued'>): void {
-    if (status === 'delivered') this.#delivered.inc({ where: 'remote' });
+    if (status === 'delivered') this.#delivered.remote++;
     else if (status === 'expired') this.#expired.inc();
     else this.#failed.inc();
   }

@@ -13,6 +13,8 @@ export interface WrittenRow {
  * The newest committed history rows by id, as on disk (entry and `pos`), so that a status change or lookup of a
  * message just stored reads neither SQLite nor JSON: at most `RECENT_ROWS`, none that a trim removed.
  * Insertion order is `pos` order (a status change keeps an entry's place), so the oldest come first.
+ * Only rows with a status are kept (the messages this node's users sent, whose status changes as their copies
+ * settle): a message received for the users never changes again, and keeping it would only churn the map.
  */
 export class RecentHistoryRows {
   readonly #rows = new Map<string, { readonly entry: HistoryEntry; readonly pos: number }>();
@@ -27,6 +29,7 @@ export class RecentHistoryRows {
     for (const { entry, pos } of written) {
       if (pos !== undefined) {
         rows.delete(entry.id);
+        if (entry.status === undefined) continue;
         rows.set(entry.id, { entry, pos });
         continue;
       }

@@ -9,6 +9,7 @@ import {
   SEEN_PRUNE_INTERVAL_MS,
 } from './message-store-settings.js';
 import { RecentHistoryRows, type WrittenRow } from './recent-history-rows.js';
+import { RecentIdFilter } from './recent-id-filter.js';
 
 interface HistoryRow {
   readonly pos: number;
@@ -35,6 +36,8 @@ interface Counts {
   readonly written: WrittenRow[];
   /** It trimmed history to its cap. */
   trimmed: boolean;
+  /** Ids the transaction added to `seen_ids`, for `#seenIds` once it commits. */
+  readonly seenAdded: string[];
 }
 
 /** One write call waiting for its batch: the SQL it runs (none for a no-op) and how its promise settles. */
@@ -114,6 +117,12 @@ export class SqliteMessageStore implements MessageStore {
   readonly #outbox = new Map<number, OutboxEntry>();
   /** The newest committed history rows, parsed (`RecentHistoryRows`). */
   readonly #recent = new RecentHistoryRows();
+  /**
+   * The ids that committed `seen_ids` and `history` rows may have (`RecentIdFilter`): a new id, the usual case,
+   * is known absent without a query.
+   */
+  readonly #seenIds: RecentIdFilter;
+  readonly #historyIds: RecentIdFilter;
 
   // The overlay: what the queued batch changes.
   readonly #acceptedIds = new Set<string>();
@@ -184,6 +193,10 @@ export class SqliteMessageStore implements MessageStore {
     })();
     this.#historyRows = counts.history;
     this.#seenRows = counts.seen;
+    this.#seenIds = new RecentIdFilter(this.#maxSeenIds);
+    for (const id of sql.allSeenIds.iterate() as IterableIterator<string>) this.#seenIds.add(id);
+    this.#historyIds = new RecentIdFilter(this.#historySize);
+    for (const id of sql.allHistoryIds.iterate() as IterableIterator<string>) this.#historyIds.add(id);
     this.#seq = (sql.maxSeq.get() as number | null) ?? 0;
     const rows = sql.allOutbox.all() as OutboxRow[];
     for (const row of rows) this.#outbox.set(row.key, toOutboxEntry(row));
@@ -193,7 +206,8 @@ export class SqliteMessageStore implements MessageStore {
 
   seen(id: string): boolean {
     if (this.#closed) return false;
-    return this.#acceptedIds.has(id) || this.#sql.seen.get(id) !== undefined;
+    if (this.#acceptedIds.has(id)) return true;
+    return this.#seenIds.mightHave(id) && this.#sql.seen.get(id) !== undefined;
   }
 
   accept(message: ChatMessage, now: number): Promise<HistoryEntry | undefined> {
@@ -210,7 +224,10 @@ export class SqliteMessageStore implements MessageStore {
       const json = existing ? undefined : JSON.stringify(message);
       return this.#queue(entry.entry, (counts) => {
         if (prune) counts.seen -= sql.pruneSeen.run(cutoff).changes;
-        counts.seen += sql.insertSeen.run(message.id, now).changes;
+        if (sql.insertSeen.run(message.id, now).changes > 0) {
+          counts.seen++;
+          counts.seenAdded.push(message.id);
+        }
         if (json !== undefined) this.#insertHistory(counts, entry.entry, json);
       });
     } catch (error) {
@@ -234,13 +251,10 @@ export class SqliteMessageStore implements MessageStore {
           : undefined;
       const result: Enqueued = added ? { entries: queued, outgoing: added.entry } : { entries: queued };
       // The copies of one message (a broadcast's) share its JSON: it is written once per copy, built once.
-      const json = new Map<ChatMessage, string>();
+      let last: { readonly message: ChatMessage; readonly json: string } | undefined;
       const jsonOf = (message: ChatMessage) => {
-        const known = json.get(message);
-        if (known !== undefined) return known;
-        const text = JSON.stringify(message);
-        json.set(message, text);
-        return text;
+        if (last?.message !== message) last = { message, json: JSON.stringify(message) };
+        return last.json;
       };
       return this.#queue(result, (counts) => {
         for (const e of queued) {
@@ -268,9 +282,9 @@ export class SqliteMessageStore implements MessageStore {
       undefined,
       known.length === 0
         ? undefined
-        : () => {
-            for (const key of known) sql.deleteOutbox.run(key);
-          },
+        : known.length === 1
+          ? () => sql.deleteOutbox.run(known[0])
+          : () => sql.deleteOutboxMany.run(JSON.stringify(known)),
     );
   }
 
@@ -282,9 +296,14 @@ export class SqliteMessageStore implements MessageStore {
       const entry: HistoryEntry = { ...current.entry, status, seq: ++this.#seq };
       this.#changes.set(id, { ...current, entry });
       const sql = this.#sql;
+      // A committed row is found by its `pos` (the table's own key), one added by this batch by its id.
+      const { pos } = current;
       return this.#queue(entry, (counts) => {
-        if (sql.setStatus.run(status, entry.seq, id).changes > 0)
-          counts.written.push({ entry, pos: undefined });
+        const { changes } =
+          pos === undefined
+            ? sql.setStatus.run(status, entry.seq, id)
+            : sql.setStatusAt.run(status, entry.seq, pos);
+        if (changes > 0) counts.written.push({ entry, pos: undefined });
       });
     } catch (error) {
       return Promise.reject(error);
@@ -376,7 +395,13 @@ export class SqliteMessageStore implements MessageStore {
     const batch = this.#batch;
     if (batch.length === 0) return undefined;
     this.#batch = [];
-    const counts: Counts = { history: this.#historyRows, seen: this.#seenRows, written: [], trimmed: false };
+    const counts: Counts = {
+      history: this.#historyRows,
+      seen: this.#seenRows,
+      written: [],
+      trimmed: false,
+      seenAdded: [],
+    };
     try {
       // A batch of no-ops (duplicates, unknown ids) touches no storage, so it cannot fail.
       if (batch.some((queued) => queued.apply !== undefined)) this.#commit(batch, counts);
@@ -387,6 +412,8 @@ export class SqliteMessageStore implements MessageStore {
     }
     this.#historyRows = counts.history;
     this.#seenRows = counts.seen;
+    for (const id of counts.seenAdded) this.#seenIds.add(id);
+    for (const row of counts.written) if (row.pos !== undefined) this.#historyIds.add(row.entry.id);
     this.#recent.remember(
       counts.written,
       counts.trimmed,
@@ -440,6 +467,7 @@ export class SqliteMessageStore implements MessageStore {
       if (recent.pos <= this.#droppedUpTo()) return undefined;
       return { entry: recent.entry, pos: recent.pos, committedSeq: recent.entry.seq };
     }
+    if (!this.#historyIds.mightHave(id)) return undefined;
     const row = this.#sql.historyById.get(id) as HistoryRow | undefined;
     if (!row || row.pos <= this.#droppedUpTo()) return undefined;
     return { entry: toEntry(row), pos: row.pos, committedSeq: row.seq };
@@ -465,11 +493,14 @@ function prepare(db: Database.Database) {
       'DELETE FROM seen_ids WHERE rowid IN (SELECT rowid FROM seen_ids ORDER BY rowid LIMIT ?)',
     ),
     countSeen: db.prepare('SELECT count(*) FROM seen_ids').pluck(),
+    allSeenIds: db.prepare('SELECT id FROM seen_ids').pluck(),
+    allHistoryIds: db.prepare('SELECT id FROM history').pluck(),
     insertHistory: db.prepare('INSERT OR IGNORE INTO history (id, seq, status, message) VALUES (?, ?, ?, ?)'),
     trimHistory: db.prepare(
       'DELETE FROM history WHERE pos IN (SELECT pos FROM history ORDER BY pos LIMIT ?)',
     ),
     setStatus: db.prepare('UPDATE history SET status = ?, seq = ? WHERE id = ?'),
+    setStatusAt: db.prepare('UPDATE history SET status = ?, seq = ? WHERE pos = ?'),
     historyById: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE id = ?'),
     allHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos'),
     lastHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos DESC LIMIT ?'),
@@ -485,6 +516,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO outbox (key, node, url, message, expires_at, notify) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     deleteOutbox: db.prepare('DELETE FROM outbox WHERE key = ?'),
+    deleteOutboxMany: db.prepare('DELETE FROM outbox WHERE key IN (SELECT value FROM json_each(?))'),
     allOutbox: db.prepare('SELECT key, node, url, message, expires_at, notify FROM outbox ORDER BY key'),
     lastKey: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").pluck(),
   };

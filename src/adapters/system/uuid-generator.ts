@@ -13,6 +13,9 @@ const MAX_COUNTER = 0xfff;
 export class UuidGenerator implements IdGenerator {
   #ms = 0;
   #counter = 0;
+  /** The id's first 15 characters for `#ms`, built once per millisecond. */
+  #prefix = '';
+  #prefixMs = -1;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -26,9 +29,13 @@ export class UuidGenerator implements IdGenerator {
       this.#ms++;
       this.#counter = 0;
     }
-    const time = this.#ms.toString(16).padStart(12, '0');
+    if (this.#prefixMs !== this.#ms) {
+      const time = this.#ms.toString(16).padStart(12, '0');
+      this.#prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
+      this.#prefixMs = this.#ms;
+    }
     const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: its variant and last 62 bits are kept
     const counter = this.#counter.toString(16).padStart(3, '0');
-    return `${time.slice(0, 8)}-${time.slice(8)}-7${counter}-${random.slice(19)}`;
+    return `${this.#prefix}${counter}-${random.slice(19)}`;
   }
 }

@@ -152,9 +152,12 @@ export class SocketIoUserPush implements UserPush {
     if (audience !== undefined) return this.#toUsers(audience, 'msg', message, except);
     const sockets = io.of('/').sockets;
     if (except !== undefined && sockets.has(except)) {
+      // The sender alone is connected (a common case for a sending node): nothing to encode or send.
+      if (sockets.size === 1) return 0;
       io.except(except).emit('msg', message);
       return sockets.size - 1;
     }
+    if (sockets.size === 0) return 0;
     io.emit('msg', message);
     return sockets.size;
   }

@@ -239,11 +239,14 @@ export class WsUserPush implements UserPush {
     }
   }
 
+  // Per message: with no `/ws` connection (users all on socket.io, say) no frame is even built.
   pushStatus(update: StatusUpdate): void {
+    if (this.#wss.clients.size === 0) return;
     this.#broadcast({ type: 'status', ...update }, undefined, statusAudienceOf(update));
   }
 
   pushMessage(message: HistoryEntry, except?: string): number {
+    if (this.#wss.clients.size === 0) return 0;
     return this.#broadcast({ type: 'msg', ...message }, except, audienceOf(message));
   }
 
@@ -275,7 +278,9 @@ export class WsUserPush implements UserPush {
 
   /** Sends to every open connection but `except`; with an `audience`, only to those logged in as one of it. */
   #broadcast(frame: object, except?: string, audience?: readonly string[]): number {
-    const text = JSON.stringify(frame);
+    // Encoded once for every connection, and only when one of them takes it (a node whose users are all on
+    // socket.io pays nothing here per message).
+    let text: string | undefined;
     let sent = 0;
     for (const ws of this.#wss.clients) {
       if (ws.readyState !== ws.OPEN || (except !== undefined && this.#ids.get(ws) === except)) continue;
@@ -285,6 +290,7 @@ export class WsUserPush implements UserPush {
         ws.terminate();
         continue;
       }
+      text ??= JSON.stringify(frame);
       ws.send(text);
       sent++;
     }

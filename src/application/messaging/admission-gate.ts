@@ -28,8 +28,8 @@ export class AdmissionGate {
   enter(targets: readonly NodeRecord[]): () => void {
     const now = this.clock.now();
     for (const target of targets) {
-      const { queued, ...lane } = this.loadOf(target.id);
-      const load: LaneLoad = { ...lane, waiting: queued + (this.#admitted.get(target.id) ?? 0) };
+      const { queued, oldestAt, backingOff } = this.loadOf(target.id);
+      const load: LaneLoad = { oldestAt, backingOff, waiting: queued + (this.#admitted.get(target.id) ?? 0) };
       const refused = admit(load, now, this.settings);
       if (!refused) continue;
       const why =

@@ -94,6 +94,8 @@ export class Courier {
    */
   #ackDeadline: { readonly at: number; readonly passed: Promise<void> } | undefined;
   #toRelease: string[] = [];
+  /** Outbox keys settled in this turn, taken out of the store in one call (`#settle`). */
+  #toSettle: number[] = [];
   /** Users' messages at the door: refused while their destination is behind (`AdmissionGate`). */
   readonly #gate: AdmissionGate;
 
@@ -460,7 +462,14 @@ export class Courier {
     lane.remove(parcel);
     const { entry } = parcel;
     this.#parcels.delete(entry.key);
-    this.deps.store.settle([entry.key]).catch((e: unknown) => this.deps.errors?.report(e));
+    // A batch's answers settle many keys in one turn: one store call for them all, before the turn ends.
+    if (this.#toSettle.push(entry.key) === 1) {
+      queueMicrotask(() => {
+        const keys = this.#toSettle;
+        this.#toSettle = [];
+        this.deps.store.settle(keys).catch((e: unknown) => this.deps.errors?.report(e));
+      });
+    }
     this.deps.telemetry?.copySettled(entry.node, status);
     this.#answer(
       parcel,

@@ -58,14 +58,28 @@ export class Lane {
 
   /** The head of the lane: one message, or with `batch` as many as fit in one `POST /msgs`. */
   take(batch: boolean): Parcel[] {
-    const [head, ...rest] = this.parcels as [Parcel, ...Parcel[]];
-    const taken = [head];
+    const parcels = this.parcels;
+    const taken = [parcels[0] as Parcel];
     if (!batch || this.noBatch) return taken;
-    let bytes = sizeOf(head);
-    for (const parcel of rest) {
-      if (taken.length >= this.batchLimit) break;
-      bytes += sizeOf(parcel);
-      if (bytes > this.batchMax.bytes) break;
+    const limit = Math.min(this.batchLimit, parcels.length);
+    const max = this.batchMax.bytes;
+    // Sized by a bound while the bounds fit (no message encoded just to be measured); exactly once they do not.
+    let exact = false;
+    let bytes = boundOf(taken[0] as Parcel);
+    if (bytes > max) {
+      exact = true;
+      bytes = sizeOf(taken[0] as Parcel);
+    }
+    for (let i = 1; i < limit; i++) {
+      const parcel = parcels[i] as Parcel;
+      let size = exact ? sizeOf(parcel) : boundOf(parcel);
+      if (!exact && bytes + size > max) {
+        exact = true;
+        bytes = taken.reduce((sum, p) => sum + sizeOf(p), 0);
+        size = sizeOf(parcel);
+      }
+      bytes += size;
+      if (bytes > max) break;
       taken.push(parcel);
     }
     return taken;
@@ -76,4 +90,26 @@ export class Lane {
 function sizeOf(parcel: Parcel): number {
   parcel.bytes ??= utf8Length(JSON.stringify(parcel.entry.message));
   return parcel.bytes;
+}
+
+/** Field names, quotes, colons, commas, braces, a relay count and `verified`: less than this in any message. */
+const FIXED_BYTES = 256;
+
+/**
+ * At least `sizeOf(parcel)`: a JSON string takes at most 6 bytes per UTF-16 unit (`\u` escapes; other units
+ * are at most 3 UTF-8 bytes). A message with a file reference is measured exactly.
+ */
+function boundOf(parcel: Parcel): number {
+  const { id, from, to, msg, ts, user, fromUser, sig, file } = parcel.entry.message;
+  if (file !== undefined) return sizeOf(parcel);
+  const units =
+    id.length +
+    from.length +
+    to.length +
+    msg.length +
+    ts.length +
+    (user?.length ?? 0) +
+    (fromUser?.length ?? 0) +
+    (sig?.length ?? 0);
+  return FIXED_BYTES + 6 * units;
 }

@@ -6,12 +6,15 @@ import type { Telemetry } from '../ports/telemetry.js';
  * reported to `errors` and does not keep the others, or the use case, from going on.
  */
 export function fanOutTelemetry(parts: readonly Partial<Telemetry>[], errors: InternalErrors): Telemetry {
+  // Every event has at most three arguments: passed as they are, without a rest array per call (per message).
   const each =
     <K extends keyof Telemetry>(key: K) =>
-    (...args: Parameters<Telemetry[K]>): void => {
+    (a?: unknown, b?: unknown, c?: unknown): void => {
       for (const part of parts) {
+        const tell = part[key] as ((a?: unknown, b?: unknown, c?: unknown) => void) | undefined;
+        if (tell === undefined) continue;
         try {
-          (part[key] as ((...a: Parameters<Telemetry[K]>) => void) | undefined)?.(...args);
+          tell.call(part, a, b, c);
         } catch (error) {
           errors.report(error);
         }

@@ -2,6 +2,7 @@ import { AuthRequired } from '../../../application/messaging/direct-errors.js';
 import { MAX_RELAY_HOPS, MESSAGE_MAX_BYTES, USER_NAME_MAX_LENGTH } from '../../../domain/message.js';
 import { errorBody as errorAnswer, messageBatchBody } from '../api-schemas.js';
 import { errorBody, HTTP_REFUSALS, statusFor, toErrorBody } from '../error-table.js';
+import { parseInboundMessage } from '../inbound-message-check.js';
 import { route } from '../route.js';
 import {
   batchAnswer,
@@ -87,7 +88,7 @@ export const MESSAGE_ROUTES = [
     },
     responses: { '200': { description: 'One result per message, in order.', json: batchAnswer } },
     answer: async ({ deps: { receiveMany }, body: { messages, signer, sig } }) => {
-      const checked = messages.map((m) => inboundMessageBody.safeParse(m));
+      const checked = messages.map(parseInboundMessage);
       const proof = signer !== undefined && sig !== undefined ? { signer, sig } : undefined;
       const outcomes = await receiveMany.execute(
         checked.flatMap((m) => (m.success ? [m.data] : [])),
