@@ -89,8 +89,8 @@ export class HttpRateLimits {
    * Refuses `request`'s client every HTTP request and upgrade for `ms` (the node-to-node routes keep their own
    * budget): a user connection cut off for flooding cannot come straight back.
    */
-  penalize(request: Pick<IncomingMessage, 'socket' | 'headers'>, ms: number): void {
-    const forwarded = request.headers['x-forwarded-for'];
+  penalize(request: RateLimitedConnection, ms: number): void {
+    const forwarded = request.headers?.['x-forwarded-for'];
     const client = this.#clientOf(
       request.socket?.remoteAddress,
       Array.isArray(forwarded) ? forwarded.join(', ') : forwarded,

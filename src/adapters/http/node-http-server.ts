@@ -60,6 +60,10 @@ function refusalBody(refused: RateLimited): string {
   return JSON.stringify({ error: { code: refused.code, message: refused.message } });
 }
 
+/** The client address a socket was counted under against `maxPerAddress`, kept on the socket. */
+const COUNTED_AS = Symbol('meshchat.countedAs');
+type CountedSocket = Socket & { [COUNTED_AS]?: string };
+
 /** The node's one HTTP server: the Hono API plus whatever front ends attach to its upgrade event. */
 export class NodeHttpServer {
   readonly server: Server;
@@ -92,9 +96,16 @@ export class NodeHttpServer {
     // `Expect: 100-continue` is answered by the route when it reads the body (`continueBody`), not by Node at
     // once: a request refused on its headers gets the refusal before its client sends the body.
     this.server.on('checkContinue', (request, response) => this.server.emit('request', request, response));
+    // One listener for every socket's close (called with the socket as `this`), not two closures per socket.
+    const sockets = this.#sockets;
+    const perAddress = this.#perAddress;
+    function onClose(this: Socket): void {
+      sockets.delete(this);
+      uncount(perAddress, (this as CountedSocket)[COUNTED_AS]);
+    }
     this.server.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
+      sockets.add(socket);
+      socket.on('close', onClose);
       this.#count(socket, limits.maxPerAddress);
     });
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
@@ -111,11 +122,7 @@ export class NodeHttpServer {
     if (max <= 0 || address === undefined) return;
     const open = (this.#perAddress.get(address) ?? 0) + 1;
     this.#perAddress.set(address, open);
-    socket.once('close', () => {
-      const left = (this.#perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) this.#perAddress.delete(address);
-      else this.#perAddress.set(address, left);
-    });
+    (socket as CountedSocket)[COUNTED_AS] = address;
     if (open <= max) return;
     socket.on('error', () => socket.destroy());
     socket.end(TOO_MANY_ANSWER);
@@ -220,6 +227,14 @@ export class NodeHttpServer {
       for (const socket of this.#sockets) socket.destroy();
     });
   }
+}
+
+/** One connection of `address` (undefined: one never counted) closed. */
+function uncount(perAddress: Map<string, number>, address: string | undefined): void {
+  if (address === undefined) return;
+  const left = (perAddress.get(address) ?? 1) - 1;
+  if (left <= 0) perAddress.delete(address);
+  else perAddress.set(address, left);
 }
 
 function pathOf(request: IncomingMessage): string {

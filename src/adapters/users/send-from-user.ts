@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
 import { DestinationBusy } from '../../application/errors.js';
 import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
@@ -7,6 +6,7 @@ import type { InternalErrors } from '../../application/ports/internal-errors.js'
 import { MeshError } from '../../domain/errors.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
+import type { RateLimitedConnection } from '../http/http-rate-limits.js';
 import { displayNameOf, type FrontEndAccounts } from './connection-auth.js';
 import type { SendLimits } from './send-limits.js';
 
@@ -29,7 +29,7 @@ export interface FrontEndDeps {
   /** Budgets per connection and per account; no limit when absent (tests wiring by hand). */
   readonly limits?: SendLimits;
   /** The per-address HTTP budget: a connection cut off for flooding puts its address in the penalty box. */
-  readonly addresses?: { penalize(request: Pick<IncomingMessage, 'socket' | 'headers'>, ms: number): void };
+  readonly addresses?: { penalize(request: RateLimitedConnection, ms: number): void };
   /** A private node (`--private`): connections without a valid login are refused `auth_required`. */
   readonly privateNode?: boolean;
   /** Whether a node id is bound to a key (signed node identity), shown per node in `nodes`; absent: not shown. */

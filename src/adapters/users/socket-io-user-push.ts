@@ -7,14 +7,16 @@ import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { RateLimitedConnection } from '../http/http-rate-limits.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import { coalesceEngineWrites } from './coalesce-engine-writes.js';
 import { AUTH_REQUIRED, authenticateConnection, notePresence } from './connection-auth.js';
 import { historyCursor, olderAnswer, pageInfo } from './history-cursor.js';
 import { nodesForUsers } from './node-list.js';
 import { INVALID_HISTORY_REQUEST, olderRequest } from './older-request.js';
+import { releaseUpgradeRequest } from './release-upgrade-request.js';
 import { type FrontEndDeps, type FrontEndSettings, sendFromUser } from './send-from-user.js';
-import { type RateLimitedError, refusedSend } from './send-limits.js';
+import { type ConnectionBudget, type RateLimitedError, refusedSend } from './send-limits.js';
 import { boundSendBuffer } from './socket-io-send-bound.js';
 import { stopReading } from './stop-reading.js';
 
@@ -25,9 +27,31 @@ const TRANSPORT = 'socket.io';
 /** The room of an account's logged-in sockets, so that they can be closed together. */
 const userRoom = (name: string) => `user:${name}`;
 
+/** What this front end keeps of a socket, in its `data`. */
+interface ConnectionData {
+  /** The account it logged in as (set by the handshake check); absent for an anonymous socket. */
+  user?: AuthenticatedUser;
+  /** Its send budget, made at its first `msg` or `older` (see `SendLimits.connectionBudget`). */
+  budget?: ConnectionBudget;
+}
+
 /** The account a socket logged in as (set by the handshake check), or undefined for an anonymous one. */
 function userOf(socket: Socket): AuthenticatedUser | undefined {
-  return (socket.data as { user?: AuthenticatedUser }).user;
+  return (socket.data as ConnectionData).user;
+}
+
+/** Who a logged-in socket is, as the history reads it (what it may see of direct messages). */
+function viewerOf(user: AuthenticatedUser | undefined) {
+  return user && { name: user.name, address: user.user, since: user.accountCreatedAt };
+}
+
+/**
+ * A socket's client as the limits read it, from its handshake: the TCP peer engine.io noted and the upgrade's
+ * headers (`X-Forwarded-For` behind a tunnel), the same as its request's.
+ */
+function clientOfSocket(socket: Socket): RateLimitedConnection {
+  const { address, headers } = socket.handshake;
+  return { socket: { remoteAddress: address }, headers };
 }
 
 /**
@@ -68,11 +92,24 @@ export class SocketIoUserPush implements UserPush {
       }
       const checked = authenticateConnection(this.deps.accounts, token, this.deps.errors);
       if (checked.ok) {
-        (socket.data as { user?: AuthenticatedUser }).user = checked.user;
+        (socket.data as ConnectionData).user = checked.user;
         return next();
       }
       next(Object.assign(new Error(checked.error.message), { data: checked.error }));
     });
+    // One handler of each kind for every socket (socket.io calls it with the socket as `this`), not closures
+    // made per connection: an idle user holds no state of this front end's but its login (see `ConnectionData`).
+    const push = this;
+    function onMsg(this: Socket, payload: unknown, ack?: unknown): void {
+      void push.#onMsg(this, forward, payload, ack);
+    }
+    function onOlder(this: Socket, query: unknown, ack?: unknown): void {
+      push.#onOlder(this, query, ack);
+    }
+    function onClosed(this: Socket): void {
+      const user = userOf(this);
+      if (user) notePresence(push.deps.accounts, push.deps.errors, 'closed', user, this.id, TRANSPORT);
+    }
     io.on('connection', (socket) => {
       const { registry, accounts, errors } = this.deps;
       const user = userOf(socket);
@@ -81,8 +118,7 @@ export class SocketIoUserPush implements UserPush {
       socket.emit('nodes', nodesForUsers(registry.list(), this.deps.verifiedNode));
       const { auth, query } = socket.handshake;
       const since = historyCursor(auth?.since) ?? historyCursor(query.since);
-      const viewer = user && { name: user.name, address: user.user, since: user.accountCreatedAt };
-      const page = this.deps.history({ since, viewer });
+      const page = this.deps.history({ since, viewer: viewerOf(user) });
       // The assignment-era clients read the first argument only: the list, as before. The second says whether
       // older messages are kept, and from which id to ask for them (`older`).
       socket.emit('history', page.messages, pageInfo(page));
@@ -90,38 +126,62 @@ export class SocketIoUserPush implements UserPush {
       if (user) {
         void socket.join(userRoom(user.name));
         notePresence(accounts, errors, 'opened', user, socket.id, TRANSPORT);
-        socket.on('disconnect', () => notePresence(accounts, errors, 'closed', user, socket.id, TRANSPORT));
+        socket.on('disconnect', onClosed);
       }
-      const { limits } = this.deps;
-      const budget = limits?.connectionBudget(socket.request);
-      socket.on('msg', async (payload: unknown, ack?: unknown) => {
-        // Before the payload is looked at: a refusal must cost less than the send it prevents.
-        const refused = budget && limits?.admit(budget, user?.name);
-        if (refused) {
-          if (refused.cutOff) return this.#cutOff(socket, refused.error);
-          if (typeof ack === 'function') ack(refusedSend(refused.error));
-          else socket.emit('error', { error: refused.error });
-          return;
-        }
-        const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, user);
-        if (typeof ack === 'function') ack(outcome);
-        else if (!outcome.ok) socket.emit('error', { error: outcome.error });
-      });
-      socket.on('older', (query: unknown, ack?: unknown) => {
-        // A page of history costs the node more than a send refused: it takes from the same budget.
-        const refused = budget && limits?.admit(budget, undefined);
-        if (refused?.cutOff) return this.#cutOff(socket, refused.error);
-        const request = refused ? undefined : olderRequest(query);
-        const answer = refused
-          ? { ok: false, error: refused.error }
-          : request
-            ? { ok: true, ...olderAnswer(this.deps.olderHistory({ ...request, viewer })) }
-            : { ok: false, error: INVALID_HISTORY_REQUEST };
-        if (typeof ack === 'function') ack(answer);
-        else socket.emit('older', answer);
-      });
+      socket.on('msg', onMsg);
+      socket.on('older', onOlder);
+      releaseUpgradeRequest(socket);
     });
     this.#io = io;
+  }
+
+  /** The connection's budget, made at its first `msg` or `older`: one an idle user never needs. */
+  #budgetOf(socket: Socket): ConnectionBudget | undefined {
+    const { limits } = this.deps;
+    if (!limits) return undefined;
+    const data = socket.data as ConnectionData;
+    data.budget ??= limits.connectionBudget(clientOfSocket(socket));
+    return data.budget;
+  }
+
+  async #onMsg(socket: Socket, forward: ForwardMessage, payload: unknown, ack?: unknown): Promise<void> {
+    const user = userOf(socket);
+    // Before the payload is looked at: a refusal must cost less than the send it prevents.
+    const budget = this.#budgetOf(socket);
+    const refused = budget && this.deps.limits?.admit(budget, user?.name);
+    if (refused) {
+      if (refused.cutOff) {
+        this.#cutOff(socket, refused.error);
+        return;
+      }
+      if (typeof ack === 'function') ack(refusedSend(refused.error));
+      else socket.emit('error', { error: refused.error });
+      return;
+    }
+    const outcome = await sendFromUser(forward, payload, this.deps.errors, socket.id, user);
+    if (typeof ack === 'function') ack(outcome);
+    else if (!outcome.ok) socket.emit('error', { error: outcome.error });
+  }
+
+  #onOlder(socket: Socket, query: unknown, ack?: unknown): void {
+    // A page of history costs the node more than a send refused: it takes from the same budget.
+    const budget = this.#budgetOf(socket);
+    const refused = budget && this.deps.limits?.admit(budget, undefined);
+    if (refused?.cutOff) {
+      this.#cutOff(socket, refused.error);
+      return;
+    }
+    const request = refused ? undefined : olderRequest(query);
+    const answer = refused
+      ? { ok: false, error: refused.error }
+      : request
+        ? {
+            ok: true,
+            ...olderAnswer(this.deps.olderHistory({ ...request, viewer: viewerOf(userOf(socket)) })),
+          }
+        : { ok: false, error: INVALID_HISTORY_REQUEST };
+    if (typeof ack === 'function') ack(answer);
+    else socket.emit('older', answer);
   }
 
   /**
@@ -132,7 +192,7 @@ export class SocketIoUserPush implements UserPush {
   #cutOff(socket: Socket, error: RateLimitedError): void {
     if (!socket.connected) return;
     socket.emit('error', { error });
-    this.deps.addresses?.penalize(socket.request, this.deps.limits?.penaltyMs ?? 0);
+    this.deps.addresses?.penalize(clientOfSocket(socket), this.deps.limits?.penaltyMs ?? 0);
     // Under a WebSocket transport, what the flooder still sends is not even read (long-polling requests are
     // charged to the address's HTTP budget, which the penalty has just emptied).
     stopReading((socket.conn as unknown as { transport?: { socket?: unknown } }).transport?.socket);
