@@ -186,6 +186,51 @@ describe('files on a node in this process', () => {
     expect(openFiles()).toBeLessThanOrEqual(before + 5);
   });
 
+  it('a download sent straight to the socket keeps every header and byte, whole and as one range', async () => {
+    const node = await startTestNode('files-headers');
+    nodes.push(node);
+    const { token } = await registerAndLogin(node.url, 'alice', PASSWORD);
+    // Larger than one 1 MiB read, and not a multiple of it.
+    const content = randomBytes(3 * MiB + 17);
+    const published = await fetch(new URL('/files?name=report.bin', node.url), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-test' },
+      body: content,
+    });
+    expect(published.status).toBe(201);
+    const { id } = ((await published.json()) as { file: { id: string } }).file;
+    const common = {
+      'content-type': 'application/x-test',
+      etag: `"${id}"`,
+      'accept-ranges': 'bytes',
+      'content-security-policy': "sandbox; default-src 'none'",
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    };
+
+    const whole = await fetch(new URL(`/files/${id}`, node.url));
+    expect(whole.status).toBe(200);
+    expect(Object.fromEntries(whole.headers)).toMatchObject({
+      ...common,
+      'content-length': String(content.length),
+    });
+    expect(whole.headers.get('content-disposition')).toContain('report.bin');
+    expect(Buffer.from(await whole.arrayBuffer()).equals(content)).toBe(true);
+
+    const start = MiB - 5;
+    const end = 2 * MiB + 3;
+    const part = await fetch(new URL(`/files/${id}`, node.url), {
+      headers: { Range: `bytes=${start}-${end}` },
+    });
+    expect(part.status).toBe(206);
+    expect(Object.fromEntries(part.headers)).toMatchObject({
+      ...common,
+      'content-length': String(end - start + 1),
+      'content-range': `bytes ${start}-${end}/${content.length}`,
+    });
+    expect(Buffer.from(await part.arrayBuffer()).equals(content.subarray(start, end + 1))).toBe(true);
+  });
+
   it('unregistering a user removes its files on disk; a content another user published stays', async () => {
     const node = await startTestNode('files-unreg');
     nodes.push(node);

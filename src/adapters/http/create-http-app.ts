@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi.js';
 import { checkBody, readJsonBody } from './read-json-body.js';
 import { type ApiDescription, honoPath, type JsonAnswer, type Route } from './route.js';
 import { ALL_ROUTES } from './routes/all-routes.js';
+import { sentDirectly } from './send-node-body.js';
 
 export { DEFAULT_MAX_BODY_BYTES, type HttpAppDeps, type OpsDeps } from './http-app-deps.js';
 
@@ -222,7 +223,8 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   // No answer of this node is to be sniffed into another type (a JSON error rendered as HTML, say).
   app.use(async (c, next) => {
     await next();
-    c.header('X-Content-Type-Options', 'nosniff');
+    // An answer sent straight to the Node response (`sendNodeBody`) carries it already.
+    if (!sentDirectly(c.res)) c.header('X-Content-Type-Options', 'nosniff');
   });
   // Before the body is read or a route runs: a refused request costs a map lookup.
   if (deps.rateLimits) app.use(deps.rateLimits.middleware());

@@ -20,6 +20,7 @@ import {
 } from '../file-schemas.js';
 import { bearerToken } from '../request-credentials.js';
 import { route } from '../route.js';
+import { sendNodeBody } from '../send-node-body.js';
 import { CATALOG_VERSION_HEADER } from '../wire-schemas.js';
 
 const DOWNLOAD_HEADERS = {
@@ -243,7 +244,9 @@ export const FILE_ROUTES = [
         for await (const _ of body);
         return new Response(null, { status, headers });
       }
-      return new Response(ReadableStream.from(body), { status, headers });
+      return (
+        sendNodeBody(c, status, headers, body) ?? new Response(ReadableStream.from(body), { status, headers })
+      );
     },
   }),
   route({
