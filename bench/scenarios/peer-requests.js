@@ -64,15 +64,15 @@ async function sendAll(sender, to, prefix, count, window) {
 /** @param {boolean} links @param {BenchOptions} options @param {(line: string) => void} log */
 async function measure(links, options, log) {
   const { createNode } = await loadDist();
-  // One user sends every message, faster than a person would: its connection and account budgets are lifted
-  // (the node-to-node ones, which this counts, are kept).
+  // One user sends every message, faster than a person would: its connection, address and account budgets are
+  // lifted (the node-to-node ones, which this counts, are kept).
   const unlimited = { ratePerSecond: 0, burst: 0 };
   const config = {
     port: 0,
     host: '127.0.0.1',
     tunnel: /** @type {const} */ ('none'),
     peerLinks: links,
-    rateLimits: { connection: unlimited, account: unlimited },
+    rateLimits: { connection: unlimited, account: unlimited, address: unlimited },
   };
   const b = createNode({ ...config, id: 'b', join: [] }, { processMetrics: false });
   await b.start();

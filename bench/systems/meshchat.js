@@ -214,8 +214,9 @@ async function startInProcess([idA, idB], storage) {
     join,
     tunnel: 'none',
     ...(dataDir ? { dataDir: `${dataDir}/${id}` } : {}),
-    // As in process mode: one user's top throughput is measured, so its per-connection budget is lifted.
-    rateLimits: { connection: UNLIMITED, account: UNLIMITED },
+    // As in process mode: one user's top throughput is measured, so its per-connection and per-address
+    // budgets are lifted.
+    rateLimits: { connection: UNLIMITED, account: UNLIMITED, address: UNLIMITED },
   });
   /** @type {ReturnType<typeof createNode>[]} */
   const nodes = [];
