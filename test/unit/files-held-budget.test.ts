@@ -2,7 +2,7 @@
 // copies, the least recently used evicted first with their bytes; never bytes a reader is reading; nothing kept
 // of a file larger than the budget or whose record went while it was fetched; a copy whose record was deleted
 // goes with its bytes.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,22 +24,11 @@ import { FakeClock } from '../fakes/fake-clock.js';
 import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import { InMemoryHeldCopies } from '../fakes/in-memory-held-copies.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
+import { fileRecordOf, sha256Hex } from '../support/file-records.js';
 
-const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const sha = sha256Hex;
 
-function recordOf(bytes: Buffer, owner = 'alice@a'): FileRecord {
-  return {
-    id: sha(bytes),
-    name: `${sha(bytes).slice(0, 6)}.bin`,
-    description: '',
-    size: bytes.length,
-    type: 'application/octet-stream',
-    owner,
-    publishedAt: '2026-01-01T00:00:00.000Z',
-    chunkSize: 1024 * 1024,
-    chunks: bytes.length === 0 ? [] : [sha(bytes)],
-  };
-}
+const recordOf = (bytes: Buffer, owner = 'alice@a'): FileRecord => fileRecordOf(bytes, { owner });
 
 /** A node's own catalog, its content store, the records the mesh catalog knows, and the budget over them. */
 function node(settings: Partial<HeldCopyBudgetSettings>, heldCopies = new InMemoryHeldCopies()) {

@@ -1,7 +1,3 @@
-// The verified copies a node fetched (its catalog's `held` list) survive a restart: `VersionedFileCatalog` keeps
-// them in `HeldCopies`, and `RestoreHeldCopies` lists them again at start only when their bytes are still there
-// and have the record's size. A delete of a record of the same content keeps the bytes of a held copy.
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteFileCatalog } from '../../src/adapters/storage/sqlite-file-catalog.js';
@@ -13,22 +9,11 @@ import type { FileRecord } from '../../src/domain/file-record.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import { InMemoryHeldCopies } from '../fakes/in-memory-held-copies.js';
+import { fileRecordOf, sha256Hex } from '../support/file-records.js';
 
-const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const sha = sha256Hex;
 
-function recordOf(bytes: Buffer, owner = 'alice@a'): FileRecord {
-  return {
-    id: sha(bytes),
-    name: `${sha(bytes).slice(0, 6)}.bin`,
-    description: '',
-    size: bytes.length,
-    type: 'application/octet-stream',
-    owner,
-    publishedAt: '2026-01-01T00:00:00.000Z',
-    chunkSize: 1024 * 1024,
-    chunks: bytes.length === 0 ? [] : [sha(bytes)],
-  };
-}
+const recordOf = (bytes: Buffer, owner = 'alice@a'): FileRecord => fileRecordOf(bytes, { owner });
 
 /** A node's own catalog over `held`, as a (re)started node builds it. */
 function ownCatalog(held: HeldCopies, clock = new FakeClock()): VersionedFileCatalog {

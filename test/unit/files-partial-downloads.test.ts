@@ -17,25 +17,13 @@ import {
 } from '../../src/adapters/files/journaled-partial-downloads.js';
 import { ChunkMismatch, StorageFull } from '../../src/application/files/file-errors.js';
 import type { FileRecord } from '../../src/domain/file-record.js';
+import { fileRecordOf, sha256Hex } from '../support/file-records.js';
 
 const CHUNK = 1024;
-const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const sha = sha256Hex;
 
-function recordOf(bytes: Buffer): FileRecord {
-  const chunks: string[] = [];
-  for (let at = 0; at < bytes.length; at += CHUNK) chunks.push(sha(bytes.subarray(at, at + CHUNK)));
-  return {
-    id: sha(bytes),
-    name: 'f.bin',
-    description: '',
-    size: bytes.length,
-    type: 'application/octet-stream',
-    owner: 'alice@a',
-    publishedAt: '2026-01-01T00:00:00.000Z',
-    chunkSize: CHUNK,
-    chunks,
-  };
-}
+const recordOf = (bytes: Buffer): FileRecord =>
+  fileRecordOf(bytes, { name: 'f.bin', owner: 'alice@a', chunkSize: CHUNK });
 
 /** Splits bytes into pieces of the given sizes, repeating the pattern (a stream cut anywhere). */
 function pieces(bytes: Buffer, sizes: readonly number[]): Buffer[] {

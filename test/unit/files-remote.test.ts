@@ -2,7 +2,7 @@
 // (which can flip a byte, cut the stream, or refuse), the catalog a fake locator; the partial download is the
 // real journaled one in a temp dir. Checks holder choice and set-aside, one shared fetch per file, a bad chunk
 // fetched again from another holder, a cut stream resumed at its last verified chunk, and clear failures.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,25 +18,12 @@ import type { FileRecord } from '../../src/domain/file-record.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
+import { fileRecordOf } from '../support/file-records.js';
 
 const CHUNK = 1024;
-const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-function recordOf(bytes: Buffer): FileRecord {
-  const chunks: string[] = [];
-  for (let at = 0; at < bytes.length; at += CHUNK) chunks.push(sha(bytes.subarray(at, at + CHUNK)));
-  return {
-    id: sha(bytes),
-    name: 'f.bin',
-    description: '',
-    size: bytes.length,
-    type: 'application/octet-stream',
-    owner: 'alice@h1',
-    publishedAt: '2026-01-01T00:00:00.000Z',
-    chunkSize: CHUNK,
-    chunks,
-  };
-}
+const recordOf = (bytes: Buffer): FileRecord =>
+  fileRecordOf(bytes, { name: 'f.bin', owner: 'alice@h1', chunkSize: CHUNK });
 
 describe('HolderChoice', () => {
   const a: Candidate = { id: 'a', url: 'http://a', relay: false };
