@@ -4,41 +4,20 @@ import type { Enqueued, MessageStore, NewOutboxEntry } from '../../application/p
 import type { DeliveryStatus, HistoryEntry, OutboxEntry } from '../../domain/delivery.js';
 import type { ChatMessage } from '../../domain/message.js';
 import {
+  type Counts,
+  type HistoryRow,
+  type OutboxRow,
+  prepare,
+  toEntry,
+  toOutboxEntry,
+} from './message-store-rows.js';
+import {
   DEFAULT_MESSAGE_STORE_SETTINGS,
   type MessageStoreSettings,
   SEEN_PRUNE_INTERVAL_MS,
 } from './message-store-settings.js';
-import { RecentHistoryRows, type WrittenRow } from './recent-history-rows.js';
+import { RecentHistoryRows } from './recent-history-rows.js';
 import { RecentIdFilter } from './recent-id-filter.js';
-
-interface HistoryRow {
-  readonly pos: number;
-  readonly id: string;
-  readonly seq: number;
-  readonly status: DeliveryStatus | null;
-  readonly message: string;
-}
-
-interface OutboxRow {
-  readonly key: number;
-  readonly node: string;
-  readonly url: string;
-  readonly message: string;
-  readonly expires_at: number;
-  readonly notify: number;
-}
-
-/** Row counts as the open transaction changes them; adopted when it commits. */
-interface Counts {
-  history: number;
-  seen: number;
-  /** History rows the transaction wrote (added, or given a new status), for `#recent` once it commits. */
-  readonly written: WrittenRow[];
-  /** It trimmed history to its cap. */
-  trimmed: boolean;
-  /** Ids the transaction added to `seen_ids`, for `#seenIds` once it commits. */
-  readonly seenAdded: string[];
-}
 
 /** One write call waiting for its batch: the SQL it runs (none for a no-op) and how its promise settles. */
 interface Queued {
@@ -57,21 +36,6 @@ interface Change {
   readonly pos?: number;
   readonly committedSeq?: number;
 }
-
-const toEntry = (row: HistoryRow): HistoryEntry => ({
-  ...(JSON.parse(row.message) as ChatMessage),
-  seq: row.seq,
-  ...(row.status === null ? {} : { status: row.status }),
-});
-
-const toOutboxEntry = (row: OutboxRow): OutboxEntry => ({
-  key: row.key,
-  node: row.node,
-  url: row.url,
-  message: JSON.parse(row.message) as ChatMessage,
-  expiresAt: row.expires_at,
-  notify: row.notify !== 0,
-});
 
 /**
  * `MessageStore` in SQLite, in tables of its own next to the membership store's (`seen_ids`, `history`,
@@ -482,42 +446,4 @@ export class SqliteMessageStore implements MessageStore {
     }
     return this.#threshold.pos;
   }
-}
-
-function prepare(db: Database.Database) {
-  return {
-    seen: db.prepare('SELECT 1 FROM seen_ids WHERE id = ?'),
-    insertSeen: db.prepare('INSERT OR IGNORE INTO seen_ids (id, at) VALUES (?, ?)'),
-    pruneSeen: db.prepare('DELETE FROM seen_ids WHERE at < ?'),
-    capSeen: db.prepare(
-      'DELETE FROM seen_ids WHERE rowid IN (SELECT rowid FROM seen_ids ORDER BY rowid LIMIT ?)',
-    ),
-    countSeen: db.prepare('SELECT count(*) FROM seen_ids').pluck(),
-    allSeenIds: db.prepare('SELECT id FROM seen_ids').pluck(),
-    allHistoryIds: db.prepare('SELECT id FROM history').pluck(),
-    insertHistory: db.prepare('INSERT OR IGNORE INTO history (id, seq, status, message) VALUES (?, ?, ?, ?)'),
-    trimHistory: db.prepare(
-      'DELETE FROM history WHERE pos IN (SELECT pos FROM history ORDER BY pos LIMIT ?)',
-    ),
-    setStatus: db.prepare('UPDATE history SET status = ?, seq = ? WHERE id = ?'),
-    setStatusAt: db.prepare('UPDATE history SET status = ?, seq = ? WHERE pos = ?'),
-    historyById: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE id = ?'),
-    allHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos'),
-    lastHistory: db.prepare('SELECT pos, id, seq, status, message FROM history ORDER BY pos DESC LIMIT ?'),
-    historyBefore: db.prepare(
-      'SELECT pos, id, seq, status, message FROM history WHERE pos < ? ORDER BY pos DESC LIMIT ?',
-    ),
-    posOf: db.prepare('SELECT pos FROM history WHERE id = ?').pluck(),
-    historySince: db.prepare('SELECT pos, id, seq, status, message FROM history WHERE seq > ? ORDER BY pos'),
-    countHistory: db.prepare('SELECT count(*) FROM history').pluck(),
-    maxSeq: db.prepare('SELECT max(seq) FROM history').pluck(),
-    nthPos: db.prepare('SELECT pos FROM history ORDER BY pos LIMIT 1 OFFSET ?').pluck(),
-    insertOutbox: db.prepare(
-      'INSERT INTO outbox (key, node, url, message, expires_at, notify) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    deleteOutbox: db.prepare('DELETE FROM outbox WHERE key = ?'),
-    deleteOutboxMany: db.prepare('DELETE FROM outbox WHERE key IN (SELECT value FROM json_each(?))'),
-    allOutbox: db.prepare('SELECT key, node, url, message, expires_at, notify FROM outbox ORDER BY key'),
-    lastKey: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").pluck(),
-  };
 }
