@@ -5,14 +5,13 @@ import {
   MESSAGE_ID_MEMORY_MS,
   type OutboxEntry,
   retryDelay,
-  type StatusUpdate,
 } from '../../domain/delivery.js';
 import { isDirect } from '../../domain/direct-message.js';
 import type { ChatMessage } from '../../domain/message.js';
 import { shownToUsers } from '../../domain/message-signature.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
-import { OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
+import { PeerCallFailed, StoreClosed } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { InternalErrors } from '../ports/internal-errors.js';
 import type { MessageStore } from '../ports/message-store.js';
@@ -20,12 +19,12 @@ import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { UserPush } from '../ports/user-push.js';
 import { AdmissionGate } from './admission-gate.js';
+import { DeliveryReports } from './delivery-reports.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
 import { DirectUnsupported } from './direct-errors.js';
-import { Fates } from './fates.js';
-import { HeldStatuses } from './held-statuses.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
 import type { MessageSignatures } from './message-signatures.js';
+import { checkOutboxRoom } from './outbox-room.js';
 
 export type { FirstOutcome, Refusal } from './lane.js';
 
@@ -81,19 +80,14 @@ export class Courier {
   readonly settings: DeliverySettings;
   readonly #lanes = new Map<string, Lane>();
   readonly #parcels = new Map<number, Parcel>();
-  readonly #fates = new Fates();
   readonly #random: () => number;
-  /** Held for messages whose `send` has not returned yet, or returned this turn. */
-  readonly #statuses: HeldStatuses;
+  /** Statuses in history and to users; held for messages whose `send` has not returned yet, or returned this turn. */
+  readonly #reports: DeliveryReports;
   #started = false;
   #stopped = false;
   #unsubscribe: (() => void) | undefined;
-  /**
-   * The wait for first attempts shared by every send of one clock millisecond, and the ids whose held statuses
-   * go out on the next zero sleep: one timer each per burst, not two per message.
-   */
+  /** The wait for first attempts shared by every send of one clock millisecond: one timer per burst. */
   #ackDeadline: { readonly at: number; readonly passed: Promise<void> } | undefined;
-  #toRelease: string[] = [];
   /** Outbox keys settled in this turn, taken out of the store in one call (`#settle`). */
   #toSettle: number[] = [];
   /** Users' messages at the door: refused while their destination is behind (`AdmissionGate`). */
@@ -107,7 +101,7 @@ export class Courier {
     // A message retried after receivers forgot its id could be delivered twice.
     this.settings = { ...merged, ttlMs: Math.min(merged.ttlMs, MESSAGE_ID_MEMORY_MS) };
     this.#random = deps.random ?? Math.random;
-    this.#statuses = new HeldStatuses(deps.users);
+    this.#reports = new DeliveryReports(deps);
     const admission = { maxWaiting: this.settings.admitMaxWaiting, maxWaitMs: this.settings.admitMaxWaitMs };
     this.#gate = new AdmissionGate(admission, deps.clock, (node) => {
       const lane = this.#lanes.get(node);
@@ -163,30 +157,21 @@ export class Courier {
     options: SendOptions,
   ): Promise<FirstOutcome[]> {
     if (this.#stopped) throw new StoreClosed();
-    this.#checkRoom(message, targets);
+    const queuedFor = (node: string) => this.#lanes.get(node)?.parcels.length ?? 0;
+    checkOutboxRoom(this.settings, this.#parcels.size, queuedFor, message, targets);
     // Once the message is in its lanes (or was not stored), the lanes count it.
     const stored = options.admit && message.to !== BROADCAST ? this.#gate.enter(targets) : () => {};
     try {
       if (!options.notify) return await this.#enqueue(message, targets, options, stored);
-      this.#statuses.hold(message.id);
+      this.#reports.hold(message.id);
       try {
         return await this.#enqueue(message, targets, options, stored);
       } finally {
-        this.#releaseSoon(message.id);
+        this.#reports.releaseSoon(message.id);
       }
     } finally {
       stored();
     }
-  }
-
-  /** Releases `id`'s held statuses after a zero sleep, with every other id that ends its send before then. */
-  #releaseSoon(id: string): void {
-    if (this.#toRelease.push(id) > 1) return;
-    void this.deps.clock.sleep(0).then(() => {
-      const ids = this.#toRelease;
-      this.#toRelease = [];
-      for (const held of ids) this.#statuses.release(held);
-    });
   }
 
   /** Resolves `ackWaitMs` after now; sends in the same clock millisecond share it (their deadlines agree). */
@@ -222,7 +207,7 @@ export class Courier {
     if (outgoing) this.deps.users.pushMessage(outgoing, options.origin);
     if (entries.length === 0) {
       if (outgoing)
-        await this.#tell(
+        await this.#reports.tell(
           { id: message.id, to: message.to, node: message.to, status: 'delivered' },
           'delivered',
         );
@@ -250,24 +235,6 @@ export class Courier {
     });
   }
 
-  #checkRoom(message: ChatMessage, targets: readonly NodeRecord[]): void {
-    const { maxQueued, maxQueuedPerNode } = this.settings;
-    if (this.#parcels.size + targets.length > maxQueued) {
-      throw new OutboxFull(
-        `This node already keeps ${this.#parcels.size} undelivered messages, the most it keeps.`,
-      );
-    }
-    // A broadcast is bounded by the total only, so one node that is gone for good cannot block them all.
-    if (message.to === BROADCAST) return;
-    for (const target of targets) {
-      if ((this.#lanes.get(target.id)?.parcels.length ?? 0) >= maxQueuedPerNode) {
-        throw new OutboxFull(
-          `This node already keeps ${maxQueuedPerNode} undelivered messages for node "${target.id}"; try again once it is back.`,
-        );
-      }
-    }
-  }
-
   /** Puts a stored entry in its lane (once: a second add only attaches the waiting sender). */
   #add(entry: OutboxEntry, answer: Parcel['answer'], told?: DeliveryStatus): Parcel {
     const known = this.#parcels.get(entry.key);
@@ -289,7 +256,7 @@ export class Courier {
     }
     const parcel = lane.insert(entry, answer, now);
     this.#parcels.set(entry.key, parcel);
-    if (entry.notify) this.#fates.open(entry.message.id, told);
+    if (entry.notify) this.#reports.open(entry.message.id, told);
     if (lane.retryAt > now) this.#answer(parcel, { status: 'queued' });
     if (this.#started) void this.#run(lane);
     return parcel;
@@ -477,26 +444,6 @@ export class Courier {
         ? { status, error: error as Refusal }
         : { status: status === 'expired' ? 'queued' : status },
     );
-    if (!entry.notify) return;
-    const { id, to, fromUser } = entry.message;
-    const update: StatusUpdate = {
-      id,
-      to,
-      node: entry.node,
-      status,
-      ...(error ? { error: { code: error.code, message: error.message } } : {}),
-      ...(fromUser === undefined ? {} : { fromUser }),
-    };
-    void this.#tell(update, this.#fates.settle(id, status));
-  }
-
-  /** Records a sent message's new status in history (when it changed) and tells this node's users. */
-  async #tell(update: StatusUpdate, kept: DeliveryStatus | undefined): Promise<void> {
-    try {
-      const entry = kept === undefined ? undefined : await this.deps.store.setStatus(update.id, kept);
-      this.#statuses.push(entry ? { ...update, seq: entry.seq } : update);
-    } catch (error) {
-      this.deps.errors?.report(error);
-    }
+    if (entry.notify) this.#reports.settled(entry, status, error);
   }
 }
