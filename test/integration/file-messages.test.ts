@@ -4,38 +4,16 @@
 // on a socket and with 400 on `PUT /msg`. `GET /files/:id/downloads` shows the owner who fetched the file
 // (a user, a node that named itself, anonymous), newest first, and refuses everyone else.
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { callNode, registerAndLogin } from '../support/accounts-http.js';
-import { startTestNode, stopAll } from '../support/nodes.js';
-import { connectSocketIoUser, connectWsUser, type SocketIoTestUser } from '../support/users.js';
+import { joinedMeshFixture } from '../support/joined-mesh.js';
+import { connectWsUser } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery';
 const soon = { timeout: 8_000, interval: 20 };
 
-const nodes: MeshNode[] = [];
-const closers: { close(): void }[] = [];
-
-afterEach(async () => {
-  for (const c of closers.splice(0)) c.close();
-  await stopAll(nodes);
-});
-
-async function mesh(ids: string[]): Promise<MeshNode[]> {
-  const first = await startTestNode(ids[0] as string);
-  nodes.push(first);
-  for (const id of ids.slice(1)) nodes.push(await startTestNode(id, { join: [first.url] }));
-  await vi.waitFor(() => {
-    for (const n of nodes) expect(n.registry.peers()).toHaveLength(ids.length - 1);
-  }, soon);
-  return [...nodes];
-}
-
-async function socketUser(url: string, token?: string): Promise<SocketIoTestUser> {
-  const user = await connectSocketIoUser(url, token === undefined ? {} : { auth: { token } });
-  closers.push(user);
-  return user;
-}
+const { closers, mesh, socketUser } = joinedMeshFixture();
 
 async function publish(url: string, token: string, name: string, bytes: Buffer) {
   const response = await fetch(`${url}/files?name=${encodeURIComponent(name)}`, {
