@@ -47,7 +47,7 @@ export class ReceiveMessage {
 
   /** `provenBy`: the node whose batch proof covers this message (`ReceiveMessages`); its signature is not rechecked. */
   async execute(input: InboundMessage, provenBy?: string): Promise<ReceiveOutcome> {
-    const { registry, courier, local, clock, ids, telemetry } = this.deps;
+    const { registry, courier, local, telemetry } = this.deps;
     assertMessageText(input.msg);
     const user = assertUserName(input.user);
     const ts = assertTimestamp(input.ts);
@@ -59,15 +59,7 @@ export class ReceiveMessage {
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
     const { message, verified } = this.#authenticate(
       input,
-      {
-        id: input.id ?? ids.next(),
-        from,
-        to,
-        msg: input.msg,
-        ts: ts ?? new Date(clock.now()).toISOString(),
-        ...(user === undefined ? {} : { user }),
-        ...withFile(file),
-      },
+      this.#compose(input, from, to, { user, ts, file }),
       provenBy,
     );
 
@@ -104,7 +96,7 @@ export class ReceiveMessage {
     file: FileReference | undefined,
     provenBy: string | undefined,
   ): Promise<ReceiveOutcome> {
-    const { direct, clock, ids, telemetry } = this.deps;
+    const { direct, telemetry } = this.deps;
     const to = formatUserAddress(parseUserAddress(input.to));
     const from = assertNodeId(input.from);
     const sender = parseUserAddress(input.fromUser);
@@ -116,22 +108,33 @@ export class ReceiveMessage {
     }
     const { message, verified } = this.#authenticate(
       input,
-      {
-        id: input.id ?? ids.next(),
-        from,
-        to,
-        msg: input.msg,
-        ts: ts ?? new Date(clock.now()).toISOString(),
-        ...(user === undefined ? {} : { user }),
-        fromUser: formatUserAddress(sender),
-        ...withFile(file),
-      },
+      this.#compose(input, from, to, { user, ts, file, fromUser: formatUserAddress(sender) }),
       provenBy,
     );
     if (!direct) throw new UnknownUser(to);
     const delivery = await direct.execute(shown(message, verified));
     if (!delivery.duplicate) telemetry?.messageAccepted(message, 'peer');
     return { status: delivery.duplicate ? 'duplicate' : 'delivered', id: message.id };
+  }
+
+  /** The message as received: its id and time as given or made here, its optional fields only when present. */
+  #compose(
+    input: InboundMessage,
+    from: string,
+    to: string,
+    checked: { user?: string; ts?: string; file?: FileReference; fromUser?: string },
+  ): ChatMessage {
+    const { ids, clock } = this.deps;
+    return {
+      id: input.id ?? ids.next(),
+      from,
+      to,
+      msg: input.msg,
+      ts: checked.ts ?? new Date(clock.now()).toISOString(),
+      ...(checked.user === undefined ? {} : { user: checked.user }),
+      ...(checked.fromUser === undefined ? {} : { fromUser: checked.fromUser }),
+      ...withFile(checked.file),
+    };
   }
 
   /**
