@@ -51,7 +51,7 @@ export function describeHeldCopiesContract(name: string, setup: () => HeldCopies
 
     it('keeps what it holds across a reopen (durable adapters)', (context) => {
       const { held, reopen } = setup();
-      if (!reopen) return context.skip();
+      if (!reopen) return context.skip('only a durable adapter keeps the list across a restart');
       held.add(id('a'));
       held.add(id('b'));
       held.remove(id('a'));
