@@ -13,8 +13,10 @@ export interface WrittenRow {
  * The newest committed history rows by id, as on disk (entry and `pos`), so that a status change or lookup of a
  * message just stored reads neither SQLite nor JSON: at most `RECENT_ROWS`, none that a trim removed.
  * Insertion order is `pos` order (a status change keeps an entry's place), so the oldest come first.
- * Only rows with a status are kept (the messages this node's users sent, whose status changes as their copies
- * settle): a message received for the users never changes again, and keeping it would only churn the map.
+ * Only rows whose status may still change are kept (the messages this node's users sent, while their copies are
+ * out): a message received for the users never changes, and one `delivered` is final (every copy was delivered,
+ * `Fates`), so keeping either would only hold it past the young generation's scavenges for nothing. A status
+ * change for a row that is not kept still works: the store reads it from SQLite.
  */
 export class RecentHistoryRows {
   readonly #rows = new Map<string, { readonly entry: HistoryEntry; readonly pos: number }>();
@@ -29,12 +31,13 @@ export class RecentHistoryRows {
     for (const { entry, pos } of written) {
       if (pos !== undefined) {
         rows.delete(entry.id);
-        if (entry.status === undefined) continue;
-        rows.set(entry.id, { entry, pos });
+        if (mayChange(entry)) rows.set(entry.id, { entry, pos });
         continue;
       }
       const known = rows.get(entry.id);
-      if (known) rows.set(entry.id, { entry, pos: known.pos });
+      if (!known) continue;
+      if (mayChange(entry)) rows.set(entry.id, { entry, pos: known.pos });
+      else rows.delete(entry.id);
     }
     if (trimmed) {
       const first = firstKept();
@@ -52,4 +55,9 @@ export class RecentHistoryRows {
   clear(): void {
     this.#rows.clear();
   }
+}
+
+/** Whether a row's status may still change: a sent message not yet `delivered` to every destination. */
+function mayChange(entry: HistoryEntry): boolean {
+  return entry.status !== undefined && entry.status !== 'delivered';
 }
