@@ -1,3 +1,4 @@
+import './quiet-debug.js';
 import { Server, type Socket } from 'socket.io';
 import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
 import type { PresenceChange } from '../../application/accounts/presence.js';
