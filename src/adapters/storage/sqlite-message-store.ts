@@ -19,10 +19,11 @@ import {
 import { RecentHistoryRows } from './recent-history-rows.js';
 import { RecentIdFilter } from './recent-id-filter.js';
 
-/** One write call waiting for its batch: the SQL it runs (none for a no-op) and how its promise settles. */
+/** One write call waiting for its batch: the SQL it runs (none for a no-op), how its promise settles, with what. */
 interface Queued {
   readonly apply: ((counts: Counts) => void) | undefined;
-  readonly resolve: () => void;
+  readonly value: unknown;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -346,7 +347,7 @@ export class SqliteMessageStore implements MessageStore {
 
   #queue<T>(value: T, apply: Queued['apply']): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#batch.push({ apply, resolve: () => resolve(value), reject });
+      this.#batch.push({ apply, value, resolve: resolve as (value: unknown) => void, reject });
       this.#timer ??= setImmediate(() => {
         this.#timer = undefined;
         this.#flush();
@@ -386,7 +387,7 @@ export class SqliteMessageStore implements MessageStore {
     for (const key of this.#outboxSettled) this.#outbox.delete(key);
     for (const [key, entry] of this.#outboxAdded) this.#outbox.set(key, entry);
     this.#dropOverlay();
-    for (const queued of batch) queued.resolve();
+    for (const queued of batch) queued.resolve(queued.value);
     return undefined;
   }
 

@@ -31,7 +31,8 @@ export class ReceiveMessages {
     return Promise.all(
       messages.map(async (message): Promise<BatchOutcome> => {
         try {
-          return { ok: true, ...(await this.deps.receive.execute(message, provenBy)) };
+          const { status, id } = await this.deps.receive.execute(message, provenBy);
+          return { ok: true, status, id };
         } catch (error) {
           if (error instanceof MeshError) return { ok: false, error };
           throw error;
