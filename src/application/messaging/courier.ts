@@ -18,6 +18,7 @@ import type { MessageStore } from '../ports/message-store.js';
 import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { UserPush } from '../ports/user-push.js';
+import { AckDeadlines } from './ack-deadlines.js';
 import { AdmissionGate } from './admission-gate.js';
 import { DeliveryReports } from './delivery-reports.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
@@ -86,8 +87,8 @@ export class Courier {
   #started = false;
   #stopped = false;
   #unsubscribe: (() => void) | undefined;
-  /** The wait for first attempts shared by every send of one clock millisecond: one timer per burst. */
-  #ackDeadline: { readonly at: number; readonly passed: Promise<void> } | undefined;
+  /** Each send's wait for its first attempts (`ackWaitMs`), on one timer for all of them. */
+  readonly #ackDeadlines: AckDeadlines;
   /** Outbox keys settled in this turn, taken out of the store in one call (`#settle`). */
   #toSettle: number[] = [];
   /** Users' messages at the door: refused while their destination is behind (`AdmissionGate`). */
@@ -100,6 +101,7 @@ export class Courier {
     const merged = { ...DEFAULT_DELIVERY_SETTINGS, ...settings };
     // A message retried after receivers forgot its id could be delivered twice.
     this.settings = { ...merged, ttlMs: Math.min(merged.ttlMs, MESSAGE_ID_MEMORY_MS) };
+    this.#ackDeadlines = new AckDeadlines(deps.clock, this.settings.ackWaitMs);
     this.#random = deps.random ?? Math.random;
     this.#reports = new DeliveryReports(deps);
     const admission = { maxWaiting: this.settings.admitMaxWaiting, maxWaitMs: this.settings.admitMaxWaitMs };
@@ -174,15 +176,6 @@ export class Courier {
     }
   }
 
-  /** Resolves `ackWaitMs` after now; sends in the same clock millisecond share it (their deadlines agree). */
-  #ackWait(): Promise<void> {
-    const now = this.deps.clock.now();
-    if (this.#ackDeadline?.at !== now) {
-      this.#ackDeadline = { at: now, passed: this.deps.clock.sleep(this.settings.ackWaitMs) };
-    }
-    return this.#ackDeadline.passed;
-  }
-
   async #enqueue(
     message: ChatMessage,
     targets: readonly NodeRecord[],
@@ -225,7 +218,11 @@ export class Courier {
         if (--waiting === 0) allAnswered();
       }),
     );
-    if (waiting > 0) await Promise.race([answered, this.#ackWait()]);
+    if (waiting > 0) {
+      const stop = this.#ackDeadlines.start(allAnswered);
+      await answered;
+      stop();
+    }
     return parcels.map((parcel, i) => {
       // Still in flight after the wait: the sender hears `queued` now and the rest as a status event.
       parcel.answer = undefined;
