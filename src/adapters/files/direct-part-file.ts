@@ -34,7 +34,7 @@ const NOT_DIRECT = new Set(['EINVAL', 'EOPNOTSUPP', 'ENOTSUP']);
  * buffer of this process straight to the device, not through the page cache. A download's bytes are written
  * once and not read again soon (readers get them from memory), so the page cache only cost a copy per byte
  * and the memory to hold it: on the VM the bench runs on, where fresh page-cache pages are backed by the host
- * on first touch, that copy was about 3 CPU-seconds per GiB, most of a fetching node's system time, against
+ * on first touch, that copy was 2.3 to 3 CPU-seconds per GiB, most of a fetching node's system time, against
  * under 0.1 for the same bytes written directly. Where the file system refuses `O_DIRECT` (tmpfs on old
  * kernels, some network file systems) or there is no WebAssembly (for the aligned memory), the file is opened
  * as before. Created when missing, never truncated (a download resumes into it).
