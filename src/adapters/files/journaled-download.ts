@@ -3,21 +3,10 @@ import { open, rm } from 'node:fs/promises';
 import { ChunkMismatch } from '../../application/files/file-errors.js';
 import type { PartialDownload } from '../../application/ports/files/partial-downloads.js';
 import type { FileRecord } from '../../domain/file-record.js';
+import type { PartialFileHandle } from './direct-part-file.js';
 import { type DiskContentStore, storageError } from './disk-content-store.js';
 
-/** The part of a file handle a partial download uses (a test passes one that fails like a full disk). */
-export interface PartialFileHandle {
-  write(
-    bytes: Uint8Array,
-    offset: number,
-    length: number,
-    position: number,
-  ): Promise<{ readonly bytesWritten: number }>;
-  /** Like `FileHandle.writev`: several buffers at `position` in one call; may write fewer bytes than given. */
-  writev(buffers: Uint8Array[], position: number): Promise<{ readonly bytesWritten: number }>;
-  sync(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { PartialFileHandle };
 
 /**
  * Verified chunks one download keeps in memory at most: those waiting to be written (`append` waits when they
@@ -267,6 +256,9 @@ export class JournaledDownload implements PartialDownload {
     try {
       await this.#synced;
       if (this.#failure !== undefined) throw this.#failure;
+      // A direct write pads the last block past the end (`DirectPartFile`), now or in a killed process
+      // before this one resumed: the file is cut to its size before it is synced and moved.
+      await this.state.file.truncate?.(record.size);
       await this.state.file.sync();
       await this.#close();
       await store.adopt(part, record.id);

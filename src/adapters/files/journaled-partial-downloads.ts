@@ -4,13 +4,18 @@ import { join } from 'node:path';
 import { StorageFull } from '../../application/files/file-errors.js';
 import type { PartialDownload, PartialDownloads } from '../../application/ports/files/partial-downloads.js';
 import type { FileRecord } from '../../domain/file-record.js';
+import { openDirectPart, openForWriting, type PartialFileHandle } from './direct-part-file.js';
 import { type DiskContentStore, storageError } from './disk-content-store.js';
-import { isFullDisk, JournaledDownload, type PartialFileHandle, readRange } from './journaled-download.js';
+import { isFullDisk, JournaledDownload, readRange } from './journaled-download.js';
 
 export type { PartialFileHandle };
 
 export interface JournaledPartialDownloadsOptions {
-  /** Opens the partial file for writing (created when missing); `fs.promises.open(path, 'a+')`'s cousin by default. */
+  /**
+   * Opens the partial file and the journal for writing (created when missing, never truncated). By default the
+   * partial file is written direct (`openDirectPart`: `O_DIRECT` where the file system takes it) and the
+   * journal through the page cache.
+   */
   readonly openFile?: (path: string) => Promise<PartialFileHandle>;
   /** Bytes free for this process in `dir`; `statfs` by default. */
   readonly freeBytes?: (dir: string) => Promise<number>;
@@ -30,14 +35,18 @@ const JOURNAL_MAGIC = 'meshchat-partial 1';
  * byte in order, so a download resumed by a new process reads its verified part once to continue that hash
  * (reading, not checking chunks). Writes overlap receiving (`JournaledDownload`: a bounded queue of verified
  * chunks); the journal marks a chunk only once its bytes were written, so a killed process resumes from the last
- * chunk written and marked, and loses only what was queued. Nothing is synced per chunk: a killed process loses
- * nothing the kernel holds; after a crash of the machine, a journal ahead of its bytes is caught by the whole-content check, which
- * discards the download (it starts over). A complete file is synced, checked against its id and renamed into
- * the store, so a corrupt or partial file never appears under a content address.
+ * chunk written and marked, and loses only what was queued. The partial file is written direct (`O_DIRECT`,
+ * `openDirectPart`; the journal through the page cache): a chunk's bytes have left the process and the page
+ * cache before its mark is written, so a killed process (kill -9) never leaves a mark ahead of its bytes.
+ * Nothing is synced per chunk (`fdatasync` every 32 chunks, not waited for): after a crash of the machine, a
+ * journal ahead of bytes the device had not made durable is caught by the whole-content check, which discards
+ * the download (it starts over). A complete file is cut to its size, synced, checked against its id and renamed
+ * into the store, so a corrupt or partial file never appears under a content address.
  */
 export class JournaledPartialDownloads implements PartialDownloads {
   readonly dir: string;
   readonly #openFile: (path: string) => Promise<PartialFileHandle>;
+  readonly #openPart: (path: string) => Promise<PartialFileHandle>;
   readonly #freeBytes: (dir: string) => Promise<number>;
   readonly #chunkDigest: (pieces: readonly Uint8Array[]) => string;
 
@@ -47,6 +56,7 @@ export class JournaledPartialDownloads implements PartialDownloads {
   ) {
     this.dir = join(store.root, 'partial');
     this.#openFile = options.openFile ?? openForWriting;
+    this.#openPart = options.openFile ?? openDirectPart;
     this.#freeBytes = options.freeBytes ?? freeBytesIn;
     this.#chunkDigest = options.chunkDigest ?? sha256Hex;
   }
@@ -69,7 +79,7 @@ export class JournaledPartialDownloads implements PartialDownloads {
       const verified = Math.min(record.size, chunks * record.chunkSize);
       if ((await this.#freeBytes(this.dir)) < record.size - verified + FREE_SPACE_MARGIN)
         throw new StorageFull();
-      file = await this.#openFile(part);
+      file = await this.#openPart(part);
       journal = await this.#openFile(journalPath);
       if (chunks === 0) await journal.write(Buffer.from(header), 0, header.length, 0);
       const whole = createHash('sha256');
@@ -132,15 +142,6 @@ async function journaledChunks(path: string, header: string, max: number): Promi
   // Marks are written in order; a hole (a mark never written) ends what is trusted.
   while (header.length + chunks < bytes.length && bytes[header.length + chunks] === 1) chunks++;
   return Math.min(chunks, max);
-}
-
-async function openForWriting(path: string): Promise<PartialFileHandle> {
-  try {
-    return await open(path, 'r+');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return open(path, 'w+');
-  }
 }
 
 async function freeBytesIn(dir: string): Promise<number> {
