@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, FRONT_END_ONLY_CODES } from '../../src/adapters/http/error-codes.js';
+import {
+  ERROR_CODES,
+  FRONT_END_ONLY_CODES,
+  PEER_LINK_ONLY_CODES,
+} from '../../src/adapters/http/error-codes.js';
 import { errorCodesMarkdown } from '../../src/adapters/http/error-codes-markdown.js';
 import { statusFor } from '../../src/adapters/http/error-table.js';
 import {
@@ -120,6 +124,16 @@ describe('the error codes, listed once', () => {
     for (const code of Object.keys(FRONT_END_ONLY_CODES)) {
       expect(`${users}\n${courier}`, code).toContain(`code: '${code}'`);
       expect(Object.keys(ERROR_CODES)).not.toContain(code);
+    }
+  });
+
+  it('lists the peer-link-only codes, each answered by the link server with its status, none an HTTP code', () => {
+    const server = readFileSync(new URL('src/adapters/peers/ws-link-server.ts', root), 'utf8');
+    for (const [code, { status }] of Object.entries(PEER_LINK_ONLY_CODES)) {
+      expect(server, code).toContain(`code: '${code}'`);
+      expect(server, code).toContain(`status: ${status}`);
+      expect(Object.keys(ERROR_CODES)).not.toContain(code);
+      expect(Object.keys(FRONT_END_ONLY_CODES)).not.toContain(code);
     }
   });
 

@@ -246,3 +246,15 @@ export const FRONT_END_ONLY_CODES = {
   invalid_history_request:
     'A request for older history (socket.io `older`, `/ws` frame `older`) without a message id in `before`, or with a `limit` that is not a whole number from 1.',
 } satisfies Record<string, string>;
+
+/**
+ * Codes only a peer link answers (a frame's `status` and `body`, section 8 of the SPEC), never an HTTP route:
+ * the node on the other end of the link reads them as it would read the HTTP answer they stand for.
+ */
+export const PEER_LINK_ONLY_CODES = {
+  answer_too_large: {
+    status: 502,
+    meaning:
+      "The answer to a call over a peer link would be larger than a link frame (4 MiB, `maxPayload`), a file's bytes say; it was read no further. Files are fetched over HTTP, where a body has no such bound.",
+  },
+} satisfies Record<string, { readonly status: number; readonly meaning: string }>;
