@@ -74,8 +74,11 @@ export class MeshNode {
     try {
       // Before anyone can pull this node's catalog: the verified copies it held before a restart.
       const held = await this.wired.files.restoreHeld?.execute();
-      if (held && held.restored.length + held.dropped.length > 0)
-        log.info({ restored: held.restored.length, dropped: held.dropped }, 'held copies checked');
+      if (held && held.restored.length + held.dropped.length + held.swept.length > 0)
+        log.info(
+          { restored: held.restored.length, dropped: held.dropped, swept: held.swept },
+          'held copies checked',
+        );
       this.#port = await http.listen(this.config.port, this.config.host);
       registry.setSelfUrl(await endpoint.open(this.#port));
       const seeds = this.config.join.length > 0 || remembered.length > 0;

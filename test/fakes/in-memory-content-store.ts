@@ -83,6 +83,10 @@ export class InMemoryContentStore implements ContentStore {
     this.stored.delete(id);
   }
 
+  async list(): Promise<string[]> {
+    return [...this.stored.keys()];
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -69,7 +69,7 @@ describe('held copies across a restart', () => {
       content,
       locator: locator([recordOf(one), recordOf(two)]),
     }).execute();
-    expect(outcome).toEqual({ restored: [sha(one), sha(two)], dropped: [] });
+    expect(outcome).toEqual({ restored: [sha(one), sha(two)], dropped: [], swept: [] });
     expect(after.held()).toEqual([sha(two), sha(one)]);
   });
 
@@ -86,7 +86,7 @@ describe('held copies across a restart', () => {
       content,
       locator: locator([recordOf(gone), recordOf(cut), recordOf(fine)]),
     }).execute();
-    expect(outcome).toEqual({ restored: [sha(fine)], dropped: [sha(gone), sha(cut)] });
+    expect(outcome).toEqual({ restored: [sha(fine)], dropped: [sha(gone), sha(cut)], swept: [] });
     expect(own.held()).toEqual([sha(fine)]);
     expect(held.list()).toEqual([sha(fine)]);
     // The bad bytes go too (no record of this node holds them); the good ones stay.
@@ -105,9 +105,32 @@ describe('held copies across a restart', () => {
       content,
       locator: locator([recordOf(kept)]),
     }).execute();
-    expect(outcome).toEqual({ restored: [sha(kept)], dropped: [sha(deleted)] });
+    expect(outcome).toEqual({ restored: [sha(kept)], dropped: [sha(deleted)], swept: [] });
     expect(await content.has(sha(deleted))).toBe(false);
     expect(held.list()).toEqual([sha(kept)]);
+  });
+
+  it('bytes that neither an own record nor a held copy refers to are removed at start; the others stay', async () => {
+    const held = new InMemoryHeldCopies();
+    const [published, fetched, orphan] = [
+      Buffer.from('published here'),
+      Buffer.from('fetched and held'),
+      // A fetched file whose process died after its bytes entered the store, before it was marked held.
+      Buffer.from('fetched, never marked held'),
+    ];
+    held.add(sha(fetched));
+    const content = await store(published, fetched, orphan);
+    const own = ownCatalog(held);
+    own.add(recordOf(published));
+    const outcome = await new RestoreHeldCopies({
+      own,
+      content,
+      locator: locator([recordOf(published), recordOf(fetched), recordOf(orphan)]),
+    }).execute();
+    expect(outcome).toEqual({ restored: [sha(fetched)], dropped: [], swept: [sha(orphan)] });
+    expect(await content.has(sha(orphan))).toBe(false);
+    expect(await content.has(sha(published))).toBe(true);
+    expect(await content.has(sha(fetched))).toBe(true);
   });
 
   it('deleting a record of a content the node also holds as a fetched copy keeps the bytes', () => {

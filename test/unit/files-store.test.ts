@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +119,22 @@ describe('DiskContentStore', () => {
     for (let i = 0; i < 2; i++) await (await store.stage(source(data, 100), { maxBytes: 5000 })).commit();
     expect(contentsHeld()).toEqual([sha(data)]);
     expect(uploadsLeft()).toEqual([]);
+  });
+
+  it('lists the contents it holds, and nothing else in its directory', async () => {
+    const store = new DiskContentStore(join(root, 'not yet made'));
+    expect(await store.list()).toEqual([]);
+    const disk = new DiskContentStore(root);
+    const [one, two] = [bytes(10, 1), bytes(20, 2)];
+    for (const data of [one, two]) await (await disk.stage(source(data), { maxBytes: 100 })).commit();
+    // What is not a content: a partial download's directory, a stray file, a file under the wrong prefix.
+    mkdirSync(join(root, 'partial'), { recursive: true });
+    writeFileSync(join(root, 'partial', sha(bytes(5, 3))), 'x');
+    writeFileSync(join(root, sha(one).slice(0, 2), 'notes.txt'), 'x');
+    const elsewhere = sha(bytes(7, 4));
+    mkdirSync(join(root, elsewhere.startsWith('00') ? 'ff' : '00'), { recursive: true });
+    writeFileSync(join(root, elsewhere.startsWith('00') ? 'ff' : '00', elsewhere), 'x');
+    expect((await disk.list()).sort()).toEqual([sha(one), sha(two)].sort());
   });
 
   it('keeps an empty content, and a discarded stage leaves nothing', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageFailed, StorageFull } from '../../application/files/file-errors.js';
 import type { ByteRange, ContentStore, StagedContent } from '../../application/ports/files/content-store.js';
@@ -178,8 +178,31 @@ export class DiskContentStore implements ContentStore {
     await rm(this.pathOf(id), { force: true });
   }
 
+  /** Every `<root>/<2 hex>/<id>` file; `uploads/` and `partial/` are not contents (their names are no prefix). */
+  async list(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const prefix of await entriesOf(this.root)) {
+      if (!prefix.isDirectory() || !/^[0-9a-f]{2}$/.test(prefix.name)) continue;
+      for (const entry of await entriesOf(join(this.root, prefix.name))) {
+        if (entry.isFile() && isFileId(entry.name) && entry.name.startsWith(prefix.name))
+          ids.push(entry.name);
+      }
+    }
+    return ids;
+  }
+
   async close(): Promise<void> {
     if (this.options.removeOnClose) await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+/** A directory's entries; none when it does not exist (a store that never stored anything). */
+async function entriesOf(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw storageError(error);
   }
 }
 

@@ -7,6 +7,7 @@ export interface HeldList {
     stillHeld: (id: string) => Promise<boolean>,
   ): Promise<{ readonly restored: string[]; readonly dropped: string[] }>;
   byId(id: string): readonly unknown[];
+  isHeld(id: string): boolean;
 }
 
 /**
@@ -18,20 +19,27 @@ export interface HeldList {
  * removed, unless a record of this node's own holds them; one that is gone is forgotten. So is a copy whose record
  * no catalog copy has any more, bytes included: the catalog keeps the records of held copies when their publisher
  * leaves (`MeshCatalog`), so a record gone means its publisher deleted it.
+ * Then every content in the store that neither a record of this node's own nor a held copy refers to is removed:
+ * the bytes of a fetched file whose process died after they entered the store but before the copy was marked
+ * held, or whose held-copy row could not be written, would otherwise stay on disk unadvertised and uncounted.
  * Then the held-copy budget is applied (`HeldCopyBudget.enforce`): a restart with a lower `--held-bytes` evicts.
  */
 export class RestoreHeldCopies {
   constructor(
     private readonly deps: {
       readonly own: HeldList;
-      readonly content: Pick<ContentStore, 'size' | 'remove'>;
+      readonly content: Pick<ContentStore, 'size' | 'remove' | 'list'>;
       readonly locator: FileLocator;
       /** Applied once the copies are listed again: a lowered `--held-bytes` evicts at start. */
       readonly budget?: { enforce(): Promise<void> };
     },
   ) {}
 
-  async execute(): Promise<{ readonly restored: string[]; readonly dropped: string[] }> {
+  async execute(): Promise<{
+    readonly restored: string[];
+    readonly dropped: string[];
+    readonly swept: string[];
+  }> {
     const { own, content, locator, budget } = this.deps;
     const outcome = await own.restoreHeld(async (id) => {
       const size = await content.size(id).catch(() => undefined);
@@ -41,7 +49,19 @@ export class RestoreHeldCopies {
       if (own.byId(id).length === 0) await content.remove(id).catch(() => {});
       return false;
     });
+    const swept: string[] = [];
+    for (const id of await content.list()) {
+      if (own.byId(id).length > 0 || own.isHeld(id)) continue;
+      // A content that cannot be removed now (permissions, say) is tried again at the next start.
+      if (
+        await content.remove(id).then(
+          () => true,
+          () => false,
+        )
+      )
+        swept.push(id);
+    }
     await budget?.enforce();
-    return outcome;
+    return { ...outcome, swept };
   }
 }

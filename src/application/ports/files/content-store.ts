@@ -46,6 +46,8 @@ export interface ContentStore {
   has(id: string): Promise<boolean>;
   size(id: string): Promise<number | undefined>;
   remove(id: string): Promise<void>;
+  /** The ids of every content in the store, in no order (the start-up sweep of bytes no record refers to). */
+  list(): Promise<string[]>;
   /** Releases the store; a store in a temporary directory removes it. */
   close(): Promise<void>;
 }
