@@ -10,6 +10,7 @@ import type { HistoryEntry, StatusUpdate } from '../../domain/delivery.js';
 import { audienceOf, statusAudienceOf } from '../../domain/direct-message.js';
 import type { MeshGraph } from '../../domain/mesh-graph.js';
 import type { NodeRecord } from '../../domain/node-record.js';
+import type { RateLimitedConnection } from '../http/http-rate-limits.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
 import {
   AUTH_REQUIRED,
@@ -62,8 +63,12 @@ export class WsUserPush implements UserPush {
   readonly #spoke = new WeakSet<WebSocket>();
   /** Each connection's frame budget. */
   readonly #budgets = new WeakMap<WebSocket, ConnectionBudget>();
-  /** The upgrade request of each connection, for the address a cut-off connection is charged to. */
-  readonly #requests = new WeakMap<WebSocket, IncomingMessage>();
+  /**
+   * The client address of each connection (its socket's address and `X-Forwarded-For`), for the address a
+   * cut-off connection is charged to: a copy of those two, so the upgrade request itself (its headers, raw
+   * headers and parser state) is let go after the handshake, as socket.io's connections let theirs go.
+   */
+  readonly #clients = new WeakMap<WebSocket, RateLimitedConnection>();
   /** The history cursor each connection came with, for the direct messages it is sent once logged in. */
   readonly #since = new WeakMap<WebSocket, number>();
   #nextId = 0;
@@ -92,7 +97,7 @@ export class WsUserPush implements UserPush {
     this.#ids.set(ws, `ws-${++this.#nextId}`);
     const budget = this.deps.limits?.connectionBudget(request);
     if (budget) this.#budgets.set(ws, budget);
-    this.#requests.set(ws, request);
+    this.#clients.set(ws, clientOf(request));
     ws.on('pong', () => this.#alive.add(ws));
     // ws has already started the closing handshake with the right code (1009 for an oversized frame, 1002 for
     // a protocol error): terminating here would drop that close frame (the client saw 1006). The socket is cut
@@ -171,8 +176,8 @@ export class WsUserPush implements UserPush {
     if (refused.cutOff) {
       // It ignores its refusals: closed (4429), its address kept out for the penalty, and cut for good if it
       // does not complete the close.
-      const request = this.#requests.get(ws);
-      if (request) this.deps.addresses?.penalize(request, limits.penaltyMs);
+      const client = this.#clients.get(ws);
+      if (client) this.deps.addresses?.penalize(client, limits.penaltyMs);
       stopReading(ws, CLOSE_GRACE_MS);
       ws.close(WS_CLOSE_RATE_LIMITED, 'rate limited');
     }
@@ -317,4 +322,13 @@ function parseFrame(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What rate limits read of an upgrade request to name its client, copied out of it. */
+function clientOf(request: IncomingMessage): RateLimitedConnection {
+  const forwarded = request.headers['x-forwarded-for'];
+  return {
+    socket: { remoteAddress: request.socket.remoteAddress },
+    headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded },
+  };
 }
