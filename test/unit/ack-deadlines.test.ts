@@ -62,4 +62,27 @@ describe('AckDeadlines', () => {
     await clock.advance(50);
     expect(ended).toEqual(['a', 'b']);
   });
+
+  it('a wall clock set back does not hold a wait longer than one wait', async () => {
+    let now = 1_000_000;
+    const asked: number[] = [];
+    const wakes: (() => void)[] = [];
+    const clock = {
+      now: () => now,
+      sleep: (ms: number) => {
+        asked.push(ms);
+        return new Promise<void>((wake) => wakes.push(wake));
+      },
+    };
+    const deadlines = new AckDeadlines(clock, 100);
+    const ended: string[] = [];
+    deadlines.start(() => ended.push('a'));
+    expect(asked).toEqual([100]);
+    now -= 3_600_000; // set back an hour while the wait runs
+    wakes.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ended).toEqual(['a']);
+    deadlines.start(() => ended.push('b'));
+    expect(Math.max(...asked)).toBe(100);
+  });
 });

@@ -42,11 +42,13 @@ export class AckDeadlines {
     const head = this.#waiting.values().next().value;
     if (head === undefined) return;
     this.#armed = true;
-    void this.clock.sleep(Math.max(0, head.at - this.clock.now())).then(() => {
+    // Never longer than one wait: `now` is the wall clock, and one set back must not hold senders beyond it.
+    void this.clock.sleep(Math.min(this.waitMs, Math.max(0, head.at - this.clock.now()))).then(() => {
       this.#armed = false;
       const now = this.clock.now();
       for (const waiter of this.#waiting) {
-        if (waiter.at > now) break;
+        // A deadline more than one wait ahead means the clock was set back since it began: it is due too.
+        if (waiter.at > now && waiter.at - now <= this.waitMs) break;
         this.#waiting.delete(waiter);
         waiter.expire();
       }
