@@ -119,12 +119,12 @@ export class DirectPartFile implements PartialFileHandle {
   }
 
   writev(buffers: Uint8Array[], position: number): Promise<{ readonly bytesWritten: number }> {
-    const done = this.#queue.then(() => this.#writeAll(buffers, position));
+    const done = this.#queue.then(() => this.#writeStaged(buffers, position));
     this.#queue = done.catch(() => {});
     return done;
   }
 
-  async #writeAll(buffers: Uint8Array[], position: number): Promise<{ readonly bytesWritten: number }> {
+  async #writeStaged(buffers: Uint8Array[], position: number): Promise<{ readonly bytesWritten: number }> {
     const total = buffers.reduce((sum, b) => sum + b.length, 0);
     if (this.#direct === undefined || position % DIRECT_ALIGN !== 0) {
       await this.#writeBuffered(buffers, position);
@@ -175,23 +175,7 @@ export class DirectPartFile implements PartialFileHandle {
 
   async #writeBuffered(buffers: Uint8Array[], position: number): Promise<void> {
     this.#buffered ??= await this.openBuffered(this.path);
-    const handle = this.#buffered;
-    let pending = buffers;
-    let at = position;
-    while (pending.length > 0) {
-      let { bytesWritten } = await handle.writev(pending, at);
-      if (bytesWritten <= 0) throw new Error(`${this.path}: a write wrote nothing`);
-      at += bytesWritten;
-      const rest: Uint8Array[] = [];
-      for (const buffer of pending) {
-        if (bytesWritten >= buffer.length) bytesWritten -= buffer.length;
-        else {
-          rest.push(buffer.subarray(bytesWritten));
-          bytesWritten = 0;
-        }
-      }
-      pending = rest;
-    }
+    await writeAll(this.#buffered, buffers, position);
   }
 
   async truncate(length: number): Promise<void> {
@@ -211,5 +195,27 @@ export class DirectPartFile implements PartialFileHandle {
     this.#direct = undefined;
     this.#buffered = undefined;
     for (const handle of handles) await handle?.close().catch(() => {});
+  }
+}
+
+/**
+ * Buffers at `start` in one `writev` (one system call when the disk takes it all), the rest piece by piece; a
+ * write that writes nothing is an error rather than a loop.
+ */
+export async function writeAll(file: PartialFileHandle, buffers: Uint8Array[], start: number): Promise<void> {
+  const done = (await file.writev(buffers, start)).bytesWritten;
+  let offset = 0;
+  for (const buffer of buffers) {
+    for (let written = Math.max(0, done - offset); written < buffer.length; ) {
+      const { bytesWritten } = await file.write(
+        buffer,
+        written,
+        buffer.length - written,
+        start + offset + written,
+      );
+      if (bytesWritten <= 0) throw new Error('A write to a partial file wrote nothing.');
+      written += bytesWritten;
+    }
+    offset += buffer.length;
   }
 }

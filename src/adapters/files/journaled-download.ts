@@ -3,7 +3,7 @@ import { open, rm } from 'node:fs/promises';
 import { ChunkMismatch } from '../../application/files/file-errors.js';
 import type { PartialDownload } from '../../application/ports/files/partial-downloads.js';
 import type { FileRecord } from '../../domain/file-record.js';
-import type { PartialFileHandle } from './direct-part-file.js';
+import { type PartialFileHandle, writeAll } from './direct-part-file.js';
 import { type DiskContentStore, storageError } from './disk-content-store.js';
 
 export type { PartialFileHandle };
@@ -291,18 +291,6 @@ export class JournaledDownload implements PartialDownload {
     await this.#synced;
     await this.state.file.close().catch(() => {});
     await this.state.journal.close().catch(() => {});
-  }
-}
-
-/** Buffers at `start` in one `writev` (one system call when the disk takes it all), the rest piece by piece. */
-async function writeAll(file: PartialFileHandle, buffers: Uint8Array[], start: number): Promise<void> {
-  const done = (await file.writev(buffers, start)).bytesWritten;
-  let offset = 0;
-  for (const buffer of buffers) {
-    for (let written = Math.max(0, done - offset); written < buffer.length; )
-      written += (await file.write(buffer, written, buffer.length - written, start + offset + written))
-        .bytesWritten;
-    offset += buffer.length;
   }
 }
 
