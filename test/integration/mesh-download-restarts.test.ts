@@ -4,6 +4,8 @@
 // its data dir, resumes from its journal, and the holder re-sends at most one chunk. Every byte a holder sends
 // passes a counting proxy the holder announces as its URL. Only loopback traffic; every wait polls with a deadline.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UndiciFileSource } from '../../src/adapters/files/undici-file-source.js';
 import { FileFetchFailed } from '../../src/application/files/file-errors.js';
@@ -164,11 +166,17 @@ describe('kill -9 of the fetching node or of the relay mid-transfer', () => {
     await untilListed(c.url, id);
     const first = startReading(c.url, id);
     await proxy.held;
-    // Every byte passed so far reached C: wait until C verified all the whole chunks among them (C passes a byte
-    // on only once its chunk is verified and journaled), then kill it.
+    // Every byte passed so far reached C: wait until C verified all the whole chunks among them and its journal
+    // marks them (C passes a verified chunk on from memory before its disk write and journal mark are done, so
+    // the client having the bytes is not enough), then kill it.
     const sentBeforeKill = proxy.fileBytes();
     const whole = Math.floor(sentBeforeKill / MiB) * MiB;
     await vi.waitFor(() => expect(length(first.got)).toBeGreaterThanOrEqual(whole), {
+      timeout: CONVERGE_MS,
+      interval: POLL_MS,
+    });
+    const journal = join(dataDir, 'files', 'partial', `${id}.journal`);
+    await vi.waitFor(() => expect(journaledChunks(journal)).toBeGreaterThanOrEqual(whole / MiB), {
       timeout: CONVERGE_MS,
       interval: POLL_MS,
     });
@@ -277,3 +285,12 @@ describe('kill -9 of the fetching node or of the relay mid-transfer', () => {
     expect((await download(toB.url, id, { 'meshchat-relay': '1' })).bytes.length).toBe(bytes.length);
   }, 120_000);
 });
+
+/** Chunks a partial download's journal marks (a text header, then one byte 1 per chunk); 0 before it exists. */
+function journaledChunks(path: string): number {
+  try {
+    return readFileSync(path).filter((byte) => byte === 1).length;
+  } catch {
+    return 0;
+  }
+}
