@@ -30,9 +30,9 @@ const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 function refusing(urls: string[]): FileSource {
   const real = new UndiciFileSource({ urls: PeerUrlPolicy.ANY });
   return {
-    fetch(url, id, start, options) {
+    fetch(url, id, start, receive, options) {
       if (urls.includes(url)) return Promise.reject(new FileFetchFailed(`${url} is refused`, 'unreachable'));
-      return real.fetch(url, id, start, options);
+      return real.fetch(url, id, start, receive, options);
     },
   };
 }

@@ -36,10 +36,10 @@ const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 function routedSource(routes: Map<string, string | 'refuse'>): FileSource {
   const real = new UndiciFileSource({ urls: PeerUrlPolicy.ANY });
   return {
-    fetch(url, id, start, options) {
+    fetch(url, id, start, receive, options) {
       const route = routes.get(url);
       if (route === 'refuse') return Promise.reject(new FileFetchFailed(`${url} is refused`, 'unreachable'));
-      return real.fetch(route ?? url, id, start, options);
+      return real.fetch(route ?? url, id, start, receive, options);
     },
   };
 }

@@ -23,6 +23,7 @@ import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import { InMemoryHeldCopies } from '../fakes/in-memory-held-copies.js';
+import { pushPieces } from '../fakes/pushed-pieces.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import { fileRecordOf, sha256Hex } from '../support/file-records.js';
 
@@ -240,12 +241,13 @@ describe('RemoteFiles with the budget', () => {
       audit: new RecordingAuditTrail(),
       held: budget,
       source: {
-        async fetch() {
-          return (async function* () {
+        async fetch(_url, _id, _start, receive) {
+          const body = (async function* () {
             yield bytes.subarray(0, 2048);
             await gate; // the publisher deletes the file here: its tombstone reaches this node's catalog
             yield bytes.subarray(2048);
           })();
+          await pushPieces(body, receive);
         },
       },
     });

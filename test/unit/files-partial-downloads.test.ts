@@ -166,7 +166,7 @@ describe('JournaledPartialDownloads', () => {
     expect(readFileSync(journal).includes(1)).toBe(false);
     // The rest is more than can be held while nothing is written: append waits for the disk.
     let appended = false;
-    const rest = download.append(bytes.subarray(3 * CHUNK)).then(() => {
+    const rest = Promise.resolve(download.append(bytes.subarray(3 * CHUNK))).then(() => {
       appended = true;
     });
     await vi.waitFor(() => expect(download.verified).toBe((HELD_CHUNKS + 1) * CHUNK));
@@ -230,7 +230,9 @@ describe('JournaledPartialDownloads', () => {
     const bytes = randomBytes(2 * CHUNK);
     const download = await full.partials.open(recordOf(bytes));
     // The write is queued: the failure comes with the next `append`, or with `written()` after the last one.
-    await expect(download.append(bytes).then(() => download.written())).rejects.toBeInstanceOf(StorageFull);
+    await expect(
+      Promise.resolve(download.append(bytes)).then(() => download.written()),
+    ).rejects.toBeInstanceOf(StorageFull);
     expect(readdirSync(full.partials.dir)).toEqual([]);
     expect(existsSync(full.store.pathOf(sha(bytes)))).toBe(false);
   });

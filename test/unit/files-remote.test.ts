@@ -17,6 +17,7 @@ import type { FileSource } from '../../src/application/ports/files/file-source.j
 import type { FileRecord } from '../../src/domain/file-record.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { FakeClock } from '../fakes/fake-clock.js';
+import { pushPieces } from '../fakes/pushed-pieces.js';
 import { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import { fileRecordOf } from '../support/file-records.js';
 
@@ -96,11 +97,11 @@ function fakeSource(holders: Map<string, Holder>) {
   const fetches: Array<{ url: string; start: number; relay: boolean }> = [];
   let sent = 0;
   const source: FileSource = {
-    async fetch(url, _id, start, options) {
+    async fetch(url, _id, start, receive, options) {
       fetches.push({ url, start, relay: options.relay });
       const holder = holders.get(url);
       if (!holder || holder.refuse) throw new FileFetchFailed(`${url} refused the connection`, 'unreachable');
-      return (async function* () {
+      const body = (async function* () {
         if (holder.stall) {
           await new Promise((resolve) => options.signal.addEventListener('abort', resolve));
           return;
@@ -120,6 +121,7 @@ function fakeSource(holders: Map<string, Holder>) {
           yield piece;
         }
       })();
+      await pushPieces(body, receive);
     },
   };
   return { source, fetches, sent: () => sent };

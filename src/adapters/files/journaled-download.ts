@@ -88,38 +88,62 @@ export class JournaledDownload implements PartialDownload {
     return this.#verified;
   }
 
-  async append(piece: Uint8Array): Promise<void> {
-    if (this.#failure !== undefined) throw await this.#failed();
+  /**
+   * Synchronous while there is room: the piece is copied into the chunk being received and each chunk it
+   * completes is checked, hashed and queued for the writer, all before this returns `undefined` (no promise,
+   * no await per piece). A promise only when the caller must wait (more than `HELD_CHUNKS` held: it resolves
+   * once the writer made room and the rest of the piece is taken) or for a failure (it rejects).
+   */
+  append(piece: Uint8Array): Promise<void> | undefined {
+    if (this.#failure !== undefined) return this.#rejectFailed();
     const { record } = this.place;
     let offset = 0;
     while (offset < piece.length) {
       const length = Math.min(record.size, this.#verified + record.chunkSize) - this.#verified;
-      if (length <= 0) throw new ChunkMismatch(Math.floor(this.#verified / record.chunkSize));
+      if (length <= 0)
+        return Promise.reject(new ChunkMismatch(Math.floor(this.#verified / record.chunkSize)));
       this.#chunk ??= Buffer.allocUnsafe(length);
       const take = Math.min(length - this.#filled, piece.length - offset);
       this.#chunk.set(piece.subarray(offset, offset + take), this.#filled);
       this.#filled += take;
       offset += take;
-      if (this.#filled === length) await this.#complete();
+      if (this.#filled < length) continue;
+      const mismatch = this.#complete();
+      if (mismatch !== undefined) return Promise.reject(mismatch);
+      // Backpressure: the source is read on only once the disk has taken enough of what is held.
+      if (this.#held.length > HELD_CHUNKS || this.#failure !== undefined) {
+        const rest = piece.subarray(offset);
+        return this.#room().then(() => (rest.length > 0 ? this.append(rest) : undefined));
+      }
     }
+    return undefined;
   }
 
-  async #complete(): Promise<void> {
+  /** Checks the chunk just received, adds it to the whole hash and queues it; the mismatch when it fails. */
+  #complete(): ChunkMismatch | undefined {
     const { record } = this.place;
     const bytes = this.#chunk as Buffer;
     this.#chunk = undefined;
     this.#filled = 0;
     const index = Math.floor(this.#verified / record.chunkSize);
-    if (this.state.chunkDigest([bytes]) !== record.chunks[index]) throw new ChunkMismatch(index);
+    if (this.state.chunkDigest([bytes]) !== record.chunks[index]) return new ChunkMismatch(index);
     this.state.whole.update(bytes);
     this.#held.push({ index, start: this.#verified, bytes, written: false });
     this.#verified += bytes.length;
     this.#evict();
     this.#write();
-    // Backpressure: the source is read on only once the disk has taken enough of what is held.
+    return undefined;
+  }
+
+  /** Resolves once at most `HELD_CHUNKS` are held (the writer caught up); rejects when the writer failed. */
+  async #room(): Promise<void> {
     while (this.#held.length > HELD_CHUNKS && this.#failure === undefined && !this.#stopping)
       await this.#progress();
     if (this.#failure !== undefined) throw await this.#failed();
+  }
+
+  async #rejectFailed(): Promise<never> {
+    throw await this.#failed();
   }
 
   /** Lets go of the oldest written chunks beyond `HELD_CHUNKS`. */

@@ -1,6 +1,7 @@
-import { type Dispatcher, getGlobalDispatcher, request } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { FileFetchFailed } from '../../application/files/file-errors.js';
-import type { FileSource } from '../../application/ports/files/file-source.js';
+import type { FilePieceReceiver, FileSource } from '../../application/ports/files/file-source.js';
 import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 
 /** The header a node sends when it fetches for a client of its own: the holder must not relay in turn. */
@@ -19,12 +20,18 @@ export interface UndiciFileSourceSettings {
   readonly bodyTimeoutMs?: number;
 }
 
-const MAX_ERROR_BYTES = 4096;
+/** Bytes of an error answer's body read at most, for the message. */
+export const MAX_ERROR_BYTES = 4096;
 
 /**
  * `FileSource` over plain HTTP with undici (the same dispatcher as the node's other peer calls, so the
- * connect-time address check applies): one `GET /files/:id` with `Range: bytes=<start>-` and `If-Range`, its
- * body handed over as it streams, with backpressure (undici reads on only as the caller consumes).
+ * connect-time address check applies): one `GET /files/:id` with `Range: bytes=<start>-` and `If-Range`.
+ *
+ * It drives undici's low-level `dispatch` with a handler of its own (`FetchHandler`) rather than `request`:
+ * each piece the HTTP parser yields goes straight to the receiver, with no `Readable`, no async iteration and
+ * no promise per piece. When the receiver asks to wait (its promise: the download's queue of chunks for the
+ * disk is full), the parser is paused (undici stops reading the socket, so TCP pushes back on the holder)
+ * and resumed once the promise settles; a paused body is not timed out.
  */
 export class UndiciFileSource implements FileSource {
   readonly #dispatcher: Dispatcher | undefined;
@@ -33,63 +40,194 @@ export class UndiciFileSource implements FileSource {
     this.#dispatcher = settings.dispatcher;
   }
 
-  async fetch(
+  fetch(
     url: string,
     id: string,
     start: number,
+    receive: FilePieceReceiver,
     options: { readonly relay: boolean; readonly node?: string; readonly signal: AbortSignal },
-  ): Promise<AsyncIterable<Uint8Array>> {
+  ): Promise<void> {
     const refusal = this.settings.urls.refusal(url);
-    if (refusal !== undefined) throw new FileFetchFailed(refusal, 'rejected');
-    const target = `${url}/files/${encodeURIComponent(id)}`;
-    let answer: Dispatcher.ResponseData;
+    if (refusal !== undefined) return Promise.reject(new FileFetchFailed(refusal, 'rejected'));
+    let target: URL;
     try {
-      answer = await request(target, {
-        method: 'GET',
-        dispatcher: this.#dispatcher ?? getGlobalDispatcher(),
-        headers: {
-          ...(start > 0 ? { range: `bytes=${start}-`, 'if-range': `"${id}"` } : {}),
-          ...(options.relay ? {} : { [RELAY_HEADER]: '1' }),
-          ...(options.node === undefined ? {} : { [FETCHING_NODE_HEADER]: options.node }),
-        },
-        signal: options.signal,
-        headersTimeout: this.settings.headersTimeoutMs ?? 30_000,
-        bodyTimeout: this.settings.bodyTimeoutMs ?? 30_000,
-      });
+      target = new URL(`${url}/files/${encodeURIComponent(id)}`);
     } catch (error) {
-      throw new FileFetchFailed(`Could not reach ${url}: ${describe(error)}.`, 'unreachable');
-    }
-    const { statusCode, headers, body } = answer;
-    const expected = start === 0 ? [200, 206] : [206];
-    if (!expected.includes(statusCode)) {
-      const text = await readSome(body);
-      throw new FileFetchFailed(
-        `${url} answered GET /files/${id} with ${statusCode}${text ? `: ${text}` : ''}`,
-        statusCode >= 200 && statusCode < 300 ? 'bad_answer' : 'rejected',
-        statusCode,
+      return Promise.reject(
+        new FileFetchFailed(`Could not reach ${url}: ${describe(error)}.`, 'unreachable'),
       );
     }
-    const range = headers['content-range'];
-    if (statusCode === 206 && !(typeof range === 'string' && range.startsWith(`bytes ${start}-`))) {
-      body.destroy();
-      throw new FileFetchFailed(`${url} answered a range other than the one asked for.`, 'bad_answer');
-    }
-    return body;
+    if (options.signal.aborted)
+      return Promise.reject(
+        new FileFetchFailed(`Could not reach ${url}: the fetch was aborted.`, 'unreachable'),
+      );
+    return new Promise<void>((resolve, reject) => {
+      const handler = new FetchHandler(url, id, start, receive, options.signal, resolve, reject);
+      try {
+        (this.#dispatcher ?? getGlobalDispatcher()).dispatch(
+          {
+            origin: target.origin,
+            path: `${target.pathname}${target.search}`,
+            method: 'GET',
+            headers: {
+              ...(start > 0 ? { range: `bytes=${start}-`, 'if-range': `"${id}"` } : {}),
+              ...(options.relay ? {} : { [RELAY_HEADER]: '1' }),
+              ...(options.node === undefined ? {} : { [FETCHING_NODE_HEADER]: options.node }),
+            },
+            headersTimeout: this.settings.headersTimeoutMs ?? 30_000,
+            bodyTimeout: this.settings.bodyTimeoutMs ?? 30_000,
+          },
+          handler,
+        );
+      } catch (error) {
+        handler.fail(new FileFetchFailed(`Could not reach ${url}: ${describe(error)}.`, 'unreachable'));
+      }
+    });
   }
 }
 
-async function readSome(body: Dispatcher.ResponseData['body']): Promise<string> {
-  let text = '';
-  try {
-    for await (const piece of body) {
-      text += Buffer.from(piece as Uint8Array).toString('utf8');
-      if (text.length >= MAX_ERROR_BYTES) break;
-    }
-  } catch {
-    // What the holder said is only for the message.
-  } finally {
-    body.destroy();
+/**
+ * One fetch as undici's dispatch handler. Before the answer's headers, every failure is `FileFetchFailed`
+ * (`unreachable`); an unexpected status reads at most `MAX_ERROR_BYTES` of the body for the message, then
+ * drops the connection; after a good status, pieces go to the receiver, and a failure is the receiver's error
+ * or the body's (a socket closed, a body timeout, the signal).
+ */
+class FetchHandler implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | undefined;
+  /** The answer's status once its headers came; `undefined` before. */
+  #status: number | undefined;
+  /** An error answer's body so far (for the message). */
+  #errorText: Buffer[] = [];
+  #errorBytes = 0;
+  #settled = false;
+  readonly #onAbort = () => this.#abort(this.signal.reason ?? new Error('The fetch was aborted.'));
+
+  constructor(
+    private readonly url: string,
+    private readonly id: string,
+    private readonly start: number,
+    private readonly receive: FilePieceReceiver,
+    private readonly signal: AbortSignal,
+    private readonly resolve: () => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    signal.addEventListener('abort', this.#onAbort, { once: true });
   }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // Aborted (or failed) while the request waited for a connection: it is not sent.
+    if (this.#settled) controller.abort(new Error('The fetch was aborted.'));
+    else if (this.signal.aborted) this.#onAbort();
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (statusCode < 200) return; // 1xx: the answer is still to come.
+    this.#status = statusCode;
+    const expected = this.start === 0 ? statusCode === 200 || statusCode === 206 : statusCode === 206;
+    if (!expected) return; // The body is read (bounded) for the message; `onResponseEnd` rejects.
+    const range = headers['content-range'];
+    if (statusCode === 206 && !(typeof range === 'string' && range.startsWith(`bytes ${this.start}-`)))
+      this.#abort(
+        new FileFetchFailed(`${this.url} answered a range other than the one asked for.`, 'bad_answer'),
+      );
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    if (!this.#good()) {
+      this.#errorText.push(chunk.subarray(0, MAX_ERROR_BYTES - this.#errorBytes));
+      this.#errorBytes += Math.min(chunk.length, MAX_ERROR_BYTES - this.#errorBytes);
+      if (this.#errorBytes >= MAX_ERROR_BYTES) this.#failStatus();
+      return;
+    }
+    let wait: Promise<void> | undefined;
+    try {
+      wait = this.receive(chunk);
+    } catch (error) {
+      this.#abort(error);
+      return;
+    }
+    if (wait === undefined) return;
+    controller.pause();
+    wait.then(
+      () => {
+        if (!this.#settled) controller.resume();
+      },
+      (error: unknown) => this.#abort(error),
+    );
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    if (!this.#good()) this.#failStatus();
+    else this.#settle();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#settled) return;
+    // An error answer whose body broke off: its status (and what came of its message) is the failure.
+    if (this.#status !== undefined && !this.#good()) this.#failStatus();
+    else
+      this.#settle(
+        this.#status === undefined
+          ? new FileFetchFailed(`Could not reach ${this.url}: ${describe(error)}.`, 'unreachable')
+          : error,
+      );
+  }
+
+  /** Fails the fetch before it was dispatched. */
+  fail(error: unknown): void {
+    this.#settle(error);
+  }
+
+  #good(): boolean {
+    const status = this.#status as number;
+    return this.start === 0 ? status === 200 || status === 206 : status === 206;
+  }
+
+  /** Rejects with what an error answer said (its status, and its message when it gave one), then drops it. */
+  #failStatus(): void {
+    const status = this.#status as number;
+    const text = messageOf(Buffer.concat(this.#errorText).toString('utf8'));
+    this.#abort(
+      new FileFetchFailed(
+        `${this.url} answered GET /files/${this.id} with ${status}${text ? `: ${text}` : ''}`,
+        status >= 200 && status < 300 ? 'bad_answer' : 'rejected',
+        status,
+      ),
+    );
+  }
+
+  /** Ends the fetch with `error` (before the headers, as `FileFetchFailed`) and drops the connection. */
+  #abort(error: unknown): void {
+    if (this.#settled) return;
+    const failure =
+      this.#status === undefined && !(error instanceof FileFetchFailed)
+        ? new FileFetchFailed(`Could not reach ${this.url}: ${describe(error)}.`, 'unreachable')
+        : error;
+    this.#settle(failure);
+    const controller = this.#controller;
+    if (controller && !controller.aborted)
+      controller.abort(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  #settle(error?: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.signal.removeEventListener('abort', this.#onAbort);
+    this.#errorText = [];
+    if (error === undefined) this.resolve();
+    else this.reject(error);
+  }
+}
+
+/** The message of an error answer's body: its JSON `error.message`, else its text; at most 300 characters. */
+function messageOf(text: string): string {
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } };
     if (typeof parsed.error?.message === 'string') return parsed.error.message.slice(0, 300);

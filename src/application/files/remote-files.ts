@@ -252,18 +252,31 @@ export class RemoteFiles {
       let badData = false;
       let refused = false;
       try {
-        const body = await source.fetch(candidate.url, record.id, before, {
-          // Whoever is asked, holder or relay, asks holders only: one relay at most, never a loop.
-          relay: false,
-          // Named, so the owner's list of downloads (`GET /files/:id/downloads`) shows this node.
-          node: this.deps.node,
-          signal: controller.signal,
-        });
-        for await (const piece of body) {
+        // Each piece goes straight into the download (no promise per piece): `append` asks the source to
+        // wait only when its queue for the disk is full. Readers are told as soon as a chunk is verified.
+        const receive = (piece: Uint8Array): Promise<void> | undefined => {
+          // Every byte is in: more is not this file (the holder's body should have ended), so stop reading.
+          if (partial.verified === record.size) {
+            controller.abort();
+            return undefined;
+          }
           const had = partial.verified;
-          await partial.append(piece);
+          const wait = partial.append(piece);
           if (partial.verified > had) transfer.notify();
-          if (partial.verified === record.size) break;
+          // After a wait, the rest of the piece may have completed more chunks.
+          return wait?.then(() => transfer.notify());
+        };
+        try {
+          await source.fetch(candidate.url, record.id, before, receive, {
+            // Whoever is asked, holder or relay, asks holders only: one relay at most, never a loop.
+            relay: false,
+            // Named, so the owner's list of downloads (`GET /files/:id/downloads`) shows this node.
+            node: this.deps.node,
+            signal: controller.signal,
+          });
+        } catch (error) {
+          // Stopped after the last byte (see `receive`): the file is whole, whatever the fetch says.
+          if (partial.verified < record.size) throw error;
         }
         if (partial.verified < record.size) lastError = `${candidate.id} ended the file early`;
       } catch (error) {

@@ -11,7 +11,9 @@ import type { FileRecord } from '../../../domain/file-record.js';
  *   holds at most one unverified chunk, checks each complete chunk against the record and queues it for the
  *   disk, waiting while the queue is full (backpressure). It rejects with `ChunkMismatch` (the unverified bytes
  *   are dropped, `verified` stays), or with `StorageFull` / `StorageFailed` once a queued write failed. Not
- *   re-entrant: one `append` at a time.
+ *   re-entrant: one `append` at a time. It returns `undefined` (no promise) when the piece was taken at once,
+ *   the common case, so a source pays no promise per piece; a promise when the caller must wait before the
+ *   next piece (backpressure) or for a failure (it rejects; `append` never throws).
  * - `written()` resolves once every verified byte is written and journaled; rejects like `append` when a write
  *   failed.
  * - `dropUnverified()` forgets the bytes after `verified` (a source that broke off mid-chunk).
@@ -26,7 +28,7 @@ import type { FileRecord } from '../../../domain/file-record.js';
  */
 export interface PartialDownload {
   readonly verified: number;
-  append(piece: Uint8Array): Promise<void>;
+  append(piece: Uint8Array): Promise<void> | undefined;
   written(): Promise<void>;
   dropUnverified(): void;
   read(start: number, end: number): AsyncIterable<Uint8Array>;
