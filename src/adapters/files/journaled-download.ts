@@ -21,6 +21,11 @@ const WRITE_BATCH = 4;
  * sync before the download moves into the store then has little left to flush.
  */
 const SYNC_EVERY_CHUNKS = 32;
+/**
+ * Longest the source waits, with nothing else happening, for a reader to take a chunk held for it
+ * (`JournaledDownload`, "readers pace the source"); past it, readers no longer pace this download.
+ */
+export const READER_WAIT_MS = 2000;
 /** Bytes read from the disk at once, for readers behind what is held in memory. */
 const READ_PIECE = 1024 * 1024;
 
@@ -64,6 +69,10 @@ export class JournaledDownload implements PartialDownload {
   #filled = 0;
   /** Verified chunks in memory, in order, contiguous, ending at `#verified`; unwritten ones are the last. */
   #held: HeldChunk[] = [];
+  /** Where each `read` in progress is (the next byte its consumer asks for). */
+  readonly #readers = new Set<{ position: number }>();
+  /** Readers no longer pace the source: two read at once, or one kept it waiting `READER_WAIT_MS`. */
+  #unpaced = false;
   #writing = false;
   /** Why the writer stopped, when a write failed; every later `append`, `written` and `finish` fails with it. */
   #failure: unknown;
@@ -137,8 +146,16 @@ export class JournaledDownload implements PartialDownload {
 
   /** Resolves once at most `HELD_CHUNKS` are held (the writer caught up); rejects when the writer failed. */
   async #room(): Promise<void> {
-    while (this.#held.length > HELD_CHUNKS && this.#failure === undefined && !this.#stopping)
-      await this.#progress();
+    for (;;) {
+      this.#evict();
+      if (this.#held.length <= HELD_CHUNKS || this.#failure !== undefined || this.#stopping) break;
+      if (!this.#held[0]?.written) await this.#progress();
+      // Written, and kept for a reader still sending it: wait for that reader, but only so long.
+      else if (!(await this.#progressWithin(READER_WAIT_MS))) {
+        this.#unpaced = true;
+        this.#evict();
+      }
+    }
     if (this.#failure !== undefined) throw await this.#failed();
   }
 
@@ -146,11 +163,38 @@ export class JournaledDownload implements PartialDownload {
     throw await this.#failed();
   }
 
-  /** Lets go of the oldest written chunks beyond `HELD_CHUNKS`. */
+  /** Lets go of the oldest written chunks beyond `HELD_CHUNKS`, unless a pacing reader is on them. */
   #evict(): void {
     let drop = 0;
-    while (this.#held.length - drop > HELD_CHUNKS && this.#held[drop]?.written) drop++;
+    for (;;) {
+      const chunk = this.#held[drop];
+      if (this.#held.length - drop <= HELD_CHUNKS || !chunk?.written || this.#reading(chunk)) break;
+      drop++;
+    }
     if (drop > 0) this.#held = this.#held.slice(drop);
+  }
+
+  /** Whether a reader that paces the source has yet to take (part of) `chunk`. */
+  #reading(chunk: HeldChunk): boolean {
+    if (this.#unpaced) return false;
+    for (const reader of this.#readers)
+      if (reader.position >= chunk.start && reader.position < chunk.start + chunk.bytes.length) return true;
+    return false;
+  }
+
+  /** Like `#progress`, but `false` when nothing happened for `ms`. */
+  #progressWithin(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((waiter) => waiter !== wake);
+        resolve(false);
+      }, ms);
+      this.#waiters.push(wake);
+    });
   }
 
   #progress(): Promise<void> {
@@ -235,22 +279,49 @@ export class JournaledDownload implements PartialDownload {
     this.#filled = 0;
   }
 
+  /**
+   * Readers pace the source: a written chunk a reader has yet to send stays held (not evicted), so when the
+   * reader is slower than the source, `append` waits for it (held chunks stay within the same bound) rather
+   * than letting it fall behind to read the partial file back (on this node's VM that read was the fetching
+   * node's largest cost after hashing: a disk read into fresh page-cache pages, then a copy). So that a slow
+   * client cannot slow a transfer others share, or stall it, readers stop pacing this download for good once
+   * two read at once, or once one kept the source waiting `READER_WAIT_MS` with nothing else happening; they
+   * then fall behind to the disk as before.
+   */
   async *read(start: number, end: number): AsyncIterable<Uint8Array> {
     if (end >= this.#verified) throw new Error(`Bytes past ${this.#verified - 1} are not verified yet`);
-    for (let position = start; position <= end; ) {
-      const held = this.#held;
-      const chunk = held.find((c) => c.start <= position && position < c.start + c.bytes.length);
-      if (chunk) {
-        const stop = Math.min(end + 1, chunk.start + chunk.bytes.length);
-        yield chunk.bytes.subarray(position - chunk.start, stop - chunk.start);
-        position = stop;
-        continue;
+    const reader = { position: start };
+    if (this.#readers.size > 0) this.#unpaced = true;
+    this.#readers.add(reader);
+    try {
+      for (let position = start; position <= end; ) {
+        const held = this.#held;
+        const chunk = held.find((c) => c.start <= position && position < c.start + c.bytes.length);
+        if (chunk) {
+          const stop = Math.min(end + 1, chunk.start + chunk.bytes.length);
+          yield chunk.bytes.subarray(position - chunk.start, stop - chunk.start);
+          position = stop;
+          reader.position = stop;
+          this.#taken();
+          continue;
+        }
+        // Before what is held, every verified byte is written (chunks leave memory only once written).
+        const last = Math.min(end, (held[0]?.start ?? end + 1) - 1);
+        yield* this.#readDisk(position, last);
+        position = last + 1;
+        reader.position = position;
       }
-      // Before what is held, every verified byte is written (chunks leave memory only once written).
-      const last = Math.min(end, (held[0]?.start ?? end + 1) - 1);
-      yield* this.#readDisk(position, last);
-      position = last + 1;
+    } finally {
+      this.#readers.delete(reader);
+      this.#taken();
     }
+  }
+
+  /** A reader moved on (or ended): what it held may go, and a source waiting for room is told. */
+  #taken(): void {
+    if (this.#held.length <= HELD_CHUNKS || this.#waiters.length === 0) return;
+    this.#evict();
+    this.#wake();
   }
 
   async *#readDisk(start: number, end: number): AsyncIterable<Uint8Array> {
