@@ -43,6 +43,8 @@ export interface DownloadState {
   readonly whole: Hash;
   readonly verified: number;
   readonly chunkDigest: (pieces: readonly Uint8Array[]) => string;
+  /** `READER_WAIT_MS` unless given (a test shortens or lengthens it). */
+  readonly readerWaitMs?: number;
 }
 
 /** A verified chunk in memory: being written, or written and kept for readers. */
@@ -151,7 +153,7 @@ export class JournaledDownload implements PartialDownload {
       if (this.#held.length <= HELD_CHUNKS || this.#failure !== undefined || this.#stopping) break;
       if (!this.#held[0]?.written) await this.#progress();
       // Written, and kept for a reader still sending it: wait for that reader, but only so long.
-      else if (!(await this.#progressWithin(READER_WAIT_MS))) {
+      else if (!(await this.#progressWithin(this.state.readerWaitMs ?? READER_WAIT_MS))) {
         this.#unpaced = true;
         this.#evict();
       }

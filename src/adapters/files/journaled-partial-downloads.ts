@@ -21,6 +21,8 @@ export interface JournaledPartialDownloadsOptions {
   readonly freeBytes?: (dir: string) => Promise<number>;
   /** SHA-256 of one chunk, as lower-case hex (a test counts the calls). */
   readonly chunkDigest?: (pieces: readonly Uint8Array[]) => string;
+  /** How long a reader may hold the source back (`READER_WAIT_MS` by default; see `JournaledDownload.read`). */
+  readonly readerWaitMs?: number;
 }
 
 /** Room kept free beyond what a download still needs, for the journal and the rest of the node. */
@@ -49,6 +51,7 @@ export class JournaledPartialDownloads implements PartialDownloads {
   readonly #openPart: (path: string) => Promise<PartialFileHandle>;
   readonly #freeBytes: (dir: string) => Promise<number>;
   readonly #chunkDigest: (pieces: readonly Uint8Array[]) => string;
+  readonly #readerWaitMs: number | undefined;
 
   constructor(
     readonly store: DiskContentStore,
@@ -59,6 +62,7 @@ export class JournaledPartialDownloads implements PartialDownloads {
     this.#openPart = options.openFile ?? openDirectPart;
     this.#freeBytes = options.freeBytes ?? freeBytesIn;
     this.#chunkDigest = options.chunkDigest ?? sha256Hex;
+    this.#readerWaitMs = options.readerWaitMs;
   }
 
   async open(record: FileRecord): Promise<PartialDownload> {
@@ -86,7 +90,14 @@ export class JournaledPartialDownloads implements PartialDownloads {
       if (verified > 0) for await (const piece of readRange(part, 0, verified - 1)) whole.update(piece);
       return new JournaledDownload(
         { record, part, journalPath, headerLength: header.length, store: this.store },
-        { file, journal, whole, verified, chunkDigest: this.#chunkDigest },
+        {
+          file,
+          journal,
+          whole,
+          verified,
+          chunkDigest: this.#chunkDigest,
+          ...(this.#readerWaitMs === undefined ? {} : { readerWaitMs: this.#readerWaitMs }),
+        },
       );
     } catch (error) {
       await file?.close().catch(() => {});
