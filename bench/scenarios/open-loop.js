@@ -47,9 +47,16 @@ export function budgetMs(options) {
 
 /** @typedef {'meshchat' | 'plain' | 'floor'} LoadSystem */
 
+/** With MESHCHAT_BENCH_CPU_PROF_DIR set, meshchat's nodes run with `--cpu-prof` into that directory. */
+const PROFILE_DIR = process.env.MESHCHAT_BENCH_CPU_PROF_DIR;
+
 /** @type {Record<LoadSystem, () => Promise<LoadPair>>} */
 const STARTERS = {
-  meshchat: () => startMeshchatPair({ mode: 'process' }),
+  meshchat: () =>
+    startMeshchatPair({
+      mode: 'process',
+      execArgv: PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
+    }),
   plain: () => startPlainPair(),
   floor: () => startFloorPair(),
 };
