@@ -81,7 +81,7 @@ function sizes(options) {
 export function budgetMs(options) {
   const { fileMiB, rssMiB } = sizes(options);
   // A slow, loaded disk: 20 MiB/s for everything written and read, several times over.
-  return 60_000 + ((fileMiB * 8 + rssMiB * 4) / 20) * 1000;
+  return 60_000 + ((fileMiB * 10 + rssMiB * 4) / 20) * 1000;
 }
 
 /**

@@ -42,7 +42,8 @@ const QUIET_MS = 5_000;
 export function budgetMs(options) {
   const perLoad = options.loadSeconds * 1000 + DRAIN_MAX_MS + 45_000;
   const perPair = 40_000 + options.warmupMaxMs + options.throughputMaxMs + 10_000;
-  return options.rounds * 2 * (perPair + (options.loadRates.length + 1) * perLoad);
+  const systems = options.order.length + (options.floor ? 1 : 0);
+  return options.rounds * systems * (perPair + (options.loadRates.length + 1) * perLoad);
 }
 
 /** @typedef {'meshchat' | 'plain' | 'floor'} LoadSystem */
