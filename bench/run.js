@@ -61,6 +61,9 @@ load (meshchat as child processes with their data dirs, against the plain node; 
   --overload X         the overload as a multiple of the pair's own closed-loop peak (2)
   --open-only          only the open-loop rates: no closed-loop peak and no overload (a quick look at latency,
                        e.g. --open-only --load-rates 1000 --load-seconds 5); --order picks the systems
+  --no-floor           without the floor nodes (bench/lib/floor-node.js: the plain node's user protocol with
+                       nothing else on the path, one WebSocket between the nodes), which run the same rounds by
+                       default: what this machine and the bench allow any node
   (the closed-loop peak uses --messages, --window and --warmup)
 
 users (one node of a pair as a child process, its users in forked client processes on loopback):
@@ -120,6 +123,7 @@ function fail(message, code = 2) {
 function flags() {
   try {
     return parseArgs({
+      allowNegative: true,
       options: {
         help: { type: 'boolean', short: 'h', default: false },
         quick: { type: 'boolean', default: false },
@@ -139,6 +143,7 @@ function flags() {
         'load-seconds': { type: 'string' },
         overload: { type: 'string' },
         'open-only': { type: 'boolean', default: false },
+        floor: { type: 'boolean', default: true },
         'idle-users': { type: 'string' },
         'client-processes': { type: 'string' },
         'join-sizes': { type: 'string' },
@@ -260,6 +265,7 @@ function options() {
     loadSeconds: int('load-seconds', quick ? 2 : 5, 1, 120),
     overload: overloadFactor(values.overload),
     openOnly: values['open-only'],
+    floor: values.floor,
     // users
     idleUsers: int('idle-users', quick ? 1000 : 10_000, 1, 100_000),
     clientProcesses: int('client-processes', 2, 1, 32),

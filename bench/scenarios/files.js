@@ -9,6 +9,9 @@
 // from A's `GET /files/:id/downloads` too) and B's process RSS growth (/proc/<pid>/status VmRSS, sampled every
 // 50 ms) while a large file moves A → B. Sizes: MESHCHAT_BENCH_FILE_MIB (512; quick 64) and MESHCHAT_BENCH_RSS_MIB
 // (2048; quick 128). MESHCHAT_BENCH_CPU_PROF_DIR, when set, runs every node with `--cpu-prof` into that directory.
+// The floor: the same GETs through bench/lib/floor-file-proxy.js processes instead of B (and R and C), which do
+// only the checks SPEC 6 asks of a node passing a file on (each chunk, then the whole, before the last chunk
+// leaves) and nothing else (no disk, no journal): what this machine allows a verifying node, in the same run.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { processCpuSeconds, startChild } from '../lib/children.js';
 import { fixed, table } from '../lib/table.js';
 
 const GUARDED_CLI = fileURLToPath(new URL('../lib/guarded-cli.js', import.meta.url));
+const FLOOR_PROXY = fileURLToPath(new URL('../lib/floor-file-proxy.js', import.meta.url));
 
 /**
  * A process's resident set in bytes, from /proc/<pid>/status (VmRSS); 0 where that cannot be read.
@@ -77,7 +81,7 @@ function sizes(options) {
 export function budgetMs(options) {
   const { fileMiB, rssMiB } = sizes(options);
   // A slow, loaded disk: 20 MiB/s for everything written and read, several times over.
-  return 60_000 + ((fileMiB * 8 + rssMiB * 4) / 20) * 1000;
+  return 60_000 + ((fileMiB * 10 + rssMiB * 4) / 20) * 1000;
 }
 
 /**
@@ -221,6 +225,21 @@ export async function run({ options, log }) {
     const plainCpuA = cpuOf(a.pid);
     const plain = await timedGet(`${a.url}/files/${id}`);
     const plainCpu = { a: cpuOf(a.pid) - plainCpuA };
+    log('files: the floor, A → P and A → P → Q (verifying proxies: no disk, no journal)');
+    const startProxy = async (/** @type {string} */ upstream) => {
+      const proxy = await startChild({
+        name: `floor proxy of ${upstream}`,
+        args: [FLOOR_PROXY, '--upstream', upstream, '--records', a.url],
+        ready: /^FLOOR_PROXY_URL=(\S+)$/,
+      });
+      children.push(proxy);
+      return proxy;
+    };
+    const proxyP = await startProxy(a.url);
+    const proxyQ = await startProxy(proxyP.url);
+    const floorDirect = await timedGet(`${proxyP.url}/files/${id}`);
+    const floorRelayed = await timedGet(`${proxyQ.url}/files/${id}`);
+    await Promise.all([proxyP.stop(), proxyQ.stop()]);
     log(`files: A → B, verified and written at B`);
     const directCpuA = cpuOf(a.pid);
     const directCpuB = cpuOf(nodeB.pid);
@@ -266,7 +285,8 @@ export async function run({ options, log }) {
     };
     const bRequests = (await fetchesByB(id)) + (await fetchesByB(largeFileId));
     if (bRequests < 2) throw new Error(`A lists ${bRequests} fetches by B for the two files B served`);
-    const allSha = [plain, direct, relayed].every((x) => x.sha === id) && big.sha === largeId;
+    const allSha =
+      [plain, direct, relayed, floorDirect, floorRelayed].every((x) => x.sha === id) && big.sha === largeId;
     const movedGB = (fileMiB * 3 + rssMiB) / 1024;
     // Fetches by the nodes that fetched (B twice, R once, C once), per GB they moved between them.
     const requests = bRequests + nodeR.fetches() + nodeC.fetches();
@@ -285,6 +305,10 @@ export async function run({ options, log }) {
       directCpuBPerGiB: round(directCpu.b / (fileMiB / 1024), 2),
       directSystemCpuBPerGiB: round(directCpu.bSystem / (fileMiB / 1024), 2),
       relayRatio: round(plain.ms / relayed.ms, 3),
+      floorDirectMiBps: round(mibPerSecond(floorDirect)),
+      floorDirectRatio: round(plain.ms / floorDirect.ms, 3),
+      floorRelayMiBps: round(mibPerSecond(floorRelayed)),
+      floorRelayRatio: round(plain.ms / floorRelayed.ms, 3),
       largeMiBps: round(mibPerSecond(big)),
       rssBeforeMiB: round(rssBefore / MiB),
       rssGrowthMiB: round((rssPeak - rssBefore) / MiB),
@@ -338,6 +362,16 @@ export function report(result) {
     ],
     ['A → R → C (one relay)', `${fixed(result.relayMiBps, 1)} MiB/s`, ''],
     ['  ratio to plain', `${fixed(result.relayRatio, 3)}×`, '≥ 0.5×'],
+    [
+      'floor: A → P, verifying proxy, no disk',
+      `${fixed(result.floorDirectMiBps, 1)} MiB/s, ${fixed(result.floorDirectRatio, 3)}×`,
+      '',
+    ],
+    [
+      'floor: A → P → Q',
+      `${fixed(result.floorRelayMiBps, 1)} MiB/s, ${fixed(result.floorRelayRatio, 3)}×`,
+      '',
+    ],
     [`B's RSS growth, ${result.rssMiB} MiB A → B`, `${fixed(result.rssGrowthMiB, 1)} MiB`, '≤ 64 MiB'],
     ['fetch requests per GB moved', fixed(result.requestsPerGB, 2), '≤ 256'],
     ['every SHA-256 matched', String(result.sha256Match), 'true'],

@@ -6,6 +6,9 @@
 //   overload     `overload` times the pair's own closed-loop peak, offered the same way: goodput (messages at
 //                every receiver during the offered window, per second) against that peak, and for meshchat the
 //                acknowledgements (`queued`, refusals) and any message lost without one saying so.
+// With `floor` (the default), a pair of floor nodes runs the same rounds: the plain node's user protocol with
+// nothing else on the path (`bench/lib/floor-node.js`), so the table shows what this machine and the bench's
+// clients allow any node, beside what meshchat and the plain node reach.
 import { alternateRounds, measureOnPair } from '../lib/compare.js';
 import { runFanout } from '../lib/fanout.js';
 import { offerLoad } from '../lib/open-loop.js';
@@ -13,7 +16,7 @@ import { ran } from '../lib/ran.js';
 import { median, ratio } from '../lib/stats.js';
 import { fixed, table } from '../lib/table.js';
 import { startMeshchatPair } from '../systems/meshchat.js';
-import { startPlainPair } from '../systems/plain.js';
+import { startFloorPair, startPlainPair } from '../systems/plain.js';
 
 /** @import { BenchOptions } from '../run.js' */
 /** @import { LoadRun } from '../lib/open-loop.js' */
@@ -28,7 +31,8 @@ import { startPlainPair } from '../systems/plain.js';
 export const name = 'open-loop';
 export const group = 'load';
 export const title =
-  'closed-loop peak, open loop at fixed rates and at 2x peak, meshchat (durable) against the plain node';
+  'closed-loop peak, open loop at fixed rates and at 2x peak, meshchat (durable) against the plain node ' +
+  '(and the floor)';
 
 const DRAIN_MAX_MS = 30_000;
 /** A pause with nothing arriving that ends the wait for stragglers (an outbox retry backs off up to 30 s). */
@@ -38,18 +42,34 @@ const QUIET_MS = 5_000;
 export function budgetMs(options) {
   const perLoad = options.loadSeconds * 1000 + DRAIN_MAX_MS + 45_000;
   const perPair = 40_000 + options.warmupMaxMs + options.throughputMaxMs + 10_000;
-  return options.rounds * 2 * (perPair + (options.loadRates.length + 1) * perLoad);
+  const systems = options.order.length + (options.floor ? 1 : 0);
+  return options.rounds * systems * (perPair + (options.loadRates.length + 1) * perLoad);
 }
 
+/** @typedef {'meshchat' | 'plain' | 'floor'} LoadSystem */
+
+/** With MESHCHAT_BENCH_CPU_PROF_DIR set, meshchat's nodes run with `--cpu-prof` into that directory. */
+const PROFILE_DIR = process.env.MESHCHAT_BENCH_CPU_PROF_DIR;
+
+/** @type {Record<LoadSystem, () => Promise<LoadPair>>} */
+const STARTERS = {
+  meshchat: () =>
+    startMeshchatPair({
+      mode: 'process',
+      execArgv: PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
+    }),
+  plain: () => startPlainPair(),
+  floor: () => startFloorPair(),
+};
+
 /**
- * @param {'meshchat' | 'plain'} system
+ * @param {LoadSystem} system
  * @param {string} label
  * @param {BenchOptions} options
  * @param {(line: string) => void} log
  */
 function measureOnce(system, label, options, log) {
-  /** @type {() => Promise<LoadPair>} */
-  const start = system === 'meshchat' ? () => startMeshchatPair({ mode: 'process' }) : () => startPlainPair();
+  const start = STARTERS[system];
   return measureOnPair(label, log, start, async (pair, say) => {
     const common = {
       senderUrl: pair.a.url,
@@ -223,13 +243,14 @@ function overloadSummary(good) {
  * @param {{ options: BenchOptions, log: (line: string) => void }} context
  */
 export async function run({ options, log }) {
-  /** @type {('meshchat' | 'plain')[]} */
-  const systems = options.order;
+  /** @type {LoadSystem[]} */
+  const systems = options.floor ? [...options.order, 'floor'] : [...options.order];
   const rounds = await alternateRounds(systems, options.rounds, (system, label) =>
     measureOnce(system, label, options, log),
   );
   const meshchat = summarize(rounds.meshchat ?? [], options.loadRates);
   const plain = summarize(rounds.plain ?? [], options.loadRates);
+  const floor = options.floor ? summarize(rounds.floor ?? [], options.loadRates) : undefined;
   const failed = systems.filter((s) => rounds[s].some((r) => !ran(r)));
   return {
     params: {
@@ -244,6 +265,7 @@ export async function run({ options, log }) {
     },
     meshchat,
     plain,
+    floor,
     ratios: {
       throughput: ratio(meshchat.closed.msgsPerSec.median, plain.closed.msgsPerSec.median),
       cpuLess: ratio(plain.closed.nodesCpuMsPerMsg.median, meshchat.closed.nodesCpuMsPerMsg.median),
@@ -260,94 +282,140 @@ const withSpread = (s, decimals = 2) =>
     ? '-'
     : `${fixed(s.median, decimals)} [${fixed(s.min, decimals)}-${fixed(s.max, decimals)}]`;
 
+/**
+ * @typedef {ReturnType<typeof summarize>} Summary
+ * @typedef {Summary['rates'][number]} RateSummary
+ */
+
 /** @param {Awaited<ReturnType<typeof run>>} result */
 export function report(result) {
-  const { meshchat: m, plain: p, ratios, params } = result;
+  const { meshchat: m, plain: p, floor: f, ratios, params } = result;
+  /** The systems' columns, the floor's only when it ran. */
+  const systems = f ? [m, p, f] : [m, p];
   /** @type {import('../lib/table.js').Cell[][]} */
-  const rows = [['', 'meshchat (durable)', 'plain', 'goal']];
-  if (!params.openOnly)
-    rows.push(
-      [
-        `closed loop msgs/s (window ${params.window}, ${params.closedMessages} msgs)`,
-        withSpread(m.closed.msgsPerSec, 0),
-        withSpread(p.closed.msgsPerSec, 0),
-        `>= 3x: ${fixed(ratios.throughput, 2)}x`,
-      ],
-      [
-        '  node CPU ms per msg (A + B)',
-        withSpread(m.closed.nodesCpuMsPerMsg, 3),
-        withSpread(p.closed.nodesCpuMsPerMsg, 3),
-        `>= 4x less: ${fixed(ratios.cpuLess, 2)}x`,
-      ],
+  const rows = [['', 'meshchat (durable)', 'plain', ...(f ? ['floor'] : []), 'goal']];
+  /**
+   * One row: its label, one cell per system, its goal.
+   * @param {string} label
+   * @param {(s: Summary, i: number) => import('../lib/table.js').Cell} cell
+   * @param {string} [goal]
+   */
+  const row = (label, cell, goal = '') => rows.push([label, ...systems.map(cell), goal]);
+  if (!params.openOnly) {
+    row(
+      `closed loop msgs/s (window ${params.window}, ${params.closedMessages} msgs)`,
+      (s) => withSpread(s.closed.msgsPerSec, 0),
+      `>= 3x: ${fixed(ratios.throughput, 2)}x`,
     );
+    row(
+      '  node CPU ms per msg (A + B)',
+      (s) => withSpread(s.closed.nodesCpuMsPerMsg, 3),
+      `>= 4x less: ${fixed(ratios.cpuLess, 2)}x`,
+    );
+  }
   m.rates.forEach((mr, i) => {
-    const pr = p.rates[i];
-    rows.push(
-      [
-        `open loop ${mr.rate}/s, ${params.loadSeconds} s: p50 ms`,
-        withSpread(mr.p50),
-        withSpread(pr?.p50 ?? {}),
-        '',
-      ],
-      ['  p99 ms', withSpread(mr.p99), withSpread(pr?.p99 ?? {}), mr.rate === 1000 ? '<= 5 ms' : ''],
-      ['  p99.9 ms', withSpread(mr.p999), withSpread(pr?.p999 ?? {}), ''],
-      [
-        '  delivered / sent (failed runs)',
-        `${mr.delivered} / ${mr.sent} (${mr.failed})`,
-        `${pr?.delivered ?? '-'} / ${pr?.sent ?? '-'} (${pr?.failed ?? '-'})`,
-        'all',
-      ],
-      ['  lost silently', mr.silentLoss, pr?.silentLoss, '0'],
-      ['  acks queued / refused / none', `${mr.queued} / ${mr.refused} / ${mr.unanswered}`, '(no acks)', ''],
-      [
-        '  runs whose sender the node cut off',
-        `${mr.senderCut.length} ${mr.senderCut.join(', ')}`,
-        `${pr?.senderCut.length ?? '-'}`,
-        '',
-      ],
-      ['  goodput msgs/s', withSpread(mr.goodput, 0), withSpread(pr?.goodput ?? {}, 0), ''],
-      [
-        '  node CPU ms per msg',
-        withSpread(mr.nodesCpuMsPerMsg, 3),
-        withSpread(pr?.nodesCpuMsPerMsg ?? {}, 3),
-        '',
-      ],
+    /** @param {(r: RateSummary) => import('../lib/table.js').Cell} cell */
+    const at = (cell) => (/** @type {Summary} */ s) => {
+      const r = s.rates[i];
+      return r ? cell(r) : '-';
+    };
+    row(
+      `open loop ${mr.rate}/s, ${params.loadSeconds} s: p50 ms`,
+      at((r) => withSpread(r.p50)),
+    );
+    row(
+      '  p99 ms',
+      at((r) => withSpread(r.p99)),
+      mr.rate === 1000 ? '<= 5 ms' : '',
+    );
+    row(
+      '  p99.9 ms',
+      at((r) => withSpread(r.p999)),
+    );
+    row(
+      '  delivered / sent (failed runs)',
+      at((r) => `${r.delivered} / ${r.sent} (${r.failed})`),
+      'all',
+    );
+    row(
+      '  lost silently',
+      at((r) => r.silentLoss),
+      '0',
+    );
+    row('  acks queued / refused / none', (s) =>
+      s === m ? at((r) => `${r.queued} / ${r.refused} / ${r.unanswered}`)(s) : '(no acks)',
+    );
+    row(
+      '  runs whose sender the node cut off',
+      at((r) => `${r.senderCut.length} ${r.senderCut.join(', ')}`.trim()),
+    );
+    row(
+      '  goodput msgs/s',
+      at((r) => withSpread(r.goodput, 0)),
+    );
+    row(
+      '  node CPU ms per msg',
+      at((r) => withSpread(r.nodesCpuMsPerMsg, 3)),
     );
   });
-  if (!params.openOnly)
-    rows.push(
-      [
-        `overload ${params.overload}x own peak: offered msgs/s`,
-        withSpread(m.overload.rate, 0),
-        withSpread(p.overload.rate, 0),
-        '',
-      ],
-      ['  goodput msgs/s', withSpread(m.overload.goodput, 0), withSpread(p.overload.goodput, 0), ''],
-      ['  goodput / own peak', withSpread(m.overload.ofPeak), withSpread(p.overload.ofPeak), '>= 0.80'],
-      ['  p99 ms', withSpread(m.overload.p99, 0), withSpread(p.overload.p99, 0), ''],
-      [
-        '  delivered / sent',
-        `${m.overload.delivered} / ${m.overload.sent}`,
-        `${p.overload.delivered} / ${p.overload.sent}`,
-        '',
-      ],
-      ['  failed runs', m.overload.failed, p.overload.failed, ''],
-      [
-        '  acks queued / refused / none',
-        `${m.overload.queued} / ${m.overload.refused} / ${m.overload.unanswered}`,
-        '(no acks)',
-        '',
-      ],
-      ['  lost silently', m.overload.silentLoss, p.overload.silentLoss, '0'],
+  if (!params.openOnly) {
+    const o =
+      (/** @type {(s: Summary['overload']) => import('../lib/table.js').Cell} */ cell) =>
+      (/** @type {Summary} */ s) =>
+        cell(s.overload);
+    row(
+      `overload ${params.overload}x own peak: offered msgs/s`,
+      o((x) => withSpread(x.rate, 0)),
     );
+    row(
+      '  goodput msgs/s',
+      o((x) => withSpread(x.goodput, 0)),
+    );
+    row(
+      '  goodput / own peak',
+      o((x) => withSpread(x.ofPeak)),
+      '>= 0.80',
+    );
+    row(
+      '  p99 ms',
+      o((x) => withSpread(x.p99, 0)),
+    );
+    row(
+      '  delivered / sent',
+      o((x) => `${x.delivered} / ${x.sent}`),
+    );
+    row(
+      '  failed runs',
+      o((x) => x.failed),
+    );
+    row('  acks queued / refused / none', (s) =>
+      s === m ? `${s.overload.queued} / ${s.overload.refused} / ${s.overload.unanswered}` : '(no acks)',
+    );
+    row(
+      '  lost silently',
+      o((x) => x.silentLoss),
+      '0',
+    );
+  }
   const lines = [table(rows)];
   const codes = Object.entries(m.overload.refusals);
   if (codes.length > 0)
     lines.push(`  meshchat overload refusals: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
-  for (const system of /** @type {const} */ (['meshchat', 'plain'])) {
-    result.rounds[system].forEach((r, i) => {
+  for (const [system, runs] of Object.entries(result.rounds)) {
+    runs.forEach((r, i) => {
       if (!ran(r)) lines.push(`  ${system} round ${i + 1} FAILED: ${r.error.split('\n')[0]}`);
     });
+  }
+  if (f) {
+    const p99 = (/** @type {Summary} */ s) => s.rates.find((r) => r.rate === 1000)?.p99.median;
+    lines.push(
+      "  floor: the plain node's user protocol with nothing else on the path (no storage, no checks, one " +
+        'WebSocket between the nodes; bench/lib/floor-node.js): what this machine and the bench allow any node.' +
+        (p99(f) === undefined
+          ? ''
+          : ` At 1000/s its p99 is ${fixed(p99(f), 2)} ms; meshchat's is ${fixed(ratio(p99(m), p99(f)), 2)}x ` +
+            'that.'),
+    );
   }
   lines.push(
     `  medians of ${params.rounds} round(s) [lowest-highest], order alternating; latency from each message's ` +

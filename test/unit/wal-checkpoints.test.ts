@@ -59,12 +59,21 @@ describe('WAL checkpoints on a worker thread', () => {
     const db = openDatabase(dataDir());
     db.exec('CREATE TABLE t (x)');
     const checkpoints = WalCheckpoints.start(db, { busyRows: 1, sampleMs: 20, idleStopMs: 100 });
-    db.prepare('INSERT INTO t VALUES (1)').run();
-    await vi.waitFor(() => expect(checkpoints.running).toBe(true), { timeout: 5_000 });
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    // Writes go on until the thread is up: on a loaded machine a worker can take longer to start than the
+    // quiet spell that stops it, and a thread stopped before it was up never runs.
+    const busyUntilRunning = () =>
+      vi.waitFor(
+        () => {
+          insert.run(Date.now());
+          expect(checkpoints.running).toBe(true);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+    await busyUntilRunning();
     await vi.waitFor(() => expect(checkpoints.running).toBe(false), { timeout: 5_000 });
     expect(autocheckpoint(db)).toBe(1000);
-    db.prepare('INSERT INTO t VALUES (2)').run();
-    await vi.waitFor(() => expect(checkpoints.running).toBe(true), { timeout: 5_000 });
+    await busyUntilRunning();
     await checkpoints.stop();
     db.close();
   });
