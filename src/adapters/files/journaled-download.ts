@@ -5,6 +5,7 @@ import type { PartialDownload } from '../../application/ports/files/partial-down
 import type { FileRecord } from '../../domain/file-record.js';
 import { type PartialFileHandle, writeAll } from './direct-part-file.js';
 import { type DiskContentStore, storageError } from './disk-content-store.js';
+import { releaseWhenSent } from './piece-release.js';
 
 export type { PartialFileHandle };
 
@@ -53,6 +54,10 @@ interface HeldChunk {
   readonly start: number;
   readonly bytes: Buffer;
   written: boolean;
+  /** Pieces of it handed to readers whose sender has not yet said they left the process (`piece-release`). */
+  out: number;
+  /** No longer held: its buffer may serve a later chunk once `out` is 0. */
+  gone: boolean;
 }
 
 /**
@@ -68,6 +73,12 @@ export class JournaledDownload implements PartialDownload {
   #verified: number;
   /** The chunk being received (not verified), and how much of it has arrived. */
   #chunk: Buffer | undefined;
+  /**
+   * Buffers of chunks that left memory with every piece of them sent (or never handed out), for the next chunks:
+   * a 1 MiB allocation per chunk is external memory V8 answers with full collections (at the fetching node,
+   * about as much CPU on V8's helper threads as the main thread spent hashing).
+   */
+  #spare: Buffer[] = [];
   #filled = 0;
   /** Verified chunks in memory, in order, contiguous, ending at `#verified`; unwritten ones are the last. */
   #held: HeldChunk[] = [];
@@ -113,7 +124,7 @@ export class JournaledDownload implements PartialDownload {
       const length = Math.min(record.size, this.#verified + record.chunkSize) - this.#verified;
       if (length <= 0)
         return Promise.reject(new ChunkMismatch(Math.floor(this.#verified / record.chunkSize)));
-      this.#chunk ??= Buffer.allocUnsafe(length);
+      this.#chunk ??= (length === record.chunkSize && this.#spare.pop()) || Buffer.allocUnsafe(length);
       const take = Math.min(length - this.#filled, piece.length - offset);
       this.#chunk.set(piece.subarray(offset, offset + take), this.#filled);
       this.#filled += take;
@@ -139,7 +150,7 @@ export class JournaledDownload implements PartialDownload {
     const index = Math.floor(this.#verified / record.chunkSize);
     if (this.state.chunkDigest([bytes]) !== record.chunks[index]) return new ChunkMismatch(index);
     this.state.whole.update(bytes);
-    this.#held.push({ index, start: this.#verified, bytes, written: false });
+    this.#held.push({ index, start: this.#verified, bytes, written: false, out: 0, gone: false });
     this.#verified += bytes.length;
     this.#evict();
     this.#write();
@@ -173,7 +184,19 @@ export class JournaledDownload implements PartialDownload {
       if (this.#held.length - drop <= HELD_CHUNKS || !chunk?.written || this.#reading(chunk)) break;
       drop++;
     }
-    if (drop > 0) this.#held = this.#held.slice(drop);
+    if (drop === 0) return;
+    for (const chunk of this.#held.slice(0, drop)) {
+      chunk.gone = true;
+      this.#reuse(chunk);
+    }
+    this.#held = this.#held.slice(drop);
+  }
+
+  /** Keeps a chunk's buffer for the next chunks once nothing refers to it: written, let go, every piece sent. */
+  #reuse(chunk: HeldChunk): void {
+    if (!chunk.gone || chunk.out > 0 || !chunk.written || this.#finished) return;
+    if (chunk.bytes.length === this.place.record.chunkSize && this.#spare.length < HELD_CHUNKS)
+      this.#spare.push(chunk.bytes);
   }
 
   /** Whether a reader that paces the source has yet to take (part of) `chunk`. */
@@ -301,7 +324,13 @@ export class JournaledDownload implements PartialDownload {
         const chunk = held.find((c) => c.start <= position && position < c.start + c.bytes.length);
         if (chunk) {
           const stop = Math.min(end + 1, chunk.start + chunk.bytes.length);
-          yield chunk.bytes.subarray(position - chunk.start, stop - chunk.start);
+          const piece = chunk.bytes.subarray(position - chunk.start, stop - chunk.start);
+          chunk.out++;
+          releaseWhenSent(piece, () => {
+            chunk.out--;
+            this.#reuse(chunk);
+          });
+          yield piece;
           position = stop;
           reader.position = stop;
           this.#taken();
@@ -361,6 +390,7 @@ export class JournaledDownload implements PartialDownload {
       await store.adopt(part, record.id);
       this.#finished = true;
       this.#held = [];
+      this.#spare = [];
       await rm(journalPath, { force: true });
     } catch (error) {
       await this.discard();

@@ -2,6 +2,7 @@ import { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
+import { takeRelease } from '../files/piece-release.js';
 
 /**
  * Headers every answer of the app gets from its middleware after the route ran (`createHttpApp`); an answer
@@ -29,11 +30,25 @@ export function sendNodeBody(
   const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
   if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) return undefined;
   outgoing.writeHead(status, { ...headers, ...APP_HEADERS });
+  releaseOnceWritten(outgoing);
   pipeline(body, outgoing).catch(() => {
     // A client that went away, or a body that failed after its headers: the bytes sent cannot be taken
     // back, so the connection is dropped (`pipeline` destroyed both ends) and the client sees it cut short.
   });
   return RESPONSE_ALREADY_SENT;
+}
+
+/**
+ * Has each piece `pipeline` writes to `outgoing` released (`piece-release`) from its write's callback: the
+ * callback runs once the socket is done with the bytes (written to the kernel, or dropped with the connection),
+ * so the piece's maker may then reuse its memory. `pipeline` writes a piece without a callback of its own.
+ */
+function releaseOnceWritten(outgoing: ServerResponse): void {
+  const write = outgoing.write.bind(outgoing) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  outgoing.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const release = rest.length === 0 && chunk instanceof Uint8Array ? takeRelease(chunk) : undefined;
+    return release ? write(chunk, () => release()) : write(chunk, ...rest);
+  }) as ServerResponse['write'];
 }
 
 /**
