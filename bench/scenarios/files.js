@@ -237,7 +237,9 @@ export async function run({ options, log }) {
     };
     const proxyP = await startProxy(a.url);
     const proxyQ = await startProxy(proxyP.url);
+    const floorCpuP = cpuOf(proxyP.pid);
     const floorDirect = await timedGet(`${proxyP.url}/files/${id}`);
+    const floorCpu = { p: cpuOf(proxyP.pid) - floorCpuP };
     const floorRelayed = await timedGet(`${proxyQ.url}/files/${id}`);
     await Promise.all([proxyP.stop(), proxyQ.stop()]);
     log(`files: A → B, verified and written at B`);
@@ -307,6 +309,7 @@ export async function run({ options, log }) {
       relayRatio: round(plain.ms / relayed.ms, 3),
       floorDirectMiBps: round(mibPerSecond(floorDirect)),
       floorDirectRatio: round(plain.ms / floorDirect.ms, 3),
+      floorCpuPPerGiB: round(floorCpu.p / (fileMiB / 1024), 2),
       floorRelayMiBps: round(mibPerSecond(floorRelayed)),
       floorRelayRatio: round(plain.ms / floorRelayed.ms, 3),
       largeMiBps: round(mibPerSecond(big)),
@@ -364,7 +367,7 @@ export function report(result) {
     ['  ratio to plain', `${fixed(result.relayRatio, 3)}×`, '≥ 0.5×'],
     [
       'floor: A → P, verifying proxy, no disk',
-      `${fixed(result.floorDirectMiBps, 1)} MiB/s, ${fixed(result.floorDirectRatio, 3)}×`,
+      `${fixed(result.floorDirectMiBps, 1)} MiB/s, ${fixed(result.floorDirectRatio, 3)}×, P ${result.floorCpuPPerGiB} CPU s/GiB`,
       '',
     ],
     [
