@@ -106,6 +106,8 @@ describe('a held copy across a restart', () => {
     const bytes = randomBytes(2 * MiB + 7);
     const id = await publish(a.node.url, token, 'kept.bin', bytes);
     await untilListed(c.node.url, id);
+    // D must have pulled A's record before A goes: a node that never saw a file cannot fetch it from anyone.
+    await untilListed(d.node.url, id);
     expect(sha((await download(c.node.url, id)).bytes)).toBe(id);
     // The budget admits the copy just after the transfer ends (in the background).
     await vi.waitFor(() => expect(c.wired.ownCatalog.held()).toEqual([id]), { interval: POLL_MS });
