@@ -71,7 +71,9 @@ describe('GET /users?scope=mesh between real nodes', () => {
           expect(answer.missing).toEqual([]);
         }
       },
-      { timeout: CONVERGE_MS, interval: POLL_MS },
+      // Eventual convergence, not its speed (the directory bench measures that): a CI machine running the whole
+      // suite in parallel once took longer than one bound to pull every part.
+      { timeout: 2 * CONVERGE_MS, interval: POLL_MS },
     );
     // The plain node is a member everywhere, yet neither answered nor missing.
     expect(a.node.registry.get('dir-plain')).toBeDefined();
@@ -86,14 +88,14 @@ describe('GET /users?scope=mesh between real nodes', () => {
           expect(carol?.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT/);
         }
       },
-      { timeout: CONVERGE_MS, interval: POLL_MS },
+      { timeout: 2 * CONVERGE_MS, interval: POLL_MS },
     );
 
     // Bad input.
     const bad = await getJson<{ error: { code: string; message: string } }>(`${a.node.url}/users?scope=foo`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_scope');
-  });
+  }, 90_000);
 
   it('a node that crashes is listed as missing within the staleness bound, never dropped', async () => {
     const a = await startWiredTestNode('dir-d');
