@@ -5,7 +5,12 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
+import {
+  Ed25519NodeSigner,
+  Ed25519SignatureVerifier,
+} from '../../src/adapters/crypto/ed25519-node-signer.js';
 import { NodeHttpServer } from '../../src/adapters/http/node-http-server.js';
+import { offerLinkAuth } from '../../src/adapters/peers/link-auth.js';
 import { MAX_LINK_FRAME_BYTES } from '../../src/adapters/peers/link-frames.js';
 import {
   LINK_SERVER_DEFAULTS,
@@ -177,6 +182,65 @@ describe('peer link', () => {
     expect(link.load).toEqual({ inFlight: 1, waiting: 0 });
     state.release();
     expect((await first).status).toBe(200);
+  });
+
+  it('a link closed when idle answers every call in flight and waiting first, then closes', async () => {
+    const { app, state } = controlledApp();
+    const { base } = await serve(app);
+    const link = await open(base, { maxInFlight: 1 });
+    const closed = new Promise<void>((resolve) => link.onClose(resolve));
+    const calls = [link.call('GET', '/slow', undefined, 5_000), link.call('GET', '/slow', undefined, 5_000)];
+    await vi.waitFor(() => expect(state.running).toBe(1), POLL);
+    link.closeWhenIdle();
+    expect(link.isOpen).toBe(true);
+    state.release();
+    for (const reply of await Promise.all(calls)) expect(reply.status).toBe(200);
+    await closed;
+    expect(link.isOpen).toBe(false);
+  });
+
+  it('tags every frame of a link its acceptor authenticated, and the acceptor runs them as that node', async () => {
+    const signer = Ed25519NodeSigner.generate();
+    const seen: (string | undefined)[] = [];
+    const app = new Hono();
+    app.put('/who', (c) => {
+      seen.push((c.env as { incoming?: { provenNode?: string } }).incoming?.provenNode);
+      return c.json({ ok: true });
+    });
+    const http = new NodeHttpServer(app);
+    const keyOf = (id: string) => (id === 'a' ? signer.publicKey : undefined);
+    const server = new WsLinkServer(app, LINK_SERVER_DEFAULTS, undefined, undefined, {
+      keyOf,
+      verifier: new Ed25519SignatureVerifier(),
+    });
+    server.attach(http);
+    const port = await http.listen(0, '127.0.0.1');
+    closers.push(
+      () => http.close(),
+      () => server.close(),
+    );
+    const base = `http://127.0.0.1:${port}`;
+    const dial = (id: string) => {
+      const offer = offerLinkAuth(id, signer);
+      return WsPeerLink.open(base, PEER_LINK_DEFAULTS, {
+        headers: offer.headers,
+        authenticated: offer.accept,
+      });
+    };
+    const proven = await dial('a');
+    closers.push(() => proven.close());
+    expect(proven.provesSender).toBe(true);
+    // Several frames at once: each tagged with its place in the order they leave.
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () => proven.call('PUT', '/who', { n: 1 }, 5_000)),
+    );
+    for (const reply of replies) expect(reply.status).toBe(200);
+    // An id whose key the acceptor has not bound: an ordinary link, its requests nobody's in particular.
+    const unproven = await dial('b');
+    closers.push(() => unproven.close());
+    expect(unproven.provesSender).toBe(false);
+    expect((await unproven.call('PUT', '/who', { n: 2 }, 5_000)).status).toBe(200);
+    expect(seen).toEqual(['a', 'a', 'a', 'a', 'a', undefined]);
   });
 
   it('the accepting side reads no more than its in-flight bound from one link', async () => {

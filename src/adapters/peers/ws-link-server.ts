@@ -4,6 +4,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { NETWORK_PROOF_HEADER, type NetworkKey, proofRefusalMessage } from '../crypto/network-key.js';
 import type { DirectAnswer, DirectRequest } from '../http/create-http-app.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
+import { acceptLinkAuth, LINK_KEY_HEADER, type LinkAuthCheck, type LinkAuthSession } from './link-auth.js';
 import {
   isCarriedAnswerHeader,
   LINK_PATH,
@@ -21,6 +22,11 @@ export interface LinkConnection {
   readonly headers: IncomingMessage['headers'];
   /** The upgrade proved the network key: every request on the link is a member's (`HttpAppDeps.networkKey`). */
   readonly networkKeyProven?: boolean;
+  /**
+   * The node the link is authenticated as (`link-auth.ts`): every request on it came from that node, so the
+   * messages it originates need no signature of their own. Set only here, never from anything a request says.
+   */
+  readonly provenNode?: string;
 }
 
 /**
@@ -114,6 +120,8 @@ export class WsLinkServer {
     perMessageDeflate: false,
   });
   readonly #alive = new WeakSet<WebSocket>();
+  /** Upgrades whose node-authentication offer verified, until the link is accepted. */
+  readonly #sessions = new WeakMap<IncomingMessage, LinkAuthSession>();
   #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -127,15 +135,21 @@ export class WsLinkServer {
      * as a member's. Every upgrade is taken when absent.
      */
     private readonly networkKey?: Pick<NetworkKey, 'verify' | 'answer'>,
+    /**
+     * How an opener's offer to authenticate its link as a node is checked (`link-auth.ts`): the keys bound to
+     * node ids and a verifier. Without it every link is unauthenticated (its messages checked one by one).
+     */
+    private readonly nodeAuth?: LinkAuthCheck,
   ) {
-    // The `101` proves the key back to the caller, bound to its own proof (checked in `attach`).
-    const key = networkKey;
-    if (key) {
-      this.#wss.on('headers', (headers: string[], request: IncomingMessage) => {
-        const proof = proofOf(request);
-        if (proof !== undefined) headers.push(`${NETWORK_PROOF_HEADER}: ${key.answer(proof, 101, EMPTY)}`);
-      });
-    }
+    this.#wss.on('headers', (headers: string[], request: IncomingMessage) => {
+      // The `101` proves the key back to the caller, bound to its own proof (checked in `attach`).
+      const proof = networkKey ? proofOf(request) : undefined;
+      if (networkKey && proof !== undefined)
+        headers.push(`${NETWORK_PROOF_HEADER}: ${networkKey.answer(proof, 101, EMPTY)}`);
+      // It takes the caller's offer to authenticate the link with this side's own fresh key.
+      const session = this.#sessions.get(request);
+      if (session) headers.push(`${LINK_KEY_HEADER}: ${session.key}`);
+    });
   }
 
   /** Links accepted and open now. */
@@ -175,18 +189,24 @@ export class WsLinkServer {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
+      // Only now, past every refusal: a verify and a key agreement per upgrade the budget let through.
+      const session = this.nodeAuth ? acceptLinkAuth(request.headers, this.nodeAuth) : undefined;
+      if (session) this.#sessions.set(request, session);
       this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
     });
     this.#heartbeat = setInterval(() => this.#checkAlive(), this.settings.heartbeatMs).unref();
   }
 
   #accept(ws: WebSocket, request: IncomingMessage): void {
+    const session = this.#sessions.get(request);
+    this.#sessions.delete(request);
     // Every frame is charged to the client the upgrade came from, even one still queued after the socket closed.
     const upgrade: LinkConnection = {
       socket: { remoteAddress: request.socket.remoteAddress },
       headers: request.headers,
       // Checked in `attach` before the upgrade was taken.
       ...(this.networkKey ? { networkKeyProven: true } : {}),
+      ...(session ? { provenNode: session.node } : {}),
     };
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));
@@ -212,7 +232,10 @@ export class WsLinkServer {
       }
     };
     ws.on('message', (data, isBinary) => {
-      const text = isBinary ? undefined : data.toString();
+      const raw = isBinary ? undefined : data.toString();
+      // On an authenticated link every frame carries its tag; one that does not verify ends the link.
+      const text = session && raw !== undefined ? session.opener.open(raw) : raw;
+      if (raw !== undefined && text === undefined) return void ws.close(1008, 'frame tag does not verify');
       const frame = text === undefined ? undefined : parseLinkRequest(text);
       if (text === undefined || !frame) return void ws.close(1008, 'not a link request frame');
       const bytes = Buffer.isBuffer(data) ? data.length : Buffer.byteLength(text);

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { type ClientOptions, WebSocket } from 'ws';
 import { PeerCallFailed } from '../../application/errors.js';
+import { FRAME_TAG_LENGTH, type FrameSealer } from './link-auth.js';
 import { LINK_PATH, MAX_LINK_FRAME_BYTES, parseLinkAnswer } from './link-frames.js';
 
 export interface PeerLinkSettings {
@@ -49,6 +50,11 @@ export interface LinkDial {
    * answer does not is closed before any call goes on it (`LinkUnproven`). Every answer is taken when absent.
    */
   readonly proven?: (headers: IncomingHttpHeaders) => boolean;
+  /**
+   * Reads the `101` answer to a node-authentication offer sent in `headers` (`link-auth.ts`): the sealer that
+   * tags every request frame when the peer took the offer, else `undefined` (the link is unauthenticated).
+   */
+  readonly authenticated?: (headers: IncomingHttpHeaders) => FrameSealer | undefined;
 }
 
 /** The peer took the upgrade but did not prove the network key: it is not a member, and gets no call. */
@@ -103,11 +109,14 @@ export class WsPeerLink {
   #nextId = 0;
   #alive = true;
   #closed = false;
+  #closeWhenIdle = false;
 
   private constructor(
     private readonly ws: WebSocket,
     readonly base: string,
     private readonly settings: PeerLinkSettings,
+    /** Tags each request frame when the peer authenticated this link as this node (`link-auth.ts`). */
+    private readonly sealer?: FrameSealer,
   ) {
     ws.on('message', (data, isBinary) => this.#answered(isBinary ? undefined : data.toString()));
     ws.on('pong', () => {
@@ -154,19 +163,29 @@ export class WsPeerLink {
       ws.once('error', (error: NodeJS.ErrnoException) =>
         fail(CONNECT_ERRORS.has(error.code ?? '') ? new LinkUnreachable(error.message) : error),
       );
+      let sealer: FrameSealer | undefined;
       ws.once('upgrade', (response) => {
         if (dial.proven && !dial.proven(response.headers))
           fail(new LinkUnproven(`${base} took the link without proving the network key.`));
+        sealer = dial.authenticated?.(response.headers);
       });
       ws.once('open', () => {
         ws.removeAllListeners();
-        resolve(new WsPeerLink(ws, base, settings));
+        resolve(new WsPeerLink(ws, base, settings, sealer));
       });
     });
   }
 
   get isOpen(): boolean {
     return !this.#closed;
+  }
+
+  /**
+   * Whether the peer took this link as authenticated as this node: the messages this node originates then need
+   * no signature of their own on it (SPEC sections 7 and 8), since every frame carries the link's tag.
+   */
+  get provesSender(): boolean {
+    return this.sealer !== undefined;
   }
 
   /** Calls sent and not answered, and calls waiting for a slot. */
@@ -192,7 +211,9 @@ export class WsPeerLink {
     }
     const id = ++this.#nextId;
     const frame = JSON.stringify(body === undefined ? { id, method, path } : { id, method, path, body });
-    if (Buffer.byteLength(frame) > MAX_LINK_FRAME_BYTES) {
+    // A tagged frame is the tag's length longer on the wire.
+    const room = this.sealer ? MAX_LINK_FRAME_BYTES - FRAME_TAG_LENGTH : MAX_LINK_FRAME_BYTES;
+    if (Buffer.byteLength(frame) > room) {
       return Promise.reject(
         new PeerCallFailed(
           'peer_rejected',
@@ -218,6 +239,19 @@ export class WsPeerLink {
     this.#drop();
   }
 
+  /**
+   * Closes the link once no call is in flight or waiting (at once when none is), so a link replaced by another
+   * loses no call: the caller sends new calls down the other one meanwhile.
+   */
+  closeWhenIdle(): void {
+    this.#closeWhenIdle = true;
+    this.#closeIfIdle();
+  }
+
+  #closeIfIdle(): void {
+    if (this.#closeWhenIdle && this.#pending.size === 0 && this.#waiting.length === 0) this.close();
+  }
+
   #send(call: Call): void {
     if (this.ws.bufferedAmount > this.settings.maxBufferedBytes) {
       clearTimeout(call.timer);
@@ -225,7 +259,8 @@ export class WsPeerLink {
       return;
     }
     this.#pending.set(call.id, call);
-    this.ws.send(call.frame);
+    // Tagged here, in the order frames leave: a call that waited, or gave up waiting, keeps the count right.
+    this.ws.send(this.sealer ? this.sealer.seal(call.frame) : call.frame);
   }
 
   #answered(text: string | undefined): void {
@@ -260,6 +295,7 @@ export class WsPeerLink {
     while (!this.#closed && this.#pending.size < this.settings.maxInFlight && this.#waiting.length > 0) {
       this.#send(this.#waiting.shift() as Call);
     }
+    this.#closeIfIdle();
   }
 
   #drop(): void {
