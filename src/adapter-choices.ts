@@ -69,10 +69,16 @@ export function chooseAdapters(
   // Links are opened only by a node that serves them too (`--no-peer-links` turns off both), and dialled under
   // the same address policy as HTTP calls: the URL checked, the resolved address checked and connected to.
   const urls = new PeerUrlPolicy(settings.allowPrivatePeers ?? true);
+  // The key lives beside the node's database, so a restart is the same node. A node without a data dir signs
+  // nothing: a key it could not keep across a restart would bind its id on its peers and lock it out when it
+  // came back; it still verifies the keyed nodes it hears of.
+  const signer = config.dataDir ? Ed25519NodeSigner.stored(config.dataDir) : undefined;
+  // A keyed node offers to authenticate each link it opens as itself, so its messages go unsigned on it.
+  const identity = signer ? { identity: { id: settings.self.id, signer } } : {};
   const linking =
     overrides.peers || config.peerLinks === false
       ? undefined
-      : new LinkingPeerClient({ ...peerSettings, urls });
+      : new LinkingPeerClient({ ...peerSettings, urls, ...identity });
   const content = overrides.fileContent ?? fileContent(config.dataDir);
   const partialDownloads =
     overrides.partialDownloads ??
@@ -105,10 +111,7 @@ export function chooseAdapters(
       }),
     ...(partialDownloads ? { partialDownloads } : {}),
     inbox: db ? new SqliteInbox(db, { ownsDb: false }) : new MemoryInbox(),
-    // The key lives beside the node's database, so a restart is the same node. A node without a data dir signs
-    // nothing: a key it could not keep across a restart would bind its id on its peers and lock it out when it
-    // came back; it still verifies the keyed nodes it hears of.
-    ...(config.dataDir ? { signer: Ed25519NodeSigner.stored(config.dataDir) } : {}),
+    ...(signer ? { signer } : {}),
     verifier: new Ed25519SignatureVerifier(),
     ...(networkKey ? { networkKey } : {}),
     push: overrides.push ?? [],

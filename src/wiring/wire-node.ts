@@ -253,7 +253,18 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
     networkPush: new NetworkPush({ registry, mesh: meshMap, push, clock }),
     http: new NodeHttpServer(app, settings.connections, httpLimits),
     ...(settings.peerLinks
-      ? { linkServer: new WsLinkServer(app, LINK_SERVER_DEFAULTS, httpLimits, adapters.networkKey) }
+      ? {
+          linkServer: new WsLinkServer(
+            app,
+            LINK_SERVER_DEFAULTS,
+            httpLimits,
+            adapters.networkKey,
+            // An opener proves its node key as its node records and messages do: with the keys bound here.
+            keys && adapters.verifier
+              ? { keyOf: (id) => keys.keyOf(id), verifier: adapters.verifier }
+              : undefined,
+          ),
+        }
       : {}),
     ...(adapters.peerLinks ? { peerLinks: adapters.peerLinks } : {}),
     endpoint,

@@ -45,12 +45,20 @@ export class CountingPeerClient implements PeerClient {
     return this.inner.withdraw(url, node, options);
   }
 
-  sendMessage(url: string, message: ChatMessage | InboundMessage, options?: CallOptions): Promise<void> {
+  sendMessage(
+    url: string,
+    message: ChatMessage | InboundMessage,
+    options?: Parameters<PeerClient['sendMessage']>[2],
+  ): Promise<void> {
     this.#count('sendMessage', url);
     return this.inner.sendMessage(url, message, options);
   }
 
-  sendMessages(url: string, messages: readonly ChatMessage[], options?: CallOptions) {
+  sendMessages(
+    url: string,
+    messages: readonly ChatMessage[],
+    options?: Parameters<PeerClient['sendMessages']>[2],
+  ) {
     this.#count('sendMessages', url);
     return this.inner.sendMessages(url, messages, options);
   }

@@ -231,22 +231,25 @@ export class InMemoryPeerClient implements PeerClient {
     await this.#call(url, (api) => api.withdraw(wire), options);
   }
 
+  /** The fake has no peer links: a message goes signed whenever the caller signs (`signed`), as over HTTP. */
   async sendMessage(
     url: string,
     message: ChatMessage | InboundMessage,
-    options: CallOptions = {},
+    options: CallOptions & { readonly signed?: () => ChatMessage | InboundMessage } = {},
   ): Promise<void> {
-    const wire = JSON.parse(JSON.stringify(message)) as InboundMessage;
-    await this.#call(url, (api) => api.receive(wire), options);
+    const { signed, ...call } = options;
+    const wire = JSON.parse(JSON.stringify(signed ? signed() : message)) as InboundMessage;
+    await this.#call(url, (api) => api.receive(wire), call);
   }
 
   sendMessages(
     url: string,
     messages: readonly ChatMessage[],
-    options: CallOptions & { readonly proof?: BatchProof } = {},
+    options: CallOptions & { readonly prove?: () => BatchProof | undefined } = {},
   ): Promise<BatchItemResult[]> {
     const wire = JSON.parse(JSON.stringify(messages)) as InboundMessage[];
-    const { proof, ...call } = options;
+    const { prove, ...call } = options;
+    const proof = prove?.();
     return this.#call(url, (api) => api.receiveBatch(wire, proof), call);
   }
 

@@ -67,6 +67,6 @@ describe('LinkingPeerClient: whom it opens a link to', () => {
       await peers.sendMessage(node.url, message);
     }
     expect(node.upgrades).toBe(1);
-    expect(peers.stats).toEqual({ open: 0, calls: { link: 0, http: 11 } });
+    expect(peers.stats).toEqual({ open: 0, authenticated: 0, calls: { link: 0, http: 11 } });
   });
 });

@@ -36,7 +36,11 @@ export interface DirectRequest {
  * The connection a request came on, as the app reads it from `c.env.incoming`. `networkKeyProven` is set only by
  * the peer link server, on a link whose upgrade proved the network key: every request it carries is a member's.
  */
-export type NodeConnection = RateLimitedConnection & { readonly networkKeyProven?: boolean };
+export type NodeConnection = RateLimitedConnection & {
+  readonly networkKeyProven?: boolean;
+  /** Set only by the peer link server, on a link authenticated as that node (`LinkConnection.provenNode`). */
+  readonly provenNode?: string;
+};
 
 /**
  * The network key's check of one request. A node-to-node route (`peer`) goes on without a network key; with one,
@@ -110,13 +114,14 @@ function documentedHeaders(route: Route, status: number): Record<string, string>
 /** Mounts one route: its body parsed with its wire schema, then its handler, then the headers it documents. */
 function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
   app.on(route.method.toUpperCase(), honoPath(route.path), async (c) => {
+    const incoming = (c.env as { incoming?: NodeConnection } | undefined)?.incoming;
     // Before the body is read: a stranger's call costs one HMAC.
     const proof = deps.networkKey
       ? checkProof(deps, route, {
           method: c.req.method,
           target: targetOf(c),
           proof: c.req.header(NETWORK_PROOF_HEADER),
-          incoming: (c.env as { incoming?: NodeConnection } | undefined)?.incoming,
+          incoming,
         })
       : undefined;
     const body = route.body ? await readJsonBody(c, route.body.schema) : undefined;
@@ -126,6 +131,7 @@ function mount(app: Hono, route: Route, deps: HttpAppDeps): void {
       query: (name) => c.req.query(name),
       deps,
       described: DESCRIBED,
+      ...(incoming?.provenNode === undefined ? {} : { sender: incoming.provenNode }),
       c,
     });
     for (const [name, value] of Object.entries(documentedHeaders(route, response.status))) {
@@ -171,7 +177,12 @@ function directRoutes(deps: HttpAppDeps, maxSize: number): HttpApp['direct'] {
         return Promise.resolve(errorAnswer(error, deps, { method, path }));
       }
     }
-    return answerDirectly(found.route, found.answer, deps, { method, path, body });
+    return answerDirectly(found.route, found.answer, deps, {
+      method,
+      path,
+      body,
+      sender: incoming.provenNode,
+    });
   };
 }
 
@@ -190,7 +201,12 @@ async function answerDirectly(
   route: Route,
   answer: NonNullable<Route['answer']>,
   deps: HttpAppDeps,
-  request: { readonly method: string; readonly path: string; readonly body: unknown },
+  request: {
+    readonly method: string;
+    readonly path: string;
+    readonly body: unknown;
+    readonly sender: string | undefined;
+  },
 ): Promise<DirectAnswer> {
   let result: JsonAnswer;
   try {
@@ -200,6 +216,7 @@ async function answerDirectly(
       query: () => undefined,
       deps,
       described: DESCRIBED,
+      ...(request.sender === undefined ? {} : { sender: request.sender }),
     });
   } catch (error) {
     return errorAnswer(error, deps, request);

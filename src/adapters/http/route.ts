@@ -43,6 +43,11 @@ export interface RouteRequest<B> {
   readonly deps: HttpAppDeps;
   /** The API described: what `/openapi.json`, `/docs` and `/docs.css` serve. */
   readonly described: ApiDescription;
+  /**
+   * The node the request's connection is authenticated as: a peer link that node opened and proved itself on
+   * (SPEC section 8). Undefined for every HTTP request and every other link: nothing a request says sets it.
+   */
+  readonly sender?: string;
   readonly c: Context;
 }
 

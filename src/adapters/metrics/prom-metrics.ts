@@ -13,7 +13,11 @@ export interface MetricsSources {
   readonly processMetrics?: boolean;
   /** The peer links this node opened and the calls it made by transport, read at each scrape. */
   readonly peerLinks?: () =>
-    | { readonly open: number; readonly calls: Readonly<Record<'link' | 'http', number>> }
+    | {
+        readonly open: number;
+        readonly authenticated: number;
+        readonly calls: Readonly<Record<'link' | 'http', number>>;
+      }
     | undefined;
   /** Network key proofs refused, by why (`NetworkKey.refusals`), read at each scrape; absent without a key. */
   readonly networkKeyRefusals?: () => Readonly<Record<string, number>>;
@@ -125,6 +129,14 @@ export class PromMetrics implements Omit<Telemetry, 'viewReceived'> {
         registers,
         collect() {
           this.set(peerLinks()?.open ?? 0);
+        },
+      });
+      new Gauge({
+        name: 'meshchat_peer_links_authenticated',
+        help: 'Of the open peer links this node opened, those its peers authenticated as this node.',
+        registers,
+        collect() {
+          this.set(peerLinks()?.authenticated ?? 0);
         },
       });
       new Counter({

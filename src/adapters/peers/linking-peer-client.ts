@@ -1,4 +1,5 @@
 import { PeerCallFailed } from '../../application/errors.js';
+import type { NodeSigner } from '../../application/ports/node-signer.js';
 import type { CallOptions } from '../../application/ports/peer-client.js';
 import { MeshError } from '../../domain/errors.js';
 import { normalizeNodeUrl } from '../../domain/node-record.js';
@@ -17,6 +18,7 @@ import {
   LinkAttempts,
   MAX_REMEMBERED_PEERS,
 } from './link-attempts.js';
+import { offerLinkAuth } from './link-auth.js';
 import { LINK_PATH } from './link-frames.js';
 import {
   answerText,
@@ -25,6 +27,7 @@ import {
   PEER_TIMEOUT_MS,
   type PeerAnswer,
 } from './ofetch-peer-client.js';
+import { SignedBody } from './signed-body.js';
 import {
   type LinkDial,
   LinkRefused,
@@ -53,12 +56,19 @@ export interface LinkingPeerClientSettings extends OfetchPeerClientSettings {
   /** Clock milliseconds and randomness of the reconnect policy (fakes in tests). */
   readonly now?: () => number;
   readonly random?: () => number;
+  /**
+   * This node's id and key: each link it opens offers to be authenticated as this node (`link-auth.ts`), and
+   * on a link the peer took that way its messages go without signatures. Links are unauthenticated when absent.
+   */
+  readonly identity?: { readonly id: string; readonly signer: NodeSigner };
 }
 
 /** What the node's metrics read, and what its lifecycle closes. */
 export interface PeerLinkStats {
   /** Links this node opened and that are open now. */
   readonly open: number;
+  /** Of those, the links their peers authenticated as this node. */
+  readonly authenticated: number;
   /** Calls made since the node started, by what carried them. */
   readonly calls: Readonly<Record<'link' | 'http', number>>;
 }
@@ -98,6 +108,9 @@ export class LinkingPeerClient extends OfetchPeerClient {
   /** Set when private peers are refused: how a link is checked and dialled. */
   readonly #guard: { readonly urls: PeerUrlPolicy; readonly resolve?: ResolveHost } | undefined;
   readonly #connect: LinkSocketConnect | undefined;
+  readonly #identity: LinkingPeerClientSettings['identity'];
+  /** Timers of pending authentication retries (`#retryAuthentication`), cleared on `close`. */
+  readonly #retries = new Set<NodeJS.Timeout>();
   #closed = false;
 
   constructor(settings: LinkingPeerClientSettings = {}) {
@@ -110,6 +123,7 @@ export class LinkingPeerClient extends OfetchPeerClient {
         ? { urls: settings.urls, ...(settings.resolve ? { resolve: settings.resolve } : {}) }
         : undefined;
     this.#connect = settings.connectLink;
+    this.#identity = settings.identity;
     this.#now = settings.now ?? Date.now;
     this.#linklessMs = settings.attempts?.linklessMs ?? LINK_ATTEMPT_DEFAULTS.linklessMs;
     this.#timeout = settings.timeoutMs ?? PEER_TIMEOUT_MS;
@@ -121,7 +135,9 @@ export class LinkingPeerClient extends OfetchPeerClient {
   }
 
   get stats(): PeerLinkStats {
-    return { open: this.#links.size, calls: { ...this.#calls } };
+    let authenticated = 0;
+    for (const link of this.#links.values()) if (link.provesSender) authenticated++;
+    return { open: this.#links.size, authenticated, calls: { ...this.#calls } };
   }
 
   /** Whether a link this node opened to `base` is open now. */
@@ -132,6 +148,8 @@ export class LinkingPeerClient extends OfetchPeerClient {
   /** Closes every link this node opened (calls on them reject) and opens no more. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const timer of this.#retries) clearTimeout(timer);
+    this.#retries.clear();
     for (const link of this.#links.values()) link.close();
     await Promise.all(this.#opening.values());
   }
@@ -158,7 +176,7 @@ export class LinkingPeerClient extends OfetchPeerClient {
     base: string,
     method: string,
     path: string,
-    body: object | undefined,
+    body: object | SignedBody | undefined,
     options: CallOptions,
   ): Promise<PeerAnswer> | undefined {
     // Callers pass registry URLs, already canonical: the lookup by the URL as given is the common case.
@@ -191,11 +209,12 @@ export class LinkingPeerClient extends OfetchPeerClient {
     base: string,
     method: string,
     path: string,
-    body: object | undefined,
+    body: object | SignedBody | undefined,
     options: CallOptions,
   ): Promise<PeerAnswer> {
     this.#calls.link++;
-    const reply = await link.call(method, path, body, options.timeoutMs ?? this.#timeout);
+    const sent = body instanceof SignedBody ? (link.provesSender ? body.bare : body.signed()) : body;
+    const reply = await link.call(method, path, sent, options.timeoutMs ?? this.#timeout);
     return {
       text: answerText(base, method, path, reply.status, reply.text),
       headers: new Headers(reply.headers),
@@ -209,12 +228,8 @@ export class LinkingPeerClient extends OfetchPeerClient {
         (link) => {
           if (this.#closed || !this.#offers.has(key)) return link.close();
           this.#attempts.opened(key);
-          this.#links.set(key, link);
-          link.onClose(() => {
-            if (this.#links.get(key) !== link) return;
-            this.#links.delete(key);
-            this.#attempts.dropped(key);
-          });
+          this.#use(key, link);
+          if (this.#identity && !link.provesSender) this.#retryAuthentication(key, link, 0);
         },
         (error: unknown) => {
           if (error instanceof PeerCallFailed && error.code === 'peer_forbidden')
@@ -226,15 +241,58 @@ export class LinkingPeerClient extends OfetchPeerClient {
     this.#opening.set(key, opening);
   }
 
+  #use(key: string, link: WsPeerLink): void {
+    this.#links.set(key, link);
+    link.onClose(() => {
+      if (this.#links.get(key) !== link) return;
+      this.#links.delete(key);
+      this.#attempts.dropped(key);
+    });
+  }
+
+  /**
+   * A link the peer did not authenticate as this node, most often because the peer had not yet bound this
+   * node's key when it opened (the link opens with the first calls, the join's among them): a few more tries,
+   * later (`REAUTHENTICATE_AFTER_MS`), each a second link that replaces the first only if the peer authenticates
+   * it. The first stays in use meanwhile and closes once its calls are answered. A peer that never
+   * authenticates (no key, or a node that predates link authentication) costs those few upgrades per link.
+   */
+  #retryAuthentication(key: string, link: WsPeerLink, attempt: number): void {
+    const delay = REAUTHENTICATE_AFTER_MS[attempt];
+    if (delay === undefined) return;
+    const timer = setTimeout(() => {
+      this.#retries.delete(timer);
+      if (this.#closed || this.#links.get(key) !== link || !link.isOpen) return;
+      this.#dial(key).then(
+        (fresh) => {
+          if (!fresh.provesSender || this.#closed || this.#links.get(key) !== link || !link.isOpen) {
+            fresh.close();
+            this.#retryAuthentication(key, link, attempt + 1);
+            return;
+          }
+          this.#use(key, fresh);
+          link.closeWhenIdle();
+        },
+        () => this.#retryAuthentication(key, link, attempt + 1),
+      );
+    }, delay).unref();
+    this.#retries.add(timer);
+  }
+
   /**
    * Opens the link to `key`. Under the address policy, the URL is checked, its host resolved and every address
    * checked, then the socket connects to the checked address only: a name that resolves anywhere else at dial
    * time (DNS rebinding) is refused before any socket exists. A refusal rejects with `peer_forbidden`.
    */
   async #dial(key: string): Promise<WsPeerLink> {
-    const connect = {
+    const proof = this.#proofHeaders(key);
+    const identity = this.#identity;
+    const offer = identity ? offerLinkAuth(identity.id, identity.signer) : undefined;
+    const connect: LinkDial = {
       ...(this.#connect ? { connect: this.#connect } : {}),
-      ...this.#proofHeaders(key),
+      ...proof,
+      ...(proof.headers || offer ? { headers: { ...proof.headers, ...offer?.headers } } : {}),
+      ...(offer ? { authenticated: offer.accept } : {}),
     };
     const guard = this.#guard;
     if (!guard) return WsPeerLink.open(key, this.#link, connect);
@@ -297,6 +355,13 @@ export class LinkingPeerClient extends OfetchPeerClient {
     return undefined;
   }
 }
+
+/**
+ * When a link the peer did not authenticate as this node is dialled again, each delay after the previous try:
+ * four more upgrades at most per link, spread over about six minutes (the time for a new node's key to be
+ * bound across the mesh by gossip, with room to spare).
+ */
+export const REAUTHENTICATE_AFTER_MS: readonly number[] = [2_000, 10_000, 60_000, 300_000];
 
 /**
  * How a failed dial counts for the reconnect policy: a peer that answered the upgrade without a link (404, 503)

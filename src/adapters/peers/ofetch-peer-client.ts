@@ -42,6 +42,7 @@ import {
   userListEntry,
 } from '../http/wire-schemas.js';
 import { ForbiddenPeerAddress } from './guarded-dispatcher.js';
+import { SignedBody } from './signed-body.js';
 
 export const PEER_TIMEOUT_MS = 5_000;
 export const MAX_IN_FLIGHT_PER_PEER = 8;
@@ -167,18 +168,21 @@ export class OfetchPeerClient implements PeerClient {
   async sendMessage(
     url: string,
     message: ChatMessage | InboundMessage,
-    options: CallOptions = {},
+    options: CallOptions & { readonly signed?: () => ChatMessage | InboundMessage } = {},
   ): Promise<void> {
-    await this.#call(url, 'PUT', '/msg', message, options);
+    const { signed, ...call } = options;
+    const body = signed ? new SignedBody(message, signed) : message;
+    await this.#call(url, 'PUT', '/msg', body, call);
   }
 
   async sendMessages(
     url: string,
     messages: readonly ChatMessage[],
-    options: CallOptions & { readonly proof?: BatchProof } = {},
+    options: CallOptions & { readonly prove?: () => BatchProof | undefined } = {},
   ): Promise<BatchItemResult[]> {
-    const { proof, ...call } = options;
-    const text = await this.#call(url, 'POST', '/msgs', { messages, ...proof }, call);
+    const { prove, ...call } = options;
+    const body = prove ? new SignedBody({ messages }, () => ({ messages, ...prove() })) : { messages };
+    const text = await this.#call(url, 'POST', '/msgs', body, call);
     const { results } = parseAnswer(url, 'POST /msgs', text, batchAnswer, 'a list of results');
     if (results.length !== messages.length) {
       throw new PeerCallFailed(
@@ -255,7 +259,7 @@ export class OfetchPeerClient implements PeerClient {
     _base: string,
     _method: string,
     _path: string,
-    _body: object | undefined,
+    _body: object | SignedBody | undefined,
     _options: CallOptions,
   ): Promise<PeerAnswer> | undefined {
     return undefined;
@@ -265,21 +269,27 @@ export class OfetchPeerClient implements PeerClient {
     base: string,
     method: string,
     path: string,
-    body: object | undefined,
+    body: object | SignedBody | undefined,
     options: CallOptions,
   ): Promise<string> {
     return (await this.#exchange(base, method, path, body, options)).text;
   }
 
-  /** Every call goes through here, so a subclass's `carry` takes each one, `listUsers` included. */
+  /**
+   * Every call goes through here, so a subclass's `carry` takes each one, `listUsers` included. Over HTTP a
+   * `SignedBody` is always sent signed: nothing but a link authenticated as this node proves where it comes from.
+   */
   #exchange(
     base: string,
     method: string,
     path: string,
-    body: object | undefined,
+    body: object | SignedBody | undefined,
     options: CallOptions,
   ): Promise<PeerAnswer> {
-    return this.carry(base, method, path, body, options) ?? this.httpCall(base, method, path, body, options);
+    return (
+      this.carry(base, method, path, body, options) ??
+      this.httpCall(base, method, path, body instanceof SignedBody ? body.signed() : body, options)
+    );
   }
 
   /** The call over HTTP: resolves with a 2xx answer's text and headers; rejects with `PeerCallFailed`. */

@@ -320,16 +320,25 @@ export class Courier {
     try {
       if (batch.length > 1) {
         const messages = batch.map((p) => p.entry.message);
-        const proof = this.deps.signatures?.sealBatch(messages);
-        results = await peers.sendMessages(url, messages, proof ? { proof } : {});
+        // Signed only if the call needs it: a peer link authenticated as this node proves the origin itself.
+        const { signatures } = this.deps;
+        results = await peers.sendMessages(
+          url,
+          messages,
+          signatures?.signs ? { prove: () => signatures.sealBatch(messages) } : {},
+        );
       } else {
         // A plain node takes only its own id as `to`: its share of a broadcast is addressed to it.
         const { message } = head.entry;
-        const plain = record?.incarnation === undefined && message.to === BROADCAST;
-        await peers.sendMessage(
-          url,
-          plain ? { ...message, to: lane.node } : (this.deps.signatures?.sealAlone(message) ?? message),
-        );
+        const { signatures } = this.deps;
+        if (record?.incarnation === undefined && message.to === BROADCAST)
+          await peers.sendMessage(url, { ...message, to: lane.node });
+        else
+          await peers.sendMessage(
+            url,
+            message,
+            signatures?.signs ? { signed: () => signatures.sealAlone(message) } : {},
+          );
         results = [{ ok: true }];
       }
     } catch (error) {

@@ -47,7 +47,10 @@ export type ReceiveOutcome = {
 export class ReceiveMessage {
   constructor(private readonly deps: MessageDeps) {}
 
-  /** `provenBy`: the node whose batch proof covers this message (`ReceiveMessages`); its signature is not rechecked. */
+  /**
+   * `provenBy`: the node whose batch proof (`ReceiveMessages`) or authenticated peer link covers this message;
+   * a message whose `from` is that node is not checked for a signature of its own.
+   */
   async execute(input: InboundMessage, provenBy?: string): Promise<ReceiveOutcome> {
     const { registry, courier, local, telemetry } = this.deps;
     assertMessageText(input.msg);

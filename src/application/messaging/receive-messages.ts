@@ -22,12 +22,16 @@ export class ReceiveMessages {
   /**
    * `proof`: the sender's signature of the whole batch (signed messages); when it verifies, the messages its
    * signer originated are not checked one by one. One that does not verify is ignored: each message is then
-   * checked on its own.
+   * checked on its own. `sender`: the node the batch's connection is authenticated as (a peer link, SPEC
+   * section 8), which proves that node's own messages as a verified proof would; a proof is then not checked.
    */
-  execute(messages: readonly InboundMessage[], proof?: BatchProof): Promise<BatchOutcome[]> {
+  execute(messages: readonly InboundMessage[], proof?: BatchProof, sender?: string): Promise<BatchOutcome[]> {
     const { signatures } = this.deps;
     const provenBy =
-      proof && signatures?.provesBatch(messages as readonly ChatMessage[], proof) ? proof.signer : undefined;
+      sender ??
+      (proof && signatures?.provesBatch(messages as readonly ChatMessage[], proof)
+        ? proof.signer
+        : undefined);
     return Promise.all(
       messages.map(async (message): Promise<BatchOutcome> => {
         try {

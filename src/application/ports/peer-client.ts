@@ -104,18 +104,28 @@ export interface PeerClient {
    * node found it dead (plain nodes ignore the reason and remove it either way).
    */
   withdraw(url: string, node: WithdrawReport, options?: CallOptions): Promise<void>;
-  /** `PUT /msg`: hands a message to the peer. */
-  sendMessage(url: string, message: ChatMessage | InboundMessage, options?: CallOptions): Promise<void>;
+  /**
+   * `PUT /msg`: hands a message to the peer. `signed` gives the message with this node's signature (signed
+   * messages, SPEC section 7); the adapter sends that instead, and calls it only when the call needs it: every
+   * time but on a peer link the peer authenticated as this node (SPEC section 8), where the link proves the
+   * origin.
+   */
+  sendMessage(
+    url: string,
+    message: ChatMessage | InboundMessage,
+    options?: CallOptions & { readonly signed?: () => ChatMessage | InboundMessage },
+  ): Promise<void>;
   /**
    * `POST /msgs {messages, signer?, sig?}` (meshchat peers only): hands several messages over in one call, in
-   * order, with this node's `proof` for the batch when it has one (signed messages). Resolves
+   * order. `prove` gives this node's proof for the batch (signed messages), or `undefined` when it has none; it
+   * is called only when the call needs it, as `signed` is. Resolves
    * with one result per message, in the same order; a whole call that fails rejects as `sendMessage` does (a
    * peer without the endpoint: `peer_rejected` with status 404 or 405). Safe to repeat: every message has an id.
    */
   sendMessages(
     url: string,
     messages: readonly ChatMessage[],
-    options?: CallOptions & { readonly proof?: BatchProof },
+    options?: CallOptions & { readonly prove?: () => BatchProof | undefined },
   ): Promise<BatchItemResult[]>;
   /** `POST /probe {id, url}` (meshchat peers only): asks the peer to probe `target` on this node's behalf. */
   probeVia(url: string, target: NodeRecord, options?: CallOptions): Promise<ProbeVerdict>;

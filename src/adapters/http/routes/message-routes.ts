@@ -64,10 +64,11 @@ export const MESSAGE_ROUTES = [
       'auth_required',
       'bad_signature',
     ],
-    answer: async ({ deps: { receive, privateNode }, body }) => {
+    answer: async ({ deps: { receive, privateNode }, body, sender }) => {
       // Without `from` the sender is a user, not a node: a private node serves logged-in users only.
       if (privateNode && body.from === undefined) throw new AuthRequired(AUTH_REQUIRED_MESSAGE);
-      return { status: 200, json: { ok: true, ...(await receive.execute(body)) } };
+      // On a link authenticated as a node, that node's own messages are proven by the link (SPEC section 8).
+      return { status: 200, json: { ok: true, ...(await receive.execute(body, sender)) } };
     },
   }),
   route({
@@ -87,12 +88,13 @@ export const MESSAGE_ROUTES = [
       description: 'The messages, each as `PUT /msg` takes it.',
     },
     responses: { '200': { description: 'One result per message, in order.', json: batchAnswer } },
-    answer: async ({ deps: { receiveMany }, body: { messages, signer, sig } }) => {
+    answer: async ({ deps: { receiveMany }, body: { messages, signer, sig }, sender }) => {
       const checked = messages.map(parseInboundMessage);
       const proof = signer !== undefined && sig !== undefined ? { signer, sig } : undefined;
       const outcomes = await receiveMany.execute(
         checked.flatMap((m) => (m.success ? [m.data] : [])),
         proof,
+        sender,
       );
       let next = 0;
       const results = checked.map((m, i) => {

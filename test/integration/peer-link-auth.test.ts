@@ -1,0 +1,157 @@
+// Peer links authenticated as a node (SPEC section 8, link-auth.ts) between real nodes on 127.0.0.1: keyed
+// nodes a, b and c (each with a data dir, so a key). a's link to b is authenticated as a, so a's messages travel
+// on it without a signature, and b neither signs nor checks one for them, yet shows them verified. A link
+// opened with a's key (the test stands in for a's link client) carries a's unsigned message, but not c's, and
+// a frame without its tag ends it; an opener with the wrong key gets an unauthenticated link, on which an
+// unsigned message in a's name is refused. Every wait polls a condition with a deadline.
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import {
+  Ed25519NodeSigner,
+  Ed25519SignatureVerifier,
+} from '../../src/adapters/crypto/ed25519-node-signer.js';
+import { type FrameSealer, offerLinkAuth } from '../../src/adapters/peers/link-auth.js';
+import type { NodeSigner } from '../../src/application/ports/node-signer.js';
+import type { MeshNode } from '../../src/mesh-node.js';
+import { RecordingPushNotifier } from '../fakes/recording-push-notifier.js';
+import { startTestNode, stopAll } from '../support/nodes.js';
+import { LINK_DEADLINE_MS, metric, POLL_MS } from '../support/peer-links.js';
+import { connectSocketIoUser, type SocketIoTestUser } from '../support/users.js';
+
+const DEADLINE = { timeout: LINK_DEADLINE_MS, interval: POLL_MS };
+/** Binding every keyed node's key takes a gossip round or two after the joins; more on a loaded machine. */
+const SETUP_DEADLINE = { timeout: 40_000, interval: 50 };
+
+const nodes: MeshNode[] = [];
+const dirs: Record<string, string> = {};
+const closers: { close(): void }[] = [];
+const seenByB = new RecordingPushNotifier();
+let a: MeshNode;
+let b: MeshNode;
+
+beforeAll(async () => {
+  for (const id of ['a', 'b', 'c']) dirs[id] = mkdtempSync(join(tmpdir(), `meshchat-linkauth-${id}-`));
+  b = await startTestNode('b', { config: { dataDir: dirs.b }, push: [seenByB] });
+  nodes.push(b);
+  a = await startTestNode('a', { join: [b.url], config: { dataDir: dirs.a } });
+  nodes.push(a);
+  nodes.push(await startTestNode('c', { join: [b.url], config: { dataDir: dirs.c } }));
+  // b has bound a's and c's keys, and a's link to b is up and authenticated.
+  await vi.waitFor(async () => {
+    const list = (await (await fetch(`${b.url}/nodes`)).json()) as { id: string; verified?: boolean }[];
+    for (const id of ['a', 'c']) expect(list.find((n) => n.id === id)?.verified).toBe(true);
+    expect(await metric(a.url, 'meshchat_peer_links_authenticated')).toBe(1);
+  }, SETUP_DEADLINE);
+}, 60_000);
+
+afterAll(async () => {
+  vi.restoreAllMocks();
+  for (const closer of closers.splice(0)) closer.close();
+  await stopAll(nodes);
+  for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Whether a signed payload is a message's or a batch's (not a node record's). */
+const isMessagePayload = (payload: string) =>
+  payload.startsWith('["meshchat-msg-') || payload.startsWith('["meshchat-batch-');
+
+interface RawLink {
+  readonly authenticated: boolean;
+  /** Sends a request frame, tagged when the link is authenticated (unless `untagged`). */
+  call(body: unknown, options?: { readonly untagged?: boolean }): Promise<{ status: number; body: string }>;
+  readonly closed: Promise<number>;
+}
+
+/** A link to `node` opened as node `id` proving itself with `signer`, as a meshchat node's link client does. */
+async function openLink(node: MeshNode, id: string, signer: NodeSigner): Promise<RawLink> {
+  const offer = offerLinkAuth(id, signer);
+  let sealer: FrameSealer | undefined;
+  const ws = new WebSocket(`${node.url.replace(/^http/, 'ws')}/peer`, { headers: { ...offer.headers } });
+  closers.push({ close: () => ws.terminate() });
+  ws.once('upgrade', (response) => {
+    sealer = offer.accept(response.headers as IncomingHttpHeaders);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  const answers = new Map<number, (answer: { status: number; body: string }) => void>();
+  ws.on('message', (data) => {
+    const answer = JSON.parse(String(data)) as { id: number; status: number; body: string };
+    answers.get(answer.id)?.(answer);
+  });
+  let next = 0;
+  return {
+    authenticated: sealer !== undefined,
+    closed,
+    call(body, options = {}) {
+      const id = ++next;
+      const text = JSON.stringify({ id, method: 'PUT', path: '/msg', body });
+      const answered = new Promise<{ status: number; body: string }>((resolve) => answers.set(id, resolve));
+      ws.send(sealer && !options.untagged ? sealer.seal(text) : text);
+      return answered;
+    },
+  };
+}
+
+const unsigned = (from: string, msg: string) => ({
+  id: `${from}-${msg}`,
+  from,
+  to: 'b',
+  msg,
+  ts: new Date().toISOString(),
+});
+
+describe('peer links authenticated as a node', () => {
+  it("carries a's messages unsigned: neither a signs nor b checks them, and b shows them verified", async () => {
+    const sign = vi.spyOn(Ed25519NodeSigner.prototype, 'sign');
+    const verify = vi.spyOn(Ed25519SignatureVerifier.prototype, 'verify');
+    const sender = await connectSocketIoUser(a.url);
+    closers.push(sender);
+    // One at a time (a `PUT /msg` per call), then all at once (`POST /msgs` batches).
+    const texts = Array.from({ length: 60 }, (_, i) => `authed-${i}`);
+    for (const text of texts.slice(0, 10)) expect((await sender.send('b', text))?.ok).toBe(true);
+    const acks = await Promise.all(texts.slice(10).map((text) => sender.send('b', text)));
+    for (const ack of acks) expect(ack?.ok).toBe(true);
+    const mine = () => seenByB.messages.filter((m) => m.msg.startsWith('authed-'));
+    await vi.waitFor(() => expect(mine()).toHaveLength(texts.length), DEADLINE);
+    expect(mine().map((m) => m.msg)).toEqual(texts);
+    expect(mine().every((m) => m.verified === true)).toBe(true);
+    // Falsifiable: with the link unauthenticated, each call would be one signature on a and one check on b.
+    expect(sign.mock.calls.filter(([payload]) => isMessagePayload(payload))).toEqual([]);
+    expect(verify.mock.calls.filter(([, payload]) => isMessagePayload(payload))).toEqual([]);
+    sign.mockRestore();
+    verify.mockRestore();
+  });
+
+  it("a link proven with a's key carries a's unsigned message, not c's, and ends on an untagged frame", async () => {
+    const link = await openLink(b, 'a', Ed25519NodeSigner.stored(dirs.a as string));
+    expect(link.authenticated).toBe(true);
+    const own = await link.call(unsigned('a', 'raw-own'));
+    expect(own.status).toBe(200);
+    await vi.waitFor(() => expect(seenByB.messages.some((m) => m.msg === 'raw-own')).toBe(true), DEADLINE);
+    expect(seenByB.messages.find((m) => m.msg === 'raw-own')?.verified).toBe(true);
+    // The link proves a, and only a: c's message needs c's own signature.
+    const forged = await link.call(unsigned('c', 'raw-forged'));
+    expect(forged.status).toBe(401);
+    expect(JSON.parse(forged.body)).toMatchObject({ error: { code: 'bad_signature' } });
+    // A frame injected without the link's tag (or with a wrong one) closes the link; it is not run.
+    void link.call(unsigned('a', 'raw-injected'), { untagged: true });
+    expect(await link.closed).toBe(1008);
+    expect(seenByB.messages.some((m) => m.msg === 'raw-injected' || m.msg === 'raw-forged')).toBe(false);
+  });
+
+  it("an opener with the wrong key gets an unauthenticated link: an unsigned message in a's name is refused", async () => {
+    const link = await openLink(b, 'a', Ed25519NodeSigner.generate());
+    expect(link.authenticated).toBe(false);
+    const refused = await link.call(unsigned('a', 'raw-impostor'));
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'bad_signature' } });
+    expect(seenByB.messages.some((m) => m.msg === 'raw-impostor')).toBe(false);
+  });
+});
