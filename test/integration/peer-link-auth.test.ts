@@ -20,7 +20,7 @@ import type { MeshNode } from '../../src/mesh-node.js';
 import { RecordingPushNotifier } from '../fakes/recording-push-notifier.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { LINK_DEADLINE_MS, metric, POLL_MS } from '../support/peer-links.js';
-import { connectSocketIoUser, type SocketIoTestUser } from '../support/users.js';
+import { connectSocketIoUser } from '../support/users.js';
 
 const DEADLINE = { timeout: LINK_DEADLINE_MS, interval: POLL_MS };
 /** Binding every keyed node's key takes a gossip round or two after the joins; more on a loaded machine. */
