@@ -181,6 +181,89 @@ describe('JournaledPartialDownloads', () => {
     expect(readFileSync(store.pathOf(record.id))).toEqual(bytes);
   });
 
+  it("the journal's marks follow their bytes: never ahead of them, in order, and bytes never wait for a mark", async () => {
+    // The journal's mark writes wait for the test; the partial file is written at once. Each mark write is
+    // checked against what the partial file held when it was issued.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let bytesWritten = 0;
+    const marks: { from: number; count: number; bytesThen: number }[] = [];
+    let headerLength = 0;
+    const { store, partials } = setup({
+      openFile: async (path) => {
+        const real = await open(path, existsSync(path) ? 'r+' : 'w+');
+        if (path.endsWith('.part'))
+          return {
+            write: (...args) => real.write(...args),
+            writev: async (buffers, position) => {
+              const done = await real.writev(buffers, position);
+              bytesWritten = Math.max(bytesWritten, position + done.bytesWritten);
+              return done;
+            },
+            sync: () => real.sync(),
+            close: () => real.close(),
+          };
+        return {
+          write: async (bytes, offset, length, position) => {
+            headerLength = length;
+            return real.write(bytes, offset, length, position);
+          },
+          writev: async (buffers, position) => {
+            const count = buffers.reduce((sum, b) => sum + b.length, 0);
+            marks.push({ from: position - headerLength, count, bytesThen: bytesWritten });
+            await gate;
+            return real.writev(buffers, position);
+          },
+          sync: () => real.sync(),
+          close: () => real.close(),
+        };
+      },
+    });
+    const bytes = randomBytes(3 * HELD_CHUNKS * CHUNK + 5);
+    const record = recordOf(bytes);
+    const download = await partials.open(record);
+    // More than can be held: this completes only because the bytes' writes go on while the first mark waits.
+    for (const piece of pieces(bytes, [3 * CHUNK + 1])) await download.append(piece);
+    await vi.waitFor(() => expect(bytesWritten).toBe(bytes.length));
+    expect(marks.length).toBe(1);
+    release();
+    await download.written();
+    // Marks in order, contiguous, each written only once the bytes of every chunk it marks were.
+    let next = 0;
+    for (const mark of marks) {
+      expect(mark.from).toBe(next);
+      expect(mark.bytesThen).toBeGreaterThanOrEqual(Math.min(bytes.length, (mark.from + mark.count) * CHUNK));
+      next += mark.count;
+    }
+    expect(next).toBe(record.chunks.length);
+    await download.finish();
+    expect(readFileSync(store.pathOf(record.id))).toEqual(bytes);
+  });
+
+  it('a mark that fails to be written fails the download', async () => {
+    const { partials } = setup({
+      openFile: async (path) => {
+        const real = await open(path, existsSync(path) ? 'r+' : 'w+');
+        if (path.endsWith('.part')) return real;
+        return {
+          write: (...args) => real.write(...args),
+          writev: async () => {
+            throw Object.assign(new Error('input/output error'), { code: 'EIO' });
+          },
+          sync: () => real.sync(),
+          close: () => real.close(),
+        };
+      },
+    });
+    const bytes = randomBytes(2 * CHUNK);
+    const download = await partials.open(recordOf(bytes));
+    await expect(Promise.resolve(download.append(bytes)).then(() => download.written())).rejects.toThrow(
+      /input\/output error/,
+    );
+  });
+
   it('a journal of another size or chunk size is not trusted: the download starts over', async () => {
     const { partials } = setup();
     const bytes = randomBytes(2 * CHUNK);
