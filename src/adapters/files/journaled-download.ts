@@ -5,7 +5,6 @@ import type { PartialDownload } from '../../application/ports/files/partial-down
 import type { FileRecord } from '../../domain/file-record.js';
 import { type PartialFileHandle, writeAll } from './direct-part-file.js';
 import { type DiskContentStore, storageError } from './disk-content-store.js';
-import { JournalMarks } from './journal-marks.js';
 import { releaseWhenSent } from './piece-release.js';
 
 export type { PartialFileHandle };
@@ -99,18 +98,12 @@ export class JournaledDownload implements PartialDownload {
   #unsynced = 0;
   #finished = false;
   #closed = false;
-  /** The journal's marks, written behind the partial file's writes (a mark only once its bytes are written). */
-  readonly #marks: JournalMarks;
 
   constructor(
     private readonly place: DownloadPlace,
     private readonly state: DownloadState,
   ) {
     this.#verified = state.verified;
-    this.#marks = new JournalMarks(state.journal, place.headerLength, (error) => {
-      this.#failure ??= error;
-      this.#wake();
-    });
   }
 
   get verified(): number {
@@ -250,7 +243,7 @@ export class JournaledDownload implements PartialDownload {
   async #writeQueued(): Promise<void> {
     for (;;) {
       const first = this.#held.findIndex((chunk) => !chunk.written);
-      if (first < 0 || this.#stopping || this.#failure !== undefined) break;
+      if (first < 0 || this.#stopping) break;
       const batch = this.#held.slice(first, first + WRITE_BATCH);
       const head = batch[0] as HeldChunk;
       try {
@@ -259,12 +252,15 @@ export class JournaledDownload implements PartialDownload {
           batch.map((chunk) => chunk.bytes),
           head.start,
         );
+        await writeAll(
+          this.state.journal,
+          [Buffer.alloc(batch.length, 1)],
+          this.place.headerLength + head.index,
+        );
       } catch (error) {
         this.#failure = error;
         break;
       }
-      // The bytes are in the file: their marks may be written, behind the next batch's bytes (`JournalMarks`).
-      this.#marks.mark(head.index, batch.length);
       for (const chunk of batch) chunk.written = true;
       this.#unsynced += batch.length;
       if (this.#unsynced >= SYNC_EVERY_CHUNKS && !this.#syncing) this.#syncSoon();
@@ -300,7 +296,6 @@ export class JournaledDownload implements PartialDownload {
 
   async written(): Promise<void> {
     while (this.#writing) await this.#progress();
-    await this.#marks.settled();
     if (this.#failure !== undefined) throw await this.#failed();
   }
 
@@ -420,7 +415,6 @@ export class JournaledDownload implements PartialDownload {
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#marks.settled();
     await this.#synced;
     await this.state.file.close().catch(() => {});
     await this.state.journal.close().catch(() => {});
