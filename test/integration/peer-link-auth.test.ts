@@ -44,7 +44,10 @@ beforeAll(async () => {
   await vi.waitFor(async () => {
     const list = (await (await fetch(`${b.url}/nodes`)).json()) as { id: string; verified?: boolean }[];
     for (const id of ['a', 'c']) expect(list.find((n) => n.id === id)?.verified).toBe(true);
-    expect(await metric(a.url, 'meshchat_peer_links_authenticated')).toBe(1);
+    // a has a link to b and one to c: both authenticated (the first may have come up before its peer had
+    // bound a's key, and been replaced since).
+    expect(await metric(a.url, 'meshchat_peer_links_open')).toBe(2);
+    expect(await metric(a.url, 'meshchat_peer_links_authenticated')).toBe(2);
   }, SETUP_DEADLINE);
 }, 60_000);
 
@@ -61,8 +64,14 @@ const isMessagePayload = (payload: string) =>
 
 interface RawLink {
   readonly authenticated: boolean;
-  /** Sends a request frame, tagged when the link is authenticated (unless `untagged`). */
-  call(body: unknown, options?: { readonly untagged?: boolean }): Promise<{ status: number; body: string }>;
+  /**
+   * Sends a request frame, tagged when the link is authenticated: without its tag (`untagged`), or tagged and
+   * then changed on the way (`altered`, as an attacker on the path would).
+   */
+  call(
+    body: unknown,
+    options?: { readonly untagged?: boolean; readonly altered?: boolean },
+  ): Promise<{ status: number; body: string }>;
   readonly closed: Promise<number>;
 }
 
@@ -93,7 +102,8 @@ async function openLink(node: MeshNode, id: string, signer: NodeSigner): Promise
       const id = ++next;
       const text = JSON.stringify({ id, method: 'PUT', path: '/msg', body });
       const answered = new Promise<{ status: number; body: string }>((resolve) => answers.set(id, resolve));
-      ws.send(sealer && !options.untagged ? sealer.seal(text) : text);
+      const sealed = sealer && !options.untagged ? sealer.seal(text) : text;
+      ws.send(options.altered ? sealed.replace('"msg":"', '"msg":"!') : sealed);
       return answered;
     },
   };
@@ -140,10 +150,18 @@ describe('peer links authenticated as a node', () => {
     const forged = await link.call(unsigned('c', 'raw-forged'));
     expect(forged.status).toBe(401);
     expect(JSON.parse(forged.body)).toMatchObject({ error: { code: 'bad_signature' } });
-    // A frame injected without the link's tag (or with a wrong one) closes the link; it is not run.
-    void link.call(unsigned('a', 'raw-injected'), { untagged: true });
+    // A frame changed on the way closes the link; neither it nor any frame after it runs, even one whose tag
+    // is right (sent at once behind it, before the close reaches this end).
+    void link.call(unsigned('a', 'raw-altered'), { altered: true });
+    void link.call(unsigned('a', 'raw-after'));
     expect(await link.closed).toBe(1008);
-    expect(seenByB.messages.some((m) => m.msg === 'raw-injected' || m.msg === 'raw-forged')).toBe(false);
+    const ran = (text: string) => seenByB.messages.some((m) => m.msg.endsWith(text));
+    expect(['raw-altered', 'raw-after', 'raw-forged'].filter(ran)).toEqual([]);
+    // And a frame without a tag at all, on a second link.
+    const again = await openLink(b, 'a', Ed25519NodeSigner.stored(dirs.a as string));
+    void again.call(unsigned('a', 'raw-injected'), { untagged: true });
+    expect(await again.closed).toBe(1008);
+    expect(ran('raw-injected')).toBe(false);
   });
 
   it("an opener with the wrong key gets an unauthenticated link: an unsigned message in a's name is refused", async () => {

@@ -65,6 +65,12 @@ describe('peer link authentication', () => {
     expect(replayed.session.opener.open(first)).toBe(frame(1));
     expect(replayed.session.opener.open(first)).toBeUndefined();
 
+    // One bad frame and the link is done: the next frame, rightly tagged, does not open either.
+    const broken = handshake();
+    const good = broken.sealer.seal(frame(1));
+    expect(broken.session.opener.open(`${good.slice(0, -2)}x}`)).toBeUndefined();
+    expect(broken.session.opener.open(broken.sealer.seal(frame(2)))).toBeUndefined();
+
     const reordered = handshake();
     const one = reordered.sealer.seal(frame(1));
     const two = reordered.sealer.seal(frame(2));

@@ -41,6 +41,8 @@ export const LINK_SIG_HEADER = 'Meshchat-Link-Sig';
 const TAG = 'meshchat-link-v1';
 /** Characters of a frame's tag: 16 bytes of HMAC-SHA256, base64url. */
 export const FRAME_TAG_LENGTH = 22;
+/** A frame's tag as sent: exactly one spelling per tag (16 bytes in 22 base64url characters). */
+const FRAME_TAG = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 /** A raw X25519 public key, base64url (32 bytes). */
 const X25519_KEY = /^[A-Za-z0-9_-]{43}$/;
 
@@ -158,16 +160,23 @@ export function acceptLinkAuth(
     return undefined;
   }
   let received = 0;
+  let broken = false;
   return {
     node: id,
     key: mine.raw,
     opener: {
       open(frame) {
-        if (frame.length < FRAME_TAG_LENGTH) return undefined;
+        // One bad frame and the link is done: nothing after it opens, whatever its tag.
+        if (broken || !FRAME_TAG.test(frame.slice(0, FRAME_TAG_LENGTH))) {
+          broken = true;
+          return undefined;
+        }
         const text = frame.slice(FRAME_TAG_LENGTH);
         const given = Buffer.from(frame.slice(0, FRAME_TAG_LENGTH), 'base64url');
         const expected = tagOf(key, received++, text);
-        return given.length === expected.length && timingSafeEqual(given, expected) ? text : undefined;
+        if (given.length === expected.length && timingSafeEqual(given, expected)) return text;
+        broken = true;
+        return undefined;
       },
     },
   };

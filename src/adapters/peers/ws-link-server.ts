@@ -232,6 +232,8 @@ export class WsLinkServer {
       }
     };
     ws.on('message', (data, isBinary) => {
+      // Closing (after a bad frame, below): ws still hands over frames already read; none of them is run.
+      if (ws.readyState !== ws.OPEN) return;
       const raw = isBinary ? undefined : data.toString();
       // On an authenticated link every frame carries its tag; one that does not verify ends the link.
       const text = session && raw !== undefined ? session.opener.open(raw) : raw;
