@@ -261,7 +261,7 @@ export function wireNode(adapters: NodeAdapters, settings: NodeSettings): WiredN
             adapters.networkKey,
             // An opener proves its node key as its node records and messages do: with the keys bound here.
             keys && adapters.verifier
-              ? { keyOf: (id) => keys.keyOf(id), verifier: adapters.verifier }
+              ? { self: settings.self.id, keyOf: (id) => keys.keyOf(id), verifier: adapters.verifier }
               : undefined,
           ),
         }

@@ -16,6 +16,7 @@ import {
 } from '../../src/adapters/crypto/ed25519-node-signer.js';
 import { type FrameSealer, offerLinkAuth } from '../../src/adapters/peers/link-auth.js';
 import type { NodeSigner } from '../../src/application/ports/node-signer.js';
+import { canonicalMessage } from '../../src/domain/message-signature.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { RecordingPushNotifier } from '../fakes/recording-push-notifier.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
@@ -150,6 +151,16 @@ describe('peer links authenticated as a node', () => {
     const forged = await link.call(unsigned('c', 'raw-forged'));
     expect(forged.status).toBe(401);
     expect(JSON.parse(forged.body)).toMatchObject({ error: { code: 'bad_signature' } });
+    // And only what a sends to b itself: a message b would relay to c goes on with a's own signature, so an
+    // unsigned one is refused here rather than passed on; a signed one is relayed.
+    const relay = await link.call({ ...unsigned('a', 'raw-relay'), to: 'c' });
+    expect(relay.status).toBe(401);
+    expect(JSON.parse(relay.body)).toMatchObject({ error: { code: 'bad_signature' } });
+    const signedRelay = { ...unsigned('a', 'raw-relay-signed'), to: 'c' };
+    const sig = Ed25519NodeSigner.stored(dirs.a as string).sign(canonicalMessage(signedRelay));
+    const relayed = await link.call({ ...signedRelay, sig });
+    expect(relayed.status).toBe(200);
+    expect(JSON.parse(relayed.body)).toMatchObject({ status: 'relayed' });
     // A frame changed on the way closes the link; neither it nor any frame after it runs, even one whose tag
     // is right (sent at once behind it, before the close reaches this end).
     void link.call(unsigned('a', 'raw-altered'), { altered: true });

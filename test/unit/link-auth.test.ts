@@ -16,12 +16,13 @@ import {
   type LinkAuthCheck,
   offerLinkAuth,
 } from '../../src/adapters/peers/link-auth.js';
+import { SignedBody } from '../../src/adapters/peers/signed-body.js';
 
 const a = Ed25519NodeSigner.generate();
 const stranger = Ed25519NodeSigner.generate();
 const verifier = new Ed25519SignatureVerifier();
 /** The acceptor has bound node `a` to a's key, and knows no other node. */
-const check: LinkAuthCheck = { keyOf: (id) => (id === 'a' ? a.publicKey : undefined), verifier };
+const check: LinkAuthCheck = { self: 'b', keyOf: (id) => (id === 'a' ? a.publicKey : undefined), verifier };
 
 /** Headers as the acceptor's `IncomingMessage` has them: names in lower case. */
 function lower(headers: Readonly<Record<string, string>>): IncomingHttpHeaders {
@@ -33,7 +34,7 @@ function handshake() {
   const offer = offerLinkAuth('a', a);
   const session = acceptLinkAuth(lower(offer.headers), check);
   if (!session) throw new Error('the offer was refused');
-  const sealer = offer.accept(lower({ [LINK_KEY_HEADER]: session.key }));
+  const sealer = offer.accept(lower(session.answer));
   if (!sealer) throw new Error('the answer was refused');
   return { offer, session, sealer };
 }
@@ -102,11 +103,37 @@ describe('peer link authentication', () => {
     expect(replay?.opener.open(sealer.seal(frame(1)))).toBeUndefined();
   });
 
+  it("learns the acceptor's id from the answer; an id changed on the way leaves the two ends' keys apart", () => {
+    const { sealer } = handshake();
+    expect(sealer.peer).toBe('b');
+    const offer = offerLinkAuth('a', a);
+    const session = acceptLinkAuth(lower(offer.headers), check);
+    const relabelled = offer.accept(lower({ ...session?.answer, [LINK_NODE_HEADER]: 'm' }));
+    expect(relabelled?.peer).toBe('m');
+    expect(session?.opener.open(relabelled?.seal(frame(1)) ?? '')).toBeUndefined();
+    expect(
+      offer.accept(lower({ [LINK_KEY_HEADER]: session?.answer[LINK_KEY_HEADER] ?? '' })),
+    ).toBeUndefined();
+  });
+
   it('the opener takes no answer without a well-formed key: the link stays unauthenticated', () => {
     const offer = offerLinkAuth('a', a);
     expect(offer.accept({})).toBeUndefined();
-    expect(offer.accept(lower({ [LINK_KEY_HEADER]: 'short' }))).toBeUndefined();
+    expect(offer.accept(lower({ [LINK_KEY_HEADER]: 'short', [LINK_NODE_HEADER]: 'b' }))).toBeUndefined();
     // 43 base64url characters that are a valid encoding but not a usable X25519 point are refused too.
-    expect(offer.accept(lower({ [LINK_KEY_HEADER]: 'A'.repeat(43) }))).toBeUndefined();
+    expect(
+      offer.accept(lower({ [LINK_KEY_HEADER]: 'A'.repeat(43), [LINK_NODE_HEADER]: 'b' })),
+    ).toBeUndefined();
+  });
+});
+
+describe('a signed body on an authenticated link', () => {
+  it('goes bare only when every message is for the node that took the link: itself, a user of it, or all', () => {
+    const body = (...to: string[]) => new SignedBody({}, () => ({}), to);
+    expect(body('b', '*', 'bob@b').isFor('b')).toBe(true);
+    expect(body('b', 'c').isFor('b')).toBe(false);
+    expect(body('carol@c').isFor('b')).toBe(false);
+    expect(body('bob@bb').isFor('b')).toBe(false);
+    expect(body().isFor('b')).toBe(true);
   });
 });

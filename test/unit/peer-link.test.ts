@@ -210,6 +210,7 @@ describe('peer link', () => {
     const http = new NodeHttpServer(app);
     const keyOf = (id: string) => (id === 'a' ? signer.publicKey : undefined);
     const server = new WsLinkServer(app, LINK_SERVER_DEFAULTS, undefined, undefined, {
+      self: 'b',
       keyOf,
       verifier: new Ed25519SignatureVerifier(),
     });

@@ -52,6 +52,11 @@ export interface FrameSealer {
   seal(text: string): string;
 }
 
+/** The opener's side of an authenticated link: its sealer, and the id the acceptor gave for itself. */
+export interface AuthenticatedSender extends FrameSealer {
+  readonly peer: string;
+}
+
 /** Checks the request frames of one authenticated link, in the order they arrive. */
 export interface FrameOpener {
   /** The frame's text without its tag, or `undefined` when the tag is missing or wrong. */
@@ -62,18 +67,22 @@ export interface FrameOpener {
 export interface LinkAuthOffer {
   readonly headers: Readonly<Record<string, string>>;
   /** The frame sealer when the `101` took the offer, else `undefined` (the link is then unauthenticated). */
-  accept(answer: IncomingHttpHeaders): FrameSealer | undefined;
+  accept(answer: IncomingHttpHeaders): AuthenticatedSender | undefined;
 }
 
-/** An accepted offer: the node the link is authenticated as, the answer's header value, the frame opener. */
+/**
+ * An accepted offer: the node the link is authenticated as, the answer's headers (the acceptor's fresh key and
+ * its own id), the frame opener.
+ */
 export interface LinkAuthSession {
   readonly node: string;
-  readonly key: string;
+  readonly answer: Readonly<Record<string, string>>;
   readonly opener: FrameOpener;
 }
 
-/** How the accepting node checks an offer: the key bound to a node id, and a signature verifier. */
+/** How the accepting node checks an offer: its own id, the key bound to a node id, a signature verifier. */
 export interface LinkAuthCheck {
+  readonly self: string;
   readonly keyOf: (id: string) => string | undefined;
   readonly verifier: SignatureVerifier;
 }
@@ -87,18 +96,17 @@ function freshKey(): { readonly privateKey: KeyObject; readonly raw: string } {
   return { privateKey, raw: String(publicKey.export({ format: 'jwk' }).x) };
 }
 
+/** The frame key, bound to both ends' ids (opener, acceptor) and fresh keys (`keys`: opener's, acceptor's). */
 function frameKey(
   privateKey: KeyObject,
   theirs: string,
-  id: string,
-  opener: string,
-  acceptor: string,
+  ids: readonly [string, string],
+  keys: readonly [string, string],
 ): Buffer {
   const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: theirs }, format: 'jwk' });
   const secret = diffieHellman({ privateKey, publicKey });
-  return Buffer.from(
-    hkdfSync('sha256', secret, Buffer.alloc(0), JSON.stringify([TAG, id, opener, acceptor]), 32),
-  );
+  const info = JSON.stringify([TAG, ...ids, ...keys]);
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 32));
 }
 
 /** The tag of frame number `n` with text `text`. */
@@ -124,15 +132,16 @@ export function offerLinkAuth(id: string, signer: NodeSigner): LinkAuthOffer {
     },
     accept(answer) {
       const theirs = header(answer, LINK_KEY_HEADER);
-      if (theirs === undefined || !X25519_KEY.test(theirs)) return undefined;
+      const peer = header(answer, LINK_NODE_HEADER);
+      if (theirs === undefined || !X25519_KEY.test(theirs) || !isValidNodeId(peer)) return undefined;
       let key: Buffer;
       try {
-        key = frameKey(mine.privateKey, theirs, id, mine.raw, theirs);
+        key = frameKey(mine.privateKey, theirs, [id, peer], [mine.raw, theirs]);
       } catch {
         return undefined;
       }
       let sent = 0;
-      return { seal: (text) => tagOf(key, sent++, text).toString('base64url') + text };
+      return { peer, seal: (text) => tagOf(key, sent++, text).toString('base64url') + text };
     },
   };
 }
@@ -155,7 +164,7 @@ export function acceptLinkAuth(
   const mine = freshKey();
   let key: Buffer;
   try {
-    key = frameKey(mine.privateKey, theirs, id, theirs, mine.raw);
+    key = frameKey(mine.privateKey, theirs, [id, check.self], [theirs, mine.raw]);
   } catch {
     return undefined;
   }
@@ -163,7 +172,7 @@ export function acceptLinkAuth(
   let broken = false;
   return {
     node: id,
-    key: mine.raw,
+    answer: { [LINK_KEY_HEADER]: mine.raw, [LINK_NODE_HEADER]: check.self },
     opener: {
       open(frame) {
         // One bad frame and the link is done: nothing after it opens, whatever its tag.

@@ -111,6 +111,8 @@ export class LinkingPeerClient extends OfetchPeerClient {
   readonly #identity: LinkingPeerClientSettings['identity'];
   /** Timers of pending authentication retries (`#retryAuthentication`), cleared on `close`. */
   readonly #retries = new Set<NodeJS.Timeout>();
+  /** Links replaced by an authenticated one, closing once their calls are answered. */
+  readonly #retiring = new Set<WsPeerLink>();
   #closed = false;
 
   constructor(settings: LinkingPeerClientSettings = {}) {
@@ -150,7 +152,7 @@ export class LinkingPeerClient extends OfetchPeerClient {
     this.#closed = true;
     for (const timer of this.#retries) clearTimeout(timer);
     this.#retries.clear();
-    for (const link of this.#links.values()) link.close();
+    for (const link of [...this.#links.values(), ...this.#retiring]) link.close();
     await Promise.all(this.#opening.values());
   }
 
@@ -213,7 +215,9 @@ export class LinkingPeerClient extends OfetchPeerClient {
     options: CallOptions,
   ): Promise<PeerAnswer> {
     this.#calls.link++;
-    const sent = body instanceof SignedBody ? (link.provesSender ? body.bare : body.signed()) : body;
+    // Unsigned only on a link authenticated as this node, and only what is for the node that took it.
+    const peer = link.authenticatedTo;
+    const sent = body instanceof SignedBody ? (peer && body.isFor(peer) ? body.bare : body.signed()) : body;
     const reply = await link.call(method, path, sent, options.timeoutMs ?? this.#timeout);
     return {
       text: answerText(base, method, path, reply.status, reply.text),
@@ -259,18 +263,23 @@ export class LinkingPeerClient extends OfetchPeerClient {
    */
   #retryAuthentication(key: string, link: WsPeerLink, attempt: number): void {
     const delay = REAUTHENTICATE_AFTER_MS[attempt];
-    if (delay === undefined) return;
+    const current = () => !this.#closed && this.#links.get(key) === link && link.isOpen;
+    if (delay === undefined || !current()) return;
     const timer = setTimeout(() => {
       this.#retries.delete(timer);
-      if (this.#closed || this.#links.get(key) !== link || !link.isOpen) return;
+      if (!current()) return;
       this.#dial(key).then(
         (fresh) => {
-          if (!fresh.provesSender || this.#closed || this.#links.get(key) !== link || !link.isOpen) {
+          if (!fresh.provesSender || !current()) {
             fresh.close();
             this.#retryAuthentication(key, link, attempt + 1);
             return;
           }
+          this.#attempts.opened(key);
           this.#use(key, fresh);
+          // Closed by `close` too, should its calls still be out then.
+          this.#retiring.add(link);
+          link.onClose(() => this.#retiring.delete(link));
           link.closeWhenIdle();
         },
         () => this.#retryAuthentication(key, link, attempt + 1),

@@ -1,12 +1,26 @@
+import { BROADCAST } from '../../domain/delivery.js';
+
 /**
  * A call's body that carries this node's signature (a message's, or a batch's proof: SPEC section 7) only when
  * the call needs one. On a peer link the acceptor authenticated as this node (`link-auth.ts`) the link proves
- * where the messages come from, so `bare` goes and nothing is signed; over HTTP, or an unauthenticated link,
- * `signed()` is what goes, made at that moment (a retry signs again).
+ * where the messages come from, so `bare` goes and nothing is signed, but only when every message is for the
+ * acceptor itself (its id, a user of it, or everyone): a message the acceptor would relay needs its own proof.
+ * Over HTTP, or an unauthenticated link, `signed()` is what goes, made at that moment (a retry signs again).
  */
 export class SignedBody {
   constructor(
     readonly bare: object,
     readonly signed: () => object,
+    /** The `to` of each message the body carries. */
+    private readonly destinations: readonly (string | undefined)[],
   ) {}
+
+  /** Whether every message is for node `node` (addressed to it, to one of its users, or to everyone). */
+  isFor(node: string): boolean {
+    return this.destinations.every((to) => {
+      if (to === node || to === BROADCAST) return true;
+      const at = to === undefined ? -1 : to.lastIndexOf('@');
+      return at > 0 && to?.slice(at + 1) === node;
+    });
+  }
 }

@@ -4,7 +4,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { NETWORK_PROOF_HEADER, type NetworkKey, proofRefusalMessage } from '../crypto/network-key.js';
 import type { DirectAnswer, DirectRequest } from '../http/create-http-app.js';
 import type { NodeHttpServer } from '../http/node-http-server.js';
-import { acceptLinkAuth, LINK_KEY_HEADER, type LinkAuthCheck, type LinkAuthSession } from './link-auth.js';
+import { acceptLinkAuth, type LinkAuthCheck, type LinkAuthSession } from './link-auth.js';
 import {
   isCarriedAnswerHeader,
   LINK_PATH,
@@ -148,7 +148,8 @@ export class WsLinkServer {
         headers.push(`${NETWORK_PROOF_HEADER}: ${networkKey.answer(proof, 101, EMPTY)}`);
       // It takes the caller's offer to authenticate the link with this side's own fresh key.
       const session = this.#sessions.get(request);
-      if (session) headers.push(`${LINK_KEY_HEADER}: ${session.key}`);
+      if (session)
+        for (const [name, value] of Object.entries(session.answer)) headers.push(`${name}: ${value}`);
     });
   }
 

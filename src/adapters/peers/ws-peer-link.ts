@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { type ClientOptions, WebSocket } from 'ws';
 import { PeerCallFailed } from '../../application/errors.js';
-import { FRAME_TAG_LENGTH, type FrameSealer } from './link-auth.js';
+import { type AuthenticatedSender, FRAME_TAG_LENGTH } from './link-auth.js';
 import { LINK_PATH, MAX_LINK_FRAME_BYTES, parseLinkAnswer } from './link-frames.js';
 
 export interface PeerLinkSettings {
@@ -52,9 +52,10 @@ export interface LinkDial {
   readonly proven?: (headers: IncomingHttpHeaders) => boolean;
   /**
    * Reads the `101` answer to a node-authentication offer sent in `headers` (`link-auth.ts`): the sealer that
-   * tags every request frame when the peer took the offer, else `undefined` (the link is unauthenticated).
+   * tags every request frame, and the acceptor's id, when the peer took the offer; else `undefined` (the link is
+   * unauthenticated).
    */
-  readonly authenticated?: (headers: IncomingHttpHeaders) => FrameSealer | undefined;
+  readonly authenticated?: (headers: IncomingHttpHeaders) => AuthenticatedSender | undefined;
 }
 
 /** The peer took the upgrade but did not prove the network key: it is not a member, and gets no call. */
@@ -116,7 +117,7 @@ export class WsPeerLink {
     readonly base: string,
     private readonly settings: PeerLinkSettings,
     /** Tags each request frame when the peer authenticated this link as this node (`link-auth.ts`). */
-    private readonly sealer?: FrameSealer,
+    private readonly sealer?: AuthenticatedSender,
   ) {
     ws.on('message', (data, isBinary) => this.#answered(isBinary ? undefined : data.toString()));
     ws.on('pong', () => {
@@ -163,7 +164,7 @@ export class WsPeerLink {
       ws.once('error', (error: NodeJS.ErrnoException) =>
         fail(CONNECT_ERRORS.has(error.code ?? '') ? new LinkUnreachable(error.message) : error),
       );
-      let sealer: FrameSealer | undefined;
+      let sealer: AuthenticatedSender | undefined;
       ws.once('upgrade', (response) => {
         if (dial.proven && !dial.proven(response.headers))
           fail(new LinkUnproven(`${base} took the link without proving the network key.`));
@@ -186,6 +187,11 @@ export class WsPeerLink {
    */
   get provesSender(): boolean {
     return this.sealer !== undefined;
+  }
+
+  /** The id of the node that authenticated this link as this node (as its `101` said), if one did. */
+  get authenticatedTo(): string | undefined {
+    return this.sealer?.peer;
   }
 
   /** Calls sent and not answered, and calls waiting for a slot. */

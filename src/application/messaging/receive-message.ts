@@ -62,13 +62,16 @@ export class ReceiveMessage {
       return this.#direct(input, user, ts, file, provenBy);
     const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
+    // A batch proof or a link vouches for what its node sent to this node; what this node is asked to relay
+    // goes on with its origin's own signature, so it must carry one.
+    const forHere = to === self || to === BROADCAST;
     const { message, verified } = this.#authenticate(
       input,
       this.#compose(input, from, to, { user, ts, file }),
-      provenBy,
+      forHere ? provenBy : undefined,
     );
 
-    if (to === self || to === BROADCAST) {
+    if (forHere) {
       // A new broadcast is stored for this node's users and for every other node in one turn, so in one store
       // transaction: a crash cannot leave it delivered here and lost for the others.
       const fanOut =
