@@ -143,6 +143,29 @@ describe('files commands on a real node, when something is wrong', () => {
     expect(run.stderr).toMatch(/broke off|cannot reach/);
   });
 
+  it("get OWNER/NAME that is not listed says when the owner's node is not in the listing", async () => {
+    const server = createServer((_request, response) => {
+      response.setHeader('Content-Type', 'application/json');
+      response.end(JSON.stringify({ files: [], answered: ['here'], missing: ['nb'], stale: [] }));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const run = await cli(['get', 'bob@nb/report.pdf', '--node', url]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, 'get');
+    expect(run.stderr).toContain('bob@nb has no file named "report.pdf"');
+    expect(run.stderr).toContain('node nb is not listed there now');
+  });
+
+  it('get takes an id in upper-case hex as the same id', async () => {
+    const { node, id, content } = await publishedFile();
+    const dir = workDir();
+    const run = await cli(['get', id.toUpperCase(), '--node', node.url, '-o', join(dir, 'up.bin')]);
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, 'up.bin')).equals(content)).toBe(true);
+  });
+
   it('get into an existing directory still saves the file under its name there', async () => {
     const { node, id, content } = await publishedFile();
     const dir = workDir();

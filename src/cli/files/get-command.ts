@@ -74,10 +74,25 @@ async function idOf(node: URL, file: { owner: string; name: string }): Promise<s
   url.searchParams.set('owner', file.owner);
   url.searchParams.set('scope', 'mesh');
   url.searchParams.set('limit', '500');
-  const { files } = await nodeAnswer<{ files: { id: string; name: string }[] }>(url);
+  const {
+    files,
+    missing = [],
+    stale = [],
+  } = await nodeAnswer<{
+    files: { id: string; name: string }[];
+    missing?: string[];
+    stale?: string[];
+  }>(url);
   const found = files.find((f) => f.name === file.name.normalize('NFC'));
-  if (!found) throw new NodeCallFailed(`${file.owner} has no file named "${file.name}" on ${node.origin}`);
-  return found.id;
+  if (found) return found.id;
+  // The owner's node may be down, or may have left: its files are then not (or not all) in the listing.
+  const home = file.owner.slice(file.owner.lastIndexOf('@') + 1);
+  const why = stale.includes(home)
+    ? ` (what it knows of node ${home}'s files may be out of date: try again shortly)`
+    : missing.includes(home)
+      ? ` (node ${home} is not listed there now: it may be down, restarting or gone; try again later)`
+      : '';
+  throw new NodeCallFailed(`${file.owner} has no file named "${file.name}" on ${node.origin}${why}`);
 }
 
 function parseGetArgs(argv: readonly string[]): GetArgs | 'help' {
@@ -90,11 +105,12 @@ function parseGetArgs(argv: readonly string[]): GetArgs | 'help' {
   const { values, file: ref } = args;
   const named = /^([^/]+@[^/]+)\/(.+)$/.exec(ref);
   let file: FileRef;
-  if (/^[0-9a-f]{64}$/.test(ref)) file = { id: ref };
+  // An id copied in upper case is the same id.
+  if (/^[0-9a-f]{64}$/i.test(ref)) file = { id: ref.toLowerCase() };
   else if (named) file = { owner: named[1] as string, name: named[2] as string };
   else
     throw new UsageError(
-      `name the file by its id (64 lower-case hex digits) or as OWNER/NAME, got '${ref.slice(0, 80)}'`,
+      `name the file by its id (64 hex digits) or as OWNER/NAME, got '${ref.slice(0, 80)}'`,
     );
   const node = parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url'));
   return { node, file, ...(values.output ? { output: values.output } : {}) };
