@@ -82,13 +82,16 @@ export class MembershipProtocol implements MembershipChecks {
   /**
    * Starts the periodic work; each loop begins at a random offset so nodes started together do not align.
    * `remembered` nodes (from before a restart) that the join did not reach are kept as found dead, so the
-   * reconnect loop keeps trying them: a node restarted while the network was unreachable finds it again.
+   * reconnect loop keeps trying them: a node restarted while the network was unreachable finds it again. Those
+   * remembered as having left stay tombstones of nodes that left (not probed): the join asked them once.
    */
   start(remembered: readonly NodeReport[] = []): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
     const { registry, clock } = this.deps;
-    for (const node of remembered) if (!registry.get(node.id)) registry.buryUnknown(node, clock.now());
+    for (const node of remembered)
+      if (!registry.get(node.id))
+        registry.buryUnknown(node, clock.now(), node.state === 'left' ? 'left' : 'dead');
     const s = this.settings;
     void this.#every(s.probeIntervalMs, () => this.detector.round());
     void this.#every(s.gossipIntervalMs, async () => {
