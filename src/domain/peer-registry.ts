@@ -308,11 +308,8 @@ export class PeerRegistry {
     if (known) this.#bury(known, 'dead', now);
   }
 
-  /**
-   * Records that a node learned from gossip did not answer, so the same rumour is not checked again soon; or,
-   * with `reason` `left`, that a node remembered from before a restart as having left is still away.
-   */
-  buryUnknown(report: NodeReport, now: number, reason: 'dead' | 'left' = 'dead'): void {
+  /** Records that a node learned from gossip did not answer, so the same rumour is not checked again soon. */
+  buryUnknown(report: NodeReport, now: number): void {
     if (this.#peers.has(report.id) || report.id === this.#self.id) return;
     const grave = this.#tombstones.get(report.id);
     const incarnation = isNewer(report.incarnation, grave?.incarnation)
@@ -322,7 +319,7 @@ export class PeerRegistry {
       id: report.id,
       url: grave?.url ?? report.url,
       incarnation,
-      reason,
+      reason: 'dead',
       since: now,
     });
   }

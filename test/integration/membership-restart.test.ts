@@ -17,6 +17,13 @@ async function ids(url: string): Promise<string[]> {
   }
 }
 
+/** Forgets every node a stopped node's data dir remembers, keeping its key and incarnation. */
+function emptyMemory(dataDir: string): void {
+  const db = new Database(join(dataDir, DATABASE_FILE));
+  db.prepare('DELETE FROM known_nodes').run();
+  db.close();
+}
+
 async function stopGracefully(node: RunningNode): Promise<void> {
   node.proc.child.kill('SIGTERM');
   expect(await node.proc.exited).toBe(0);
@@ -40,9 +47,7 @@ describe('restarting a whole network', () => {
 
     // B comes back first, with its own data dir (its key) but remembering nobody: what a node that heard every
     // other node leave while the whole network stopped at once kept before this fix.
-    const db = new Database(join(b.dataDir, DATABASE_FILE));
-    db.prepare('DELETE FROM known_nodes').run();
-    db.close();
+    emptyMemory(b.dataDir);
     const back = await nodes.startNode('restart-b', { port: b.port, dataDir: b.dataDir });
     // A comes back without --join: the only node it remembers is B, which had left.
     const again = await nodes.startNode('restart-a', { port: a.port, dataDir: a.dataDir });
@@ -59,18 +64,30 @@ describe('restarting a whole network', () => {
     expect(await ids(back.url)).toEqual(both);
   });
 
-  it('a node whose remembered nodes all stay silent says so in one line and runs alone', async () => {
+  it('a node whose remembered nodes all stay silent says so, then finds one that had left once it is back', async () => {
     const a = await nodes.durable();
     const b = await nodes.durable();
     const first = await nodes.startNode('alone-a', { port: a.port, dataDir: a.dataDir });
     const second = await nodes.startNode('alone-b', { port: b.port, dataDir: b.dataDir, join: [first.url] });
     await stopGracefully(first);
     await stopGracefully(second);
-    // B remembers A (left); A is not started again.
+    // B remembers A, which left; A is down when B comes back.
     const again = await nodes.startNode('alone-b', { port: b.port, dataDir: b.dataDir });
     const line = await again.proc.waitForOutput(/\n(.*answered.*)\n/);
     expect(line[1]).not.toMatch(/joined through :/);
     expect(line[1]).toContain(first.url);
     expect(await ids(again.url)).toEqual(['alone-b']);
+    // A comes back remembering nobody: B's reconnect loop (every 5 s on lan) finds it.
+    emptyMemory(a.dataDir);
+    const back = await nodes.startNode('alone-a', { port: a.port, dataDir: a.dataDir });
+    const both = ['alone-a', 'alone-b'];
+    const deadline = Date.now() + 5_000 + 2 * CI_MARGIN_MS;
+    while (Date.now() < deadline) {
+      const [fromA, fromB] = await Promise.all([ids(back.url), ids(again.url)]);
+      if (fromA.join() === both.join() && fromB.join() === both.join()) break;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    expect(await ids(again.url)).toEqual(both);
+    expect(await ids(back.url)).toEqual(both);
   });
 });

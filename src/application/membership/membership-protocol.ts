@@ -82,16 +82,16 @@ export class MembershipProtocol implements MembershipChecks {
   /**
    * Starts the periodic work; each loop begins at a random offset so nodes started together do not align.
    * `remembered` nodes (from before a restart) that the join did not reach are kept as found dead, so the
-   * reconnect loop keeps trying them: a node restarted while the network was unreachable finds it again. Those
-   * remembered as having left stay tombstones of nodes that left (not probed): the join asked them once.
+   * reconnect loop keeps trying them: a node restarted while the network was unreachable finds it again. So
+   * are those remembered as having left: after a restart, who had left is old news (a whole network stopped
+   * and started again comes back one node at a time), and a node found this way is probed, then told of this
+   * node by its own signed record, which gossip cannot do for a keyed node it no longer lists.
    */
   start(remembered: readonly NodeReport[] = []): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
     const { registry, clock } = this.deps;
-    for (const node of remembered)
-      if (!registry.get(node.id))
-        registry.buryUnknown(node, clock.now(), node.state === 'left' ? 'left' : 'dead');
+    for (const node of remembered) if (!registry.get(node.id)) registry.buryUnknown(node, clock.now());
     const s = this.settings;
     void this.#every(s.probeIntervalMs, () => this.detector.round());
     void this.#every(s.gossipIntervalMs, async () => {

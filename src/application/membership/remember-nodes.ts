@@ -68,7 +68,7 @@ export class RememberNodes {
     // Nodes found dead are kept too (newest first, a bounded number): a node restarted while the network is
     // unreachable must still know whom to try when it comes back. So are nodes that left: when a whole network
     // is stopped, each node hears the others leave, and one that remembered nobody would otherwise come back
-    // alone, with nobody remembering it either. The restart asks them once (they may be back), never probes them.
+    // alone, with nobody remembering it either. The restart asks them, then keeps trying them as found dead.
     const dead = registry
       .tombstones()
       .sort((a, b) => b.since - a.since)
