@@ -90,4 +90,32 @@ describe('restarting a whole network', () => {
     expect(await ids(again.url)).toEqual(both);
     expect(await ids(back.url)).toEqual(both);
   });
+
+  it("two restarted nodes that know each other's keys but not each other meet through a node listing both", async () => {
+    const [a, b, c] = await Promise.all([nodes.durable(), nodes.durable(), nodes.durable()]);
+    const hub = await nodes.startNode('meet-a', { port: a.port, dataDir: a.dataDir });
+    const left = await nodes.startNode('meet-b', { port: b.port, dataDir: b.dataDir, join: [hub.url] });
+    const right = await nodes.startNode('meet-c', { port: c.port, dataDir: c.dataDir, join: [hub.url] });
+    await waitForLists([hub, left, right], ['meet-a', 'meet-b', 'meet-c']);
+    // B and C stop and come back remembering nobody but A, whose list names them both; their key bindings stay.
+    await stopGracefully(left);
+    await stopGracefully(right);
+    emptyMemory(b.dataDir);
+    emptyMemory(c.dataDir);
+    const left2 = await nodes.startNode('meet-b', { port: b.port, dataDir: b.dataDir, join: [hub.url] });
+    const right2 = await nodes.startNode('meet-c', { port: c.port, dataDir: c.dataDir, join: [hub.url] });
+    // A passes their records on unsigned, which cannot introduce a keyed node; each asks the other itself.
+    await waitForLists([hub, left2, right2], ['meet-a', 'meet-b', 'meet-c']);
+  });
 });
+
+/** Waits (with a deadline of a few gossip rounds) until every node lists exactly `all`. */
+async function waitForLists(running: RunningNode[], all: string[]): Promise<void> {
+  const deadline = Date.now() + 8_000 + 2 * CI_MARGIN_MS;
+  while (Date.now() < deadline) {
+    const lists = await Promise.all(running.map((n) => ids(n.url)));
+    if (lists.every((l) => l.join() === all.join())) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  for (const node of running) expect(await ids(node.url), node.id).toEqual(all);
+}
