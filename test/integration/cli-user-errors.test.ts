@@ -4,7 +4,7 @@
 // a bare "fetch failed" under the plain `meshchat:` prefix. The CLI runs as a child process against a real
 // node (and, for a node that fails, a small HTTP server) on 127.0.0.1.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -121,6 +121,19 @@ describe('files commands on a real node, when something is wrong', () => {
     expect(run.code).toBe(2);
     expectOneLine(run.stderr, 'publish');
     expect(run.stderr).toContain(`${missing}: no such file`);
+  });
+
+  it("publish --name with an empty name is a flag error, not the node's sentence about a query parameter", async () => {
+    const { node } = await publishedFile();
+    const file = join(workDir(), 'x.txt');
+    writeFileSync(file, 'x');
+    const run = await cli(['publish', file, '--name', '', '--node', node.url, '--login', 'alice'], {
+      MESHCHAT_PASSWORD: PASSWORD,
+    });
+    expect(run.code).toBe(2);
+    expectOneLine(run.stderr, 'publish');
+    expect(run.stderr).toContain('--name');
+    expect(run.stderr).not.toContain('query parameter');
   });
 
   it('get from a node that drops the connection before answering the download: one line, exit 1', async () => {

@@ -53,6 +53,8 @@ function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' {
   );
   if (args === 'help') return 'help';
   const { values, file } = args;
+  if (values.name !== undefined && values.name.trim() === '')
+    throw new UsageError("--name must not be empty (leave it out to use the file's own name)");
   return {
     file,
     node: parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url')),
