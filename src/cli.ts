@@ -14,14 +14,19 @@ const USAGE = `Usage: meshchat <command> [options]
 
 Commands:
   node      run a node (meshchat node --help)
-  chat      chat through a node: meshchat chat --node <url> [--login NAME] [--to ID|USER@ID] [--json]
+  chat      chat through a node: meshchat chat --node <url> [--login NAME] [--user NAME] [--to ID|USER@ID] [--json]
   register  create an account on a node: meshchat register --node <url> --name NAME
   demo      three local nodes joined together, and how to chat between them
   audit     print a node's audit trail: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
-  publish   publish a file: meshchat publish FILE [--description TEXT] --node URL --login NAME
-  files     list or search a node's files: meshchat files --node URL [--user U] [--search WORDS] [--json]
+  publish   publish a file: meshchat publish FILE [--description TEXT] [--name NAME] --node URL --login NAME
+  files     list or search the mesh's files: meshchat files --node URL [--user U] [--search WORDS] [--local] [--json]
   get       download a file, verified and resumable: meshchat get ID|OWNER/NAME --node URL [-o PATH]
-  help      show this help`;
+  help      show this help (also -h, --help; each command takes -h and --help too)`;
+
+const DEMO_USAGE = `Usage: meshchat demo
+
+Starts three nodes (alpha, bravo, charlie) in memory on free local ports, joined in one network, and prints
+their URLs and how to chat between them. Ctrl-C stops them.`;
 
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -50,6 +55,10 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'get':
       return runGet(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'demo':
+      if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
+        process.stdout.write(`${DEMO_USAGE}\n`);
+        return 0;
+      }
       if (rest.length > 0) {
         process.stderr.write(`meshchat demo: takes no arguments (got '${rest[0]}')\n`);
         return 2;

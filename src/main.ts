@@ -54,7 +54,13 @@ export async function runNode(argv: readonly string[]): Promise<number> {
   try {
     const joined = await node.start();
     process.stdout.write(`meshchat node ${node.id} listening at ${node.url}\n`);
-    if (joined) {
+    if (joined && joined.seeds.length === 0) {
+      // Only remembered nodes were asked (no --join), and none answered: say so, not "joined through :".
+      process.stdout.write(
+        `no node it knew answered (${joined.failedSeeds.map((f) => f.url).join(', ')}): running alone until ` +
+          'one joins it or is found again; --join URL joins a network now\n',
+      );
+    } else if (joined) {
       process.stdout.write(
         `joined through ${joined.seeds.join(', ')}: ${joined.joined.length} node(s) told` +
           (joined.unreachable.length ? `, unreachable: ${joined.unreachable.join(', ')}` : '') +

@@ -53,7 +53,7 @@ export function usageErrorFrom(err: unknown): UsageError {
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
       const m = /^Unexpected argument '([^']*)'/.exec(raw);
-      return new UsageError(m ? `unexpected argument '${m[1]}' (flags are --name value)` : raw);
+      return new UsageError(m ? `unexpected argument '${m[1]}' (a flag is written --flag value)` : raw);
     }
     default:
       return new UsageError(raw);

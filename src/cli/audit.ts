@@ -17,7 +17,7 @@ export const AUDIT_USAGE = `Usage: meshchat audit --data-dir DIR [--since TIME] 
                   or a span back from now such as 90s, 30m, 24h, 7d
   --user U        records of one user: a name, or name@node
   --json          one JSON object per line instead of a table
-  --help          show this help`;
+  -h, --help      show this help`;
 
 export interface AuditIo {
   readonly stdout: NodeJS.WritableStream;
@@ -72,7 +72,7 @@ export function parseAuditFlags(
         since: { type: 'string' },
         user: { type: 'string' },
         json: { type: 'boolean' },
-        help: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {

@@ -73,7 +73,7 @@ export const NODE_USAGE = `Usage: meshchat node [options]
                      simultaneous connections per client address, HTTP and sockets, 0 for no cap
                      (env MESHCHAT_MAX_CONNECTIONS; default 256, no cap behind --tunnel ngrok)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env MESHCHAT_LOG_LEVEL; default info)
-  --help             show this help`;
+  -h, --help         show this help`;
 
 const idField = z.string().refine(isValidNodeId, {
   message: 'must be 1 to 64 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
@@ -240,7 +240,7 @@ export function parseNodeFlags(
         'send-rate': { type: 'string' },
         'address-rate': { type: 'string' },
         'log-level': { type: 'string' },
-        help: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {

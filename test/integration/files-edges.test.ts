@@ -155,6 +155,34 @@ describe('publishing and downloading on a real node: edge cases', () => {
     expect(body.file.name).toBe('..hidden...txt');
   });
 
+  it('a name or description whose percent-escapes are not UTF-8 is refused, not kept as its escapes', async () => {
+    const { node, root } = await start();
+    const { token } = await registerAndLogin(node.url, 'bob', PASSWORD);
+    const raw = async (query: string) => {
+      const answer = await fetch(`${node.url}/files?${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        body: Buffer.from(query),
+      });
+      return { status: answer.status, body: (await answer.json()) as { file: FileRecord; error: ErrorBody } };
+    };
+    for (const [query, code] of [
+      ['name=%FF.txt', 'invalid_file_name'],
+      ['name=caf%C3.txt', 'invalid_file_name'],
+      ['name=ok.txt&description=%E2%82', 'invalid_description'],
+    ] as const) {
+      const { status, body } = await raw(query);
+      expect(status, query).toBe(400);
+      expect(body.error.code, query).toBe(code);
+      expect(body.error.message, query).toMatch(/UTF-8/);
+    }
+    expect(filesUnder(root)).toEqual([]);
+    // A well-formed escape, and a lone "%" that starts no escape, are the characters they stand for.
+    const fine = await raw('name=100%25%20sure.txt&description=50%+off');
+    expect(fine.status).toBe(201);
+    expect(fine.body.file).toMatchObject({ name: '100% sure.txt', description: '50% off' });
+  });
+
   it('a disk that fills mid-upload: 507 insufficient_storage with a sentence, no partial file, no record', async () => {
     const { root, publish, download } = await start(3 * MiB);
     const small = randomBytes(MiB);

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_ERROR_BYTES, UndiciFileSource } from '../../src/adapters/files/undici-file-source.js';
-import { FileFetchFailed } from '../../src/application/files/file-errors.js';
+import { FileFetchFailed, fileUnavailableMessage } from '../../src/application/files/file-errors.js';
 import { PeerUrlPolicy } from '../../src/domain/peer-url-policy.js';
 
 const servers: Server[] = [];
@@ -96,6 +96,31 @@ describe('UndiciFileSource', () => {
     await expect(source.fetch(url, 'f1', 0, () => undefined, options())).rejects.toEqual(
       new FileFetchFailed(`${url} answered GET /files/f1 with 404: No such file here.`, 'rejected', 404),
     );
+  });
+
+  it('a relay that could not get the file either: its reason, not its whole sentence nested in ours', async () => {
+    const id = 'a'.repeat(64);
+    const url = await serve((_req, res) => {
+      res.writeHead(502, { 'content-type': 'application/json' });
+      const message = fileUnavailableMessage(
+        id,
+        'nb: Could not reach http://127.0.0.1:9: connect ECONNREFUSED.',
+        0,
+        5,
+      );
+      res.end(JSON.stringify({ error: { code: 'file_unavailable', message } }));
+    });
+    const error = (await source
+      .fetch(url, id, 0, () => undefined, options())
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(FileFetchFailed);
+    expect(error.message).toBe(
+      `${url} could not get it either (nb: Could not reach http://127.0.0.1:9: connect ECONNREFUSED.)`,
+    );
+    // Ours, around it, names the file once and says once what is kept.
+    const ours = fileUnavailableMessage(id, `nc: ${error.message}`, 0, 5);
+    expect(ours.split(id)).toHaveLength(2);
+    expect(ours.match(/verified and kept/g)).toHaveLength(1);
   });
 
   it('a range other than the one asked for, or a 200 to a range, is a bad answer and no piece is taken', async () => {

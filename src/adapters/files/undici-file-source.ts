@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, getGlobalDispatcher } from 'undici';
-import { FileFetchFailed } from '../../application/files/file-errors.js';
+import { FileFetchFailed, fileUnavailableReason } from '../../application/files/file-errors.js';
 import type { FilePieceReceiver, FileSource } from '../../application/ports/files/file-source.js';
 import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
 
@@ -193,10 +193,15 @@ class FetchHandler implements Dispatcher.DispatchHandler {
   /** Rejects with what an error answer said (its status, and its message when it gave one), then drops it. */
   #failStatus(): void {
     const status = this.#status as number;
-    const text = messageOf(Buffer.concat(this.#errorText).toString('utf8'));
+    const raw = Buffer.concat(this.#errorText).toString('utf8');
+    // A relay that could not get the file either: its reason, rather than its whole sentence inside ours.
+    const relayed = fileUnavailableReason(messageOf(raw, Number.POSITIVE_INFINITY));
+    const text = messageOf(raw);
     this.#abort(
       new FileFetchFailed(
-        `${this.url} answered GET /files/${this.id} with ${status}${text ? `: ${text}` : ''}`,
+        relayed !== undefined
+          ? `${this.url} could not get it either (${relayed.slice(0, 300)})`
+          : `${this.url} answered GET /files/${this.id} with ${status}${text ? `: ${text}` : ''}`,
         status >= 200 && status < 300 ? 'bad_answer' : 'rejected',
         status,
       ),
@@ -227,14 +232,14 @@ class FetchHandler implements Dispatcher.DispatchHandler {
 }
 
 /** The message of an error answer's body: its JSON `error.message`, else its text; at most 300 characters. */
-function messageOf(text: string): string {
+function messageOf(text: string, max = 300): string {
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } };
-    if (typeof parsed.error?.message === 'string') return parsed.error.message.slice(0, 300);
+    if (typeof parsed.error?.message === 'string') return parsed.error.message.slice(0, max);
   } catch {
     // Not JSON: the text itself.
   }
-  return text.trim().slice(0, 300);
+  return text.trim().slice(0, max);
 }
 
 function describe(error: unknown): string {

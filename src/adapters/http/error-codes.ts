@@ -108,8 +108,8 @@ export const ERROR_CODES = {
     weak_password: `A new password is shorter than ${PASSWORD_MIN_LENGTH} characters.`,
     invalid_password: `A password is not a string, or is over ${PASSWORD_MAX_BYTES} bytes of UTF-8.`,
     invalid_address: 'A user address is not `name@node` (a user name and a node id).',
-    invalid_file_name: `A file name is empty, over ${FILE_NAME_MAX_BYTES} bytes of UTF-8, has control characters or \`/\` or \`\\\`, or is \`.\` or \`..\`.`,
-    invalid_description: `A file description is not text of at most ${FILE_DESCRIPTION_MAX_BYTES} bytes of UTF-8 without control characters (tabs and line breaks allowed).`,
+    invalid_file_name: `A file name is empty, over ${FILE_NAME_MAX_BYTES} bytes of UTF-8, has control characters or \`/\` or \`\\\`, is \`.\` or \`..\`, or its \`%XX\` escapes in the query are not UTF-8.`,
+    invalid_description: `A file description is not text of at most ${FILE_DESCRIPTION_MAX_BYTES} bytes of UTF-8 without control characters (tabs and line breaks allowed), or its \`%XX\` escapes in the query are not UTF-8.`,
     invalid_file_id: 'A file id is not 64 lower-case hex digits (the SHA-256 of the content).',
     invalid_file_reference:
       'The `file` of a message is not `{id, name, size}` with a file id (64 lower-case hex digits), a valid file name and a size that is a whole number of bytes.',

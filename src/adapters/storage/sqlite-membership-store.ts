@@ -61,7 +61,7 @@ export class SqliteMembershipStore implements MembershipStore {
       id,
       url,
       ...(incarnation === null ? {} : { incarnation }),
-      ...(state === 'dead' ? { state } : {}),
+      ...(state === 'dead' || state === 'left' ? { state } : {}),
     }));
     const keys = this.#db.prepare<[], { id: string; key: string }>('SELECT id, key FROM node_keys').all();
     return {

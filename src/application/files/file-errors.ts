@@ -49,6 +49,30 @@ export class FileUnavailable extends MeshError {
   readonly code = 'file_unavailable';
 }
 
+/** The sentence of a `FileUnavailable` after every source failed: the last failure, and what is kept. */
+export function fileUnavailableMessage(
+  id: string,
+  lastError: string,
+  verified: number,
+  size: number,
+): string {
+  return (
+    `No node could send file ${id} (${lastError}); ${verified} of ${size} bytes are verified and kept ` +
+    'here: ask again later to resume.'
+  );
+}
+
+const UNAVAILABLE =
+  /^No node could send file [0-9a-f]{64} \((.*)\); \d+ of \d+ bytes are verified and kept here/s;
+
+/**
+ * The last failure named in another meshchat node's `fileUnavailableMessage` (a relay that could not get the
+ * file either), or undefined for any other sentence.
+ */
+export function fileUnavailableReason(message: string): string | undefined {
+  return UNAVAILABLE.exec(message)?.[1];
+}
+
 /** This node already runs as many fetches from other nodes as it allows; ask again shortly (503). */
 export class DownloadsBusy extends MeshError {
   readonly code = 'downloads_busy';

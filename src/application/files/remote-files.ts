@@ -11,6 +11,7 @@ import {
   DownloadsBusy,
   FileFetchFailed,
   FileUnavailable,
+  fileUnavailableMessage,
   StorageFailed,
   StorageFull,
 } from './file-errors.js';
@@ -239,8 +240,7 @@ export class RemoteFiles {
           : undefined;
       if (!candidate) {
         throw new FileUnavailable(
-          `No node could send file ${record.id} (${lastError}); ${partial.verified} of ${record.size} bytes ` +
-            'are verified and kept here: ask again later to resume.',
+          fileUnavailableMessage(record.id, lastError, partial.verified, record.size),
         );
       }
       asked.push(candidate.id);

@@ -73,7 +73,13 @@ export class AntiEntropy {
     for (const report of reports) {
       if (!isPlausibleIncarnation(report.incarnation, clock.now()) || !urls.allows(report.url)) continue;
       // A keyed node's record changes only by its own signature: gossip cannot move or age it.
-      if (this.deps.keys && !this.deps.keys.admits(report, registry.get(report.id))) continue;
+      if (this.deps.keys && !this.deps.keys.admits(report, registry.get(report.id))) {
+        // One this node does not list (it left, or restarts forgot it) cannot be introduced by a third party's
+        // unsigned copy either: ask the node itself, at that URL, for its own signed record.
+        if (!registry.get(report.id) && (report.state === 'alive' || report.state === 'suspect'))
+          void this.#askSigned(report);
+        continue;
+      }
       const verdict = registry.assess(report);
       if (verdict.action === 'accept') registry.accept(report);
       else if (verdict.action === 'refute') refuteAbove = Math.max(refuteAbove ?? 0, verdict.seen);
@@ -85,6 +91,32 @@ export class AntiEntropy {
       }
     }
     if (refuteAbove !== undefined) refute(refuteAbove);
+  }
+
+  /**
+   * Pulls `GET /nodes` at the URL a report gives for a keyed node this node does not list, and takes the node's
+   * own entry there only when it is signed by the key bound to that id and names that very URL; then tells it
+   * about this node, as for any node newly confirmed. A forged report costs one request and changes nothing.
+   */
+  async #askSigned(report: NodeReport): Promise<void> {
+    const { registry, peers, clock, introduce, keys } = this.deps;
+    if (!keys || this.#checking.has(report.id) || this.#checking.size >= MAX_CHECKS_IN_FLIGHT) return;
+    this.#checking.add(report.id);
+    try {
+      const timeoutMs = 2 * this.settings.probeTimeoutMs;
+      const list = await within(clock, timeoutMs, peers.listNodes(report.url, { timeoutMs }));
+      const own = list?.find((r) => r.id === report.id);
+      if (this.#stopped || !own || own.sig === undefined || own.url !== report.url) return;
+      if (registry.get(report.id) || !keys.admits(own)) return;
+      const { id, url, incarnation } = own;
+      if (registry.confirm(incarnation === undefined ? { id, url } : { id, url, incarnation }) === 'added')
+        introduce(url);
+    } catch (error) {
+      // Unreachable, or the list is full (too_many_nodes): a later round asks again.
+      if (!(error instanceof MeshError)) throw error;
+    } finally {
+      this.#checking.delete(report.id);
+    }
   }
 
   /**

@@ -82,7 +82,10 @@ export class MembershipProtocol implements MembershipChecks {
   /**
    * Starts the periodic work; each loop begins at a random offset so nodes started together do not align.
    * `remembered` nodes (from before a restart) that the join did not reach are kept as found dead, so the
-   * reconnect loop keeps trying them: a node restarted while the network was unreachable finds it again.
+   * reconnect loop keeps trying them: a node restarted while the network was unreachable finds it again. So
+   * are those remembered as having left: after a restart, who had left is old news (a whole network stopped
+   * and started again comes back one node at a time), and a node found this way is probed, then told of this
+   * node by its own signed record, which gossip cannot do for a keyed node it no longer lists.
    */
   start(remembered: readonly NodeReport[] = []): void {
     if (this.#started || this.#stopped) return;

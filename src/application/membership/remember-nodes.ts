@@ -5,7 +5,7 @@ import type { MembershipStore, RememberedMembership } from '../ports/membership-
 import type { NodeKeys } from './node-keys.js';
 import type { MembershipSettings } from './settings.js';
 
-/** How many nodes found dead are remembered across a restart, besides every member. */
+/** How many nodes found dead or gone are remembered across a restart, besides every member. */
 export const MAX_REMEMBERED_DEAD = 256;
 
 /**
@@ -66,18 +66,16 @@ export class RememberNodes {
     const record = ({ id, url, incarnation }: NodeReport): NodeReport =>
       incarnation === undefined ? { id, url } : { id, url, incarnation };
     // Nodes found dead are kept too (newest first, a bounded number): a node restarted while the network is
-    // unreachable must still know whom to try when it comes back.
+    // unreachable must still know whom to try when it comes back. So are nodes that left: when a whole network
+    // is stopped, each node hears the others leave, and one that remembered nobody would otherwise come back
+    // alone, with nobody remembering it either. The restart asks them, then keeps trying them as found dead.
     const dead = registry
       .tombstones()
-      .filter((t) => t.reason === 'dead')
       .sort((a, b) => b.since - a.since)
       .slice(0, MAX_REMEMBERED_DEAD);
     store.save({
       incarnation: registry.self.incarnation,
-      nodes: [
-        ...registry.peers().map(record),
-        ...dead.map((t) => ({ ...record(t), state: 'dead' as const })),
-      ],
+      nodes: [...registry.peers().map(record), ...dead.map((t) => ({ ...record(t), state: t.reason }))],
       ...(this.deps.keys ? { keys: this.deps.keys.bindings() } : {}),
     });
   }

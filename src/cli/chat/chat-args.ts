@@ -51,8 +51,9 @@ Options:
                  stdout); messages from the node's history are printed the same way with "history": true.
                  Failed sends, bad input lines, delivery status events, connection changes and node errors
                  go to stderr as JSON lines. A direct message carries "fromUser" (the sender's address)
-                 and "to" the recipient's; "to" in a line may be an address. When stdin ends, waits for the pending acknowledgements and
-                 exits 0, or 1 if any line could not be sent.
+                 and "to" the recipient's; "to" in a line may be an address. When stdin ends, waits for
+                 the pending acknowledgements and exits 0, or 1 if any line could not be sent (to only
+                 listen, keep stdin open: sleep infinity | meshchat chat --json ...).
   -h, --help     show this help
 
 Interactive commands:

@@ -21,6 +21,14 @@ const REASONS: Record<string, string> = {
   'parse error': 'the node sent something unreadable',
 };
 
+/** socket.io's `connect_error` messages for a connection that failed, in a user's words. */
+const CONNECT_ERRORS: Record<string, string> = {
+  'xhr poll error': 'no answer: nothing took the connection, or it broke',
+  'xhr post error': 'no answer: the connection broke',
+  'websocket error': 'the connection failed',
+  timeout: 'no answer in time',
+};
+
 /**
  * The client's `Transport` over socket.io at the node's URL (SPEC §3). socket.io's own reconnection is off:
  * the client core decides when to dial again, and each attempt is a fresh connection whose handshake `auth`
@@ -60,7 +68,7 @@ export class SocketIoTransport implements Transport {
     socket.on('connect', () => handlers.onOpen());
     socket.on('disconnect', (reason) => end(REASONS[reason] ?? reason, false));
     // `active` is false when the node itself refused the connection (a middleware error): no use retrying.
-    socket.on('connect_error', (err) => end(err.message, !socket.active));
+    socket.on('connect_error', (err) => end(CONNECT_ERRORS[err.message] ?? err.message, !socket.active));
     for (const type of EVENTS) {
       // `history` has a second argument on a meshchat node: its page, `{more, before}`.
       socket.on(type as string, (data: unknown, page?: unknown) =>

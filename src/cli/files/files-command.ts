@@ -17,7 +17,7 @@ of date are named on stderr.
   --search WORDS   only files whose name or description has every word
   --local          only the files published on that node
   --json           one JSON object per file and line instead of a table
-  --help           show this help`;
+  -h, --help       show this help`;
 
 interface Listed extends FileRecordAnswer {
   readonly description: string;
@@ -76,7 +76,7 @@ export async function runFiles(
         search: { type: 'string' },
         local: { type: 'boolean' },
         json: { type: 'boolean' },
-        help: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
     if (values.help) {

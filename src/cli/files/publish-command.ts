@@ -20,7 +20,7 @@ or typed at a prompt that does not echo (on a terminal only).
   --login NAME        the user publishing, required
   --description TEXT  what the file is, found by searches
   --name NAME         the name to publish it under (default: the file's own name)
-  --help              show this help`;
+  -h, --help          show this help`;
 
 export interface PublishIo extends PasswordIo {
   /** Where `MESHCHAT_PASSWORD` is read. */
@@ -42,7 +42,7 @@ const OPTIONS = {
   login: { type: 'string' },
   description: { type: 'string' },
   name: { type: 'string' },
-  help: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' {
@@ -53,6 +53,8 @@ function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' {
   );
   if (args === 'help') return 'help';
   const { values, file } = args;
+  if (values.name !== undefined && values.name.trim() === '')
+    throw new UsageError("--name must not be empty (leave it out to use the file's own name)");
   return {
     file,
     node: parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url')),
@@ -77,7 +79,9 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
     }
     args = parsed;
     const stat = statSync(args.file, { throwIfNoEntry: false });
-    if (!stat?.isFile()) throw new UsageError(`${args.file} is not a file`);
+    if (stat === undefined) throw new UsageError(`${args.file}: no such file`);
+    if (!stat.isFile())
+      throw new UsageError(`${args.file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}`);
     size = stat.size;
   } catch (error) {
     io.stderr.write(`meshchat publish: ${usageErrorFrom(error).message}\n`);

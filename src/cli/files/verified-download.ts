@@ -95,6 +95,13 @@ export async function verifiedDownload(request: DownloadRequest): Promise<string
   if (verifier.verified < record.size) {
     const response = await fetch(new URL(`/files/${id}`, node), {
       headers: verifier.verified > 0 ? { Range: `bytes=${verifier.verified}-`, 'If-Range': `"${id}"` } : {},
+    }).catch((error: unknown) => {
+      // The node went away between the record and the bytes (stopped, crashed, a proxy cut it).
+      const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+      const why = cause?.message ?? cause?.code ?? (error as Error).message;
+      throw new NodeCallFailed(
+        `the download from ${node.origin} broke off before its first byte (${why}); run the same command to resume`,
+      );
     });
     if (response.status === 200 && verifier.verified > 0) {
       // The node sent the whole file after all: start again from its first byte.

@@ -21,6 +21,7 @@ import {
 import { bearerToken } from '../request-credentials.js';
 import { route } from '../route.js';
 import { sendNodeBody } from '../send-node-body.js';
+import { requireUtf8Query } from '../utf8-query.js';
 import { CATALOG_VERSION_HEADER } from '../wire-schemas.js';
 
 const DOWNLOAD_HEADERS = {
@@ -79,12 +80,12 @@ export const FILE_ROUTES = [
       'storage_failed',
       'node_stopping',
     ],
-    handle: async ({ deps: { files }, query, c }) => {
+    handle: async ({ deps: { files }, c }) => {
       try {
         const file = await files.publish.execute({
           token: bearerToken(c),
-          name: query('name'),
-          description: query('description'),
+          name: requireUtf8Query(c.req.url, 'name', 'invalid_file_name', 'file name'),
+          description: requireUtf8Query(c.req.url, 'description', 'invalid_description', 'description'),
           declaredType: c.req.header('content-type'),
           declaredSize: declaredLength(c),
           body: bodyOf(c),

@@ -1,0 +1,189 @@
+// What a user meets on the command line when something is wrong: every command takes -h and --help, the
+// general help names every flag of each command's own usage, and a download that cannot write its file or
+// whose node breaks the connection ends with one line `meshchat <command>: …` and exit 1, never a raw errno or
+// a bare "fetch failed" under the plain `meshchat:` prefix. The CLI runs as a child process against a real
+// node (and, for a node that fails, a small HTTP server) on 127.0.0.1.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MeshNode } from '../../src/mesh-node.js';
+import { registerAndLogin } from '../support/accounts-http.js';
+import { startTestNode, stopAll } from '../support/nodes.js';
+import { runCli } from '../support/processes.js';
+
+const PASSWORD = 'correct horse battery';
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+const nodes: MeshNode[] = [];
+const servers: Server[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await stopAll(nodes);
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function workDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshchat-cli-errors-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Runs a CLI command to its end (with a deadline). */
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const proc = runCli(args, env);
+  const code = await Promise.race([
+    proc.exited,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), 20_000),
+    ),
+  ]);
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
+}
+
+/** One line on stderr, prefixed with the command, with no stack trace and no raw errno text. */
+function expectOneLine(stderr: string, command: string) {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^meshchat ${command}: `));
+  expect(stderr).not.toMatch(/ENOENT:|EACCES:|fetch failed|\n\s+at /);
+}
+
+describe('help on every command', () => {
+  it('-h and --help print the usage on stdout and exit 0, for every command', async () => {
+    const commands = ['node', 'chat', 'register', 'demo', 'audit', 'publish', 'files', 'get'];
+    // --help already worked everywhere but on demo; -h nowhere but chat and register.
+    const asked = [...commands.map((command) => [command, '-h']), ['demo', '--help']];
+    const runs = await Promise.all(asked.map((args) => cli(args)));
+    runs.forEach((run, i) => {
+      const what = `meshchat ${asked[i]?.join(' ')}`;
+      expect(run, what).toMatchObject({ code: 0, stderr: '' });
+      expect(run.stdout, what).toMatch(/^Usage: meshchat /);
+    });
+  });
+
+  it("the general help names every flag of each command's own usage line", async () => {
+    const general = (await cli(['help'])).stdout;
+    const commands = ['chat', 'register', 'audit', 'publish', 'files', 'get'];
+    const helps = await Promise.all(commands.map((command) => cli([command, '--help'])));
+    for (const [i, command] of commands.entries()) {
+      const own = helps[i]?.stdout.split('\n')[0] ?? '';
+      const line = general.split('\n').find((l) => l.trimStart().startsWith(`${command} `)) ?? '';
+      for (const flag of own.match(/(?<![\w-])--?[a-z][a-z-]*/g) ?? [])
+        expect(line, `meshchat help, ${command}: ${flag}`).toContain(flag);
+    }
+  });
+
+  it('an argument where a flag is expected is named without suggesting a flag that does not exist', async () => {
+    const run = await cli(['files', '--node', 'http://127.0.0.1:9', 'extra']);
+    expect(run.code).toBe(2);
+    expectOneLine(run.stderr, 'files');
+    expect(run.stderr).toContain("'extra'");
+    expect(run.stderr).not.toContain('--name');
+  });
+});
+
+describe('files commands on a real node, when something is wrong', () => {
+  async function publishedFile() {
+    const node = await startTestNode('cli-errors');
+    nodes.push(node);
+    const { token } = await registerAndLogin(node.url, 'alice', PASSWORD);
+    const content = randomBytes(4096);
+    const answer = await fetch(`${node.url}/files?name=notes.bin`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream' },
+      body: content,
+    });
+    expect(answer.status).toBe(201);
+    return { node, content, id: sha(content) };
+  }
+
+  it('get into a directory that does not exist: one line naming the path, exit 1, nothing written', async () => {
+    const { node, id } = await publishedFile();
+    const dir = workDir();
+    const target = join(dir, 'missing', 'copy.bin');
+    const run = await cli(['get', id, '--node', node.url, '-o', target]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, 'get');
+    expect(run.stderr).toContain(join(dir, 'missing'));
+  });
+
+  it('publish of a file that does not exist says so, exit 2', async () => {
+    const { node } = await publishedFile();
+    const missing = join(workDir(), 'nothing-here.txt');
+    const run = await cli(['publish', missing, '--node', node.url, '--login', 'alice'], {
+      MESHCHAT_PASSWORD: PASSWORD,
+    });
+    expect(run.code).toBe(2);
+    expectOneLine(run.stderr, 'publish');
+    expect(run.stderr).toContain(`${missing}: no such file`);
+  });
+
+  it("publish --name with an empty name is a flag error, not the node's sentence about a query parameter", async () => {
+    const { node } = await publishedFile();
+    const file = join(workDir(), 'x.txt');
+    writeFileSync(file, 'x');
+    const run = await cli(['publish', file, '--name', '', '--node', node.url, '--login', 'alice'], {
+      MESHCHAT_PASSWORD: PASSWORD,
+    });
+    expect(run.code).toBe(2);
+    expectOneLine(run.stderr, 'publish');
+    expect(run.stderr).toContain('--name');
+    expect(run.stderr).not.toContain('query parameter');
+  });
+
+  it('get from a node that drops the connection before answering the download: one line, exit 1', async () => {
+    const content = randomBytes(3000);
+    const id = sha(content);
+    const record = { id, name: 'x.bin', owner: 'a@b', type: 'application/octet-stream', size: 3000 };
+    const server = createServer((request, response) => {
+      if (request.url === `/files/${id}/record`) {
+        response.setHeader('Content-Type', 'application/json');
+        response.end(JSON.stringify({ file: { ...record, chunkSize: 1048576, chunks: [id] } }));
+      } else request.socket.destroy();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = workDir();
+    const run = await cli(['get', id, '--node', url, '-o', join(dir, 'x.bin')]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, 'get');
+    expect(run.stderr).toMatch(/broke off|cannot reach/);
+  });
+
+  it("get OWNER/NAME that is not listed says when the owner's node is not in the listing", async () => {
+    const server = createServer((_request, response) => {
+      response.setHeader('Content-Type', 'application/json');
+      response.end(JSON.stringify({ files: [], answered: ['here'], missing: ['nb'], stale: [] }));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const run = await cli(['get', 'bob@nb/report.pdf', '--node', url]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, 'get');
+    expect(run.stderr).toContain('bob@nb has no file named "report.pdf"');
+    expect(run.stderr).toContain('node nb is not listed there now');
+  });
+
+  it('get takes an id in upper-case hex as the same id', async () => {
+    const { node, id, content } = await publishedFile();
+    const dir = workDir();
+    const run = await cli(['get', id.toUpperCase(), '--node', node.url, '-o', join(dir, 'up.bin')]);
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, 'up.bin')).equals(content)).toBe(true);
+  });
+
+  it('get into an existing directory still saves the file under its name there', async () => {
+    const { node, id, content } = await publishedFile();
+    const dir = workDir();
+    const run = await cli(['get', id, '--node', node.url, '-o', dir]);
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, 'notes.bin')).equals(content)).toBe(true);
+  });
+});
