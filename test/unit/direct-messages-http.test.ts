@@ -25,6 +25,19 @@ describe('direct messages on PUT /msg and POST /msgs: every bad one is a 4xx wit
     expect(a.users.messages).toEqual([]);
   });
 
+  it('names the missing field of a direct message: "from" or "fromUser"', async () => {
+    const { app } = await memoryHttpApp();
+    const noFrom = await app.request('/msg', put({ to: 'bob@a', msg: 'x' }));
+    expect(noFrom.status).toBe(400);
+    const refused = (await noFrom.json()) as { error: { code: string; message: string } };
+    expect(refused.error.code).toBe('invalid_node_id');
+    expect(refused.error.message).toContain('"from"');
+    const noSender = await app.request('/msg', put({ from: 'b', to: 'bob@a', msg: 'x' }));
+    const unnamed = (await noSender.json()) as { error: { code: string; message: string } };
+    expect(unnamed.error).toMatchObject({ code: 'invalid_address' });
+    expect(unnamed.error.message).toContain('"fromUser"');
+  });
+
   it('answers a batch with one result per direct message', async () => {
     const { app } = await memoryHttpApp();
     const response = await app.request('/msgs', {

@@ -108,6 +108,20 @@ export class ReceiveMessage {
   ): Promise<ReceiveOutcome> {
     const { direct, telemetry } = this.deps;
     const to = formatUserAddress(parseUserAddress(input.to));
+    // Say which field: the domain's own messages name no field, and these two are easy to leave out by hand.
+    if (input.from === undefined) {
+      throw new InvalidInput(
+        'invalid_node_id',
+        'A direct message between nodes names its origin node in "from" and its sender in "fromUser" ' +
+          '(a user sends one from a logged-in socket.io or /ws connection, which fills both in).',
+      );
+    }
+    if (input.fromUser === undefined) {
+      throw new InvalidInput(
+        'invalid_address',
+        `A direct message names its sender in "fromUser", as name@node with the node "${input.from}".`,
+      );
+    }
     const from = assertNodeId(input.from);
     const sender = parseUserAddress(input.fromUser);
     if (sender.node !== from) {
