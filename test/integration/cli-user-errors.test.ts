@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { registerAndLogin } from '../support/accounts-http.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
-import { runCli } from '../support/processes.js';
+import { runCliToEnd } from '../support/processes.js';
 
 const PASSWORD = 'correct horse battery';
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -33,17 +33,8 @@ function workDir(): string {
   return dir;
 }
 
-/** Runs a CLI command to its end (with a deadline). */
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const proc = runCli(args, env);
-  const code = await Promise.race([
-    proc.exited,
-    new Promise((_, reject) =>
-      setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), 20_000),
-    ),
-  ]);
-  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
-}
+/** Runs a CLI command to its end (with a deadline) and returns its exit code and output. */
+const cli = runCliToEnd;
 
 /** One line on stderr, prefixed with the command, with no stack trace and no raw errno text. */
 function expectOneLine(stderr: string, command: string) {

@@ -18,7 +18,7 @@ import type { MeshNode } from '../../src/mesh-node.js';
 import { callNode, registerAndLogin } from '../support/accounts-http.js';
 import { cliNodes } from '../support/cli-nodes.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
-import { runCli } from '../support/processes.js';
+import { runCliToEnd } from '../support/processes.js';
 
 const PASSWORD = 'correct horse battery';
 const MiB = 1024 * 1024;
@@ -36,16 +36,7 @@ function workDir(): string {
 }
 
 /** Runs a CLI command to its end (with a deadline) and returns its exit code and output. */
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const proc = runCli(args, env);
-  const code = await Promise.race([
-    proc.exited,
-    new Promise((_, reject) =>
-      setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), 20_000),
-    ),
-  ]);
-  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
-}
+const cli = runCliToEnd;
 
 describe('files on a real node, through the CLI', () => {
   const nodes = cliNodes();

@@ -12,7 +12,7 @@ import { type PlainNode, startPlainNode } from '../interop/plain-node/spawn.js';
 import { registerAndLogin } from '../support/accounts-http.js';
 import { CI_MARGIN_MS, POLL_MS } from '../support/cli-nodes.js';
 import { stopAll } from '../support/nodes.js';
-import { runCli } from '../support/processes.js';
+import { runCliToEnd } from '../support/processes.js';
 import { startWiredTestNode } from '../support/wired-nodes.js';
 
 const LAN = MEMBERSHIP_PROFILES.lan;
@@ -26,14 +26,7 @@ interface Listing {
 }
 
 /** Runs a CLI command to its end (with a deadline) and returns its exit code and output. */
-async function cli(args: string[]) {
-  const proc = runCli(args);
-  const timeout = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), 20_000),
-  );
-  const code = await Promise.race([proc.exited, timeout]);
-  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
-}
+const cli = runCliToEnd;
 
 async function search(node: MeshNode, q: string): Promise<Listing> {
   const response = await fetch(`${node.url}/files?scope=mesh&q=${encodeURIComponent(q)}`, {

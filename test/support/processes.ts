@@ -76,3 +76,25 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
       }),
   };
 }
+
+/**
+ * Runs a CLI command to its end and gives its exit code and output; rejects when it has not exited within
+ * `timeoutMs` (the process is then left to the test's cleanup, which kills what is still running).
+ */
+export async function runCliToEnd(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 20_000,
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const proc = runCli(args, env);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), timeoutMs);
+  });
+  try {
+    const code = await Promise.race([proc.exited, deadline]);
+    return { code, stdout: proc.stdout(), stderr: proc.stderr() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
