@@ -1,4 +1,4 @@
-import type { StatusUpdate } from './delivery.js';
+import { BROADCAST, type StatusUpdate } from './delivery.js';
 
 /**
  * Direct messages (SPEC section 5): `to` is a user address `name@node` instead of a node id, and the origin node
@@ -11,6 +11,15 @@ import type { StatusUpdate } from './delivery.js';
 /** Whether `to` addresses a user (`name@node`) rather than a node or everyone. */
 export function isUserAddressed(to: string | undefined): boolean {
   return typeof to === 'string' && to.includes('@');
+}
+
+/**
+ * Whether a message addressed `to` is for node `node` itself: to its id, to one of its users (`name@node`), or to
+ * everyone (`*`), rather than for a node it would relay to.
+ */
+export function isForNode(to: string | undefined, node: string): boolean {
+  if (to === node || to === BROADCAST) return true;
+  return isUserAddressed(to) && (to as string).slice((to as string).lastIndexOf('@') + 1) === node;
 }
 
 /** Whether a message (or history entry) is a direct message. */

@@ -1,4 +1,4 @@
-import { BROADCAST } from '../../domain/delivery.js';
+import { isForNode } from '../../domain/direct-message.js';
 
 /**
  * A call's body that carries this node's signature (a message's, or a batch's proof: SPEC section 7) only when
@@ -17,10 +17,6 @@ export class SignedBody {
 
   /** Whether every message is for node `node` (addressed to it, to one of its users, or to everyone). */
   isFor(node: string): boolean {
-    return this.destinations.every((to) => {
-      if (to === node || to === BROADCAST) return true;
-      const at = to === undefined ? -1 : to.lastIndexOf('@');
-      return at > 0 && to?.slice(at + 1) === node;
-    });
+    return this.destinations.every((to) => isForNode(to, node));
   }
 }

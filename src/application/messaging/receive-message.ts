@@ -1,6 +1,6 @@
 import { formatUserAddress, parseUserAddress } from '../../domain/account.js';
 import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
-import { isUserAddressed } from '../../domain/direct-message.js';
+import { isForNode, isUserAddressed } from '../../domain/direct-message.js';
 import { HopLimitReached, InvalidInput, UnknownNode } from '../../domain/errors.js';
 import { assertFileReference, type FileReference } from '../../domain/file-reference.js';
 import {
@@ -64,7 +64,7 @@ export class ReceiveMessage {
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
     // A batch proof or a link vouches for what its node sent to this node; what this node is asked to relay
     // goes on with its origin's own signature, so it must carry one.
-    const forHere = to === self || to === BROADCAST;
+    const forHere = isForNode(to, self);
     const { message, verified } = this.#authenticate(
       input,
       this.#compose(input, from, to, { user, ts, file }),
