@@ -129,7 +129,12 @@ describe('peer link authentication', () => {
 
 describe('a signed body on an authenticated link', () => {
   it('goes bare only when every message is for the node that took the link: itself, a user of it, or all', () => {
-    const body = (...to: string[]) => new SignedBody({}, () => ({}), to);
+    const body = (...to: string[]) =>
+      new SignedBody(
+        {},
+        () => ({}),
+        to.map((address) => ({ to: address })),
+      );
     expect(body('b', '*', 'bob@b').isFor('b')).toBe(true);
     expect(body('b', 'c').isFor('b')).toBe(false);
     expect(body('carol@c').isFor('b')).toBe(false);

@@ -171,7 +171,7 @@ export class OfetchPeerClient implements PeerClient {
     options: CallOptions & { readonly signed?: () => ChatMessage | InboundMessage } = {},
   ): Promise<void> {
     const { signed, ...call } = options;
-    const body = signed ? new SignedBody(message, signed, [message.to]) : message;
+    const body = signed ? new SignedBody(message, signed, [message]) : message;
     await this.#call(url, 'PUT', '/msg', body, call);
   }
 
@@ -182,11 +182,7 @@ export class OfetchPeerClient implements PeerClient {
   ): Promise<BatchItemResult[]> {
     const { prove, ...call } = options;
     const body = prove
-      ? new SignedBody(
-          { messages },
-          () => ({ messages, ...prove() }),
-          messages.map((m) => m.to),
-        )
+      ? new SignedBody({ messages }, () => ({ messages, ...prove() }), messages)
       : { messages };
     const text = await this.#call(url, 'POST', '/msgs', body, call);
     const { results } = parseAnswer(url, 'POST /msgs', text, batchAnswer, 'a list of results');

@@ -11,12 +11,12 @@ export class SignedBody {
   constructor(
     readonly bare: object,
     readonly signed: () => object,
-    /** The `to` of each message the body carries. */
-    private readonly destinations: readonly (string | undefined)[],
+    /** The messages the body carries: only their `to` is read, and only on an authenticated link. */
+    private readonly messages: readonly { readonly to?: string }[],
   ) {}
 
   /** Whether every message is for node `node` (addressed to it, to one of its users, or to everyone). */
   isFor(node: string): boolean {
-    return this.destinations.every((to) => isForNode(to, node));
+    return this.messages.every((message) => isForNode(message.to, node));
   }
 }
