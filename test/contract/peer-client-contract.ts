@@ -25,6 +25,8 @@ export interface ContractTarget {
   readonly catalog?: { readonly version: number; add(record: FileRecord): unknown };
   /** Gives the target a user (in its account store), online or not (its presence). */
   addUser(name: string, online: boolean): void;
+  /** The target has a node key (a data dir), so it signs its own record. */
+  readonly keyed?: boolean;
   /** A URL where nothing answers. */
   readonly deadUrl: string;
   close(): Promise<void>;
@@ -146,11 +148,21 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
     });
 
     it('getNode answers where a node is (a probe asks a node about itself); an unknown id is a 404', async () => {
-      expect(await t.client.getNode(t.target.url, t.target.id)).toEqual({
+      const { key, sig, signedAt, ...answer } = await t.client.getNode(t.target.url, t.target.id);
+      expect(answer).toEqual({
         url: t.target.url,
         incarnation: t.target.registry.self.incarnation,
         state: 'alive',
       });
+      // A keyed node signs its answer about itself with the key its list entry shows (SPEC section 7), and the
+      // signature verifies for its id; a node without a key sends none.
+      const [own] = await t.client.listNodes(t.target.url);
+      expect(key).toBe(own?.key);
+      expect(t.keyed === true).toBe(key !== undefined);
+      if (key !== undefined) {
+        const payload = canonicalNodeRecord('announce', { id: t.target.id, ...answer }, signedAt ?? 0);
+        expect(new Ed25519SignatureVerifier().verify(key, payload, sig ?? '')).toBe(true);
+      }
       expect(await failure(t.client.getNode(t.target.url, 'nobody'))).toMatchObject({
         status: 404,
         peerCode: 'unknown_node',
@@ -182,10 +194,10 @@ export function describePeerClientContract(name: string, setup: () => Promise<Co
       );
       expect(plain).toMatchObject({ status: 409, peerCode: 'stale_record' });
       await t.client.announce(t.target.url, { id: 'mover', url: 'http://127.0.0.1:10', incarnation: 6 });
-      expect(await t.client.getNode(t.target.url, 'mover')).toMatchObject({
-        url: 'http://127.0.0.1:10',
-        incarnation: 6,
-      });
+      // What a node says about another node is never signed, keyed target or not.
+      const mover = await t.client.getNode(t.target.url, 'mover');
+      expect(mover).toMatchObject({ url: 'http://127.0.0.1:10', incarnation: 6 });
+      expect(mover).not.toHaveProperty('sig');
     });
 
     it('probeVia asks the target to probe a member it lists; an unknown one is a 404', async () => {

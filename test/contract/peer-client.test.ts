@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, vi } from 'vitest';
 import { LinkingPeerClient } from '../../src/adapters/peers/linking-peer-client.js';
 import { OfetchPeerClient } from '../../src/adapters/peers/ofetch-peer-client.js';
@@ -30,9 +33,11 @@ describePeerClientContract('OfetchPeerClient against a real node on 127.0.0.1', 
   // The target's own membership loops stay quiet, so nothing it does on its own races the contract's steps.
   const hour = 3_600_000;
   const membership = { probeIntervalMs: hour, gossipIntervalMs: hour, reconnectIntervalMs: hour };
+  // A data dir gives the target a node key, so its own record is signed (SPEC section 7).
+  const dataDir = mkdtempSync(join(tmpdir(), 'meshchat-contract-'));
   const { node: target, wired } = await startWiredTestNode('target', {
     push: [users],
-    config: { membership },
+    config: { membership, dataDir },
   });
   return {
     client: new OfetchPeerClient({ timeoutMs: 2_000 }),
@@ -45,8 +50,12 @@ describePeerClientContract('OfetchPeerClient against a real node on 127.0.0.1', 
       addAccount(wired.accounts, name);
       if (online) wired.presence.opened(name, `${name}-1`, 'socket.io');
     },
+    keyed: true,
     deadUrl: `http://127.0.0.1:${await closedPort()}`,
-    close: () => target.stop({ leave: false }).then(() => undefined),
+    close: async () => {
+      await target.stop({ leave: false });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 });
 
@@ -54,9 +63,11 @@ describePeerClientContract('LinkingPeerClient over a peer link to a real node on
   const users = new RecordingPushNotifier();
   const hour = 3_600_000;
   const membership = { probeIntervalMs: hour, gossipIntervalMs: hour, reconnectIntervalMs: hour };
+  // A data dir gives the target a node key, so its own record is signed (SPEC section 7).
+  const dataDir = mkdtempSync(join(tmpdir(), 'meshchat-contract-'));
   const { node: target, wired } = await startWiredTestNode('target', {
     push: [users],
-    config: { membership },
+    config: { membership, dataDir },
   });
   const client = new LinkingPeerClient({ timeoutMs: 2_000 });
   // The first call learns the target's offer (its own entry says `link: true`) and goes over HTTP; every call
@@ -74,12 +85,14 @@ describePeerClientContract('LinkingPeerClient over a peer link to a real node on
       addAccount(wired.accounts, name);
       if (online) wired.presence.opened(name, `${name}-1`, 'socket.io');
     },
+    keyed: true,
     deadUrl: `http://127.0.0.1:${await closedPort()}`,
     close: async () => {
       // The warm-up call, and at most one to the dead URL, which offers nothing: everything else rode the link.
       expect(client.stats.calls.http).toBeLessThanOrEqual(2);
       await client.close();
       await target.stop({ leave: false });
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 });

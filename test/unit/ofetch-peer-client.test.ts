@@ -101,6 +101,28 @@ describe('OfetchPeerClient', () => {
     await expect(client.listNodes(peer.url)).rejects.toMatchObject({ code: 'peer_bad_answer' });
   });
 
+  it("getNode keeps a keyed node's signature of itself, and drops a malformed one whole, never failing on it", async () => {
+    const signature = { key: 'k'.repeat(43), sig: 's'.repeat(86), signedAt: 1_795_244_278_295 };
+    const record = { url: 'http://127.0.0.1:1/', incarnation: 7, state: 'alive' };
+    const answers = [
+      { ...record, ...signature },
+      // A hostile peer's variants: too long, the wrong type, one field missing, all three absurd.
+      { ...record, ...signature, key: 'k'.repeat(65) },
+      { ...record, ...signature, sig: 12 },
+      { ...record, key: signature.key, sig: signature.sig },
+      { ...record, key: { evil: true }, sig: ['x'], signedAt: -1 },
+      { ...record, ...signature, signedAt: 'yesterday' },
+    ];
+    const peer = await countingPeer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answers.shift())),
+    );
+    cleanups.push(peer.close);
+    const client = new OfetchPeerClient();
+    const unsigned = { url: 'http://127.0.0.1:1', incarnation: 7, state: 'alive' };
+    expect(await client.getNode(peer.url, 'n')).toEqual({ ...unsigned, ...signature });
+    for (let i = 0; i < 5; i++) expect(await client.getNode(peer.url, 'n')).toEqual(unsigned);
+  });
+
   it('refuses an answer body over the limit without buffering it all, and strips bad extension fields', async () => {
     let written = 0;
     const peer = await countingPeer((req, res) => {

@@ -133,7 +133,8 @@ export class OfetchPeerClient implements PeerClient {
     );
     this.noticed(url, answer);
     try {
-      return { url: normalizeNodeUrl(answer.url), ...extensionFields(answer) };
+      // A keyed node's answer about itself is signed; a malformed signature is dropped whole, as in a list.
+      return { url: normalizeNodeUrl(answer.url), ...extensionFields(answer), ...signatureOf(answer) };
     } catch {
       throw new PeerCallFailed(
         'peer_bad_answer',

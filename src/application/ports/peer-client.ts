@@ -17,8 +17,13 @@ export interface CallOptions {
   readonly timeoutMs?: number;
 }
 
-/** What `GET /nodes/:id` answered: where the node is, and its version and state when the peer is meshchat. */
-export interface NodeAnswer {
+/**
+ * What `GET /nodes/:id` answered: where the node is, and its version and state when the peer is meshchat. A
+ * keyed node answering about itself adds its signature of that record (`key`, `sig`, `signedAt`, SPEC section 7):
+ * all three when they are well formed, none otherwise. The adapter checks only their shape; whether they verify,
+ * and for which id, is the caller's check (`NodeKeys`).
+ */
+export interface NodeAnswer extends Partial<NodeSignature> {
   readonly url: string;
   readonly incarnation?: number;
   readonly state?: string;
@@ -95,7 +100,10 @@ export interface PeerClient {
    * break theirs are stripped. With `includeDead` (meshchat peers only) the list also holds its tombstones.
    */
   listNodes(url: string, options?: CallOptions & { readonly includeDead?: boolean }): Promise<GossipReport[]>;
-  /** `GET /nodes/:id`: where the peer says node `id` is. A probe asks a node about itself. */
+  /**
+   * `GET /nodes/:id`: where the peer says node `id` is. A probe asks a node about itself; a keyed node's answer
+   * about itself carries its signature (`NodeAnswer`). Extension fields that break their rules are stripped.
+   */
   getNode(url: string, id: string, options?: CallOptions): Promise<NodeAnswer>;
   /** `PUT /nodes/:id {url, incarnation?, key?, sig?, signedAt?}`: tells the peer where `node` listens. */
   announce(url: string, node: SignedReport, options?: CallOptions): Promise<void>;
