@@ -94,9 +94,11 @@ export class AntiEntropy {
   }
 
   /**
-   * Pulls `GET /nodes` at the URL a report gives for a keyed node this node does not list, and takes the node's
-   * own entry there only when it is signed by the key bound to that id and names that very URL; then tells it
-   * about this node, as for any node newly confirmed. A forged report costs one request and changes nothing.
+   * Asks the node at the URL a report gives for a keyed node this node does not list for its own record
+   * (`GET /nodes/<its id>`, which a keyed node signs when it is about itself), and takes it only when it is
+   * signed by the key bound to that id and names that very URL; then tells it about this node, as for any node
+   * newly confirmed. One record, not the node's whole list: a forged report costs one small request and changes
+   * nothing.
    */
   async #askSigned(report: NodeReport): Promise<void> {
     const { registry, peers, clock, introduce, keys } = this.deps;
@@ -104,15 +106,14 @@ export class AntiEntropy {
     this.#checking.add(report.id);
     try {
       const timeoutMs = 2 * this.settings.probeTimeoutMs;
-      const list = await within(clock, timeoutMs, peers.listNodes(report.url, { timeoutMs }));
-      const own = list?.find((r) => r.id === report.id);
-      if (this.#stopped || !own || own.sig === undefined || own.url !== report.url) return;
-      if (registry.get(report.id) || !keys.admits(own)) return;
-      const { id, url, incarnation } = own;
-      if (registry.confirm(incarnation === undefined ? { id, url } : { id, url, incarnation }) === 'added')
-        introduce(url);
+      const answer = await within(clock, timeoutMs, peers.getNode(report.url, report.id, { timeoutMs }));
+      if (this.#stopped || !answer || answer.sig === undefined || answer.url !== report.url) return;
+      const { url, incarnation, key, sig, signedAt } = answer;
+      const own = { id: report.id, url, ...(incarnation === undefined ? {} : { incarnation }) };
+      if (registry.get(report.id) || !keys.admits({ ...own, key, sig, signedAt })) return;
+      if (registry.confirm(own) === 'added') introduce(url);
     } catch (error) {
-      // Unreachable, or the list is full (too_many_nodes): a later round asks again.
+      // The list is full (too_many_nodes): a later round asks again. An unreachable node is `undefined` above.
       if (!(error instanceof MeshError)) throw error;
     } finally {
       this.#checking.delete(report.id);
