@@ -21,12 +21,12 @@ import {
 import { offerLinkAuth } from './link-auth.js';
 import { LINK_PATH } from './link-frames.js';
 import {
-  answerText,
   OfetchPeerClient,
   type OfetchPeerClientSettings,
   PEER_TIMEOUT_MS,
   type PeerAnswer,
 } from './ofetch-peer-client.js';
+import { answerText } from './peer-answers.js';
 import { SignedBody } from './signed-body.js';
 import {
   type LinkDial,
