@@ -7,6 +7,7 @@ import { runDemo } from './cli/demo.js';
 import { runFiles } from './cli/files/files-command.js';
 import { runGet } from './cli/files/get-command.js';
 import { runPublish } from './cli/files/publish-command.js';
+import { runVersion } from './cli/version.js';
 import { createNode } from './container.js';
 import { runNode } from './main.js';
 
@@ -21,6 +22,7 @@ Commands:
   publish   publish a file: meshchat publish FILE [--description TEXT] [--name NAME] --node URL --login NAME
   files     list or search the mesh's files: meshchat files --node URL [--user U] [--search WORDS] [--local] [--json]
   get       download a file, verified and resumable: meshchat get ID|OWNER/NAME --node URL [-o PATH]
+  version   print meshchat's version (also --version)
   help      show this help (also -h, --help; each command takes -h and --help too)`;
 
 const DEMO_USAGE = `Usage: meshchat demo
@@ -64,6 +66,9 @@ async function dispatch(argv: string[]): Promise<number> {
         return 2;
       }
       return runDemo(createNode, process.stdout, process.stderr);
+    case 'version':
+    case '--version':
+      return runVersion(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'help':
     case '--help':
     case '-h':
@@ -72,8 +77,8 @@ async function dispatch(argv: string[]): Promise<number> {
     default:
       process.stderr.write(
         command === undefined
-          ? `meshchat: missing command (node, chat, register, demo, audit, publish, files, get or help)\n`
-          : `meshchat: unknown command '${command}' (node, chat, register, demo, audit, publish, files, get or help)\n`,
+          ? `meshchat: missing command (node, chat, register, demo, audit, publish, files, get, version or help)\n`
+          : `meshchat: unknown command '${command}' (node, chat, register, demo, audit, publish, files, get, version or help)\n`,
       );
       return 2;
   }

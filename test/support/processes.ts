@@ -27,12 +27,12 @@ export function tempDataDir(): string {
 }
 
 /**
- * Runs the built `meshchat` CLI as a child process. Unless `env` names a data dir, the child gets a fresh one,
- * removed when it exits.
+ * Runs the built `meshchat` CLI as a child process (`script`, the worktree's `dist/cli.js` unless a test runs a
+ * copy). Unless `env` names a data dir, the child gets a fresh one, removed when it exits.
  */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, script = CLI): CliProcess {
   const ownDataDir = env.MESHCHAT_DATA_DIR === undefined ? tempDataDir() : undefined;
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, MESHCHAT_LOG_LEVEL: 'warn', MESHCHAT_DATA_DIR: ownDataDir, ...env },
   });
   if (ownDataDir) child.on('exit', () => rmSync(ownDataDir, { recursive: true, force: true }));
@@ -85,8 +85,9 @@ export async function runCliToEnd(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 20_000,
+  script = CLI,
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const proc = runCli(args, env);
+  const proc = runCli(args, env, script);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), timeoutMs);
