@@ -4,6 +4,7 @@ import { runRegister } from './cli/account/register.js';
 import { runAudit } from './cli/audit.js';
 import { runChat } from './cli/chat/run-chat.js';
 import { runDemo } from './cli/demo.js';
+import { runDelete } from './cli/files/delete-command.js';
 import { runFiles } from './cli/files/files-command.js';
 import { runGet } from './cli/files/get-command.js';
 import { runPublish } from './cli/files/publish-command.js';
@@ -22,6 +23,7 @@ Commands:
   publish   publish a file: meshchat publish FILE [--description TEXT] [--name NAME] --node URL --login NAME
   files     list or search the mesh's files: meshchat files --node URL [--user U] [--search WORDS] [--local] [--json]
   get       download a file, verified and resumable: meshchat get ID|OWNER/NAME --node URL [-o PATH]
+  delete    delete a file you published: meshchat delete ID|OWNER/NAME --node URL --login NAME
   version   print meshchat's version (also --version)
   help      show this help (also -h, --help; each command takes -h and --help too)`;
 
@@ -56,6 +58,13 @@ async function dispatch(argv: string[]): Promise<number> {
       return runFiles(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'get':
       return runGet(rest, { stdout: process.stdout, stderr: process.stderr });
+    case 'delete':
+      return runDelete(rest, {
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      });
     case 'demo':
       if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
         process.stdout.write(`${DEMO_USAGE}\n`);
@@ -77,8 +86,8 @@ async function dispatch(argv: string[]): Promise<number> {
     default:
       process.stderr.write(
         command === undefined
-          ? `meshchat: missing command (node, chat, register, demo, audit, publish, files, get, version or help)\n`
-          : `meshchat: unknown command '${command}' (node, chat, register, demo, audit, publish, files, get, version or help)\n`,
+          ? `meshchat: missing command (node, chat, register, demo, audit, publish, files, get, delete, version or help)\n`
+          : `meshchat: unknown command '${command}' (node, chat, register, demo, audit, publish, files, get, delete, version or help)\n`,
       );
       return 2;
   }

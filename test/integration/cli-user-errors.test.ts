@@ -46,7 +46,18 @@ function expectOneLine(stderr: string, command: string) {
 
 describe('help on every command', () => {
   it('-h and --help print the usage on stdout and exit 0, for every command', async () => {
-    const commands = ['node', 'chat', 'register', 'demo', 'audit', 'publish', 'files', 'get', 'version'];
+    const commands = [
+      'node',
+      'chat',
+      'register',
+      'demo',
+      'audit',
+      'publish',
+      'files',
+      'get',
+      'delete',
+      'version',
+    ];
     // --help already worked everywhere but on demo; -h nowhere but chat and register.
     const asked = [...commands.map((command) => [command, '-h']), ['demo', '--help']];
     const runs = await Promise.all(asked.map((args) => cli(args)));
@@ -59,7 +70,7 @@ describe('help on every command', () => {
 
   it("the general help names every flag of each command's own usage line", async () => {
     const general = (await cli(['help'])).stdout;
-    const commands = ['chat', 'register', 'audit', 'publish', 'files', 'get', 'version'];
+    const commands = ['chat', 'register', 'audit', 'publish', 'files', 'get', 'delete', 'version'];
     const helps = await Promise.all(commands.map((command) => cli([command, '--help'])));
     for (const [i, command] of commands.entries()) {
       const own = helps[i]?.stdout.split('\n')[0] ?? '';

@@ -25,7 +25,7 @@ interface Listed extends FileRecordAnswer {
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** The files as a table; cells from the node cannot break a line or move the cursor. */
 export function formatFilesTable(files: readonly Listed[]): string {

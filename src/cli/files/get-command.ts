@@ -1,8 +1,9 @@
 // `meshchat get ID --node URL [-o PATH]`
 
-import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, UsageError, usageErrorFrom } from '../args.js';
+import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
+import { type FileRef, idOf, parseFileRef } from './file-ref.js';
 import { localFileProblem } from './local-file-error.js';
-import { NodeCallFailed, nodeAnswer } from './node-call.js';
+import { NodeCallFailed } from './node-call.js';
 import { parseOneFileArgs } from './one-file-args.js';
 import type { ProgressOut } from './progress.js';
 import { verifiedDownload } from './verified-download.js';
@@ -60,39 +61,10 @@ export async function runGet(argv: readonly string[], io: GetIo): Promise<number
   }
 }
 
-type FileRef = { readonly id: string } | { readonly owner: string; readonly name: string };
-
 interface GetArgs {
   readonly node: URL;
   readonly file: FileRef;
   readonly output?: string;
-}
-
-/** The id of OWNER's file called NAME, from the node's listing of OWNER's files (its mesh catalog). */
-async function idOf(node: URL, file: { owner: string; name: string }): Promise<string> {
-  const url = new URL('/files', node);
-  url.searchParams.set('owner', file.owner);
-  url.searchParams.set('scope', 'mesh');
-  url.searchParams.set('limit', '500');
-  const {
-    files,
-    missing = [],
-    stale = [],
-  } = await nodeAnswer<{
-    files: { id: string; name: string }[];
-    missing?: string[];
-    stale?: string[];
-  }>(url);
-  const found = files.find((f) => f.name === file.name.normalize('NFC'));
-  if (found) return found.id;
-  // The owner's node may be down, or may have left: its files are then not (or not all) in the listing.
-  const home = file.owner.slice(file.owner.lastIndexOf('@') + 1);
-  const why = stale.includes(home)
-    ? ` (what it knows of node ${home}'s files may be out of date: try again shortly)`
-    : missing.includes(home)
-      ? ` (node ${home} is not listed there now: it may be down, restarting or gone; try again later)`
-      : '';
-  throw new NodeCallFailed(`${file.owner} has no file named "${file.name}" on ${node.origin}${why}`);
 }
 
 function parseGetArgs(argv: readonly string[]): GetArgs | 'help' {
@@ -103,15 +75,7 @@ function parseGetArgs(argv: readonly string[]): GetArgs | 'help' {
   );
   if (args === 'help') return 'help';
   const { values, file: ref } = args;
-  const named = /^([^/]+@[^/]+)\/(.+)$/.exec(ref);
-  let file: FileRef;
-  // An id copied in upper case is the same id.
-  if (/^[0-9a-f]{64}$/i.test(ref)) file = { id: ref.toLowerCase() };
-  else if (named) file = { owner: named[1] as string, name: named[2] as string };
-  else
-    throw new UsageError(
-      `name the file by its id (64 hex digits) or as OWNER/NAME, got '${ref.slice(0, 80)}'`,
-    );
+  const file = parseFileRef(ref);
   const node = parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url'));
   return { node, file, ...(values.output ? { output: values.output } : {}) };
 }

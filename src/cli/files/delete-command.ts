@@ -1,0 +1,122 @@
+// `meshchat delete ID|OWNER/NAME --node URL --login NAME`
+
+import { AccountCallFailed } from '../account/node-accounts.js';
+import { parseAccountNameFlag } from '../account/register.js';
+import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
+import { logInWithPassword, PASSWORD_ENV, type PasswordIo, PasswordUnavailable } from '../login.js';
+import { type FileRef, idOf, parseFileRef } from './file-ref.js';
+import { CONTROL } from './files-command.js';
+import { NodeCallFailed, refusal } from './node-call.js';
+import { parseOneFileArgs } from './one-file-args.js';
+
+export const DELETE_USAGE = `Usage: meshchat delete ID|OWNER/NAME --node URL --login NAME
+
+Deletes a file the user NAME published, on its home node, named by its id or as OWNER/NAME
+(alice@node-a/notes.txt). Its record goes at once; other nodes drop it from their catalogs as they catch up.
+The password is read from ${PASSWORD_ENV}, or typed at a prompt that does not echo (on a terminal only).
+
+  --node URL          the user's home node (where the file was published), required
+  --login NAME        the file's owner, required
+  -h, --help          show this help`;
+
+export interface DeleteIo extends PasswordIo {
+  /** Where `MESHCHAT_PASSWORD` is read. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+interface DeleteArgs {
+  readonly node: URL;
+  readonly user: string;
+  readonly file: FileRef;
+}
+
+const OPTIONS = {
+  node: { type: 'string' },
+  login: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseDeleteArgs(argv: readonly string[]): DeleteArgs | 'help' {
+  const args = parseOneFileArgs(
+    argv,
+    OPTIONS,
+    'give exactly one file: meshchat delete ID|OWNER/NAME --node URL --login NAME',
+  );
+  if (args === 'help') return 'help';
+  const { values, file } = args;
+  return {
+    file: parseFileRef(file),
+    node: parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url')),
+    user: parseAccountNameFlag('--login', requireFlag(values.login, '--login', 'name')),
+  };
+}
+
+/**
+ * Exit 0 when deleted; 1 when no password could be had, the login failed, the file is not found or not the
+ * user's, or the node could not be reached; 2 for a bad flag.
+ */
+export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<number> {
+  let args: DeleteArgs;
+  try {
+    const parsed = parseDeleteArgs(argv);
+    if (parsed === 'help') {
+      io.stdout.write(`${DELETE_USAGE}\n`);
+      return 0;
+    }
+    args = parsed;
+  } catch (error) {
+    io.stderr.write(`meshchat delete: ${usageErrorFrom(error).message}\n`);
+    return USAGE_EXIT_CODE;
+  }
+  try {
+    const { token, user } = await logInWithPassword(args.node, args.user, io, io.env);
+    const { file, node } = args;
+    if ('owner' in file && file.owner !== user)
+      throw new NodeCallFailed(
+        `${file.owner}/${file.name} is not yours: you are logged in as ${user}, and only a file's owner can delete it`,
+      );
+    const id = 'id' in file ? file.id : await idOf(node, file);
+    const deleted = await deleteFile(node, id, token);
+    io.stdout.write(`deleted ${deleted.name} (${deleted.id})\n`);
+    return 0;
+  } catch (error) {
+    if (
+      error instanceof NodeCallFailed ||
+      error instanceof AccountCallFailed ||
+      error instanceof PasswordUnavailable
+    ) {
+      const login = error instanceof NodeCallFailed ? '' : 'login failed: ';
+      io.stderr.write(`meshchat delete: ${login}${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** `DELETE /files/:id` with the owner's token: the record removed, or a `NodeCallFailed` saying why not. */
+async function deleteFile(node: URL, id: string, token: string): Promise<{ id: string; name: string }> {
+  const url = new URL(`/files/${id}`, node);
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+  } catch (error) {
+    const why = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new NodeCallFailed(`cannot reach ${node.origin} (${why})`);
+  }
+  if (response.status === 404)
+    throw new NodeCallFailed(
+      `not found: ${node.origin} has no file ${id} (a file is deleted on the node it was published on)`,
+    );
+  if (!response.ok) {
+    const refused = await refusal(response, `DELETE ${url.pathname}`);
+    throw new NodeCallFailed(response.status === 403 ? `not yours: ${refused.message}` : refused.message);
+  }
+  const body = (await response.json().catch(() => undefined)) as
+    | { file?: { id?: unknown; name?: unknown } }
+    | undefined;
+  // The name is the node's word: shown with its control characters as `?`, as `meshchat files` shows it.
+  const name = typeof body?.file?.name === 'string' ? body.file.name.replace(CONTROL, '?') : id;
+  return { id, name };
+}

@@ -1,0 +1,43 @@
+// How the file commands (`get`, `delete`) name a file: its id, or OWNER/NAME looked up on the node.
+
+import { UsageError } from '../args.js';
+import { NodeCallFailed, nodeAnswer } from './node-call.js';
+
+/** A file named by its id (lower-case hex), or by its owner's address and its name. */
+export type FileRef = { readonly id: string } | { readonly owner: string; readonly name: string };
+
+/** Parses `ID` (64 hex digits, either case) or `OWNER/NAME` (`alice@node-a/notes.txt`). */
+export function parseFileRef(ref: string): FileRef {
+  const named = /^([^/]+@[^/]+)\/(.+)$/.exec(ref);
+  // An id copied in upper case is the same id.
+  if (/^[0-9a-f]{64}$/i.test(ref)) return { id: ref.toLowerCase() };
+  if (named) return { owner: named[1] as string, name: named[2] as string };
+  throw new UsageError(`name the file by its id (64 hex digits) or as OWNER/NAME, got '${ref.slice(0, 80)}'`);
+}
+
+/** The id of OWNER's file called NAME, from the node's listing of OWNER's files (its mesh catalog). */
+export async function idOf(node: URL, file: { owner: string; name: string }): Promise<string> {
+  const url = new URL('/files', node);
+  url.searchParams.set('owner', file.owner);
+  url.searchParams.set('scope', 'mesh');
+  url.searchParams.set('limit', '500');
+  const {
+    files,
+    missing = [],
+    stale = [],
+  } = await nodeAnswer<{
+    files: { id: string; name: string }[];
+    missing?: string[];
+    stale?: string[];
+  }>(url);
+  const found = files.find((f) => f.name === file.name.normalize('NFC'));
+  if (found) return found.id;
+  // The owner's node may be down, or may have left: its files are then not (or not all) in the listing.
+  const home = file.owner.slice(file.owner.lastIndexOf('@') + 1);
+  const why = stale.includes(home)
+    ? ` (what it knows of node ${home}'s files may be out of date: try again shortly)`
+    : missing.includes(home)
+      ? ` (node ${home} is not listed there now: it may be down, restarting or gone; try again later)`
+      : '';
+  throw new NodeCallFailed(`${file.owner} has no file named "${file.name}" on ${node.origin}${why}`);
+}
