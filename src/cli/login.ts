@@ -1,5 +1,6 @@
-// The one login helper of the CLI: `chat --login`, `register` and `publish` get a password here, and `chat` and
-// `publish` log in with it (POST /sessions, through the accounts calls in account/node-accounts.ts).
+// The one login helper of the CLI: `chat --login`, `register`, `publish` and `delete` get a password here, and
+// `chat`, `publish` and `delete` log in with it (POST /sessions, through the accounts calls in
+// account/node-accounts.ts).
 
 import { logIn, type Session } from './account/node-accounts.js';
 import { isTty, safeWrite } from './chat/chat-io.js';
