@@ -3,7 +3,8 @@
 // on it without a signature, and b neither signs nor checks one for them, yet shows them verified. A link
 // opened with a's key (the test stands in for a's link client) carries a's unsigned message, but not c's, and
 // a frame without its tag ends it; an opener with the wrong key gets an unauthenticated link, on which an
-// unsigned message in a's name is refused. Every wait polls a condition with a deadline.
+// unsigned message in a's name is refused. A LinkingPeerClient as a, on a link b authenticated, sends its message
+// for b bare but signs one for c, which b relays only signed. Every wait polls a condition with a deadline.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,9 @@ import {
   Ed25519SignatureVerifier,
 } from '../../src/adapters/crypto/ed25519-node-signer.js';
 import { type FrameSealer, offerLinkAuth } from '../../src/adapters/peers/link-auth.js';
+import { LinkingPeerClient } from '../../src/adapters/peers/linking-peer-client.js';
 import type { NodeSigner } from '../../src/application/ports/node-signer.js';
+import type { ChatMessage } from '../../src/domain/message.js';
 import { canonicalMessage } from '../../src/domain/message-signature.js';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { RecordingPushNotifier } from '../fakes/recording-push-notifier.js';
@@ -197,5 +200,41 @@ describe('peer links authenticated as a node', () => {
     expect(refused.status).toBe(401);
     expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'bad_signature' } });
     expect(seenByB.messages.some((m) => m.msg === 'raw-impostor')).toBe(false);
+  });
+
+  it("a's link client signs what b would relay, even on a link b authenticated as a", async () => {
+    // A link client as node a's own (its id and stored key), opened to b after b's offer in its list.
+    const signer = Ed25519NodeSigner.stored(dirs.a as string);
+    const client = new LinkingPeerClient({ timeoutMs: 5_000, identity: { id: 'a', signer } });
+    closers.push({ close: () => void client.close() });
+    await client.listNodes(b.url);
+    await vi.waitFor(() => expect(client.stats.authenticated).toBe(1), DEADLINE);
+    const before = client.stats.calls.link;
+    const message = (to: string, msg: string): ChatMessage => ({
+      id: `client-${msg}`,
+      from: 'a',
+      to,
+      msg,
+      ts: new Date().toISOString(),
+    });
+    const sign = (m: ChatMessage) => ({ ...m, sig: signer.sign(canonicalMessage(m)) });
+    // For b itself: it goes bare (b's answer is 200 either way); for c: b relays it, which it does only with a's
+    // own signature (an unsigned one is 401 bad_signature, as the raw link above shows). A batch needs no such
+    // case: a node batches only to a message's destination, and a batch proof never covers a relay (api.md).
+    const own = message('b', 'client-own');
+    const signOwn = vi.fn(() => sign(own));
+    await client.sendMessage(b.url, own, { signed: signOwn });
+    expect(signOwn).not.toHaveBeenCalled();
+    const relayed = message('c', 'client-relay');
+    const signRelayed = vi.fn(() => sign(relayed));
+    await expect(client.sendMessage(b.url, relayed, { signed: signRelayed })).resolves.toBeUndefined();
+    expect(signRelayed).toHaveBeenCalledTimes(1);
+    // All of it rode the authenticated link, and b's users got what was for b, verified.
+    expect(client.stats.calls.link - before).toBe(2);
+    await vi.waitFor(
+      () => expect(seenByB.messages.find((m) => m.msg === 'client-own')?.verified).toBe(true),
+      DEADLINE,
+    );
+    await client.close();
   });
 });
