@@ -121,6 +121,39 @@ describe.skipIf(skip)(
       expect(await pageA.locator('#conv-sub .presence-words').textContent()).toMatch(/^last seen /);
     });
 
+    it("stops showing a user online once their node goes down, without waiting for People's 30 s round", async () => {
+      const [alpha, bravo] = await web.network(['alpha', 'bravo'], { heartbeatMs: HEARTBEAT_MS });
+      if (!alpha || !bravo) throw new Error('nodes did not start');
+      const alice = await web.user(alpha, 'alice on alpha');
+      const bob = await web.user(bravo, 'bob on bravo');
+      await signUp(alice, 'alice', PASSWORD, 'alice@alpha');
+      await signUp(bob, 'bob', PASSWORD, 'bob@bravo');
+      await waitForPresence(alice, 'bob@bravo', 'online', 15_000);
+      await person(alice, 'bob@bravo').click();
+      await alice.waitForSelector('#chat[data-node-id="bob@bravo"]');
+      await alice.waitForSelector('#node-list button[data-node-id="bob@bravo"][data-presence="online"]');
+
+      // bravo crashes (no leave): bob's page loses its node too. Refresh was just pressed, so the periodic
+      // round is 30 s away; the page must ask again itself once it sees bravo down.
+      web.allowProblems(/bob on bravo: console\.error: (WebSocket connection to|Failed to load resource)/);
+      await bravo.stop({ leave: false });
+      await alice.waitForSelector('#node-list button[data-node-id="bravo"][data-state="dead"]', {
+        timeout: 15_000,
+      });
+      await alice.waitForSelector('#people-list button[data-user="bob@bravo"][data-presence="online"]', {
+        state: 'detached',
+        timeout: 5_000,
+      });
+      await alice.waitForSelector(
+        '#node-list button[data-node-id="bob@bravo"]:not([data-presence="online"])',
+        {
+          timeout: 1_000,
+        },
+      );
+      expect(await alice.locator('#conv-sub .presence-words').textContent()).not.toBe('online');
+      expect(await alice.locator('#people-missing').textContent()).toContain('bravo');
+    });
+
     it('shows refusals in words, keeps the sign-in across a reload, falls back to anonymous for a revoked token, and signs out', async () => {
       const [alpha] = await web.network(['alpha']);
       if (!alpha) throw new Error('node did not start');

@@ -199,6 +199,7 @@ export function startApp(doc: Document = document): App {
     map.render(s);
     renderAnnouncements(ui, s);
     people.seek(s);
+    people.nodesChanged(s);
     const total = totalUnread(s);
     const base = s.self ? `meshchat · ${s.self.id}` : 'meshchat';
     doc.title = total > 0 ? `(${total}) ${base}` : base;
