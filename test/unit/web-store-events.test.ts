@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createChatClient } from '../../src/client/index.js';
 import { conversation, sendAndShow } from '../../web/src/conversations.js';
-import { peerState } from '../../web/src/peers.js';
+import { peerState, reachWords } from '../../web/src/peers.js';
 import { type AppState, createState } from '../../web/src/state.js';
 import { Store } from '../../web/src/store.js';
 import { storeEvents } from '../../web/src/store-events.js';
@@ -154,6 +154,21 @@ describe("the web page's store on the client core", () => {
     expect(notices('n3')).toEqual(['n3 left the network', 'n3 came back']);
     // A reconnect is not news: nothing was said about n2.
     expect(notices('n2')).toEqual([]);
+  });
+
+  it('says who Everyone reaches without calling nodes down while the page cannot reach its own node', () => {
+    const { transport, timers, client, connect, s } = page();
+    connect();
+    expect(reachWords(s)).toBe('2 other nodes');
+    transport.frame('nodes', [NODES[0], NODES[1], { ...NODES[2], state: 'dead' }]);
+    expect(reachWords(s)).toBe('2 other nodes, 1 down');
+
+    // The list marks every node unknown now; Everyone must not say they are down.
+    transport.drop();
+    expect(reachWords(s)).toBe('2 other nodes, 2 unknown');
+    timers.advance((client.connection.retryAt ?? 0) - timers.now());
+    connect();
+    expect(reachWords(s)).toBe('2 other nodes');
   });
 
   it('puts direct messages in one conversation per other user, and a DM to an unknown user fails in words', () => {

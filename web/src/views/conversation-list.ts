@@ -2,10 +2,9 @@ import { EVERYONE, isUserAddress } from '../../../src/client/index.js';
 import { convName } from '../conversations.js';
 import { el } from '../dom.js';
 import { byCodeUnits, hueClass, initial, plural, shortWhen } from '../format.js';
-import { peerInfo, peerState, stateWords } from '../peers.js';
+import { peerInfo, peerState, reachWords, stateWords } from '../peers.js';
 import { findPerson, personShown } from '../people.js';
 import type { AppState, Conversation } from '../state.js';
-import { reachWords } from './conversation-view.js';
 import { stateLabel } from './state-label.js';
 import type { Ui } from './ui.js';
 
