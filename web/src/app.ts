@@ -11,6 +11,7 @@ import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
 import { downloadWithLogin, LOGIN_DOWNLOAD_MAX_BYTES } from './file-transfer.js';
 import { dialNode, localStorageOrNone, requestNode, sessionStorageOrNone } from './node-origin.js';
+import { connected } from './peers.js';
 import { PeopleDirectory } from './people.js';
 import { type AppState, createState, type MessageItem } from './state.js';
 import { PageStorage } from './storage.js';
@@ -184,6 +185,7 @@ export function startApp(doc: Document = document): App {
 
   store.subscribe((s) => {
     filesPanel.accountChanged(s.account.me);
+    filesPanel.connectionChanged(connected(s));
     const marks = s.readMarks;
     const cursor = session.client.since;
     if (marks && cursor !== undefined && cursor > marks.top) {

@@ -41,6 +41,8 @@ export class FilesPanel {
   #searchSeq = 0;
   #mineSeq = 0;
   #signedInAs: string | undefined;
+  /** Whether the page hears its node now (the last `connectionChanged`). */
+  #connected = false;
 
   constructor(
     private readonly ui: Ui,
@@ -115,6 +117,18 @@ export class FilesPanel {
       void this.refreshMine();
       void this.search();
     }
+  }
+
+  /**
+   * The page lost or found its node. An open view asks again once it is back, so what it showed while the
+   * node could not be reached ("The node cannot be reached; try again.") does not stay on screen.
+   */
+  connectionChanged(connected: boolean): void {
+    const back = connected && !this.#connected;
+    this.#connected = connected;
+    if (!back || !this.#open) return;
+    void this.search();
+    void this.refreshMine();
   }
 
   /** Uploads `file` with the description typed so far; the bar shows how far it is. */
