@@ -85,6 +85,8 @@ describe.skipIf(skip)(
       expect(await waitForMessage(pageA, 'hello bob, only you', { status: 'delivered' })).toMatchObject({
         mine: 'true',
       });
+      // The list's heading counts nodes: the conversation with Bob is not one.
+      expect(await pageA.locator('#node-count').textContent()).toBe('2');
 
       // Bob's page gets a conversation with Alice, unread, and answers in it.
       const fromAlice = listItem(pageB, 'alice@alpha');

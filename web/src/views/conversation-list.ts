@@ -67,8 +67,9 @@ export class ConversationList {
       item.li.remove();
       this.#items.delete(key);
     }
-    // The nodes listed, down ones included: the count matches what the list shows.
-    const listed = convs.filter((c) => c.key !== EVERYONE).length;
+    // The nodes listed, down ones included (the heading says "nodes"): Everyone and the conversations with
+    // people are not nodes.
+    const listed = convs.filter((c) => c.key !== EVERYONE && !isUserAddress(c.key)).length;
     ui.nodeCount.textContent = listed > 0 ? String(listed) : '';
     ui.nodesEmpty.hidden = convs.length > 0;
   }
