@@ -156,6 +156,35 @@ describe.skipIf(skip)(
       expect(await alice.locator('#people-missing').textContent()).toContain('bravo');
     });
 
+    it('signs in and out from the keyboard without losing the focus to the page', async () => {
+      const [alpha] = await web.network(['alpha']);
+      if (!alpha) throw new Error('node did not start');
+      await callNode(alpha.url, 'POST', '/users', { body: { name: 'heidi', password: PASSWORD } });
+      const page = await web.user(alpha, 'keyboard on alpha');
+      const focused = () =>
+        page.evaluate(() => {
+          const { document } = globalThis as unknown as {
+            document: { activeElement: { id: string } | null };
+          };
+          return document.activeElement?.id ?? '';
+        });
+
+      await page.locator('#account-toggle').focus();
+      await page.keyboard.press('Enter');
+      await expect.poll(focused).toBe('account-user');
+      await page.keyboard.type('heidi');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Enter');
+      await waitSignedIn(page, 'heidi@alpha');
+      // The form is gone; the keyboard is on what took the place of "Sign in".
+      await expect.poll(focused).toBe('sign-out');
+
+      await page.keyboard.press('Enter');
+      await waitAnonymous(page);
+      await expect.poll(focused).toBe('account-toggle');
+    });
+
     it('shows refusals in words, keeps the sign-in across a reload, falls back to anonymous for a revoked token, and signs out', async () => {
       const [alpha] = await web.network(['alpha']);
       if (!alpha) throw new Error('node did not start');
