@@ -185,6 +185,30 @@ describe.skipIf(skip)(
       await expect.poll(focused).toBe('account-toggle');
     });
 
+    it('on a private node, an anonymous page is asked to sign in once, instead of reconnecting and piling up errors', async () => {
+      const [alpha] = await web.network(['alpha'], { privateNode: true });
+      if (!alpha) throw new Error('node did not start');
+      web.allowProblems(REFUSED_CALL);
+      const page = await (await web.browser()).open(alpha.url, 'anonymous on private alpha');
+
+      // The node waits 5 s for a login, then turns the connection away (auth_required, close 4401).
+      await page.waitForSelector('#account-panel:not([hidden])', { timeout: 10_000 });
+      expect(await page.locator('#account-notice').textContent()).toBe(
+        'This node is private: sign in or create an account to read and send messages.',
+      );
+      // Closed: the page does not dial again by itself (it was "Connected" again within a second, then turned
+      // away again every 5 s, each time with one more error in the conversation).
+      await page.waitForSelector('#conn-state[data-state="closed"]');
+      expect(await page.locator('#log').textContent()).not.toMatch(/auth_required|handshake/);
+
+      // Signing up connects, and the page works.
+      await signUp(page, 'ivan', PASSWORD, 'ivan@alpha');
+      await waitConnected(page, 'alpha');
+      await page.waitForSelector('#account-notice', { state: 'hidden' });
+      await sendMessage(page, 'hello, private node');
+      await waitForMessage(page, 'hello, private node', { status: 'delivered' });
+    });
+
     it('shows refusals in words, keeps the sign-in across a reload, falls back to anonymous for a revoked token, and signs out', async () => {
       const [alpha] = await web.network(['alpha']);
       if (!alpha) throw new Error('node did not start');

@@ -32,6 +32,7 @@ function page(sentIds: string[] = []) {
     nodeError: () => {},
     presence: () => {},
     loginRefused: () => {},
+    authRequired: () => {},
   });
   const connect = (history: unknown[] = [], nodes = NODES) => {
     transport.accept();
@@ -232,6 +233,7 @@ describe("the web page's store on the client core", () => {
       nodeError: (text) => calls.push(`error: ${text}`),
       presence: (change) => calls.push(`presence: ${change.user}`),
       loginRefused: () => calls.push('refused'),
+      authRequired: () => calls.push('auth required'),
     });
     client.start();
     transport.accept();
@@ -248,6 +250,16 @@ describe("the web page's store on the client core", () => {
     await Promise.resolve();
     expect(calls).toEqual(['presence: bob@n1', 'refused']);
     expect(store.state.conn).toMatchObject({ state: 'closed', refused: true, loginRefused: true });
+
+    // A private node turns the anonymous page away: one call to ask for a sign-in, no node error.
+    client.start();
+    transport.accept();
+    transport.frame('error', {
+      error: { code: 'auth_required', message: 'This node is private: log in first (socket.io: …)' },
+    });
+    transport.drop();
+    await Promise.resolve();
+    expect(calls).toEqual(['presence: bob@n1', 'refused', 'auth required']);
   });
 });
 

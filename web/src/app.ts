@@ -61,6 +61,11 @@ export function startApp(doc: Document = document): App {
         nodeError: (text) => composer.showHint(text, true),
         presence: (change) => people.presence(change),
         loginRefused: () => account.loginRefused(),
+        // Connecting again anonymously would be turned away again in 5 s: wait for a sign-in (or "Reconnect").
+        authRequired: () => {
+          session.client.stop();
+          account.authRequired();
+        },
       },
     },
     token,
