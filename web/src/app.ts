@@ -9,6 +9,7 @@ import {
 import { AccountActions } from './account.js';
 import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
+import { shownFileName } from './file-card-model.js';
 import { downloadWithLogin, LOGIN_DOWNLOAD_MAX_BYTES } from './file-transfer.js';
 import { dialNode, localStorageOrNone, requestNode, sessionStorageOrNone } from './node-origin.js';
 import { connected } from './peers.js';
@@ -162,7 +163,7 @@ export function startApp(doc: Document = document): App {
       if (to === undefined) return 'Open a conversation first, then post the file in it.';
       if (isUserAddress(to) && !state.account.signedIn) return 'Sign in to write to a person directly.';
       const name = state.account.signedIn ? undefined : ui.displayName.value.trim() || undefined;
-      const msg = `File: ${file.name} (${formatFileSize(file.size)})`;
+      const msg = `File: ${shownFileName(file.name)} (${formatFileSize(file.size)})`;
       const ref = fileReferenceOf(file);
       store.update((s) =>
         sendAndShow(
@@ -182,7 +183,7 @@ export function startApp(doc: Document = document): App {
     ev.preventDefault();
     downloadWithLogin(file, token).catch((error: unknown) =>
       composer.showHint(
-        `Could not download ${file.name}: ${error instanceof Error ? error.message : String(error)}`,
+        `Could not download ${shownFileName(file.name)}: ${error instanceof Error ? error.message : String(error)}`,
         true,
       ),
     );
