@@ -109,6 +109,13 @@ describe.skipIf(skip)(
       await openConversation(secondTab, 'bob@bravo');
       await waitForMessage(secondTab, 'hello bob, only you', { status: 'delivered' });
       await waitForMessage(secondTab, 'hi alice, just us');
+      // In another browser (which never sent it), her message is still hers: "(you)", not "(this node)".
+      const otherBrowser = await web.user(alpha, 'alice, another browser');
+      await signIn(otherBrowser, 'alice', PASSWORD, 'alice@alpha');
+      await openConversation(otherBrowser, 'bob@bravo');
+      expect(await waitForMessage(otherBrowser, 'hello bob, only you')).toMatchObject({
+        user: 'alice@alpha (you)',
+      });
 
       // The anonymous page on alpha was sent neither message and lists no conversation with a user.
       await stranger.locator('#people-list button[data-user="alice@alpha"]').waitFor();

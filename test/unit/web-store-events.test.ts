@@ -172,6 +172,32 @@ describe("the web page's store on the client core", () => {
     expect(reachWords(s)).toBe('2 other nodes');
   });
 
+  it("tells the signed-in user's own messages from another browser apart from another user's of the node", () => {
+    const { transport, connect, s } = page();
+    connect();
+    transport.frame('auth', { ok: true, user: 'alice@n1' });
+    transport.frame('history', [
+      { id: 'c1', from: 'n1', to: 'n2', user: 'carl@n1', msg: 'by carl', seq: 2, status: 'delivered' },
+      {
+        id: 'd1',
+        from: 'n1',
+        to: 'bob@n2',
+        fromUser: 'alice@n1',
+        user: 'alice@n1',
+        msg: 'from my phone',
+        seq: 3,
+        status: 'delivered',
+      },
+    ]);
+    const byMe = (key: string) =>
+      conversation(s, key).items.flatMap((item) =>
+        item.kind === 'msg' ? [[item.message.msg, item.sent?.byThisPage, item.sent?.byMe === true]] : [],
+      );
+    // Both were sent from this node, neither from this browser; only hers is hers.
+    expect(byMe('bob@n2')).toEqual([['from my phone', false, true]]);
+    expect(byMe('n2')).toEqual([['by carl', false, false]]);
+  });
+
   it('puts direct messages in one conversation per other user, and a DM to an unknown user fails in words', () => {
     const { transport, connect, send, refOf, drawn, s } = page();
     connect([{ id: 'n', from: 'n2', to: 'n1', msg: 'to the node', seq: 1 }]);

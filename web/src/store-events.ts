@@ -54,7 +54,7 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
       touch(s, s.sends.claimed(ownRef, message));
       return;
     }
-    const sent = s.sends.fromThisNode(message, s.self?.id);
+    const sent = s.sends.fromThisNode(message, s.self?.id, s.account.me);
     addIncoming(s, sent ? { message, sent } : { message }, live);
   };
 
