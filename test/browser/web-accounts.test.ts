@@ -85,6 +85,8 @@ describe.skipIf(skip)(
       expect(await waitForMessage(pageA, 'hello bob, only you', { status: 'delivered' })).toMatchObject({
         mine: 'true',
       });
+      // The list's heading counts nodes: the conversation with Bob is not one.
+      expect(await pageA.locator('#node-count').textContent()).toBe('2');
 
       // Bob's page gets a conversation with Alice, unread, and answers in it.
       const fromAlice = listItem(pageB, 'alice@alpha');
@@ -107,6 +109,13 @@ describe.skipIf(skip)(
       await openConversation(secondTab, 'bob@bravo');
       await waitForMessage(secondTab, 'hello bob, only you', { status: 'delivered' });
       await waitForMessage(secondTab, 'hi alice, just us');
+      // In another browser (which never sent it), her message is still hers: "(you)", not "(this node)".
+      const otherBrowser = await web.user(alpha, 'alice, another browser');
+      await signIn(otherBrowser, 'alice', PASSWORD, 'alice@alpha');
+      await openConversation(otherBrowser, 'bob@bravo');
+      expect(await waitForMessage(otherBrowser, 'hello bob, only you')).toMatchObject({
+        user: 'alice@alpha (you)',
+      });
 
       // The anonymous page on alpha was sent neither message and lists no conversation with a user.
       await stranger.locator('#people-list button[data-user="alice@alpha"]').waitFor();
@@ -119,6 +128,92 @@ describe.skipIf(skip)(
       await waitForPresence(pageA, 'bob@bravo', 'offline', 20 * HEARTBEAT_MS + 10_000);
       await pageA.waitForSelector('#node-list button[data-node-id="bob@bravo"][data-presence="offline"]');
       expect(await pageA.locator('#conv-sub .presence-words').textContent()).toMatch(/^last seen /);
+    });
+
+    it("stops showing a user online once their node goes down, without waiting for People's 30 s round", async () => {
+      const [alpha, bravo] = await web.network(['alpha', 'bravo'], { heartbeatMs: HEARTBEAT_MS });
+      if (!alpha || !bravo) throw new Error('nodes did not start');
+      const alice = await web.user(alpha, 'alice on alpha');
+      const bob = await web.user(bravo, 'bob on bravo');
+      await signUp(alice, 'alice', PASSWORD, 'alice@alpha');
+      await signUp(bob, 'bob', PASSWORD, 'bob@bravo');
+      await waitForPresence(alice, 'bob@bravo', 'online', 15_000);
+      await person(alice, 'bob@bravo').click();
+      await alice.waitForSelector('#chat[data-node-id="bob@bravo"]');
+      await alice.waitForSelector('#node-list button[data-node-id="bob@bravo"][data-presence="online"]');
+
+      // bravo crashes (no leave): bob's page loses its node too. Refresh was just pressed, so the periodic
+      // round is 30 s away; the page must ask again itself once it sees bravo down.
+      web.allowProblems(/bob on bravo: console\.error: (WebSocket connection to|Failed to load resource)/);
+      await bravo.stop({ leave: false });
+      await alice.waitForSelector('#node-list button[data-node-id="bravo"][data-state="dead"]', {
+        timeout: 15_000,
+      });
+      await alice.waitForSelector('#people-list button[data-user="bob@bravo"][data-presence="online"]', {
+        state: 'detached',
+        timeout: 5_000,
+      });
+      await alice.waitForSelector(
+        '#node-list button[data-node-id="bob@bravo"]:not([data-presence="online"])',
+        {
+          timeout: 1_000,
+        },
+      );
+      expect(await alice.locator('#conv-sub .presence-words').textContent()).not.toBe('online');
+      expect(await alice.locator('#people-missing').textContent()).toContain('bravo');
+    });
+
+    it('signs in and out from the keyboard without losing the focus to the page', async () => {
+      const [alpha] = await web.network(['alpha']);
+      if (!alpha) throw new Error('node did not start');
+      await callNode(alpha.url, 'POST', '/users', { body: { name: 'heidi', password: PASSWORD } });
+      const page = await web.user(alpha, 'keyboard on alpha');
+      const focused = () =>
+        page.evaluate(() => {
+          const { document } = globalThis as unknown as {
+            document: { activeElement: { id: string } | null };
+          };
+          return document.activeElement?.id ?? '';
+        });
+
+      await page.locator('#account-toggle').focus();
+      await page.keyboard.press('Enter');
+      await expect.poll(focused).toBe('account-user');
+      await page.keyboard.type('heidi');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Enter');
+      await waitSignedIn(page, 'heidi@alpha');
+      // The form is gone; the keyboard is on what took the place of "Sign in".
+      await expect.poll(focused).toBe('sign-out');
+
+      await page.keyboard.press('Enter');
+      await waitAnonymous(page);
+      await expect.poll(focused).toBe('account-toggle');
+    });
+
+    it('on a private node, an anonymous page is asked to sign in once, instead of reconnecting and piling up errors', async () => {
+      const [alpha] = await web.network(['alpha'], { privateNode: true });
+      if (!alpha) throw new Error('node did not start');
+      web.allowProblems(REFUSED_CALL);
+      const page = await (await web.browser()).open(alpha.url, 'anonymous on private alpha');
+
+      // The node waits 5 s for a login, then turns the connection away (auth_required, close 4401).
+      await page.waitForSelector('#account-panel:not([hidden])', { timeout: 10_000 });
+      expect(await page.locator('#account-notice').textContent()).toBe(
+        'This node is private: sign in or create an account to read and send messages.',
+      );
+      // Closed: the page does not dial again by itself (it was "Connected" again within a second, then turned
+      // away again every 5 s, each time with one more error in the conversation).
+      await page.waitForSelector('#conn-state[data-state="closed"]');
+      expect(await page.locator('#log').textContent()).not.toMatch(/auth_required|handshake/);
+
+      // Signing up connects, and the page works.
+      await signUp(page, 'ivan', PASSWORD, 'ivan@alpha');
+      await waitConnected(page, 'alpha');
+      await page.waitForSelector('#account-notice', { state: 'hidden' });
+      await sendMessage(page, 'hello, private node');
+      await waitForMessage(page, 'hello, private node', { status: 'delivered' });
     });
 
     it('shows refusals in words, keeps the sign-in across a reload, falls back to anonymous for a revoked token, and signs out', async () => {

@@ -70,6 +70,37 @@ describe.skipIf(skip)(
       expect(await draft(page)).toBe('');
     });
 
+    it("on a 320 px phone, the conversation's name is not cut short by the Older messages button", async () => {
+      const [alpha] = await web.network(['alpha', 'bravo-node'], { historyPage: 2 });
+      if (!alpha) throw new Error('nodes did not start');
+      const page = await web.user(alpha, 'small phone on alpha', {
+        phone: true,
+        viewport: { width: 320, height: 640 },
+      });
+      await openConversation(page, 'bravo-node', 'tap');
+      for (const text of ['one', 'two', 'three']) {
+        await sendMessage(page, text);
+        await waitForMessage(page, text, { status: 'delivered' });
+      }
+      await page.reload();
+      await waitConnected(page, 'alpha');
+      await openConversation(page, 'bravo-node', 'tap');
+      await page.locator('#load-older').waitFor({ state: 'visible' });
+      const title = await page.evaluate(() => {
+        const { document } = globalThis as unknown as PageGlobals;
+        const h2 = document.getElementById('conv-title') as unknown as {
+          scrollWidth: number;
+          clientWidth: number;
+        };
+        return {
+          text: document.getElementById('dest-id')?.textContent,
+          cut: h2.scrollWidth > h2.clientWidth,
+        };
+      });
+      expect(title).toEqual({ text: 'bravo-node', cut: false });
+      await screenshot(page, 'small-phone-older-messages');
+    });
+
     it('lays right-to-left text out right to left and makes http(s) URLs links, and nothing else', async () => {
       const [alpha, bravo] = await web.network(['alpha', 'bravo']);
       if (!alpha || !bravo) throw new Error('nodes did not start');

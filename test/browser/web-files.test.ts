@@ -168,4 +168,35 @@ describe.skipIf(skip)(skip ? `the web page's files (skipped: ${missing})` : "the
     await expect.poll(() => listed(alice, 'my-files', hostile).count()).toBe(0);
     expect(await alice.evaluate(() => (globalThis as unknown as PageGlobals).__xss)).toBeUndefined();
   });
+
+  it('the open files view asks again once its node is back, instead of keeping "cannot be reached"', async () => {
+    const [alpha, bravo] = await web.network(['alpha', 'bravo']);
+    if (!alpha || !bravo) throw new Error('nodes did not start');
+    const page = await web.user(alpha, 'anonymous on alpha');
+    await openFiles(page);
+    await expect
+      .poll(() => page.locator('#file-results-empty').textContent())
+      .toBe('No files published yet.');
+
+    const port = Number(new URL(alpha.url).port);
+    web.allowProblems(
+      /console\.error: (WebSocket connection to|Failed to load resource: net::ERR_CONNECTION_REFUSED)/,
+    );
+    await alpha.stop({ leave: false });
+    await page.waitForSelector('#conn-state[data-state="waiting"]');
+    await page.locator('#file-search').fill('report');
+    await expect
+      .poll(() => page.locator('#file-results-empty').textContent())
+      .toBe('The node cannot be reached; try again.');
+
+    // alpha is back: without a key pressed, the view shows the answer to what is in the box.
+    await web.node('alpha', { config: { port }, join: [bravo.url] });
+    await page.waitForSelector('#conn-state[data-state="open"]', { timeout: 10_000 });
+    await expect
+      .poll(() => page.locator('#file-results-empty').textContent(), { timeout: 5_000 })
+      .toBe('No file matches “report”.');
+    expect(await page.locator('#my-files-empty').textContent()).toBe(
+      'Sign in to see your files and who fetched them.',
+    );
+  });
 });

@@ -202,6 +202,21 @@ describe('what the files view says', () => {
     });
     expect(fileCardModel({ ...file, id: '../../users' }).href).toBe('/files/invalid');
   });
+
+  it('writes out the characters that reorder a name, so a card cannot show an .exe as a .png', () => {
+    // "report" RLO "gnp.exe" reads "reportexe.png" when drawn as it is; the node takes it (not a control).
+    const spoof = { ...file, name: 'report\u202Egnp.exe' };
+    expect(fileCardModel(spoof)).toMatchObject({
+      name: 'report[U+202E]gnp.exe',
+      saveAs: 'reportgnp.exe',
+      label: 'Download report[U+202E]gnp.exe (1.5 KiB)',
+    });
+    expect(fileCardModel({ ...file, name: 'a\u2067b\u2069\u200F.txt' }).name).toBe(
+      'a[U+2067]b[U+2069][U+200F].txt',
+    );
+    // Right-to-left letters are not reordering characters: an Arabic name stays as it is.
+    expect(fileCardModel({ ...file, name: 'تقرير.pdf' }).name).toBe('تقرير.pdf');
+  });
 });
 
 describe('FilesApi', () => {

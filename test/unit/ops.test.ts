@@ -200,6 +200,11 @@ describe('CheckHealth', () => {
     expect(waiting.health.execute().reasons[0]?.message).toBe(
       'No other node answers (0 suspect, 1 found dead); 3 messages wait in the outbox.',
     );
+    const one = setup({ members: ['b'], outbox: 1 });
+    one.registry.declareDead('b', 0);
+    expect(one.health.execute().reasons[0]?.message).toBe(
+      'No other node answers (0 suspect, 1 found dead); 1 message waits in the outbox.',
+    );
   });
 
   it('reports a backed-up outbox from the limit on', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createChatClient } from '../../src/client/index.js';
 import { conversation, sendAndShow } from '../../web/src/conversations.js';
-import { peerState } from '../../web/src/peers.js';
+import { peerState, reachWords } from '../../web/src/peers.js';
 import { type AppState, createState } from '../../web/src/state.js';
 import { Store } from '../../web/src/store.js';
 import { storeEvents } from '../../web/src/store-events.js';
@@ -32,6 +32,7 @@ function page(sentIds: string[] = []) {
     nodeError: () => {},
     presence: () => {},
     loginRefused: () => {},
+    authRequired: () => {},
   });
   const connect = (history: unknown[] = [], nodes = NODES) => {
     transport.accept();
@@ -156,6 +157,47 @@ describe("the web page's store on the client core", () => {
     expect(notices('n2')).toEqual([]);
   });
 
+  it('says who Everyone reaches without calling nodes down while the page cannot reach its own node', () => {
+    const { transport, timers, client, connect, s } = page();
+    connect();
+    expect(reachWords(s)).toBe('2 other nodes');
+    transport.frame('nodes', [NODES[0], NODES[1], { ...NODES[2], state: 'dead' }]);
+    expect(reachWords(s)).toBe('2 other nodes, 1 down');
+
+    // The list marks every node unknown now; Everyone must not say they are down.
+    transport.drop();
+    expect(reachWords(s)).toBe('2 other nodes, 2 unknown');
+    timers.advance((client.connection.retryAt ?? 0) - timers.now());
+    connect();
+    expect(reachWords(s)).toBe('2 other nodes');
+  });
+
+  it("tells the signed-in user's own messages from another browser apart from another user's of the node", () => {
+    const { transport, connect, s } = page();
+    connect();
+    transport.frame('auth', { ok: true, user: 'alice@n1' });
+    transport.frame('history', [
+      { id: 'c1', from: 'n1', to: 'n2', user: 'carl@n1', msg: 'by carl', seq: 2, status: 'delivered' },
+      {
+        id: 'd1',
+        from: 'n1',
+        to: 'bob@n2',
+        fromUser: 'alice@n1',
+        user: 'alice@n1',
+        msg: 'from my phone',
+        seq: 3,
+        status: 'delivered',
+      },
+    ]);
+    const byMe = (key: string) =>
+      conversation(s, key).items.flatMap((item) =>
+        item.kind === 'msg' ? [[item.message.msg, item.sent?.byThisPage, item.sent?.byMe === true]] : [],
+      );
+    // Both were sent from this node, neither from this browser; only hers is hers.
+    expect(byMe('bob@n2')).toEqual([['from my phone', false, true]]);
+    expect(byMe('n2')).toEqual([['by carl', false, false]]);
+  });
+
   it('puts direct messages in one conversation per other user, and a DM to an unknown user fails in words', () => {
     const { transport, connect, send, refOf, drawn, s } = page();
     connect([{ id: 'n', from: 'n2', to: 'n1', msg: 'to the node', seq: 1 }]);
@@ -217,6 +259,7 @@ describe("the web page's store on the client core", () => {
       nodeError: (text) => calls.push(`error: ${text}`),
       presence: (change) => calls.push(`presence: ${change.user}`),
       loginRefused: () => calls.push('refused'),
+      authRequired: () => calls.push('auth required'),
     });
     client.start();
     transport.accept();
@@ -233,6 +276,16 @@ describe("the web page's store on the client core", () => {
     await Promise.resolve();
     expect(calls).toEqual(['presence: bob@n1', 'refused']);
     expect(store.state.conn).toMatchObject({ state: 'closed', refused: true, loginRefused: true });
+
+    // A private node turns the anonymous page away: one call to ask for a sign-in, no node error.
+    client.start();
+    transport.accept();
+    transport.frame('error', {
+      error: { code: 'auth_required', message: 'This node is private: log in first (socket.io: …)' },
+    });
+    transport.drop();
+    await Promise.resolve();
+    expect(calls).toEqual(['presence: bob@n1', 'refused', 'auth required']);
   });
 });
 

@@ -80,6 +80,14 @@ export class AccountActions {
     this.session.restart(undefined);
   }
 
+  /** The node is private: nothing is shown or sent until a sign-in, so the panel opens and says why. */
+  authRequired(): void {
+    this.store.update((s) => {
+      s.account.panelOpen = true;
+      s.account.notice = 'This node is private: sign in or create an account to read and send messages.';
+    });
+  }
+
   setOpen(open: boolean): void {
     this.store.update((s) => {
       s.account.panelOpen = open;

@@ -9,8 +9,10 @@ import {
 import { AccountActions } from './account.js';
 import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
+import { shownFileName } from './file-card-model.js';
 import { downloadWithLogin, LOGIN_DOWNLOAD_MAX_BYTES } from './file-transfer.js';
 import { dialNode, localStorageOrNone, requestNode, sessionStorageOrNone } from './node-origin.js';
+import { connected } from './peers.js';
 import { PeopleDirectory } from './people.js';
 import { type AppState, createState, type MessageItem } from './state.js';
 import { PageStorage } from './storage.js';
@@ -60,6 +62,11 @@ export function startApp(doc: Document = document): App {
         nodeError: (text) => composer.showHint(text, true),
         presence: (change) => people.presence(change),
         loginRefused: () => account.loginRefused(),
+        // Connecting again anonymously would be turned away again in 5 s: wait for a sign-in (or "Reconnect").
+        authRequired: () => {
+          session.client.stop();
+          account.authRequired();
+        },
       },
     },
     token,
@@ -156,7 +163,7 @@ export function startApp(doc: Document = document): App {
       if (to === undefined) return 'Open a conversation first, then post the file in it.';
       if (isUserAddress(to) && !state.account.signedIn) return 'Sign in to write to a person directly.';
       const name = state.account.signedIn ? undefined : ui.displayName.value.trim() || undefined;
-      const msg = `File: ${file.name} (${formatFileSize(file.size)})`;
+      const msg = `File: ${shownFileName(file.name)} (${formatFileSize(file.size)})`;
       const ref = fileReferenceOf(file);
       store.update((s) =>
         sendAndShow(
@@ -176,7 +183,7 @@ export function startApp(doc: Document = document): App {
     ev.preventDefault();
     downloadWithLogin(file, token).catch((error: unknown) =>
       composer.showHint(
-        `Could not download ${file.name}: ${error instanceof Error ? error.message : String(error)}`,
+        `Could not download ${shownFileName(file.name)}: ${error instanceof Error ? error.message : String(error)}`,
         true,
       ),
     );
@@ -184,6 +191,7 @@ export function startApp(doc: Document = document): App {
 
   store.subscribe((s) => {
     filesPanel.accountChanged(s.account.me);
+    filesPanel.connectionChanged(connected(s));
     const marks = s.readMarks;
     const cursor = session.client.since;
     if (marks && cursor !== undefined && cursor > marks.top) {
@@ -199,6 +207,7 @@ export function startApp(doc: Document = document): App {
     map.render(s);
     renderAnnouncements(ui, s);
     people.seek(s);
+    people.nodesChanged(s);
     const total = totalUnread(s);
     const base = s.self ? `meshchat · ${s.self.id}` : 'meshchat';
     doc.title = total > 0 ? `(${total}) ${base}` : base;

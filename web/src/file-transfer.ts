@@ -1,4 +1,5 @@
 import { downloadPath, type FileReference } from '../../src/client/index.js';
+import { savedFileName } from './file-card-model.js';
 
 // Moving file bytes between the page and the node that served it: an upload with progress (XMLHttpRequest,
 // whose upload events fetch does not have), and a download that carries the login so the owner sees who
@@ -72,7 +73,7 @@ export async function downloadWithLogin(file: FileReference, token: string): Pro
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');
   link.href = url;
-  link.download = file.name;
+  link.download = savedFileName(file.name);
   link.hidden = true;
   document.body.append(link);
   link.click();

@@ -1,4 +1,5 @@
 import { EVERYONE, type NodeInfo, type PeerView } from '../../src/client/index.js';
+import { plural } from './format.js';
 import type { AppState } from './state.js';
 
 /**
@@ -48,15 +49,28 @@ export function stateWords(state: ShownState, raw?: string): string {
 
 /**
  * The other nodes a broadcast goes to: every node known but this one and those that left (a copy waits for
- * a node that went down until it is back or the copy expires).
+ * a node that went down until it is back or the copy expires). `down` counts those known not to answer;
+ * `unknown` those whose state the page cannot know now (it cannot reach its own node), which are not down.
  */
-export function broadcastReach(state: AppState): { total: number; down: number } {
+export function broadcastReach(state: AppState): { total: number; down: number; unknown: number } {
   let total = 0;
   let down = 0;
+  let unknown = 0;
   for (const n of state.nodes) {
     if (n.self || n.state === 'left') continue;
     total++;
-    if (stateOfRaw(n.state) !== 'alive') down++;
+    const shown = stateOfRaw(n.state);
+    if (shown === 'unknown') unknown++;
+    else if (shown !== 'alive') down++;
   }
-  return { total, down };
+  return { total, down, unknown };
+}
+
+/** Who a broadcast reaches, in words: "2 other nodes", "2 other nodes, 1 down". */
+export function reachWords(state: AppState): string {
+  const { total, down, unknown } = broadcastReach(state);
+  const parts = [plural(total, 'other node')];
+  if (down > 0) parts.push(`${down} down`);
+  if (unknown > 0) parts.push(`${unknown} unknown`);
+  return parts.join(', ');
 }

@@ -5,6 +5,7 @@ import {
   type PresenceEvent,
 } from '../../src/client/index.js';
 import { shortWhen } from './format.js';
+import { connected, stateOfRaw } from './peers.js';
 import type { AppState } from './state.js';
 import type { Store } from './store.js';
 
@@ -16,7 +17,8 @@ export const PEOPLE_MIN_GAP_MS = 1_000;
 /**
  * Keeps the People section current from `GET /users?scope=mesh`: on start, every 30 s, and soon after a
  * presence change or a person's request, never two requests at once and never more than one a second. The
- * node's presence events cover only its own users; other nodes' users change here on the next request.
+ * node's presence events cover only its own users; other nodes' users change here on the next request, which
+ * comes soon after a node goes down, comes back, joins or leaves (its users went or came with it).
  */
 export class PeopleDirectory {
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -26,6 +28,9 @@ export class PeopleDirectory {
   #stopped = true;
   /** Addresses written with that the directory did not list, each asked about once. */
   readonly #sought = new Set<string>();
+  /** The node list last looked at, and each node's state in it, as `id:state` lines. */
+  #nodesSeen: AppState['nodes'] | undefined;
+  #nodeStates: string | undefined;
 
   constructor(
     private readonly api: AccountsApi,
@@ -70,6 +75,24 @@ export class PeopleDirectory {
       this.#sought.add(key);
       this.refreshSoon();
     }
+  }
+
+  /**
+   * The nodes as the page shows them changed: a node went down, came back, joined or left, so the users it
+   * holds did too (a user whose node is down is not online). Asks the directory again, once the page hears its
+   * node; without this, People would show them as before until the next 30 s round.
+   */
+  nodesChanged(state: AppState): void {
+    if (state.nodes === this.#nodesSeen) return;
+    this.#nodesSeen = state.nodes;
+    const states = state.nodes
+      .map((n) => `${n.id}:${stateOfRaw(n.state)}`)
+      .sort()
+      .join('\n');
+    const before = this.#nodeStates;
+    this.#nodeStates = states;
+    // The first list the page hears is no change (People is being asked for at start anyway).
+    if (before !== undefined && before !== '' && before !== states && connected(state)) this.refreshSoon();
   }
 
   #schedule(ms: number): void {

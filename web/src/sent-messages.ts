@@ -39,6 +39,8 @@ export interface SentEntry {
   perNode: Map<string, NodeOutcome>;
   /** Sent from this browser (now or in an earlier page load), not by another user of the node. */
   byThisPage: boolean;
+  /** Sent by the user this page is signed in as, from another browser or tab (their address is its `fromUser`). */
+  byMe?: boolean;
   /** Grows with every change, so a view can tell cheaply that it must draw the entry again. */
   version: number;
 }
@@ -159,9 +161,10 @@ export class SentMessages {
   /**
    * The entry of a message shown from the node that is not a send of this page now: one this browser sent in
    * an earlier page load (its id is remembered), or one another user of this node sent (the node gives it a
-   * status). Undefined for a message from elsewhere.
+   * status). Undefined for a message from elsewhere. `me`, the signed-in address, tells the user's own
+   * messages sent from another browser or tab from another user's.
    */
-  fromThisNode(message: ChatMessage, selfId: string | undefined): SentEntry | undefined {
+  fromThisNode(message: ChatMessage, selfId: string | undefined, me?: string): SentEntry | undefined {
     const id = message.id;
     const remembered = id !== undefined && this.memory.has(id);
     const fromHere = message.status !== undefined && message.from !== undefined && message.from === selfId;
@@ -174,6 +177,7 @@ export class SentMessages {
       byThisPage: remembered,
       version: 0,
     };
+    if (me !== undefined && message.fromUser === me) entry.byMe = true;
     if (message.user !== undefined) entry.user = message.user;
     if (id !== undefined) this.#register(entry, id);
     return entry;

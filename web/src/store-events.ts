@@ -24,6 +24,11 @@ export interface StoreEventHooks {
   presence(change: PresenceEvent): void;
   /** The node refused this page's login token (expired, revoked): the page goes on anonymously. */
   loginRefused(): void;
+  /**
+   * The node is private (it serves logged-in users only) and this page is anonymous: it turned the connection
+   * away (an `auth_required` error frame, then close 4401) and would turn away every new one.
+   */
+  authRequired(): void;
 }
 
 /**
@@ -49,7 +54,7 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
       touch(s, s.sends.claimed(ownRef, message));
       return;
     }
-    const sent = s.sends.fromThisNode(message, s.self?.id);
+    const sent = s.sends.fromThisNode(message, s.self?.id, s.account.me);
     addIncoming(s, sent ? { message, sent } : { message }, live);
   };
 
@@ -122,6 +127,11 @@ export function storeEvents(client: ChatClient, store: Store<AppState>, hooks: S
     client.on('error', (error) => {
       // A refused login token: the close that follows ends this connection and the page says so itself.
       if (error.code === 'unauthenticated') return;
+      // A private node turning an anonymous page away: the page asks for a sign-in, in its own words.
+      if (error.code === 'auth_required' && !store.state.account.signedIn) {
+        queueMicrotask(() => hooks.authRequired());
+        return;
+      }
       // A refused request for older history may be asked again.
       if (store.state.older.loading)
         store.update((s) => (s.older = { available: client.hasOlder, loading: false }));

@@ -107,7 +107,7 @@ export class CheckHealth {
     if (peers.alive === 0 && (peers.suspect > 0 || (peers.dead > 0 && outbox > 0))) {
       reasons.push({
         code: 'isolated',
-        message: `No other node answers (${peers.suspect} suspect, ${peers.dead} found dead); ${outbox} messages wait in the outbox.`,
+        message: `No other node answers (${peers.suspect} suspect, ${peers.dead} found dead); ${waiting(outbox)} in the outbox.`,
       });
     } else if (peers.suspect > 0) {
       reasons.push({
@@ -118,7 +118,7 @@ export class CheckHealth {
     if (outbox >= this.limits.outboxBacklog) {
       reasons.push({
         code: 'outbox_backlog',
-        message: `${outbox} messages wait in the outbox for their destinations.`,
+        message: `${waiting(outbox)} in the outbox for their destinations.`,
       });
     }
     if (errors > 0) {
@@ -141,4 +141,9 @@ export class CheckHealth {
       files: { maxFileSize: this.deps.maxFileSize ?? DEFAULT_MAX_FILE_SIZE },
     };
   }
+}
+
+/** "1 message waits", "3 messages wait". */
+function waiting(count: number): string {
+  return count === 1 ? '1 message waits' : `${count} messages wait`;
 }

@@ -16,6 +16,7 @@ export interface AccountPanelActions {
  */
 export class AccountPanel {
   #wasOpen = false;
+  #wasSignedIn: boolean | undefined;
 
   constructor(
     private readonly ui: Ui,
@@ -60,10 +61,22 @@ export class AccountPanel {
     ui.accountError.hidden = account.error === undefined;
     ui.accountError.textContent = account.error ?? '';
     if (open && !this.#wasOpen) ui.accountUser.focus();
+    // The control that took the keyboard (the panel's form, Sign out) is hidden now: focus goes to the one
+    // in its place in the header, "Sign out" once signed in, "Sign in" once out, so it is not lost to the page.
+    const signedInChanged = this.#wasSignedIn !== undefined && this.#wasSignedIn !== account.signedIn;
     if (!open && this.#wasOpen) {
       ui.accountPassword.value = '';
-      if (!account.signedIn) ui.accountToggle.focus();
+      (account.signedIn ? ui.signOut : ui.accountToggle).focus();
+    } else if (signedInChanged && !open && focusLost(ui)) {
+      (account.signedIn ? ui.signOut : ui.accountToggle).focus();
     }
     this.#wasOpen = open;
+    this.#wasSignedIn = account.signedIn;
   }
+}
+
+/** Nothing has the keyboard, or a header control that is hidden or disabled now (it drops the focus). */
+function focusLost(ui: Ui): boolean {
+  const active = document.activeElement;
+  return active === null || active === document.body || active === ui.signOut || active === ui.accountToggle;
 }

@@ -2,10 +2,9 @@ import { EVERYONE, isUserAddress } from '../../../src/client/index.js';
 import { convName } from '../conversations.js';
 import { el } from '../dom.js';
 import { byCodeUnits, hueClass, initial, plural, shortWhen } from '../format.js';
-import { peerInfo, peerState, stateWords } from '../peers.js';
+import { peerInfo, peerState, reachWords, stateWords } from '../peers.js';
 import { findPerson, personShown } from '../people.js';
 import type { AppState, Conversation } from '../state.js';
-import { reachWords } from './conversation-view.js';
 import { stateLabel } from './state-label.js';
 import type { Ui } from './ui.js';
 
@@ -68,8 +67,9 @@ export class ConversationList {
       item.li.remove();
       this.#items.delete(key);
     }
-    // The nodes listed, down ones included: the count matches what the list shows.
-    const listed = convs.filter((c) => c.key !== EVERYONE).length;
+    // The nodes listed, down ones included (the heading says "nodes"): Everyone and the conversations with
+    // people are not nodes.
+    const listed = convs.filter((c) => c.key !== EVERYONE && !isUserAddress(c.key)).length;
     ui.nodeCount.textContent = listed > 0 ? String(listed) : '';
     ui.nodesEmpty.hidden = convs.length > 0;
   }

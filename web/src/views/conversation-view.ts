@@ -2,7 +2,7 @@ import { EVERYONE, isUserAddress } from '../../../src/client/index.js';
 import { convName, sentCounts } from '../conversations.js';
 import { el, reconcile } from '../dom.js';
 import { dayKey, dayLabel, hueClass, initial, isoDay, plural } from '../format.js';
-import { broadcastReach, peerInfo, peerState } from '../peers.js';
+import { peerInfo, peerState, reachWords } from '../peers.js';
 import { findPerson, personShown } from '../people.js';
 import type { AppState, Conversation, LogItem, MessageItem } from '../state.js';
 import { type MessageView, messageView } from './message-item.js';
@@ -11,13 +11,6 @@ import type { Ui } from './ui.js';
 
 /** How close to the end (px) the log must be scrolled for new messages to keep it at the end. */
 const STICK_PX = 80;
-
-/** Who a broadcast reaches, in words: "2 other nodes", "2 other nodes, 1 down". */
-export function reachWords(state: AppState): string {
-  const { total, down } = broadcastReach(state);
-  const words = plural(total, 'other node');
-  return down > 0 ? `${words}, ${down} down` : words;
-}
 
 /**
  * The open conversation: its header (who, their state, what waits for them) and its log, with a line for

@@ -8,6 +8,7 @@ import {
   uploadRefusalText,
 } from '../../../src/client/index.js';
 import { el } from '../dom.js';
+import { shownFileName } from '../file-card-model.js';
 import { type Upload, type UploadOutcome, uploadFile } from '../file-transfer.js';
 import { fileCard } from './file-card.js';
 import type { Ui } from './ui.js';
@@ -41,6 +42,8 @@ export class FilesPanel {
   #searchSeq = 0;
   #mineSeq = 0;
   #signedInAs: string | undefined;
+  /** Whether the page hears its node now (the last `connectionChanged`). */
+  #connected = false;
 
   constructor(
     private readonly ui: Ui,
@@ -117,22 +120,35 @@ export class FilesPanel {
     }
   }
 
+  /**
+   * The page lost or found its node. An open view asks again once it is back, so what it showed while the
+   * node could not be reached ("The node cannot be reached; try again.") does not stay on screen.
+   */
+  connectionChanged(connected: boolean): void {
+    const back = connected && !this.#connected;
+    this.#connected = connected;
+    if (!back || !this.#open) return;
+    void this.search();
+    void this.refreshMine();
+  }
+
   /** Uploads `file` with the description typed so far; the bar shows how far it is. */
   async publish(file: File): Promise<void> {
     const token = this.deps.token();
     if (token === undefined) return this.#status('Sign in to publish files.', true);
     if (this.#upload) return this.#status('Wait for the upload in progress to finish (or cancel it).', true);
     this.#maxFileSize ??= await this.deps.api.maxFileSize();
-    const tooLarge = tooLargeText(file.name, file.size, this.#maxFileSize);
+    const shown = shownFileName(file.name);
+    const tooLarge = tooLargeText(shown, file.size, this.#maxFileSize);
     if (tooLarge) return this.#status(tooLarge, true);
     const { ui } = this;
     const upload = uploadFile(publishPath(file.name, ui.fileDescription.value), file, token, (p) =>
-      this.#progress(file.name, p.loaded, p.total),
+      this.#progress(shown, p.loaded, p.total),
     );
     this.#upload = upload;
     ui.fileUpload.hidden = false;
-    this.#progress(file.name, 0, file.size);
-    this.#status(`Uploading ${file.name}…`, false);
+    this.#progress(shown, 0, file.size);
+    this.#status(`Uploading ${shown}…`, false);
     let outcome: UploadOutcome;
     try {
       outcome = await upload.done;
@@ -140,16 +156,16 @@ export class FilesPanel {
       this.#upload = undefined;
       ui.fileUpload.hidden = true;
     }
-    if (outcome.kind === 'aborted') return this.#status(`Upload of ${file.name} cancelled.`, false);
+    if (outcome.kind === 'aborted') return this.#status(`Upload of ${shown} cancelled.`, false);
     if (outcome.kind === 'failed')
       return this.#status(
-        `The upload of ${file.name} broke off: the node cannot be reached or closed the connection.`,
+        `The upload of ${shown} broke off: the node cannot be reached or closed the connection.`,
         true,
       );
     if (outcome.status !== 201)
       return this.#status(uploadRefusalText(outcome.status, outcome.body, this.#maxFileSize), true);
     ui.fileDescription.value = '';
-    this.#status(`Published ${file.name} (${formatFileSize(file.size)}).`, false);
+    this.#status(`Published ${shown} (${formatFileSize(file.size)}).`, false);
     await Promise.all([this.refreshMine(), this.search()]);
   }
 
@@ -237,17 +253,18 @@ export class FilesPanel {
     const share = el('button', 'btn btn-small', 'Post in chat');
     share.type = 'button';
     share.dataset.testid = 'file-share';
-    share.setAttribute('aria-label', `Post ${file.name} in the open conversation`);
+    const shown = shownFileName(file.name);
+    share.setAttribute('aria-label', `Post ${shown} in the open conversation`);
     share.addEventListener('click', () => {
       const refused = this.deps.share(file);
-      this.#status(refused ?? `Posted ${file.name} in the conversation.`, refused !== undefined);
+      this.#status(refused ?? `Posted ${shown} in the conversation.`, refused !== undefined);
     });
     actions.append(share);
     if (file.owner === this.deps.me()) {
       const remove = el('button', 'btn btn-small btn-danger', 'Delete');
       remove.type = 'button';
       remove.dataset.testid = 'file-delete';
-      remove.setAttribute('aria-label', `Delete ${file.name}`);
+      remove.setAttribute('aria-label', `Delete ${shown}`);
       remove.addEventListener('click', () => void this.#remove(file));
       actions.append(remove);
     }
@@ -260,7 +277,7 @@ export class FilesPanel {
     if (token === undefined) return this.#status('Sign in to delete your files.', true);
     const answer = await this.deps.api.remove(token, file.id);
     if (!answer.ok) return this.#status(answer.error.message, true);
-    this.#status(`Deleted ${file.name}.`, false);
+    this.#status(`Deleted ${shownFileName(file.name)}.`, false);
     await Promise.all([this.refreshMine(), this.search()]);
   }
 

@@ -15,7 +15,7 @@ export interface MessageView {
 
 function senderLabel(item: MessageItem): string {
   const { message: m, sent } = item;
-  if (sent?.byThisPage) return m.user ? `${m.user} (you)` : 'You';
+  if (sent?.byThisPage || sent?.byMe) return m.user ? `${m.user} (you)` : 'You';
   if (sent) return m.user ? `${m.user} (this node)` : 'Sent from this node';
   return m.user ?? 'anonymous';
 }
