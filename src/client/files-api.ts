@@ -206,6 +206,35 @@ export function uploadRefusalText(status: number, body: string, maxFileSize: num
   }
 }
 
+/**
+ * What the page tells a person whose download the node refused: a plain sentence per refusal. The node's own
+ * sentence is for developers (it names the file's hash and the holders' URLs), so it is shown only for a refusal
+ * this list does not know.
+ */
+export function downloadRefusalText(status: number, body: string): string {
+  let wire: WireError | undefined;
+  try {
+    const json: unknown = JSON.parse(body);
+    wire = isRecord(json) && isRecord(json.error) ? parseWireError(json) : undefined;
+  } catch {
+    wire = undefined;
+  }
+  switch (wire?.code) {
+    case 'unknown_file':
+      return 'This file is no longer there: its owner may have deleted it.';
+    case 'file_unavailable':
+      return 'No node that holds this file could send it just now. What arrived is kept: try again later to resume.';
+    case 'downloads_busy':
+      return 'The node is busy with other downloads: try again in a moment.';
+    case 'insufficient_storage':
+      return 'The node has no room left to fetch this file.';
+    case 'unauthenticated':
+      return 'Your sign-in has expired: sign in again to download.';
+    default:
+      return wire?.message ?? `The node answered ${status}; nothing was downloaded.`;
+  }
+}
+
 /** The files calls on one node. Each resolves (never rejects) with the value or the node's refusal. */
 export class FilesApi {
   constructor(private readonly request: HttpRequest) {}

@@ -31,6 +31,7 @@ export { conversationKey, isDirectMessage, isUserAddress } from './conversations
 export type { FileDownload, FileListing, FilesResult, PublishedFile } from './files-api.js';
 export {
   downloadPath,
+  downloadRefusalText,
   FilesApi,
   fetchedBySummary,
   fetcherLabel,

@@ -2,9 +2,11 @@
 // file, refusals), the calls FilesApi makes, the file reference on the wire both ways, the card's model, the CLI
 // chat's line, the page's sent message keeping its file, and the domain's check of a reference.
 import { describe, expect, it } from 'vitest';
+import { fileUnavailableMessage } from '../../src/application/files/file-errors.js';
 import { formatFileLine, formatMessage } from '../../src/cli/chat/format.js';
 import {
   createChatClient,
+  downloadRefusalText,
   FilesApi,
   fetchedBySummary,
   fetcherLabel,
@@ -185,6 +187,23 @@ describe('what the files view says', () => {
     );
     expect(tooLargeText('ok.bin', 1024, 1024)).toBeUndefined();
     expect(tooLargeText('ok.bin', 1024, undefined)).toBeUndefined();
+  });
+
+  it("says a refused download in plain words, never the node's hashes and URLs", () => {
+    const body = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+    const technical = fileUnavailableMessage(ID, 'http://127.0.0.1:9/files/x: connection refused', 0, 10);
+    const unavailable = downloadRefusalText(502, body('file_unavailable', technical));
+    expect(unavailable).toMatch(/^No node that holds this file could send it just now/);
+    expect(unavailable).not.toContain(ID);
+    expect(unavailable).not.toContain('127.0.0.1');
+    expect(downloadRefusalText(404, body('unknown_file', `This node has no file with id ${ID}.`))).toBe(
+      'This file is no longer there: its owner may have deleted it.',
+    );
+    expect(downloadRefusalText(503, body('downloads_busy', 'busy'))).toMatch(/busy with other downloads/);
+    expect(downloadRefusalText(401, body('unauthenticated', 'expired'))).toMatch(/sign in again/);
+    // A refusal the page has no words for keeps the node's sentence; no JSON at all, the status.
+    expect(downloadRefusalText(416, body('range_not_satisfiable', 'No such range.'))).toBe('No such range.');
+    expect(downloadRefusalText(500, '<html>')).toBe('The node answered 500; nothing was downloaded.');
   });
 
   it('builds the upload path with every character of the name and description encoded', () => {

@@ -1,4 +1,4 @@
-import { downloadPath, type FileReference } from '../../src/client/index.js';
+import { downloadPath, downloadRefusalText, type FileReference } from '../../src/client/index.js';
 import { savedFileName } from './file-card-model.js';
 
 // Moving file bytes between the page and the node that served it: an upload with progress (XMLHttpRequest,
@@ -61,14 +61,8 @@ export async function downloadWithLogin(file: FileReference, token: string): Pro
     cache: 'no-store',
   });
   if (!response.ok) {
-    let message = `The node answered ${response.status}.`;
-    try {
-      const json = (await response.json()) as { error?: { message?: unknown } };
-      if (typeof json.error?.message === 'string') message = json.error.message;
-    } catch {
-      // Not JSON: the status says enough.
-    }
-    throw new Error(message);
+    const body = await response.text().catch(() => '');
+    throw new Error(downloadRefusalText(response.status, body));
   }
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');
