@@ -45,6 +45,16 @@ describe('GET /docs', () => {
     expect(CONTENT_SECURITY_POLICY).toContain("style-src 'self'");
   });
 
+  it("has the web page's icon inline, so a browser asks for no /favicon.ico (which is 404)", async () => {
+    const html = await (await app.request('/docs')).text();
+    const icon = /<link rel="icon" href="([^"]+)">/.exec(html)?.[1];
+    const pageIcon = /<link rel="icon" href="([^"]+)">/.exec(readFileSync('web/index.html', 'utf8'))?.[1];
+    expect(icon).toBeDefined();
+    expect(icon).toBe(pageIcon);
+    expect(icon).toMatch(/^data:image\/svg\+xml,/);
+    expect(CONTENT_SECURITY_POLICY).toContain("img-src 'self' data:");
+  });
+
   it('lists every operation of the document in its table of contents, each linked to its section', async () => {
     const html = await (await app.request('/docs')).text();
     const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));

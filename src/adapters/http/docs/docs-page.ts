@@ -134,6 +134,10 @@ function schemasSection(doc: OpenApiDocument): string {
   return `<section id="schemas">\n<h2>Schemas</h2>\n${items.join('\n')}\n</section>`;
 }
 
+/** The web page's icon (web/index.html), so the docs page does not ask for a missing /favicon.ico. */
+const PAGE_ICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%232563eb'/%3E%3Ccircle cx='10' cy='11' r='3.5' fill='white'/%3E%3Ccircle cx='22' cy='11' r='3.5' fill='white'/%3E%3Ccircle cx='16' cy='22' r='3.5' fill='white'/%3E%3Cpath d='M10 11L22 11L16 22Z' fill='none' stroke='white' stroke-width='1.6'/%3E%3C/svg%3E";
+
 export function renderDocsPage(doc: OpenApiDocument): string {
   const { info } = doc;
   const operations = operationsOf(doc)
@@ -147,6 +151,7 @@ export function renderDocsPage(doc: OpenApiDocument): string {
 <meta name="color-scheme" content="light dark">
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(info.title)}</title>
+<link rel="icon" href="${PAGE_ICON}">
 <link rel="stylesheet" href="docs.css">
 </head>
 <body>
