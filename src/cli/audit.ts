@@ -9,6 +9,7 @@ import { readAuditTrail } from '../adapters/storage/sqlite-audit-trail.js';
 import type { AuditQuery, AuditRecord } from '../application/ports/accounts/audit-trail.js';
 import { canonicalAccountName, parseUserAddress } from '../domain/account.js';
 import { USAGE_EXIT_CODE, UsageError, usageErrorFrom } from './args.js';
+import { CONTROL } from './terminal-text.js';
 
 export const AUDIT_USAGE = `Usage: meshchat audit --data-dir DIR [--since TIME] [--user U] [--json]
 
@@ -95,8 +96,6 @@ export function parseAuditFlags(
   };
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const COLUMNS = ['at', 'node', 'user', 'op', 'object', 'outcome'] as const;
 const HEADERS = ['TIME', 'NODE', 'USER', 'OPERATION', 'OBJECT', 'OUTCOME'];
 

@@ -28,6 +28,7 @@ export type {
 export type { ConnectionStatus, ConnState } from './connection.js';
 export type { Addressed } from './conversations.js';
 export { conversationKey, isDirectMessage, isUserAddress } from './conversations.js';
+export { savedFileName, shownFileName } from './file-names.js';
 export type { FileDownload, FileListing, FilesResult, PublishedFile } from './files-api.js';
 export {
   downloadPath,

@@ -101,6 +101,10 @@ describe('names and tables from a node', () => {
     expect(localName('..', 'id')).toBe('id');
     expect(localName('a\u0000b\nc\\d', 'id')).toBe('a_b_c_d');
     expect(localName('résumé.pdf', 'id')).toBe('résumé.pdf');
+    // A right-to-left override would make "report\u202Egnp.exe" read "reportexe.png" in a file manager.
+    expect(localName('report\u202Egnp.exe', 'id')).toBe('reportgnp.exe');
+    expect(localName('\u2066\u2069', 'id')).toBe('id');
+    expect(localName('שלום.txt', 'id')).toBe('שלום.txt');
   });
 
   it('names the nodes a mesh listing may lack: stale ones, then those not listed yet', () => {
@@ -127,5 +131,21 @@ describe('names and tables from a node', () => {
     expect(table).not.toContain('\u001b');
     expect(table).toContain('evil?[2Jname');
     expect(table).toContain('2026-01-01 10:20');
+  });
+
+  it('writes out the characters that would reorder a name in the table', () => {
+    const record = {
+      id: 'f'.repeat(64),
+      description: '',
+      size: 10,
+      owner: 'bob@b',
+      publishedAt: '2026-01-01T10:20:30.000Z',
+      type: 'text/plain',
+      chunkSize: 1,
+      chunks: [],
+    };
+    const table = formatFilesTable([{ ...record, name: 'report\u202Egnp.exe' }]);
+    expect(table).not.toContain('\u202E');
+    expect(table).toContain('report[U+202E]gnp.exe');
   });
 });

@@ -5,11 +5,11 @@ import {
   fileReferenceOf,
   formatFileSize,
   isUserAddress,
+  shownFileName,
 } from '../../src/client/index.js';
 import { AccountActions } from './account.js';
 import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
-import { shownFileName } from './file-card-model.js';
 import { downloadWithLogin, LOGIN_DOWNLOAD_MAX_BYTES } from './file-transfer.js';
 import { dialNode, localStorageOrNone, requestNode, sessionStorageOrNone } from './node-origin.js';
 import { connected } from './peers.js';

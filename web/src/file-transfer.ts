@@ -1,5 +1,9 @@
-import { downloadPath, downloadRefusalText, type FileReference } from '../../src/client/index.js';
-import { savedFileName } from './file-card-model.js';
+import {
+  downloadPath,
+  downloadRefusalText,
+  type FileReference,
+  savedFileName,
+} from '../../src/client/index.js';
 
 // Moving file bytes between the page and the node that served it: an upload with progress (XMLHttpRequest,
 // whose upload events fetch does not have), and a download that carries the login so the owner sees who

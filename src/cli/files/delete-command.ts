@@ -1,11 +1,12 @@
 // `meshchat delete ID|OWNER/NAME --node URL --login NAME`
 
+import { shownFileName } from '../../client/file-names.js';
 import { AccountCallFailed } from '../account/node-accounts.js';
 import { parseAccountNameFlag } from '../account/register.js';
 import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
 import { logInWithPassword, PASSWORD_ENV, type PasswordIo, PasswordUnavailable } from '../login.js';
+import { CONTROL } from '../terminal-text.js';
 import { type FileRef, idOf, parseFileRef } from './file-ref.js';
-import { CONTROL } from './files-command.js';
 import { NodeCallFailed, refusal } from './node-call.js';
 import { parseOneFileArgs } from './one-file-args.js';
 
@@ -117,6 +118,7 @@ async function deleteFile(node: URL, id: string, token: string): Promise<{ id: s
     | { file?: { id?: unknown; name?: unknown } }
     | undefined;
   // The name is the node's word: shown with its control characters as `?`, as `meshchat files` shows it.
-  const name = typeof body?.file?.name === 'string' ? body.file.name.replace(CONTROL, '?') : id;
+  const name =
+    typeof body?.file?.name === 'string' ? shownFileName(body.file.name).replace(CONTROL, '?') : id;
   return { id, name };
 }

@@ -1,7 +1,9 @@
 // `meshchat files --node URL [--user U] [--search WORDS] [--local] [--json]`
 
 import { parseArgs } from 'node:util';
+import { shownFileName } from '../../client/file-names.js';
 import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
+import { CONTROL } from '../terminal-text.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { formatBytes, type ProgressOut } from './progress.js';
 import type { FileRecordAnswer } from './verified-download.js';
@@ -24,10 +26,10 @@ interface Listed extends FileRecordAnswer {
   readonly publishedAt: string;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** The files as a table; cells from the node cannot break a line or move the cursor. */
+/**
+ * The files as a table; cells from the node cannot break a line or move the cursor, and a name's text-reordering
+ * characters are written out (`[U+202E]`), as the web page shows them.
+ */
 export function formatFilesTable(files: readonly Listed[]): string {
   const header = ['ID', 'SIZE', 'OWNER', 'PUBLISHED', 'NAME', 'DESCRIPTION'];
   const rows = files.map((f) =>
@@ -36,7 +38,7 @@ export function formatFilesTable(files: readonly Listed[]): string {
       formatBytes(f.size),
       f.owner,
       f.publishedAt.slice(0, 16).replace('T', ' '),
-      f.name,
+      shownFileName(f.name),
       f.description.slice(0, 60),
     ].map((cell) => cell.replace(CONTROL, '?')),
   );

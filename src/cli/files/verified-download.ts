@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { type FileHandle, open, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { savedFileName } from '../../client/file-names.js';
 import { ChunkMismatch, ChunkVerifier, type ExpectedContent } from './chunk-verifier.js';
 import { NodeCallFailed, nodeAnswer, refusal } from './node-call.js';
 import { formatBytes, Progress, type ProgressOut } from './progress.js';
@@ -36,10 +37,15 @@ function checkRecord(value: unknown, id: string): FileRecordAnswer {
   return record;
 }
 
-/** A name from a node as a file name here: no separator or control character, never `.`, `..` or empty. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+const UNSAFE_IN_NAME = /[/\\\u0000-\u001f\u007f]/g;
+
+/**
+ * A name from a node as a file name here: no separator, control or text-reordering character (so the name a
+ * file manager shows ends as the file does), never `.`, `..` or empty.
+ */
 export function localName(name: string, id: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-  const safe = name.replace(/[/\\\u0000-\u001f\u007f]/g, '_').trim();
+  const safe = savedFileName(name).replace(UNSAFE_IN_NAME, '_').trim();
   return safe === '' || safe === '.' || safe === '..' ? id : safe;
 }
 

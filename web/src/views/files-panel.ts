@@ -4,11 +4,11 @@ import {
   formatFileSize,
   type PublishedFile,
   publishPath,
+  shownFileName,
   tooLargeText,
   uploadRefusalText,
 } from '../../../src/client/index.js';
 import { el } from '../dom.js';
-import { shownFileName } from '../file-card-model.js';
 import { type Upload, type UploadOutcome, uploadFile } from '../file-transfer.js';
 import { fileCard } from './file-card.js';
 import type { Ui } from './ui.js';
