@@ -79,7 +79,7 @@ export interface SendOptions {
  */
 export class Courier {
   readonly settings: DeliverySettings;
-  readonly #lanes = new Map<string, Lane>();
+  #lanes = new Map<string, Lane>();
   #parcels = new Map<number, Parcel>();
   readonly #random: () => number;
   /** Statuses in history and to users; held for messages whose `send` has not returned yet, or returned this turn. */
@@ -288,6 +288,7 @@ export class Courier {
     } finally {
       lane.running = false;
       if (lane.parcels.length === 0 && this.#lanes.get(lane.node) === lane) this.#lanes.delete(lane.node);
+      if (this.#lanes.size === 0) this.#lanes = new Map(); // kept young, as `#parcels` (`#settle`)
     }
   }
 
