@@ -9,6 +9,8 @@ export const DEFAULT_MAX_KEYS = 10_000;
  */
 export class RateLimiter {
   readonly #buckets = new Map<string, TokenBucket>();
+  /** The key last inserted (the Map's last): taken again, it stays where it is. */
+  #newest: string | undefined;
 
   constructor(
     readonly budget: Budget,
@@ -19,6 +21,10 @@ export class RateLimiter {
   take(key: string, now: number): number {
     if (!(this.budget.ratePerSecond > 0)) return 0;
     let bucket = this.#buckets.get(key);
+    // Already the most recent: no delete and re-insert, whose churn makes the Map rehash its table (in V8's old
+    // space, for a long-lived limiter) every few calls; one busy client is the usual case.
+    if (bucket && key === this.#newest) return bucket.take(now);
+    this.#newest = key;
     if (bucket) this.#buckets.delete(key);
     else {
       bucket = new TokenBucket(this.budget, now);

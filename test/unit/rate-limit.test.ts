@@ -63,6 +63,20 @@ describe('RateLimiter', () => {
     expect(limiter.take('c', 0)).toBeGreaterThan(0);
   });
 
+  it('counts a key taken again as recently seen, whether or not it was the last one taken', () => {
+    const limiter = new RateLimiter({ ratePerSecond: 1, burst: 1 }, 2);
+    expect(limiter.take('a', 0)).toBe(0);
+    expect(limiter.take('b', 0)).toBe(0);
+    expect(limiter.take('a', 0)).toBeGreaterThan(0);
+    expect(limiter.take('a', 0)).toBeGreaterThan(0);
+    expect(limiter.take('c', 0)).toBe(0);
+    // 'b' was the least recently seen, so it went; 'a' kept its empty bucket.
+    expect(limiter.take('a', 0)).toBeGreaterThan(0);
+    expect(limiter.take('b', 0)).toBe(0);
+    // Taking 'b' pushed out 'c' (seen before the last 'a'), which starts full again.
+    expect(limiter.take('c', 0)).toBe(0);
+  });
+
   it('rounds a wait up to whole seconds for Retry-After', () => {
     expect([1, 999, 1000, 1001].map(retryAfterSeconds)).toEqual([1, 1, 1, 2]);
   });

@@ -103,7 +103,8 @@ interface Call {
  * retry (the courier's, the membership round's) decides what happens next.
  */
 export class WsPeerLink {
-  readonly #pending = new Map<number, Call>();
+  /** Calls in flight by id; a new Map each time an answer empties it, so its tables stay young (`Courier`). */
+  #pending = new Map<number, Call>();
   readonly #waiting: Call[] = [];
   readonly #closeListeners = new Set<() => void>();
   readonly #heartbeat: NodeJS.Timeout;
@@ -280,6 +281,7 @@ export class WsPeerLink {
     const call = this.#pending.get(answer.id);
     if (!call) return;
     this.#pending.delete(answer.id);
+    if (this.#pending.size === 0) this.#pending = new Map();
     clearTimeout(call.timer);
     call.resolve(
       answer.headers

@@ -19,7 +19,9 @@ export interface WrittenRow {
  * change for a row that is not kept still works: the store reads it from SQLite.
  */
 export class RecentHistoryRows {
-  readonly #rows = new Map<string, { readonly entry: HistoryEntry; readonly pos: number }>();
+  #rows = new Map<string, { readonly entry: HistoryEntry; readonly pos: number }>();
+  /** Whether `#rows` held anything after the last `remember`: once it empties, it is replaced by a new Map. */
+  #held = false;
 
   get(id: string): { readonly entry: HistoryEntry; readonly pos: number } | undefined {
     return this.#rows.get(id);
@@ -50,6 +52,9 @@ export class RecentHistoryRows {
       if (rows.size <= RECENT_ROWS) break;
       rows.delete(id);
     }
+    // Emptied: a new Map, so that its tables stay in V8's young generation (see `Courier`'s parcels).
+    if (rows.size === 0 && this.#held) this.#rows = new Map();
+    this.#held = rows.size > 0;
   }
 
   clear(): void {

@@ -78,8 +78,8 @@ export class SqliteMessageStore implements MessageStore {
   /** Committed row counts. */
   #historyRows: number;
   #seenRows: number;
-  /** The committed outbox, by key (insertion order is key order). */
-  readonly #outbox = new Map<number, OutboxEntry>();
+  /** The committed outbox, by key (insertion order is key order); a fresh Map once emptied (`#dropOverlay`). */
+  #outbox = new Map<number, OutboxEntry>();
   /** The newest committed history rows, parsed (`RecentHistoryRows`). */
   readonly #recent = new RecentHistoryRows();
   /**
@@ -89,13 +89,13 @@ export class SqliteMessageStore implements MessageStore {
   readonly #seenIds: RecentIdFilter;
   readonly #historyIds: RecentIdFilter;
 
-  // The overlay: what the queued batch changes.
-  readonly #acceptedIds = new Set<string>();
-  readonly #changes = new Map<string, Change>();
+  // The overlay: what the queued batch changes (replaced, not cleared, after a batch: `#dropOverlay`).
+  #acceptedIds = new Set<string>();
+  #changes = new Map<string, Change>();
   /** Ids added to history by the batch, in order (an id may appear twice when its first addition was dropped). */
-  readonly #added: string[] = [];
-  readonly #outboxAdded = new Map<number, OutboxEntry>();
-  readonly #outboxSettled = new Set<number>();
+  #added: string[] = [];
+  #outboxAdded = new Map<number, OutboxEntry>();
+  #outboxSettled = new Set<number>();
   /** `pos` at or below which committed history rows are pushed out by the batch's additions, for `drop` rows. */
   #threshold: { readonly drop: number; readonly pos: number } | undefined;
 
@@ -385,18 +385,24 @@ export class SqliteMessageStore implements MessageStore {
       () => this.#sql.nthPos.get(0) as number | undefined,
     );
     for (const key of this.#outboxSettled) this.#outbox.delete(key);
+    if (this.#outboxSettled.size > 0 && this.#outbox.size === 0) this.#outbox = new Map();
     for (const [key, entry] of this.#outboxAdded) this.#outbox.set(key, entry);
     this.#dropOverlay();
     for (const queued of batch) queued.resolve(queued.value);
     return undefined;
   }
 
+  /**
+   * Replaces what the batch used by new collections (the emptied outbox Map too): `clear()` on a long-lived
+   * collection leaves its old table in V8's old space pointing at the batch's entries, which scavenges then keep
+   * and promote until a mark-compact (docs/benchmarks.md, "What lives past a scavenge"); a new one starts young.
+   */
   #dropOverlay(): void {
-    this.#acceptedIds.clear();
-    this.#changes.clear();
-    this.#added.length = 0;
-    this.#outboxAdded.clear();
-    this.#outboxSettled.clear();
+    if (this.#acceptedIds.size > 0) this.#acceptedIds = new Set();
+    if (this.#changes.size > 0) this.#changes = new Map();
+    if (this.#added.length > 0) this.#added = [];
+    if (this.#outboxAdded.size > 0) this.#outboxAdded = new Map();
+    if (this.#outboxSettled.size > 0) this.#outboxSettled = new Set();
     this.#threshold = undefined;
   }
 

@@ -13,7 +13,8 @@ interface Waiter {
  * per-send timers had kept about two thousand waits alive for the full two seconds each.
  */
 export class AckDeadlines {
-  readonly #waiting = new Set<Waiter>();
+  /** A new Set each time a sender's answer empties it, so its tables stay young (see `Courier`'s parcels). */
+  #waiting = new Set<Waiter>();
   #armed = false;
 
   constructor(
@@ -32,7 +33,7 @@ export class AckDeadlines {
     this.#waiting.add(waiter);
     this.#arm();
     return () => {
-      this.#waiting.delete(waiter);
+      if (this.#waiting.delete(waiter) && this.#waiting.size === 0) this.#waiting = new Set();
     };
   }
 

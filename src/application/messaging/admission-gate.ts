@@ -13,7 +13,7 @@ export type QueuedLoad = Omit<LaneLoad, 'waiting'> & { readonly queued: number }
  */
 export class AdmissionGate {
   /** Users' messages admitted for a destination and not in its lane yet (being stored). */
-  readonly #admitted = new Map<string, number>();
+  #admitted = new Map<string, number>();
 
   constructor(
     private readonly settings: AdmissionSettings,
@@ -49,6 +49,8 @@ export class AdmissionGate {
         if (count > 0) this.#admitted.set(node, count);
         else this.#admitted.delete(node);
       }
+      // Emptied: a new Map, so that its tables stay in V8's young generation (see `Courier`'s parcels).
+      if (left.length > 0 && this.#admitted.size === 0) this.#admitted = new Map();
       left = [];
     };
   }

@@ -79,8 +79,8 @@ export interface SendOptions {
  */
 export class Courier {
   readonly settings: DeliverySettings;
-  readonly #lanes = new Map<string, Lane>();
-  readonly #parcels = new Map<number, Parcel>();
+  #lanes = new Map<string, Lane>();
+  #parcels = new Map<number, Parcel>();
   readonly #random: () => number;
   /** Statuses in history and to users; held for messages whose `send` has not returned yet, or returned this turn. */
   readonly #reports: DeliveryReports;
@@ -288,6 +288,7 @@ export class Courier {
     } finally {
       lane.running = false;
       if (lane.parcels.length === 0 && this.#lanes.get(lane.node) === lane) this.#lanes.delete(lane.node);
+      if (this.#lanes.size === 0) this.#lanes = new Map(); // kept young, as `#parcels` (`#settle`)
     }
   }
 
@@ -435,6 +436,9 @@ export class Courier {
     lane.remove(parcel);
     const { entry } = parcel;
     this.#parcels.delete(entry.key);
+    // A long-lived Map's rehash leaves its old table in V8's old space pointing at what it held, which scavenges
+    // then keep and promote: a new Map starts young (docs/benchmarks.md, "What lives past a scavenge").
+    if (this.#parcels.size === 0) this.#parcels = new Map();
     // A batch's answers settle many keys in one turn: one store call for them all, before the turn ends.
     if (this.#toSettle.push(entry.key) === 1) {
       queueMicrotask(() => {

@@ -11,7 +11,8 @@ const SEVERITY: Record<DeliveryStatus, number> = { queued: 0, delivered: 1, expi
  * and `delivered` once every copy was delivered.
  */
 export class Fates {
-  readonly #open = new Map<string, { copies: number; worst: Final }>();
+  /** A new Map each time it empties, so its tables stay young (see `Courier`'s parcels). */
+  #open = new Map<string, { copies: number; worst: Final }>();
 
   /** One more open copy of message `id`; `worst` is what history already says of it (after a restart). */
   open(id: string, worst?: DeliveryStatus): void {
@@ -36,6 +37,7 @@ export class Fates {
     if (worse) fate.worst = status;
     if (fate.copies > 0) return worse ? status : undefined;
     this.#open.delete(id);
+    if (this.#open.size === 0) this.#open = new Map();
     return fate.worst;
   }
 }

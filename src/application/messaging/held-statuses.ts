@@ -7,7 +7,8 @@ import type { UserPush } from '../ports/user-push.js';
  * message that is not held go out at once. Updates of one message keep their order.
  */
 export class HeldStatuses {
-  readonly #held = new Map<string, { holds: number; updates: StatusUpdate[] }>();
+  /** A new Map each time it empties, so its tables stay young (see `Courier`'s parcels). */
+  #held = new Map<string, { holds: number; updates: StatusUpdate[] }>();
 
   constructor(private readonly users: Pick<UserPush, 'pushStatus'>) {}
 
@@ -21,6 +22,7 @@ export class HeldStatuses {
     const held = this.#held.get(id);
     if (!held || --held.holds > 0) return;
     this.#held.delete(id);
+    if (this.#held.size === 0) this.#held = new Map();
     for (const update of held.updates) this.users.pushStatus(update);
   }
 
