@@ -223,7 +223,7 @@ export function downloadRefusalText(status: number, body: string): string {
     case 'unknown_file':
       return 'This file is no longer there: its owner may have deleted it.';
     case 'file_unavailable':
-      return 'No node that holds this file could send it just now. What arrived is kept: try again later to resume.';
+      return 'No node that holds this file could send it just now: try again later.';
     case 'downloads_busy':
       return 'The node is busy with other downloads: try again in a moment.';
     case 'insufficient_storage':

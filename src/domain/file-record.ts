@@ -82,6 +82,19 @@ export function checkFileName(value: unknown): string {
   return name;
 }
 
+/**
+ * Characters that reorder the text around them (bidi embeddings, overrides, isolates, the direction marks). A
+ * name may hold them (they are not control characters), but a name saved with them can read as another: a file
+ * saved as `report\u202Egnp.exe` shows as "reportexe.png". The front ends hold the same set
+ * (`src/client/file-names.ts`, which builds without the domain).
+ */
+const TEXT_REORDERING = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** The name a file is offered to be saved under (`Content-Disposition`): without text-reordering characters. */
+export function nameToSaveAs(name: string): string {
+  return name.replace(TEXT_REORDERING, '');
+}
+
 /** A description as it is kept: NFC, at most 4096 bytes of UTF-8, tabs and line breaks but no other controls. */
 export function checkFileDescription(value: unknown): string {
   if (value === undefined) return '';

@@ -142,8 +142,11 @@ describe.skipIf(skip)(
       await alice.waitForSelector('#chat[data-node-id="bob@bravo"]');
       await alice.waitForSelector('#node-list button[data-node-id="bob@bravo"][data-presence="online"]');
 
-      // bravo crashes (no leave): bob's page loses its node too. Refresh was just pressed, so the periodic
-      // round is 30 s away; the page must ask again itself once it sees bravo down.
+      // bravo crashes (no leave): bob's page loses its node too. Refresh is pressed first, so the periodic
+      // round (every fetch schedules the next one 30 s later) is 30 s away, beyond every wait below: the page
+      // must ask again itself once it sees bravo down.
+      await alice.locator('#people-refresh').click();
+      await waitForPresence(alice, 'bob@bravo', 'online', 5_000);
       web.allowProblems(/bob on bravo: console\.error: (WebSocket connection to|Failed to load resource)/);
       await bravo.stop({ leave: false });
       await alice.waitForSelector('#node-list button[data-node-id="bravo"][data-state="dead"]', {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ChunkMismatch, ChunkVerifier } from '../../src/cli/files/chunk-verifier.js';
+import { parseFileRef } from '../../src/cli/files/file-ref.js';
 import { formatFilesTable, listingNote } from '../../src/cli/files/files-command.js';
+import { refusal } from '../../src/cli/files/node-call.js';
 import { formatBytes, formatDuration, Progress } from '../../src/cli/files/progress.js';
 import { localName } from '../../src/cli/files/verified-download.js';
 
@@ -105,6 +107,24 @@ describe('names and tables from a node', () => {
     expect(localName('report\u202Egnp.exe', 'id')).toBe('reportgnp.exe');
     expect(localName('\u2066\u2069', 'id')).toBe('id');
     expect(localName('שלום.txt', 'id')).toBe('שלום.txt');
+  });
+
+  it('reads OWNER/NAME with the account name in any case, as the node keeps it', () => {
+    expect(parseFileRef('Alice@node-a/Notes.txt')).toEqual({ owner: 'alice@node-a', name: 'Notes.txt' });
+    expect(parseFileRef('alice@node-a/a/b')).toEqual({ owner: 'alice@node-a', name: 'a/b' });
+    expect(parseFileRef('AB'.repeat(32))).toEqual({ id: 'ab'.repeat(32) });
+  });
+
+  it("shows a node's refusal with its control characters as '?'", async () => {
+    const answer = new Response(
+      JSON.stringify({ error: { code: 'forbi\u001bdden', message: 'no\u001b[2J\rway' } }),
+      {
+        status: 403,
+      },
+    );
+    const failed = await refusal(answer, 'DELETE /files/x');
+    expect(failed.message).toBe('no?[2J?way (forbi?dden)');
+    expect(failed.status).toBe(403);
   });
 
   it('names the nodes a mesh listing may lack: stale ones, then those not listed yet', () => {

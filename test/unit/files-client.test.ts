@@ -118,6 +118,10 @@ describe('the CLI chat', () => {
     expect(text).toMatch(/n1 → n2: the notes$/);
     expect(fileLine).toBe(`  📎 evil\\x1b[2J.txt (1.5 KiB) · meshchat get ${ID}`);
     expect(formatFileLine(file)).toBe(`  📎 notes ☕.txt (1.5 KiB) · meshchat get ${ID}`);
+    // A right-to-left override would turn the rest of the line around, the id to type included.
+    expect(formatFileLine({ ...file, name: 'report\u202Egnp.exe' })).toBe(
+      `  📎 report[U+202E]gnp.exe (1.5 KiB) · meshchat get ${ID}`,
+    );
     expect(formatMessage({ msg: 'plain', from: 'n1', to: 'n2' })).not.toContain('\n');
   });
 });

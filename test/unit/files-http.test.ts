@@ -325,5 +325,9 @@ describe('byte ranges and Content-Disposition', () => {
       `attachment; filename="a_b_c_d__e.txt"; filename*=UTF-8''a%22b%5Cc%25d%0D%0Ae.txt`,
     );
     expect(contentDisposition("it's (1)*.txt")).toContain("filename*=UTF-8''it%27s%20%281%29%2A.txt");
+    // A right-to-left override would save report\u202Egnp.exe, which reads "reportexe.png".
+    expect(contentDisposition('report\u202Egnp.exe')).toBe(
+      `attachment; filename="reportgnp.exe"; filename*=UTF-8''reportgnp.exe`,
+    );
   });
 });

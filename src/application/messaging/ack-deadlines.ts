@@ -53,6 +53,7 @@ export class AckDeadlines {
         this.#waiting.delete(waiter);
         waiter.expire();
       }
+      if (this.#waiting.size === 0) this.#waiting = new Set();
       this.#arm();
     });
   }

@@ -8,17 +8,17 @@ import {
   type PeerView,
   type PresenceEvent,
   type StatusEvent,
+  shownFileName,
 } from '../../client/index.js';
 import { formatBytes } from '../files/progress.js';
+import { CONTROL } from '../terminal-text.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what gets neutralised
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: same, for single-line fields
-const CONTROL_CHARS_AND_NEWLINES = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** Makes remote text safe for a terminal: control characters (escape sequences, CR…) become visible escapes. */
 export function clean(text: string, singleLine = false): string {
-  return text.replace(singleLine ? CONTROL_CHARS_AND_NEWLINES : CONTROL_CHARS, (c) => {
+  return text.replace(singleLine ? CONTROL : CONTROL_CHARS, (c) => {
     const code = c.charCodeAt(0);
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : c;
   });
@@ -69,7 +69,7 @@ export function formatMessage(message: ChatMessage, me?: string): string {
  * that downloads it (add `--node URL` as for any command).
  */
 export function formatFileLine(file: FileReference): string {
-  return `  📎 ${clean(file.name, true)} (${formatBytes(file.size)}) · meshchat get ${file.id}`;
+  return `  📎 ${clean(shownFileName(file.name), true)} (${formatBytes(file.size)}) · meshchat get ${file.id}`;
 }
 
 function formatText(message: ChatMessage, me?: string): string {

@@ -7,7 +7,7 @@ import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '
 import { logInWithPassword, PASSWORD_ENV, type PasswordIo, PasswordUnavailable } from '../login.js';
 import { CONTROL } from '../terminal-text.js';
 import { type FileRef, idOf, parseFileRef } from './file-ref.js';
-import { NodeCallFailed, refusal } from './node-call.js';
+import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { parseOneFileArgs } from './one-file-args.js';
 
 export const DELETE_USAGE = `Usage: meshchat delete ID|OWNER/NAME --node URL --login NAME
@@ -98,25 +98,20 @@ export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<
 
 /** `DELETE /files/:id` with the owner's token: the record removed, or a `NodeCallFailed` saying why not. */
 async function deleteFile(node: URL, id: string, token: string): Promise<{ id: string; name: string }> {
-  const url = new URL(`/files/${id}`, node);
-  let response: Response;
+  let body: { file?: { id?: unknown; name?: unknown } } | undefined;
   try {
-    response = await fetch(url, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+    body = await nodeAnswer(new URL(`/files/${id}`, node), {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${token}` },
+    });
   } catch (error) {
-    const why = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new NodeCallFailed(`cannot reach ${node.origin} (${why})`);
+    if (!(error instanceof NodeCallFailed)) throw error;
+    if (error.status === 404)
+      throw new NodeCallFailed(
+        `not found: ${node.origin} has no file ${id} (a file is deleted on the node it was published on)`,
+      );
+    throw error.status === 403 ? new NodeCallFailed(`not yours: ${error.message}`) : error;
   }
-  if (response.status === 404)
-    throw new NodeCallFailed(
-      `not found: ${node.origin} has no file ${id} (a file is deleted on the node it was published on)`,
-    );
-  if (!response.ok) {
-    const refused = await refusal(response, `DELETE ${url.pathname}`);
-    throw new NodeCallFailed(response.status === 403 ? `not yours: ${refused.message}` : refused.message);
-  }
-  const body = (await response.json().catch(() => undefined)) as
-    | { file?: { id?: unknown; name?: unknown } }
-    | undefined;
   // The name is the node's word: shown with its control characters as `?`, as `meshchat files` shows it.
   const name =
     typeof body?.file?.name === 'string' ? shownFileName(body.file.name).replace(CONTROL, '?') : id;

@@ -1,5 +1,6 @@
 // How the file commands (`get`, `delete`) name a file: its id, or OWNER/NAME looked up on the node.
 
+import { canonicalAccountName } from '../../domain/account.js';
 import { UsageError } from '../args.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
 
@@ -11,7 +12,13 @@ export function parseFileRef(ref: string): FileRef {
   const named = /^([^/]+@[^/]+)\/(.+)$/.exec(ref);
   // An id copied in upper case is the same id.
   if (/^[0-9a-f]{64}$/i.test(ref)) return { id: ref.toLowerCase() };
-  if (named) return { owner: named[1] as string, name: named[2] as string };
+  if (named) {
+    // Account names are case-insensitive: `Alice@node-a` is `alice@node-a`, as the node keeps it.
+    const owner = named[1] as string;
+    const at = owner.lastIndexOf('@');
+    const account = canonicalAccountName(owner.slice(0, at)) ?? owner.slice(0, at);
+    return { owner: `${account}${owner.slice(at)}`, name: named[2] as string };
+  }
   throw new UsageError(`name the file by its id (64 hex digits) or as OWNER/NAME, got '${ref.slice(0, 80)}'`);
 }
 

@@ -1,5 +1,7 @@
 // One JSON call to a node from a command, with its refusal turned into a sentence.
 
+import { CONTROL } from '../terminal-text.js';
+
 /** A node answered with an error, or could not be reached: `message` is one line for the user. */
 export class NodeCallFailed extends Error {
   override name = 'NodeCallFailed';
@@ -19,8 +21,9 @@ export async function refusal(response: Response, what: string): Promise<NodeCal
   try {
     const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
     if (typeof body.error?.code === 'string') code = body.error.code;
+    // The node's sentence goes to a terminal: its control characters are shown as `?`.
     if (typeof body.error?.message === 'string')
-      message = `${body.error.message} (${code ?? response.status})`;
+      message = `${body.error.message.replace(CONTROL, '?')} (${(code ?? String(response.status)).replace(CONTROL, '?')})`;
   } catch {
     // Not a meshchat error body: the status says enough.
   }
