@@ -178,18 +178,22 @@ export function tooLargeText(
   return `${name} is ${formatFileSize(size)}; this node takes files of at most ${formatFileSize(maxFileSize)}.`;
 }
 
+/** The error a node's answer body names (`{error: {code, message}}`), if it is one. */
+function wireErrorIn(body: string): WireError | undefined {
+  try {
+    const json: unknown = JSON.parse(body);
+    return isRecord(json) && isRecord(json.error) ? parseWireError(json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * An upload's refusal in words: the node's own sentence when it sent one, with what to do for a login or a
  * size; a status alone is named with what it usually means.
  */
 export function uploadRefusalText(status: number, body: string, maxFileSize: number | undefined): string {
-  let wire: WireError | undefined;
-  try {
-    const json: unknown = JSON.parse(body);
-    wire = isRecord(json) && isRecord(json.error) ? parseWireError(json) : undefined;
-  } catch {
-    wire = undefined;
-  }
+  const wire = wireErrorIn(body);
   const limit =
     maxFileSize === undefined ? '' : ` This node takes files of at most ${formatFileSize(maxFileSize)}.`;
   switch (status) {
@@ -212,13 +216,7 @@ export function uploadRefusalText(status: number, body: string, maxFileSize: num
  * this list does not know.
  */
 export function downloadRefusalText(status: number, body: string): string {
-  let wire: WireError | undefined;
-  try {
-    const json: unknown = JSON.parse(body);
-    wire = isRecord(json) && isRecord(json.error) ? parseWireError(json) : undefined;
-  } catch {
-    wire = undefined;
-  }
+  const wire = wireErrorIn(body);
   switch (wire?.code) {
     case 'unknown_file':
       return 'This file is no longer there: its owner may have deleted it.';

@@ -1,14 +1,13 @@
 // `meshchat delete ID|OWNER/NAME --node URL --login NAME`
 
 import { shownFileName } from '../../client/file-names.js';
-import { AccountCallFailed } from '../account/node-accounts.js';
 import { parseAccountNameFlag } from '../account/register.js';
-import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
-import { logInWithPassword, PASSWORD_ENV, type PasswordIo, PasswordUnavailable } from '../login.js';
+import { parseHttpUrlFlag, requireFlag } from '../args.js';
+import { logInWithPassword, PASSWORD_ENV, type PasswordIo } from '../login.js';
 import { CONTROL } from '../terminal-text.js';
 import { type FileRef, idOf, parseFileRef } from './file-ref.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
-import { parseOneFileArgs } from './one-file-args.js';
+import { argsOrExit, loggedInFailureExit, parseOneFileArgs } from './one-file-args.js';
 
 export const DELETE_USAGE = `Usage: meshchat delete ID|OWNER/NAME --node URL --login NAME
 
@@ -59,18 +58,9 @@ function parseDeleteArgs(argv: readonly string[]): DeleteArgs | 'help' {
  * user's, or the node could not be reached; 2 for a bad flag.
  */
 export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<number> {
-  let args: DeleteArgs;
-  try {
-    const parsed = parseDeleteArgs(argv);
-    if (parsed === 'help') {
-      io.stdout.write(`${DELETE_USAGE}\n`);
-      return 0;
-    }
-    args = parsed;
-  } catch (error) {
-    io.stderr.write(`meshchat delete: ${usageErrorFrom(error).message}\n`);
-    return USAGE_EXIT_CODE;
-  }
+  const parsed = argsOrExit('delete', DELETE_USAGE, io, () => parseDeleteArgs(argv));
+  if ('exit' in parsed) return parsed.exit;
+  const { args } = parsed;
   try {
     const { token, user } = await logInWithPassword(args.node, args.user, io, io.env);
     const { file, node } = args;
@@ -83,16 +73,9 @@ export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<
     io.stdout.write(`deleted ${deleted.name} (${deleted.id})\n`);
     return 0;
   } catch (error) {
-    if (
-      error instanceof NodeCallFailed ||
-      error instanceof AccountCallFailed ||
-      error instanceof PasswordUnavailable
-    ) {
-      const login = error instanceof NodeCallFailed ? '' : 'login failed: ';
-      io.stderr.write(`meshchat delete: ${login}${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    const exit = loggedInFailureExit('delete', error, io);
+    if (exit === undefined) throw error;
+    return exit;
   }
 }
 

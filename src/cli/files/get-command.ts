@@ -1,10 +1,10 @@
 // `meshchat get ID --node URL [-o PATH]`
 
-import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
+import { parseHttpUrlFlag, requireFlag } from '../args.js';
 import { type FileRef, idOf, parseFileRef } from './file-ref.js';
 import { localFileProblem } from './local-file-error.js';
 import { NodeCallFailed } from './node-call.js';
-import { parseOneFileArgs } from './one-file-args.js';
+import { argsOrExit, parseOneFileArgs } from './one-file-args.js';
 import type { ProgressOut } from './progress.js';
 import { verifiedDownload } from './verified-download.js';
 
@@ -28,17 +28,9 @@ export interface GetIo {
 
 /** Exit 0 when saved, 1 when the node refused or the bytes failed their check, 2 for a bad flag. */
 export async function runGet(argv: readonly string[], io: GetIo): Promise<number> {
-  let request: GetArgs | 'help';
-  try {
-    request = parseGetArgs(argv);
-  } catch (error) {
-    io.stderr.write(`meshchat get: ${usageErrorFrom(error).message}\n`);
-    return USAGE_EXIT_CODE;
-  }
-  if (request === 'help') {
-    io.stdout.write(`${GET_USAGE}\n`);
-    return 0;
-  }
+  const parsed = argsOrExit('get', GET_USAGE, io, () => parseGetArgs(argv));
+  if ('exit' in parsed) return parsed.exit;
+  const request = parsed.args;
   try {
     const id = 'id' in request.file ? request.file.id : await idOf(request.node, request.file);
     const { node, output } = request;

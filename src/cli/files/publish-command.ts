@@ -2,12 +2,11 @@
 
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { AccountCallFailed } from '../account/node-accounts.js';
 import { parseAccountNameFlag } from '../account/register.js';
-import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, UsageError, usageErrorFrom } from '../args.js';
-import { logInWithPassword, PASSWORD_ENV, type PasswordIo, PasswordUnavailable } from '../login.js';
+import { parseHttpUrlFlag, requireFlag, UsageError } from '../args.js';
+import { logInWithPassword, PASSWORD_ENV, type PasswordIo } from '../login.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
-import { parseOneFileArgs } from './one-file-args.js';
+import { argsOrExit, loggedInFailureExit, parseOneFileArgs } from './one-file-args.js';
 import { formatBytes, type ProgressOut } from './progress.js';
 import { upload } from './upload.js';
 
@@ -69,24 +68,18 @@ function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' {
  * be reached; 2 for a bad flag or file.
  */
 export async function runPublish(argv: readonly string[], io: PublishIo): Promise<number> {
-  let args: PublishArgs;
-  let size: number;
-  try {
-    const parsed = parsePublishArgs(argv);
-    if (parsed === 'help') {
-      io.stdout.write(`${PUBLISH_USAGE}\n`);
-      return 0;
-    }
-    args = parsed;
+  const parsed = argsOrExit('publish', PUBLISH_USAGE, io, () => {
+    const args = parsePublishArgs(argv);
+    if (args === 'help') return args;
     const stat = statSync(args.file, { throwIfNoEntry: false });
     if (stat === undefined) throw new UsageError(`${args.file}: no such file`);
     if (!stat.isFile())
       throw new UsageError(`${args.file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}`);
-    size = stat.size;
-  } catch (error) {
-    io.stderr.write(`meshchat publish: ${usageErrorFrom(error).message}\n`);
-    return USAGE_EXIT_CODE;
-  }
+    return { ...args, size: stat.size };
+  });
+  if ('exit' in parsed) return parsed.exit;
+  const { args } = parsed;
+  const { size } = args;
   try {
     const health = await nodeAnswer<{ files?: { maxFileSize?: number } }>(
       new URL('/healthz', args.node),
@@ -114,15 +107,8 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
     io.stdout.write(`published ${body.file.name} (${formatBytes(size)}) as ${body.file.id}\n`);
     return 0;
   } catch (error) {
-    if (
-      error instanceof NodeCallFailed ||
-      error instanceof AccountCallFailed ||
-      error instanceof PasswordUnavailable
-    ) {
-      const login = error instanceof NodeCallFailed ? '' : 'login failed: ';
-      io.stderr.write(`meshchat publish: ${login}${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    const exit = loggedInFailureExit('publish', error, io);
+    if (exit === undefined) throw error;
+    return exit;
   }
 }
