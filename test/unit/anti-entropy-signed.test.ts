@@ -10,14 +10,14 @@ import {
 import { PeerCallFailed } from '../../src/application/errors.js';
 import { MembershipProtocol } from '../../src/application/membership/membership-protocol.js';
 import { NodeKeys } from '../../src/application/membership/node-keys.js';
-import type { NodeAnswer, PeerClient } from '../../src/application/ports/peer-client.js';
+import type { NodeAnswer } from '../../src/application/ports/peer-client.js';
 import { canonicalNodeRecord } from '../../src/domain/node-signature.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { CountingPeerClient } from '../fakes/counting-peer-client.js';
 import { FakeClock } from '../fakes/fake-clock.js';
+import { silentPeerClient } from '../fakes/silent-peer-client.js';
 
 const CAROL_URL = 'https://carol.example';
-const refused = () => Promise.reject(new PeerCallFailed('peer_unreachable', 'not in this test'));
 
 /** Node `a`, keyed, that bound carol's key before a restart but no longer lists her. */
 function forgetfulNode(answer: (signer: Ed25519NodeSigner, clock: FakeClock) => NodeAnswer) {
@@ -31,21 +31,17 @@ function forgetfulNode(answer: (signer: Ed25519NodeSigner, clock: FakeClock) => 
   });
   keys.restore({ carol: carol.publicKey });
   const registry = new PeerRegistry({ id: 'a', url: 'https://a.example' }, 1);
-  const peers = new CountingPeerClient({
-    // Carol's list is more than a peer answer may be: only her own record can be read.
-    listNodes: () => Promise.reject(new PeerCallFailed('peer_bad_answer', 'more than 4194304 bytes')),
-    getNode: async (url, id) => {
-      if (url !== CAROL_URL || id !== 'carol') throw new PeerCallFailed('peer_rejected', 'unknown', 404);
-      return answer(carol, clock);
-    },
-    announce: async () => {},
-    withdraw: refused,
-    sendMessage: refused,
-    sendMessages: refused,
-    probeVia: refused,
-    listUsers: refused,
-    listCatalog: refused,
-  } satisfies PeerClient);
+  const peers = new CountingPeerClient(
+    silentPeerClient({
+      // Carol's list is more than a peer answer may be: only her own record can be read.
+      listNodes: () => Promise.reject(new PeerCallFailed('peer_bad_answer', 'more than 4194304 bytes')),
+      getNode: async (url, id) => {
+        if (url !== CAROL_URL || id !== 'carol') throw new PeerCallFailed('peer_rejected', 'unknown', 404);
+        return answer(carol, clock);
+      },
+      announce: async () => {},
+    }),
+  );
   const membership = new MembershipProtocol({ registry, peers, clock, keys, random: () => 0.5 });
   // What a third party passes on: carol's record without her signature.
   const gossip = () =>

@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { PeerCallFailed } from '../../src/application/errors.js';
 import { MAX_CHECKS_IN_FLIGHT } from '../../src/application/membership/anti-entropy.js';
 import {
   MAX_REFUTATION_TARGETS,
   MembershipProtocol,
 } from '../../src/application/membership/membership-protocol.js';
-import type { PeerClient } from '../../src/application/ports/peer-client.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { CountingPeerClient } from '../fakes/counting-peer-client.js';
 import { FakeClock } from '../fakes/fake-clock.js';
+import { silentPeerClient } from '../fakes/silent-peer-client.js';
 
-const refused = () => Promise.reject(new PeerCallFailed('peer_unreachable', 'not in this test'));
-const silent: PeerClient = {
-  listNodes: refused,
-  getNode: refused,
-  announce: refused,
-  withdraw: refused,
-  sendMessage: refused,
-  sendMessages: refused,
-  probeVia: refused,
-  listUsers: refused,
-  listCatalog: refused,
-};
+const silent = silentPeerClient();
 
 /** A node listing 200 members (100 meshchat, 100 plain), on a fake clock and a counted, silent network. */
 function crowdedNode() {

@@ -97,6 +97,19 @@ describe('progress', () => {
   });
 });
 
+/** One file as a node lists it, for the table's tests. */
+const LISTED = {
+  id: 'f'.repeat(64),
+  name: 'notes.txt',
+  description: '',
+  size: 10,
+  owner: 'bob@b',
+  publishedAt: '2026-01-01T10:20:30.000Z',
+  type: 'text/plain',
+  chunkSize: 1,
+  chunks: [],
+};
+
 describe('names and tables from a node', () => {
   it('never lets a name from a node become a path elsewhere', () => {
     expect(localName('../../etc/passwd', 'id')).toBe('.._.._etc_passwd');
@@ -134,19 +147,7 @@ describe('names and tables from a node', () => {
   });
 
   it('keeps control characters out of the table', () => {
-    const table = formatFilesTable([
-      {
-        id: 'f'.repeat(64),
-        name: 'evil\u001b[2Jname',
-        description: 'two\nlines',
-        size: 10,
-        owner: 'bob@b',
-        publishedAt: '2026-01-01T10:20:30.000Z',
-        type: 'text/plain',
-        chunkSize: 1,
-        chunks: [],
-      },
-    ]);
+    const table = formatFilesTable([{ ...LISTED, name: 'evil\u001b[2Jname', description: 'two\nlines' }]);
     expect(table.split('\n')).toHaveLength(2);
     expect(table).not.toContain('\u001b');
     expect(table).toContain('evil?[2Jname');
@@ -154,17 +155,7 @@ describe('names and tables from a node', () => {
   });
 
   it('writes out the characters that would reorder a name in the table', () => {
-    const record = {
-      id: 'f'.repeat(64),
-      description: '',
-      size: 10,
-      owner: 'bob@b',
-      publishedAt: '2026-01-01T10:20:30.000Z',
-      type: 'text/plain',
-      chunkSize: 1,
-      chunks: [],
-    };
-    const table = formatFilesTable([{ ...record, name: 'report\u202Egnp.exe' }]);
+    const table = formatFilesTable([{ ...LISTED, name: 'report\u202Egnp.exe' }]);
     expect(table).not.toContain('\u202E');
     expect(table).toContain('report[U+202E]gnp.exe');
   });
