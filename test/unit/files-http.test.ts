@@ -3,7 +3,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveRange } from '../../src/adapters/http/byte-range.js';
 import { contentDisposition } from '../../src/adapters/http/content-disposition.js';
 import type { createHttpApp } from '../../src/adapters/http/create-http-app.js';
-import type { FileRecord } from '../../src/domain/file-record.js';
+import { savedFileName } from '../../src/client/file-names.js';
+import { type FileRecord, nameToSaveAs } from '../../src/domain/file-record.js';
 import type { InMemoryContentStore } from '../fakes/in-memory-content-store.js';
 import type { RecordingAuditTrail } from '../fakes/recording-audit-trail.js';
 import { memoryHttpApp } from '../support/http-app.js';
@@ -329,5 +330,16 @@ describe('byte ranges and Content-Disposition', () => {
     expect(contentDisposition('report\u202Egnp.exe')).toBe(
       `attachment; filename="reportgnp.exe"; filename*=UTF-8''reportgnp.exe`,
     );
+  });
+
+  it('leaves out the same text-reordering characters as the front ends do', () => {
+    // The node (domain) and the page and CLI (client core, built apart) each hold the set: they must agree,
+    // or a plain link and a signed-in download would save a file under different names.
+    let all = '';
+    for (let code = 0; code <= 0xffff; code++)
+      if (code < 0xd800 || code > 0xdfff) all += String.fromCharCode(code);
+    const kept = nameToSaveAs(all);
+    expect(kept).toBe(savedFileName(all));
+    expect(all.length - kept.length).toBe(12);
   });
 });
