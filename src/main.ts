@@ -1,5 +1,6 @@
 import { createLogger } from './adapters/log/logger.js';
 import { type DataDirLock, lockDataDir } from './adapters/storage/data-dir-lock.js';
+import { NodeIdentityUnusable } from './adapters/storage/node-identity.js';
 import { USAGE_EXIT_CODE, UsageError } from './cli/args.js';
 import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
 import { createNode } from './container.js';
@@ -14,6 +15,11 @@ export async function runNode(argv: readonly string[]): Promise<number> {
   try {
     command = parseNodeFlags(argv, process.env);
   } catch (error) {
+    if (error instanceof NodeIdentityUnusable) {
+      // The data dir (the default one too) cannot be created or read: a node that cannot start.
+      process.stderr.write(`meshchat node: ${error.message}\n`);
+      return 1;
+    }
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`meshchat node: ${error.message}\n`);
     return USAGE_EXIT_CODE;

@@ -328,7 +328,9 @@ export function parseNodeFlags(
   try {
     id ??= inMemory || help ? randomNodeId() : (options.nodeIdIn ?? storedNodeId)(dataDir);
   } catch (error) {
-    if (error instanceof NodeIdentityUnusable) throw new UsageError(`--data-dir: ${error.message}`);
+    // A file that holds no id is a value to fix; a dir that cannot be written is a node that cannot start.
+    if (error instanceof NodeIdentityUnusable && !error.io)
+      throw new UsageError(`--data-dir: ${error.message}`);
     throw error;
   }
   const ngrokDomain = fromEnv('NGROK_DOMAIN');

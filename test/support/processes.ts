@@ -21,6 +21,21 @@ export interface CliProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
+/** Where the child runs (`cwd`), and as whom (`uid`, `gid`: only a root parent may choose). */
+export interface CliSpawnOptions {
+  readonly cwd?: string;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/**
+ * Spawn options that make a child's file permissions count: as root they would not, so a root test runner
+ * runs the child as `nobody` (65534); anyone else runs it as themselves.
+ */
+export function permissionsApply(): CliSpawnOptions {
+  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+}
+
 /** A fresh data dir under the system's temp dir, so test nodes never share or litter state. */
 export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'meshchat-test-'));
@@ -30,9 +45,15 @@ export function tempDataDir(): string {
  * Runs the built `meshchat` CLI as a child process (`script`, the worktree's `dist/cli.js` unless a test runs a
  * copy). Unless `env` names a data dir, the child gets a fresh one, removed when it exits.
  */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, script = CLI): CliProcess {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  script = CLI,
+  spawnOptions: CliSpawnOptions = {},
+): CliProcess {
   const ownDataDir = env.MESHCHAT_DATA_DIR === undefined ? tempDataDir() : undefined;
   const child = spawn(process.execPath, [script, ...args], {
+    ...spawnOptions,
     env: { ...process.env, MESHCHAT_LOG_LEVEL: 'warn', MESHCHAT_DATA_DIR: ownDataDir, ...env },
   });
   if (ownDataDir) child.on('exit', () => rmSync(ownDataDir, { recursive: true, force: true }));
@@ -86,8 +107,9 @@ export async function runCliToEnd(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 20_000,
   script = CLI,
+  spawnOptions: CliSpawnOptions = {},
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const proc = runCli(args, env, script);
+  const proc = runCli(args, env, script, spawnOptions);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`meshchat ${args[0]} did not exit`)), timeoutMs);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { systemErrorReason } from './system-error-reason.js';
 
 /** The lock file in a data dir: the holder's process id, one line. */
 export const LOCK_FILE = 'lock';
@@ -76,7 +77,7 @@ export function lockDataDir(dataDir: string, options: LockOptions = {}): DataDir
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (error) {
-    throw new DataDirUnlockable(`cannot create the data dir ${dataDir}: ${(error as Error).message}`);
+    throw new DataDirUnlockable(`cannot create the data dir ${dataDir}: ${systemErrorReason(error)}`);
   }
   for (let attempt = 0; attempt < 3; attempt++) {
     const aside = `${file}.${pid}.${randomBytes(4).toString('hex')}`;
@@ -86,7 +87,7 @@ export function lockDataDir(dataDir: string, options: LockOptions = {}): DataDir
       return held(dataDir, file, pid);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new DataDirUnlockable(`cannot lock the data dir ${dataDir}: ${(error as Error).message}`);
+        throw new DataDirUnlockable(`cannot lock the data dir ${dataDir}: ${systemErrorReason(error)}`);
       }
     } finally {
       removeQuietly(aside);

@@ -2,16 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidNodeId } from '../../domain/node-record.js';
+import { systemErrorReason } from './system-error-reason.js';
 
 /** Where a node run without `--id` and without `--data-dir` keeps its state, so each start is the same node. */
 export const DEFAULT_DATA_DIR = '.meshchat/node';
 /** The file in a data dir that holds the node's id (one line). */
 export const NODE_ID_FILE = 'node-id';
 
-/** A data dir whose id file cannot be used; the message is one line naming the file. */
+/**
+ * A data dir whose id file cannot be used; the message is one line naming the file. `io` is true when the dir
+ * or the file could not be created or read (permissions, a read-only disk), false when the file holds
+ * something that is not a node id.
+ */
 export class NodeIdentityUnusable extends Error {
   override name = 'NodeIdentityUnusable';
   readonly code = 'node_identity_unusable';
+  constructor(
+    message: string,
+    readonly io = false,
+  ) {
+    super(message);
+  }
 }
 
 export const randomNodeId = (): string => `node-${randomBytes(3).toString('hex')}`;
@@ -30,13 +41,18 @@ export function storedNodeId(dataDir: string, make: () => string = randomNodeId)
   const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new NodeIdentityUnusable(
+      `cannot create the data dir ${dataDir}: ${systemErrorReason(error)}`,
+      true,
+    );
+  }
+  try {
     writeFileSync(aside, `${make()}\n`, { flag: 'wx' });
     linkSync(aside, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new NodeIdentityUnusable(
-        `cannot keep the node id in ${file}: ${(error as Error).message.replace(/\s+/g, ' ')}`,
-      );
+      throw new NodeIdentityUnusable(`cannot keep the node id in ${file}: ${systemErrorReason(error)}`, true);
     }
   } finally {
     try {
@@ -46,7 +62,7 @@ export function storedNodeId(dataDir: string, make: () => string = randomNodeId)
     }
   }
   const id = readId(file);
-  if (id === undefined) throw new NodeIdentityUnusable(`cannot read back the node id from ${file}`);
+  if (id === undefined) throw new NodeIdentityUnusable(`cannot read back the node id from ${file}`, true);
   return id;
 }
 
@@ -56,9 +72,7 @@ function readId(file: string): string | undefined {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NodeIdentityUnusable(
-      `cannot read the node id from ${file}: ${(error as Error).message.replace(/\s+/g, ' ')}`,
-    );
+    throw new NodeIdentityUnusable(`cannot read the node id from ${file}: ${systemErrorReason(error)}`, true);
   }
   const id = text.trim();
   if (!isValidNodeId(id)) {

@@ -16,10 +16,29 @@ export function openDatabase(dataDir: string): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 2000');
+    assertWritable(db, dataDir);
     return db;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`Cannot open the data dir ${dataDir}: ${why}`);
+  }
+}
+
+/**
+ * SQLite opens a database file this process may not write (another owner, mode 444) read-only without a word,
+ * and a node would then start and fail every save. One write of the header's unused `user_version`, to the
+ * value it has, finds it out at the start.
+ */
+function assertWritable(db: Database.Database, dataDir: string): void {
+  try {
+    db.pragma(`user_version = ${Number(db.pragma('user_version', { simple: true }))}`);
+  } catch (error) {
+    db.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_READONLY')
+      throw new Error(
+        `${join(dataDir, DATABASE_FILE)} cannot be written by this process (check its owner and permissions)`,
+      );
+    throw error;
   }
 }
 

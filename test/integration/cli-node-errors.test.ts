@@ -1,0 +1,79 @@
+// What an operator meets when `meshchat node` cannot use its data dir: one line `meshchat node: …` naming the
+// dir or file and why in words (no `EACCES: …, mkdir '…'`), and exit 1, as docs/operations.md says of a node
+// that cannot start; never a node that starts and then fails every save. The node runs as a child process on
+// 127.0.0.1; where file permissions matter, a root test runner runs it as `nobody` (`permissionsApply`).
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { permissionsApply, runCli, runCliToEnd } from '../support/processes.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp dir anyone may enter and write in (a child run as another user works in it). */
+function openDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshchat-node-errors-'));
+  chmodSync(dir, 0o777);
+  dirs.push(dir);
+  return dir;
+}
+
+function expectOneLine(stderr: string) {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^meshchat node: /);
+  expect(stderr).not.toMatch(/E[A-Z]{3,}:|\n\s+at /);
+}
+
+describe('meshchat node with a data dir it cannot use', () => {
+  it('without --id, a data dir that cannot be made is one line and exit 1, not a flag error', async () => {
+    const file = join(openDir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    const run = await runCliToEnd(['node', '--port', '0', '--data-dir', join(file, 'data')]);
+    expect(run.code, run.stderr).toBe(1);
+    expectOneLine(run.stderr);
+    expect(run.stderr).toBe(
+      `meshchat node: cannot read the node id from ${join(file, 'data', 'node-id')}: a part of its path is not a directory\n`,
+    );
+  });
+
+  it('the default data dir in a directory the node may not write: one line naming it, exit 1', async () => {
+    const cwd = openDir();
+    chmodSync(cwd, 0o555);
+    const run = await runCliToEnd(['node', '--port', '0'], { MESHCHAT_DATA_DIR: '' }, 20_000, undefined, {
+      cwd,
+      ...permissionsApply(),
+    });
+    expect(run.code, run.stderr).toBe(1);
+    expectOneLine(run.stderr);
+    // No `--data-dir:` either: the operator gave no such flag.
+    expect(run.stderr).toBe('meshchat node: cannot create the data dir .meshchat/node: permission denied\n');
+  });
+
+  it('a database file the node may not write stops the start with one line, exit 1', async () => {
+    // A node ran here once (its tables exist), then its database became another's or read-only: it used to
+    // start, and log a failed save every second.
+    const dataDir = join(openDir(), 'node');
+    const args = ['node', '--port', '0', '--id', 'ro', '--log-level', 'error'];
+    const env = { MESHCHAT_DATA_DIR: dataDir };
+    const first = runCli(args, env);
+    await first.waitForOutput(/listening at/);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const other = permissionsApply();
+    if (other.uid !== undefined && other.gid !== undefined)
+      chownSync(join(dataDir, 'node-key.pem'), other.uid, other.gid);
+    chmodSync(dataDir, 0o777);
+    chmodSync(join(dataDir, 'meshchat.db'), 0o444);
+    const run = await runCliToEnd(args, env, 10_000, undefined, other);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).not.toMatch(/listening/);
+    expectOneLine(run.stderr);
+    expect(run.stderr).toBe(
+      `meshchat node: Cannot open the data dir ${dataDir}: ${join(dataDir, 'meshchat.db')} cannot be written by this process (check its owner and permissions)\n`,
+    );
+  });
+});
