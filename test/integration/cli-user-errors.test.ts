@@ -189,3 +189,16 @@ describe('files commands on a real node, when something is wrong', () => {
     expect(readFileSync(join(dir, 'notes.bin')).equals(content)).toBe(true);
   });
 });
+
+describe('chat with a wrong --node, when something answers there', () => {
+  it('a path that is not the node says the server answered, not that nothing did', async () => {
+    const node = await startTestNode('cli-errors');
+    nodes.push(node);
+    // A user pasting a page's address (the docs page, say) instead of the node's.
+    const run = await cli(['chat', '--node', `${node.url}/docs`], {}, 20_000);
+    expect(run.code, run.stderr).toBe(1);
+    expectOneLine(run.stderr, 'chat');
+    expect(run.stderr).toContain('(HTTP 404 for /docs/socket.io/: no meshchat node answers at this URL)');
+    expect(run.stderr).not.toMatch(/no answer|xhr/);
+  });
+});

@@ -30,6 +30,16 @@ const CONNECT_ERRORS: Record<string, string> = {
 };
 
 /**
+ * A failed connection in a user's words. Something that answered with an HTTP error (a wrong path in `--node`,
+ * another web server on that port) says so: it is not "no answer".
+ */
+function connectError(err: Error & { description?: unknown }, path: string): string {
+  if (err.message === 'xhr poll error' && typeof err.description === 'number' && err.description >= 400)
+    return `HTTP ${err.description} for ${path}: no meshchat node answers at this URL`;
+  return CONNECT_ERRORS[err.message] ?? err.message;
+}
+
+/**
  * The client's `Transport` over socket.io at the node's URL (SPEC §3). socket.io's own reconnection is off:
  * the client core decides when to dial again, and each attempt is a fresh connection whose handshake `auth`
  * carries the history cursor (`{since}`, or `{}` without one) and, when logged in, the login `token`.
@@ -68,7 +78,7 @@ export class SocketIoTransport implements Transport {
     socket.on('connect', () => handlers.onOpen());
     socket.on('disconnect', (reason) => end(REASONS[reason] ?? reason, false));
     // `active` is false when the node itself refused the connection (a middleware error): no use retrying.
-    socket.on('connect_error', (err) => end(CONNECT_ERRORS[err.message] ?? err.message, !socket.active));
+    socket.on('connect_error', (err) => end(connectError(err, `${prefix}/socket.io/`), !socket.active));
     for (const type of EVENTS) {
       // `history` has a second argument on a meshchat node: its page, `{more, before}`.
       socket.on(type as string, (data: unknown, page?: unknown) =>
