@@ -106,6 +106,23 @@ describe('meshchat delete', () => {
     expect(await listed()).toContain(id);
   });
 
+  it('says which node to ask when --node is not the node the file was published on', async () => {
+    const id = await publish('agenda.txt');
+    const other = await startTestNode('cli-delete-other');
+    nodes.push(other);
+    const address = `alice@${node.registry.self.id}`;
+    const run = await runCliToEnd(
+      ['delete', `${address}/agenda.txt`, '--node', other.url, '--login', 'alice'],
+      AS_ALICE,
+    );
+    // Not "login failed: the user name or password is wrong": alice has no account on the other node.
+    refused(
+      run,
+      `${address}/agenda.txt was published on node ${node.registry.self.id}, and ${new URL(other.url).origin} is node ${other.registry.self.id}: give ${node.registry.self.id}'s URL as --node`,
+    );
+    expect(await listed()).toContain(id);
+  });
+
   it('says when alice has no file of that name, or no password was given; -h prints the usage', async () => {
     const id = await publish('still-here.txt');
     refused(

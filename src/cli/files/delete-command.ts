@@ -62,8 +62,9 @@ export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<
   if ('exit' in parsed) return parsed.exit;
   const { args } = parsed;
   try {
-    const { token, user } = await logInWithPassword(args.node, args.user, io, io.env);
     const { file, node } = args;
+    if ('owner' in file) await assertHomeNode(node, file);
+    const { token, user } = await logInWithPassword(args.node, args.user, io, io.env);
     if ('owner' in file && file.owner !== user)
       throw new NodeCallFailed(
         `${file.owner}/${file.name} is not yours: you are logged in as ${user}, and only a file's owner can delete it`,
@@ -77,6 +78,24 @@ export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<
     if (exit === undefined) throw error;
     return exit;
   }
+}
+
+/**
+ * A file named OWNER/NAME is deleted on OWNER's node only; `--node` naming another node would fail at the login
+ * ("wrong user name or password": the owner has no account there), so that is said first, before a password
+ * is asked. A node that does not say its id (no `/healthz`) is left to the login.
+ */
+async function assertHomeNode(node: URL, file: { owner: string; name: string }): Promise<void> {
+  const home = file.owner.slice(file.owner.lastIndexOf('@') + 1);
+  const health = await nodeAnswer<{ node?: { id?: unknown } }>(new URL('/healthz', node)).catch(
+    () => undefined,
+  );
+  const id = health?.node?.id;
+  if (typeof id === 'string' && id !== home)
+    throw new NodeCallFailed(
+      `${file.owner}/${file.name} was published on node ${home}, and ${node.origin} is node ${id.replace(CONTROL, '?')}: ` +
+        `give ${home}'s URL as --node (a file is deleted on the node it was published on)`,
+    );
 }
 
 /** `DELETE /files/:id` with the owner's token: the record removed, or a `NodeCallFailed` saying why not. */
