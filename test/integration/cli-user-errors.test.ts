@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MeshNode } from '../../src/mesh-node.js';
 import { registerAndLogin } from '../support/accounts-http.js';
+import { closedPort } from '../support/free-port.js';
 import { startTestNode, stopAll } from '../support/nodes.js';
 import { runCliToEnd } from '../support/processes.js';
 
@@ -200,5 +201,39 @@ describe('chat with a wrong --node, when something answers there', () => {
     expectOneLine(run.stderr, 'chat');
     expect(run.stderr).toContain('(HTTP 404 for /docs/socket.io/: no meshchat node answers at this URL)');
     expect(run.stderr).not.toMatch(/no answer|xhr/);
+  });
+});
+
+describe('a node that cannot be reached, in words', () => {
+  it('https:// to a node that speaks http is one line that says so, not OpenSSL over two lines', async () => {
+    const node = await startTestNode('cli-errors');
+    nodes.push(node);
+    const https = node.url.replace(/^http:/, 'https:');
+    const env = { MESHCHAT_PASSWORD: PASSWORD };
+    const runs = await Promise.all([
+      cli(['register', '--node', https, '--name', 'zed'], env),
+      cli(['files', '--node', https]),
+    ]);
+    for (const [i, command] of ['register', 'files'].entries()) {
+      const run = runs[i] as Awaited<ReturnType<typeof cli>>;
+      expect(run.code, run.stderr).toBe(1);
+      expectOneLine(run.stderr, command);
+      expect(run.stderr).toContain('(it does not speak https there: try http://)');
+      expect(run.stderr).not.toMatch(/SSL|ERR_/);
+    }
+  });
+
+  it('a port nothing listens on: connection refused, is the node running', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const runs = await Promise.all([
+      cli(['files', '--node', url]),
+      cli(['register', '--node', url, '--name', 'zed'], { MESHCHAT_PASSWORD: PASSWORD }),
+    ]);
+    for (const [i, command] of ['files', 'register'].entries()) {
+      const run = runs[i] as Awaited<ReturnType<typeof cli>>;
+      expect(run.code, run.stderr).toBe(1);
+      expectOneLine(run.stderr, command);
+      expect(run.stderr).toContain('(connection refused: is the node running, on that port?)');
+    }
   });
 });

@@ -1,5 +1,7 @@
 // The account calls of the CLI on a node's HTTP API (SPEC section 5): register, log in, list the users.
 
+import { fetchFailure } from '../fetch-failure.js';
+
 /** A call that did not give what was asked; its message is one line a person can act on. */
 export class AccountCallFailed extends Error {}
 
@@ -28,8 +30,7 @@ async function call(node: URL, method: string, path: string, body?: unknown) {
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
   } catch (error) {
-    const why =
-      error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : '';
+    const why = fetchFailure(error);
     throw new AccountCallFailed(`cannot reach the node at ${node.href}${why ? ` (${why})` : ''}`);
   }
   const text = await response.text();

@@ -1,5 +1,6 @@
 // One JSON call to a node from a command, with its refusal turned into a sentence.
 
+import { fetchFailure } from '../fetch-failure.js';
 import { CONTROL } from '../terminal-text.js';
 
 /** A node answered with an error, or could not be reached: `message` is one line for the user. */
@@ -36,7 +37,7 @@ export async function nodeAnswer<T>(url: URL, init: RequestInit = {}): Promise<T
   try {
     response = await fetch(url, init);
   } catch (error) {
-    const why = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    const why = fetchFailure(error);
     throw new NodeCallFailed(`cannot reach ${url.origin} (${why})`);
   }
   if (!response.ok) throw await refusal(response, `${init.method ?? 'GET'} ${url.pathname}`);
