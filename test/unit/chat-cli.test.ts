@@ -604,6 +604,10 @@ describe('chat output helpers', () => {
     expect(formatStatus({ id: 'm6', to: '*', status: 'expired' })).toBe(
       '✗ expired m6 to every node (never delivered)',
     );
+    // a direct message names its recipient, not only the recipient's node
+    expect(formatStatus({ id: 'm9', to: 'ben@b', node: 'b', status: 'delivered' }, 'queued')).toBe(
+      '✓ delivered m9 to ben@b (was queued)',
+    );
     // an older node without to/node, and a status this client does not know
     expect(formatStatus({ id: 'm7', status: 'expired' })).toBe('✗ expired m7 (never delivered)');
     expect(formatStatus({ id: 'm8', to: 'b', node: 'b', status: 'bounced' })).toBe('• m8 to b: bounced');

@@ -142,7 +142,10 @@ export function formatStatus(event: StatusEvent, previous?: string): string {
   const id = clean(event.id, true);
   const notes: string[] = [];
   let where = id;
-  if (event.node !== undefined && event.node !== '') {
+  if (event.to?.includes('@')) {
+    // A direct message: its recipient, not only the node it lives on.
+    where = `${id} to ${clean(event.to, true)}`;
+  } else if (event.node !== undefined && event.node !== '') {
     where = `${id} to ${clean(event.node, true)}`;
     if (event.to === '*') notes.push('broadcast');
   } else if (event.to !== undefined && event.to !== '') {
