@@ -562,6 +562,10 @@ describe('chat output helpers', () => {
     expect(formatAck({ ok: true, id: 'm2', status: 'queued' }, 'b')).toBe(
       '◷ queued m2 (node b is not reachable; will retry)',
     );
+    // a direct message waits for its recipient's node: the user is not a node
+    expect(formatAck({ ok: true, id: 'm5', status: 'queued' }, 'ben@b')).toBe(
+      "◷ queued m5 (ben@b's node b is not reachable; will retry)",
+    );
     expect(formatAck({ ok: true, id: 'm3', status: 'delivered' }, '*')).toBe('✓ delivered m3 to every node');
     expect(formatAck({ ok: true, id: 'm4', status: 'queued' }, '*')).toBe(
       '◷ queued m4 (not every node took it at once; will retry the others)',

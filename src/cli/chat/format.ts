@@ -119,6 +119,13 @@ export function formatUserList(
   ];
 }
 
+/** Whose node a queued message waits for: `node b`, or for a direct message `ben@b's node b`. */
+function queuedFor(to: string): string {
+  const at = to.lastIndexOf('@');
+  if (at < 0) return `node ${clean(to, true)}`;
+  return `${clean(to, true)}'s node ${clean(to.slice(at + 1), true)}`;
+}
+
 /** The line for the node's answer to a message this client sent to `to`. */
 export function formatAck(result: AckResult, to: string): string {
   if (!result.ok) return `✗ ${clean(result.error.message, true)}`;
@@ -126,7 +133,7 @@ export function formatAck(result: AckResult, to: string): string {
   if (result.status === 'queued') {
     return to === '*'
       ? `◷ queued${id} (not every node took it at once; will retry the others)`
-      : `◷ queued${id} (node ${clean(to, true)} is not reachable; will retry)`;
+      : `◷ queued${id} (${queuedFor(to)} is not reachable; will retry)`;
   }
   if (result.status === 'delivered' && to === '*') return `✓ delivered${id} to every node`;
   return `✓ ${clean(result.status, true)}${id}`;
