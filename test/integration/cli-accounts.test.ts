@@ -49,14 +49,25 @@ describe('meshchat register and chat --login', () => {
       MESHCHAT_PASSWORD: 'not the password',
     });
     expect(await wrong.exited).toBe(1);
-    expect(wrong.stderr().trim().split('\n')).toHaveLength(1);
-    expect(wrong.stderr()).toMatch(/^meshchat chat: login failed: The user name or password is wrong\.$/m);
+    // --json: stderr is JSON lines for scripts, the refused login too, with the node's code.
+    expect(jsonLines(wrong.stderr())).toEqual([
+      {
+        error: { code: 'bad_credentials', message: 'login failed: The user name or password is wrong.' },
+      },
+    ]);
+    const wrongByHand = cli(['chat', '--node', a.url, '--login', 'alice'], {
+      MESHCHAT_PASSWORD: 'not the password',
+    });
+    expect(await wrongByHand.exited).toBe(1);
+    expect(wrongByHand.stderr()).toBe('meshchat chat: login failed: The user name or password is wrong.\n');
 
     // Not on a terminal and no MESHCHAT_PASSWORD: refused before any call, not read from the pipe.
     const none = cli(['chat', '--node', a.url, '--login', 'alice', '--json'], { MESHCHAT_PASSWORD: '' });
     none.child.stdin.end('{"msg":"not a password"}\n');
     expect(await none.exited).toBe(1);
-    expect(none.stderr()).toMatch(/MESHCHAT_PASSWORD/);
+    expect(jsonLines(none.stderr())).toEqual([
+      { error: { code: 'no_password', message: expect.stringMatching(/MESHCHAT_PASSWORD/) } },
+    ]);
 
     const bad = cli(['register', '--node', a.url, '--name', 'no spaces']);
     expect(await bad.exited).toBe(2);

@@ -49,7 +49,9 @@ describe("the CLI's account calls", () => {
       'alice',
       'x',
     );
-    await expect(refused).rejects.toThrow(new AccountCallFailed('The user name or password is wrong.'));
+    await expect(refused).rejects.toThrow(
+      new AccountCallFailed('The user name or password is wrong.', 'bad_credentials'),
+    );
     await stop();
     await expect(logIn(new URL('http://127.0.0.1:9'), 'alice', 'x')).rejects.toThrow(/cannot reach the node/);
   });

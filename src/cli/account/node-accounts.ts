@@ -2,8 +2,18 @@
 
 import { fetchFailure } from '../fetch-failure.js';
 
-/** A call that did not give what was asked; its message is one line a person can act on. */
-export class AccountCallFailed extends Error {}
+/**
+ * A call that did not give what was asked; its message is one line a person can act on, and `code` the node's
+ * error code when it answered with one (`bad_credentials`, `rate_limited`, …).
+ */
+export class AccountCallFailed extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface Session {
   readonly token: string;
@@ -64,7 +74,8 @@ export async function logIn(node: URL, name: string, password: string): Promise<
   const { status, json } = await call(node, 'POST', '/sessions', { name, password });
   const session = json as { token?: unknown; user?: unknown } | undefined;
   if (status !== 201 || typeof session?.token !== 'string' || typeof session.user !== 'string') {
-    throw new AccountCallFailed(refusal(status, json));
+    const code = (json as { error?: { code?: unknown } } | undefined)?.error?.code;
+    throw new AccountCallFailed(refusal(status, json), typeof code === 'string' ? code : undefined);
   }
   return { token: session.token, user: session.user };
 }

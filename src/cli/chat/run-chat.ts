@@ -44,7 +44,14 @@ export async function runChat(argv: string[], io: ChatIo, options: ChatOptions =
       token = (await logInWithPassword(config.node, config.login, io, options.env ?? process.env)).token;
     } catch (err) {
       if (!(err instanceof AccountCallFailed || err instanceof PasswordUnavailable)) throw err;
-      safeWrite(io.stderr, `meshchat chat: login failed: ${err.message}\n`);
+      if (config.json) {
+        // Scripts read stderr as JSON lines: the refusal is one too, with the node's code when it gave one.
+        const code = err instanceof PasswordUnavailable ? 'no_password' : (err.code ?? 'unreachable');
+        safeWrite(
+          io.stderr,
+          `${JSON.stringify({ error: { code, message: `login failed: ${err.message}` } })}\n`,
+        );
+      } else safeWrite(io.stderr, `meshchat chat: login failed: ${err.message}\n`);
       return 1;
     }
   }
