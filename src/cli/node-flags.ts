@@ -289,26 +289,25 @@ export function parseNodeFlags(
       '--tunnel ngrok needs NGROK_AUTHTOKEN: export your token from the ngrok dashboard, or use --tunnel none',
     );
   }
-  const inMemory =
-    values['in-memory'] === true || /^(1|true|yes)$/i.test(fromEnv('MESHCHAT_IN_MEMORY') ?? '');
+  // A switch in the environment is on or off, never silently neither: MESHCHAT_PRIVATE=on must not give a
+  // public node.
+  const envSwitch = (name: string): boolean | undefined => {
+    const value = fromEnv(name);
+    if (value === undefined) return undefined;
+    if (/^(1|true|yes)$/i.test(value)) return true;
+    if (/^(0|false|no)$/i.test(value)) return false;
+    throw new UsageError(`${name} must be 1 or 0 (also true/false, yes/no; got "${value.slice(0, 20)}")`);
+  };
+  const inMemory = values['in-memory'] === true || envSwitch('MESHCHAT_IN_MEMORY') === true;
   if (inMemory && flags['data-dir']) {
     throw new UsageError(
       '--in-memory and --data-dir contradict each other: a node in memory has no data dir',
     );
   }
-  const envPrivate = fromEnv('MESHCHAT_ALLOW_PRIVATE_PEERS');
-  if (envPrivate !== undefined && !/^(1|true|yes|0|false|no)$/i.test(envPrivate)) {
-    throw new UsageError(`MESHCHAT_ALLOW_PRIVATE_PEERS must be 1 or 0 (got "${envPrivate.slice(0, 20)}")`);
-  }
   const allowPrivatePeers =
-    values['allow-private-peers'] === true
-      ? true
-      : envPrivate === undefined
-        ? undefined
-        : /^(1|true|yes)$/i.test(envPrivate);
+    values['allow-private-peers'] === true ? true : envSwitch('MESHCHAT_ALLOW_PRIVATE_PEERS');
   const host = flags.host ?? (flags['public-url'] ? '0.0.0.0' : '127.0.0.1');
-  const noLinks =
-    values['no-peer-links'] === true || /^(0|false|no)$/i.test(fromEnv('MESHCHAT_PEER_LINKS') ?? '');
+  const noLinks = values['no-peer-links'] === true || envSwitch('MESHCHAT_PEER_LINKS') === false;
   const help = values.help === true;
   const maxConnections =
     (values['max-connections'] as string | undefined) ?? fromEnv('MESHCHAT_MAX_CONNECTIONS');
@@ -317,7 +316,7 @@ export function parseNodeFlags(
       `--max-connections must be a whole number, 0 for no cap (got "${maxConnections.slice(0, 20)}")`,
     );
   }
-  const privateNode = values.private === true || /^(1|true|yes)$/i.test(fromEnv('MESHCHAT_PRIVATE') ?? '');
+  const privateNode = values.private === true || envSwitch('MESHCHAT_PRIVATE') === true;
   const networkKey = networkKeyFrom(
     (values['network-key'] as string | undefined) ?? fromEnv('MESHCHAT_NETWORK_KEY'),
     (values['network-key-file'] as string | undefined) ?? fromEnv('MESHCHAT_NETWORK_KEY_FILE'),

@@ -13,6 +13,17 @@ describe('meshchat node flags for private nodes and connection bounds', () => {
     expect(parseNodeFlags([], { MESHCHAT_PRIVATE: '0' }, stored).config.privateNode).toBeUndefined();
   });
 
+  it('refuses an environment switch that is neither on nor off, rather than reading it as off', () => {
+    // MESHCHAT_PRIVATE=on used to give a public node, MESHCHAT_IN_MEMORY=on a node on disk.
+    for (const name of ['MESHCHAT_PRIVATE', 'MESHCHAT_IN_MEMORY', 'MESHCHAT_PEER_LINKS'])
+      expect(() => parseNodeFlags([], { [name]: 'on' }, stored), name).toThrow(
+        new UsageError(`${name} must be 1 or 0 (also true/false, yes/no; got "on")`),
+      );
+    expect(parseNodeFlags([], { MESHCHAT_PRIVATE: 'Yes' }, stored).config.privateNode).toBe(true);
+    expect(parseNodeFlags([], { MESHCHAT_IN_MEMORY: 'false' }, stored).config.dataDir).toBeDefined();
+    expect(parseNodeFlags([], { MESHCHAT_PEER_LINKS: 'no' }, stored).config.peerLinks).toBe(false);
+  });
+
   it('takes --max-connections from the flag or the environment, and refuses a value that is not a count', () => {
     expect(parseNodeFlags([], {}, stored).config.connections).toBeUndefined();
     expect(parseNodeFlags(['--max-connections', '10'], {}, stored).config.connections).toEqual({
