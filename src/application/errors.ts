@@ -22,7 +22,7 @@ export class PeerCallFailed extends MeshError {
   }
 }
 
-/** No seed answered `GET /nodes`: the node could not join any network. */
+/** No seed answered `GET /nodes`, or each one that did refused: the node could not join any network. */
 export class JoinFailed extends MeshError {
   readonly code = 'join_failed';
 }

@@ -77,3 +77,23 @@ describe('meshchat node with a data dir it cannot use', () => {
     );
   });
 });
+
+describe('meshchat node whose seed refuses it', () => {
+  it('says the seed did not take it in, not that no seed answered', async () => {
+    const keyFile = join(openDir(), 'key');
+    writeFileSync(keyFile, 'a network key of thirty-two chars\n');
+    const seed = runCli(['node', '--port', '0', '--id', 'seed', '--network-key-file', keyFile]);
+    try {
+      const [, url] = await seed.waitForOutput(/listening at (\S+)\n/);
+      const run = await runCliToEnd(['node', '--port', '0', '--join', url as string]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(
+        /^meshchat node: No seed node took this node in, so this node joined no network \(.* 401: This node belongs to a private network/,
+      );
+    } finally {
+      seed.child.kill('SIGTERM');
+      await seed.exited;
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { MeshError } from '../../domain/errors.js';
 import { normalizeNodeUrl } from '../../domain/node-record.js';
 import type { NodeReport, PeerRegistry } from '../../domain/peer-registry.js';
 import { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
-import { JoinFailed } from '../errors.js';
+import { JoinFailed, PeerCallFailed } from '../errors.js';
 import type { PeerClient } from '../ports/peer-client.js';
 import type { NodeKeys } from './node-keys.js';
 
@@ -43,6 +43,7 @@ export class JoinNetwork {
     const seeds = [...new Set([...configured, ...others(remembered)])];
     const failedSeeds: { url: string; reason: string }[] = [];
     const answered: string[] = [];
+    let refused = 0;
     await Promise.all(
       seeds.map(async (url) => {
         try {
@@ -52,13 +53,16 @@ export class JoinNetwork {
               learn(registry, report);
           answered.push(url);
         } catch (error) {
+          // A seed that answered with a refusal (another network key, say) did answer.
+          if (error instanceof PeerCallFailed && error.status !== undefined) refused++;
           failedSeeds.push({ url, reason: error instanceof Error ? error.message : String(error) });
         }
       }),
     );
     if (configured.length > 0 && answered.length === 0) {
       const reasons = failedSeeds.map((f) => `${f.url}: ${f.reason}`).join('; ');
-      throw new JoinFailed(`No seed node answered, so this node joined no network (${reasons}).`);
+      const lead = refused > 0 ? 'No seed node took this node in' : 'No seed node answered';
+      throw new JoinFailed(`${lead}, so this node joined no network (${reasons}).`);
     }
 
     const joined: string[] = [];
