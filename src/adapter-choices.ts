@@ -129,7 +129,7 @@ function peerClientSettings(config: NodeConfig, allowPrivate: boolean | undefine
 function publicEndpoint(config: NodeConfig): PublicEndpoint {
   return config.tunnel === 'ngrok'
     ? new NgrokPublicEndpoint({ authtoken: config.ngrokAuthtoken, domain: config.ngrokDomain })
-    : new LocalPublicEndpoint(config.publicUrl);
+    : new LocalPublicEndpoint(config.publicUrl, config.host);
 }
 
 /** Without a data dir nothing is remembered across a restart. */

@@ -1,13 +1,29 @@
 import type { PublicEndpoint } from '../../application/ports/public-endpoint.js';
 import { normalizeNodeUrl } from '../../domain/node-record.js';
 
-/** No tunnel: the URL given with `--public-url`, else `http://127.0.0.1:<port>`. */
+/** Addresses that mean "every interface": they name no address another node could call. */
+const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
+
+/**
+ * No tunnel: the URL given with `--public-url`; else `http://<host>:<port>` when the node listens on one
+ * address (`--host 192.168.1.20`, `--host ::1`, `--host localhost`), since that is where other nodes reach it;
+ * else (every interface, `0.0.0.0` or `::`) `http://127.0.0.1:<port>`, and an operator whose node other
+ * machines must reach gives `--public-url`.
+ */
 export class LocalPublicEndpoint implements PublicEndpoint {
-  constructor(private readonly publicUrl?: string) {}
+  constructor(
+    private readonly publicUrl?: string,
+    private readonly host?: string,
+  ) {}
 
   async open(localPort: number): Promise<string> {
-    return normalizeNodeUrl(this.publicUrl ?? `http://127.0.0.1:${localPort}`);
+    return normalizeNodeUrl(this.publicUrl ?? `http://${announcedHost(this.host)}:${localPort}`);
   }
 
   async close(): Promise<void> {}
+}
+
+function announcedHost(host: string | undefined): string {
+  if (host === undefined || WILDCARD_HOSTS.has(host)) return '127.0.0.1';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
