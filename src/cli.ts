@@ -32,6 +32,21 @@ const DEMO_USAGE = `Usage: meshchat demo
 Starts three nodes (alpha, bravo, charlie) in memory on free local ports, joined in one network, and prints
 their URLs and how to chat between them. Ctrl-C stops them.`;
 
+/**
+ * Aborted at the first SIGINT or SIGTERM, so that a command can say what it kept before it exits; a second
+ * signal exits at once, as without a handler.
+ */
+function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      controller.abort();
+      process.once(signal, () => process.exit(130));
+    });
+  }
+  return controller.signal;
+}
+
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -57,7 +72,7 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'files':
       return runFiles(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'get':
-      return runGet(rest, { stdout: process.stdout, stderr: process.stderr });
+      return runGet(rest, { stdout: process.stdout, stderr: process.stderr, stop: stopSignal() });
     case 'delete':
       return runDelete(rest, {
         stdin: process.stdin,

@@ -6,7 +6,7 @@ import { localFileProblem } from './local-file-error.js';
 import { NodeCallFailed } from './node-call.js';
 import { argsOrExit, parseOneFileArgs } from './one-file-args.js';
 import type { ProgressOut } from './progress.js';
-import { verifiedDownload } from './verified-download.js';
+import { DownloadStopped, verifiedDownload } from './verified-download.js';
 
 export const GET_USAGE = `Usage: meshchat get ID|OWNER/NAME --node URL [-o PATH]
 
@@ -24,9 +24,17 @@ resumes from the last verified chunk.
 export interface GetIo {
   readonly stdout: ProgressOut;
   readonly stderr: ProgressOut;
+  /** Aborted when the user stops the command (SIGINT, SIGTERM). */
+  readonly stop?: AbortSignal;
 }
 
-/** Exit 0 when saved, 1 when the node refused or the bytes failed their check, 2 for a bad flag. */
+/** Exit code of a download the user stopped: 128 + SIGINT, as a shell reports Ctrl-C. */
+export const STOPPED_EXIT = 130;
+
+/**
+ * Exit 0 when saved, 1 when the node refused or the bytes failed their check, 2 for a bad flag, 130 when the
+ * user stopped it (one line says what was kept).
+ */
 export async function runGet(argv: readonly string[], io: GetIo): Promise<number> {
   const parsed = argsOrExit('get', GET_USAGE, io, () => parseGetArgs(argv));
   if ('exit' in parsed) return parsed.exit;
@@ -40,10 +48,15 @@ export async function runGet(argv: readonly string[], io: GetIo): Promise<number
       ...(output === undefined ? {} : { output }),
       progress: io.stdout,
       notes: io.stderr,
+      ...(io.stop ? { stop: io.stop } : {}),
     });
     io.stdout.write(`saved ${path} (SHA-256 verified)\n`);
     return 0;
   } catch (error) {
+    if (error instanceof DownloadStopped) {
+      io.stderr.write(`\nmeshchat get: ${error.message}\n`);
+      return STOPPED_EXIT;
+    }
     const problem = error instanceof NodeCallFailed ? error.message : localFileProblem(error);
     if (problem !== undefined) {
       io.stderr.write(`meshchat get: ${problem}\n`);

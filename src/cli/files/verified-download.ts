@@ -58,7 +58,12 @@ export interface DownloadRequest {
   /** Where notes (resuming, verified) go. */
   readonly notes: ProgressOut;
   readonly now?: () => number;
+  /** Aborted when the user stops the download (Ctrl-C): `DownloadStopped`, the verified bytes kept. */
+  readonly stop?: AbortSignal;
 }
+
+/** The user stopped the download; what it says names what was kept and how to go on. */
+export class DownloadStopped extends Error {}
 
 /** Reads what a `.part` holds through the verifier; keeps the verified chunks only. */
 async function resumeFrom(part: string, verifier: ChunkVerifier): Promise<void> {
@@ -101,7 +106,9 @@ export async function verifiedDownload(request: DownloadRequest): Promise<string
   if (verifier.verified < record.size) {
     const response = await fetch(new URL(`/files/${id}`, node), {
       headers: verifier.verified > 0 ? { Range: `bytes=${verifier.verified}-`, 'If-Range': `"${id}"` } : {},
+      ...(request.stop ? { signal: request.stop } : {}),
     }).catch((error: unknown) => {
+      if (request.stop?.aborted) throw stopped(part, verifier);
       // The node went away between the record and the bytes (stopped, crashed, a proxy cut it).
       const cause = (error as { cause?: { message?: string; code?: string } }).cause;
       const why = cause?.message ?? cause?.code ?? (error as Error).message;
@@ -118,7 +125,9 @@ export async function verifiedDownload(request: DownloadRequest): Promise<string
     }
     const handle = await open(part, 'a');
     try {
-      await receive(response, verifier, handle, progress);
+      await receive(response, verifier, handle, progress, () =>
+        request.stop?.aborted ? stopped(part, verifier) : undefined,
+      );
       await handle.sync();
     } finally {
       await handle.close();
@@ -140,6 +149,7 @@ async function receive(
   verifier: ChunkVerifier,
   handle: FileHandle,
   progress: Progress,
+  stoppedError: () => DownloadStopped | undefined,
 ): Promise<void> {
   try {
     for await (const piece of response.body ?? []) {
@@ -149,6 +159,8 @@ async function receive(
       }
     }
   } catch (error) {
+    const stop = stoppedError();
+    if (stop) throw stop;
     const kept = `the ${formatBytes(verifier.verified)} verified so far are kept; run the same command to resume`;
     if (error instanceof ChunkMismatch) throw new NodeCallFailed(`${error.message}; ${kept}`);
     throw new NodeCallFailed(`the download broke off (${(error as Error).message}); ${kept}`);
@@ -157,4 +169,10 @@ async function receive(
     throw new NodeCallFailed(
       `the node ended the file early; the ${formatBytes(verifier.verified)} verified are kept; run the same command to resume`,
     );
+}
+
+function stopped(part: string, verifier: ChunkVerifier): DownloadStopped {
+  return new DownloadStopped(
+    `stopped; the ${formatBytes(verifier.verified)} verified so far are kept in ${part}; run the same command to resume`,
+  );
 }
