@@ -573,6 +573,11 @@ describe('chat output helpers', () => {
     expect(formatAck({ ok: false, error: { code: 'unknown_node', message: 'no such node' } }, 'x')).toBe(
       '✗ no such node',
     );
+    // the node's sentence names socket.io's handshake; a terminal user is told the flag instead
+    const authRequired = { code: 'auth_required', message: 'Log in (socket.io: auth {token})' };
+    expect(formatAck({ ok: false, error: authRequired }, 'ben@b')).toBe(
+      '✗ log in to send this: start meshchat chat again with --login NAME',
+    );
   });
 
   it('formats status events with the destination node, for direct messages and broadcasts', () => {

@@ -128,6 +128,9 @@ function queuedFor(to: string): string {
 
 /** The line for the node's answer to a message this client sent to `to`. */
 export function formatAck(result: AckResult, to: string): string {
+  // The node's sentence names the socket.io and /ws frames a front end sends; this one names the flag.
+  if (!result.ok && result.error.code === 'auth_required')
+    return '✗ log in to send this: start meshchat chat again with --login NAME';
   if (!result.ok) return `✗ ${clean(result.error.message, true)}`;
   const id = result.id !== undefined ? ` ${clean(result.id, true)}` : '';
   if (result.status === 'queued') {
