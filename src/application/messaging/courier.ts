@@ -416,14 +416,12 @@ export class Courier {
   }
 
   #expire(lane: Lane, now: number): void {
-    for (const parcel of [...lane.parcels]) {
-      if (!parcel.inFlight && parcel.entry.expiresAt <= now) {
-        this.#settle(lane, parcel, 'expired', {
-          code: 'expired',
-          message: `Node "${lane.node}" did not accept the message before its time to live ran out.`,
-          status: 410,
-        });
-      }
+    for (const parcel of lane.expiredAt(now)) {
+      this.#settle(lane, parcel, 'expired', {
+        code: 'expired',
+        message: `Node "${lane.node}" did not accept the message before its time to live ran out.`,
+        status: 410,
+      });
     }
   }
 
