@@ -1,16 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryMessageStore } from '../../src/adapters/storage/memory-message-store.js';
 import { DEFAULT_MESSAGE_STORE_SETTINGS } from '../../src/adapters/storage/message-store-settings.js';
+import { sendFromUser } from '../../src/adapters/users/send-from-user.js';
 import { DestinationBusy, OutboxFull } from '../../src/application/errors.js';
 import { Courier } from '../../src/application/messaging/courier.js';
 import type { DeliverySettings } from '../../src/application/messaging/delivery-settings.js';
+import type { ForwardMessage } from '../../src/application/messaging/forward-message.js';
 import type { PeerClient } from '../../src/application/ports/peer-client.js';
 import { admit } from '../../src/domain/admission.js';
 import type { ChatMessage } from '../../src/domain/message.js';
 import type { NodeRecord } from '../../src/domain/node-record.js';
 import { PeerRegistry } from '../../src/domain/peer-registry.js';
 import { FakeClock } from '../fakes/fake-clock.js';
-import { createMemoryNode, InMemoryNetwork, memoryUrl } from '../fakes/in-memory-network.js';
+import { createMemoryNode, InMemoryNetwork, type MemoryNode, memoryUrl } from '../fakes/in-memory-network.js';
 
 describe('admit: the admission rule', () => {
   const settings = { maxWaiting: 3, maxWaitMs: 2_000 };
@@ -184,5 +186,71 @@ describe('Courier: admission of users’ messages', () => {
     t.gate.open();
     await Promise.all([first, relayed]);
     expect(t.courier.depth).toBe(0);
+  });
+});
+
+describe('a user’s send refused before the message is made', () => {
+  const errors = {
+    report: (error: unknown) => {
+      throw error;
+    },
+  };
+  const nodes: MemoryNode[] = [];
+  afterEach(() => {
+    for (const node of nodes.splice(0)) node.courier.stop();
+  });
+
+  /** A, with admission bound 2, and B that takes calls and never answers (behind, not down). */
+  async function behind() {
+    const clock = new FakeClock();
+    const net = new InMemoryNetwork({ clock });
+    const options = { clock, incarnation: clock.now(), delivery: { admitMaxWaiting: 2, admitMaxWaitMs: 0 } };
+    const a = createMemoryNode(net, 'a', { ...options, accounts: ['alice'] });
+    const b = createMemoryNode(net, 'b', { ...options, accounts: ['bob'] });
+    nodes.push(a, b);
+    await b.join.execute([a.url]);
+    net.setHanging(b.url, true);
+    // Two taken (stored, waiting for B): the bound.
+    void a.forward.execute({ to: 'b', msg: 'x-1' });
+    void a.forward.execute({ to: 'b', msg: 'x-2' });
+    await clock.advance(0);
+    expect(a.courier.depth).toBe(2);
+    return { a, b };
+  }
+
+  const busy = {
+    ok: false,
+    error: {
+      code: 'destination_busy',
+      message: 'Node "b" is behind (2 messages already wait for it); nothing was taken, try again in 1 s.',
+      retryAfter: 1,
+    },
+  };
+
+  it('answers as the courier’s gate does (code, sentence, retryAfter), and draws no id', async () => {
+    const { a } = await behind();
+    const refused = await sendFromUser(a.forward, { to: 'b', msg: 'x-3' }, errors, 'conn-1');
+    expect(refused).toEqual(busy);
+    // The same message through `Courier.send` alone is refused by its gate, thrown, and told the same.
+    const byGate = {
+      execute: async () => {
+        const message = { id: 'other', from: 'a', to: 'b', msg: 'x-3', ts: new Date(0).toISOString() };
+        const target = a.registry.known('b') as NodeRecord;
+        await a.courier.send(message, [target], { notify: true, outgoing: true, admit: true });
+        return { ok: true, id: 'other', status: 'queued' } as const;
+      },
+    } as unknown as ForwardMessage;
+    expect(await sendFromUser(byGate, { to: 'b', msg: 'x-3' }, errors)).toEqual(refused);
+    expect(a.courier.depth).toBe(2);
+    // The refusal took no id: the next message made gets the third.
+    expect(await a.forward.execute({ to: 'a', msg: 'to myself' })).toMatchObject({ ok: true, id: 'a-3' });
+  });
+
+  it('refuses a direct message for a user of a node that is behind the same way, before it is made', async () => {
+    const { a } = await behind();
+    const alice = { address: 'alice@a', displayName: 'alice@a' };
+    expect(await a.forward.execute({ to: 'bob@b', msg: 'x-3' }, 'conn-1', alice)).toEqual(busy);
+    expect(a.courier.depth).toBe(2);
+    expect(await a.forward.execute({ to: 'a', msg: 'to myself' })).toMatchObject({ ok: true, id: 'a-3' });
   });
 });

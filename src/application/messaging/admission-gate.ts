@@ -3,6 +3,18 @@ import type { NodeRecord } from '../../domain/node-record.js';
 import { DestinationBusy } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 
+/** A user's message refused at the door: what `DestinationBusy` carries, as a plain value. */
+export interface BusyRefusal {
+  readonly code: 'destination_busy';
+  readonly message: string;
+  readonly retryAfterSeconds: number;
+}
+
+/** What a sender refused `destination_busy` is told: as `sendFromUser` tells a `DestinationBusy` thrown. */
+export function busyError(busy: BusyRefusal): { code: string; message: string; retryAfter: number } {
+  return { code: busy.code, message: busy.message, retryAfter: busy.retryAfterSeconds };
+}
+
 /** What the outbox's lane for a destination holds, as admission reads it (`LaneLoad` without the admitted). */
 export type QueuedLoad = Omit<LaneLoad, 'waiting'> & { readonly queued: number };
 
@@ -22,10 +34,11 @@ export class AdmissionGate {
   ) {}
 
   /**
-   * Admits the message for every target or throws `DestinationBusy`; the function returned says it is in its
-   * lanes now (or was not stored), and does so once however often it is called.
+   * Why a user's message for `targets` would be refused now, without taking it: the first target that is behind,
+   * with the sentence and `retryAfter` the sender is told (`DestinationBusy`); undefined when every target admits
+   * it. Nothing is thrown: a refusal is the expected answer under overload, and cheap.
    */
-  enter(targets: readonly NodeRecord[]): () => void {
+  refusal(targets: readonly NodeRecord[]): BusyRefusal | undefined {
     const now = this.clock.now();
     for (const target of targets) {
       const { queued, oldestAt, backingOff } = this.loadOf(target.id);
@@ -36,11 +49,22 @@ export class AdmissionGate {
         refused.reason === 'waiting'
           ? `${load.waiting} messages already wait for it`
           : `its oldest waiting message has waited ${now - (load.oldestAt ?? now)} ms`;
-      throw new DestinationBusy(
-        `Node "${target.id}" is behind (${why}); nothing was taken, try again in ${refused.retryAfterSeconds} s.`,
-        refused.retryAfterSeconds,
-      );
+      return {
+        code: 'destination_busy',
+        message: `Node "${target.id}" is behind (${why}); nothing was taken, try again in ${refused.retryAfterSeconds} s.`,
+        retryAfterSeconds: refused.retryAfterSeconds,
+      };
     }
+    return undefined;
+  }
+
+  /**
+   * Admits the message for every target or throws `DestinationBusy` (`refusal`); the function returned says it
+   * is in its lanes now (or was not stored), and does so once however often it is called.
+   */
+  enter(targets: readonly NodeRecord[]): () => void {
+    const refused = this.refusal(targets);
+    if (refused) throw new DestinationBusy(refused.message, refused.retryAfterSeconds);
     for (const target of targets) this.#admitted.set(target.id, (this.#admitted.get(target.id) ?? 0) + 1);
     let left = targets.map((target) => target.id);
     return () => {

@@ -19,13 +19,13 @@ import type { BatchItemResult, PeerClient } from '../ports/peer-client.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { UserPush } from '../ports/user-push.js';
 import { AckDeadlines } from './ack-deadlines.js';
-import { AdmissionGate } from './admission-gate.js';
+import { AdmissionGate, type BusyRefusal } from './admission-gate.js';
 import { DeliveryReports } from './delivery-reports.js';
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-settings.js';
 import { DirectUnsupported } from './direct-errors.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
 import type { MessageSignatures } from './message-signatures.js';
-import { checkOutboxRoom } from './outbox-room.js';
+import { checkOutboxRoom, outboxRoomRefusal } from './outbox-room.js';
 
 export type { FirstOutcome, Refusal } from './lane.js';
 
@@ -93,6 +93,8 @@ export class Courier {
   #toSettle: number[] = [];
   /** Users' messages at the door: refused while their destination is behind (`AdmissionGate`). */
   readonly #gate: AdmissionGate;
+  /** Copies waiting for one destination (the outbox's bound per destination). */
+  readonly #queuedFor = (node: string): number => this.#lanes.get(node)?.parcels.length ?? 0;
 
   constructor(
     private readonly deps: CourierDeps,
@@ -148,6 +150,19 @@ export class Courier {
   }
 
   /**
+   * The `DestinationBusy` refusal a user's new message for `targets` (not a broadcast) would get from `send` with
+   * `admit` now, as a plain value, before the message is even made: under overload most sends end here, so a
+   * refusal costs no id, no timestamp and no thrown error. Undefined when `send` would take it, or refuse it for
+   * another reason first (the node stopping, the outbox full): `send` still says so.
+   */
+  busyRefusal(targets: readonly NodeRecord[]): BusyRefusal | undefined {
+    if (this.#stopped) return undefined;
+    if (outboxRoomRefusal(this.settings, this.#parcels.size, this.#queuedFor, false, targets) !== undefined)
+      return undefined;
+    return this.#gate.refusal(targets);
+  }
+
+  /**
    * Stores `message` for each of `targets`, then waits for the first attempts at most `ackWaitMs`. Rejects
    * with `StoreClosed` once stopped (nothing is taken), `OutboxFull` when the outbox is at its bounds,
    * `DestinationBusy` when `options.admit` and a destination is behind, or the store's error when it cannot keep
@@ -159,8 +174,7 @@ export class Courier {
     options: SendOptions,
   ): Promise<FirstOutcome[]> {
     if (this.#stopped) throw new StoreClosed();
-    const queuedFor = (node: string) => this.#lanes.get(node)?.parcels.length ?? 0;
-    checkOutboxRoom(this.settings, this.#parcels.size, queuedFor, message, targets);
+    checkOutboxRoom(this.settings, this.#parcels.size, this.#queuedFor, message, targets);
     // Once the message is in its lanes (or was not stored), the lanes count it.
     const stored = options.admit && message.to !== BROADCAST ? this.#gate.enter(targets) : () => {};
     try {
@@ -402,14 +416,12 @@ export class Courier {
   }
 
   #expire(lane: Lane, now: number): void {
-    for (const parcel of [...lane.parcels]) {
-      if (!parcel.inFlight && parcel.entry.expiresAt <= now) {
-        this.#settle(lane, parcel, 'expired', {
-          code: 'expired',
-          message: `Node "${lane.node}" did not accept the message before its time to live ran out.`,
-          status: 410,
-        });
-      }
+    for (const parcel of lane.expiredAt(now)) {
+      this.#settle(lane, parcel, 'expired', {
+        code: 'expired',
+        message: `Node "${lane.node}" did not accept the message before its time to live ran out.`,
+        status: 410,
+      });
     }
   }
 

@@ -3,6 +3,7 @@ import { isUserAddressed } from '../../domain/direct-message.js';
 import { UnknownNode } from '../../domain/errors.js';
 import { type ChatMessage, outgoingText } from '../../domain/message.js';
 import { ownMessage } from '../../domain/message-signature.js';
+import { busyError } from './admission-gate.js';
 import type { MessageDeps } from './message-deps.js';
 import { SendDirectMessage, type Sender } from './send-direct-message.js';
 
@@ -44,6 +45,13 @@ export class ForwardMessage {
     }
     const text = outgoingText(input);
     const { registry, courier, local, clock, ids, telemetry, signatures } = this.deps;
+    if (text.to !== registry.self.id && text.to !== BROADCAST) {
+      // A destination that is behind: refused before the message is made (`Courier.busyRefusal`), the same
+      // answer `send` would give, so that under overload a refusal costs a small part of a delivery.
+      const destination = registry.known(text.to);
+      const busy = destination && courier.busyRefusal([destination]);
+      if (busy) return { ok: false, error: busyError(busy) };
+    }
     const fields: ChatMessage = {
       ...text,
       id: ids.next(),

@@ -15,16 +15,27 @@ export function checkOutboxRoom(
   message: ChatMessage,
   targets: readonly NodeRecord[],
 ): void {
+  const why = outboxRoomRefusal(bounds, queued, queuedFor, message.to === BROADCAST, targets);
+  if (why !== undefined) throw new OutboxFull(why);
+}
+
+/** Why `checkOutboxRoom` would refuse (its `OutboxFull` sentence), or undefined when there is room. */
+export function outboxRoomRefusal(
+  bounds: { readonly maxQueued: number; readonly maxQueuedPerNode: number },
+  queued: number,
+  queuedFor: (node: string) => number,
+  broadcast: boolean,
+  targets: readonly NodeRecord[],
+): string | undefined {
   const { maxQueued, maxQueuedPerNode } = bounds;
   if (queued + targets.length > maxQueued) {
-    throw new OutboxFull(`This node already keeps ${queued} undelivered messages, the most it keeps.`);
+    return `This node already keeps ${queued} undelivered messages, the most it keeps.`;
   }
-  if (message.to === BROADCAST) return;
+  if (broadcast) return undefined;
   for (const target of targets) {
     if (queuedFor(target.id) >= maxQueuedPerNode) {
-      throw new OutboxFull(
-        `This node already keeps ${maxQueuedPerNode} undelivered messages for node "${target.id}"; try again once it is back.`,
-      );
+      return `This node already keeps ${maxQueuedPerNode} undelivered messages for node "${target.id}"; try again once it is back.`;
     }
   }
+  return undefined;
 }

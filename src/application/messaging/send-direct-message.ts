@@ -3,6 +3,7 @@ import { UnknownNode } from '../../domain/errors.js';
 import { assertFileReference, withFile } from '../../domain/file-reference.js';
 import { assertMessageText, type ChatMessage } from '../../domain/message.js';
 import { ownMessage } from '../../domain/message-signature.js';
+import { busyError } from './admission-gate.js';
 import { AuthRequired, DirectUnsupported, InboxFull, UnknownUser } from './direct-errors.js';
 import type { SendOutcome } from './forward-message.js';
 import type { MessageDeps } from './message-deps.js';
@@ -37,6 +38,12 @@ export class SendDirectMessage {
     const msg = assertMessageText(input.msg);
     const file = assertFileReference(input.file);
     const { registry, courier, direct, clock, ids, telemetry, signatures } = this.deps;
+    if (address.node !== registry.self.id) {
+      // Refused before the message is made when its node is behind, as `ForwardMessage` does.
+      const node = registry.known(address.node);
+      const busy = node?.incarnation !== undefined && courier.busyRefusal([node]);
+      if (busy) return { ok: false, error: busyError(busy) };
+    }
     const fields: ChatMessage = {
       id: ids.next(),
       from: registry.self.id,
