@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
  * helper threads marked as much CPU as its main thread spent hashing (issue 13, docs/benchmarks.md). With more
  * room the dead read buffers are freed by young-generation scavenges first, which cost almost nothing. A process
  * that has just started has a high factor from its start-up allocations, which is why freshly started nodes did
- * not show it and a node that had been idle did.
+ * not show it and a node that had been up a while did.
  */
 export const TRANSFER_HEAP_GROWING_PERCENT = 150;
 
