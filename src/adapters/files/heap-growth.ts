@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
  * set from the JavaScript allocation rate, which is low for a node passing a file on (a few objects per 64 KiB
  * read): the factor falls to its minimum (1.1), the limit to what survived plus about 24 MiB, and V8 starts
  * incremental marking once the room left is under the young generation's size (16 MiB). So a fetching node ran
- * a full collection of its whole heap every 8 MiB or so it received (about every 50 ms at 180 MiB/s): its V8
+ * a full collection of its whole heap every 8 MiB or so it received (every 100 to 200 ms in the bench): its V8
  * helper threads marked as much CPU as its main thread spent hashing (issue 13, docs/benchmarks.md). With more
  * room the dead read buffers are freed by young-generation scavenges first, which cost almost nothing. A process
  * that has just started has a high factor from its start-up allocations, which is why freshly started nodes did
