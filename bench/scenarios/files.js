@@ -14,7 +14,7 @@
 // leaves) and nothing else (no disk, no journal): what this machine allows a verifying node, in the same run.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,42 @@ function systemCpuOf(pid) {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU ticks (user, system; 1/100 s) of each thread of a process, summed by thread name (`node` is the main
+ * thread; V8's helper threads, libuv's pool): where a node spends, read around one transfer.
+ * @param {number | undefined} pid
+ * @returns {Map<string, [number, number]>}
+ */
+function threadTicksOf(pid) {
+  /** @type {Map<string, [number, number]>} */
+  const ticks = new Map();
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const name = task === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const [user, system] = ticks.get(name) ?? [0, 0];
+      ticks.set(name, [user + Number(fields[11]), system + Number(fields[12])]);
+    }
+  } catch {
+    // A thread that ended while being read: what was read.
+  }
+  return ticks;
+}
+
+/** `name user+system` per thread group that used any CPU between two readings of `threadTicksOf`. */
+function threadTicksBetween(
+  /** @type {Map<string, [number, number]>} */ before,
+  /** @type {Map<string, [number, number]>} */ after,
+) {
+  const parts = [];
+  for (const [name, [user, system]] of after) {
+    const [user0, system0] = before.get(name) ?? [0, 0];
+    if (user - user0 + system - system0 > 0) parts.push(`${name} ${user - user0}+${system - system0}`);
+  }
+  return parts.join(', ');
 }
 
 /** @param {BenchOptions} options */
@@ -246,7 +282,11 @@ export async function run({ options, log }) {
     const directCpuA = cpuOf(a.pid);
     const directCpuB = cpuOf(nodeB.pid);
     const directSysB = systemCpuOf(nodeB.pid);
+    const directThreadsB = threadTicksOf(nodeB.pid);
     const direct = await timedGet(`${nodeB.url}/files/${id}`);
+    log(
+      `files: B's thread ticks (user+system) over A → B: ${threadTicksBetween(directThreadsB, threadTicksOf(nodeB.pid))}`,
+    );
     const directCpu = {
       a: cpuOf(a.pid) - directCpuA,
       b: cpuOf(nodeB.pid) - directCpuB,
@@ -260,7 +300,13 @@ export async function run({ options, log }) {
     await untilListed(nodeC.url, id);
     await untilListed(nodeR.url, id);
     log('files: A → R → C (C reaches neither A nor B)');
+    const relayCpuR = cpuOf(nodeR.pid);
+    const relayCpuC = cpuOf(nodeC.pid);
     const relayed = await timedGet(`${nodeC.url}/files/${id}`);
+    log(
+      `files: CPU s per GiB over A → R → C: R ${round((cpuOf(nodeR.pid) - relayCpuR) / (fileMiB / 1024), 2)}, ` +
+        `C ${round((cpuOf(nodeC.pid) - relayCpuC) / (fileMiB / 1024), 2)}`,
+    );
 
     log(`files: RSS while ${rssMiB} MiB move A → B`);
     const largeFileId = await publish(a.url, token, 'large.bin', large);

@@ -46,6 +46,8 @@ export interface DownloadState {
   readonly chunkDigest: (pieces: readonly Uint8Array[]) => string;
   /** `READER_WAIT_MS` unless given (a test shortens or lengthens it). */
   readonly readerWaitMs?: number;
+  /** Releases the heap growth held while the download is open (`heap-growth.ts`); called once it closes. */
+  readonly releaseHeapGrowth?: () => void;
 }
 
 /** A verified chunk in memory: being written, or written and kept for readers. */
@@ -415,6 +417,7 @@ export class JournaledDownload implements PartialDownload {
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.state.releaseHeapGrowth?.();
     await this.#synced;
     await this.state.file.close().catch(() => {});
     await this.state.journal.close().catch(() => {});

@@ -6,6 +6,7 @@ import type { PartialDownload, PartialDownloads } from '../../application/ports/
 import type { FileRecord } from '../../domain/file-record.js';
 import { openDirectPart, openForWriting, type PartialFileHandle } from './direct-part-file.js';
 import { type DiskContentStore, storageError } from './disk-content-store.js';
+import { transferHeapGrowth } from './heap-growth.js';
 import { isFullDisk, JournaledDownload, readRange } from './journaled-download.js';
 
 export type { PartialFileHandle };
@@ -23,6 +24,11 @@ export interface JournaledPartialDownloadsOptions {
   readonly chunkDigest?: (pieces: readonly Uint8Array[]) => string;
   /** How long a reader may hold the source back (`READER_WAIT_MS` by default; see `JournaledDownload.read`). */
   readonly readerWaitMs?: number;
+  /**
+   * Taken when a download opens, released when it closes: more heap growth while bytes arrive
+   * (`TRANSFER_HEAP_GROWING_PERCENT`); the process's `transferHeapGrowth` by default.
+   */
+  readonly holdHeapGrowth?: () => () => void;
 }
 
 /** Room kept free beyond what a download still needs, for the journal and the rest of the node. */
@@ -52,6 +58,7 @@ export class JournaledPartialDownloads implements PartialDownloads {
   readonly #freeBytes: (dir: string) => Promise<number>;
   readonly #chunkDigest: (pieces: readonly Uint8Array[]) => string;
   readonly #readerWaitMs: number | undefined;
+  readonly #holdHeapGrowth: () => () => void;
 
   constructor(
     readonly store: DiskContentStore,
@@ -63,6 +70,7 @@ export class JournaledPartialDownloads implements PartialDownloads {
     this.#freeBytes = options.freeBytes ?? freeBytesIn;
     this.#chunkDigest = options.chunkDigest ?? sha256Hex;
     this.#readerWaitMs = options.readerWaitMs;
+    this.#holdHeapGrowth = options.holdHeapGrowth ?? (() => transferHeapGrowth.hold());
   }
 
   async open(record: FileRecord): Promise<PartialDownload> {
@@ -96,6 +104,7 @@ export class JournaledPartialDownloads implements PartialDownloads {
           whole,
           verified,
           chunkDigest: this.#chunkDigest,
+          releaseHeapGrowth: this.#holdHeapGrowth(),
           ...(this.#readerWaitMs === undefined ? {} : { readerWaitMs: this.#readerWaitMs }),
         },
       );
