@@ -40,8 +40,8 @@ function stopSignal(): AbortSignal {
   const controller = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      controller.abort();
-      process.once(signal, () => process.exit(130));
+      controller.abort(signal);
+      process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
   return controller.signal;

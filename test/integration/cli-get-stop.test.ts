@@ -17,6 +17,8 @@ const content = Buffer.from(Array.from({ length: 3 * CHUNK + 100 }, (_, i) => (i
 const chunks: string[] = [];
 for (let at = 0; at < content.length; at += CHUNK) chunks.push(sha(content.subarray(at, at + CHUNK)));
 const id = sha(content);
+/** A file whose record the server never sends. */
+const SILENT = 'ab'.repeat(32);
 const record = {
   id,
   name: 'held.bin',
@@ -33,10 +35,16 @@ let dir: string;
 /** Whether the server sends the whole rest of the file, or holds after the first chunk. */
 let holding = true;
 const held: ServerResponse[] = [];
+/** Record requests for SILENT, left unanswered. */
+const silent: ServerResponse[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'meshchat-get-stop-'));
   server = createServer((req, res) => {
+    if (req.url === `/files/${SILENT}/record`) {
+      silent.push(res); // a node that never answers
+      return;
+    }
     if (req.url === `/files/${id}/record`) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ file: record }));
       return;
@@ -63,7 +71,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const res of held) res.destroy();
+  for (const res of [...held, ...silent]) res.destroy();
   await new Promise((resolve) => server.close(resolve));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -88,5 +96,21 @@ describe('meshchat get, stopped with Ctrl-C', () => {
     expect(again.stderr).toContain('resuming');
     expect(sha(readFileSync(output))).toBe(id);
     expect(existsSync(part)).toBe(false);
+  });
+
+  it('stops at once while it still waits for the record, and SIGTERM exits 143', async () => {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const output = join(dir, `silent-${signal}.bin`);
+      const get = runCli(['get', SILENT, '--node', url, '-o', output]);
+      await vi.waitFor(() => expect(silent.length).toBe(1), { timeout: 10_000 });
+      get.child.kill(signal);
+      expect(await get.exited).toBe(code);
+      expect(get.stderr()).toContain('meshchat get: stopped before the download began; nothing was written');
+      expect(existsSync(`${output}.part`)).toBe(false);
+      for (const res of silent.splice(0)) res.destroy();
+    }
   });
 });

@@ -23,7 +23,11 @@ export function parseFileRef(ref: string): FileRef {
 }
 
 /** The id of OWNER's file called NAME, from the node's listing of OWNER's files (its mesh catalog). */
-export async function idOf(node: URL, file: { owner: string; name: string }): Promise<string> {
+export async function idOf(
+  node: URL,
+  file: { owner: string; name: string },
+  init: RequestInit = {},
+): Promise<string> {
   const url = new URL('/files', node);
   url.searchParams.set('owner', file.owner);
   url.searchParams.set('scope', 'mesh');
@@ -36,7 +40,7 @@ export async function idOf(node: URL, file: { owner: string; name: string }): Pr
     files: { id: string; name: string }[];
     missing?: string[];
     stale?: string[];
-  }>(url);
+  }>(url, init);
   const found = files.find((f) => f.name === file.name.normalize('NFC'));
   if (found) return found.id;
   // The owner's node may be down, or may have left: its files are then not (or not all) in the listing.

@@ -6,7 +6,7 @@ import { localFileProblem } from './local-file-error.js';
 import { NodeCallFailed } from './node-call.js';
 import { argsOrExit, parseOneFileArgs } from './one-file-args.js';
 import type { ProgressOut } from './progress.js';
-import { DownloadStopped, verifiedDownload } from './verified-download.js';
+import { DownloadStopped, NOTHING_WRITTEN, verifiedDownload } from './verified-download.js';
 
 export const GET_USAGE = `Usage: meshchat get ID|OWNER/NAME --node URL [-o PATH]
 
@@ -28,19 +28,27 @@ export interface GetIo {
   readonly stop?: AbortSignal;
 }
 
-/** Exit code of a download the user stopped: 128 + SIGINT, as a shell reports Ctrl-C. */
-export const STOPPED_EXIT = 130;
+/** Exit code of a download the user stopped: 128 + the signal's number, as a shell reports it (Ctrl-C: 130). */
+function stoppedExit(stop: AbortSignal | undefined): number {
+  return stop?.reason === 'SIGTERM' ? 143 : 130;
+}
 
 /**
- * Exit 0 when saved, 1 when the node refused or the bytes failed their check, 2 for a bad flag, 130 when the
- * user stopped it (one line says what was kept).
+ * Exit 0 when saved, 1 when the node refused or the bytes failed their check, 2 for a bad flag, 130 (SIGINT)
+ * or 143 (SIGTERM) when the user stopped it (one line says what was kept).
  */
 export async function runGet(argv: readonly string[], io: GetIo): Promise<number> {
   const parsed = argsOrExit('get', GET_USAGE, io, () => parseGetArgs(argv));
   if ('exit' in parsed) return parsed.exit;
   const request = parsed.args;
   try {
-    const id = 'id' in request.file ? request.file.id : await idOf(request.node, request.file);
+    const stop = io.stop;
+    const id =
+      'id' in request.file
+        ? request.file.id
+        : await idOf(request.node, request.file, stop ? { signal: stop } : {}).catch((error: unknown) => {
+            throw stop?.aborted ? NOTHING_WRITTEN : error;
+          });
     const { node, output } = request;
     const path = await verifiedDownload({
       node,
@@ -55,7 +63,7 @@ export async function runGet(argv: readonly string[], io: GetIo): Promise<number
   } catch (error) {
     if (error instanceof DownloadStopped) {
       io.stderr.write(`\nmeshchat get: ${error.message}\n`);
-      return STOPPED_EXIT;
+      return stoppedExit(io.stop);
     }
     const problem = error instanceof NodeCallFailed ? error.message : localFileProblem(error);
     if (problem !== undefined) {

@@ -65,13 +65,20 @@ export interface DownloadRequest {
 /** The user stopped the download; what it says names what was kept and how to go on. */
 export class DownloadStopped extends Error {}
 
+/** Stopped before a byte of the file was asked for. */
+export const NOTHING_WRITTEN = new DownloadStopped('stopped before the download began; nothing was written');
+
 /** Reads what a `.part` holds through the verifier; keeps the verified chunks only. */
-async function resumeFrom(part: string, verifier: ChunkVerifier): Promise<void> {
+async function resumeFrom(part: string, verifier: ChunkVerifier, stop?: AbortSignal): Promise<void> {
   if (!existsSync(part)) return;
   const handle = await open(part, 'r');
   try {
     const buffer = Buffer.alloc(verifier.expected.chunkSize);
     for (;;) {
+      if (stop?.aborted)
+        throw new DownloadStopped(
+          `stopped while checking ${part}; it is kept as it was; run the same command to resume`,
+        );
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, verifier.verified);
       if (bytesRead === 0) break;
       try {
@@ -91,7 +98,13 @@ async function resumeFrom(part: string, verifier: ChunkVerifier): Promise<void> 
 /** Downloads, verifies and renames into place; resolves with the final path. */
 export async function verifiedDownload(request: DownloadRequest): Promise<string> {
   const { node, id } = request;
-  const record = checkRecord(await nodeAnswer(new URL(`/files/${id}/record`, node)), id);
+  const stop = request.stop;
+  const answer = await nodeAnswer(new URL(`/files/${id}/record`, node), stop ? { signal: stop } : {}).catch(
+    (error: unknown) => {
+      throw stop?.aborted ? NOTHING_WRITTEN : error;
+    },
+  );
+  const record = checkRecord(answer, id);
   const output = request.output ?? '.';
   const target =
     existsSync(output) && statSync(output).isDirectory() ? join(output, localName(record.name, id)) : output;
@@ -99,7 +112,7 @@ export async function verifiedDownload(request: DownloadRequest): Promise<string
     throw new NodeCallFailed(`${target} already exists; remove it or choose another -o`);
   const part = `${target}.part`;
   let verifier = new ChunkVerifier(record);
-  await resumeFrom(part, verifier);
+  await resumeFrom(part, verifier, stop);
   if (verifier.verified > 0)
     request.notes.write(`resuming ${target} at ${formatBytes(verifier.verified)} (verified)\n`);
   const progress = new Progress(request.progress, record.size, verifier.verified, request.now);
