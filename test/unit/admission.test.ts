@@ -201,10 +201,14 @@ describe('a user’s send refused before the message is made', () => {
   });
 
   /** A, with admission bound 2, and B that takes calls and never answers (behind, not down). */
-  async function behind() {
+  async function behind(delivery: Partial<DeliverySettings> = {}) {
     const clock = new FakeClock();
     const net = new InMemoryNetwork({ clock });
-    const options = { clock, incarnation: clock.now(), delivery: { admitMaxWaiting: 2, admitMaxWaitMs: 0 } };
+    const options = {
+      clock,
+      incarnation: clock.now(),
+      delivery: { admitMaxWaiting: 2, admitMaxWaitMs: 0, ...delivery },
+    };
     const a = createMemoryNode(net, 'a', { ...options, accounts: ['alice'] });
     const b = createMemoryNode(net, 'b', { ...options, accounts: ['bob'] });
     nodes.push(a, b);
@@ -244,6 +248,20 @@ describe('a user’s send refused before the message is made', () => {
     expect(a.courier.depth).toBe(2);
     // The refusal took no id: the next message made gets the third.
     expect(await a.forward.execute({ to: 'a', msg: 'to myself' })).toMatchObject({ ok: true, id: 'a-3' });
+  });
+
+  it('still answers outbox_full first when the outbox for that node is full too, as before', async () => {
+    const { a } = await behind({ maxQueuedPerNode: 2 });
+    const refused = await sendFromUser(a.forward, { to: 'b', msg: 'x-3' }, errors, 'conn-1');
+    expect(refused).toMatchObject({ ok: false, error: { code: 'outbox_full' } });
+    expect(a.courier.depth).toBe(2);
+  });
+
+  it('still answers node_stopping first once the node is stopping, as before', async () => {
+    const { a } = await behind();
+    a.courier.stop();
+    const refused = await sendFromUser(a.forward, { to: 'b', msg: 'x-3' }, errors, 'conn-1');
+    expect(refused).toMatchObject({ ok: false, error: { code: 'node_stopping' } });
   });
 
   it('refuses a direct message for a user of a node that is behind the same way, before it is made', async () => {

@@ -1,5 +1,6 @@
 import type { AuthenticatedUser } from '../../application/accounts/authenticate.js';
 import { DestinationBusy } from '../../application/errors.js';
+import { busyError } from '../../application/messaging/admission-gate.js';
 import type { ForwardMessage, SendOutcome } from '../../application/messaging/forward-message.js';
 import type { HistoryPage, HistoryQuery, OlderQuery } from '../../application/messaging/read-history.js';
 import type { InternalErrors } from '../../application/ports/internal-errors.js';
@@ -75,11 +76,7 @@ export async function sendFromUser(
     );
   } catch (error) {
     // A destination that is behind: the sender is told when to try again, as for a rate limit.
-    if (error instanceof DestinationBusy)
-      return {
-        ok: false,
-        error: { code: error.code, message: error.message, retryAfter: error.retryAfterSeconds },
-      };
+    if (error instanceof DestinationBusy) return { ok: false, error: busyError(error) };
     if (error instanceof MeshError) return failure(error.code, error.message);
     errors.report(error);
     return failure('internal_error', 'The node failed to handle this message; the failure has been logged.');

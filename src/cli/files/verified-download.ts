@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { type FileHandle, open, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { savedFileName } from '../../client/file-names.js';
+import { fetchFailure } from '../fetch-failure.js';
 import { ChunkMismatch, ChunkVerifier, type ExpectedContent } from './chunk-verifier.js';
 import { NodeCallFailed, nodeAnswer, refusal } from './node-call.js';
 import { formatBytes, Progress, type ProgressOut } from './progress.js';
@@ -123,8 +124,7 @@ export async function verifiedDownload(request: DownloadRequest): Promise<string
     }).catch((error: unknown) => {
       if (request.stop?.aborted) throw stopped(part, verifier);
       // The node went away between the record and the bytes (stopped, crashed, a proxy cut it).
-      const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-      const why = cause?.message ?? cause?.code ?? (error as Error).message;
+      const why = fetchFailure(error);
       throw new NodeCallFailed(
         `the download from ${node.origin} broke off before its first byte (${why}); run the same command to resume`,
       );
