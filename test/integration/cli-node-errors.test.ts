@@ -1,12 +1,13 @@
 // What an operator meets when `meshchat node` cannot use its data dir: one line `meshchat node: …` naming the
 // dir or file and why in words (no `EACCES: …, mkdir '…'`), and exit 1, as docs/operations.md says of a node
 // that cannot start; never a node that starts and then fails every save. The node runs as a child process on
-// 127.0.0.1; where file permissions matter, a root test runner runs it as `nobody` (`permissionsApply`).
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// 127.0.0.1; where file permissions matter, a root test runner (whom modes do not bind) runs it with the path
+// mounted read-only (`unwritable`).
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { permissionsApply, runCli, runCliToEnd } from '../support/processes.js';
+import { runCli, runCliToEnd, unwritable, unwritableReason } from '../support/processes.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -45,12 +46,14 @@ describe('meshchat node with a data dir it cannot use', () => {
     chmodSync(cwd, 0o555);
     const run = await runCliToEnd(['node', '--port', '0'], { MESHCHAT_DATA_DIR: '' }, 20_000, undefined, {
       cwd,
-      ...permissionsApply(),
+      ...unwritable([cwd]),
     });
     expect(run.code, run.stderr).toBe(1);
     expectOneLine(run.stderr);
     // No `--data-dir:` either: the operator gave no such flag.
-    expect(run.stderr).toBe('meshchat node: cannot create the data dir .meshchat/node: permission denied\n');
+    expect(run.stderr).toBe(
+      `meshchat node: cannot create the data dir .meshchat/node: ${unwritableReason}\n`,
+    );
   });
 
   it('a database file the node may not write stops the start with one line, exit 1', async () => {
@@ -63,12 +66,9 @@ describe('meshchat node with a data dir it cannot use', () => {
     await first.waitForOutput(/listening at/);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
-    const other = permissionsApply();
-    if (other.uid !== undefined && other.gid !== undefined)
-      chownSync(join(dataDir, 'node-key.pem'), other.uid, other.gid);
-    chmodSync(dataDir, 0o777);
-    chmodSync(join(dataDir, 'meshchat.db'), 0o444);
-    const run = await runCliToEnd(args, env, 10_000, undefined, other);
+    const db = join(dataDir, 'meshchat.db');
+    chmodSync(db, 0o444);
+    const run = await runCliToEnd(args, env, 10_000, undefined, unwritable([db]));
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).not.toMatch(/listening/);
     expectOneLine(run.stderr);

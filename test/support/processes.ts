@@ -21,20 +21,38 @@ export interface CliProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-/** Where the child runs (`cwd`), and as whom (`uid`, `gid`: only a root parent may choose). */
+/**
+ * Where the child runs (`cwd`), and paths it must not be able to write (`readOnly`: each bind-mounted read-only
+ * in a mount namespace of the child's own, see `unwritable`).
+ */
 export interface CliSpawnOptions {
   readonly cwd?: string;
-  readonly uid?: number;
-  readonly gid?: number;
+  readonly readOnly?: readonly string[];
 }
 
+/** Whether file modes bind this test runner: root (CAP_DAC_OVERRIDE) writes whatever the modes say. */
+export const MODES_APPLY = process.getuid?.() !== 0;
+
 /**
- * Spawn options that make a child's file permissions count: as root they would not, so a root test runner
- * runs the child as `nobody` (65534); anyone else runs it as themselves.
+ * Makes `paths` unwritable for a child: a test chmods them as well, which is enough for anyone but root; a root
+ * test runner (CI) runs the child in a mount namespace where each is a read-only bind mount (`unshare -m`,
+ * private to the child, gone when it exits), which binds root too. The reason a child then gives is
+ * `permission denied` under modes and `the file system is read-only` under the mount: `unwritableReason`.
  */
-export function permissionsApply(): CliSpawnOptions {
-  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+export function unwritable(paths: readonly string[]): CliSpawnOptions {
+  return MODES_APPLY ? {} : { readOnly: paths };
 }
+
+/** What a child told `unwritable` paths says of them, in `systemErrorReason`'s words. */
+export const unwritableReason = MODES_APPLY ? 'permission denied' : 'the file system is read-only';
+
+/**
+ * Mounts each of its first `$1` arguments read-only over itself, enters the working directory again (so that it
+ * is seen through the new mounts too), then runs the rest.
+ */
+const READ_ONLY_MOUNTS =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" || exit 97; ' +
+  'shift; n=$((n-1)); done; cd "$PWD" && exec "$@"';
 
 /** A fresh data dir under the system's temp dir, so test nodes never share or litter state. */
 export function tempDataDir(): string {
@@ -52,8 +70,27 @@ export function runCli(
   spawnOptions: CliSpawnOptions = {},
 ): CliProcess {
   const ownDataDir = env.MESHCHAT_DATA_DIR === undefined ? tempDataDir() : undefined;
-  const child = spawn(process.execPath, [script, ...args], {
-    ...spawnOptions,
+  const { readOnly = [], ...options } = spawnOptions;
+  const [command, commandArgs] =
+    readOnly.length === 0
+      ? [process.execPath, [script, ...args]]
+      : [
+          'unshare',
+          [
+            '-m',
+            'sh',
+            '-c',
+            READ_ONLY_MOUNTS,
+            'sh',
+            String(readOnly.length),
+            ...readOnly,
+            process.execPath,
+            script,
+            ...args,
+          ],
+        ];
+  const child = spawn(command, commandArgs, {
+    ...options,
     env: { ...process.env, MESHCHAT_LOG_LEVEL: 'warn', MESHCHAT_DATA_DIR: ownDataDir, ...env },
   });
   if (ownDataDir) child.on('exit', () => rmSync(ownDataDir, { recursive: true, force: true }));

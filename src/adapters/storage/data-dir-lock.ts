@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from './make-dirs.js';
 import { systemErrorReason } from './system-error-reason.js';
 
 /** The lock file in a data dir: the holder's process id, one line. */
@@ -75,7 +76,7 @@ export function lockDataDir(dataDir: string, options: LockOptions = {}): DataDir
   const isAlive = options.isAlive ?? processAlive;
   const file = join(dataDir, LOCK_FILE);
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirs(dataDir);
   } catch (error) {
     throw new DataDirUnlockable(`cannot create the data dir ${dataDir}: ${systemErrorReason(error)}`);
   }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidNodeId } from '../../domain/node-record.js';
+import { makeDirs } from './make-dirs.js';
 import { systemErrorReason } from './system-error-reason.js';
 
 /** Where a node run without `--id` and without `--data-dir` keeps its state, so each start is the same node. */
@@ -40,7 +41,7 @@ export function storedNodeId(dataDir: string, make: () => string = randomNodeId)
   if (stored !== undefined) return stored;
   const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirs(dataDir);
   } catch (error) {
     throw new NodeIdentityUnusable(
       `cannot create the data dir ${dataDir}: ${systemErrorReason(error)}`,
