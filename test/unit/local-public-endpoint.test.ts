@@ -20,8 +20,9 @@ describe('LocalPublicEndpoint: the URL a node without a tunnel announces', () =>
     expect(await new LocalPublicEndpoint(undefined, '[fd00::5]').open(3001)).toBe('http://[fd00::5]:3001');
   });
 
-  it('announces loopback when it listens on every interface or no host is given', async () => {
-    for (const host of ['0.0.0.0', '::', '[::]', undefined]) {
+  it('announces loopback when it listens on every interface, on an address with a zone, or no host is given', async () => {
+    // fe80::1%eth0: a zone id has no URL form, so the node cannot announce it (and must not fail to start)
+    for (const host of ['0.0.0.0', '::', '[::]', 'fe80::1%eth0', undefined]) {
       expect(await new LocalPublicEndpoint(undefined, host).open(8080)).toBe('http://127.0.0.1:8080');
     }
   });
