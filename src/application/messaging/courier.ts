@@ -11,7 +11,7 @@ import type { ChatMessage } from '../../domain/message.js';
 import { shownToUsers } from '../../domain/message-signature.js';
 import type { NodeRecord } from '../../domain/node-record.js';
 import type { PeerRegistry } from '../../domain/peer-registry.js';
-import { PeerCallFailed, StoreClosed } from '../errors.js';
+import { OutboxFull, PeerCallFailed, StoreClosed } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { InternalErrors } from '../ports/internal-errors.js';
 import type { MessageStore } from '../ports/message-store.js';
@@ -25,7 +25,7 @@ import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery-set
 import { DirectUnsupported } from './direct-errors.js';
 import { type FirstOutcome, Lane, type Parcel, type Refusal } from './lane.js';
 import type { MessageSignatures } from './message-signatures.js';
-import { checkOutboxRoom, outboxRoomRefusal } from './outbox-room.js';
+import { outboxRoomRefusal } from './outbox-room.js';
 
 export type { FirstOutcome, Refusal } from './lane.js';
 
@@ -93,8 +93,6 @@ export class Courier {
   #toSettle: number[] = [];
   /** Users' messages at the door: refused while their destination is behind (`AdmissionGate`). */
   readonly #gate: AdmissionGate;
-  /** Copies waiting for one destination (the outbox's bound per destination). */
-  readonly #queuedFor = (node: string): number => this.#lanes.get(node)?.parcels.length ?? 0;
 
   constructor(
     private readonly deps: CourierDeps,
@@ -156,10 +154,14 @@ export class Courier {
    * another reason first (the node stopping, the outbox full): `send` still says so.
    */
   busyRefusal(targets: readonly NodeRecord[]): BusyRefusal | undefined {
-    if (this.#stopped) return undefined;
-    if (outboxRoomRefusal(this.settings, this.#parcels.size, this.#queuedFor, false, targets) !== undefined)
-      return undefined;
+    if (this.#stopped || this.#roomRefusal(false, targets) !== undefined) return undefined;
     return this.#gate.refusal(targets);
+  }
+
+  /** Why the outbox has no room for copies for `targets` (`outboxRoomRefusal`), or undefined. */
+  #roomRefusal(broadcast: boolean, targets: readonly NodeRecord[]): string | undefined {
+    const queuedFor = (node: string): number => this.#lanes.get(node)?.parcels.length ?? 0;
+    return outboxRoomRefusal(this.settings, this.#parcels.size, queuedFor, broadcast, targets);
   }
 
   /**
@@ -174,7 +176,8 @@ export class Courier {
     options: SendOptions,
   ): Promise<FirstOutcome[]> {
     if (this.#stopped) throw new StoreClosed();
-    checkOutboxRoom(this.settings, this.#parcels.size, this.#queuedFor, message, targets);
+    const full = this.#roomRefusal(message.to === BROADCAST, targets);
+    if (full !== undefined) throw new OutboxFull(full);
     // Once the message is in its lanes (or was not stored), the lanes count it.
     const stored = options.admit && message.to !== BROADCAST ? this.#gate.enter(targets) : () => {};
     try {

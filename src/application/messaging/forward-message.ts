@@ -45,13 +45,12 @@ export class ForwardMessage {
     }
     const text = outgoingText(input);
     const { registry, courier, local, clock, ids, telemetry, signatures } = this.deps;
-    if (text.to !== registry.self.id && text.to !== BROADCAST) {
-      // A destination that is behind: refused before the message is made (`Courier.busyRefusal`), the same
-      // answer `send` would give, so that under overload a refusal costs a small part of a delivery.
-      const destination = registry.known(text.to);
-      const busy = destination && courier.busyRefusal([destination]);
-      if (busy) return { ok: false, error: busyError(busy) };
-    }
+    const broadcast = text.to === BROADCAST;
+    const destination = broadcast || text.to === registry.self.id ? undefined : registry.known(text.to);
+    // A destination that is behind: refused before the message is made (`Courier.busyRefusal`), the same
+    // answer `send` would give, so that under overload a refusal costs a small part of a delivery.
+    const busy = destination && courier.busyRefusal([destination]);
+    if (busy) return { ok: false, error: busyError(busy) };
     const fields: ChatMessage = {
       ...text,
       id: ids.next(),
@@ -67,8 +66,6 @@ export class ForwardMessage {
       telemetry?.messageAccepted(message, 'user');
       return { ok: true, id: message.id, status: 'delivered' };
     }
-    const broadcast = message.to === BROADCAST;
-    const destination = registry.known(message.to);
     if (!broadcast && !destination) {
       const { code, message: why } = new UnknownNode(message.to);
       return { ok: false, id: message.id, error: { code, message: why } };

@@ -1,25 +1,11 @@
-import { BROADCAST } from '../../domain/delivery.js';
-import type { ChatMessage } from '../../domain/message.js';
 import type { NodeRecord } from '../../domain/node-record.js';
-import { OutboxFull } from '../errors.js';
 
 /**
- * Refuses `OutboxFull` a message whose copies for `targets` would take the outbox past its bounds: `maxQueued`
- * copies in all (`queued` now), and `maxQueuedPerNode` for one destination (`queuedFor`). A broadcast is bounded
- * by the total only, so one node that is gone for good cannot block them all.
+ * Why a message whose copies for `targets` would take the outbox past its bounds is refused (the `OutboxFull`
+ * sentence), or undefined when there is room: `maxQueued` copies in all (`queued` now), and `maxQueuedPerNode`
+ * for one destination (`queuedFor`). A broadcast is bounded by the total only, so one node that is gone for good
+ * cannot block them all.
  */
-export function checkOutboxRoom(
-  bounds: { readonly maxQueued: number; readonly maxQueuedPerNode: number },
-  queued: number,
-  queuedFor: (node: string) => number,
-  message: ChatMessage,
-  targets: readonly NodeRecord[],
-): void {
-  const why = outboxRoomRefusal(bounds, queued, queuedFor, message.to === BROADCAST, targets);
-  if (why !== undefined) throw new OutboxFull(why);
-}
-
-/** Why `checkOutboxRoom` would refuse (its `OutboxFull` sentence), or undefined when there is room. */
 export function outboxRoomRefusal(
   bounds: { readonly maxQueued: number; readonly maxQueuedPerNode: number },
   queued: number,

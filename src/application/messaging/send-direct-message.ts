@@ -38,12 +38,10 @@ export class SendDirectMessage {
     const msg = assertMessageText(input.msg);
     const file = assertFileReference(input.file);
     const { registry, courier, direct, clock, ids, telemetry, signatures } = this.deps;
-    if (address.node !== registry.self.id) {
-      // Refused before the message is made when its node is behind, as `ForwardMessage` does.
-      const node = registry.known(address.node);
-      const busy = node?.incarnation !== undefined && courier.busyRefusal([node]);
-      if (busy) return { ok: false, error: busyError(busy) };
-    }
+    const destination = address.node === registry.self.id ? undefined : registry.known(address.node);
+    // Refused before the message is made when its node is behind, as `ForwardMessage` does.
+    const busy = destination?.incarnation !== undefined && courier.busyRefusal([destination]);
+    if (busy) return { ok: false, error: busyError(busy) };
     const fields: ChatMessage = {
       id: ids.next(),
       from: registry.self.id,
@@ -69,7 +67,6 @@ export class SendDirectMessage {
       telemetry?.messageAccepted(message, 'user');
       return { ok: true, id: message.id, status: 'delivered' };
     }
-    const destination = registry.known(address.node);
     if (!destination) return refused(message, new UnknownNode(address.node));
     if (destination.incarnation === undefined) return refused(message, new DirectUnsupported(address.node));
     const [outcome] = await courier.send(message, [destination], {

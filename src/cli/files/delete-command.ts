@@ -5,7 +5,7 @@ import { parseAccountNameFlag } from '../account/register.js';
 import { parseHttpUrlFlag, requireFlag } from '../args.js';
 import { logInWithPassword, PASSWORD_ENV, type PasswordIo } from '../login.js';
 import { CONTROL } from '../terminal-text.js';
-import { type FileRef, idOf, parseFileRef } from './file-ref.js';
+import { type FileRef, homeNodeOf, idOf, parseFileRef } from './file-ref.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { argsOrExit, loggedInFailureExit, parseOneFileArgs } from './one-file-args.js';
 
@@ -86,7 +86,7 @@ export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<
  * is asked. A node that does not say its id (no `/healthz`) is left to the login.
  */
 async function assertHomeNode(node: URL, file: { owner: string; name: string }): Promise<void> {
-  const home = file.owner.slice(file.owner.lastIndexOf('@') + 1);
+  const home = homeNodeOf(file.owner);
   const health = await nodeAnswer<{ node?: { id?: unknown } }>(new URL('/healthz', node)).catch(
     () => undefined,
   );

@@ -22,6 +22,11 @@ export function parseFileRef(ref: string): FileRef {
   throw new UsageError(`name the file by its id (64 hex digits) or as OWNER/NAME, got '${ref.slice(0, 80)}'`);
 }
 
+/** The node an OWNER address (`alice@node-a`) lives on: where its files are published and deleted. */
+export function homeNodeOf(owner: string): string {
+  return owner.slice(owner.lastIndexOf('@') + 1);
+}
+
 /** The id of OWNER's file called NAME, from the node's listing of OWNER's files (its mesh catalog). */
 export async function idOf(
   node: URL,
@@ -44,7 +49,7 @@ export async function idOf(
   const found = files.find((f) => f.name === file.name.normalize('NFC'));
   if (found) return found.id;
   // The owner's node may be down, or may have left: its files are then not (or not all) in the listing.
-  const home = file.owner.slice(file.owner.lastIndexOf('@') + 1);
+  const home = homeNodeOf(file.owner);
   const why = stale.includes(home)
     ? ` (what it knows of node ${home}'s files may be out of date: try again shortly)`
     : missing.includes(home)
