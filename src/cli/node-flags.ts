@@ -19,7 +19,8 @@ export const NODE_USAGE = `Usage: meshchat node [options]
   --id ID            node id, 1-64 of [A-Za-z0-9._-] (env MESHCHAT_ID; default: the id kept in the data
                      dir, node-<random> on its first start)
   --port N           port to listen on, 0 picks a free one (env PORT; default 8080)
-  --host ADDR        address to listen on, and announced without --public-url unless it is 0.0.0.0 or ::
+  --host ADDR        address to listen on, and announced without --public-url unless it is 0.0.0.0, ::
+                     or an address with a zone (fe80::1%eth0)
                      (env MESHCHAT_HOST; default 127.0.0.1, or 0.0.0.0 with --public-url)
   --public-url URL   URL other nodes reach this node at (env MESHCHAT_PUBLIC_URL)
   --join URL         a node of the network to join; repeatable (env MESHCHAT_JOIN, comma-separated)
