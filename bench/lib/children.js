@@ -62,6 +62,34 @@ export function processCpuSeconds(pid) {
 }
 
 /**
+ * The system calls a process has made so far that read and that write (`syscr`, `syscw` in /proc/PID/io: sockets,
+ * pipes and files alike), and the bytes it wrote; undefined where /proc does not say.
+ * @param {number | undefined} pid
+ * @returns {{ reads: number, writes: number, bytesWritten: number } | undefined}
+ */
+export function processIo(pid) {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = new Map(
+      readFileSync(`/proc/${pid}/io`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [key, value] = line.split(':');
+          return [key?.trim(), Number(value)];
+        }),
+    );
+    const reads = fields.get('syscr');
+    const writes = fields.get('syscw');
+    const bytesWritten = fields.get('wchar');
+    if (reads === undefined || writes === undefined || bytesWritten === undefined) return undefined;
+    return { reads, writes, bytesWritten };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A started child process.
  * @typedef {object} Child
  * @property {string} name

@@ -9,6 +9,8 @@
 // (`outbox_full`, `destination_busy`, say) was refused out loud; one with no answer by the end of the drain
 // is counted apart as unanswered (and as a silent loss, the node having said nothing). The drain waits for
 // the answers too: a node still working through its backlog of sends is answering, not quiet.
+
+import { processIo } from './children.js';
 import { payload } from './fanout.js';
 import { field } from './field.js';
 import { monotonicMs, startLoadReceivers } from './load-receivers.js';
@@ -23,10 +25,41 @@ const TICK_MS = 1;
 
 const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** @param {(() => NodesCpu) | undefined} cpuSeconds */
-function nodesCpu(cpuSeconds) {
-  const { a, b } = cpuSeconds?.() ?? {};
-  return typeof a === 'number' && typeof b === 'number' ? a + b : undefined;
+/** @param {ReturnType<typeof readings>} nodes both nodes' CPU seconds, when both are known */
+function nodesCpu({ a, b }) {
+  return typeof a.cpu === 'number' && typeof b.cpu === 'number' ? a.cpu + b.cpu : undefined;
+}
+
+/**
+ * What each node of the pair spent per delivered message between two readings: CPU, and the system calls
+ * that read and that wrote (every one of which may wake another process: the next node, a user, the disk).
+ * @typedef {{ cpuMs: number | null, reads: number | null, writes: number | null, bytesWritten: number | null }} NodeCost
+ */
+
+/** @param {{ a?: number | undefined, b?: number | undefined } | undefined} pids @param {NodesCpu} cpu */
+function readings(pids, cpu) {
+  return { a: { cpu: cpu.a, io: processIo(pids?.a) }, b: { cpu: cpu.b, io: processIo(pids?.b) } };
+}
+
+/**
+ * @param {ReturnType<typeof readings>} before
+ * @param {ReturnType<typeof readings>} after
+ * @param {number} delivered
+ * @returns {{ a: NodeCost, b: NodeCost } | null}
+ */
+function perNodeCost(before, after, delivered) {
+  if (delivered <= 0) return null;
+  const per = (/** @type {number | undefined} */ x, /** @type {number | undefined} */ y, scale = 1) =>
+    x === undefined || y === undefined ? null : Math.round(((y - x) * scale * 1000) / delivered) / 1000;
+  const round = (/** @type {number | null} */ v) => (v === null ? null : Math.round(v));
+  /** @param {'a' | 'b'} w @returns {NodeCost} */
+  const node = (w) => ({
+    cpuMs: per(before[w].cpu, after[w].cpu, 1000),
+    reads: per(before[w].io?.reads, after[w].io?.reads),
+    writes: per(before[w].io?.writes, after[w].io?.writes),
+    bytesWritten: round(per(before[w].io?.bytesWritten, after[w].io?.bytesWritten)),
+  });
+  return { a: node('a'), b: node('b') };
 }
 
 /**
@@ -44,6 +77,7 @@ function nodesCpu(cpuSeconds) {
  * @param {number} [run.quietMs]
  * @param {number} [run.drainMaxMs]
  * @param {() => NodesCpu} [run.cpuSeconds]
+ * @param {{ a?: number | undefined, b?: number | undefined }} [run.pids] the nodes' processes, for `perNode`
  */
 export async function offerLoad({
   senderUrl,
@@ -57,6 +91,7 @@ export async function offerLoad({
   quietMs = 2_000,
   drainMaxMs = 20_000,
   cpuSeconds,
+  pids,
 }) {
   const count = Math.max(1, Math.round(rate * seconds));
   const scheduled = new Float64Array(count);
@@ -96,7 +131,8 @@ export async function offerLoad({
   };
 
   try {
-    const cpuBefore = nodesCpu(cpuSeconds);
+    const nodesBefore = readings(pids, cpuSeconds?.() ?? {});
+    const cpuBefore = nodesCpu(nodesBefore);
     const start = monotonicMs() + 20;
     let next = 0;
     let lateMs = 0; // how far behind its schedule the sender fell, at worst
@@ -130,7 +166,8 @@ export async function offerLoad({
       await sleep(50);
     }
     await sleep(200); // late duplicates
-    const cpuAfter = nodesCpu(cpuSeconds);
+    const nodesAfter = readings(pids, cpuSeconds?.() ?? {});
+    const cpuAfter = nodesCpu(nodesAfter);
     const { doneAt, delivered, duplicateCopies } = await users.finish();
     let inWindow = 0;
     for (const done of doneAt) if (done !== null && done <= sendEnd) inWindow++;
@@ -175,6 +212,7 @@ export async function offerLoad({
         cpuBefore !== undefined && cpuAfter !== undefined && delivered > 0
           ? Math.round(((cpuAfter - cpuBefore) / delivered) * 1e6) / 1e3
           : null,
+      perNode: perNodeCost(nodesBefore, nodesAfter, delivered),
     };
   } finally {
     disconnectAll([sender]);

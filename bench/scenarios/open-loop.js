@@ -24,7 +24,8 @@ import { startFloorPair, startPlainPair } from '../systems/plain.js';
 
 /**
  * Either system's pair of nodes, as this scenario uses it.
- * @typedef {{ mode: string, a: { id: string, url: string }, b: { id: string, url: string },
+ * @typedef {{ mode: string, a: { id: string, url: string, pid?: number | undefined },
+ *   b: { id: string, url: string, pid?: number | undefined },
  *   cpuSeconds: () => NodesCpu, stop(): Promise<unknown> }} LoadPair
  */
 
@@ -117,6 +118,7 @@ function measureOnce(system, label, options, log) {
           quietMs: QUIET_MS,
           drainMaxMs: DRAIN_MAX_MS,
           cpuSeconds: pair.cpuSeconds,
+          pids: { a: pair.a.pid, b: pair.b.pid },
         });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -195,6 +197,10 @@ function summarize(rounds, loadRates) {
         p999: of((r) => r.ms.p999),
         goodput: of((r) => r.goodput),
         nodesCpuMsPerMsg: of((r) => r.nodesCpuMsPerMsg),
+        nodes: {
+          a: nodeCosts(runs.map((r) => r.perNode?.a)),
+          b: nodeCosts(runs.map((r) => r.perNode?.b)),
+        },
         senderLateMs: of((r) => r.senderLateMs),
         sent: total((r) => r.sent),
         delivered: total((r) => r.delivered),
@@ -207,6 +213,18 @@ function summarize(rounds, loadRates) {
       };
     }),
     overload: overloadSummary(good),
+  };
+}
+
+/** @param {readonly (import('../lib/open-loop.js').NodeCost | undefined)[]} costs one node's, one per run */
+function nodeCosts(costs) {
+  /** @param {(c: import('../lib/open-loop.js').NodeCost) => number | null} f */
+  const of = (f) => spread(costs, (c) => (c ? f(c) : undefined)).median;
+  return {
+    cpuMs: of((c) => c.cpuMs),
+    reads: of((c) => c.reads),
+    writes: of((c) => c.writes),
+    bytesWritten: of((c) => c.bytesWritten),
   };
 }
 
@@ -357,6 +375,22 @@ export function report(result) {
       '  node CPU ms per msg',
       at((r) => withSpread(r.nodesCpuMsPerMsg, 3)),
     );
+    row(
+      '    A / B',
+      at((r) => `${fixed(r.nodes.a.cpuMs, 3)} / ${fixed(r.nodes.b.cpuMs, 3)}`),
+    );
+    row(
+      '  system calls per msg, A: read / write',
+      at((r) => `${fixed(r.nodes.a.reads, 2)} / ${fixed(r.nodes.a.writes, 2)}`),
+    );
+    row(
+      '    B: read / write',
+      at((r) => `${fixed(r.nodes.b.reads, 2)} / ${fixed(r.nodes.b.writes, 2)}`),
+    );
+    row(
+      '  bytes written per msg, A / B',
+      at((r) => `${fixed(r.nodes.a.bytesWritten, 0)} / ${fixed(r.nodes.b.bytesWritten, 0)}`),
+    );
   });
   if (!params.openOnly) {
     const o =
@@ -417,6 +451,11 @@ export function report(result) {
             'that.'),
     );
   }
+  lines.push(
+    '  system calls and bytes written: /proc/PID/io of each node process (syscr, syscw, wchar) over the run, ' +
+      "per delivered message: sockets and files alike (meshchat's WAL and checkpoints included). Each write " +
+      'to a socket can wake the process at the other end, which on a virtual machine costs more than the write.',
+  );
   lines.push(
     `  medians of ${params.rounds} round(s) [lowest-highest], order alternating; latency from each message's ` +
       'scheduled send to its last receiver (the bench sender falling behind counts against the system).',
