@@ -4,6 +4,8 @@
 // 127.0.0.1; where file permissions matter, a root test runner (whom modes do not bind) runs it with the path
 // mounted read-only (`unwritable`).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -94,6 +96,31 @@ describe('meshchat node whose seed refuses it', () => {
     } finally {
       seed.child.kill('SIGTERM');
       await seed.exited;
+    }
+  });
+});
+
+describe('meshchat node whose seed fails', () => {
+  it('says the seed failed with its status, not that it refused, and that the node did not start', async () => {
+    // Not a meshchat node: a server that fails every call, as a seed with a broken disk or a bug would.
+    const asked: string[] = [];
+    const seed = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
+    });
+    await new Promise<void>((resolve) => seed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(seed.address() as AddressInfo).port}`;
+    try {
+      const run = await runCliToEnd(['node', '--port', '0', '--join', url]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(asked).toContain('GET /nodes');
+      expectOneLine(run.stderr);
+      expect(run.stderr).toBe(
+        `meshchat node: The seed node failed (an error of the seed, not a refusal), so this node joined no network (${url}: ${url} answered GET /nodes with 500: Internal Server Error). This node did not start: start it again once the seed works, or --join another node.\n`,
+      );
+      expect(run.stderr).not.toMatch(/took this node in|No seed node answered/);
+    } finally {
+      await new Promise((resolve) => seed.close(resolve));
     }
   });
 });
