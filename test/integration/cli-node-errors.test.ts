@@ -43,6 +43,37 @@ describe('meshchat node with a data dir it cannot use', () => {
     );
   });
 
+  it('a data dir where mkdir cannot succeed (under /proc) fails at once: one line, exit 1, no hang', async () => {
+    // Node's recursive mkdir looped for ever here: /proc exists, and mkdir in it answers ENOENT, which it read
+    // as "make the parent first". With --id the id file is not read, so the lock is the first to make the dir.
+    const why = 'exists, but its file system does not let a directory be made in it';
+    const procs = [
+      runCli(['node', '--port', '0', '--data-dir', '/proc/meshchat-test/data']),
+      runCli(['node', '--port', '0', '--id', 'p', '--data-dir', '/proc/self/meshchat-test']),
+    ];
+    let timer: NodeJS.Timeout | undefined;
+    const runs = await Promise.race([
+      Promise.all(procs.map(async (p) => ({ code: await p.exited, stderr: p.stderr() }))),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('meshchat node did not exit within 15 s')), 15_000);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
+      // A hung node spins in a system call loop: it must not outlive the test.
+      for (const p of procs) p.child.kill('SIGKILL');
+    });
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(1);
+      expectOneLine(run.stderr);
+    }
+    expect(runs[0]?.stderr).toBe(
+      `meshchat node: cannot create the data dir /proc/meshchat-test/data: /proc ${why}\n`,
+    );
+    expect(runs[1]?.stderr).toBe(
+      `meshchat node: cannot create the data dir /proc/self/meshchat-test: /proc/self ${why}\n`,
+    );
+  });
+
   it('the default data dir in a directory the node may not write: one line naming it, exit 1', async () => {
     const cwd = openDir();
     chmodSync(cwd, 0o555);
