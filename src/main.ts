@@ -1,6 +1,7 @@
 import { createLogger } from './adapters/log/logger.js';
 import { type DataDirLock, lockDataDir } from './adapters/storage/data-dir-lock.js';
 import { NodeIdentityUnusable } from './adapters/storage/node-identity.js';
+import { JoinFailed } from './application/errors.js';
 import { USAGE_EXIT_CODE, UsageError } from './cli/args.js';
 import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
 import { createNode } from './container.js';
@@ -74,8 +75,13 @@ export async function runNode(argv: readonly string[]): Promise<number> {
       );
     }
   } catch (error) {
-    // start() has already released whatever it had opened.
-    process.stderr.write(`meshchat node: ${failure(error)}\n`);
+    // start() has already released whatever it had opened. A seed that failed may work again; this process
+    // does not wait for it.
+    const retry =
+      error instanceof JoinFailed && error.seedFailed
+        ? ' This node did not start: start it again once the seed works, or --join another node.'
+        : '';
+    process.stderr.write(`meshchat node: ${failure(error)}${retry}\n`);
     lock?.release();
     return 1;
   }

@@ -22,9 +22,19 @@ export class PeerCallFailed extends MeshError {
   }
 }
 
-/** No seed answered `GET /nodes`, or each one that did refused: the node could not join any network. */
+/**
+ * No seed answered `GET /nodes`, or each one that did refused or failed: the node could not join any network.
+ * `seedFailed` when at least one seed failed (a 5xx, or an answer that breaks the protocol) rather than refused:
+ * a fault of that seed, which may take the node in once it works again.
+ */
 export class JoinFailed extends MeshError {
   readonly code = 'join_failed';
+  constructor(
+    message: string,
+    readonly seedFailed = false,
+  ) {
+    super(message);
+  }
 }
 
 /** A public URL could not be obtained (missing token, tunnel refused, ...). The message is one line. */

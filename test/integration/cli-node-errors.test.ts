@@ -4,6 +4,8 @@
 // 127.0.0.1; where file permissions matter, a root test runner (whom modes do not bind) runs it with the path
 // mounted read-only (`unwritable`).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,6 +40,37 @@ describe('meshchat node with a data dir it cannot use', () => {
     expectOneLine(run.stderr);
     expect(run.stderr).toBe(
       `meshchat node: cannot read the node id from ${join(file, 'data', 'node-id')}: a part of its path is not a directory\n`,
+    );
+  });
+
+  it('a data dir where mkdir cannot succeed (under /proc) fails at once: one line, exit 1, no hang', async () => {
+    // Node's recursive mkdir looped for ever here: /proc exists, and mkdir in it answers ENOENT, which it read
+    // as "make the parent first". With --id the id file is not read, so the lock is the first to make the dir.
+    const why = 'exists, but its file system does not let a directory be made in it';
+    const procs = [
+      runCli(['node', '--port', '0', '--data-dir', '/proc/meshchat-test/data']),
+      runCli(['node', '--port', '0', '--id', 'p', '--data-dir', '/proc/self/meshchat-test']),
+    ];
+    let timer: NodeJS.Timeout | undefined;
+    const runs = await Promise.race([
+      Promise.all(procs.map(async (p) => ({ code: await p.exited, stderr: p.stderr() }))),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('meshchat node did not exit within 15 s')), 15_000);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
+      // A hung node spins in a system call loop: it must not outlive the test.
+      for (const p of procs) p.child.kill('SIGKILL');
+    });
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(1);
+      expectOneLine(run.stderr);
+    }
+    expect(runs[0]?.stderr).toBe(
+      `meshchat node: cannot create the data dir /proc/meshchat-test/data: /proc ${why}\n`,
+    );
+    expect(runs[1]?.stderr).toBe(
+      `meshchat node: cannot create the data dir /proc/self/meshchat-test: /proc/self ${why}\n`,
     );
   });
 
@@ -94,6 +127,31 @@ describe('meshchat node whose seed refuses it', () => {
     } finally {
       seed.child.kill('SIGTERM');
       await seed.exited;
+    }
+  });
+});
+
+describe('meshchat node whose seed fails', () => {
+  it('says the seed failed with its status, not that it refused, and that the node did not start', async () => {
+    // Not a meshchat node: a server that fails every call, as a seed with a broken disk or a bug would.
+    const asked: string[] = [];
+    const seed = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
+    });
+    await new Promise<void>((resolve) => seed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(seed.address() as AddressInfo).port}`;
+    try {
+      const run = await runCliToEnd(['node', '--port', '0', '--join', url]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(asked).toContain('GET /nodes');
+      expectOneLine(run.stderr);
+      expect(run.stderr).toBe(
+        `meshchat node: The seed node failed (an error of the seed, not a refusal), so this node joined no network (${url}: ${url} answered GET /nodes with 500: Internal Server Error). This node did not start: start it again once the seed works, or --join another node.\n`,
+      );
+      expect(run.stderr).not.toMatch(/took this node in|No seed node answered/);
+    } finally {
+      await new Promise((resolve) => seed.close(resolve));
     }
   });
 });

@@ -139,6 +139,57 @@ describe('files commands on a real node, when something is wrong', () => {
     expect(run.stderr).not.toContain('query parameter');
   });
 
+  it('publish with any --name the node would refuse: a flag error naming --name and the rules, nothing sent', async () => {
+    // `--name a/b` used to reach the node, be refused there, and exit 1.
+    const asked: string[] = [];
+    const server = createServer((request, response) => {
+      asked.push(`${request.method} ${request.url}`);
+      response.writeHead(500).end();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const file = join(workDir(), 'x.txt');
+    writeFileSync(file, 'x');
+    const names = ['a/b', 'a\\b', '..', '.', 'a\nb', 'tab\there', 'e'.repeat(200) + 'é'.repeat(28)];
+    const runs = await Promise.all(
+      names.map((name) =>
+        cli(['publish', file, '--name', name, '--node', url, '--login', 'alice'], {
+          MESHCHAT_PASSWORD: PASSWORD,
+        }),
+      ),
+    );
+    runs.forEach((run, i) => {
+      const what = JSON.stringify(names[i]);
+      expect(run.code, what).toBe(2);
+      expectOneLine(run.stderr, 'publish');
+      expect(run.stderr, what).toMatch(
+        /^meshchat publish: --name must be 1 to 255 bytes of UTF-8, no control characters, no "\/" or "\\", not "\." or "\.\." \(a file name .+\)\n$/,
+      );
+    });
+    // A file whose own name the node would refuse: the same, before anything is sent.
+    const oddFile = join(workDir(), 'bell\u0007.txt');
+    writeFileSync(oddFile, 'x');
+    const odd = await cli(['publish', oddFile, '--node', url, '--login', 'alice'], {
+      MESHCHAT_PASSWORD: PASSWORD,
+    });
+    expect(odd.code, odd.stderr).toBe(2);
+    expectOneLine(odd.stderr, 'publish');
+    expect(odd.stderr).toMatch(
+      /^meshchat publish: the file's own name cannot be published .*: give one with --name, 1 to 255 bytes/,
+    );
+    expect(asked).toEqual([]);
+    // 255 bytes exactly is a name: it gets as far as the node.
+    const longest = await cli(
+      ['publish', file, '--name', 'e'.repeat(199) + 'é'.repeat(28), '--node', url, '--login', 'alice'],
+      {
+        MESHCHAT_PASSWORD: PASSWORD,
+      },
+    );
+    expect(longest.code, longest.stderr).toBe(1);
+    expect(asked.length).toBeGreaterThan(0);
+  });
+
   it('get from a node that drops the connection before answering the download: one line, exit 1', async () => {
     const content = randomBytes(3000);
     const id = sha(content);

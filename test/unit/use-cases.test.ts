@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { JoinFailed } from '../../src/application/errors.js';
+import { JoinFailed, PeerCallFailed } from '../../src/application/errors.js';
+import { JoinNetwork } from '../../src/application/membership/join-network.js';
+import type { PeerClient } from '../../src/application/ports/peer-client.js';
 import { HopLimitReached, InvalidInput, UnknownNode } from '../../src/domain/errors.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { createMemoryNode, InMemoryNetwork, type MemoryNode } from '../fakes/in-memory-network.js';
@@ -49,6 +51,36 @@ describe('use cases on an in-memory network', () => {
       expect(partly.failedSeeds.map((f) => f.url)).toEqual(['http://gone.mesh.test']);
       const e = createMemoryNode(net, 'e', { clock });
       await expect(e.join.execute(['http://gone.mesh.test'])).rejects.toThrow(JoinFailed);
+    });
+
+    it('tells a seed that failed from one that refused or did not answer', async () => {
+      const failures: Record<string, PeerCallFailed> = {
+        'http://refuses.mesh.test': new PeerCallFailed('peer_rejected', 'refused', 401),
+        'http://fails.mesh.test': new PeerCallFailed('peer_rejected', 'failed', 503),
+        'http://garbles.mesh.test': new PeerCallFailed('peer_bad_answer', 'not JSON'),
+        'http://gone.mesh.test': new PeerCallFailed('peer_unreachable', 'gone'),
+      };
+      const peers = { listNodes: (url: string) => Promise.reject(failures[url]) } as unknown as PeerClient;
+      const join = new JoinNetwork({ registry: createMemoryNode(net, 'd', { clock }).registry, peers });
+      const lead = (seeds: string[]) =>
+        join.execute(seeds.map((s) => `http://${s}.mesh.test`)).then(
+          () => expect.unreachable(),
+          (error: JoinFailed) => [error.message.split(', so')[0], error.seedFailed],
+        );
+      expect(await lead(['refuses', 'gone'])).toEqual(['No seed node took this node in', false]);
+      expect(await lead(['gone'])).toEqual(['No seed node answered', false]);
+      expect(await lead(['fails'])).toEqual([
+        'The seed node failed (an error of the seed, not a refusal)',
+        true,
+      ]);
+      expect(await lead(['fails', 'garbles'])).toEqual([
+        'Every seed node failed (an error of the seed, not a refusal)',
+        true,
+      ]);
+      expect(await lead(['refuses', 'fails'])).toEqual([
+        'A seed node failed (an error of the seed, not a refusal)',
+        true,
+      ]);
     });
 
     it('merges two networks when a node joins through a seed of each', async () => {

@@ -6,10 +6,11 @@ import {
   sign as signBytes,
   verify as verifyBytes,
 } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeSigner } from '../../application/ports/node-signer.js';
 import type { SignatureVerifier } from '../../application/ports/signature-verifier.js';
+import { makeDirs } from '../storage/make-dirs.js';
 
 /** The file in a data dir that holds the node's private key (PKCS#8 PEM, mode 0600). */
 export const NODE_KEY_FILE = 'node-key.pem';
@@ -38,7 +39,7 @@ export class Ed25519NodeSigner implements NodeSigner {
     const file = join(dataDir, NODE_KEY_FILE);
     if (!existsSync(file)) {
       const { privateKey } = generateKeyPairSync('ed25519');
-      mkdirSync(dataDir, { recursive: true });
+      makeDirs(dataDir);
       // `wx` so that a key written meanwhile by another start is never replaced.
       try {
         writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { flag: 'wx', mode: 0o600 });

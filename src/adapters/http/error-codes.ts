@@ -226,7 +226,8 @@ export const ERROR_CODES = {
       "Another node's address resolves outside the public internet, and this node does not call such addresses.",
   }),
   ...family(() => new JoinFailed(''), {
-    join_failed: 'No seed node answered (or took the node in), so the node joined no network.',
+    join_failed:
+      'No seed node answered (or took the node in: each refused it or failed), so the node joined no network.',
   }),
   internal_error: {
     status: 500,

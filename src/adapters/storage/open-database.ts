@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirs } from './make-dirs.js';
 import { WalCheckpoints } from './wal-checkpoints.js';
 
 export const DATABASE_FILE = 'meshchat.db';
@@ -11,7 +11,7 @@ export const DATABASE_FILE = 'meshchat.db';
  */
 export function openDatabase(dataDir: string): Database.Database {
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirs(dataDir);
     const db = new Database(join(dataDir, DATABASE_FILE));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

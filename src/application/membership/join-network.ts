@@ -44,6 +44,7 @@ export class JoinNetwork {
     const failedSeeds: { url: string; reason: string }[] = [];
     const answered: string[] = [];
     let refused = 0;
+    let failed = 0;
     await Promise.all(
       seeds.map(async (url) => {
         try {
@@ -53,16 +54,21 @@ export class JoinNetwork {
               learn(registry, report);
           answered.push(url);
         } catch (error) {
-          // A seed that answered with a refusal (another network key, say) did answer.
-          if (error instanceof PeerCallFailed && error.status !== undefined) refused++;
+          // A seed that answered with a refusal (another network key, say) did answer; one that answered with a
+          // server error, or with something the protocol does not allow, failed: it refused nothing.
+          const seedFault = seedFailure(error);
+          if (seedFault === 'refused') refused++;
+          else if (seedFault === 'failed') failed++;
           failedSeeds.push({ url, reason: error instanceof Error ? error.message : String(error) });
         }
       }),
     );
     if (configured.length > 0 && answered.length === 0) {
       const reasons = failedSeeds.map((f) => `${f.url}: ${f.reason}`).join('; ');
-      const lead = refused > 0 ? 'No seed node took this node in' : 'No seed node answered';
-      throw new JoinFailed(`${lead}, so this node joined no network (${reasons}).`);
+      throw new JoinFailed(
+        `${joinFailureLead(failedSeeds.length, refused, failed)}, so this node joined no network (${reasons}).`,
+        failed > 0,
+      );
     }
 
     const joined: string[] = [];
@@ -82,6 +88,27 @@ export class JoinNetwork {
     );
     return { seeds: answered, failedSeeds, joined: joined.sort(), unreachable: unreachable.sort() };
   }
+}
+
+/** How a seed's `GET /nodes` went wrong: a refusal (4xx), a failure of the seed, or no answer at all. */
+function seedFailure(error: unknown): 'refused' | 'failed' | 'unanswered' {
+  if (!(error instanceof PeerCallFailed)) return 'unanswered';
+  if (error.status !== undefined) return error.status >= 400 && error.status < 500 ? 'refused' : 'failed';
+  return error.code === 'peer_bad_answer' ? 'failed' : 'unanswered';
+}
+
+/** The first words of `JoinFailed`: a seed that failed is not said to have refused, nor to be silent. */
+function joinFailureLead(seeds: number, refused: number, failed: number): string {
+  if (failed === 0) return refused > 0 ? 'No seed node took this node in' : 'No seed node answered';
+  const who =
+    failed === seeds
+      ? seeds === 1
+        ? 'The seed node'
+        : 'Every seed node'
+      : failed === 1
+        ? 'A seed node'
+        : `${failed} seed nodes`;
+  return `${who} failed (an error of the seed, not a refusal)`;
 }
 
 /** A seed's list is taken as the base protocol takes it, except what is stale, down, or about this node. */

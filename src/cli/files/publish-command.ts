@@ -2,6 +2,8 @@
 
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { InvalidInput } from '../../domain/errors.js';
+import { checkFileName, FILE_NAME_MAX_BYTES } from '../../domain/file-record.js';
 import { parseAccountNameFlag } from '../account/register.js';
 import { parseHttpUrlFlag, requireFlag, UsageError } from '../args.js';
 import { logInWithPassword, PASSWORD_ENV, type PasswordIo } from '../login.js';
@@ -9,6 +11,9 @@ import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { argsOrExit, loggedInFailureExit, parseOneFileArgs } from './one-file-args.js';
 import { formatBytes, type ProgressOut } from './progress.js';
 import { upload } from './upload.js';
+
+/** What a name to publish under must be: the node's rules (`checkFileName`). */
+const NAME_RULES = `1 to ${FILE_NAME_MAX_BYTES} bytes of UTF-8, no control characters, no "/" or "\\", not "." or ".."`;
 
 export const PUBLISH_USAGE = `Usage: meshchat publish FILE [--description TEXT] [--name NAME] --node URL --login NAME
 
@@ -18,7 +23,8 @@ or typed at a prompt that does not echo (on a terminal only).
   --node URL          the user's home node, required
   --login NAME        the user publishing, required
   --description TEXT  what the file is, found by searches
-  --name NAME         the name to publish it under (default: the file's own name)
+  --name NAME         the name to publish it under (default: the file's own name):
+                      ${NAME_RULES}
   -h, --help          show this help`;
 
 export interface PublishIo extends PasswordIo {
@@ -52,15 +58,37 @@ function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' {
   );
   if (args === 'help') return 'help';
   const { values, file } = args;
-  if (values.name !== undefined && values.name.trim() === '')
-    throw new UsageError("--name must not be empty (leave it out to use the file's own name)");
+  const name = publishedName(values.name, file);
   return {
     file,
     node: parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url')),
     user: parseAccountNameFlag('--login', requireFlag(values.login, '--login', 'name')),
-    name: values.name ?? basename(file),
+    name,
     ...(values.description === undefined ? {} : { description: values.description }),
   };
+}
+
+/**
+ * The name to publish under, checked by the node's own rules before anything is sent: a name the node would
+ * refuse is a bad flag (or, when it is the file's own name, a bad file). The name itself is not echoed: it may
+ * hold control characters.
+ */
+function publishedName(flag: string | undefined, file: string): string {
+  if (flag !== undefined && flag.trim() === '')
+    throw new UsageError("--name must not be empty (leave it out to use the file's own name)");
+  const name = flag ?? basename(file);
+  try {
+    checkFileName(name);
+  } catch (error) {
+    if (!(error instanceof InvalidInput)) throw error;
+    const why = error.message.charAt(0).toLowerCase() + error.message.slice(1).replace(/\.$/, '');
+    throw new UsageError(
+      flag === undefined
+        ? `the file's own name cannot be published (${why}): give one with --name, ${NAME_RULES}`
+        : `--name must be ${NAME_RULES} (${why})`,
+    );
+  }
+  return name;
 }
 
 /**
