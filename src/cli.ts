@@ -1,16 +1,6 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
-import { runRegister } from './cli/account/register.js';
-import { runAudit } from './cli/audit.js';
-import { runChat } from './cli/chat/run-chat.js';
-import { runDemo } from './cli/demo.js';
-import { runDelete } from './cli/files/delete-command.js';
-import { runFiles } from './cli/files/files-command.js';
-import { runGet } from './cli/files/get-command.js';
-import { runPublish } from './cli/files/publish-command.js';
-import { runVersion } from './cli/version.js';
-import { createNode } from './container.js';
-import { runNode } from './main.js';
+// Each command's module is imported only when that command runs: a node's whole container (HTTP, socket.io,
+// SQLite) takes over a second to load, which `meshchat get` or `meshchat chat --help` has no use for.
 
 const USAGE = `Usage: meshchat <command> [options]
 
@@ -51,30 +41,44 @@ async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'node':
-      return runNode(rest);
+      return (await import('./main.js')).runNode(rest);
     case 'chat':
-      return runChat(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+      return (await import('./cli/chat/run-chat.js')).runChat(rest, {
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     case 'register':
-      return runRegister(
+      return (await import('./cli/account/register.js')).runRegister(
         rest,
         { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
         process.env,
       );
     case 'audit':
-      return runAudit(rest, { stdout: process.stdout, stderr: process.stderr });
+      return (await import('./cli/audit.js')).runAudit(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     case 'publish':
-      return runPublish(rest, {
+      return (await import('./cli/files/publish-command.js')).runPublish(rest, {
         stdin: process.stdin,
         stdout: process.stdout,
         stderr: process.stderr,
         env: process.env,
       });
     case 'files':
-      return runFiles(rest, { stdout: process.stdout, stderr: process.stderr });
+      return (await import('./cli/files/files-command.js')).runFiles(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     case 'get':
-      return runGet(rest, { stdout: process.stdout, stderr: process.stderr, stop: stopSignal() });
+      return (await import('./cli/files/get-command.js')).runGet(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        stop: stopSignal(),
+      });
     case 'delete':
-      return runDelete(rest, {
+      return (await import('./cli/files/delete-command.js')).runDelete(rest, {
         stdin: process.stdin,
         stdout: process.stdout,
         stderr: process.stderr,
@@ -89,10 +93,19 @@ async function dispatch(argv: string[]): Promise<number> {
         process.stderr.write(`meshchat demo: takes no arguments (got '${rest[0]}')\n`);
         return 2;
       }
-      return runDemo(createNode, process.stdout, process.stderr);
+      {
+        const [{ runDemo }, { createNode }] = await Promise.all([
+          import('./cli/demo.js'),
+          import('./container.js'),
+        ]);
+        return runDemo(createNode, process.stdout, process.stderr);
+      }
     case 'version':
     case '--version':
-      return runVersion(rest, { stdout: process.stdout, stderr: process.stderr });
+      return (await import('./cli/version.js')).runVersion(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     case 'help':
     case '--help':
     case '-h':

@@ -1,3 +1,5 @@
+// tsyringe needs the Reflect metadata polyfill loaded before it; the container is its only user, so it loads it.
+import 'reflect-metadata';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { chooseAdapters } from './adapter-choices.js';
 import { openNodeDatabase } from './adapters/storage/open-database.js';

@@ -4,7 +4,6 @@ import { NodeIdentityUnusable } from './adapters/storage/node-identity.js';
 import { JoinFailed } from './application/errors.js';
 import { USAGE_EXIT_CODE, UsageError } from './cli/args.js';
 import { NODE_USAGE, parseNodeFlags } from './cli/node-flags.js';
-import { createNode } from './container.js';
 import type { MeshNode } from './mesh-node.js';
 
 /**
@@ -40,6 +39,8 @@ export async function runNode(argv: readonly string[]): Promise<number> {
   }
   process.once('exit', () => lock?.release());
   const log = createLogger({ level: command.logLevel, pretty: process.stderr.isTTY, destination: 2 });
+  // The container (HTTP, socket.io, SQLite) is loaded only now: `--help` and a bad flag answer without it.
+  const { createNode } = await import('./container.js');
   let node: MeshNode;
   try {
     node = createNode(command.config, { log });

@@ -99,10 +99,24 @@ describe('the hexagon', () => {
     expect(users.sort()).toEqual(['src/container.ts']);
   });
 
+  it('the entry point loads a command only when it runs, and `node` its container only after the flags', () => {
+    // A static import here would load every command, and the node's container, for `meshchat get --help`.
+    const staticImports = (file: string) =>
+      [
+        ...readFileSync(join(root, file), 'utf8').matchAll(
+          /^\s*(?:import|export)\b[^(]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm,
+        ),
+      ].map((m) => m[1] ?? m[2]);
+    expect(staticImports('src/cli.ts').filter((spec) => spec?.startsWith('.'))).toEqual([]);
+    expect(staticImports('src/main.ts')).not.toContain('./container.js');
+    expect(staticImports('src/main.ts')).toContain('./cli/node-flags.js'); // the pattern does see them
+  });
+
   it('the checker itself sees every form of import (it would catch a violation)', () => {
     expect(importsOf('src/adapters/http/create-http-app.ts')).toContain('hono');
     expect(importsOf('src/application/messaging/forward-message.ts')).toContain('../../domain/message.js');
-    expect(importsOf('src/cli.ts')).toContain('reflect-metadata');
+    expect(importsOf('src/container.ts')).toContain('reflect-metadata');
+    expect(importsOf('src/cli.ts')).toContain('./main.js');
     expect(importsOf('src/adapters/tunnel/ngrok-public-endpoint.ts')).toContain('@ngrok/ngrok');
     expect(importStatements('src/application/membership/leave.ts')).toContainEqual({
       spec: '../ports/clock.js',
