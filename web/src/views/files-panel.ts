@@ -281,6 +281,11 @@ export class FilesPanel {
     await Promise.all([this.refreshMine(), this.search()]);
   }
 
+  /** A line under the publish form: what happened, or (`error`) what went wrong, in words. */
+  say(text: string, error: boolean): void {
+    this.#status(text, error);
+  }
+
   #progress(name: string, loaded: number, total: number): void {
     const { ui } = this;
     const fraction = total > 0 ? Math.min(1, loaded / total) : 1;
