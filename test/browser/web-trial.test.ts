@@ -42,6 +42,8 @@ async function publishAndPost(page: Page, name: string, bytes: Buffer): Promise<
   const mine = page.locator(`#my-files li[data-name=${attr(name)}]`);
   await mine.waitFor();
   await mine.locator('[data-testid="file-share"]').click();
+  // The view says where the file went: on a phone the conversation is only highlighted behind it.
+  await expect.poll(() => page.locator('#file-status').textContent()).toBe(`Posted ${name} in Everyone.`);
   await page.locator('#files-close').click();
 }
 

@@ -160,8 +160,9 @@ export function startApp(doc: Document = document): App {
     me: () => state.account.me,
     share: (file) => {
       const to = state.openKey;
-      if (to === undefined) return 'Open a conversation first, then post the file in it.';
-      if (isUserAddress(to) && !state.account.signedIn) return 'Sign in to write to a person directly.';
+      if (to === undefined) return { refused: 'Open a conversation first, then post the file in it.' };
+      if (isUserAddress(to) && !state.account.signedIn)
+        return { refused: 'Sign in to write to a person directly.' };
       const name = state.account.signedIn ? undefined : ui.displayName.value.trim() || undefined;
       const msg = `File: ${shownFileName(file.name)} (${formatFileSize(file.size)})`;
       const ref = fileReferenceOf(file);
@@ -173,7 +174,7 @@ export function startApp(doc: Document = document): App {
         ),
       );
       chat.scrollToEnd();
-      return undefined;
+      return { postedIn: to === EVERYONE ? 'Everyone' : `the conversation with ${to}` };
     },
   });
   // The page downloads a file itself, so a refusal is said in words where the Download was pressed (the
