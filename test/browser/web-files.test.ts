@@ -133,9 +133,7 @@ describe.skipIf(skip)(skip ? `the web page's files (skipped: ${missing})` : "the
 
     // Post it into Everyone: the message carries the file, shown as a card on every page.
     await listed(alice, 'file-results', name).locator('[data-testid="file-share"]').click();
-    await expect
-      .poll(() => alice.locator('#file-status').textContent())
-      .toBe(`Posted ${name} in the conversation.`);
+    await expect.poll(() => alice.locator('#file-status').textContent()).toBe(`Posted ${name} in Everyone.`);
     const text = `File: ${name} (29.3 KiB)`;
     await waitForMessage(alice, text);
     for (const page of [bob, far]) {

@@ -287,6 +287,30 @@ describe("the web page's store on the client core", () => {
     await Promise.resolve();
     expect(calls).toEqual(['presence: bob@n1', 'refused', 'auth required']);
   });
+
+  it('shows a burst of the same node error once, counted, in the open conversation, and a different one apart', () => {
+    const { transport, connect, send, notices, s } = page();
+    connect();
+    s.openKey = 'n2';
+    const limited = {
+      error: { code: 'rate_limited', message: 'Too many messages; try again in 1 second.', retryAfter: 1 },
+    };
+    // A pasted or scripted burst: every frame over the budget is answered with the same error.
+    for (let i = 0; i < 40; i++) send('n2', `line ${i}`);
+    for (let i = 0; i < 25; i++) transport.frame('error', limited);
+    const items = conversation(s, 'n2').items.filter((item) => item.kind === 'notice');
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ error: true, repeats: 25 });
+    expect(notices('n2')).toEqual(['Node error (rate_limited): Too many messages; try again in 1 second.']);
+
+    transport.frame('error', { error: { code: 'invalid_frame', message: 'Not a message.' } });
+    transport.frame('error', limited);
+    expect(notices('n2')).toEqual([
+      'Node error (rate_limited): Too many messages; try again in 1 second.',
+      'Node error (invalid_frame): Not a message.',
+      'Node error (rate_limited): Too many messages; try again in 1 second.',
+    ]);
+  });
 });
 
 describe('conversation order', () => {

@@ -10,7 +10,7 @@ import {
 import { AccountActions } from './account.js';
 import { ChatSession } from './chat-session.js';
 import { conversation, openForReading, sendAndShow, totalUnread } from './conversations.js';
-import { downloadWithLogin, LOGIN_DOWNLOAD_MAX_BYTES } from './file-transfer.js';
+import { downloadFile, downloadLarge, PAGE_DOWNLOAD_MAX_BYTES } from './file-transfer.js';
 import { dialNode, localStorageOrNone, requestNode, sessionStorageOrNone } from './node-origin.js';
 import { connected } from './peers.js';
 import { PeopleDirectory } from './people.js';
@@ -160,8 +160,9 @@ export function startApp(doc: Document = document): App {
     me: () => state.account.me,
     share: (file) => {
       const to = state.openKey;
-      if (to === undefined) return 'Open a conversation first, then post the file in it.';
-      if (isUserAddress(to) && !state.account.signedIn) return 'Sign in to write to a person directly.';
+      if (to === undefined) return { refused: 'Open a conversation first, then post the file in it.' };
+      if (isUserAddress(to) && !state.account.signedIn)
+        return { refused: 'Sign in to write to a person directly.' };
       const name = state.account.signedIn ? undefined : ui.displayName.value.trim() || undefined;
       const msg = `File: ${shownFileName(file.name)} (${formatFileSize(file.size)})`;
       const ref = fileReferenceOf(file);
@@ -173,20 +174,22 @@ export function startApp(doc: Document = document): App {
         ),
       );
       chat.scrollToEnd();
-      return undefined;
+      return { postedIn: to === EVERYONE ? 'Everyone' : `the conversation with ${to}` };
     },
   });
-  // A signed-in page fetches files with its login, so their owner sees who fetched them.
+  // The page downloads a file itself, so a refusal is said in words where the Download was pressed (the
+  // browser would only mark its download failed): a small one is fetched, with the login when signed in (its
+  // owner sees who fetched it); a large one is asked about first, then streamed by the browser.
   setCardDownloader((file, ev) => {
-    const token = tokens.token;
-    if (token === undefined || file.size > LOGIN_DOWNLOAD_MAX_BYTES) return;
     ev.preventDefault();
-    downloadWithLogin(file, token).catch((error: unknown) =>
-      composer.showHint(
-        `Could not download ${shownFileName(file.name)}: ${error instanceof Error ? error.message : String(error)}`,
-        true,
-      ),
-    );
+    const token = tokens.token;
+    const inFiles = ev.currentTarget instanceof Element && ev.currentTarget.closest('#files-panel') !== null;
+    const download = file.size > PAGE_DOWNLOAD_MAX_BYTES ? downloadLarge(file) : downloadFile(file, token);
+    download.catch((error: unknown) => {
+      const text = `Could not download ${shownFileName(file.name)}: ${error instanceof Error ? error.message : String(error)}`;
+      if (inFiles) filesPanel.say(text, true);
+      else composer.showHint(text, true);
+    });
   });
 
   store.subscribe((s) => {

@@ -145,17 +145,27 @@ function addSend(state: AppState, sent: SentEntry): void {
   notePreview(conv, 'You', sent.msg, item.time);
 }
 
+/**
+ * A line of the page's own in a conversation. The same notice again right after itself (a node refusing a
+ * burst of sends, each with the same error) takes the place of the one before, counted, instead of filling
+ * the conversation with copies.
+ */
 export function addNotice(
   state: AppState,
   key: string,
   text: string,
   kind: { error?: boolean; node?: boolean } = {},
 ): void {
-  insert(
-    conversation(state, key),
-    { kind: 'notice', text, time: Date.now(), error: kind.error ?? false, node: kind.node ?? false },
-    false,
-  );
+  const conv = conversation(state, key);
+  const error = kind.error ?? false;
+  const node = kind.node ?? false;
+  const last = conv.items[conv.items.length - 1];
+  let repeats = 1;
+  if (last?.kind === 'notice' && last.text === text && last.error === error && last.node === node) {
+    repeats = last.repeats + 1;
+    conv.items.pop();
+  }
+  insert(conv, { kind: 'notice', text, time: Date.now(), error, node, repeats }, false);
 }
 
 /** The conversations holding sent messages whose tick changed: they are drawn again. */

@@ -51,31 +51,80 @@ export function uploadFile(
 }
 
 /**
- * Files up to this size are fetched with the login when the page has one (into memory, then saved), so their
- * owner sees who fetched them; bigger ones, and every download of an anonymous page, follow the plain link,
- * which the browser streams to disk and resumes in its own way (anonymous for the owner).
+ * Files up to this size are fetched by the page (into memory, then saved), with the login when it has one so
+ * their owner sees who fetched them, and a refusal is shown in words; bigger ones follow the plain link,
+ * which the browser streams to disk and resumes in its own way (anonymous for the owner), once a `HEAD` said
+ * the node has the file.
  */
-export const LOGIN_DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024;
+export const PAGE_DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024;
 
-/** Fetches the file with the token and hands it to the browser to save under its name. */
-export async function downloadWithLogin(file: FileReference, token: string): Promise<void> {
-  const response = await fetch(downloadPath(file.id), {
-    headers: { Authorization: `Bearer ${token}` },
+/** Fetches the file (with the token, when given) and hands it to the browser to save under its name. */
+export async function downloadFile(file: FileReference, token: string | undefined): Promise<void> {
+  const response = await reach(downloadPath(file.id), {
+    ...(token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } }),
     credentials: 'omit',
     cache: 'no-store',
   });
   if (!response.ok) {
     const body = await response.text().catch(() => '');
-    throw new Error(downloadRefusalText(response.status, body));
+    throw new Error(refusalText(response.status, body));
   }
   const url = URL.createObjectURL(await response.blob());
+  save(url, file);
+  // The save has started from the blob; a minute is ample before it is let go.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The codes a refusal's status stands for, for a `HEAD` answer (it has no body to say so). */
+const HEAD_REFUSALS: Readonly<Record<number, string>> = {
+  401: 'unauthenticated',
+  404: 'unknown_file',
+  502: 'file_unavailable',
+  503: 'downloads_busy',
+  507: 'insufficient_storage',
+};
+
+/** Asks the node whether it has the file (`HEAD`), then lets the browser download it from the plain link. */
+export async function downloadLarge(file: FileReference): Promise<void> {
+  const response = await reach(downloadPath(file.id), {
+    method: 'HEAD',
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  if (!response.ok) {
+    const code = HEAD_REFUSALS[response.status];
+    const body = code === undefined ? '' : JSON.stringify({ error: { code, message: code } });
+    throw new Error(refusalText(response.status, body));
+  }
+  save(downloadPath(file.id), file);
+}
+
+/**
+ * A download's refusal in words. A file this node does not know came from a card or a search: deleted since,
+ * or so new that the mesh catalog has not brought it here yet (a card can arrive seconds before its file).
+ */
+function refusalText(status: number, body: string): string {
+  if (status === 404)
+    return 'This node does not know this file: its owner may have deleted it, or it is so new that word of it has not reached this node yet (try again in a few seconds).';
+  return downloadRefusalText(status, body);
+}
+
+/** `fetch`, with a failure to reach the node said in words. */
+async function reach(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch {
+    throw new Error('this node cannot be reached; try again once the page is connected.');
+  }
+}
+
+function save(href: string, file: FileReference): void {
   const link = document.createElement('a');
-  link.href = url;
+  link.href = href;
   link.download = savedFileName(file.name);
+  link.rel = 'noopener';
   link.hidden = true;
   document.body.append(link);
   link.click();
   link.remove();
-  // The save has started from the blob; a minute is ample before it is let go.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -41,6 +41,8 @@ export interface NoticeItem {
   error: boolean;
   /** A node joined, changed state or left. */
   node: boolean;
+  /** The same notice came this many times in a row (shown once, with the count); 1 when it came once. */
+  repeats: number;
 }
 
 export type LogItem = MessageItem | NoticeItem;

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Dispatcher, getGlobalDispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { FileFetchFailed, fileUnavailableReason } from '../../application/files/file-errors.js';
 import type { FilePieceReceiver, FileSource } from '../../application/ports/files/file-source.js';
 import type { PeerUrlPolicy } from '../../domain/peer-url-policy.js';
@@ -10,7 +10,7 @@ export const RELAY_HEADER = 'meshchat-relay';
 export const FETCHING_NODE_HEADER = 'Meshchat-Node';
 
 export interface UndiciFileSourceSettings {
-  /** Opens the connections (`guardedDispatcher()` when private peers are refused); undici's global one by default. */
+  /** Opens the connections (`guardedDispatcher()` when private peers are refused); one Agent of this module's by default. */
   readonly dispatcher?: Dispatcher;
   /** The URL rules of this node's peer calls; a refused URL is never called. */
   readonly urls: PeerUrlPolicy;
@@ -18,6 +18,18 @@ export interface UndiciFileSourceSettings {
   readonly headersTimeoutMs?: number;
   /** Longest wait between two pieces of the body (a stalled holder is given up). */
   readonly bodyTimeoutMs?: number;
+}
+
+/**
+ * The dispatcher without one of the node's. Not undici's process-wide one: whichever undici loads first in
+ * the process installs it, and Node's built-in fetch (loaded as soon as anything touches `fetch` or `Headers`,
+ * as playwright or a program embedding the node may do before the node is imported) installs an Agent of its
+ * own undici, which refuses this module's handler ("invalid onError method"): every fetch from a holder failed.
+ */
+let ownAgent: Agent | undefined;
+function defaultDispatcher(): Dispatcher {
+  ownAgent ??= new Agent();
+  return ownAgent;
 }
 
 /** Bytes of an error answer's body read at most, for the message. */
@@ -64,7 +76,7 @@ export class UndiciFileSource implements FileSource {
     return new Promise<void>((resolve, reject) => {
       const handler = new FetchHandler(url, id, start, receive, options.signal, resolve, reject);
       try {
-        (this.#dispatcher ?? getGlobalDispatcher()).dispatch(
+        (this.#dispatcher ?? defaultDispatcher()).dispatch(
           {
             origin: target.origin,
             path: `${target.pathname}${target.search}`,

@@ -3,6 +3,8 @@ import type { AppState } from '../state.js';
 import type { PageStorage } from '../storage.js';
 import type { Ui } from './ui.js';
 
+const NOT_CONNECTED = 'Not connected to the node; your text is kept. It can be sent once reconnected.';
+
 export interface ComposerActions {
   /** Sends `text` to the open conversation; false when it could not be (not connected, none open). */
   send(text: string, user: string | undefined): boolean;
@@ -47,7 +49,10 @@ export class Composer {
   }
 
   render(state: AppState): void {
-    this.#connected = state.conn.state === 'open';
+    const connected = state.conn.state === 'open';
+    // Back on the node: "not connected" no longer holds, and the text it kept can be sent now.
+    if (connected && !this.#connected && this.ui.hint.dataset.kind === 'offline') this.showHint();
+    this.#connected = connected;
     if (state.openKey === this.#key) return;
     this.#saveDraft();
     this.#key = state.openKey;
@@ -70,6 +75,7 @@ export class Composer {
     const problem = this.#problem(text);
     if (problem !== undefined) {
       this.showHint(problem, true);
+      if (problem === NOT_CONNECTED) this.ui.hint.dataset.kind = 'offline';
       return;
     }
     const name = limitChars(this.ui.displayName.value.trim(), MAX_USER_CHARS);
@@ -86,8 +92,7 @@ export class Composer {
     if (this.#key === undefined) return 'Choose a conversation first.';
     const bytes = utf8Bytes(text);
     if (bytes > MAX_MSG_BYTES) return `Message too long: ${formatBytes(bytes)} (limit 64 KiB).`;
-    if (!this.#connected)
-      return 'Not connected to the node; your text is kept. It can be sent once reconnected.';
+    if (!this.#connected) return NOT_CONNECTED;
     return undefined;
   }
 

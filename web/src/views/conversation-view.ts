@@ -124,7 +124,8 @@ export class ConversationView {
       return cached.li;
     }
     if (item.kind === 'notice') {
-      const li = el('li', item.error ? 'notice notice-error' : 'notice', item.text);
+      const text = item.repeats > 1 ? `${item.text} (${item.repeats} times)` : item.text;
+      const li = el('li', item.error ? 'notice notice-error' : 'notice', text);
       if (item.node) li.classList.add('notice-node');
       this.#items.set(item, li);
       return li;

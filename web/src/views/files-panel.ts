@@ -20,8 +20,11 @@ export interface FilesPanelDeps {
   token(): string | undefined;
   /** The signed-in address (`name@node`), once the node said so. */
   me(): string | undefined;
-  /** Posts a message pointing to `file` into the open conversation; the words of a refusal, or undefined. */
-  share(file: PublishedFile): string | undefined;
+  /**
+   * Posts a message pointing to `file` into the open conversation: where it went (`Everyone`, `the
+   * conversation with bravo`), or the words of a refusal.
+   */
+  share(file: PublishedFile): { readonly postedIn: string } | { readonly refused: string };
 }
 
 /** Search waits this long after the last key before it asks the node. */
@@ -256,8 +259,10 @@ export class FilesPanel {
     const shown = shownFileName(file.name);
     share.setAttribute('aria-label', `Post ${shown} in the open conversation`);
     share.addEventListener('click', () => {
-      const refused = this.deps.share(file);
-      this.#status(refused ?? `Posted ${shown} in the conversation.`, refused !== undefined);
+      // Named, since on a phone the conversation it goes to is only highlighted in the list behind the view.
+      const outcome = this.deps.share(file);
+      if ('refused' in outcome) this.#status(outcome.refused, true);
+      else this.#status(`Posted ${shown} in ${outcome.postedIn}.`, false);
     });
     actions.append(share);
     if (file.owner === this.deps.me()) {
@@ -279,6 +284,11 @@ export class FilesPanel {
     if (!answer.ok) return this.#status(answer.error.message, true);
     this.#status(`Deleted ${shownFileName(file.name)}.`, false);
     await Promise.all([this.refreshMine(), this.search()]);
+  }
+
+  /** A line under the publish form: what happened, or (`error`) what went wrong, in words. */
+  say(text: string, error: boolean): void {
+    this.#status(text, error);
   }
 
   #progress(name: string, loaded: number, total: number): void {
