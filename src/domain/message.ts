@@ -92,6 +92,21 @@ export function assertMessageText(msg: unknown): string {
   return msg;
 }
 
+/**
+ * A display name from a sender that is not logged in (an anonymous socket.io or `/ws` connection, a `PUT /msg`
+ * without `from`): one shaped as an account's address (`name@node`, with the `@` node ids never have) would
+ * show to everyone as that account's own message, so only the account, logged in, sends under such a name.
+ */
+export function assertAnonymousUserName(user: string | undefined): void {
+  if (user?.includes('@')) {
+    throw new InvalidInput(
+      'invalid_user',
+      'A display name with "@" reads as an account\'s address (name@node), which only that account sends as: ' +
+        'log in to send as an account, or choose a display name without "@".',
+    );
+  }
+}
+
 export function assertUserName(user: unknown): string | undefined {
   if (user === undefined || user === null || user === '') return undefined;
   if (typeof user !== 'string' || user.length > USER_NAME_MAX_LENGTH) {

@@ -157,6 +157,51 @@ describe('accounts over HTTP on a real node', () => {
   });
 });
 
+describe("an account's address as an anonymous display name", () => {
+  it('is refused on socket.io, /ws and PUT /msg without from; the account itself still sends under it', async () => {
+    const node = await start('imp');
+    const alice = await registerAndLogin(node.url, 'alice', PASSWORD);
+    const watcher = keep(await connectSocketIoUser(node.url));
+    const sio = keep(await connectSocketIoUser(node.url));
+    const ws = keep(await connectWsUser(node.url));
+
+    // Shown to everyone as "alice@imp @imp ✓" it would read as alice's own message: refused, nothing shown.
+    for (const [front, user] of [
+      [sio, 'alice@imp'],
+      [ws, 'alice@imp'],
+      [sio, 'nobody@elsewhere'],
+    ] as const) {
+      expect(await front.send('imp', 'as alice', user)).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_user', message: expect.stringContaining('log in') },
+      });
+    }
+    const put = await callNode(node.url, 'PUT', '/msg', {
+      body: { to: 'imp', msg: 'as alice', user: 'alice@imp' },
+    });
+    expect([put.status, put.body]).toMatchObject([400, { error: { code: 'invalid_user' } }]);
+
+    // Anonymous names without "@" are the sender's own words, as before; alice logged in sends as herself.
+    expect(await sio.send('imp', 'plain name', 'alice')).toMatchObject({ ok: true });
+    const { socket, hello } = rawSocketIo(node.url, { token: alice.token });
+    await hello;
+    expect(
+      await socket.timeout(SOON_MS).emitWithAck('msg', { to: 'imp', msg: 'really alice', user: 'x@y' }),
+    ).toMatchObject({ ok: true });
+    await vi.waitFor(
+      () =>
+        expect(watcher.messages.map((m) => [m.msg, m.user])).toEqual(
+          expect.arrayContaining([
+            ['plain name', 'alice'],
+            ['really alice', 'alice@imp'],
+          ]),
+        ),
+      soon,
+    );
+    expect(watcher.messages.map((m) => m.msg)).not.toContain('as alice');
+  });
+});
+
 describe('logging in on the user front ends', () => {
   it('socket.io: a token in the handshake makes the socket that user; a bad one is refused; anonymous works', async () => {
     const node = await start('sio');

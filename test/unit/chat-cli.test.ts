@@ -895,6 +895,7 @@ describe('meshchat chat flags', () => {
     { argv: ['--node', good, '--to', 'bad id!'], flag: '--to' },
     { argv: ['--node', good, '--user', ''], flag: '--user' },
     { argv: ['--node', good, '--user', 'x'.repeat(65)], flag: '--user' },
+    { argv: ['--node', good, '--user', 'ann@alpha'], flag: '--user' },
     { argv: ['--node', good, 'extra'], flag: 'extra' },
   ])('$argv → exit 2 naming $flag', async ({ argv, flag }) => {
     const chat = startChat(argv);

@@ -100,7 +100,9 @@ export const ERROR_CODES = {
       'A node url whose host is a loopback, private, link-local, metadata, multicast or other non-public address (in any spelling), or `localhost`, on a node that calls only public peers (see `--allow-private-peers`).',
     invalid_message:
       'The field `msg` is not a string, or a user sent something that is not a message object.',
-    invalid_user: `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters.`,
+    invalid_user:
+      `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters, or, from a sender not ` +
+      'logged in, has an "@" (the shape of an account\'s address, which only that account sends as).',
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
     invalid_scope:
       'The query parameter `scope` of `GET /users` or `GET /files` is neither `node` nor `mesh`.',

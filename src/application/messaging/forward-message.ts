@@ -1,7 +1,7 @@
 import { BROADCAST, broadcastTargets } from '../../domain/delivery.js';
 import { isUserAddressed } from '../../domain/direct-message.js';
 import { UnknownNode } from '../../domain/errors.js';
-import { type ChatMessage, outgoingText } from '../../domain/message.js';
+import { assertAnonymousUserName, type ChatMessage, outgoingText } from '../../domain/message.js';
 import { ownMessage } from '../../domain/message-signature.js';
 import { busyError } from './admission-gate.js';
 import type { MessageDeps } from './message-deps.js';
@@ -44,6 +44,8 @@ export class ForwardMessage {
       return this.#direct.execute(input, sender, origin);
     }
     const text = outgoingText(input);
+    // A logged-in sender's name is its address, set by the front end; anyone else may not borrow that shape.
+    if (!sender) assertAnonymousUserName(text.user);
     const { registry, courier, local, clock, ids, telemetry, signatures } = this.deps;
     const broadcast = text.to === BROADCAST;
     const destination = broadcast || text.to === registry.self.id ? undefined : registry.known(text.to);

@@ -4,6 +4,7 @@ import { isForNode, isUserAddressed } from '../../domain/direct-message.js';
 import { HopLimitReached, InvalidInput, UnknownNode } from '../../domain/errors.js';
 import { assertFileReference, type FileReference } from '../../domain/file-reference.js';
 import {
+  assertAnonymousUserName,
   assertDestination,
   assertMessageText,
   assertTimestamp,
@@ -60,6 +61,8 @@ export class ReceiveMessage {
     const self = registry.self.id;
     if (typeof input.to === 'string' && isUserAddressed(input.to))
       return this.#direct(input, user, ts, file, provenBy);
+    // Without `from` a user sends from this node, anonymously (`PUT /msg` takes no login).
+    if (input.from === undefined) assertAnonymousUserName(user);
     const from = input.from === undefined ? self : assertNodeId(input.from);
     const to = input.to === undefined || input.to === '' ? self : assertDestination(input.to);
     // A batch proof or a link vouches for what its node sent to this node; what this node is asked to relay

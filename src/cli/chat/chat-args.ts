@@ -43,7 +43,8 @@ Options:
   --login <name> log in as the account <name> of that node (POST /sessions): your messages carry your
                  address and you can send and receive direct messages. The password is asked without
                  echo on a terminal, or read from ${PASSWORD_ENV}; a wrong one is an error (exit 1)
-  --user <name>  display name sent with your messages (at most ${USER_NAME_MAX_LENGTH} characters)
+  --user <name>  display name sent with your messages (at most ${USER_NAME_MAX_LENGTH} characters; without --login,
+                 no "@": that is the shape of an account's address)
   --to <id>      destination node id, * for every node, or user@id for one user (default: the node you
                  are connected to)
   --json         script mode: read JSON lines {"to", "msg", "user"?} on stdin ("to" may be "*") and send
@@ -93,9 +94,16 @@ export function parseChatArgs(argv: string[]): ChatConfig | 'help' {
   if (node.search !== '' || node.hash !== '') {
     throw new UsageError('--node must be a plain node URL without ?query or #fragment');
   }
+  const user = values.user === undefined ? undefined : parseUserNameFlag('--user', values.user);
+  // Logged in, the node sends as the account whatever --user says; anonymous, it refuses an address's shape.
+  if (user?.includes('@') && values.login === undefined) {
+    throw new UsageError(
+      '--user must not contain "@" (the shape of an account\'s address): to send as an account, use --login NAME',
+    );
+  }
   return {
     node,
-    user: values.user === undefined ? undefined : parseUserNameFlag('--user', values.user),
+    user,
     to: destinationFlag(values.to),
     json: values.json === true,
     login: values.login === undefined ? undefined : parseAccountNameFlag('--login', values.login),
