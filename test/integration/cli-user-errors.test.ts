@@ -204,6 +204,47 @@ describe('chat with a wrong --node, when something answers there', () => {
   });
 });
 
+describe('files and account commands with a wrong --node, when another server answers there', () => {
+  /** A web server that is not a meshchat node: a page for every path, or a plain-text 404 for every path. */
+  async function otherServer(kind: 'page' | 'not-found'): Promise<string> {
+    const server = createServer((_request, response) => {
+      response.statusCode = kind === 'page' ? 200 : 404;
+      response.setHeader('Content-Type', kind === 'page' ? 'text/html' : 'text/plain');
+      response.end(kind === 'page' ? '<html><body>Welcome</body></html>' : 'Cannot find that');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('each command says no meshchat node answers there and names the call, one line, exit 1', async () => {
+    const env = { MESHCHAT_PASSWORD: PASSWORD };
+    const dir = workDir();
+    const file = join(dir, 'up.txt');
+    writeFileSync(file, 'hello');
+    const runs: [string, string, string[], Record<string, string>][] = [];
+    for (const kind of ['page', 'not-found'] as const) {
+      const url = await otherServer(kind);
+      runs.push(
+        [url, 'files', ['files', '--node', url], {}],
+        [url, 'get', ['get', 'alice@na/notes.txt', '--node', url, '-o', join(dir, `${kind}-a`)], {}],
+        [url, 'get', ['get', 'ab'.repeat(32), '--node', url, '-o', join(dir, `${kind}-b`)], {}],
+        [url, 'publish', ['publish', file, '--node', url, '--login', 'alice'], env],
+        [url, 'register', ['register', '--node', url, '--name', 'alice'], env],
+      );
+    }
+    const done = await Promise.all(runs.map(([, , args, e]) => cli(args, e, 40_000)));
+    for (const [i, [url, command]] of runs.entries()) {
+      const run = done[i] as Awaited<ReturnType<typeof cli>>;
+      expect(run.code, `${url} ${command}: ${run.stderr}`).toBe(1);
+      expectOneLine(run.stderr, command);
+      expect(run.stderr, `${url} ${command}`).toContain(`no meshchat node answers at ${url}: `);
+      expect(run.stderr).toContain('check --node');
+      expect(run.stderr).not.toMatch(/Unexpected token|not valid JSON|answered 404$/);
+    }
+  }, 60_000);
+});
+
 describe('a node that cannot be reached, in words', () => {
   it('https:// to a node that speaks http is one line that says so, not OpenSSL over two lines', async () => {
     const node = await startTestNode('cli-errors');

@@ -1,6 +1,6 @@
 // The account calls of the CLI on a node's HTTP API (SPEC section 5): register, log in, list the users.
 
-import { fetchFailure } from '../fetch-failure.js';
+import { fetchFailure, notMeshchat } from '../fetch-failure.js';
 
 /**
  * A call that did not give what was asked; its message is one line a person can act on, and `code` the node's
@@ -50,32 +50,35 @@ async function call(node: URL, method: string, path: string, body?: unknown) {
   } catch {
     json = undefined;
   }
-  return { status: response.status, json };
+  return { status: response.status, json, what: `${method} ${url.pathname}`, origin: url.origin };
 }
 
-/** The node's sentence for a refusal, else the status. */
-function refusal(status: number, json: unknown): string {
+/** The node's sentence for a refusal, else what the server at that URL answered, which no node would. */
+function refusal({ status, json, what, origin }: Awaited<ReturnType<typeof call>>): string {
   const error = (json as { error?: { message?: unknown } } | undefined)?.error;
-  return typeof error?.message === 'string'
-    ? error.message.replace(/\s+/g, ' ')
-    : `the node answered ${status}`;
+  if (typeof error?.message === 'string') return error.message.replace(/\s+/g, ' ');
+  return notMeshchat(
+    origin,
+    what,
+    status >= 200 && status < 300 ? `${status} without its answer` : `${status}`,
+  );
 }
 
 /** `POST /users`: resolves with the new address. */
 export async function registerUser(node: URL, name: string, password: string): Promise<string> {
-  const { status, json } = await call(node, 'POST', '/users', { name, password });
-  const user = (json as { user?: unknown } | undefined)?.user;
-  if (status !== 201 || typeof user !== 'string') throw new AccountCallFailed(refusal(status, json));
+  const answer = await call(node, 'POST', '/users', { name, password });
+  const user = (answer.json as { user?: unknown } | undefined)?.user;
+  if (answer.status !== 201 || typeof user !== 'string') throw new AccountCallFailed(refusal(answer));
   return user;
 }
 
 /** `POST /sessions`: resolves with the token and the address. */
 export async function logIn(node: URL, name: string, password: string): Promise<Session> {
-  const { status, json } = await call(node, 'POST', '/sessions', { name, password });
-  const session = json as { token?: unknown; user?: unknown } | undefined;
-  if (status !== 201 || typeof session?.token !== 'string' || typeof session.user !== 'string') {
-    const code = (json as { error?: { code?: unknown } } | undefined)?.error?.code;
-    throw new AccountCallFailed(refusal(status, json), typeof code === 'string' ? code : undefined);
+  const answer = await call(node, 'POST', '/sessions', { name, password });
+  const session = answer.json as { token?: unknown; user?: unknown } | undefined;
+  if (answer.status !== 201 || typeof session?.token !== 'string' || typeof session.user !== 'string') {
+    const code = (answer.json as { error?: { code?: unknown } } | undefined)?.error?.code;
+    throw new AccountCallFailed(refusal(answer), typeof code === 'string' ? code : undefined);
   }
   return { token: session.token, user: session.user };
 }
@@ -85,9 +88,10 @@ export async function logIn(node: URL, name: string, password: string): Promise<
  * route, or 405 from one that has only `POST /users`).
  */
 export async function listUsers(node: URL): Promise<ListedUser[] | undefined> {
-  const { status, json } = await call(node, 'GET', '/users');
+  const answer = await call(node, 'GET', '/users');
+  const { status, json } = answer;
   if (status === 404 || status === 405) return undefined;
-  if (status !== 200 || !Array.isArray(json)) throw new AccountCallFailed(refusal(status, json));
+  if (status !== 200 || !Array.isArray(json)) throw new AccountCallFailed(refusal(answer));
   return json.flatMap((entry: unknown) => {
     const u = entry as Partial<ListedUser> | null;
     if (typeof u?.user !== 'string' || typeof u.online !== 'boolean') return [];

@@ -103,7 +103,7 @@ export async function runFiles(
       files: Listed[];
       missing?: string[];
       stale?: string[];
-    }>(url);
+    }>(url, {}, (body) => Array.isArray(body.files));
     const note = listingNote(missing, stale);
     if (note) io.stderr.write(`meshchat files: ${note}\n`);
     if (values.json) for (const file of files) io.stdout.write(`${JSON.stringify(file)}\n`);

@@ -1,6 +1,6 @@
 // One JSON call to a node from a command, with its refusal turned into a sentence.
 
-import { fetchFailure } from '../fetch-failure.js';
+import { fetchFailure, notMeshchat } from '../fetch-failure.js';
 import { CONTROL } from '../terminal-text.js';
 
 /** A node answered with an error, or could not be reached: `message` is one line for the user. */
@@ -16,9 +16,9 @@ export class NodeCallFailed extends Error {
 }
 
 /** The `{error: {code, message}}` of a refusal as `message (code, status)`. */
-export async function refusal(response: Response, what: string): Promise<NodeCallFailed> {
+export async function refusal(response: Response, what: string, origin: string): Promise<NodeCallFailed> {
   let code: string | undefined;
-  let message = `${what}: the node answered ${response.status}`;
+  let message = notMeshchat(origin, what, `${response.status}`);
   try {
     const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
     if (typeof body.error?.code === 'string') code = body.error.code;
@@ -31,8 +31,15 @@ export async function refusal(response: Response, what: string): Promise<NodeCal
   return new NodeCallFailed(message, response.status, code);
 }
 
-/** Fetches and parses a 2xx JSON answer; anything else throws `NodeCallFailed`. */
-export async function nodeAnswer<T>(url: URL, init: RequestInit = {}): Promise<T> {
+/**
+ * Fetches and parses a 2xx JSON answer (an object, and whatever `looksRight` asks of it); anything else throws
+ * `NodeCallFailed`.
+ */
+export async function nodeAnswer<T>(
+  url: URL,
+  init: RequestInit = {},
+  looksRight: (body: Record<string, unknown>) => boolean = () => true,
+): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, init);
@@ -40,6 +47,29 @@ export async function nodeAnswer<T>(url: URL, init: RequestInit = {}): Promise<T
     const why = fetchFailure(error);
     throw new NodeCallFailed(`cannot reach ${url.origin} (${why})`);
   }
-  if (!response.ok) throw await refusal(response, `${init.method ?? 'GET'} ${url.pathname}`);
-  return (await response.json()) as T;
+  const what = `${init.method ?? 'GET'} ${url.pathname}`;
+  if (!response.ok) throw await refusal(response, what, url.origin);
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    // A stop while the body was read is the caller's to report; anything else is not a node's JSON.
+    if (init.signal?.aborted) throw error;
+    body = undefined;
+  }
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    Array.isArray(body) ||
+    !looksRight(body as Record<string, unknown>)
+  )
+    throw new NodeCallFailed(
+      notMeshchat(
+        url.origin,
+        what,
+        `${response.status} with ${body === undefined ? 'a body that is not JSON' : 'JSON that is not its answer'}`,
+      ),
+      response.status,
+    );
+  return body as T;
 }

@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseAccountNameFlag } from '../account/register.js';
 import { parseHttpUrlFlag, requireFlag, UsageError } from '../args.js';
+import { notMeshchat } from '../fetch-failure.js';
 import { logInWithPassword, PASSWORD_ENV, type PasswordIo } from '../login.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { argsOrExit, loggedInFailureExit, parseOneFileArgs } from './one-file-args.js';
@@ -101,7 +102,7 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
     if (answer.status !== 201 || !body?.file) {
       const why = body?.error?.message
         ? `${body.error.message} (${body.error.code})`
-        : `the node answered ${answer.status}`;
+        : notMeshchat(url.origin, 'POST /files', `${answer.status}`);
       throw new NodeCallFailed(why);
     }
     io.stdout.write(`published ${body.file.name} (${formatBytes(size)}) as ${body.file.id}\n`);

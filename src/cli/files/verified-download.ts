@@ -134,7 +134,7 @@ export async function verifiedDownload(request: DownloadRequest): Promise<string
       verifier = new ChunkVerifier(record);
       await truncate(part, 0);
     } else if (response.status !== 200 && response.status !== 206) {
-      throw await refusal(response, `GET /files/${id}`);
+      throw await refusal(response, `GET /files/${id}`, node.origin);
     }
     const handle = await open(part, 'a');
     try {
