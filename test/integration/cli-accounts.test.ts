@@ -72,6 +72,22 @@ describe('meshchat register and chat --login', () => {
     const bad = cli(['register', '--node', a.url, '--name', 'no spaces']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/^meshchat register: --name must be an account name/);
+
+    // The address the node prints (`registered alice@node-a`) given where the name alone goes.
+    const addressed = [
+      cli(['chat', '--node', a.url, '--login', 'alice@node-a']),
+      cli(['publish', 'README.md', '--node', a.url, '--login', 'Alice@node-a']),
+      cli(['register', '--node', a.url, '--name', 'alice@node-a']),
+    ];
+    for (const [i, run] of addressed.entries()) {
+      expect(await run.exited).toBe(2);
+      const flag = i === 2 ? '--name' : '--login';
+      expect(run.stderr()).toMatch(
+        new RegExp(
+          `^meshchat \\w+: ${flag} takes the account name alone, without @node \\(the node is --node's\\): ${flag} alice\n$`,
+        ),
+      );
+    }
   }, 60_000);
 
   it('carries a direct message between two logged-in scripts on two nodes, with fromUser', async () => {
