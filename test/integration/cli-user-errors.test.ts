@@ -174,6 +174,23 @@ describe('files commands on a real node, when something is wrong', () => {
     expect(run.stderr).toContain('node nb is not listed there now');
   });
 
+  it('files --user without the node, or not an address, is a flag error before the node is asked: exit 2', async () => {
+    // No node at all: the flag is refused before any call, so a closed port is never reached.
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const [bare, bad] = await Promise.all([
+      cli(['files', '--node', url, '--user', 'Alice']),
+      cli(['files', '--node', url, '--user', 'no spaces@x']),
+    ]);
+    expect(bare.code, bare.stderr).toBe(2);
+    expect(bare.stderr).toBe(
+      "meshchat files: --user takes a user's address, name@node (alice@node-a), got 'Alice': add the node the " +
+        'user lives on, --user alice@<node id>\n',
+    );
+    expect(bad.code, bad.stderr).toBe(2);
+    expectOneLine(bad.stderr, 'files');
+    expect(bad.stderr).toContain("--user takes a user's address");
+  });
+
   it('get takes an id in upper-case hex as the same id', async () => {
     const { node, id, content } = await publishedFile();
     const dir = workDir();
