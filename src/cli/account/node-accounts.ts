@@ -1,6 +1,7 @@
 // The account calls of the CLI on a node's HTTP API (SPEC section 5): register, log in, list the users.
 
 import { fetchFailure, notMeshchat } from '../fetch-failure.js';
+import { CONTROL } from '../terminal-text.js';
 
 /**
  * A call that did not give what was asked; its message is one line a person can act on, and `code` the node's
@@ -78,9 +79,55 @@ export async function logIn(node: URL, name: string, password: string): Promise<
   const session = answer.json as { token?: unknown; user?: unknown } | undefined;
   if (answer.status !== 201 || typeof session?.token !== 'string' || typeof session.user !== 'string') {
     const code = (answer.json as { error?: { code?: unknown } } | undefined)?.error?.code;
-    throw new AccountCallFailed(refusal(answer), typeof code === 'string' ? code : undefined);
+    const elsewhere = code === 'bad_credentials' ? await homeElsewhere(node, name) : undefined;
+    throw new AccountCallFailed(
+      `${refusal(answer)}${elsewhere ?? ''}`,
+      typeof code === 'string' ? code : undefined,
+    );
   }
   return { token: session.token, user: session.user };
+}
+
+/**
+ * After a refused login: when the mesh directory (public, `GET /users?scope=mesh`) has no `name` on this node
+ * but has it on other nodes, a sentence naming them and their URLs (an account lives on the node it was
+ * registered on, and a user who gave another node's URL is told where to log in). Else, or when anything
+ * fails, `undefined`: the node's own refusal is the whole answer.
+ */
+async function homeElsewhere(node: URL, name: string): Promise<string | undefined> {
+  try {
+    const [users, nodes] = await Promise.all([
+      call(node, 'GET', '/users?scope=mesh'),
+      call(node, 'GET', '/nodes'),
+    ]);
+    const listed = (users.json as { users?: unknown } | undefined)?.users;
+    const known = nodes.json;
+    if (!Array.isArray(listed) || !Array.isArray(known) || known.length === 0) return undefined;
+    const self = (known[0] as { id?: unknown }).id;
+    const homes = listed.flatMap((entry: unknown) => {
+      const user = (entry as { user?: unknown } | null)?.user;
+      if (typeof user !== 'string') return [];
+      const at = user.lastIndexOf('@');
+      return user.slice(0, at) === name ? [user.slice(at + 1)] : [];
+    });
+    if (typeof self !== 'string' || homes.length === 0 || homes.includes(self)) return undefined;
+    const urlOf = (id: string) => (known as { id?: unknown; url?: unknown }[]).find((n) => n.id === id)?.url;
+    const flag = (id: string) => {
+      const url = urlOf(id);
+      return typeof url === 'string' ? `--node ${url}` : `the URL of node ${id}`;
+    };
+    const first = homes[0] as string;
+    const sentence =
+      homes.length === 1
+        ? ` ${name} is not a user of node ${self}, but ${name}@${first} is: log in on its node, ${flag(first)}`
+        : ` ${name} is not a user of node ${self}, but ${homes
+            .slice(0, 3)
+            .map((id) => `${name}@${id} (${flag(id)})`)
+            .join(', ')} are: log in on your own node`;
+    return sentence.replace(CONTROL, '?');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
