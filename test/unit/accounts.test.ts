@@ -123,8 +123,8 @@ describe('Login and Authenticate', () => {
     const { authenticate } = await withAlice();
     // Alice logged in on node-b and sends that token to node-a: unknown here.
     expect(() => authenticate.execute('token-of-node-b')).toThrow(
-      'This login token is unknown to node node-a or was revoked; a token works only on the node that gave it ' +
-        '(your home node): log in again there.',
+      'This login token is unknown to node node-a: revoked, or given by another node (a token works only on ' +
+        'the node that gave it, your home node); log in again.',
     );
   });
 

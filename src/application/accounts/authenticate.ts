@@ -40,8 +40,8 @@ export class Authenticate {
     if (!session || !account) {
       // A token from another node (the user's home node) is unknown here: the commonest way to get this.
       throw new Unauthenticated(
-        `This login token is unknown to node ${node} or was revoked; a token works only on the node that ` +
-          'gave it (your home node): log in again there.',
+        `This login token is unknown to node ${node}: revoked, or given by another node (a token works only ` +
+          'on the node that gave it, your home node); log in again.',
       );
     }
     if (session.expiresAt <= clock.now())
