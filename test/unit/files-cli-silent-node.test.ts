@@ -1,7 +1,7 @@
 // A node that takes the connection and then says nothing (stopped with SIGSTOP, hung): the file commands give
 // up with one sentence instead of waiting forever. Real servers on 127.0.0.1, with the waits shortened.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeCallFailed, nodeAnswer } from '../../src/cli/files/node-call.js';
+import { upload } from '../../src/cli/files/upload.js';
 import { verifiedDownload } from '../../src/cli/files/verified-download.js';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -139,6 +140,23 @@ describe('a node that takes the connection and never answers', () => {
     expect((failed as Error).message).toBe(
       `${url} sent nothing for 1 s after the download was asked for (is the node stopped or overloaded?); run the ` +
         'same command to resume',
+    );
+  }, 10_000);
+});
+
+describe('publish to a node that takes the connection and never answers', () => {
+  it('gives up after its deadline with one sentence', async () => {
+    const url = await silentServer();
+    const dir = mkdtempSync(join(tmpdir(), 'meshchat-silent-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'up.bin');
+    writeFileSync(file, randomBytes(4096));
+    const failed = await upload(new URL('/files?name=up.bin', url), file, 4096, 'token', 1000).catch(
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(NodeCallFailed);
+    expect((failed as Error).message).toBe(
+      `${url} sent nothing and took nothing for 1 s (is the node stopped or overloaded?); try again later`,
     );
   }, 10_000);
 });
