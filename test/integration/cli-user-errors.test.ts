@@ -208,6 +208,40 @@ describe('files commands on a real node, when something is wrong', () => {
   });
 });
 
+describe('publish of a file over the limit the node advertises', () => {
+  it('says the sizes in bytes when, rounded, they would read the same', async () => {
+    // Only /healthz is asked: the CLI refuses the file before it logs in.
+    const server = createServer((request, response) => {
+      response.setHeader('Content-Type', 'application/json');
+      if (request.url === '/healthz')
+        response.end(JSON.stringify({ files: { maxFileSize: 8 * 1024 * 1024 } }));
+      else {
+        response.statusCode = 404;
+        response.end('{}');
+      }
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = workDir();
+    const justOver = join(dir, 'just-over.bin');
+    writeFileSync(justOver, Buffer.alloc(8 * 1024 * 1024 + 1));
+    const wayOver = join(dir, 'way-over.bin');
+    writeFileSync(wayOver, Buffer.alloc(9 * 1024 * 1024));
+    const [just, way] = await Promise.all([
+      cli(['publish', justOver, '--node', url, '--login', 'alice'], { MESHCHAT_PASSWORD: PASSWORD }),
+      cli(['publish', wayOver, '--node', url, '--login', 'alice'], { MESHCHAT_PASSWORD: PASSWORD }),
+    ]);
+    expect(just.code, just.stderr).toBe(1);
+    expect(just.stderr).toBe(
+      `meshchat publish: ${justOver} is 8388609 bytes; the node takes files of at most 8388608 bytes\n`,
+    );
+    expect(way.stderr).toBe(
+      `meshchat publish: ${wayOver} is 9.0 MiB; the node takes files of at most 8.0 MiB\n`,
+    );
+  });
+});
+
 describe('chat with a wrong --node, when something answers there', () => {
   it('a path that is not the node says the server answered, not that nothing did', async () => {
     const node = await startTestNode('cli-errors');

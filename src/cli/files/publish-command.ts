@@ -86,10 +86,14 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
       new URL('/healthz', args.node),
     ).catch(() => undefined);
     const max = health?.files?.maxFileSize;
-    if (typeof max === 'number' && size > max)
-      throw new NodeCallFailed(
-        `${args.file} is ${formatBytes(size)}; the node takes files of at most ${formatBytes(max)}`,
-      );
+    if (typeof max === 'number' && size > max) {
+      // Rounded, a file just over the limit reads as the limit itself ("8.0 MiB; at most 8.0 MiB"): say bytes.
+      const [is, most] =
+        formatBytes(size) === formatBytes(max)
+          ? [`${size} bytes`, `${max} bytes`]
+          : [formatBytes(size), formatBytes(max)];
+      throw new NodeCallFailed(`${args.file} is ${is}; the node takes files of at most ${most}`);
+    }
     const { token } = await logInWithPassword(args.node, args.user, io, io.env);
     const url = new URL('/files', args.node);
     url.searchParams.set('name', args.name);
