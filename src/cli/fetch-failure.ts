@@ -1,5 +1,6 @@
-// Why a command's HTTP call to a node failed before any answer, in a few words on one line. fetch (undici)
-// rejects with "fetch failed" and puts the reason in `cause`, whose message may be OpenSSL's, over lines.
+// Why a command's HTTP call to a node failed, in a few words on one line: before any answer, or with an answer no
+// meshchat node gives (another server at that URL). fetch (undici) rejects with "fetch failed" and puts the
+// reason in `cause`, whose message may be OpenSSL's, over lines.
 
 const REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused: is the node running, on that port?',
@@ -24,4 +25,13 @@ export function fetchFailure(error: unknown): string {
   if (typeof code === 'string') return REASONS[code] ?? code;
   const message = cause instanceof Error ? cause.message : String(cause);
   return message.split('\n')[0]?.trim() ?? '';
+}
+
+/**
+ * What to say when `origin` answered `what` (`GET /files`) as no meshchat node does (a status without a meshchat
+ * error body, or a body that is not the JSON asked for): most often `--node` names another server, or a port
+ * something else listens on.
+ */
+export function notMeshchat(origin: string, what: string, answer: string): string {
+  return `no meshchat node answers at ${origin}: ${what} got ${answer}; check --node (the URL a node printed when it started)`;
 }

@@ -63,7 +63,8 @@ export class SentLedger {
     const id = result.id;
     if (id === undefined) return this.#releaseUnclaimed();
     this.ledger.noteShown(id);
-    if (result.ok) this.ledger.noteStatus(id, result.status);
+    // A refusal with an id is a message the node made and settled `failed` (its status event may follow).
+    this.ledger.noteStatus(id, result.ok ? result.status : 'failed');
     const held = this.#take(id);
     const reports = held.map((h) => this.#afterAck(h, result));
     return [...reports, ...this.#releaseUnclaimed()];

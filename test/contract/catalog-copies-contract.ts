@@ -41,6 +41,25 @@ export function describeCatalogCopiesContract(name: string, setup: () => Catalog
       expect(copies.search(['a'], { limit: 10 })).toEqual([one]);
     });
 
+    it('lists a part replaced whole newest first, as given, and a difference after it newer still', () => {
+      const { copies } = setup();
+      // `GET /files/catalog` answers newest first; a difference lists its changes oldest first.
+      const [newest, middle, oldest] = ['3', '2', '1'].map((d) => record('alice@a', `${d}.txt`, d));
+      copies.replace('a', 1, [newest, middle, oldest] as FileRecord[], ROOMY);
+      const listed = () => copies.search(['a'], { limit: 10 }).map((r) => r.name);
+      expect(listed()).toEqual(['3.txt', '2.txt', '1.txt']);
+      expect(copies.search(['a'], { owner: 'alice@a', limit: 2 }).map((r) => r.name)).toEqual([
+        '3.txt',
+        '2.txt',
+      ]);
+      const later = ['4', '5'].map((d) => record('alice@a', `${d}.txt`, d));
+      copies.apply('a', 2, later, [], ROOMY);
+      expect(listed()).toEqual(['5.txt', '4.txt', '3.txt', '2.txt', '1.txt']);
+      // Cut to the limits, a whole part keeps its newest records.
+      copies.replace('a', 3, [newest, middle, oldest] as FileRecord[], { maxRecords: 2, maxBytes: 1e9 });
+      expect(listed()).toEqual(['3.txt', '2.txt']);
+    });
+
     it('searches words as prefixes, all required, of the given nodes only, and by owner', () => {
       const { copies } = setup();
       copies.replace('a', 1, [record('alice@a', 'Holiday photos.zip', '1', 'beach and sun')], ROOMY);

@@ -34,7 +34,20 @@ export class InMemoryCatalogCopies implements CatalogCopies {
   replace(node: string, version: number, records: readonly FileRecord[], limits: PartLimits): number {
     this.#open();
     for (const held of this.#of(node)) this.#records.delete(key(held.record));
-    return this.apply(node, version, records, [], limits);
+    // Newest first in, newest first out: the records that fit, chosen in order, are added oldest first.
+    const fitting: FileRecord[] = [];
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (const record of records) {
+      const other = this.#records.get(key(record));
+      if (seen.has(key(record)) || (other && other.node !== node)) continue;
+      const size = catalogRecordBytes(record);
+      if (fitting.length >= limits.maxRecords || bytes + size > limits.maxBytes) continue;
+      seen.add(key(record));
+      fitting.push(record);
+      bytes += size;
+    }
+    return this.apply(node, version, fitting.reverse(), [], limits);
   }
 
   apply(

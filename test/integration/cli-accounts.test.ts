@@ -72,6 +72,22 @@ describe('meshchat register and chat --login', () => {
     const bad = cli(['register', '--node', a.url, '--name', 'no spaces']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/^meshchat register: --name must be an account name/);
+
+    // The address the node prints (`registered alice@node-a`) given where the name alone goes.
+    const addressed = [
+      cli(['chat', '--node', a.url, '--login', 'alice@node-a']),
+      cli(['publish', 'README.md', '--node', a.url, '--login', 'Alice@node-a']),
+      cli(['register', '--node', a.url, '--name', 'alice@node-a']),
+    ];
+    for (const [i, run] of addressed.entries()) {
+      expect(await run.exited).toBe(2);
+      const flag = i === 2 ? '--name' : '--login';
+      expect(run.stderr()).toMatch(
+        new RegExp(
+          `^meshchat \\w+: ${flag} takes the account name alone, without @node \\(the node is --node's\\): ${flag} alice\n$`,
+        ),
+      );
+    }
   }, 60_000);
 
   it('carries a direct message between two logged-in scripts on two nodes, with fromUser', async () => {
@@ -130,5 +146,34 @@ describe('meshchat register and chat --login', () => {
     expect(alice.stderr()).toMatch(/"code":"unknown_user"/);
     bob.child.stdin.end();
     expect(await bob.exited).toBe(0);
+  }, 60_000);
+
+  it("a login on a node where the name has no account names the user's own node and its URL", async () => {
+    const a = await startTestNode('node-a');
+    nodes.push(a);
+    const b = await startTestNode('node-b', { join: [a.url] });
+    nodes.push(b);
+    const made = cli(['register', '--node', a.url, '--name', 'alice'], { MESHCHAT_PASSWORD: PASSWORD });
+    expect(await made.exited).toBe(0);
+    // B's mesh directory (public, GET /users?scope=mesh) comes to list alice@node-a.
+    await vi.waitFor(async () => {
+      const listed = (await (await fetch(`${b.url}/users?scope=mesh`)).json()) as {
+        users: { user: string }[];
+      };
+      expect(listed.users.map((u) => u.user)).toContain('alice@node-a');
+    }, WAIT);
+    const env = { MESHCHAT_PASSWORD: PASSWORD };
+    const wrongNode = cli(['chat', '--node', b.url, '--login', 'alice'], env);
+    expect(await wrongNode.exited).toBe(1);
+    expect(wrongNode.stderr()).toBe(
+      'meshchat chat: login failed: The user name or password is wrong. alice is not a user of node node-b, ' +
+        `but alice@node-a is: log in on its node, --node ${a.url}\n`,
+    );
+    // On her own node a wrong password says nothing more: the name is hers there.
+    const wrongPassword = cli(['chat', '--node', a.url, '--login', 'alice'], {
+      MESHCHAT_PASSWORD: 'not it at all',
+    });
+    expect(await wrongPassword.exited).toBe(1);
+    expect(wrongPassword.stderr()).toBe('meshchat chat: login failed: The user name or password is wrong.\n');
   }, 60_000);
 });

@@ -96,12 +96,12 @@ describe('meshchat delete', () => {
       await runCliToEnd(['delete', id, '--node', node.url, '--login', 'bob'], asBob),
       'not yours: This file was published by alice@cli-delete; only its owner can delete it.',
     );
+    // By OWNER/NAME the flags say it is not bob's: refused before a password is asked for (none is given).
     refused(
-      await runCliToEnd(
-        ['delete', `alice@cli-delete/keep-me.txt`, '--node', node.url, '--login', 'bob'],
-        asBob,
-      ),
-      'alice@cli-delete/keep-me.txt is not yours: you are logged in as bob@cli-delete',
+      await runCliToEnd(['delete', `alice@cli-delete/keep-me.txt`, '--node', node.url, '--login', 'bob'], {
+        MESHCHAT_PASSWORD: '',
+      }),
+      'alice@cli-delete/keep-me.txt is not yours: --login is bob, and only its owner, alice, can delete it',
     );
     expect(await listed()).toContain(id);
   });

@@ -225,6 +225,23 @@ describe('files commands on a real node, when something is wrong', () => {
     expect(run.stderr).toContain('node nb is not listed there now');
   });
 
+  it('files --user without the node, or not an address, is a flag error before the node is asked: exit 2', async () => {
+    // No node at all: the flag is refused before any call, so a closed port is never reached.
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const [bare, bad] = await Promise.all([
+      cli(['files', '--node', url, '--user', 'Alice']),
+      cli(['files', '--node', url, '--user', 'no spaces@x']),
+    ]);
+    expect(bare.code, bare.stderr).toBe(2);
+    expect(bare.stderr).toBe(
+      "meshchat files: --user takes a user's address, name@node (alice@node-a), got 'Alice': add the node the " +
+        'user lives on, --user alice@<node id>\n',
+    );
+    expect(bad.code, bad.stderr).toBe(2);
+    expectOneLine(bad.stderr, 'files');
+    expect(bad.stderr).toContain("--user takes a user's address");
+  });
+
   it('get takes an id in upper-case hex as the same id', async () => {
     const { node, id, content } = await publishedFile();
     const dir = workDir();
@@ -242,6 +259,40 @@ describe('files commands on a real node, when something is wrong', () => {
   });
 });
 
+describe('publish of a file over the limit the node advertises', () => {
+  it('says the sizes in bytes when, rounded, they would read the same', async () => {
+    // Only /healthz is asked: the CLI refuses the file before it logs in.
+    const server = createServer((request, response) => {
+      response.setHeader('Content-Type', 'application/json');
+      if (request.url === '/healthz')
+        response.end(JSON.stringify({ files: { maxFileSize: 8 * 1024 * 1024 } }));
+      else {
+        response.statusCode = 404;
+        response.end('{}');
+      }
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = workDir();
+    const justOver = join(dir, 'just-over.bin');
+    writeFileSync(justOver, Buffer.alloc(8 * 1024 * 1024 + 1));
+    const wayOver = join(dir, 'way-over.bin');
+    writeFileSync(wayOver, Buffer.alloc(9 * 1024 * 1024));
+    const [just, way] = await Promise.all([
+      cli(['publish', justOver, '--node', url, '--login', 'alice'], { MESHCHAT_PASSWORD: PASSWORD }),
+      cli(['publish', wayOver, '--node', url, '--login', 'alice'], { MESHCHAT_PASSWORD: PASSWORD }),
+    ]);
+    expect(just.code, just.stderr).toBe(1);
+    expect(just.stderr).toBe(
+      `meshchat publish: ${justOver} is 8388609 bytes; the node takes files of at most 8388608 bytes\n`,
+    );
+    expect(way.stderr).toBe(
+      `meshchat publish: ${wayOver} is 9.0 MiB; the node takes files of at most 8.0 MiB\n`,
+    );
+  });
+});
+
 describe('chat with a wrong --node, when something answers there', () => {
   it('a path that is not the node says the server answered, not that nothing did', async () => {
     const node = await startTestNode('cli-errors');
@@ -253,6 +304,47 @@ describe('chat with a wrong --node, when something answers there', () => {
     expect(run.stderr).toContain('(HTTP 404 for /docs/socket.io/: no meshchat node answers at this URL)');
     expect(run.stderr).not.toMatch(/no answer|xhr/);
   });
+});
+
+describe('files and account commands with a wrong --node, when another server answers there', () => {
+  /** A web server that is not a meshchat node: a page for every path, or a plain-text 404 for every path. */
+  async function otherServer(kind: 'page' | 'not-found'): Promise<string> {
+    const server = createServer((_request, response) => {
+      response.statusCode = kind === 'page' ? 200 : 404;
+      response.setHeader('Content-Type', kind === 'page' ? 'text/html' : 'text/plain');
+      response.end(kind === 'page' ? '<html><body>Welcome</body></html>' : 'Cannot find that');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('each command says no meshchat node answers there and names the call, one line, exit 1', async () => {
+    const env = { MESHCHAT_PASSWORD: PASSWORD };
+    const dir = workDir();
+    const file = join(dir, 'up.txt');
+    writeFileSync(file, 'hello');
+    const runs: [string, string, string[], Record<string, string>][] = [];
+    for (const kind of ['page', 'not-found'] as const) {
+      const url = await otherServer(kind);
+      runs.push(
+        [url, 'files', ['files', '--node', url], {}],
+        [url, 'get', ['get', 'alice@na/notes.txt', '--node', url, '-o', join(dir, `${kind}-a`)], {}],
+        [url, 'get', ['get', 'ab'.repeat(32), '--node', url, '-o', join(dir, `${kind}-b`)], {}],
+        [url, 'publish', ['publish', file, '--node', url, '--login', 'alice'], env],
+        [url, 'register', ['register', '--node', url, '--name', 'alice'], env],
+      );
+    }
+    const done = await Promise.all(runs.map(([, , args, e]) => cli(args, e, 40_000)));
+    for (const [i, [url, command]] of runs.entries()) {
+      const run = done[i] as Awaited<ReturnType<typeof cli>>;
+      expect(run.code, `${url} ${command}: ${run.stderr}`).toBe(1);
+      expectOneLine(run.stderr, command);
+      expect(run.stderr, `${url} ${command}`).toContain(`no meshchat node answers at ${url}: `);
+      expect(run.stderr).toContain('check --node');
+      expect(run.stderr).not.toMatch(/Unexpected token|not valid JSON|answered 404$/);
+    }
+  }, 60_000);
 });
 
 describe('a node that cannot be reached, in words', () => {

@@ -106,4 +106,45 @@ describe('GET /files?scope=mesh between real nodes', () => {
       interval: POLL_MS,
     });
   });
+
+  it('a node that joins later lists the files of another node newest first, as that node does', async () => {
+    const a = await startWiredTestNode('order-a');
+    nodes.push(a.node);
+    const { token } = await registerAndLogin(a.node.url, 'alice', PASSWORD);
+    for (const name of ['first.txt', 'second.txt', 'third.txt']) {
+      const published = await fetch(`${a.node.url}/files?name=${name}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        body: `the bytes of ${name}`,
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(published.status).toBe(201);
+    }
+    const newestFirst = ['third.txt', 'second.txt', 'first.txt'];
+    const own = (await (await fetch(`${a.node.url}/files`)).json()) as Listing;
+    expect(own.files.map((f) => f.name)).toEqual(newestFirst);
+
+    // B pulls A's whole catalog at once when it joins: its listing keeps A's order.
+    const b = await startWiredTestNode('order-b', { join: [a.node.url] });
+    nodes.push(b.node);
+    await vi.waitFor(
+      async () => {
+        const response = await fetch(`${b.node.url}/files?scope=mesh`, {
+          signal: AbortSignal.timeout(2_000),
+        });
+        const listing = (await response.json()) as Listing;
+        expect(listing.answered).toContain('order-a');
+        expect(listing.files.map((f) => f.name)).toEqual(newestFirst);
+      },
+      { timeout: CONVERGE_MS, interval: POLL_MS },
+    );
+    const listed = await cli(['files', '--node', b.node.url, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).name),
+    ).toEqual(newestFirst);
+  });
 });

@@ -119,6 +119,15 @@ describe('Login and Authenticate', () => {
     expect(() => logout.execute(token)).toThrow(Unauthenticated);
   });
 
+  it("says a token it does not know may be another node's: tokens work only where they were given", async () => {
+    const { authenticate } = await withAlice();
+    // Alice logged in on node-b and sends that token to node-a: unknown here.
+    expect(() => authenticate.execute('token-of-node-b')).toThrow(
+      'This login token is unknown to node node-a: revoked, or given by another node (a token works only on ' +
+        'the node that gave it, your home node); log in again.',
+    );
+  });
+
   it('keeps other sessions of the user when one logs out', async () => {
     const { login, logout, authenticate, audit } = await withAlice();
     const first = await login.execute({ name: 'alice', password: PASSWORD });

@@ -75,6 +75,26 @@ describe('client ledger of sent messages', () => {
     expect(log).toEqual(['ack peer_rejected', expect.objectContaining({ news: false })]);
   });
 
+  it('a refusal the ack reports is not told twice by the status that follows it', () => {
+    // A direct message to a name without an account: the ack refuses it, then the node's status event says
+    // the same message failed.
+    const { transport, client, log, refOf } = connected();
+    client.send({ to: 'nobody@n2', msg: 'hi' });
+    transport.ack(refOf(0), {
+      ok: false,
+      id: 'm7',
+      error: { code: 'unknown_user', message: 'no such user' },
+    });
+    transport.frame('status', {
+      id: 'm7',
+      to: 'nobody@n2',
+      node: 'n2',
+      status: 'failed',
+      error: { code: 'unknown_user', message: 'no such user' },
+    });
+    expect(log).toEqual(['ack unknown_user', expect.objectContaining({ news: false, previous: 'failed' })]);
+  });
+
   it("another user's statuses wait behind this client's acks, then are told as they are", () => {
     const { transport, client, log, refOf } = connected();
     transport.frame('status', { id: 'x1', to: 'bob', node: 'bob', status: 'expired' });

@@ -135,7 +135,7 @@ describe('names and tables from a node', () => {
         status: 403,
       },
     );
-    const failed = await refusal(answer, 'DELETE /files/x');
+    const failed = await refusal(answer, 'DELETE /files/x', 'http://127.0.0.1:3001');
     expect(failed.message).toBe('no?[2J?way (forbi?dden)');
     expect(failed.status).toBe(403);
   });

@@ -164,7 +164,9 @@ export class SqliteCatalogCopies implements CatalogCopies {
     const s = this.#open();
     const count = this.db.transaction(() => {
       s.deleteNode.run(node);
-      return this.#change(node, version, records, [], limits);
+      // `records` come newest first (as `GET /files/catalog` lists them), and a listing goes by insertion,
+      // newest last in: the records that fit are chosen in the given order, then added oldest first.
+      return this.#change(node, version, this.#fitting(node, records, limits).reverse(), [], limits);
     })();
     this.#retained.delete(node);
     return count;
@@ -181,6 +183,23 @@ export class SqliteCatalogCopies implements CatalogCopies {
     const count = this.db.transaction(() => this.#change(node, version, changed, removed, limits))();
     this.#retained.delete(node);
     return count;
+  }
+
+  /** Of `records` for an emptied part of `node`, those `#change` would keep, in order. */
+  #fitting(node: string, records: readonly FileRecord[], limits: PartLimits): FileRecord[] {
+    const kept = new Map<string, FileRecord>();
+    let bytes = 0;
+    for (const record of records) {
+      const key = `${record.owner} ${record.id}`;
+      if (kept.has(key)) continue;
+      const other = this.#s.held.get(record.owner, record.id);
+      if (other && other.node !== node) continue;
+      const size = catalogRecordBytes(record);
+      if (kept.size >= limits.maxRecords || bytes + size > limits.maxBytes) continue;
+      kept.set(key, record);
+      bytes += size;
+    }
+    return [...kept.values()];
   }
 
   #change(

@@ -38,7 +38,11 @@ export class Authenticate {
     const session = store.getSession(tokenHash);
     const account = session && store.getAccount(session.name);
     if (!session || !account) {
-      throw new Unauthenticated('This login token is unknown or was revoked; log in again.');
+      // A token from another node (the user's home node) is unknown here: the commonest way to get this.
+      throw new Unauthenticated(
+        `This login token is unknown to node ${node}: revoked, or given by another node (a token works only ` +
+          'on the node that gave it, your home node); log in again.',
+      );
     }
     if (session.expiresAt <= clock.now())
       throw new Unauthenticated('This login token has expired; log in again.');

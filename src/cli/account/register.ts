@@ -52,6 +52,12 @@ export async function runRegister(argv: string[], io: ChatIo, env: NodeJS.Proces
 /** An account name flag (`--name`, `--login`): checked by the account rules before any call. */
 export function parseAccountNameFlag(flag: string, value: string): string {
   const name = canonicalAccountName(value);
+  // A user's address (`alice@node-a`, as the node prints it) where the name alone goes: say so.
+  const bare = value.includes('@') ? canonicalAccountName(value.slice(0, value.lastIndexOf('@'))) : undefined;
+  if (bare !== undefined)
+    throw new UsageError(
+      `${flag} takes the account name alone, without @node (the node is --node's): ${flag} ${bare}`,
+    );
   if (name === undefined) {
     throw new UsageError(
       `${flag} must be an account name: 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit`,

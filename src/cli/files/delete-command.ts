@@ -63,7 +63,15 @@ export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<
   const { args } = parsed;
   try {
     const { file, node } = args;
-    if ('owner' in file) await assertHomeNode(node, file);
+    if ('owner' in file) {
+      await assertHomeNode(node, file);
+      // Known from the flags alone: say it before a password is asked for.
+      const owner = file.owner.slice(0, file.owner.lastIndexOf('@'));
+      if (owner !== args.user)
+        throw new NodeCallFailed(
+          `${file.owner}/${file.name} is not yours: --login is ${args.user}, and only its owner, ${owner}, can delete it`,
+        );
+    }
     const { token, user } = await logInWithPassword(args.node, args.user, io, io.env);
     if ('owner' in file && file.owner !== user)
       throw new NodeCallFailed(

@@ -45,7 +45,7 @@ export async function idOf(
     files: { id: string; name: string }[];
     missing?: string[];
     stale?: string[];
-  }>(url, init);
+  }>(url, init, (body) => Array.isArray(body.files));
   const found = files.find((f) => f.name === file.name.normalize('NFC'));
   if (found) return found.id;
   // The owner's node may be down, or may have left: its files are then not (or not all) in the listing.

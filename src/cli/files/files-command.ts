@@ -2,7 +2,8 @@
 
 import { parseArgs } from 'node:util';
 import { shownFileName } from '../../client/file-names.js';
-import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, usageErrorFrom } from '../args.js';
+import { canonicalAccountName, formatUserAddress, parseUserAddress } from '../../domain/account.js';
+import { parseHttpUrlFlag, requireFlag, USAGE_EXIT_CODE, UsageError, usageErrorFrom } from '../args.js';
 import { CONTROL } from '../terminal-text.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { formatBytes, type ProgressOut } from './progress.js';
@@ -54,6 +55,19 @@ export function formatFilesTable(files: readonly Listed[]): string {
     .join('\n');
 }
 
+/** `--user`: a user's address, `name@node` (the name in any case), checked before the node is asked. */
+function parseUserFlag(value: string): string {
+  try {
+    return formatUserAddress(parseUserAddress(value));
+  } catch {
+    const bare = canonicalAccountName(value);
+    throw new UsageError(
+      `--user takes a user's address, name@node (alice@node-a), got '${value.slice(0, 100).replace(CONTROL, '?')}'` +
+        (bare !== undefined ? `: add the node the user lives on, --user ${bare}@<node id>` : ''),
+    );
+  }
+}
+
 export async function runFiles(
   argv: readonly string[],
   io: { stdout: ProgressOut; stderr: ProgressOut },
@@ -86,6 +100,7 @@ export async function runFiles(
       return 0;
     }
     node = parseHttpUrlFlag('--node', requireFlag(values.node, '--node', 'url'));
+    if (values.user !== undefined) values.user = parseUserFlag(values.user);
   } catch (error) {
     io.stderr.write(`meshchat files: ${usageErrorFrom(error).message}\n`);
     return USAGE_EXIT_CODE;
@@ -103,7 +118,7 @@ export async function runFiles(
       files: Listed[];
       missing?: string[];
       stale?: string[];
-    }>(url);
+    }>(url, {}, (body) => Array.isArray(body.files));
     const note = listingNote(missing, stale);
     if (note) io.stderr.write(`meshchat files: ${note}\n`);
     if (values.json) for (const file of files) io.stdout.write(`${JSON.stringify(file)}\n`);

@@ -6,6 +6,7 @@ import { InvalidInput } from '../../domain/errors.js';
 import { checkFileName, FILE_NAME_MAX_BYTES } from '../../domain/file-record.js';
 import { parseAccountNameFlag } from '../account/register.js';
 import { parseHttpUrlFlag, requireFlag, UsageError } from '../args.js';
+import { notMeshchat } from '../fetch-failure.js';
 import { logInWithPassword, PASSWORD_ENV, type PasswordIo } from '../login.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { argsOrExit, loggedInFailureExit, parseOneFileArgs } from './one-file-args.js';
@@ -113,10 +114,14 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
       new URL('/healthz', args.node),
     ).catch(() => undefined);
     const max = health?.files?.maxFileSize;
-    if (typeof max === 'number' && size > max)
-      throw new NodeCallFailed(
-        `${args.file} is ${formatBytes(size)}; the node takes files of at most ${formatBytes(max)}`,
-      );
+    if (typeof max === 'number' && size > max) {
+      // Rounded, a file just over the limit reads as the limit itself ("8.0 MiB; at most 8.0 MiB"): say bytes.
+      const [is, most] =
+        formatBytes(size) === formatBytes(max)
+          ? [`${size} bytes`, `${max} bytes`]
+          : [formatBytes(size), formatBytes(max)];
+      throw new NodeCallFailed(`${args.file} is ${is}; the node takes files of at most ${most}`);
+    }
     const { token } = await logInWithPassword(args.node, args.user, io, io.env);
     const url = new URL('/files', args.node);
     url.searchParams.set('name', args.name);
@@ -129,7 +134,7 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
     if (answer.status !== 201 || !body?.file) {
       const why = body?.error?.message
         ? `${body.error.message} (${body.error.code})`
-        : `the node answered ${answer.status}`;
+        : notMeshchat(url.origin, 'POST /files', `${answer.status}`);
       throw new NodeCallFailed(why);
     }
     io.stdout.write(`published ${body.file.name} (${formatBytes(size)}) as ${body.file.id}\n`);

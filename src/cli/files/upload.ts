@@ -6,6 +6,10 @@ import { request as httpsRequest } from 'node:https';
 import { NodeCallFailed } from './node-call.js';
 
 const CONTINUE_PATIENCE_MS = 3_000;
+/** How long the node may neither read a byte of the upload nor answer before the command gives up. */
+export const UPLOAD_IDLE_MS = 90_000;
+/** The same wait once the whole body is sent (the node syncs a file of up to `--max-file-size` first). */
+const AFTER_BODY_IDLE_MS = 600_000;
 
 /** The node's answer to an upload: status and parsed JSON body (undefined when not JSON). */
 export interface UploadAnswer {
@@ -32,7 +36,13 @@ async function readJson(response: IncomingMessage): Promise<unknown> {
  * Sends `path` (`size` bytes) to `url`. Resolves with the node's answer even when the node answers before the
  * body is all sent (a refusal), and rejects with `NodeCallFailed` when there is no answer at all.
  */
-export function upload(url: URL, path: string, size: number, token: string): Promise<UploadAnswer> {
+export function upload(
+  url: URL,
+  path: string,
+  size: number,
+  token: string,
+  idleMs = UPLOAD_IDLE_MS,
+): Promise<UploadAnswer> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     let answered = false;
@@ -66,6 +76,18 @@ export function upload(url: URL, path: string, size: number, token: string): Pro
       });
       file.pipe(request);
     };
+    // A node that stops taking bytes and answering (stopped with SIGSTOP, hung) ends the upload, not the wait.
+    // (Once the answer is whole the promise is settled, and this changes nothing.)
+    request.setTimeout(idleMs, () => {
+      reject(
+        new NodeCallFailed(
+          `${url.origin} sent nothing and took nothing for ${Math.round(idleMs / 1000)} s (is the node stopped or overloaded?); try again later`,
+        ),
+      );
+      request.destroy();
+    });
+    // Once the last byte is sent the node syncs the file to disk before it answers: that may take longer.
+    request.on('finish', () => request.setTimeout(Math.max(idleMs, AFTER_BODY_IDLE_MS)));
     request.on('continue', sendBody);
     // A server that never answers `100 Continue` gets the body anyway after a while (RFC 9110 section 10.1.1).
     const patience = setTimeout(sendBody, CONTINUE_PATIENCE_MS);

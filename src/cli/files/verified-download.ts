@@ -61,6 +61,37 @@ export interface DownloadRequest {
   readonly now?: () => number;
   /** Aborted when the user stops the download (Ctrl-C): `DownloadStopped`, the verified bytes kept. */
   readonly stop?: AbortSignal;
+  /** How long the node may send nothing (tests shorten it): `DOWNLOAD_IDLE_MS` by default. */
+  readonly idleMs?: number;
+}
+
+/**
+ * How long a download waits for the node's headers, and then between two pieces of the file, before it gives
+ * up (the verified part kept). Longer than a node's own wait for a holder (30 s), so a node that fetches the
+ * file from another one answers first, and shorter than forever: a stopped or hung node ends the command.
+ */
+export const DOWNLOAD_IDLE_MS = 90_000;
+
+/** Aborts its signal once `ms` pass without a `touch`. */
+class IdleWatch {
+  readonly #controller = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  constructor(private readonly ms: number) {
+    this.touch();
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+  get fired(): boolean {
+    return this.#controller.signal.aborted;
+  }
+  touch(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#controller.abort(), this.ms);
+  }
+  close(): void {
+    clearTimeout(this.#timer);
+  }
 }
 
 /** The user stopped the download; what it says names what was kept and how to go on. */
@@ -118,32 +149,12 @@ export async function verifiedDownload(request: DownloadRequest): Promise<string
     request.notes.write(`resuming ${target} at ${formatBytes(verifier.verified)} (verified)\n`);
   const progress = new Progress(request.progress, record.size, verifier.verified, request.now);
   if (verifier.verified < record.size) {
-    const response = await fetch(new URL(`/files/${id}`, node), {
-      headers: verifier.verified > 0 ? { Range: `bytes=${verifier.verified}-`, 'If-Range': `"${id}"` } : {},
-      ...(request.stop ? { signal: request.stop } : {}),
-    }).catch((error: unknown) => {
-      if (request.stop?.aborted) throw stopped(part, verifier);
-      // The node went away between the record and the bytes (stopped, crashed, a proxy cut it).
-      const why = fetchFailure(error);
-      throw new NodeCallFailed(
-        `the download from ${node.origin} broke off before its first byte (${why}); run the same command to resume`,
-      );
-    });
-    if (response.status === 200 && verifier.verified > 0) {
-      // The node sent the whole file after all: start again from its first byte.
-      verifier = new ChunkVerifier(record);
-      await truncate(part, 0);
-    } else if (response.status !== 200 && response.status !== 206) {
-      throw await refusal(response, `GET /files/${id}`);
-    }
-    const handle = await open(part, 'a');
+    const idleMs = request.idleMs ?? DOWNLOAD_IDLE_MS;
+    const idle = new IdleWatch(idleMs);
     try {
-      await receive(response, verifier, handle, progress, () =>
-        request.stop?.aborted ? stopped(part, verifier) : undefined,
-      );
-      await handle.sync();
+      verifier = await fetchInto(request, part, verifier, progress, idle);
     } finally {
-      await handle.close();
+      idle.close();
     }
   } else if (!existsSync(part)) {
     await (await open(part, 'a')).close();
@@ -157,15 +168,74 @@ export async function verifiedDownload(request: DownloadRequest): Promise<string
   return target;
 }
 
+/**
+ * Asks for the bytes past what `first` holds and appends the verified ones to `part`; the node has `idle`'s
+ * time for its headers and between two pieces. Resolves with the verifier that took them (a new one when the
+ * node sent the whole file after all).
+ */
+async function fetchInto(
+  request: DownloadRequest,
+  part: string,
+  first: ChunkVerifier,
+  progress: Progress,
+  idle: IdleWatch,
+): Promise<ChunkVerifier> {
+  const { node, id } = request;
+  let verifier = first;
+  const silent = (what: string) =>
+    `${node.origin} sent nothing for ${Math.round((request.idleMs ?? DOWNLOAD_IDLE_MS) / 1000)} s ${what} (is the node stopped or overloaded?)`;
+  const signal = request.stop ? AbortSignal.any([request.stop, idle.signal]) : idle.signal;
+  const response = await fetch(new URL(`/files/${id}`, node), {
+    headers: verifier.verified > 0 ? { Range: `bytes=${verifier.verified}-`, 'If-Range': `"${id}"` } : {},
+    signal,
+  }).catch((error: unknown) => {
+    if (request.stop?.aborted) throw stopped(part, verifier);
+    if (idle.fired)
+      throw new NodeCallFailed(
+        `${silent('after the download was asked for')}; run the same command to resume`,
+      );
+    // The node went away between the record and the bytes (stopped, crashed, a proxy cut it).
+    const why = fetchFailure(error);
+    throw new NodeCallFailed(
+      `the download from ${node.origin} broke off before its first byte (${why}); run the same command to resume`,
+    );
+  });
+  if (response.status === 200 && verifier.verified > 0) {
+    // The node sent the whole file after all: start again from its first byte.
+    verifier = new ChunkVerifier(verifier.expected);
+    await truncate(part, 0);
+  } else if (response.status !== 200 && response.status !== 206) {
+    throw await refusal(response, `GET /files/${id}`, node.origin);
+  }
+  const handle = await open(part, 'a');
+  const taking = verifier;
+  try {
+    await receive(response, taking, handle, progress, idle, () => {
+      if (request.stop?.aborted) return stopped(part, taking);
+      if (idle.fired)
+        return new NodeCallFailed(
+          `${silent('in the middle of the file')}; the ${formatBytes(taking.verified)} verified so far are kept; run the same command to resume`,
+        );
+      return undefined;
+    });
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return verifier;
+}
+
 async function receive(
   response: Response,
   verifier: ChunkVerifier,
   handle: FileHandle,
   progress: Progress,
-  stoppedError: () => DownloadStopped | undefined,
+  idle: IdleWatch,
+  stoppedError: () => DownloadStopped | NodeCallFailed | undefined,
 ): Promise<void> {
   try {
     for await (const piece of response.body ?? []) {
+      idle.touch();
       for (const chunk of verifier.push(piece)) {
         await handle.write(chunk);
         progress.update(verifier.verified);

@@ -23,10 +23,12 @@ export interface PartLimits {
  * - Synchronous, durable once a call returns (the real adapter: the node's database); throws `StoreClosed` once
  *   closed, and otherwise only when the storage fails. Records are already checked by the caller
  *   (`ownedFileRecords`); the store keys them by `(owner, id)`, and `node` is the node whose part they are.
- * - `replace` swaps a node's whole part for `records` at `version`; `apply` changes it by a difference: the
- *   `removed` records go, each of `changed` is added or replaces the held one of the same owner and id, and the
- *   part is then at `version`. Each is atomic. Neither keeps a new record that would take the part past
- *   `limits` (records count, or their bytes): the rest are cut, in order. Both return the part's record count.
+ * - `replace` swaps a node's whole part for `records` at `version`, given newest first (as `GET /files/catalog`
+ *   lists them), so a search without words lists them in that order; `apply` changes it by a difference: the
+ *   `removed` records go, each of `changed` (oldest change first, as a difference answer lists them) is added or
+ *   replaces the held one of the same owner and id, and the part is then at `version`. Each is atomic. Neither
+ *   keeps a new record that would take the part past `limits` (records count, or their bytes): the rest are
+ *   cut, in the given order. Both return the part's record count.
  * - `search` finds the records of the given nodes only, as `FileCatalog.list` does: every word as a prefix
  *   of a word of the name or description, best match first (names weigh more); without words, most recently
  *   changed first; `owner` narrows it. At most `query.limit`.

@@ -1,0 +1,162 @@
+// A node that takes the connection and then says nothing (stopped with SIGSTOP, hung): the file commands give
+// up with one sentence instead of waiting forever. Real servers on 127.0.0.1, with the waits shortened.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NodeCallFailed, nodeAnswer } from '../../src/cli/files/node-call.js';
+import { upload } from '../../src/cli/files/upload.js';
+import { verifiedDownload } from '../../src/cli/files/verified-download.js';
+
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const CHUNK = 1024 * 1024;
+
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+
+async function listening(server: Server | NetServer): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Accepts connections, reads what comes, never writes a byte. */
+async function silentServer(): Promise<string> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('data', () => {});
+  });
+  closers.push(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return listening(server);
+}
+
+const out = { write: () => true };
+
+describe('a node that takes the connection and never answers', () => {
+  it('a JSON call (files, get OWNER/NAME, the record) gives up after its deadline with one sentence', async () => {
+    const url = await silentServer();
+    const started = Date.now();
+    const failed = await nodeAnswer(new URL('/files', url), {}, () => true, 1000).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(NodeCallFailed);
+    expect((failed as Error).message).toBe(
+      `${url} took the connection but did not answer GET /files within 1 s (is the node stopped or overloaded?); try again later`,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 10_000);
+
+  it('a download whose node stops sending mid-file gives up, keeping the verified chunks to resume', async () => {
+    const content = randomBytes(CHUNK + 1000);
+    const id = sha(content);
+    const record = {
+      id,
+      name: 'half.bin',
+      owner: 'a@b',
+      type: 'application/octet-stream',
+      size: content.length,
+      chunkSize: CHUNK,
+      chunks: [sha(content.subarray(0, CHUNK)), sha(content.subarray(CHUNK))],
+    };
+    const held: (() => void)[] = [];
+    const server = createHttpServer((request, response) => {
+      if (request.url === `/files/${id}/record`) {
+        response.setHeader('Content-Type', 'application/json');
+        response.end(JSON.stringify({ file: record }));
+        return;
+      }
+      // The first chunk, then nothing more: the process froze.
+      response.writeHead(200, { 'Content-Length': String(content.length) });
+      response.write(content.subarray(0, CHUNK));
+      held.push(() => response.destroy());
+    });
+    closers.push(() => {
+      for (const release of held) release();
+      server.close();
+    });
+    const url = await listening(server);
+    const dir = mkdtempSync(join(tmpdir(), 'meshchat-silent-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const target = join(dir, 'half.bin');
+    const failed = await verifiedDownload({
+      node: new URL(url),
+      id,
+      output: target,
+      progress: out,
+      notes: out,
+      idleMs: 1000,
+    }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(NodeCallFailed);
+    expect((failed as Error).message).toBe(
+      `${url} sent nothing for 1 s in the middle of the file (is the node stopped or overloaded?); the 1.0 MiB ` +
+        'verified so far are kept; run the same command to resume',
+    );
+    expect(statSync(`${target}.part`).size).toBe(CHUNK);
+    expect(readFileSync(`${target}.part`).equals(content.subarray(0, CHUNK))).toBe(true);
+  }, 10_000);
+
+  it('a download whose node never sends its headers gives up the same way', async () => {
+    const content = randomBytes(10);
+    const id = sha(content);
+    const record = {
+      id,
+      name: 'x.bin',
+      owner: 'a@b',
+      type: 'text/plain',
+      size: 10,
+      chunkSize: CHUNK,
+      chunks: [id],
+    };
+    const held: (() => void)[] = [];
+    const server = createHttpServer((request, response) => {
+      if (request.url === `/files/${id}/record`) {
+        response.setHeader('Content-Type', 'application/json');
+        response.end(JSON.stringify({ file: record }));
+      } else held.push(() => response.destroy());
+    });
+    closers.push(() => {
+      for (const release of held) release();
+      server.close();
+    });
+    const url = await listening(server);
+    const dir = mkdtempSync(join(tmpdir(), 'meshchat-silent-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const failed = await verifiedDownload({
+      node: new URL(url),
+      id,
+      output: join(dir, 'x.bin'),
+      progress: out,
+      notes: out,
+      idleMs: 1000,
+    }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(NodeCallFailed);
+    expect((failed as Error).message).toBe(
+      `${url} sent nothing for 1 s after the download was asked for (is the node stopped or overloaded?); run the ` +
+        'same command to resume',
+    );
+  }, 10_000);
+});
+
+describe('publish to a node that takes the connection and never answers', () => {
+  it('gives up after its deadline with one sentence', async () => {
+    const url = await silentServer();
+    const dir = mkdtempSync(join(tmpdir(), 'meshchat-silent-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'up.bin');
+    writeFileSync(file, randomBytes(4096));
+    const failed = await upload(new URL('/files?name=up.bin', url), file, 4096, 'token', 1000).catch(
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(NodeCallFailed);
+    expect((failed as Error).message).toBe(
+      `${url} sent nothing and took nothing for 1 s (is the node stopped or overloaded?); try again later`,
+    );
+  }, 10_000);
+});
