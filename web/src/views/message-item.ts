@@ -3,6 +3,7 @@ import { formatBytes, hhmm, hueClass, shortWhen, utf8Bytes } from '../format.js'
 import type { MessageItem } from '../state.js';
 import { fileCard } from './file-card.js';
 import { richText } from './rich-text.js';
+import { borrowedAddress, senderLabel } from './sender-label.js';
 import { canResend, tickOf } from './tick.js';
 
 const LONG_MESSAGE_CHARS = 2500;
@@ -11,13 +12,6 @@ const LONG_MESSAGE_CHARS = 2500;
 export interface MessageView {
   readonly li: HTMLLIElement;
   update(): void;
-}
-
-function senderLabel(item: MessageItem): string {
-  const { message: m, sent } = item;
-  if (sent?.byThisPage || sent?.byMe) return m.user ? `${m.user} (you)` : 'You';
-  if (sent) return m.user ? `${m.user} (this node)` : 'Sent from this node';
-  return m.user ?? 'anonymous';
 }
 
 function clampToggle(text: HTMLElement, msg: string): HTMLButtonElement {
@@ -51,6 +45,10 @@ export function messageView(item: MessageItem, onResend: (item: MessageItem) => 
   const who = el('span', 'msg-user', senderLabel(item));
   who.dir = 'auto';
   if (!m.user && !mine) who.classList.add('is-anon');
+  if (!mine && borrowedAddress(m.user, m.from)) {
+    who.classList.add('is-anon');
+    who.title = `Not the account ${m.user}: a display name in a message from node ${m.from}`;
+  }
   const from = el('span', `msg-from ${hueClass(m.from)}`, `@${m.from}`);
   from.title = `sent from node ${m.from}`;
   if (m.verified) {
