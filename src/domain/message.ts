@@ -101,7 +101,8 @@ export function assertAnonymousUserName(user: string | undefined): void {
   if (user?.includes('@')) {
     throw new InvalidInput(
       'invalid_user',
-      'A display name with "@" reads as an account\'s address (name@node), which only that account sends as: ' +
+      'A display name with "@" reads as an account\'s address (name@node), which this node gives only its ' +
+        'logged-in users: ' +
         'log in to send as an account, or choose a display name without "@".',
     );
   }

@@ -93,6 +93,23 @@ describe.skipIf(skip)(skip ? `the web page on trial (skipped: ${missing})` : 'th
     await waitForMessage(page, 'written while alpha was down', { status: 'delivered' });
   });
 
+  it('an anonymous page is told before sending that a name with "@" is an account\'s, and keeps the text', async () => {
+    const [alpha] = await web.network(['alpha']);
+    if (!alpha) throw new Error('node did not start');
+    const page = await web.user(alpha, 'anonymous on alpha');
+    await openConversation(page, 'alpha');
+    await page.locator('#display-name').fill('alice@alpha');
+    await page.locator('#message').fill('who am I');
+    await page.locator('#message').press('Enter');
+    const hint = page.locator('#composer-hint');
+    await expect.poll(() => hint.textContent()).toMatch(/reads as an account's address: sign in/);
+    expect(await draft(page)).toBe('who am I');
+    // Another name, and the same text goes with one Enter.
+    await page.locator('#display-name').fill('alice');
+    await page.locator('#message').press('Enter');
+    await waitForMessage(page, 'who am I', { status: 'delivered' });
+  });
+
   it('an anonymous page downloads a file from its card, and says in words why it cannot when the file is gone', async () => {
     const [alpha, bravo] = await web.network(['alpha', 'bravo']);
     if (!alpha || !bravo) throw new Error('nodes did not start');

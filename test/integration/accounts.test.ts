@@ -180,6 +180,11 @@ describe("an account's address as an anonymous display name", () => {
       body: { to: 'imp', msg: 'as alice', user: 'alice@imp' },
     });
     expect([put.status, put.body]).toMatchObject([400, { error: { code: 'invalid_user' } }]);
+    // With a `from`, a node's word: its name as sent, as the base protocol has plain nodes relay their users'.
+    const relayed = await callNode(node.url, 'PUT', '/msg', {
+      body: { from: 'plainpeer', to: 'imp', msg: 'relayed', user: 'juan@casa' },
+    });
+    expect(relayed.status).toBe(200);
 
     // Anonymous names without "@" are the sender's own words, as before; alice logged in sends as herself.
     expect(await sio.send('imp', 'plain name', 'alice')).toMatchObject({ ok: true });
@@ -194,6 +199,7 @@ describe("an account's address as an anonymous display name", () => {
           expect.arrayContaining([
             ['plain name', 'alice'],
             ['really alice', 'alice@imp'],
+            ['relayed', 'juan@casa'],
           ]),
         ),
       soon,

@@ -29,6 +29,7 @@ import { FilesPanel } from './views/files-panel.js';
 import { MeshMap } from './views/mesh-map.js';
 import { Panes } from './views/panes.js';
 import { PeopleList } from './views/people-list.js';
+import { anonymousNameProblem } from './views/sender-label.js';
 import { findUi } from './views/ui.js';
 
 export interface App {
@@ -164,6 +165,8 @@ export function startApp(doc: Document = document): App {
       if (isUserAddress(to) && !state.account.signedIn)
         return { refused: 'Sign in to write to a person directly.' };
       const name = state.account.signedIn ? undefined : ui.displayName.value.trim() || undefined;
+      const nameProblem = anonymousNameProblem(name);
+      if (nameProblem) return { refused: nameProblem };
       const msg = `File: ${shownFileName(file.name)} (${formatFileSize(file.size)})`;
       const ref = fileReferenceOf(file);
       store.update((s) =>

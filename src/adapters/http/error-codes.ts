@@ -102,7 +102,7 @@ export const ERROR_CODES = {
       'The field `msg` is not a string, or a user sent something that is not a message object.',
     invalid_user:
       `The display name \`user\` is not a string of at most ${USER_NAME_MAX_LENGTH} characters, or, from a sender not ` +
-      'logged in, has an "@" (the shape of an account\'s address, which only that account sends as).',
+      'logged in, has an "@" (the shape of an account\'s address, which a node gives only its logged-in users).',
     invalid_timestamp: 'The field `ts` is not an ISO-8601 time with a zone.',
     invalid_scope:
       'The query parameter `scope` of `GET /users` or `GET /files` is neither `node` nor `mesh`.',

@@ -1,6 +1,7 @@
 import { formatBytes, limitChars, MAX_MSG_BYTES, MAX_USER_CHARS, utf8Bytes } from '../format.js';
 import type { AppState } from '../state.js';
 import type { PageStorage } from '../storage.js';
+import { anonymousNameProblem } from './sender-label.js';
 import type { Ui } from './ui.js';
 
 const NOT_CONNECTED = 'Not connected to the node; your text is kept. It can be sent once reconnected.';
@@ -20,6 +21,7 @@ export class Composer {
   readonly #keysHint: string;
   #key: string | undefined;
   #connected = false;
+  #signedIn = false;
 
   constructor(
     private readonly ui: Ui,
@@ -53,6 +55,7 @@ export class Composer {
     // Back on the node: "not connected" no longer holds, and the text it kept can be sent now.
     if (connected && !this.#connected && this.ui.hint.dataset.kind === 'offline') this.showHint();
     this.#connected = connected;
+    this.#signedIn = state.account.signedIn;
     if (state.openKey === this.#key) return;
     this.#saveDraft();
     this.#key = state.openKey;
@@ -90,6 +93,9 @@ export class Composer {
   #problem(text: string): string | undefined {
     if (text.trim() === '') return 'Type a message first.';
     if (this.#key === undefined) return 'Choose a conversation first.';
+    // Signed in, the node sends under the account's address whatever the box says.
+    const nameProblem = this.#signedIn ? undefined : anonymousNameProblem(this.ui.displayName.value.trim());
+    if (nameProblem) return nameProblem;
     const bytes = utf8Bytes(text);
     if (bytes > MAX_MSG_BYTES) return `Message too long: ${formatBytes(bytes)} (limit 64 KiB).`;
     if (!this.#connected) return NOT_CONNECTED;

@@ -1,5 +1,13 @@
 import type { MessageItem } from '../state.js';
 
+/** Why a page that is not signed in cannot send under `name`: the node refuses an account's address's shape. */
+export function anonymousNameProblem(name: string | undefined): string | undefined {
+  return name?.includes('@')
+    ? 'A display name with "@" reads as an account\'s address: sign in to send as an account, or choose a ' +
+        'name without "@".'
+    : undefined;
+}
+
 /**
  * Whether a display name is shaped as an account's address (`name@node`) for another node than the one the
  * message came from: the sender's own words, not that account. A node sends its users' messages under their
