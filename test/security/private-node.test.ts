@@ -118,6 +118,25 @@ describe('a private node (--private)', () => {
     expect((await callNode(a.url, 'GET', '/limits')).body).toMatchObject({ private: true });
   });
 
+  it("refuses a POST /msgs message without from with auth_required, and takes the batch's others", async () => {
+    const a = await node(true);
+    const batch = await callNode(a.url, 'POST', '/msgs', {
+      body: {
+        messages: [
+          { id: 'anon-1', msg: 'anonymous in a batch' },
+          { id: 'node-1', from: 'plainpeer', to: 'priv', msg: 'from a node' },
+        ],
+      },
+    });
+    expect(batch.status).toBe(200);
+    expect(batch.body).toMatchObject({
+      results: [
+        { ok: false, httpStatus: 401, error: { code: 'auth_required' } },
+        { ok: true, status: 'delivered' },
+      ],
+    });
+  });
+
   it('stays open by default: anonymous socket.io, /ws and echo-mode PUT /msg all work', async () => {
     const a = await node(false);
     const sio = await connectSocketIoUser(a.url);

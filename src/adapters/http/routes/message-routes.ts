@@ -88,11 +88,14 @@ export const MESSAGE_ROUTES = [
       description: 'The messages, each as `PUT /msg` takes it.',
     },
     responses: { '200': { description: 'One result per message, in order.', json: batchAnswer } },
-    answer: async ({ deps: { receiveMany }, body: { messages, signer, sig }, sender }) => {
+    answer: async ({ deps: { receiveMany, privateNode }, body: { messages, signer, sig }, sender }) => {
       const checked = messages.map(parseInboundMessage);
+      // Without `from` a message's sender is a user, not a node: on a private node, refused as on `PUT /msg`.
+      const userSent = (m: (typeof checked)[number]) =>
+        privateNode === true && m.success && m.data.from === undefined;
       const proof = signer !== undefined && sig !== undefined ? { signer, sig } : undefined;
       const outcomes = await receiveMany.execute(
-        checked.flatMap((m) => (m.success ? [m.data] : [])),
+        checked.flatMap((m) => (m.success && !userSent(m) ? [m.data] : [])),
         proof,
         sender,
       );
@@ -105,6 +108,10 @@ export const MESSAGE_ROUTES = [
             httpStatus: HTTP_REFUSALS.invalid_body,
             error: errorBody('invalid_body', why).error,
           };
+        }
+        if (userSent(m)) {
+          const refusal = new AuthRequired(AUTH_REQUIRED_MESSAGE);
+          return { ok: false, httpStatus: statusFor(refusal), ...toErrorBody(refusal) };
         }
         const outcome = outcomes[next++] as (typeof outcomes)[number];
         return outcome.ok
