@@ -57,6 +57,7 @@ describe('use cases on an in-memory network', () => {
       const failures: Record<string, PeerCallFailed> = {
         'http://refuses.mesh.test': new PeerCallFailed('peer_rejected', 'refused', 401),
         'http://fails.mesh.test': new PeerCallFailed('peer_rejected', 'failed', 503),
+        'http://busy.mesh.test': new PeerCallFailed('peer_rejected', 'rate limited', 429),
         'http://garbles.mesh.test': new PeerCallFailed('peer_bad_answer', 'not JSON'),
         'http://gone.mesh.test': new PeerCallFailed('peer_unreachable', 'gone'),
       };
@@ -75,6 +76,11 @@ describe('use cases on an in-memory network', () => {
       ]);
       expect(await lead(['fails', 'garbles'])).toEqual([
         'Every seed node failed (an error of the seed, not a refusal)',
+        true,
+      ]);
+      // A rate-limited seed refused nothing: it may take the node once it is less busy.
+      expect(await lead(['busy'])).toEqual([
+        'The seed node failed (an error of the seed, not a refusal)',
         true,
       ]);
       expect(await lead(['refuses', 'fails'])).toEqual([

@@ -93,7 +93,10 @@ export class JoinNetwork {
 /** How a seed's `GET /nodes` went wrong: a refusal (4xx), a failure of the seed, or no answer at all. */
 function seedFailure(error: unknown): 'refused' | 'failed' | 'unanswered' {
   if (!(error instanceof PeerCallFailed)) return 'unanswered';
-  if (error.status !== undefined) return error.status >= 400 && error.status < 500 ? 'refused' : 'failed';
+  // 408 and 429 (too slow, too busy just now) say nothing against this node: the seed may take it later.
+  const { status } = error;
+  if (status !== undefined)
+    return status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'refused' : 'failed';
   return error.code === 'peer_bad_answer' ? 'failed' : 'unanswered';
 }
 
