@@ -65,6 +65,22 @@ async function clickDownload(page: Page, link: ReturnType<Page['locator']>, ms =
 describe.skipIf(skip)(skip ? `the web page on trial (skipped: ${missing})` : 'the web page on trial', () => {
   const web = webFixture();
 
+  /**
+   * Nodes alpha and bravo; alice signs up on alpha, publishes `name` (`size` random bytes) and posts it in
+   * Everyone; an anonymous page on bravo (`far`) is open. Refused downloads are expected.
+   */
+  async function aliceSharesOnAlpha(name: string, size: number) {
+    const [alpha, bravo] = await web.network(['alpha', 'bravo']);
+    if (!alpha || !bravo) throw new Error('nodes did not start');
+    web.allowProblems(REFUSED_DOWNLOAD);
+    const alice = await web.user(alpha, 'alice on alpha');
+    const far = await web.user(bravo, 'anonymous on bravo');
+    await signUp(alice, 'alice', PASSWORD, 'alice@alpha');
+    const bytes = randomBytes(size);
+    await publishAndPost(alice, name, bytes);
+    return { alpha, bravo, alice, far, bytes };
+  }
+
   it('says "not connected" while its node is down, and stops saying so once it is back', async () => {
     const [alpha, bravo] = await web.network(['alpha', 'bravo']);
     if (!alpha || !bravo) throw new Error('nodes did not start');
@@ -111,14 +127,7 @@ describe.skipIf(skip)(skip ? `the web page on trial (skipped: ${missing})` : 'th
   });
 
   it('an anonymous page downloads a file from its card, and says in words why it cannot when the file is gone', async () => {
-    const [alpha, bravo] = await web.network(['alpha', 'bravo']);
-    if (!alpha || !bravo) throw new Error('nodes did not start');
-    web.allowProblems(REFUSED_DOWNLOAD);
-    const alice = await web.user(alpha, 'alice on alpha');
-    const far = await web.user(bravo, 'anonymous on bravo');
-    await signUp(alice, 'alice', PASSWORD, 'alice@alpha');
-    const bytes = randomBytes(5_000);
-    await publishAndPost(alice, 'notes.txt', bytes);
+    const { alice, far, bytes } = await aliceSharesOnAlpha('notes.txt', 5_000);
     const card = far.locator(`#log li.msg .file-card[data-file-id=${attr(sha(bytes))}]`);
     const link = card.locator('[data-testid="file-download"]');
     await card.waitFor();
@@ -151,14 +160,7 @@ describe.skipIf(skip)(skip ? `the web page on trial (skipped: ${missing})` : 'th
   });
 
   it('says in the files view why a file found there cannot be downloaded while its only holder is down', async () => {
-    const [alpha, bravo] = await web.network(['alpha', 'bravo']);
-    if (!alpha || !bravo) throw new Error('nodes did not start');
-    web.allowProblems(REFUSED_DOWNLOAD);
-    const alice = await web.user(alpha, 'alice on alpha');
-    const far = await web.user(bravo, 'anonymous on bravo');
-    await signUp(alice, 'alice', PASSWORD, 'alice@alpha');
-    const bytes = randomBytes(3_000);
-    await publishAndPost(alice, 'minutes.txt', bytes);
+    const { alpha, far, bytes } = await aliceSharesOnAlpha('minutes.txt', 3_000);
     await expect.poll(() => headStatus(far, sha(bytes)), { timeout: 15_000 }).toBe(200);
     await openFiles(far);
     await far.locator('#file-search').fill('minutes');

@@ -2,7 +2,7 @@
 // up with one sentence instead of waiting forever. Real servers on 127.0.0.1, with the waits shortened.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,35 @@ async function silentServer(): Promise<string> {
   return listening(server);
 }
 
+/** A directory removed after the test. */
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshchat-silent-'));
+  closers.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Answers `record`'s record route; every other request goes to `content`, which may keep its response open
+ * (`hold`: released, destroyed, after the test).
+ */
+async function recordServer(
+  record: { readonly id: string },
+  content: (response: ServerResponse, hold: (release: () => void) => void) => void,
+): Promise<string> {
+  const held: (() => void)[] = [];
+  const server = createHttpServer((request, response) => {
+    if (request.url === `/files/${record.id}/record`) {
+      response.setHeader('Content-Type', 'application/json');
+      response.end(JSON.stringify({ file: record }));
+    } else content(response, (release) => held.push(release));
+  });
+  closers.push(() => {
+    for (const release of held) release();
+    server.close();
+  });
+  return listening(server);
+}
+
 const out = { write: () => true };
 
 describe('a node that takes the connection and never answers', () => {
@@ -65,26 +94,13 @@ describe('a node that takes the connection and never answers', () => {
       chunkSize: CHUNK,
       chunks: [sha(content.subarray(0, CHUNK)), sha(content.subarray(CHUNK))],
     };
-    const held: (() => void)[] = [];
-    const server = createHttpServer((request, response) => {
-      if (request.url === `/files/${id}/record`) {
-        response.setHeader('Content-Type', 'application/json');
-        response.end(JSON.stringify({ file: record }));
-        return;
-      }
+    const url = await recordServer(record, (response, hold) => {
       // The first chunk, then nothing more: the process froze.
       response.writeHead(200, { 'Content-Length': String(content.length) });
       response.write(content.subarray(0, CHUNK));
-      held.push(() => response.destroy());
+      hold(() => response.destroy());
     });
-    closers.push(() => {
-      for (const release of held) release();
-      server.close();
-    });
-    const url = await listening(server);
-    const dir = mkdtempSync(join(tmpdir(), 'meshchat-silent-'));
-    closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    const target = join(dir, 'half.bin');
+    const target = join(tempDir(), 'half.bin');
     const failed = await verifiedDownload({
       node: new URL(url),
       id,
@@ -114,24 +130,11 @@ describe('a node that takes the connection and never answers', () => {
       chunkSize: CHUNK,
       chunks: [id],
     };
-    const held: (() => void)[] = [];
-    const server = createHttpServer((request, response) => {
-      if (request.url === `/files/${id}/record`) {
-        response.setHeader('Content-Type', 'application/json');
-        response.end(JSON.stringify({ file: record }));
-      } else held.push(() => response.destroy());
-    });
-    closers.push(() => {
-      for (const release of held) release();
-      server.close();
-    });
-    const url = await listening(server);
-    const dir = mkdtempSync(join(tmpdir(), 'meshchat-silent-'));
-    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const url = await recordServer(record, (response, hold) => hold(() => response.destroy()));
     const failed = await verifiedDownload({
       node: new URL(url),
       id,
-      output: join(dir, 'x.bin'),
+      output: join(tempDir(), 'x.bin'),
       progress: out,
       notes: out,
       idleMs: 1000,
@@ -147,9 +150,7 @@ describe('a node that takes the connection and never answers', () => {
 describe('publish to a node that takes the connection and never answers', () => {
   it('gives up after its deadline with one sentence', async () => {
     const url = await silentServer();
-    const dir = mkdtempSync(join(tmpdir(), 'meshchat-silent-'));
-    closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'up.bin');
+    const file = join(tempDir(), 'up.bin');
     writeFileSync(file, randomBytes(4096));
     const failed = await upload(new URL('/files?name=up.bin', url), file, 4096, 'token', 1000).catch(
       (e: unknown) => e,
