@@ -70,6 +70,22 @@ async function recordServer(
 
 const out = { write: () => true };
 
+/** The record a node would give `content`, in 1 MiB chunks. */
+function recordOf(content: Buffer, name: string) {
+  const chunks: string[] = [];
+  for (let at = 0; at < content.length; at += CHUNK) chunks.push(sha(content.subarray(at, at + CHUNK)));
+  const size = content.length;
+  return {
+    id: sha(content),
+    name,
+    owner: 'a@b',
+    type: 'application/octet-stream',
+    size,
+    chunkSize: CHUNK,
+    chunks,
+  };
+}
+
 describe('a node that takes the connection and never answers', () => {
   it('a JSON call (files, get OWNER/NAME, the record) gives up after its deadline with one sentence', async () => {
     const url = await silentServer();
@@ -84,16 +100,8 @@ describe('a node that takes the connection and never answers', () => {
 
   it('a download whose node stops sending mid-file gives up, keeping the verified chunks to resume', async () => {
     const content = randomBytes(CHUNK + 1000);
-    const id = sha(content);
-    const record = {
-      id,
-      name: 'half.bin',
-      owner: 'a@b',
-      type: 'application/octet-stream',
-      size: content.length,
-      chunkSize: CHUNK,
-      chunks: [sha(content.subarray(0, CHUNK)), sha(content.subarray(CHUNK))],
-    };
+    const record = recordOf(content, 'half.bin');
+    const { id } = record;
     const url = await recordServer(record, (response, hold) => {
       // The first chunk, then nothing more: the process froze.
       response.writeHead(200, { 'Content-Length': String(content.length) });
@@ -119,17 +127,8 @@ describe('a node that takes the connection and never answers', () => {
   }, 10_000);
 
   it('a download whose node never sends its headers gives up the same way', async () => {
-    const content = randomBytes(10);
-    const id = sha(content);
-    const record = {
-      id,
-      name: 'x.bin',
-      owner: 'a@b',
-      type: 'text/plain',
-      size: 10,
-      chunkSize: CHUNK,
-      chunks: [id],
-    };
+    const record = recordOf(randomBytes(10), 'x.bin');
+    const { id } = record;
     const url = await recordServer(record, (response, hold) => hold(() => response.destroy()));
     const failed = await verifiedDownload({
       node: new URL(url),
