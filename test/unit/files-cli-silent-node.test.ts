@@ -70,6 +70,23 @@ async function recordServer(
 
 const out = { write: () => true };
 
+/** How `meshchat get` of `id` from `url` into `output` fails, with its silence limit at 1 s: the sentence. */
+async function downloadFailure(url: string, id: string, output: string): Promise<string> {
+  const failed = await verifiedDownload({
+    node: new URL(url),
+    id,
+    output,
+    progress: out,
+    notes: out,
+    idleMs: 1000,
+  }).then(
+    () => expect.unreachable('the download should have failed'),
+    (e: unknown) => e,
+  );
+  expect(failed).toBeInstanceOf(NodeCallFailed);
+  return (failed as Error).message;
+}
+
 /** The record a node would give `content`, in 1 MiB chunks. */
 function recordOf(content: Buffer, name: string) {
   const chunks: string[] = [];
@@ -109,16 +126,7 @@ describe('a node that takes the connection and never answers', () => {
       hold(() => response.destroy());
     });
     const target = join(tempDir(), 'half.bin');
-    const failed = await verifiedDownload({
-      node: new URL(url),
-      id,
-      output: target,
-      progress: out,
-      notes: out,
-      idleMs: 1000,
-    }).catch((e: unknown) => e);
-    expect(failed).toBeInstanceOf(NodeCallFailed);
-    expect((failed as Error).message).toBe(
+    expect(await downloadFailure(url, id, target)).toBe(
       `${url} sent nothing for 1 s in the middle of the file (is the node stopped or overloaded?); the 1.0 MiB ` +
         'verified so far are kept; run the same command to resume',
     );
@@ -130,16 +138,7 @@ describe('a node that takes the connection and never answers', () => {
     const record = recordOf(randomBytes(10), 'x.bin');
     const { id } = record;
     const url = await recordServer(record, (response, hold) => hold(() => response.destroy()));
-    const failed = await verifiedDownload({
-      node: new URL(url),
-      id,
-      output: join(tempDir(), 'x.bin'),
-      progress: out,
-      notes: out,
-      idleMs: 1000,
-    }).catch((e: unknown) => e);
-    expect(failed).toBeInstanceOf(NodeCallFailed);
-    expect((failed as Error).message).toBe(
+    expect(await downloadFailure(url, id, join(tempDir(), 'x.bin'))).toBe(
       `${url} sent nothing for 1 s after the download was asked for (is the node stopped or overloaded?); run the ` +
         'same command to resume',
     );
