@@ -1,4 +1,5 @@
 import { BROADCAST } from './delivery.js';
+import { isUserAddressed } from './direct-message.js';
 import { InvalidInput, TooLarge } from './errors.js';
 import { assertFileReference, type FileReference } from './file-reference.js';
 import { assertNodeId } from './node-record.js';
@@ -98,7 +99,7 @@ export function assertMessageText(msg: unknown): string {
  * show to everyone as that account's own message, so only the account, logged in, sends under such a name.
  */
 export function assertAnonymousUserName(user: string | undefined): void {
-  if (user?.includes('@')) {
+  if (isUserAddressed(user)) {
     throw new InvalidInput(
       'invalid_user',
       'A display name with "@" reads as an account\'s address (name@node), which this node gives only its ' +

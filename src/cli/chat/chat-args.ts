@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseUserAddress } from '../../domain/account.js';
+import { isUserAddressed } from '../../domain/direct-message.js';
 import { USER_NAME_MAX_LENGTH } from '../../domain/message.js';
 import { parseAccountNameFlag } from '../account/register.js';
 import {
@@ -96,7 +97,7 @@ export function parseChatArgs(argv: string[]): ChatConfig | 'help' {
   }
   const user = values.user === undefined ? undefined : parseUserNameFlag('--user', values.user);
   // Logged in, the node sends as the account whatever --user says; anonymous, it refuses an address's shape.
-  if (user?.includes('@') && values.login === undefined) {
+  if (isUserAddressed(user) && values.login === undefined) {
     throw new UsageError(
       '--user must not contain "@" (the shape of an account\'s address): to send as an account, use --login NAME',
     );
