@@ -75,27 +75,18 @@ export async function downloadFile(file: FileReference, token: string | undefine
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** The codes a refusal's status stands for, for a `HEAD` answer (it has no body to say so). */
-const HEAD_REFUSALS: Readonly<Record<number, string>> = {
-  401: 'unauthenticated',
-  404: 'unknown_file',
-  502: 'file_unavailable',
-  503: 'downloads_busy',
-  507: 'insufficient_storage',
-};
-
-/** Asks the node whether it has the file (`HEAD`), then lets the browser download it from the plain link. */
+/**
+ * Asks the node whether it has the file (`HEAD`, answered from its record: a file deleted or not known there is
+ * `404`), then lets the browser download it from the plain link.
+ */
 export async function downloadLarge(file: FileReference): Promise<void> {
   const response = await reach(downloadPath(file.id), {
     method: 'HEAD',
     credentials: 'omit',
     cache: 'no-store',
   });
-  if (!response.ok) {
-    const code = HEAD_REFUSALS[response.status];
-    const body = code === undefined ? '' : JSON.stringify({ error: { code, message: code } });
-    throw new Error(refusalText(response.status, body));
-  }
+  // A HEAD answer has no body: the status alone says what went wrong.
+  if (!response.ok) throw new Error(refusalText(response.status, ''));
   save(downloadPath(file.id), file);
 }
 
