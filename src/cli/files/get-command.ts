@@ -6,7 +6,7 @@ import { localFileProblem } from './local-file-error.js';
 import { NodeCallFailed } from './node-call.js';
 import { argsOrExit, parseOneFileArgs } from './one-file-args.js';
 import type { ProgressOut } from './progress.js';
-import { DownloadStopped, NOTHING_WRITTEN, verifiedDownload } from './verified-download.js';
+import { beforeDownload, DownloadStopped, verifiedDownload } from './verified-download.js';
 
 export const GET_USAGE = `Usage: meshchat get ID|OWNER/NAME --node URL [-o PATH]
 
@@ -42,14 +42,9 @@ export async function runGet(argv: readonly string[], io: GetIo): Promise<number
   if ('exit' in parsed) return parsed.exit;
   const request = parsed.args;
   try {
+    const { node, output, file } = request;
     const stop = io.stop;
-    const id =
-      'id' in request.file
-        ? request.file.id
-        : await idOf(request.node, request.file, stop ? { signal: stop } : {}).catch((error: unknown) => {
-            throw stop?.aborted ? NOTHING_WRITTEN : error;
-          });
-    const { node, output } = request;
+    const id = 'id' in file ? file.id : await beforeDownload((init) => idOf(node, file, init), stop);
     const path = await verifiedDownload({
       node,
       id,

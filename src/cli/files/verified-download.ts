@@ -76,7 +76,7 @@ export const DOWNLOAD_IDLE_MS = 90_000;
 class IdleWatch {
   readonly #controller = new AbortController();
   #timer: NodeJS.Timeout | undefined;
-  constructor(private readonly ms: number) {
+  constructor(readonly ms: number) {
     this.touch();
   }
   get signal(): AbortSignal {
@@ -99,6 +99,16 @@ export class DownloadStopped extends Error {}
 
 /** Stopped before a byte of the file was asked for. */
 export const NOTHING_WRITTEN = new DownloadStopped('stopped before the download began; nothing was written');
+
+/**
+ * A call made before any byte of the file is asked for (the record, the OWNER/NAME lookup), with `stop` as its
+ * signal: a stop rejects as `NOTHING_WRITTEN`, anything else as the call did.
+ */
+export function beforeDownload<T>(call: (init: RequestInit) => Promise<T>, stop?: AbortSignal): Promise<T> {
+  return call(stop ? { signal: stop } : {}).catch((error: unknown) => {
+    throw stop?.aborted ? NOTHING_WRITTEN : error;
+  });
+}
 
 /** Reads what a `.part` holds through the verifier; keeps the verified chunks only. */
 async function resumeFrom(part: string, verifier: ChunkVerifier, stop?: AbortSignal): Promise<void> {
@@ -131,11 +141,7 @@ async function resumeFrom(part: string, verifier: ChunkVerifier, stop?: AbortSig
 export async function verifiedDownload(request: DownloadRequest): Promise<string> {
   const { node, id } = request;
   const stop = request.stop;
-  const answer = await nodeAnswer(new URL(`/files/${id}/record`, node), stop ? { signal: stop } : {}).catch(
-    (error: unknown) => {
-      throw stop?.aborted ? NOTHING_WRITTEN : error;
-    },
-  );
+  const answer = await beforeDownload((init) => nodeAnswer(new URL(`/files/${id}/record`, node), init), stop);
   const record = checkRecord(answer, id);
   const output = request.output ?? '.';
   const target =
@@ -183,7 +189,7 @@ async function fetchInto(
   const { node, id } = request;
   let verifier = first;
   const silent = (what: string) =>
-    `${node.origin} sent nothing for ${Math.round((request.idleMs ?? DOWNLOAD_IDLE_MS) / 1000)} s ${what} (is the node stopped or overloaded?)`;
+    `${node.origin} sent nothing for ${Math.round(idle.ms / 1000)} s ${what} (is the node stopped or overloaded?)`;
   const signal = request.stop ? AbortSignal.any([request.stop, idle.signal]) : idle.signal;
   const response = await fetch(new URL(`/files/${id}`, node), {
     headers: verifier.verified > 0 ? { Range: `bytes=${verifier.verified}-`, 'If-Range': `"${id}"` } : {},
