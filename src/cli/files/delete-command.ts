@@ -5,7 +5,7 @@ import { parseAccountNameFlag } from '../account/register.js';
 import { parseHttpUrlFlag, requireFlag } from '../args.js';
 import { logInWithPassword, PASSWORD_ENV, type PasswordIo } from '../login.js';
 import { CONTROL } from '../terminal-text.js';
-import { type FileRef, homeNodeOf, idOf, parseFileRef } from './file-ref.js';
+import { accountNameOf, type FileRef, homeNodeOf, idOf, parseFileRef } from './file-ref.js';
 import { NodeCallFailed, nodeAnswer } from './node-call.js';
 import { argsOrExit, loggedInFailureExit, parseOneFileArgs } from './one-file-args.js';
 
@@ -66,7 +66,7 @@ export async function runDelete(argv: readonly string[], io: DeleteIo): Promise<
     if ('owner' in file) {
       await assertHomeNode(node, file);
       // Known from the flags alone: say it before a password is asked for.
-      const owner = file.owner.slice(0, file.owner.lastIndexOf('@'));
+      const owner = accountNameOf(file.owner);
       if (owner !== args.user)
         throw new NodeCallFailed(
           `${file.owner}/${file.name} is not yours: --login is ${args.user}, and only its owner, ${owner}, can delete it`,

@@ -15,9 +15,8 @@ export function parseFileRef(ref: string): FileRef {
   if (named) {
     // Account names are case-insensitive: `Alice@node-a` is `alice@node-a`, as the node keeps it.
     const owner = named[1] as string;
-    const at = owner.lastIndexOf('@');
-    const account = canonicalAccountName(owner.slice(0, at)) ?? owner.slice(0, at);
-    return { owner: `${account}${owner.slice(at)}`, name: named[2] as string };
+    const account = canonicalAccountName(accountNameOf(owner)) ?? accountNameOf(owner);
+    return { owner: `${account}@${homeNodeOf(owner)}`, name: named[2] as string };
   }
   throw new UsageError(`name the file by its id (64 hex digits) or as OWNER/NAME, got '${ref.slice(0, 80)}'`);
 }
@@ -25,6 +24,11 @@ export function parseFileRef(ref: string): FileRef {
 /** The node an OWNER address (`alice@node-a`) lives on: where its files are published and deleted. */
 export function homeNodeOf(owner: string): string {
   return owner.slice(owner.lastIndexOf('@') + 1);
+}
+
+/** The account name of an OWNER address (`alice` of `alice@node-a`): who may delete its files. */
+export function accountNameOf(owner: string): string {
+  return owner.slice(0, owner.lastIndexOf('@'));
 }
 
 /** The id of OWNER's file called NAME, from the node's listing of OWNER's files (its mesh catalog). */

@@ -98,7 +98,7 @@ class IdleWatch {
 export class DownloadStopped extends Error {}
 
 /** Stopped before a byte of the file was asked for. */
-export const NOTHING_WRITTEN = new DownloadStopped('stopped before the download began; nothing was written');
+const NOTHING_WRITTEN = new DownloadStopped('stopped before the download began; nothing was written');
 
 /**
  * A call made before any byte of the file is asked for (the record, the OWNER/NAME lookup), with `stop` as its
